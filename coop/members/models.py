@@ -1,0 +1,64 @@
+"""Members of the cooperative and their invitations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlmodel import Field, SQLModel
+
+from coop.types import UTCDateTime
+
+
+class Language(StrEnum):
+    nl = "nl"
+    en = "en"
+
+
+class MemberStatus(StrEnum):
+    active = "active"
+    left = "left"
+
+
+def member_number(member_id: int) -> str:
+    """The number a member knows themselves by, derived from the id: ``M-000001``."""
+    return f"M-{member_id:06d}"
+
+
+def parse_member_number(text: str) -> int | None:
+    text = text.strip().upper()
+    if text.startswith("M-") and text[2:].isdigit():
+        return int(text[2:])
+    return None
+
+
+class Member(SQLModel, table=True):
+    __tablename__ = "member"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    email: str = Field(sa_column=Column(String(320), nullable=False, unique=True))
+    language: str = Field(sa_column=Column(String(2), nullable=False))
+    status: str = Field(sa_column=Column(String(10), nullable=False, index=True))
+    admitted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    left_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+    @property
+    def number(self) -> str:
+        assert self.id is not None
+        return member_number(self.id)
+
+
+class Invitation(SQLModel, table=True):
+    """A one-time, expiring invitation to set a password; only its hash is stored."""
+
+    __tablename__ = "member_invitation"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("member.id"), nullable=False, index=True))
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

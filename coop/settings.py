@@ -1,0 +1,108 @@
+"""The one Settings object: environment variables prefixed ``COOP_``, and ``.env``.
+
+Groups nest at the first underscore: ``COOP_DATABASE_URL`` is ``database.url``,
+``COOP_AUTH_TOKEN_MINUTES`` is ``auth.token_minutes``. Key files live under ``var/``
+and are generated on first use in development; production mode refuses to start with a
+missing key file or a weak secret.
+"""
+
+from __future__ import annotations
+
+import secrets
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseModel, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var"
+
+
+class Mode(StrEnum):
+    development = "development"
+    production = "production"
+
+
+class DatabaseSettings(BaseModel):
+    url: str = Field(
+        default=f"sqlite:///{VAR / 'coop.db'}",
+        description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
+    )
+    busy_timeout_ms: int = Field(default=10_000, ge=0, description="SQLite: how long a writer waits for the lock")
+    echo: bool = False
+
+
+class AuthSettings(BaseModel):
+    secret_file: Path = Field(default=VAR / "jwt-secret", description="HMAC secret for bearer tokens")
+    token_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    invitation_hours: int = Field(default=72, ge=1, le=24 * 30)
+    login_max_failures: int = Field(default=5, ge=1, description="failed logins per email before throttling")
+    login_window_seconds: int = Field(default=900, ge=1)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+
+class LedgerSettings(BaseModel):
+    signing_key_file: Path = Field(default=VAR / "ledger-signing-key.pem", description="Ed25519 private key (PEM)")
+    trusted_public_keys: list[Path] = Field(
+        default_factory=list, description="earlier public keys whose signed heads remain valid"
+    )
+    head_interval_seconds: float = Field(
+        default=60.0, ge=0, description="sign a new tree head at commit when the last is older than this"
+    )
+
+
+class PrivacySettings(BaseModel):
+    small_count_threshold: int = Field(default=10, ge=1, description="counts 1..threshold-1 are shown as '<N'")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="COOP_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        env_file=".env",
+        extra="ignore",
+    )
+
+    mode: Mode = Mode.development
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    ledger: LedgerSettings = Field(default_factory=LedgerSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+
+    @model_validator(mode="after")
+    def _production_has_its_secrets(self) -> Settings:
+        if self.mode is Mode.production:
+            problems = [
+                f"{name} {path} does not exist"
+                for name, path in (
+                    ("COOP_AUTH_SECRET_FILE", self.auth.secret_file),
+                    ("COOP_LEDGER_SIGNING_KEY_FILE", self.ledger.signing_key_file),
+                )
+                if not path.is_file()
+            ]
+            if not problems and len(self.auth.secret_file.read_bytes().strip()) < 32:
+                problems.append("COOP_AUTH_SECRET_FILE holds fewer than 32 bytes")
+            if problems:
+                raise ValueError("production mode refuses to start: " + "; ".join(problems))
+        return self
+
+    def ensure_keys(self) -> None:
+        """Development convenience: create missing key files under var/."""
+        from ledger.signing import generate_key_file
+
+        if self.mode is Mode.production:
+            return
+        if not self.auth.secret_file.exists():
+            self.auth.secret_file.parent.mkdir(parents=True, exist_ok=True)
+            self.auth.secret_file.touch(mode=0o600)
+            self.auth.secret_file.write_text(secrets.token_urlsafe(48))
+        if not self.ledger.signing_key_file.exists():
+            generate_key_file(self.ledger.signing_key_file)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,266 @@
+"""Appending to the ledger of record inside the caller's transaction, and reading it back.
+
+``append`` records an event in the session's open transaction, so the state change and
+its event commit or vanish together. The first append of a transaction takes the log's
+write lock (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock that
+``BEGIN IMMEDIATE`` already holds), reads the tree's size and right edge once, and from
+then on extends the tree in memory, inserting each event and every perfect subtree it
+completes. Sequence numbers are therefore dense and never forked, whatever the number of
+concurrent writers.
+
+``seal`` (called by the application's commit point, before COMMIT) signs a tree head when
+the last one is older than the configured interval; :func:`sign_current_head` signs one
+on demand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, insert, select, text, tuple_
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from ledger import canonical, merkle
+from ledger.events import Event, EventError, check_token, event_bytes, format_time
+from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead
+from ledger.signing import SignedTreeHead, Signer
+
+_STATE = "ledger.append_state"
+# Any constant will do; it names "the ledger of record's write lock" for pg_advisory_xact_lock.
+_PG_LOCK_KEY = 7_201_001
+
+
+@dataclass
+class _AppendState:
+    size: int
+    stack: list[bytes]
+    appended: int = 0
+    heads: list[SignedTreeHead] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    type: str
+    actor: str
+    subject: str
+    payload: dict[str, Any]
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+
+
+def _fetch_nodes(session: Session, wanted: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
+    keys = sorted(set(wanted))
+    found: dict[merkle.Node, bytes] = {}
+    for start in range(0, len(keys), 500):
+        chunk = keys[start : start + 500]
+        rows = session.execute(
+            select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
+                tuple_(LedgerNode.level, LedgerNode.idx).in_(chunk)
+            )
+        )
+        for level, idx, h in rows:
+            found[(level, idx)] = bytes(h)
+    missing = [k for k in keys if k not in found]
+    if missing:
+        raise LookupError(f"ledger nodes missing: {missing[:5]}")
+    return found
+
+
+def tree_size(session: Session) -> int:
+    """The number of events in the log (the newest sequence number)."""
+    return int(session.execute(select(func.coalesce(func.max(LedgerEvent.seq), 0))).scalar_one())
+
+
+def _state(session: Session) -> _AppendState:
+    state: _AppendState | None = session.info.get(_STATE)
+    if state is None:
+        _lock(session)
+        size = tree_size(session)
+        edge = merkle.frontier_nodes(size)
+        nodes = _fetch_nodes(session, edge)
+        state = _AppendState(size=size, stack=[nodes[n] for n in edge])
+        session.info[_STATE] = state
+    return state
+
+
+def append_many(session: Session, events: Sequence[NewEvent], at: datetime | None = None) -> list[Event]:
+    """Record events in the session's transaction; returns them with their sequence numbers."""
+    state = _state(session)
+    time = format_time(at or datetime.now(UTC))
+    event_rows: list[dict[str, Any]] = []
+    node_rows: list[dict[str, Any]] = []
+    recorded: list[Event] = []
+    for e in events:
+        check_token("type", e.type)
+        check_token("actor", e.actor)
+        check_token("subject", e.subject)
+        try:
+            payload = canonical.dumps(e.payload)
+        except canonical.CanonicalJsonError as exc:
+            raise EventError(str(exc)) from exc
+        seq = state.size + 1
+        leaf = merkle.leaf_hash(event_bytes(seq, time, e.type, e.actor, e.subject, payload))
+        index, level, h = state.size, 0, leaf
+        node_rows.append({"level": 0, "idx": index, "hash": leaf})
+        while index & 1:
+            h = merkle.node_hash(state.stack.pop(), h)
+            index, level = index >> 1, level + 1
+            node_rows.append({"level": level, "idx": index, "hash": h})
+        state.stack.append(h)
+        state.size = seq
+        state.appended += 1
+        row = {"seq": seq, "recorded_at": time, "type": e.type, "actor": e.actor, "subject": e.subject}
+        event_rows.append({**row, "payload": payload})
+        recorded.append(Event(seq, time, e.type, e.actor, e.subject, payload))
+    if event_rows:
+        session.execute(insert(LedgerEvent), event_rows)
+        session.execute(insert(LedgerNode), node_rows)
+    return recorded
+
+
+def append(
+    session: Session, type: str, actor: str, subject: str, payload: dict[str, Any], at: datetime | None = None
+) -> Event:
+    """Record one event in the session's transaction."""
+    return append_many(session, [NewEvent(type, actor, subject, payload)], at=at)[0]
+
+
+def pending_root(session: Session) -> tuple[int, bytes] | None:
+    """Size and root of the tree as this transaction leaves it, if it appended."""
+    state: _AppendState | None = session.info.get(_STATE)
+    if state is None or state.appended == 0:
+        return None
+    acc = state.stack[-1]
+    for left in reversed(state.stack[:-1]):
+        acc = merkle.node_hash(left, acc)
+    return state.size, acc
+
+
+def latest_head(session: Session) -> SignedTreeHead | None:
+    row = session.execute(select(LedgerTreeHead).order_by(LedgerTreeHead.tree_size.desc()).limit(1)).scalar()
+    return _head(row) if row else None
+
+
+def _head(row: LedgerTreeHead) -> SignedTreeHead:
+    return SignedTreeHead(row.tree_size, bytes(row.root_hash), row.signed_at, row.key_id, bytes(row.signature))
+
+
+def _store_head(session: Session, head: SignedTreeHead) -> None:
+    values = {
+        "tree_size": head.tree_size,
+        "root_hash": head.root_hash,
+        "signed_at": head.timestamp,
+        "key_id": head.key_id,
+        "signature": head.signature,
+    }
+    dialect = session.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql.insert(LedgerTreeHead).values(**values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite.insert(LedgerTreeHead).values(**values).on_conflict_do_nothing()
+    session.execute(stmt)
+
+
+def seal(session: Session, signer: Signer, interval_seconds: float, now: datetime | None = None) -> SignedTreeHead | None:
+    """Before COMMIT: sign the new head when the last signed one is older than the interval."""
+    pending = pending_root(session)
+    if pending is None:
+        return None
+    now = now or datetime.now(UTC)
+    last = latest_head(session)
+    if last is not None and (now - datetime.fromisoformat(last.timestamp)).total_seconds() < interval_seconds:
+        return None
+    head = signer.sign(pending[0], pending[1], format_time(now))
+    _store_head(session, head)
+    return head
+
+
+def forget(session: Session) -> None:
+    """After COMMIT or ROLLBACK: the next transaction starts from the database again."""
+    session.info.pop(_STATE, None)
+
+
+def root_at(session: Session, size: int) -> bytes:
+    """The root over the first ``size`` events, from stored subtree hashes."""
+    return merkle.range_hash(0, size, _fetch_nodes(session, merkle.perfect_nodes(0, size)))
+
+
+def sign_current_head(session: Session, signer: Signer, now: datetime | None = None) -> SignedTreeHead:
+    """The signed head of the log as it is now, signing (and storing) one when needed.
+
+    Must run in a write transaction: it takes the log's lock so the size it signs is final.
+    """
+    _lock(session)
+    size = tree_size(session)
+    last = latest_head(session)
+    if last is not None and last.tree_size == size and last.key_id == signer.key_id:
+        return last
+    head = signer.sign(size, root_at(session, size), format_time(now or datetime.now(UTC)))
+    if size > 0:
+        _store_head(session, head)
+    return head
+
+
+@dataclass(frozen=True, slots=True)
+class InclusionProof:
+    seq: int
+    tree_size: int
+    leaf_hash: bytes
+    path: list[bytes]
+    root_hash: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class ConsistencyProof:
+    first: int
+    second: int
+    first_root: bytes
+    second_root: bytes
+    path: list[bytes]
+
+
+def inclusion_proof(session: Session, seq: int, size: int) -> InclusionProof:
+    """The audit path of event ``seq`` in the tree of ``size`` events (one node lookup)."""
+    ranges = merkle.inclusion_ranges(seq - 1, size)
+    nodes = _fetch_nodes(session, merkle.nodes_needed([*ranges, (seq - 1, seq), (0, size)]))
+    return InclusionProof(
+        seq=seq,
+        tree_size=size,
+        leaf_hash=nodes[(0, seq - 1)],
+        path=[merkle.range_hash(lo, hi, nodes) for lo, hi in ranges],
+        root_hash=merkle.range_hash(0, size, nodes),
+    )
+
+
+def consistency_proof(session: Session, first: int, second: int) -> ConsistencyProof:
+    """The proof that the first ``first`` events are a prefix of the first ``second``."""
+    ranges = merkle.consistency_ranges(first, second)
+    nodes = _fetch_nodes(session, merkle.nodes_needed([*ranges, (0, first), (0, second)]))
+    return ConsistencyProof(
+        first=first,
+        second=second,
+        first_root=merkle.range_hash(0, first, nodes),
+        second_root=merkle.range_hash(0, second, nodes),
+        path=[merkle.range_hash(lo, hi, nodes) for lo, hi in ranges],
+    )
+
+
+def events_after(session: Session, after_seq: int, limit: int) -> list[Event]:
+    rows = session.execute(
+        select(LedgerEvent).where(LedgerEvent.seq > after_seq).order_by(LedgerEvent.seq).limit(limit)
+    ).scalars()
+    return [Event(r.seq, r.recorded_at, r.type, r.actor, r.subject, r.payload) for r in rows]
+
+
+def events_for_subject(session: Session, subject: str) -> Iterator[Event]:
+    rows = session.execute(select(LedgerEvent).where(LedgerEvent.subject == subject).order_by(LedgerEvent.seq))
+    for r in rows.scalars():
+        yield Event(r.seq, r.recorded_at, r.type, r.actor, r.subject, r.payload)
