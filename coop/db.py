@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, MetaData, create_engine, event
 from sqlmodel import Session, SQLModel
 
+import coop.models  # noqa: F401  (registers every table with the metadata)
 from coop.settings import Settings
 from ledger import log
 from ledger.signing import Signer, load_private_key
@@ -26,9 +27,7 @@ from ledger.signing import Signer, load_private_key
 
 
 def metadata() -> MetaData:
-    """All tables, for Alembic: importing the model modules registers them."""
-    import coop.models  # noqa: F401
-
+    """All tables, for Alembic."""
     return SQLModel.metadata
 
 
@@ -92,8 +91,8 @@ class Database:
                 session.flush()
                 log.seal(session, self.signer, self.settings.ledger.head_interval_seconds)
                 session.commit()
-            else:
-                session.rollback()
+            # A read unit of work just closes: the pool rolls the connection back, and the
+            # objects it loaded stay readable (a rollback here would expire them).
         except BaseException:
             session.rollback()
             raise

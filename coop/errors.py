@@ -12,13 +12,15 @@ class CoopError(Exception):
     """Something the caller asked for cannot be done."""
 
     status: ClassVar[int] = 400
-    code: ClassVar[str] = "bad-request"
+    code: str = "bad-request"
     title: ClassVar[str] = "Bad request"
 
-    def __init__(self, detail: str, **extra: Any) -> None:
+    def __init__(self, detail: str, code: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
         self.detail = detail
         self.extra = extra
+        if code is not None:
+            self.code = code  # a more specific stable code within the same status
 
 
 class BadRequest(CoopError):
@@ -101,4 +103,4 @@ class TooManyRequests(CoopError):
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
     """An RFC 9457 problem document."""
-    return {"type": f"/problems/{code}", "code": code, "title": title, "status": status, "detail": detail, **extra}
+    return {"type": f"urn:coop:problem:{code}", "code": code, "title": title, "status": status, "detail": detail, **extra}

@@ -41,6 +41,8 @@ class AuthSettings(BaseModel):
     login_max_failures: int = Field(default=5, ge=1, description="failed logins per email before throttling")
     login_window_seconds: int = Field(default=900, ge=1)
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes")
+    argon2_memory_kib: int = Field(default=65_536, ge=19_456, description="Argon2id memory (OWASP floor 19 MiB)")
 
 
 class LedgerSettings(BaseModel):

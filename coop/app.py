@@ -1,0 +1,158 @@
+"""The FastAPI application: routers, the problem+json error handler, request limits."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from coop.auth.routes import router as auth_router
+from coop.auth.throttle import LoginThrottle
+from coop.db import Database
+from coop.errors import CoopError, problem
+from coop.members.routes import router as members_router
+from coop.record.routes import router as record_router
+from coop.settings import Settings, get_settings
+from ledger.canonical import CanonicalJsonError
+from ledger.events import EventError
+
+API_PREFIX = "/api/v1"
+PROBLEM_JSON = "application/problem+json"
+logger = logging.getLogger("coop")
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+
+def _problem_response(status: int, code: str, title: str, detail: str, **extra: Any) -> JSONResponse:
+    headers = {}
+    if "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
+    return JSONResponse(
+        problem(status, code, title, detail, **extra), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+class _BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuse request bodies over the configured size with 413, before anything is parsed."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _BodyTooLarge
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except _BodyTooLarge:
+            if not started:
+                await self._refuse(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _problem_response(
+            413, "payload-too-large", "Payload too large", f"request bodies are limited to {self.max_bytes} bytes"
+        )
+        await response(scope, receive, send)
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CoopError)
+    async def coop_error(_request: Request, exc: CoopError) -> JSONResponse:
+        return _problem_response(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
+        ]
+        if any(e["type"] == "json_invalid" for e in errors):
+            return _problem_response(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON")
+        return _problem_response(422, "invalid", "Invalid request", "the request does not match the schema", errors=errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        codes = {404: "not-found", 405: "method-not-allowed"}
+        return _problem_response(exc.status_code, codes.get(exc.status_code, "http-error"), str(exc.detail), str(exc.detail))
+
+    @app.exception_handler(EventError)
+    @app.exception_handler(CanonicalJsonError)
+    async def ledger_input_error(_request: Request, exc: Exception) -> JSONResponse:
+        return _problem_response(422, "invalid", "Invalid request", str(exc))
+
+    @app.exception_handler(Exception)
+    async def bug(_request: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error", exc_info=exc)
+        return _problem_response(500, "internal-error", "Internal error", "an unexpected error occurred; it has been logged")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> Any:
+        yield
+        app.state.db.dispose()
+
+    app = FastAPI(
+        title="Health-data cooperative: system of record",
+        version="1",
+        description=(
+            "Members' delegated choices about the reuse of their health data under the EHDS, "
+            "the permits that use the pooled data, and the benefits that flow back. "
+            "Errors are RFC 9457 problem+json. Every state change is an event in a verifiable, "
+            "append-only ledger of record (RFC 9162 Merkle tree, Ed25519-signed tree heads)."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.db = Database(settings)
+    app.state.jwt_secret = settings.auth.secret_file.read_bytes().strip()
+    app.state.login_throttle = LoginThrottle(settings.auth.login_max_failures, settings.auth.login_window_seconds)
+    _install_error_handlers(app)
+    for router in (auth_router, members_router, record_router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.get("/health", tags=["service"], summary="Liveness (public)")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_bytes)  # type: ignore[arg-type]
+    return app

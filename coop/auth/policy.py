@@ -1,0 +1,101 @@
+"""Who may do what: roles map to permissions (data), and small pure policy functions
+decide about a particular thing. Routes declare the permission or call a policy; no
+handler carries its own role checks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    member = "member"
+    board = "board"
+    hdab = "hdab"
+    data_holder = "data_holder"
+    auditor = "auditor"
+
+
+USER_ROLES = frozenset({Role.member, Role.board})
+"""Roles of people who log in with email and password."""
+
+ORG_ROLES = frozenset({Role.hdab, Role.data_holder, Role.auditor})
+"""Roles of organisations, which use API keys."""
+
+
+class Permission(StrEnum):
+    admit_members = "members:admit"
+    list_members = "members:list"
+    read_any_member = "members:read-any"
+    manage_any_member = "members:manage-any"
+    read_ledger_events = "ledger:read-events"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.member: frozenset(),
+    Role.board: frozenset(
+        {
+            Permission.admit_members,
+            Permission.list_members,
+            Permission.read_any_member,
+            Permission.manage_any_member,
+            Permission.read_ledger_events,
+        }
+    ),
+    Role.hdab: frozenset(),
+    Role.data_holder: frozenset(),
+    Role.auditor: frozenset({Permission.read_ledger_events}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Whoever makes a request: a logged-in person or an organisation's key."""
+
+    kind: str  # "user" or "key"
+    id: int
+    role: Role
+    member_id: int | None = None
+    org: str | None = None
+
+    @property
+    def ledger_name(self) -> str:
+        """How the ledger of record names this actor (never a personal name or email)."""
+        return f"{self.kind}:{self.id}"
+
+
+CLI_ACTOR_NAME = "cli"
+"""The ledger's name for changes made from the command line by the operator."""
+
+
+@dataclass(frozen=True, slots=True)
+class Allowed:
+    def __bool__(self) -> bool:
+        return True
+
+
+@dataclass(frozen=True, slots=True)
+class Denied:
+    reason: str
+
+    def __bool__(self) -> bool:
+        return False
+
+
+Decision = Allowed | Denied
+
+
+def has(actor: Actor, permission: Permission) -> bool:
+    return permission in ROLE_PERMISSIONS[actor.role]
+
+
+def can_read_member(actor: Actor, member_id: int) -> Decision:
+    if actor.member_id == member_id or has(actor, Permission.read_any_member):
+        return Allowed()
+    return Denied("only the member themselves and the board may read a member")
+
+
+def can_manage_member(actor: Actor, member_id: int) -> Decision:
+    if actor.member_id == member_id or has(actor, Permission.manage_any_member):
+        return Allowed()
+    return Denied("only the member themselves and the board may change a membership")

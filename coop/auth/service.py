@@ -1,0 +1,156 @@
+"""Accounts and keys: logging in, the first board user, organisations' API keys, and
+turning a bearer credential into an :class:`~coop.auth.policy.Actor`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from coop.auth.models import ApiKey, UserAccount
+from coop.auth.policy import CLI_ACTOR_NAME, ORG_ROLES, USER_ROLES, Actor, Role
+from coop.auth.secrets import (
+    decode_token,
+    dummy_hash,
+    new_api_key,
+    password_hasher,
+    same_digest,
+    sha256_hex,
+    split_api_key,
+)
+from coop.errors import Conflict, Invalid, NotFound, Unauthenticated
+from coop.settings import AuthSettings
+from coop.types import utcnow
+from ledger import log
+
+MIN_PASSWORD = 10
+MAX_PASSWORD = 256
+
+
+def check_password_rules(password: str) -> None:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise Invalid(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="password")
+
+
+def hash_password(auth: AuthSettings, password: str) -> str:
+    check_password_rules(password)
+    return password_hasher(auth.argon2_time_cost, auth.argon2_memory_kib).hash(password)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def authenticate(session: Session, auth: AuthSettings, email: str, password: str) -> UserAccount:
+    """The account these credentials open, or Unauthenticated (same answer for any failure)."""
+    hasher = password_hasher(auth.argon2_time_cost, auth.argon2_memory_kib)
+    user = session.execute(
+        select(UserAccount).where(UserAccount.email == normalise_email(email))
+    ).scalar_one_or_none()
+    if user is None or user.disabled_at is not None:
+        hasher.verify(password, dummy_hash(auth.argon2_time_cost, auth.argon2_memory_kib))
+        raise Unauthenticated("wrong email or password")
+    if not hasher.verify(password, user.password_hash):
+        raise Unauthenticated("wrong email or password")
+    return user
+
+
+def create_account(
+    session: Session, auth: AuthSettings, email: str, password: str, role: Role, member_id: int | None, actor: str
+) -> UserAccount:
+    if role not in USER_ROLES:
+        raise Invalid(f"people log in as member or board, not {role}", field="role")
+    email = normalise_email(email)
+    if session.execute(select(UserAccount.id).where(UserAccount.email == email)).first():
+        raise Conflict("an account with this email already exists", code="account-exists")
+    user = UserAccount(
+        email=email,
+        password_hash=hash_password(auth, password),
+        role=role.value,
+        member_id=member_id,
+        created_at=utcnow(),
+    )
+    session.add(user)
+    session.flush()
+    log.append(
+        session,
+        "account.created",
+        actor,
+        f"user:{user.id}",
+        {"role": role.value, "member_id": member_id},
+        at=user.created_at,
+    )
+    return user
+
+
+def bootstrap_board(session: Session, auth: AuthSettings, email: str, password: str) -> UserAccount:
+    """The first board user. Later board users are created by the board (a later issue)."""
+    existing = session.execute(select(func.count()).where(UserAccount.role == Role.board.value)).scalar_one()
+    if existing:
+        raise Conflict("a board user exists already; bootstrap-board only creates the first one", code="board-exists")
+    return create_account(session, auth, email, password, Role.board, None, CLI_ACTOR_NAME)
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedKey:
+    key: ApiKey
+    token: str
+
+
+def create_api_key(session: Session, org: str, role: str) -> CreatedKey:
+    try:
+        parsed = Role(role)
+    except ValueError:
+        parsed = None
+    if parsed not in ORG_ROLES:
+        allowed = ", ".join(sorted(r.value for r in ORG_ROLES))
+        raise Invalid(f"unknown organisation role {role!r}; use one of: {allowed}", field="role")
+    org = org.strip()
+    if not 1 <= len(org) <= 200:
+        raise Invalid("an organisation name has 1 to 200 characters", field="org")
+    material = new_api_key()
+    key = ApiKey(
+        org=org, role=role, prefix=material.prefix, secret_hash=sha256_hex(material.secret), created_at=utcnow()
+    )
+    session.add(key)
+    session.flush()
+    log.append(session, "api-key.created", CLI_ACTOR_NAME, f"key:{key.id}", {"role": role}, at=key.created_at)
+    return CreatedKey(key, material.token)
+
+
+def revoke_api_key(session: Session, key_id: int) -> ApiKey:
+    key = session.get(ApiKey, key_id)
+    if key is None:
+        raise NotFound(f"no API key {key_id}")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        session.flush()
+        log.append(session, "api-key.revoked", CLI_ACTOR_NAME, f"key:{key.id}", {}, at=key.revoked_at)
+    return key
+
+
+def list_api_keys(session: Session) -> list[ApiKey]:
+    return list(session.execute(select(ApiKey).order_by(ApiKey.id)).scalars())
+
+
+def actor_for_bearer(session: Session, secret: bytes, token: str) -> Actor:
+    """Resolve an API key or a login token to an actor, checking it is still valid now."""
+    parts = split_api_key(token)
+    if parts is not None:
+        key = session.execute(select(ApiKey).where(ApiKey.prefix == parts[0])).scalar_one_or_none()
+        if key is None or not same_digest(key.secret_hash, sha256_hex(parts[1])):
+            raise Unauthenticated("unknown API key")
+        if key.revoked_at is not None:
+            raise Unauthenticated("this API key has been revoked")
+        assert key.id is not None
+        return Actor(kind="key", id=key.id, role=Role(key.role), org=key.org)
+    claims = decode_token(secret, token)
+    kind, _, raw_id = str(claims["sub"]).partition(":")
+    if kind != "user" or not raw_id.isdigit():
+        raise Unauthenticated("the token is not valid")
+    user = session.get(UserAccount, int(raw_id))
+    if user is None or user.disabled_at is not None:
+        raise Unauthenticated("this account no longer exists or is disabled")
+    assert user.id is not None
+    return Actor(kind="user", id=user.id, role=Role(user.role), member_id=user.member_id)
+

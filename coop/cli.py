@@ -1,0 +1,195 @@
+"""The ``coop`` command line: serve, migrate, bootstrap the board, manage API keys,
+verify the ledger of record. Each command is one unit of work: it commits or changes
+nothing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from coop.settings import ROOT, get_settings
+
+app = typer.Typer(
+    help="System of record for a citizens' health-data cooperative.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
+key_app = typer.Typer(help="API keys for organisations: HDAB, data holders, auditors.", no_args_is_help=True)
+ledger_app = typer.Typer(help="The ledger of record.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(key_app, name="api-key")
+app.add_typer(ledger_app, name="ledger")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _database():  # type: ignore[no-untyped-def]
+    from coop.db import Database
+
+    return Database(get_settings())
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+def upgrade_database(url: str | None = None) -> None:
+    """Migrate the configured database to the newest schema."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config(str(ROOT / "alembic.ini"))
+    config.attributes["url"] = url or get_settings().database.url
+    config.attributes["configure_logger"] = False
+    command.upgrade(config, "head")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations to the configured database (COOP_DATABASE_URL)."""
+    settings = get_settings()
+    if settings.database.url.startswith("sqlite:///"):
+        Path(settings.database.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    upgrade_database()
+    out.print("database is at the newest schema")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    reload: Annotated[bool, typer.Option(help="restart on code changes (development)")] = False,
+) -> None:
+    """Serve the API (and /docs) with uvicorn."""
+    import uvicorn
+
+    get_settings().ensure_keys()
+    uvicorn.run("coop.asgi:app", host=host, port=port, reload=reload, log_level="info")
+
+
+@app.command("bootstrap-board")
+def bootstrap_board(
+    email: Annotated[str, typer.Option(help="the board user's login email")],
+    password: Annotated[
+        str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True, help="at least 10 characters")
+    ],
+) -> None:
+    """Create the first board user (refused when a board user exists)."""
+    from coop.auth import service
+    from coop.errors import CoopError
+
+    db = _database()
+    try:
+        with db.unit_of_work() as session:
+            user = service.bootstrap_board(session, db.settings.auth, email, password)
+    except CoopError as exc:
+        raise _fail(exc.detail) from exc
+    out.print(f"board user {user.email} created (user:{user.id})")
+
+
+@key_app.command("create")
+def api_key_create(
+    org: Annotated[str, typer.Option(help="the organisation's name")],
+    role: Annotated[str, typer.Option(help="hdab, data_holder or auditor")],
+) -> None:
+    """Create a key; it is printed once and stored only as a hash."""
+    from coop.auth import service
+    from coop.errors import CoopError
+
+    db = _database()
+    try:
+        with db.unit_of_work() as session:
+            created = service.create_api_key(session, org, role)
+    except CoopError as exc:
+        raise _fail(exc.detail) from exc
+    err.print(f"API key {created.key.id} for {created.key.org} ({created.key.role}); store it now, it is not shown again:")
+    print(created.token)
+
+
+@key_app.command("list")
+def api_key_list() -> None:
+    """List keys (without secrets)."""
+    from coop.auth import service
+
+    db = _database()
+    with db.unit_of_work(write=False) as session:
+        keys = service.list_api_keys(session)
+    table = Table("id", "organisation", "role", "prefix", "created", "revoked")
+    for k in keys:
+        table.add_row(str(k.id), k.org, k.role, k.prefix, k.created_at.isoformat(), k.revoked_at.isoformat() if k.revoked_at else "")
+    out.print(table)
+
+
+@key_app.command("revoke")
+def api_key_revoke(key_id: Annotated[int, typer.Argument(help="the key's id (see list)")]) -> None:
+    """Revoke a key; requests with it are refused from now on."""
+    from coop.auth import service
+    from coop.errors import CoopError
+
+    db = _database()
+    try:
+        with db.unit_of_work() as session:
+            key = service.revoke_api_key(session, key_id)
+    except CoopError as exc:
+        raise _fail(exc.detail) from exc
+    out.print(f"API key {key.id} ({key.org}) is revoked")
+
+
+@ledger_app.command("verify")
+def ledger_verify(
+    trusted_key: Annotated[
+        list[Path] | None,
+        typer.Option(help="extra public or private key files whose signatures to trust (repeatable)"),
+    ] = None,
+) -> None:
+    """Recompute every leaf, subtree and signed head from the database.
+
+    Exits 0 when everything checks out; otherwise 1, naming the first bad event.
+    """
+    from ledger import log
+    from ledger.signing import key_id, load_public_key
+    from ledger.verify import verify
+
+    db = _database()
+    keys = [db.signer.public_key] + [load_public_key(p) for p in [*db.settings.ledger.trusted_public_keys, *(trusted_key or [])]]
+    trusted = {key_id(k): k for k in keys}
+    with db.unit_of_work(write=False) as session:
+        total = log.tree_size(session)
+        with Progress(
+            TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
+        ) as progress:
+            task = progress.add_task("events", total=total)
+            report = verify(session.connection(), trusted, progress=lambda n: progress.advance(task, n))
+    if report.ok:
+        out.print(
+            f"ledger of record verified: {report.events} events, {report.nodes} subtree hashes, "
+            f"{report.heads} signed tree heads; root {report.root_hash.hex()}"
+        )
+        return
+    for problem in report.problems:
+        err.print(f"[red]✗[/red] {problem}")
+    where = f"first bad event: {report.first_bad_seq}" if report.first_bad_seq else "see above"
+    raise _fail(f"ledger of record does NOT verify ({where})")
+
+
+@app.command()
+def bench(
+    names: Annotated[list[str] | None, typer.Argument(help="benchmarks to run (default: all)")] = None,
+) -> None:
+    """Run the benchmarks under bench/ and rewrite bench/RESULTS.md."""
+    cmd = [sys.executable, str(ROOT / "bench" / "run.py"), *(names or [])]
+    raise typer.Exit(subprocess.call(cmd, cwd=ROOT))  # noqa: S603
+
+
+if __name__ == "__main__":
+    app()

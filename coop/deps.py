@@ -1,0 +1,71 @@
+"""FastAPI dependencies shared by every domain: the database sessions (the commit point)
+and the actor making the request. A route without an actor dependency is public, and its
+path or summary says so."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+
+from coop.auth import service as auth_service
+from coop.auth.policy import Actor, Permission, has
+from coop.db import Database
+from coop.errors import Forbidden, Unauthenticated
+from coop.settings import Settings
+
+
+def get_database(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def get_settings(request: Request) -> Settings:
+    return get_database(request).settings
+
+
+def _write_session(db: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    with db.unit_of_work(write=True) as session:
+        yield session
+
+
+def _read_session(db: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
+    with db.unit_of_work(write=False) as session:
+        yield session
+
+
+# scope="function": the unit of work commits before the response is sent, so a client
+# that received a success knows its change is durable.
+WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
+ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+_bearer = HTTPBearer(auto_error=False, description="A login token from /auth/token, or an organisation's API key")
+
+
+def _current_actor(
+    request: Request,
+    db: Annotated[Database, Depends(get_database)],
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Actor:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthenticated("send 'Authorization: Bearer <token or API key>'")
+    with db.unit_of_work(write=False) as session:
+        return auth_service.actor_for_bearer(session, request.app.state.jwt_secret, credentials.credentials)
+
+
+CurrentActor = Annotated[Actor, Depends(_current_actor)]
+
+
+def require(permission: Permission) -> Callable[[Actor], Actor]:
+    """A dependency giving the actor when their role has ``permission``, else 403."""
+
+    def dependency(actor: CurrentActor) -> Actor:
+        if not has(actor, permission):
+            raise Forbidden(f"the {actor.role} role may not do this ({permission})")
+        return actor
+
+    return dependency

@@ -1,0 +1,58 @@
+"""API shapes for members."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
+
+from coop.members.models import Language, Member
+
+
+class MemberIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=200)
+    email: EmailStr = Field(max_length=320)
+    language: Language = Language.nl
+
+
+class MemberOut(BaseModel):
+    id: int
+    number: str = Field(examples=["M-000001"])
+    name: str
+    email: str
+    language: Language
+    status: str
+    admitted_at: datetime
+    left_at: datetime | None
+
+    @classmethod
+    def of(cls, m: Member) -> MemberOut:
+        assert m.id is not None
+        return cls(
+            id=m.id,
+            number=m.number,
+            name=m.name,
+            email=m.email,
+            language=Language(m.language),
+            status=m.status,
+            admitted_at=m.admitted_at,
+            left_at=m.left_at,
+        )
+
+
+class InvitationOut(BaseModel):
+    invitation_token: str = Field(description="shown once; the member sets a password with it")
+    invitation_expires_at: datetime
+
+
+class AdmittedOut(InvitationOut):
+    member: MemberOut
+
+
+class MemberPage(BaseModel):
+    items: list[MemberOut]
+    total: int
+    limit: int
+    offset: int

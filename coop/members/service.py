@@ -1,0 +1,149 @@
+"""Admitting members, inviting them to set a password, reading and leaving.
+
+Personal data (name, email) stays in the member table; the ledger of record names a
+member only by id and number, so it never has to be rewritten to forget a person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, or_, select
+from sqlmodel import Session
+
+from coop.auth import service as auth_service
+from coop.auth.models import UserAccount
+from coop.auth.policy import Actor, Role, can_manage_member, can_read_member
+from coop.auth.secrets import new_invitation_token, sha256_hex
+from coop.errors import Conflict, Gone, Invalid, NotFound
+from coop.members.models import Invitation, Language, Member, MemberStatus, member_number, parse_member_number
+from coop.settings import AuthSettings
+from coop.types import utcnow
+from ledger import log
+
+
+def subject(member_id: int) -> str:
+    return f"member:{member_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedInvitation:
+    invitation: Invitation
+    token: str
+
+
+def _issue_invitation(session: Session, member: Member, hours: int, actor: str) -> IssuedInvitation:
+    assert member.id is not None
+    now = utcnow()
+    for old in session.execute(
+        select(Invitation).where(
+            Invitation.member_id == member.id, Invitation.used_at.is_(None), Invitation.withdrawn_at.is_(None)  # type: ignore[union-attr]
+        )
+    ).scalars():
+        old.withdrawn_at = now
+    token = new_invitation_token()
+    invitation = Invitation(
+        member_id=member.id, token_hash=sha256_hex(token), created_at=now, expires_at=now + timedelta(hours=hours)
+    )
+    session.add(invitation)
+    session.flush()
+    log.append(
+        session,
+        "member.invited",
+        actor,
+        subject(member.id),
+        {"expires_at": invitation.expires_at.isoformat()},
+        at=now,
+    )
+    return IssuedInvitation(invitation, token)
+
+
+def admit(
+    session: Session, auth: AuthSettings, actor: Actor, name: str, email: str, language: Language
+) -> tuple[Member, IssuedInvitation]:
+    email = auth_service.normalise_email(email)
+    if session.execute(select(Member.id).where(Member.email == email)).first():
+        raise Conflict("a member with this email exists already", code="member-exists")
+    member = Member(
+        name=name.strip(), email=email, language=language.value, status=MemberStatus.active.value, admitted_at=utcnow()
+    )
+    session.add(member)
+    session.flush()
+    assert member.id is not None
+    log.append(
+        session,
+        "member.admitted",
+        actor.ledger_name,
+        subject(member.id),
+        {"number": member_number(member.id), "language": member.language},
+        at=member.admitted_at,
+    )
+    return member, _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name)
+
+
+def reinvite(session: Session, auth: AuthSettings, actor: Actor, member_id: int) -> IssuedInvitation:
+    member = get_for(session, actor, member_id)
+    if session.execute(select(UserAccount.id).where(UserAccount.member_id == member_id)).first():
+        raise Conflict("this member has set a password already", code="account-exists")
+    return _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name)
+
+
+def accept_invitation(session: Session, auth: AuthSettings, token: str, password: str) -> UserAccount:
+    auth_service.check_password_rules(password)
+    invitation = session.execute(
+        select(Invitation).where(Invitation.token_hash == sha256_hex(token))
+    ).scalar_one_or_none()
+    if invitation is None or invitation.withdrawn_at is not None:
+        raise Invalid("this invitation is not valid", code="invitation-invalid", field="token")
+    if invitation.used_at is not None:
+        raise Gone("this invitation has been used already; log in instead", code="invitation-used")
+    now = utcnow()
+    if invitation.expires_at <= now:
+        raise Gone("this invitation has expired; ask the board for a new one", code="invitation-expired")
+    member = session.get(Member, invitation.member_id)
+    assert member is not None
+    invitation.used_at = now
+    return auth_service.create_account(
+        session, auth, member.email, password, Role.member, member.id, subject(invitation.member_id)
+    )
+
+
+def get_for(session: Session, actor: Actor, member_id: int) -> Member:
+    """The member, if this actor may see them; otherwise NotFound, exactly as if absent."""
+    member = session.get(Member, member_id) if can_read_member(actor, member_id) else None
+    if member is None:
+        raise NotFound(f"no member {member_id}", code="member-not-found")
+    return member
+
+
+def search(
+    session: Session, q: str | None, status: MemberStatus | None, limit: int, offset: int
+) -> tuple[list[Member], int]:
+    stmt = select(Member)
+    if q:
+        number = parse_member_number(q)
+        like = f"%{q.strip().lower()}%"
+        conditions = [func.lower(Member.name).like(like), Member.email.like(like)]  # type: ignore[attr-defined]
+        if number is not None:
+            conditions.append(Member.id == number)  # type: ignore[arg-type]
+        stmt = stmt.where(or_(*conditions))
+    if status is not None:
+        stmt = stmt.where(Member.status == status.value)  # type: ignore[arg-type]
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(stmt.order_by(Member.id).limit(limit).offset(offset)).scalars()  # type: ignore[arg-type]
+    return list(rows), int(total)
+
+
+def leave(session: Session, actor: Actor, member_id: int) -> Member:
+    """End a membership. Leaving again changes nothing (safe to retry)."""
+    member = get_for(session, actor, member_id)
+    if not can_manage_member(actor, member_id):
+        raise NotFound(f"no member {member_id}", code="member-not-found")
+    if member.status == MemberStatus.left.value:
+        return member
+    member.status = MemberStatus.left.value
+    member.left_at = utcnow()
+    session.flush()
+    log.append(session, "member.left", actor.ledger_name, subject(member_id), {}, at=member.left_at)
+    return member

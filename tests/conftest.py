@@ -1,0 +1,154 @@
+"""Test databases and the application under test, on SQLite and PostgreSQL.
+
+Each xdist worker migrates one template database per engine with Alembic (never
+``create_all``); each test gets a fresh copy: a file copy on SQLite, ``CREATE DATABASE
+... TEMPLATE`` on PostgreSQL. Tests that use ``db_url`` run once per engine.
+
+``COOP_TEST_POSTGRES``: ``auto`` (default: use the server when it answers, and say so
+loudly when it does not), ``require`` (CI: fail when it does not answer), ``off``.
+``COOP_TEST_PG_URL`` names the server (default: postgres on 127.0.0.1:5432).
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from coop.app import create_app
+from coop.cli import upgrade_database
+from coop.db import Database
+from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, Settings
+
+PG_URL = os.environ.get("COOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+PG_MODE = os.environ.get("COOP_TEST_POSTGRES", "auto")
+
+
+def _pg_reachable() -> bool:
+    try:
+        with psycopg.connect(_libpq(PG_URL), connect_timeout=3):
+            return True
+    except psycopg.Error:
+        return False
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _engines() -> list[str]:
+    if PG_MODE == "off":
+        return ["sqlite"]
+    if _pg_reachable():
+        return ["sqlite", "postgresql"]
+    if PG_MODE == "require":
+        raise pytest.UsageError(f"COOP_TEST_POSTGRES=require but PostgreSQL does not answer at {PG_URL}")
+    return ["sqlite"]
+
+
+ENGINES = _engines()
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    lines = [f"database engines under test: {', '.join(ENGINES)}"]
+    if "postgresql" not in ENGINES:
+        lines.append(
+            "!!! PostgreSQL is NOT being tested: no server answered at "
+            f"{PG_URL} (set COOP_TEST_POSTGRES=require to make this an error) !!!"
+        )
+    return lines
+
+
+def _admin() -> psycopg.Connection:
+    return psycopg.connect(_libpq(PG_URL), autocommit=True)
+
+
+def _pg_db_url(name: str) -> str:
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def worker_tag(worker_id: str) -> str:
+    return f"{worker_id}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="session")
+def templates(tmp_path_factory: pytest.TempPathFactory, worker_tag: str) -> Iterator[dict[str, str]]:
+    """One migrated template per engine for this worker."""
+    made: dict[str, str] = {}
+    sqlite_file = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade_database(f"sqlite:///{sqlite_file}")
+    made["sqlite"] = str(sqlite_file)
+    if "postgresql" in ENGINES:
+        name = f"coop_tpl_{worker_tag}"
+        with _admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        upgrade_database(_pg_db_url(name))
+        made["postgresql"] = name
+    yield made
+    if "postgresql" in made:
+        with _admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)')
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request: pytest.FixtureRequest, templates: dict[str, str], tmp_path: Path, worker_tag: str) -> Iterator[str]:
+    """A fresh, migrated database for one test."""
+    if request.param == "sqlite":
+        target = tmp_path / "coop.db"
+        shutil.copyfile(templates["sqlite"], target)
+        yield f"sqlite:///{target}"
+        return
+    name = f"coop_t_{worker_tag}_{next(_counter)}"
+    with _admin() as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{templates["postgresql"]}"')
+    try:
+        yield _pg_db_url(name)
+    finally:
+        with _admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return make_settings(db_url, tmp_path)
+
+
+def make_settings(db_url: str, tmp_path: Path, **ledger: object) -> Settings:
+    """Real Argon2id at the OWASP floor (the production default is stronger), and a
+    tree head signed at every commit so tests see them."""
+    keys = tmp_path / "keys"
+    return Settings(
+        database=DatabaseSettings(url=db_url),
+        auth=AuthSettings(
+            secret_file=keys / "jwt-secret",
+            argon2_time_cost=2,
+            argon2_memory_kib=19_456,
+        ),
+        ledger=LedgerSettings(signing_key_file=keys / "ledger.pem", **{"head_interval_seconds": 0.0, **ledger}),
+    )
+
+
+@pytest.fixture
+def database(settings: Settings) -> Iterator[Database]:
+    db = Database(settings)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings)
+    with TestClient(app) as c:
+        yield c
