@@ -6,7 +6,6 @@ from __future__ import annotations
 from logging.config import fileConfig
 
 from alembic import context
-
 from coop.db import make_engines, metadata
 from coop.settings import get_settings
 

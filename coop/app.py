@@ -102,12 +102,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         ]
         if any(e["type"] == "json_invalid" for e in errors):
             return _problem_response(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON")
-        return _problem_response(422, "invalid", "Invalid request", "the request does not match the schema", errors=errors)
+        return _problem_response(
+            422, "invalid", "Invalid request", "the request does not match the schema", errors=errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
         codes = {404: "not-found", 405: "method-not-allowed"}
-        return _problem_response(exc.status_code, codes.get(exc.status_code, "http-error"), str(exc.detail), str(exc.detail))
+        return _problem_response(
+            exc.status_code, codes.get(exc.status_code, "http-error"), str(exc.detail), str(exc.detail)
+        )
 
     @app.exception_handler(EventError)
     @app.exception_handler(CanonicalJsonError)
@@ -117,7 +121,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def bug(_request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
-        return _problem_response(500, "internal-error", "Internal error", "an unexpected error occurred; it has been logged")
+        return _problem_response(
+            500, "internal-error", "Internal error", "an unexpected error occurred; it has been logged"
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -154,5 +160,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_bytes)  # type: ignore[arg-type]
+    app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_bytes)
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from coop.settings import ROOT, get_settings
+
+if TYPE_CHECKING:
+    from coop.db import Database
 
 app = typer.Typer(
     help="System of record for a citizens' health-data cooperative.",
@@ -32,7 +35,7 @@ out = Console()
 err = Console(stderr=True)
 
 
-def _database():  # type: ignore[no-untyped-def]
+def _database() -> Database:
     from coop.db import Database
 
     return Database(get_settings())
@@ -45,8 +48,9 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 def upgrade_database(url: str | None = None) -> None:
     """Migrate the configured database to the newest schema."""
-    from alembic import command
     from alembic.config import Config
+
+    from alembic import command
 
     config = Config(str(ROOT / "alembic.ini"))
     config.attributes["url"] = url or get_settings().database.url
@@ -112,7 +116,9 @@ def api_key_create(
             created = service.create_api_key(session, org, role)
     except CoopError as exc:
         raise _fail(exc.detail) from exc
-    err.print(f"API key {created.key.id} for {created.key.org} ({created.key.role}); store it now, it is not shown again:")
+    err.print(
+        f"API key {created.key.id} for {created.key.org} ({created.key.role}); store it now, it is not shown again:"
+    )
     print(created.token)
 
 
@@ -126,7 +132,14 @@ def api_key_list() -> None:
         keys = service.list_api_keys(session)
     table = Table("id", "organisation", "role", "prefix", "created", "revoked")
     for k in keys:
-        table.add_row(str(k.id), k.org, k.role, k.prefix, k.created_at.isoformat(), k.revoked_at.isoformat() if k.revoked_at else "")
+        table.add_row(
+            str(k.id),
+            k.org,
+            k.role,
+            k.prefix,
+            k.created_at.isoformat(),
+            k.revoked_at.isoformat() if k.revoked_at else "",
+        )
     out.print(table)
 
 
@@ -161,12 +174,19 @@ def ledger_verify(
     from ledger.verify import verify
 
     db = _database()
-    keys = [db.signer.public_key] + [load_public_key(p) for p in [*db.settings.ledger.trusted_public_keys, *(trusted_key or [])]]
+    keys = [db.signer.public_key] + [
+        load_public_key(p) for p in [*db.settings.ledger.trusted_public_keys, *(trusted_key or [])]
+    ]
     trusted = {key_id(k): k for k in keys}
     with db.unit_of_work(write=False) as session:
         total = log.tree_size(session)
         with Progress(
-            TextColumn("verifying"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
+            TextColumn("verifying"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err,
+            transient=True,
         ) as progress:
             task = progress.add_task("events", total=total)
             report = verify(session.connection(), trusted, progress=lambda n: progress.advance(task, n))
@@ -180,6 +200,35 @@ def ledger_verify(
         err.print(f"[red]✗[/red] {problem}")
     where = f"first bad event: {report.first_bad_seq}" if report.first_bad_seq else "see above"
     raise _fail(f"ledger of record does NOT verify ({where})")
+
+
+@app.command()
+def demo(
+    if_empty: Annotated[
+        bool, typer.Option("--if-empty", help="do nothing when the database has accounts already")
+    ] = False,
+) -> None:
+    """Seed a demo cooperative and print its logins (development mode only)."""
+    from coop import demo as demo_data
+    from coop.settings import Mode
+
+    db = _database()
+    if db.settings.mode is Mode.production:
+        raise _fail("the demo cooperative has public passwords; it is refused in production mode")
+    with db.unit_of_work() as session:
+        if not demo_data.is_empty(session):
+            if if_empty:
+                return
+            raise _fail("the database is not empty; the demo is seeded only into an empty one")
+        logins = demo_data.seed(session, db.settings.auth)
+    table = Table("who", "login", title="Demo cooperative: log in at /docs (Authorize)")
+    table.add_column("password or API key", overflow="fold")
+    table.add_row("board", *logins.board)
+    for email, password in logins.members:
+        table.add_row("member", email, password)
+    for role, token in logins.keys.items():
+        table.add_row(role, "API key (Bearer)", token)
+    out.print(table)
 
 
 @app.command()

@@ -25,7 +25,6 @@ from ledger import log
 from ledger.signing import Signer, load_private_key
 
 
-
 def metadata() -> MetaData:
     """All tables, for Alembic."""
     return SQLModel.metadata

@@ -103,4 +103,11 @@ class TooManyRequests(CoopError):
 
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
     """An RFC 9457 problem document."""
-    return {"type": f"urn:coop:problem:{code}", "code": code, "title": title, "status": status, "detail": detail, **extra}
+    return {
+        "type": f"urn:coop:problem:{code}",
+        "code": code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        **extra,
+    }

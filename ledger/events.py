@@ -42,8 +42,7 @@ def format_time(at: datetime) -> str:
 def event_bytes(seq: int, time: str, type: str, actor: str, subject: str, payload: str) -> bytes:
     """The canonical bytes of an event whose parts are already checked."""
     return (
-        f'{{"actor":"{actor}","payload":{payload},"seq":{seq},'
-        f'"subject":"{subject}","time":"{time}","type":"{type}"}}'
+        f'{{"actor":"{actor}","payload":{payload},"seq":{seq},"subject":"{subject}","time":"{time}","type":"{type}"}}'
     ).encode()
 
 

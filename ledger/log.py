@@ -15,7 +15,7 @@ on demand.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlmodel import col
 
 from ledger import canonical, merkle
 from ledger.events import Event, EventError, check_token, event_bytes, format_time
@@ -61,8 +62,8 @@ def _fetch_nodes(session: Session, wanted: Iterable[merkle.Node]) -> dict[merkle
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
         rows = session.execute(
-            select(LedgerNode.level, LedgerNode.idx, LedgerNode.hash).where(
-                tuple_(LedgerNode.level, LedgerNode.idx).in_(chunk)
+            select(col(LedgerNode.level), col(LedgerNode.idx), col(LedgerNode.hash)).where(
+                tuple_(col(LedgerNode.level), col(LedgerNode.idx)).in_(chunk)
             )
         )
         for level, idx, h in rows:
@@ -75,7 +76,7 @@ def _fetch_nodes(session: Session, wanted: Iterable[merkle.Node]) -> dict[merkle
 
 def tree_size(session: Session) -> int:
     """The number of events in the log (the newest sequence number)."""
-    return int(session.execute(select(func.coalesce(func.max(LedgerEvent.seq), 0))).scalar_one())
+    return int(session.execute(select(func.coalesce(func.max(col(LedgerEvent.seq)), 0))).scalar_one())
 
 
 def _state(session: Session) -> _AppendState:
@@ -144,7 +145,7 @@ def pending_root(session: Session) -> tuple[int, bytes] | None:
 
 
 def latest_head(session: Session) -> SignedTreeHead | None:
-    row = session.execute(select(LedgerTreeHead).order_by(LedgerTreeHead.tree_size.desc()).limit(1)).scalar()
+    row = session.execute(select(LedgerTreeHead).order_by(col(LedgerTreeHead.tree_size).desc()).limit(1)).scalar()
     return _head(row) if row else None
 
 
@@ -169,7 +170,9 @@ def _store_head(session: Session, head: SignedTreeHead) -> None:
     session.execute(stmt)
 
 
-def seal(session: Session, signer: Signer, interval_seconds: float, now: datetime | None = None) -> SignedTreeHead | None:
+def seal(
+    session: Session, signer: Signer, interval_seconds: float, now: datetime | None = None
+) -> SignedTreeHead | None:
     """Before COMMIT: sign the new head when the last signed one is older than the interval."""
     pending = pending_root(session)
     if pending is None:
@@ -255,12 +258,6 @@ def consistency_proof(session: Session, first: int, second: int) -> ConsistencyP
 
 def events_after(session: Session, after_seq: int, limit: int) -> list[Event]:
     rows = session.execute(
-        select(LedgerEvent).where(LedgerEvent.seq > after_seq).order_by(LedgerEvent.seq).limit(limit)
+        select(LedgerEvent).where(col(LedgerEvent.seq) > after_seq).order_by(col(LedgerEvent.seq)).limit(limit)
     ).scalars()
     return [Event(r.seq, r.recorded_at, r.type, r.actor, r.subject, r.payload) for r in rows]
-
-
-def events_for_subject(session: Session, subject: str) -> Iterator[Event]:
-    rows = session.execute(select(LedgerEvent).where(LedgerEvent.subject == subject).order_by(LedgerEvent.seq))
-    for r in rows.scalars():
-        yield Event(r.seq, r.recorded_at, r.type, r.actor, r.subject, r.payload)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVarTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Result, Select, select
+from sqlmodel import col
 
 from ledger import merkle
 from ledger.events import event_bytes, is_well_formed
@@ -21,6 +23,7 @@ from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead
 from ledger.signing import SignedTreeHead, verify_head
 
 BATCH = 20_000
+Row = TypeVarTuple("Row")
 
 
 @dataclass
@@ -45,18 +48,18 @@ class Report:
 def _heads(conn: Connection) -> list[SignedTreeHead]:
     rows = conn.execute(
         select(
-            LedgerTreeHead.tree_size,
-            LedgerTreeHead.root_hash,
-            LedgerTreeHead.signed_at,
-            LedgerTreeHead.key_id,
-            LedgerTreeHead.signature,
-        ).order_by(LedgerTreeHead.tree_size)
+            col(LedgerTreeHead.tree_size),
+            col(LedgerTreeHead.root_hash),
+            col(LedgerTreeHead.signed_at),
+            col(LedgerTreeHead.key_id),
+            col(LedgerTreeHead.signature),
+        ).order_by(col(LedgerTreeHead.tree_size))
     )
     return [SignedTreeHead(s, bytes(r), t, k, bytes(sig)) for s, r, t, k, sig in rows]
 
 
-def _stream(conn: Connection, stmt: object) -> object:
-    return conn.execution_options(stream_results=True, yield_per=BATCH).execute(stmt)  # type: ignore[arg-type]
+def _stream(conn: Connection, stmt: Select[*Row]) -> Result[*Row]:
+    return conn.execution_options(stream_results=True, yield_per=BATCH).execute(stmt)
 
 
 def verify(
@@ -81,16 +84,15 @@ def verify(
 
     check_heads_at(0)
     expected = 1
-    cols = (
-        LedgerEvent.seq,
-        LedgerEvent.recorded_at,
-        LedgerEvent.type,
-        LedgerEvent.actor,
-        LedgerEvent.subject,
-        LedgerEvent.payload,
-    )
-    result = _stream(conn, select(*cols).order_by(LedgerEvent.seq))
-    for part in result.partitions():  # type: ignore[attr-defined]
+    stmt = select(
+        col(LedgerEvent.seq),
+        col(LedgerEvent.recorded_at),
+        col(LedgerEvent.type),
+        col(LedgerEvent.actor),
+        col(LedgerEvent.subject),
+        col(LedgerEvent.payload),
+    ).order_by(col(LedgerEvent.seq))
+    for part in _stream(conn, stmt).partitions():
         for seq, time, typ, actor, subject, payload in part:
             if seq != expected:
                 report.fail(f"sequence gap: expected event {expected}, found {seq}", expected)
@@ -117,9 +119,7 @@ def verify(
     return report
 
 
-def _check_head(
-    report: Report, head: SignedTreeHead, root: bytes, trusted: Mapping[str, Ed25519PublicKey]
-) -> None:
+def _check_head(report: Report, head: SignedTreeHead, root: bytes, trusted: Mapping[str, Ed25519PublicKey]) -> None:
     key = trusted.get(head.key_id)
     if key is None:
         report.fail(f"tree head of size {head.tree_size} is signed by untrusted key {head.key_id}")
@@ -136,9 +136,13 @@ def _check_nodes(conn: Connection, leaves: list[bytes], report: Report) -> None:
     """Compare stored subtree hashes level by level with the recomputed ones."""
     level, current = 0, leaves
     while current:
-        stmt = select(LedgerNode.idx, LedgerNode.hash).where(LedgerNode.level == level).order_by(LedgerNode.idx)
+        stmt = (
+            select(col(LedgerNode.idx), col(LedgerNode.hash))
+            .where(col(LedgerNode.level) == level)
+            .order_by(col(LedgerNode.idx))
+        )
         count = 0
-        for part in _stream(conn, stmt).partitions():  # type: ignore[attr-defined]
+        for part in _stream(conn, stmt).partitions():
             for idx, stored in part:
                 count += 1
                 if idx >= len(current):

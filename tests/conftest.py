@@ -152,3 +152,8 @@ def client(settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings)
     with TestClient(app) as c:
         yield c
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    for line in pytest_report_header(terminalreporter.config):
+        terminalreporter.write_line(line, yellow="!!!" in line, bold=True)

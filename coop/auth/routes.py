@@ -38,7 +38,9 @@ def login(
         throttle.failed(keys)
         raise
     throttle.succeeded(f"email:{email}")
-    token, expires_in = issue_token(request.app.state.jwt_secret, f"user:{user.id}", user.role, settings.auth.token_minutes)
+    token, expires_in = issue_token(
+        request.app.state.jwt_secret, f"user:{user.id}", user.role, settings.auth.token_minutes
+    )
     return TokenOut(access_token=token, expires_in=expires_in, role=user.role, member_id=user.member_id)
 
 

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 (OAuth2 token type, not a secret)
     expires_in: int = Field(description="seconds until the token expires")
     role: str
     member_id: int | None

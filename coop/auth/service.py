@@ -4,8 +4,9 @@ turning a bearer credential into an :class:`~coop.auth.policy.Actor`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from coop.auth.models import ApiKey, UserAccount
 from coop.auth.policy import CLI_ACTOR_NAME, ORG_ROLES, USER_ROLES, Actor, Role
@@ -45,14 +46,14 @@ def authenticate(session: Session, auth: AuthSettings, email: str, password: str
     """The account these credentials open, or Unauthenticated (same answer for any failure)."""
     hasher = password_hasher(auth.argon2_time_cost, auth.argon2_memory_kib)
     user = session.execute(
-        select(UserAccount).where(UserAccount.email == normalise_email(email))
+        select(UserAccount).where(col(UserAccount.email) == normalise_email(email))
     ).scalar_one_or_none()
     if user is None or user.disabled_at is not None:
         hasher.verify(password, dummy_hash(auth.argon2_time_cost, auth.argon2_memory_kib))
         raise Unauthenticated("wrong email or password")
     if not hasher.verify(password, user.password_hash):
         raise Unauthenticated("wrong email or password")
-    return user
+    return user  # type: ignore[no-any-return]
 
 
 def create_account(
@@ -61,7 +62,7 @@ def create_account(
     if role not in USER_ROLES:
         raise Invalid(f"people log in as member or board, not {role}", field="role")
     email = normalise_email(email)
-    if session.execute(select(UserAccount.id).where(UserAccount.email == email)).first():
+    if session.execute(select(col(UserAccount.id)).where(col(UserAccount.email) == email)).first():
         raise Conflict("an account with this email already exists", code="account-exists")
     user = UserAccount(
         email=email,
@@ -85,7 +86,7 @@ def create_account(
 
 def bootstrap_board(session: Session, auth: AuthSettings, email: str, password: str) -> UserAccount:
     """The first board user. Later board users are created by the board (a later issue)."""
-    existing = session.execute(select(func.count()).where(UserAccount.role == Role.board.value)).scalar_one()
+    existing = session.execute(select(func.count()).where(col(UserAccount.role) == Role.board.value)).scalar_one()
     if existing:
         raise Conflict("a board user exists already; bootstrap-board only creates the first one", code="board-exists")
     return create_account(session, auth, email, password, Role.board, None, CLI_ACTOR_NAME)
@@ -130,14 +131,14 @@ def revoke_api_key(session: Session, key_id: int) -> ApiKey:
 
 
 def list_api_keys(session: Session) -> list[ApiKey]:
-    return list(session.execute(select(ApiKey).order_by(ApiKey.id)).scalars())
+    return list(session.execute(select(ApiKey).order_by(col(ApiKey.id))).scalars())
 
 
 def actor_for_bearer(session: Session, secret: bytes, token: str) -> Actor:
     """Resolve an API key or a login token to an actor, checking it is still valid now."""
     parts = split_api_key(token)
     if parts is not None:
-        key = session.execute(select(ApiKey).where(ApiKey.prefix == parts[0])).scalar_one_or_none()
+        key = session.execute(select(ApiKey).where(col(ApiKey.prefix) == parts[0])).scalar_one_or_none()
         if key is None or not same_digest(key.secret_hash, sha256_hex(parts[1])):
             raise Unauthenticated("unknown API key")
         if key.revoked_at is not None:
@@ -153,4 +154,3 @@ def actor_for_bearer(session: Session, secret: bytes, token: str) -> Actor:
         raise Unauthenticated("this account no longer exists or is disabled")
     assert user.id is not None
     return Actor(kind="user", id=user.id, role=Role(user.role), member_id=user.member_id)
-

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, or_, select
-from sqlmodel import Session
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlmodel import Session, col
 
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
@@ -38,7 +38,9 @@ def _issue_invitation(session: Session, member: Member, hours: int, actor: str) 
     now = utcnow()
     for old in session.execute(
         select(Invitation).where(
-            Invitation.member_id == member.id, Invitation.used_at.is_(None), Invitation.withdrawn_at.is_(None)  # type: ignore[union-attr]
+            col(Invitation.member_id) == member.id,
+            col(Invitation.used_at).is_(None),
+            col(Invitation.withdrawn_at).is_(None),
         )
     ).scalars():
         old.withdrawn_at = now
@@ -63,7 +65,7 @@ def admit(
     session: Session, auth: AuthSettings, actor: Actor, name: str, email: str, language: Language
 ) -> tuple[Member, IssuedInvitation]:
     email = auth_service.normalise_email(email)
-    if session.execute(select(Member.id).where(Member.email == email)).first():
+    if session.execute(select(col(Member.id)).where(col(Member.email) == email)).first():
         raise Conflict("a member with this email exists already", code="member-exists")
     member = Member(
         name=name.strip(), email=email, language=language.value, status=MemberStatus.active.value, admitted_at=utcnow()
@@ -84,7 +86,7 @@ def admit(
 
 def reinvite(session: Session, auth: AuthSettings, actor: Actor, member_id: int) -> IssuedInvitation:
     member = get_for(session, actor, member_id)
-    if session.execute(select(UserAccount.id).where(UserAccount.member_id == member_id)).first():
+    if session.execute(select(col(UserAccount.id)).where(col(UserAccount.member_id) == member_id)).first():
         raise Conflict("this member has set a password already", code="account-exists")
     return _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name)
 
@@ -92,7 +94,7 @@ def reinvite(session: Session, auth: AuthSettings, actor: Actor, member_id: int)
 def accept_invitation(session: Session, auth: AuthSettings, token: str, password: str) -> UserAccount:
     auth_service.check_password_rules(password)
     invitation = session.execute(
-        select(Invitation).where(Invitation.token_hash == sha256_hex(token))
+        select(Invitation).where(col(Invitation.token_hash) == sha256_hex(token))
     ).scalar_one_or_none()
     if invitation is None or invitation.withdrawn_at is not None:
         raise Invalid("this invitation is not valid", code="invitation-invalid", field="token")
@@ -124,14 +126,14 @@ def search(
     if q:
         number = parse_member_number(q)
         like = f"%{q.strip().lower()}%"
-        conditions = [func.lower(Member.name).like(like), Member.email.like(like)]  # type: ignore[attr-defined]
+        conditions: list[ColumnElement[bool]] = [func.lower(col(Member.name)).like(like), col(Member.email).like(like)]
         if number is not None:
-            conditions.append(Member.id == number)  # type: ignore[arg-type]
+            conditions.append(col(Member.id) == number)
         stmt = stmt.where(or_(*conditions))
     if status is not None:
-        stmt = stmt.where(Member.status == status.value)  # type: ignore[arg-type]
+        stmt = stmt.where(col(Member.status) == status.value)
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(stmt.order_by(Member.id).limit(limit).offset(offset)).scalars()  # type: ignore[arg-type]
+    rows = session.execute(stmt.order_by(col(Member.id)).limit(limit).offset(offset)).scalars()
     return list(rows), int(total)
 
 

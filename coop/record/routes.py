@@ -79,7 +79,9 @@ def inclusion(
     )
 
 
-@router.get("/proofs/consistency", response_model=ConsistencyOut, summary="Proof that one tree extends another (public)")
+@router.get(
+    "/proofs/consistency", response_model=ConsistencyOut, summary="Proof that one tree extends another (public)"
+)
 def consistency(
     session: ReadSession,
     first: Annotated[int, Query(ge=0)],

@@ -69,8 +69,12 @@ def test_expired_invitation_is_refused(client: TestClient, database: Database) -
     admitted = f.admit(client, board)
     with database.unit_of_work() as s:
         inv = s.exec(select(Invitation).where(Invitation.member_id == admitted["member"]["id"])).one()
-        s.execute(update(Invitation).where(Invitation.id == inv.id).values(expires_at=inv.created_at - timedelta(seconds=1)))
-    r = client.post("/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": f.PASSWORD})
+        s.execute(
+            update(Invitation).where(Invitation.id == inv.id).values(expires_at=inv.created_at - timedelta(seconds=1))
+        )
+    r = client.post(
+        "/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": f.PASSWORD}
+    )
     assert r.status_code == 410
     assert r.json()["code"] == "invitation-expired"
 
@@ -83,7 +87,9 @@ def test_unknown_invitation_and_weak_password(client: TestClient, database: Data
     r = client.post("/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": "short"})
     assert r.status_code == 422
     # the failed attempt did not use up the invitation
-    r = client.post("/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": f.PASSWORD})
+    r = client.post(
+        "/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": f.PASSWORD}
+    )
     assert r.status_code == 201
 
 
@@ -92,9 +98,13 @@ def test_reinvitation_withdraws_the_old_token(client: TestClient, database: Data
     admitted = f.admit(client, board)
     r = client.post(f"/api/v1/members/{admitted['member']['id']}/invitation", headers=board)
     assert r.status_code == 201
-    old = client.post("/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": f.PASSWORD})
+    old = client.post(
+        "/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": f.PASSWORD}
+    )
     assert old.status_code == 422
-    new = client.post("/api/v1/auth/accept-invitation", json={"token": r.json()["invitation_token"], "password": f.PASSWORD})
+    new = client.post(
+        "/api/v1/auth/accept-invitation", json={"token": r.json()["invitation_token"], "password": f.PASSWORD}
+    )
     assert new.status_code == 201
 
 

@@ -1,0 +1,45 @@
+# Two commands from a fresh clone: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test check lint typecheck layering bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+## run: install, migrate the SQLite database under var/, seed the demo on first run, serve on 127.0.0.1:8000
+run: $(STAMP)
+	$(BIN)/coop db upgrade
+	$(BIN)/coop demo --if-empty
+	$(BIN)/coop serve
+
+## test: the whole suite (SQLite always; PostgreSQL when it answers, or always with COOP_TEST_POSTGRES=require)
+test: $(STAMP)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check coop ledger reports
+
+typecheck: $(STAMP)
+	$(BIN)/mypy coop ledger reports
+
+layering: $(STAMP)
+	$(BIN)/lint-imports
+
+## check: ruff, mypy (strict on ledger/), the layering contract, and the tests
+check: lint typecheck layering test
+
+## bench: run the benchmarks and rewrite bench/RESULTS.md
+bench: $(STAMP)
+	$(BIN)/coop bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

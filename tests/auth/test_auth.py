@@ -1,0 +1,104 @@
+"""Logging in, tokens, API keys, roles, throttling."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coop.auth import service
+from coop.auth.policy import ORG_ROLES, ROLE_PERMISSIONS, Actor, Permission, Role, can_read_member
+from coop.db import Database
+from coop.errors import Conflict, Invalid
+from tests import factories as f
+
+
+def test_login_gives_a_bearer_token_with_role(client: TestClient, database: Database) -> None:
+    f.board(client, database)
+    r = client.post("/api/v1/auth/token", data={"username": f.BOARD_EMAIL.upper(), "password": f.PASSWORD})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["token_type"] == "bearer" and body["role"] == "board" and body["expires_in"] == 3600
+
+
+def test_wrong_password_and_unknown_email_look_the_same(client: TestClient, database: Database) -> None:
+    f.board(client, database)
+    wrong = client.post("/api/v1/auth/token", data={"username": f.BOARD_EMAIL, "password": "not the password"})
+    unknown = client.post("/api/v1/auth/token", data={"username": "nobody@coop-test.nl", "password": "whatever12345"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["detail"] == unknown.json()["detail"]
+    assert wrong.headers["content-type"] == "application/problem+json"
+
+
+def test_repeated_failures_are_throttled(client: TestClient, database: Database) -> None:
+    f.board(client, database)
+    limit = database.settings.auth.login_max_failures
+    for _ in range(limit):
+        r = client.post("/api/v1/auth/token", data={"username": f.BOARD_EMAIL, "password": "guess-guess-guess"})
+        assert r.status_code == 401
+    r = client.post("/api/v1/auth/token", data={"username": f.BOARD_EMAIL, "password": f.PASSWORD})
+    assert r.status_code == 429
+    assert int(r.headers["Retry-After"]) > 0
+    assert r.json()["code"] == "too-many-requests"
+
+
+def test_missing_form_fields_are_422(client: TestClient, database: Database) -> None:
+    r = client.post("/api/v1/auth/token", data={"username": "a@b.nl"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
+def test_api_key_authenticates_and_revocation_stops_it(client: TestClient, database: Database) -> None:
+    with database.unit_of_work() as s:
+        created = service.create_api_key(s, "Auditor BV", "auditor")
+    headers = f.bearer(created.token)
+    assert client.get("/api/v1/ledger/events", headers=headers).status_code == 200
+    with database.unit_of_work() as s:
+        service.revoke_api_key(s, created.key.id)
+    r = client.get("/api/v1/ledger/events", headers=headers)
+    assert r.status_code == 401 and "revoked" in r.json()["detail"]
+    tampered = created.token[:-2] + ("AA" if not created.token.endswith("AA") else "BB")
+    assert client.get("/api/v1/ledger/events", headers=f.bearer(tampered)).status_code == 401
+
+
+def test_api_keys_are_stored_hashed(database: Database) -> None:
+    with database.unit_of_work() as s:
+        created = service.create_api_key(s, "HDAB", "hdab")
+    assert created.token.split("_")[-1] not in created.key.secret_hash
+    assert len(created.key.secret_hash) == 64
+
+
+@pytest.mark.parametrize("role", ["wizard", "member", "board", ""])
+def test_unknown_or_personal_role_for_key_is_refused(database: Database, role: str) -> None:
+    with database.unit_of_work() as s, pytest.raises(Invalid):
+        service.create_api_key(s, "Org", role)
+
+
+def test_board_bootstrap_only_once(database: Database) -> None:
+    with database.unit_of_work() as s:
+        service.bootstrap_board(s, database.settings.auth, "first@coop-test.nl", f.PASSWORD)
+    with database.unit_of_work() as s, pytest.raises(Conflict):
+        service.bootstrap_board(s, database.settings.auth, "second@coop-test.nl", f.PASSWORD)
+
+
+def test_roles_and_policies_are_data() -> None:
+    assert set(ROLE_PERMISSIONS) == set(Role)
+    for role in ORG_ROLES:
+        assert Permission.read_any_member not in ROLE_PERMISSIONS[role]
+    board = Actor("user", 1, Role.board)
+    me = Actor("user", 2, Role.member, member_id=7)
+    hdab = Actor("key", 3, Role.hdab, org="HDAB")
+    assert can_read_member(board, 7) and can_read_member(me, 7)
+    assert not can_read_member(me, 8) and not can_read_member(hdab, 7)
+
+
+def test_every_route_declares_who_may_call_it(client: TestClient) -> None:
+    """A route without an actor dependency must say it is public in its summary."""
+    from fastapi.routing import APIRoute
+
+    def depends_on_actor(dependant) -> bool:  # type: ignore[no-untyped-def]
+        return any(
+            d.call.__name__ in {"_current_actor", "dependency"} or depends_on_actor(d) for d in dependant.dependencies
+        )
+
+    for route in client.app.routes:  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute) and route.path.startswith("/api/"):
+            assert depends_on_actor(route.dependant) or "(public" in (route.summary or ""), route.path

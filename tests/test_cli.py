@@ -1,0 +1,73 @@
+"""The command line: bootstrap, keys, and ``ledger verify`` exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from coop.cli import app
+from coop.db import Database
+from coop.settings import Settings, get_settings
+from ledger import log
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("COOP_DATABASE_URL", settings.database.url)
+    monkeypatch.setenv("COOP_AUTH_SECRET_FILE", str(settings.auth.secret_file))
+    monkeypatch.setenv("COOP_LEDGER_SIGNING_KEY_FILE", str(settings.ledger.signing_key_file))
+    monkeypatch.setenv("COOP_AUTH_ARGON2_MEMORY_KIB", "19456")
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()
+
+
+def test_bootstrap_board_and_api_keys(cli_env: Settings) -> None:
+    r = runner.invoke(app, ["bootstrap-board", "--email", "chair@coop-test.nl", "--password", "a long board password"])
+    assert r.exit_code == 0, r.output
+    again = runner.invoke(app, ["bootstrap-board", "--email", "x@coop-test.nl", "--password", "a long board password"])
+    assert again.exit_code == 1 and "exists already" in again.output
+    r = runner.invoke(app, ["api-key", "create", "--org", "HDAB NL", "--role", "hdab"])
+    assert r.exit_code == 0 and r.stdout.strip().splitlines()[-1].startswith("coop_")
+    bad = runner.invoke(app, ["api-key", "create", "--org", "X", "--role", "wizard"])
+    assert bad.exit_code == 1 and "unknown organisation role" in bad.output
+    assert runner.invoke(app, ["api-key", "revoke", "1"]).exit_code == 0
+    assert runner.invoke(app, ["api-key", "revoke", "99"]).exit_code == 1
+    listing = runner.invoke(app, ["api-key", "list"])
+    assert "HDAB NL" in listing.output
+
+
+def test_ledger_verify_passes_then_names_the_altered_event(cli_env: Settings) -> None:
+    db = Database(cli_env)
+    with db.unit_of_work() as s:
+        for i in range(12):
+            log.append(s, "test.event", "cli", "test:1", {"i": i})
+    r = runner.invoke(app, ["ledger", "verify"])
+    assert r.exit_code == 0, r.output
+    assert "12 events" in r.output
+    with db.write_engine.begin() as conn:
+        if db.dialect == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE ledger_event DISABLE TRIGGER USER")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER ledger_event_no_update")
+        conn.exec_driver_sql("UPDATE ledger_event SET actor = 'user:666' WHERE seq = 9")
+    db.dispose()
+    r = runner.invoke(app, ["ledger", "verify"])
+    assert r.exit_code == 1
+    assert "first bad event: 9" in r.output
+
+
+def test_verify_trusts_extra_keys_given(cli_env: Settings, tmp_path: Path) -> None:
+    db = Database(cli_env)
+    with db.unit_of_work() as s:
+        log.append(s, "test.event", "cli", "test:1", {})
+    db.dispose()
+    # rotate the signing key: old heads are only valid with the old key trusted
+    old = tmp_path / "old.pem"
+    cli_env.ledger.signing_key_file.rename(old)
+    assert runner.invoke(app, ["ledger", "verify"]).exit_code == 1
+    assert runner.invoke(app, ["ledger", "verify", "--trusted-key", str(old)]).exit_code == 0

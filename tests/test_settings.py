@@ -1,0 +1,55 @@
+"""Settings come from COOP_ variables, nested at the first underscore; production refuses
+missing secrets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from coop.settings import Mode, Settings
+
+
+def test_nested_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COOP_DATABASE_URL", "postgresql+psycopg://db/coop")
+    monkeypatch.setenv("COOP_AUTH_TOKEN_MINUTES", "15")
+    monkeypatch.setenv("COOP_PRIVACY_SMALL_COUNT_THRESHOLD", "11")
+    s = Settings()
+    assert s.database.url == "postgresql+psycopg://db/coop"
+    assert s.auth.token_minutes == 15
+    assert s.privacy.small_count_threshold == 11
+
+
+def test_defaults() -> None:
+    s = Settings()
+    assert s.database.url.startswith("sqlite:///") and s.database.url.endswith("var/coop.db")
+    assert s.privacy.small_count_threshold == 10
+    assert s.mode is Mode.development
+
+
+def test_development_generates_missing_keys(tmp_path: Path) -> None:
+    s = Settings(auth={"secret_file": tmp_path / "jwt"}, ledger={"signing_key_file": tmp_path / "k.pem"})
+    s.ensure_keys()
+    assert len((tmp_path / "jwt").read_text()) >= 32
+    assert b"PRIVATE KEY" in (tmp_path / "k.pem").read_bytes()
+    assert (tmp_path / "k.pem").stat().st_mode & 0o077 == 0
+
+
+def test_production_refuses_missing_or_weak_secrets(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="production mode refuses"):
+        Settings(
+            mode="production",
+            auth={"secret_file": tmp_path / "none"},
+            ledger={"signing_key_file": tmp_path / "none.pem"},
+        )
+    weak = tmp_path / "weak"
+    weak.write_text("changeme")
+    dev = Settings(ledger={"signing_key_file": tmp_path / "k.pem"}, auth={"secret_file": tmp_path / "jwt"})
+    dev.ensure_keys()
+    with pytest.raises(ValidationError, match="fewer than 32 bytes"):
+        Settings(mode="production", auth={"secret_file": weak}, ledger={"signing_key_file": tmp_path / "k.pem"})
+    ok = Settings(
+        mode="production", auth={"secret_file": tmp_path / "jwt"}, ledger={"signing_key_file": tmp_path / "k.pem"}
+    )
+    assert ok.mode is Mode.production
