@@ -4,9 +4,10 @@
 its event commit or vanish together. The first append of a transaction takes the log's
 write lock (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock that
 ``BEGIN IMMEDIATE`` already holds), reads the tree's size and right edge once, and from
-then on extends the tree in memory, inserting each event and every perfect subtree it
-completes. Sequence numbers are therefore dense and never forked, whatever the number of
-concurrent writers.
+then on extends the tree in memory. Sequence numbers are therefore dense and never
+forked, whatever the number of concurrent writers. Each event row keeps its leaf hash;
+perfect subtrees of 16 leaves and more are stored as they complete, smaller ones are
+recomputed from at most 16 leaf hashes when a proof needs them.
 
 ``seal`` (called by the application's commit point, before COMMIT) signs a tree head when
 the last one is older than the configured interval; :func:`sign_current_head` signs one
@@ -27,7 +28,7 @@ from sqlmodel import col
 
 from ledger import canonical, merkle
 from ledger.events import Event, EventError, check_token, event_bytes, format_time
-from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead
+from ledger.models import STORED_FROM_LEVEL, LedgerEvent, LedgerNode, LedgerTreeHead
 from ledger.signing import SignedTreeHead, Signer
 
 _STATE = "ledger.append_state"
@@ -56,8 +57,7 @@ def _lock(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
 
 
-def _fetch_nodes(session: Session, wanted: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
-    keys = sorted(set(wanted))
+def _stored_nodes(session: Session, keys: list[merkle.Node]) -> dict[merkle.Node, bytes]:
     found: dict[merkle.Node, bytes] = {}
     for start in range(0, len(keys), 500):
         chunk = keys[start : start + 500]
@@ -68,6 +68,32 @@ def _fetch_nodes(session: Session, wanted: Iterable[merkle.Node]) -> dict[merkle
         )
         for level, idx, h in rows:
             found[(level, idx)] = bytes(h)
+    return found
+
+
+def _small_nodes(session: Session, keys: list[merkle.Node]) -> dict[merkle.Node, bytes]:
+    """Subtrees below the stored level, recomputed from their events' leaf hashes."""
+    seqs = sorted({i + 1 for level, idx in keys for i in range(idx << level, (idx + 1) << level)})
+    leaves: dict[int, bytes] = {}
+    for start in range(0, len(seqs), 500):
+        rows = session.execute(
+            select(col(LedgerEvent.seq), col(LedgerEvent.leaf_hash)).where(
+                col(LedgerEvent.seq).in_(seqs[start : start + 500])
+            )
+        )
+        leaves.update((seq, bytes(h)) for seq, h in rows)
+    found: dict[merkle.Node, bytes] = {}
+    for level, idx in keys:
+        span = [leaves.get(i + 1) for i in range(idx << level, (idx + 1) << level)]
+        if all(h is not None for h in span):
+            found[(level, idx)] = merkle.root_of_leaf_hashes([h for h in span if h is not None])
+    return found
+
+
+def _fetch_nodes(session: Session, wanted: Iterable[merkle.Node]) -> dict[merkle.Node, bytes]:
+    keys = sorted(set(wanted))
+    found = _stored_nodes(session, [k for k in keys if k[0] >= STORED_FROM_LEVEL])
+    found.update(_small_nodes(session, [k for k in keys if k[0] < STORED_FROM_LEVEL]))
     missing = [k for k in keys if k not in found]
     if missing:
         raise LookupError(f"ledger nodes missing: {missing[:5]}")
@@ -109,19 +135,20 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime | Non
         seq = state.size + 1
         leaf = merkle.leaf_hash(event_bytes(seq, time, e.type, e.actor, e.subject, payload))
         index, level, h = state.size, 0, leaf
-        node_rows.append({"level": 0, "idx": index, "hash": leaf})
         while index & 1:
             h = merkle.node_hash(state.stack.pop(), h)
             index, level = index >> 1, level + 1
-            node_rows.append({"level": level, "idx": index, "hash": h})
+            if level >= STORED_FROM_LEVEL:
+                node_rows.append({"level": level, "idx": index, "hash": h})
         state.stack.append(h)
         state.size = seq
         state.appended += 1
         row = {"seq": seq, "recorded_at": time, "type": e.type, "actor": e.actor, "subject": e.subject}
-        event_rows.append({**row, "payload": payload})
+        event_rows.append({**row, "payload": payload, "leaf_hash": leaf})
         recorded.append(Event(seq, time, e.type, e.actor, e.subject, payload))
     if event_rows:
         session.execute(insert(LedgerEvent), event_rows)
+    if node_rows:
         session.execute(insert(LedgerNode), node_rows)
     return recorded
 

@@ -19,6 +19,8 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
+STORED_FROM_LEVEL = 4
+
 # SQLite only aliases the rowid for exactly INTEGER PRIMARY KEY.
 BIGINT = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -34,10 +36,13 @@ class LedgerEvent(SQLModel, table=True):
     actor: str = Field(sa_column=Column(String(120), nullable=False))
     subject: str = Field(sa_column=Column(String(120), nullable=False, index=True))
     payload: str = Field(sa_column=Column(Text, nullable=False))
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
 
 
 class LedgerNode(SQLModel, table=True):
-    """The hash of a perfect subtree ``(level, idx)``, kept so proofs never read the log."""
+    """The hash of a perfect subtree ``(level, idx)`` of at least ``2**STORED_FROM_LEVEL``
+    leaves, kept so proofs never read the log. Smaller subtrees are recomputed from the
+    leaf hashes of at most that many events."""
 
     __tablename__ = "ledger_node"
 

@@ -85,6 +85,7 @@ def upgrade() -> None:
     sa.Column('actor', sa.String(length=120), nullable=False),
     sa.Column('subject', sa.String(length=120), nullable=False),
     sa.Column('payload', sa.Text(), nullable=False),
+    sa.Column('leaf_hash', sa.LargeBinary(length=32), nullable=False),
     sa.PrimaryKeyConstraint('seq', name=op.f('pk_ledger_event'))
     )
     with op.batch_alter_table('ledger_event', schema=None) as batch_op:

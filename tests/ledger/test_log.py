@@ -12,6 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from coop.db import Database
 from ledger import log, merkle
 from ledger.events import EventError, event_bytes
+from ledger.models import STORED_FROM_LEVEL
 from ledger.signing import key_id
 from ledger.verify import verify
 
@@ -28,20 +29,21 @@ def _verify(database: Database):  # type: ignore[no-untyped-def]
 
 
 def test_append_numbers_densely_and_proofs_verify(database: Database) -> None:
-    for batch in (1, 2, 5, 1, 13):
+    for batch in (1, 2, 5, 1, 13, 49):
         _append(database, batch)
     with database.unit_of_work(write=False) as s:
         events = log.events_after(s, 0, 100)
         size = log.tree_size(s)
-        assert [e.seq for e in events] == list(range(1, 23)) and size == 22
+        assert [e.seq for e in events] == list(range(1, 72)) and size == 71
         leaves = [e.leaf_hash for e in events]
-        for n in (1, 7, 16, 22):
+        for n in (1, 7, 16, 22, 33, 64, 71):
             assert log.root_at(s, n) == merkle.root_of_leaf_hashes(leaves[:n])
-            for seq in (1, n // 2 + 1, n):
+            for seq in range(1, n + 1):
                 p = log.inclusion_proof(s, seq, n)
                 merkle.verify_inclusion(leaves[seq - 1], seq - 1, n, p.path, p.root_hash)
-        c = log.consistency_proof(s, 7, 22)
-        merkle.verify_consistency(7, 22, c.path, c.first_root, c.second_root)
+        for first in (1, 7, 16, 22, 33, 64, 71):
+            c = log.consistency_proof(s, first, 71)
+            merkle.verify_consistency(first, 71, c.path, c.first_root, c.second_root)
     assert _verify(database).ok
 
 
@@ -72,12 +74,13 @@ def test_bad_token_is_refused(database: Database) -> None:
     [
         "UPDATE ledger_event SET payload = '{}' WHERE seq = 1",
         "DELETE FROM ledger_event WHERE seq = 1",
-        "UPDATE ledger_node SET hash = hash WHERE level = 0",
+        "UPDATE ledger_event SET leaf_hash = leaf_hash",
+        "UPDATE ledger_node SET hash = hash",
         "DELETE FROM ledger_tree_head",
     ],
 )
 def test_database_refuses_changes_to_the_ledger(database: Database, statement: str) -> None:
-    _append(database, 2)
+    _append(database, 16)  # 16 events complete the first stored subtree
     with pytest.raises((DBAPIError, IntegrityError)) as info, database.unit_of_work() as s:
         s.execute(text(statement))
     assert "append-only" in str(info.value)
@@ -113,11 +116,11 @@ def test_verify_names_the_first_altered_event(database: Database) -> None:
 
 
 def test_verify_catches_a_consistent_rewrite_through_the_signed_heads(database: Database) -> None:
-    """Rewriting an event and every hash above it still breaks the signed heads."""
-    _append(database, 8)
-    _append(database, 8)
+    """Rewriting an event, its leaf hash and every stored subtree above it still breaks
+    the signed heads, which the forger cannot re-sign."""
+    _append(database, 20)
+    _append(database, 20)
     _drop_guards(database)
-    # rebuild the whole tree from the altered events, as a careful forger would
     mark = "%s" if database.dialect == "postgresql" else "?"
     with database.write_engine.begin() as conn:
         rows = conn.exec_driver_sql(
@@ -129,15 +132,34 @@ def test_verify_catches_a_consistent_rewrite_through_the_signed_heads(database: 
         for seq, t, typ, actor, subj, payload in rows:
             if seq == 5:
                 payload = '{"i":12345}'
-                conn.exec_driver_sql(f"UPDATE ledger_event SET payload = {mark} WHERE seq = 5", (payload,))
-            tree.push(merkle.leaf_hash(event_bytes(seq, t, typ, actor, subj, payload)))
-        for (level, idx), h in nodes.items():
+            leaf = merkle.leaf_hash(event_bytes(seq, t, typ, actor, subj, payload))
             conn.exec_driver_sql(
-                f"INSERT INTO ledger_node (level, idx, hash) VALUES ({mark}, {mark}, {mark})", (level, idx, h)
+                f"UPDATE ledger_event SET payload = {mark}, leaf_hash = {mark} WHERE seq = {mark}", (payload, leaf, seq)
             )
+            tree.push(leaf)
+        for (level, idx), h in nodes.items():
+            if level >= STORED_FROM_LEVEL:
+                conn.exec_driver_sql(
+                    f"INSERT INTO ledger_node (level, idx, hash) VALUES ({mark}, {mark}, {mark})", (level, idx, h)
+                )
     report = _verify(database)
     assert not report.ok
+    assert report.first_bad_seq == 20  # the first signed head the rewrite broke covers events 1-20
     assert any("signed tree head" in p for p in report.problems)
+
+
+def test_verify_catches_an_altered_stored_subtree(database: Database) -> None:
+    _append(database, 40)
+    _drop_guards(database)
+    with database.write_engine.begin() as conn:
+        conn.exec_driver_sql(
+            "UPDATE ledger_node SET hash = leaf_hash FROM ledger_event WHERE seq = 1 AND level = 4 AND idx = 1"
+            if database.dialect == "postgresql"
+            else "UPDATE ledger_node SET hash = (SELECT leaf_hash FROM ledger_event WHERE seq = 1) WHERE level = 4 AND idx = 1"
+        )
+    report = _verify(database)
+    assert not report.ok and report.first_bad_seq == 17
+    assert "stored subtree over events 17-32" in report.problems[0]
 
 
 def test_heads_signed_by_an_unknown_key_are_reported(database: Database) -> None:

@@ -1,0 +1,85 @@
+"""Shared pieces for benchmarks: throwaway databases on each engine, machine facts,
+timing, and RESULTS.md sections."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from coop.cli import upgrade_database
+from coop.db import Database
+from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, Settings
+
+PG_ADMIN = os.environ.get("COOP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@contextmanager
+def fresh_database(engine: str, head_interval: float = 60.0) -> Iterator[Database]:
+    """A migrated, empty database on ``engine`` ("sqlite" or "postgresql"), dropped after."""
+    with tempfile.TemporaryDirectory(prefix="coop-bench-") as tmp:
+        if engine == "sqlite":
+            url = f"sqlite:///{tmp}/bench.db"
+            name = None
+        else:
+            name = f"coop_bench_{uuid.uuid4().hex[:8]}"
+            with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+                c.execute(f'CREATE DATABASE "{name}"')
+            url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+        upgrade_database(url)
+        settings = Settings(
+            database=DatabaseSettings(url=url),
+            auth=AuthSettings(secret_file=Path(tmp) / "jwt"),
+            ledger=LedgerSettings(signing_key_file=Path(tmp) / "key.pem", head_interval_seconds=head_interval),
+        )
+        db = Database(settings)
+        try:
+            yield db
+        finally:
+            db.dispose()
+            if name:
+                with psycopg.connect(PG_ADMIN, autocommit=True) as c:
+                    c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Timer:
+    seconds: float = 0.0
+
+
+@contextmanager
+def timed() -> Iterator[Timer]:
+    t = Timer()
+    start = time.perf_counter()
+    yield t
+    t.seconds = time.perf_counter() - start
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    try:
+        pg = subprocess.run(["psql", "--version"], capture_output=True, text=True, check=False).stdout.strip()  # noqa: S607
+    except OSError:
+        pg = "psql not found"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM; {platform.system()} {platform.release()}; "
+        f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; {pg}"
+    )
