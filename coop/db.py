@@ -74,6 +74,7 @@ class Database:
             settings.database.url, settings.database.busy_timeout_ms, settings.database.echo
         )
         self.signer = Signer(load_private_key(settings.ledger.signing_key_file))
+        self.ledger_cache = log.LedgerCache()
 
     @property
     def dialect(self) -> str:
@@ -84,12 +85,14 @@ class Database:
         """A session whose work commits on normal exit and rolls back on any exception."""
         engine = self.write_engine if write else self.read_engine
         session = Session(engine, expire_on_commit=False, autoflush=True)
+        log.use_cache(session, self.ledger_cache)
         try:
             yield session
             if write:
                 session.flush()
                 log.seal(session, self.signer, self.settings.ledger.head_interval_seconds)
                 session.commit()
+                log.committed(session)
             # A read unit of work just closes: the pool rolls the connection back, and the
             # objects it loaded stay readable (a rollback here would expire them).
         except BaseException:

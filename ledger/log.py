@@ -17,7 +17,7 @@ on demand.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,7 @@ from ledger.models import STORED_FROM_LEVEL, LedgerEvent, LedgerNode, LedgerTree
 from ledger.signing import SignedTreeHead, Signer
 
 _STATE = "ledger.append_state"
+_CACHE = "ledger.cache"
 # Any constant will do; it names "the ledger of record's write lock" for pg_advisory_xact_lock.
 _PG_LOCK_KEY = 7_201_001
 
@@ -41,7 +42,23 @@ class _AppendState:
     size: int
     stack: list[bytes]
     appended: int = 0
-    heads: list[SignedTreeHead] = field(default_factory=list)
+    signed_at: datetime | None = None
+
+
+@dataclass
+class LedgerCache:
+    """What one process remembers between transactions to save round trips: the tree's
+    right edge after its last commit, and when it last saw a head signed. The edge is
+    used only when the log's size (read under the lock) still matches it, so a cache
+    made stale by another process costs a reload, never a wrong tree."""
+
+    edge: tuple[int, tuple[bytes, ...]] = (-1, ())
+    last_signed_at: datetime | None = None
+
+
+def use_cache(session: Session, cache: LedgerCache) -> None:
+    """Let this session's transaction read and, once committed, update ``cache``."""
+    session.info[_CACHE] = cache
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +127,14 @@ def _state(session: Session) -> _AppendState:
     if state is None:
         _lock(session)
         size = tree_size(session)
-        edge = merkle.frontier_nodes(size)
-        nodes = _fetch_nodes(session, edge)
-        state = _AppendState(size=size, stack=[nodes[n] for n in edge])
+        cache: LedgerCache | None = session.info.get(_CACHE)
+        if cache is not None and cache.edge[0] == size:
+            stack = list(cache.edge[1])
+        else:
+            edge = merkle.frontier_nodes(size)
+            nodes = _fetch_nodes(session, edge)
+            stack = [nodes[n] for n in edge]
+        state = _AppendState(size=size, stack=stack)
         session.info[_STATE] = state
     return state
 
@@ -205,12 +227,30 @@ def seal(
     if pending is None:
         return None
     now = now or datetime.now(UTC)
-    last = latest_head(session)
-    if last is not None and (now - datetime.fromisoformat(last.timestamp)).total_seconds() < interval_seconds:
+    cache: LedgerCache | None = session.info.get(_CACHE)
+    last_signed_at = cache.last_signed_at if cache is not None else None
+    if last_signed_at is None or (now - last_signed_at).total_seconds() >= interval_seconds:
+        last = latest_head(session)
+        last_signed_at = datetime.fromisoformat(last.timestamp) if last else None
+    if last_signed_at is not None and (now - last_signed_at).total_seconds() < interval_seconds:
+        if cache is not None:
+            cache.last_signed_at = last_signed_at
         return None
     head = signer.sign(pending[0], pending[1], format_time(now))
     _store_head(session, head)
+    state: _AppendState = session.info[_STATE]
+    state.signed_at = now
     return head
+
+
+def committed(session: Session) -> None:
+    """After COMMIT: remember the new right edge (and signing time) for the next transaction."""
+    state: _AppendState | None = session.info.get(_STATE)
+    cache: LedgerCache | None = session.info.get(_CACHE)
+    if state is not None and cache is not None and state.appended:
+        cache.edge = (state.size, tuple(state.stack))
+        if state.signed_at is not None:
+            cache.last_signed_at = state.signed_at
 
 
 def forget(session: Session) -> None:

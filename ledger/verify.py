@@ -161,9 +161,7 @@ def _report_node_mismatch(report: Report, level: int, stored: list[bytes], compu
     report.fail(f"level {level} holds {len(stored)} stored subtrees; the events make {len(computed)}")
 
 
-def _check_head(
-    report: Report, head: SignedTreeHead, root: bytes, trusted: Mapping[str, Ed25519PublicKey]
-) -> None:
+def _check_head(report: Report, head: SignedTreeHead, root: bytes, trusted: Mapping[str, Ed25519PublicKey]) -> None:
     key = trusted.get(head.key_id)
     if key is None:
         report.fail(f"tree head of size {head.tree_size} is signed by untrusted key {head.key_id}")
