@@ -83,8 +83,8 @@ def render(results: dict[str, Any]) -> str:
             )
         lines += [
             "",
-            "Proof latency at that size (500 random proofs against the full tree, one",
-            "batched node lookup each). Peer: one primary-key lookup of an event.",
+            "Proof latency at that size (500 random proofs against the full tree; two indexed",
+            "lookups each: stored subtrees, then the leaf hashes of small ones). Peer: one primary-key lookup.",
             "",
             "| engine | inclusion mean / p50 / p99 (ms) | consistency mean / p50 / p99 (ms) "
             "| peer: PK lookup mean / p99 (ms) |",

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from sqlmodel import Session
 
 from coop.auth import service as auth_service
@@ -43,18 +43,35 @@ WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
 ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
-_bearer = HTTPBearer(auto_error=False, description="A login token from /auth/token, or an organisation's API key")
+ID_MAX = 2**31 - 1
+"""Ids are 32-bit integer columns; a larger number names nothing (and must not reach the driver)."""
+SEQ_MAX = 2**62
+"""Ledger sequence numbers and tree sizes are 64-bit."""
+
+MemberId = Annotated[int, Path(ge=1, le=ID_MAX, description="the member's id")]
+
+# Two ways to send the same header, both offered by /docs: people log in with the
+# password flow; organisations paste their API key.
+_login = OAuth2PasswordBearer(
+    tokenUrl="/api/v1/auth/token",
+    auto_error=False,
+    scheme_name="login",
+    description="members and board: email and password",
+)
+_api_key = HTTPBearer(auto_error=False, scheme_name="api-key", description="organisations: Bearer coop_...")
 
 
 def _current_actor(
     request: Request,
     db: Annotated[Database, Depends(get_database)],
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    token: Annotated[str | None, Depends(_login)],
+    key: Annotated[HTTPAuthorizationCredentials | None, Depends(_api_key)],
 ) -> Actor:
-    if credentials is None or credentials.scheme.lower() != "bearer":
+    credential = token or (key.credentials if key else None)
+    if not credential:
         raise Unauthenticated("send 'Authorization: Bearer <token or API key>'")
     with db.unit_of_work(write=False) as session:
-        return auth_service.actor_for_bearer(session, request.app.state.jwt_secret, credentials.credentials)
+        return auth_service.actor_for_bearer(session, request.app.state.jwt_secret, credential)
 
 
 CurrentActor = Annotated[Actor, Depends(_current_actor)]

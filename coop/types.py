@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
+from pydantic import AfterValidator
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -34,3 +35,14 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _no_control_characters(value: str) -> str:
+    if any(ord(c) < 32 and c not in "\t\n\r" for c in value) or "\x7f" in value:
+        raise ValueError("must not contain control characters")
+    return value
+
+
+CleanStr = Annotated[str, AfterValidator(_no_control_characters)]
+"""Text from outside that may reach the database: no NUL or other control characters
+(PostgreSQL refuses NUL in text; no name, email or search needs one)."""

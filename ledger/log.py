@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text, tuple_
+from sqlalchemy import and_, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -75,17 +75,20 @@ def _lock(session: Session) -> None:
 
 
 def _stored_nodes(session: Session, keys: list[merkle.Node]) -> dict[merkle.Node, bytes]:
-    found: dict[merkle.Node, bytes] = {}
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        rows = session.execute(
-            select(col(LedgerNode.level), col(LedgerNode.idx), col(LedgerNode.hash)).where(
-                tuple_(col(LedgerNode.level), col(LedgerNode.idx)).in_(chunk)
-            )
+    # One OR-branch per level ("level = ? AND idx IN (...)"): both engines answer it from
+    # the primary key, where SQLite would scan the table for a row-value IN.
+    by_level: dict[int, list[int]] = {}
+    for level, idx in keys:
+        by_level.setdefault(level, []).append(idx)
+    if not by_level:
+        return {}
+    level_col, idx_col = col(LedgerNode.level), col(LedgerNode.idx)
+    rows = session.execute(
+        select(level_col, idx_col, col(LedgerNode.hash)).where(
+            or_(*(and_(level_col == level, idx_col.in_(idxs)) for level, idxs in by_level.items()))
         )
-        for level, idx, h in rows:
-            found[(level, idx)] = bytes(h)
-    return found
+    )
+    return {(level, idx): bytes(h) for level, idx, h in rows}
 
 
 def _small_nodes(session: Session, keys: list[merkle.Node]) -> dict[merkle.Node, bytes]:

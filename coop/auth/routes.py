@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import OAuth2PasswordRequestForm
+from fastapi import APIRouter, Form, Request
+from pydantic import BaseModel, Field
 
 from coop.auth import service
 from coop.auth.schemas import AcceptInvitationIn, AccountOut, TokenOut
@@ -14,14 +14,24 @@ from coop.auth.throttle import LoginThrottle
 from coop.deps import ReadSession, SettingsDep, WriteSession
 from coop.errors import TooManyRequests, Unauthenticated
 from coop.members import service as members_service
+from coop.types import CleanStr
 
 router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class LoginForm(BaseModel):
+    """The OAuth2 password form (RFC 6749 4.3): the username is the email."""
+
+    grant_type: str | None = Field(default=None, pattern="^password$")
+    username: CleanStr = Field(min_length=3, max_length=320)
+    password: str = Field(min_length=1, max_length=256)
+    scope: str = ""
 
 
 @router.post("/token", response_model=TokenOut, summary="Log in (public): email and password give a bearer token")
 def login(
     request: Request,
-    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+    form: Annotated[LoginForm, Form()],
     session: ReadSession,
     settings: SettingsDep,
 ) -> TokenOut:

@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from coop.auth.policy import Actor, Permission
-from coop.deps import CurrentActor, ReadSession, SettingsDep, WriteSession, require
+from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession, require
 from coop.members import service
 from coop.members.models import MemberStatus
 from coop.members.schemas import AdmittedOut, InvitationOut, MemberIn, MemberOut, MemberPage
+from coop.types import CleanStr
 
 router = APIRouter(prefix="/members", tags=["members"])
 
@@ -34,22 +35,22 @@ def admit(
 def list_members(
     session: ReadSession,
     _actor: Annotated[Actor, Depends(require(Permission.list_members))],
-    q: Annotated[str | None, Query(max_length=200, description="name, email or member number")] = None,
+    q: Annotated[CleanStr | None, Query(max_length=200, description="name, email or member number")] = None,
     status: MemberStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=ID_MAX)] = 0,
 ) -> MemberPage:
     members, total = service.search(session, q, status, limit, offset)
     return MemberPage(items=[MemberOut.of(m) for m in members], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="Read a member (the member themselves, or the board)")
-def read(member_id: int, session: ReadSession, actor: CurrentActor) -> MemberOut:
+def read(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> MemberOut:
     return MemberOut.of(service.get_for(session, actor, member_id))
 
 
 @router.post("/{member_id}/leave", response_model=MemberOut, summary="Leave the cooperative (the member, or the board)")
-def leave(member_id: int, session: WriteSession, actor: CurrentActor) -> MemberOut:
+def leave(member_id: MemberId, session: WriteSession, actor: CurrentActor) -> MemberOut:
     return MemberOut.of(service.leave(session, actor, member_id))
 
 
@@ -60,7 +61,7 @@ def leave(member_id: int, session: WriteSession, actor: CurrentActor) -> MemberO
     summary="Issue a new invitation, withdrawing earlier ones (board)",
 )
 def reinvite(
-    member_id: int,
+    member_id: MemberId,
     session: WriteSession,
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(require(Permission.admit_members))],

@@ -7,12 +7,13 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from coop.members.models import Language, Member
+from coop.types import CleanStr
 
 
 class MemberIn(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
-    name: str = Field(min_length=1, max_length=200)
+    name: CleanStr = Field(min_length=1, max_length=200)
     email: EmailStr = Field(max_length=320)
     language: Language = Language.nl
 

@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
-from coop.deps import ReadSession, WriteSession, get_database, require
+from coop.deps import SEQ_MAX, ReadSession, WriteSession, get_database, require
 from coop.errors import Invalid
 from coop.record.schemas import ConsistencyOut, EventOut, EventPage, InclusionOut, PublicKeyOut, TreeHeadOut
 from ledger import log
@@ -41,7 +41,7 @@ def public_key(db: Annotated[Database, Depends(get_database)]) -> PublicKeyOut:
 def events(
     session: ReadSession,
     _actor: Annotated[Actor, Depends(require(Permission.read_ledger_events))],
-    after_seq: Annotated[int, Query(ge=0)] = 0,
+    after_seq: Annotated[int, Query(ge=0, le=SEQ_MAX)] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventPage:
     items = log.events_after(session, after_seq, limit)
@@ -62,8 +62,8 @@ def _size_or_current(session: Session, size: int | None, name: str) -> tuple[int
 @router.get("/proofs/inclusion", response_model=InclusionOut, summary="Audit path of one event (public)")
 def inclusion(
     session: ReadSession,
-    seq: Annotated[int, Query(ge=1)],
-    tree_size: Annotated[int | None, Query(ge=1, description="default: the current size")] = None,
+    seq: Annotated[int, Query(ge=1, le=SEQ_MAX)],
+    tree_size: Annotated[int | None, Query(ge=1, le=SEQ_MAX, description="default: the current size")] = None,
 ) -> InclusionOut:
     size, _ = _size_or_current(session, tree_size, "tree_size")
     if seq > size:
@@ -84,8 +84,8 @@ def inclusion(
 )
 def consistency(
     session: ReadSession,
-    first: Annotated[int, Query(ge=0)],
-    second: Annotated[int | None, Query(ge=0, description="default: the current size")] = None,
+    first: Annotated[int, Query(ge=0, le=SEQ_MAX)],
+    second: Annotated[int | None, Query(ge=0, le=SEQ_MAX, description="default: the current size")] = None,
 ) -> ConsistencyOut:
     size, _ = _size_or_current(session, second, "second")
     if first > size:
