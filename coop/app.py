@@ -15,7 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from coop.auth.routes import router as auth_router
 from coop.auth.throttle import LoginThrottle
 from coop.db import Database
-from coop.errors import CoopError, problem
+from coop.errors import BadRequest, CoopError, PayloadTooLarge, problem
 from coop.members.routes import router as members_router
 from coop.record.routes import router as record_router
 from coop.settings import Settings, get_settings
@@ -39,6 +39,10 @@ def _problem_response(status: int, code: str, title: str, detail: str, **extra: 
     return JSONResponse(
         problem(status, code, title, detail, **extra), status_code=status, media_type=PROBLEM_JSON, headers=headers
     )
+
+
+def _error_response(exc: CoopError) -> JSONResponse:
+    return _problem_response(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
 
 
 class _BodyTooLarge(Exception):
@@ -84,16 +88,14 @@ class BodyLimit:
                 await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = _problem_response(
-            413, "payload-too-large", "Payload too large", f"request bodies are limited to {self.max_bytes} bytes"
-        )
+        response = _error_response(PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes"))
         await response(scope, receive, send)
 
 
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CoopError)
     async def coop_error(_request: Request, exc: CoopError) -> JSONResponse:
-        return _problem_response(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        return _error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -101,7 +103,7 @@ def _install_error_handlers(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
         ]
         if any(e["type"] == "json_invalid" for e in errors):
-            return _problem_response(400, "malformed-json", "Malformed JSON", "the request body is not valid JSON")
+            return _error_response(BadRequest("the request body is not valid JSON", code="malformed-json"))
         return _problem_response(
             422, "invalid", "Invalid request", "the request does not match the schema", errors=errors
         )

@@ -14,9 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from ledger import canonical, merkle
+from ledger import merkle
 
 TOKEN = re.compile(r"[A-Za-z0-9._:@/+-]{1,120}")
 TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00")
@@ -66,18 +65,6 @@ class Event:
         return merkle.leaf_hash(self.canonical_bytes)
 
     @property
-    def payload_data(self) -> Any:
-        return canonical.loads(self.payload)
-
-    @property
     def leaf_index(self) -> int:
         return self.seq - 1
 
-
-def is_well_formed(seq: int, time: str, type: str, actor: str, subject: str) -> bool:
-    """Whether stored parts have the shapes the encoding relies on."""
-    return (
-        seq >= 1
-        and TIME.fullmatch(time) is not None
-        and all(TOKEN.fullmatch(v) is not None for v in (type, actor, subject))
-    )

@@ -51,12 +51,12 @@ def events(
     )
 
 
-def _size_or_current(session: Session, size: int | None, name: str) -> tuple[int, int]:
+def _size_or_current(session: Session, size: int | None, name: str) -> int:
     current = log.tree_size(session)
     size = current if size is None else size
     if size > current:
         raise Invalid(f"{name} {size} is beyond the log's {current} events", code="beyond-log", field=name)
-    return size, current
+    return size
 
 
 @router.get("/proofs/inclusion", response_model=InclusionOut, summary="Audit path of one event (public)")
@@ -65,7 +65,7 @@ def inclusion(
     seq: Annotated[int, Query(ge=1, le=SEQ_MAX)],
     tree_size: Annotated[int | None, Query(ge=1, le=SEQ_MAX, description="default: the current size")] = None,
 ) -> InclusionOut:
-    size, _ = _size_or_current(session, tree_size, "tree_size")
+    size = _size_or_current(session, tree_size, "tree_size")
     if seq > size:
         raise Invalid(f"event {seq} is not in a tree of {size} events", code="beyond-tree", field="seq")
     proof = log.inclusion_proof(session, seq, size)
@@ -87,7 +87,7 @@ def consistency(
     first: Annotated[int, Query(ge=0, le=SEQ_MAX)],
     second: Annotated[int | None, Query(ge=0, le=SEQ_MAX, description="default: the current size")] = None,
 ) -> ConsistencyOut:
-    size, _ = _size_or_current(session, second, "second")
+    size = _size_or_current(session, second, "second")
     if first > size:
         raise Invalid(f"first ({first}) must not exceed second ({size})", code="first-after-second", field="first")
     proof = log.consistency_proof(session, first, size)
