@@ -19,6 +19,7 @@ from coop.errors import BadRequest, CoopError, PayloadTooLarge, problem
 from coop.members.routes import router as members_router
 from coop.record.routes import router as record_router
 from coop.settings import Settings, get_settings
+from coop.vocabulary.routes import router as vocabulary_router
 from ledger.canonical import CanonicalJsonError
 from ledger.events import EventError
 
@@ -151,7 +152,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jwt_secret = settings.auth.secret_file.read_bytes().strip()
     app.state.login_throttle = LoginThrottle(settings.auth.login_max_failures, settings.auth.login_window_seconds)
     _install_error_handlers(app)
-    for router in (auth_router, members_router, record_router):
+    for router in (auth_router, members_router, record_router, vocabulary_router):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/", include_in_schema=False)
