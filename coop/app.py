@@ -16,6 +16,7 @@ from coop.auth.routes import router as auth_router
 from coop.auth.throttle import LoginThrottle
 from coop.db import Database
 from coop.errors import BadRequest, CoopError, PayloadTooLarge, problem
+from coop.governance.routes import router as governance_router
 from coop.members.routes import router as members_router
 from coop.record.routes import router as record_router
 from coop.settings import Settings, get_settings
@@ -152,7 +153,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jwt_secret = settings.auth.secret_file.read_bytes().strip()
     app.state.login_throttle = LoginThrottle(settings.auth.login_max_failures, settings.auth.login_window_seconds)
     _install_error_handlers(app)
-    for router in (auth_router, members_router, record_router, vocabulary_router):
+    for router in (auth_router, members_router, record_router, vocabulary_router, governance_router):
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/", include_in_schema=False)

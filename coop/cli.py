@@ -81,6 +81,34 @@ def serve(
     uvicorn.run("coop.asgi:app", host=host, port=port, reload=reload, log_level="info")
 
 
+@app.command("init")
+def init(
+    statutes: Annotated[
+        Path, typer.Option(exists=True, dir_okay=False, help="TOML with [mandate] and [benefit_policy]")
+    ],
+) -> None:
+    """Record the founding mandate and benefit policy (version 1 of each).
+
+    See coop/statutes.example.toml for the format. Refused once the cooperative has them;
+    later versions come from members' votes.
+    """
+    from coop.errors import CoopError
+    from coop.governance import service
+
+    db = _database()
+    try:
+        with db.unit_of_work() as session:
+            mandate, policy = service.init_statutes(session, statutes, "cli")
+    except CoopError as exc:
+        for e in exc.extra.get("errors", []):
+            err.print(f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}")
+        raise _fail(exc.detail) from exc
+    out.print(
+        f"mandate version {mandate.version} and benefit policy version {policy.version} "
+        f"in force from {mandate.effective_from}"
+    )
+
+
 @app.command("bootstrap-board")
 def bootstrap_board(
     email: Annotated[str, typer.Option(help="the board user's login email")],

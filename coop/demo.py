@@ -1,9 +1,10 @@
-"""A small demo cooperative for a first look: a board user, a few members who can log in,
-and keys for an HDAB and an auditor. Development mode only; the credentials are public."""
+"""A small demo cooperative for a first look: the example statutes, a board user, a few
+members who can log in, and keys for an HDAB and an auditor. Development mode only; the credentials are public."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlmodel import Session
@@ -11,6 +12,7 @@ from sqlmodel import Session
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, Role
+from coop.governance import service as governance_service
 from coop.members import service as members_service
 from coop.members.models import Language
 from coop.settings import AuthSettings
@@ -36,7 +38,11 @@ def is_empty(session: Session) -> bool:
     return int(session.execute(select(func.count()).select_from(UserAccount)).scalar_one()) == 0
 
 
+STATUTES = Path(__file__).with_name("statutes.example.toml")
+
+
 def seed(session: Session, auth: AuthSettings) -> DemoLogins:
+    governance_service.init_statutes(session, STATUTES, "cli")
     board = auth_service.bootstrap_board(session, auth, BOARD_EMAIL, BOARD_PASSWORD)
     assert board.id is not None
     actor = Actor("user", board.id, Role.board)

@@ -9,6 +9,8 @@ from pydantic import AfterValidator
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
+import ledger.models  # noqa: F401  (sets the constraint naming convention before any table is defined)
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A point in time, stored in UTC and always read back with its offset.

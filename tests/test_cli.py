@@ -71,3 +71,20 @@ def test_verify_trusts_extra_keys_given(cli_env: Settings, tmp_path: Path) -> No
     cli_env.ledger.signing_key_file.rename(old)
     assert runner.invoke(app, ["ledger", "verify"]).exit_code == 1
     assert runner.invoke(app, ["ledger", "verify", "--trusted-key", str(old)]).exit_code == 0
+
+
+def test_init_statutes_once(cli_env: Settings) -> None:
+    example = Path(__file__).resolve().parents[1] / "coop" / "statutes.example.toml"
+    r = runner.invoke(app, ["init", "--statutes", str(example)])
+    assert r.exit_code == 0, r.output
+    assert "mandate version 1" in r.output
+    again = runner.invoke(app, ["init", "--statutes", str(example)])
+    assert again.exit_code == 1 and "initialised already" in again.output
+
+
+def test_demo_seeds_an_empty_database_only(cli_env: Settings) -> None:
+    r = runner.invoke(app, ["demo", "--if-empty"])
+    assert r.exit_code == 0, r.output
+    assert "board@demo-coop.nl" in r.output
+    assert runner.invoke(app, ["demo", "--if-empty"]).exit_code == 0
+    assert runner.invoke(app, ["demo"]).exit_code == 1
