@@ -14,10 +14,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coop.auth.routes import router as auth_router
 from coop.auth.throttle import LoginThrottle
+from coop.choices.routes import router as choices_router
 from coop.db import Database
 from coop.errors import BadRequest, CoopError, PayloadTooLarge, problem
 from coop.governance.routes import router as governance_router
 from coop.members.routes import router as members_router
+from coop.proxies.routes import router as proxies_router
 from coop.record.routes import router as record_router
 from coop.settings import Settings, get_settings
 from coop.vocabulary.routes import router as vocabulary_router
@@ -153,7 +155,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jwt_secret = settings.auth.secret_file.read_bytes().strip()
     app.state.login_throttle = LoginThrottle(settings.auth.login_max_failures, settings.auth.login_window_seconds)
     _install_error_handlers(app)
-    for router in (auth_router, members_router, record_router, vocabulary_router, governance_router):
+    routers = (
+        auth_router,
+        members_router,
+        choices_router,
+        proxies_router,
+        record_router,
+        vocabulary_router,
+        governance_router,
+    )
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/", include_in_schema=False)

@@ -1,17 +1,21 @@
 """Every table, imported in one place so Alembic and the application see the same schema."""
 
 from coop.auth.models import ApiKey, UserAccount
+from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument
 from coop.members.models import Invitation, Member
+from coop.proxies.models import ProxyAppointment
 from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead
 
 __all__ = [
     "ApiKey",
+    "ChoiceVersion",
     "GovernanceDocument",
     "Invitation",
     "LedgerEvent",
     "LedgerNode",
     "LedgerTreeHead",
     "Member",
+    "ProxyAppointment",
     "UserAccount",
 ]

@@ -55,6 +55,10 @@ class LedgerSettings(BaseModel):
     )
 
 
+class ChoicesSettings(BaseModel):
+    proxy_max_depth: int = Field(default=3, ge=1, le=10, description="longest chain of proxies followed")
+
+
 class PrivacySettings(BaseModel):
     small_count_threshold: int = Field(default=10, ge=1, description="counts 1..threshold-1 are shown as '<N'")
 
@@ -73,6 +77,7 @@ class Settings(BaseSettings):
     auth: AuthSettings = Field(default_factory=AuthSettings)
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
+    choices: ChoicesSettings = Field(default_factory=ChoicesSettings)
 
     @model_validator(mode="after")
     def _production_has_its_secrets(self) -> Settings:

@@ -99,3 +99,20 @@ def can_manage_member(actor: Actor, member_id: int) -> Decision:
     if actor.member_id == member_id or has(actor, Permission.manage_any_member):
         return Allowed()
     return Denied("only the member themselves and the board may change a membership")
+
+
+def can_read_choices(actor: Actor, member_id: int, proxy_scope: int) -> Decision:
+    """The member, a proxy of theirs (any scope), or the board."""
+    if actor.member_id == member_id or proxy_scope or has(actor, Permission.read_any_member):
+        return Allowed()
+    return Denied("only the member, their proxy and the board may read a member's choices")
+
+
+def can_change_choices(actor: Actor, member_id: int, proxy_scope: int, touches: int) -> Decision:
+    """The member; or their proxy, when the purposes the change touches (all of them for
+    opt-out, excluded categories and the dividend) lie within the proxy's scope."""
+    if actor.member_id == member_id:
+        return Allowed()
+    if proxy_scope and touches & ~proxy_scope == 0:
+        return Allowed()
+    return Denied("this change is outside what you may decide for this member")

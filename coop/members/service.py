@@ -16,6 +16,7 @@ from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, Role, can_manage_member, can_read_member
 from coop.auth.secrets import new_invitation_token, sha256_hex
+from coop.choices import service as choices_service
 from coop.errors import Conflict, Gone, Invalid, NotFound
 from coop.members.models import Invitation, Language, Member, MemberStatus, member_number, parse_member_number
 from coop.settings import AuthSettings
@@ -81,6 +82,7 @@ def admit(
         {"number": member_number(member.id), "language": member.language},
         at=member.admitted_at,
     )
+    choices_service.start(session, member, actor.ledger_name)
     return member, _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name)
 
 
@@ -148,4 +150,5 @@ def leave(session: Session, actor: Actor, member_id: int) -> Member:
     member.left_at = utcnow()
     session.flush()
     log.append(session, "member.left", actor.ledger_name, subject(member_id), {}, at=member.left_at)
+    choices_service.end_membership(session, member_id, member.left_at, actor.ledger_name)
     return member

@@ -1,0 +1,53 @@
+"""HTTP: a member's choices, their history, and changes guarded by If-Match."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
+
+from coop.choices import service
+from coop.choices.schemas import ChoicesOut, ChoicesPatch
+from coop.deps import CurrentActor, MemberId, ReadSession, WriteSession
+
+router = APIRouter(prefix="/members", tags=["choices"])
+
+
+@router.get(
+    "/{member_id}/choices", response_model=ChoicesOut, summary="Current choices (the member, their proxy, board)"
+)
+def read(member_id: MemberId, session: ReadSession, actor: CurrentActor, response: Response) -> ChoicesOut:
+    version = service.read(session, actor, member_id)
+    response.headers["ETag"] = service.etag(version)
+    return ChoicesOut.of(version)
+
+
+@router.patch(
+    "/{member_id}/choices",
+    response_model=ChoicesOut,
+    summary="Change choices (the member, or their proxy within scope); send If-Match with the ETag",
+)
+def change(
+    member_id: MemberId,
+    body: ChoicesPatch,
+    session: WriteSession,
+    actor: CurrentActor,
+    response: Response,
+    if_match: Annotated[str | None, Header(max_length=100)] = None,
+) -> ChoicesOut:
+    patch = service.ChoicePatch(
+        opt_out=body.opt_out,
+        preferences=tuple((p.purpose, p.user_type, p.decision) for p in body.preferences or []),
+        excluded_categories=frozenset(body.excluded_categories) if body.excluded_categories is not None else None,
+        donate_dividend=body.donate_dividend,
+    )
+    version = service.change(session, actor, member_id, patch, if_match)
+    response.headers["ETag"] = service.etag(version)
+    return ChoicesOut.of(version)
+
+
+@router.get(
+    "/{member_id}/choices/history", response_model=list[ChoicesOut], summary="Every version, oldest first (as read)"
+)
+def history(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> list[ChoicesOut]:
+    return [ChoicesOut.of(v) for v in service.history(session, actor, member_id)]

@@ -1,0 +1,64 @@
+"""API shapes for choices."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from coop.choices import encoding
+from coop.choices.encoding import Preference
+from coop.choices.models import ChoiceVersion
+from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
+
+
+class PreferenceItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    purpose: Purpose
+    user_type: UserType
+    decision: Preference
+
+
+class ChoicesPatch(BaseModel):
+    """Only the fields given change. ``excluded_categories`` replaces the whole set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    opt_out: bool | None = Field(default=None, description="Art. 71: binds permits approved after it")
+    preferences: list[PreferenceItem] | None = Field(default=None, max_length=len(encoding.PAIRS))
+    excluded_categories: list[Category] | None = Field(default=None, max_length=len(Category))
+    donate_dividend: bool | None = None
+
+
+class ChoicesOut(BaseModel):
+    member_id: int
+    version: int
+    valid_from: datetime
+    valid_to: datetime | None
+    is_member: bool
+    opt_out: bool
+    excluded_categories: list[Category]
+    donate_dividend: bool
+    preferences: list[PreferenceItem] = Field(description="every (purpose, user type) pair")
+    recorded_by: str
+    acting_proxy_id: int | None = Field(description="the proxy who made this change for the member, if any")
+
+    @classmethod
+    def of(cls, v: ChoiceVersion) -> ChoicesOut:
+        return cls(
+            member_id=v.member_id,
+            version=v.version,
+            valid_from=v.valid_from,
+            valid_to=v.valid_to,
+            is_member=v.is_member,
+            opt_out=v.opt_out,
+            excluded_categories=from_mask(Category, v.excluded_mask),
+            donate_dividend=v.donate_dividend,
+            preferences=[
+                PreferenceItem(purpose=p, user_type=u, decision=encoding.get(v.preference_mask, p, u))
+                for p, u in encoding.PAIRS
+            ],
+            recorded_by=v.recorded_by,
+            acting_proxy_id=v.acting_proxy_id,
+        )

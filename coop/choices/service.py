@@ -1,0 +1,204 @@
+"""Members' choices: versions written once, changed by the member or their proxy, read as
+of any time. Every version is an event in the ledger of record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from coop.auth.policy import Actor, Denied, can_change_choices, can_read_choices
+from coop.choices import encoding
+from coop.choices.encoding import Preference
+from coop.choices.models import ChoiceVersion
+from coop.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from coop.members.models import Member
+from coop.proxies import queries as proxy_queries
+from coop.types import utcnow
+from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, mask, position
+from ledger import log
+
+ALL_PURPOSES = mask(Purpose)
+
+
+@dataclass(frozen=True, slots=True)
+class ChoicePatch:
+    """A requested change; ``None`` leaves a field as it is."""
+
+    opt_out: bool | None = None
+    preferences: tuple[tuple[Purpose, UserType, Preference], ...] = ()
+    excluded_categories: frozenset[Category] | None = None
+    donate_dividend: bool | None = None
+
+    def touches(self) -> int:
+        """The purposes this change concerns (all, for member-wide settings)."""
+        if self.opt_out is not None or self.excluded_categories is not None or self.donate_dividend is not None:
+            return ALL_PURPOSES
+        return mask({p for p, _, _ in self.preferences})
+
+
+def etag(version: ChoiceVersion) -> str:
+    return f'"{version.member_id}.{version.version}"'
+
+
+def current(session: Session, member_id: int, for_update: bool = False) -> ChoiceVersion | None:
+    """The open version. ``for_update`` first locks the member's row (PostgreSQL), so that
+    concurrent writers take turns and each sees the version the previous one left open."""
+    if for_update:
+        session.get(Member, member_id, with_for_update=True)
+    stmt = select(ChoiceVersion).where(col(ChoiceVersion.member_id) == member_id, col(ChoiceVersion.valid_to).is_(None))
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def as_of(session: Session, member_id: int, at: datetime) -> ChoiceVersion | None:
+    """The version in force at ``at``; None before admission."""
+    return session.execute(
+        select(ChoiceVersion)
+        .where(
+            col(ChoiceVersion.member_id) == member_id,
+            col(ChoiceVersion.valid_from) <= at,
+        )
+        .order_by(col(ChoiceVersion.valid_from).desc(), col(ChoiceVersion.version).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def _payload(v: ChoiceVersion) -> dict[str, object]:
+    return {
+        "version": v.version,
+        "is_member": v.is_member,
+        "opt_out": v.opt_out,
+        "excluded_categories": [c.value for c in from_mask(Category, v.excluded_mask)],
+        "preferences": [[p.value, u.value, pref.value] for p, u, pref in encoding.explicit(v.preference_mask)],
+        "donate_dividend": v.donate_dividend,
+        "acting_proxy_id": v.acting_proxy_id,
+    }
+
+
+def _append(session: Session, prev: ChoiceVersion | None, new: ChoiceVersion, event: str) -> ChoiceVersion:
+    if prev is not None:
+        prev.valid_to = new.valid_from
+    session.add(new)
+    session.flush()
+    log.append(session, event, new.recorded_by, f"member:{new.member_id}", _payload(new), at=new.valid_from)
+    return new
+
+
+def start(session: Session, member: Member, actor: str) -> ChoiceVersion:
+    """Version 1, at admission: a member, not opted out, following the mandate everywhere."""
+    assert member.id is not None
+    first = ChoiceVersion(
+        member_id=member.id,
+        version=1,
+        valid_from=member.admitted_at,
+        is_member=True,
+        opt_out=False,
+        excluded_mask=0,
+        preference_mask=0,
+        donate_dividend=False,
+        recorded_by=actor,
+    )
+    return _append(session, None, first, "choices.started")
+
+
+def _successor(prev: ChoiceVersion, at: datetime, actor: str, acting_proxy_id: int | None) -> ChoiceVersion:
+    return ChoiceVersion(
+        member_id=prev.member_id,
+        version=prev.version + 1,
+        valid_from=max(at, prev.valid_from),
+        is_member=prev.is_member,
+        opt_out=prev.opt_out,
+        excluded_mask=prev.excluded_mask,
+        preference_mask=prev.preference_mask,
+        donate_dividend=prev.donate_dividend,
+        recorded_by=actor,
+        acting_proxy_id=acting_proxy_id,
+    )
+
+
+def end_membership(session: Session, member_id: int, at: datetime, actor: str) -> ChoiceVersion:
+    prev = current(session, member_id, for_update=True)
+    assert prev is not None, "every member has choices from admission"
+    new = _successor(prev, at, actor, None)
+    new.is_member = False
+    return _append(session, prev, new, "choices.membership-ended")
+
+
+def _readable(session: Session, actor: Actor, member_id: int) -> int:
+    """The actor's proxy scope over the member; NotFound when the actor may not read."""
+    scope = proxy_queries.scope_now(session, member_id, actor.member_id) if actor.member_id else 0
+    if not can_read_choices(actor, member_id, scope) or session.get(Member, member_id) is None:
+        raise NotFound(f"no member {member_id}", code="member-not-found")
+    return scope
+
+
+def read(session: Session, actor: Actor, member_id: int) -> ChoiceVersion:
+    _readable(session, actor, member_id)
+    version = current(session, member_id)
+    assert version is not None
+    return version
+
+
+def history(session: Session, actor: Actor, member_id: int) -> list[ChoiceVersion]:
+    _readable(session, actor, member_id)
+    return list(
+        session.execute(
+            select(ChoiceVersion).where(col(ChoiceVersion.member_id) == member_id).order_by(col(ChoiceVersion.version))
+        ).scalars()
+    )
+
+
+def change(session: Session, actor: Actor, member_id: int, patch: ChoicePatch, if_match: str | None) -> ChoiceVersion:
+    """Apply a change as a new version. Refused (412) when ``if_match`` names an older
+    version; a change that changes nothing writes nothing."""
+    scope = _readable(session, actor, member_id)
+    decision = can_change_choices(actor, member_id, scope, patch.touches())
+    if isinstance(decision, Denied):  # the actor may read (board, proxy), so saying no leaks nothing
+        raise Forbidden(decision.reason, code="outside-proxy-scope")
+    prev = current(session, member_id, for_update=True)
+    assert prev is not None
+    if if_match is not None and if_match.strip() not in (etag(prev), f"W/{etag(prev)}", "*"):
+        raise PreconditionFailed(
+            "these choices were changed since you read them; read them again", code="version-mismatch", etag=etag(prev)
+        )
+    if not prev.is_member:
+        raise Conflict("a member who left has no choices to change", code="not-a-member")
+    acting = actor.member_id if actor.member_id != member_id else None
+    new = _successor(prev, utcnow(), actor.ledger_name, acting)
+    if patch.opt_out is not None:
+        new.opt_out = patch.opt_out
+    if patch.excluded_categories is not None:
+        new.excluded_mask = mask(patch.excluded_categories)
+    if patch.donate_dividend is not None:
+        new.donate_dividend = patch.donate_dividend
+    for purpose, user_type, preference in patch.preferences:
+        new.preference_mask = encoding.put(new.preference_mask, purpose, user_type, preference)
+    if _same_choices(prev, new):
+        return prev
+    return _append(session, prev, new, "choices.changed")
+
+
+def _same_choices(a: ChoiceVersion, b: ChoiceVersion) -> bool:
+    return (a.is_member, a.opt_out, a.excluded_mask, a.preference_mask, a.donate_dividend) == (
+        b.is_member,
+        b.opt_out,
+        b.excluded_mask,
+        b.preference_mask,
+        b.donate_dividend,
+    )
+
+
+def delegate(session: Session, principal_id: int, purposes: int, actor: str) -> ChoiceVersion | None:
+    """After a proxy is appointed: preferences still on ``mandate`` for its purposes
+    become ``proxy``, so the appointment takes effect. Own allow/deny stay as they are."""
+    prev = current(session, principal_id, for_update=True)
+    assert prev is not None
+    new = _successor(prev, utcnow(), actor, None)
+    for p in Purpose:
+        if purposes >> position(p) & 1:
+            for u in UserType:
+                if encoding.get(new.preference_mask, p, u) is Preference.mandate:
+                    new.preference_mask = encoding.put(new.preference_mask, p, u, Preference.proxy)
+    return None if _same_choices(prev, new) else _append(session, prev, new, "choices.changed")

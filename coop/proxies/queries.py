@@ -1,0 +1,61 @@
+"""Reading proxy appointments: which are valid at a time, and what scope they give."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, and_, or_, select
+from sqlmodel import Session, col
+
+from coop.proxies.models import ProxyAppointment
+from coop.types import utcnow
+
+
+def valid_at(at: datetime) -> ColumnElement[bool]:
+    """Appointed by ``at``, and neither expired nor revoked by then."""
+    return and_(
+        col(ProxyAppointment.valid_from) <= at,
+        or_(col(ProxyAppointment.valid_until).is_(None), col(ProxyAppointment.valid_until) > at),
+        or_(col(ProxyAppointment.revoked_at).is_(None), col(ProxyAppointment.revoked_at) > at),
+    )
+
+
+def scope_now(session: Session, principal_id: int, proxy_member_id: int) -> int:
+    """The purposes ``proxy_member_id`` may decide for ``principal_id`` now (0: none)."""
+    masks = session.execute(
+        select(col(ProxyAppointment.purposes_mask)).where(
+            col(ProxyAppointment.principal_id) == principal_id,
+            col(ProxyAppointment.proxy_member_id) == proxy_member_id,
+            valid_at(utcnow()),
+        )
+    ).scalars()
+    out = 0
+    for m in masks:
+        out |= m
+    return out
+
+
+def proxy_for(session: Session, principal_id: int, purpose_bit: int, at: datetime) -> ProxyAppointment | None:
+    """The appointment deciding ``purpose`` for ``principal_id`` at ``at``, if any."""
+    return session.execute(
+        select(ProxyAppointment)
+        .where(
+            col(ProxyAppointment.principal_id) == principal_id,
+            col(ProxyAppointment.purposes_mask).op("&")(purpose_bit) != 0,
+            valid_at(at),
+        )
+        .order_by(col(ProxyAppointment.valid_from).desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def active_from(session: Session, at: datetime) -> list[ProxyAppointment]:
+    """Appointments valid at ``at`` or later (not revoked, not expired by then)."""
+    return list(
+        session.execute(
+            select(ProxyAppointment).where(
+                or_(col(ProxyAppointment.valid_until).is_(None), col(ProxyAppointment.valid_until) > at),
+                col(ProxyAppointment.revoked_at).is_(None),
+            )
+        ).scalars()
+    )

@@ -1,0 +1,47 @@
+"""HTTP: appointing, listing and revoking proxies (the member themselves)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession
+from coop.proxies import service
+from coop.proxies.schemas import ProxyIn, ProxyOut
+
+router = APIRouter(prefix="/members", tags=["proxies"])
+
+
+@router.post("/{member_id}/proxies", response_model=ProxyOut, status_code=201, summary="Appoint a proxy (the member)")
+def appoint(
+    member_id: MemberId, body: ProxyIn, session: WriteSession, actor: CurrentActor, settings: SettingsDep
+) -> ProxyOut:
+    appointment = service.appoint(
+        session,
+        actor,
+        member_id,
+        body.proxy_member_id,
+        body.purposes,
+        body.valid_until,
+        body.voting,
+        settings.choices.proxy_max_depth,
+    )
+    return ProxyOut.of(appointment)
+
+
+@router.get("/{member_id}/proxies", response_model=list[ProxyOut], summary="Proxies given and held (the member)")
+def listing(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> list[ProxyOut]:
+    return [ProxyOut.of(a) for a in service.listing(session, actor, member_id)]
+
+
+@router.post(
+    "/{member_id}/proxies/{proxy_id}/revoke", response_model=ProxyOut, summary="Revoke a proxy now (the member)"
+)
+def revoke(
+    member_id: MemberId,
+    proxy_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+    session: WriteSession,
+    actor: CurrentActor,
+) -> ProxyOut:
+    return ProxyOut.of(service.revoke(session, actor, member_id, proxy_id))

@@ -1,0 +1,47 @@
+"""API shapes for proxies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from coop.proxies.models import ProxyAppointment
+from coop.proxies.service import is_valid_now
+from coop.vocabulary.terms import Purpose, from_mask
+
+
+class ProxyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    proxy_member_id: int = Field(ge=1, le=2**31 - 1)
+    purposes: list[Purpose] | None = Field(default=None, min_length=1, max_length=len(Purpose), description="omit: all")
+    valid_until: AwareDatetime | None = None
+    voting: bool = Field(default=False, description="may also vote for the member in the cooperative's votes")
+
+
+class ProxyOut(BaseModel):
+    id: int
+    principal_id: int
+    proxy_member_id: int
+    purposes: list[Purpose]
+    voting: bool
+    valid_from: datetime
+    valid_until: datetime | None
+    revoked_at: datetime | None
+    active: bool
+
+    @classmethod
+    def of(cls, a: ProxyAppointment) -> ProxyOut:
+        assert a.id is not None
+        return cls(
+            id=a.id,
+            principal_id=a.principal_id,
+            proxy_member_id=a.proxy_member_id,
+            purposes=from_mask(Purpose, a.purposes_mask),
+            voting=a.voting,
+            valid_from=a.valid_from,
+            valid_until=a.valid_until,
+            revoked_at=a.revoked_at,
+            active=is_valid_now(a),
+        )

@@ -1,0 +1,158 @@
+"""Appointing and revoking proxies.
+
+An appointment is refused when it would close a cycle (following proxies for any of its
+purposes leads back to the principal) or make a chain longer than the configured depth,
+checked against every appointment valid now or later. Since appointments start when they
+are made, no cycle can then exist at any time, past or future.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import or_, select
+from sqlmodel import Session, col
+
+from coop.auth.policy import Actor
+from coop.choices import service as choices_service
+from coop.errors import Conflict, Invalid, NotFound
+from coop.members.models import Member
+from coop.proxies.models import ProxyAppointment
+from coop.proxies.queries import active_from
+from coop.types import utcnow
+from coop.vocabulary.terms import Purpose, from_mask, mask, position
+from ledger import log
+
+ALL_PURPOSES = mask(Purpose)
+
+
+def _payload(a: ProxyAppointment) -> dict[str, object]:
+    return {
+        "appointment_id": a.id,
+        "proxy_member_id": a.proxy_member_id,
+        "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
+        "voting": a.voting,
+        "valid_until": a.valid_until.isoformat() if a.valid_until else None,
+    }
+
+
+def _own(actor: Actor, member_id: int) -> None:
+    if actor.member_id != member_id:
+        raise NotFound(f"no member {member_id}", code="member-not-found")
+
+
+def chain_problem(
+    edges: dict[int, list[tuple[int, int]]], principal: int, proxy: int, purposes: int, max_depth: int
+) -> str | None:
+    """Why adding ``principal -> proxy`` for ``purposes`` is refused, or None.
+
+    ``edges`` maps a principal to its (proxy, purposes mask) appointments. For each purpose
+    the chain from the new proxy onward is followed; a return to the principal is a cycle,
+    and a chain longer than ``max_depth`` links (the new one included) is too deep.
+    """
+    for p in from_mask(Purpose, purposes):
+        bit = 1 << position(p)
+        node, depth, seen = proxy, 1, {principal}
+        while True:
+            if node in seen:
+                return f"cycle: following proxies for {p} leads back to member {node}"
+            seen.add(node)
+            nxt = next((q for q, m in edges.get(node, []) if m & bit), None)
+            if nxt is None:
+                break
+            node, depth = nxt, depth + 1
+            if depth > max_depth:
+                return f"the chain of proxies for {p} would be longer than {max_depth}"
+    return None
+
+
+def appoint(
+    session: Session,
+    actor: Actor,
+    principal_id: int,
+    proxy_member_id: int,
+    purposes: list[Purpose] | None,
+    valid_until: datetime | None,
+    voting: bool,
+    max_depth: int,
+) -> ProxyAppointment:
+    _own(actor, principal_id)
+    now = utcnow()
+    if proxy_member_id == principal_id:
+        raise Invalid("a member cannot be their own proxy", code="proxy-self", field="proxy_member_id")
+    proxy = session.get(Member, proxy_member_id)
+    if proxy is None or proxy.status != "active":
+        raise Invalid(
+            "the proxy must be an active member of the cooperative", code="proxy-not-member", field="proxy_member_id"
+        )
+    if valid_until is not None and valid_until <= now:
+        raise Invalid("valid_until must lie in the future", code="proxy-expired", field="valid_until")
+    scope = mask(purposes) if purposes else ALL_PURPOSES
+    current = active_from(session, now)
+    overlap = [a for a in current if a.principal_id == principal_id and a.purposes_mask & scope]
+    if overlap:
+        taken = ", ".join(p.value for p in from_mask(Purpose, scope & overlap[0].purposes_mask))
+        raise Conflict(f"a proxy is appointed already for {taken}; revoke it first", code="proxy-overlap")
+    edges: dict[int, list[tuple[int, int]]] = {}
+    for a in current:
+        edges.setdefault(a.principal_id, []).append((a.proxy_member_id, a.purposes_mask))
+    problem = chain_problem(edges, principal_id, proxy_member_id, scope, max_depth)
+    if problem:
+        raise Conflict(problem, code="proxy-cycle" if problem.startswith("cycle") else "proxy-chain-too-deep")
+    appointment = ProxyAppointment(
+        principal_id=principal_id,
+        proxy_member_id=proxy_member_id,
+        purposes_mask=scope,
+        voting=voting,
+        valid_from=now,
+        valid_until=valid_until,
+        appointed_by=actor.ledger_name,
+    )
+    session.add(appointment)
+    session.flush()
+    log.append(session, "proxy.appointed", actor.ledger_name, f"member:{principal_id}", _payload(appointment), at=now)
+    choices_service.delegate(session, principal_id, scope, actor.ledger_name)
+    return appointment
+
+
+def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: int) -> ProxyAppointment:
+    """End an appointment now. Revoking again changes nothing."""
+    _own(actor, principal_id)
+    appointment = session.get(ProxyAppointment, appointment_id)
+    if appointment is None or appointment.principal_id != principal_id:
+        raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
+    if appointment.revoked_at is None:
+        appointment.revoked_at = utcnow()
+        session.flush()
+        log.append(
+            session,
+            "proxy.revoked",
+            actor.ledger_name,
+            f"member:{principal_id}",
+            {"appointment_id": appointment.id},
+            at=appointment.revoked_at,
+        )
+    return appointment
+
+
+def listing(session: Session, actor: Actor, member_id: int) -> list[ProxyAppointment]:
+    """Appointments the member made, and those in which they act for others."""
+    _own(actor, member_id)
+    return list(
+        session.execute(
+            select(ProxyAppointment)
+            .where(
+                or_(col(ProxyAppointment.principal_id) == member_id, col(ProxyAppointment.proxy_member_id) == member_id)
+            )
+            .order_by(col(ProxyAppointment.id))
+        ).scalars()
+    )
+
+
+def is_valid_now(a: ProxyAppointment) -> bool:
+    now = utcnow()
+    return (
+        a.valid_from <= now
+        and (a.valid_until is None or a.valid_until > now)
+        and (a.revoked_at is None or a.revoked_at > now)
+    )
