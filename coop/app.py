@@ -16,6 +16,7 @@ from coop.auth.routes import router as auth_router
 from coop.auth.throttle import LoginThrottle
 from coop.choices.routes import router as choices_router
 from coop.db import Database
+from coop.decisions.routes import router as decisions_router
 from coop.errors import BadRequest, CoopError, PayloadTooLarge, problem
 from coop.governance.routes import router as governance_router
 from coop.members.routes import router as members_router
@@ -159,6 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         auth_router,
         members_router,
         choices_router,
+        decisions_router,
         proxies_router,
         record_router,
         vocabulary_router,
