@@ -12,13 +12,13 @@ The cohort is everyone who had joined by *t*: members who left count as ``not-me
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel import Session
 
 from coop.choices import encoding
@@ -45,18 +45,30 @@ class Cohort:
         return {r.code: n for (d, r), n in sorted(self.outcomes.items(), key=lambda kv: kv[0][1]) if d is decision}
 
 
-def _as_of(at_param: str = ":at") -> str:
-    return f"c.valid_from <= {at_param} AND (c.valid_to IS NULL OR c.valid_to > {at_param})"
+def _as_of() -> str:
+    return "c.valid_from <= :at AND (c.valid_to IS NULL OR c.valid_to > :at)"
 
 
-def _state_columns(purposes: Sequence[Purpose], user_type: UserType) -> str:
-    """SQL for: which of rules 2-4 applies (0: none), then each purpose's preference code."""
-    pre = (
-        "CASE WHEN NOT c.is_member THEN 2 WHEN c.opt_out THEN 3 "
-        "WHEN (c.excluded_mask & :excluded) <> 0 THEN 4 ELSE 0 END"
-    )
-    codes = [f"((c.preference_mask >> {encoding.shift(p, user_type)}) & 3)" for p in purposes]
-    return ", ".join([pre, *codes])
+class _Rows:
+    """Queries through the driver's own cursor: tuples, no per-row processing. Times are
+    bound as each engine stores them (SQLite: naive UTC text, as SQLAlchemy writes it)."""
+
+    def __init__(self, session: Session, at: datetime, excluded: int) -> None:
+        conn = session.connection()
+        self.sqlite = conn.dialect.name == "sqlite"
+        self.cursor: Any = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        at_utc = at.astimezone(UTC)
+        self.params = {
+            "at": at_utc.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else at_utc,
+            "excluded": excluded,
+        }
+
+    def __call__(self, sql: str) -> list[tuple[Any, ...]]:
+        if not self.sqlite:
+            sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+        self.cursor.execute(sql, self.params)
+        rows: list[tuple[Any, ...]] = self.cursor.fetchall()
+        return rows
 
 
 def cohort_counts(
@@ -68,34 +80,58 @@ def cohort_counts(
     terms: Terms | None = None,
     max_depth: int = 3,
 ) -> Cohort:
-    params: dict[str, Any] = {"at": at, "excluded": mask(categories)}
-    bind = session.connection()
+    rows = _Rows(session, at, mask(categories))
     if any(is_prohibited(p, user_type) for p in purposes):
-        total = bind.execute(text(f"SELECT count(*) FROM choice_version c WHERE {_as_of()}"), params).scalar_one()
+        total = rows(f"SELECT count(*) FROM choice_version c WHERE {_as_of()}")[0][0]
         return Cohort(total=total, outcomes=Counter({(Decision.deny, Reason.prohibited): total}))
     allowed = [p for p in purposes if isinstance(p, Purpose)]
     version, mandate = governance.mandate_at(session, at)
     answers = {p: mandate_decision(mandate, p, user_type, categories, terms) for p in allowed}
     cohort = Cohort(mandate_version=version, mandate=answers)
-    states = _state_columns(allowed, user_type)
-    n = len(allowed)
-    groups = bind.execute(
-        text(f"SELECT {states}, count(*) FROM choice_version c WHERE {_as_of()} GROUP BY {states}"),
-        params,
-    ).all()
-    needs_proxy = False
-    for row in groups:
-        pre, codes, count = row[0], row[1 : 1 + n], row[1 + n]
-        cohort.total += count
-        if pre:
-            cohort.outcomes[(Decision.deny, Reason(pre))] += count
-        elif PROXY in codes:
-            needs_proxy = True
-        else:
-            cohort.outcomes[combine(_plain(code, answers[p]) for p, code in zip(allowed, codes, strict=True))] += count
-    if needs_proxy:
-        _resolve_proxied(bind, params, allowed, user_type, states, answers, cohort, max_depth)
+    codes = ", ".join(f"((c.preference_mask >> {encoding.shift(p, user_type)}) & 3)" for p in allowed)
+
+    # 1. Everyone whose outcome does not depend on their preferences, in one pass without sorting.
+    not_member, opted_out, excluded, plain, total = rows(
+        "SELECT count(*) FILTER (WHERE NOT c.is_member), "
+        "count(*) FILTER (WHERE c.is_member AND c.opt_out), "
+        f"count(*) FILTER (WHERE c.is_member AND NOT c.opt_out AND {_EXCLUDED}), "
+        f"count(*) FILTER (WHERE {_OPEN} AND c.preference_mask = 0), "
+        f"count(*) FROM choice_version c WHERE {_as_of()}"
+    )[0]
+    cohort.total = total
+    for reason, count in (
+        (Reason.not_member, not_member),
+        (Reason.opt_out, opted_out),
+        (Reason.category_excluded, excluded),
+    ):
+        if count:
+            cohort.outcomes[(Decision.deny, reason)] += count
+    if plain:
+        cohort.outcomes[combine((answers[p].decision, Reason.mandate) for p in allowed)] += plain
+
+    # 2. Members with preferences of their own, grouped by their codes for these pairs;
+    #    'proxy' counts as the mandate here (no valid proxy) and is corrected in step 3.
+    for row in rows(
+        f"SELECT {codes}, count(*) FROM choice_version c WHERE {_as_of()} AND {_OPEN} "
+        f"AND c.preference_mask <> 0 GROUP BY {codes}"
+    ):
+        cohort.outcomes[_assumed(allowed, row[:-1], answers)] += row[-1]
+
+    # 3. Members whose proxy is valid at `at` for a purpose they left to it.
+    _correct_for_proxies(rows, allowed, user_type, codes, answers, cohort, max_depth)
     return cohort
+
+
+_OPEN = "c.is_member AND NOT c.opt_out AND (c.excluded_mask & :excluded) = 0"
+"""Rules 2-4 do not apply: the member's preferences decide."""
+_EXCLUDED = "(c.excluded_mask & :excluded) <> 0"
+_APPOINTMENT_VALID = " AND ".join(
+    (
+        "a.valid_from <= :at",
+        "(a.valid_until IS NULL OR a.valid_until > :at)",
+        "(a.revoked_at IS NULL OR a.revoked_at > :at)",
+    )
+)
 
 
 def _plain(code: int, answer: MandateAnswer) -> tuple[Decision, Reason]:
@@ -106,74 +142,93 @@ def _plain(code: int, answer: MandateAnswer) -> tuple[Decision, Reason]:
     return answer.decision, Reason.mandate
 
 
-def _resolve_proxied(
-    bind: Any,
-    params: dict[str, Any],
+def _assumed(
+    purposes: list[Purpose], codes: Sequence[int], answers: dict[Purpose, MandateAnswer]
+) -> tuple[Decision, Reason]:
+    return combine(_plain(code, answers[p]) for p, code in zip(purposes, codes, strict=True))
+
+
+def _correct_for_proxies(
+    rows: _Rows,
     purposes: list[Purpose],
     user_type: UserType,
-    states: str,
+    codes: str,
     answers: dict[Purpose, MandateAnswer],
     cohort: Cohort,
     max_depth: int,
 ) -> None:
+    requested = mask(purposes)
+    joins = " ".join(
+        f"LEFT JOIN proxy_appointment a{i} ON a{i}.principal_id = c.member_id "
+        f"AND (a{i}.purposes_mask & {1 << position(p)}) <> 0 AND {_APPOINTMENT_VALID.replace('a.', f'a{i}.')}"
+        for i, p in enumerate(purposes)
+    )
+    proxy_cols = ", ".join(f"a{i}.proxy_member_id" for i in range(len(purposes)))
     n = len(purposes)
-    any_proxy = " OR ".join(f"((c.preference_mask >> {encoding.shift(p, user_type)}) & 3) = 3" for p in purposes)
-    principals = bind.execute(
-        text(
-            f"SELECT c.member_id, {states} FROM choice_version c WHERE {_as_of()} "
-            f"AND c.is_member AND NOT c.opt_out AND (c.excluded_mask & :excluded) = 0 AND ({any_proxy})"
-        ),
-        params,
-    ).all()
-    appointment_valid = (
-        "a.valid_from <= :at AND (a.valid_until IS NULL OR a.valid_until > :at) "
-        "AND (a.revoked_at IS NULL OR a.revoked_at > :at)"
-    )
+    situations: Counter[tuple[tuple[int, ...], tuple[int | None, ...]]] = Counter()
+    for row in rows(
+        f"SELECT {codes}, {proxy_cols}, count(*) FROM choice_version c {joins} "
+        f"WHERE {_as_of()} AND {_OPEN} AND c.member_id IN (SELECT a.principal_id FROM proxy_appointment a "
+        f"WHERE {_APPOINTMENT_VALID} AND (a.purposes_mask & {requested}) <> 0) GROUP BY {codes}, {proxy_cols}"
+    ):
+        member_codes, proxies = tuple(row[:n]), row[n : 2 * n]
+        effective = tuple(q if code == PROXY else None for code, q in zip(member_codes, proxies, strict=True))
+        if any(q is not None for q in effective):
+            situations[(member_codes, effective)] += row[-1]
+    if not situations:
+        return
+    # Links further along the chains: appointments made by members who are proxies themselves.
     appointments: dict[tuple[int, Purpose], int] = {}
-    appointment_rows = bind.execute(
-        text(
-            "SELECT a.principal_id, a.proxy_member_id, a.purposes_mask "
-            f"FROM proxy_appointment a WHERE {appointment_valid}"
-        ),
-        params,
-    )
-    for principal, proxy, purposes_mask in appointment_rows:
+    for principal, proxy, purposes_mask in rows(
+        "SELECT a.principal_id, a.proxy_member_id, a.purposes_mask FROM proxy_appointment a "
+        f"WHERE {_APPOINTMENT_VALID} AND a.principal_id IN "
+        f"(SELECT b.proxy_member_id FROM proxy_appointment b WHERE {_APPOINTMENT_VALID.replace('a.', 'b.')})"
+    ):
         for p in purposes:
             if purposes_mask >> position(p) & 1:
                 appointments[(principal, p)] = proxy
-    proxy_states = {
-        row[0]: (row[1], row[2 : 2 + n])
-        for row in bind.execute(
-            text(
-                f"SELECT c.member_id, {states} FROM choice_version c WHERE {_as_of()} AND c.member_id IN "
-                f"(SELECT a.proxy_member_id FROM proxy_appointment a WHERE {appointment_valid})"
-            ),
-            params,
+    states = {
+        row[0]: (row[1], row[2:])
+        for row in rows(
+            f"SELECT c.member_id, {_PRE}, {codes} FROM choice_version c WHERE {_as_of()} AND c.member_id IN "
+            f"(SELECT a.proxy_member_id FROM proxy_appointment a WHERE {_APPOINTMENT_VALID})"
         )
     }
-    memo: dict[tuple[int, Purpose], tuple[Decision, Reason]] = {}
+    memo: dict[tuple[int, Purpose, int], tuple[Decision, Reason]] = {}
 
-    def decide(member: int, p: Purpose, code: int, depth: int, seen: frozenset[int]) -> tuple[Decision, Reason]:
-        """The decision for ``member`` on ``p`` given its code, and the rule that made it."""
-        if code != PROXY:
-            return _plain(code, answers[p])
-        proxy = appointments.get((member, p))
-        if proxy is None:
-            return answers[p].decision, Reason.mandate
-        if depth >= max_depth or proxy in seen:
-            return Decision.deny, Reason.proxy
-        key = (proxy, p)
+    def proxy_decides(proxy: int, p: Purpose, depth: int) -> tuple[Decision, Reason]:
+        """The decision of ``proxy`` on ``p`` (the chain so far has ``depth`` proxies)."""
+        key = (proxy, p, depth)
         if key not in memo:
-            state = proxy_states.get(proxy)
+            state = states.get(proxy)
             if state is None:
                 memo[key] = (Decision.deny, Reason.not_member)
             elif state[0]:
                 memo[key] = (Decision.deny, Reason(state[0]))
             else:
-                memo[key] = decide(proxy, p, state[1][purposes.index(p)], depth + 1, seen | {proxy})
-        return memo[key][0], Reason.proxy
+                code = state[1][purposes.index(p)]
+                nxt = appointments.get((proxy, p)) if code == PROXY else None
+                if nxt is None:
+                    memo[key] = _plain(code if code != PROXY else 0, answers[p])
+                elif depth >= max_depth:
+                    memo[key] = (Decision.deny, Reason.proxy)
+                else:
+                    memo[key] = (proxy_decides(nxt, p, depth + 1)[0], Reason.proxy)
+        return memo[key]
 
-    for row in principals:
-        member, codes = row[0], row[2 : 2 + n]
-        outcomes = [decide(member, p, code, 0, frozenset({member})) for p, code in zip(purposes, codes, strict=True)]
-        cohort.outcomes[combine(outcomes)] += 1
+    for (member_codes, proxies), count in situations.items():
+        resolved = combine(
+            (proxy_decides(proxy, p, 1)[0], Reason.proxy)
+            if proxy is not None
+            else _plain(code if code != PROXY else 0, answers[p])
+            for p, code, proxy in zip(purposes, member_codes, proxies, strict=True)
+        )
+        cohort.outcomes[_assumed(purposes, member_codes, answers)] -= count
+        cohort.outcomes[resolved] += count
+    cohort.outcomes = +cohort.outcomes
+
+
+_PRE = (
+    "CASE WHEN NOT c.is_member THEN 2 WHEN c.opt_out THEN 3 WHEN (c.excluded_mask & :excluded) <> 0 THEN 4 ELSE 0 END"
+)
+"""Which of rules 2-4 applies to a member (0: none)."""
