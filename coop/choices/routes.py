@@ -5,10 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Response
+from fastapi.responses import JSONResponse
 
-from coop.choices import service
+from coop.choices import fhir, service
 from coop.choices.schemas import ChoicesOut, ChoicesPatch
 from coop.deps import CurrentActor, MemberId, ReadSession, WriteSession
+from coop.governance import service as governance
+from coop.governance.documents import DocumentKind
+from coop.proxies import queries as proxy_queries
 
 router = APIRouter(prefix="/members", tags=["choices"])
 
@@ -44,6 +48,20 @@ def change(
     version = service.change(session, actor, member_id, patch, if_match)
     response.headers["ETag"] = service.etag(version)
     return ChoicesOut.of(version)
+
+
+@router.get(
+    "/{member_id}/choices/fhir",
+    summary="Current choices as an HL7 FHIR R5 Consent (the member, their proxy, board)",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/fhir+json": {}}}},
+)
+def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> JSONResponse:
+    version = service.read(session, actor, member_id)
+    proxies = proxy_queries.in_force_for(session, member_id)
+    mandate = governance.in_force(session, DocumentKind.mandate)
+    body = fhir.consent(version, proxies, mandate.version if mandate else None)
+    return JSONResponse(body, media_type="application/fhir+json")
 
 
 @router.get(

@@ -59,3 +59,14 @@ def active_from(session: Session, at: datetime) -> list[ProxyAppointment]:
             )
         ).scalars()
     )
+
+
+def in_force_for(session: Session, principal_id: int) -> list[ProxyAppointment]:
+    """The principal's appointments valid now."""
+    return list(
+        session.execute(
+            select(ProxyAppointment)
+            .where(col(ProxyAppointment.principal_id) == principal_id, valid_at(utcnow()))
+            .order_by(col(ProxyAppointment.id))
+        ).scalars()
+    )

@@ -1,0 +1,114 @@
+"""A member's current choices as an HL7 FHIR R5 ``Consent``.
+
+R5 consent is a base ``decision`` with nested provisions as alternating exceptions:
+
+* opted out (Art. 71): ``decision: deny`` and no exceptions;
+* otherwise the base is ``deny`` and each (purpose, user type) the member allows, or leaves
+  to the cooperative's mandate or a proxy, is a ``permit`` exception; the ones decided by
+  others carry the extension ``urn:coop:fhir:decided-by`` (``mandate`` or ``proxy``) and
+  the mandate version is the ``policyBasis``;
+* excluded categories are ``deny`` exceptions nested in every permit;
+* proxies in force are ``grantee``s.
+
+Codes are those of ``GET /api/v1/vocabulary``; members are named by member number only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from coop.choices import encoding
+from coop.choices.encoding import Preference
+from coop.choices.models import ChoiceVersion
+from coop.members.models import member_number
+from coop.proxies.models import ProxyAppointment
+from coop.vocabulary.terms import CATEGORIES, PURPOSES, USER_TYPES, Category, Purpose, from_mask
+
+MEMBER_SYSTEM = "urn:coop:member-number"
+PURPOSE_SYSTEM = "urn:coop:ehds:purpose"
+USER_TYPE_SYSTEM = "urn:coop:ehds:user-type"
+CATEGORY_SYSTEM = "urn:coop:ehds:category"
+DECIDED_BY = "urn:coop:fhir:decided-by"
+
+
+def _member(member_id: int) -> dict[str, Any]:
+    return {"identifier": {"system": MEMBER_SYSTEM, "value": member_number(member_id)}}
+
+
+def consent(version: ChoiceVersion, proxies: list[ProxyAppointment], mandate_version: int | None) -> dict[str, Any]:
+    excluded = from_mask(Category, version.excluded_mask)
+    nested_denials = (
+        [
+            {
+                "code": [
+                    {"coding": [{"system": CATEGORY_SYSTEM, "code": c.value, "display": CATEGORIES[c].en}]}
+                    for c in excluded
+                ]
+            }
+        ]
+        if excluded
+        else []
+    )
+    provisions = []
+    if not version.opt_out:
+        for purpose, user_type in encoding.PAIRS:
+            preference = encoding.get(version.preference_mask, purpose, user_type)
+            if preference is Preference.deny:
+                continue
+            provision: dict[str, Any] = {
+                "purpose": [{"system": PURPOSE_SYSTEM, "code": purpose.value, "display": PURPOSES[purpose].en}],
+                "actor": [
+                    {
+                        "role": {
+                            "coding": [
+                                {
+                                    "system": USER_TYPE_SYSTEM,
+                                    "code": user_type.value,
+                                    "display": USER_TYPES[user_type].en,
+                                }
+                            ]
+                        }
+                    }
+                ],
+            }
+            if preference is not Preference.allow:
+                provision["extension"] = [{"url": DECIDED_BY, "valueCode": preference.value}]
+            if nested_denials:
+                provision["provision"] = nested_denials
+            provisions.append(provision)
+    resource: dict[str, Any] = {
+        "resourceType": "Consent",
+        "id": f"member-{version.member_id}-v{version.version}",
+        "status": "active" if version.is_member else "inactive",
+        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0", "display": "Patient Consent"}]}],
+        "subject": _member(version.member_id),
+        "date": version.valid_from.date().isoformat(),
+        "period": {"start": version.valid_from.isoformat()},
+        "grantor": [_member(version.member_id)],
+        "grantee": [
+            {
+                **_member(p.proxy_member_id),
+                "display": "proxy for " + ", ".join(PURPOSES[x].en for x in from_mask(Purpose, p.purposes_mask)),
+            }
+            for p in proxies
+        ],
+        "regulatoryBasis": [
+            {
+                "coding": [
+                    {
+                        "system": "urn:coop:ehds:article",
+                        "code": "71",
+                        "display": "Regulation (EU) 2025/327, Art. 71: right to opt out of secondary use",
+                    }
+                ]
+            }
+        ],
+        "decision": "deny",
+    }
+    if mandate_version is not None:
+        resource["policyBasis"] = {"url": f"urn:coop:mandate:{mandate_version}"}
+    if provisions:
+        resource["provision"] = provisions
+    if not resource["grantee"]:
+        del resource["grantee"]
+    return resource
