@@ -2,7 +2,7 @@
 
 from coop.auth.models import ApiKey, UserAccount
 from coop.choices.models import ChoiceVersion
-from coop.governance.models import GovernanceDocument
+from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.members.models import Invitation, Member
 from coop.proxies.models import ProxyAppointment
 from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead
@@ -16,6 +16,8 @@ __all__ = [
     "LedgerNode",
     "LedgerTreeHead",
     "Member",
+    "Proposal",
     "ProxyAppointment",
     "UserAccount",
+    "Vote",
 ]

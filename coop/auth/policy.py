@@ -29,10 +29,12 @@ class Permission(StrEnum):
     read_any_member = "members:read-any"
     manage_any_member = "members:manage-any"
     read_ledger_events = "ledger:read-events"
+    run_votes = "governance:run-votes"
+    read_proposals = "governance:read-proposals"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.member: frozenset(),
+    Role.member: frozenset({Permission.read_proposals}),
     Role.board: frozenset(
         {
             Permission.admit_members,
@@ -40,6 +42,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.read_any_member,
             Permission.manage_any_member,
             Permission.read_ledger_events,
+            Permission.run_votes,
+            Permission.read_proposals,
         }
     ),
     Role.hdab: frozenset(),
@@ -116,3 +120,12 @@ def can_change_choices(actor: Actor, member_id: int, proxy_scope: int, touches: 
     if proxy_scope and touches & ~proxy_scope == 0:
         return Allowed()
     return Denied("this change is outside what you may decide for this member")
+
+
+def can_vote(actor: Actor, member_id: int, proxy_may_vote: bool) -> Decision:
+    """Members vote for themselves; a proxy votes for a principal only when the appointment says so."""
+    if actor.member_id is None:
+        return Denied("only members vote")
+    if actor.member_id == member_id or proxy_may_vote:
+        return Allowed()
+    return Denied("you may not vote for this member: their proxy appointment does not include voting")

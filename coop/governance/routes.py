@@ -5,16 +5,29 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic import AwareDatetime
 
-from coop.deps import ReadSession
-from coop.governance import service
+from coop.auth.policy import Actor, Permission
+from coop.deps import ID_MAX, CurrentActor, ReadSession, WriteSession, require
+from coop.governance import service, voting
 from coop.governance.documents import DocumentKind
-from coop.governance.schemas import BenefitPolicyOut, MandateOut, benefit_policy_out, mandate_out
+from coop.governance.models import Vote
+from coop.governance.schemas import (
+    BenefitPolicyOut,
+    MandateOut,
+    ProposalIn,
+    ProposalOut,
+    VoteIn,
+    VoteOut,
+    benefit_policy_out,
+    mandate_out,
+)
+from coop.governance.voting import Choice
 
 router = APIRouter(tags=["governance"])
 
+ProposalId = Annotated[int, Path(ge=1, le=ID_MAX)]
 At = Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset; default: now")]
 
 
@@ -26,3 +39,81 @@ def mandate(session: ReadSession, at: At = None) -> MandateOut:
 @router.get("/benefit-policy", response_model=BenefitPolicyOut, summary="The benefit policy in force (public)")
 def benefit_policy(session: ReadSession, at: At = None) -> BenefitPolicyOut:
     return benefit_policy_out(service.require_in_force(session, DocumentKind.benefit_policy, at))
+
+
+@router.post(
+    "/governance/proposals",
+    response_model=ProposalOut,
+    status_code=201,
+    summary="Put a new version to the vote (board)",
+)
+def open_proposal(
+    body: ProposalIn,
+    session: WriteSession,
+    actor: Annotated[Actor, Depends(require(Permission.run_votes))],
+) -> ProposalOut:
+    new = voting.NewProposal(
+        body.title, body.kind, body.body, body.opens_at, body.closes_at, body.quorum_pct, body.majority_pct
+    )
+    return ProposalOut.of(voting.open_proposal(session, actor, new))
+
+
+@router.get("/governance/proposals", response_model=list[ProposalOut], summary="Proposals and results (members, board)")
+def proposals(
+    session: ReadSession, actor: Annotated[Actor, Depends(require(Permission.read_proposals))]
+) -> list[ProposalOut]:
+    return [ProposalOut.of(p, voting.my_vote(session, p.id or 0, actor.member_id)) for p in voting.listing(session)]
+
+
+@router.get("/governance/proposals/{proposal_id}", response_model=ProposalOut, summary="One proposal (members, board)")
+def proposal(
+    proposal_id: ProposalId, session: ReadSession, actor: Annotated[Actor, Depends(require(Permission.read_proposals))]
+) -> ProposalOut:
+    return ProposalOut.of(voting.get(session, proposal_id), voting.my_vote(session, proposal_id, actor.member_id))
+
+
+def _vote_out(v: Vote) -> VoteOut:
+    return VoteOut(
+        proposal_id=v.proposal_id,
+        member_id=v.member_id,
+        vote=Choice(v.vote),
+        cast_at=v.cast_at,
+        proxy_member_id=v.proxy_member_id,
+    )
+
+
+@router.post(
+    "/governance/proposals/{proposal_id}/votes",
+    response_model=VoteOut,
+    status_code=201,
+    summary="Vote once while the window is open (a member, or their proxy with voting rights)",
+)
+def vote(
+    proposal_id: ProposalId, body: VoteIn, session: WriteSession, actor: CurrentActor, response: Response
+) -> VoteOut:
+    cast, written = voting.cast(session, actor, proposal_id, body.vote, body.on_behalf_of, change=False)
+    if not written:
+        response.status_code = 200
+    return _vote_out(cast)
+
+
+@router.put(
+    "/governance/proposals/{proposal_id}/votes/mine",
+    response_model=VoteOut,
+    summary="Change a vote while the window is open",
+)
+def change_vote(proposal_id: ProposalId, body: VoteIn, session: WriteSession, actor: CurrentActor) -> VoteOut:
+    return _vote_out(voting.cast(session, actor, proposal_id, body.vote, body.on_behalf_of, change=True)[0])
+
+
+@router.post(
+    "/governance/proposals/{proposal_id}/close",
+    response_model=ProposalOut,
+    summary="Tally after the window and adopt or reject (board)",
+)
+def close(
+    proposal_id: ProposalId,
+    session: WriteSession,
+    actor: Annotated[Actor, Depends(require(Permission.run_votes))],
+) -> ProposalOut:
+    return ProposalOut.of(voting.close(session, actor, proposal_id))

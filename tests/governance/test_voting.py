@@ -1,0 +1,167 @@
+"""Proposals and votes: one member one vote, changeable in the window, tallied after it,
+adopted from the close; proxies vote only when their appointment says so."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import update
+
+from coop.db import Database
+from coop.governance import service as governance
+from coop.governance.models import Proposal
+from coop.types import utcnow
+from ledger import log
+from tests import factories as f
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
+NEW_POLICY = {"reserve_pct": 10, "solidarity_pct": 40, "members_pct": 50, "minimum_payout_cents": 1000}
+
+
+def _setup(client: TestClient, database: Database) -> dict[str, str]:
+    with database.unit_of_work() as s:
+        governance.init_statutes(s, EXAMPLE, "cli")
+    return f.board(client, database)
+
+
+def _propose(client: TestClient, board: dict[str, str], **overrides: object) -> dict:
+    now = utcnow()
+    body = {
+        "title": "More for the solidarity fund",
+        "kind": "benefit-policy",
+        "body": NEW_POLICY,
+        "opens_at": now.isoformat(),
+        "closes_at": (now + timedelta(hours=1)).isoformat(),
+        "quorum_pct": 50,
+        "majority_pct": 50,
+        **overrides,
+    }
+    r = client.post("/api/v1/governance/proposals", json=body, headers=board)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _end_window(database: Database, proposal_id: int) -> None:
+    with database.unit_of_work() as s:
+        s.execute(update(Proposal).where(Proposal.id == proposal_id).values(closes_at=utcnow() - timedelta(seconds=1)))
+
+
+def _vote(client: TestClient, who: f.MemberHandle, pid: int, vote: str, method: str = "post", **extra: object):  # type: ignore[no-untyped-def]
+    url = f"/api/v1/governance/proposals/{pid}/votes" + ("/mine" if method == "put" else "")
+    return client.request(method, url, json={"vote": vote, **extra}, headers=who.headers)
+
+
+def test_adopted_policy_is_in_force_from_the_close(client: TestClient, database: Database) -> None:
+    board = _setup(client, database)
+    a, b, c = (f.member(client, board) for _ in range(3))
+    p = _propose(client, board)
+    assert p["status"] == "open" and p["tally"] is None
+    assert _vote(client, a, p["id"], "yes").status_code == 201
+    assert _vote(client, b, p["id"], "yes").status_code == 201
+    assert _vote(client, c, p["id"], "no").status_code == 201
+    assert client.post(f"/api/v1/governance/proposals/{p['id']}/close", headers=board).json()["code"] == "voting-open"
+    _end_window(database, p["id"])
+    before_close = utcnow()
+    closed = client.post(f"/api/v1/governance/proposals/{p['id']}/close", headers=board).json()
+    assert closed["status"] == "adopted" and closed["adopted_version"] == 2
+    assert closed["tally"] == {"electorate": 3, "yes": 2, "no": 1, "abstain": 0, "turnout_pct": 100}
+    again = client.post(f"/api/v1/governance/proposals/{p['id']}/close", headers=board).json()
+    assert again["closed_at"] == closed["closed_at"]
+    assert client.get("/api/v1/benefit-policy").json()["benefit_policy"]["solidarity_pct"] == 40
+    old = client.get("/api/v1/benefit-policy", params={"at": before_close.isoformat()}).json()
+    assert old["version"] == 1
+    seen = client.get("/api/v1/governance/proposals", headers=a.headers).json()
+    assert seen[0]["tally"]["yes"] == 2 and seen[0]["my_vote"] == "yes"
+    with database.unit_of_work(write=False) as s:
+        types = [e.type for e in log.events_after(s, 0, 1000)]
+    assert types.count("vote.cast") == 3 and types[-2:] == ["benefit-policy.adopted", "proposal.closed"]
+
+
+def test_no_quorum_no_change(client: TestClient, database: Database) -> None:
+    board = _setup(client, database)
+    a = f.member(client, board)
+    f.member(client, board)
+    f.member(client, board)
+    p = _propose(client, board, quorum_pct=50)
+    _vote(client, a, p["id"], "yes")
+    _end_window(database, p["id"])
+    closed = client.post(f"/api/v1/governance/proposals/{p['id']}/close", headers=board).json()
+    assert closed["status"] == "rejected" and closed["adopted_version"] is None
+    assert client.get("/api/v1/benefit-policy").json()["version"] == 1
+
+
+def test_one_vote_changeable_in_the_window(client: TestClient, database: Database) -> None:
+    board = _setup(client, database)
+    a = f.member(client, board)
+    p = _propose(client, board)
+    assert _vote(client, a, p["id"], "yes").status_code == 201
+    assert _vote(client, a, p["id"], "yes").status_code == 200  # a retry
+    twice = _vote(client, a, p["id"], "no")
+    assert twice.status_code == 409 and twice.json()["code"] == "already-voted"
+    assert _vote(client, a, p["id"], "no", method="put").json()["vote"] == "no"
+    _end_window(database, p["id"])
+    late = _vote(client, a, p["id"], "yes", method="put")
+    assert late.status_code == 409 and late.json()["code"] == "voting-closed"
+
+
+def test_who_may_vote(client: TestClient, database: Database) -> None:
+    board = _setup(client, database)
+    principal, relative, carer = (f.member(client, board) for _ in range(3))
+    p = _propose(client, board)
+    newcomer = f.member(client, board)  # admitted after voting opened
+    assert _vote(client, newcomer, p["id"], "yes").status_code == 403
+    client.post(
+        f"/api/v1/members/{principal.id}/proxies",
+        json={"proxy_member_id": relative.id, "purposes": ["research"]},
+        headers=principal.headers,
+    )
+    r = _vote(client, relative, p["id"], "yes", on_behalf_of=principal.id)
+    assert r.status_code == 403 and r.json()["code"] == "not-a-voter"
+    client.post(
+        f"/api/v1/members/{carer.id}/proxies",
+        json={"proxy_member_id": relative.id, "voting": True, "purposes": ["education"]},
+        headers=carer.headers,
+    )
+    r = _vote(client, relative, p["id"], "abstain", on_behalf_of=carer.id)
+    assert r.status_code == 201 and r.json()["member_id"] == carer.id and r.json()["proxy_member_id"] == relative.id
+    assert (
+        client.post(f"/api/v1/governance/proposals/{p['id']}/votes", json={"vote": "yes"}, headers=board).status_code
+        == 403
+    )
+    assert _vote(client, principal, 999_999, "yes").status_code == 404
+
+
+def test_bad_proposals(client: TestClient, database: Database) -> None:
+    board = _setup(client, database)
+    m = f.member(client, board)
+    now = utcnow()
+    bad_body = _try(client, board, body={**NEW_POLICY, "members_pct": 49})
+    assert bad_body.status_code == 422 and bad_body.json()["errors"][0]["loc"] == ["body", "members_pct"]
+    assert _try(client, board, kind="constitution").status_code == 422
+    assert _try(client, board, closes_at=(now - timedelta(hours=1)).isoformat()).status_code == 422
+    assert _try(client, board, majority_pct=20).status_code == 422
+    assert _try(client, m.headers).status_code == 403
+    mandate = _try(
+        client,
+        board,
+        kind="mandate",
+        body={"rules": [{"purpose": "statistics", "user_type": "commercial", "decision": "allow"}]},
+    )
+    assert mandate.status_code == 422 and mandate.json()["errors"][0]["loc"] == ["body", "rules", 0, "decision"]
+
+
+def _try(client: TestClient, headers: dict[str, str], **overrides: object):  # type: ignore[no-untyped-def]
+    now = utcnow()
+    body = {
+        "title": "t",
+        "kind": "benefit-policy",
+        "body": NEW_POLICY,
+        "opens_at": now.isoformat(),
+        "closes_at": (now + timedelta(hours=1)).isoformat(),
+        "quorum_pct": 10,
+        "majority_pct": 50,
+        **overrides,
+    }
+    return client.post("/api/v1/governance/proposals", json=body, headers=headers)
