@@ -27,18 +27,7 @@ def _setup(client: TestClient, database: Database) -> dict[str, str]:
 
 
 def _propose(client: TestClient, board: dict[str, str], **overrides: object) -> dict:
-    now = utcnow()
-    body = {
-        "title": "More for the solidarity fund",
-        "kind": "benefit-policy",
-        "body": NEW_POLICY,
-        "opens_at": now.isoformat(),
-        "closes_at": (now + timedelta(hours=1)).isoformat(),
-        "quorum_pct": 50,
-        "majority_pct": 50,
-        **overrides,
-    }
-    r = client.post("/api/v1/governance/proposals", json=body, headers=board)
+    r = _try(client, board, **{"quorum_pct": 50, **overrides})
     assert r.status_code == 201, r.text
     return r.json()
 
