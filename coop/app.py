@@ -19,6 +19,7 @@ from coop.db import Database
 from coop.decisions.routes import router as decisions_router
 from coop.errors import BadRequest, CoopError, PayloadTooLarge, problem
 from coop.governance.routes import router as governance_router
+from coop.hdab.routes import router as hdab_router
 from coop.members.routes import router as members_router
 from coop.proxies.routes import router as proxies_router
 from coop.record.routes import router as record_router
@@ -165,6 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         record_router,
         vocabulary_router,
         governance_router,
+        hdab_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

@@ -3,6 +3,7 @@
 from coop.auth.models import ApiKey, UserAccount
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
+from coop.hdab.models import Consultation
 from coop.members.models import Invitation, Member
 from coop.proxies.models import ProxyAppointment
 from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead
@@ -10,6 +11,7 @@ from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead
 __all__ = [
     "ApiKey",
     "ChoiceVersion",
+    "Consultation",
     "GovernanceDocument",
     "Invitation",
     "LedgerEvent",

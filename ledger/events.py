@@ -67,4 +67,3 @@ class Event:
     @property
     def leaf_index(self) -> int:
         return self.seq - 1
-

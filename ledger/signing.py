@@ -57,6 +57,12 @@ class Signer:
         signature = self._key.sign(head_message(tree_size, root_hash, timestamp))
         return SignedTreeHead(tree_size, root_hash, timestamp, self.key_id, signature)
 
+    def sign_statement(self, context: bytes, message: bytes) -> bytes:
+        """Sign a document other than a tree head; ``context`` keeps the two apart."""
+        if not context.endswith(b"\n") or context == HEAD_CONTEXT:
+            raise ValueError("a statement context is a distinct line ending in a newline")
+        return self._key.sign(context + message)
+
     def public_pem(self) -> str:
         return self.public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo

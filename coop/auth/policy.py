@@ -30,6 +30,7 @@ class Permission(StrEnum):
     manage_any_member = "members:manage-any"
     read_ledger_events = "ledger:read-events"
     run_votes = "governance:run-votes"
+    consult_mandate = "hdab:consult"
     read_proposals = "governance:read-proposals"
 
 
@@ -44,9 +45,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.read_ledger_events,
             Permission.run_votes,
             Permission.read_proposals,
+            Permission.consult_mandate,
         }
     ),
-    Role.hdab: frozenset(),
+    Role.hdab: frozenset({Permission.consult_mandate}),
     Role.data_holder: frozenset(),
     Role.auditor: frozenset({Permission.read_ledger_events}),
 }

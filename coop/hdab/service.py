@@ -1,0 +1,232 @@
+"""The HDAB consults the collective mandate about a permit application.
+
+The answer is a position with reasons, each naming the EHDS article or mandate rule it
+rests on, and the cohort: how many members would be eligible, and why the others are not,
+with every count published through :func:`coop.privacy.publish`.
+
+Position: ``object`` when the application asks for a prohibited use (Art. 54), a
+public-sector-only purpose for another user type (Art. 53(2)), or a purpose the mandate
+denies for this user type; ``conditional`` when the mandate's conditions are not all met or
+sensitive categories need the members' explicit allow; ``support`` otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from coop.auth.policy import Actor
+from coop.decisions import bulk
+from coop.decisions.rules import Decision, Terms, is_prohibited, mandate_decision
+from coop.errors import NotFound
+from coop.governance import service as governance
+from coop.governance.documents import Mandate, MandateDecision
+from coop.hdab.models import Consultation
+from coop.privacy import publish
+from coop.types import utcnow
+from coop.vocabulary.terms import (
+    PROHIBITED_USES,
+    PURPOSES,
+    SENSITIVE,
+    Category,
+    ProhibitedUse,
+    Purpose,
+    UserType,
+)
+from ledger import canonical, log
+
+
+class Position(StrEnum):
+    support = "support"
+    conditional = "conditional"
+    object = "object"
+
+
+@dataclass(frozen=True, slots=True)
+class Application:
+    application_ref: str
+    applicant: str
+    user_type: UserType
+    purposes: tuple[Purpose | ProhibitedUse, ...]
+    categories: tuple[Category, ...]
+    duration_months: int
+    offered_benefit_share_pct: int
+    open_results: bool
+    processing_in_eu: bool
+    ethics_review_approved: bool
+    expected_benefit: str
+
+    @property
+    def terms(self) -> Terms:
+        return Terms(
+            benefit_share_pct=self.offered_benefit_share_pct,
+            open_results=self.open_results,
+            processing_in_eu=self.processing_in_eu,
+            ethics_review=self.ethics_review_approved,
+            duration_months=self.duration_months,
+        )
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "application_ref": self.application_ref,
+            "applicant": self.applicant,
+            "user_type": self.user_type.value,
+            "purposes": [p.value for p in self.purposes],
+            "categories": [c.value for c in self.categories],
+            "duration_months": self.duration_months,
+            "offered_benefit_share_pct": self.offered_benefit_share_pct,
+            "open_results": self.open_results,
+            "processing_in_eu": self.processing_in_eu,
+            "ethics_review_approved": self.ethics_review_approved,
+            "expected_benefit": self.expected_benefit,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    code: str
+    message: str
+    article: str
+
+
+CONDITION_TEXT = {
+    "min_benefit_share_pct": "the benefit share offered is below the {value}% the mandate asks",
+    "open_results": "the mandate asks that results be published openly",
+    "processing_in_eu": "the mandate asks that the data be processed in the EU",
+    "ethics_review": "the mandate asks for an approved ethics review",
+    "max_duration_months": "the mandate allows at most {value} months",
+}
+
+
+@dataclass
+class Assessment:
+    position: Position
+    reasons: list[Reason] = field(default_factory=list)
+
+
+def assess(application: Application, mandate: Mandate, version: int) -> Assessment:
+    """The position and its reasons (pure)."""
+    objections: list[Reason] = []
+    conditions: list[Reason] = []
+    support: list[Reason] = []
+    rule_ref = f"mandate v{version}"
+    sensitive = sorted(SENSITIVE & set(application.categories))
+    for purpose in application.purposes:
+        if isinstance(purpose, ProhibitedUse):
+            term = PROHIBITED_USES[purpose]
+            objections.append(Reason("prohibited-use", f"{term.en} is never allowed", f"EHDS Art. {term.article}"))
+            continue
+        if is_prohibited(purpose, application.user_type):
+            objections.append(
+                Reason(
+                    "public-sector-only",
+                    f"{PURPOSES[purpose].en} is open to public-sector bodies only",
+                    "EHDS Art. 53(2)",
+                )
+            )
+            continue
+        rule = mandate.rule_for(purpose, application.user_type)
+        where = f"{rule_ref}, rule {purpose.value}/{application.user_type.value}" if rule else f"{rule_ref}, default"
+        answer = mandate_decision(mandate, purpose, application.user_type, (), application.terms)
+        if answer.decision is Decision.deny and not answer.unmet:
+            objections.append(
+                Reason(
+                    "mandate-deny",
+                    f"the members' mandate does not allow {PURPOSES[purpose].en.lower()} by this user type",
+                    where,
+                )
+            )
+            continue
+        for name in answer.unmet:
+            value = getattr(answer.conditions, name)
+            conditions.append(Reason(f"condition-unmet:{name}", CONDITION_TEXT[name].format(value=value), where))
+        explicit = rule.sensitive_requires_explicit_allow if rule else True
+        if sensitive and explicit and (rule is None or rule.decision is not MandateDecision.deny):
+            conditions.append(
+                Reason(
+                    "sensitive-explicit-allow",
+                    f"{', '.join(c.value for c in sensitive)}: only members who allowed this themselves are included",
+                    f"EHDS Art. 51(4); {where}",
+                )
+            )
+        if not answer.unmet:
+            support.append(
+                Reason("mandate-allows", f"the members' mandate allows {PURPOSES[purpose].en.lower()}", where)
+            )
+    if objections:
+        return Assessment(Position.object, objections + conditions)
+    if conditions:
+        return Assessment(Position.conditional, conditions + support)
+    return Assessment(Position.support, support)
+
+
+def _published_cohort(cohort: bulk.Cohort, threshold: int) -> dict[str, Any]:
+    excluded = cohort.by_reason(Decision.deny)
+    return {
+        "eligible": publish(cohort.eligible, threshold),
+        "excluded": {reason: publish(n, threshold) for reason, n in excluded.items()},
+    }
+
+
+def consult(session: Session, actor: Actor, application: Application, threshold: int, max_depth: int) -> Consultation:
+    now = utcnow()
+    version, mandate = governance.mandate_at(session, now)
+    assessment = assess(application, mandate, version)
+    cohort = bulk.cohort_counts(
+        session,
+        application.purposes,
+        application.user_type,
+        application.categories,
+        now,
+        application.terms,
+        max_depth,
+    )
+    answer = {
+        "position": assessment.position.value,
+        "reasons": [{"code": r.code, "message": r.message, "article": r.article} for r in assessment.reasons],
+        "cohort": _published_cohort(cohort, threshold),
+        "mandate_version": version,
+    }
+    request = application.as_json()
+    event = log.append(
+        session,
+        "consultation.recorded",
+        actor.ledger_name,
+        f"application:{application.application_ref}",
+        {"request": request, "answer": answer},
+        at=now,
+    )
+    consultation = Consultation(
+        application_ref=application.application_ref,
+        request=canonical.dumps(request),
+        answer=canonical.dumps(answer),
+        position=assessment.position.value,
+        mandate_version=version,
+        ledger_seq=event.seq,
+        asked_by=actor.ledger_name,
+        asked_at=now,
+    )
+    session.add(consultation)
+    session.flush()
+    return consultation
+
+
+def get(session: Session, consultation_id: int) -> Consultation:
+    consultation = session.get(Consultation, consultation_id)
+    if consultation is None:
+        raise NotFound(f"no consultation {consultation_id}", code="consultation-not-found")
+    return consultation
+
+
+def for_application(session: Session, application_ref: str) -> list[Consultation]:
+    return list(
+        session.execute(
+            select(Consultation)
+            .where(col(Consultation.application_ref) == application_ref)
+            .order_by(col(Consultation.id))
+        ).scalars()
+    )

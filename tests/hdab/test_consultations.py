@@ -1,0 +1,154 @@
+"""HDAB consultations: position and reasons, suppressed cohort counts that resist
+differencing, no identities, kept and printable."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from coop.db import Database
+from coop.governance import service as governance
+from ledger import log
+from tests import factories as f
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
+URL = "/api/v1/hdab/consultations"
+
+
+def _coop(client: TestClient, database: Database, members: int = 25) -> tuple[dict[str, str], list[f.MemberHandle]]:
+    with database.unit_of_work() as s:
+        governance.init_statutes(s, EXAMPLE, "cli")
+    board = f.board(client, database)
+    people = [f.member(client, board) for _ in range(members)]
+    return board, people
+
+
+def _application(**overrides: object) -> dict:
+    return {
+        "application_ref": "HDAB-2026-0042",
+        "applicant": "Universiteit Utrecht",
+        "user_type": "academic",
+        "purposes": ["research"],
+        "categories": ["ehr"],
+        "duration_months": 36,
+        "offered_benefit_share_pct": 0,
+        "open_results": True,
+        "processing_in_eu": True,
+        "expected_benefit": "Better treatment of heart failure",
+        **overrides,
+    }
+
+
+def _consult(client: TestClient, hdab: dict[str, str], **overrides: object) -> dict:
+    r = client.post(URL, json=_application(**overrides), headers=hdab)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_support_conditional_object(client: TestClient, database: Database) -> None:
+    _coop(client, database, members=2)
+    hdab = f.api_key(database, "hdab")
+    support = _consult(client, hdab)
+    assert support["position"] == "support" and support["reasons"][0]["code"] == "mandate-allows"
+    low = _consult(client, hdab, user_type="commercial", offered_benefit_share_pct=2)
+    assert low["position"] == "conditional"
+    assert low["reasons"][0]["code"] == "condition-unmet:min_benefit_share_pct"
+    assert "5%" in low["reasons"][0]["message"] and low["reasons"][0]["article"].startswith("mandate v1")
+    ads = _consult(
+        client, hdab, user_type="commercial", purposes=["research", "advertising"], offered_benefit_share_pct=10
+    )
+    assert ads["position"] == "object"
+    assert {
+        "code": "prohibited-use",
+        "message": "Advertising and marketing is never allowed",
+        "article": "EHDS Art. 54(c)",
+    } in ads["reasons"]
+    stats = _consult(client, hdab, user_type="commercial", purposes=["statistics"])
+    assert stats["position"] == "object" and stats["reasons"][0]["article"] == "EHDS Art. 53(2)"
+    assert stats["cohort"]["excluded"] == {"prohibited": "<10"}
+    teaching = _consult(client, hdab, user_type="commercial", purposes=["education"])
+    assert teaching["position"] == "object" and teaching["reasons"][0]["code"] == "mandate-deny"
+    genomes = _consult(client, hdab, purposes=["innovation"], categories=["ehr", "genetic"])
+    assert genomes["position"] == "conditional" and genomes["reasons"][0]["code"] == "sensitive-explicit-allow"
+
+
+def test_cohort_counts_are_published_safely(client: TestClient, database: Database) -> None:
+    _, people = _coop(client, database, members=25)
+    for m in people[:3]:
+        client.patch(f"/api/v1/members/{m.id}/choices", json={"opt_out": True}, headers=m.headers)
+    answer = _consult(client, f.api_key(database, "hdab"))
+    assert answer["cohort"] == {"eligible": 20, "excluded": {"opt-out": "<10"}}  # 22 rounds to 20
+
+
+def test_a_differencing_attack_learns_nothing(client: TestClient, database: Database) -> None:
+    """Two consultations that differ by one category: the members who excluded that
+    category are 1-9, and neither the cells nor the difference of the totals tells how many."""
+    _, people = _coop(client, database, members=27)
+    for m in people[:3]:
+        client.patch(f"/api/v1/members/{m.id}/choices", json={"excluded_categories": ["claims"]}, headers=m.headers)
+    hdab = f.api_key(database, "hdab")
+    without = _consult(client, hdab, categories=["ehr"])
+    with_claims = _consult(client, hdab, categories=["ehr", "claims"], application_ref="HDAB-2026-0043")
+    assert with_claims["cohort"]["excluded"]["category-excluded"] == "<10"
+    difference = without["cohort"]["eligible"] - with_claims["cohort"]["eligible"]
+    assert difference % 10 == 0 and difference != 3
+    # the true counts, for the record: 27 and 24 members eligible
+    assert (without["cohort"]["eligible"], with_claims["cohort"]["eligible"]) == (30, 20)
+
+
+def test_no_identity_reaches_the_hdab(client: TestClient, database: Database) -> None:
+    _, people = _coop(client, database, members=12)
+    hdab = f.api_key(database, "hdab")
+    answer = _consult(client, hdab)
+    text_ = str(answer) + client.get(f"{URL}/{answer['id']}", headers=hdab).text
+    assert "@" not in text_ and "M-0" not in text_ and "Member " not in text_
+    assert client.get(f"/api/v1/members/{people[0].id}", headers=hdab).status_code == 404
+    assert client.get(f"/api/v1/members/{people[0].id}/choices", headers=hdab).status_code == 404
+    assert client.get("/api/v1/ledger/events", headers=hdab).status_code == 403
+
+
+def test_kept_recorded_and_printable(client: TestClient, database: Database) -> None:
+    _coop(client, database, members=1)
+    hdab = f.api_key(database, "hdab")
+    answer = _consult(client, hdab)
+    again = client.get(f"{URL}/{answer['id']}", headers=hdab).json()
+    assert again == answer
+    with database.unit_of_work(write=False) as s:
+        event = log.events_after(s, answer["ledger_seq"] - 1, 1)[0]
+    assert event.type == "consultation.recorded" and event.subject == "application:HDAB-2026-0042"
+    pdf = client.get(f"{URL}/{answer['id']}.pdf", headers=hdab)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    pages = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    assert "Position of the cooperative: SUPPORT" in pages and "HDAB-2026-0042" in pages
+    assert f"event {answer['ledger_seq']}" in pages and "Ed25519 signature" in pages
+    assert client.get(f"{URL}/{answer['id']}.pdf", headers=hdab).content == pdf.content  # deterministic
+    with pytest.raises(DBAPIError, match="append-only"), database.unit_of_work() as s:
+        s.execute(text("UPDATE consultation SET position = 'support'"))
+
+
+def test_who_may_consult_and_bad_applications(client: TestClient, database: Database) -> None:
+    _, people = _coop(client, database, members=1)
+    assert client.post(URL, json=_application(), headers=people[0].headers).status_code == 403
+    assert client.post(URL, json=_application()).status_code == 401
+    hdab = f.api_key(database, "hdab")
+    for bad in (
+        {"purposes": ["gossip"]},
+        {"purposes": []},
+        {"categories": ["horoscopes"]},
+        {"user_type": "aliens"},
+        {"application_ref": "has spaces"},
+        {"offered_benefit_share_pct": 2.5},
+        {"duration_months": 0},
+        {"shoe_size": 44},
+    ):
+        r = client.post(URL, json=_application(**bad), headers=hdab)
+        assert r.status_code == 422, bad
+    assert client.get(f"{URL}/999", headers=hdab).status_code == 404
+    with database.unit_of_work(write=False) as s:
+        assert not [e for e in log.events_after(s, 0, 1000) if e.type == "consultation.recorded"]
