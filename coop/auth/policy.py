@@ -31,6 +31,8 @@ class Permission(StrEnum):
     read_ledger_events = "ledger:read-events"
     run_votes = "governance:run-votes"
     consult_mandate = "hdab:consult"
+    register_permits = "permits:register"
+    read_all_permits = "permits:read-all"
     read_proposals = "governance:read-proposals"
 
 
@@ -46,11 +48,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.run_votes,
             Permission.read_proposals,
             Permission.consult_mandate,
+            Permission.register_permits,
+            Permission.read_all_permits,
         }
     ),
-    Role.hdab: frozenset({Permission.consult_mandate}),
+    Role.hdab: frozenset({Permission.consult_mandate, Permission.register_permits, Permission.read_all_permits}),
     Role.data_holder: frozenset(),
-    Role.auditor: frozenset({Permission.read_ledger_events}),
+    Role.auditor: frozenset({Permission.read_ledger_events, Permission.read_all_permits}),
 }
 
 
@@ -131,3 +135,10 @@ def can_vote(actor: Actor, member_id: int, proxy_may_vote: bool) -> Decision:
     if actor.member_id == member_id or proxy_may_vote:
         return Allowed()
     return Denied("you may not vote for this member: their proxy appointment does not include voting")
+
+
+def can_read_permit(actor: Actor, data_holders: list[str]) -> Decision:
+    """The HDAB, the board and auditors read every permit; a data holder only those it is party to."""
+    if has(actor, Permission.read_all_permits) or (actor.role is Role.data_holder and actor.org in data_holders):
+        return Allowed()
+    return Denied("only the HDAB, the board, auditors and the permit's data holders read a permit")

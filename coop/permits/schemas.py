@@ -1,0 +1,102 @@
+"""API shapes for permits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from coop.permits import rules
+from coop.permits.models import Permit
+from coop.types import CleanStr, utcnow
+from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
+from ledger import canonical
+
+
+class PermitIn(BaseModel):
+    """The contents of the permit (Art. 68) as the HDAB granted it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    permit_number: str = Field(pattern=r"^[A-Za-z0-9._/-]{1,80}$")
+    applicant: CleanStr = Field(min_length=1, max_length=200)
+    user_type: UserType
+    purposes: list[Purpose] = Field(min_length=1, max_length=len(Purpose))
+    categories: list[Category] = Field(min_length=1, max_length=len(Category))
+    authorised_persons: list[CleanStr] = Field(default_factory=list, max_length=200)
+    conditions: CleanStr = Field(default="", max_length=4000)
+    data_holders: list[CleanStr] = Field(
+        default_factory=list, max_length=50, description="organisations (as on their API keys) that may report usage"
+    )
+    approved_at: AwareDatetime
+    valid_from: AwareDatetime
+    valid_until: AwareDatetime
+    fee_cents: int = Field(ge=0, le=10**12)
+    benefit_share_pct: int = Field(ge=0, le=100)
+    consultation_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class ExtendIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    valid_until: AwareDatetime
+
+
+class RevokeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: CleanStr = Field(min_length=1, max_length=2000)
+
+
+class PermitOut(BaseModel):
+    id: int
+    permit_number: str
+    applicant: str
+    user_type: UserType
+    purposes: list[Purpose]
+    categories: list[Category]
+    authorised_persons: list[str]
+    conditions: str
+    data_holders: list[str]
+    approved_at: datetime
+    valid_from: datetime
+    valid_until: datetime
+    extended_until: datetime | None
+    revoked_at: datetime | None
+    revocation_reason: str | None
+    fee_cents: int
+    benefit_share_pct: int
+    consultation_id: int | None
+    status: rules.Status
+    processing_ends: datetime
+    results_due: datetime = Field(description="Art. 61(4): 18 months after processing ends")
+    deletion_due: datetime = Field(description="Art. 68(12): 6 months after expiry or revocation")
+
+    @classmethod
+    def of(cls, p: Permit) -> PermitOut:
+        assert p.id is not None
+        end = rules.processing_ends(p.valid_until, p.extended_until, p.revoked_at)
+        return cls(
+            id=p.id,
+            permit_number=p.permit_number,
+            applicant=p.applicant,
+            user_type=UserType(p.user_type),
+            purposes=from_mask(Purpose, p.purposes_mask),
+            categories=from_mask(Category, p.categories_mask),
+            authorised_persons=canonical.loads(p.authorised_persons),
+            conditions=p.conditions,
+            data_holders=canonical.loads(p.data_holders),
+            approved_at=p.approved_at,
+            valid_from=p.valid_from,
+            valid_until=p.valid_until,
+            extended_until=p.extended_until,
+            revoked_at=p.revoked_at,
+            revocation_reason=p.revocation_reason,
+            fee_cents=p.fee_cents,
+            benefit_share_pct=p.benefit_share_pct,
+            consultation_id=p.consultation_id,
+            status=rules.status(utcnow(), p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at),
+            processing_ends=end,
+            results_due=rules.results_due(end),
+            deletion_due=rules.deletion_due(end),
+        )

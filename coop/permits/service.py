@@ -1,0 +1,181 @@
+"""Registering, extending and revoking permits. Registration is idempotent on the permit
+number: the same permit again returns the original; a different one under the same
+number is a conflict naming the fields that differ."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, col
+
+from coop.auth.policy import Actor, Denied, can_read_permit
+from coop.decisions.rules import is_prohibited
+from coop.errors import Conflict, Invalid, NotFound
+from coop.hdab.models import Consultation
+from coop.permits import rules
+from coop.permits.models import Permit
+from coop.types import utcnow
+from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, mask
+from ledger import canonical, log
+
+
+@dataclass(frozen=True, slots=True)
+class NewPermit:
+    permit_number: str
+    applicant: str
+    user_type: UserType
+    purposes: tuple[Purpose, ...]
+    categories: tuple[Category, ...]
+    authorised_persons: tuple[str, ...]
+    conditions: str
+    data_holders: tuple[str, ...]
+    approved_at: datetime
+    valid_from: datetime
+    valid_until: datetime
+    fee_cents: int
+    benefit_share_pct: int
+    consultation_id: int | None
+
+
+def _fields(p: Permit) -> dict[str, Any]:
+    return {
+        "permit_number": p.permit_number,
+        "applicant": p.applicant,
+        "user_type": p.user_type,
+        "purposes": [x.value for x in from_mask(Purpose, p.purposes_mask)],
+        "categories": [x.value for x in from_mask(Category, p.categories_mask)],
+        "authorised_persons": canonical.loads(p.authorised_persons),
+        "conditions": p.conditions,
+        "data_holders": canonical.loads(p.data_holders),
+        "approved_at": p.approved_at.isoformat(),
+        "valid_from": p.valid_from.isoformat(),
+        "valid_until": p.valid_until.isoformat(),
+        "fee_cents": p.fee_cents,
+        "benefit_share_pct": p.benefit_share_pct,
+        "consultation_id": p.consultation_id,
+    }
+
+
+def _check(session: Session, new: NewPermit) -> None:
+    bad = [p.value for p in new.purposes if is_prohibited(p, new.user_type)]
+    if bad:
+        raise Invalid(
+            f"{', '.join(bad)} is for public-sector bodies only (Art. 53(2))",
+            code="public-sector-only",
+            field="purposes",
+        )
+    if not new.valid_from < new.valid_until:
+        raise Invalid("valid_until must come after valid_from", code="invalid-validity", field="valid_until")
+    if not rules.within_years(new.valid_from, new.valid_until, rules.MAX_YEARS):
+        raise Invalid("a permit is valid for at most 10 years (Art. 68)", code="too-long", field="valid_until")
+    if new.approved_at > new.valid_until:
+        raise Invalid("approved_at must not come after valid_until", code="invalid-validity", field="approved_at")
+    if new.consultation_id is not None and session.get(Consultation, new.consultation_id) is None:
+        raise Invalid(f"no consultation {new.consultation_id}", code="consultation-not-found", field="consultation_id")
+
+
+def register(session: Session, actor: Actor, new: NewPermit) -> tuple[Permit, bool]:
+    """The permit, and whether it was written now (False: the same permit was registered before)."""
+    _check(session, new)
+    permit = Permit(
+        permit_number=new.permit_number,
+        applicant=new.applicant,
+        user_type=new.user_type.value,
+        purposes_mask=mask(new.purposes),
+        categories_mask=mask(new.categories),
+        authorised_persons=canonical.dumps(list(new.authorised_persons)),
+        conditions=new.conditions,
+        data_holders=canonical.dumps(sorted(set(new.data_holders))),
+        approved_at=new.approved_at,
+        valid_from=new.valid_from,
+        valid_until=new.valid_until,
+        fee_cents=new.fee_cents,
+        benefit_share_pct=new.benefit_share_pct,
+        consultation_id=new.consultation_id,
+        registered_by=actor.ledger_name,
+        registered_at=utcnow(),
+    )
+    existing = session.execute(
+        select(Permit).where(col(Permit.permit_number) == new.permit_number).with_for_update()
+    ).scalar_one_or_none()
+    if existing is not None:
+        mine, theirs = _fields(permit), _fields(existing)
+        differing = sorted(k for k in mine if mine[k] != theirs[k])
+        if differing:
+            raise Conflict(
+                f"permit {new.permit_number} is registered already with other {', '.join(differing)}",
+                code="permit-differs",
+                fields=differing,
+            )
+        return existing, False
+    session.add(permit)
+    session.flush()
+    log.append(
+        session, "permit.registered", actor.ledger_name, f"permit:{permit.id}", _fields(permit), at=permit.registered_at
+    )
+    return permit, True
+
+
+def get(session: Session, actor: Actor, permit_id: int) -> Permit:
+    permit = session.get(Permit, permit_id)
+    if permit is None or isinstance(can_read_permit(actor, canonical.loads(permit.data_holders)), Denied):
+        raise NotFound(f"no permit {permit_id}", code="permit-not-found")
+    return permit
+
+
+def listing(session: Session, actor: Actor) -> list[Permit]:
+    permits = session.execute(select(Permit).order_by(col(Permit.id))).scalars()
+    return [p for p in permits if not isinstance(can_read_permit(actor, canonical.loads(p.data_holders)), Denied)]
+
+
+def extend(session: Session, actor: Actor, permit_id: int, new_end: datetime) -> Permit:
+    """Extend once, by at most 10 years, while the permit is still running. Asking for the
+    same extension again returns the permit as it is."""
+    permit = session.get(Permit, permit_id, with_for_update=True)
+    if permit is None:
+        raise NotFound(f"no permit {permit_id}", code="permit-not-found")
+    if permit.extended_until is not None:
+        if permit.extended_until == new_end:
+            return permit
+        raise Conflict("a permit can be extended once only (Art. 68)", code="already-extended")
+    now = utcnow()
+    state = rules.status(now, permit.valid_from, permit.valid_until, permit.revoked_at)
+    if state in (rules.Status.revoked, rules.Status.expired):
+        raise Conflict(f"a {state.value} permit cannot be extended", code=f"permit-{state.value}")
+    if new_end <= permit.valid_until:
+        raise Invalid("the new end must come after the current one", code="invalid-extension", field="valid_until")
+    if not rules.within_years(permit.valid_until, new_end, rules.MAX_YEARS):
+        raise Invalid("an extension adds at most 10 years (Art. 68)", code="too-long", field="valid_until")
+    permit.extended_until = new_end
+    session.flush()
+    log.append(
+        session,
+        "permit.extended",
+        actor.ledger_name,
+        f"permit:{permit.id}",
+        {"extended_until": new_end.isoformat()},
+        at=now,
+    )
+    return permit
+
+
+def revoke(session: Session, actor: Actor, permit_id: int, reason: str) -> Permit:
+    """Revoke now. Revoking again returns the permit as it is."""
+    permit = session.get(Permit, permit_id, with_for_update=True)
+    if permit is None:
+        raise NotFound(f"no permit {permit_id}", code="permit-not-found")
+    if permit.revoked_at is None:
+        permit.revoked_at, permit.revocation_reason = utcnow(), reason
+        session.flush()
+        log.append(
+            session,
+            "permit.revoked",
+            actor.ledger_name,
+            f"permit:{permit.id}",
+            {"reason": reason},
+            at=permit.revoked_at,
+        )
+    return permit
