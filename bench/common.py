@@ -19,7 +19,7 @@ import psycopg
 
 from coop.cli import upgrade_database
 from coop.db import Database
-from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, Settings
+from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, PrivacySettings, Settings
 
 PG_ADMIN = os.environ.get("COOP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -41,6 +41,7 @@ def fresh_database(engine: str, head_interval: float = 60.0) -> Iterator[Databas
             database=DatabaseSettings(url=url),
             auth=AuthSettings(secret_file=Path(tmp) / "jwt"),
             ledger=LedgerSettings(signing_key_file=Path(tmp) / "key.pem", head_interval_seconds=head_interval),
+            privacy=PrivacySettings(pseudonym_key_file=Path(tmp) / "pseudonym-key"),
         )
         db = Database(settings)
         try:

@@ -61,6 +61,9 @@ class ChoicesSettings(BaseModel):
 
 class PrivacySettings(BaseModel):
     small_count_threshold: int = Field(default=10, ge=1, description="counts 1..threshold-1 are shown as '<N'")
+    pseudonym_key_file: Path = Field(
+        default=VAR / "pseudonym-key", description="HMAC key for per-permit pseudonyms in cohort manifests"
+    )
 
 
 class Settings(BaseSettings):
@@ -87,6 +90,7 @@ class Settings(BaseSettings):
                 for name, path in (
                     ("COOP_AUTH_SECRET_FILE", self.auth.secret_file),
                     ("COOP_LEDGER_SIGNING_KEY_FILE", self.ledger.signing_key_file),
+                    ("COOP_PRIVACY_PSEUDONYM_KEY_FILE", self.privacy.pseudonym_key_file),
                 )
                 if not path.is_file()
             ]
@@ -108,6 +112,10 @@ class Settings(BaseSettings):
             self.auth.secret_file.write_text(secrets.token_urlsafe(48))
         if not self.ledger.signing_key_file.exists():
             generate_key_file(self.ledger.signing_key_file)
+        if not self.privacy.pseudonym_key_file.exists():
+            self.privacy.pseudonym_key_file.parent.mkdir(parents=True, exist_ok=True)
+            self.privacy.pseudonym_key_file.touch(mode=0o600)
+            self.privacy.pseudonym_key_file.write_text(secrets.token_hex(32))
 
 
 @lru_cache

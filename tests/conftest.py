@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from coop.app import create_app
 from coop.cli import upgrade_database
 from coop.db import Database
-from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, Settings
+from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, PrivacySettings, Settings
 
 PG_URL = os.environ.get("COOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_MODE = os.environ.get("COOP_TEST_POSTGRES", "auto")
@@ -137,6 +137,7 @@ def make_settings(db_url: str, tmp_path: Path, **ledger: object) -> Settings:
             argon2_memory_kib=19_456,
         ),
         ledger=LedgerSettings(signing_key_file=keys / "ledger.pem", **{"head_interval_seconds": 0.0, **ledger}),
+        privacy=PrivacySettings(pseudonym_key_file=keys / "pseudonym-key"),
     )
 
 

@@ -20,6 +20,7 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("COOP_DATABASE_URL", settings.database.url)
     monkeypatch.setenv("COOP_AUTH_SECRET_FILE", str(settings.auth.secret_file))
     monkeypatch.setenv("COOP_LEDGER_SIGNING_KEY_FILE", str(settings.ledger.signing_key_file))
+    monkeypatch.setenv("COOP_PRIVACY_PSEUDONYM_KEY_FILE", str(settings.privacy.pseudonym_key_file))
     monkeypatch.setenv("COOP_AUTH_ARGON2_MEMORY_KIB", "19456")
     get_settings.cache_clear()
     yield settings

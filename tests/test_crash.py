@@ -37,6 +37,7 @@ def _serve(settings: Settings, port: int, log_file: Path) -> subprocess.Popen[by
         "COOP_DATABASE_URL": settings.database.url,
         "COOP_AUTH_SECRET_FILE": str(settings.auth.secret_file),
         "COOP_LEDGER_SIGNING_KEY_FILE": str(settings.ledger.signing_key_file),
+        "COOP_PRIVACY_PSEUDONYM_KEY_FILE": str(settings.privacy.pseudonym_key_file),
         "COOP_LEDGER_HEAD_INTERVAL_SECONDS": "0",
         "COOP_AUTH_ARGON2_MEMORY_KIB": "19456",
     }

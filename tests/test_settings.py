@@ -29,8 +29,13 @@ def test_defaults() -> None:
 
 
 def test_development_generates_missing_keys(tmp_path: Path) -> None:
-    s = Settings(auth={"secret_file": tmp_path / "jwt"}, ledger={"signing_key_file": tmp_path / "k.pem"})
+    s = Settings(
+        auth={"secret_file": tmp_path / "jwt"},
+        ledger={"signing_key_file": tmp_path / "k.pem"},
+        privacy={"pseudonym_key_file": tmp_path / "pseudonym-key"},
+    )
     s.ensure_keys()
+    assert len((tmp_path / "pseudonym-key").read_text()) == 64
     assert len((tmp_path / "jwt").read_text()) >= 32
     assert b"PRIVATE KEY" in (tmp_path / "k.pem").read_bytes()
     assert (tmp_path / "k.pem").stat().st_mode & 0o077 == 0
@@ -42,14 +47,17 @@ def test_production_refuses_missing_or_weak_secrets(tmp_path: Path) -> None:
             mode="production",
             auth={"secret_file": tmp_path / "none"},
             ledger={"signing_key_file": tmp_path / "none.pem"},
+            privacy={"pseudonym_key_file": tmp_path / "none-key"},
         )
+    keys = {
+        "auth": {"secret_file": tmp_path / "jwt"},
+        "ledger": {"signing_key_file": tmp_path / "k.pem"},
+        "privacy": {"pseudonym_key_file": tmp_path / "pseudonym-key"},
+    }
+    Settings(**keys).ensure_keys()
     weak = tmp_path / "weak"
     weak.write_text("changeme")
-    dev = Settings(ledger={"signing_key_file": tmp_path / "k.pem"}, auth={"secret_file": tmp_path / "jwt"})
-    dev.ensure_keys()
     with pytest.raises(ValidationError, match="fewer than 32 bytes"):
-        Settings(mode="production", auth={"secret_file": weak}, ledger={"signing_key_file": tmp_path / "k.pem"})
-    ok = Settings(
-        mode="production", auth={"secret_file": tmp_path / "jwt"}, ledger={"signing_key_file": tmp_path / "k.pem"}
-    )
+        Settings(mode="production", **{**keys, "auth": {"secret_file": weak}})
+    ok = Settings(mode="production", **keys)
     assert ok.mode is Mode.production

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import product
 from typing import Any
 
 from sqlmodel import Session
@@ -148,6 +149,72 @@ def _assumed(
     return combine(_plain(code, answers[p]) for p, code in zip(purposes, codes, strict=True))
 
 
+def _proxy_joins(purposes: list[Purpose]) -> tuple[str, str]:
+    """One indexed LEFT JOIN per purpose giving the proxy valid at :at, and its columns."""
+    joins = " ".join(
+        f"LEFT JOIN proxy_appointment a{i} ON a{i}.principal_id = c.member_id "
+        f"AND (a{i}.purposes_mask & {1 << position(p)}) <> 0 AND {_APPOINTMENT_VALID.replace('a.', f'a{i}.')}"
+        for i, p in enumerate(purposes)
+    )
+    return joins, ", ".join(f"a{i}.proxy_member_id" for i in range(len(purposes)))
+
+
+class _ProxyResolver:
+    """Decides for members who left purposes to a proxy, following chains in memory."""
+
+    def __init__(
+        self, rows: _Rows, purposes: list[Purpose], codes: str, answers: dict[Purpose, MandateAnswer], max_depth: int
+    ) -> None:
+        self.purposes, self.answers, self.max_depth = purposes, answers, max_depth
+        # links further along the chains: appointments made by members who are proxies themselves
+        self.appointments: dict[tuple[int, Purpose], int] = {}
+        for principal, proxy, purposes_mask in rows(
+            "SELECT a.principal_id, a.proxy_member_id, a.purposes_mask FROM proxy_appointment a "
+            f"WHERE {_APPOINTMENT_VALID} AND a.principal_id IN "
+            f"(SELECT b.proxy_member_id FROM proxy_appointment b WHERE {_APPOINTMENT_VALID.replace('a.', 'b.')})"
+        ):
+            for p in purposes:
+                if purposes_mask >> position(p) & 1:
+                    self.appointments[(principal, p)] = proxy
+        self.states = {
+            row[0]: (row[1], row[2:])
+            for row in rows(
+                f"SELECT c.member_id, {_PRE}, {codes} FROM choice_version c WHERE {_as_of()} AND c.member_id IN "
+                f"(SELECT a.proxy_member_id FROM proxy_appointment a WHERE {_APPOINTMENT_VALID})"
+            )
+        }
+        self.memo: dict[tuple[int, Purpose, int], tuple[Decision, Reason]] = {}
+
+    def _proxy_decides(self, proxy: int, p: Purpose, depth: int) -> tuple[Decision, Reason]:
+        """The decision of ``proxy`` on ``p`` (the chain so far has ``depth`` proxies)."""
+        key = (proxy, p, depth)
+        if key not in self.memo:
+            state = self.states.get(proxy)
+            if state is None:
+                self.memo[key] = (Decision.deny, Reason.not_member)
+            elif state[0]:
+                self.memo[key] = (Decision.deny, Reason(state[0]))
+            else:
+                code = state[1][self.purposes.index(p)]
+                nxt = self.appointments.get((proxy, p)) if code == PROXY else None
+                if nxt is None:
+                    self.memo[key] = _plain(code if code != PROXY else MANDATE, self.answers[p])
+                elif depth >= self.max_depth:
+                    self.memo[key] = (Decision.deny, Reason.proxy)
+                else:
+                    self.memo[key] = (self._proxy_decides(nxt, p, depth + 1)[0], Reason.proxy)
+        return self.memo[key]
+
+    def outcome(self, member_codes: Sequence[int], proxies: Sequence[int | None]) -> tuple[Decision, Reason]:
+        """The member's outcome given their codes and, per purpose, the proxy valid at :at."""
+        return combine(
+            (self._proxy_decides(proxy, p, 1)[0], Reason.proxy)
+            if code == PROXY and proxy is not None
+            else _plain(code if code != PROXY else MANDATE, self.answers[p])
+            for p, code, proxy in zip(self.purposes, member_codes, proxies, strict=True)
+        )
+
+
 def _correct_for_proxies(
     rows: _Rows,
     purposes: list[Purpose],
@@ -158,12 +225,7 @@ def _correct_for_proxies(
     max_depth: int,
 ) -> None:
     requested = mask(purposes)
-    joins = " ".join(
-        f"LEFT JOIN proxy_appointment a{i} ON a{i}.principal_id = c.member_id "
-        f"AND (a{i}.purposes_mask & {1 << position(p)}) <> 0 AND {_APPOINTMENT_VALID.replace('a.', f'a{i}.')}"
-        for i, p in enumerate(purposes)
-    )
-    proxy_cols = ", ".join(f"a{i}.proxy_member_id" for i in range(len(purposes)))
+    joins, proxy_cols = _proxy_joins(purposes)
     n = len(purposes)
     situations: Counter[tuple[tuple[int, ...], tuple[int | None, ...]]] = Counter()
     for row in rows(
@@ -177,55 +239,58 @@ def _correct_for_proxies(
             situations[(member_codes, effective)] += row[-1]
     if not situations:
         return
-    # Links further along the chains: appointments made by members who are proxies themselves.
-    appointments: dict[tuple[int, Purpose], int] = {}
-    for principal, proxy, purposes_mask in rows(
-        "SELECT a.principal_id, a.proxy_member_id, a.purposes_mask FROM proxy_appointment a "
-        f"WHERE {_APPOINTMENT_VALID} AND a.principal_id IN "
-        f"(SELECT b.proxy_member_id FROM proxy_appointment b WHERE {_APPOINTMENT_VALID.replace('a.', 'b.')})"
-    ):
-        for p in purposes:
-            if purposes_mask >> position(p) & 1:
-                appointments[(principal, p)] = proxy
-    states = {
-        row[0]: (row[1], row[2:])
-        for row in rows(
-            f"SELECT c.member_id, {_PRE}, {codes} FROM choice_version c WHERE {_as_of()} AND c.member_id IN "
-            f"(SELECT a.proxy_member_id FROM proxy_appointment a WHERE {_APPOINTMENT_VALID})"
-        )
-    }
-    memo: dict[tuple[int, Purpose, int], tuple[Decision, Reason]] = {}
-
-    def proxy_decides(proxy: int, p: Purpose, depth: int) -> tuple[Decision, Reason]:
-        """The decision of ``proxy`` on ``p`` (the chain so far has ``depth`` proxies)."""
-        key = (proxy, p, depth)
-        if key not in memo:
-            state = states.get(proxy)
-            if state is None:
-                memo[key] = (Decision.deny, Reason.not_member)
-            elif state[0]:
-                memo[key] = (Decision.deny, Reason(state[0]))
-            else:
-                code = state[1][purposes.index(p)]
-                nxt = appointments.get((proxy, p)) if code == PROXY else None
-                if nxt is None:
-                    memo[key] = _plain(code if code != PROXY else 0, answers[p])
-                elif depth >= max_depth:
-                    memo[key] = (Decision.deny, Reason.proxy)
-                else:
-                    memo[key] = (proxy_decides(nxt, p, depth + 1)[0], Reason.proxy)
-        return memo[key]
-
+    resolver = _ProxyResolver(rows, purposes, codes, answers, max_depth)
     for (member_codes, proxies), count in situations.items():
-        resolved = combine(
-            (proxy_decides(proxy, p, 1)[0], Reason.proxy)
-            if proxy is not None
-            else _plain(code if code != PROXY else 0, answers[p])
-            for p, code, proxy in zip(purposes, member_codes, proxies, strict=True)
-        )
         cohort.outcomes[_assumed(purposes, member_codes, answers)] -= count
-        cohort.outcomes[resolved] += count
+        cohort.outcomes[resolver.outcome(member_codes, proxies)] += count
     cohort.outcomes = +cohort.outcomes
+
+
+def eligible_members(
+    session: Session,
+    purposes: Sequence[Purpose | ProhibitedUse],
+    user_type: UserType,
+    categories: Sequence[Category],
+    at: datetime,
+    terms: Terms | None = None,
+    max_depth: int = 3,
+) -> Iterator[int]:
+    """The ids of the members whose data may be used, by the same rules as the counts."""
+    if any(is_prohibited(p, user_type) for p in purposes) or not purposes:
+        return
+    allowed = [p for p in purposes if isinstance(p, Purpose)]
+    rows = _Rows(session, at, mask(categories))
+    _, mandate = governance.mandate_at(session, at)
+    answers = {p: mandate_decision(mandate, p, user_type, categories, terms) for p in allowed}
+    key = " + ".join(
+        f"(((c.preference_mask >> {encoding.shift(p, user_type)}) & 3) << {2 * i})" for i, p in enumerate(allowed)
+    )
+    allowed_keys = [
+        sum(code << (2 * i) for i, code in enumerate(combo))
+        for combo in product((MANDATE, ALLOW, DENY), repeat=len(allowed))
+        if _assumed(allowed, combo, answers)[0] is Decision.allow
+    ]
+    if allowed_keys:
+        yield from (
+            row[0]
+            for row in rows(
+                f"SELECT c.member_id FROM choice_version c WHERE {_as_of()} AND {_OPEN} "
+                f"AND ({key}) IN ({', '.join(map(str, allowed_keys))})"
+            )
+        )
+    codes = ", ".join(f"((c.preference_mask >> {encoding.shift(p, user_type)}) & 3)" for p in allowed)
+    any_proxy = " OR ".join(f"((c.preference_mask >> {encoding.shift(p, user_type)}) & 3) = 3" for p in allowed)
+    joins, proxy_cols = _proxy_joins(allowed)
+    proxied = rows(
+        f"SELECT c.member_id, {codes}, {proxy_cols} FROM choice_version c {joins} "
+        f"WHERE {_as_of()} AND {_OPEN} AND ({any_proxy})"
+    )
+    if proxied:
+        n = len(allowed)
+        resolver = _ProxyResolver(rows, allowed, codes, answers, max_depth)
+        for row in proxied:
+            if resolver.outcome(row[1 : 1 + n], row[1 + n : 1 + 2 * n])[0] is Decision.allow:
+                yield row[0]
 
 
 _PRE = (

@@ -15,7 +15,7 @@ from coop.choices import service as choices
 from coop.choices.encoding import Preference
 from coop.db import Database
 from coop.decisions import bulk
-from coop.decisions.rules import Terms, combine
+from coop.decisions.rules import Decision, Terms, combine
 from coop.decisions.service import effective
 from coop.errors import CoopError
 from coop.governance import service as governance
@@ -189,13 +189,19 @@ def test_bulk_equals_rule_by_rule(database: Database) -> None:
             at = data.draw(st.sampled_from(checkpoints))
             with database.unit_of_work(write=False) as s:
                 cohort = bulk.cohort_counts(s, wanted, user_type, cats, at, terms)
+                eligible = list(bulk.eligible_members(s, wanted, user_type, cats, at, terms))
                 expected: Counter = Counter()
+                expected_eligible = set()
                 for mid in known:
                     if choices.as_of(s, mid, at) is None:
                         continue  # joined after `at`: not in the cohort
                     outcomes = [effective(s, mid, p, user_type, cats, at, terms) for p in wanted]
-                    expected[combine((e.decision, e.reason) for e in outcomes)] += 1
+                    outcome = combine((e.decision, e.reason) for e in outcomes)
+                    expected[outcome] += 1
+                    if outcome[0] is Decision.allow:
+                        expected_eligible.add(mid)
             assert cohort.outcomes == +expected, (wanted, user_type, cats, terms)
             assert cohort.total == sum(expected.values())
+            assert sorted(eligible) == sorted(expected_eligible)  # each member once, the same members
 
     check()
