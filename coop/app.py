@@ -21,6 +21,7 @@ from coop.errors import BadRequest, CoopError, PayloadTooLarge, problem
 from coop.governance.routes import router as governance_router
 from coop.hdab.routes import router as hdab_router
 from coop.members.routes import router as members_router
+from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router
 from coop.proxies.routes import router as proxies_router
 from coop.record.routes import router as record_router
@@ -169,6 +170,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         governance_router,
         hdab_router,
         permits_router,
+        data_use_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

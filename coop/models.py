@@ -5,7 +5,7 @@ from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
 from coop.members.models import Invitation, Member
-from coop.permits.models import Permit
+from coop.permits.models import Manifest, ManifestEntry, Permit
 from coop.proxies.models import ProxyAppointment
 from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead
 
@@ -18,6 +18,8 @@ __all__ = [
     "LedgerEvent",
     "LedgerNode",
     "LedgerTreeHead",
+    "Manifest",
+    "ManifestEntry",
     "Member",
     "Permit",
     "Proposal",

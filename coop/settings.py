@@ -57,6 +57,10 @@ class LedgerSettings(BaseModel):
 
 class ChoicesSettings(BaseModel):
     proxy_max_depth: int = Field(default=3, ge=1, le=10, description="longest chain of proxies followed")
+    honour_later_withdrawals: bool = Field(
+        default=False,
+        description="stricter than Art. 71(3): a new manifest also leaves out members who withdrew after approval",
+    )
 
 
 class PrivacySettings(BaseModel):

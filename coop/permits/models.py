@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 from coop.types import UTCDateTime
@@ -35,3 +35,29 @@ class Permit(SQLModel, table=True):
     extended_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     revocation_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class Manifest(SQLModel, table=True):
+    """The cohort of a permit: pseudonyms of the members eligible at its approval (Art. 71(3))."""
+
+    __tablename__ = "manifest"
+
+    id: int | None = Field(default=None, primary_key=True)
+    permit_id: int = Field(sa_column=Column(Integer, ForeignKey("permit.id"), nullable=False, index=True))
+    as_of: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    size: int = Field(sa_column=Column(Integer, nullable=False))
+    root_hash: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+    created_by: str = Field(sa_column=Column(String(40), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    ledger_seq: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class ManifestEntry(SQLModel, table=True):
+    """One member in a manifest, under the permit's pseudonym for them."""
+
+    __tablename__ = "manifest_entry"
+    __table_args__ = (Index("ix_manifest_entry_manifest_id_pseudonym", "manifest_id", "pseudonym", unique=True),)
+
+    manifest_id: int = Field(sa_column=Column(Integer, ForeignKey("manifest.id"), primary_key=True))
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("member.id"), primary_key=True, index=True))
+    pseudonym: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy import func, select
+from sqlmodel import col
 
 from coop.auth.policy import Actor, Permission
-from coop.deps import ID_MAX, CurrentActor, ReadSession, WriteSession, require
-from coop.permits import service
-from coop.permits.schemas import ExtendIn, PermitIn, PermitOut, RevokeIn
+from coop.db import Database
+from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession, get_database, require
+from coop.errors import NotFound
+from coop.permits import manifests, service
+from coop.permits.models import Manifest, ManifestEntry, Permit
+from coop.permits.schemas import DataUseOut, ExtendIn, ManifestOut, PermitIn, PermitOut, RevokeIn
 
 router = APIRouter(prefix="/permits", tags=["permits"])
 Registering = Annotated[Actor, Depends(require(Permission.register_permits))]
@@ -60,3 +67,94 @@ def extend(permit_id: PermitId, body: ExtendIn, session: WriteSession, actor: Re
 @router.post("/{permit_id}/revoke", response_model=PermitOut, summary="Revoke now (HDAB, board)")
 def revoke(permit_id: PermitId, body: RevokeIn, session: WriteSession, actor: Registering) -> PermitOut:
     return PermitOut.of(service.revoke(session, actor, permit_id, body.reason))
+
+
+@router.post(
+    "/{permit_id}/manifests",
+    response_model=ManifestOut,
+    status_code=201,
+    summary="Compute the cohort manifest as of the permit's approval (HDAB, board)",
+)
+def create_manifest(
+    permit_id: PermitId, session: WriteSession, actor: Registering, settings: SettingsDep
+) -> ManifestOut:
+    permit = service.get(session, actor, permit_id)
+    return ManifestOut.of(manifests.create(session, actor.ledger_name, permit, settings))
+
+
+@router.get("/{permit_id}/manifests", response_model=list[ManifestOut], summary="A permit's manifests (as the permit)")
+def list_manifests(permit_id: PermitId, session: ReadSession, actor: CurrentActor) -> list[ManifestOut]:
+    permit = service.get(session, actor, permit_id)
+    rows = session.execute(select(Manifest).where(col(Manifest.permit_id) == permit.id).order_by(col(Manifest.id)))
+    return [ManifestOut.of(m) for m in rows.scalars()]
+
+
+@router.get(
+    "/{permit_id}/manifests/{manifest_id}",
+    summary="The manifest's pseudonyms, streamed as JSON or CSV (HDAB, board, auditor, the permit's data holders)",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
+)
+def read_manifest(
+    permit_id: PermitId,
+    manifest_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+    session: ReadSession,
+    actor: CurrentActor,
+    db: Annotated[Database, Depends(get_database)],
+    format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
+) -> StreamingResponse:
+    manifest = manifests.get(session, service.get(session, actor, permit_id), manifest_id)
+    head = ManifestOut.of(manifest)
+
+    def body() -> Iterator[bytes]:
+        with db.unit_of_work(write=False) as stream_session:
+            if format == "csv":
+                yield b"pseudonym\n"
+                for p in manifests.pseudonyms(stream_session, manifest_id):
+                    yield p.hex().encode() + b"\n"
+                return
+            yield head.model_dump_json(exclude={"ledger_seq"}).encode()[:-1] + b',"pseudonyms":['
+            for i, p in enumerate(manifests.pseudonyms(stream_session, manifest_id)):
+                yield (b',"' if i else b'"') + p.hex().encode() + b'"'
+            yield b"]}"
+
+    media = "text/csv" if format == "csv" else "application/json"
+    return StreamingResponse(
+        body(), media_type=media, headers={"Content-Disposition": f'inline; filename="manifest-{manifest_id}.{format}"'}
+    )
+
+
+members_router = APIRouter(prefix="/members", tags=["data use"])
+
+
+@members_router.get(
+    "/{member_id}/data-use", response_model=list[DataUseOut], summary="Permits that included my data (the member)"
+)
+def data_use(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> list[DataUseOut]:
+    if actor.member_id != member_id:
+        raise NotFound(f"no member {member_id}", code="member-not-found")
+    rows = session.execute(
+        select(Permit, func.min(col(Manifest.created_at)))
+        .join(Manifest, col(Manifest.permit_id) == col(Permit.id))
+        .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(Manifest.id))
+        .where(col(ManifestEntry.member_id) == member_id)
+        .group_by(col(Permit.id))
+        .order_by(col(Permit.id))
+    ).all()
+    out = []
+    for permit, since in rows:
+        p = PermitOut.of(permit)
+        out.append(
+            DataUseOut(
+                permit_id=p.id,
+                permit_number=p.permit_number,
+                applicant=p.applicant,
+                user_type=p.user_type,
+                purposes=p.purposes,
+                categories=p.categories,
+                status=p.status,
+                approved_at=p.approved_at,
+                included_since=since,
+            )
+        )
+    return out

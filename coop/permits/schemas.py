@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from coop.permits import rules
-from coop.permits.models import Permit
+from coop.permits.models import Manifest, Permit
 from coop.types import CleanStr, utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
 from ledger import canonical
@@ -100,3 +100,40 @@ class PermitOut(BaseModel):
             results_due=rules.results_due(end),
             deletion_due=rules.deletion_due(end),
         )
+
+
+class ManifestOut(BaseModel):
+    id: int
+    permit_id: int
+    as_of: datetime = Field(description="the permit's approval time: choices in force then decide (Art. 71(3))")
+    size: int
+    root_hash: str = Field(description="RFC 9162 root over the sorted pseudonyms (leaf: the 32 pseudonym bytes)")
+    ledger_seq: int
+    created_at: datetime
+
+    @classmethod
+    def of(cls, m: Manifest) -> ManifestOut:
+        assert m.id is not None
+        return cls(
+            id=m.id,
+            permit_id=m.permit_id,
+            as_of=m.as_of,
+            size=m.size,
+            root_hash=m.root_hash.hex(),
+            ledger_seq=m.ledger_seq,
+            created_at=m.created_at,
+        )
+
+
+class DataUseOut(BaseModel):
+    """A permit that included the member, as the member sees it."""
+
+    permit_id: int
+    permit_number: str
+    applicant: str
+    user_type: UserType
+    purposes: list[Purpose]
+    categories: list[Category]
+    status: rules.Status
+    approved_at: datetime
+    included_since: datetime

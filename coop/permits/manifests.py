@@ -1,0 +1,153 @@
+"""Cohort manifests: who may be extracted for a permit, under per-permit pseudonyms.
+
+The eligible members are those the rules allow as of the permit's approval (Art. 71(3):
+a later opt-out does not bind an earlier permit); with ``COOP_CHOICES_HONOUR_LATER_WITHDRAWALS``
+also as of now. Each member appears as ``HMAC-SHA256(key, "permit:<permit>:member:<member>")``,
+so manifests of two permits cannot be linked without the key. The manifest's size and the
+RFC 9162 root over its sorted pseudonyms (leaf = the 32 pseudonym bytes) are recorded in
+the ledger of record. Mandate conditions are tested against the terms of the permit's
+consultation; without one, terms the permit does not state count as not met.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session
+
+from coop.decisions import bulk
+from coop.decisions.rules import Terms
+from coop.errors import Conflict, NotFound
+from coop.hdab.models import Consultation
+from coop.permits import rules
+from coop.permits.models import Manifest, ManifestEntry, Permit
+from coop.settings import Settings
+from coop.types import utcnow
+from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
+from ledger import canonical, log, merkle
+
+BATCH = 50_000
+
+
+def pseudonym(key: bytes, permit_id: int, member_id: int) -> bytes:
+    return hmac.new(key, f"permit:{permit_id}:member:{member_id}".encode(), hashlib.sha256).digest()
+
+
+def terms_of(session: Session, permit: Permit) -> Terms:
+    if permit.consultation_id is not None:
+        consultation = session.get(Consultation, permit.consultation_id)
+        assert consultation is not None
+        request = canonical.loads(consultation.request)
+        return Terms(
+            benefit_share_pct=permit.benefit_share_pct,
+            open_results=request["open_results"],
+            processing_in_eu=request["processing_in_eu"],
+            ethics_review=request["ethics_review_approved"],
+            duration_months=request["duration_months"],
+        )
+    months = (
+        (permit.valid_until.year - permit.valid_from.year) * 12 + permit.valid_until.month - permit.valid_from.month
+    )
+    return Terms(permit.benefit_share_pct, False, False, False, max(months, 1))
+
+
+def _eligible(session: Session, permit: Permit, at: datetime, terms: Terms, max_depth: int) -> Iterator[int]:
+    return bulk.eligible_members(
+        session,
+        from_mask(Purpose, permit.purposes_mask),
+        UserType(permit.user_type),
+        from_mask(Category, permit.categories_mask),
+        at,
+        terms,
+        max_depth,
+    )
+
+
+def create(session: Session, actor_name: str, permit: Permit, settings: Settings) -> Manifest:
+    now = utcnow()
+    state = rules.status(
+        now, permit.valid_from, rules.ends_at(permit.valid_until, permit.extended_until), permit.revoked_at
+    )
+    if state in (rules.Status.expired, rules.Status.revoked):
+        raise Conflict(f"no manifests for a {state.value} permit", code=f"permit-{state.value}")
+    assert permit.id is not None
+    terms = terms_of(session, permit)
+    depth = settings.choices.proxy_max_depth
+    members = _eligible(session, permit, permit.approved_at, terms, depth)
+    if settings.choices.honour_later_withdrawals:
+        still = set(_eligible(session, permit, now, terms, depth))
+        members = (m for m in members if m in still)
+    key = settings.privacy.pseudonym_key_file.read_bytes().strip()
+    entries = sorted((pseudonym(key, permit.id, m), m) for m in members)
+    tree = merkle.CompactRange()
+    for p, _ in entries:
+        tree.push(merkle.leaf_hash(p))
+    root = tree.root()
+    event = log.append(
+        session,
+        "manifest.created",
+        actor_name,
+        f"permit:{permit.id}",
+        {"size": len(entries), "root_hash": root.hex(), "as_of": permit.approved_at.isoformat()},
+        at=now,
+    )
+    manifest = Manifest(
+        permit_id=permit.id,
+        as_of=permit.approved_at,
+        size=len(entries),
+        root_hash=root,
+        created_by=actor_name,
+        created_at=now,
+        ledger_seq=event.seq,
+    )
+    session.add(manifest)
+    session.flush()
+    assert manifest.id is not None
+    _store(session, manifest.id, entries)
+    return manifest
+
+
+def _store(session: Session, manifest_id: int, entries: list[tuple[bytes, int]]) -> None:
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        raw: Any = conn.connection.driver_connection
+        with raw.cursor().copy("COPY manifest_entry (manifest_id, member_id, pseudonym) FROM STDIN") as copy:
+            for p, m in entries:
+                copy.write_row((manifest_id, m, p))
+        return
+    for start in range(0, len(entries), BATCH):
+        chunk = entries[start : start + BATCH]
+        session.execute(
+            insert(ManifestEntry), [{"manifest_id": manifest_id, "member_id": m, "pseudonym": p} for p, m in chunk]
+        )
+
+
+def get(session: Session, permit: Permit, manifest_id: int) -> Manifest:
+    manifest = session.get(Manifest, manifest_id)
+    if manifest is None or manifest.permit_id != permit.id:
+        raise NotFound(f"no manifest {manifest_id} for this permit", code="manifest-not-found")
+    return manifest
+
+
+def pseudonyms(session: Session, manifest_id: int) -> Iterator[bytes]:
+    """The manifest's pseudonyms in order, streamed in batches from the driver."""
+    conn = session.connection()
+    raw: Any = conn.connection.driver_connection
+    sql = "SELECT pseudonym FROM manifest_entry WHERE manifest_id = {} ORDER BY pseudonym"
+    if conn.dialect.name == "postgresql":
+        cursor = raw.cursor(name=f"manifest_{manifest_id}")
+        cursor.execute(sql.format("%s"), (manifest_id,))
+    else:
+        cursor = raw.cursor()
+        cursor.execute(sql.format("?"), (manifest_id,))
+    try:
+        while batch := cursor.fetchmany(BATCH):
+            for (p,) in batch:
+                yield bytes(p)
+    finally:
+        cursor.close()

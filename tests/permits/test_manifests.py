@@ -1,0 +1,138 @@
+"""Cohort manifests: eligibility as of approval (Art. 71(3)), unlinkable pseudonyms, a
+root in the ledger, streamed to the HDAB and data holders; members see their data use."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from coop.db import Database
+from coop.governance import service as governance
+from coop.permits import manifests
+from coop.permits.manifests import pseudonym
+from coop.permits.models import Permit
+from coop.types import utcnow
+from ledger import log, merkle
+from tests import factories as f
+from tests.permits.test_register import permit_body
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
+
+
+def _coop(client: TestClient, database: Database, n: int) -> tuple[dict[str, str], list[f.MemberHandle]]:
+    with database.unit_of_work() as s:
+        governance.init_statutes(s, EXAMPLE, "cli")
+    board = f.board(client, database)
+    return board, [f.member(client, board) for _ in range(n)]
+
+
+def _permit(client: TestClient, hdab: dict[str, str], **overrides: object) -> dict:
+    r = client.post(
+        "/api/v1/permits", json=permit_body(**{"approved_at": utcnow().isoformat(), **overrides}), headers=hdab
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def _manifest(client: TestClient, hdab: dict[str, str], permit_id: int) -> dict:
+    r = client.post(f"/api/v1/permits/{permit_id}/manifests", headers=hdab)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def test_eligible_as_of_approval_under_unlinkable_pseudonyms(client: TestClient, database: Database) -> None:
+    _, people = _coop(client, database, 6)
+    client.patch(f"/api/v1/members/{people[0].id}/choices", json={"opt_out": True}, headers=people[0].headers)
+    deny = {"preferences": [{"purpose": "research", "user_type": "academic", "decision": "deny"}]}
+    client.patch(f"/api/v1/members/{people[1].id}/choices", json=deny, headers=people[1].headers)
+    hdab = f.api_key(database, "hdab")
+    first = _permit(client, hdab)
+    # opting out after the approval does not bind this permit (Art. 71(3)) ...
+    client.patch(f"/api/v1/members/{people[2].id}/choices", json={"opt_out": True}, headers=people[2].headers)
+    manifest = _manifest(client, hdab, first["id"])
+    assert manifest["size"] == 4 and manifest["as_of"] == first["approved_at"]
+    # ... but does bind a permit approved after it
+    second = _permit(client, hdab, permit_number="NL-HDAB-2026-0043")
+    assert _manifest(client, hdab, second["id"])["size"] == 3
+    key = database.settings.privacy.pseudonym_key_file.read_bytes().strip()
+    body = client.get(f"/api/v1/permits/{first['id']}/manifests/{manifest['id']}", headers=hdab).json()
+    expected = sorted(pseudonym(key, first["id"], m.id).hex() for m in people[2:])
+    assert body["pseudonyms"] == expected and body["size"] == 4
+    leaves = [merkle.leaf_hash(bytes.fromhex(p)) for p in body["pseudonyms"]]
+    assert merkle.root_of_leaf_hashes(leaves).hex() == manifest["root_hash"] == body["root_hash"]
+    other = client.get(f"/api/v1/permits/{second['id']}/manifests/1", headers=hdab)
+    assert other.status_code == 404  # manifest 1 belongs to the first permit
+    second_manifest = client.get(f"/api/v1/permits/{second['id']}/manifests", headers=hdab).json()[0]
+    second_body = client.get(f"/api/v1/permits/{second['id']}/manifests/{second_manifest['id']}", headers=hdab).json()
+    assert not set(second_body["pseudonyms"]) & set(body["pseudonyms"])  # two permits cannot be linked
+    assert not any(str(m.id) == p or m.number in p for m in people for p in body["pseudonyms"])
+    with database.unit_of_work(write=False) as s:
+        event = log.events_after(s, manifest["ledger_seq"] - 1, 1)[0]
+    assert event.type == "manifest.created" and json.loads(event.payload)["root_hash"] == manifest["root_hash"]
+
+
+def test_csv_for_the_data_holder_only_if_party(client: TestClient, database: Database) -> None:
+    _coop(client, database, 3)
+    hdab = f.api_key(database, "hdab")
+    permit = _permit(client, hdab)
+    manifest = _manifest(client, hdab, permit["id"])
+    url = f"/api/v1/permits/{permit['id']}/manifests/{manifest['id']}"
+    party = f.api_key(database, "data_holder", org="SPE Nederland")
+    csv = client.get(url, params={"format": "csv"}, headers=party)
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    lines = csv.text.strip().splitlines()
+    assert lines[0] == "pseudonym" and len(lines) == 4 and all(len(x) == 64 for x in lines[1:])
+    assert client.get(url, headers=f.api_key(database, "data_holder", org="Elsewhere")).status_code == 404
+    assert client.get(url, params={"format": "xml"}, headers=party).status_code == 422
+    assert client.post(f"/api/v1/permits/{permit['id']}/manifests", headers=party).status_code == 403
+
+
+def test_no_manifest_for_an_ended_permit(client: TestClient, database: Database) -> None:
+    _coop(client, database, 1)
+    hdab = f.api_key(database, "hdab")
+    permit = _permit(client, hdab)
+    client.post(f"/api/v1/permits/{permit['id']}/revoke", json={"reason": "breach"}, headers=hdab)
+    r = client.post(f"/api/v1/permits/{permit['id']}/manifests", headers=hdab)
+    assert r.status_code == 409 and r.json()["code"] == "permit-revoked"
+    now = utcnow()
+    old = _permit(
+        client,
+        hdab,
+        permit_number="OLD-1",
+        approved_at=(now - timedelta(days=30)).isoformat(),
+        valid_from=(now - timedelta(days=20)).isoformat(),
+        valid_until=(now - timedelta(days=1)).isoformat(),
+    )
+    assert client.post(f"/api/v1/permits/{old['id']}/manifests", headers=hdab).json()["code"] == "permit-expired"
+    assert client.post("/api/v1/permits/999/manifests", headers=hdab).status_code == 404
+
+
+def test_the_stricter_policy_honours_later_withdrawals(client: TestClient, database: Database) -> None:
+    _, people = _coop(client, database, 3)
+    hdab = f.api_key(database, "hdab")
+    permit = _permit(client, hdab)
+    client.patch(f"/api/v1/members/{people[0].id}/choices", json={"opt_out": True}, headers=people[0].headers)
+    strict_settings = database.settings.model_copy(deep=True)
+    strict_settings.choices.honour_later_withdrawals = True
+    with database.unit_of_work() as s:
+        strict = manifests.create(s, "cli", s.get(Permit, permit["id"]), strict_settings)
+    assert strict.size == 2
+    assert _manifest(client, hdab, permit["id"])["size"] == 3  # the app's own settings: Art. 71(3) as written
+
+
+def test_members_see_their_data_use(client: TestClient, database: Database) -> None:
+    _, people = _coop(client, database, 2)
+    client.patch(f"/api/v1/members/{people[1].id}/choices", json={"opt_out": True}, headers=people[1].headers)
+    hdab = f.api_key(database, "hdab")
+    permit = _permit(client, hdab)
+    _manifest(client, hdab, permit["id"])
+    _manifest(client, hdab, permit["id"])
+    used = client.get(f"/api/v1/members/{people[0].id}/data-use", headers=people[0].headers).json()
+    assert [(u["permit_number"], u["applicant"], u["purposes"]) for u in used] == [
+        ("NL-HDAB-2026-0042", "Universiteit Utrecht", ["research"])
+    ]
+    assert client.get(f"/api/v1/members/{people[1].id}/data-use", headers=people[1].headers).json() == []
+    assert client.get(f"/api/v1/members/{people[1].id}/data-use", headers=people[0].headers).status_code == 404
