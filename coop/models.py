@@ -5,7 +5,7 @@ from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
 from coop.members.models import Invitation, Member
-from coop.permits.models import Manifest, ManifestEntry, Permit
+from coop.permits.models import Manifest, ManifestEntry, Permit, Result, UsageEvent
 from coop.proxies.models import ProxyAppointment
 from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead
 
@@ -24,6 +24,8 @@ __all__ = [
     "Permit",
     "Proposal",
     "ProxyAppointment",
+    "Result",
+    "UsageEvent",
     "UserAccount",
     "Vote",
 ]

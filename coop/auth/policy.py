@@ -142,3 +142,10 @@ def can_read_permit(actor: Actor, data_holders: list[str]) -> Decision:
     if has(actor, Permission.read_all_permits) or (actor.role is Role.data_holder and actor.org in data_holders):
         return Allowed()
     return Denied("only the HDAB, the board, auditors and the permit's data holders read a permit")
+
+
+def can_report_usage(actor: Actor, data_holders: list[str]) -> Decision:
+    """The HDAB, and the data holders party to the permit."""
+    if actor.role is Role.hdab or (actor.role is Role.data_holder and actor.org in data_holders):
+        return Allowed()
+    return Denied("only the HDAB and the permit's data holders report usage")

@@ -68,6 +68,10 @@ def _eligible(session: Session, permit: Permit, at: datetime, terms: Terms, max_
     )
 
 
+def eligible_at_approval(session: Session, permit: Permit, settings: Settings) -> Iterator[int]:
+    return _eligible(session, permit, permit.approved_at, terms_of(session, permit), settings.choices.proxy_max_depth)
+
+
 def create(session: Session, actor_name: str, permit: Permit, settings: Settings) -> Manifest:
     now = utcnow()
     state = rules.status(
@@ -76,11 +80,9 @@ def create(session: Session, actor_name: str, permit: Permit, settings: Settings
     if state in (rules.Status.expired, rules.Status.revoked):
         raise Conflict(f"no manifests for a {state.value} permit", code=f"permit-{state.value}")
     assert permit.id is not None
-    terms = terms_of(session, permit)
-    depth = settings.choices.proxy_max_depth
-    members = _eligible(session, permit, permit.approved_at, terms, depth)
+    members = eligible_at_approval(session, permit, settings)
     if settings.choices.honour_later_withdrawals:
-        still = set(_eligible(session, permit, now, terms, depth))
+        still = set(_eligible(session, permit, now, terms_of(session, permit), settings.choices.proxy_max_depth))
         members = (m for m in members if m in still)
     key = settings.privacy.pseudonym_key_file.read_bytes().strip()
     entries = sorted((pseudonym(key, permit.id, m), m) for m in members)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from coop.types import UTCDateTime
@@ -61,3 +72,37 @@ class ManifestEntry(SQLModel, table=True):
     manifest_id: int = Field(sa_column=Column(Integer, ForeignKey("manifest.id"), primary_key=True))
     member_id: int = Field(sa_column=Column(Integer, ForeignKey("member.id"), primary_key=True, index=True))
     pseudonym: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
+
+
+class UsageEvent(SQLModel, table=True):
+    """What the HDAB or a data holder reports having done under a permit (append-only)."""
+
+    __tablename__ = "usage_event"
+    __table_args__ = (UniqueConstraint("permit_id", "client_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    permit_id: int = Field(sa_column=Column(Integer, ForeignKey("permit.id"), nullable=False, index=True))
+    kind: str = Field(sa_column=Column(String(12), nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    manifest_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("manifest.id"), nullable=True))
+    records: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    client_ref: str | None = Field(default=None, sa_column=Column(String(80), nullable=True))
+    reported_by: str = Field(sa_column=Column(String(40), nullable=False))
+    reported_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class Result(SQLModel, table=True):
+    """What came of a permit: the flow back to society (append-only)."""
+
+    __tablename__ = "result"
+
+    id: int | None = Field(default=None, primary_key=True)
+    permit_id: int = Field(sa_column=Column(Integer, ForeignKey("permit.id"), nullable=False, index=True))
+    kind: str = Field(sa_column=Column(String(20), nullable=False))
+    title: str = Field(sa_column=Column(String(500), nullable=False))
+    url: str = Field(sa_column=Column(String(2000), nullable=False))
+    published_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    open_access: bool = Field(sa_column=Column(Boolean, nullable=False))
+    registered_by: str = Field(sa_column=Column(String(40), nullable=False))
+    registered_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

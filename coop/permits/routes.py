@@ -14,9 +14,22 @@ from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession, get_database, require
 from coop.errors import NotFound
-from coop.permits import manifests, service
+from coop.permits import manifests, service, usage
 from coop.permits.models import Manifest, ManifestEntry, Permit
-from coop.permits.schemas import DataUseOut, ExtendIn, ManifestOut, PermitIn, PermitOut, RevokeIn
+from coop.permits.schemas import (
+    ComplianceOut,
+    DataUseOut,
+    ExtendIn,
+    FlagOut,
+    ManifestOut,
+    PermitIn,
+    PermitOut,
+    ResultIn,
+    ResultOut,
+    RevokeIn,
+    UsageIn,
+    UsageOut,
+)
 
 router = APIRouter(prefix="/permits", tags=["permits"])
 Registering = Annotated[Actor, Depends(require(Permission.register_permits))]
@@ -124,6 +137,54 @@ def read_manifest(
     )
 
 
+@router.post(
+    "/{permit_id}/usage",
+    response_model=UsageOut,
+    status_code=201,
+    summary="Report usage: extraction, access, output, deletion or incident (HDAB, the permit's data holders)",
+)
+def report_usage(
+    permit_id: PermitId, body: UsageIn, session: WriteSession, actor: CurrentActor, response: Response
+) -> UsageOut:
+    permit = service.get(session, actor, permit_id)
+    new = usage.NewUsage(body.kind, body.occurred_at, body.manifest_id, body.records, body.description, body.id)
+    event, written = usage.report(session, actor, permit, new)
+    if not written:
+        response.status_code = 200
+    return UsageOut.of(event)
+
+
+@router.post(
+    "/{permit_id}/results", response_model=ResultOut, status_code=201, summary="Register a result (HDAB, board)"
+)
+def register_result(permit_id: PermitId, body: ResultIn, session: WriteSession, actor: Registering) -> ResultOut:
+    permit = service.get(session, actor, permit_id)
+    return ResultOut.of(
+        usage.register_result(
+            session, actor, permit, body.kind, body.title, body.url, body.published_at, body.open_access
+        )
+    )
+
+
+@router.get(
+    "/{permit_id}/compliance",
+    response_model=ComplianceOut,
+    summary="Breaches computed from the register and the reported usage (as the permit)",
+)
+def compliance(permit_id: PermitId, session: ReadSession, actor: CurrentActor, settings: SettingsDep) -> ComplianceOut:
+    permit = service.get(session, actor, permit_id)
+    assert permit.id is not None
+    flags = usage.compliance(session, permit, settings)
+    return ComplianceOut(
+        permit_id=permit.id,
+        status=PermitOut.of(permit).status,
+        compliant=not flags,
+        flags=[FlagOut(rule=f.rule, article=f.article, message=f.message, events=f.events) for f in flags],
+        usage=[UsageOut.of(u) for u in usage.usage_of(session, permit.id)],
+        results=[ResultOut.of(r) for r in usage.results_of(session, [permit.id])[permit.id]],
+    )
+
+
 members_router = APIRouter(prefix="/members", tags=["data use"])
 
 
@@ -141,6 +202,7 @@ def data_use(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> 
         .group_by(col(Permit.id))
         .order_by(col(Permit.id))
     ).all()
+    results = usage.results_of(session, [permit.id for permit, _ in rows if permit.id is not None])
     out = []
     for permit, since in rows:
         p = PermitOut.of(permit)
@@ -155,6 +217,7 @@ def data_use(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> 
                 status=p.status,
                 approved_at=p.approved_at,
                 included_since=since,
+                results=[ResultOut.of(r) for r in results[p.id]],
             )
         )
     return out

@@ -7,7 +7,8 @@ from datetime import datetime
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from coop.permits import rules
-from coop.permits.models import Manifest, Permit
+from coop.permits.models import Manifest, Permit, Result, UsageEvent
+from coop.permits.usage import ResultKind, UsageKind
 from coop.types import CleanStr, utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
 from ledger import canonical
@@ -137,3 +138,96 @@ class DataUseOut(BaseModel):
     status: rules.Status
     approved_at: datetime
     included_since: datetime
+    results: list[ResultOut] = Field(default_factory=list, description="what came of it")
+
+
+class UsageIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: UsageKind
+    occurred_at: AwareDatetime
+    manifest_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    records: int | None = Field(default=None, ge=0, le=10**12)
+    description: CleanStr = Field(default="", max_length=4000)
+    id: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9._:-]{1,80}$", description="your reference: makes retries safe"
+    )
+
+
+class UsageOut(BaseModel):
+    id: int
+    permit_id: int
+    kind: UsageKind
+    occurred_at: datetime
+    manifest_id: int | None
+    records: int | None
+    description: str
+    client_ref: str | None
+    reported_at: datetime
+
+    @classmethod
+    def of(cls, u: UsageEvent) -> UsageOut:
+        assert u.id is not None
+        return cls(
+            id=u.id,
+            permit_id=u.permit_id,
+            kind=UsageKind(u.kind),
+            occurred_at=u.occurred_at,
+            manifest_id=u.manifest_id,
+            records=u.records,
+            description=u.description,
+            client_ref=u.client_ref,
+            reported_at=u.reported_at,
+        )
+
+
+class ResultIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ResultKind
+    title: CleanStr = Field(min_length=1, max_length=500)
+    url: CleanStr = Field(pattern=r"^(https?://|doi:)\S+$", max_length=2000, description="a URL or doi:...")
+    published_at: AwareDatetime
+    open_access: bool
+
+
+class ResultOut(BaseModel):
+    id: int
+    permit_id: int
+    kind: ResultKind
+    title: str
+    url: str
+    published_at: datetime
+    open_access: bool
+
+    @classmethod
+    def of(cls, r: Result) -> ResultOut:
+        assert r.id is not None
+        return cls(
+            id=r.id,
+            permit_id=r.permit_id,
+            kind=ResultKind(r.kind),
+            title=r.title,
+            url=r.url,
+            published_at=r.published_at,
+            open_access=r.open_access,
+        )
+
+
+class FlagOut(BaseModel):
+    rule: str
+    article: str
+    message: str
+    events: list[int] = Field(description="the usage events involved")
+
+
+class ComplianceOut(BaseModel):
+    permit_id: int
+    status: rules.Status
+    compliant: bool
+    flags: list[FlagOut]
+    usage: list[UsageOut]
+    results: list[ResultOut]
+
+
+DataUseOut.model_rebuild()

@@ -1,0 +1,200 @@
+"""Usage, results and computed compliance flags, each naming its rule and events."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import insert
+
+from coop.db import Database
+from coop.governance import service as governance
+from coop.permits.models import Manifest, ManifestEntry
+from coop.types import utcnow
+from tests import factories as f
+from tests.permits.test_register import permit_body
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
+
+
+def _setup(client: TestClient, database: Database, members: int = 3) -> tuple[dict, dict, list]:
+    with database.unit_of_work() as s:
+        governance.init_statutes(s, EXAMPLE, "cli")
+    board = f.board(client, database)
+    people = [f.member(client, board) for _ in range(members)]
+    hdab = f.api_key(database, "hdab")
+    permit = client.post("/api/v1/permits", json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
+    return hdab, permit, people
+
+
+def _usage(client: TestClient, headers: dict, permit_id: int, **body: object):  # type: ignore[no-untyped-def]
+    return client.post(
+        f"/api/v1/permits/{permit_id}/usage", json={"occurred_at": utcnow().isoformat(), **body}, headers=headers
+    )
+
+
+def _flags(client: TestClient, headers: dict, permit_id: int) -> dict[str, list[int]]:
+    body = client.get(f"/api/v1/permits/{permit_id}/compliance", headers=headers).json()
+    assert body["compliant"] == (not body["flags"])
+    return {flag["rule"]: flag["events"] for flag in body["flags"]}
+
+
+def test_clean_use_is_compliant(client: TestClient, database: Database) -> None:
+    hdab, permit, _ = _setup(client, database)
+    spe = f.api_key(database, "data_holder", org="SPE Nederland")
+    manifest = client.post(f"/api/v1/permits/{permit['id']}/manifests", headers=hdab).json()
+    at = utcnow().isoformat()
+    extraction = {"kind": "extraction", "manifest_id": manifest["id"], "records": 3, "id": "ext-1", "occurred_at": at}
+    assert _usage(client, spe, permit["id"], **extraction).status_code == 201
+    assert _usage(client, spe, permit["id"], **extraction).status_code == 200  # a retry
+    differs = _usage(client, spe, permit["id"], **{**extraction, "records": 4})
+    assert differs.status_code == 409 and differs.json()["fields"] == ["records"]
+    _usage(client, spe, permit["id"], kind="access", description="session in the SPE")
+    assert _flags(client, hdab, permit["id"]) == {}
+
+
+def test_breaches_are_flagged_with_their_events(client: TestClient, database: Database) -> None:
+    hdab, permit, _people = _setup(client, database)
+    spe = f.api_key(database, "data_holder", org="SPE Nederland")
+    before = (utcnow() - timedelta(days=2)).isoformat()
+    early = _usage(client, spe, permit["id"], kind="access", occurred_at=before).json()
+    incident = _usage(client, spe, permit["id"], kind="incident", description="laptop lost").json()
+    other = client.post(
+        "/api/v1/permits", json=permit_body(permit_number="OTHER-1", approved_at=utcnow().isoformat()), headers=hdab
+    ).json()
+    foreign_manifest = client.post(f"/api/v1/permits/{other['id']}/manifests", headers=hdab).json()
+    foreign = _usage(client, spe, permit["id"], kind="extraction", manifest_id=foreign_manifest["id"], records=1).json()
+    flags = _flags(client, hdab, permit["id"])
+    assert flags["use-before-validity"] == [early["id"]]
+    assert flags["incident"] == [incident["id"]]
+    assert flags["foreign-manifest"] == [foreign["id"]]
+    client.post(f"/api/v1/permits/{permit['id']}/revoke", json={"reason": "incident"}, headers=hdab)
+    after = _usage(client, spe, permit["id"], kind="output", description="table exported").json()
+    assert _flags(client, hdab, permit["id"])["use-after-revocation"] == [after["id"]]
+
+
+def test_a_manifest_with_ineligible_members_is_flagged(client: TestClient, database: Database) -> None:
+    hdab, _permit, people = _setup(client, database)
+    client.patch(f"/api/v1/members/{people[0].id}/choices", json={"opt_out": True}, headers=people[0].headers)
+    later = client.post(
+        "/api/v1/permits", json=permit_body(permit_number="LATER-1", approved_at=utcnow().isoformat()), headers=hdab
+    ).json()
+    # a manifest smuggled in for the later permit that still includes the member who opted out
+    with database.unit_of_work() as s:
+        from ledger import merkle
+
+        bad = Manifest(
+            permit_id=later["id"],
+            as_of=utcnow(),
+            size=1,
+            root_hash=merkle.EMPTY_ROOT,
+            created_by="cli",
+            created_at=utcnow(),
+            ledger_seq=1,
+        )
+        s.add(bad)
+        s.flush()
+        s.execute(
+            insert(ManifestEntry), [{"manifest_id": bad.id, "member_id": people[0].id, "pseudonym": b"\x01" * 32}]
+        )
+        bad_id = bad.id
+    spe = f.api_key(database, "data_holder", org="SPE Nederland")
+    extraction = _usage(client, spe, later["id"], kind="extraction", manifest_id=bad_id, records=1).json()
+    assert _flags(client, hdab, later["id"])["ineligible-members"] == [extraction["id"]]
+
+
+def test_overdue_deletion_and_results(client: TestClient, database: Database) -> None:
+    _setup(client, database)
+    hdab = f.api_key(database, "hdab")
+    long_ago = utcnow() - timedelta(days=3 * 365)
+    old = client.post(
+        "/api/v1/permits",
+        json=permit_body(
+            permit_number="OLD-2",
+            approved_at=long_ago.isoformat(),
+            valid_from=long_ago.isoformat(),
+            valid_until=(long_ago + timedelta(days=365)).isoformat(),
+        ),
+        headers=hdab,
+    ).json()
+    assert set(_flags(client, hdab, old["id"])) == {"deletion-overdue", "results-overdue"}
+    r = client.post(
+        f"/api/v1/permits/{old['id']}/results",
+        json={
+            "kind": "publication",
+            "title": "Heart failure outcomes",
+            "url": "doi:10.1000/xyz123",
+            "published_at": utcnow().isoformat(),
+            "open_access": True,
+        },
+        headers=hdab,
+    )
+    assert r.status_code == 201
+    assert set(_flags(client, hdab, old["id"])) == {"deletion-overdue"}
+
+
+def test_results_reach_the_members_data_use(client: TestClient, database: Database) -> None:
+    hdab, permit, people = _setup(client, database, members=1)
+    client.post(f"/api/v1/permits/{permit['id']}/manifests", headers=hdab)
+    client.post(
+        f"/api/v1/permits/{permit['id']}/results",
+        json={
+            "kind": "dataset",
+            "title": "Open cohort statistics",
+            "url": "https://example.org/data",
+            "published_at": utcnow().isoformat(),
+            "open_access": True,
+        },
+        headers=hdab,
+    )
+    used = client.get(f"/api/v1/members/{people[0].id}/data-use", headers=people[0].headers).json()
+    assert [r["title"] for r in used[0]["results"]] == ["Open cohort statistics"]
+
+
+def test_who_reports_and_bad_usage(client: TestClient, database: Database) -> None:
+    hdab, permit, people = _setup(client, database, members=1)
+    stranger = f.api_key(database, "data_holder", org="Elsewhere")
+    assert _usage(client, stranger, permit["id"], kind="access").status_code == 404
+    assert _usage(client, people[0].headers, permit["id"], kind="access").status_code == 404
+    spe = f.api_key(database, "data_holder", org="SPE Nederland")
+    assert _usage(client, spe, permit["id"], kind="extraction").json()["code"] == "extraction-incomplete"
+    assert (
+        _usage(client, spe, permit["id"], kind="extraction", manifest_id=999, records=1).json()["code"]
+        == "manifest-not-found"
+    )
+    assert _usage(client, spe, permit["id"], kind="party").status_code == 422
+    assert (
+        _usage(
+            client, spe, permit["id"], kind="access", occurred_at=(utcnow() + timedelta(days=1)).isoformat()
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/api/v1/permits/{permit['id']}/results",
+            json={
+                "kind": "publication",
+                "title": "x",
+                "url": "ftp://x",
+                "published_at": utcnow().isoformat(),
+                "open_access": True,
+            },
+            headers=hdab,
+        ).status_code
+        == 422
+    )
+    assert (
+        client.post(
+            f"/api/v1/permits/{permit['id']}/results",
+            json={
+                "kind": "publication",
+                "title": "x",
+                "url": "https://x.org",
+                "published_at": utcnow().isoformat(),
+                "open_access": True,
+            },
+            headers=spe,
+        ).status_code
+        == 403
+    )
