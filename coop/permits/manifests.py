@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import Session
 
 from coop.decisions import bulk
@@ -25,7 +24,7 @@ from coop.decisions.rules import Terms
 from coop.errors import Conflict, NotFound
 from coop.hdab.models import Consultation
 from coop.permits import rules
-from coop.permits.models import Manifest, ManifestEntry, Permit
+from coop.permits.models import Manifest, Permit
 from coop.settings import Settings
 from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
@@ -35,7 +34,7 @@ BATCH = 50_000
 
 
 def pseudonym(key: bytes, permit_id: int, member_id: int) -> bytes:
-    return hmac.new(key, f"permit:{permit_id}:member:{member_id}".encode(), hashlib.sha256).digest()
+    return hmac.digest(key, f"permit:{permit_id}:member:{member_id}".encode(), "sha256")
 
 
 def terms_of(session: Session, permit: Permit) -> Terms:
@@ -85,11 +84,10 @@ def create(session: Session, actor_name: str, permit: Permit, settings: Settings
         still = set(_eligible(session, permit, now, terms_of(session, permit), settings.choices.proxy_max_depth))
         members = (m for m in members if m in still)
     key = settings.privacy.pseudonym_key_file.read_bytes().strip()
-    entries = sorted((pseudonym(key, permit.id, m), m) for m in members)
-    tree = merkle.CompactRange()
-    for p, _ in entries:
-        tree.push(merkle.leaf_hash(p))
-    root = tree.root()
+    prefix = f"permit:{permit.id}:member:"
+    entries = sorted((hmac.digest(key, f"{prefix}{m}".encode(), "sha256"), m) for m in members)
+    sha256 = hashlib.sha256
+    root = merkle.root_by_levels([sha256(b"\x00" + p).digest() for p, _ in entries])
     event = log.append(
         session,
         "manifest.created",
@@ -115,18 +113,27 @@ def create(session: Session, actor_name: str, permit: Permit, settings: Settings
 
 
 def _store(session: Session, manifest_id: int, entries: list[tuple[bytes, int]]) -> None:
-    conn = session.connection()
-    if conn.dialect.name == "postgresql":
-        raw: Any = conn.connection.driver_connection
-        with raw.cursor().copy("COPY manifest_entry (manifest_id, member_id, pseudonym) FROM STDIN") as copy:
+    if session.connection().dialect.name == "postgresql":
+        with (
+            raw_connection(session)
+            .cursor()
+            .copy("COPY manifest_entry (member_id, manifest_id, pseudonym) FROM STDIN") as copy
+        ):
             for p, m in entries:
-                copy.write_row((manifest_id, m, p))
+                copy.write_row((m, manifest_id, p))
         return
+    cursor = raw_connection(session).cursor()
     for start in range(0, len(entries), BATCH):
-        chunk = entries[start : start + BATCH]
-        session.execute(
-            insert(ManifestEntry), [{"manifest_id": manifest_id, "member_id": m, "pseudonym": p} for p, m in chunk]
+        cursor.executemany(
+            "INSERT INTO manifest_entry (member_id, manifest_id, pseudonym) VALUES (?, ?, ?)",
+            [(m, manifest_id, p) for p, m in entries[start : start + BATCH]],
         )
+    cursor.close()
+
+
+def raw_connection(session: Session) -> Any:
+    """The driver's own connection under the session's transaction, for bulk work."""
+    return session.connection().connection.driver_connection
 
 
 def get(session: Session, permit: Permit, manifest_id: int) -> Manifest:
@@ -139,7 +146,7 @@ def get(session: Session, permit: Permit, manifest_id: int) -> Manifest:
 def pseudonyms(session: Session, manifest_id: int) -> Iterator[bytes]:
     """The manifest's pseudonyms in order, streamed in batches from the driver."""
     conn = session.connection()
-    raw: Any = conn.connection.driver_connection
+    raw = raw_connection(session)
     sql = "SELECT pseudonym FROM manifest_entry WHERE manifest_id = {} ORDER BY pseudonym"
     if conn.dialect.name == "postgresql":
         cursor = raw.cursor(name=f"manifest_{manifest_id}")

@@ -64,13 +64,16 @@ class Manifest(SQLModel, table=True):
 
 
 class ManifestEntry(SQLModel, table=True):
-    """One member in a manifest, under the permit's pseudonym for them."""
+    """One member in a manifest, under the permit's pseudonym for them. The key leads with the
+    member (their data-use view); the manifest is read in pseudonym order."""
 
     __tablename__ = "manifest_entry"
     __table_args__ = (Index("ix_manifest_entry_manifest_id_pseudonym", "manifest_id", "pseudonym", unique=True),)
 
+    # No foreign key to member: the ids come from the members' choice versions in the same
+    # transaction, and on PostgreSQL a foreign key would lock every member row a manifest names.
+    member_id: int = Field(sa_column=Column(Integer, primary_key=True))
     manifest_id: int = Field(sa_column=Column(Integer, ForeignKey("manifest.id"), primary_key=True))
-    member_id: int = Field(sa_column=Column(Integer, ForeignKey("member.id"), primary_key=True, index=True))
     pseudonym: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
 
 

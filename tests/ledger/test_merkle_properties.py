@@ -82,3 +82,9 @@ def test_frontier_is_a_compact_range(n: int) -> None:
     nodes = merkle.frontier_nodes(n)
     assert sum(1 << level for level, _ in nodes) == n
     assert len(nodes) == bin(n).count("1")
+
+
+@given(n=st.integers(0, 600))
+def test_bottom_up_root_equals_the_recursive_one(n: int) -> None:
+    leaves = _leaves(n)
+    assert merkle.root_by_levels(leaves) == merkle.root_of_leaf_hashes(leaves)

@@ -1,11 +1,11 @@
-"""usage and results
+"""manifests, usage and results
 
-Reported usage and registered results are append-only: compliance is computed from
-what was reported, which therefore cannot be unsaid.
+Manifests, their entries, reported usage and registered results are append-only, like
+the ledger: compliance is computed from what was reported, which cannot be unsaid.
 
-Revision ID: 0008
-Revises: 0007
-Create Date: 2026-11-22 19:25:50.935497
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-11-22 19:33:34.501478
 """
 
 from collections.abc import Sequence
@@ -16,10 +16,13 @@ from alembic import op
 import coop.types
 
 
-revision: str = '0008'
-down_revision: str | None = '0007'
+revision: str = '0007'
+down_revision: str | None = '0006'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+APPEND_ONLY = ("manifest", "manifest_entry", "usage_event", "result")
 
 
 def _append_only(table: str) -> None:
@@ -41,6 +44,21 @@ def _append_only(table: str) -> None:
 
 
 def upgrade() -> None:
+    op.create_table('manifest',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('permit_id', sa.Integer(), nullable=False),
+    sa.Column('as_of', coop.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('size', sa.Integer(), nullable=False),
+    sa.Column('root_hash', sa.LargeBinary(length=32), nullable=False),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('created_at', coop.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('ledger_seq', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['permit_id'], ['permit.id'], name=op.f('fk_manifest_permit_id_permit')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_manifest'))
+    )
+    with op.batch_alter_table('manifest', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_manifest_permit_id'), ['permit_id'], unique=False)
+
     op.create_table('result',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('permit_id', sa.Integer(), nullable=False),
@@ -56,6 +74,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('result', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_result_permit_id'), ['permit_id'], unique=False)
+
+    op.create_table('manifest_entry',
+    sa.Column('member_id', sa.Integer(), nullable=False),
+    sa.Column('manifest_id', sa.Integer(), nullable=False),
+    sa.Column('pseudonym', sa.LargeBinary(length=32), nullable=False),
+    sa.ForeignKeyConstraint(['manifest_id'], ['manifest.id'], name=op.f('fk_manifest_entry_manifest_id_manifest')),
+    sa.PrimaryKeyConstraint('member_id', 'manifest_id', name=op.f('pk_manifest_entry'))
+    )
+    with op.batch_alter_table('manifest_entry', schema=None) as batch_op:
+        batch_op.create_index('ix_manifest_entry_manifest_id_pseudonym', ['manifest_id', 'pseudonym'], unique=True)
 
     op.create_table('usage_event',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -75,8 +103,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('usage_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_usage_event_permit_id'), ['permit_id'], unique=False)
-    _append_only("usage_event")
-    _append_only("result")
+    for table in APPEND_ONLY:
+        _append_only(table)
 
 
 def downgrade() -> None:
@@ -84,7 +112,15 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_usage_event_permit_id'))
 
     op.drop_table('usage_event')
+    with op.batch_alter_table('manifest_entry', schema=None) as batch_op:
+        batch_op.drop_index('ix_manifest_entry_manifest_id_pseudonym')
+
+    op.drop_table('manifest_entry')
     with op.batch_alter_table('result', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_result_permit_id'))
 
     op.drop_table('result')
+    with op.batch_alter_table('manifest', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_manifest_permit_id'))
+
+    op.drop_table('manifest')
