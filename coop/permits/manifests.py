@@ -114,11 +114,9 @@ def create(session: Session, actor_name: str, permit: Permit, settings: Settings
 
 def _store(session: Session, manifest_id: int, entries: list[tuple[bytes, int]]) -> None:
     if session.connection().dialect.name == "postgresql":
-        with (
-            raw_connection(session)
-            .cursor()
-            .copy("COPY manifest_entry (member_id, manifest_id, pseudonym) FROM STDIN") as copy
-        ):
+        sql = "COPY manifest_entry (member_id, manifest_id, pseudonym) FROM STDIN (FORMAT BINARY)"
+        with raw_connection(session).cursor().copy(sql) as copy:
+            copy.set_types(["int4", "int4", "bytea"])
             for p, m in entries:
                 copy.write_row((m, manifest_id, p))
         return
