@@ -25,6 +25,14 @@ CONTEXT = b"coop-consultation-statement-v1\n"
 rl_config.invariant = 1
 
 
+def _plain(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
 def statement_bytes(consultation: dict[str, Any]) -> bytes:
     return canonical.encode(consultation)
 
@@ -81,7 +89,7 @@ def render(consultation: dict[str, Any], root_hex: str, tree_size: int, signer: 
         Spacer(1, 4 * mm),
         Paragraph("Application as received", styles["Heading2"]),
         Table(
-            [["Field", "Value"]] + [[k, Paragraph(str(v), body)] for k, v in request.items()],
+            [["Field", "Value"]] + [[k, Paragraph(_plain(v), body)] for k, v in request.items()],
             colWidths=[55 * mm, 115 * mm],
             style=grid,
         ),
