@@ -15,6 +15,7 @@ from coop.auth.policy import Actor, Denied, can_read_permit
 from coop.decisions.rules import is_prohibited
 from coop.errors import Conflict, Invalid, NotFound
 from coop.hdab.models import Consultation
+from coop.idempotency import require_same
 from coop.permits import rules
 from coop.permits.models import Permit
 from coop.types import utcnow
@@ -102,14 +103,7 @@ def register(session: Session, actor: Actor, new: NewPermit) -> tuple[Permit, bo
         select(Permit).where(col(Permit.permit_number) == new.permit_number).with_for_update()
     ).scalar_one_or_none()
     if existing is not None:
-        mine, theirs = _fields(permit), _fields(existing)
-        differing = sorted(k for k in mine if mine[k] != theirs[k])
-        if differing:
-            raise Conflict(
-                f"permit {new.permit_number} is registered already with other {', '.join(differing)}",
-                code="permit-differs",
-                fields=differing,
-            )
+        require_same(_fields(permit), _fields(existing), f"permit {new.permit_number}", "permit-differs")
         return existing, False
     session.add(permit)
     session.flush()

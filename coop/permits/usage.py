@@ -12,7 +12,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, Denied, can_report_usage
-from coop.errors import Conflict, Forbidden, Invalid
+from coop.errors import Forbidden, Invalid
+from coop.idempotency import require_same
 from coop.permits import manifests, rules
 from coop.permits.models import Manifest, ManifestEntry, Permit, Result, UsageEvent
 from coop.settings import Settings
@@ -88,14 +89,7 @@ def report(session: Session, actor: Actor, permit: Permit, new: NewUsage) -> tup
             )
         ).scalar_one_or_none()
         if existing is not None:
-            mine, theirs = _usage_fields(event), _usage_fields(existing)
-            differing = sorted(k for k in mine if mine[k] != theirs[k])
-            if differing:
-                raise Conflict(
-                    f"usage {new.client_ref} was reported with other {', '.join(differing)}",
-                    code="usage-differs",
-                    fields=differing,
-                )
+            require_same(_usage_fields(event), _usage_fields(existing), f"usage {new.client_ref}", "usage-differs")
             return existing, False
     session.add(event)
     session.flush()
