@@ -7,7 +7,7 @@ from coop.hdab.models import Consultation
 from coop.members.models import Invitation, Member
 from coop.permits.models import Manifest, ManifestEntry, Permit, Result, UsageEvent
 from coop.proxies.models import ProxyAppointment
-from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead
+from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead, MoneyAccount, MoneyEntry, MoneyPosting
 
 __all__ = [
     "ApiKey",
@@ -21,6 +21,9 @@ __all__ = [
     "Manifest",
     "ManifestEntry",
     "Member",
+    "MoneyAccount",
+    "MoneyEntry",
+    "MoneyPosting",
     "Permit",
     "Proposal",
     "ProxyAppointment",

@@ -1,12 +1,15 @@
-"""Tables of the ledger of record: events, the Merkle tree's perfect subtrees, signed heads.
+"""Tables of the ledger of record (events, the Merkle tree's perfect subtrees, signed heads)
+and of the double-entry books (accounts, entries, postings).
 
-All three are append-only; the migration installs database triggers that refuse UPDATE,
-DELETE (and on PostgreSQL, TRUNCATE) on them.
+All are append-only; the migrations install database triggers that refuse UPDATE, DELETE
+(and on PostgreSQL, TRUNCATE) on them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Column, Integer, LargeBinary, String, Text
+from datetime import date
+
+from sqlalchemy import BigInteger, Boolean, Column, Date, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlmodel import Field, SQLModel
 
 # One naming convention for every constraint in the shared metadata (cooperative tables too),
@@ -61,3 +64,37 @@ class LedgerTreeHead(SQLModel, table=True):
     signed_at: str = Field(sa_column=Column(String(40), nullable=False))
     key_id: str = Field(sa_column=Column(String(64), nullable=False))
     signature: bytes = Field(sa_column=Column(LargeBinary(64), nullable=False))
+
+
+class MoneyAccount(SQLModel, table=True):
+    """An account of the double-entry books, in euro cents."""
+
+    __tablename__ = "money_account"
+
+    code: str = Field(sa_column=Column(String(120), primary_key=True))
+    kind: str = Field(sa_column=Column(String(10), nullable=False))
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    no_negative: bool = Field(sa_column=Column(Boolean, nullable=False))
+
+
+class MoneyEntry(SQLModel, table=True):
+    """A balanced entry. Its id is the client's idempotency key."""
+
+    __tablename__ = "money_entry"
+
+    id: str = Field(sa_column=Column(String(80), primary_key=True))
+    booked_on: date = Field(sa_column=Column(Date, nullable=False, index=True))
+    description: str = Field(sa_column=Column(String(500), nullable=False))
+    ledger_seq: int = Field(sa_column=Column(BIGINT, nullable=False))
+
+
+class MoneyPosting(SQLModel, table=True):
+    """One line of an entry: a signed amount on an account (debit positive, credit negative)."""
+
+    __tablename__ = "money_posting"
+    __table_args__ = (Index("ix_money_posting_account", "account"),)
+
+    entry_id: str = Field(sa_column=Column(String(80), ForeignKey("money_entry.id"), primary_key=True))
+    line: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    account: str = Field(sa_column=Column(String(120), ForeignKey("money_account.code"), nullable=False))
+    amount_cents: int = Field(sa_column=Column(BigInteger, nullable=False))

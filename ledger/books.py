@@ -1,0 +1,222 @@
+"""The double-entry books: accounts, balanced entries in integer euro cents, balances as
+of any date. Nothing is ever changed: a correction is a reversing entry.
+
+* Amounts are signed integers: debit positive, credit negative; an entry's postings sum
+  to exactly zero. Floats, booleans and zero amounts are refused.
+* Assets and expenses carry debit balances; liabilities, equity and income carry credit
+  balances. :func:`balances` reports each account in its natural sign.
+* An account may be flagged ``no_negative``: an entry that would take its natural balance
+  below zero (over all entries, whatever their dates) is refused.
+* An entry's id is the client's idempotency key: the same id with the same content returns
+  the original; with other content it raises :class:`EntryConflict` naming the fields.
+* Each entry is also an event of the ledger of record, in the same transaction.
+
+Knows nothing of members or permits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from ledger import log
+from ledger.models import MoneyAccount, MoneyEntry, MoneyPosting
+
+ID = re.compile(r"[A-Za-z0-9._:/+-]{1,80}")
+ACCOUNT = re.compile(r"[A-Za-z0-9._:/+-]{1,120}")
+MAX_CENTS = 10**15
+
+
+class Kind(StrEnum):
+    asset = "asset"
+    liability = "liability"
+    equity = "equity"
+    income = "income"
+    expense = "expense"
+
+
+DEBIT_NORMAL = frozenset({Kind.asset, Kind.expense})
+
+
+class BooksError(ValueError):
+    """An entry or account the books refuse."""
+
+
+class UnknownAccount(BooksError):
+    pass
+
+
+class Unbalanced(BooksError):
+    pass
+
+
+class WouldGoNegative(BooksError):
+    pass
+
+
+class EntryConflict(BooksError):
+    def __init__(self, entry_id: str, fields: list[str]) -> None:
+        super().__init__(f"entry {entry_id} was recorded already with other {', '.join(fields)}")
+        self.fields = fields
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    account: str
+    amount_cents: int
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: str
+    booked_on: date
+    description: str
+    postings: tuple[Posting, ...]
+
+    def content(self) -> dict[str, Any]:
+        return {
+            "booked_on": self.booked_on.isoformat(),
+            "description": self.description,
+            "postings": [[p.account, p.amount_cents] for p in self.postings],
+        }
+
+
+def entry_errors(entry: Entry) -> list[str]:
+    """Everything wrong with an entry on its own (pure)."""
+    errors = []
+    if not isinstance(entry.id, str) or not ID.fullmatch(entry.id):
+        errors.append("id: 1-80 letters, digits or ._:/+-")
+    if not 0 < len(entry.description) <= 500:
+        errors.append("description: 1-500 characters")
+    if len(entry.postings) < 2:
+        errors.append("postings: an entry has at least two postings")
+    for i, p in enumerate(entry.postings):
+        if not ACCOUNT.fullmatch(p.account):
+            errors.append(f"postings[{i}].account: not an account code")
+        if type(p.amount_cents) is not int:
+            errors.append(f"postings[{i}].amount_cents: whole cents only, never a float")
+        elif p.amount_cents == 0 or abs(p.amount_cents) > MAX_CENTS:
+            errors.append(f"postings[{i}].amount_cents: non-zero and at most {MAX_CENTS}")
+    if not errors and sum(p.amount_cents for p in entry.postings) != 0:
+        errors.append(f"postings: debits and credits differ by {sum(p.amount_cents for p in entry.postings)} cents")
+    return errors
+
+
+def open_account(session: Session, code: str, kind: Kind, name: str, no_negative: bool = False) -> MoneyAccount:
+    """Open an account, or return it when it exists with the same kind (idempotent)."""
+    if not ACCOUNT.fullmatch(code):
+        raise BooksError(f"{code!r} is not an account code")
+    existing = session.get(MoneyAccount, code)
+    if existing is not None:
+        if existing.kind != kind.value:
+            raise BooksError(f"account {code} exists as {existing.kind}, not {kind.value}")
+        return existing
+    account = MoneyAccount(code=code, kind=kind.value, name=name, no_negative=no_negative)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def _recorded(session: Session, entry_id: str) -> Entry | None:
+    row = session.get(MoneyEntry, entry_id)
+    if row is None:
+        return None
+    postings = session.execute(
+        select(col(MoneyPosting.account), col(MoneyPosting.amount_cents))
+        .where(col(MoneyPosting.entry_id) == entry_id)
+        .order_by(col(MoneyPosting.line))
+    ).all()
+    return Entry(row.id, row.booked_on, row.description, tuple(Posting(a, int(c)) for a, c in postings))
+
+
+def post(session: Session, entry: Entry, actor: str) -> tuple[Entry, bool]:
+    """Record a balanced entry; returns it and whether it was written now."""
+    errors = entry_errors(entry)
+    if errors:
+        whole = all(type(p.amount_cents) is int for p in entry.postings)
+        unbalanced = whole and len(entry.postings) >= 2 and sum(p.amount_cents for p in entry.postings) != 0
+        raise (Unbalanced if unbalanced and len(errors) == 1 else BooksError)("; ".join(errors))
+    earlier = _recorded(session, entry.id)
+    if earlier is not None:
+        mine, theirs = entry.content(), earlier.content()
+        differing = sorted(k for k in mine if mine[k] != theirs[k])
+        if differing:
+            raise EntryConflict(entry.id, differing)
+        return earlier, False
+    codes = {p.account for p in entry.postings}
+    accounts = {
+        a.code: a for a in session.execute(select(MoneyAccount).where(col(MoneyAccount.code).in_(codes))).scalars()
+    }
+    unknown = sorted(codes - set(accounts))
+    if unknown:
+        raise UnknownAccount(f"unknown accounts: {', '.join(unknown)}")
+    guarded = [a for a in accounts.values() if a.no_negative]
+    if guarded:
+        now = _totals(session, [a.code for a in guarded])
+        for a in guarded:
+            delta = sum(p.amount_cents for p in entry.postings if p.account == a.code)
+            if natural(Kind(a.kind), now.get(a.code, 0) + delta) < 0:
+                raise WouldGoNegative(f"account {a.code} would go below zero")
+    event = log.append(session, "money.entry", actor, f"entry:{entry.id}", {"id": entry.id, **entry.content()})
+    session.add(MoneyEntry(id=entry.id, booked_on=entry.booked_on, description=entry.description, ledger_seq=event.seq))
+    session.flush()
+    session.add_all(
+        MoneyPosting(entry_id=entry.id, line=i, account=p.account, amount_cents=p.amount_cents)
+        for i, p in enumerate(entry.postings)
+    )
+    session.flush()
+    return entry, True
+
+
+def post_many(session: Session, entries: Iterable[Entry], actor: str) -> None:
+    """Record several new entries at once (all or nothing, with the caller's transaction)."""
+    for entry in entries:
+        post(session, entry, actor)
+
+
+def reverse(session: Session, entry_id: str, new_id: str, booked_on: date, actor: str) -> tuple[Entry, bool]:
+    """A correction: a new entry with every posting of ``entry_id`` negated."""
+    original = _recorded(session, entry_id)
+    if original is None:
+        raise UnknownAccount(f"no entry {entry_id}")
+    postings = tuple(Posting(p.account, -p.amount_cents) for p in original.postings)
+    return post(session, Entry(new_id, booked_on, f"reversal of {entry_id}", postings), actor)
+
+
+def natural(kind: Kind, debit_balance: int) -> int:
+    """A balance in the account's natural sign."""
+    return debit_balance if kind in DEBIT_NORMAL else -debit_balance
+
+
+def _totals(session: Session, codes: list[str], at: date | None = None) -> dict[str, int]:
+    stmt = (
+        select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents)))
+        .join(MoneyEntry, col(MoneyEntry.id) == col(MoneyPosting.entry_id))
+        .where(col(MoneyPosting.account).in_(codes))
+        .group_by(col(MoneyPosting.account))
+    )
+    if at is not None:
+        stmt = stmt.where(col(MoneyEntry.booked_on) <= at)
+    return {a: int(total) for a, total in session.execute(stmt).all()}
+
+
+def balances(session: Session, at: date | None = None) -> dict[str, tuple[Kind, int]]:
+    """Every account with its natural-sign balance from entries booked on or before ``at``."""
+    accounts = {a.code: Kind(a.kind) for a in session.execute(select(MoneyAccount)).scalars()}
+    stmt = (
+        select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents)))
+        .join(MoneyEntry, col(MoneyEntry.id) == col(MoneyPosting.entry_id))
+        .group_by(col(MoneyPosting.account))
+    )
+    if at is not None:
+        stmt = stmt.where(col(MoneyEntry.booked_on) <= at)
+    totals: Mapping[str, int] = {a: int(t) for a, t in session.execute(stmt).all()}
+    return {code: (kind, natural(kind, totals.get(code, 0))) for code, kind in sorted(accounts.items())}

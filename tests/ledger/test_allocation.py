@@ -1,0 +1,54 @@
+"""Largest remainder: exact, within one cent of the quota, order-independent, and with a
+tie-break that rotates with the seed."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ledger.allocation import largest_remainder
+
+weights = st.dictionaries(st.integers(1, 10**6), st.integers(0, 10**6), min_size=1, max_size=40).filter(
+    lambda w: sum(w.values()) > 0
+)
+
+
+@given(total=st.integers(0, 10**10), weights=weights, seed=st.text(max_size=8))
+def test_exact_and_within_one_cent_of_the_quota(total: int, weights: dict[int, int], seed: str) -> None:
+    shares = largest_remainder(total, weights, seed)
+    assert sum(shares.values()) == total
+    denominator = sum(weights.values())
+    for key, weight in weights.items():
+        quota = Fraction(total * weight, denominator)
+        assert quota - 1 < shares[key] < quota + 1
+        assert shares[key] >= 0
+
+
+@given(total=st.integers(0, 10**8), weights=weights, seed=st.text(max_size=8), data=st.data())
+def test_order_does_not_matter(total: int, weights: dict[int, int], seed: str, data: st.DataObject) -> None:
+    items = list(weights.items())
+    shuffled = dict(data.draw(st.permutations(items)))
+    assert largest_remainder(total, weights, seed) == largest_remainder(total, shuffled, seed)
+
+
+def test_the_alabama_case() -> None:
+    """49, 50 and 51 cents over weights 3/7/90: the quota rule holds and the parts add up,
+    though the largest remainder method lets a part shrink as the total grows (the Alabama
+    paradox: A gets 2 cents of 49 and 1 of 51)."""
+    w = {"A": 3, "B": 7, "C": 90}
+    assert largest_remainder(49, w, "2026") == {"A": 2, "B": 3, "C": 44}
+    assert largest_remainder(51, w, "2026") == {"A": 1, "B": 4, "C": 46}
+    fifty = {seed: largest_remainder(50, w, seed) for seed in ("2024", "2025", "2026", "2027", "2028", "2029")}
+    assert {tuple(sorted(s.items())) for s in fifty.values()} == {
+        (("A", 2), ("B", 3), ("C", 45)),
+        (("A", 1), ("B", 4), ("C", 45)),
+    }  # A and B tie at half a cent; which of them gets it changes from year to year
+
+
+@pytest.mark.parametrize("bad", [(-1, {"a": 1}), (10, {"a": 0}), (10, {"a": -1}), (10.0, {"a": 1}), (10, {"a": 1.5})])
+def test_refused(bad: tuple) -> None:
+    with pytest.raises(ValueError):
+        largest_remainder(bad[0], bad[1], "s")

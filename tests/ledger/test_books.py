@@ -1,0 +1,119 @@
+"""The double-entry books: balanced integer entries, idempotent ids, immutability,
+balances as of any date, no-negative accounts, reversals, and an event per entry."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from coop.db import Database
+from ledger import books, log
+from ledger.books import Entry, Kind, Posting
+
+
+def _open(database: Database) -> None:
+    with database.unit_of_work() as s:
+        books.open_account(s, "assets:bank", Kind.asset, "Bank", no_negative=True)
+        books.open_account(s, "income:permit:1", Kind.income, "Permit 1")
+        books.open_account(s, "expenses:operations", Kind.expense, "Operations")
+        books.open_account(s, "equity:reserve", Kind.equity, "Reserve")
+
+
+def _entry(id_: str, day: int, *postings: tuple[str, int]) -> Entry:
+    return Entry(id_, date(2026, 1, day), f"entry {id_}", tuple(Posting(a, c) for a, c in postings))
+
+
+def test_balances_as_of_any_date(database: Database) -> None:
+    _open(database)
+    with database.unit_of_work() as s:
+        books.post(s, _entry("pay-1", 5, ("assets:bank", 100_000), ("income:permit:1", -100_000)), "cli")
+        books.post(s, _entry("exp-1", 10, ("expenses:operations", 25_050), ("assets:bank", -25_050)), "cli")
+    with database.unit_of_work(write=False) as s:
+        early = books.balances(s, date(2026, 1, 7))
+        late = books.balances(s)
+        events = [e.type for e in log.events_after(s, 0, 100)]
+    assert early["assets:bank"] == (Kind.asset, 100_000) and early["expenses:operations"] == (Kind.expense, 0)
+    assert late["assets:bank"] == (Kind.asset, 74_950) and late["income:permit:1"] == (Kind.income, 100_000)
+    assert events == ["money.entry", "money.entry"]
+
+
+def test_entry_ids_are_idempotency_keys(database: Database) -> None:
+    _open(database)
+    entry = _entry("pay-1", 5, ("assets:bank", 500), ("income:permit:1", -500))
+    with database.unit_of_work() as s:
+        assert books.post(s, entry, "cli")[1] is True
+    with database.unit_of_work() as s:
+        assert books.post(s, entry, "cli")[1] is False
+    other = _entry("pay-1", 6, ("assets:bank", 600), ("income:permit:1", -600))
+    with pytest.raises(books.EntryConflict) as info, database.unit_of_work() as s:
+        books.post(s, other, "cli")
+    assert info.value.fields == ["booked_on", "postings"]
+
+
+@pytest.mark.parametrize(
+    ("postings", "error"),
+    [
+        ((("assets:bank", 100), ("income:permit:1", -99)), books.Unbalanced),
+        ((("assets:bank", 100),), books.BooksError),
+        ((("assets:bank", 1.5), ("income:permit:1", -1.5)), books.BooksError),
+        ((("assets:bank", True), ("income:permit:1", -1)), books.BooksError),
+        ((("assets:bank", 0), ("income:permit:1", 0)), books.BooksError),
+        ((("assets:nowhere", 100), ("income:permit:1", -100)), books.UnknownAccount),
+        ((("income:permit:1", 100), ("assets:bank", -100)), books.WouldGoNegative),
+    ],
+)
+def test_refused_entries_write_nothing(database: Database, postings: tuple, error: type) -> None:
+    _open(database)
+    with pytest.raises(error), database.unit_of_work() as s:
+        books.post(s, _entry("bad-1", 5, *postings), "cli")
+    with database.unit_of_work(write=False) as s:
+        assert books.balances(s)["assets:bank"][1] == 0
+        assert log.tree_size(s) == 0
+
+
+def test_corrections_are_reversals(database: Database) -> None:
+    _open(database)
+    with database.unit_of_work() as s:
+        books.post(s, _entry("exp-1", 5, ("expenses:operations", 700), ("equity:reserve", -700)), "cli")
+        books.reverse(s, "exp-1", "exp-1-reversal", date(2026, 1, 6), "cli")
+    with database.unit_of_work(write=False) as s:
+        assert books.balances(s)["expenses:operations"][1] == 0
+    with pytest.raises(DBAPIError, match="append-only"), database.unit_of_work() as s:
+        s.execute(text("UPDATE money_posting SET amount_cents = 1"))
+
+
+operations = st.lists(
+    st.tuples(st.sampled_from(["payment", "expense", "transfer"]), st.integers(1, 10**7)), min_size=1, max_size=25
+)
+
+
+def test_no_money_is_created_or_lost(database: Database) -> None:
+    _open(database)
+    counter = iter(range(10**6))
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @given(ops=operations)
+    def check(ops: list[tuple[str, int]]) -> None:
+        for kind, cents in ops:
+            a, b = {
+                "payment": ("assets:bank", "income:permit:1"),
+                "expense": ("expenses:operations", "assets:bank"),
+                "transfer": ("expenses:operations", "equity:reserve"),
+            }[kind]
+            try:
+                with database.unit_of_work() as s:
+                    books.post(s, _entry(f"op-{next(counter)}", 5, (a, cents), (b, -cents)), "cli")
+            except books.WouldGoNegative:
+                pass  # the bank may not go below zero; nothing was written
+        with database.unit_of_work(write=False) as s:
+            total = sum(
+                balance if kind in books.DEBIT_NORMAL else -balance for kind, balance in books.balances(s).values()
+            )
+        assert total == 0  # debit balances equal credit balances, to the cent
+
+    check()
