@@ -14,10 +14,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coop.auth.routes import router as auth_router
 from coop.auth.throttle import LoginThrottle
+from coop.benefits.routes import router as money_router
 from coop.choices.routes import router as choices_router
 from coop.db import Database
 from coop.decisions.routes import router as decisions_router
-from coop.errors import BadRequest, CoopError, PayloadTooLarge, problem
+from coop.errors import BadRequest, Conflict, CoopError, Invalid, PayloadTooLarge, problem
 from coop.governance.routes import router as governance_router
 from coop.hdab.routes import router as hdab_router
 from coop.members.routes import router as members_router
@@ -27,6 +28,7 @@ from coop.proxies.routes import router as proxies_router
 from coop.record.routes import router as record_router
 from coop.settings import Settings, get_settings
 from coop.vocabulary.routes import router as vocabulary_router
+from ledger import books
 from ledger.canonical import CanonicalJsonError
 from ledger.events import EventError
 
@@ -123,6 +125,18 @@ def _install_error_handlers(app: FastAPI) -> None:
             exc.status_code, codes.get(exc.status_code, "http-error"), str(exc.detail), str(exc.detail)
         )
 
+    @app.exception_handler(books.EntryConflict)
+    async def entry_conflict(_request: Request, exc: books.EntryConflict) -> JSONResponse:
+        return _error_response(Conflict(str(exc), code="entry-differs", fields=exc.fields))
+
+    @app.exception_handler(books.WouldGoNegative)
+    async def would_go_negative(_request: Request, exc: books.WouldGoNegative) -> JSONResponse:
+        return _error_response(Conflict(f"not enough money: {exc}", code="insufficient-funds"))
+
+    @app.exception_handler(books.BooksError)
+    async def books_error(_request: Request, exc: books.BooksError) -> JSONResponse:
+        return _error_response(Invalid(str(exc), code="invalid-entry"))
+
     @app.exception_handler(EventError)
     @app.exception_handler(CanonicalJsonError)
     async def ledger_input_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -171,6 +185,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         hdab_router,
         permits_router,
         data_use_router,
+        money_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

@@ -32,6 +32,8 @@ class Permission(StrEnum):
     run_votes = "governance:run-votes"
     consult_mandate = "hdab:consult"
     register_permits = "permits:register"
+    manage_money = "money:manage"
+    read_books = "money:read-books"
     read_all_permits = "permits:read-all"
     read_proposals = "governance:read-proposals"
 
@@ -50,11 +52,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.consult_mandate,
             Permission.register_permits,
             Permission.read_all_permits,
+            Permission.manage_money,
+            Permission.read_books,
         }
     ),
     Role.hdab: frozenset({Permission.consult_mandate, Permission.register_permits, Permission.read_all_permits}),
     Role.data_holder: frozenset(),
-    Role.auditor: frozenset({Permission.read_ledger_events, Permission.read_all_permits}),
+    Role.auditor: frozenset({Permission.read_ledger_events, Permission.read_all_permits, Permission.read_books}),
 }
 
 
