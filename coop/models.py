@@ -1,6 +1,7 @@
 """Every table, imported in one place so Alembic and the application see the same schema."""
 
 from coop.auth.models import ApiKey, UserAccount
+from coop.benefits.models import Distribution, DistributionPermit, DistributionShare
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
@@ -13,6 +14,9 @@ __all__ = [
     "ApiKey",
     "ChoiceVersion",
     "Consultation",
+    "Distribution",
+    "DistributionPermit",
+    "DistributionShare",
     "GovernanceDocument",
     "Invitation",
     "LedgerEvent",

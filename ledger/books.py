@@ -23,7 +23,7 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -125,6 +125,28 @@ def open_account(session: Session, code: str, kind: Kind, name: str, no_negative
     return account
 
 
+def open_accounts(session: Session, accounts: Iterable[tuple[str, Kind, str]]) -> None:
+    """Open many accounts at once; those that exist are left as they are."""
+    wanted = {code: (kind, name) for code, kind, name in accounts}
+    bad = [c for c in wanted if not ACCOUNT.fullmatch(c)]
+    if bad:
+        raise BooksError(f"{bad[0]!r} is not an account code")
+    codes = sorted(wanted)
+    existing: set[str] = set()
+    for start in range(0, len(codes), 900):
+        chunk = codes[start : start + 900]
+        existing.update(
+            session.execute(select(col(MoneyAccount.code)).where(col(MoneyAccount.code).in_(chunk))).scalars()
+        )
+    rows = [
+        {"code": c, "kind": wanted[c][0].value, "name": wanted[c][1], "no_negative": False}
+        for c in codes
+        if c not in existing
+    ]
+    if rows:
+        session.execute(insert(MoneyAccount), rows)
+
+
 def _recorded(session: Session, entry_id: str) -> Entry | None:
     row = session.get(MoneyEntry, entry_id)
     if row is None:
@@ -168,11 +190,13 @@ def post(session: Session, entry: Entry, actor: str) -> tuple[Entry, bool]:
     event = log.append(session, "money.entry", actor, f"entry:{entry.id}", {"id": entry.id, **entry.content()})
     session.add(MoneyEntry(id=entry.id, booked_on=entry.booked_on, description=entry.description, ledger_seq=event.seq))
     session.flush()
-    session.add_all(
-        MoneyPosting(entry_id=entry.id, line=i, account=p.account, amount_cents=p.amount_cents)
-        for i, p in enumerate(entry.postings)
+    session.execute(
+        insert(MoneyPosting),
+        [
+            {"entry_id": entry.id, "line": i, "account": p.account, "amount_cents": p.amount_cents}
+            for i, p in enumerate(entry.postings)
+        ],
     )
-    session.flush()
     return entry, True
 
 

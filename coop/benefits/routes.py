@@ -6,13 +6,31 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from sqlalchemy import case, func, select
+from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, Permission
-from coop.benefits import accounts
-from coop.benefits.schemas import BalanceOut, BalancesOut, EntryOut, ExpenseIn, GrantIn, PaymentIn
-from coop.deps import ID_MAX, ReadSession, WriteSession, require
+from coop.benefits import accounts, distributions
+from coop.benefits.models import Distribution, DistributionPermit, DistributionShare
+from coop.benefits.schemas import (
+    BalanceOut,
+    BalancesOut,
+    DistributionIn,
+    DistributionOut,
+    DistributionPermitOut,
+    DividendOut,
+    DividendPart,
+    DividendsOut,
+    EntryOut,
+    ExpenseIn,
+    GrantIn,
+    PaymentIn,
+)
+from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, WriteSession, require
+from coop.errors import NotFound
 from coop.permits import service as permits
 from ledger import books
+from ledger.models import MoneyPosting
 
 router = APIRouter(tags=["money"])
 Treasurer = Annotated[Actor, Depends(require(Permission.manage_money))]
@@ -78,4 +96,119 @@ def balances(
         at=at,
         accounts=[BalanceOut(account=code, kind=kind.value, balance_cents=b) for code, (kind, b) in result.items()],
         debits_equal_credits=debit_total == 0,
+    )
+
+
+DistributionId = Annotated[int, Path(ge=1, le=ID_MAX)]
+
+
+def _distribution_out(session: Session, d: Distribution) -> DistributionOut:
+    assert d.id is not None
+    permits = session.execute(
+        select(DistributionPermit)
+        .where(col(DistributionPermit.distribution_id) == d.id)
+        .order_by(col(DistributionPermit.permit_id))
+    ).scalars()
+    return DistributionOut(
+        id=d.id,
+        period_start=d.period_start,
+        period_end=d.period_end,
+        status="committed" if d.committed_at else "draft",
+        policy_version=d.policy_version,
+        net_income_cents=d.net_income_cents,
+        reserve_cents=d.reserve_cents,
+        solidarity_cents=d.solidarity_cents,
+        members_pool_cents=d.members_pool_cents,
+        unclaimed_cents=d.unclaimed_cents,
+        donated_cents=d.donated_cents,
+        permits=[
+            DistributionPermitOut(
+                permit_id=p.permit_id, revenue_cents=p.revenue_cents, pool_cents=p.pool_cents, members=p.members
+            )
+            for p in permits
+        ],
+        digest=d.digest,
+    )
+
+
+@router.post("/distributions", response_model=DistributionOut, status_code=201, summary="Draft a distribution (board)")
+def draft(body: DistributionIn, session: WriteSession, actor: Treasurer) -> DistributionOut:
+    return _distribution_out(
+        session, distributions.draft(session, actor.ledger_name, body.period_start, body.period_end)
+    )
+
+
+@router.get(
+    "/distributions/{distribution_id}", response_model=DistributionOut, summary="A distribution (board, auditor)"
+)
+def read_distribution(
+    distribution_id: DistributionId,
+    session: ReadSession,
+    _actor: Annotated[Actor, Depends(require(Permission.read_books))],
+) -> DistributionOut:
+    return _distribution_out(session, distributions.get(session, distribution_id))
+
+
+@router.post(
+    "/distributions/{distribution_id}/commit",
+    response_model=DistributionOut,
+    summary="Post the distribution to the books and pay out (board; all or nothing)",
+)
+def commit(distribution_id: DistributionId, session: WriteSession, actor: Treasurer) -> DistributionOut:
+    return _distribution_out(session, distributions.commit(session, actor.ledger_name, distribution_id))
+
+
+@router.get(
+    "/members/{member_id}/dividends", response_model=DividendsOut, summary="My dividends and how they were derived"
+)
+def dividends(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> DividendsOut:
+    if actor.member_id != member_id:
+        raise NotFound(f"no member {member_id}", code="member-not-found")
+    rows = session.execute(
+        select(DistributionShare, Distribution, DistributionPermit)
+        .join(Distribution, col(Distribution.id) == col(DistributionShare.distribution_id))
+        .join(
+            DistributionPermit,
+            (col(DistributionPermit.distribution_id) == col(DistributionShare.distribution_id))
+            & (col(DistributionPermit.permit_id) == col(DistributionShare.permit_id)),
+        )
+        .where(col(DistributionShare.member_id) == member_id, col(Distribution.committed_at).is_not(None))
+        .order_by(col(Distribution.period_end), col(DistributionShare.permit_id))
+    ).all()
+    by_distribution: dict[int, DividendOut] = {}
+    for share, d, permit in rows:
+        assert d.id is not None
+        out = by_distribution.setdefault(
+            d.id,
+            DividendOut(
+                distribution_id=d.id,
+                period_start=d.period_start,
+                period_end=d.period_end,
+                total_cents=0,
+                donated=share.donated,
+                parts=[],
+            ),
+        )
+        out.parts.append(
+            DividendPart(
+                permit_id=share.permit_id,
+                permit_pool_cents=permit.pool_cents,
+                permit_members=permit.members,
+                cents=share.cents,
+            )
+        )
+        out.total_cents += share.cents
+    code = accounts.member_payable(member_id)
+    amount = col(MoneyPosting.amount_cents)
+    credited, paid = session.execute(
+        select(
+            func.coalesce(func.sum(case((amount < 0, -amount), else_=0)), 0),
+            func.coalesce(func.sum(case((amount > 0, amount), else_=0)), 0),
+        ).where(col(MoneyPosting.account) == code)
+    ).one()
+    return DividendsOut(
+        member_id=member_id,
+        distributions=list(by_distribution.values()),
+        balance_cents=int(credited) - int(paid),
+        paid_out_cents=int(paid),
     )

@@ -78,3 +78,56 @@ class BalancesOut(BaseModel):
     at: date | None
     accounts: list[BalanceOut]
     debits_equal_credits: bool
+
+
+class DistributionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period_start: date
+    period_end: date
+
+
+class DistributionPermitOut(BaseModel):
+    permit_id: int
+    revenue_cents: int
+    pool_cents: int
+    members: int
+
+
+class DistributionOut(BaseModel):
+    id: int
+    period_start: date
+    period_end: date
+    status: str = Field(description="draft or committed")
+    policy_version: int
+    net_income_cents: int
+    reserve_cents: int
+    solidarity_cents: int
+    members_pool_cents: int
+    unclaimed_cents: int = Field(description="pool shares of permits without members, to the solidarity fund")
+    donated_cents: int = Field(description="members' dividends donated to the solidarity fund")
+    permits: list[DistributionPermitOut]
+    digest: str = Field(description="SHA-256 of every figure; a recomputation gives the same")
+
+
+class DividendPart(BaseModel):
+    permit_id: int
+    permit_pool_cents: int
+    permit_members: int
+    cents: int
+
+
+class DividendOut(BaseModel):
+    distribution_id: int
+    period_start: date
+    period_end: date
+    total_cents: int
+    donated: bool
+    parts: list[DividendPart] = Field(description="one share per permit that used your data, split equally")
+
+
+class DividendsOut(BaseModel):
+    member_id: int
+    distributions: list[DividendOut]
+    balance_cents: int = Field(description="owed to you and not yet paid: carried forward below the minimum payout")
+    paid_out_cents: int

@@ -1,0 +1,134 @@
+"""Distributions end to end: draft, commit all or nothing, dividends with their derivation,
+donations, carry-forward below the minimum payout, and refusals."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from coop.db import Database
+from coop.governance import service as governance
+from coop.types import utcnow
+from tests import factories as f
+from tests.permits.test_register import permit_body
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"  # 20/30/50, minimum 500 cents
+PERIOD = {"period_start": "2026-01-01", "period_end": "2026-12-31"}
+
+
+def _cooperative(client: TestClient, database: Database, members: int = 3) -> tuple[dict, list[f.MemberHandle], int]:
+    with database.unit_of_work() as s:
+        governance.init_statutes(s, EXAMPLE, "cli")
+    board = f.board(client, database)
+    people = [f.member(client, board) for _ in range(members)]
+    hdab = f.api_key(database, "hdab")
+    permit = client.post("/api/v1/permits", json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
+    assert client.post(f"/api/v1/permits/{permit['id']}/manifests", headers=hdab).status_code == 201
+    return board, people, permit["id"]
+
+
+def _money(client: TestClient, board: dict, permit_id: int, income: int, expense: int = 0) -> None:
+    r = client.post(
+        f"/api/v1/permits/{permit_id}/payments",
+        json={"id": f"pay-{income}", "received_on": "2026-05-01", "amount_cents": income, "kind": "fee"},
+        headers=board,
+    )
+    assert r.status_code == 201, r.text
+    if expense:
+        r = client.post(
+            "/api/v1/expenses",
+            json={"id": f"exp-{expense}", "paid_on": "2026-06-01", "amount_cents": expense, "description": "hosting"},
+            headers=board,
+        )
+        assert r.status_code == 201, r.text
+
+
+def _balances(client: TestClient, board: dict) -> dict[str, int]:
+    body = client.get("/api/v1/ledger/balances", headers=board).json()
+    assert body["debits_equal_credits"]
+    return {a["account"]: a["balance_cents"] for a in body["accounts"]}
+
+
+def test_draft_commit_and_dividends(client: TestClient, database: Database) -> None:
+    board, people, permit_id = _cooperative(client, database)
+    client.patch(f"/api/v1/members/{people[2].id}/choices", json={"donate_dividend": True}, headers=people[2].headers)
+    _money(client, board, permit_id, income=100_000, expense=10_000)
+    d = client.post("/api/v1/distributions", json=PERIOD, headers=board)
+    assert d.status_code == 201, d.text
+    draft = d.json()
+    assert draft["status"] == "draft" and draft["net_income_cents"] == 90_000
+    assert (draft["reserve_cents"], draft["solidarity_cents"], draft["members_pool_cents"]) == (18_000, 27_000, 45_000)
+    assert draft["permits"] == [{"permit_id": permit_id, "revenue_cents": 100_000, "pool_cents": 45_000, "members": 3}]
+    assert draft["donated_cents"] == 15_000
+    assert _balances(client, board)["assets:bank"] == 90_000  # a draft changes nothing in the books
+    committed = client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
+    assert committed.status_code == 200 and committed.json()["status"] == "committed"
+    books = _balances(client, board)
+    assert books["equity:reserve"] == 18_000 and books["equity:solidarity-fund"] == 27_000 + 15_000
+    assert books[f"income:permit:{permit_id}:fee"] == 0 and books["expenses:operations"] == 0
+    assert books["assets:bank"] == 90_000 - 2 * 15_000  # two members paid out, the donor's share stays with the fund
+    mine = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
+    assert mine["distributions"][0]["total_cents"] == 15_000 and mine["paid_out_cents"] == 15_000
+    assert mine["distributions"][0]["parts"] == [
+        {"permit_id": permit_id, "permit_pool_cents": 45_000, "permit_members": 3, "cents": 15_000}
+    ]
+    assert mine["balance_cents"] == 0
+    donor = client.get(f"/api/v1/members/{people[2].id}/dividends", headers=people[2].headers).json()
+    assert donor["distributions"][0]["donated"] and donor["paid_out_cents"] == 0
+    again = client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
+    assert again.status_code == 409 and again.json()["code"] == "committed-already"
+    overlap = client.post(
+        "/api/v1/distributions", json={"period_start": "2026-06-01", "period_end": "2027-05-31"}, headers=board
+    )
+    assert overlap.status_code == 409 and overlap.json()["code"] == "period-distributed"
+    grant = client.post(
+        "/api/v1/solidarity/grants",
+        json={
+            "id": "g-1",
+            "paid_on": "2027-01-15",
+            "amount_cents": 20_000,
+            "recipient": "Stichting Hart",
+            "purpose": "patient education",
+        },
+        headers=board,
+    )
+    assert grant.status_code == 201  # the fund now holds money for society
+
+
+def test_small_dividends_are_carried_forward(client: TestClient, database: Database) -> None:
+    board, people, permit_id = _cooperative(client, database, members=3)
+    _money(client, board, permit_id, income=2_000)  # pool 1,000 -> 333/333/334 cents, below the 500 minimum
+    d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+    client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
+    mine = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
+    assert mine["paid_out_cents"] == 0 and mine["balance_cents"] in (333, 334)
+    assert _balances(client, board)["assets:bank"] == 2_000  # nothing paid out yet
+
+
+def test_members_who_left_still_receive(client: TestClient, database: Database) -> None:
+    board, people, permit_id = _cooperative(client, database, members=2)
+    client.post(f"/api/v1/members/{people[1].id}/leave", headers=people[1].headers)
+    _money(client, board, permit_id, income=40_000)
+    d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+    client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
+    gone = client.get(f"/api/v1/members/{people[1].id}/dividends", headers=f.login(client, people[1].email)).json()
+    assert gone["paid_out_cents"] == 10_000
+
+
+def test_refusals(client: TestClient, database: Database) -> None:
+    board, people, permit_id = _cooperative(client, database, members=1)
+    none = client.post("/api/v1/distributions", json=PERIOD, headers=board)
+    assert none.status_code == 422 and none.json()["code"] == "no-net-income"
+    backwards = client.post(
+        "/api/v1/distributions", json={"period_start": "2026-12-31", "period_end": "2026-01-01"}, headers=board
+    )
+    assert backwards.status_code == 422
+    _money(client, board, permit_id, income=10_000)
+    d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+    _money(client, board, permit_id, income=777)  # booked into the period after the draft
+    stale = client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
+    assert stale.status_code == 409 and stale.json()["code"] == "draft-stale"
+    assert client.post("/api/v1/distributions", json=PERIOD, headers=people[0].headers).status_code == 403
+    assert client.post("/api/v1/distributions/999/commit", headers=board).status_code == 404
+    assert client.get(f"/api/v1/members/{people[0].id}/dividends", headers=board).status_code == 404
