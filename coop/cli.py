@@ -259,6 +259,23 @@ def demo(
     out.print(table)
 
 
+@ledger_app.command("export")
+def ledger_export(
+    output: Annotated[Path, typer.Option("-o", "--output", help="the file to write")],
+    format: Annotated[str, typer.Option("--format", help="beancount")] = "beancount",
+) -> None:
+    """Write the books in beancount format (check them with bean-check)."""
+    from ledger.export import beancount
+
+    if format != "beancount":
+        raise _fail(f"unknown format {format!r}; only beancount is supported")
+    db = _database()
+    with db.unit_of_work(write=False) as session, output.open("w", encoding="utf-8") as out_file:
+        for line in beancount(session):
+            out_file.write(line + "\n")
+    out.print(f"books written to {output}")
+
+
 @app.command()
 def bench(
     names: Annotated[list[str] | None, typer.Argument(help="benchmarks to run (default: all)")] = None,

@@ -89,3 +89,34 @@ def test_demo_seeds_an_empty_database_only(cli_env: Settings) -> None:
     assert "board@demo-coop.nl" in r.output
     assert runner.invoke(app, ["demo", "--if-empty"]).exit_code == 0
     assert runner.invoke(app, ["demo"]).exit_code == 1
+
+
+def test_ledger_export_writes_a_file_bean_check_accepts(cli_env: Settings, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    from datetime import date
+
+    from ledger import books
+    from ledger.books import Entry, Kind, Posting
+
+    db = Database(cli_env)
+    with db.unit_of_work() as s:
+        books.open_account(s, "assets:bank", Kind.asset, "Bank")
+        books.open_account(s, "income:permit:1:fee", Kind.income, "Fee")
+        books.post(
+            s,
+            Entry(
+                "pay-1", date(2026, 3, 1), "fee", (Posting("assets:bank", 1050), Posting("income:permit:1:fee", -1050))
+            ),
+            "cli",
+        )
+    db.dispose()
+    target = tmp_path / "books.beancount"
+    r = runner.invoke(app, ["ledger", "export", "--format", "beancount", "-o", str(target)])
+    assert r.exit_code == 0, r.output
+    assert "Assets:Bank  10.50 EUR" in target.read_text()
+    check = subprocess.run(
+        [str(Path(sys.executable).with_name("bean-check")), str(target)], capture_output=True, check=False
+    )
+    assert check.returncode == 0
+    assert runner.invoke(app, ["ledger", "export", "--format", "csv", "-o", str(target)]).exit_code == 1

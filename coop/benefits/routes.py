@@ -6,6 +6,7 @@ from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import PlainTextResponse
 from sqlalchemy import case, func, select
 from sqlmodel import Session, col
 
@@ -30,6 +31,7 @@ from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, WriteSession,
 from coop.errors import NotFound
 from coop.permits import service as permits
 from ledger import books
+from ledger.export import beancount
 from ledger.models import MoneyPosting
 
 router = APIRouter(tags=["money"])
@@ -82,6 +84,22 @@ def grant(body: GrantIn, session: WriteSession, actor: Treasurer, response: Resp
     )
     _created(response, written)
     return EntryOut.of(entry)
+
+
+@router.get(
+    "/ledger/export",
+    summary="The books as a beancount file (board, auditor)",
+    response_class=PlainTextResponse,
+    responses={200: {"content": {"text/plain": {}}}},
+)
+def export(
+    session: ReadSession,
+    _actor: Annotated[Actor, Depends(require(Permission.read_books))],
+    format: Annotated[str, Query(pattern="^beancount$")] = "beancount",
+) -> PlainTextResponse:
+    return PlainTextResponse(
+        "\n".join(beancount(session)) + "\n", headers={"Content-Disposition": 'inline; filename="books.beancount"'}
+    )
 
 
 @router.get("/ledger/balances", response_model=BalancesOut, summary="Balances as of a date (board, auditor)")
