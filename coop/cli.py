@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -256,6 +257,41 @@ def demo(
         table.add_row("member", email, password)
     for role, token in logins.keys.items():
         table.add_row(role, "API key (Bearer)", token)
+    out.print(table)
+
+
+@app.command()
+def distribute(
+    period_start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="first day of the period")],
+    period_end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="last day of the period")],
+    commit: Annotated[
+        bool, typer.Option("--commit", help="post it to the books and pay out (default: draft only)")
+    ] = False,
+) -> None:
+    """Draft the distribution of a period, and with --commit post it and pay out."""
+    from coop.benefits import distributions
+    from coop.errors import CoopError
+
+    db = _database()
+    try:
+        with db.unit_of_work() as session:
+            d = distributions.draft(session, "cli", period_start.date(), period_end.date())
+        if commit:
+            assert d.id is not None
+            with db.unit_of_work() as session:
+                d = distributions.commit(session, "cli", d.id)
+    except CoopError as exc:
+        raise _fail(exc.detail) from exc
+    table = Table("", "cents", title=f"Distribution {d.id} ({'committed' if d.committed_at else 'draft'})")
+    for label, cents in (
+        ("net income", d.net_income_cents),
+        ("indivisible reserve", d.reserve_cents),
+        ("solidarity fund", d.solidarity_cents),
+        ("members' pool", d.members_pool_cents),
+        ("unclaimed (to the solidarity fund)", d.unclaimed_cents),
+        ("donated (to the solidarity fund)", d.donated_cents),
+    ):
+        table.add_row(label, f"{cents:,}")
     out.print(table)
 
 

@@ -120,3 +120,47 @@ def test_ledger_export_writes_a_file_bean_check_accepts(cli_env: Settings, tmp_p
     )
     assert check.returncode == 0
     assert runner.invoke(app, ["ledger", "export", "--format", "csv", "-o", str(target)]).exit_code == 1
+
+
+def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
+    from datetime import date, timedelta
+
+    from coop.auth.policy import Actor, Role
+    from coop.benefits import accounts
+    from coop.governance import service as governance
+    from coop.permits import service as permits
+    from coop.types import utcnow
+    from coop.vocabulary.terms import Category, Purpose, UserType
+
+    example = Path(__file__).resolve().parents[1] / "coop" / "statutes.example.toml"
+    db = Database(cli_env)
+    with db.unit_of_work() as s:
+        governance.init_statutes(s, example, "cli")
+        now = utcnow()
+        permit, _ = permits.register(
+            s,
+            Actor("key", 1, Role.hdab),
+            permits.NewPermit(
+                "P-1",
+                "UMC",
+                UserType.academic,
+                (Purpose.research,),
+                (Category.ehr,),
+                (),
+                "",
+                (),
+                now,
+                now,
+                now + timedelta(days=30),
+                0,
+                0,
+                None,
+            ),
+        )
+        accounts.payment(s, "p1", permit.id, date(2026, 2, 1), 10_000, "fee", "cli")
+    db.dispose()
+    r = runner.invoke(app, ["distribute", "--from", "2026-01-01", "--to", "2026-12-31", "--commit"])
+    assert r.exit_code == 0, r.output
+    assert "committed" in r.output and "10,000" in r.output
+    again = runner.invoke(app, ["distribute", "--from", "2026-06-01", "--to", "2026-12-31"])
+    assert again.exit_code == 1 and "covered part of this period" in again.output
