@@ -15,7 +15,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import choices_bench, ledger_bench, permits_bench
+from bench import choices_bench, ledger_bench, money_bench, permits_bench
 from bench.common import machine
 
 HERE = Path(__file__).resolve().parent
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "ledger-verify-proofs": lambda: {e: ledger_bench.verify_and_proofs(e) for e in ("sqlite", "postgresql")},
     "choices-cohort": lambda: {e: choices_bench.cohort(e) for e in ("sqlite", "postgresql")},
     "permits": lambda: {e: permits_bench.run(e) for e in ("sqlite", "postgresql")},
+    "money-balances": lambda: {e: money_bench.run(e) for e in ("sqlite", "postgresql")},
 }
 
 
@@ -150,6 +151,27 @@ def render(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {engine} | {f['consultation_seconds']} | {_fmt(f['manifest_size'])} "
                 f"| {f['manifest_create_seconds']} | {f['manifest_stream_seconds']} | {f['manifest_stream_peak_mib']} |"
+            )
+        lines.append("")
+    if "money-balances" in results:
+        r = results["money-balances"]
+        lines += [
+            "## Money: balances over 200,000 entries",
+            "",
+            f"Ran {r['when']} on {r['machine']}.",
+            "",
+            "Every account's balance computed by the product (one SQL aggregation), beside",
+            "`ledger -f FILE balance` (Ledger 3.3, Debian's `ledger`) and `bean-check` on the same",
+            "entries exported by the product (best of 3). Target: at least 5x faster than ledger.",
+            "",
+            "| engine | entries | ours (s) | peer: ledger balance (s) | peer: bean-check (s) | ours vs ledger |",
+            "|---|---:|---:|---:|---:|---:|",
+        ]
+        for engine, f in r["figures"].items():
+            ratio = f"{f['ledger_cli_seconds'] / f['ours_seconds']:.0f}x" if f.get("ledger_cli_seconds") else "-"
+            lines.append(
+                f"| {engine} | {_fmt(f['entries'])} | {f['ours_seconds']} | {f.get('ledger_cli_seconds', '-')} "
+                f"| {f['bean_check_seconds']} | {ratio} |"
             )
         lines.append("")
     return "\n".join(lines)

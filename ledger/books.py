@@ -235,12 +235,12 @@ def _totals(session: Session, codes: list[str], at: date | None = None) -> dict[
 def balances(session: Session, at: date | None = None) -> dict[str, tuple[Kind, int]]:
     """Every account with its natural-sign balance from entries booked on or before ``at``."""
     accounts = {a.code: Kind(a.kind) for a in session.execute(select(MoneyAccount)).scalars()}
-    stmt = (
-        select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents)))
-        .join(MoneyEntry, col(MoneyEntry.id) == col(MoneyPosting.entry_id))
-        .group_by(col(MoneyPosting.account))
+    stmt = select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents))).group_by(
+        col(MoneyPosting.account)
     )
-    if at is not None:
-        stmt = stmt.where(col(MoneyEntry.booked_on) <= at)
+    if at is not None:  # only a date needs the entries; all-time balances read the postings alone
+        stmt = stmt.join(MoneyEntry, col(MoneyEntry.id) == col(MoneyPosting.entry_id)).where(
+            col(MoneyEntry.booked_on) <= at
+        )
     totals: Mapping[str, int] = {a: int(t) for a, t in session.execute(stmt).all()}
     return {code: (kind, natural(kind, totals.get(code, 0))) for code, kind in sorted(accounts.items())}

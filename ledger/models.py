@@ -92,7 +92,7 @@ class MoneyPosting(SQLModel, table=True):
     """One line of an entry: a signed amount on an account (debit positive, credit negative)."""
 
     __tablename__ = "money_posting"
-    __table_args__ = (Index("ix_money_posting_account", "account"),)
+    __table_args__ = (Index("ix_money_posting_account_amount_cents", "account", "amount_cents"),)  # covers balances
 
     entry_id: str = Field(sa_column=Column(String(80), ForeignKey("money_entry.id"), primary_key=True))
     line: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))

@@ -70,14 +70,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('entry_id', 'line', name=op.f('pk_money_posting'))
     )
     with op.batch_alter_table('money_posting', schema=None) as batch_op:
-        batch_op.create_index('ix_money_posting_account', ['account'], unique=False)
+        batch_op.create_index('ix_money_posting_account_amount_cents', ['account', 'amount_cents'], unique=False)
     for table in APPEND_ONLY:
         _append_only(table)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('money_posting', schema=None) as batch_op:
-        batch_op.drop_index('ix_money_posting_account')
+        batch_op.drop_index('ix_money_posting_account_amount_cents')
 
     op.drop_table('money_posting')
     with op.batch_alter_table('money_entry', schema=None) as batch_op:
