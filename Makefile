@@ -37,8 +37,10 @@ layering: $(STAMP)
 ## check: ruff, mypy (strict on ledger/), the layering contract, and the tests
 check: lint typecheck layering test
 
-## bench: run the benchmarks and rewrite bench/RESULTS.md
+## bench: run the benchmarks and rewrite bench/RESULTS.md (installs Debian's ledger, the peer for balances)
 bench: $(STAMP)
+	@command -v ledger >/dev/null || (apt-get update -qq && apt-get install -y -qq ledger) || \
+		echo "ledger could not be installed: the balances benchmark will lack its peer figure"
 	$(BIN)/coop bench
 
 clean:
