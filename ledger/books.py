@@ -17,7 +17,7 @@ Knows nothing of members or permits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -173,11 +173,15 @@ def post(session: Session, entry: Entry, actor: str) -> tuple[Entry, bool]:
         if differing:
             raise EntryConflict(entry.id, differing)
         return earlier, False
-    codes = {p.account for p in entry.postings}
-    accounts = {
-        a.code: a for a in session.execute(select(MoneyAccount).where(col(MoneyAccount.code).in_(codes))).scalars()
-    }
-    unknown = sorted(codes - set(accounts))
+    codes = sorted({p.account for p in entry.postings})
+    accounts: dict[str, MoneyAccount] = {}
+    for start in range(0, len(codes), 900):  # a closing entry may name a member account per member
+        chunk = codes[start : start + 900]
+        accounts.update(
+            (a.code, a)
+            for a in session.execute(select(MoneyAccount).where(col(MoneyAccount.code).in_(chunk))).scalars()
+        )
+    unknown = sorted(set(codes) - set(accounts))
     if unknown:
         raise UnknownAccount(f"unknown accounts: {', '.join(unknown)}")
     guarded = [a for a in accounts.values() if a.no_negative]
@@ -200,12 +204,6 @@ def post(session: Session, entry: Entry, actor: str) -> tuple[Entry, bool]:
     return entry, True
 
 
-def post_many(session: Session, entries: Iterable[Entry], actor: str) -> None:
-    """Record several new entries at once (all or nothing, with the caller's transaction)."""
-    for entry in entries:
-        post(session, entry, actor)
-
-
 def reverse(session: Session, entry_id: str, new_id: str, booked_on: date, actor: str) -> tuple[Entry, bool]:
     """A correction: a new entry with every posting of ``entry_id`` negated."""
     original = _recorded(session, entry_id)
@@ -220,27 +218,22 @@ def natural(kind: Kind, debit_balance: int) -> int:
     return debit_balance if kind in DEBIT_NORMAL else -debit_balance
 
 
-def _totals(session: Session, codes: list[str], at: date | None = None) -> dict[str, int]:
-    stmt = (
-        select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents)))
-        .join(MoneyEntry, col(MoneyEntry.id) == col(MoneyPosting.entry_id))
-        .where(col(MoneyPosting.account).in_(codes))
-        .group_by(col(MoneyPosting.account))
+def _totals(session: Session, codes: list[str] | None = None, at: date | None = None) -> dict[str, int]:
+    """Debit-positive sums per account (of ``codes``, or all), over entries booked by ``at``."""
+    stmt = select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents))).group_by(
+        col(MoneyPosting.account)
     )
-    if at is not None:
-        stmt = stmt.where(col(MoneyEntry.booked_on) <= at)
+    if codes is not None:
+        stmt = stmt.where(col(MoneyPosting.account).in_(codes))
+    if at is not None:  # only a date needs the entries; all-time sums read the postings alone
+        stmt = stmt.join(MoneyEntry, col(MoneyEntry.id) == col(MoneyPosting.entry_id)).where(
+            col(MoneyEntry.booked_on) <= at
+        )
     return {a: int(total) for a, total in session.execute(stmt).all()}
 
 
 def balances(session: Session, at: date | None = None) -> dict[str, tuple[Kind, int]]:
     """Every account with its natural-sign balance from entries booked on or before ``at``."""
     accounts = {a.code: Kind(a.kind) for a in session.execute(select(MoneyAccount)).scalars()}
-    stmt = select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents))).group_by(
-        col(MoneyPosting.account)
-    )
-    if at is not None:  # only a date needs the entries; all-time balances read the postings alone
-        stmt = stmt.join(MoneyEntry, col(MoneyEntry.id) == col(MoneyPosting.entry_id)).where(
-            col(MoneyEntry.booked_on) <= at
-        )
-    totals: Mapping[str, int] = {a: int(t) for a, t in session.execute(stmt).all()}
+    totals = _totals(session, at=at)
     return {code: (kind, natural(kind, totals.get(code, 0))) for code, kind in sorted(accounts.items())}

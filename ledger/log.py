@@ -190,10 +190,7 @@ def pending_root(session: Session) -> tuple[int, bytes] | None:
     state: _AppendState | None = session.info.get(_STATE)
     if state is None or state.appended == 0:
         return None
-    acc = state.stack[-1]
-    for left in reversed(state.stack[:-1]):
-        acc = merkle.node_hash(left, acc)
-    return state.size, acc
+    return state.size, merkle.fold(state.stack)
 
 
 def latest_head(session: Session) -> SignedTreeHead | None:

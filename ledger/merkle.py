@@ -140,15 +140,19 @@ def perfect_nodes(lo: int, hi: int) -> list[Node]:
     return nodes
 
 
-def range_hash(lo: int, hi: int, nodes: Mapping[Node, bytes]) -> bytes:
-    """The subtree hash of ``[lo, hi)`` from the hashes of its perfect subtrees."""
-    if lo == hi:
+def fold(parts: Sequence[bytes]) -> bytes:
+    """The hash over consecutive perfect subtrees, largest first (a compact range)."""
+    if not parts:
         return EMPTY_ROOT
-    parts = [nodes[n] for n in perfect_nodes(lo, hi)]
     acc = parts[-1]
     for left in reversed(parts[:-1]):
         acc = node_hash(left, acc)
     return acc
+
+
+def range_hash(lo: int, hi: int, nodes: Mapping[Node, bytes]) -> bytes:
+    """The subtree hash of ``[lo, hi)`` from the hashes of its perfect subtrees."""
+    return fold([nodes[n] for n in perfect_nodes(lo, hi)])
 
 
 def nodes_needed(ranges: Iterable[Range]) -> set[Node]:
@@ -287,9 +291,4 @@ class CompactRange:
         self.size += 1
 
     def root(self) -> bytes:
-        if not self._stack:
-            return EMPTY_ROOT
-        acc = self._stack[-1]
-        for left in reversed(self._stack[:-1]):
-            acc = node_hash(left, acc)
-        return acc
+        return fold(self._stack)

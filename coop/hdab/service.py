@@ -16,8 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from coop.auth.policy import Actor
 from coop.decisions import bulk
@@ -220,13 +219,3 @@ def get(session: Session, consultation_id: int) -> Consultation:
     if consultation is None:
         raise NotFound(f"no consultation {consultation_id}", code="consultation-not-found")
     return consultation
-
-
-def for_application(session: Session, application_ref: str) -> list[Consultation]:
-    return list(
-        session.execute(
-            select(Consultation)
-            .where(col(Consultation.application_ref) == application_ref)
-            .order_by(col(Consultation.id))
-        ).scalars()
-    )
