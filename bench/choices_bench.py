@@ -29,9 +29,11 @@ MEMBERS = 1_000_000
 STATUTES = Path(__file__).resolve().parent.parent / "coop" / "statutes.example.toml"
 
 
-def seed(db: Database, n: int, progress: Progress) -> None:
-    """Members and their choices straight into the tables (the ledger is not what is measured)."""
+def seed(db: Database, n: int, progress: Progress, donors: float = 0.0) -> None:
+    """Members and their choices straight into the tables (the ledger is not what is measured);
+    a share ``donors`` of them gives their dividend to the solidarity fund."""
     rng = random.Random(71)
+    giving = random.Random(72)
     start = datetime(2026, 1, 1, tzinfo=UTC)
     task = progress.add_task(f"seeding {n:,} members", total=n)
     with db.unit_of_work() as s:
@@ -83,7 +85,7 @@ def seed(db: Database, n: int, progress: Progress) -> None:
                     "opt_out": opt_out,
                     "excluded_mask": excluded,
                     "preference_mask": prefs,
-                    "donate_dividend": False,
+                    "donate_dividend": giving.random() < donors,
                     "recorded_by": "bench",
                 }
             )

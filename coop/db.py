@@ -41,6 +41,7 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, begin: str, echo: bool) -> En
             "journal_mode=WAL",
             "synchronous=FULL",
             "foreign_keys=ON",
+            "cache_size=-65536",  # 64 MiB of page cache: bulk work (manifests, distributions) stays in memory
             f"busy_timeout={int(busy_timeout_ms)}",
         ):
             cur.execute(f"PRAGMA {pragma}")

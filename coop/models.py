@@ -1,12 +1,12 @@
 """Every table, imported in one place so Alembic and the application see the same schema."""
 
 from coop.auth.models import ApiKey, UserAccount
-from coop.benefits.models import Distribution, DistributionPermit, DistributionShare
+from coop.benefits.models import Distribution, DistributionMember, DistributionPermit
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
 from coop.members.models import Invitation, Member
-from coop.permits.models import Manifest, ManifestEntry, Permit, Result, UsageEvent
+from coop.permits.models import Manifest, ManifestEntry, ManifestMemberSet, Permit, Result, UsageEvent
 from coop.proxies.models import ProxyAppointment
 from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead, MoneyAccount, MoneyEntry, MoneyPosting
 
@@ -15,8 +15,8 @@ __all__ = [
     "ChoiceVersion",
     "Consultation",
     "Distribution",
+    "DistributionMember",
     "DistributionPermit",
-    "DistributionShare",
     "GovernanceDocument",
     "Invitation",
     "LedgerEvent",
@@ -24,6 +24,7 @@ __all__ = [
     "LedgerTreeHead",
     "Manifest",
     "ManifestEntry",
+    "ManifestMemberSet",
     "Member",
     "MoneyAccount",
     "MoneyEntry",

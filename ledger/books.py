@@ -17,17 +17,18 @@ Knows nothing of members or permits.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+import weakref
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from ledger import log
+from ledger import bulk, log
 from ledger.models import MoneyAccount, MoneyEntry, MoneyPosting
 
 ID = re.compile(r"[A-Za-z0-9._:/+-]{1,80}")
@@ -68,8 +69,9 @@ class EntryConflict(BooksError):
         self.fields = fields
 
 
-@dataclass(frozen=True, slots=True)
-class Posting:
+class Posting(NamedTuple):
+    """A line of an entry (a tuple: a closing entry builds one per member)."""
+
     account: str
     amount_cents: int
 
@@ -85,7 +87,7 @@ class Entry:
         return {
             "booked_on": self.booked_on.isoformat(),
             "description": self.description,
-            "postings": [[p.account, p.amount_cents] for p in self.postings],
+            "postings": [list(p) for p in self.postings],
         }
 
 
@@ -125,6 +127,51 @@ def open_account(session: Session, code: str, kind: Kind, name: str, no_negative
     return account
 
 
+MANY = 5_000
+"""Above this many codes, accounts are looked up in one scan of the chart rather than by key."""
+
+
+_SEEN: weakref.WeakKeyDictionary[Any, dict[str, tuple[Kind, bool]]] = weakref.WeakKeyDictionary()
+"""Per transaction, the accounts it has seen or opened: an account never changes and is never
+removed, so within one transaction it need not be looked up twice (a distribution names a
+million of them in its closing entry and again in its payouts). Keyed by the transaction
+object, so nothing outlives a rollback."""
+
+
+def _seen(session: Session) -> dict[str, tuple[Kind, bool]]:
+    transaction = session.get_transaction()
+    return _SEEN.setdefault(transaction, {}) if transaction is not None else {}
+
+
+def _accounts(session: Session, codes: Collection[str]) -> dict[str, tuple[Kind, bool]]:
+    """Kind and no-negative flag of those of ``codes`` that exist."""
+    seen = _seen(session)
+    found = {c: seen[c] for c in codes if c in seen}
+    if len(found) < len(codes):
+        found.update(_look_up(session, [c for c in codes if c not in found]))
+        seen.update(found)
+    return found
+
+
+def _look_up(session: Session, codes: list[str]) -> dict[str, tuple[Kind, bool]]:
+    table = MoneyAccount.__table__  # type: ignore[attr-defined]
+    stmt = select(table.c.code, table.c.kind, table.c.no_negative)
+    if len(codes) > MANY:
+        wanted = set(codes)
+        rows = (
+            r for r in bulk.fetch_all(session, "SELECT code, kind, no_negative FROM money_account") if r[0] in wanted
+        )
+    else:
+        ordered = sorted(codes)
+        rows = (
+            r
+            for start in range(0, len(ordered), 900)
+            for r in session.execute(stmt.where(table.c.code.in_(ordered[start : start + 900])))
+        )
+    kinds = {k.value: k for k in Kind}
+    return {code: (kinds[kind], bool(no_negative)) for code, kind, no_negative in rows}
+
+
 def open_accounts(session: Session, accounts: Iterable[tuple[str, Kind, str]]) -> None:
     """Open many accounts at once; those that exist are left as they are."""
     wanted = {code: (kind, name) for code, kind, name in accounts}
@@ -132,19 +179,15 @@ def open_accounts(session: Session, accounts: Iterable[tuple[str, Kind, str]]) -
     if bad:
         raise BooksError(f"{bad[0]!r} is not an account code")
     codes = sorted(wanted)
-    existing: set[str] = set()
-    for start in range(0, len(codes), 900):
-        chunk = codes[start : start + 900]
-        existing.update(
-            session.execute(select(col(MoneyAccount.code)).where(col(MoneyAccount.code).in_(chunk))).scalars()
-        )
-    rows = [
-        {"code": c, "kind": wanted[c][0].value, "name": wanted[c][1], "no_negative": False}
-        for c in codes
-        if c not in existing
-    ]
-    if rows:
-        session.execute(insert(MoneyAccount), rows)
+    existing = _accounts(session, codes)
+    bulk.insert_rows(
+        session,
+        "money_account",
+        ("code", "kind", "name", "no_negative"),
+        ("text", "text", "text", "bool"),
+        ((c, wanted[c][0].value, wanted[c][1], False) for c in codes if c not in existing),
+    )
+    _seen(session).update((c, (wanted[c][0], False)) for c in codes if c not in existing)
 
 
 def _recorded(session: Session, entry_id: str) -> Entry | None:
@@ -173,33 +216,27 @@ def post(session: Session, entry: Entry, actor: str) -> tuple[Entry, bool]:
         if differing:
             raise EntryConflict(entry.id, differing)
         return earlier, False
-    codes = sorted({p.account for p in entry.postings})
-    accounts: dict[str, MoneyAccount] = {}
-    for start in range(0, len(codes), 900):  # a closing entry may name a member account per member
-        chunk = codes[start : start + 900]
-        accounts.update(
-            (a.code, a)
-            for a in session.execute(select(MoneyAccount).where(col(MoneyAccount.code).in_(chunk))).scalars()
-        )
-    unknown = sorted(set(codes) - set(accounts))
+    named = {p.account for p in entry.postings}
+    accounts = _accounts(session, named)
+    unknown = sorted(named - accounts.keys())
     if unknown:
-        raise UnknownAccount(f"unknown accounts: {', '.join(unknown)}")
-    guarded = [a for a in accounts.values() if a.no_negative]
+        raise UnknownAccount(f"unknown accounts: {', '.join(unknown[:20])}")
+    guarded = [code for code, (_, no_negative) in accounts.items() if no_negative]
     if guarded:
-        now = _totals(session, [a.code for a in guarded])
-        for a in guarded:
-            delta = sum(p.amount_cents for p in entry.postings if p.account == a.code)
-            if natural(Kind(a.kind), now.get(a.code, 0) + delta) < 0:
-                raise WouldGoNegative(f"account {a.code} would go below zero")
+        now = _totals(session, guarded)
+        for code in guarded:
+            delta = sum(p.amount_cents for p in entry.postings if p.account == code)
+            if natural(accounts[code][0], now.get(code, 0) + delta) < 0:
+                raise WouldGoNegative(f"account {code} would go below zero")
     event = log.append(session, "money.entry", actor, f"entry:{entry.id}", {"id": entry.id, **entry.content()})
     session.add(MoneyEntry(id=entry.id, booked_on=entry.booked_on, description=entry.description, ledger_seq=event.seq))
     session.flush()
-    session.execute(
-        insert(MoneyPosting),
-        [
-            {"entry_id": entry.id, "line": i, "account": p.account, "amount_cents": p.amount_cents}
-            for i, p in enumerate(entry.postings)
-        ],
+    bulk.insert_rows(
+        session,
+        "money_posting",
+        ("entry_id", "line", "account", "amount_cents"),
+        ("text", "int4", "text", "int8"),
+        ((entry.id, i, p.account, p.amount_cents) for i, p in enumerate(entry.postings)),
     )
     return entry, True
 

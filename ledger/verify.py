@@ -4,7 +4,9 @@ Reads every event in sequence order, rebuilds its canonical bytes and leaf hash,
 checks: the sequence is dense from 1; each event's stored leaf hash equals the
 recomputed one (so an altered row is named by its sequence number); every stored subtree
 hash equals the one rebuilt from the leaves; every signed tree head has the rebuilt root
-at its size and a valid Ed25519 signature by a trusted key.
+at its size and a valid Ed25519 signature by a trusted key. Then the books: every posting
+belongs to an entry and names an account, every entry balances, and every entry is backed
+by its ``money.entry`` event.
 
 Rows are streamed through the database driver's own cursor (server-side on PostgreSQL),
 and each level of the tree is hashed once. Memory is one hash per event.
@@ -98,7 +100,38 @@ def verify(
             report.fail(f"signed tree head of size {head.tree_size} is beyond the log of {len(leaves)} events")
             continue
         _check_head(report, head, merkle.range_hash(0, head.tree_size, found), trusted_keys)
+    _check_books(conn, report)
     return report
+
+
+BOOKS_CHECKS = (
+    (
+        "SELECT DISTINCT p.entry_id FROM money_posting p LEFT JOIN money_entry e ON e.id = p.entry_id "
+        "WHERE e.id IS NULL",
+        "postings without their entry",
+    ),
+    (
+        "SELECT DISTINCT p.account FROM money_posting p LEFT JOIN money_account a ON a.code = p.account "
+        "WHERE a.code IS NULL",
+        "postings on accounts that do not exist",
+    ),
+    (
+        "SELECT entry_id FROM money_posting GROUP BY entry_id HAVING sum(amount_cents) <> 0",
+        "entries whose postings do not sum to zero",
+    ),
+    (
+        "SELECT m.id FROM money_entry m LEFT JOIN ledger_event e ON e.seq = m.ledger_seq "
+        "WHERE e.seq IS NULL OR e.type <> 'money.entry' OR e.subject <> 'entry:' || m.id",
+        "entries without their money.entry event",
+    ),
+)
+
+
+def _check_books(conn: Connection, report: Report) -> None:
+    for sql, what in BOOKS_CHECKS:
+        bad = [str(row[0]) for batch in _batches(conn, sql) for row in batch]
+        if bad:
+            report.fail(f"books: {len(bad)} {what}: {', '.join(sorted(bad)[:5])}")
 
 
 def _leaves(

@@ -1,8 +1,9 @@
 """Drafting and committing distributions.
 
 A draft gathers its inputs (the period's income per permit and expenses, the benefit
-policy in force at the end of the period, the members in each permit's manifests, who
-donates) and stores the plan's figures. Inputs leave out the distributions' own entries,
+policy in force at the end of the period, the members in each permit's manifests made by
+the end of the period, who donates) and stores the plan's figures: totals, each permit's
+pool and split, and each member's share. Inputs leave out the distributions' own entries,
 so committing never changes what a recomputation sees. Committing recomputes the plan and
 requires the same digest (entries booked into the period since the draft make it stale),
 then posts one all-or-nothing closing entry (income and expenses of the period to the
@@ -13,21 +14,26 @@ balance has reached the minimum payout; smaller balances are carried forward.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from itertools import repeat
 
 from sqlalchemy import and_, func, insert, or_, select
 from sqlmodel import Session, col
 
 from coop.benefits import accounts
-from coop.benefits.models import Distribution, DistributionPermit, DistributionShare
-from coop.benefits.plan import Inputs, NoNetIncome, Plan, plan
+from coop.benefits.models import Distribution, DistributionPermit
+from coop.benefits.plan import Ids, Inputs, NoNetIncome, Plan, plan
 from coop.choices.models import ChoiceVersion
 from coop.errors import Conflict, Invalid, NotFound
 from coop.governance import service as governance
 from coop.governance.documents import BenefitPolicy, DocumentKind
-from coop.permits.models import Manifest, ManifestEntry
+from coop.permits import member_sets
+from coop.permits.models import Manifest, ManifestEntry, ManifestMemberSet
 from coop.types import utcnow
-from ledger import books, log
+from ledger import books, bulk, log
+from ledger.allocation import EqualSplit
 from ledger.books import Entry, Kind, Posting
 from ledger.models import MoneyAccount, MoneyEntry, MoneyPosting
 
@@ -67,18 +73,7 @@ def gather(session: Session, start: date, end: date) -> tuple[Inputs, dict[str, 
     expenses = sum(cents for kind, cents in totals.values() if kind is Kind.expense)
     version = governance.require_in_force(session, DocumentKind.benefit_policy, _end_of(end))
     assert isinstance(version.document, BenefitPolicy)
-    members: dict[int, tuple[int, ...]] = {}
-    if income:
-        rows = session.execute(
-            select(col(Manifest.permit_id), col(ManifestEntry.member_id))
-            .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(Manifest.id))
-            .where(col(Manifest.permit_id).in_(list(income)))
-            .distinct()
-        ).all()
-        grouped: dict[int, list[int]] = defaultdict(list)
-        for permit, member in rows:
-            grouped[permit].append(member)
-        members = {p: tuple(sorted(ms)) for p, ms in grouped.items()}
+    members = _members_by_permit(session, list(income), _end_of(end)) if income else {}
     at = _end_of(end)
     donors = frozenset(
         session.execute(
@@ -91,6 +86,19 @@ def gather(session: Session, start: date, end: date) -> tuple[Inputs, dict[str, 
     )
     inputs = Inputs(start, end, version.version, version.document, dict(income), expenses, members, donors)
     return inputs, totals
+
+
+def _members_by_permit(session: Session, permits: Collection[int], by: datetime) -> dict[int, Ids]:
+    """Each permit's members: everyone in a manifest of the permit made by ``by``."""
+    rows = session.execute(
+        select(col(Manifest.permit_id), col(ManifestMemberSet.bits))
+        .join(ManifestMemberSet, col(ManifestMemberSet.manifest_id) == col(Manifest.id))
+        .where(col(Manifest.permit_id).in_(list(permits)), col(Manifest.created_at) <= by)
+    ).all()
+    grouped: dict[int, list[bytes]] = defaultdict(list)
+    for permit, bits in rows:
+        grouped[permit].append(bytes(bits))
+    return {permit: member_sets.union(sets) for permit, sets in grouped.items()}
 
 
 def _overlapping(session: Session, start: date, end: date, other_than: int | None = None) -> Distribution | None:
@@ -132,24 +140,34 @@ def draft(session: Session, actor: str, start: date, end: date) -> Distribution:
     session.add(distribution)
     session.flush()
     assert distribution.id is not None
-    permit_rows = [
-        {
-            "distribution_id": distribution.id,
-            "permit_id": p,
-            "revenue_cents": inputs.income_by_permit[p],
-            "pool_cents": result.pool_by_permit.get(p, 0),
-            "members": len(inputs.members_by_permit.get(p, ())),
-        }
-        for p in sorted(inputs.income_by_permit)
-    ]
+    permit_rows = []
+    for p in sorted(inputs.income_by_permit):
+        split = result.permits.get(p)
+        permit_rows.append(
+            {
+                "distribution_id": distribution.id,
+                "permit_id": p,
+                "revenue_cents": inputs.income_by_permit[p],
+                "pool_cents": split.total if split else 0,
+                "members": split.parts if split else len(inputs.members_by_permit.get(p, ())),
+                "rotation_start": split.start if split else 0,
+            }
+        )
     if permit_rows:
         session.execute(insert(DistributionPermit), permit_rows)
-    share_rows = [
-        {"distribution_id": distribution.id, "member_id": m, "permit_id": p, "cents": c, "donated": m in inputs.donors}
-        for (m, p), c in result.by_member_and_permit.items()
-    ]
-    for i in range(0, len(share_rows), 50_000):
-        session.execute(insert(DistributionShare), share_rows[i : i + 50_000])
+    bulk.insert_rows(
+        session,
+        "distribution_member",
+        ("member_id", "distribution_id", "cents", "donated"),
+        ("int4", "int4", "int8", "bool"),
+        zip(
+            result.member_ids.tolist(),
+            repeat(distribution.id),
+            result.member_cents.tolist(),
+            result.donated.tolist(),
+            strict=False,
+        ),
+    )
     log.append(
         session,
         "distribution.drafted",
@@ -160,7 +178,7 @@ def draft(session: Session, actor: str, start: date, end: date) -> Distribution:
             "policy_version": inputs.policy_version,
             "digest": distribution.digest,
             "net_income_cents": result.net_income_cents,
-            "members": len(result.by_member) + len(result.donated_by_member),
+            "members": int(result.member_ids.size),
         },
     )
     return distribution
@@ -187,10 +205,14 @@ def commit(session: Session, actor: str, distribution_id: int) -> Distribution:
     if result.digest() != distribution.digest:
         raise Conflict("the books or manifests changed since this draft; make a new draft", code="draft-stale")
     accounts.open_standard(session)
-    payable = {m: accounts.member_payable(m) for m in result.by_member}
-    books.open_accounts(
-        session, ((code, Kind.liability, f"Dividends owed to member {m}") for m, code in payable.items())
+    keep = ~result.donated
+    credits = sorted(  # in account order, so that the indexes fill in order
+        (accounts.member_payable(m), m, c)
+        for m, c in zip(result.member_ids[keep].tolist(), result.member_cents[keep].tolist(), strict=True)
+        if c
     )
+    carried = _member_balances(session)
+    books.open_accounts(session, ((code, Kind.liability, f"Dividends owed to member {m}") for code, m, _ in credits))
     postings = [
         Posting(a, -cents if kind is Kind.expense else cents) for a, (kind, cents) in sorted(totals.items()) if cents
     ]
@@ -198,7 +220,7 @@ def commit(session: Session, actor: str, distribution_id: int) -> Distribution:
         Posting(accounts.RESERVE, -result.reserve_cents),
         Posting(accounts.SOLIDARITY, -result.to_solidarity_cents()),
     ]
-    postings += [Posting(payable[m], -c) for m, c in sorted(result.by_member.items()) if c]
+    postings += [Posting(code, -c) for code, _, c in credits]
     postings = [p for p in postings if p.amount_cents]
     close = Entry(
         f"distribution:{distribution_id}",
@@ -207,7 +229,10 @@ def commit(session: Session, actor: str, distribution_id: int) -> Distribution:
         tuple(postings),
     )
     books.post(session, close, actor)
-    _pay_out(session, actor, distribution_id, end, list(result.by_member), inputs.policy.minimum_payout_cents)
+    owed = carried.copy()
+    for code, _, c in credits:
+        owed[code] = owed.get(code, 0) + c
+    _pay_out(session, actor, distribution_id, end, owed, inputs.policy.minimum_payout_cents)
     distribution.committed_at = utcnow()
     session.flush()
     log.append(
@@ -216,22 +241,68 @@ def commit(session: Session, actor: str, distribution_id: int) -> Distribution:
     return distribution
 
 
-def _pay_out(session: Session, actor: str, distribution_id: int, on: date, members: list[int], minimum: int) -> None:
-    """Pay every member whose balance reached the minimum; the rest is carried forward."""
-    if not members:
-        return
-    codes = [accounts.member_payable(m) for m in members]
-    balances: dict[str, int] = {}
-    for i in range(0, len(codes), 900):
-        rows = session.execute(
-            select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents)))
-            .where(col(MoneyPosting.account).in_(codes[i : i + 900]))
-            .group_by(col(MoneyPosting.account))
-        ).all()
-        balances.update((a, -int(t)) for a, t in rows)
-    due = [(code, cents) for code, cents in sorted(balances.items()) if cents >= max(minimum, 1)]
+def _member_balances(session: Session) -> dict[str, int]:
+    """What the cooperative owes each member (natural sign), from every posting so far."""
+    prefix = accounts.member_payable(0)[:-1]
+    rows = session.execute(
+        select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents)))
+        .where(col(MoneyPosting.account).startswith(prefix, autoescape=True))
+        .group_by(col(MoneyPosting.account))
+    ).all()
+    return {code: -int(total) for code, total in rows if total}
+
+
+def _pay_out(session: Session, actor: str, distribution_id: int, on: date, owed: dict[str, int], minimum: int) -> None:
+    """Pay every member owed at least the minimum; smaller amounts are carried forward."""
+    due = sorted((code, cents) for code, cents in owed.items() if cents >= max(minimum, 1))
     if not due:
         return
     total = sum(c for _, c in due)
     postings = (*(Posting(code, cents) for code, cents in due), Posting(accounts.BANK, -total))
     books.post(session, Entry(f"distribution:{distribution_id}:payouts", on, "dividend payouts", postings), actor)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A member's share from one permit in one distribution, and how it came about."""
+
+    permit_id: int
+    pool_cents: int
+    members: int
+    position: int
+    cents: int
+
+
+def derivation(session: Session, distribution: Distribution, member_id: int) -> list[Part]:
+    """How ``member_id``'s share of ``distribution`` is made up, recomputed from the stored
+    permit splits and the manifests the distribution counted."""
+    splits = {
+        row.permit_id: row
+        for row in session.execute(
+            select(DistributionPermit).where(
+                col(DistributionPermit.distribution_id) == distribution.id, col(DistributionPermit.pool_cents) > 0
+            )
+        ).scalars()
+    }
+    if not splits:
+        return []
+    by = _end_of(distribution.period_end)
+    mine = set(
+        session.execute(
+            select(col(Manifest.permit_id))
+            .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(Manifest.id))
+            .where(
+                col(ManifestEntry.member_id) == member_id,
+                col(Manifest.permit_id).in_(list(splits)),
+                col(Manifest.created_at) <= by,
+            )
+        ).scalars()
+    )
+    parts = []
+    for permit, ids in sorted(_members_by_permit(session, mine, by).items()):
+        row = splits[permit]
+        position = int(ids.searchsorted(member_id))
+        base, extra = divmod(row.pool_cents, row.members)
+        split = EqualSplit(row.pool_cents, row.members, base, extra, row.rotation_start)
+        parts.append(Part(permit, row.pool_cents, row.members, position, split.share(position)))
+    return parts

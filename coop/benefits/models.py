@@ -37,15 +37,24 @@ class DistributionPermit(SQLModel, table=True):
     revenue_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
     pool_cents: int = Field(sa_column=Column(BigInteger, nullable=False))
     members: int = Field(sa_column=Column(Integer, nullable=False))
+    rotation_start: int = Field(
+        sa_column=Column(Integer, nullable=False),
+        description="position among the permit's members (by id) where the leftover cents start",
+    )
 
 
-class DistributionShare(SQLModel, table=True):
-    """A member's share from one permit in one distribution."""
+class DistributionMember(SQLModel, table=True):
+    """What one member receives from one distribution, over all permits that used their data
+    (how it was derived follows from the distribution's permits and the manifests).
 
-    __tablename__ = "distribution_share"
+    No foreign keys: the rows are written with their distribution in one transaction and never
+    change, and on PostgreSQL a key check per row (a million of them) locks the distribution
+    row a million times.
+    """
+
+    __tablename__ = "distribution_member"
 
     member_id: int = Field(sa_column=Column(Integer, primary_key=True))
-    distribution_id: int = Field(sa_column=Column(Integer, ForeignKey("distribution.id"), primary_key=True))
-    permit_id: int = Field(sa_column=Column(Integer, primary_key=True))
+    distribution_id: int = Field(sa_column=Column(Integer, primary_key=True))
     cents: int = Field(sa_column=Column(BigInteger, nullable=False))
     donated: bool = Field(sa_column=Column(Boolean, nullable=False))

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, Permission
 from coop.benefits import accounts, distributions
-from coop.benefits.models import Distribution, DistributionPermit, DistributionShare
+from coop.benefits.models import Distribution, DistributionMember, DistributionPermit
 from coop.benefits.schemas import (
     BalanceOut,
     BalancesOut,
@@ -141,7 +141,11 @@ def _distribution_out(session: Session, d: Distribution) -> DistributionOut:
         donated_cents=d.donated_cents,
         permits=[
             DistributionPermitOut(
-                permit_id=p.permit_id, revenue_cents=p.revenue_cents, pool_cents=p.pool_cents, members=p.members
+                permit_id=p.permit_id,
+                revenue_cents=p.revenue_cents,
+                pool_cents=p.pool_cents,
+                members=p.members,
+                rotation_start=p.rotation_start,
             )
             for p in permits
         ],
@@ -183,39 +187,31 @@ def dividends(member_id: MemberId, session: ReadSession, actor: CurrentActor) ->
     if actor.member_id != member_id:
         raise NotFound(f"no member {member_id}", code="member-not-found")
     rows = session.execute(
-        select(DistributionShare, Distribution, DistributionPermit)
-        .join(Distribution, col(Distribution.id) == col(DistributionShare.distribution_id))
-        .join(
-            DistributionPermit,
-            (col(DistributionPermit.distribution_id) == col(DistributionShare.distribution_id))
-            & (col(DistributionPermit.permit_id) == col(DistributionShare.permit_id)),
-        )
-        .where(col(DistributionShare.member_id) == member_id, col(Distribution.committed_at).is_not(None))
-        .order_by(col(Distribution.period_end), col(DistributionShare.permit_id))
+        select(DistributionMember, Distribution)
+        .join(Distribution, col(Distribution.id) == col(DistributionMember.distribution_id))
+        .where(col(DistributionMember.member_id) == member_id, col(Distribution.committed_at).is_not(None))
+        .order_by(col(Distribution.period_end))
     ).all()
-    by_distribution: dict[int, DividendOut] = {}
-    for share, d, permit in rows:
-        assert d.id is not None
-        out = by_distribution.setdefault(
-            d.id,
-            DividendOut(
-                distribution_id=d.id,
-                period_start=d.period_start,
-                period_end=d.period_end,
-                total_cents=0,
-                donated=share.donated,
-                parts=[],
-            ),
+    received = [
+        DividendOut(
+            distribution_id=d.id,
+            period_start=d.period_start,
+            period_end=d.period_end,
+            total_cents=share.cents,
+            donated=share.donated,
+            parts=[
+                DividendPart(
+                    permit_id=part.permit_id,
+                    permit_pool_cents=part.pool_cents,
+                    permit_members=part.members,
+                    position=part.position,
+                    cents=part.cents,
+                )
+                for part in distributions.derivation(session, d, member_id)
+            ],
         )
-        out.parts.append(
-            DividendPart(
-                permit_id=share.permit_id,
-                permit_pool_cents=permit.pool_cents,
-                permit_members=permit.members,
-                cents=share.cents,
-            )
-        )
-        out.total_cents += share.cents
+        for share, d in rows
+    ]
     code = accounts.member_payable(member_id)
     amount = col(MoneyPosting.amount_cents)
     credited, paid = session.execute(
@@ -226,7 +222,7 @@ def dividends(member_id: MemberId, session: ReadSession, actor: CurrentActor) ->
     ).one()
     return DividendsOut(
         member_id=member_id,
-        distributions=list(by_distribution.values()),
+        distributions=received,
         balance_cents=int(credited) - int(paid),
         paid_out_cents=int(paid),
     )

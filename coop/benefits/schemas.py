@@ -92,6 +92,9 @@ class DistributionPermitOut(BaseModel):
     revenue_cents: int
     pool_cents: int
     members: int
+    rotation_start: int = Field(
+        description="the place (from 0, in order of member number) where the leftover cents of the equal split start"
+    )
 
 
 class DistributionOut(BaseModel):
@@ -114,6 +117,11 @@ class DividendPart(BaseModel):
     permit_id: int
     permit_pool_cents: int
     permit_members: int
+    position: int = Field(
+        description="your place among the permit's members, counted from 0 in order of member number; "
+        "the cents the pool does not divide evenly go one each to consecutive places from a starting place "
+        "drawn from the period and the permit"
+    )
     cents: int
 
 

@@ -15,22 +15,21 @@ import hashlib
 import hmac
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
 
 from sqlmodel import Session
 
-from coop.decisions import bulk
+from coop.decisions import bulk as cohorts
 from coop.decisions.rules import Terms
 from coop.errors import Conflict, NotFound
 from coop.hdab.models import Consultation
-from coop.permits import rules
-from coop.permits.models import Manifest, Permit
+from coop.permits import member_sets, rules
+from coop.permits.models import Manifest, ManifestMemberSet, Permit
 from coop.settings import Settings
 from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
-from ledger import canonical, log, merkle
+from ledger import bulk, canonical, log, merkle
 
-BATCH = 50_000
+BATCH = bulk.BATCH
 
 
 def pseudonym(key: bytes, permit_id: int, member_id: int) -> bytes:
@@ -56,7 +55,7 @@ def terms_of(session: Session, permit: Permit) -> Terms:
 
 
 def _eligible(session: Session, permit: Permit, at: datetime, terms: Terms, max_depth: int) -> Iterator[int]:
-    return bulk.eligible_members(
+    return cohorts.eligible_members(
         session,
         from_mask(Purpose, permit.purposes_mask),
         UserType(permit.user_type),
@@ -109,29 +108,19 @@ def create(session: Session, actor_name: str, permit: Permit, settings: Settings
     session.flush()
     assert manifest.id is not None
     _store(session, manifest.id, entries)
+    session.add(ManifestMemberSet(manifest_id=manifest.id, bits=member_sets.encode(m for _, m in entries)))
+    session.flush()
     return manifest
 
 
 def _store(session: Session, manifest_id: int, entries: list[tuple[bytes, int]]) -> None:
-    if session.connection().dialect.name == "postgresql":
-        sql = "COPY manifest_entry (member_id, manifest_id, pseudonym) FROM STDIN (FORMAT BINARY)"
-        with raw_connection(session).cursor().copy(sql) as copy:
-            copy.set_types(["int4", "int4", "bytea"])
-            for p, m in entries:
-                copy.write_row((m, manifest_id, p))
-        return
-    cursor = raw_connection(session).cursor()
-    for start in range(0, len(entries), BATCH):
-        cursor.executemany(
-            "INSERT INTO manifest_entry (member_id, manifest_id, pseudonym) VALUES (?, ?, ?)",
-            [(m, manifest_id, p) for p, m in entries[start : start + BATCH]],
-        )
-    cursor.close()
-
-
-def raw_connection(session: Session) -> Any:
-    """The driver's own connection under the session's transaction, for bulk work."""
-    return session.connection().connection.driver_connection
+    bulk.insert_rows(
+        session,
+        "manifest_entry",
+        ("member_id", "manifest_id", "pseudonym"),
+        ("int4", "int4", "bytea"),
+        ((m, manifest_id, p) for p, m in entries),
+    )
 
 
 def get(session: Session, permit: Permit, manifest_id: int) -> Manifest:
@@ -144,7 +133,7 @@ def get(session: Session, permit: Permit, manifest_id: int) -> Manifest:
 def pseudonyms(session: Session, manifest_id: int) -> Iterator[bytes]:
     """The manifest's pseudonyms in order, streamed in batches from the driver."""
     conn = session.connection()
-    raw = raw_connection(session)
+    raw = bulk.raw_connection(session)
     sql = "SELECT pseudonym FROM manifest_entry WHERE manifest_id = {} ORDER BY pseudonym"
     if conn.dialect.name == "postgresql":
         cursor = raw.cursor(name=f"manifest_{manifest_id}")

@@ -77,6 +77,16 @@ class ManifestEntry(SQLModel, table=True):
     pseudonym: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
 
 
+class ManifestMemberSet(SQLModel, table=True):
+    """The manifest's members as a bit set (see :mod:`coop.permits.member_sets`), for work
+    over all permits at once such as the yearly distribution."""
+
+    __tablename__ = "manifest_member_set"
+
+    manifest_id: int = Field(sa_column=Column(Integer, ForeignKey("manifest.id"), primary_key=True))
+    bits: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
 class UsageEvent(SQLModel, table=True):
     """What the HDAB or a data holder reports having done under a permit (append-only)."""
 

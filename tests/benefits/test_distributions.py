@@ -59,7 +59,15 @@ def test_draft_commit_and_dividends(client: TestClient, database: Database) -> N
     draft = d.json()
     assert draft["status"] == "draft" and draft["net_income_cents"] == 90_000
     assert (draft["reserve_cents"], draft["solidarity_cents"], draft["members_pool_cents"]) == (18_000, 27_000, 45_000)
-    assert draft["permits"] == [{"permit_id": permit_id, "revenue_cents": 100_000, "pool_cents": 45_000, "members": 3}]
+    (split,) = draft["permits"]
+    assert split["rotation_start"] in range(3)
+    assert split == {
+        "permit_id": permit_id,
+        "revenue_cents": 100_000,
+        "pool_cents": 45_000,
+        "members": 3,
+        "rotation_start": split["rotation_start"],
+    }
     assert draft["donated_cents"] == 15_000
     assert _balances(client, board)["assets:bank"] == 90_000  # a draft changes nothing in the books
     committed = client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
@@ -71,7 +79,7 @@ def test_draft_commit_and_dividends(client: TestClient, database: Database) -> N
     mine = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
     assert mine["distributions"][0]["total_cents"] == 15_000 and mine["paid_out_cents"] == 15_000
     assert mine["distributions"][0]["parts"] == [
-        {"permit_id": permit_id, "permit_pool_cents": 45_000, "permit_members": 3, "cents": 15_000}
+        {"permit_id": permit_id, "permit_pool_cents": 45_000, "permit_members": 3, "position": 0, "cents": 15_000}
     ]
     assert mine["balance_cents"] == 0
     donor = client.get(f"/api/v1/members/{people[2].id}/dividends", headers=people[2].headers).json()
@@ -103,6 +111,12 @@ def test_small_dividends_are_carried_forward(client: TestClient, database: Datab
     client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
     mine = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
     assert mine["paid_out_cents"] == 0 and mine["balance_cents"] in (333, 334)
+    start = d["permits"][0]["rotation_start"]
+    for position, person in enumerate(people):  # the leftover cent goes to the place the rotation starts at
+        theirs = client.get(f"/api/v1/members/{person.id}/dividends", headers=person.headers).json()
+        (part,) = theirs["distributions"][0]["parts"]
+        assert part["position"] == position
+        assert part["cents"] == theirs["distributions"][0]["total_cents"] == (334 if position == start else 333)
     assert _balances(client, board)["assets:bank"] == 2_000  # nothing paid out yet
 
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coop.benefits.plan import Inputs, NoNetIncome, plan
+from coop.benefits.plan import Inputs, NoNetIncome, part, plan
 from coop.governance.documents import BenefitPolicy
 
 POLICY = BenefitPolicy(reserve_pct=20, solidarity_pct=30, members_pct=50, minimum_payout_cents=500)
@@ -34,8 +34,10 @@ def test_a_worked_example() -> None:
     assert p.net_income_cents == 120_000
     assert (p.reserve_cents, p.solidarity_cents, p.members_pool_cents) == (24_000, 36_000, 60_000)
     assert p.pool_by_permit == {1: 40_000, 2: 20_000}
-    assert p.by_member_and_permit[(1, 1)] + p.by_member_and_permit[(2, 1)] + p.by_member_and_permit[(3, 1)] == 40_000
-    assert p.by_member[3] == p.by_member_and_permit[(3, 1)] + 10_000  # in both permits
+    first = p.permits[1]
+    assert sum(part(first, (1, 2, 3), m) for m in (1, 2, 3)) == 40_000
+    assert sorted(part(first, (3, 2, 1), m) for m in (1, 2, 3)) == [13_333, 13_333, 13_334]
+    assert p.by_member[3] == part(first, (1, 2, 3), 3) + 10_000  # in both permits
     assert p.donated_by_member == {4: 10_000} and 4 not in p.by_member
     assert p.to_solidarity_cents() == 36_000 + 10_000
 
@@ -85,4 +87,8 @@ def test_every_cent_is_accounted_for(
     assert sum(p.pool_by_permit.values()) + p.unclaimed_cents == p.members_pool_cents
     assert sum(p.by_member.values()) + p.donated_cents == sum(p.pool_by_permit.values())
     assert all(c >= 0 for c in p.by_member.values())
+    for permit, split in p.permits.items():  # each member's parts add up to what they receive
+        assert split.parts == len(members[permit])
+    received = {m: sum(part(p.permits[q], members[q], m) for q in p.permits if m in members[q]) for m in p.member_ids}
+    assert received == {**p.by_member, **p.donated_by_member}
     assert p.digest() == plan(inputs).digest()  # bit for bit

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.allocation import largest_remainder
+from ledger.allocation import equal_split, largest_remainder
 
 weights = st.dictionaries(st.integers(1, 10**6), st.integers(0, 10**6), min_size=1, max_size=40).filter(
     lambda w: sum(w.values()) > 0
@@ -52,3 +52,36 @@ def test_the_alabama_case() -> None:
 def test_refused(bad: tuple) -> None:
     with pytest.raises(ValueError):
         largest_remainder(bad[0], bad[1], "s")
+
+
+@given(total=st.integers(0, 10**10), parts=st.integers(1, 500), seed=st.text(max_size=8))
+def test_an_equal_split_is_the_largest_remainder_method_with_every_remainder_tied(
+    total: int, parts: int, seed: str
+) -> None:
+    split = equal_split(total, parts, seed)
+    shares = [split.share(i) for i in range(parts)]
+    assert sum(shares) == total
+    assert all(Fraction(total, parts) - 1 < s < Fraction(total, parts) + 1 for s in shares)
+    assert sorted(shares) == sorted(largest_remainder(total, dict.fromkeys(range(parts), 1), seed).values())
+
+
+def test_the_extra_cents_move_from_year_to_year() -> None:
+    """3 cents over 10 members: the run of three members that gets the extra cent moves with
+    the seed, and over many years every member gets it about as often as any other."""
+    counts = [0] * 10
+    runs = set()
+    for year in range(1000, 3000):
+        split = equal_split(53, 10, f"{year}-01-01..{year}-12-31/permit:7")
+        winners = tuple(i for i in range(10) if split.share(i) == 6)
+        assert len(winners) == 3
+        runs.add(winners)
+        for i in winners:
+            counts[i] += 1
+    assert len(runs) == 10
+    assert all(0.27 < c / 2000 < 0.33 for c in counts), counts
+
+
+@pytest.mark.parametrize("bad", [(-1, 3), (10, 0), (10.0, 3), (10, 2.5)])
+def test_an_equal_split_refuses_nonsense(bad: tuple) -> None:
+    with pytest.raises(ValueError):
+        equal_split(bad[0], bad[1], "s")

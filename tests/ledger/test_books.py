@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from coop.db import Database
 from ledger import books, log
 from ledger.books import Entry, Kind, Posting
+from ledger.verify import verify
 
 
 def _open(database: Database) -> None:
@@ -117,3 +118,27 @@ def test_no_money_is_created_or_lost(database: Database) -> None:
         assert total == 0  # debit balances equal credit balances, to the cent
 
     check()
+
+
+def test_verify_finds_postings_the_books_would_never_write(database: Database) -> None:
+    """The postings carry no foreign keys (see ledger.models.MoneyPosting); `ledger verify`
+    is what catches a posting without entry or account, or an entry that does not balance."""
+    _open(database)
+    with database.unit_of_work() as s:
+        books.post(s, _entry("pay-1", 5, ("assets:bank", 100_000), ("income:permit:1", -100_000)), "cli")
+    trusted = {database.signer.key_id: database.signer.public_key}
+    with database.unit_of_work(write=False) as s:
+        assert verify(s.connection(), trusted).ok
+    with database.unit_of_work() as s:
+        s.execute(
+            text(
+                "INSERT INTO money_posting (entry_id, line, account, amount_cents) VALUES "
+                "('pay-1', 2, 'assets:elsewhere', 5), ('ghost', 0, 'assets:bank', 7)"
+            )
+        )
+    with database.unit_of_work(write=False) as s:
+        report = verify(s.connection(), trusted)
+    assert not report.ok
+    assert any("without their entry: ghost" in p for p in report.problems)
+    assert any("accounts that do not exist: assets:elsewhere" in p for p in report.problems)
+    assert any("do not sum to zero: ghost, pay-1" in p for p in report.problems)

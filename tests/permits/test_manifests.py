@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from coop.governance import service as governance
-from coop.permits import manifests
+from coop.permits import manifests, member_sets
 from coop.permits.manifests import pseudonym
-from coop.permits.models import Permit
+from coop.permits.models import ManifestMemberSet, Permit
 from coop.types import utcnow
 from ledger import log, merkle
 from tests import factories as f
@@ -71,6 +71,9 @@ def test_eligible_as_of_approval_under_unlinkable_pseudonyms(client: TestClient,
     assert not any(str(m.id) == p or m.number in p for m in people for p in body["pseudonyms"])
     with database.unit_of_work(write=False) as s:
         event = log.events_after(s, manifest["ledger_seq"] - 1, 1)[0]
+        member_set = s.get(ManifestMemberSet, manifest["id"])
+        assert member_set is not None
+        assert member_sets.decode(member_set.bits).tolist() == sorted(m.id for m in people[2:])
     assert event.type == "manifest.created" and json.loads(event.payload)["root_hash"] == manifest["root_hash"]
 
 

@@ -1,0 +1,52 @@
+"""Writing many rows at once under the session's transaction, with each driver's fast path:
+binary COPY on PostgreSQL, ``executemany`` on SQLite. Table and column names come from the
+code, never from input; every value travels as data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from itertools import islice
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+BATCH = 50_000
+
+
+def raw_connection(session: Session) -> Any:
+    """The driver's own connection under the session's transaction."""
+    return session.connection().connection.driver_connection
+
+
+def insert_rows(
+    session: Session, table: str, columns: Sequence[str], pg_types: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """Insert ``rows`` (tuples in the order of ``columns``); ``pg_types`` name the PostgreSQL
+    types of the columns for the binary COPY."""
+    session.flush()  # the driver's connection does not see objects the session still holds
+    names = ", ".join(columns)
+    if session.connection().dialect.name == "postgresql":
+        with raw_connection(session).cursor().copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(list(pg_types))
+            for row in rows:
+                copy.write_row(row)
+        return
+    sql = f"INSERT INTO {table} ({names}) VALUES ({', '.join('?' for _ in columns)})"  # noqa: S608
+    cursor = raw_connection(session).cursor()
+    try:
+        batches = iter(rows)
+        while batch := list(islice(batches, BATCH)):
+            cursor.executemany(sql, batch)
+    finally:
+        cursor.close()
+
+
+def fetch_all(session: Session, sql: str) -> list[tuple[Any, ...]]:
+    """All rows of a query without parameters, straight from the driver (no per-row objects)."""
+    session.flush()
+    cursor = raw_connection(session).cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
