@@ -26,6 +26,7 @@ from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router
 from coop.proxies.routes import router as proxies_router
 from coop.record.routes import router as record_router
+from coop.reporting.routes import router as reports_router
 from coop.settings import Settings, get_settings
 from coop.vocabulary.routes import router as vocabulary_router
 from ledger import books
@@ -186,6 +187,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         permits_router,
         data_use_router,
         money_router,
+        reports_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

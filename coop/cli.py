@@ -28,9 +28,11 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys for organisations: HDAB, data holders, auditors.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The ledger of record.", no_args_is_help=True)
+report_app = typer.Typer(help="The annual benefit report.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(key_app, name="api-key")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(report_app, name="report")
 
 out = Console()
 err = Console(stderr=True)
@@ -236,28 +238,50 @@ def demo(
     if_empty: Annotated[
         bool, typer.Option("--if-empty", help="do nothing when the database has accounts already")
     ] = False,
+    members: Annotated[int, typer.Option("--members", help="how many members", min=10, max=100_000)] = 2_500,
 ) -> None:
-    """Seed a demo cooperative and print its logins (development mode only)."""
+    """Seed the demo cooperative and print its logins (development mode only)."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
     from coop import demo as demo_data
     from coop.settings import Mode
 
     db = _database()
     if db.settings.mode is Mode.production:
         raise _fail("the demo cooperative has public passwords; it is refused in production mode")
-    with db.unit_of_work() as session:
+    with db.unit_of_work(write=False) as session:
         if not demo_data.is_empty(session):
             if if_empty:
                 return
             raise _fail("the database is not empty; the demo is seeded only into an empty one")
-        logins = demo_data.seed(session, db.settings.auth)
-    table = Table("who", "login", title="Demo cooperative: log in at /docs (Authorize)")
+    with Progress(
+        TextColumn("{task.description:<40}"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%"),
+        TimeElapsedColumn(),
+        console=err,
+    ) as progress:
+        task = progress.add_task("seeding the demo cooperative", total=demo_data.work(members))
+        logins = demo_data.seed(
+            db, members, lambda description, done: progress.update(task, advance=done, description=description)
+        )
+    table = Table("who", "login", title=f"Demo cooperative of {logins.size:,} members: log in at /docs (Authorize)")
     table.add_column("password or API key", overflow="fold")
     table.add_row("board", *logins.board)
     for email, password in logins.members:
         table.add_row("member", email, password)
+    table.add_row("any other member", "member00004@demo-coop.nl ...", demo_data.MEMBER_PASSWORD)
     for role, token in logins.keys.items():
         table.add_row(role, "API key (Bearer)", token)
     out.print(table)
+    out.print(f"annual report: GET /api/v1/reports/annual/{utcnow_year()}.pdf (board)")
+    out.print("public page: /api/v1/public/transparency.html")
+
+
+def utcnow_year() -> int:
+    from coop.types import utcnow
+
+    return utcnow().year
 
 
 @app.command()
@@ -293,6 +317,72 @@ def distribute(
     ):
         table.add_row(label, f"{cents:,}")
     out.print(table)
+
+
+Language = Annotated[str, typer.Option("--lang", help="nl (Dutch) or en (English)")]
+
+
+def _check_lang(lang: str) -> None:
+    if lang not in ("nl", "en"):
+        raise _fail(f"unknown language {lang!r}: use nl or en", code=2)
+
+
+@report_app.command("annual")
+def report_annual(
+    year: Annotated[int, typer.Argument(help="the calendar year", min=2000, max=2100)],
+    output: Annotated[Path, typer.Option("-o", "--output", help="the PDF file to write")],
+    lang: Language = "nl",
+    tree_size: Annotated[
+        int | None, typer.Option("--tree-size", help="the signed tree head to show (default: the newest)", min=1)
+    ] = None,
+) -> None:
+    """Write the annual benefit report of YEAR as PDF (the same figures give the same bytes)."""
+    import hashlib
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from coop.errors import CoopError
+    from coop.reporting import service
+    from reports.annual import render
+
+    _check_lang(lang)
+    db = _database()
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err) as progress:
+        task = progress.add_task("gathering the figures", total=2)
+        try:
+            with db.unit_of_work(write=False) as session:
+                figures = service.annual(session, db.settings, year, tree_size)
+        except CoopError as exc:
+            raise _fail(exc.detail) from exc
+        progress.update(task, advance=1, description="drawing the report")
+        pdf = render(figures, lang)
+        progress.update(task, advance=1, description="done")
+    output.write_bytes(pdf)
+    digest = hashlib.sha256(pdf).hexdigest()
+    out.print(f"annual report {year} ({lang}) written to {output}: {len(pdf):,} bytes, sha256 {digest}")
+
+
+@report_app.command("publish")
+def report_publish(
+    year: Annotated[int, typer.Argument(help="the calendar year", min=2000, max=2100)],
+    lang: Language = "nl",
+) -> None:
+    """Publish the annual report of YEAR: record its SHA-256 in the ledger of record."""
+    from coop.errors import CoopError
+    from coop.reporting import service
+
+    _check_lang(lang)
+    db = _database()
+    try:
+        with db.unit_of_work() as session:
+            record = service.publish_annual(session, db.settings, "cli", year, lang)
+    except CoopError as exc:
+        raise _fail(exc.detail) from exc
+    out.print(
+        f"annual report {year} ({lang}) published: sha256 {record['sha256']}, tree size {record['tree_size']}, "
+        f"ledger event {record['ledger_seq']}"
+    )
+    out.print(f"rebuild it with: coop report annual {year} --lang {lang} --tree-size {record['tree_size']} -o FILE")
 
 
 @ledger_app.command("export")

@@ -1,21 +1,51 @@
-"""A small demo cooperative for a first look: the example statutes, a board user, a few
-members who can log in, and keys for an HDAB and an auditor. Development mode only; the credentials are public."""
+"""The demo cooperative: a realistic cooperative for a first look, built through the
+product's own services so that every figure, ledger event and report is what real use
+would give. Development mode only; the credentials are public.
+
+What it holds: the example statutes; a board user; a few thousand members with varied
+choices (opt-outs, explicit preferences, excluded categories, donated dividends) and proxies;
+two proposals adopted by vote (a revised benefit policy and a revised mandate); HDAB
+consultations and permits for a public, an academic and a commercial applicant, plus a
+permit whose data holder used the data before the permit was valid (a compliance breach);
+manifests, usage and results; permit payments and operating expenses; a committed
+distribution of the year so far; and a grant from the solidarity fund to society. Everything
+happens today: manifests count members as they are when a permit is approved, and a
+distribution counts the manifests made by the end of its period.
+"""
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, Role
+from coop.benefits import accounts, distributions
+from coop.choices import service as choices_service
+from coop.choices.encoding import Preference
+from coop.choices.service import ChoicePatch
+from coop.db import Database
 from coop.governance import service as governance_service
+from coop.governance import voting
+from coop.governance.documents import DocumentKind
+from coop.hdab import service as hdab
 from coop.members import service as members_service
 from coop.members.models import Language
-from coop.settings import AuthSettings
+from coop.permits import manifests, usage
+from coop.permits import service as permits
+from coop.permits.usage import NewUsage, ResultKind, UsageKind
+from coop.proxies import service as proxies
+from coop.types import utcnow
+from coop.vocabulary.terms import Category, Purpose, UserType
+from ledger import log
 
 BOARD_EMAIL = "board@demo-coop.nl"
 BOARD_PASSWORD = "demo-board-password"  # noqa: S105 (public demo login)
@@ -25,6 +55,54 @@ MEMBERS = [
     ("Bram Jansen", "bram@demo-coop.nl", Language.nl),
     ("Chloé Martin", "chloe@demo-coop.nl", Language.en),
 ]
+DEFAULT_SIZE = 2_500
+FIRST_NAMES = [
+    "Sanne",
+    "Daan",
+    "Emma",
+    "Lucas",
+    "Julia",
+    "Sem",
+    "Tess",
+    "Noah",
+    "Fleur",
+    "Levi",
+    "Mila",
+    "Finn",
+    "Lotte",
+    "Jesse",
+    "Zoë",
+    "Thijs",
+    "Amira",
+    "Mohammed",
+    "Yara",
+    "Karel",
+    "Ingrid",
+    "Joost",
+]
+LAST_NAMES = [
+    "de Jong",
+    "Jansen",
+    "de Vries",
+    "van den Berg",
+    "Bakker",
+    "Visser",
+    "Smit",
+    "Meijer",
+    "Mulder",
+    "de Boer",
+    "Bos",
+    "Vos",
+    "Peters",
+    "Hendriks",
+    "Dekker",
+    "El Amrani",
+    "Yilmaz",
+    "Kramer",
+]
+
+Progress = Callable[[str, int], None]
+"""Called with a step's description and how many units of work it finished."""
 
 
 @dataclass
@@ -32,6 +110,7 @@ class DemoLogins:
     board: tuple[str, str]
     members: list[tuple[str, str]] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
+    size: int = 0
 
 
 def is_empty(session: Session) -> bool:
@@ -41,16 +120,285 @@ def is_empty(session: Session) -> bool:
 STATUTES = Path(__file__).with_name("statutes.example.toml")
 
 
-def seed(session: Session, auth: AuthSettings) -> DemoLogins:
-    governance_service.init_statutes(session, STATUTES, "cli")
-    board = auth_service.bootstrap_board(session, auth, BOARD_EMAIL, BOARD_PASSWORD)
-    assert board.id is not None
-    actor = Actor("user", board.id, Role.board)
-    logins = DemoLogins(board=(BOARD_EMAIL, BOARD_PASSWORD))
-    for name, email, language in MEMBERS:
-        _member, issued = members_service.admit(session, auth, actor, name, email, language)
-        members_service.accept_invitation(session, auth, issued.token, MEMBER_PASSWORD)
-        logins.members.append((email, MEMBER_PASSWORD))
-    for org, role in (("Health Data Access Body NL (demo)", "hdab"), ("Audit & Co (demo)", "auditor")):
-        logins.keys[role] = auth_service.create_api_key(session, org, role).token
+def work(size: int) -> int:
+    """The units of work :func:`seed` reports, for a progress bar."""
+    return size + 8
+
+
+def seed(
+    db: Database, size: int = DEFAULT_SIZE, progress: Progress | None = None, voting_seconds: float = 6.0
+) -> DemoLogins:
+    """Build the demo cooperative in an empty database; ``size`` members in all."""
+    step = progress or (lambda _description, _done: None)
+    rng = random.Random(2026)  # noqa: S311  (a demo, repeatable on purpose)
+    auth = db.settings.auth
+    with db.unit_of_work() as s:
+        governance_service.init_statutes(s, STATUTES, "cli")
+        account = auth_service.bootstrap_board(s, auth, BOARD_EMAIL, BOARD_PASSWORD)
+        assert account.id is not None
+        board = Actor("user", account.id, Role.board)
+        logins = DemoLogins(board=(BOARD_EMAIL, BOARD_PASSWORD), size=size)
+        keys = {}
+        for org, role in (("Health Data Access Body NL (demo)", "hdab"), ("Audit & Co (demo)", "auditor")):
+            created = auth_service.create_api_key(s, org, role)
+            logins.keys[role] = created.token
+            keys[role] = created.key
+        shared_hash = auth_service.hash_password(auth, MEMBER_PASSWORD)
+    hdab_key = keys["hdab"]
+    assert hdab_key.id is not None
+    hdab_actor = Actor("key", hdab_key.id, Role.hdab, org=hdab_key.org)
+    step("the board, the statutes and the keys", 1)
+
+    people: list[tuple[str, str, Language]] = list(MEMBERS)
+    for i in range(len(MEMBERS), size):
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        people.append((name, f"member{i + 1:05d}@demo-coop.nl", Language.en if rng.random() < 0.15 else Language.nl))
+    members: list[tuple[int, Actor]] = []
+    for lo in range(0, size, 250):
+        with db.unit_of_work() as s:
+            for name, email, language in people[lo : lo + 250]:
+                member, _invitation = members_service.admit(s, auth, board, name, email, language)
+                assert member.id is not None
+                user = auth_service.create_account(
+                    s, auth, email, MEMBER_PASSWORD, Role.member, member.id, "cli", password_hash=shared_hash
+                )
+                assert user.id is not None
+                members.append((member.id, Actor("user", user.id, Role.member, member_id=member.id)))
+                _choose(s, rng, member.id, members[-1][1])
+        step("members and their choices", min(250, size - lo))
+    logins.members = [(email, MEMBER_PASSWORD) for _, email, _ in MEMBERS]
+
+    with db.unit_of_work() as s:  # proxies: a few members let Anna or Bram decide on research for them
+        for member_id, actor in members[len(MEMBERS) :]:
+            if rng.random() < 0.03:
+                proxy_id = members[rng.randrange(2)][0]
+                proxies.appoint(
+                    s,
+                    actor,
+                    member_id,
+                    proxy_id,
+                    [Purpose.research, Purpose.innovation],
+                    None,
+                    True,
+                    db.settings.choices.proxy_max_depth,
+                )
+    step("proxies", 1)
+
+    _vote(db, board, members, rng, 3 + size / 250)  # room for a fifth of the members to vote
+    step("two proposals voted and adopted", 1)
+
+    permit_ids = _permits(db, hdab_actor)
+    step("consultations, permits and manifests", 1)
+    _usage_and_results(db, hdab_actor, permit_ids)
+    step("usage, a compliance breach and results", 1)
+
+    today = utcnow().date()
+    with db.unit_of_work() as s:
+        for i, permit_id in enumerate(permit_ids):
+            accounts.payment(
+                s,
+                f"demo-fee-{permit_id}",
+                permit_id,
+                today,
+                [450_000, 1_200_000, 2_500_000, 800_000][i % 4],
+                "fee",
+                "cli",
+            )
+        accounts.payment(s, "demo-share-1", permit_ids[2], today, 1_750_000, "benefit-share", "cli")
+        accounts.expense(s, "demo-hosting", today, 240_000, "hosting and security audit", "cli")
+        accounts.expense(s, "demo-admin", today, 360_000, "member administration", "cli")
+    step("payments and expenses", 1)
+    with db.unit_of_work() as s:
+        d = distributions.draft(s, "cli", date(today.year, 1, 1), today)
+    assert d.id is not None
+    with db.unit_of_work() as s:
+        distributions.commit(s, "cli", d.id)
+    step("the distribution of the year so far", 1)
+    with db.unit_of_work() as s:
+        accounts.grant(
+            s,
+            "demo-grant-1",
+            today,
+            150_000,
+            "Stichting Hartpatiënten Nederland",
+            "patient education on heart failure",
+            "cli",
+        )
+        log.sign_current_head(s, db.signer)
+    step("a grant to society", 1)
     return logins
+
+
+def _choose(s: Session, rng: random.Random, member_id: int, actor: Actor) -> None:
+    """Varied choices: most leave it to the cooperative; some opt out, some say yes or no
+    to particular uses, some exclude sensitive data, some give their dividend away."""
+    roll = rng.random()
+    if roll < 0.55:
+        return
+    if roll < 0.63:
+        patch = ChoicePatch(opt_out=True)
+    else:
+        pairs = rng.sample([(p, u) for p in Purpose for u in UserType], rng.randint(1, 4))
+        weights = {UserType.public: 0.85, UserType.academic: 0.8, UserType.commercial: 0.35}
+        preferences = tuple(
+            (p, u, Preference.allow if rng.random() < weights[u] else Preference.deny) for p, u in pairs
+        )
+        excluded = frozenset({Category.genetic}) if rng.random() < 0.2 else None
+        patch = ChoicePatch(
+            preferences=preferences, excluded_categories=excluded, donate_dividend=True if rng.random() < 0.12 else None
+        )
+    choices_service.change(s, actor, member_id, patch, None)
+
+
+def _vote(db: Database, board: Actor, members: list[tuple[int, Actor]], rng: random.Random, seconds: float) -> None:
+    now = utcnow()
+    with db.unit_of_work() as s:
+        policy = governance_service.require_in_force(s, DocumentKind.benefit_policy).document
+        mandate = governance_service.require_in_force(s, DocumentKind.mandate).document
+        revised_policy = {**policy.model_dump(mode="json"), "reserve_pct": 15, "solidarity_pct": 35}
+        revised_mandate = mandate.model_dump(mode="json")
+        revised_mandate["rules"] = [
+            r
+            for r in revised_mandate["rules"]
+            if not (r["purpose"] == "ai-training" and r["user_type"] == "commercial")
+        ]
+        proposals = [
+            voting.open_proposal(
+                s,
+                board,
+                voting.NewProposal(title, kind, body, now, now + timedelta(seconds=seconds), 10, 50),
+            ).id
+            for title, kind, body in (
+                (
+                    "More for the solidarity fund: 15% reserve, 35% fund, 50% members",
+                    DocumentKind.benefit_policy,
+                    revised_policy,
+                ),
+                ("No AI training by companies under the mandate", DocumentKind.mandate, revised_mandate),
+            )
+        ]
+    with db.unit_of_work() as s:
+        for proposal_id in proposals:
+            assert proposal_id is not None
+            for _, actor in members:
+                if rng.random() < 0.2:
+                    choice = (
+                        voting.Choice.yes
+                        if rng.random() < 0.78
+                        else rng.choice([voting.Choice.no, voting.Choice.abstain])
+                    )
+                    voting.cast(s, actor, proposal_id, choice, None, False)
+    while utcnow() < now + timedelta(seconds=seconds):
+        time.sleep(0.2)
+    with db.unit_of_work() as s:
+        for proposal_id in proposals:
+            assert proposal_id is not None
+            voting.close(s, board, proposal_id)
+
+
+APPLICATIONS = [
+    ("RIVM", UserType.public, (Purpose.public_health, Purpose.statistics), (Category.ehr, Category.claims), 0, False),
+    (
+        "UMC Utrecht, cardiology",
+        UserType.academic,
+        (Purpose.research,),
+        (Category.ehr, Category.medical_registries),
+        0,
+        False,
+    ),
+    ("Noordpharma B.V.", UserType.commercial, (Purpose.research,), (Category.ehr, Category.claims), 8, False),
+    ("Erasmus MC, data science", UserType.academic, (Purpose.research,), (Category.ehr,), 0, True),
+]
+
+
+def _permits(db: Database, hdab_actor: Actor) -> list[int]:
+    now = utcnow()
+    ids = []
+    for i, (applicant, user_type, purposes, categories, share, early) in enumerate(APPLICATIONS, start=1):
+        with db.unit_of_work() as s:
+            application = hdab.Application(
+                f"DEMO-APP-{i}",
+                applicant,
+                user_type,
+                purposes,
+                categories,
+                24,
+                share,
+                True,
+                True,
+                True,
+                "better care for heart patients" if user_type is not UserType.commercial else "a new heart medicine",
+            )
+            consultation = hdab.consult(
+                s,
+                hdab_actor,
+                application,
+                db.settings.privacy.small_count_threshold,
+                db.settings.choices.proxy_max_depth,
+            )
+            starts = now + timedelta(days=30) if early else now
+            permit, _ = permits.register(
+                s,
+                hdab_actor,
+                permits.NewPermit(
+                    f"NL-HDAB-{now.year}-{100 + i:04d}",
+                    applicant,
+                    user_type,
+                    purposes,
+                    categories,
+                    ("Principal investigator", "Data manager"),
+                    "secure processing environment only",
+                    ("SPE Nederland",),
+                    now,
+                    starts,
+                    starts + timedelta(days=730),
+                    0,
+                    share,
+                    consultation.id,
+                ),
+            )
+            manifests.create(s, "cli", permit, db.settings)
+            assert permit.id is not None
+            ids.append(permit.id)
+    return ids
+
+
+def _usage_and_results(db: Database, hdab_actor: Actor, permit_ids: list[int]) -> None:
+    from coop.permits.models import Manifest, Permit
+
+    now = utcnow()
+    with db.unit_of_work() as s:
+        for permit_id in permit_ids:
+            permit = s.get(Permit, permit_id)
+            assert permit is not None
+            manifest = s.execute(select(Manifest).where(col(Manifest.permit_id) == permit_id)).scalars().first()
+            assert manifest is not None
+            usage.report(
+                s,
+                hdab_actor,
+                permit,
+                NewUsage(
+                    UsageKind.extraction,
+                    now,
+                    manifest.id,
+                    manifest.size,
+                    "extraction into the secure processing environment",
+                    None,
+                ),
+            )
+            usage.report(
+                s,
+                hdab_actor,
+                permit,
+                NewUsage(UsageKind.access, now, None, None, "analysis by the authorised persons", None),
+            )
+        for permit_id, title in zip(
+            permit_ids[:2],
+            ("Heart failure in the Netherlands: trends 2015-2025", "Outcomes of cardiac rehabilitation"),
+            strict=True,
+        ):
+            permit = s.get(Permit, permit_id)
+            assert permit is not None
+            usage.register_result(
+                s, hdab_actor, permit, ResultKind.publication, title, f"https://example.org/demo/{permit_id}", now, True
+            )

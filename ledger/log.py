@@ -198,6 +198,12 @@ def latest_head(session: Session) -> SignedTreeHead | None:
     return _head(row) if row else None
 
 
+def head_at(session: Session, tree_size: int) -> SignedTreeHead | None:
+    """The signed head of exactly ``tree_size`` events, if one was signed."""
+    row = session.execute(select(LedgerTreeHead).where(col(LedgerTreeHead.tree_size) == tree_size)).scalar()
+    return _head(row) if row else None
+
+
 def _head(row: LedgerTreeHead) -> SignedTreeHead:
     return SignedTreeHead(row.tree_size, bytes(row.root_hash), row.signed_at, row.key_id, bytes(row.signature))
 
@@ -326,5 +332,13 @@ def consistency_proof(session: Session, first: int, second: int) -> ConsistencyP
 def events_after(session: Session, after_seq: int, limit: int) -> list[Event]:
     rows = session.execute(
         select(LedgerEvent).where(col(LedgerEvent.seq) > after_seq).order_by(col(LedgerEvent.seq)).limit(limit)
+    ).scalars()
+    return [Event(r.seq, r.recorded_at, r.type, r.actor, r.subject, r.payload) for r in rows]
+
+
+def events_of(session: Session, subject: str) -> list[Event]:
+    """Every event about ``subject``, in sequence order."""
+    rows = session.execute(
+        select(LedgerEvent).where(col(LedgerEvent.subject) == subject).order_by(col(LedgerEvent.seq))
     ).scalars()
     return [Event(r.seq, r.recorded_at, r.type, r.actor, r.subject, r.payload) for r in rows]

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from coop.app import create_app
 from coop.cli import upgrade_database
 from coop.db import Database
-from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, PrivacySettings, Settings
+from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, PrivacySettings, Settings, get_settings
 
 PG_URL = os.environ.get("COOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_MODE = os.environ.get("COOP_TEST_POSTGRES", "auto")
@@ -158,3 +158,16 @@ def client(settings: Settings) -> Iterator[TestClient]:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for line in pytest_report_header(terminalreporter.config):
         terminalreporter.write_line(line, yellow="!!!" in line, bold=True)
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The command line pointed at the test's database."""
+    monkeypatch.setenv("COOP_DATABASE_URL", settings.database.url)
+    monkeypatch.setenv("COOP_AUTH_SECRET_FILE", str(settings.auth.secret_file))
+    monkeypatch.setenv("COOP_LEDGER_SIGNING_KEY_FILE", str(settings.ledger.signing_key_file))
+    monkeypatch.setenv("COOP_PRIVACY_PSEUDONYM_KEY_FILE", str(settings.privacy.pseudonym_key_file))
+    monkeypatch.setenv("COOP_AUTH_ARGON2_MEMORY_KIB", "19456")
+    get_settings.cache_clear()
+    yield settings
+    get_settings.cache_clear()

@@ -32,7 +32,7 @@ def test_no_server_errors_and_problems_are_json(client: TestClient, database: Da
             def exercise(case: schemathesis.Case) -> None:
                 for headers in (board, {}):
                     response = case.call(headers={**(case.headers or {}), **headers})
-                    what = f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:300]}"
+                    what = f"{case.method} {case.formatted_path} -> {response.status_code}: {response.content[:300]!r}"
                     assert response.status_code < 500, what
                     if response.status_code >= 400:
                         content_type = response.headers.get("content-type") or [""]

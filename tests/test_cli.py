@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from typer.testing import CliRunner
 
 from coop.cli import app
 from coop.db import Database
-from coop.settings import Settings, get_settings
+from coop.settings import Settings
 from ledger import log
 
 runner = CliRunner()
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("COOP_DATABASE_URL", settings.database.url)
-    monkeypatch.setenv("COOP_AUTH_SECRET_FILE", str(settings.auth.secret_file))
-    monkeypatch.setenv("COOP_LEDGER_SIGNING_KEY_FILE", str(settings.ledger.signing_key_file))
-    monkeypatch.setenv("COOP_PRIVACY_PSEUDONYM_KEY_FILE", str(settings.privacy.pseudonym_key_file))
-    monkeypatch.setenv("COOP_AUTH_ARGON2_MEMORY_KIB", "19456")
-    get_settings.cache_clear()
-    yield settings
-    get_settings.cache_clear()
 
 
 def test_bootstrap_board_and_api_keys(cli_env: Settings) -> None:
@@ -84,7 +71,7 @@ def test_init_statutes_once(cli_env: Settings) -> None:
 
 
 def test_demo_seeds_an_empty_database_only(cli_env: Settings) -> None:
-    r = runner.invoke(app, ["demo", "--if-empty"])
+    r = runner.invoke(app, ["demo", "--if-empty", "--members", "40"])
     assert r.exit_code == 0, r.output
     assert "board@demo-coop.nl" in r.output
     assert runner.invoke(app, ["demo", "--if-empty"]).exit_code == 0

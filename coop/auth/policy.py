@@ -36,6 +36,7 @@ class Permission(StrEnum):
     read_books = "money:read-books"
     read_all_permits = "permits:read-all"
     read_proposals = "governance:read-proposals"
+    annual_reports = "reports:annual"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -54,6 +55,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.read_all_permits,
             Permission.manage_money,
             Permission.read_books,
+            Permission.annual_reports,
         }
     ),
     Role.hdab: frozenset({Permission.consult_mandate, Permission.register_permits, Permission.read_all_permits}),

@@ -57,8 +57,17 @@ def authenticate(session: Session, auth: AuthSettings, email: str, password: str
 
 
 def create_account(
-    session: Session, auth: AuthSettings, email: str, password: str, role: Role, member_id: int | None, actor: str
+    session: Session,
+    auth: AuthSettings,
+    email: str,
+    password: str,
+    role: Role,
+    member_id: int | None,
+    actor: str,
+    password_hash: str | None = None,
 ) -> UserAccount:
+    """A login; ``password_hash`` (a hash of ``password`` made earlier) spares hashing again,
+    for the demo cooperative's thousands of members who share one public password."""
     if role not in USER_ROLES:
         raise Invalid(f"people log in as member or board, not {role}", field="role")
     email = normalise_email(email)
@@ -66,7 +75,7 @@ def create_account(
         raise Conflict("an account with this email already exists", code="account-exists")
     user = UserAccount(
         email=email,
-        password_hash=hash_password(auth, password),
+        password_hash=password_hash or hash_password(auth, password),
         role=role.value,
         member_id=member_id,
         created_at=utcnow(),

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from itertools import repeat
 
-from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy import and_, case, func, insert, or_, select
 from sqlmodel import Session, col
 
 from coop.benefits import accounts
-from coop.benefits.models import Distribution, DistributionPermit
+from coop.benefits.models import Distribution, DistributionMember, DistributionPermit
 from coop.benefits.plan import Ids, Inputs, NoNetIncome, Plan, plan
 from coop.choices.models import ChoiceVersion
 from coop.errors import Conflict, Invalid, NotFound
@@ -44,7 +44,7 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day, time.max, tzinfo=UTC)
 
 
-def _period_totals(session: Session, start: date, end: date) -> dict[str, tuple[Kind, int]]:
+def period_totals(session: Session, start: date, end: date) -> dict[str, tuple[Kind, int]]:
     """Natural-sign totals of income and expense accounts over the period, without the
     distributions' own entries."""
     rows = session.execute(
@@ -65,7 +65,7 @@ def _period_totals(session: Session, start: date, end: date) -> dict[str, tuple[
 def gather(session: Session, start: date, end: date) -> tuple[Inputs, dict[str, tuple[Kind, int]]]:
     if start > end:
         raise Invalid("period_start must not come after period_end", code="invalid-period", field="period_start")
-    totals = _period_totals(session, start, end)
+    totals = period_totals(session, start, end)
     income: dict[int, int] = defaultdict(int)
     for account, (kind, cents) in totals.items():
         if kind is Kind.income and account.startswith("income:permit:"):
@@ -306,3 +306,42 @@ def derivation(session: Session, distribution: Distribution, member_id: int) -> 
         split = EqualSplit(row.pool_cents, row.members, base, extra, row.rotation_start)
         parts.append(Part(permit, row.pool_cents, row.members, position, split.share(position)))
     return parts
+
+
+@dataclass(frozen=True)
+class Received:
+    distribution: Distribution
+    cents: int
+    donated: bool
+    parts: list[Part]
+
+
+def received_by(session: Session, member_id: int, year: int | None = None) -> list[Received]:
+    """What a member received from committed distributions (those of periods ending in
+    ``year``, or all), each with how it was derived."""
+    stmt = (
+        select(DistributionMember, Distribution)
+        .join(Distribution, col(Distribution.id) == col(DistributionMember.distribution_id))
+        .where(col(DistributionMember.member_id) == member_id, col(Distribution.committed_at).is_not(None))
+        .order_by(col(Distribution.period_end))
+    )
+    if year is not None:
+        stmt = stmt.where(
+            col(Distribution.period_end) >= date(year, 1, 1), col(Distribution.period_end) <= date(year, 12, 31)
+        )
+    return [
+        Received(d, share.cents, share.donated, derivation(session, d, member_id))
+        for share, d in session.execute(stmt).all()
+    ]
+
+
+def member_account(session: Session, member_id: int) -> tuple[int, int]:
+    """(owed and not yet paid, paid out in total) on the member's dividend account."""
+    amount = col(MoneyPosting.amount_cents)
+    credited, paid = session.execute(
+        select(
+            func.coalesce(func.sum(case((amount < 0, -amount), else_=0)), 0),
+            func.coalesce(func.sum(case((amount > 0, amount), else_=0)), 0),
+        ).where(col(MoneyPosting.account) == accounts.member_payable(member_id))
+    ).one()
+    return int(credited) - int(paid), int(paid)

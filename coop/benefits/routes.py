@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, Permission
 from coop.benefits import accounts, distributions
-from coop.benefits.models import Distribution, DistributionMember, DistributionPermit
+from coop.benefits.models import Distribution, DistributionPermit
 from coop.benefits.schemas import (
     BalanceOut,
     BalancesOut,
@@ -32,7 +32,6 @@ from coop.errors import NotFound
 from coop.permits import service as permits
 from ledger import books
 from ledger.export import beancount
-from ledger.models import MoneyPosting
 
 router = APIRouter(tags=["money"])
 Treasurer = Annotated[Actor, Depends(require(Permission.manage_money))]
@@ -186,19 +185,13 @@ def commit(distribution_id: DistributionId, session: WriteSession, actor: Treasu
 def dividends(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> DividendsOut:
     if actor.member_id != member_id:
         raise NotFound(f"no member {member_id}", code="member-not-found")
-    rows = session.execute(
-        select(DistributionMember, Distribution)
-        .join(Distribution, col(Distribution.id) == col(DistributionMember.distribution_id))
-        .where(col(DistributionMember.member_id) == member_id, col(Distribution.committed_at).is_not(None))
-        .order_by(col(Distribution.period_end))
-    ).all()
     received = [
         DividendOut(
-            distribution_id=d.id,
-            period_start=d.period_start,
-            period_end=d.period_end,
-            total_cents=share.cents,
-            donated=share.donated,
+            distribution_id=r.distribution.id or 0,
+            period_start=r.distribution.period_start,
+            period_end=r.distribution.period_end,
+            total_cents=r.cents,
+            donated=r.donated,
             parts=[
                 DividendPart(
                     permit_id=part.permit_id,
@@ -207,22 +200,15 @@ def dividends(member_id: MemberId, session: ReadSession, actor: CurrentActor) ->
                     position=part.position,
                     cents=part.cents,
                 )
-                for part in distributions.derivation(session, d, member_id)
+                for part in r.parts
             ],
         )
-        for share, d in rows
+        for r in distributions.received_by(session, member_id)
     ]
-    code = accounts.member_payable(member_id)
-    amount = col(MoneyPosting.amount_cents)
-    credited, paid = session.execute(
-        select(
-            func.coalesce(func.sum(case((amount < 0, -amount), else_=0)), 0),
-            func.coalesce(func.sum(case((amount > 0, amount), else_=0)), 0),
-        ).where(col(MoneyPosting.account) == code)
-    ).one()
+    balance, paid = distributions.member_account(session, member_id)
     return DividendsOut(
         member_id=member_id,
         distributions=received,
-        balance_cents=int(credited) - int(paid),
-        paid_out_cents=int(paid),
+        balance_cents=balance,
+        paid_out_cents=paid,
     )

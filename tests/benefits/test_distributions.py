@@ -14,7 +14,9 @@ from tests import factories as f
 from tests.permits.test_register import permit_body
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"  # 20/30/50, minimum 500 cents
-PERIOD = {"period_start": "2026-01-01", "period_end": "2026-12-31"}
+YEAR = utcnow().year  # the manifests made now must fall within the period
+NEXT = YEAR + 1
+PERIOD = {"period_start": f"{YEAR}-01-01", "period_end": f"{YEAR}-12-31"}
 
 
 def _cooperative(client: TestClient, database: Database, members: int = 3) -> tuple[dict, list[f.MemberHandle], int]:
@@ -31,14 +33,19 @@ def _cooperative(client: TestClient, database: Database, members: int = 3) -> tu
 def _money(client: TestClient, board: dict, permit_id: int, income: int, expense: int = 0) -> None:
     r = client.post(
         f"/api/v1/permits/{permit_id}/payments",
-        json={"id": f"pay-{income}", "received_on": "2026-05-01", "amount_cents": income, "kind": "fee"},
+        json={"id": f"pay-{income}", "received_on": f"{YEAR}-05-01", "amount_cents": income, "kind": "fee"},
         headers=board,
     )
     assert r.status_code == 201, r.text
     if expense:
         r = client.post(
             "/api/v1/expenses",
-            json={"id": f"exp-{expense}", "paid_on": "2026-06-01", "amount_cents": expense, "description": "hosting"},
+            json={
+                "id": f"exp-{expense}",
+                "paid_on": f"{YEAR}-06-01",
+                "amount_cents": expense,
+                "description": "hosting",
+            },
             headers=board,
         )
         assert r.status_code == 201, r.text
@@ -87,14 +94,14 @@ def test_draft_commit_and_dividends(client: TestClient, database: Database) -> N
     again = client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
     assert again.status_code == 409 and again.json()["code"] == "committed-already"
     overlap = client.post(
-        "/api/v1/distributions", json={"period_start": "2026-06-01", "period_end": "2027-05-31"}, headers=board
+        "/api/v1/distributions", json={"period_start": f"{YEAR}-06-01", "period_end": f"{NEXT}-05-31"}, headers=board
     )
     assert overlap.status_code == 409 and overlap.json()["code"] == "period-distributed"
     grant = client.post(
         "/api/v1/solidarity/grants",
         json={
             "id": "g-1",
-            "paid_on": "2027-01-15",
+            "paid_on": f"{NEXT}-01-15",
             "amount_cents": 20_000,
             "recipient": "Stichting Hart",
             "purpose": "patient education",
@@ -135,7 +142,7 @@ def test_refusals(client: TestClient, database: Database) -> None:
     none = client.post("/api/v1/distributions", json=PERIOD, headers=board)
     assert none.status_code == 422 and none.json()["code"] == "no-net-income"
     backwards = client.post(
-        "/api/v1/distributions", json={"period_start": "2026-12-31", "period_end": "2026-01-01"}, headers=board
+        "/api/v1/distributions", json={"period_start": f"{YEAR}-12-31", "period_end": f"{YEAR}-01-01"}, headers=board
     )
     assert backwards.status_code == 422
     _money(client, board, permit_id, income=10_000)

@@ -1,0 +1,383 @@
+"""The figures of a year, gathered once for the annual report, the public transparency page
+and their tests, so that every place shows the same cents.
+
+Everything is as of the end of the year (or now, for the year under way): permit status and
+compliance flags, members, choices. Counts about members pass through
+:func:`coop.privacy.publish`; sums of money are shown exactly. Nothing names a member.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, or_, select
+from sqlmodel import Session, col
+
+from coop import privacy
+from coop.benefits import distributions
+from coop.benefits.models import Distribution, DistributionMember
+from coop.choices import encoding
+from coop.choices.models import ChoiceVersion
+from coop.governance.models import Proposal
+from coop.members.models import Member
+from coop.permits import rules, usage
+from coop.permits.models import Permit
+from coop.settings import Settings
+from coop.types import utcnow
+from coop.vocabulary.terms import Purpose, UserType, from_mask
+from ledger import log
+from ledger.allocation import largest_remainder
+from ledger.models import MoneyEntry, MoneyPosting
+
+DIVIDEND_BINS = (0, 1, 500, 1_000, 2_500, 5_000, 10_000, 25_000)
+"""Lower bounds in cents of the dividend histogram's bins (the last is open)."""
+
+
+@dataclass(frozen=True)
+class PermitLine:
+    id: int
+    number: str
+    applicant: str
+    user_type: str
+    purposes: list[str]
+    status: str
+    revenue_cents: int
+    flags: list[str]
+    results: int
+
+
+@dataclass(frozen=True)
+class ResultLine:
+    permit_number: str
+    kind: str
+    title: str
+    url: str
+    published_on: date
+    open_access: bool
+
+
+@dataclass(frozen=True)
+class Grant:
+    paid_on: date
+    recipient: str
+    purpose: str
+    cents: int
+
+
+@dataclass(frozen=True)
+class DecisionLine:
+    title: str
+    kind: str
+    closed_on: date
+    outcome: str
+    yes: int
+    no: int
+    abstain: int
+    electorate: int
+
+
+@dataclass(frozen=True)
+class Split:
+    net_income_cents: int = 0
+    reserve_cents: int = 0
+    solidarity_cents: int = 0
+    members_pool_cents: int = 0
+    donated_cents: int = 0
+    unclaimed_cents: int = 0
+    distributions: int = 0
+
+
+@dataclass(frozen=True)
+class ChoiceCell:
+    """Members' own choice for one purpose and user type (members who opted out excluded)."""
+
+    allow: privacy.Published
+    deny: privacy.Published
+    delegated: privacy.Published
+    """Left to the cooperative's mandate or to a proxy."""
+    allow_pct: int | None
+    """Share allowing, in whole percent; None when the count is too small to show."""
+
+
+@dataclass(frozen=True)
+class Integrity:
+    tree_size: int
+    root_hash: str
+    signed_at: str
+    key_id: str
+    signature: str
+
+
+@dataclass(frozen=True)
+class Annual:
+    year: int
+    as_of: datetime
+    members: privacy.Published
+    joined: privacy.Published
+    left: privacy.Published
+    opted_out: privacy.Published
+    income_cents: int
+    expenses_cents: int
+    revenue_by_user_type: dict[str, int]
+    revenue_by_purpose: dict[str, int]
+    split: Split
+    dividend_bins: list[tuple[int, int | None, privacy.Published]]
+    members_credited: privacy.Published
+    grants: list[Grant]
+    permits: list[PermitLine]
+    results: list[ResultLine]
+    overdue_results: list[str]
+    choices: dict[str, dict[str, ChoiceCell]]
+    decisions: list[DecisionLine]
+    integrity: Integrity | None
+    threshold: int = field(default=10)
+
+    @property
+    def net_income_cents(self) -> int:
+        return self.income_cents - self.expenses_cents
+
+    @property
+    def grants_cents(self) -> int:
+        return sum(g.cents for g in self.grants)
+
+
+def year_bounds(year: int) -> tuple[date, date, datetime]:
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    return start, end, datetime.combine(end, time.max, tzinfo=UTC)
+
+
+def _count(session: Session, stmt: Any) -> int:
+    return int(session.execute(stmt).scalar_one())
+
+
+def annual(session: Session, settings: Settings, year: int, tree_size: int | None = None) -> Annual:
+    """The figures of ``year``; the integrity statement is the signed tree head of
+    ``tree_size`` (default: the newest signed head)."""
+    start, end, year_end = year_bounds(year)
+    as_of = min(year_end, utcnow())
+    threshold = settings.privacy.small_count_threshold
+
+    def pub(n: int) -> privacy.Published:
+        return privacy.publish(n, threshold)
+
+    members = _count(
+        session,
+        select(func.count())
+        .select_from(Member)
+        .where(col(Member.admitted_at) <= as_of, or_(col(Member.left_at).is_(None), col(Member.left_at) > as_of)),
+    )
+    year_start = datetime.combine(start, time.min, tzinfo=UTC)
+
+    def in_year(column: Any) -> list[Any]:
+        return [column >= year_start, column <= year_end]
+
+    joined = _count(session, select(func.count()).select_from(Member).where(*in_year(col(Member.admitted_at))))
+    left = _count(session, select(func.count()).select_from(Member).where(*in_year(col(Member.left_at))))
+    totals = distributions.period_totals(session, start, end)
+    income: dict[int, int] = defaultdict(int)
+    for account, (kind, cents) in totals.items():
+        if kind.value == "income" and account.startswith("income:permit:"):
+            income[int(account.split(":")[2])] += cents
+    expenses = sum(cents for kind, cents in totals.values() if kind.value == "expense")
+    permits = list(session.execute(select(Permit).order_by(col(Permit.id))).scalars())
+    by_user_type: dict[str, int] = {u.value: 0 for u in UserType}
+    by_purpose: dict[str, int] = {p.value: 0 for p in Purpose}
+    lines: list[PermitLine] = []
+    result_lines: list[ResultLine] = []
+    overdue: list[str] = []
+    results = usage.results_of(session, [p.id for p in permits if p.id is not None])
+    for p in permits:
+        assert p.id is not None
+        cents = income.get(p.id, 0)
+        purposes = [x.value for x in from_mask(Purpose, p.purposes_mask)]
+        by_user_type[p.user_type] += cents
+        if cents > 0 and purposes:  # a permit's revenue counts for its purposes in equal parts
+            for purpose, part in largest_remainder(cents, dict.fromkeys(purposes, 1), f"{year}/{p.id}").items():
+                by_purpose[purpose] += part
+        if p.approved_at > as_of:
+            continue
+        flags = [f.rule for f in usage.compliance(session, p, settings, now=as_of)]
+        if "results-overdue" in flags:
+            overdue.append(p.permit_number)
+        mine = [r for r in results.get(p.id, []) if r.published_at <= as_of]
+        lines.append(
+            PermitLine(
+                p.id,
+                p.permit_number,
+                p.applicant,
+                p.user_type,
+                purposes,
+                rules.status(as_of, p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at).value,
+                cents,
+                flags,
+                len(mine),
+            )
+        )
+        result_lines += [
+            ResultLine(p.permit_number, r.kind, r.title, r.url, r.published_at.date(), r.open_access)
+            for r in mine
+            if r.published_at.year == year
+        ]
+    split, bins, credited = _distributions(session, year, threshold)
+    return Annual(
+        year=year,
+        as_of=as_of,
+        members=pub(members),
+        joined=pub(joined),
+        left=pub(left),
+        opted_out=pub(_opted_out(session, as_of)),
+        income_cents=sum(income.values()),
+        expenses_cents=expenses,
+        revenue_by_user_type=by_user_type,
+        revenue_by_purpose=by_purpose,
+        split=split,
+        dividend_bins=bins,
+        members_credited=pub(credited),
+        grants=_grants(session, start, end),
+        permits=lines,
+        results=sorted(result_lines, key=lambda r: (r.published_on, r.permit_number, r.title)),
+        overdue_results=overdue,
+        choices=choice_matrix(session, as_of, threshold),
+        decisions=_decisions(session, year),
+        integrity=_integrity(session, tree_size),
+        threshold=threshold,
+    )
+
+
+def _distributions(
+    session: Session, year: int, threshold: int
+) -> tuple[Split, list[tuple[int, int | None, privacy.Published]], int]:
+    """Distributions committed for periods ending in ``year``: their split, and the members'
+    dividends as a histogram."""
+    rows = list(
+        session.execute(
+            select(Distribution).where(
+                col(Distribution.committed_at).is_not(None),
+                col(Distribution.period_end) >= date(year, 1, 1),
+                col(Distribution.period_end) <= date(year, 12, 31),
+            )
+        ).scalars()
+    )
+    split = Split(
+        net_income_cents=sum(d.net_income_cents for d in rows),
+        reserve_cents=sum(d.reserve_cents for d in rows),
+        solidarity_cents=sum(d.solidarity_cents for d in rows),
+        members_pool_cents=sum(d.members_pool_cents for d in rows),
+        donated_cents=sum(d.donated_cents for d in rows),
+        unclaimed_cents=sum(d.unclaimed_cents for d in rows),
+        distributions=len(rows),
+    )
+    counts = np.zeros(len(DIVIDEND_BINS), dtype=np.int64)
+    credited = 0
+    for d in rows:
+        cents = np.array(
+            session.execute(
+                select(col(DistributionMember.cents)).where(col(DistributionMember.distribution_id) == d.id)
+            )
+            .scalars()
+            .all(),
+            dtype=np.int64,
+        )
+        credited += int(cents.size)
+        counts += np.bincount(np.searchsorted(DIVIDEND_BINS, cents, side="right") - 1, minlength=len(DIVIDEND_BINS))
+    bins = [
+        (low, DIVIDEND_BINS[i + 1] if i + 1 < len(DIVIDEND_BINS) else None, privacy.publish(int(n), threshold))
+        for i, (low, n) in enumerate(zip(DIVIDEND_BINS, counts.tolist(), strict=True))
+    ]
+    return split, bins, credited
+
+
+GRANT_PREFIX = "solidarity grant to "
+
+
+def _grants(session: Session, start: date, end: date) -> list[Grant]:
+    rows = session.execute(
+        select(col(MoneyEntry.booked_on), col(MoneyEntry.description), col(MoneyPosting.amount_cents))
+        .join(MoneyPosting, col(MoneyPosting.entry_id) == col(MoneyEntry.id))
+        .where(
+            col(MoneyEntry.id).startswith("grant:"),
+            col(MoneyPosting.amount_cents) > 0,
+            col(MoneyEntry.booked_on) >= start,
+            col(MoneyEntry.booked_on) <= end,
+        )
+        .order_by(col(MoneyEntry.booked_on), col(MoneyEntry.id))
+    ).all()
+    grants = []
+    for booked_on, description, cents in rows:
+        recipient, _, purpose = description.removeprefix(GRANT_PREFIX).partition(": ")
+        grants.append(Grant(booked_on, recipient, purpose, int(cents)))
+    return grants
+
+
+def _decisions(session: Session, year: int) -> list[DecisionLine]:
+    rows = session.execute(
+        select(Proposal)
+        .where(
+            col(Proposal.closed_at) >= datetime(year, 1, 1, tzinfo=UTC),
+            col(Proposal.closed_at) < datetime(year + 1, 1, 1, tzinfo=UTC),
+        )
+        .order_by(col(Proposal.closed_at), col(Proposal.id))
+    ).scalars()
+    return [
+        DecisionLine(
+            p.title,
+            p.kind,
+            p.closed_at.date() if p.closed_at else date(year, 12, 31),
+            p.outcome or "",
+            p.yes or 0,
+            p.no or 0,
+            p.abstain or 0,
+            p.electorate or 0,
+        )
+        for p in rows
+    ]
+
+
+def _current(as_of: datetime) -> list[Any]:
+    return [
+        col(ChoiceVersion.valid_from) <= as_of,
+        or_(col(ChoiceVersion.valid_to).is_(None), col(ChoiceVersion.valid_to) > as_of),
+        col(ChoiceVersion.is_member).is_(True),
+    ]
+
+
+def _opted_out(session: Session, as_of: datetime) -> int:
+    return _count(
+        session,
+        select(func.count()).select_from(ChoiceVersion).where(*_current(as_of), col(ChoiceVersion.opt_out).is_(True)),
+    )
+
+
+def choice_matrix(session: Session, as_of: datetime, threshold: int) -> dict[str, dict[str, ChoiceCell]]:
+    """Per purpose and user type: how many members allow, deny, or leave it to the
+    cooperative or a proxy (members who opted out are not counted)."""
+    stmt = select(col(ChoiceVersion.preference_mask)).where(*_current(as_of), col(ChoiceVersion.opt_out).is_(False))
+    masks = np.array(session.execute(stmt).scalars().all(), dtype=np.uint64)
+    total = int(masks.size)
+    matrix: dict[str, dict[str, ChoiceCell]] = {}
+    for purpose in Purpose:
+        row: dict[str, ChoiceCell] = {}
+        for user_type in UserType:
+            codes = (masks >> np.uint64(encoding.shift(purpose, user_type))) & np.uint64(3)
+            tally = Counter(dict(zip(*np.unique(codes, return_counts=True), strict=True)))
+            allow = int(tally.get(encoding.CODES[encoding.Preference.allow], 0))
+            deny = int(tally.get(encoding.CODES[encoding.Preference.deny], 0))
+            row[user_type.value] = ChoiceCell(
+                privacy.publish(allow, threshold),
+                privacy.publish(deny, threshold),
+                privacy.publish(total - allow - deny, threshold),
+                round(100 * allow / total) if total >= threshold and allow >= threshold else None,
+            )
+        matrix[purpose.value] = row
+    return matrix
+
+
+def _integrity(session: Session, tree_size: int | None) -> Integrity | None:
+    head = log.head_at(session, tree_size) if tree_size is not None else log.latest_head(session)
+    if head is None:
+        return None
+    return Integrity(head.tree_size, head.root_hash.hex(), head.timestamp, head.key_id, head.signature.hex())

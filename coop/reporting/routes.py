@@ -1,0 +1,149 @@
+"""HTTP: the annual benefit report (board), member statements (the member), and the public
+transparency page (anyone)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel
+
+from coop.auth.policy import Actor, Permission
+from coop.deps import SEQ_MAX, CurrentActor, MemberId, ReadSession, WriteSession, get_settings, require
+from coop.errors import NotFound
+from coop.members.models import Member
+from coop.reporting import service, statement, transparency
+from coop.settings import Settings
+from ledger import canonical
+
+router = APIRouter(tags=["reports"])
+Board = Annotated[Actor, Depends(require(Permission.annual_reports))]
+Year = Annotated[int, Path(ge=2000, le=2100, description="the calendar year")]
+Lang = Annotated[Literal["nl", "en"], Query(description="the report's language")]
+TreeSize = Annotated[
+    int | None,
+    Query(ge=1, le=SEQ_MAX, description="the signed tree head the integrity statement shows (default: the newest)"),
+]
+PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}}}
+_templates = Environment(loader=PackageLoader("coop", "templates"), autoescape=select_autoescape())
+
+
+def _plain(value: Any) -> Any:
+    return canonical.loads(canonical.dumps(_jsonable(value)))
+
+
+def _jsonable(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@router.get(
+    "/reports/annual/{year}.pdf",
+    summary="The annual benefit report as PDF (board); the same figures give the same bytes",
+    response_class=Response,
+    responses=PDF,
+)
+def annual_pdf(
+    year: Year,
+    session: ReadSession,
+    _actor: Board,
+    settings: Annotated[Settings, Depends(get_settings)],
+    lang: Lang = "nl",
+    tree_size: TreeSize = None,
+) -> Response:
+    pdf = service.annual_pdf(session, settings, year, lang, tree_size)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="annual-report-{year}-{lang}.pdf"'},
+    )
+
+
+@router.get(  # after the .pdf route, which this one would otherwise take for a year
+    "/reports/annual/{year}", summary="The figures of the annual benefit report (board)"
+)
+def annual_figures(
+    year: Year,
+    session: ReadSession,
+    _actor: Board,
+    settings: Annotated[Settings, Depends(get_settings)],
+    tree_size: TreeSize = None,
+) -> dict[str, Any]:
+    annual = service.annual(session, settings, year, tree_size)
+    return {**_plain(annual), "net_income_cents": annual.net_income_cents, "grants_cents": annual.grants_cents}
+
+
+class PublishedOut(BaseModel):
+    year: int
+    lang: str
+    sha256: str
+    tree_size: int
+    ledger_seq: int
+
+
+@router.post(
+    "/reports/annual/{year}/publish",
+    response_model=PublishedOut,
+    summary="Publish the annual report: its SHA-256 goes into the ledger of record (board)",
+)
+def publish(
+    year: Year,
+    session: WriteSession,
+    actor: Board,
+    settings: Annotated[Settings, Depends(get_settings)],
+    lang: Lang = "nl",
+) -> PublishedOut:
+    return PublishedOut(**service.publish_annual(session, settings, actor.ledger_name, year, lang))
+
+
+@router.get(
+    "/members/{member_id}/statement/{year}.pdf",
+    summary="My statement for a year, in my language (the member)",
+    response_class=Response,
+    responses=PDF,
+)
+def member_statement(member_id: MemberId, year: Year, session: ReadSession, actor: CurrentActor) -> Response:
+    from reports.statement import render
+
+    member = session.get(Member, member_id)
+    if member is None or actor.member_id != member_id:
+        raise NotFound(f"no member {member_id}", code="member-not-found")
+    pdf = render(statement.statement(session, member, year))
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="statement-{year}-{member.number}.pdf"'},
+    )
+
+
+@router.get("/public/transparency", summary="Permits, results, benefit flows, aggregate choices, tree head (public)")
+def public_transparency(session: ReadSession, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, Any]:
+    page: dict[str, Any] = _plain(transparency.page(session, settings))
+    return page
+
+
+@router.get(
+    "/public/transparency.html",
+    summary="The same as a web page (public)",
+    response_class=HTMLResponse,
+)
+def public_transparency_html(
+    session: ReadSession, settings: Annotated[Settings, Depends(get_settings)], lang: Lang = "nl"
+) -> HTMLResponse:
+    from reports.texts import euros, word
+
+    data = _plain(transparency.page(session, settings))
+    html = _templates.get_template("transparency.html").render(
+        page=data, lang=lang, euros=lambda c: euros(c, lang), word=lambda w: word(w, lang)
+    )
+    return HTMLResponse(html)

@@ -1,0 +1,46 @@
+"""The annual report: its figures as of a signed tree head, its PDF, and its publication
+(the PDF's SHA-256 recorded in the ledger of record)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlmodel import Session
+
+from coop.errors import NotFound
+from coop.reporting import figures
+from coop.settings import Settings
+from ledger import canonical, log
+
+
+def annual(session: Session, settings: Settings, year: int, tree_size: int | None) -> figures.Annual:
+    if tree_size is not None and log.head_at(session, tree_size) is None:
+        raise NotFound(f"no signed tree head of size {tree_size}", code="tree-head-not-found")
+    return figures.annual(session, settings, year, tree_size)
+
+
+def annual_pdf(session: Session, settings: Settings, year: int, lang: str, tree_size: int | None) -> bytes:
+    from reports.annual import render
+
+    return render(annual(session, settings, year, tree_size), lang)
+
+
+def publish_annual(session: Session, settings: Settings, actor: str, year: int, lang: str) -> dict[str, Any]:
+    """Record the report's SHA-256 in the ledger of record. When an earlier publication, rebuilt
+    against its own tree head, still gives the same bytes, the figures have not changed and
+    that publication is returned; otherwise the report is built against the newest signed head
+    and published anew."""
+    subject = f"report:annual:{year}:{lang}"
+    for event in reversed(log.events_of(session, subject)):
+        earlier = canonical.loads(event.payload)
+        pdf = annual_pdf(session, settings, year, lang, earlier["tree_size"])
+        if hashlib.sha256(pdf).hexdigest() == earlier["sha256"]:
+            return {**earlier, "ledger_seq": event.seq}
+    head = log.latest_head(session)
+    if head is None:
+        raise NotFound("the ledger has no signed tree head yet", code="tree-head-not-found")
+    digest = hashlib.sha256(annual_pdf(session, settings, year, lang, head.tree_size)).hexdigest()
+    body = {"year": year, "lang": lang, "sha256": digest, "tree_size": head.tree_size}
+    event = log.append(session, "report.published", actor, subject, body)
+    return {**body, "ledger_seq": event.seq}

@@ -1,0 +1,378 @@
+"""The board's annual benefit report (ReportLab platypus, charts from reportlab.graphics).
+
+Built in ReportLab's invariant mode and from :class:`coop.reporting.figures.Annual` alone,
+so the same figures always give the same bytes: the board can publish a report by hashing
+it into the ledger of record, and anyone can rebuild it and compare.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from functools import partial
+from typing import Any
+
+from reportlab import rl_config
+from reportlab.graphics.charts.barcharts import VerticalBarChart
+from reportlab.graphics.charts.piecharts import Pie
+from reportlab.graphics.shapes import Drawing, Rect, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from coop.reporting.figures import Annual
+from reports.texts import day, euros, t, word
+
+rl_config.invariant = 1
+
+INK = colors.HexColor("#1b3a4b")
+ACCENT = [colors.HexColor(c) for c in ("#1b3a4b", "#3c8d93", "#f2a541", "#c8553d", "#7a9e7e", "#8e7dbe", "#5c5c5c")]
+WIDTH = A4[0] - 40 * mm
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    base = getSampleStyleSheet()
+    return {
+        "title": ParagraphStyle("title", parent=base["Title"], textColor=INK, fontSize=24, leading=30),
+        "subtitle": ParagraphStyle("subtitle", parent=base["BodyText"], fontSize=12, leading=16),
+        "h1": ParagraphStyle("h1", parent=base["Heading1"], textColor=INK, fontSize=15, spaceBefore=10),
+        "body": base["BodyText"],
+        "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8, leading=10),
+        "mono": ParagraphStyle("mono", parent=base["Code"], fontSize=7, leading=9, wordWrap="CJK", leftIndent=0),
+    }
+
+
+def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float], numeric_from: int | None = None) -> Table:
+    style = [
+        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
+        ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
+        ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.2, colors.lightgrey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
+    if numeric_from is not None:
+        style.append(("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"))
+    table = Table([list(r) for r in rows], colWidths=list(widths), repeatRows=1)
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _bars(labels: list[str], values: list[int], caption: str, in_euros: bool = True) -> Drawing:
+    drawing = Drawing(WIDTH, 170)
+    chart = VerticalBarChart()
+    chart.x, chart.y, chart.width, chart.height = 45, 40, WIDTH - 60, 110
+    chart.data = [[v / 100 if in_euros else v for v in values] or [0]]
+    chart.categoryAxis.categoryNames = labels or [""]
+    chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.labels.angle = 20 if len(labels) > 4 else 0
+    chart.categoryAxis.labels.boxAnchor = "ne" if len(labels) > 4 else "n"
+    chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.valueMin = 0
+    chart.bars[0].fillColor = ACCENT[1]
+    chart.bars[0].strokeColor = None
+    drawing.add(chart)
+    drawing.add(String(0, 160, caption, fontSize=9, fillColor=INK))
+    return drawing
+
+
+def _pie(parts: list[tuple[str, int]]) -> Drawing:
+    drawing = Drawing(WIDTH, 160)
+    shown = [(label, cents) for label, cents in parts if cents > 0]
+    if not shown:
+        return drawing
+    pie = Pie()
+    pie.x, pie.y, pie.width, pie.height = 30, 15, 130, 130
+    pie.data = [cents for _, cents in shown]
+    pie.labels = None
+    pie.slices.strokeColor = colors.white
+    for i in range(len(shown)):
+        pie.slices[i].fillColor = ACCENT[i % len(ACCENT)]
+    drawing.add(pie)
+    total = sum(pie.data)
+    for i, (label, cents) in enumerate(shown):
+        y = 120 - 22 * i
+        drawing.add(Rect(200, y, 10, 10, fillColor=ACCENT[i % len(ACCENT)], strokeColor=None))
+        drawing.add(String(216, y + 1, f"{label}: {100 * cents // total}%", fontSize=9))
+    return drawing
+
+
+def _heat(annual: Annual, lang: str) -> Drawing:
+    purposes = list(annual.choices)
+    user_types = list(next(iter(annual.choices.values()))) if annual.choices else []
+    cell_w, cell_h, left, top = 80, 16, 120, 20
+    drawing = Drawing(WIDTH, top + cell_h * (len(purposes) + 1) + 10)
+    height = drawing.height
+    for j, user_type in enumerate(user_types):
+        drawing.add(
+            String(
+                left + j * cell_w + cell_w / 2, height - top + 4, word(user_type, lang), fontSize=8, textAnchor="middle"
+            )
+        )
+    for i, purpose in enumerate(purposes):
+        y = height - top - cell_h * (i + 1)
+        drawing.add(String(left - 6, y + 5, word(purpose, lang), fontSize=8, textAnchor="end"))
+        for j, user_type in enumerate(user_types):
+            pct = annual.choices[purpose][user_type].allow_pct
+            fill = colors.whitesmoke if pct is None else colors.Color(0.24, 0.55, 0.58, alpha=0.15 + 0.85 * pct / 100)
+            drawing.add(Rect(left + j * cell_w, y, cell_w - 2, cell_h - 2, fillColor=fill, strokeColor=None))
+            drawing.add(
+                String(
+                    left + j * cell_w + cell_w / 2,
+                    y + 4,
+                    "-" if pct is None else f"{pct}%",
+                    fontSize=8,
+                    textAnchor="middle",
+                )
+            )
+    return drawing
+
+
+def _footer(lang: str, title: str) -> Any:
+    def draw(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.setFillColor(colors.grey)
+        canvas.drawString(20 * mm, 10 * mm, title)
+        canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, t("page", lang, n=doc.page))
+        canvas.restoreState()
+
+    return draw
+
+
+def render(annual: Annual, lang: str) -> bytes:
+    s = _styles()
+    e = partial(euros, lang=lang)
+    story: list[Any] = [
+        Spacer(1, 30 * mm),
+        Paragraph(t("annual_title", lang, year=annual.year), s["title"]),
+        Paragraph(t("annual_subtitle", lang), s["subtitle"]),
+        Spacer(1, 4 * mm),
+        Paragraph(t("as_of", lang, date=day(annual.as_of.date(), lang)), s["small"]),
+        Spacer(1, 10 * mm),
+        Paragraph(t("summary", lang), s["h1"]),
+        _table(
+            [
+                ["", ""],
+                [t("members", lang), str(annual.members)],
+                [t("joined", lang), str(annual.joined)],
+                [t("left", lang), str(annual.left)],
+                [t("opted_out", lang), str(annual.opted_out)],
+                [t("income", lang), e(annual.income_cents)],
+                [t("expenses", lang), e(annual.expenses_cents)],
+                [t("net_income", lang), e(annual.net_income_cents)],
+                [t("reserve", lang), e(annual.split.reserve_cents)],
+                [t("solidarity", lang), e(annual.split.solidarity_cents)],
+                [t("members_pool", lang), e(annual.split.members_pool_cents)],
+                [t("grants_total", lang), e(annual.grants_cents)],
+            ],
+            [WIDTH * 0.6, WIDTH * 0.4],
+            numeric_from=1,
+        ),
+        PageBreak(),
+        Paragraph(t("revenue", lang), s["h1"]),
+    ]
+    revenue = [line for line in annual.permits if line.revenue_cents]
+    story.append(
+        _table(
+            [[t("permit", lang), t("applicant", lang), t("user_type", lang), t("purposes", lang), t("amount", lang)]]
+            + [
+                [
+                    p.number,
+                    Paragraph(p.applicant, s["small"]),
+                    word(p.user_type, lang),
+                    Paragraph(", ".join(word(x, lang) for x in p.purposes), s["small"]),
+                    e(p.revenue_cents),
+                ]
+                for p in revenue
+            ],
+            [WIDTH * 0.2, WIDTH * 0.3, WIDTH * 0.13, WIDTH * 0.2, WIDTH * 0.17],
+            numeric_from=4,
+        )
+    )
+    by_type = annual.revenue_by_user_type
+    by_purpose = annual.revenue_by_purpose
+    story += [
+        Spacer(1, 4 * mm),
+        _bars([word(k, lang) for k in by_type], list(by_type.values()), f"{t('by_user_type', lang)} (EUR)"),
+        _bars([word(k, lang) for k in by_purpose], list(by_purpose.values()), f"{t('by_purpose', lang)} (EUR)"),
+        Paragraph(t("split", lang), s["h1"]),
+    ]
+    split = annual.split
+    if split.distributions:
+        story.append(
+            KeepTogether(
+                [
+                    _pie(
+                        [
+                            (t("reserve", lang), split.reserve_cents),
+                            (t("solidarity", lang), split.solidarity_cents),
+                            (t("members_pool", lang), split.members_pool_cents),
+                        ]
+                    ),
+                    _table(
+                        [
+                            ["", t("amount", lang)],
+                            [t("net_income", lang), e(split.net_income_cents)],
+                            [t("reserve", lang), e(split.reserve_cents)],
+                            [t("solidarity", lang), e(split.solidarity_cents)],
+                            [t("members_pool", lang), e(split.members_pool_cents)],
+                            ["  " + t("donated", lang), e(split.donated_cents)],
+                            ["  " + t("unclaimed", lang), e(split.unclaimed_cents)],
+                        ],
+                        [WIDTH * 0.6, WIDTH * 0.4],
+                        numeric_from=1,
+                    ),
+                ]
+            )
+        )
+    else:
+        story.append(Paragraph(t("no_distribution", lang), s["body"]))
+    labels = [
+        f"{e(low)} - {e(high - 1)}" if high is not None and low else (e(0) if high else f"{e(low)}+")
+        for low, high, _ in annual.dividend_bins
+    ]
+    counts = [n if isinstance(n, int) else 0 for _, _, n in annual.dividend_bins]
+    story += [
+        PageBreak(),
+        Paragraph(t("dividends", lang), s["h1"]),
+        Paragraph(t("dividends_text", lang, credited=annual.members_credited, threshold=annual.threshold), s["body"]),
+        _bars(labels, counts, t("count", lang), in_euros=False),
+        _table(
+            [[t("bin", lang), t("count", lang)]]
+            + [[label, str(n)] for label, (_, _, n) in zip(labels, annual.dividend_bins, strict=True)],
+            [WIDTH * 0.6, WIDTH * 0.4],
+            numeric_from=1,
+        ),
+        Paragraph(t("grants", lang), s["h1"]),
+    ]
+    if annual.grants:
+        story.append(
+            _table(
+                [[t("date", lang), t("recipient", lang), t("purpose", lang), t("amount", lang)]]
+                + [
+                    [
+                        day(g.paid_on, lang),
+                        Paragraph(g.recipient, s["small"]),
+                        Paragraph(g.purpose, s["small"]),
+                        e(g.cents),
+                    ]
+                    for g in annual.grants
+                ],
+                [WIDTH * 0.18, WIDTH * 0.3, WIDTH * 0.35, WIDTH * 0.17],
+                numeric_from=3,
+            )
+        )
+    else:
+        story.append(Paragraph(t("none", lang), s["body"]))
+    story += [
+        PageBreak(),
+        Paragraph(t("register", lang), s["h1"]),
+        _table(
+            [
+                [
+                    t("permit", lang),
+                    t("applicant", lang),
+                    t("user_type", lang),
+                    t("status", lang),
+                    t("flags", lang),
+                    t("results", lang),
+                ]
+            ]
+            + [
+                [
+                    p.number,
+                    Paragraph(p.applicant, s["small"]),
+                    word(p.user_type, lang),
+                    word(p.status, lang),
+                    Paragraph(", ".join(p.flags) or "-", s["small"]),
+                    str(p.results),
+                ]
+                for p in annual.permits
+            ],
+            [WIDTH * 0.2, WIDTH * 0.25, WIDTH * 0.12, WIDTH * 0.11, WIDTH * 0.22, WIDTH * 0.1],
+            numeric_from=5,
+        ),
+        Paragraph(t("returned", lang), s["h1"]),
+    ]
+    if annual.results:
+        story.append(
+            _table(
+                [[t("date", lang), t("permit", lang), t("title", lang), t("open_access", lang)]]
+                + [
+                    [
+                        day(r.published_on, lang),
+                        r.permit_number,
+                        Paragraph(f"{r.title}<br/>{r.url}", s["small"]),
+                        word("yes" if r.open_access else "no", lang),
+                    ]
+                    for r in annual.results
+                ],
+                [WIDTH * 0.18, WIDTH * 0.2, WIDTH * 0.5, WIDTH * 0.12],
+            )
+        )
+    else:
+        story.append(Paragraph(t("none", lang), s["body"]))
+    story += [
+        Paragraph(t("overdue", lang), s["h1"]),
+        Paragraph(", ".join(annual.overdue_results) or t("none", lang), s["body"]),
+        PageBreak(),
+        Paragraph(t("choices", lang), s["h1"]),
+        Paragraph(t("choices_text", lang), s["body"]),
+        Spacer(1, 3 * mm),
+        _heat(annual, lang),
+        Paragraph(t("decisions", lang), s["h1"]),
+    ]
+    if annual.decisions:
+        story.append(
+            _table(
+                [[t("date", lang), t("title", lang), t("outcome", lang), t("votes", lang)]]
+                + [
+                    [
+                        day(d.closed_on, lang),
+                        Paragraph(d.title, s["small"]),
+                        word(d.outcome, lang),
+                        f"{d.yes}/{d.no}/{d.abstain} ({d.electorate})",
+                    ]
+                    for d in annual.decisions
+                ],
+                [WIDTH * 0.2, WIDTH * 0.4, WIDTH * 0.15, WIDTH * 0.25],
+            )
+        )
+    else:
+        story.append(Paragraph(t("none", lang), s["body"]))
+    integrity: list[Any] = [Paragraph(t("integrity", lang), s["h1"]), Paragraph(t("integrity_text", lang), s["body"])]
+    head = annual.integrity
+    if head is None:
+        integrity.append(Paragraph(t("no_head", lang), s["body"]))
+    else:
+        integrity.append(
+            _table(
+                [
+                    ["", ""],
+                    [t("tree_size", lang), str(head.tree_size)],
+                    [t("root_hash", lang), Paragraph(head.root_hash, s["mono"])],
+                    [t("signed_at", lang), head.signed_at],
+                    [t("key_id", lang), Paragraph(head.key_id, s["mono"])],
+                    [t("signature", lang), Paragraph(head.signature, s["mono"])],
+                ],
+                [WIDTH * 0.25, WIDTH * 0.75],
+            )
+        )
+    story.append(KeepTogether(integrity))
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        title=t("annual_title", lang, year=annual.year),
+        author="Health-data cooperative",
+        subject=t("annual_subtitle", lang),
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+    )
+    footer = _footer(lang, t("annual_title", lang, year=annual.year))
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return out.getvalue()

@@ -1,0 +1,122 @@
+"""A member's yearly statement as a PDF, in the member's language, in plain words."""
+
+from __future__ import annotations
+
+import io
+from functools import partial
+from typing import Any
+
+from reportlab import rl_config
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
+
+from coop.reporting.statement import Statement
+from reports.annual import WIDTH, _footer, _styles, _table
+from reports.texts import day, euros, t, word
+
+rl_config.invariant = 1
+
+
+def render(st: Statement) -> bytes:
+    lang = st.language if st.language in ("nl", "en") else "nl"
+    s = _styles()
+    e = partial(euros, lang=lang)
+    story: list[Any] = [
+        Paragraph(t("statement_title", lang, year=st.year), s["title"]),
+        Paragraph(t("statement_intro", lang, name=st.name, year=st.year), s["body"]),
+        Paragraph(f"{t('member_number', lang)}: {st.number}", s["body"]),
+        Paragraph(t("your_choices", lang), s["h1"]),
+    ]
+    if st.opt_out:
+        story.append(Paragraph(t("opted_out_text", lang), s["body"]))
+    story.append(Paragraph(t("default_text", lang), s["body"]))
+    if st.choices:
+        story.append(
+            _table(
+                [[t("purpose", lang), t("user_type", lang), t("choice", lang)]]
+                + [[word(p, lang), word(u, lang), word(pref, lang)] for p, u, pref in st.choices],
+                [WIDTH * 0.4, WIDTH * 0.25, WIDTH * 0.35],
+            )
+        )
+    if st.excluded:
+        story.append(Paragraph(f"{t('excluded', lang)}: {', '.join(word(c, lang) for c in st.excluded)}", s["body"]))
+    if st.donate_dividend:
+        story.append(Paragraph(t("donates", lang), s["body"]))
+    story.append(Paragraph(t("changes", lang), s["h1"]))
+    if st.changes:
+        story.append(
+            _table(
+                [[t("version", lang), t("since", lang), "opt-out", t("choice", lang)]]
+                + [
+                    [str(c.version), day(c.since, lang), word("yes" if c.opt_out else "no", lang), str(c.choices)]
+                    for c in st.changes
+                ],
+                [WIDTH * 0.15, WIDTH * 0.35, WIDTH * 0.2, WIDTH * 0.3],
+            )
+        )
+    else:
+        story.append(Paragraph(t("no_changes", lang), s["body"]))
+    story.append(Paragraph(t("used_by", lang), s["h1"]))
+    if st.uses:
+        story.append(
+            _table(
+                [[t("permit", lang), t("applicant", lang), t("purposes", lang), t("since", lang), t("results", lang)]]
+                + [
+                    [
+                        u.permit_number,
+                        Paragraph(f"{u.applicant} ({word(u.user_type, lang)})", s["small"]),
+                        Paragraph(", ".join(word(p, lang) for p in u.purposes), s["small"]),
+                        day(u.since, lang),
+                        Paragraph("<br/>".join(f"{r.title} ({r.url})" for r in u.results) or "-", s["small"]),
+                    ]
+                    for u in st.uses
+                ],
+                [WIDTH * 0.17, WIDTH * 0.23, WIDTH * 0.18, WIDTH * 0.17, WIDTH * 0.25],
+            )
+        )
+    else:
+        story.append(Paragraph(t("not_used", lang), s["body"]))
+    story.append(Paragraph(t("your_dividend", lang), s["h1"]))
+    if not st.dividends:
+        story.append(Paragraph(t("no_dividend", lang), s["body"]))
+    for d in st.dividends:
+        period = f"{day(d.period_start, lang)} - {day(d.period_end, lang)}"
+        story.append(Paragraph(t("dividend_text", lang, period=period, total=e(d.cents)), s["body"]))
+        for part in d.parts:
+            story.append(
+                Paragraph(
+                    "• "
+                    + t(
+                        "dividend_part",
+                        lang,
+                        permit=part.permit_number,
+                        pool=e(part.pool_cents),
+                        members=part.members,
+                        cents=e(part.cents),
+                    ),
+                    s["body"],
+                )
+            )
+        if d.donated:
+            story.append(Paragraph(t("dividend_donated", lang), s["body"]))
+    story += [
+        Spacer(1, 3 * mm),
+        Paragraph(t("balance", lang, balance=e(st.balance_cents), paid=e(st.paid_cents)), s["body"]),
+        Spacer(1, 6 * mm),
+        Paragraph(t("questions", lang), s["small"]),
+    ]
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        title=t("statement_title", lang, year=st.year),
+        author="Health-data cooperative",
+        leftMargin=20 * mm,
+        rightMargin=20 * mm,
+        topMargin=18 * mm,
+        bottomMargin=18 * mm,
+    )
+    footer = _footer(lang, f"{t('statement_title', lang, year=st.year)} - {st.number}")
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return out.getvalue()

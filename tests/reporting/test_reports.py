@@ -1,0 +1,181 @@
+"""The annual benefit report, member statements and the public transparency page: the PDFs
+read back carry the API's figures to the cent, the same figures give the same bytes, a
+published report's hash is in the ledger of record, and nobody sees what they should not."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from coop.cli import app
+from coop.db import Database
+from coop.settings import Settings
+from reports.texts import euros
+from tests import factories as f
+from tests import pdfs
+from tests.benefits.test_distributions import PERIOD, YEAR, _cooperative, _money
+from tests.test_cli import runner
+
+
+def _year_with_everything(client: TestClient, database: Database) -> tuple[dict, list[f.MemberHandle], int, dict]:
+    board, people, permit_id = _cooperative(client, database)
+    hdab = f.api_key(database, "hdab")
+    client.patch(f"/api/v1/members/{people[2].id}/choices", json={"donate_dividend": True}, headers=people[2].headers)
+    _money(client, board, permit_id, income=100_000, expense=10_000)
+    d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+    assert client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board).status_code == 200
+    grant = {
+        "id": "g-1",
+        "paid_on": f"{YEAR}-12-01",
+        "amount_cents": 20_000,
+        "recipient": "Stichting Hart",
+        "purpose": "patient education",
+    }
+    assert client.post("/api/v1/solidarity/grants", json=grant, headers=board).status_code == 201
+    result = {
+        "kind": "publication",
+        "title": "Heart failure outcomes",
+        "url": "https://example.org/paper",
+        "published_at": f"{YEAR}-01-15T00:00:00+00:00",
+        "open_access": True,
+    }
+    assert client.post(f"/api/v1/permits/{permit_id}/results", json=result, headers=hdab).status_code == 201
+    client.get("/api/v1/ledger/tree-head")  # signs a head for the integrity statement
+    return board, people, permit_id, d
+
+
+def test_the_annual_report_carries_the_apis_figures(client: TestClient, database: Database) -> None:
+    board, _, permit_id, d = _year_with_everything(client, database)
+    figures = client.get(f"/api/v1/reports/annual/{YEAR}", headers=board)
+    assert figures.status_code == 200, figures.text
+    body = figures.json()
+    assert (body["income_cents"], body["expenses_cents"], body["net_income_cents"]) == (100_000, 10_000, 90_000)
+    split = body["split"]
+    assert (split["reserve_cents"], split["solidarity_cents"], split["members_pool_cents"]) == (
+        d["reserve_cents"],
+        d["solidarity_cents"],
+        d["members_pool_cents"],
+    )
+    assert split["donated_cents"] == d["donated_cents"] == 15_000
+    assert body["grants_cents"] == 20_000 and body["grants"][0]["recipient"] == "Stichting Hart"
+    assert body["revenue_by_user_type"]["academic"] == 100_000 and sum(body["revenue_by_purpose"].values()) == 100_000
+    assert [p["revenue_cents"] for p in body["permits"] if p["id"] == permit_id] == [100_000]
+    assert body["results"][0]["title"] == "Heart failure outcomes"
+    assert body["members"] == "<10"  # three members: a small count is never shown
+    assert sum(1 for _, _, n in body["dividend_bins"] if n == "<10") == 1
+    pdf = client.get(f"/api/v1/reports/annual/{YEAR}.pdf", params={"lang": "en"}, headers=board)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    text = pdfs.text(pdf.content)
+    for section in (
+        "Summary",
+        "Revenue by permit, user type and purpose",
+        "Split over reserve, solidarity fund and members",
+        "Members' dividends",
+        "Grants from the solidarity fund",
+        "Permit register",
+        "Results returned to society",
+        "Members' choices",
+        "Members' decisions",
+        "Integrity statement",
+    ):
+        assert section in text, section
+    for cents in (100_000, 10_000, 90_000, split["reserve_cents"], split["solidarity_cents"], 20_000, 15_000):
+        assert euros(cents, "en") in text, cents
+    assert "Stichting Hart" in text and "NL-HDAB-2026-0042" in text and "Heart failure outcomes" in text
+    head = client.get("/api/v1/ledger/tree-head").json()
+    assert head["root_hash"] in text.replace(" ", "")
+    dutch = pdfs.text(client.get(f"/api/v1/reports/annual/{YEAR}.pdf", headers=board).content)
+    assert "Samenvatting" in dutch and euros(90_000, "nl") in dutch and "Verklaring van integriteit" in dutch
+    pdfs.render_png(pdf.content, f"annual-report-{YEAR}-en")
+
+
+def test_the_same_figures_give_the_same_bytes_and_publishing_records_the_hash(
+    client: TestClient, database: Database
+) -> None:
+    board, *_ = _year_with_everything(client, database)
+    published = client.post(f"/api/v1/reports/annual/{YEAR}/publish", params={"lang": "en"}, headers=board)
+    assert published.status_code == 200, published.text
+    record = published.json()
+    again = client.get(
+        f"/api/v1/reports/annual/{YEAR}.pdf", params={"lang": "en", "tree_size": record["tree_size"]}, headers=board
+    ).content
+    assert hashlib.sha256(again).hexdigest() == record["sha256"]  # anyone with the figures can rebuild it
+    twice = client.get(
+        f"/api/v1/reports/annual/{YEAR}.pdf", params={"lang": "en", "tree_size": record["tree_size"]}, headers=board
+    ).content
+    assert twice == again
+    events = client.get(
+        "/api/v1/ledger/events", params={"after_seq": record["ledger_seq"] - 1, "limit": 1}, headers=board
+    )
+    event = events.json()["items"][0]
+    assert event["type"] == "report.published" and event["payload"]["sha256"] == record["sha256"]
+    repeat = client.post(f"/api/v1/reports/annual/{YEAR}/publish", params={"lang": "en"}, headers=board).json()
+    assert repeat["ledger_seq"] == record["ledger_seq"]  # unchanged figures are published once
+    late = {"id": "exp-late", "paid_on": f"{YEAR}-12-30", "amount_cents": 1_000, "description": "late invoice"}
+    assert client.post("/api/v1/expenses", json=late, headers=board).status_code == 201
+    client.get("/api/v1/ledger/tree-head")
+    changed = client.post(f"/api/v1/reports/annual/{YEAR}/publish", params={"lang": "en"}, headers=board).json()
+    assert changed["ledger_seq"] > record["ledger_seq"] and changed["sha256"] != record["sha256"]
+    missing = client.get(f"/api/v1/reports/annual/{YEAR}.pdf", params={"tree_size": 999_999}, headers=board)
+    assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
+
+
+def test_the_annual_report_is_for_the_board(client: TestClient, database: Database) -> None:
+    _, people, *_ = _year_with_everything(client, database)
+    for headers in (people[0].headers, f.api_key(database, "auditor"), f.api_key(database, "hdab")):
+        assert client.get(f"/api/v1/reports/annual/{YEAR}.pdf", headers=headers).status_code == 403
+    assert client.get(f"/api/v1/reports/annual/{YEAR}").status_code == 401
+
+
+def test_a_member_statement_in_the_members_language(client: TestClient, database: Database) -> None:
+    _, people, _, _ = _year_with_everything(client, database)
+    mine = client.get(f"/api/v1/members/{people[0].id}/statement/{YEAR}.pdf", headers=people[0].headers)
+    assert mine.status_code == 200 and mine.headers["content-type"] == "application/pdf"
+    dividends = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
+    text = pdfs.text(mine.content)
+    assert f"Uw overzicht {YEAR}" in text and people[0].number in text
+    assert euros(dividends["distributions"][0]["total_cents"], "nl") in text
+    assert "NL-HDAB-2026-0042" in text and "Heart failure outcomes" in text
+    donor = pdfs.text(
+        client.get(f"/api/v1/members/{people[2].id}/statement/{YEAR}.pdf", headers=people[2].headers).content
+    )
+    assert "U schonk dit bedrag aan het solidariteitsfonds" in donor
+    other = client.get(f"/api/v1/members/{people[1].id}/statement/{YEAR}.pdf", headers=people[0].headers)
+    assert other.status_code == 404
+    pdfs.render_png(mine.content, f"member-statement-{YEAR}-nl")
+
+
+def test_the_public_page_shows_flows_and_never_a_member(client: TestClient, database: Database) -> None:
+    _, people, _, d = _year_with_everything(client, database)
+    page = client.get("/api/v1/public/transparency")
+    assert page.status_code == 200
+    body = page.json()
+    (flow,) = [x for x in body["benefit_flows"] if x["year"] == YEAR]
+    assert flow["income_cents"] == 100_000 and flow["members_cents"] == d["members_pool_cents"]
+    assert flow["grants_cents"] == 20_000 and body["permits"][0]["results"][0]["title"] == "Heart failure outcomes"
+    assert body["members"] == "<10" and body["tree_head"]["tree_size"] >= 1
+    cell = body["choices"]["research"]["academic"]
+    assert cell["allow_pct"] is None  # too few members to show a share
+    for person in people:
+        assert person.email not in page.text and person.number not in page.text
+    html = client.get("/api/v1/public/transparency.html", params={"lang": "en"})
+    assert html.status_code == 200 and "NL-HDAB-2026-0042" in html.text and "Where the money went" in html.text
+    assert euros(100_000, "en") in html.text
+
+
+def test_the_command_line_writes_the_same_report_and_publishes_it(
+    client: TestClient, database: Database, cli_env: Settings, tmp_path: Path
+) -> None:
+    board, *_ = _year_with_everything(client, database)
+    target = tmp_path / "report.pdf"
+    r = runner.invoke(app, ["report", "annual", str(YEAR), "-o", str(target), "--lang", "en"])
+    assert r.exit_code == 0, r.output
+    assert target.read_bytes() == client.get(f"/api/v1/reports/annual/{YEAR}.pdf?lang=en", headers=board).content
+    published = runner.invoke(app, ["report", "publish", str(YEAR), "--lang", "en"])
+    assert published.exit_code == 0, published.output
+    assert hashlib.sha256(target.read_bytes()).hexdigest() in published.output
+    assert runner.invoke(app, ["report", "annual", str(YEAR), "-o", str(target), "--lang", "de"]).exit_code == 2
+    missing = runner.invoke(app, ["report", "annual", str(YEAR), "-o", str(target), "--tree-size", "99999"])
+    assert missing.exit_code == 1 and "no signed tree head" in missing.output
