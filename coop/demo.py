@@ -385,12 +385,14 @@ def _usage_and_results(db: Database, hdab_actor: Actor, permit_ids: list[int]) -
                     "extraction into the secure processing environment",
                     None,
                 ),
+                db.settings,
             )
             usage.report(
                 s,
                 hdab_actor,
                 permit,
                 NewUsage(UsageKind.access, now, None, None, "analysis by the authorised persons", None),
+                db.settings,
             )
         for permit_id, title in zip(
             permit_ids[:2],

@@ -6,7 +6,7 @@ from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
 from coop.members.models import Invitation, Member
-from coop.permits.models import Manifest, ManifestEntry, ManifestMemberSet, Permit, Result, UsageEvent
+from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, ManifestMemberSet, Permit, Result, UsageEvent
 from coop.proxies.models import ProxyAppointment
 from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead, MoneyAccount, MoneyEntry, MoneyPosting
 
@@ -23,6 +23,7 @@ __all__ = [
     "LedgerNode",
     "LedgerTreeHead",
     "Manifest",
+    "ManifestCheck",
     "ManifestEntry",
     "ManifestMemberSet",
     "Member",

@@ -87,6 +87,19 @@ class ManifestMemberSet(SQLModel, table=True):
     bits: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class ManifestCheck(SQLModel, table=True):
+    """Whether a manifest holds members who were not eligible at its permit's approval,
+    checked once, when an extraction with it is first reported. Both sides are fixed (the
+    manifest never changes; choices as of a past moment never change), so the answer is
+    too, and compliance reads it instead of recomputing a cohort per permit."""
+
+    __tablename__ = "manifest_check"
+
+    manifest_id: int = Field(sa_column=Column(Integer, ForeignKey("manifest.id"), primary_key=True))
+    ineligible: int = Field(sa_column=Column(Integer, nullable=False))
+    checked_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
 class UsageEvent(SQLModel, table=True):
     """What the HDAB or a data holder reports having done under a permit (append-only)."""
 

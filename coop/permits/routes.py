@@ -144,11 +144,16 @@ def read_manifest(
     summary="Report usage: extraction, access, output, deletion or incident (HDAB, the permit's data holders)",
 )
 def report_usage(
-    permit_id: PermitId, body: UsageIn, session: WriteSession, actor: CurrentActor, response: Response
+    permit_id: PermitId,
+    body: UsageIn,
+    session: WriteSession,
+    actor: CurrentActor,
+    response: Response,
+    settings: SettingsDep,
 ) -> UsageOut:
     permit = service.get(session, actor, permit_id)
     new = usage.NewUsage(body.kind, body.occurred_at, body.manifest_id, body.records, body.description, body.id)
-    event, written = usage.report(session, actor, permit, new)
+    event, written = usage.report(session, actor, permit, new, settings)
     if not written:
         response.status_code = 200
     return UsageOut.of(event)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+import numpy as np
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -15,7 +16,7 @@ from coop.auth.policy import Actor, Denied, can_report_usage
 from coop.errors import Forbidden, Invalid
 from coop.idempotency import require_same
 from coop.permits import manifests, rules
-from coop.permits.models import Manifest, ManifestEntry, Permit, Result, UsageEvent
+from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, Permit, Result, UsageEvent
 from coop.settings import Settings
 from coop.types import utcnow
 from ledger import canonical, log
@@ -60,7 +61,9 @@ def _usage_fields(u: UsageEvent) -> dict[str, Any]:
     }
 
 
-def report(session: Session, actor: Actor, permit: Permit, new: NewUsage) -> tuple[UsageEvent, bool]:
+def report(
+    session: Session, actor: Actor, permit: Permit, new: NewUsage, settings: Settings
+) -> tuple[UsageEvent, bool]:
     if isinstance(can_report_usage(actor, canonical.loads(permit.data_holders)), Denied):
         raise Forbidden("only the HDAB and this permit's data holders report usage", code="not-party")
     assert permit.id is not None
@@ -93,6 +96,8 @@ def report(session: Session, actor: Actor, permit: Permit, new: NewUsage) -> tup
             return existing, False
     session.add(event)
     session.flush()
+    if new.kind is UsageKind.extraction and new.manifest_id is not None:
+        _check_once(session, new.manifest_id, settings)
     log.append(
         session,
         f"usage.{new.kind.value}",
@@ -177,6 +182,32 @@ def _ids(events: list[UsageEvent]) -> list[int]:
     return [e.id for e in events if e.id is not None]
 
 
+def ineligible_in(session: Session, manifest_id: int, settings: Settings) -> int:
+    """How many members of the manifest were not eligible at its permit's approval."""
+    manifest = session.get(Manifest, manifest_id)
+    assert manifest is not None
+    permit = session.get(Permit, manifest.permit_id)
+    assert permit is not None
+    listed = np.array(  # the entries themselves: what was handed out under pseudonyms
+        session.execute(select(col(ManifestEntry.member_id)).where(col(ManifestEntry.manifest_id) == manifest_id))
+        .scalars()
+        .all(),
+        dtype=np.int64,
+    )
+    eligible = np.fromiter(manifests.eligible_at_approval(session, permit, settings), dtype=np.int64)
+    return int(np.setdiff1d(listed, eligible, assume_unique=True).size)
+
+
+def _check_once(session: Session, manifest_id: int, settings: Settings) -> None:
+    if session.get(ManifestCheck, manifest_id) is None:
+        session.add(
+            ManifestCheck(
+                manifest_id=manifest_id, ineligible=ineligible_in(session, manifest_id, settings), checked_at=utcnow()
+            )
+        )
+        session.flush()
+
+
 def compliance(session: Session, permit: Permit, settings: Settings, now: datetime | None = None) -> list[Flag]:
     """Every breach the reported usage and the register show, computed now."""
     now = now or utcnow()
@@ -224,16 +255,16 @@ def compliance(session: Session, permit: Permit, settings: Settings, now: dateti
         [e for e in extractions if used[e.manifest_id].permit_id != permit.id],
     )
     if used:
-        eligible = set(manifests.eligible_at_approval(session, permit, settings))
+        checked = {
+            c.manifest_id: c.ineligible
+            for c in session.execute(
+                select(ManifestCheck).where(col(ManifestCheck.manifest_id).in_(list(used)))
+            ).scalars()
+        }
         bad = {
             manifest_id
             for manifest_id in used
-            if any(
-                m not in eligible
-                for m in session.execute(
-                    select(col(ManifestEntry.member_id)).where(col(ManifestEntry.manifest_id) == manifest_id)
-                ).scalars()
-            )
+            if (checked[manifest_id] if manifest_id in checked else ineligible_in(session, manifest_id, settings))
         }
         flag_if(
             "ineligible-members",

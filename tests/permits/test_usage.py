@@ -10,7 +10,7 @@ from sqlalchemy import insert
 
 from coop.db import Database
 from coop.governance import service as governance
-from coop.permits.models import Manifest, ManifestEntry
+from coop.permits.models import Manifest, ManifestCheck, ManifestEntry
 from coop.types import utcnow
 from tests import factories as f
 from tests.permits.test_register import permit_body
@@ -102,6 +102,9 @@ def test_a_manifest_with_ineligible_members_is_flagged(client: TestClient, datab
     spe = f.api_key(database, "data_holder", org="SPE Nederland")
     extraction = _usage(client, spe, later["id"], kind="extraction", manifest_id=bad_id, records=1).json()
     assert _flags(client, hdab, later["id"])["ineligible-members"] == [extraction["id"]]
+    with database.unit_of_work(write=False) as s:  # checked once, at the extraction, and kept
+        check = s.get(ManifestCheck, bad_id)
+        assert check is not None and check.ineligible == 1
 
 
 def test_overdue_deletion_and_results(client: TestClient, database: Database) -> None:
