@@ -9,7 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coop.auth.routes import router as auth_router
@@ -24,6 +24,7 @@ from coop.hdab.routes import router as hdab_router
 from coop.members.routes import router as members_router
 from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router
+from coop.portal.routes import router as portal_router
 from coop.proxies.routes import router as proxies_router
 from coop.record.routes import router as record_router
 from coop.reporting.routes import router as reports_router
@@ -103,13 +104,31 @@ class BodyLimit:
         await response(scope, receive, send)
 
 
+def _is_page(request: Request) -> bool:
+    """A portal page (HTML), not the API or its documentation."""
+    return not request.url.path.startswith(("/api/", "/docs", "/redoc", "/openapi", "/health"))
+
+
+def _page_error(request: Request, status: int, message: str) -> Response:
+    from coop.portal import web
+
+    who = web.actor(request)
+    return web.render(
+        request, "error.html", who, web.language(request), status_code=status, status=status, message=message
+    )
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CoopError)
-    async def coop_error(_request: Request, exc: CoopError) -> JSONResponse:
+    async def coop_error(request: Request, exc: CoopError) -> Response:
+        if _is_page(request):
+            return _page_error(request, exc.status, exc.detail)
         return _error_response(exc)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        if _is_page(request):
+            return _page_error(request, 422, "; ".join(str(e.get("msg", "")) for e in exc.errors()))
         errors = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
         ]
@@ -191,10 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+    app.include_router(portal_router)
 
     @app.get("/health", tags=["service"], summary="Liveness (public)")
     def health() -> dict[str, str]:

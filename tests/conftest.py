@@ -57,8 +57,16 @@ def _engines() -> list[str]:
 ENGINES = _engines()
 
 
+CHROMIUM = os.environ.get("COOP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+"""Debian's Chromium, for the browser tests under tests/e2e/."""
+
+
 def pytest_report_header(config: pytest.Config) -> list[str]:
     lines = [f"database engines under test: {', '.join(ENGINES)}"]
+    if CHROMIUM:
+        lines.append(f"browser tests: Chromium at {CHROMIUM}")
+    else:
+        lines.append("!!! browser tests are NOT run: no Chromium (apt-get install chromium; .ci/run installs it) !!!")
     if "postgresql" not in ENGINES:
         lines.append(
             "!!! PostgreSQL is NOT being tested: no server answered at "

@@ -1,0 +1,761 @@
+"""The member portal and the board's pages: server-rendered HTML over the same services and
+policies as the API. A page never shows what the API would refuse: every read and write goes
+through the service the API uses, as the logged-in actor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from coop.auth import service as auth_service
+from coop.auth.policy import Actor, Role
+from coop.benefits import distributions
+from coop.benefits.models import Distribution
+from coop.choices import encoding
+from coop.choices import service as choices_service
+from coop.choices.encoding import Preference
+from coop.choices.service import ChoicePatch
+from coop.db import Database
+from coop.decisions.rules import is_prohibited
+from coop.errors import CoopError, Forbidden, Invalid, Unauthenticated
+from coop.governance import service as governance
+from coop.governance import voting
+from coop.governance.documents import DocumentKind, Mandate, MandateDecision
+from coop.members import service as members_service
+from coop.members.models import Language, Member, member_number, parse_member_number
+from coop.permits import rules, usage
+from coop.permits.models import Manifest, ManifestEntry, Permit
+from coop.portal import web
+from coop.portal.texts import TEXTS
+from coop.proxies import service as proxies
+from coop.reporting import service as reporting
+from coop.types import utcnow
+from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
+from ledger import books
+from reports.texts import euros
+
+router = APIRouter(include_in_schema=False)
+Csrf = Annotated[str, Form(alias="csrf")]
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _member(request: Request, who: Actor) -> Member:
+    with _db(request).unit_of_work(write=False) as s:
+        member = s.get(Member, who.member_id) if who.member_id else None
+        if member is None:
+            raise Forbidden("this page is for members", code="not-a-member")
+        s.expunge(member)
+        return member
+
+
+def _page(request: Request, name: str, who: Actor, lang: str, **context: Any) -> HTMLResponse:
+    return web.render(request, name, who, lang, **context)
+
+
+def _guard(request: Request, board: bool = False) -> tuple[Actor, str] | RedirectResponse:
+    who = web.actor(request)
+    if who is None:
+        return web.redirect(f"/login?next={request.url.path}")
+    if board and who.role is not Role.board:
+        raise Forbidden("this page is for the board", code="forbidden")
+    lang = web.language(request)
+    if who.member_id is not None and "lang" not in request.query_params and web.LANG_COOKIE not in request.cookies:
+        lang = _member(request, who).language
+    return who, lang
+
+
+def _write(request: Request, who: Actor, lang: str, back: str, work: Callable[[Session], Any]) -> Response:
+    """Run a change in one transaction; on a refusal, show it on the page the form came from."""
+    try:
+        with _db(request).unit_of_work() as s:
+            work(s)
+    except CoopError as exc:
+        return web.redirect(f"{back}?error={exc.code}")
+    except books.BooksError as exc:
+        return web.redirect(f"{back}?error={type(exc).__name__}")
+    return web.redirect(f"{back}?saved=1")
+
+
+def _error_text(request: Request) -> str | None:
+    return request.query_params.get("error")
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request) -> Response:
+    who = web.actor(request)
+    if who is None:
+        return web.redirect("/login")
+    return web.redirect("/board/members" if who.role is Role.board else "/me")
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request) -> Response:
+    return web.render(request, "login.html", None, web.language(request), failed=False)
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    csrf: Csrf,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    web.check_csrf(request, csrf)
+    lang = web.language(request)
+    throttle = request.app.state.login_throttle
+    client = request.client.host if request.client else "unknown"
+    keys = [f"email:{auth_service.normalise_email(email)}", f"client:{client}"]
+    if throttle.retry_after(keys):
+        return web.render(request, "login.html", None, lang, status_code=429, failed=True)
+    try:
+        with _db(request).unit_of_work(write=False) as s:
+            user = auth_service.authenticate(s, web.settings_of(request).auth, email, password)
+    except Unauthenticated:
+        throttle.failed(keys)
+        return web.render(request, "login.html", None, lang, status_code=401, failed=True)
+    throttle.succeeded(keys[0])
+    assert user.id is not None
+    response = web.redirect("/board/members" if user.role == Role.board.value else "/me")
+    web.log_in(request, response, user.id, user.role)
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, csrf: Csrf) -> Response:
+    web.check_csrf(request, csrf)
+    response = web.redirect("/login")
+    web.log_out(response)
+    return response
+
+
+@router.get("/invitation", response_class=HTMLResponse)
+def invitation_page(request: Request, token: str = "") -> Response:
+    return web.render(request, "invitation.html", None, web.language(request), token=token[:200], done=False)
+
+
+@router.post("/invitation")
+def accept_invitation(
+    request: Request,
+    csrf: Csrf,
+    token: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    web.check_csrf(request, csrf)
+    lang = web.language(request)
+    try:
+        with _db(request).unit_of_work() as s:
+            members_service.accept_invitation(s, web.settings_of(request).auth, token, password)
+    except CoopError as exc:
+        return web.render(
+            request, "invitation.html", None, lang, status_code=exc.status, token=token, done=False, error=exc.detail
+        )
+    return web.render(request, "invitation.html", None, lang, token="", done=True)
+
+
+# ---------------------------------------------------------------- member pages
+
+
+def _conditions(rule_conditions: Any, t: Callable[..., str]) -> str:
+    parts = []
+    if rule_conditions.min_benefit_share_pct is not None:
+        parts.append(t("cond_share", pct=rule_conditions.min_benefit_share_pct))
+    if rule_conditions.open_results:
+        parts.append(t("cond_open"))
+    if rule_conditions.processing_in_eu:
+        parts.append(t("cond_eu"))
+    if rule_conditions.ethics_review:
+        parts.append(t("cond_ethics"))
+    if rule_conditions.max_duration_months is not None:
+        parts.append(t("cond_duration", months=rule_conditions.max_duration_months))
+    return t("and").join(parts)
+
+
+def _overview_rows(mandate: Mandate, mask: int, lang: str) -> list[dict[str, str]]:
+    def t(key: str, **values: Any) -> str:
+        return TEXTS[key][lang].format(**values)
+
+    rules_by_pair = {(r.purpose, r.user_type): r for r in mandate.rules}
+    rows = []
+    for purpose in Purpose:
+        for user_type in UserType:
+            if is_prohibited(purpose, user_type):
+                text, kind = t("never"), "deny"
+            else:
+                preference = encoding.get(mask, purpose, user_type)
+                if preference is Preference.allow:
+                    text, kind = t("you_allow"), "allow"
+                elif preference is Preference.deny:
+                    text, kind = t("you_deny"), "deny"
+                elif preference is Preference.proxy:
+                    text, kind = t("your_proxy"), "proxy"
+                else:
+                    rule = rules_by_pair.get((purpose, user_type))
+                    decision = rule.decision if rule else MandateDecision(mandate.default)
+                    if decision is MandateDecision.conditional and rule and rule.conditions:
+                        now = t("currently_only", conditions=_conditions(rule.conditions, t))
+                    else:
+                        now = t("currently_yes") if decision is MandateDecision.allow else t("currently_no")
+                    text, kind = f"{t('coop_decides')} - {now}", "mandate"
+            rows.append({"purpose": purpose.value, "user_type": user_type.value, "text": text, "kind": kind})
+    return rows
+
+
+@router.get("/me", response_class=HTMLResponse)
+def overview(request: Request) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    member = _member(request, who)
+    assert member.id is not None
+    with _db(request).unit_of_work(write=False) as s:
+        current = choices_service.read(s, who, member.id)
+        in_force = governance.in_force(s, DocumentKind.mandate)
+    # before the founding statutes are recorded, nothing is allowed under the mandate
+    mandate = in_force.document if in_force and isinstance(in_force.document, Mandate) else Mandate()
+    return _page(
+        request,
+        "overview.html",
+        who,
+        lang,
+        member=member,
+        opted_out=current.opt_out,
+        rows=_overview_rows(mandate, current.preference_mask, lang),
+        excluded=[c.value for c in from_mask(Category, current.excluded_mask)],
+        donates=current.donate_dividend,
+    )
+
+
+@router.get("/me/choices", response_class=HTMLResponse)
+def choices_page(request: Request) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    member = _member(request, who)
+    assert member.id is not None
+    with _db(request).unit_of_work(write=False) as s:
+        current = choices_service.read(s, who, member.id)
+    return _page(
+        request,
+        "choices.html",
+        who,
+        lang,
+        member=member,
+        current=current,
+        etag=choices_service.etag(current),
+        purposes=[p.value for p in Purpose],
+        user_types=[u.value for u in UserType],
+        categories=[c.value for c in Category],
+        preferences=[p.value for p in Preference],
+        chosen={
+            f"{p.value}:{u.value}": encoding.get(current.preference_mask, p, u).value for p in Purpose for u in UserType
+        },
+        excluded={c.value for c in from_mask(Category, current.excluded_mask)},
+        saved="saved" in request.query_params,
+        error=_error_text(request),
+    )
+
+
+@router.post("/me/choices")
+async def change_choices(request: Request) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    form = await request.form()
+    web.check_csrf(request, str(form.get("csrf") or ""))
+    member = _member(request, who)
+    assert member.id is not None
+    preferences = []
+    for purpose in Purpose:
+        for user_type in UserType:
+            value = str(form.get(f"pref:{purpose.value}:{user_type.value}") or "mandate")
+            if value not in {p.value for p in Preference}:
+                raise Invalid(f"{value!r} is not a choice", code="invalid-choice")
+            preferences.append((purpose, user_type, Preference(value)))
+    excluded = frozenset(Category(v) for v in form.getlist("excluded") if v in {c.value for c in Category})
+    patch = ChoicePatch(
+        preferences=tuple(preferences), excluded_categories=excluded, donate_dividend=form.get("donate") == "on"
+    )
+    etag = str(form.get("etag") or "") or None
+    member_id = member.id
+    return _write(request, who, lang, "/me/choices", lambda s: choices_service.change(s, who, member_id, patch, etag))
+
+
+@router.get("/me/opt-out", response_class=HTMLResponse)
+def opt_out_page(request: Request) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    member = _member(request, who)
+    assert member.id is not None
+    with _db(request).unit_of_work(write=False) as s:
+        current = choices_service.read(s, who, member.id)
+    return _page(request, "opt_out.html", who, lang, opted_out=current.opt_out, saved="saved" in request.query_params)
+
+
+@router.post("/me/opt-out")
+def opt_out(request: Request, csrf: Csrf, choice: Annotated[str, Form(pattern="^(out|in)$")]) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    web.check_csrf(request, csrf)
+    member_id = _member(request, who).id
+    assert member_id is not None
+    patch = ChoicePatch(opt_out=choice == "out")
+    return _write(request, who, lang, "/me/opt-out", lambda s: choices_service.change(s, who, member_id, patch, None))
+
+
+@router.get("/me/proxies", response_class=HTMLResponse)
+def proxies_page(request: Request) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    member = _member(request, who)
+    assert member.id is not None
+    with _db(request).unit_of_work(write=False) as s:
+        appointments = [a for a in proxies.listing(s, who, member.id) if a.principal_id == member.id]
+    return _page(
+        request,
+        "proxies.html",
+        who,
+        lang,
+        appointments=[
+            {
+                "id": a.id,
+                "number": member_number(a.proxy_member_id),
+                "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
+                "all": a.purposes_mask == (1 << len(Purpose)) - 1,
+                "voting": a.voting,
+                "active": proxies.is_valid_now(a),
+            }
+            for a in appointments
+        ],
+        purposes=[p.value for p in Purpose],
+        saved="saved" in request.query_params,
+        error=_error_text(request),
+    )
+
+
+@router.post("/me/proxies")
+async def appoint_proxy(request: Request) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    form = await request.form()
+    web.check_csrf(request, str(form.get("csrf") or ""))
+    member_id = _member(request, who).id
+    assert member_id is not None
+    proxy_id = parse_member_number(str(form.get("proxy") or ""))
+    if proxy_id is None:
+        return web.redirect("/me/proxies?error=invalid-member-number")
+    purposes = [Purpose(v) for v in form.getlist("purposes") if v in {p.value for p in Purpose}] or None
+    voting_too = form.get("voting") == "on"
+    depth = web.settings_of(request).choices.proxy_max_depth
+    return _write(
+        request,
+        who,
+        lang,
+        "/me/proxies",
+        lambda s: proxies.appoint(s, who, member_id, proxy_id, purposes, None, voting_too, depth),
+    )
+
+
+@router.post("/me/proxies/{appointment_id}/revoke")
+def revoke_proxy(request: Request, appointment_id: int, csrf: Csrf) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    web.check_csrf(request, csrf)
+    member_id = _member(request, who).id
+    assert member_id is not None
+    return _write(request, who, lang, "/me/proxies", lambda s: proxies.revoke(s, who, member_id, appointment_id))
+
+
+@router.get("/me/history", response_class=HTMLResponse)
+def history_page(request: Request) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    member_id = _member(request, who).id
+    assert member_id is not None
+    with _db(request).unit_of_work(write=False) as s:
+        versions = choices_service.history(s, who, member_id)
+        rows = [
+            {
+                "version": v.version,
+                "since": v.valid_from,
+                "until": v.valid_to,
+                "opt_out": v.opt_out,
+                "choices": len(encoding.explicit(v.preference_mask)),
+                "donate": v.donate_dividend,
+            }
+            for v in versions
+        ]
+    return _page(request, "history.html", who, lang, rows=rows)
+
+
+@router.get("/me/votes", response_class=HTMLResponse)
+def votes_page(request: Request) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    now = utcnow()
+    with _db(request).unit_of_work(write=False) as s:
+        proposals = [
+            {
+                "id": p.id,
+                "title": p.title,
+                "closes_at": p.closes_at,
+                "mine": voting.my_vote(s, p.id or 0, who.member_id),
+            }
+            for p in voting.listing(s)
+            if p.closed_at is None and p.opens_at <= now < p.closes_at
+        ]
+    return _page(
+        request,
+        "votes.html",
+        who,
+        lang,
+        proposals=proposals,
+        saved="saved" in request.query_params,
+        error=_error_text(request),
+    )
+
+
+@router.post("/me/votes/{proposal_id}")
+def cast_vote(
+    request: Request, proposal_id: int, csrf: Csrf, vote: Annotated[str, Form(pattern="^(yes|no|abstain)$")]
+) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    web.check_csrf(request, csrf)
+
+    def work(s: Session) -> None:
+        already = voting.my_vote(s, proposal_id, who.member_id) is not None
+        voting.cast(s, who, proposal_id, voting.Choice(vote), None, already)
+
+    return _write(request, who, lang, "/me/votes", work)
+
+
+@router.get("/me/data-use", response_class=HTMLResponse)
+def data_use_page(request: Request) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    member_id = _member(request, who).id
+    now = utcnow()
+    with _db(request).unit_of_work(write=False) as s:
+        rows = s.execute(
+            select(Permit, func.min(col(Manifest.created_at)))
+            .join(Manifest, col(Manifest.permit_id) == col(Permit.id))
+            .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(Manifest.id))
+            .where(col(ManifestEntry.member_id) == member_id)
+            .group_by(col(Permit.id))
+            .order_by(col(Permit.id))
+        ).all()
+        results = usage.results_of(s, [p.id for p, _ in rows if p.id is not None])
+        uses = [
+            {
+                "number": p.permit_number,
+                "applicant": p.applicant,
+                "user_type": p.user_type,
+                "purposes": [x.value for x in from_mask(Purpose, p.purposes_mask)],
+                "status": rules.status(
+                    now, p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at
+                ).value,
+                "since": since,
+                "results": results.get(p.id or 0, []),
+            }
+            for p, since in rows
+        ]
+    return _page(request, "data_use.html", who, lang, uses=uses)
+
+
+@router.get("/me/dividends", response_class=HTMLResponse)
+def dividends_page(request: Request) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    member_id = _member(request, who).id
+    assert member_id is not None
+    with _db(request).unit_of_work(write=False) as s:
+        received = distributions.received_by(s, member_id)
+        balance, paid = distributions.member_account(s, member_id)
+        numbers = {pid: n for pid, n in s.execute(select(col(Permit.id), col(Permit.permit_number)))}
+        rows = [
+            {
+                "period": (r.distribution.period_start, r.distribution.period_end),
+                "cents": r.cents,
+                "donated": r.donated,
+                "parts": [
+                    {"permit": numbers[p.permit_id], "pool": p.pool_cents, "members": p.members, "cents": p.cents}
+                    for p in r.parts
+                ],
+            }
+            for r in received
+        ]
+    return _page(
+        request,
+        "dividends.html",
+        who,
+        lang,
+        rows=rows,
+        balance=balance,
+        paid=paid,
+        member_id=member_id,
+        year=utcnow().year,
+        euros=lambda cents: euros(cents, lang),
+    )
+
+
+# ---------------------------------------------------------------- board pages
+
+
+@router.get("/board/members", response_class=HTMLResponse)
+def members_page(request: Request, q: str = "") -> Response:
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    with _db(request).unit_of_work(write=False) as s:
+        found, total = members_service.search(s, q[:200] or None, None, 50, 0)
+        for m in found:
+            s.expunge(m)
+    return _page(
+        request,
+        "board_members.html",
+        who,
+        lang,
+        members=found,
+        total=total,
+        q=q[:200],
+        admitted=request.query_params.get("admitted"),
+        link=request.query_params.get("link"),
+        error=_error_text(request),
+    )
+
+
+@router.post("/board/members")
+def admit_member(
+    request: Request,
+    csrf: Csrf,
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    email: Annotated[str, Form(min_length=3, max_length=320)],
+    language: Annotated[str, Form(pattern="^(nl|en)$")] = "nl",
+) -> Response:
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, _lang = guard
+    web.check_csrf(request, csrf)
+    try:
+        with _db(request).unit_of_work() as s:
+            member, issued = members_service.admit(
+                s, web.settings_of(request).auth, who, name, email, Language(language)
+            )
+            number = member.number
+    except CoopError as exc:
+        return web.redirect(f"/board/members?error={exc.code}")
+    link = f"{request.base_url}invitation?token={issued.token}"
+    from urllib.parse import quote
+
+    return web.redirect(f"/board/members?admitted={number}&link={quote(link, safe='')}")
+
+
+@router.get("/board/proposals", response_class=HTMLResponse)
+def proposals_page(request: Request) -> Response:
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    now = utcnow()
+    with _db(request).unit_of_work(write=False) as s:
+        proposals = [
+            {
+                "id": p.id,
+                "title": p.title,
+                "closes_at": p.closes_at,
+                "status": p.outcome or ("open" if now < p.closes_at else "awaiting-close"),
+                "tally": (p.yes, p.no, p.abstain, p.electorate) if p.closed_at else None,
+            }
+            for p in voting.listing(s)
+        ]
+    return _page(request, "board_proposals.html", who, lang, proposals=proposals, error=_error_text(request))
+
+
+@router.post("/board/proposals/{proposal_id}/close")
+def close_proposal(request: Request, proposal_id: int, csrf: Csrf) -> Response:
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    web.check_csrf(request, csrf)
+    return _write(request, who, lang, "/board/proposals", lambda s: voting.close(s, who, proposal_id))
+
+
+@router.get("/board/permits", response_class=HTMLResponse)
+def permits_page(request: Request) -> Response:
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    now = utcnow()
+    settings = web.settings_of(request)
+    with _db(request).unit_of_work(write=False) as s:
+        permits = [
+            {
+                "number": p.permit_number,
+                "applicant": p.applicant,
+                "user_type": p.user_type,
+                "status": rules.status(
+                    now, p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at
+                ).value,
+                "flags": [f"{f.rule} ({f.article})" for f in usage.compliance(s, p, settings, now=now)],
+            }
+            for p in s.execute(select(Permit).order_by(col(Permit.id))).scalars()
+        ]
+    return _page(request, "board_permits.html", who, lang, permits=permits)
+
+
+@router.get("/board/distributions", response_class=HTMLResponse)
+def distributions_page(request: Request) -> Response:
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    with _db(request).unit_of_work(write=False) as s:
+        rows = list(s.execute(select(Distribution).order_by(col(Distribution.id).desc())).scalars())
+        for d in rows:
+            s.expunge(d)
+    today = utcnow().date()
+    return _page(
+        request,
+        "board_distributions.html",
+        who,
+        lang,
+        rows=rows,
+        start=date(today.year, 1, 1),
+        end=today,
+        euros=lambda cents: euros(cents, lang),
+        error=_error_text(request),
+    )
+
+
+@router.post("/board/distributions")
+def draft_distribution(
+    request: Request,
+    csrf: Csrf,
+    period_start: Annotated[date, Form()],
+    period_end: Annotated[date, Form()],
+) -> Response:
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    web.check_csrf(request, csrf)
+    return _write(
+        request,
+        who,
+        lang,
+        "/board/distributions",
+        lambda s: distributions.draft(s, who.ledger_name, period_start, period_end),
+    )
+
+
+@router.post("/board/distributions/{distribution_id}/commit")
+def commit_distribution(request: Request, distribution_id: int, csrf: Csrf) -> Response:
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    web.check_csrf(request, csrf)
+    return _write(
+        request, who, lang, "/board/distributions", lambda s: distributions.commit(s, who.ledger_name, distribution_id)
+    )
+
+
+@router.get("/board/reports", response_class=HTMLResponse)
+def reports_page(request: Request) -> Response:
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    year = utcnow().year
+    return _page(
+        request,
+        "board_reports.html",
+        who,
+        lang,
+        years=list(range(year, year - 3, -1)),
+        published=request.query_params.get("sha256"),
+        error=_error_text(request),
+    )
+
+
+@router.post("/board/reports/{year}/publish")
+def publish_report(
+    request: Request, year: int, csrf: Csrf, language: Annotated[str, Form(pattern="^(nl|en)$")] = "nl"
+) -> Response:
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, _lang = guard
+    web.check_csrf(request, csrf)
+    try:
+        with _db(request).unit_of_work() as s:
+            record = reporting.publish_annual(s, web.settings_of(request), who.ledger_name, year, language)
+    except CoopError as exc:
+        return web.redirect(f"/board/reports?error={exc.code}")
+    return web.redirect(f"/board/reports?sha256={record['sha256']}")
+
+
+@router.get("/board/reports/{year}.pdf")
+def report_pdf(request: Request, year: int, language: str = "nl") -> Response:
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    if language not in web.LANGUAGES or not 2000 <= year <= 2100:
+        raise Invalid("unknown year or language", code="invalid-report")
+    with _db(request).unit_of_work(write=False) as s:
+        pdf = reporting.annual_pdf(s, web.settings_of(request), year, language, None)
+    return Response(pdf, media_type="application/pdf")
+
+
+@router.get("/me/statement/{year}.pdf")
+def statement_pdf(request: Request, year: int) -> Response:
+    guard = _guard(request)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, _lang = guard
+    member = _member(request, who)
+    if not 2000 <= year <= 2100:
+        raise Invalid("unknown year", code="invalid-year")
+    from coop.reporting import statement
+    from reports.statement import render
+
+    with _db(request).unit_of_work(write=False) as s:
+        pdf = render(statement.statement(s, s.merge(member), year))
+    return Response(pdf, media_type="application/pdf")

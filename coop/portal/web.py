@@ -1,0 +1,144 @@
+"""What every portal page needs: the login cookie, CSRF protection, the language, and
+rendering a template.
+
+* The login is the API's own bearer token (a signed JWT), kept in an HttpOnly,
+  SameSite=Lax cookie (Secure when served over HTTPS), so a page authorises exactly as the
+  API does: the same actor, the same policies, the same services.
+* Every form carries a CSRF token: an HMAC, under the server's secret, of a random value in
+  a separate SameSite=Strict cookie (the double-submit pattern, signed). A POST without the
+  matching token is refused before anything happens.
+* Dutch is the default; ``?lang=en`` (or ``nl``) switches and is remembered in a cookie.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from typing import Any
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from coop.auth import service as auth_service
+from coop.auth.policy import Actor
+from coop.auth.secrets import issue_token
+from coop.db import Database
+from coop.errors import CoopError, Forbidden
+from coop.portal.texts import TEXTS, label
+from coop.settings import Settings
+
+SESSION_COOKIE = "coop_session"
+CSRF_COOKIE = "coop_csrf"
+LANG_COOKIE = "coop_lang"
+LANGUAGES = ("nl", "en")
+
+templates = Environment(loader=PackageLoader("coop", "templates/portal"), autoescape=select_autoescape())
+
+
+def _secret(request: Request) -> bytes:
+    secret: bytes = request.app.state.jwt_secret
+    return secret
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def settings_of(request: Request) -> Settings:
+    return _db(request).settings
+
+
+def actor(request: Request) -> Actor | None:
+    """Who is logged in through the cookie, checked as the API checks a bearer token."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    try:
+        with _db(request).unit_of_work(write=False) as session:
+            found = auth_service.actor_for_bearer(session, _secret(request), token)
+    except CoopError:
+        return None
+    return found if found.kind == "user" else None
+
+
+def log_in(request: Request, response: Response, user_id: int, role: str) -> None:
+    settings = settings_of(request)
+    token, seconds = issue_token(_secret(request), f"user:{user_id}", role, settings.auth.token_minutes)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=seconds,
+        httponly=True,
+        secure=request.url.scheme == "https",
+        samesite="lax",
+        path="/",
+    )
+
+
+def log_out(response: Response) -> None:
+    response.delete_cookie(SESSION_COOKIE, path="/")
+
+
+def _csrf_seed(request: Request) -> str | None:
+    return request.cookies.get(CSRF_COOKIE)
+
+
+def csrf_token(request: Request, seed: str) -> str:
+    return hmac.new(_secret(request), f"csrf:{seed}".encode(), hashlib.sha256).hexdigest()
+
+
+def check_csrf(request: Request, token: str | None) -> None:
+    seed = _csrf_seed(request)
+    if not seed or not token or not hmac.compare_digest(csrf_token(request, seed), token):
+        raise Forbidden("the form has expired or did not come from this site; reload the page", code="csrf")
+
+
+def language(request: Request, member_language: str | None = None) -> str:
+    asked = request.query_params.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    remembered = request.cookies.get(LANG_COOKIE)
+    if remembered in LANGUAGES:
+        return remembered
+    return member_language if member_language in LANGUAGES else "nl"
+
+
+def render(
+    request: Request,
+    name: str,
+    who: Actor | None,
+    lang: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    seed = _csrf_seed(request) or secrets.token_urlsafe(32)
+
+    def t(key: str, **values: Any) -> str:
+        return TEXTS[key][lang].format(**values)
+
+    html = templates.get_template(name).render(
+        request=request,
+        who=who,
+        lang=lang,
+        other_lang="en" if lang == "nl" else "nl",
+        csrf=csrf_token(request, seed),
+        t=t,
+        label=lambda value: label(value, lang),
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status_code)
+    if _csrf_seed(request) is None:
+        response.set_cookie(
+            CSRF_COOKIE, seed, httponly=True, secure=request.url.scheme == "https", samesite="strict", path="/"
+        )
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", path="/")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)

@@ -1,0 +1,65 @@
+"""End-to-end tests drive Debian's Chromium (never a downloaded browser) with Playwright
+against the app served by uvicorn on localhost. Without Chromium they are skipped, and the
+run says so at the end; with COOP_E2E=require (CI) a missing Chromium is an error."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from coop.app import create_app
+from coop.settings import Settings
+from tests.conftest import CHROMIUM
+
+REQUIRED = os.environ.get("COOP_E2E") == "require"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    if CHROMIUM is None:
+        if REQUIRED:
+            pytest.fail("COOP_E2E=require but no Chromium is installed")
+        pytest.skip("no Chromium on this machine (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app on a free localhost port, in a thread, for the browser."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    assert server.started, "the app did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def browser(chromium_path: str) -> Iterator[object]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path, args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+def shot(page: object, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]

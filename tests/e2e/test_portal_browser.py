@@ -1,0 +1,94 @@
+"""A real browser through the portal: a member logs in, changes a preference, appoints a
+proxy, opts out and back in, and the API and the ledger of record reflect each step; a board
+user admits a member and commits a distribution; a member cannot open the board's pages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from coop.db import Database
+from tests import factories as f
+from tests.benefits.test_distributions import _cooperative, _money
+from tests.e2e.conftest import shot
+
+
+def _log_in(page: Any, base: str, email: str, password: str = f.PASSWORD) -> None:
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Inloggen").click()
+
+
+def _events(client: TestClient, board: dict[str, str], member_id: int) -> list[str]:
+    items = client.get("/api/v1/ledger/events", params={"limit": 1000}, headers=board).json()["items"]
+    return [e["type"] for e in items if e["subject"] == f"member:{member_id}"]
+
+
+def test_a_member_in_the_browser(client: TestClient, database: Database, live_server: str, browser: Any) -> None:
+    board, people, _permit = _cooperative(client, database)
+    anna, bram = people[0], people[1]
+    page = browser.new_page()
+    _log_in(page, live_server, anna.email)
+    page.get_by_role("heading", name="Hallo").wait_for()
+    assert anna.number in page.content()
+    shot(page, "portal-overview")
+
+    page.get_by_role("navigation").get_by_role("link", name="Mijn keuzes").click()
+    page.locator("select[name='pref:research:commercial']").select_option("deny")
+    page.get_by_role("button", name="Opslaan").click()
+    page.get_by_role("status").wait_for()
+    shot(page, "portal-choices")
+    choices = client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()
+    assert {"purpose": "research", "user_type": "commercial", "decision": "deny"} in choices["preferences"]
+
+    page.get_by_role("navigation").get_by_role("link", name="Gevolmachtigden").click()
+    page.get_by_label("Lidnummer van uw gevolmachtigde").fill(bram.number)
+    page.get_by_role("button", name="Aanstellen").click()
+    page.get_by_role("status").wait_for()
+    shot(page, "portal-proxies")
+    proxies = client.get(f"/api/v1/members/{anna.id}/proxies", headers=anna.headers).json()
+    assert [p["proxy_member_id"] for p in proxies] == [bram.id]
+
+    page.goto(f"{live_server}/me/opt-out")
+    page.get_by_role("button", name="Ja, ik kies opt-out").click()
+    page.get_by_role("button", name="Ik doe weer mee").wait_for()
+    assert client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()["opt_out"] is True
+    shot(page, "portal-opted-out")
+    page.get_by_role("button", name="Ik doe weer mee").click()
+    page.get_by_role("button", name="Ja, ik kies opt-out").wait_for()
+    assert client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()["opt_out"] is False
+    assert _events(client, board, anna.id).count("choices.changed") >= 3
+    assert "proxy.appointed" in _events(client, board, anna.id)
+
+    response = page.goto(f"{live_server}/board/members")
+    assert response.status == 403  # a member cannot open the board's pages
+    page.goto(f"{live_server}/me?lang=en")
+    page.get_by_role("heading", name="Hello").wait_for()
+    page.set_viewport_size({"width": 390, "height": 844})  # a phone
+    shot(page, "portal-overview-phone-en")
+
+
+def test_the_board_in_the_browser(client: TestClient, database: Database, live_server: str, browser: Any) -> None:
+    board, _people, permit_id = _cooperative(client, database)
+    _money(client, board, permit_id, income=100_000)
+    page = browser.new_page()
+    _log_in(page, live_server, f.BOARD_EMAIL)
+    page.get_by_role("heading", name="Leden").wait_for()
+    page.get_by_label("Naam").fill("Dirk Dekker")
+    page.locator("#new-email").fill("dirk@coop-test.nl")
+    page.get_by_role("button", name="Toelaten").click()
+    page.get_by_role("status").wait_for()
+    assert "/invitation?token=" in page.content()
+    shot(page, "board-members")
+    assert client.get("/api/v1/members", params={"q": "Dirk"}, headers=board).json()["total"] == 1
+
+    page.get_by_role("navigation").get_by_role("link", name="Verdelingen").click()
+    page.get_by_role("button", name="Maak een voorstel voor de verdeling").click()
+    page.get_by_role("button", name="Vaststellen en uitbetalen").click()
+    page.get_by_text("vastgesteld").wait_for()
+    shot(page, "board-distributions")
+    committed = client.get("/api/v1/ledger/balances", headers=board).json()
+    balances = {a["account"]: a["balance_cents"] for a in committed["accounts"]}
+    assert balances["equity:reserve"] > 0 and balances[f"income:permit:{permit_id}:fee"] == 0

@@ -1,0 +1,150 @@
+"""The portal through HTTP: log in with a cookie, every form needs its CSRF token, a member's
+changes reach the API and the ledger of record, the board's pages are the board's, and a
+member never sees another member's page."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from coop.db import Database
+from tests import factories as f
+from tests.benefits.test_distributions import PERIOD, _cooperative, _money
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert match, "every form carries a CSRF token"
+    return match.group(1)
+
+
+def _login(client: TestClient, email: str, password: str = f.PASSWORD) -> None:
+    page = client.get("/login")
+    assert page.status_code == 200 and 'autocomplete="current-password"' in page.text
+    r = client.post(
+        "/login", data={"csrf": _csrf(page.text), "email": email, "password": password}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    cookie = r.headers["set-cookie"]
+    assert "coop_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+
+
+def test_a_member_manages_choices_proxies_and_opt_out(client: TestClient, database: Database) -> None:
+    board = f.board(client, database)
+    anna, bram = f.member(client, board), f.member(client, board)
+    _login(client, anna.email)
+    overview = client.get("/me")
+    assert overview.status_code == 200 and anna.number in overview.text
+    assert "De coöperatie beslist voor u" in overview.text  # Dutch by default, in plain words
+    choices = client.get("/me/choices")
+    form = {"csrf": _csrf(choices.text), "pref:research:commercial": "deny", "donate": "on"}
+    assert client.post("/me/choices", data=form, follow_redirects=False).headers["location"] == "/me/choices?saved=1"
+    api = client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()
+    assert {"purpose": "research", "user_type": "commercial", "decision": "deny"} in api["preferences"]
+    assert api["donate_dividend"] is True
+    proxies = client.get("/me/proxies")
+    r = client.post(
+        "/me/proxies",
+        data={"csrf": _csrf(proxies.text), "proxy": bram.number, "purposes": "research"},
+        follow_redirects=False,
+    )
+    assert r.headers["location"] == "/me/proxies?saved=1"
+    listed = client.get(f"/api/v1/members/{anna.id}/proxies", headers=anna.headers).json()
+    assert listed[0]["proxy_member_id"] == bram.id
+    opt = client.get("/me/opt-out")
+    assert "artikel 71" in opt.text
+    client.post("/me/opt-out", data={"csrf": _csrf(opt.text), "choice": "out"})
+    assert client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()["opt_out"] is True
+    client.post("/me/opt-out", data={"csrf": _csrf(opt.text), "choice": "in"})
+    assert client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()["opt_out"] is False
+    history = client.get("/me/history")
+    assert history.status_code == 200 and history.text.count("<tr>") >= 5
+    events = client.get("/api/v1/ledger/events", params={"limit": 1000}, headers=board).json()["items"]
+    assert sum(e["type"] == "choices.changed" and e["subject"] == f"member:{anna.id}" for e in events) >= 4
+    assert client.get("/board/members").status_code == 403  # a member never sees the board's pages
+    assert "The cooperative decides for you" in client.get("/me?lang=en").text
+
+
+def test_forms_without_their_csrf_token_change_nothing(client: TestClient, database: Database) -> None:
+    board = f.board(client, database)
+    anna = f.member(client, board)
+    _login(client, anna.email)
+    client.get("/me/choices")
+    r = client.post("/me/opt-out", data={"choice": "out"})
+    assert r.status_code == 422  # the token is a required field
+    forged = client.post("/me/opt-out", data={"csrf": "0" * 64, "choice": "out"})
+    assert forged.status_code == 403 and "text/html" in forged.headers["content-type"]
+    assert client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()["opt_out"] is False
+
+
+def test_pages_need_a_login(client: TestClient, database: Database) -> None:
+    r = client.get("/me", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    page = client.get("/login")
+    bad = client.post(
+        "/login", data={"csrf": _csrf(page.text), "email": "x@coop-test.nl", "password": "wrong password!"}
+    )
+    assert bad.status_code == 401 and "klopt niet" in bad.text
+
+
+def test_the_board_admits_a_member_and_commits_a_distribution(client: TestClient, database: Database) -> None:
+    board, people, permit_id = _cooperative(client, database)
+    _money(client, board, permit_id, income=100_000)
+    with database.unit_of_work(write=False) as s:
+        from sqlalchemy import select
+
+        from coop.auth.models import UserAccount
+
+        email = s.execute(select(UserAccount.email).where(UserAccount.role == "board")).scalar_one()
+    _login(client, email)
+    members = client.get("/board/members")
+    r = client.post(
+        "/board/members",
+        data={"csrf": _csrf(members.text), "name": "Dirk Dekker", "email": "dirk@coop-test.nl", "language": "nl"},
+    )
+    assert r.status_code == 200 and "/invitation?token=" in r.text
+    token = re.search(r"invitation\?token=([A-Za-z0-9_\-]+)", r.text)
+    assert token
+    found = client.get("/api/v1/members", params={"q": "Dirk"}, headers=board).json()
+    assert found["total"] == 1
+    page = client.get("/board/distributions")
+    client.post("/board/distributions", data={"csrf": _csrf(page.text), **PERIOD})
+    page = client.get("/board/distributions")
+    draft_id = re.search(r"/board/distributions/(\d+)/commit", page.text)
+    assert draft_id, page.text
+    client.post(f"/board/distributions/{draft_id.group(1)}/commit", data={"csrf": _csrf(page.text)})
+    committed = client.get(f"/api/v1/distributions/{draft_id.group(1)}", headers=board).json()
+    assert committed["status"] == "committed"
+    permits = client.get("/board/permits")
+    assert permits.status_code == 200 and "NL-HDAB-2026-0042" in permits.text
+    reports = client.get("/board/reports")
+    assert reports.status_code == 200 and "PDF (English)" in reports.text
+    # the member then sees the dividend
+    client.post("/logout", data={"csrf": _csrf(reports.text)})
+    _login(client, people[0].email)
+    assert "€" in client.get("/me/dividends").text and client.get("/me/data-use").status_code == 200
+
+
+def test_a_member_votes_and_sees_only_their_own_pages(client: TestClient, database: Database) -> None:
+    from tests.governance.test_voting import _propose, _setup
+
+    board = _setup(client, database)
+    anna, bram = f.member(client, board), f.member(client, board)
+    proposal = _propose(client, board)
+    _login(client, bram.email)
+    me = client.get("/me").text
+    assert bram.number in me and anna.number not in me  # the pages know only who is logged in
+    votes = client.get("/me/votes")
+    assert proposal["title"] in votes.text
+    r = client.post(
+        f"/me/votes/{proposal['id']}", data={"csrf": _csrf(votes.text), "vote": "yes"}, follow_redirects=False
+    )
+    assert r.headers["location"] == "/me/votes?saved=1"
+    changed = client.post(
+        f"/me/votes/{proposal['id']}", data={"csrf": _csrf(votes.text), "vote": "no"}, follow_redirects=False
+    )
+    assert changed.headers["location"] == "/me/votes?saved=1"  # changing a vote while open
+    seen = client.get(f"/api/v1/governance/proposals/{proposal['id']}", headers=bram.headers).json()
+    assert seen["my_vote"] == "no"
+    assert client.get("/me/statement/2026.pdf").headers["content-type"] == "application/pdf"
