@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 from coop.auth import service as auth_service
 from coop.auth.policy import Actor, Role
 from coop.benefits import distributions
-from coop.benefits.models import Distribution
+from coop.benefits.models import Distribution, DistributionPermit
 from coop.choices import encoding
 from coop.choices import service as choices_service
 from coop.choices.encoding import Preference
@@ -223,6 +223,7 @@ def overview(request: Request) -> Response:
         in_force = governance.in_force(s, DocumentKind.mandate)
     # before the founding statutes are recorded, nothing is allowed under the mandate
     mandate = in_force.document if in_force and isinstance(in_force.document, Mandate) else Mandate()
+    rows = _overview_rows(mandate, current.preference_mask, lang)
     return _page(
         request,
         "overview.html",
@@ -230,7 +231,7 @@ def overview(request: Request) -> Response:
         lang,
         member=member,
         opted_out=current.opt_out,
-        rows=_overview_rows(mandate, current.preference_mask, lang),
+        groups=[(purpose.value, [r for r in rows if r["purpose"] == purpose.value]) for purpose in Purpose],
         excluded=[c.value for c in from_mask(Category, current.excluded_mask)],
         donates=current.donate_dividend,
     )
@@ -661,6 +662,30 @@ def distributions_page(request: Request) -> Response:
         end=today,
         euros=lambda cents: euros(cents, lang),
         error=_error_text(request),
+    )
+
+
+@router.get("/board/distributions/{distribution_id}", response_class=HTMLResponse)
+def distribution_page(request: Request, distribution_id: int) -> Response:
+    """A draft to review before committing: its totals and each permit's part."""
+    guard = _guard(request, board=True)
+    if isinstance(guard, RedirectResponse):
+        return guard
+    who, lang = guard
+    with _db(request).unit_of_work(write=False) as s:
+        d = distributions.get(s, distribution_id)
+        s.expunge(d)
+        numbers = {pid: n for pid, n in s.execute(select(col(Permit.id), col(Permit.permit_number)))}
+        permits = [
+            {"number": numbers[p.permit_id], "revenue": p.revenue_cents, "pool": p.pool_cents, "members": p.members}
+            for p in s.execute(
+                select(DistributionPermit)
+                .where(col(DistributionPermit.distribution_id) == distribution_id)
+                .order_by(col(DistributionPermit.permit_id))
+            ).scalars()
+        ]
+    return _page(
+        request, "board_distribution.html", who, lang, d=d, permits=permits, euros=lambda cents: euros(cents, lang)
     )
 
 

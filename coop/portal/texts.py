@@ -165,6 +165,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "reserve": {"nl": "Reserve", "en": "Reserve"},
     "solidarity": {"nl": "Solidariteitsfonds", "en": "Solidarity fund"},
     "members_pool": {"nl": "Leden", "en": "Members"},
+    "revenue": {"nl": "Inkomsten", "en": "Revenue"},
+    "pool": {"nl": "Ledendeel", "en": "Members' part"},
+    "member_count": {"nl": "Aantal leden", "en": "Members"},
     "committed": {"nl": "vastgesteld", "en": "committed"},
     "draft_status": {"nl": "voorstel", "en": "draft"},
     "reports_intro": {

@@ -86,6 +86,9 @@ def test_the_board_in_the_browser(client: TestClient, database: Database, live_s
 
     page.get_by_role("navigation").get_by_role("link", name="Verdelingen").click()
     page.get_by_role("button", name="Maak een voorstel voor de verdeling").click()
+    page.locator("a[href^='/board/distributions/']").first.click()  # review the draft before committing
+    page.get_by_text("Digest").wait_for()
+    shot(page, "board-distribution-review")
     page.get_by_role("button", name="Vaststellen en uitbetalen").click()
     page.get_by_text("vastgesteld").wait_for()
     shot(page, "board-distributions")

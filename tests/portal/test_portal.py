@@ -148,3 +148,87 @@ def test_a_member_votes_and_sees_only_their_own_pages(client: TestClient, databa
     seen = client.get(f"/api/v1/governance/proposals/{proposal['id']}", headers=bram.headers).json()
     assert seen["my_vote"] == "no"
     assert client.get("/me/statement/2026.pdf").headers["content-type"] == "application/pdf"
+
+
+def test_an_invitation_accepted_in_the_portal_gives_a_login(client: TestClient, database: Database) -> None:
+    board = f.board(client, database)
+    admitted = f.admit(client, board, name="Eva Smit", language="en")
+    page = client.get("/invitation", params={"token": admitted["invitation_token"]})
+    assert page.status_code == 200
+    done = client.post(
+        "/invitation",
+        data={"csrf": _csrf(page.text), "token": admitted["invitation_token"], "password": "a long new password"},
+    )
+    assert done.status_code == 200 and 'role="status"' in done.text
+    again = client.post(
+        "/invitation",
+        data={"csrf": _csrf(page.text), "token": admitted["invitation_token"], "password": "a long new password"},
+    )
+    assert again.status_code == 410  # used once
+    _login(client, admitted["member"]["email"], "a long new password")
+    assert "Hello Eva Smit" in client.get("/me").text  # in the member's own language
+
+
+def test_every_field_has_a_label_and_every_page_a_language_and_one_heading(
+    client: TestClient, database: Database
+) -> None:
+    from html.parser import HTMLParser
+
+    class Fields(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ids: set[str] = set()
+            self.labelled: set[str] = set()
+            self.inputs: list[dict[str, str | None]] = []
+            self.in_label = 0
+            self.h1 = 0
+            self.lang: str | None = None
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            a = dict(attrs)
+            if tag == "html":
+                self.lang = a.get("lang")
+            if tag == "h1":
+                self.h1 += 1
+            if tag == "label":
+                self.in_label += 1
+                if a.get("for"):
+                    self.labelled.add(str(a["for"]))
+            if tag in ("input", "select", "textarea") and a.get("type") not in ("hidden", "submit"):
+                self.inputs.append({**a, "wrapped": "yes" if self.in_label else None})
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "label":
+                self.in_label -= 1
+
+    _board, people, _permit = _cooperative(client, database)
+    pages = [
+        "/me",
+        "/me/choices",
+        "/me/opt-out",
+        "/me/proxies",
+        "/me/history",
+        "/me/votes",
+        "/me/data-use",
+        "/me/dividends",
+    ]
+    _login(client, people[0].email)
+    checked = 0
+    for url in pages:
+        html = client.get(url).text
+        parser = Fields()
+        parser.feed(html)
+        assert parser.lang in ("nl", "en") and parser.h1 == 1, url
+        for field in parser.inputs:
+            assert field["wrapped"] or field.get("id") in parser.labelled, (url, field)
+            checked += 1
+    client.post("/logout", data={"csrf": _csrf(client.get("/me").text)})
+    _login(client, f.BOARD_EMAIL)
+    for url in ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]:
+        parser = Fields()
+        parser.feed(client.get(url).text)
+        assert parser.lang in ("nl", "en") and parser.h1 == 1, url
+        for field in parser.inputs:
+            assert field["wrapped"] or field.get("id") in parser.labelled, (url, field)
+            checked += 1
+    assert checked > 40
