@@ -64,6 +64,12 @@ def test_a_member_in_the_browser(client: TestClient, database: Database, live_se
 
     response = page.goto(f"{live_server}/board/members")
     assert response.status == 403  # a member cannot open the board's pages
+    other = browser.new_page()  # Bram, in his own browser, sees himself only, never Anna
+    _log_in(other, live_server, bram.email)
+    other.get_by_role("heading", name="Hallo").wait_for()
+    assert bram.number in other.content() and anna.number not in other.content()
+    assert other.goto(f"{live_server}/api/v1/members/{anna.id}/choices").status == 401  # the cookie opens no API
+    assert other.goto(f"{live_server}/me/history").ok and anna.number not in other.content()
     page.goto(f"{live_server}/me?lang=en")
     page.get_by_role("heading", name="Hello").wait_for()
     page.set_viewport_size({"width": 390, "height": 844})  # a phone
