@@ -24,6 +24,7 @@ from coop.hdab.routes import router as hdab_router
 from coop.members.routes import router as members_router
 from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router
+from coop.portal.routes import install as install_portal
 from coop.portal.routes import router as portal_router
 from coop.proxies.routes import router as proxies_router
 from coop.record.routes import router as record_router
@@ -211,6 +212,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(portal_router)
+    install_portal(app)
 
     @app.get("/health", tags=["service"], summary="Liveness (public)")
     def health() -> dict[str, str]:

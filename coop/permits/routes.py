@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import StreamingResponse
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlmodel import col
 
 from coop.auth.policy import Actor, Permission
@@ -15,7 +15,7 @@ from coop.db import Database
 from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession, get_database, require
 from coop.errors import NotFound
 from coop.permits import manifests, service, usage
-from coop.permits.models import Manifest, ManifestEntry, Permit
+from coop.permits.models import Manifest
 from coop.permits.schemas import (
     ComplianceOut,
     DataUseOut,
@@ -199,14 +199,7 @@ members_router = APIRouter(prefix="/members", tags=["data use"])
 def data_use(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> list[DataUseOut]:
     if actor.member_id != member_id:
         raise NotFound(f"no member {member_id}", code="member-not-found")
-    rows = session.execute(
-        select(Permit, func.min(col(Manifest.created_at)))
-        .join(Manifest, col(Manifest.permit_id) == col(Permit.id))
-        .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(Manifest.id))
-        .where(col(ManifestEntry.member_id) == member_id)
-        .group_by(col(Permit.id))
-        .order_by(col(Permit.id))
-    ).all()
+    rows = usage.permits_using(session, member_id)
     results = usage.results_of(session, [permit.id for permit, _ in rows if permit.id is not None])
     out = []
     for permit, since in rows:

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, Denied, can_report_usage
@@ -158,6 +158,19 @@ def results_of(session: Session, permit_ids: list[int]) -> dict[int, list[Result
         ).scalars():
             out[r.permit_id].append(r)
     return out
+
+
+def permits_using(session: Session, member_id: int) -> list[tuple[Permit, datetime]]:
+    """The permits whose manifests include the member, with when the first such manifest was made."""
+    rows = session.execute(
+        select(Permit, func.min(col(Manifest.created_at)))
+        .join(Manifest, col(Manifest.permit_id) == col(Permit.id))
+        .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(Manifest.id))
+        .where(col(ManifestEntry.member_id) == member_id)
+        .group_by(col(Permit.id))
+        .order_by(col(Permit.id))
+    ).all()
+    return [(permit, since) for permit, since in rows]
 
 
 def usage_of(session: Session, permit_id: int) -> list[UsageEvent]:

@@ -5,12 +5,13 @@ through the service the API uses, as the logged-in actor."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from coop.auth import service as auth_service
@@ -30,7 +31,7 @@ from coop.governance.documents import DocumentKind, Mandate, MandateDecision
 from coop.members import service as members_service
 from coop.members.models import Language, Member, member_number, parse_member_number
 from coop.permits import rules, usage
-from coop.permits.models import Manifest, ManifestEntry, Permit
+from coop.permits.models import Permit
 from coop.portal import web
 from coop.portal.texts import TEXTS
 from coop.proxies import service as proxies
@@ -62,16 +63,45 @@ def _page(request: Request, name: str, who: Actor, lang: str, **context: Any) ->
     return web.render(request, name, who, lang, **context)
 
 
-def _guard(request: Request, board: bool = False) -> tuple[Actor, str] | RedirectResponse:
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """Who is looking at a page, and in which language."""
+
+    actor: Actor
+    lang: str
+
+
+class LoginRequired(Exception):
+    """No valid login cookie: the page sends the visitor to log in (see :func:`install`)."""
+
+
+def _viewer(request: Request) -> Viewer:
     who = web.actor(request)
     if who is None:
-        return web.redirect(f"/login?next={request.url.path}")
-    if board and who.role is not Role.board:
-        raise Forbidden("this page is for the board", code="forbidden")
+        raise LoginRequired
     lang = web.language(request)
     if who.member_id is not None and "lang" not in request.query_params and web.LANG_COOKIE not in request.cookies:
         lang = _member(request, who).language
-    return who, lang
+    return Viewer(who, lang)
+
+
+def _board_viewer(viewer: Annotated[Viewer, Depends(_viewer)]) -> Viewer:
+    if viewer.actor.role is not Role.board:
+        raise Forbidden("this page is for the board", code="forbidden")
+    return viewer
+
+
+AnyPage = Annotated[Viewer, Depends(_viewer)]
+BoardPage = Annotated[Viewer, Depends(_board_viewer)]
+
+
+def install(app: FastAPI) -> None:
+    """Send visitors without a login to the login page."""
+
+    async def to_login(request: Request, _exc: Exception) -> Response:
+        return web.redirect("/login")
+
+    app.add_exception_handler(LoginRequired, to_login)
 
 
 def _write(request: Request, who: Actor, lang: str, back: str, work: Callable[[Session], Any]) -> Response:
@@ -211,11 +241,8 @@ def _overview_rows(mandate: Mandate, mask: int, lang: str) -> list[dict[str, str
 
 
 @router.get("/me", response_class=HTMLResponse)
-def overview(request: Request) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def overview(request: Request, viewer: AnyPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     member = _member(request, who)
     assert member.id is not None
     with _db(request).unit_of_work(write=False) as s:
@@ -238,11 +265,8 @@ def overview(request: Request) -> Response:
 
 
 @router.get("/me/choices", response_class=HTMLResponse)
-def choices_page(request: Request) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def choices_page(request: Request, viewer: AnyPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     member = _member(request, who)
     assert member.id is not None
     with _db(request).unit_of_work(write=False) as s:
@@ -269,11 +293,8 @@ def choices_page(request: Request) -> Response:
 
 
 @router.post("/me/choices")
-async def change_choices(request: Request) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+async def change_choices(request: Request, viewer: AnyPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     form = await request.form()
     web.check_csrf(request, str(form.get("csrf") or ""))
     member = _member(request, who)
@@ -295,11 +316,8 @@ async def change_choices(request: Request) -> Response:
 
 
 @router.get("/me/opt-out", response_class=HTMLResponse)
-def opt_out_page(request: Request) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def opt_out_page(request: Request, viewer: AnyPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     member = _member(request, who)
     assert member.id is not None
     with _db(request).unit_of_work(write=False) as s:
@@ -308,11 +326,10 @@ def opt_out_page(request: Request) -> Response:
 
 
 @router.post("/me/opt-out")
-def opt_out(request: Request, csrf: Csrf, choice: Annotated[str, Form(pattern="^(out|in)$")]) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def opt_out(
+    request: Request, viewer: AnyPage, csrf: Csrf, choice: Annotated[str, Form(pattern="^(out|in)$")]
+) -> Response:
+    who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
     member_id = _member(request, who).id
     assert member_id is not None
@@ -321,11 +338,8 @@ def opt_out(request: Request, csrf: Csrf, choice: Annotated[str, Form(pattern="^
 
 
 @router.get("/me/proxies", response_class=HTMLResponse)
-def proxies_page(request: Request) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def proxies_page(request: Request, viewer: AnyPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     member = _member(request, who)
     assert member.id is not None
     with _db(request).unit_of_work(write=False) as s:
@@ -353,11 +367,8 @@ def proxies_page(request: Request) -> Response:
 
 
 @router.post("/me/proxies")
-async def appoint_proxy(request: Request) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+async def appoint_proxy(request: Request, viewer: AnyPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     form = await request.form()
     web.check_csrf(request, str(form.get("csrf") or ""))
     member_id = _member(request, who).id
@@ -378,11 +389,8 @@ async def appoint_proxy(request: Request) -> Response:
 
 
 @router.post("/me/proxies/{appointment_id}/revoke")
-def revoke_proxy(request: Request, appointment_id: int, csrf: Csrf) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def revoke_proxy(request: Request, viewer: AnyPage, appointment_id: int, csrf: Csrf) -> Response:
+    who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
     member_id = _member(request, who).id
     assert member_id is not None
@@ -390,11 +398,8 @@ def revoke_proxy(request: Request, appointment_id: int, csrf: Csrf) -> Response:
 
 
 @router.get("/me/history", response_class=HTMLResponse)
-def history_page(request: Request) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def history_page(request: Request, viewer: AnyPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     member_id = _member(request, who).id
     assert member_id is not None
     with _db(request).unit_of_work(write=False) as s:
@@ -414,11 +419,8 @@ def history_page(request: Request) -> Response:
 
 
 @router.get("/me/votes", response_class=HTMLResponse)
-def votes_page(request: Request) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def votes_page(request: Request, viewer: AnyPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     now = utcnow()
     with _db(request).unit_of_work(write=False) as s:
         proposals = [
@@ -444,12 +446,13 @@ def votes_page(request: Request) -> Response:
 
 @router.post("/me/votes/{proposal_id}")
 def cast_vote(
-    request: Request, proposal_id: int, csrf: Csrf, vote: Annotated[str, Form(pattern="^(yes|no|abstain)$")]
+    request: Request,
+    viewer: AnyPage,
+    proposal_id: int,
+    csrf: Csrf,
+    vote: Annotated[str, Form(pattern="^(yes|no|abstain)$")],
 ) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+    who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
 
     def work(s: Session) -> None:
@@ -460,22 +463,12 @@ def cast_vote(
 
 
 @router.get("/me/data-use", response_class=HTMLResponse)
-def data_use_page(request: Request) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def data_use_page(request: Request, viewer: AnyPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     member_id = _member(request, who).id
     now = utcnow()
     with _db(request).unit_of_work(write=False) as s:
-        rows = s.execute(
-            select(Permit, func.min(col(Manifest.created_at)))
-            .join(Manifest, col(Manifest.permit_id) == col(Permit.id))
-            .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(Manifest.id))
-            .where(col(ManifestEntry.member_id) == member_id)
-            .group_by(col(Permit.id))
-            .order_by(col(Permit.id))
-        ).all()
+        rows = usage.permits_using(s, member_id or 0)
         results = usage.results_of(s, [p.id for p, _ in rows if p.id is not None])
         uses = [
             {
@@ -495,11 +488,8 @@ def data_use_page(request: Request) -> Response:
 
 
 @router.get("/me/dividends", response_class=HTMLResponse)
-def dividends_page(request: Request) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def dividends_page(request: Request, viewer: AnyPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     member_id = _member(request, who).id
     assert member_id is not None
     with _db(request).unit_of_work(write=False) as s:
@@ -536,11 +526,8 @@ def dividends_page(request: Request) -> Response:
 
 
 @router.get("/board/members", response_class=HTMLResponse)
-def members_page(request: Request, q: str = "") -> Response:
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def members_page(request: Request, viewer: BoardPage, q: str = "") -> Response:
+    who, lang = viewer.actor, viewer.lang
     with _db(request).unit_of_work(write=False) as s:
         found, total = members_service.search(s, q[:200] or None, None, 50, 0)
         for m in found:
@@ -562,15 +549,13 @@ def members_page(request: Request, q: str = "") -> Response:
 @router.post("/board/members")
 def admit_member(
     request: Request,
+    viewer: BoardPage,
     csrf: Csrf,
     name: Annotated[str, Form(min_length=1, max_length=200)],
     email: Annotated[str, Form(min_length=3, max_length=320)],
     language: Annotated[str, Form(pattern="^(nl|en)$")] = "nl",
 ) -> Response:
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, _lang = guard
+    who = viewer.actor
     web.check_csrf(request, csrf)
     try:
         with _db(request).unit_of_work() as s:
@@ -587,11 +572,8 @@ def admit_member(
 
 
 @router.get("/board/proposals", response_class=HTMLResponse)
-def proposals_page(request: Request) -> Response:
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def proposals_page(request: Request, viewer: BoardPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     now = utcnow()
     with _db(request).unit_of_work(write=False) as s:
         proposals = [
@@ -608,21 +590,15 @@ def proposals_page(request: Request) -> Response:
 
 
 @router.post("/board/proposals/{proposal_id}/close")
-def close_proposal(request: Request, proposal_id: int, csrf: Csrf) -> Response:
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def close_proposal(request: Request, viewer: BoardPage, proposal_id: int, csrf: Csrf) -> Response:
+    who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
     return _write(request, who, lang, "/board/proposals", lambda s: voting.close(s, who, proposal_id))
 
 
 @router.get("/board/permits", response_class=HTMLResponse)
-def permits_page(request: Request) -> Response:
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def permits_page(request: Request, viewer: BoardPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     now = utcnow()
     settings = web.settings_of(request)
     with _db(request).unit_of_work(write=False) as s:
@@ -642,11 +618,8 @@ def permits_page(request: Request) -> Response:
 
 
 @router.get("/board/distributions", response_class=HTMLResponse)
-def distributions_page(request: Request) -> Response:
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def distributions_page(request: Request, viewer: BoardPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     with _db(request).unit_of_work(write=False) as s:
         rows = list(s.execute(select(Distribution).order_by(col(Distribution.id).desc())).scalars())
         for d in rows:
@@ -666,12 +639,9 @@ def distributions_page(request: Request) -> Response:
 
 
 @router.get("/board/distributions/{distribution_id}", response_class=HTMLResponse)
-def distribution_page(request: Request, distribution_id: int) -> Response:
+def distribution_page(request: Request, viewer: BoardPage, distribution_id: int) -> Response:
     """A draft to review before committing: its totals and each permit's part."""
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+    who, lang = viewer.actor, viewer.lang
     with _db(request).unit_of_work(write=False) as s:
         d = distributions.get(s, distribution_id)
         s.expunge(d)
@@ -692,14 +662,12 @@ def distribution_page(request: Request, distribution_id: int) -> Response:
 @router.post("/board/distributions")
 def draft_distribution(
     request: Request,
+    viewer: BoardPage,
     csrf: Csrf,
     period_start: Annotated[date, Form()],
     period_end: Annotated[date, Form()],
 ) -> Response:
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+    who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
     return _write(
         request,
@@ -711,11 +679,8 @@ def draft_distribution(
 
 
 @router.post("/board/distributions/{distribution_id}/commit")
-def commit_distribution(request: Request, distribution_id: int, csrf: Csrf) -> Response:
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def commit_distribution(request: Request, viewer: BoardPage, distribution_id: int, csrf: Csrf) -> Response:
+    who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
     return _write(
         request, who, lang, "/board/distributions", lambda s: distributions.commit(s, who.ledger_name, distribution_id)
@@ -723,11 +688,8 @@ def commit_distribution(request: Request, distribution_id: int, csrf: Csrf) -> R
 
 
 @router.get("/board/reports", response_class=HTMLResponse)
-def reports_page(request: Request) -> Response:
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, lang = guard
+def reports_page(request: Request, viewer: BoardPage) -> Response:
+    who, lang = viewer.actor, viewer.lang
     year = utcnow().year
     return _page(
         request,
@@ -742,12 +704,13 @@ def reports_page(request: Request) -> Response:
 
 @router.post("/board/reports/{year}/publish")
 def publish_report(
-    request: Request, year: int, csrf: Csrf, language: Annotated[str, Form(pattern="^(nl|en)$")] = "nl"
+    request: Request,
+    viewer: BoardPage,
+    year: int,
+    csrf: Csrf,
+    language: Annotated[str, Form(pattern="^(nl|en)$")] = "nl",
 ) -> Response:
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, _lang = guard
+    who = viewer.actor
     web.check_csrf(request, csrf)
     try:
         with _db(request).unit_of_work() as s:
@@ -758,10 +721,7 @@ def publish_report(
 
 
 @router.get("/board/reports/{year}.pdf")
-def report_pdf(request: Request, year: int, language: str = "nl") -> Response:
-    guard = _guard(request, board=True)
-    if isinstance(guard, RedirectResponse):
-        return guard
+def report_pdf(request: Request, _viewer: BoardPage, year: int, language: str = "nl") -> Response:
     if language not in web.LANGUAGES or not 2000 <= year <= 2100:
         raise Invalid("unknown year or language", code="invalid-report")
     with _db(request).unit_of_work(write=False) as s:
@@ -770,11 +730,8 @@ def report_pdf(request: Request, year: int, language: str = "nl") -> Response:
 
 
 @router.get("/me/statement/{year}.pdf")
-def statement_pdf(request: Request, year: int) -> Response:
-    guard = _guard(request)
-    if isinstance(guard, RedirectResponse):
-        return guard
-    who, _lang = guard
+def statement_pdf(request: Request, viewer: AnyPage, year: int) -> Response:
+    who = viewer.actor
     member = _member(request, who)
     if not 2000 <= year <= 2100:
         raise Invalid("unknown year", code="invalid-year")
