@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -109,15 +110,10 @@ def _write(request: Request, who: Actor, lang: str, back: str, work: Callable[[S
     try:
         with _db(request).unit_of_work() as s:
             work(s)
-    except CoopError as exc:
-        return web.redirect(f"{back}?error={exc.code}")
-    except books.BooksError as exc:
-        return web.redirect(f"{back}?error={type(exc).__name__}")
+    except (CoopError, books.BooksError) as exc:
+        detail = exc.detail if isinstance(exc, CoopError) else str(exc)
+        return web.redirect(f"{back}?{urlencode({'error': detail[:300]})}")
     return web.redirect(f"{back}?saved=1")
-
-
-def _error_text(request: Request) -> str | None:
-    return request.query_params.get("error")
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -287,8 +283,6 @@ def choices_page(request: Request, viewer: AnyPage) -> Response:
             f"{p.value}:{u.value}": encoding.get(current.preference_mask, p, u).value for p in Purpose for u in UserType
         },
         excluded={c.value for c in from_mask(Category, current.excluded_mask)},
-        saved="saved" in request.query_params,
-        error=_error_text(request),
     )
 
 
@@ -322,7 +316,7 @@ def opt_out_page(request: Request, viewer: AnyPage) -> Response:
     assert member.id is not None
     with _db(request).unit_of_work(write=False) as s:
         current = choices_service.read(s, who, member.id)
-    return _page(request, "opt_out.html", who, lang, opted_out=current.opt_out, saved="saved" in request.query_params)
+    return _page(request, "opt_out.html", who, lang, opted_out=current.opt_out)
 
 
 @router.post("/me/opt-out")
@@ -361,8 +355,6 @@ def proxies_page(request: Request, viewer: AnyPage) -> Response:
             for a in appointments
         ],
         purposes=[p.value for p in Purpose],
-        saved="saved" in request.query_params,
-        error=_error_text(request),
     )
 
 
@@ -375,7 +367,7 @@ async def appoint_proxy(request: Request, viewer: AnyPage) -> Response:
     assert member_id is not None
     proxy_id = parse_member_number(str(form.get("proxy") or ""))
     if proxy_id is None:
-        return web.redirect("/me/proxies?error=invalid-member-number")
+        return web.redirect(f"/me/proxies?{urlencode({'error': 'not a member number (like M-000002)'})}")
     purposes = [Purpose(v) for v in form.getlist("purposes") if v in {p.value for p in Purpose}] or None
     voting_too = form.get("voting") == "on"
     depth = web.settings_of(request).choices.proxy_max_depth
@@ -439,8 +431,6 @@ def votes_page(request: Request, viewer: AnyPage) -> Response:
         who,
         lang,
         proposals=proposals,
-        saved="saved" in request.query_params,
-        error=_error_text(request),
     )
 
 
@@ -542,7 +532,6 @@ def members_page(request: Request, viewer: BoardPage, q: str = "") -> Response:
         q=q[:200],
         admitted=request.query_params.get("admitted"),
         link=request.query_params.get("link"),
-        error=_error_text(request),
     )
 
 
@@ -564,7 +553,7 @@ def admit_member(
             )
             number = member.number
     except CoopError as exc:
-        return web.redirect(f"/board/members?error={exc.code}")
+        return web.redirect(f"/board/members?{urlencode({'error': exc.detail[:300]})}")
     link = f"{request.base_url}invitation?token={issued.token}"
     from urllib.parse import quote
 
@@ -586,7 +575,7 @@ def proposals_page(request: Request, viewer: BoardPage) -> Response:
             }
             for p in voting.listing(s)
         ]
-    return _page(request, "board_proposals.html", who, lang, proposals=proposals, error=_error_text(request))
+    return _page(request, "board_proposals.html", who, lang, proposals=proposals)
 
 
 @router.post("/board/proposals/{proposal_id}/close")
@@ -634,7 +623,6 @@ def distributions_page(request: Request, viewer: BoardPage) -> Response:
         start=date(today.year, 1, 1),
         end=today,
         euros=lambda cents: euros(cents, lang),
-        error=_error_text(request),
     )
 
 
@@ -698,7 +686,6 @@ def reports_page(request: Request, viewer: BoardPage) -> Response:
         lang,
         years=list(range(year, year - 3, -1)),
         published=request.query_params.get("sha256"),
-        error=_error_text(request),
     )
 
 
@@ -716,7 +703,7 @@ def publish_report(
         with _db(request).unit_of_work() as s:
             record = reporting.publish_annual(s, web.settings_of(request), who.ledger_name, year, language)
     except CoopError as exc:
-        return web.redirect(f"/board/reports?error={exc.code}")
+        return web.redirect(f"/board/reports?{urlencode({'error': exc.detail[:300]})}")
     return web.redirect(f"/board/reports?sha256={record['sha256']}")
 
 

@@ -119,6 +119,8 @@ def render(
     def t(key: str, **values: Any) -> str:
         return TEXTS[key][lang].format(**values)
 
+    context.setdefault("saved", "saved" in request.query_params)  # after a form: how it went
+    context.setdefault("error", request.query_params.get("error"))
     html = templates.get_template(name).render(
         request=request,
         who=who,

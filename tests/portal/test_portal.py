@@ -232,3 +232,13 @@ def test_every_field_has_a_label_and_every_page_a_language_and_one_heading(
             assert field["wrapped"] or field.get("id") in parser.labelled, (url, field)
             checked += 1
     assert checked > 40
+
+
+def test_a_refused_change_is_explained_on_the_page(client: TestClient, database: Database) -> None:
+    board = f.board(client, database)
+    anna = f.member(client, board)
+    _login(client, anna.email)
+    page = client.get("/me/proxies")
+    r = client.post("/me/proxies", data={"csrf": _csrf(page.text), "proxy": anna.number})
+    assert r.status_code == 200 and 'role="alert"' in r.text  # appointing oneself is refused, and said so
+    assert client.get(f"/api/v1/members/{anna.id}/proxies", headers=anna.headers).json() == []
