@@ -265,7 +265,7 @@ def demo(
         logins = demo_data.seed(
             db, members, lambda description, done: progress.update(task, advance=done, description=description)
         )
-    table = Table("who", "login", title=f"Demo cooperative of {logins.size:,} members: log in at /docs (Authorize)")
+    table = Table("who", "login", title=f"Demo cooperative of {logins.size:,} members: log in at / (portal) or /docs")
     table.add_column("password or API key", overflow="fold")
     table.add_row("board", *logins.board)
     for email, password in logins.members:
