@@ -110,9 +110,12 @@ def _write(request: Request, who: Actor, lang: str, back: str, work: Callable[[S
     try:
         with _db(request).unit_of_work() as s:
             work(s)
-    except (CoopError, books.BooksError) as exc:
-        detail = exc.detail if isinstance(exc, CoopError) else str(exc)
-        return web.redirect(f"{back}?{urlencode({'error': detail[:300]})}")
+    except CoopError as exc:
+        return web.redirect(f"{back}?{urlencode({'error': web.refusal(exc.code, exc.detail, lang)})}")
+    except books.WouldGoNegative:
+        return web.redirect(f"{back}?{urlencode({'error': web.refusal('insufficient-funds', '', lang)})}")
+    except books.BooksError as exc:
+        return web.redirect(f"{back}?{urlencode({'error': str(exc)[:300]})}")
     return web.redirect(f"{back}?saved=1")
 
 
@@ -553,7 +556,7 @@ def admit_member(
             )
             number = member.number
     except CoopError as exc:
-        return web.redirect(f"/board/members?{urlencode({'error': exc.detail[:300]})}")
+        return web.redirect(f"/board/members?{urlencode({'error': web.refusal(exc.code, exc.detail, viewer.lang)})}")
     link = f"{request.base_url}invitation?token={issued.token}"
     from urllib.parse import quote
 
@@ -703,7 +706,7 @@ def publish_report(
         with _db(request).unit_of_work() as s:
             record = reporting.publish_annual(s, web.settings_of(request), who.ledger_name, year, language)
     except CoopError as exc:
-        return web.redirect(f"/board/reports?{urlencode({'error': exc.detail[:300]})}")
+        return web.redirect(f"/board/reports?{urlencode({'error': web.refusal(exc.code, exc.detail, viewer.lang)})}")
     return web.redirect(f"/board/reports?sha256={record['sha256']}")
 
 

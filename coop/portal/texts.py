@@ -180,6 +180,54 @@ TEXTS: dict[str, dict[str, str]] = {
     "not_allowed": {"nl": "Deze pagina is niet voor u.", "en": "This page is not for you."},
 }
 
+REFUSALS: dict[str, dict[str, str]] = {
+    "proxy-self": {"nl": "U kunt uzelf niet als gevolmachtigde kiezen.", "en": "You cannot be your own proxy."},
+    "proxy-not-member": {
+        "nl": "De gevolmachtigde moet een actief lid zijn.",
+        "en": "The proxy must be an active member.",
+    },
+    "proxy-cycle": {
+        "nl": "Dan zouden gevolmachtigden elkaar in een kring aanwijzen. Kies iemand anders.",
+        "en": "That would make proxies appoint each other in a circle. Choose someone else.",
+    },
+    "proxy-overlap": {
+        "nl": "Voor deze doelen heeft u al een gevolmachtigde. Stop die eerst.",
+        "en": "You already have a proxy for these purposes. Revoke that one first.",
+    },
+    "member-not-found": {"nl": "Dat lid bestaat niet.", "en": "That member does not exist."},
+    "version-mismatch": {
+        "nl": "Uw keuzes zijn intussen veranderd. Bekijk ze opnieuw en sla dan op.",
+        "en": "Your choices changed in the meantime. Look at them again, then save.",
+    },
+    "already-voted": {"nl": "U heeft al gestemd.", "en": "You have voted already."},
+    "voting-closed": {"nl": "De stemming is gesloten.", "en": "Voting has closed."},
+    "voting-open": {"nl": "De stemming loopt nog.", "en": "Voting is still open."},
+    "not-a-voter": {"nl": "U mag over dit voorstel niet stemmen.", "en": "You may not vote on this proposal."},
+    "member-exists": {
+        "nl": "Er is al een lid met dit e-mailadres.",
+        "en": "A member with this email address exists already.",
+    },
+    "no-net-income": {
+        "nl": "In deze periode is er niets te verdelen.",
+        "en": "There is nothing to distribute in this period.",
+    },
+    "period-distributed": {
+        "nl": "Deze periode is (deels) al verdeeld.",
+        "en": "This period has been (partly) distributed already.",
+    },
+    "draft-stale": {
+        "nl": "De boeken veranderden na dit voorstel. Maak een nieuw voorstel.",
+        "en": "The books changed after this draft. Make a new draft.",
+    },
+    "committed-already": {"nl": "Deze verdeling is al vastgesteld.", "en": "This distribution is committed already."},
+    "invalid-period": {"nl": "De begindatum ligt na de einddatum.", "en": "The start date comes after the end date."},
+    "tree-head-not-found": {
+        "nl": "Het register heeft nog geen ondertekende boomkop.",
+        "en": "The ledger has no signed tree head yet.",
+    },
+    "insufficient-funds": {"nl": "Daarvoor is niet genoeg geld.", "en": "There is not enough money for that."},
+}
+
 WORDS: dict[str, dict[str, str]] = {
     "active": {"nl": "actief", "en": "active"},
     "granted": {"nl": "verleend", "en": "granted"},

@@ -26,7 +26,7 @@ from coop.auth.policy import Actor
 from coop.auth.secrets import issue_token
 from coop.db import Database
 from coop.errors import CoopError, Forbidden
-from coop.portal.texts import TEXTS, label
+from coop.portal.texts import REFUSALS, TEXTS, label
 from coop.settings import Settings
 
 SESSION_COOKIE = "coop_session"
@@ -140,6 +140,12 @@ def render(
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="lax", path="/")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def refusal(code: str, detail: str, lang: str) -> str:
+    """Why a change was refused, in the visitor's language when the portal knows the reason
+    (otherwise the service's own words)."""
+    return REFUSALS.get(code, {}).get(lang) or detail[:300]
 
 
 def redirect(url: str) -> RedirectResponse:
