@@ -558,9 +558,7 @@ def admit_member(
     except CoopError as exc:
         return web.redirect(f"/board/members?{urlencode({'error': web.refusal(exc.code, exc.detail, viewer.lang)})}")
     link = f"{request.base_url}invitation?token={issued.token}"
-    from urllib.parse import quote
-
-    return web.redirect(f"/board/members?admitted={number}&link={quote(link, safe='')}")
+    return web.redirect(f"/board/members?{urlencode({'admitted': number, 'link': link})}")
 
 
 @router.get("/board/proposals", response_class=HTMLResponse)
