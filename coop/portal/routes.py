@@ -520,6 +520,10 @@ def dividends_page(request: Request, viewer: AnyPage) -> Response:
 
 @router.get("/board/members", response_class=HTMLResponse)
 def members_page(request: Request, viewer: BoardPage, q: str = "") -> Response:
+    return _members(request, viewer, q)
+
+
+def _members(request: Request, viewer: BoardPage, q: str = "", **admitted: str) -> HTMLResponse:
     who, lang = viewer.actor, viewer.lang
     with _db(request).unit_of_work(write=False) as s:
         found, total = members_service.search(s, q[:200] or None, None, 50, 0)
@@ -533,8 +537,8 @@ def members_page(request: Request, viewer: BoardPage, q: str = "") -> Response:
         members=found,
         total=total,
         q=q[:200],
-        admitted=request.query_params.get("admitted"),
-        link=request.query_params.get("link"),
+        admitted=admitted.get("number"),
+        link=admitted.get("link"),
     )
 
 
@@ -557,8 +561,8 @@ def admit_member(
             number = member.number
     except CoopError as exc:
         return web.redirect(f"/board/members?{urlencode({'error': web.refusal(exc.code, exc.detail, viewer.lang)})}")
-    link = f"{request.base_url}invitation?token={issued.token}"
-    return web.redirect(f"/board/members?{urlencode({'admitted': number, 'link': link})}")
+    # shown once, in this response: the one-time token never goes into a URL the browser keeps
+    return _members(request, viewer, number=number, link=f"{request.base_url}invitation?token={issued.token}")
 
 
 @router.get("/board/proposals", response_class=HTMLResponse)
