@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test check lint typecheck layering bench clean
+.PHONY: run test check lint typecheck layering bench clean axe
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,9 +20,16 @@ run: $(STAMP)
 	$(BIN)/coop demo --if-empty
 	$(BIN)/coop serve
 
-## test: the whole suite (SQLite always; PostgreSQL when it answers, or always with COOP_TEST_POSTGRES=require)
-test: $(STAMP)
+## test: the whole suite (SQLite always; PostgreSQL when it answers, or always with COOP_TEST_POSTGRES=require;
+## the browser tests when Debian's chromium is installed, or always with COOP_E2E=require)
+test: $(STAMP) axe
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
+
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+## axe: axe-core, the accessibility rules the browser tests run (needs npm; without it that test is skipped)
+axe:
+	@test -f $(AXE) || (command -v npm >/dev/null 2>&1 && npm install --no-save --silent --prefix .cache/axe axe-core@4.14 >/dev/null 2>&1) \
+		|| echo "npm is missing: the accessibility test will not run"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -19,7 +19,10 @@ from coop.settings import Settings
 from tests.conftest import CHROMIUM
 
 REQUIRED = os.environ.get("COOP_E2E") == "require"
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+"""axe-core, the accessibility rules engine, installed by `make test` and .ci/run with npm."""
 
 
 @pytest.fixture
@@ -29,6 +32,15 @@ def chromium_path() -> str:
             pytest.fail("COOP_E2E=require but no Chromium is installed")
         pytest.skip("no Chromium on this machine (apt-get install chromium)")
     return CHROMIUM
+
+
+@pytest.fixture
+def axe_script() -> Path:
+    if not AXE.exists():
+        if REQUIRED:
+            pytest.fail(f"COOP_E2E=require but axe-core is missing at {AXE} (make axe)")
+        pytest.skip("axe-core is not installed (make axe, which needs npm)")
+    return AXE
 
 
 @pytest.fixture

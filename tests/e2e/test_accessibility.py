@@ -1,0 +1,61 @@
+"""Every portal page, as a member and as the board, in both languages, passes axe-core's
+WCAG 2.1 A and AA rules in a real browser (contrast, labels, names, landmarks, language)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from coop.db import Database
+from tests import factories as f
+from tests.benefits.test_distributions import _cooperative, _money
+from tests.e2e.test_portal_browser import _log_in
+
+MEMBER_PAGES = [
+    "/me",
+    "/me/choices",
+    "/me/opt-out",
+    "/me/proxies",
+    "/me/history",
+    "/me/votes",
+    "/me/data-use",
+    "/me/dividends",
+]
+BOARD_PAGES = ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]
+TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def _violations(page: Any, axe: Path) -> list[str]:
+    page.add_script_tag(path=str(axe))
+    result = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS)
+    assert len(result["passes"]) >= 10, "axe ran its rules"  # e.g. color-contrast, label, html-has-lang
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+    ]
+
+
+def test_every_page_passes_wcag_21_aa(
+    client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Path
+) -> None:
+    board, people, permit_id = _cooperative(client, database)
+    _money(client, board, permit_id, income=50_000)
+    found: dict[str, list[str]] = {}
+    member = browser.new_page()
+    for url in ["/login", "/invitation?token=x"]:
+        member.goto(f"{live_server}{url}")
+        found[url] = _violations(member, axe_script)
+    _log_in(member, live_server, people[0].email)
+    for lang in ("nl", "en"):
+        for url in MEMBER_PAGES:
+            member.goto(f"{live_server}{url}?lang={lang}")
+            found[f"{url} ({lang})"] = _violations(member, axe_script)
+    chair = browser.new_page()
+    _log_in(chair, live_server, f.BOARD_EMAIL)
+    for url in BOARD_PAGES:
+        chair.goto(f"{live_server}{url}")
+        found[url] = _violations(chair, axe_script)
+    assert len(found) == 2 + 2 * len(MEMBER_PAGES) + len(BOARD_PAGES)
+    assert {url: v for url, v in found.items() if v} == {}
