@@ -519,14 +519,17 @@ def dividends_page(request: Request, viewer: AnyPage) -> Response:
 
 
 @router.get("/board/members", response_class=HTMLResponse)
-def members_page(request: Request, viewer: BoardPage, q: str = "") -> Response:
-    return _members(request, viewer, q)
+def members_page(request: Request, viewer: BoardPage, q: str = "", page: int = 1) -> Response:
+    return _members(request, viewer, q, max(1, min(page, 100_000)))
 
 
-def _members(request: Request, viewer: BoardPage, q: str = "", **admitted: str) -> HTMLResponse:
+PAGE_SIZE = 50
+
+
+def _members(request: Request, viewer: BoardPage, q: str = "", page: int = 1, **admitted: str) -> HTMLResponse:
     who, lang = viewer.actor, viewer.lang
     with _db(request).unit_of_work(write=False) as s:
-        found, total = members_service.search(s, q[:200] or None, None, 50, 0)
+        found, total = members_service.search(s, q[:200] or None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
         for m in found:
             s.expunge(m)
     return _page(
@@ -537,6 +540,8 @@ def _members(request: Request, viewer: BoardPage, q: str = "", **admitted: str) 
         members=found,
         total=total,
         q=q[:200],
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
         admitted=admitted.get("number"),
         link=admitted.get("link"),
     )

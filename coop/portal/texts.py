@@ -149,6 +149,9 @@ TEXTS: dict[str, dict[str, str]] = {
     "name": {"nl": "Naam", "en": "Name"},
     "language": {"nl": "Taal", "en": "Language"},
     "admit": {"nl": "Toelaten", "en": "Admit"},
+    "page_of": {"nl": "Pagina {page} van {pages} ({total} leden)", "en": "Page {page} of {pages} ({total} members)"},
+    "previous": {"nl": "Vorige", "en": "Previous"},
+    "next": {"nl": "Volgende", "en": "Next"},
     "admitted": {
         "nl": "{number} is toegelaten. Stuur deze link naar het nieuwe lid: {link}",
         "en": "{number} has been admitted. Send this link to the new member: {link}",

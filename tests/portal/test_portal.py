@@ -242,3 +242,14 @@ def test_a_refused_change_is_explained_on_the_page(client: TestClient, database:
     r = client.post("/me/proxies", data={"csrf": _csrf(page.text), "proxy": anna.number})
     assert r.status_code == 200 and "U kunt uzelf niet als gevolmachtigde kiezen." in r.text  # refused, and said so
     assert client.get(f"/api/v1/members/{anna.id}/proxies", headers=anna.headers).json() == []
+
+
+def test_the_board_pages_through_members(client: TestClient, database: Database) -> None:
+    board = f.board(client, database)
+    for i in range(52):
+        f.admit(client, board, name=f"Lid {i:02d}")
+    _login(client, f.BOARD_EMAIL)
+    first = client.get("/board/members").text
+    assert "Pagina 1 van 2 (52 leden)" in first and "Lid 00" in first and "Lid 51" not in first
+    second = client.get("/board/members", params={"page": 2}).text
+    assert "Pagina 2 van 2" in second and "Lid 51" in second and "Lid 00" not in second
