@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import date
 
+from coop.vocabulary.terms import CATEGORIES, Category
+
 LANGUAGES = ("nl", "en")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -159,20 +161,6 @@ WORDS: dict[str, dict[str, str]] = {
     "innovation": {"nl": "innovatie", "en": "innovation"},
     "ai-training": {"nl": "AI-training", "en": "AI training"},
     "care-improvement": {"nl": "betere zorg", "en": "care improvement"},
-    "ehr": {"nl": "patiëntendossier", "en": "electronic health record"},
-    "determinants": {"nl": "leefstijl en omgeving", "en": "health determinants"},
-    "aggregated": {"nl": "zorggebruik (geaggregeerd)", "en": "aggregated care use"},
-    "pathogens": {"nl": "ziekteverwekkers", "en": "pathogens"},
-    "claims": {"nl": "declaraties", "en": "claims"},
-    "genetic": {"nl": "erfelijke gegevens", "en": "genetic data"},
-    "omics": {"nl": "omics", "en": "omics"},
-    "medical-devices": {"nl": "medische hulpmiddelen", "en": "medical devices"},
-    "wellness-apps": {"nl": "gezondheidsapps", "en": "wellness apps"},
-    "professionals": {"nl": "zorgverleners", "en": "health professionals"},
-    "population-registries": {"nl": "bevolkingsregisters", "en": "population registries"},
-    "medical-registries": {"nl": "medische registers", "en": "medical registries"},
-    "clinical-trials": {"nl": "klinische studies", "en": "clinical trials"},
-    "other-devices": {"nl": "andere apparaten", "en": "other devices"},
     "granted": {"nl": "verleend", "en": "granted"},
     "active": {"nl": "actief", "en": "active"},
     "expired": {"nl": "verlopen", "en": "expired"},
@@ -194,7 +182,13 @@ def t(key: str, lang: str, **values: object) -> str:
 
 
 def word(value: str, lang: str) -> str:
-    return WORDS.get(value, {}).get(lang, value)
+    """A short word for a status, user type or purpose; kinds of data by the vocabulary's names."""
+    if value in WORDS:
+        return WORDS[value][lang]
+    try:
+        return str(getattr(CATEGORIES[Category(value)], lang))
+    except ValueError:
+        return value
 
 
 def euros(cents: int, lang: str) -> str:
