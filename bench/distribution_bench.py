@@ -35,7 +35,7 @@ HDAB = Actor("key", 1, Role.hdab, org="HDAB")
 YEAR_START, YEAR_END = date(2026, 1, 1), date(2026, 12, 31)
 
 
-def _permits(db: Database, n_members: int, progress: Progress) -> int:
+def permits_with_money(db: Database, n_members: int, progress: Progress) -> int:
     """200 permits, each with one manifest of 2% to 60% of the members, one to three
     payments each, and twelve months of operating expenses."""
     rng = random.Random(200)
@@ -120,7 +120,7 @@ def _bare_insert(db: Database, rows: int) -> float:
 def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
     with fresh_database(engine) as db, Progress() as progress:
         seed(db, n, progress, donors=0.05)
-        pairs = _permits(db, n, progress)
+        pairs = permits_with_money(db, n, progress)
         with db.unit_of_work() as s:
             start = time.perf_counter()
             inputs, _ = distributions.gather(s, YEAR_START, YEAR_END)

@@ -20,7 +20,7 @@ from sqlalchemy import insert, select, text
 
 from bench.choices_bench import MEMBERS, seed
 from bench.common import fresh_database
-from bench.distribution_bench import YEAR_END, YEAR_START, _permits
+from bench.distribution_bench import YEAR_END, YEAR_START, permits_with_money
 from coop.benefits import distributions
 from coop.permits.models import Manifest, ManifestCheck, Result, UsageEvent
 from coop.reporting import service
@@ -82,7 +82,7 @@ def _floor(db: Any) -> float:
 def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
     with fresh_database(engine) as db, Progress() as progress:
         seed(db, n, progress, donors=0.05)
-        _permits(db, n, progress)
+        permits_with_money(db, n, progress)
         with db.unit_of_work() as s:
             draft = distributions.draft(s, "bench", YEAR_START, YEAR_END)
         with db.unit_of_work() as s:

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -25,6 +25,7 @@ from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
 from coop.db import Database
 from coop.decisions.rules import is_prohibited
+from coop.deps import ID_MAX
 from coop.errors import CoopError, Forbidden, Invalid, Unauthenticated
 from coop.governance import service as governance
 from coop.governance import voting
@@ -44,6 +45,8 @@ from reports.texts import euros
 
 router = APIRouter(include_in_schema=False)
 Csrf = Annotated[str, Form(alias="csrf")]
+RowId = Annotated[int, Path(ge=1, le=ID_MAX)]
+Year = Annotated[int, Path(ge=2000, le=2100)]
 
 
 def _db(request: Request) -> Database:
@@ -52,12 +55,17 @@ def _db(request: Request) -> Database:
 
 
 def _member(request: Request, who: Actor) -> Member:
+    """The logged-in member, read once per request (the language and the page both need it)."""
+    cached: Member | None = getattr(request.state, "member", None)
+    if cached is not None:
+        return cached
     with _db(request).unit_of_work(write=False) as s:
         member = s.get(Member, who.member_id) if who.member_id else None
         if member is None:
             raise Forbidden("this page is for members", code="not-a-member")
         s.expunge(member)
-        return member
+    request.state.member = member
+    return member
 
 
 def _page(request: Request, name: str, who: Actor, lang: str, **context: Any) -> HTMLResponse:
@@ -384,7 +392,7 @@ async def appoint_proxy(request: Request, viewer: AnyPage) -> Response:
 
 
 @router.post("/me/proxies/{appointment_id}/revoke")
-def revoke_proxy(request: Request, viewer: AnyPage, appointment_id: int, csrf: Csrf) -> Response:
+def revoke_proxy(request: Request, viewer: AnyPage, appointment_id: RowId, csrf: Csrf) -> Response:
     who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
     member_id = _member(request, who).id
@@ -441,7 +449,7 @@ def votes_page(request: Request, viewer: AnyPage) -> Response:
 def cast_vote(
     request: Request,
     viewer: AnyPage,
-    proposal_id: int,
+    proposal_id: RowId,
     csrf: Csrf,
     vote: Annotated[str, Form(pattern="^(yes|no|abstain)$")],
 ) -> Response:
@@ -589,7 +597,7 @@ def proposals_page(request: Request, viewer: BoardPage) -> Response:
 
 
 @router.post("/board/proposals/{proposal_id}/close")
-def close_proposal(request: Request, viewer: BoardPage, proposal_id: int, csrf: Csrf) -> Response:
+def close_proposal(request: Request, viewer: BoardPage, proposal_id: RowId, csrf: Csrf) -> Response:
     who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
     return _write(request, who, lang, "/board/proposals", lambda s: voting.close(s, who, proposal_id))
@@ -637,7 +645,7 @@ def distributions_page(request: Request, viewer: BoardPage) -> Response:
 
 
 @router.get("/board/distributions/{distribution_id}", response_class=HTMLResponse)
-def distribution_page(request: Request, viewer: BoardPage, distribution_id: int) -> Response:
+def distribution_page(request: Request, viewer: BoardPage, distribution_id: RowId) -> Response:
     """A draft to review before committing: its totals and each permit's part."""
     who, lang = viewer.actor, viewer.lang
     with _db(request).unit_of_work(write=False) as s:
@@ -677,7 +685,7 @@ def draft_distribution(
 
 
 @router.post("/board/distributions/{distribution_id}/commit")
-def commit_distribution(request: Request, viewer: BoardPage, distribution_id: int, csrf: Csrf) -> Response:
+def commit_distribution(request: Request, viewer: BoardPage, distribution_id: RowId, csrf: Csrf) -> Response:
     who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
     return _write(
@@ -703,7 +711,7 @@ def reports_page(request: Request, viewer: BoardPage) -> Response:
 def publish_report(
     request: Request,
     viewer: BoardPage,
-    year: int,
+    year: Year,
     csrf: Csrf,
     language: Annotated[str, Form(pattern="^(nl|en)$")] = "nl",
 ) -> Response:
@@ -718,20 +726,18 @@ def publish_report(
 
 
 @router.get("/board/reports/{year}.pdf")
-def report_pdf(request: Request, _viewer: BoardPage, year: int, language: str = "nl") -> Response:
-    if language not in web.LANGUAGES or not 2000 <= year <= 2100:
-        raise Invalid("unknown year or language", code="invalid-report")
+def report_pdf(request: Request, _viewer: BoardPage, year: Year, language: str = "nl") -> Response:
+    if language not in web.LANGUAGES:
+        raise Invalid("unknown language", code="invalid-report")
     with _db(request).unit_of_work(write=False) as s:
         pdf = reporting.annual_pdf(s, web.settings_of(request), year, language, None)
     return Response(pdf, media_type="application/pdf")
 
 
 @router.get("/me/statement/{year}.pdf")
-def statement_pdf(request: Request, viewer: AnyPage, year: int) -> Response:
+def statement_pdf(request: Request, viewer: AnyPage, year: Year) -> Response:
     who = viewer.actor
     member = _member(request, who)
-    if not 2000 <= year <= 2100:
-        raise Invalid("unknown year", code="invalid-year")
     from coop.reporting import statement
     from reports.statement import render
 

@@ -237,13 +237,13 @@ def annual(session: Session, settings: Settings, year: int, tree_size: int | Non
         split=split,
         dividend_bins=bins,
         members_credited=pub(credited),
-        grants=_grants(session, start, end),
+        grants=grants(session, start, end),
         permits=lines,
         results=sorted(result_lines, key=lambda r: (r.published_on, r.permit_number, r.title)),
         overdue_results=overdue,
         choices=choice_matrix(session, as_of, threshold),
         decisions=_decisions(session, year),
-        integrity=_integrity(session, tree_size),
+        integrity=integrity(session, tree_size),
         threshold=threshold,
     )
 
@@ -294,7 +294,7 @@ def _distributions(
 GRANT_PREFIX = "solidarity grant to "
 
 
-def _grants(session: Session, start: date, end: date) -> list[Grant]:
+def grants(session: Session, start: date, end: date) -> list[Grant]:
     rows = session.execute(
         select(col(MoneyEntry.booked_on), col(MoneyEntry.description), col(MoneyPosting.amount_cents))
         .join(MoneyPosting, col(MoneyPosting.entry_id) == col(MoneyEntry.id))
@@ -306,11 +306,11 @@ def _grants(session: Session, start: date, end: date) -> list[Grant]:
         )
         .order_by(col(MoneyEntry.booked_on), col(MoneyEntry.id))
     ).all()
-    grants = []
+    found = []
     for booked_on, description, cents in rows:
         recipient, _, purpose = description.removeprefix(GRANT_PREFIX).partition(": ")
-        grants.append(Grant(booked_on, recipient, purpose, int(cents)))
-    return grants
+        found.append(Grant(booked_on, recipient, purpose, int(cents)))
+    return found
 
 
 def _decisions(session: Session, year: int) -> list[DecisionLine]:
@@ -337,7 +337,7 @@ def _decisions(session: Session, year: int) -> list[DecisionLine]:
     ]
 
 
-def _current(as_of: datetime) -> list[Any]:
+def current_choices(as_of: datetime) -> list[Any]:
     return [
         col(ChoiceVersion.valid_from) <= as_of,
         or_(col(ChoiceVersion.valid_to).is_(None), col(ChoiceVersion.valid_to) > as_of),
@@ -348,14 +348,18 @@ def _current(as_of: datetime) -> list[Any]:
 def _opted_out(session: Session, as_of: datetime) -> int:
     return _count(
         session,
-        select(func.count()).select_from(ChoiceVersion).where(*_current(as_of), col(ChoiceVersion.opt_out).is_(True)),
+        select(func.count())
+        .select_from(ChoiceVersion)
+        .where(*current_choices(as_of), col(ChoiceVersion.opt_out).is_(True)),
     )
 
 
 def choice_matrix(session: Session, as_of: datetime, threshold: int) -> dict[str, dict[str, ChoiceCell]]:
     """Per purpose and user type: how many members allow, deny, or leave it to the
     cooperative or a proxy (members who opted out are not counted)."""
-    stmt = select(col(ChoiceVersion.preference_mask)).where(*_current(as_of), col(ChoiceVersion.opt_out).is_(False))
+    stmt = select(col(ChoiceVersion.preference_mask)).where(
+        *current_choices(as_of), col(ChoiceVersion.opt_out).is_(False)
+    )
     masks = np.array(session.execute(stmt).scalars().all(), dtype=np.uint64)
     total = int(masks.size)
     matrix: dict[str, dict[str, ChoiceCell]] = {}
@@ -376,7 +380,7 @@ def choice_matrix(session: Session, as_of: datetime, threshold: int) -> dict[str
     return matrix
 
 
-def _integrity(session: Session, tree_size: int | None) -> Integrity | None:
+def integrity(session: Session, tree_size: int | None) -> Integrity | None:
     head = log.head_at(session, tree_size) if tree_size is not None else log.latest_head(session)
     if head is None:
         return None

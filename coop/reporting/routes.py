@@ -17,7 +17,6 @@ from coop.errors import NotFound
 from coop.members.models import Member
 from coop.reporting import service, statement, transparency
 from coop.settings import Settings
-from ledger import canonical
 
 router = APIRouter(tags=["reports"])
 Board = Annotated[Actor, Depends(require(Permission.annual_reports))]
@@ -32,16 +31,13 @@ _templates = Environment(loader=PackageLoader("coop", "templates"), autoescape=s
 
 
 def _plain(value: Any) -> Any:
-    return canonical.loads(canonical.dumps(_jsonable(value)))
-
-
-def _jsonable(value: Any) -> Any:
+    """Dataclasses, dates and tuples as plain JSON values."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [_plain(v) for v in value]
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value

@@ -49,7 +49,7 @@ def flows(session: Session) -> list[dict[str, Any]]:
                 )
             ).scalars()
         )
-        grants = figures._grants(session, start, end)
+        grants = figures.grants(session, start, end)
         out.append(
             {
                 "year": year,
@@ -76,9 +76,9 @@ def page(session: Session, settings: Settings) -> dict[str, Any]:
     permits = list(session.execute(select(Permit).order_by(col(Permit.id))).scalars())
     results = usage.results_of(session, [p.id for p in permits if p.id is not None])
     members = session.execute(
-        select(func.count()).select_from(ChoiceVersion).where(*figures._current(now))
+        select(func.count()).select_from(ChoiceVersion).where(*figures.current_choices(now))
     ).scalar_one()
-    head = figures._integrity(session, None)
+    head = figures.integrity(session, None)
     return {
         "as_of": now,
         "members": privacy.publish(int(members), threshold),

@@ -253,3 +253,18 @@ def test_the_board_pages_through_members(client: TestClient, database: Database)
     assert "Pagina 1 van 2 (52 leden)" in first and "Lid 00" in first and "Lid 51" not in first
     second = client.get("/board/members", params={"page": 2}).text
     assert "Pagina 2 van 2" in second and "Lid 51" in second and "Lid 00" not in second
+
+
+def test_out_of_range_ids_and_years_are_refused_not_crashed_on(client: TestClient, database: Database) -> None:
+    f.board(client, database)
+    _login(client, f.BOARD_EMAIL)
+    csrf = _csrf(client.get("/board/members").text)
+    for url in ("/board/distributions/99999999999", "/board/reports/0.pdf"):
+        assert client.get(url).status_code == 422, url
+    for url in (
+        "/board/proposals/99999999999/close",
+        "/board/distributions/99999999999/commit",
+        "/board/reports/99999/publish",
+    ):
+        r = client.post(url, data={"csrf": csrf})
+        assert r.status_code == 422 and "text/html" in r.headers["content-type"], url
