@@ -18,7 +18,7 @@ from coop.benefits.routes import router as money_router
 from coop.choices.routes import router as choices_router
 from coop.db import Database
 from coop.decisions.routes import router as decisions_router
-from coop.errors import BadRequest, Conflict, CoopError, Invalid, PayloadTooLarge, problem
+from coop.errors import BadRequest, Conflict, CoopError, Invalid, PayloadTooLarge, Unavailable, problem
 from coop.governance.routes import router as governance_router
 from coop.hdab.routes import router as hdab_router
 from coop.members.routes import router as members_router
@@ -28,8 +28,10 @@ from coop.portal.routes import install as install_portal
 from coop.portal.routes import router as portal_router
 from coop.proxies.routes import router as proxies_router
 from coop.record.routes import router as record_router
+from coop.record.service import HeadSchedule
 from coop.reporting.routes import router as reports_router
 from coop.settings import Settings, get_settings
+from coop.transient import RetryTransient
 from coop.vocabulary.routes import router as vocabulary_router
 from ledger import books
 from ledger.canonical import CanonicalJsonError
@@ -119,6 +121,19 @@ def _page_error(request: Request, status: int, message: str) -> Response:
     )
 
 
+def _unavailable(request: Request, retry_after: int) -> Response:
+    """The answer when the database cannot be reached: never a 500, always when to come back."""
+    if _is_page(request):
+        from coop.portal import web
+
+        lang = web.language(request)
+        page = web.render(request, "error.html", None, lang, status_code=503, status=503, message=web.unavailable(lang))
+        page.headers["Retry-After"] = str(retry_after)
+        return page
+    detail = "the database cannot be reached just now; nothing was changed, try again shortly"
+    return _error_response(Unavailable(detail, retry_after=retry_after))
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CoopError)
     async def coop_error(request: Request, exc: CoopError) -> Response:
@@ -176,7 +191,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
+        schedule = HeadSchedule(app.state.db)
+        schedule.start()
         yield
+        schedule.stop()
         app.state.db.dispose()
 
     app = FastAPI(
@@ -218,5 +236,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_bytes)
+    app.add_middleware(RetryTransient, unavailable=_unavailable)
+    app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_bytes)  # outermost: refuses before buffering
     return app

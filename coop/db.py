@@ -1,22 +1,34 @@
 """Engines, sessions and the one commit point.
 
-SQLite runs in WAL mode with ``synchronous=FULL``, foreign keys on and a busy timeout;
-write transactions start with ``BEGIN IMMEDIATE`` so writers queue for the lock at the
-start instead of failing half-way. PostgreSQL runs through psycopg 3. Both get their
-schema from Alembic only.
+**One writer at a time, from the first statement.** Every write transaction takes the
+writers' lock before it reads anything: on SQLite ``BEGIN IMMEDIATE`` (WAL mode,
+``synchronous=FULL``, foreign keys on); on PostgreSQL (psycopg 3) a transaction-scoped
+advisory lock as its first statement, the same lock the ledger of record appends under.
+No other lock is ever taken before it, so writers cannot deadlock each other, and every
+check a writer makes (a balance, an idempotency key, a unique value, a proxy chain) sees
+everything committed before it and stays true until it commits. Readers take no lock.
+A writer waits for the lock at most ``busy_timeout_ms`` (SQLite's busy timeout,
+PostgreSQL's ``lock_timeout``). Both engines get their schema from Alembic only.
 
 :meth:`Database.unit_of_work` is the commit point for requests and commands: services
 only flush; the unit of work seals the ledger of record (signing a tree head when due)
-and commits, or rolls everything back.
+and commits, or rolls everything back. :func:`trouble` sorts database failures that are
+not the caller's fault: a deadlock or serialisation failure is worth running the whole
+transaction again; a lost connection or a lock not granted in time means "unavailable,
+try again later" (the API answers 503 with ``Retry-After``).
 """
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import exc as sa_exc
 from sqlmodel import Session, SQLModel
 
 import coop.models  # noqa: F401  (registers every table with the metadata)
@@ -54,15 +66,62 @@ def _sqlite_engine(url: str, busy_timeout_ms: int, begin: str, echo: bool) -> En
     return engine
 
 
+def _postgresql_engine(url: str, busy_timeout_ms: int | None, echo: bool, pool_size: int) -> Engine:
+    # pool_pre_ping: a connection the server dropped (restart, failover) is replaced at
+    # checkout instead of failing the request that drew it.
+    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+    if busy_timeout_ms is not None:
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(busy_timeout_ms)}")
+            log.take_write_lock(conn)
+
+    return engine
+
+
 def make_engines(url: str, busy_timeout_ms: int = 10_000, echo: bool = False) -> tuple[Engine, Engine]:
-    """(write engine, read engine); the same engine twice except on SQLite."""
+    """(write engine, read engine). Every transaction of the write engine holds the
+    writers' lock from its first statement."""
     if url.startswith("sqlite"):
         return (
             _sqlite_engine(url, busy_timeout_ms, "BEGIN IMMEDIATE", echo),
             _sqlite_engine(url, busy_timeout_ms, "BEGIN", echo),
         )
-    engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
-    return engine, engine
+    # Writers take turns, so a few connections serve them; readers run side by side.
+    return _postgresql_engine(url, busy_timeout_ms, echo, 5), _postgresql_engine(url, None, echo, 10)
+
+
+class Trouble(StrEnum):
+    """Why a transaction failed through no fault of the request."""
+
+    retry = "retry"
+    """A deadlock or serialisation failure: nothing was written; run it again."""
+    unavailable = "unavailable"
+    """The database cannot be reached, or the writers' lock was not granted in time."""
+
+
+_RETRY_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadlock_detected
+
+
+def trouble(exc: BaseException) -> Trouble | None:
+    """The kind of transient database trouble ``exc`` is, or None for anything else."""
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+        return Trouble.unavailable
+    if not isinstance(exc, sa_exc.DBAPIError):
+        return None
+    original = exc.orig
+    if isinstance(original, psycopg.Error):
+        if original.sqlstate in _RETRY_SQLSTATES:
+            return Trouble.retry
+        if exc.connection_invalidated or isinstance(original, psycopg.OperationalError):
+            return Trouble.unavailable  # lost or refused connection, lock_timeout, shutdown
+        return None
+    if isinstance(original, sqlite3.OperationalError):
+        text = str(original).lower()
+        if "locked" in text or "busy" in text or "unable to open" in text or "disk i/o" in text:
+            return Trouble.unavailable
+    return None
 
 
 class Database:
@@ -76,6 +135,8 @@ class Database:
         )
         self.signer = Signer(load_private_key(settings.ledger.signing_key_file))
         self.ledger_cache = log.LedgerCache()
+        self.unsigned = False
+        """Whether this object's last commit that appended events left them without a signed head."""
 
     @property
     def dialect(self) -> str:
@@ -91,9 +152,12 @@ class Database:
             yield session
             if write:
                 session.flush()
-                log.seal(session, self.signer, self.settings.ledger.head_interval_seconds)
+                appended = log.pending_root(session) is not None
+                head = log.seal(session, self.signer, self.settings.ledger.head_interval_seconds)
                 session.commit()
                 log.committed(session)
+                if appended:
+                    self.unsigned = head is None
             # A read unit of work just closes: the pool rolls the connection back, and the
             # objects it loaded stay readable (a rollback here would expire them).
         except BaseException:

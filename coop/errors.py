@@ -101,6 +101,14 @@ class TooManyRequests(CoopError):
     title = "Too many requests"
 
 
+class Unavailable(CoopError):
+    """The service cannot reach its database just now; try again after ``retry_after`` seconds."""
+
+    status = 503
+    code = "database-unavailable"
+    title = "Service unavailable"
+
+
 def problem(status: int, code: str, title: str, detail: str, **extra: Any) -> dict[str, Any]:
     """An RFC 9457 problem document."""
     return {

@@ -1,10 +1,11 @@
 """Appending to the ledger of record inside the caller's transaction, and reading it back.
 
 ``append`` records an event in the session's open transaction, so the state change and
-its event commit or vanish together. The first append of a transaction takes the log's
-write lock (PostgreSQL: a transaction-scoped advisory lock; SQLite: the write lock that
-``BEGIN IMMEDIATE`` already holds), reads the tree's size and right edge once, and from
-then on extends the tree in memory. Sequence numbers are therefore dense and never
+its event commit or vanish together. The first append of a transaction makes sure it
+holds the writers' lock (PostgreSQL: a transaction-scoped advisory lock, which the
+application's write transactions take as their first statement; SQLite: the write lock
+that ``BEGIN IMMEDIATE`` already holds), reads the tree's size and right edge once, and
+from then on extends the tree in memory. Sequence numbers are therefore dense and never
 forked, whatever the number of concurrent writers. Each event row keeps its leaf hash;
 perfect subtrees of 16 leaves and more are stored as they complete, smaller ones are
 recomputed from at most 16 leaf hashes when a proof needs them.
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, text
+from sqlalchemy import Connection, and_, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -34,7 +35,7 @@ from ledger.signing import SignedTreeHead, Signer
 _STATE = "ledger.append_state"
 _CACHE = "ledger.cache"
 # Any constant will do; it names "the ledger of record's write lock" for pg_advisory_xact_lock.
-_PG_LOCK_KEY = 7_201_001
+WRITE_LOCK_KEY = 7_201_001
 
 
 @dataclass
@@ -69,9 +70,15 @@ class NewEvent:
     payload: dict[str, Any]
 
 
+def take_write_lock(conn: Connection) -> None:
+    """Hold the writers' lock until the transaction ends (PostgreSQL). SQLite needs no call:
+    its writers hold the database's own write lock from ``BEGIN IMMEDIATE``."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+
+
 def _lock(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    take_write_lock(session.connection())
 
 
 def _stored_nodes(session: Session, keys: list[merkle.Node]) -> dict[merkle.Node, bytes]:
@@ -267,6 +274,24 @@ def forget(session: Session) -> None:
 def root_at(session: Session, size: int) -> bytes:
     """The root over the first ``size`` events, from stored subtree hashes."""
     return merkle.range_hash(0, size, _fetch_nodes(session, merkle.perfect_nodes(0, size)))
+
+
+def newest_head(session: Session, signer: Signer, now: datetime | None = None) -> SignedTreeHead | None:
+    """What a reader is shown: the newest stored head, or for an empty log the signed empty
+    tree (computed, never stored). None when events exist but no head was signed yet.
+    Reads only: heads are signed at commit and on a schedule, never because someone looked."""
+    last = latest_head(session)
+    if last is not None:
+        return last
+    if tree_size(session) == 0:
+        return signer.sign(0, merkle.EMPTY_ROOT, format_time(now or datetime.now(UTC)))
+    return None
+
+
+def unsigned_events(session: Session) -> int:
+    """How many of the newest events no signed head covers yet."""
+    last = latest_head(session)
+    return tree_size(session) - (last.tree_size if last else 0)
 
 
 def sign_current_head(session: Session, signer: Signer, now: datetime | None = None) -> SignedTreeHead:

@@ -14,12 +14,18 @@ from __future__ import annotations
 import itertools
 import os
 import shutil
+import socket
+import sqlite3
+import threading
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
 import pytest
+import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
@@ -27,6 +33,7 @@ from coop.app import create_app
 from coop.cli import upgrade_database
 from coop.db import Database
 from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, PrivacySettings, Settings, get_settings
+from ledger.log import WRITE_LOCK_KEY
 
 PG_URL = os.environ.get("COOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_MODE = os.environ.get("COOP_TEST_POSTGRES", "auto")
@@ -55,6 +62,8 @@ def _engines() -> list[str]:
 
 
 ENGINES = _engines()
+POSTGRESQL_ONLY = pytest.mark.parametrize("db_url", [e for e in ENGINES if e == "postgresql"], indirect=True)
+"""For what only a database server can do (go away, deadlock): the test runs on PostgreSQL."""
 
 
 CHROMIUM = os.environ.get("COOP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
@@ -161,6 +170,46 @@ def client(settings: Settings) -> Iterator[TestClient]:
     app = create_app(settings)
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[str]:
+    """The app served by uvicorn on a free localhost port, in a thread: for the browser
+    tests, and for crowds of concurrent clients."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    assert server.started, "the app did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@contextmanager
+def writer_lock_held(db_url: str) -> Iterator[None]:
+    """Another writer holding the writers' lock, as a long transaction would."""
+    if db_url.startswith("sqlite"):
+        conn = sqlite3.connect(make_url(db_url).database or "", isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
+            conn.close()
+        return
+    with psycopg.connect(_libpq(db_url)) as pg:
+        pg.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        try:
+            yield
+        finally:
+            pg.rollback()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

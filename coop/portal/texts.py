@@ -180,6 +180,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "publish": {"nl": "Publiceren (hash in het register)", "en": "Publish (hash into the ledger)"},
     "published": {"nl": "Gepubliceerd: SHA-256 {sha256}", "en": "Published: SHA-256 {sha256}"},
     "error": {"nl": "Dat lukte niet: {detail}", "en": "That did not work: {detail}"},
+    "unavailable": {
+        "nl": "Het systeem is even niet bereikbaar. Er is niets veranderd. Probeer het over een minuut opnieuw.",
+        "en": "The system cannot be reached just now. Nothing was changed. Please try again in a minute.",
+    },
     "not_allowed": {"nl": "Deze pagina is niet voor u.", "en": "This page is not for you."},
 }
 

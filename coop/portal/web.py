@@ -148,5 +148,9 @@ def refusal(code: str, detail: str, lang: str) -> str:
     return REFUSALS.get(code, {}).get(lang) or detail[:300]
 
 
+def unavailable(lang: str) -> str:
+    return TEXTS["unavailable"][lang]
+
+
 def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)

@@ -5,17 +5,11 @@ run says so at the end; with COOP_E2E=require (CI) a missing Chromium is an erro
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
-from coop.app import create_app
-from coop.settings import Settings
 from tests.conftest import CHROMIUM
 
 REQUIRED = os.environ.get("COOP_E2E") == "require"
@@ -41,25 +35,6 @@ def axe_script() -> Path:
             pytest.fail(f"COOP_E2E=require but axe-core is missing at {AXE} (make axe)")
         pytest.skip("axe-core is not installed (make axe, which needs npm)")
     return AXE
-
-
-@pytest.fixture
-def live_server(settings: Settings) -> Iterator[str]:
-    """The app on a free localhost port, in a thread, for the browser."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    assert server.started, "the app did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture

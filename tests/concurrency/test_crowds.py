@@ -1,0 +1,207 @@
+"""Many clients at the same moment, on both engines: money never goes below zero, an
+idempotency key or a unique value sent by many clients at once gives the original or a
+409 (never a 500), shared accounts open once, and proxies appointing each other at once
+give one appointment and one refusal. The ledger of record verifies afterwards."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import httpx
+from fastapi.testclient import TestClient
+
+from coop.db import Database
+from coop.types import utcnow
+from ledger.verify import verify
+from tests import factories as f
+from tests.benefits.test_distributions import PERIOD, YEAR, _cooperative, _money
+from tests.concurrency.conftest import CROWD, crowd, statuses
+from tests.permits.test_register import permit_body
+
+
+def _verified(database: Database) -> None:
+    with database.unit_of_work(write=False) as s:
+        report = verify(s.connection(), {database.signer.key_id: database.signer.public_key})
+    assert report.ok, report.problems
+
+
+def _balances(client: TestClient, board: dict[str, str]) -> dict[str, int]:
+    body = client.get("/api/v1/ledger/balances", headers=board).json()
+    assert body["debits_equal_credits"]
+    return {a["account"]: a["balance_cents"] for a in body["accounts"]}
+
+
+def _codes(responses: list[httpx.Response]) -> Counter[str]:
+    return Counter(r.json().get("code", "") for r in responses if r.status_code >= 400)
+
+
+def test_grants_at_once_never_overdraw_the_fund(client: TestClient, database: Database, live_server: str) -> None:
+    board, _people, permit_id = _cooperative(client, database)
+    _money(client, board, permit_id, income=100_000, expense=10_000)
+    draft = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+    assert client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board).status_code == 200
+    fund = _balances(client, board)["equity:solidarity-fund"]
+    assert fund == 27_000  # nobody donates: the fund holds its policy share only
+    each = fund // 3  # exactly three grants fit
+
+    def grant(http: httpx.Client, i: int) -> httpx.Response:
+        body = {"id": f"g-{i}", "paid_on": f"{YEAR}-12-01", "amount_cents": each, "recipient": "R", "purpose": "p"}
+        return http.post("/api/v1/solidarity/grants", json=body, headers=board)
+
+    responses = crowd(live_server, grant)
+    assert statuses(responses) == [201] * 3 + [409] * (CROWD - 3)
+    assert _codes(responses) == {"insufficient-funds": CROWD - 3}
+    after = _balances(client, board)
+    assert after["equity:solidarity-fund"] == fund - 3 * each >= 0 and after["assets:bank"] >= 0
+    _verified(database)
+
+
+def test_expenses_at_once_never_overdraw_the_bank(client: TestClient, database: Database, live_server: str) -> None:
+    board = f.board(client, database)
+    permit = client.post("/api/v1/permits", json=permit_body(), headers=f.api_key(database, "hdab")).json()
+    pay = {"id": "inv-1", "received_on": "2026-03-01", "amount_cents": 100_000, "kind": "fee"}
+    assert client.post(f"/api/v1/permits/{permit['id']}/payments", json=pay, headers=board).status_code == 201
+
+    def expense(http: httpx.Client, i: int) -> httpx.Response:
+        body = {"id": f"e-{i}", "paid_on": "2026-04-01", "amount_cents": 30_000, "description": "hosting"}
+        return http.post("/api/v1/expenses", json=body, headers=board)
+
+    responses = crowd(live_server, expense)
+    assert statuses(responses) == [201] * 3 + [409] * (CROWD - 3)
+    assert _balances(client, board)["assets:bank"] == 10_000
+    _verified(database)
+
+
+def test_one_payment_sent_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
+    board = f.board(client, database)
+    permit = client.post("/api/v1/permits", json=permit_body(), headers=f.api_key(database, "hdab")).json()
+    url = f"/api/v1/permits/{permit['id']}/payments"
+    same = {"id": "inv-7", "received_on": "2026-03-01", "amount_cents": 5_000, "kind": "fee"}
+
+    responses = crowd(live_server, lambda http, _i: http.post(url, json=same, headers=board))
+    assert statuses(responses) == [200] * (CROWD - 1) + [201]
+    assert len({r.text for r in responses}) == 1  # every client got the original
+
+    def other(http: httpx.Client, i: int) -> httpx.Response:
+        return http.post(url, json={**same, "id": "inv-8", "amount_cents": 100 + i}, headers=board)
+
+    responses = crowd(live_server, other)
+    assert statuses(responses) == [201] + [409] * (CROWD - 1)
+    assert _codes(responses) == {"entry-differs": CROWD - 1}
+    kept = next(r.json() for r in responses if r.status_code == 201)
+    assert _balances(client, board)["assets:bank"] == 5_000 + kept["postings"][0]["amount_cents"]
+    _verified(database)
+
+
+def test_first_payments_on_a_new_permit_at_once(client: TestClient, database: Database, live_server: str) -> None:
+    board = f.board(client, database)
+    permit = client.post("/api/v1/permits", json=permit_body(), headers=f.api_key(database, "hdab")).json()
+    url = f"/api/v1/permits/{permit['id']}/payments"
+
+    def pay(http: httpx.Client, i: int) -> httpx.Response:
+        kind = "fee" if i % 2 else "benefit-share"
+        return http.post(
+            url,
+            json={"id": f"p-{i}", "received_on": "2026-03-01", "amount_cents": 1_000 + i, "kind": kind},
+            headers=board,
+        )
+
+    assert statuses(crowd(live_server, pay)) == [201] * CROWD
+    assert _balances(client, board)["assets:bank"] == sum(1_000 + i for i in range(CROWD))
+    _verified(database)
+
+
+def test_one_email_admitted_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
+    board = f.board(client, database)
+    body = {"name": "Ada", "email": "ada@coop-test.nl", "language": "nl"}
+    responses = crowd(live_server, lambda http, _i: http.post("/api/v1/members", json=body, headers=board))
+    assert statuses(responses) == [201] + [409] * (CROWD - 1)
+    assert _codes(responses) == {"member-exists": CROWD - 1}
+
+    def newcomer(http: httpx.Client, i: int) -> httpx.Response:
+        return http.post("/api/v1/members", json={**body, "email": f"new{i}@coop-test.nl"}, headers=board)
+
+    admitted = crowd(live_server, newcomer)
+    assert statuses(admitted) == [201] * CROWD
+    numbers = sorted(r.json()["member"]["number"] for r in admitted)
+    assert len(set(numbers)) == CROWD
+    _verified(database)
+
+
+def test_one_permit_registered_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
+    hdab = f.api_key(database, "hdab")
+    body = permit_body(permit_number="NL-HDAB-RACE-1")
+    responses = crowd(live_server, lambda http, _i: http.post("/api/v1/permits", json=body, headers=hdab))
+    assert statuses(responses) == [200] * (CROWD - 1) + [201]
+    assert len({r.json()["id"] for r in responses}) == 1
+
+    def other(http: httpx.Client, i: int) -> httpx.Response:
+        return http.post(
+            "/api/v1/permits", json={**body, "permit_number": "NL-HDAB-RACE-2", "fee_cents": i}, headers=hdab
+        )
+
+    responses = crowd(live_server, other)
+    assert statuses(responses) == [201] + [409] * (CROWD - 1)
+    _verified(database)
+
+
+def test_one_usage_report_sent_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
+    hdab = f.api_key(database, "hdab")
+    permit = client.post("/api/v1/permits", json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
+    url = f"/api/v1/permits/{permit['id']}/usage"
+    body = {"id": "spe-42", "kind": "access", "occurred_at": utcnow().isoformat(), "description": "session"}
+    responses = crowd(live_server, lambda http, _i: http.post(url, json=body, headers=hdab))
+    assert statuses(responses) == [200] * (CROWD - 1) + [201]
+    assert len({r.json()["id"] for r in responses}) == 1
+
+    def other(http: httpx.Client, i: int) -> httpx.Response:
+        return http.post(url, json={**body, "id": "spe-43", "description": f"session {i}"}, headers=hdab)
+
+    responses = crowd(live_server, other)
+    assert statuses(responses) == [201] + [409] * (CROWD - 1)
+    _verified(database)
+
+
+def test_one_vote_sent_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
+    board, people, _permit = _cooperative(client, database, members=1)
+    now = utcnow()
+    proposal = client.post(
+        "/api/v1/governance/proposals",
+        json={
+            "title": "t",
+            "kind": "benefit-policy",
+            "body": {"reserve_pct": 10, "solidarity_pct": 40, "members_pct": 50, "minimum_payout_cents": 1000},
+            "opens_at": now.isoformat(),
+            "closes_at": (now + timedelta(hours=1)).isoformat(),
+            "quorum_pct": 10,
+            "majority_pct": 50,
+        },
+        headers=board,
+    ).json()
+    url = f"/api/v1/governance/proposals/{proposal['id']}/votes"
+    voter = people[0].headers
+    responses = crowd(live_server, lambda http, _i: http.post(url, json={"vote": "yes"}, headers=voter))
+    assert statuses(responses) == [200] * (CROWD - 1) + [201]
+
+    def change(http: httpx.Client, i: int) -> httpx.Response:
+        return http.put(url + "/mine", json={"vote": ("no", "abstain")[i % 2]}, headers=voter)
+
+    assert statuses(crowd(live_server, change)) == [200] * CROWD
+    _verified(database)
+
+
+def test_proxies_appointing_each_other_at_once(client: TestClient, database: Database, live_server: str) -> None:
+    board = f.board(client, database)
+    people = [f.member(client, board) for _ in range(CROWD)]
+
+    def appoint(http: httpx.Client, i: int) -> httpx.Response:
+        me, other = people[i], people[i ^ 1]  # 0<->1, 2<->3, ...
+        return http.post(f"/api/v1/members/{me.id}/proxies", json={"proxy_member_id": other.id}, headers=me.headers)
+
+    responses = crowd(live_server, appoint)
+    for pair in range(0, CROWD, 2):
+        pair_statuses = statuses(responses[pair : pair + 2])
+        assert pair_statuses == [201, 409], pair_statuses
+    assert _codes(responses) == {"proxy-cycle": CROWD // 2}
+    _verified(database)
