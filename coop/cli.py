@@ -38,10 +38,35 @@ out = Console()
 err = Console(stderr=True)
 
 
+_opened: list[Database] = []
+"""Databases the running command opened; when it ends, their unsigned events get a head."""
+
+
+@app.callback()
+def _command(context: typer.Context) -> None:
+    context.call_on_close(_finish)
+
+
 def _database() -> Database:
     from coop.db import Database
 
-    return Database(get_settings())
+    db = Database(get_settings())
+    _opened.append(db)
+    return db
+
+
+def _finish() -> None:
+    """Sign a head over events the command recorded that no signed head covers yet, so a
+    database left alone after a command is never unsigned."""
+    from coop.record.service import sign_pending
+
+    while _opened:
+        db = _opened.pop()
+        try:
+            if db.unsigned:
+                sign_pending(db)
+        finally:
+            db.dispose()
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:

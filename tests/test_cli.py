@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from coop.cli import app
 from coop.db import Database
-from coop.settings import Settings
+from coop.settings import Settings, get_settings
 from ledger import log
 
 runner = CliRunner()
@@ -151,3 +152,16 @@ def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
     assert "committed" in r.output and "10,000" in r.output
     again = runner.invoke(app, ["distribute", "--from", "2026-06-01", "--to", "2026-12-31"])
     assert again.exit_code == 1 and "covered part of this period" in again.output
+
+
+def test_a_writing_command_leaves_its_events_signed(cli_env: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With an hour between heads, only the first commit signs at commit; the command still
+    ends with a head over everything it recorded, so nothing is left unsigned when nobody serves."""
+    monkeypatch.setenv("COOP_LEDGER_HEAD_INTERVAL_SECONDS", "3600")
+    get_settings.cache_clear()
+    for org in ("HDAB NL", "SPE Noord", "Auditor BV"):
+        assert runner.invoke(app, ["api-key", "create", "--org", org, "--role", "auditor"]).exit_code == 0
+    db = Database(cli_env)
+    with db.unit_of_work(write=False) as s:
+        assert log.tree_size(s) == 3 and log.unsigned_events(s) == 0
+    db.dispose()

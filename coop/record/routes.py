@@ -14,8 +14,8 @@ from sqlmodel import Session
 
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
-from coop.deps import SEQ_MAX, ReadSession, WriteSession, get_database, require
-from coop.errors import Invalid
+from coop.deps import SEQ_MAX, ReadSession, get_database, require
+from coop.errors import Invalid, Unavailable
 from coop.record.schemas import ConsistencyOut, EventOut, EventPage, InclusionOut, PublicKeyOut, TreeHeadOut
 from ledger import log
 from ledger.signing import raw_public_key
@@ -23,9 +23,18 @@ from ledger.signing import raw_public_key
 router = APIRouter(prefix="/ledger", tags=["ledger of record"])
 
 
-@router.get("/tree-head", response_model=TreeHeadOut, summary="The current signed tree head (public)")
-def tree_head(session: WriteSession, db: Annotated[Database, Depends(get_database)]) -> TreeHeadOut:
-    return TreeHeadOut.of(log.sign_current_head(session, db.signer))
+@router.get("/tree-head", response_model=TreeHeadOut, summary="The newest signed tree head (public)")
+def tree_head(session: ReadSession, db: Annotated[Database, Depends(get_database)]) -> TreeHeadOut:
+    """Heads are signed when a commit finds the last one older than the signing interval,
+    and on a schedule when events are waiting; reading one never signs or writes."""
+    head = log.newest_head(session, db.signer)
+    if head is None:
+        raise Unavailable(
+            "no tree head has been signed yet; one is signed within the signing interval",
+            code="tree-head-pending",
+            retry_after=max(1, round(db.settings.ledger.head_interval_seconds)),
+        )
+    return TreeHeadOut.of(head)
 
 
 @router.get("/public-key", response_model=PublicKeyOut, summary="The key that signs tree heads (public)")

@@ -3,13 +3,21 @@ with nothing but ``ledger.merkle`` and an Ed25519 library."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
+
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 
+from coop.app import create_app
 from coop.db import Database
-from ledger import merkle
+from ledger import log, merkle
 from ledger.canonical import encode
+from ledger.models import LedgerTreeHead
 from tests import factories as f
+from tests.conftest import make_settings, writer_lock_held
 
 
 def _populate(client: TestClient, database: Database, members: int = 6) -> dict[str, str]:
@@ -108,3 +116,49 @@ def test_proofs_outside_the_log_are_422(client: TestClient, database: Database) 
         r = client.get(f"/api/v1/ledger/proofs/{path}", params=params)
         assert r.status_code == 422, (path, params, r.text)
         assert r.headers["content-type"] == "application/problem+json"
+
+
+def _heads(database: Database) -> int:
+    with database.unit_of_work(write=False) as s:
+        return int(s.execute(select(func.count()).select_from(LedgerTreeHead)).scalar_one())
+
+
+def test_reading_the_tree_head_never_writes(db_url: str, tmp_path: Path) -> None:
+    """With an hour between heads, the first commit signs one and later commits wait for the
+    schedule: reading the head a hundred times, even while another writer holds the writers'
+    lock, signs nothing."""
+    settings = make_settings(db_url, tmp_path, head_interval_seconds=3600.0)
+    database = Database(settings)
+    with TestClient(create_app(settings)) as client:
+        board = _populate(client, database, 2)
+        first = client.get("/api/v1/ledger/tree-head").json()
+        f.admit(client, board)
+        stored = _heads(database)
+        with writer_lock_held(db_url):
+            for _ in range(100):
+                assert client.get("/api/v1/ledger/tree-head").json() == first
+        assert _heads(database) == stored
+    database.dispose()
+
+
+def test_the_schedule_signs_what_commits_left_unsigned(db_url: str, tmp_path: Path) -> None:
+    settings = make_settings(db_url, tmp_path, head_interval_seconds=2.0)
+    database = Database(settings)
+    with TestClient(create_app(settings)) as client:
+        board = _populate(client, database, 2)
+        f.admit(client, board)  # a second commit within the interval: not signed at commit
+        with database.unit_of_work(write=False) as s:
+            size = log.tree_size(s)
+        for _ in range(100):
+            if client.get("/api/v1/ledger/tree-head").json()["tree_size"] == size:
+                break
+            time.sleep(0.1)
+        else:
+            pytest.fail("no head covered the newest events after five seconds")
+    database.dispose()
+
+
+def test_an_empty_log_shows_the_signed_empty_tree_and_stores_nothing(client: TestClient, database: Database) -> None:
+    head = client.get("/api/v1/ledger/tree-head").json()
+    assert head["tree_size"] == 0 and head["root_hash"] == merkle.EMPTY_ROOT.hex()
+    assert _heads(database) == 0
