@@ -5,14 +5,16 @@ give one appointment and one refusal. The ledger of record verifies afterwards."
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from fastapi.testclient import TestClient
 
 from coop.db import Database
 from coop.types import utcnow
+from ledger import log
 from ledger.verify import verify
 from tests import factories as f
 from tests.benefits.test_distributions import PERIOD, YEAR, _cooperative, _money
@@ -204,4 +206,97 @@ def test_proxies_appointing_each_other_at_once(client: TestClient, database: Dat
         pair_statuses = statuses(responses[pair : pair + 2])
         assert pair_statuses == [201, 409], pair_statuses
     assert _codes(responses) == {"proxy-cycle": CROWD // 2}
+    _verified(database)
+
+
+def test_one_distribution_committed_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
+    board, people, permit_id = _cooperative(client, database)
+    _money(client, board, permit_id, income=100_000, expense=10_000)
+    drafts = crowd(live_server, lambda http, _i: http.post("/api/v1/distributions", json=PERIOD, headers=board))
+    assert statuses(drafts) == [201] * CROWD  # drafts change nothing; any of them may be committed
+    draft = drafts[0].json()
+    url = f"/api/v1/distributions/{draft['id']}/commit"
+    responses = crowd(live_server, lambda http, _i: http.post(url, headers=board))
+    assert statuses(responses) == [200] + [409] * (CROWD - 1)
+    assert _codes(responses) == {"committed-already": CROWD - 1}
+    books = _balances(client, board)
+    assert books["assets:bank"] == 90_000 - 3 * 15_000  # paid out once, not eight times
+    others = [d.json()["id"] for d in drafts[1:]]
+
+    def commit_another(http: httpx.Client, i: int) -> httpx.Response:
+        return http.post(f"/api/v1/distributions/{others[i % len(others)]}/commit", headers=board)
+
+    late = crowd(live_server, commit_another)
+    assert statuses(late) == [409] * CROWD  # the period is distributed: no other draft of it commits
+    assert _balances(client, board) == books
+    mine = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
+    assert mine["paid_out_cents"] == 15_000
+    _verified(database)
+
+
+def test_one_invitation_accepted_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
+    board = f.board(client, database)
+    token = f.admit(client, board)["invitation_token"]
+    body = {"token": token, "password": f.PASSWORD}
+    responses = crowd(live_server, lambda http, _i: http.post("/api/v1/auth/accept-invitation", json=body))
+    assert statuses(responses) == [201] + [410] * (CROWD - 1)
+    assert _codes(responses) == {"invitation-used": CROWD - 1}
+    _verified(database)
+
+
+def test_one_permit_extended_and_revoked_by_many_clients(
+    client: TestClient, database: Database, live_server: str
+) -> None:
+    hdab = f.api_key(database, "hdab")
+    permit = client.post("/api/v1/permits", json=permit_body(), headers=hdab).json()
+    end = datetime.fromisoformat(permit["valid_until"])
+
+    def extend(http: httpx.Client, i: int) -> httpx.Response:
+        new_end = (end + timedelta(days=30 + i)).isoformat()
+        return http.post(f"/api/v1/permits/{permit['id']}/extend", json={"valid_until": new_end}, headers=hdab)
+
+    responses = crowd(live_server, extend)
+    assert statuses(responses) == [200] + [409] * (CROWD - 1)  # extendable once (Art. 68)
+    assert _codes(responses) == {"already-extended": CROWD - 1}
+
+    def revoke(http: httpx.Client, i: int) -> httpx.Response:
+        return http.post(f"/api/v1/permits/{permit['id']}/revoke", json={"reason": f"breach {i}"}, headers=hdab)
+
+    responses = crowd(live_server, revoke)
+    assert statuses(responses) == [200] * CROWD
+    assert len({r.json()["revoked_at"] for r in responses}) == 1  # revoked once; the others see it
+    _verified(database)
+
+
+def test_one_proposal_closed_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
+    board, people, _permit = _cooperative(client, database, members=2)
+    now = utcnow()
+    proposal = client.post(
+        "/api/v1/governance/proposals",
+        json={
+            "title": "t",
+            "kind": "benefit-policy",
+            "body": {"reserve_pct": 10, "solidarity_pct": 40, "members_pct": 50, "minimum_payout_cents": 1000},
+            "opens_at": now.isoformat(),
+            "closes_at": (now + timedelta(seconds=3)).isoformat(),
+            "quorum_pct": 10,
+            "majority_pct": 50,
+        },
+        headers=board,
+    ).json()
+    for person in people:
+        vote = {"vote": "yes"}
+        assert client.post(f"/api/v1/governance/proposals/{proposal['id']}/votes", json=vote, headers=person.headers)
+    while utcnow() < datetime.fromisoformat(proposal["closes_at"]):
+        time.sleep(0.1)
+    url = f"/api/v1/governance/proposals/{proposal['id']}/close"
+    responses = crowd(live_server, lambda http, _i: http.post(url, headers=board))
+    assert statuses(responses) == [200] * CROWD
+    assert len({r.text for r in responses}) == 1  # one tally, one adoption
+    with database.unit_of_work(write=False) as s:
+        events = log.events_after(s, 0, 10_000)
+    adopted = [
+        e for e in events if e.type == "benefit-policy.adopted" and f'"source":"proposal:{proposal["id"]}"' in e.payload
+    ]
+    assert len(adopted) == 1
     _verified(database)
