@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 
 from coop.auth import service
 from coop.auth.policy import ORG_ROLES, ROLE_PERMISSIONS, Actor, Permission, Role, can_read_member
+from coop.auth.secrets import sha256_hex, split_api_key
 from coop.db import Database
 from coop.errors import Conflict, Invalid
 from tests import factories as f
@@ -62,8 +63,9 @@ def test_api_key_authenticates_and_revocation_stops_it(client: TestClient, datab
 def test_api_keys_are_stored_hashed(database: Database) -> None:
     with database.unit_of_work() as s:
         created = service.create_api_key(s, "HDAB", "hdab")
-    assert created.token.split("_")[-1] not in created.key.secret_hash
-    assert len(created.key.secret_hash) == 64
+    parts = split_api_key(created.token)
+    assert parts is not None and parts[0] == created.key.prefix
+    assert parts[1] not in created.key.secret_hash and created.key.secret_hash == sha256_hex(parts[1])
 
 
 @pytest.mark.parametrize("role", ["wizard", "member", "board", ""])
