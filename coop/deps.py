@@ -16,6 +16,7 @@ from coop.auth.policy import Actor, Permission, has
 from coop.db import Database
 from coop.errors import Forbidden, Unauthenticated
 from coop.settings import Settings
+from coop.types import ID_MAX as ID_MAX  # re-exported: routes bound their ids with it
 
 
 def get_database(request: Request) -> Database:
@@ -43,8 +44,6 @@ WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
 ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
-ID_MAX = 2**31 - 1
-"""Ids are 32-bit integer columns; a larger number names nothing (and must not reach the driver)."""
 SEQ_MAX = 2**62
 """Ledger sequence numbers and tree sizes are 64-bit."""
 

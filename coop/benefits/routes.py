@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
@@ -30,6 +29,7 @@ from coop.benefits.schemas import (
 from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, WriteSession, require
 from coop.errors import NotFound
 from coop.permits import service as permits
+from coop.types import Day
 from ledger import books
 from ledger.export import beancount
 
@@ -105,7 +105,7 @@ def export(
 def balances(
     session: ReadSession,
     _actor: Annotated[Actor, Depends(require(Permission.read_books))],
-    at: Annotated[date | None, Query(description="entries booked on or before this date; default: all")] = None,
+    at: Annotated[Day | None, Query(description="entries booked on or before this date; default: all")] = None,
 ) -> BalancesOut:
     result = books.balances(session, at)
     debit_total = sum(b if kind in books.DEBIT_NORMAL else -b for kind, b in result.values())

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
-from coop.types import CleanStr
+from coop.types import CleanStr, Day
 from ledger.books import Entry
 
 Key = Field(pattern=r"^[A-Za-z0-9._:-]{1,60}$", description="your id for this transaction: makes retries safe")
@@ -23,7 +23,7 @@ class PaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Key
-    received_on: date
+    received_on: Day
     amount_cents: StrictInt = Cents
     kind: PaymentKind
 
@@ -32,7 +32,7 @@ class ExpenseIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Key
-    paid_on: date
+    paid_on: Day
     amount_cents: StrictInt = Cents
     description: CleanStr = Field(min_length=1, max_length=400)
 
@@ -41,7 +41,7 @@ class GrantIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Key
-    paid_on: date
+    paid_on: Day
     amount_cents: StrictInt = Cents
     recipient: CleanStr = Field(min_length=1, max_length=200)
     purpose: CleanStr = Field(min_length=1, max_length=250, description="the public purpose: the flow to society")
@@ -83,8 +83,8 @@ class BalancesOut(BaseModel):
 class DistributionIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    period_start: date
-    period_end: date
+    period_start: Day
+    period_end: Day
 
 
 class DistributionPermitOut(BaseModel):

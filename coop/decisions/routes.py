@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from coop.choices import service as choices
 from coop.decisions import service
 from coop.decisions.schemas import EffectiveOut
 from coop.deps import CurrentActor, MemberId, ReadSession, SettingsDep
 from coop.errors import Invalid
-from coop.types import utcnow
+from coop.types import Time, utcnow
 from coop.vocabulary.terms import Category, ProhibitedUse, Purpose, UserType
 
 router = APIRouter(prefix="/members", tags=["decisions"])
@@ -50,7 +49,7 @@ def effective(
     purpose: Annotated[str, Query(max_length=40, description="a purpose (Art. 53) or prohibited use (Art. 54)")],
     user_type: UserType,
     categories: Annotated[list[str], Query(max_length=40, description="comma-separated or repeated")] = [],  # noqa: B006
-    at: Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset; default: now")] = None,
+    at: Annotated[Time | None, Query(description="ISO 8601 with offset; default: now")] = None,
 ) -> EffectiveOut:
     choices.read(session, actor, member_id)  # the same access as reading the choices
     result = service.effective(

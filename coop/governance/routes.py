@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import AwareDatetime
 
 from coop.auth.policy import Actor, Permission
 from coop.deps import ID_MAX, CurrentActor, ReadSession, WriteSession, require
@@ -24,11 +23,12 @@ from coop.governance.schemas import (
     mandate_out,
 )
 from coop.governance.voting import Choice
+from coop.types import Time
 
 router = APIRouter(tags=["governance"])
 
 ProposalId = Annotated[int, Path(ge=1, le=ID_MAX)]
-At = Annotated[AwareDatetime | None, Query(description="ISO 8601 with offset; default: now")]
+At = Annotated[Time | None, Query(description="ISO 8601 with offset; default: now")]
 
 
 @router.get("/mandate", response_model=MandateOut, summary="The collective mandate in force (public)")

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from coop.governance.documents import BenefitPolicy, DocumentKind, Mandate
 from coop.governance.models import Proposal
 from coop.governance.service import Version
 from coop.governance.voting import Choice
-from coop.types import CleanStr, utcnow
+from coop.types import CleanStr, Time, utcnow
 from ledger import canonical
 
 
@@ -47,8 +47,8 @@ class ProposalIn(BaseModel):
     title: CleanStr = Field(min_length=1, max_length=200)
     kind: DocumentKind
     body: dict[str, Any] = Field(description="the complete new mandate or benefit policy")
-    opens_at: AwareDatetime
-    closes_at: AwareDatetime
+    opens_at: Time
+    closes_at: Time
     quorum_pct: int = Field(ge=0, le=100, description="votes cast, abstentions included, as % of the electorate")
     majority_pct: int = Field(ge=50, le=99, description="adopted when more than this % of yes+no votes are yes")
 

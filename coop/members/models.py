@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
-from coop.types import UTCDateTime
+from coop.types import ID_MAX, UTCDateTime
 
 
 class Language(StrEnum):
@@ -26,11 +27,17 @@ def member_number(member_id: int) -> str:
     return f"M-{member_id:06d}"
 
 
+_NUMBER = re.compile(r"M-(\d{1,10})", re.ASCII)
+
+
 def parse_member_number(text: str) -> int | None:
-    text = text.strip().upper()
-    if text.startswith("M-") and text[2:].isdigit():
-        return int(text[2:])
-    return None
+    """The id in a member number, or None when the text is not one: numbers beyond the ids
+    a member can have name nobody (and must not reach the database)."""
+    found = _NUMBER.fullmatch(text.strip().upper())
+    if found is None:
+        return None
+    number = int(found[1])
+    return number if 1 <= number <= ID_MAX else None
 
 
 class Member(SQLModel, table=True):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from coop.permits import rules
 from coop.permits.models import Manifest, Permit, Result, UsageEvent
 from coop.permits.usage import ResultKind, UsageKind
-from coop.types import CleanStr, utcnow
+from coop.types import CleanStr, Time, utcnow, web_url
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
 from ledger import canonical
 
@@ -29,9 +31,9 @@ class PermitIn(BaseModel):
     data_holders: list[CleanStr] = Field(
         default_factory=list, max_length=50, description="organisations (as on their API keys) that may report usage"
     )
-    approved_at: AwareDatetime
-    valid_from: AwareDatetime
-    valid_until: AwareDatetime
+    approved_at: Time
+    valid_from: Time
+    valid_until: Time
     fee_cents: int = Field(ge=0, le=10**12)
     benefit_share_pct: int = Field(ge=0, le=100)
     consultation_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
@@ -40,7 +42,7 @@ class PermitIn(BaseModel):
 class ExtendIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    valid_until: AwareDatetime
+    valid_until: Time
 
 
 class RevokeIn(BaseModel):
@@ -145,7 +147,7 @@ class UsageIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: UsageKind
-    occurred_at: AwareDatetime
+    occurred_at: Time
     manifest_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     records: int | None = Field(default=None, ge=0, le=10**12)
     description: CleanStr = Field(default="", max_length=4000)
@@ -181,13 +183,30 @@ class UsageOut(BaseModel):
         )
 
 
+_DOI = re.compile(r"doi:10\.\d{4,9}(\.\d+)*/\S+", re.ASCII)
+
+
+def _url_or_doi(value: str) -> str:
+    if value.startswith("doi:"):
+        if not _DOI.fullmatch(value):
+            raise ValueError("a DOI reads doi:10.<registrant>/<suffix>")
+        return value
+    return web_url(value)
+
+
+ResultLink = Annotated[CleanStr, AfterValidator(_url_or_doi)]
+"""Where a result can be found: a web page, or a DOI that resolves to one."""
+
+
 class ResultIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: ResultKind
     title: CleanStr = Field(min_length=1, max_length=500)
-    url: CleanStr = Field(pattern=r"^(https?://|doi:)\S+$", max_length=2000, description="a URL or doi:...")
-    published_at: AwareDatetime
+    url: ResultLink = Field(
+        pattern=r"^(https?://|doi:)\S+$", max_length=2000, description="an http(s) URL or a DOI as doi:10.NNNN/..."
+    )
+    published_at: Time
     open_access: bool
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from coop.proxies.models import ProxyAppointment
 from coop.proxies.service import is_valid_now
+from coop.types import Time
 from coop.vocabulary.terms import Purpose, from_mask
 
 
@@ -16,7 +17,7 @@ class ProxyIn(BaseModel):
 
     proxy_member_id: int = Field(ge=1, le=2**31 - 1)
     purposes: list[Purpose] | None = Field(default=None, min_length=1, max_length=len(Purpose), description="omit: all")
-    valid_until: AwareDatetime | None = None
+    valid_until: Time | None = None
     voting: bool = Field(default=False, description="may also vote for the member in the cooperative's votes")
 
 
