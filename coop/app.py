@@ -65,7 +65,12 @@ class _BodyTooLarge(Exception):
 
 
 class BodyLimit:
-    """Refuse request bodies over the configured size with 413, before anything is parsed."""
+    """Refuse request bodies over the configured size with 413, before anything is parsed.
+
+    A body without Content-Length (chunked) is counted as it arrives; once it passes the
+    limit, reading stops and whatever the application would answer to the cut-off body
+    (FastAPI turns a failed read into 400) is replaced by the 413.
+    """
 
     def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], max_bytes: int) -> None:
         self.app = app
@@ -80,24 +85,31 @@ class BodyLimit:
             await self._refuse(scope, receive, send)
             return
         seen = 0
-        started = False
+        too_large = False
+        started = refused = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    too_large = True
                     raise _BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        async def guarded_send(message: Message) -> None:
+            nonlocal started, refused
+            if message["type"] == "http.response.start" and not started:
+                started = True
+                refused = too_large
+                if refused:
+                    await self._refuse(scope, receive, send)
+            if not refused:  # else: the application's answer to the cut-off body, replaced
+                await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLarge:
             if not started:
                 await self._refuse(scope, receive, send)
