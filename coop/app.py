@@ -10,6 +10,8 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coop.auth.routes import router as auth_router
@@ -117,6 +119,57 @@ class BodyLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = _error_response(PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes"))
         await response(scope, receive, send)
+
+
+PAGE_POLICY = (
+    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+"""Portal pages and the transparency page: no script at all, styles and images from this site."""
+DOCS_POLICY = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+"""The interactive API documentation is FastAPI's Swagger UI and ReDoc: they load from a CDN
+and start with an inline script, so the policy there only forbids framing and plugins."""
+DOCUMENT_POLICY = "frame-ancestors 'none'"
+"""PDFs: the browser shows them with its own viewer, which a stricter policy could block."""
+DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
+"""JSON, CSV and text: nothing in them ever runs or loads."""
+DOCS_PATHS = ("/docs", "/redoc")
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+
+
+def content_security_policy(path: str, content_type: str) -> str:
+    """The policy for one response, chosen by where it is and what it is."""
+    if path.startswith(DOCS_PATHS):
+        return DOCS_POLICY
+    if content_type.startswith("text/html"):
+        return PAGE_POLICY
+    if content_type.startswith("application/pdf"):
+        return DOCUMENT_POLICY
+    return DATA_POLICY
+
+
+class SecurityHeaders:
+    """Every response tells the browser not to guess content types, not to send the address
+    of a page elsewhere (it may hold an invitation token), and what the page may load and
+    who may frame it (nobody)."""
+
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+                policy = content_security_policy(scope["path"], headers.get("content-type", ""))
+                headers.setdefault("Content-Security-Policy", policy)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _is_page(request: Request) -> bool:
@@ -248,6 +301,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
+    app.mount("/static", StaticFiles(packages=[("coop", "static")]), name="static")
     app.add_middleware(RetryTransient, unavailable=_unavailable)
-    app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_bytes)  # outermost: refuses before buffering
+    app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_bytes)  # refuses before the body is kept
+    app.add_middleware(SecurityHeaders)  # outermost: the body limit's 413 carries the headers too
     return app

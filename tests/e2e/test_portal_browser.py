@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
+from playwright.sync_api import Error as PlaywrightError
 
 from coop.db import Database
 from tests import factories as f
@@ -101,3 +103,29 @@ def test_the_board_in_the_browser(client: TestClient, database: Database, live_s
     committed = client.get("/api/v1/ledger/balances", headers=board).json()
     balances = {a["account"]: a["balance_cents"] for a in committed["accounts"]}
     assert balances["equity:reserve"] > 0 and balances[f"income:permit:{permit_id}:fee"] == 0
+
+
+def test_the_portal_works_under_its_content_security_policy(
+    client: TestClient, database: Database, live_server: str, browser: Any
+) -> None:
+    _board, people, _permit = _cooperative(client, database)
+    page = browser.new_page()  # the real policy, not bypassed
+    refused: list[str] = []
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    response = page.goto(f"{live_server}/login")
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    _log_in(page, live_server, people[0].email)
+    page.get_by_role("heading", name="Hallo").wait_for()
+    header = page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
+    assert header == "rgb(27, 58, 75)"  # the stylesheet came from this site and applied
+    page.goto(f"{live_server}/me/choices")
+    page.locator("select[name='pref:research:commercial']").select_option("deny")
+    page.get_by_role("button", name="Opslaan").click()  # a form still submits
+    page.get_by_role("status").wait_for()
+    for url in ("/me", "/me/proxies", "/me/dividends", "/api/v1/public/transparency.html"):
+        page.goto(f"{live_server}{url}")
+    assert refused == []  # nothing the pages need was blocked
+    page.goto(f"{live_server}/me")
+    with pytest.raises(PlaywrightError, match="Content Security Policy"):
+        page.add_script_tag(content="window.injected = true")
+    assert page.evaluate("window.injected === undefined")  # an injected inline script does not run
