@@ -4,11 +4,11 @@ through the service the API uses, as the logged-in actor."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
-from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
@@ -38,7 +38,7 @@ from coop.portal import web
 from coop.portal.texts import TEXTS
 from coop.proxies import service as proxies
 from coop.reporting import service as reporting
-from coop.types import utcnow
+from coop.types import CleanStr, Day, utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
 from ledger import books
 from reports.texts import euros
@@ -119,11 +119,13 @@ def _write(request: Request, who: Actor, lang: str, back: str, work: Callable[[S
         with _db(request).unit_of_work() as s:
             work(s)
     except CoopError as exc:
-        return web.redirect(f"{back}?{urlencode({'error': web.refusal(exc.code, exc.detail, lang)})}")
+        return web.refused(back, exc.code)
     except books.WouldGoNegative:
-        return web.redirect(f"{back}?{urlencode({'error': web.refusal('insufficient-funds', '', lang)})}")
-    except books.BooksError as exc:
-        return web.redirect(f"{back}?{urlencode({'error': str(exc)[:300]})}")
+        return web.refused(back, "insufficient-funds")
+    except books.EntryConflict:
+        return web.refused(back, "entry-differs")
+    except books.BooksError:
+        return web.refused(back, "invalid-entry")
     return web.redirect(f"{back}?saved=1")
 
 
@@ -144,7 +146,7 @@ def login_page(request: Request) -> Response:
 def login(
     request: Request,
     csrf: Csrf,
-    email: Annotated[str, Form(max_length=320)],
+    email: Annotated[CleanStr, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
     web.check_csrf(request, csrf)
@@ -193,8 +195,9 @@ def accept_invitation(
         with _db(request).unit_of_work() as s:
             members_service.accept_invitation(s, web.settings_of(request).auth, token, password)
     except CoopError as exc:
+        code = "password-length" if exc.extra.get("field") == "password" else exc.code
         return web.render(
-            request, "invitation.html", None, lang, status_code=exc.status, token=token, done=False, error=exc.detail
+            request, "invitation.html", None, lang, status_code=exc.status, token=token, done=False, error=code
         )
     return web.render(request, "invitation.html", None, lang, token="", done=True)
 
@@ -378,7 +381,7 @@ async def appoint_proxy(request: Request, viewer: AnyPage) -> Response:
     assert member_id is not None
     proxy_id = parse_member_number(str(form.get("proxy") or ""))
     if proxy_id is None:
-        return web.redirect(f"/me/proxies?{urlencode({'error': 'not a member number (like M-000002)'})}")
+        return web.refused("/me/proxies", "not-a-member-number")
     purposes = [Purpose(v) for v in form.getlist("purposes") if v in {p.value for p in Purpose}] or None
     voting_too = form.get("voting") == "on"
     depth = web.settings_of(request).choices.proxy_max_depth
@@ -527,7 +530,7 @@ def dividends_page(request: Request, viewer: AnyPage) -> Response:
 
 
 @router.get("/board/members", response_class=HTMLResponse)
-def members_page(request: Request, viewer: BoardPage, q: str = "", page: int = 1) -> Response:
+def members_page(request: Request, viewer: BoardPage, q: CleanStr = "", page: int = 1) -> Response:
     return _members(request, viewer, q, max(1, min(page, 100_000)))
 
 
@@ -560,8 +563,8 @@ def admit_member(
     request: Request,
     viewer: BoardPage,
     csrf: Csrf,
-    name: Annotated[str, Form(min_length=1, max_length=200)],
-    email: Annotated[str, Form(min_length=3, max_length=320)],
+    name: Annotated[CleanStr, Form(min_length=1, max_length=200)],
+    email: Annotated[CleanStr, Form(min_length=3, max_length=320)],
     language: Annotated[str, Form(pattern="^(nl|en)$")] = "nl",
 ) -> Response:
     who = viewer.actor
@@ -573,7 +576,7 @@ def admit_member(
             )
             number = member.number
     except CoopError as exc:
-        return web.redirect(f"/board/members?{urlencode({'error': web.refusal(exc.code, exc.detail, viewer.lang)})}")
+        return web.refused("/board/members", exc.code)
     # shown once, in this response: the one-time token never goes into a URL the browser keeps
     return _members(request, viewer, number=number, link=f"{request.base_url}invitation?token={issued.token}")
 
@@ -670,8 +673,8 @@ def draft_distribution(
     request: Request,
     viewer: BoardPage,
     csrf: Csrf,
-    period_start: Annotated[date, Form()],
-    period_end: Annotated[date, Form()],
+    period_start: Annotated[Day, Form()],
+    period_end: Annotated[Day, Form()],
 ) -> Response:
     who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
@@ -703,8 +706,13 @@ def reports_page(request: Request, viewer: BoardPage) -> Response:
         who,
         lang,
         years=list(range(year, year - 3, -1)),
-        published=request.query_params.get("sha256"),
+        published=_sha256(request.query_params.get("sha256")),
     )
+
+
+def _sha256(text: str | None) -> str | None:
+    """A published report's hash, back from the redirect; a link cannot make the page show other text."""
+    return text if text and re.fullmatch(r"[0-9a-f]{64}", text) else None
 
 
 @router.post("/board/reports/{year}/publish")
@@ -721,7 +729,7 @@ def publish_report(
         with _db(request).unit_of_work() as s:
             record = reporting.publish_annual(s, web.settings_of(request), who.ledger_name, year, language)
     except CoopError as exc:
-        return web.redirect(f"/board/reports?{urlencode({'error': web.refusal(exc.code, exc.detail, viewer.lang)})}")
+        return web.refused("/board/reports", exc.code)
     return web.redirect(f"/board/reports?sha256={record['sha256']}")
 
 

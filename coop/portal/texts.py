@@ -233,7 +233,63 @@ REFUSALS: dict[str, dict[str, str]] = {
         "en": "The ledger has no signed tree head yet.",
     },
     "insufficient-funds": {"nl": "Daarvoor is niet genoeg geld.", "en": "There is not enough money for that."},
+    "not-a-member": {
+        "nl": "U bent geen lid meer. Daarom kunt u dit niet veranderen.",
+        "en": "You are no longer a member. So you cannot change this.",
+    },
+    "not-a-member-number": {
+        "nl": "Dit is geen lidnummer. Een lidnummer ziet eruit als M-000002.",
+        "en": "This is not a member number. A member number looks like M-000002.",
+    },
+    "proxy-chain-too-deep": {
+        "nl": "Dan wordt de rij van gevolmachtigden te lang. Kies iemand anders.",
+        "en": "That would make the chain of proxies too long. Choose someone else.",
+    },
+    "proxy-not-found": {
+        "nl": "Deze gevolmachtigde bestaat niet (meer).",
+        "en": "This proxy does not exist (any more).",
+    },
+    "proposal-not-found": {"nl": "Dit voorstel bestaat niet.", "en": "This proposal does not exist."},
+    "distribution-not-found": {"nl": "Deze verdeling bestaat niet.", "en": "This distribution does not exist."},
+    "no-benefit-policy": {
+        "nl": "Er is nog geen regeling voor de verdeling vastgesteld.",
+        "en": "No benefit policy has been adopted yet.",
+    },
+    "invitation-used": {
+        "nl": "Deze uitnodiging is al gebruikt. U kunt inloggen.",
+        "en": "This invitation has been used already. You can log in.",
+    },
+    "invitation-expired": {
+        "nl": "Deze uitnodiging is verlopen. Vraag het bestuur om een nieuwe.",
+        "en": "This invitation has expired. Ask the board for a new one.",
+    },
+    "invitation-invalid": {
+        "nl": "Deze uitnodiging klopt niet. Gebruik de link uit uw uitnodiging.",
+        "en": "This invitation is not valid. Use the link from your invitation.",
+    },
+    "account-exists": {
+        "nl": "U heeft al een wachtwoord gekozen. U kunt inloggen.",
+        "en": "You have chosen a password already. You can log in.",
+    },
+    "password-length": {
+        "nl": "Kies een wachtwoord van minstens 12 en hooguit 256 tekens.",
+        "en": "Choose a password of at least 12 and at most 256 characters.",
+    },
+    "invalid-entry": {
+        "nl": "Dit past niet in de boekhouding. Er is niets veranderd.",
+        "en": "This does not fit the books. Nothing has changed.",
+    },
+    "entry-differs": {
+        "nl": "Deze boeking bestaat al, met andere gegevens.",
+        "en": "This entry exists already, with other details.",
+    },
+    "failed": {
+        "nl": "Er is niets veranderd. Probeer het opnieuw, of vraag het bestuur om hulp.",
+        "en": "Nothing has changed. Try again, or ask the board for help.",
+    },
 }
+"""Why a change was refused, by the stable code of the refusal. A page shows only these
+texts: a link with an ``?error=`` code that is not here shows nothing."""
 
 WORDS: dict[str, dict[str, str]] = {
     "active": {"nl": "actief", "en": "active"},

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import secrets
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -120,7 +121,8 @@ def render(
         return TEXTS[key][lang].format(**values)
 
     context.setdefault("saved", "saved" in request.query_params)  # after a form: how it went
-    context.setdefault("error", request.query_params.get("error"))
+    # a code, never text: a link cannot make the page say what the cooperative did not write
+    context["error"] = refusal_text(context.get("error") or request.query_params.get("error"), lang)
     html = templates.get_template(name).render(
         request=request,
         who=who,
@@ -142,10 +144,21 @@ def render(
     return response
 
 
-def refusal(code: str, detail: str, lang: str) -> str:
-    """Why a change was refused, in the visitor's language when the portal knows the reason
-    (otherwise the service's own words)."""
-    return REFUSALS.get(code, {}).get(lang) or detail[:300]
+def refusal_code(code: str) -> str:
+    """The code a page is sent back with after a refused change: the service's own when the
+    portal can explain it, else the general one."""
+    return code if code in REFUSALS else "failed"
+
+
+def refusal_text(code: str | None, lang: str) -> str | None:
+    """What the page says for a refusal code, in the visitor's language; nothing for codes
+    the portal does not know."""
+    return REFUSALS.get(code or "", {}).get(lang)
+
+
+def refused(back: str, code: str) -> RedirectResponse:
+    """Back to the page the form came from, which says why (by code) nothing changed."""
+    return redirect(f"{back}?{urlencode({'error': refusal_code(code)})}")
 
 
 def unavailable(lang: str) -> str:

@@ -268,3 +268,55 @@ def test_out_of_range_ids_and_years_are_refused_not_crashed_on(client: TestClien
     ):
         r = client.post(url, data={"csrf": csrf})
         assert r.status_code == 422 and "text/html" in r.headers["content-type"], url
+
+
+def test_an_error_link_shows_only_what_the_cooperative_wrote(client: TestClient, database: Database) -> None:
+    board = f.board(client, database)
+    anna = f.member(client, board)
+    crafted = {"error": "Uw account is geblokkeerd. Bel 0900-1234 en geef uw wachtwoord."}
+    for url in ("/login", "/invitation"):
+        page = client.get(url, params=crafted)
+        assert "geblokkeerd" not in page.text and 'role="alert"' not in page.text, url
+    _login(client, anna.email)
+    for url in ("/me", "/me/proxies"):
+        page = client.get(url, params=crafted)
+        assert "geblokkeerd" not in page.text and 'role="alert"' not in page.text, url
+    assert 'role="alert"' not in client.get("/me/proxies", params={"error": "no-such-code"}).text
+    page = client.get("/me/proxies")
+    r = client.post("/me/proxies", data={"csrf": _csrf(page.text), "proxy": anna.number}, follow_redirects=False)
+    assert r.headers["location"] == "/me/proxies?error=proxy-self"  # a code, never text
+    r = client.post("/me/proxies", data={"csrf": _csrf(page.text), "proxy": "M-99999999999999"}, follow_redirects=False)
+    assert r.headers["location"] == "/me/proxies?error=not-a-member-number"
+    assert "Dit is geen lidnummer." in client.get(r.headers["location"]).text
+    english = client.get("/me/proxies", params={"error": "proxy-self", "lang": "en"}).text
+    assert '<p class="error" role="alert">That did not work: You cannot be your own proxy.</p>' in english
+
+
+def test_every_refusal_the_portal_explains_is_in_dutch_and_english() -> None:
+    from coop.portal import web
+    from coop.portal.texts import REFUSALS
+
+    assert REFUSALS and all(texts.keys() == {"nl", "en"} and all(texts.values()) for texts in REFUSALS.values())
+    assert web.refusal_code("proxy-self") == "proxy-self"
+    assert web.refusal_code("a-code-the-portal-does-not-know") == "failed"  # said generally, never in raw words
+    assert web.refusal_text("a-code-the-portal-does-not-know", "nl") is None
+
+
+def test_a_published_hash_in_a_link_is_shown_only_when_it_is_a_hash(client: TestClient, database: Database) -> None:
+    f.board(client, database)
+    _login(client, f.BOARD_EMAIL)
+    crafted = client.get("/board/reports", params={"sha256": "Het verslag is ingetrokken"})
+    assert "ingetrokken" not in crafted.text and 'role="status"' not in crafted.text
+    digest = "ab" * 32
+    assert digest in client.get("/board/reports", params={"sha256": digest}).text
+
+
+def test_pages_need_no_inline_script_or_style() -> None:
+    """The Content-Security-Policy allows no script and styles from this site only."""
+    from pathlib import Path
+
+    templates = sorted((Path(__file__).resolve().parents[2] / "coop" / "templates").rglob("*.html"))
+    assert len(templates) > 10
+    for template in templates:
+        html = template.read_text()
+        assert not re.search(r"<script|<style|\sstyle\s*=|\son[a-z]+\s*=|javascript:", html, re.I), template.name
