@@ -24,6 +24,7 @@ from coop.errors import BadRequest, Conflict, CoopError, Invalid, PayloadTooLarg
 from coop.governance.routes import router as governance_router
 from coop.hdab.routes import router as hdab_router
 from coop.members.routes import router as members_router
+from coop.openapi import declare_problems, install_problem_schema
 from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router
 from coop.portal.routes import install as install_portal
@@ -293,6 +294,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         reports_router,
     )
     for router in routers:
+        declare_problems(router.routes)
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(portal_router)
     install_portal(app)
@@ -300,6 +302,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/health", tags=["service"], summary="Liveness (public)")
     def health() -> dict[str, str]:
         return {"status": "ok"}
+
+    declare_problems(app.routes)
+    install_problem_schema(app)
 
     app.mount("/static", StaticFiles(packages=[("coop", "static")]), name="static")
     app.add_middleware(RetryTransient, unavailable=_unavailable)

@@ -1,5 +1,6 @@
 """Schemathesis drives every operation in the OpenAPI document with generated input, as
-the board and as nobody: no 500 ever, and every error is problem+json with a code."""
+the board and as nobody: no 500 ever, every error is problem+json with a code, and every
+status, media type and body an operation answers is the one the document declares."""
 
 from __future__ import annotations
 
@@ -10,12 +11,24 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
 
 from coop.db import Database
 from tests import factories as f
 
 EXAMPLES = int(os.environ.get("COOP_FUZZ_EXAMPLES", "15"))
 """Per operation, mode and engine; raise it for a deeper run."""
+DOCUMENTED = [
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 
 
 def test_no_server_errors_and_problems_are_json(client: TestClient, database: Database) -> None:
@@ -38,6 +51,7 @@ def test_no_server_errors_and_problems_are_json(client: TestClient, database: Da
                         content_type = response.headers.get("content-type") or [""]
                         assert content_type[0] == "application/problem+json", what
                         assert "code" in response.json(), what
+                    case.validate_response(response, checks=DOCUMENTED)
 
             try:
                 exercise()

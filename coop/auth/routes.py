@@ -14,6 +14,7 @@ from coop.auth.throttle import LoginThrottle
 from coop.deps import ReadSession, SettingsDep, WriteSession
 from coop.errors import TooManyRequests, Unauthenticated
 from coop.members import service as members_service
+from coop.openapi import problems
 from coop.types import CleanStr
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -28,7 +29,12 @@ class LoginForm(BaseModel):
     scope: str = ""
 
 
-@router.post("/token", response_model=TokenOut, summary="Log in (public): email and password give a bearer token")
+@router.post(
+    "/token",
+    response_model=TokenOut,
+    summary="Log in (public): email and password give a bearer token",
+    responses=problems({401: "unauthenticated (wrong email or password)", 429: "too-many-requests"}),
+)
 def login(
     request: Request,
     form: Annotated[LoginForm, Form()],
@@ -59,6 +65,7 @@ def login(
     response_model=AccountOut,
     status_code=201,
     summary="Accept an invitation (public): set a password with the one-time token",
+    responses=problems({409: "account-exists", 410: "invitation-used, invitation-expired"}),
 )
 def accept_invitation(body: AcceptInvitationIn, session: WriteSession, settings: SettingsDep) -> AccountOut:
     user = members_service.accept_invitation(session, settings.auth, body.token, body.password)

@@ -28,6 +28,7 @@ from coop.benefits.schemas import (
 )
 from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, WriteSession, require
 from coop.errors import NotFound
+from coop.openapi import problems
 from coop.permits import service as permits
 from coop.types import Day
 from ledger import books
@@ -46,6 +47,7 @@ def _created(response: Response, written: bool) -> None:
     response_model=EntryOut,
     status_code=201,
     summary="Record a fee or benefit-share payment (board)",
+    responses=problems({409: "entry-differs (this id was recorded with other contents), insufficient-funds"}),
 )
 def payment(
     permit_id: Annotated[int, Path(ge=1, le=ID_MAX)],
@@ -62,7 +64,13 @@ def payment(
     return EntryOut.of(entry)
 
 
-@router.post("/expenses", response_model=EntryOut, status_code=201, summary="Record an operating expense (board)")
+@router.post(
+    "/expenses",
+    response_model=EntryOut,
+    status_code=201,
+    summary="Record an operating expense (board)",
+    responses=problems({409: "entry-differs (this id was recorded with other contents), insufficient-funds"}),
+)
 def expense(body: ExpenseIn, session: WriteSession, actor: Treasurer, response: Response) -> EntryOut:
     entry, written = accounts.expense(
         session, body.id, body.paid_on, body.amount_cents, body.description, actor.ledger_name
@@ -76,6 +84,7 @@ def expense(body: ExpenseIn, session: WriteSession, actor: Treasurer, response: 
     response_model=EntryOut,
     status_code=201,
     summary="Pay a grant from the solidarity fund (board)",
+    responses=problems({409: "entry-differs (this id was recorded with other contents), insufficient-funds"}),
 )
 def grant(body: GrantIn, session: WriteSession, actor: Treasurer, response: Response) -> EntryOut:
     entry, written = accounts.grant(
@@ -152,7 +161,13 @@ def _distribution_out(session: Session, d: Distribution) -> DistributionOut:
     )
 
 
-@router.post("/distributions", response_model=DistributionOut, status_code=201, summary="Draft a distribution (board)")
+@router.post(
+    "/distributions",
+    response_model=DistributionOut,
+    status_code=201,
+    summary="Draft a distribution (board)",
+    responses=problems({404: "no-benefit-policy", 409: "period-distributed"}),
+)
 def draft(body: DistributionIn, session: WriteSession, actor: Treasurer) -> DistributionOut:
     return _distribution_out(
         session, distributions.draft(session, actor.ledger_name, body.period_start, body.period_end)
@@ -174,6 +189,7 @@ def read_distribution(
     "/distributions/{distribution_id}/commit",
     response_model=DistributionOut,
     summary="Post the distribution to the books and pay out (board; all or nothing)",
+    responses=problems({409: "committed-already, period-distributed, draft-stale, insufficient-funds"}),
 )
 def commit(distribution_id: DistributionId, session: WriteSession, actor: Treasurer) -> DistributionOut:
     return _distribution_out(session, distributions.commit(session, actor.ledger_name, distribution_id))

@@ -12,6 +12,7 @@ from coop.choices.schemas import ChoicesOut, ChoicesPatch
 from coop.deps import CurrentActor, MemberId, ReadSession, WriteSession
 from coop.governance import service as governance
 from coop.governance.documents import DocumentKind
+from coop.openapi import problems
 from coop.proxies import queries as proxy_queries
 
 router = APIRouter(prefix="/members", tags=["choices"])
@@ -30,6 +31,7 @@ def read(member_id: MemberId, session: ReadSession, actor: CurrentActor, respons
     "/{member_id}/choices",
     response_model=ChoicesOut,
     summary="Change choices (the member, or their proxy within scope); send If-Match with the ETag",
+    responses=problems({409: "not-a-member", 412: "version-mismatch"}),
 )
 def change(
     member_id: MemberId,

@@ -23,6 +23,7 @@ from coop.governance.schemas import (
     mandate_out,
 )
 from coop.governance.voting import Choice
+from coop.openapi import problems
 from coop.types import Time
 
 router = APIRouter(tags=["governance"])
@@ -31,12 +32,22 @@ ProposalId = Annotated[int, Path(ge=1, le=ID_MAX)]
 At = Annotated[Time | None, Query(description="ISO 8601 with offset; default: now")]
 
 
-@router.get("/mandate", response_model=MandateOut, summary="The collective mandate in force (public)")
+@router.get(
+    "/mandate",
+    response_model=MandateOut,
+    summary="The collective mandate in force (public)",
+    responses=problems({404: "no-mandate"}),
+)
 def mandate(session: ReadSession, at: At = None) -> MandateOut:
     return mandate_out(service.require_in_force(session, DocumentKind.mandate, at))
 
 
-@router.get("/benefit-policy", response_model=BenefitPolicyOut, summary="The benefit policy in force (public)")
+@router.get(
+    "/benefit-policy",
+    response_model=BenefitPolicyOut,
+    summary="The benefit policy in force (public)",
+    responses=problems({404: "no-benefit-policy"}),
+)
 def benefit_policy(session: ReadSession, at: At = None) -> BenefitPolicyOut:
     return benefit_policy_out(service.require_in_force(session, DocumentKind.benefit_policy, at))
 
@@ -87,6 +98,7 @@ def _vote_out(v: Vote) -> VoteOut:
     response_model=VoteOut,
     status_code=201,
     summary="Vote once while the window is open (a member, or their proxy with voting rights)",
+    responses=problems({409: "voting-closed, already-voted"}),
 )
 def vote(
     proposal_id: ProposalId, body: VoteIn, session: WriteSession, actor: CurrentActor, response: Response
@@ -101,6 +113,7 @@ def vote(
     "/governance/proposals/{proposal_id}/votes/mine",
     response_model=VoteOut,
     summary="Change a vote while the window is open",
+    responses=problems({409: "voting-closed"}),
 )
 def change_vote(proposal_id: ProposalId, body: VoteIn, session: WriteSession, actor: CurrentActor) -> VoteOut:
     return _vote_out(voting.cast(session, actor, proposal_id, body.vote, body.on_behalf_of, change=True)[0])
@@ -110,6 +123,7 @@ def change_vote(proposal_id: ProposalId, body: VoteIn, session: WriteSession, ac
     "/governance/proposals/{proposal_id}/close",
     response_model=ProposalOut,
     summary="Tally after the window and adopt or reject (board)",
+    responses=problems({409: "voting-open"}),
 )
 def close(
     proposal_id: ProposalId,

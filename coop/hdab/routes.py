@@ -14,6 +14,7 @@ from coop.decisions.routes import parse_purpose
 from coop.deps import ID_MAX, ReadSession, SettingsDep, WriteSession, get_database, require
 from coop.hdab import service
 from coop.hdab.schemas import ConsultationIn, ConsultationOut
+from coop.openapi import problems
 from ledger import log
 
 router = APIRouter(prefix="/hdab", tags=["HDAB"])
@@ -22,7 +23,11 @@ ConsultationId = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 
 @router.post(
-    "/consultations", response_model=ConsultationOut, status_code=201, summary="Consult the collective mandate (HDAB)"
+    "/consultations",
+    response_model=ConsultationOut,
+    status_code=201,
+    summary="Consult the collective mandate (HDAB)",
+    responses=problems({404: "no-mandate"}),
 )
 def consult(body: ConsultationIn, session: WriteSession, actor: Consulting, settings: SettingsDep) -> ConsultationOut:
     application = service.Application(

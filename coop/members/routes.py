@@ -11,12 +11,19 @@ from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, 
 from coop.members import service
 from coop.members.models import MemberStatus
 from coop.members.schemas import AdmittedOut, InvitationOut, MemberIn, MemberOut, MemberPage
+from coop.openapi import problems
 from coop.types import CleanStr
 
 router = APIRouter(prefix="/members", tags=["members"])
 
 
-@router.post("", response_model=AdmittedOut, status_code=201, summary="Admit a member (board)")
+@router.post(
+    "",
+    response_model=AdmittedOut,
+    status_code=201,
+    summary="Admit a member (board)",
+    responses=problems({409: "member-exists"}),
+)
 def admit(
     body: MemberIn,
     session: WriteSession,
@@ -59,6 +66,7 @@ def leave(member_id: MemberId, session: WriteSession, actor: CurrentActor) -> Me
     response_model=InvitationOut,
     status_code=201,
     summary="Issue a new invitation, withdrawing earlier ones (board)",
+    responses=problems({409: "account-exists"}),
 )
 def reinvite(
     member_id: MemberId,

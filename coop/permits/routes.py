@@ -14,6 +14,7 @@ from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession, get_database, require
 from coop.errors import NotFound
+from coop.openapi import problems
 from coop.permits import manifests, service, usage
 from coop.permits.models import Manifest
 from coop.permits.schemas import (
@@ -36,7 +37,13 @@ Registering = Annotated[Actor, Depends(require(Permission.register_permits))]
 PermitId = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 
-@router.post("", response_model=PermitOut, status_code=201, summary="Register a granted permit (HDAB, board)")
+@router.post(
+    "",
+    response_model=PermitOut,
+    status_code=201,
+    summary="Register a granted permit (HDAB, board)",
+    responses=problems({409: "permit-differs (this number was registered with other contents)"}),
+)
 def register(body: PermitIn, session: WriteSession, actor: Registering, response: Response) -> PermitOut:
     new = service.NewPermit(
         permit_number=body.permit_number,
@@ -72,7 +79,12 @@ def read(permit_id: PermitId, session: ReadSession, actor: CurrentActor) -> Perm
     return PermitOut.of(service.get(session, actor, permit_id))
 
 
-@router.post("/{permit_id}/extend", response_model=PermitOut, summary="Extend once by at most 10 years (HDAB, board)")
+@router.post(
+    "/{permit_id}/extend",
+    response_model=PermitOut,
+    summary="Extend once by at most 10 years (HDAB, board)",
+    responses=problems({409: "already-extended, permit-expired, permit-revoked"}),
+)
 def extend(permit_id: PermitId, body: ExtendIn, session: WriteSession, actor: Registering) -> PermitOut:
     return PermitOut.of(service.extend(session, actor, permit_id, body.valid_until))
 
@@ -87,6 +99,7 @@ def revoke(permit_id: PermitId, body: RevokeIn, session: WriteSession, actor: Re
     response_model=ManifestOut,
     status_code=201,
     summary="Compute the cohort manifest as of the permit's approval (HDAB, board)",
+    responses=problems({404: "permit-not-found, no-mandate", 409: "permit-expired, permit-revoked"}),
 )
 def create_manifest(
     permit_id: PermitId, session: WriteSession, actor: Registering, settings: SettingsDep
@@ -142,6 +155,7 @@ def read_manifest(
     response_model=UsageOut,
     status_code=201,
     summary="Report usage: extraction, access, output, deletion or incident (HDAB, the permit's data holders)",
+    responses=problems({409: "usage-differs (this id was reported with other contents)"}),
 )
 def report_usage(
     permit_id: PermitId,

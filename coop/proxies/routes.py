@@ -7,13 +7,20 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession
+from coop.openapi import problems
 from coop.proxies import service
 from coop.proxies.schemas import ProxyIn, ProxyOut
 
 router = APIRouter(prefix="/members", tags=["proxies"])
 
 
-@router.post("/{member_id}/proxies", response_model=ProxyOut, status_code=201, summary="Appoint a proxy (the member)")
+@router.post(
+    "/{member_id}/proxies",
+    response_model=ProxyOut,
+    status_code=201,
+    summary="Appoint a proxy (the member)",
+    responses=problems({409: "proxy-overlap, proxy-cycle, proxy-chain-too-deep"}),
+)
 def appoint(
     member_id: MemberId, body: ProxyIn, session: WriteSession, actor: CurrentActor, settings: SettingsDep
 ) -> ProxyOut:
