@@ -165,6 +165,7 @@ def test_an_invitation_accepted_in_the_portal_gives_a_login(client: TestClient, 
         data={"csrf": _csrf(page.text), "token": admitted["invitation_token"], "password": "a long new password"},
     )
     assert again.status_code == 410  # used once
+    assert "Deze uitnodiging is al gebruikt. U kunt inloggen." in again.text  # said in the portal's own words
     _login(client, admitted["member"]["email"], "a long new password")
     assert "Hello Eva Smit" in client.get("/me").text  # in the member's own language
 
