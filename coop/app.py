@@ -1,4 +1,4 @@
-"""The FastAPI application: routers, the problem+json error handler, request limits."""
+"""The FastAPI application: routers, the problem+json error handler, request limits, security headers."""
 
 from __future__ import annotations
 
