@@ -245,11 +245,15 @@ def _install_error_handlers(app: FastAPI) -> None:
         return _problem_response(422, "invalid", "Invalid request", str(exc))
 
     @app.exception_handler(Exception)
-    async def bug(_request: Request, exc: Exception) -> JSONResponse:
+    async def bug(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error", exc_info=exc)
-        return _problem_response(
+        response = _problem_response(
             500, "internal-error", "Internal error", "an unexpected error occurred; it has been logged"
         )
+        # Starlette answers this outside every middleware, so the security headers come from here.
+        response.headers.update(SECURITY_HEADERS)
+        response.headers["Content-Security-Policy"] = content_security_policy(request.url.path, PROBLEM_JSON)
+        return response
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 from fastapi.testclient import TestClient
 
+from coop.app import create_app
 from coop.db import Database
+from coop.settings import Settings
 from coop.types import utcnow
 from ledger import log
 from tests import factories as f
@@ -96,3 +98,17 @@ def test_the_portal_styles_come_from_this_site(client: TestClient) -> None:
     public = client.get("/api/v1/public/transparency.html").text
     assert '<link rel="stylesheet" href="/static/transparency.css">' in public
     assert client.get("/static/transparency.css").status_code == 200
+
+
+def test_an_unexpected_error_is_a_problem_with_the_security_headers(settings: Settings) -> None:
+    app = create_app(settings)
+
+    @app.get("/api/v1/broken")
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    with TestClient(app, raise_server_exceptions=False) as client:
+        r = client.get("/api/v1/broken")
+    assert r.status_code == 500 and r.json()["code"] == "internal-error" and "a bug" not in r.text
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["referrer-policy"] == "no-referrer"
+    assert _directives(r.headers["content-security-policy"])["frame-ancestors"] == {"'none'"}
