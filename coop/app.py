@@ -280,7 +280,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.db = Database(settings)
     app.state.jwt_secret = settings.auth.secret_file.read_bytes().strip()
-    app.state.login_throttle = LoginThrottle(settings.auth.login_max_failures, settings.auth.login_window_seconds)
+    app.state.login_throttle = LoginThrottle(app.state.db, settings.auth)
     _install_error_handlers(app)
     routers = (
         auth_router,

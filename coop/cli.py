@@ -102,11 +102,15 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
     reload: Annotated[bool, typer.Option(help="restart on code changes (development)")] = False,
 ) -> None:
-    """Serve the API (and /docs) with uvicorn."""
+    """Serve the API (and /docs) with uvicorn.
+
+    X-Forwarded-For is believed only from the reverse proxies in COOP_AUTH_TRUSTED_PROXIES
+    (none by default), by the application itself: uvicorn's own proxy headers are off.
+    """
     import uvicorn
 
     get_settings().ensure_keys()
-    uvicorn.run("coop.asgi:app", host=host, port=port, reload=reload, log_level="info")
+    uvicorn.run("coop.asgi:app", host=host, port=port, reload=reload, log_level="info", proxy_headers=False)
 
 
 @app.command("init")

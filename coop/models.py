@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and the application see the same schema."""
 
-from coop.auth.models import ApiKey, UserAccount
+from coop.auth.models import ApiKey, LoginFailures, UserAccount
 from coop.benefits.models import Distribution, DistributionMember, DistributionPermit
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
@@ -22,6 +22,7 @@ __all__ = [
     "LedgerEvent",
     "LedgerNode",
     "LedgerTreeHead",
+    "LoginFailures",
     "Manifest",
     "ManifestCheck",
     "ManifestEntry",

@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +38,31 @@ class AuthSettings(BaseModel):
     secret_file: Path = Field(default=VAR / "jwt-secret", description="HMAC secret for bearer tokens")
     token_minutes: int = Field(default=60, ge=1, le=24 * 60)
     invitation_hours: int = Field(default=72, ge=1, le=24 * 30)
-    login_max_failures: int = Field(default=5, ge=1, description="failed logins per email before throttling")
-    login_window_seconds: int = Field(default=900, ge=1)
+    login_max_failures: int = Field(
+        default=5, ge=1, description="failed logins on one account from one client address before that address waits"
+    )
+    login_account_max_failures: int = Field(
+        default=20, ge=1, description="failed logins on one account from all addresses before every attempt waits"
+    )
+    login_client_max_failures: int = Field(
+        default=50, ge=1, description="failed logins from one client address, on any accounts, before it waits"
+    )
+    login_first_delay_seconds: int = Field(
+        default=1, ge=1, le=3600, description="the first wait; each further failure doubles it"
+    )
+    login_max_delay_seconds: int = Field(
+        default=900, ge=1, description="the longest wait for an address (per account, and for the address itself)"
+    )
+    login_account_max_delay_seconds: int = Field(
+        default=60,
+        ge=1,
+        description="the longest wait for an account from all addresses: short, so a stranger cannot shut a member out",
+    )
+    login_window_seconds: int = Field(default=86_400, ge=1, description="failures are forgotten after this quiet time")
+    trusted_proxies: list[IPvAnyNetwork] = Field(
+        default_factory=list,
+        description="addresses or networks of reverse proxies whose X-Forwarded-For is believed (default: none)",
+    )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes")
     argon2_memory_kib: int = Field(default=65_536, ge=19_456, description="Argon2id memory (OWASP floor 19 MiB)")

@@ -1,10 +1,11 @@
-"""Login accounts (members and board users) and organisations' API keys."""
+"""Login accounts (members and board users), organisations' API keys, and the counts of
+failed logins that throttle guessing."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from coop.types import UTCDateTime
@@ -24,6 +25,9 @@ class UserAccount(SQLModel, table=True):
     )
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    token_generation: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
+    """Login tokens carry the generation they were issued in; raising it (logout, a new
+    password, leaving) ends every token issued before."""
 
 
 class ApiKey(SQLModel, table=True):
@@ -38,3 +42,19 @@ class ApiKey(SQLModel, table=True):
     secret_hash: str = Field(sa_column=Column(String(64), nullable=False))
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class LoginFailures(SQLModel, table=True):
+    """Recent failed logins for one throttling key (an account, an account from one client
+    address, or one client address), so that every serving process sees the same counts.
+
+    Operational state, not the cooperative's record: no ledger event is written for it,
+    rows are updated in place and deleted once forgotten. The key is kept only as a SHA-256,
+    so the table holds no email or network address."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_last_failed_at", "last_failed_at"),)
+
+    key_hash: str = Field(sa_column=Column(String(64), primary_key=True))
+    failures: int = Field(sa_column=Column(Integer, nullable=False))
+    last_failed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -10,6 +10,8 @@ from enum import StrEnum
 
 class Role(StrEnum):
     member = "member"
+    former_member = "former_member"
+    """A member who left: never stored on an account, derived when the login is checked."""
     board = "board"
     hdab = "hdab"
     data_holder = "data_holder"
@@ -17,7 +19,7 @@ class Role(StrEnum):
 
 
 USER_ROLES = frozenset({Role.member, Role.board})
-"""Roles of people who log in with email and password."""
+"""Roles an account is created with: people who log in with email and password."""
 
 ORG_ROLES = frozenset({Role.hdab, Role.data_holder, Role.auditor})
 """Roles of organisations, which use API keys."""
@@ -37,12 +39,43 @@ class Permission(StrEnum):
     read_all_permits = "permits:read-all"
     read_proposals = "governance:read-proposals"
     annual_reports = "reports:annual"
+    manage_own_login = "self:login"
+    """Log out, change one's own password."""
+    read_own_record = "self:read"
+    """One's own membership, choices and their history, decisions, proxies, data use,
+    dividends and statements."""
+    leave = "self:leave"
+    change_own_choices = "self:choices"
+    manage_own_proxies = "self:proxies"
+    act_as_proxy = "proxies:act"
+    """Read and change a principal's choices within the appointment's scope, vote for them."""
+    vote = "governance:vote"
 
+
+MEMBERSHIP = frozenset(
+    {
+        Permission.manage_own_login,
+        Permission.read_own_record,
+        Permission.leave,
+        Permission.change_own_choices,
+        Permission.manage_own_proxies,
+        Permission.act_as_proxy,
+        Permission.vote,
+        Permission.read_proposals,
+    }
+)
+
+FORMER_MEMBERSHIP = frozenset({Permission.manage_own_login, Permission.read_own_record, Permission.leave})
+"""What stays after leaving: the login, reading one's own record (statements, dividends,
+data use, choices and their history) and leaving again (which changes nothing). Payouts
+already earned are paid by the distribution, which needs no action of theirs."""
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.member: frozenset({Permission.read_proposals}),
+    Role.member: MEMBERSHIP,
+    Role.former_member: FORMER_MEMBERSHIP,
     Role.board: frozenset(
         {
+            Permission.manage_own_login,
             Permission.admit_members,
             Permission.list_members,
             Permission.read_any_member,
@@ -93,6 +126,8 @@ class Allowed:
 @dataclass(frozen=True, slots=True)
 class Denied:
     reason: str
+    code: str = "forbidden"
+    """The stable code of the refusal, for problem+json."""
 
     def __bool__(self) -> bool:
         return False
@@ -105,21 +140,50 @@ def has(actor: Actor, permission: Permission) -> bool:
     return permission in ROLE_PERMISSIONS[actor.role]
 
 
+def account_role(stored: str, member_left: bool) -> Role:
+    """The role a login acts in: a member's account acts as a former member once they left."""
+    role = Role(stored)
+    return Role.former_member if role is Role.member and member_left else role
+
+
+MEMBERSHIP_ENDED = "membership-ended"
+"""The code of every refusal that exists because the actor left the cooperative."""
+
+
+def _own(actor: Actor, member_id: int) -> bool:
+    return actor.member_id is not None and actor.member_id == member_id
+
+
+def _ended(actor: Actor, what: str) -> Denied:
+    return Denied(f"you left the cooperative: you no longer {what}", MEMBERSHIP_ENDED)
+
+
 def can_read_member(actor: Actor, member_id: int) -> Decision:
-    if actor.member_id == member_id or has(actor, Permission.read_any_member):
+    if (_own(actor, member_id) and has(actor, Permission.read_own_record)) or has(actor, Permission.read_any_member):
         return Allowed()
     return Denied("only the member themselves and the board may read a member")
 
 
+def can_read_own_record(actor: Actor, member_id: int) -> Decision:
+    """Data use, dividends and statements: the member's own, also after leaving."""
+    if _own(actor, member_id) and has(actor, Permission.read_own_record):
+        return Allowed()
+    return Denied("only the member themselves may read this")
+
+
 def can_manage_member(actor: Actor, member_id: int) -> Decision:
-    if actor.member_id == member_id or has(actor, Permission.manage_any_member):
+    if (_own(actor, member_id) and has(actor, Permission.leave)) or has(actor, Permission.manage_any_member):
         return Allowed()
     return Denied("only the member themselves and the board may change a membership")
 
 
 def can_read_choices(actor: Actor, member_id: int, proxy_scope: int) -> Decision:
-    """The member, a proxy of theirs (any scope), or the board."""
-    if actor.member_id == member_id or proxy_scope or has(actor, Permission.read_any_member):
+    """The member, a proxy of theirs (any scope: they see only that scope), or the board."""
+    if _own(actor, member_id) and has(actor, Permission.read_own_record):
+        return Allowed()
+    if proxy_scope and has(actor, Permission.act_as_proxy):
+        return Allowed()
+    if has(actor, Permission.read_any_member):
         return Allowed()
     return Denied("only the member, their proxy and the board may read a member's choices")
 
@@ -127,20 +191,33 @@ def can_read_choices(actor: Actor, member_id: int, proxy_scope: int) -> Decision
 def can_change_choices(actor: Actor, member_id: int, proxy_scope: int, touches: int) -> Decision:
     """The member; or their proxy, when the purposes the change touches (all of them for
     opt-out, excluded categories and the dividend) lie within the proxy's scope."""
-    if actor.member_id == member_id:
+    if _own(actor, member_id):
+        return Allowed() if has(actor, Permission.change_own_choices) else _ended(actor, "change choices")
+    if proxy_scope and has(actor, Permission.act_as_proxy) and touches & ~proxy_scope == 0:
         return Allowed()
-    if proxy_scope and touches & ~proxy_scope == 0:
-        return Allowed()
-    return Denied("this change is outside what you may decide for this member")
+    return Denied("this change is outside what you may decide for this member", "outside-proxy-scope")
+
+
+def can_manage_proxies(actor: Actor, principal_id: int) -> Decision:
+    """Appointing and revoking proxies: the member themselves, while a member."""
+    if not _own(actor, principal_id):
+        return Denied("only the member themselves appoints and revokes their proxies", "member-not-found")
+    if not has(actor, Permission.manage_own_proxies):
+        return _ended(actor, "appoint or revoke proxies")
+    return Allowed()
 
 
 def can_vote(actor: Actor, member_id: int, proxy_may_vote: bool) -> Decision:
     """Members vote for themselves; a proxy votes for a principal only when the appointment says so."""
     if actor.member_id is None:
-        return Denied("only members vote")
-    if actor.member_id == member_id or proxy_may_vote:
+        return Denied("only members vote", "not-a-voter")
+    if not has(actor, Permission.vote):
+        return _ended(actor, "vote")
+    if actor.member_id == member_id:
         return Allowed()
-    return Denied("you may not vote for this member: their proxy appointment does not include voting")
+    if proxy_may_vote and has(actor, Permission.act_as_proxy):
+        return Allowed()
+    return Denied("you may not vote for this member: their proxy appointment does not include voting", "not-a-voter")
 
 
 def can_read_permit(actor: Actor, data_holders: list[str]) -> Decision:

@@ -1,20 +1,24 @@
-"""HTTP: log in (OAuth2 password form) and accept an invitation. Both are public."""
+"""HTTP: log in (OAuth2 password form), accept an invitation, log out, change one's
+password. Logging in and accepting an invitation are public."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
 from pydantic import BaseModel, Field
 
 from coop.auth import service
-from coop.auth.schemas import AcceptInvitationIn, AccountOut, TokenOut
+from coop.auth.models import UserAccount
+from coop.auth.schemas import AcceptInvitationIn, AccountOut, PasswordChangeIn, TokenOut
 from coop.auth.secrets import issue_token
-from coop.auth.throttle import LoginThrottle
-from coop.deps import ReadSession, SettingsDep, WriteSession
-from coop.errors import TooManyRequests, Unauthenticated
+from coop.auth.throttle import LoginThrottle, client_of
+from coop.db import Database
+from coop.deps import CurrentActor, ReadSession, SettingsDep, WriteSession, get_database
+from coop.errors import Forbidden, TooManyRequests, Unauthenticated
 from coop.members import service as members_service
 from coop.openapi import problems
+from coop.settings import Settings
 from coop.types import CleanStr
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -29,6 +33,22 @@ class LoginForm(BaseModel):
     scope: str = ""
 
 
+def login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+def _token(request: Request, settings: Settings, user: UserAccount, role: str) -> TokenOut:
+    token, expires_in = issue_token(
+        request.app.state.jwt_secret, f"user:{user.id}", role, settings.auth.token_minutes, user.token_generation
+    )
+    return TokenOut(access_token=token, expires_in=expires_in, role=role, member_id=user.member_id)
+
+
+def _too_many(wait: int) -> TooManyRequests:
+    return TooManyRequests(f"too many failed logins; try again in {wait} seconds", retry_after=wait)
+
+
 @router.post(
     "/token",
     response_model=TokenOut,
@@ -41,23 +61,59 @@ def login(
     session: ReadSession,
     settings: SettingsDep,
 ) -> TokenOut:
-    throttle: LoginThrottle = request.app.state.login_throttle
-    email = service.normalise_email(form.username)
-    client = request.client.host if request.client else "unknown"
-    keys = [f"email:{email}", f"client:{client}"]
-    wait = throttle.retry_after(keys)
-    if wait:
-        raise TooManyRequests("too many failed logins; try again later", retry_after=wait)
-    try:
-        user = service.authenticate(session, settings.auth, email, form.password)
-    except Unauthenticated:
-        throttle.failed(keys)
-        raise
-    throttle.succeeded(f"email:{email}")
-    token, expires_in = issue_token(
-        request.app.state.jwt_secret, f"user:{user.id}", user.role, settings.auth.token_minutes
+    throttle = login_throttle(request)
+    attempt = throttle.attempt(
+        service.normalise_email(form.username), client_of(request, settings.auth.trusted_proxies)
     )
-    return TokenOut(access_token=token, expires_in=expires_in, role=user.role, member_id=user.member_id)
+    if attempt.wait:
+        raise _too_many(attempt.wait)
+    try:
+        user = service.authenticate(session, settings.auth, form.username, form.password)
+    except Unauthenticated:
+        throttle.failed(attempt)
+        raise
+    throttle.succeeded(attempt)
+    return _token(request, settings, user, service.role_of(session, user).value)
+
+
+@router.post(
+    "/logout",
+    status_code=204,
+    response_class=Response,
+    summary="Log out: every login token of this account stops working (people, not API keys)",
+)
+def logout(session: WriteSession, actor: CurrentActor) -> Response:
+    service.own_account(session, actor)
+    service.end_logins(session, actor.id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/password",
+    response_model=TokenOut,
+    summary="Change my password: every earlier login token stops working; the answer is a new one",
+)
+def change_password(
+    request: Request,
+    body: PasswordChangeIn,
+    db: Annotated[Database, Depends(get_database)],
+    actor: CurrentActor,
+    settings: SettingsDep,
+) -> TokenOut:
+    throttle = login_throttle(request)
+    with db.unit_of_work(write=False) as session:
+        email = service.own_account(session, actor).email
+    attempt = throttle.attempt(email, client_of(request, settings.auth.trusted_proxies))
+    if attempt.wait:
+        raise _too_many(attempt.wait)
+    try:
+        with db.unit_of_work() as session:  # committed before a failure is counted (SQLite: one writer)
+            user = service.change_password(session, settings.auth, actor, body.current_password, body.new_password)
+    except Forbidden as exc:
+        if exc.code == "wrong-password":  # a guess at the password, like a failed login
+            throttle.failed(attempt)
+        raise
+    return _token(request, settings, user, actor.role.value)
 
 
 @router.post(

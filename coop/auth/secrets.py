@@ -30,11 +30,16 @@ def dummy_hash(time_cost: int, memory_kib: int) -> str:
     return password_hasher(time_cost, memory_kib).hash(secrets.token_urlsafe(16))
 
 
-def issue_token(secret: bytes, subject: str, role: str, minutes: int, now: datetime | None = None) -> tuple[str, int]:
+def issue_token(
+    secret: bytes, subject: str, role: str, minutes: int, generation: int = 0, now: datetime | None = None
+) -> tuple[str, int]:
+    """A login token; ``generation`` is the account's token generation when it was issued
+    (the token stops working once the account's generation moves on)."""
     now = now or datetime.now(UTC)
     claims = {
         "sub": subject,
         "role": role,
+        "gen": generation,
         "iat": int(now.timestamp()),
         "exp": int((now + timedelta(minutes=minutes)).timestamp()),
         "jti": secrets.token_hex(8),

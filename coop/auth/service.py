@@ -1,15 +1,26 @@
-"""Accounts and keys: logging in, the first board user, organisations' API keys, and
-turning a bearer credential into an :class:`~coop.auth.policy.Actor`."""
+"""Accounts and keys: logging in, ending logins, changing a password, the first board
+user, organisations' API keys, and turning a bearer credential into an
+:class:`~coop.auth.policy.Actor`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from coop.auth.models import ApiKey, UserAccount
-from coop.auth.policy import CLI_ACTOR_NAME, ORG_ROLES, USER_ROLES, Actor, Role
+from coop.auth.policy import (
+    CLI_ACTOR_NAME,
+    ORG_ROLES,
+    USER_ROLES,
+    Actor,
+    Denied,
+    Permission,
+    Role,
+    account_role,
+    has,
+)
 from coop.auth.secrets import (
     decode_token,
     dummy_hash,
@@ -19,7 +30,8 @@ from coop.auth.secrets import (
     sha256_hex,
     split_api_key,
 )
-from coop.errors import Conflict, Invalid, NotFound, Unauthenticated
+from coop.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
+from coop.members.models import Member, MemberStatus
 from coop.settings import AuthSettings
 from coop.types import utcnow
 from ledger import log
@@ -28,13 +40,13 @@ MIN_PASSWORD = 10
 MAX_PASSWORD = 256
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, field: str = "password") -> None:
     if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
-        raise Invalid(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", field="password")
+        raise Invalid(f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters", field=field)
 
 
-def hash_password(auth: AuthSettings, password: str) -> str:
-    check_password_rules(password)
+def hash_password(auth: AuthSettings, password: str, field: str = "password") -> str:
+    check_password_rules(password, field)
     return password_hasher(auth.argon2_time_cost, auth.argon2_memory_kib).hash(password)
 
 
@@ -156,10 +168,81 @@ def actor_for_bearer(session: Session, secret: bytes, token: str) -> Actor:
         return Actor(kind="key", id=key.id, role=Role(key.role), org=key.org)
     claims = decode_token(secret, token)
     kind, _, raw_id = str(claims["sub"]).partition(":")
-    if kind != "user" or not raw_id.isdigit():
+    if kind != "user" or not raw_id.isdigit() or not isinstance(claims.get("gen", 0), int):
         raise Unauthenticated("the token is not valid")
-    user = session.get(UserAccount, int(raw_id))
+    row = session.execute(
+        select(UserAccount, col(Member.status))
+        .outerjoin(Member, col(Member.id) == col(UserAccount.member_id))
+        .where(col(UserAccount.id) == int(raw_id))
+    ).one_or_none()
+    if row is None or row[0].disabled_at is not None:
+        raise Unauthenticated("this account no longer exists or is disabled")
+    user, status = row
+    if claims.get("gen", 0) != user.token_generation:
+        raise Unauthenticated("this login has ended (logged out, password changed, or membership ended); log in again")
+    assert user.id is not None
+    role = account_role(user.role, status == MemberStatus.left.value)
+    return Actor(kind="user", id=user.id, role=role, member_id=user.member_id)
+
+
+def role_of(session: Session, user: UserAccount) -> Role:
+    """The role this account acts in now (a member who left acts as a former member)."""
+    status = session.get(Member, user.member_id).status if user.member_id is not None else None  # type: ignore[union-attr]
+    return account_role(user.role, status == MemberStatus.left.value)
+
+
+def end_logins(session: Session, user_id: int) -> int:
+    """End every login token of this account issued until now, by raising its token
+    generation in the database itself (simultaneous calls each count). The new generation."""
+    generation: int = session.execute(
+        update(UserAccount)
+        .where(col(UserAccount.id) == user_id)
+        .values(token_generation=col(UserAccount.token_generation) + 1)
+        .returning(col(UserAccount.token_generation)),
+        execution_options={"synchronize_session": "fetch"},
+    ).scalar_one()
+    return generation
+
+
+def end_member_logins(session: Session, member_id: int) -> None:
+    """End the logins of the member's account, if they have one."""
+    user_id = session.execute(select(col(UserAccount.id)).where(col(UserAccount.member_id) == member_id)).scalar()
+    if user_id is not None:
+        end_logins(session, user_id)
+
+
+def own_account(session: Session, actor: Actor, for_update: bool = False) -> UserAccount:
+    """The logged-in person's own account (not for API keys)."""
+    decision = _may_manage_login(actor)
+    if isinstance(decision, Denied):
+        raise Forbidden(decision.reason, code=decision.code)
+    user = session.get(UserAccount, actor.id, with_for_update=for_update)
     if user is None or user.disabled_at is not None:
         raise Unauthenticated("this account no longer exists or is disabled")
-    assert user.id is not None
-    return Actor(kind="user", id=user.id, role=Role(user.role), member_id=user.member_id)
+    return user
+
+
+def _may_manage_login(actor: Actor) -> Denied | None:
+    if actor.kind != "user" or not has(actor, Permission.manage_own_login):
+        return Denied("only people who log in with a password have a login to manage", "not-a-login")
+    return None
+
+
+def change_password(session: Session, auth: AuthSettings, actor: Actor, current: str, new: str) -> UserAccount:
+    """Set a new password after checking the current one, and end every earlier login.
+
+    The account's row is locked first, so simultaneous changes take turns and each checks
+    the password the previous one left. Recorded in the ledger of record without any secret."""
+    user = own_account(session, actor, for_update=True)
+    hasher = password_hasher(auth.argon2_time_cost, auth.argon2_memory_kib)
+    if not hasher.verify(current, user.password_hash):
+        raise Forbidden("the current password is not right", code="wrong-password")
+    if new == current:
+        raise Invalid(
+            "the new password must differ from the current one", code="password-unchanged", field="new_password"
+        )
+    user.password_hash = hash_password(auth, new, field="new_password")
+    session.flush()
+    end_logins(session, actor.id)
+    log.append(session, "account.password-changed", actor.ledger_name, f"user:{actor.id}", {}, at=utcnow())
+    return user

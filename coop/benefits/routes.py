@@ -9,7 +9,7 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from coop.auth.policy import Actor, Permission
+from coop.auth.policy import Actor, Permission, can_read_own_record
 from coop.benefits import accounts, distributions
 from coop.benefits.models import Distribution, DistributionPermit
 from coop.benefits.schemas import (
@@ -199,7 +199,7 @@ def commit(distribution_id: DistributionId, session: WriteSession, actor: Treasu
     "/members/{member_id}/dividends", response_model=DividendsOut, summary="My dividends and how they were derived"
 )
 def dividends(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> DividendsOut:
-    if actor.member_id != member_id:
+    if not can_read_own_record(actor, member_id):
         raise NotFound(f"no member {member_id}", code="member-not-found")
     received = [
         DividendOut(

@@ -156,7 +156,7 @@ def change(session: Session, actor: Actor, member_id: int, patch: ChoicePatch, i
     scope = _readable(session, actor, member_id)
     decision = can_change_choices(actor, member_id, scope, patch.touches())
     if isinstance(decision, Denied):  # the actor may read (board, proxy), so saying no leaks nothing
-        raise Forbidden(decision.reason, code="outside-proxy-scope")
+        raise Forbidden(decision.reason, code=decision.code)
     prev = current(session, member_id, for_update=True)
     assert prev is not None
     if if_match is not None and if_match.strip() not in (etag(prev), f"W/{etag(prev)}", "*"):
@@ -190,12 +190,14 @@ def _same_choices(a: ChoiceVersion, b: ChoiceVersion) -> bool:
     )
 
 
-def delegate(session: Session, principal_id: int, purposes: int, actor: str) -> ChoiceVersion | None:
-    """After a proxy is appointed: preferences still on ``mandate`` for its purposes
-    become ``proxy``, so the appointment takes effect. Own allow/deny stay as they are."""
+def delegate(
+    session: Session, principal_id: int, purposes: int, actor: str, at: datetime | None = None
+) -> ChoiceVersion | None:
+    """After a proxy is appointed (at ``at``): preferences still on ``mandate`` for its
+    purposes become ``proxy``, so the appointment takes effect. Own allow/deny stay as they are."""
     prev = current(session, principal_id, for_update=True)
     assert prev is not None
-    new = _successor(prev, utcnow(), actor, None)
+    new = _successor(prev, at or utcnow(), actor, None)
     for p in Purpose:
         if purposes >> position(p) & 1:
             for u in UserType:

@@ -130,7 +130,7 @@ def cast(
         actor, member_id, on_behalf_of is not None and _voting_proxy(session, member_id, actor.member_id or 0)
     )
     if isinstance(decision, Denied):
-        raise Forbidden(decision.reason, code="not-a-voter")
+        raise Forbidden(decision.reason, code=decision.code)
     now = utcnow()
     if now < proposal.opens_at or proposal.closed_at is not None:
         raise Conflict(

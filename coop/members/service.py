@@ -7,7 +7,7 @@ member only by id and number, so it never has to be rewritten to forget a person
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlmodel import Session, col
@@ -19,6 +19,7 @@ from coop.auth.secrets import new_invitation_token, sha256_hex
 from coop.choices import service as choices_service
 from coop.errors import Conflict, Gone, Invalid, NotFound
 from coop.members.models import Invitation, Language, Member, MemberStatus, member_number, parse_member_number
+from coop.proxies import service as proxies_service
 from coop.settings import AuthSettings
 from coop.types import utcnow
 from ledger import log
@@ -34,17 +35,21 @@ class IssuedInvitation:
     token: str
 
 
-def _issue_invitation(session: Session, member: Member, hours: int, actor: str) -> IssuedInvitation:
-    assert member.id is not None
-    now = utcnow()
+def _withdraw_invitations(session: Session, member_id: int, at: datetime) -> None:
     for old in session.execute(
         select(Invitation).where(
-            col(Invitation.member_id) == member.id,
+            col(Invitation.member_id) == member_id,
             col(Invitation.used_at).is_(None),
             col(Invitation.withdrawn_at).is_(None),
         )
     ).scalars():
-        old.withdrawn_at = now
+        old.withdrawn_at = at
+
+
+def _issue_invitation(session: Session, member: Member, hours: int, actor: str) -> IssuedInvitation:
+    assert member.id is not None
+    now = utcnow()
+    _withdraw_invitations(session, member.id, now)
     token = new_invitation_token()
     invitation = Invitation(
         member_id=member.id, token_hash=sha256_hex(token), created_at=now, expires_at=now + timedelta(hours=hours)
@@ -88,6 +93,8 @@ def admit(
 
 def reinvite(session: Session, auth: AuthSettings, actor: Actor, member_id: int) -> IssuedInvitation:
     member = get_for(session, actor, member_id)
+    if member.status == MemberStatus.left.value:
+        raise Conflict("this member has left the cooperative", code="member-left")
     if session.execute(select(col(UserAccount.id)).where(col(UserAccount.member_id) == member_id)).first():
         raise Conflict("this member has set a password already", code="account-exists")
     return _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name)
@@ -107,6 +114,8 @@ def accept_invitation(session: Session, auth: AuthSettings, token: str, password
         raise Gone("this invitation has expired; ask the board for a new one", code="invitation-expired")
     member = session.get(Member, invitation.member_id)
     assert member is not None
+    if member.status == MemberStatus.left.value:  # withdrawn when leaving; this guards invitations from before
+        raise Gone("this membership has ended; the invitation cannot be used", code="member-left")
     invitation.used_at = now
     return auth_service.create_account(
         session, auth, member.email, password, Role.member, member.id, subject(invitation.member_id)
@@ -140,15 +149,32 @@ def search(
 
 
 def leave(session: Session, actor: Actor, member_id: int) -> Member:
-    """End a membership. Leaving again changes nothing (safe to retry)."""
-    member = get_for(session, actor, member_id)
+    """End a membership. Leaving again changes nothing (safe to retry).
+
+    In the same transaction: the choices record the end of membership, every appointment
+    in which the member acts for others or others act for them ends, open invitations are
+    withdrawn (implied by the ``member.left`` event, as a new invitation implies the
+    withdrawal of the old one), and every login token of the member stops working. The
+    former member may log in again to read their own record (see
+    :data:`coop.auth.policy.FORMER_MEMBERSHIP`)."""
+    get_for(session, actor, member_id)
     if not can_manage_member(actor, member_id):
         raise NotFound(f"no member {member_id}", code="member-not-found")
+    # simultaneous leaves, and appointments of this member as a proxy, take turns on this row
+    member = session.get(Member, member_id, with_for_update=True, populate_existing=True)
+    assert member is not None
     if member.status == MemberStatus.left.value:
         return member
+    now = utcnow()
+    # locked before the first event takes the ledger's lock, so that a revocation holding
+    # one of these rows never waits for the ledger while this waits for the row
+    appointments = proxies_service.running_for(session, member_id, now)
     member.status = MemberStatus.left.value
-    member.left_at = utcnow()
+    member.left_at = now
     session.flush()
-    log.append(session, "member.left", actor.ledger_name, subject(member_id), {}, at=member.left_at)
-    choices_service.end_membership(session, member_id, member.left_at, actor.ledger_name)
+    log.append(session, "member.left", actor.ledger_name, subject(member_id), {}, at=now)
+    choices_service.end_membership(session, member_id, now, actor.ledger_name)
+    proxies_service.end_for_leaver(session, appointments, member_id, now, actor.ledger_name)
+    _withdraw_invitations(session, member_id, now)
+    auth_service.end_member_logins(session, member_id)
     return member

@@ -16,7 +16,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from coop.auth import service as auth_service
-from coop.auth.policy import Actor, Role
+from coop.auth.policy import Actor, Permission, Role, has
+from coop.auth.throttle import LoginThrottle, client_of
 from coop.benefits import distributions
 from coop.benefits.models import Distribution, DistributionPermit
 from coop.choices import encoding
@@ -151,21 +152,22 @@ def login(
 ) -> Response:
     web.check_csrf(request, csrf)
     lang = web.language(request)
-    throttle = request.app.state.login_throttle
-    client = request.client.host if request.client else "unknown"
-    keys = [f"email:{auth_service.normalise_email(email)}", f"client:{client}"]
-    if throttle.retry_after(keys):
-        return web.render(request, "login.html", None, lang, status_code=429, failed=True)
+    settings = web.settings_of(request)
+    throttle: LoginThrottle = request.app.state.login_throttle
+    attempt = throttle.attempt(auth_service.normalise_email(email), client_of(request, settings.auth.trusted_proxies))
+    if attempt.wait:
+        return web.render(request, "login.html", None, lang, status_code=429, failed=False, wait=attempt.wait)
     try:
         with _db(request).unit_of_work(write=False) as s:
-            user = auth_service.authenticate(s, web.settings_of(request).auth, email, password)
+            user = auth_service.authenticate(s, settings.auth, email, password)
+            role = auth_service.role_of(s, user)
     except Unauthenticated:
-        throttle.failed(keys)
+        throttle.failed(attempt)
         return web.render(request, "login.html", None, lang, status_code=401, failed=True)
-    throttle.succeeded(keys[0])
+    throttle.succeeded(attempt)
     assert user.id is not None
-    response = web.redirect("/board/members" if user.role == Role.board.value else "/me")
-    web.log_in(request, response, user.id, user.role)
+    response = web.redirect("/board/members" if role is Role.board else "/me")
+    web.log_in(request, response, user.id, role.value, user.token_generation)
     return response
 
 
@@ -173,7 +175,49 @@ def login(
 def logout(request: Request, csrf: Csrf) -> Response:
     web.check_csrf(request, csrf)
     response = web.redirect("/login")
-    web.log_out(response)
+    web.log_out(request, response)
+    return response
+
+
+@router.get("/me/password", response_class=HTMLResponse)
+def password_page(request: Request, viewer: AnyPage) -> Response:
+    return _page(request, "password.html", viewer.actor, viewer.lang)
+
+
+@router.post("/me/password")
+def change_password(
+    request: Request,
+    viewer: AnyPage,
+    csrf: Csrf,
+    current_password: Annotated[str, Form(max_length=1000)],
+    new_password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    """A new password ends every other login; this browser gets a new one."""
+    who, lang = viewer.actor, viewer.lang
+    web.check_csrf(request, csrf)
+    settings = web.settings_of(request)
+    throttle: LoginThrottle = request.app.state.login_throttle
+
+    def refused(code: str, detail: str) -> Response:
+        return web.redirect(f"/me/password?{urlencode({'error': web.refusal(code, detail, lang)})}")
+
+    with _db(request).unit_of_work(write=False) as s:
+        email = auth_service.own_account(s, who).email
+    attempt = throttle.attempt(email, client_of(request, settings.auth.trusted_proxies))
+    if attempt.wait:
+        return refused("too-many-requests", "")
+    try:
+        with _db(request).unit_of_work() as s:
+            user = auth_service.change_password(s, settings.auth, who, current_password, new_password)
+            user_id, generation = user.id, user.token_generation
+    except CoopError as exc:
+        if exc.code == "wrong-password":  # counted once the change has rolled back (SQLite: one writer)
+            throttle.failed(attempt)
+        too_short = exc.code == "invalid" and exc.extra.get("field") == "new_password"
+        return refused("password-rules" if too_short else exc.code, exc.detail)
+    assert user_id is not None
+    response = web.redirect("/me/password?saved=1")
+    web.log_in(request, response, user_id, who.role.value, generation)
     return response
 
 
@@ -267,6 +311,7 @@ def overview(request: Request, viewer: AnyPage) -> Response:
         who,
         lang,
         member=member,
+        left_at=member.left_at,
         opted_out=current.opt_out,
         groups=[(purpose.value, [r for r in rows if r["purpose"] == purpose.value]) for purpose in Purpose],
         excluded=[c.value for c in from_mask(Category, current.excluded_mask)],
@@ -428,6 +473,7 @@ def history_page(request: Request, viewer: AnyPage) -> Response:
 def votes_page(request: Request, viewer: AnyPage) -> Response:
     who, lang = viewer.actor, viewer.lang
     now = utcnow()
+    may_vote = has(who, Permission.vote)
     with _db(request).unit_of_work(write=False) as s:
         proposals = [
             {
@@ -436,7 +482,7 @@ def votes_page(request: Request, viewer: AnyPage) -> Response:
                 "closes_at": p.closes_at,
                 "mine": voting.my_vote(s, p.id or 0, who.member_id),
             }
-            for p in voting.listing(s)
+            for p in (voting.listing(s) if may_vote else [])
             if p.closed_at is None and p.opens_at <= now < p.closes_at
         ]
     return _page(
@@ -445,6 +491,7 @@ def votes_page(request: Request, viewer: AnyPage) -> Response:
         who,
         lang,
         proposals=proposals,
+        may_vote=may_vote,
     )
 
 

@@ -20,6 +20,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "nl": "Het e-mailadres of wachtwoord klopt niet.",
         "en": "The email address or password is not right.",
     },
+    "login_wait": {
+        "nl": "Te vaak een verkeerd wachtwoord. Probeer het over {seconds} seconden opnieuw.",
+        "en": "Too many wrong passwords. Try again in {seconds} seconds.",
+    },
+    "password_title": {"nl": "Wachtwoord wijzigen", "en": "Change password"},
+    "password_intro": {
+        "nl": "Na de wijziging bent u overal uitgelogd, behalve hier.",
+        "en": "After the change you are logged out everywhere, except here.",
+    },
+    "current_password": {"nl": "Uw huidige wachtwoord", "en": "Your current password"},
     "invitation": {"nl": "Uitnodiging aannemen", "en": "Accept your invitation"},
     "invitation_text": {
         "nl": "Welkom bij de coöperatie. Kies een wachtwoord. Daarna kunt u inloggen.",
@@ -39,6 +49,16 @@ TEXTS: dict[str, dict[str, str]] = {
     "nav_distributions": {"nl": "Verdelingen", "en": "Distributions"},
     "nav_reports": {"nl": "Verslagen", "en": "Reports"},
     "hello": {"nl": "Hallo {name}", "en": "Hello {name}"},
+    "membership_ended": {
+        "nl": "U heeft de coöperatie verlaten op {date}. Uw gegevens gaan niet meer naar nieuwe vergunningen. "
+        "U kunt hier nog wel uw gegevens, uw dividend en uw jaaroverzichten bekijken.",
+        "en": "You left the cooperative on {date}. Your data no longer goes to new permits. "
+        "You can still look at your information, your dividend and your yearly statements here.",
+    },
+    "no_longer_voting": {
+        "nl": "U bent geen lid meer. Daarom stemt u niet meer mee.",
+        "en": "You are no longer a member. So you no longer vote.",
+    },
     "overview_intro": {
         "nl": "Hier ziet u wat er nu met uw gezondheidsgegevens gebeurt, per doel en per soort gebruiker.",
         "en": "Here you see what happens with your health data now, for each purpose and each kind of user.",
@@ -287,6 +307,21 @@ REFUSALS: dict[str, dict[str, str]] = {
         "nl": "Er is niets veranderd. Probeer het opnieuw, of vraag het bestuur om hulp.",
         "en": "Nothing has changed. Try again, or ask the board for help.",
     },
+    "wrong-password": {"nl": "Uw huidige wachtwoord klopt niet.", "en": "Your current password is not right."},
+    "password-unchanged": {
+        "nl": "Het nieuwe wachtwoord is hetzelfde als het oude. Kies een ander.",
+        "en": "The new password is the same as the old one. Choose another.",
+    },
+    "password-rules": {"nl": "Een wachtwoord heeft 10 tot 256 tekens.", "en": "A password has 10 to 256 characters."},
+    "too-many-requests": {
+        "nl": "Te vaak een verkeerd wachtwoord. Wacht even en probeer het opnieuw.",
+        "en": "Too many wrong passwords. Wait a while and try again.",
+    },
+    "membership-ended": {
+        "nl": "U bent geen lid meer. U kunt uw gegevens nog wel bekijken.",
+        "en": "You are no longer a member. You can still look at your information.",
+    },
+    "member-left": {"nl": "Dit lid heeft de coöperatie verlaten.", "en": "This member has left the cooperative."},
 }
 """Why a change was refused, by the stable code of the refusal. A page shows only these
 texts: a link with an ``?error=`` code that is not here shows nothing."""

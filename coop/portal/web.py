@@ -3,7 +3,8 @@ rendering a template.
 
 * The login is the API's own bearer token (a signed JWT), kept in an HttpOnly,
   SameSite=Lax cookie (Secure when served over HTTPS), so a page authorises exactly as the
-  API does: the same actor, the same policies, the same services.
+  API does: the same actor, the same policies, the same services. Logging out ends the
+  token itself, not only the cookie.
 * Every form carries a CSRF token: an HMAC, under the server's secret, of a random value in
   a separate SameSite=Strict cookie (the double-submit pattern, signed). A POST without the
   matching token is refused before anything happens.
@@ -65,9 +66,9 @@ def actor(request: Request) -> Actor | None:
     return found if found.kind == "user" else None
 
 
-def log_in(request: Request, response: Response, user_id: int, role: str) -> None:
+def log_in(request: Request, response: Response, user_id: int, role: str, generation: int) -> None:
     settings = settings_of(request)
-    token, seconds = issue_token(_secret(request), f"user:{user_id}", role, settings.auth.token_minutes)
+    token, seconds = issue_token(_secret(request), f"user:{user_id}", role, settings.auth.token_minutes, generation)
     response.set_cookie(
         SESSION_COOKIE,
         token,
@@ -79,7 +80,13 @@ def log_in(request: Request, response: Response, user_id: int, role: str) -> Non
     )
 
 
-def log_out(response: Response) -> None:
+def log_out(request: Request, response: Response) -> None:
+    """End the login everywhere (every token of the account, as the API's logout does) and
+    drop the cookie."""
+    who = actor(request)
+    if who is not None:
+        with _db(request).unit_of_work() as session:
+            auth_service.end_logins(session, who.id)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 

@@ -1,9 +1,12 @@
-"""Appointing and revoking proxies.
+"""Appointing and revoking proxies, and ending them when a member leaves.
 
 An appointment is refused when it would close a cycle (following proxies for any of its
 purposes leads back to the principal) or make a chain longer than the configured depth,
 checked against every appointment valid now or later. Since appointments start when they
 are made, no cycle can then exist at any time, past or future.
+
+A member who leaves can no longer act for anyone, and nobody acts for them any more:
+leaving ends their appointments on both sides (see :func:`end_for_leaver`).
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
-from coop.auth.policy import Actor
+from coop.auth.policy import Actor, Denied, can_manage_proxies, can_read_own_record
 from coop.choices import service as choices_service
-from coop.errors import Conflict, Invalid, NotFound
-from coop.members.models import Member
+from coop.errors import Conflict, Forbidden, Invalid, NotFound
+from coop.members.models import Member, MemberStatus
 from coop.proxies.models import ProxyAppointment
 from coop.proxies.queries import active_from
 from coop.types import utcnow
@@ -37,8 +40,29 @@ def _payload(a: ProxyAppointment) -> dict[str, object]:
 
 
 def _own(actor: Actor, member_id: int) -> None:
-    if actor.member_id != member_id:
+    if not can_read_own_record(actor, member_id):
         raise NotFound(f"no member {member_id}", code="member-not-found")
+
+
+def _may_manage(actor: Actor, principal_id: int) -> None:
+    _own(actor, principal_id)
+    decision = can_manage_proxies(actor, principal_id)
+    if isinstance(decision, Denied):
+        raise Forbidden(decision.reason, code=decision.code)
+
+
+def _locked_members(session: Session, *member_ids: int) -> dict[int, Member]:
+    """The members, read afresh with their rows locked in the order of their ids, so that
+    an appointment and the leaving of either member take turns (and never wait on each
+    other in a cycle)."""
+    rows = session.execute(
+        select(Member)
+        .where(col(Member.id).in_(member_ids))
+        .order_by(col(Member.id))
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalars()
+    return {m.id: m for m in rows if m.id is not None}
 
 
 def chain_problem(
@@ -76,12 +100,18 @@ def appoint(
     voting: bool,
     max_depth: int,
 ) -> ProxyAppointment:
-    _own(actor, principal_id)
-    now = utcnow()
+    _may_manage(actor, principal_id)
     if proxy_member_id == principal_id:
         raise Invalid("a member cannot be their own proxy", code="proxy-self", field="proxy_member_id")
-    proxy = session.get(Member, proxy_member_id)
-    if proxy is None or proxy.status != "active":
+    members = _locked_members(session, principal_id, proxy_member_id)
+    now = utcnow()
+    principal = members.get(principal_id)
+    if principal is None:
+        raise NotFound(f"no member {principal_id}", code="member-not-found")
+    if principal.status != MemberStatus.active.value:
+        raise Conflict("a member who left appoints no proxies", code="membership-ended")
+    proxy = members.get(proxy_member_id)
+    if proxy is None or proxy.status != MemberStatus.active.value:
         raise Invalid(
             "the proxy must be an active member of the cooperative", code="proxy-not-member", field="proxy_member_id"
         )
@@ -111,14 +141,15 @@ def appoint(
     session.add(appointment)
     session.flush()
     log.append(session, "proxy.appointed", actor.ledger_name, f"member:{principal_id}", _payload(appointment), at=now)
-    choices_service.delegate(session, principal_id, scope, actor.ledger_name)
+    choices_service.delegate(session, principal_id, scope, actor.ledger_name, now)  # in force together
     return appointment
 
 
 def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: int) -> ProxyAppointment:
     """End an appointment now. Revoking again changes nothing."""
-    _own(actor, principal_id)
-    appointment = session.get(ProxyAppointment, appointment_id)
+    _may_manage(actor, principal_id)
+    # locked and read afresh: an ending at the same moment (the proxy leaving) goes first or waits
+    appointment = session.get(ProxyAppointment, appointment_id, with_for_update=True, populate_existing=True)
     if appointment is None or appointment.principal_id != principal_id:
         raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
     if appointment.revoked_at is None:
@@ -133,6 +164,48 @@ def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: in
             at=appointment.revoked_at,
         )
     return appointment
+
+
+def running_for(session: Session, member_id: int, at: datetime) -> list[ProxyAppointment]:
+    """The appointments still running at ``at`` in which the member acts for others or
+    others act for them, locked (a revocation at the same moment waits, or goes first)."""
+    return list(
+        session.execute(
+            select(ProxyAppointment)
+            .where(
+                or_(
+                    col(ProxyAppointment.proxy_member_id) == member_id,
+                    col(ProxyAppointment.principal_id) == member_id,
+                ),
+                col(ProxyAppointment.revoked_at).is_(None),
+                or_(col(ProxyAppointment.valid_until).is_(None), col(ProxyAppointment.valid_until) > at),
+            )
+            .order_by(col(ProxyAppointment.id))
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+    )
+
+
+def end_for_leaver(session: Session, running: list[ProxyAppointment], member_id: int, at: datetime, actor: str) -> None:
+    """End, at ``at``, the leaving member's running appointments (from :func:`running_for`):
+    as a proxy (reason ``proxy-left``: each principal falls back to the mandate) and as a
+    principal (``principal-left``: nobody decides for a former member). Each ending is a
+    ``proxy.revoked`` event under the principal."""
+    for appointment in running:
+        appointment.revoked_at = at
+    session.flush()
+    for appointment in running:
+        reason = "proxy-left" if appointment.proxy_member_id == member_id else "principal-left"
+        log.append(
+            session,
+            "proxy.revoked",
+            actor,
+            f"member:{appointment.principal_id}",
+            {"appointment_id": appointment.id, "reason": reason},
+            at=at,
+        )
+    # Telling each principal that their proxy left waits for the member outbox (email).
 
 
 def listing(session: Session, actor: Actor, member_id: int) -> list[ProxyAppointment]:

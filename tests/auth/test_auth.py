@@ -1,4 +1,4 @@
-"""Logging in, tokens, API keys, roles, throttling."""
+"""Logging in, tokens, API keys, roles (throttling: test_throttle.py)."""
 
 from __future__ import annotations
 
@@ -28,18 +28,6 @@ def test_wrong_password_and_unknown_email_look_the_same(client: TestClient, data
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json()["detail"] == unknown.json()["detail"]
     assert wrong.headers["content-type"] == "application/problem+json"
-
-
-def test_repeated_failures_are_throttled(client: TestClient, database: Database) -> None:
-    f.board(client, database)
-    limit = database.settings.auth.login_max_failures
-    for _ in range(limit):
-        r = client.post("/api/v1/auth/token", data={"username": f.BOARD_EMAIL, "password": "guess-guess-guess"})
-        assert r.status_code == 401
-    r = client.post("/api/v1/auth/token", data={"username": f.BOARD_EMAIL, "password": f.PASSWORD})
-    assert r.status_code == 429
-    assert int(r.headers["Retry-After"]) > 0
-    assert r.json()["code"] == "too-many-requests"
 
 
 def test_missing_form_fields_are_422(client: TestClient, database: Database) -> None:
@@ -104,3 +92,32 @@ def test_every_route_declares_who_may_call_it(client: TestClient) -> None:
     for route in client.app.routes:  # type: ignore[attr-defined]
         if isinstance(route, APIRoute) and route.path.startswith("/api/"):
             assert depends_on_actor(route.dependant) or "(public" in (route.summary or ""), route.path
+
+
+def test_a_former_member_keeps_reading_their_own_record_and_nothing_else() -> None:
+    from coop.auth.policy import (
+        FORMER_MEMBERSHIP,
+        account_role,
+        can_change_choices,
+        can_manage_proxies,
+        can_read_choices,
+        can_read_own_record,
+        can_vote,
+    )
+
+    assert account_role("member", member_left=True) is Role.former_member
+    assert account_role("board", member_left=False) is Role.board
+    assert ROLE_PERMISSIONS[Role.former_member] == FORMER_MEMBERSHIP < ROLE_PERMISSIONS[Role.member]
+    former = Actor("user", 2, Role.former_member, member_id=7)
+    everything = 0b1111_1111
+    assert can_read_member(former, 7) and can_read_own_record(former, 7) and can_read_choices(former, 7, 0)
+    refusals = [
+        can_change_choices(former, 7, 0, 1),
+        can_manage_proxies(former, 7),
+        can_vote(former, 7, False),
+        can_vote(former, 8, True),
+        can_read_choices(former, 8, everything),  # their appointments ended with their membership
+        can_change_choices(former, 8, everything, 1),
+    ]
+    assert not any(refusals)
+    assert [d.code for d in refusals[:4]] == ["membership-ended"] * 4  # type: ignore[union-attr]

@@ -119,10 +119,11 @@ def test_opting_out_and_back_in(client: TestClient, database: Database) -> None:
 def test_leaving_ends_the_choices(client: TestClient, database: Database) -> None:
     m = f.member(client, f.board(client, database))
     client.post(f"/api/v1/members/{m.id}/leave", headers=m.headers)
-    body = client.get(_url(m.id), headers=m.headers).json()
+    former = f.login(client, m.email)
+    body = client.get(_url(m.id), headers=former).json()
     assert body["is_member"] is False and body["version"] == 2
-    r = client.patch(_url(m.id), json={"opt_out": True}, headers=m.headers)
-    assert r.status_code == 409 and r.json()["code"] == "not-a-member"
+    r = client.patch(_url(m.id), json={"opt_out": True}, headers=former)
+    assert r.status_code == 403 and r.json()["code"] == "membership-ended"
 
 
 def test_concurrent_changes_with_the_same_etag_one_wins(client: TestClient, database: Database) -> None:

@@ -52,7 +52,8 @@ def test_each_rule_in_order(client: TestClient, database: Database) -> None:
     client.patch(f"/api/v1/members/{m.id}/choices", json={"opt_out": True}, headers=m.headers)
     assert _effective(client, m, m.id, **q)["reason"] == "opt-out"
     client.post(f"/api/v1/members/{m.id}/leave", headers=m.headers)
-    assert _effective(client, m, m.id, **q)["reason"] == "not-member"
+    former = f.MemberHandle(m.id, m.number, m.email, f.login(client, m.email))  # leaving ended the login
+    assert _effective(client, former, m.id, **q)["reason"] == "not-member"
 
 
 def test_as_of_a_past_time_is_exact(client: TestClient, database: Database) -> None:

@@ -22,6 +22,7 @@ MEMBER_PAGES = [
     "/me/votes",
     "/me/data-use",
     "/me/dividends",
+    "/me/password",
 ]
 BOARD_PAGES = ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]

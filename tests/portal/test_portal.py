@@ -212,6 +212,7 @@ def test_every_field_has_a_label_and_every_page_a_language_and_one_heading(
         "/me/votes",
         "/me/data-use",
         "/me/dividends",
+        "/me/password",
     ]
     _login(client, people[0].email)
     checked = 0
