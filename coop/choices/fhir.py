@@ -10,6 +10,9 @@ R5 consent is a base ``decision`` with nested provisions as alternating exceptio
 * excluded categories are ``deny`` exceptions nested in every permit;
 * proxies in force are ``grantee``s.
 
+A proxy's view (see :class:`coop.choices.service.Seen`) has provisions for the purposes it
+covers only.
+
 Codes are those of ``GET /api/v1/vocabulary``; members are named by member number only.
 """
 
@@ -19,10 +22,10 @@ from typing import Any
 
 from coop.choices import encoding
 from coop.choices.encoding import Preference
-from coop.choices.models import ChoiceVersion
+from coop.choices.service import Seen
 from coop.members.models import member_number
 from coop.proxies.models import ProxyAppointment
-from coop.vocabulary.terms import CATEGORIES, PURPOSES, USER_TYPES, Category, Purpose, from_mask
+from coop.vocabulary.terms import CATEGORIES, PURPOSES, USER_TYPES, Category, Purpose, from_mask, position
 
 MEMBER_SYSTEM = "urn:coop:member-number"
 PURPOSE_SYSTEM = "urn:coop:ehds:purpose"
@@ -35,7 +38,7 @@ def _member(member_id: int) -> dict[str, Any]:
     return {"identifier": {"system": MEMBER_SYSTEM, "value": member_number(member_id)}}
 
 
-def consent(version: ChoiceVersion, proxies: list[ProxyAppointment], mandate_version: int | None) -> dict[str, Any]:
+def consent(version: Seen, proxies: list[ProxyAppointment], mandate_version: int | None) -> dict[str, Any]:
     excluded = from_mask(Category, version.excluded_mask)
     nested_denials = (
         [
@@ -52,6 +55,8 @@ def consent(version: ChoiceVersion, proxies: list[ProxyAppointment], mandate_ver
     provisions = []
     if not version.opt_out:
         for purpose, user_type in encoding.PAIRS:
+            if not version.purposes >> position(purpose) & 1:
+                continue
             preference = encoding.get(version.preference_mask, purpose, user_type)
             if preference is Preference.deny:
                 continue

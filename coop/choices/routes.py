@@ -47,9 +47,10 @@ def change(
         excluded_categories=frozenset(body.excluded_categories) if body.excluded_categories is not None else None,
         donate_dividend=body.donate_dividend,
     )
-    version = service.change(session, actor, member_id, patch, if_match)
-    response.headers["ETag"] = service.etag(version)
-    return ChoicesOut.of(version)
+    service.change(session, actor, member_id, patch, if_match)
+    seen = service.read(session, actor, member_id)  # as this actor may see it
+    response.headers["ETag"] = service.etag(seen)
+    return ChoicesOut.of(seen)
 
 
 @router.get(
@@ -61,6 +62,8 @@ def change(
 def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> JSONResponse:
     version = service.read(session, actor, member_id)
     proxies = proxy_queries.in_force_for(session, member_id)
+    if not service.access(session, actor, member_id).full:  # a proxy sees their own appointments only
+        proxies = [p for p in proxies if p.proxy_member_id == actor.member_id]
     mandate = governance.in_force(session, DocumentKind.mandate)
     body = fhir.consent(version, proxies, mandate.version if mandate else None)
     return JSONResponse(body, media_type="application/fhir+json")

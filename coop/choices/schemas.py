@@ -8,8 +8,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from coop.choices import encoding
 from coop.choices.encoding import Preference
-from coop.choices.models import ChoiceVersion
-from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
+from coop.choices.service import Seen
+from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, position
 
 
 class PreferenceItem(BaseModel):
@@ -32,6 +32,10 @@ class ChoicesPatch(BaseModel):
 
 
 class ChoicesOut(BaseModel):
+    """A version of a member's choices. A proxy sees only the purposes and the time their
+    appointments cover: other purposes' preferences are left out, versions they cannot tell
+    apart are one (under the latest number), and what they may not see is null."""
+
     member_id: int
     version: int
     valid_from: datetime
@@ -39,13 +43,15 @@ class ChoicesOut(BaseModel):
     is_member: bool
     opt_out: bool
     excluded_categories: list[Category]
-    donate_dividend: bool
-    preferences: list[PreferenceItem] = Field(description="every (purpose, user type) pair")
-    recorded_by: str
+    donate_dividend: bool | None = Field(description="null for a proxy: not theirs to see")
+    preferences: list[PreferenceItem] = Field(
+        description="every (purpose, user type) pair; for a proxy, those of the purposes they decide"
+    )
+    recorded_by: str | None = Field(description="who made this version; for a proxy, only their own changes")
     acting_proxy_id: int | None = Field(description="the proxy who made this change for the member, if any")
 
     @classmethod
-    def of(cls, v: ChoiceVersion) -> ChoicesOut:
+    def of(cls, v: Seen) -> ChoicesOut:
         return cls(
             member_id=v.member_id,
             version=v.version,
@@ -58,6 +64,7 @@ class ChoicesOut(BaseModel):
             preferences=[
                 PreferenceItem(purpose=p, user_type=u, decision=encoding.get(v.preference_mask, p, u))
                 for p, u in encoding.PAIRS
+                if v.purposes >> position(p) & 1
             ],
             recorded_by=v.recorded_by,
             acting_proxy_id=v.acting_proxy_id,

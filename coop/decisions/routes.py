@@ -10,7 +10,7 @@ from coop.choices import service as choices
 from coop.decisions import service
 from coop.decisions.schemas import EffectiveOut
 from coop.deps import CurrentActor, MemberId, ReadSession, SettingsDep
-from coop.errors import Invalid
+from coop.errors import Forbidden, Invalid
 from coop.types import Time, utcnow
 from coop.vocabulary.terms import Category, ProhibitedUse, Purpose, UserType
 
@@ -51,14 +51,20 @@ def effective(
     categories: Annotated[list[str], Query(max_length=40, description="comma-separated or repeated")] = [],  # noqa: B006
     at: Annotated[Time | None, Query(description="ISO 8601 with offset; default: now")] = None,
 ) -> EffectiveOut:
-    choices.read(session, actor, member_id)  # the same access as reading the choices
+    asked, when = parse_purpose(purpose), at or utcnow()
+    access = choices.access(session, actor, member_id)  # the same access as reading the choices
+    if not access.covers(asked if isinstance(asked, Purpose) else None, when):
+        raise Forbidden(
+            "a proxy asks only about the purposes they decide, from the start of their appointment",
+            code="outside-proxy-scope",
+        )
     result = service.effective(
         session,
         member_id,
-        parse_purpose(purpose),
+        asked,
         user_type,
         parse_categories(categories),
-        at or utcnow(),
+        when,
         None,
         settings.choices.proxy_max_depth,
     )

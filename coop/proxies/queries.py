@@ -20,19 +20,19 @@ def valid_at(at: datetime) -> ColumnElement[bool]:
     )
 
 
-def scope_now(session: Session, principal_id: int, proxy_member_id: int) -> int:
-    """The purposes ``proxy_member_id`` may decide for ``principal_id`` now (0: none)."""
-    masks = session.execute(
-        select(col(ProxyAppointment.purposes_mask)).where(
-            col(ProxyAppointment.principal_id) == principal_id,
-            col(ProxyAppointment.proxy_member_id) == proxy_member_id,
-            valid_at(utcnow()),
-        )
-    ).scalars()
-    out = 0
-    for m in masks:
-        out |= m
-    return out
+def held_now(session: Session, principal_id: int, proxy_member_id: int) -> list[ProxyAppointment]:
+    """The appointments valid now in which ``proxy_member_id`` acts for ``principal_id``."""
+    return list(
+        session.execute(
+            select(ProxyAppointment)
+            .where(
+                col(ProxyAppointment.principal_id) == principal_id,
+                col(ProxyAppointment.proxy_member_id) == proxy_member_id,
+                valid_at(utcnow()),
+            )
+            .order_by(col(ProxyAppointment.id))
+        ).scalars()
+    )
 
 
 def proxy_for(session: Session, principal_id: int, purpose_bit: int, at: datetime) -> ProxyAppointment | None:
