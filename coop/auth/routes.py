@@ -14,7 +14,7 @@ from coop.auth.schemas import AcceptInvitationIn, AccountOut, PasswordChangeIn, 
 from coop.auth.secrets import issue_token
 from coop.auth.throttle import LoginThrottle, client_of
 from coop.db import Database
-from coop.deps import CurrentActor, ReadSession, SettingsDep, WriteSession, get_database
+from coop.deps import CurrentActor, SettingsDep, WriteSession, get_database
 from coop.errors import Forbidden, TooManyRequests, Unauthenticated
 from coop.members import service as members_service
 from coop.openapi import problems
@@ -58,7 +58,7 @@ def _too_many(wait: int) -> TooManyRequests:
 def login(
     request: Request,
     form: Annotated[LoginForm, Form()],
-    session: ReadSession,
+    db: Annotated[Database, Depends(get_database)],
     settings: SettingsDep,
 ) -> TokenOut:
     throttle = login_throttle(request)
@@ -68,12 +68,15 @@ def login(
     if attempt.wait:
         raise _too_many(attempt.wait)
     try:
-        user = service.authenticate(session, settings.auth, form.username, form.password)
+        # closed before a failure is counted: a request never holds two connections at once
+        with db.unit_of_work(write=False) as session:
+            user = service.authenticate(session, settings.auth, form.username, form.password)
+            role = service.role_of(session, user)
     except Unauthenticated:
         throttle.failed(attempt)
         raise
     throttle.succeeded(attempt)
-    return _token(request, settings, user, service.role_of(session, user).value)
+    return _token(request, settings, user, role.value)
 
 
 @router.post(
