@@ -1,6 +1,10 @@
 """Who may do what: roles map to permissions (data), and small pure policy functions
 decide about a particular thing. Routes declare the permission or call a policy; no
-handler carries its own role checks."""
+handler carries its own role checks.
+
+A member who left acts as a former member (derived from their membership when their login
+is checked): they keep :data:`FORMER_MEMBERSHIP`, and every refusal because they left
+carries the code ``membership-ended``."""
 
 from __future__ import annotations
 
@@ -53,7 +57,7 @@ class Permission(StrEnum):
 
 
 MEMBERSHIP = frozenset(
-    {
+    {  # what a member may do for themselves, and for a principal as their proxy
         Permission.manage_own_login,
         Permission.read_own_record,
         Permission.leave,

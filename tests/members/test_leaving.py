@@ -229,3 +229,32 @@ def test_simultaneous_appointments_of_a_leaving_proxy_all_end(client: TestClient
     assert all(a.revoked_at is not None for a in appointments)
     assert len(_events(database, "member.left")) == 1
     assert len(_events(database, "proxy.revoked")) == len(appointments)
+
+
+def test_revoking_while_the_proxy_leaves_ends_each_appointment_once(client: TestClient, database: Database) -> None:
+    board = _setup(client, database)
+    proxy = f.member(client, board)
+    principals = [f.member(client, board) for _ in range(8)]
+    appointments = {p.id: _appoint(client, p, proxy)["id"] for p in principals}
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(len(principals) + 1)
+
+    def run(url: str, headers: dict[str, str]) -> None:
+        start.wait()
+        status = client.post(url, headers=headers).status_code
+        with lock:
+            statuses[status] += 1
+
+    threads = [
+        threading.Thread(target=run, args=(f"/api/v1/members/{p.id}/proxies/{appointments[p.id]}/revoke", p.headers))
+        for p in principals
+    ]
+    threads.append(threading.Thread(target=run, args=(f"/api/v1/members/{proxy.id}/leave", board)))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == Counter({200: len(principals) + 1})
+    revoked = [json.loads(e.payload)["appointment_id"] for e in _events(database, "proxy.revoked")]
+    assert sorted(revoked) == sorted(appointments.values())  # each ended once, by one or the other
