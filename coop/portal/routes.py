@@ -37,10 +37,11 @@ from coop.permits import rules, usage
 from coop.permits.models import Permit
 from coop.portal import web
 from coop.portal.texts import TEXTS
+from coop.proxies import queries as proxy_queries
 from coop.proxies import service as proxies
 from coop.reporting import service as reporting
 from coop.types import CleanStr, Day, utcnow
-from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
+from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, position
 from ledger import books
 from reports.texts import euros
 
@@ -264,7 +265,9 @@ def _conditions(rule_conditions: Any, t: Callable[..., str]) -> str:
     return t("and").join(parts)
 
 
-def _overview_rows(mandate: Mandate, mask: int, lang: str) -> list[dict[str, str]]:
+def _overview_rows(mandate: Mandate, mask: int, lang: str, proxied: int) -> list[dict[str, str]]:
+    """What decides each (purpose, user type) now; ``proxied``: the purposes a proxy holds
+    now (a 'proxy' choice without one falls back to the mandate, and says so)."""
     def t(key: str, **values: Any) -> str:
         return TEXTS[key][lang].format(**values)
 
@@ -280,7 +283,7 @@ def _overview_rows(mandate: Mandate, mask: int, lang: str) -> list[dict[str, str
                     text, kind = t("you_allow"), "allow"
                 elif preference is Preference.deny:
                     text, kind = t("you_deny"), "deny"
-                elif preference is Preference.proxy:
+                elif preference is Preference.proxy and proxied >> position(purpose) & 1:
                     text, kind = t("your_proxy"), "proxy"
                 else:
                     rule = rules_by_pair.get((purpose, user_type))
@@ -290,6 +293,8 @@ def _overview_rows(mandate: Mandate, mask: int, lang: str) -> list[dict[str, str
                     else:
                         now = t("currently_yes") if decision is MandateDecision.allow else t("currently_no")
                     text, kind = f"{t('coop_decides')} - {now}", "mandate"
+                    if preference is Preference.proxy:
+                        text = f"{text}. {t('no_proxy_now')}"
             rows.append({"purpose": purpose.value, "user_type": user_type.value, "text": text, "kind": kind})
     return rows
 
@@ -302,9 +307,12 @@ def overview(request: Request, viewer: AnyPage) -> Response:
     with _db(request).unit_of_work(write=False) as s:
         current = choices_service.read(s, who, member.id)
         in_force = governance.in_force(s, DocumentKind.mandate)
+        proxied = 0
+        for appointment in proxy_queries.in_force_for(s, member.id):
+            proxied |= appointment.purposes_mask
     # before the founding statutes are recorded, nothing is allowed under the mandate
     mandate = in_force.document if in_force and isinstance(in_force.document, Mandate) else Mandate()
-    rows = _overview_rows(mandate, current.preference_mask, lang)
+    rows = _overview_rows(mandate, current.preference_mask, lang, proxied)
     return _page(
         request,
         "overview.html",

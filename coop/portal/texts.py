@@ -71,6 +71,10 @@ TEXTS: dict[str, dict[str, str]] = {
     "you_allow": {"nl": "U zegt ja.", "en": "You say yes."},
     "you_deny": {"nl": "U zegt nee.", "en": "You say no."},
     "your_proxy": {"nl": "Uw gevolmachtigde beslist voor u.", "en": "Your proxy decides for you."},
+    "no_proxy_now": {
+        "nl": "U heeft hiervoor nu geen gevolmachtigde.",
+        "en": "You have no proxy for this now.",
+    },
     "coop_decides": {"nl": "De coöperatie beslist voor u", "en": "The cooperative decides for you"},
     "currently_yes": {"nl": "nu: ja", "en": "currently: yes"},
     "currently_no": {"nl": "nu: nee", "en": "currently: no"},
