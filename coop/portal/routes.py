@@ -268,6 +268,7 @@ def _conditions(rule_conditions: Any, t: Callable[..., str]) -> str:
 def _overview_rows(mandate: Mandate, mask: int, lang: str, proxied: int) -> list[dict[str, str]]:
     """What decides each (purpose, user type) now; ``proxied``: the purposes a proxy holds
     now (a 'proxy' choice without one falls back to the mandate, and says so)."""
+
     def t(key: str, **values: Any) -> str:
         return TEXTS[key][lang].format(**values)
 
