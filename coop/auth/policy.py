@@ -162,6 +162,14 @@ def _ended(actor: Actor, what: str) -> Denied:
     return Denied(f"you left the cooperative: you no longer {what}", MEMBERSHIP_ENDED)
 
 
+def can_manage_login(actor: Actor) -> Decision:
+    """Logging out and changing a password: people with a login (members, also after
+    leaving, and the board), not organisations' keys."""
+    if actor.kind == "user" and has(actor, Permission.manage_own_login):
+        return Allowed()
+    return Denied("only people who log in with a password have a login to manage", "not-a-login")
+
+
 def can_read_member(actor: Actor, member_id: int) -> Decision:
     if (_own(actor, member_id) and has(actor, Permission.read_own_record)) or has(actor, Permission.read_any_member):
         return Allowed()

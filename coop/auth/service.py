@@ -16,10 +16,9 @@ from coop.auth.policy import (
     USER_ROLES,
     Actor,
     Denied,
-    Permission,
     Role,
     account_role,
-    has,
+    can_manage_login,
 )
 from coop.auth.secrets import (
     decode_token,
@@ -187,8 +186,8 @@ def actor_for_bearer(session: Session, secret: bytes, token: str) -> Actor:
 
 def role_of(session: Session, user: UserAccount) -> Role:
     """The role this account acts in now (a member who left acts as a former member)."""
-    status = session.get(Member, user.member_id).status if user.member_id is not None else None  # type: ignore[union-attr]
-    return account_role(user.role, status == MemberStatus.left.value)
+    member = session.get(Member, user.member_id) if user.member_id is not None else None
+    return account_role(user.role, member is not None and member.status == MemberStatus.left.value)
 
 
 def end_logins(session: Session, user_id: int) -> int:
@@ -213,19 +212,13 @@ def end_member_logins(session: Session, member_id: int) -> None:
 
 def own_account(session: Session, actor: Actor, for_update: bool = False) -> UserAccount:
     """The logged-in person's own account (not for API keys)."""
-    decision = _may_manage_login(actor)
+    decision = can_manage_login(actor)
     if isinstance(decision, Denied):
         raise Forbidden(decision.reason, code=decision.code)
     user = session.get(UserAccount, actor.id, with_for_update=for_update)
     if user is None or user.disabled_at is not None:
         raise Unauthenticated("this account no longer exists or is disabled")
     return user
-
-
-def _may_manage_login(actor: Actor) -> Denied | None:
-    if actor.kind != "user" or not has(actor, Permission.manage_own_login):
-        return Denied("only people who log in with a password have a login to manage", "not-a-login")
-    return None
 
 
 def change_password(session: Session, auth: AuthSettings, actor: Actor, current: str, new: str) -> UserAccount:

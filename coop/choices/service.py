@@ -179,8 +179,8 @@ def etag(version: ChoiceVersion | Seen) -> str:
 def current(session: Session, member_id: int, for_update: bool = False) -> ChoiceVersion | None:
     """The open version. ``for_update`` first locks the member's row (PostgreSQL), so that
     concurrent writers take turns and each sees the version the previous one left open."""
-    if for_update:
-        session.get(Member, member_id, with_for_update=True)
+    if for_update:  # FOR NO KEY UPDATE: rows that merely refer to the member need not wait
+        session.get(Member, member_id, with_for_update={"key_share": True})
     stmt = select(ChoiceVersion).where(col(ChoiceVersion.member_id) == member_id, col(ChoiceVersion.valid_to).is_(None))
     return session.execute(stmt).scalar_one_or_none()
 

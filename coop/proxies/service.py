@@ -59,7 +59,7 @@ def _locked_members(session: Session, *member_ids: int) -> dict[int, Member]:
         select(Member)
         .where(col(Member.id).in_(member_ids))
         .order_by(col(Member.id))
-        .with_for_update()
+        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: rows referring to them need not wait
         .execution_options(populate_existing=True)
     ).scalars()
     return {m.id: m for m in rows if m.id is not None}

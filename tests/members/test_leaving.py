@@ -258,3 +258,37 @@ def test_revoking_while_the_proxy_leaves_ends_each_appointment_once(client: Test
     assert statuses == Counter({200: len(principals) + 1})
     revoked = [json.loads(e.payload)["appointment_id"] for e in _events(database, "proxy.revoked")]
     assert sorted(revoked) == sorted(appointments.values())  # each ended once, by one or the other
+
+
+def test_accepting_an_invitation_while_leaving_takes_turns(client: TestClient, database: Database) -> None:
+    """The same invitation accepted by many clients while the board ends the membership:
+    at most one account, no answer is a 500, and leaving is recorded once."""
+    board = _setup(client, database)
+    admitted = f.admit(client, board)
+    member_id = admitted["member"]["id"]
+    accept = {"token": admitted["invitation_token"], "password": f.PASSWORD}
+    statuses: Counter[int] = Counter()
+    lock = threading.Lock()
+    clients = 8
+    start = threading.Barrier(clients + 1)
+
+    def run(method: str, url: str, **kwargs: object) -> None:
+        start.wait()
+        status = client.request(method, url, **kwargs).status_code  # type: ignore[arg-type]
+        with lock:
+            statuses[status] += 1
+
+    threads = [
+        threading.Thread(target=run, args=("POST", "/api/v1/auth/accept-invitation"), kwargs={"json": accept})
+        for _ in range(clients)
+    ]
+    threads.append(
+        threading.Thread(target=run, args=("POST", f"/api/v1/members/{member_id}/leave"), kwargs={"headers": board})
+    )
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert set(statuses) <= {200, 201, 410, 422} and statuses[200] == 1 and statuses[201] <= 1, statuses
+    assert len(_events(database, "member.left")) == 1
+    assert len(_events(database, "account.created")) == statuses[201] + 1  # and the board's
