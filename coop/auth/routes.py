@@ -84,6 +84,7 @@ def login(
     status_code=204,
     response_class=Response,
     summary="Log out: every login token of this account stops working (people, not API keys)",
+    responses=problems({403: "not-a-login (an API key)"}),
 )
 def logout(session: WriteSession, actor: CurrentActor) -> Response:
     service.own_account(session, actor)
@@ -95,6 +96,13 @@ def logout(session: WriteSession, actor: CurrentActor) -> Response:
     "/password",
     response_model=TokenOut,
     summary="Change my password: every earlier login token stops working; the answer is a new one",
+    responses=problems(
+        {
+            403: "wrong-password, not-a-login",
+            422: "password-unchanged, or a new password of the wrong length",
+            429: "too-many-requests",
+        }
+    ),
 )
 def change_password(
     request: Request,

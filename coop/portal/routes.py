@@ -194,19 +194,16 @@ def change_password(
     new_password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
     """A new password ends every other login; this browser gets a new one."""
-    who, lang = viewer.actor, viewer.lang
+    who = viewer.actor
     web.check_csrf(request, csrf)
     settings = web.settings_of(request)
     throttle: LoginThrottle = request.app.state.login_throttle
-
-    def refused(code: str, detail: str) -> Response:
-        return web.redirect(f"/me/password?{urlencode({'error': web.refusal(code, detail, lang)})}")
 
     with _db(request).unit_of_work(write=False) as s:
         email = auth_service.own_account(s, who).email
     attempt = throttle.attempt(email, client_of(request, settings.auth.trusted_proxies))
     if attempt.wait:
-        return refused("too-many-requests", "")
+        return web.refused("/me/password", "too-many-requests")
     try:
         with _db(request).unit_of_work() as s:
             user = auth_service.change_password(s, settings.auth, who, current_password, new_password)
@@ -215,7 +212,7 @@ def change_password(
         if exc.code == "wrong-password":  # counted once the change has rolled back (SQLite: one writer)
             throttle.failed(attempt)
         too_short = exc.code == "invalid" and exc.extra.get("field") == "new_password"
-        return refused("password-rules" if too_short else exc.code, exc.detail)
+        return web.refused("/me/password", "password-length" if too_short else exc.code)
     assert user_id is not None
     response = web.redirect("/me/password?saved=1")
     web.log_in(request, response, user_id, who.role.value, generation)

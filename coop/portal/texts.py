@@ -13,8 +13,8 @@ TEXTS: dict[str, dict[str, str]] = {
     "email": {"nl": "E-mailadres", "en": "Email address"},
     "password": {"nl": "Wachtwoord", "en": "Password"},
     "new_password": {
-        "nl": "Kies een wachtwoord (minstens 12 tekens)",
-        "en": "Choose a password (at least 12 characters)",
+        "nl": "Kies een wachtwoord (minstens 10 tekens)",
+        "en": "Choose a password (at least 10 characters)",
     },
     "login_failed": {
         "nl": "Het e-mailadres of wachtwoord klopt niet.",
@@ -296,8 +296,8 @@ REFUSALS: dict[str, dict[str, str]] = {
         "en": "You have chosen a password already. You can log in.",
     },
     "password-length": {
-        "nl": "Kies een wachtwoord van minstens 12 en hooguit 256 tekens.",
-        "en": "Choose a password of at least 12 and at most 256 characters.",
+        "nl": "Kies een wachtwoord van minstens 10 en hooguit 256 tekens.",
+        "en": "Choose a password of at least 10 and at most 256 characters.",
     },
     "invalid-entry": {
         "nl": "Dit past niet in de boekhouding. Er is niets veranderd.",
@@ -316,7 +316,6 @@ REFUSALS: dict[str, dict[str, str]] = {
         "nl": "Het nieuwe wachtwoord is hetzelfde als het oude. Kies een ander.",
         "en": "The new password is the same as the old one. Choose another.",
     },
-    "password-rules": {"nl": "Een wachtwoord heeft 10 tot 256 tekens.", "en": "A password has 10 to 256 characters."},
     "too-many-requests": {
         "nl": "Te vaak een verkeerd wachtwoord. Wacht even en probeer het opnieuw.",
         "en": "Too many wrong passwords. Wait a while and try again.",
