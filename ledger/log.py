@@ -149,6 +149,12 @@ def _state(session: Session) -> _AppendState:
     return state
 
 
+def next_seq(session: Session) -> int:
+    """The sequence number the next append in this transaction will get (taking the log's
+    lock), so that a row written before its event can name it."""
+    return _state(session).size + 1
+
+
 def append_many(session: Session, events: Sequence[NewEvent], at: datetime | None = None) -> list[Event]:
     """Record events in the session's transaction; returns them with their sequence numbers."""
     state = _state(session)

@@ -4,9 +4,16 @@ Reads every event in sequence order, rebuilds its canonical bytes and leaf hash,
 checks: the sequence is dense from 1; each event's stored leaf hash equals the
 recomputed one (so an altered row is named by its sequence number); every stored subtree
 hash equals the one rebuilt from the leaves; every signed tree head has the rebuilt root
-at its size and a valid Ed25519 signature by a trusted key. Then the books: every posting
-belongs to an entry and names an account, every entry balances, and every entry is backed
-by its ``money.entry`` event.
+at its size and a valid Ed25519 signature by a trusted key; so has every checkpoint (a head
+an auditor kept), which the log must still extend. Events that no signed head covers may
+not be older than a deadline the caller sets. Then the books: every posting belongs to an
+entry and names an account, every entry balances, and every entry is backed by its
+``money.entry`` event.
+
+The ledger knows nothing of the tables the events made. A caller that does passes
+:class:`Consumer` objects: while the events stream by once, each consumer receives, batch
+by batch, the events of the types it asked for; afterwards it compares its tables with
+them, using the recomputed leaf hashes, and reports what disagrees.
 
 Rows are streamed through the database driver's own cursor (server-side on PostgreSQL),
 and each level of the tree is hashed once. Memory is one hash per event.
@@ -16,9 +23,10 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection
@@ -32,12 +40,33 @@ BATCH = 20_000
 _WELL_FORMED = re.compile(rf"{TIME.pattern}\x1f{TOKEN.pattern}\x1f{TOKEN.pattern}\x1f{TOKEN.pattern}")
 
 
+EventRow = tuple[int, str, str, str, str, str, bytes]
+"""An event as streamed: ``(seq, time, type, actor, subject, payload, stored leaf hash)``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Disagreement:
+    """A row of a table that the events which made it do not account for."""
+
+    table: str
+    row: str
+    seq: int | None
+    message: str
+
+    def __str__(self) -> str:
+        event = f" (event {self.seq})" if self.seq is not None else ""
+        return f"{self.table} {self.row}{event}: {self.message}"
+
+
 @dataclass
 class Report:
     events: int = 0
     heads: int = 0
     nodes: int = 0
+    checkpoints: int = 0
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    disagreements: list[Disagreement] = field(default_factory=list)
     first_bad_seq: int | None = None
     root_hash: bytes = merkle.EMPTY_ROOT
 
@@ -45,16 +74,44 @@ class Report:
     def ok(self) -> bool:
         return not self.problems
 
+    @property
+    def first_disagreement(self) -> Disagreement | None:
+        """The disagreement with the earliest event (rows without any event come last)."""
+        ranked = sorted(self.disagreements, key=lambda d: (d.seq is None, d.seq or 0))
+        return ranked[0] if ranked else None
+
     def fail(self, message: str, seq: int | None = None) -> None:
         self.problems.append(message)
         if seq is not None and (self.first_bad_seq is None or seq < self.first_bad_seq):
             self.first_bad_seq = seq
 
+    def disagree(self, table: str, row: str, seq: int | None, message: str) -> None:
+        found = Disagreement(table, row, seq, message)
+        self.disagreements.append(found)
+        self.problems.append(str(found))
 
-def _batches(conn: Connection, sql: str) -> Iterator[list[tuple[Any, ...]]]:
-    """Rows in batches straight from the driver: no per-row ORM or Core processing."""
+
+class Consumer(Protocol):
+    """Something that checks tables against the events that made them.
+
+    ``types`` names the event types it reads; ``take`` receives them in sequence order, in
+    batches, as the log streams by (once); ``finish`` then compares its tables, given the
+    recomputed leaf hash of every event (leaf index = seq - 1), and reports to ``report``.
+    """
+
+    @property
+    def types(self) -> Collection[str]: ...
+
+    def take(self, events: list[EventRow]) -> None: ...
+
+    def finish(self, conn: Connection, leaves: Sequence[bytes], report: Report) -> None: ...
+
+
+def stream(conn: Connection, sql: str, name: str = "ledger_verify") -> Iterator[list[tuple[Any, ...]]]:
+    """Rows in batches straight from the driver: no per-row ORM or Core processing. On
+    PostgreSQL a server-side cursor called ``name`` (unique among those open at once)."""
     raw: Any = conn.connection.driver_connection
-    cursor = raw.cursor(name="ledger_verify") if conn.dialect.name == "postgresql" else raw.cursor()
+    cursor = raw.cursor(name=name) if conn.dialect.name == "postgresql" else raw.cursor()
     try:
         cursor.execute(sql)
         while batch := cursor.fetchmany(BATCH):
@@ -63,11 +120,23 @@ def _batches(conn: Connection, sql: str) -> Iterator[list[tuple[Any, ...]]]:
         cursor.close()
 
 
+def one(conn: Connection, sql: str) -> tuple[Any, ...] | None:
+    """The first row of a query without parameters, straight from the driver."""
+    raw: Any = conn.connection.driver_connection
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql)
+        row: tuple[Any, ...] | None = cursor.fetchone()
+        return row
+    finally:
+        cursor.close()
+
+
 def _heads(conn: Connection) -> list[SignedTreeHead]:
     sql = "SELECT tree_size, root_hash, signed_at, key_id, signature FROM ledger_tree_head ORDER BY tree_size"
     return [
         SignedTreeHead(size, bytes(root), at, kid, bytes(sig))
-        for batch in _batches(conn, sql)
+        for batch in stream(conn, sql)
         for size, root, at, kid, sig in batch
     ]
 
@@ -76,13 +145,22 @@ def verify(
     conn: Connection,
     trusted_keys: Mapping[str, Ed25519PublicKey],
     progress: Callable[[int], None] | None = None,
+    consumers: Sequence[Consumer] = (),
+    checkpoints: Sequence[SignedTreeHead] = (),
+    unsigned_deadline: datetime | None = None,
 ) -> Report:
-    """Check the whole log; ``trusted_keys`` maps key ids to the keys heads may be signed with."""
+    """Check the whole log; ``trusted_keys`` maps key ids to the keys heads may be signed with.
+
+    ``consumers`` check the tables the events made (see :class:`Consumer`); ``checkpoints``
+    are heads kept outside the database, which the log must still extend; events that no
+    signed head covers must be recorded after ``unsigned_deadline`` (when given).
+    """
     report = Report()
-    leaves, altered = _leaves(conn, report, progress)
+    leaves, altered = _leaves(conn, report, progress, consumers)
     heads = _heads(conn)
     report.heads = len(heads)
-    sizes = [h.tree_size for h in heads if h.tree_size <= len(leaves)]
+    report.checkpoints = len(checkpoints)
+    sizes = [h.tree_size for h in [*heads, *checkpoints] if h.tree_size <= len(leaves)]
     wanted = merkle.nodes_needed((0, size) for size in [*sizes, len(leaves)])
     if altered:
         # The stored subtrees were built from the stored leaf hashes: check them against
@@ -100,8 +178,54 @@ def verify(
             report.fail(f"signed tree head of size {head.tree_size} is beyond the log of {len(leaves)} events")
             continue
         _check_head(report, head, merkle.range_hash(0, head.tree_size, found), trusted_keys)
+    for checkpoint in checkpoints:
+        _check_checkpoint(report, checkpoint, len(leaves), found, trusted_keys)
+    if unsigned_deadline is not None:
+        _check_uncovered(conn, report, max((h.tree_size for h in heads), default=0), unsigned_deadline)
     _check_books(conn, report)
+    for consumer in consumers:
+        consumer.finish(conn, leaves, report)
     return report
+
+
+def _check_checkpoint(
+    report: Report,
+    checkpoint: SignedTreeHead,
+    size: int,
+    found: Mapping[merkle.Node, bytes],
+    trusted: Mapping[str, Ed25519PublicKey],
+) -> None:
+    name = f"checkpoint of size {checkpoint.tree_size} signed at {checkpoint.timestamp}"
+    key = trusted.get(checkpoint.key_id)
+    if key is None:
+        report.fail(f"{name} is signed by untrusted key {checkpoint.key_id}")
+    elif not verify_head(checkpoint, key):
+        report.fail(f"{name} has an invalid signature")
+    if checkpoint.tree_size > size:
+        report.fail(f"{name} covers more events than the log holds ({size}): the log was cut back", size + 1)
+    elif merkle.range_hash(0, checkpoint.tree_size, found) != checkpoint.root_hash:
+        report.fail(
+            f"{name}: the log's first {checkpoint.tree_size} events do not have its root: the log was rewritten",
+            checkpoint.tree_size,
+        )
+
+
+def _check_uncovered(conn: Connection, report: Report, covered: int, deadline: datetime) -> None:
+    """Events beyond the newest signed head must be younger than ``deadline``: a healthy
+    log signs a head within the signing interval, so older ones mean heads were removed or
+    never made."""
+    if report.events <= covered:
+        return
+    first = covered + 1
+    found = one(conn, f"SELECT recorded_at FROM ledger_event WHERE seq = {int(first)}")  # noqa: S608
+    recorded_at = str(found[0]) if found else ""
+    if found is None or datetime.fromisoformat(recorded_at) < deadline:
+        signed = f"the newest signed tree head covers {covered}" if covered else "no signed tree head covers any"
+        report.fail(
+            f"events {first}-{report.events} are not covered by a signed tree head and event {first} was recorded "
+            f"at {recorded_at}, before {deadline.isoformat(timespec='seconds')}: {signed} of them",
+            first,
+        )
 
 
 BOOKS_CHECKS = (
@@ -129,25 +253,38 @@ BOOKS_CHECKS = (
 
 def _check_books(conn: Connection, report: Report) -> None:
     for sql, what in BOOKS_CHECKS:
-        bad = [str(row[0]) for batch in _batches(conn, sql) for row in batch]
+        bad = [str(row[0]) for batch in stream(conn, sql) for row in batch]
         if bad:
             report.fail(f"books: {len(bad)} {what}: {', '.join(sorted(bad)[:5])}")
 
 
 def _leaves(
-    conn: Connection, report: Report, progress: Callable[[int], None] | None
+    conn: Connection, report: Report, progress: Callable[[int], None] | None, consumers: Sequence[Consumer]
 ) -> tuple[list[bytes], dict[int, bytes]]:
     """Every event's recomputed leaf hash, checking order and shape; and the stored leaf
-    hashes that differ from the recomputed ones, by leaf index."""
+    hashes that differ from the recomputed ones, by leaf index. Consumers receive the
+    events they asked for after each batch."""
     sha256 = hashlib.sha256
     leaves: list[bytes] = []
     altered: dict[int, bytes] = {}
+    routes: dict[str, list[EventRow]] = {}
+    takers: list[tuple[list[EventRow], Callable[[list[EventRow]], None]]] = []
+    for consumer in consumers:
+        inbox: list[EventRow] = []
+        takers.append((inbox, consumer.take))
+        for typ in consumer.types:
+            if typ in routes:
+                raise ValueError(f"two consumers ask for {typ} events")
+            routes[typ] = inbox
+    route = routes.get
     expected = 1
     sql = "SELECT seq, recorded_at, type, actor, subject, payload, leaf_hash FROM ledger_event ORDER BY seq"
-    for batch in _batches(conn, sql):
-        for seq, time, typ, actor, subject, payload, stored in batch:
+    for batch in stream(conn, sql):
+        for row in batch:
+            seq, time, typ, actor, subject, payload, stored = row
             if seq != expected:
                 report.fail(f"sequence gap: expected event {expected}, found {seq}", expected)
+                report.events = len(leaves)
                 return leaves, altered
             if not _WELL_FORMED.fullmatch(f"{time}\x1f{typ}\x1f{actor}\x1f{subject}"):
                 report.fail(f"event {seq} has a malformed time, type, actor or subject", seq)
@@ -156,7 +293,14 @@ def _leaves(
                 report.fail(f"event {seq} does not match its recorded leaf hash", seq)
                 altered[seq - 1] = bytes(stored)
             leaves.append(leaf)
+            wanted = route(typ)
+            if wanted is not None:
+                wanted.append(row)
             expected += 1
+        for inbox, take in takers:
+            if inbox:
+                take(inbox[:])
+                inbox.clear()
         if progress:
             progress(len(batch))
     report.events = len(leaves)
@@ -176,7 +320,7 @@ def _check_levels(
             found[node] = current[node[1]]
         if report is not None and level >= STORED_FROM_LEVEL:
             sql = f"SELECT hash FROM ledger_node WHERE level = {level} ORDER BY idx"  # noqa: S608 (an int)
-            stored = [bytes(h) for batch in _batches(conn, sql) for (h,) in batch]
+            stored = [bytes(h) for batch in stream(conn, sql) for (h,) in batch]
             report.nodes += len(stored)
             if stored != current:
                 _report_node_mismatch(report, level, stored, current)
