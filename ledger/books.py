@@ -9,13 +9,17 @@ of any date. Nothing is ever changed: a correction is a reversing entry.
   below zero (over all entries, whatever their dates) is refused.
 * An entry's id is the client's idempotency key: the same id with the same content returns
   the original; with other content it raises :class:`EntryConflict` naming the fields.
-* Each entry is also an event of the ledger of record, in the same transaction.
+* Each entry is also an event of the ledger of record, in the same transaction; so is each
+  opening of accounts (``money.accounts-opened``: how many, and the SHA-256 of their lines,
+  see :func:`account_line`), which the opened rows name by ``ledger_seq``.
 
 Knows nothing of members or permits.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import weakref
 from collections.abc import Collection, Iterable
@@ -112,7 +116,30 @@ def entry_errors(entry: Entry) -> list[str]:
     return errors
 
 
-def open_account(session: Session, code: str, kind: Kind, name: str, no_negative: bool = False) -> MoneyAccount:
+ACCOUNTS_SUBJECT = "books:accounts"
+LISTED = 20
+"""Openings of at most this many accounts list them in their event; larger ones (a member
+account each at a distribution) carry only the count and the digest."""
+
+
+def account_line(code: str, kind: str, name: str, no_negative: bool) -> str:
+    """One account as the canonical JSON array ``[code, kind, name, no_negative]`` and a newline:
+    the digest of an opening is the SHA-256 of these lines in code order."""
+    return f'["{code}","{kind}",{json.dumps(name, ensure_ascii=False)},{"true" if no_negative else "false"}]\n'
+
+
+def accounts_opened(lines: list[str]) -> dict[str, Any]:
+    """The payload of a ``money.accounts-opened`` event over the accounts' lines in code order."""
+    digest = hashlib.sha256("".join(lines).encode()).hexdigest()
+    payload: dict[str, Any] = {"count": len(lines), "sha256": digest}
+    if len(lines) <= LISTED:
+        payload["accounts"] = [json.loads(line) for line in lines]
+    return payload
+
+
+def open_account(
+    session: Session, code: str, kind: Kind, name: str, no_negative: bool = False, actor: str = "books"
+) -> MoneyAccount:
     """Open an account, or return it when it exists with the same kind (idempotent)."""
     if not ACCOUNT.fullmatch(code):
         raise BooksError(f"{code!r} is not an account code")
@@ -121,7 +148,9 @@ def open_account(session: Session, code: str, kind: Kind, name: str, no_negative
         if existing.kind != kind.value:
             raise BooksError(f"account {code} exists as {existing.kind}, not {kind.value}")
         return existing
-    account = MoneyAccount(code=code, kind=kind.value, name=name, no_negative=no_negative)
+    payload = accounts_opened([account_line(code, kind.value, name, no_negative)])
+    event = log.append(session, "money.accounts-opened", actor, ACCOUNTS_SUBJECT, payload)
+    account = MoneyAccount(code=code, kind=kind.value, name=name, no_negative=no_negative, ledger_seq=event.seq)
     session.add(account)
     session.flush()
     return account
@@ -172,20 +201,25 @@ def _look_up(session: Session, codes: list[str]) -> dict[str, tuple[Kind, bool]]
     return {code: (kinds[kind], bool(no_negative)) for code, kind, no_negative in rows}
 
 
-def open_accounts(session: Session, accounts: Iterable[tuple[str, Kind, str]]) -> None:
-    """Open many accounts at once; those that exist are left as they are."""
+def open_accounts(session: Session, accounts: Iterable[tuple[str, Kind, str]], actor: str = "books") -> None:
+    """Open many accounts at once (one event); those that exist are left as they are."""
     wanted = {code: (kind, name) for code, kind, name in accounts}
     bad = [c for c in wanted if not ACCOUNT.fullmatch(c)]
     if bad:
         raise BooksError(f"{bad[0]!r} is not an account code")
     codes = sorted(wanted)
     existing = _accounts(session, codes)
+    new = [c for c in codes if c not in existing]
+    if not new:
+        return
+    payload = accounts_opened([account_line(c, wanted[c][0].value, wanted[c][1], False) for c in new])
+    seq = log.append(session, "money.accounts-opened", actor, ACCOUNTS_SUBJECT, payload).seq
     bulk.insert_rows(
         session,
         "money_account",
-        ("code", "kind", "name", "no_negative"),
-        ("text", "text", "text", "bool"),
-        ((c, wanted[c][0].value, wanted[c][1], False) for c in codes if c not in existing),
+        ("code", "kind", "name", "no_negative", "ledger_seq"),
+        ("text", "text", "text", "bool", "int8"),
+        ((c, wanted[c][0].value, wanted[c][1], False, seq) for c in new),
     )
     _seen(session).update((c, (wanted[c][0], False)) for c in codes if c not in existing)
 

@@ -75,6 +75,11 @@ class MoneyAccount(SQLModel, table=True):
     kind: str = Field(sa_column=Column(String(10), nullable=False))
     name: str = Field(sa_column=Column(String(200), nullable=False))
     no_negative: bool = Field(sa_column=Column(Boolean, nullable=False))
+    ledger_seq: int | None = Field(
+        default=None,
+        sa_column=Column(BIGINT, nullable=True),
+        description="the money.accounts-opened event that opened it (empty for accounts opened before it existed)",
+    )
 
 
 class MoneyEntry(SQLModel, table=True):

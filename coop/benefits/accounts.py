@@ -23,19 +23,21 @@ def member_payable(member_id: int) -> str:
     return f"liabilities:members:{member_id}"
 
 
-def open_standard(session: Session) -> None:
-    books.open_account(session, BANK, Kind.asset, "Bank", no_negative=True)
-    books.open_account(session, OPERATIONS, Kind.expense, "Operating expenses")
-    books.open_account(session, RESERVE, Kind.equity, "Indivisible reserve")
-    books.open_account(session, SOLIDARITY, Kind.equity, "Solidarity fund (grants to society)", no_negative=True)
+def open_standard(session: Session, actor: str) -> None:
+    books.open_account(session, BANK, Kind.asset, "Bank", no_negative=True, actor=actor)
+    books.open_account(session, OPERATIONS, Kind.expense, "Operating expenses", actor=actor)
+    books.open_account(session, RESERVE, Kind.equity, "Indivisible reserve", actor=actor)
+    books.open_account(
+        session, SOLIDARITY, Kind.equity, "Solidarity fund (grants to society)", no_negative=True, actor=actor
+    )
 
 
 def payment(
     session: Session, key: str, permit_id: int, received_on: date, cents: int, kind: str, actor: str
 ) -> tuple[Entry, bool]:
-    open_standard(session)
+    open_standard(session, actor)
     income = books.open_account(
-        session, permit_income(permit_id, kind), Kind.income, f"Permit {permit_id}: {kind}"
+        session, permit_income(permit_id, kind), Kind.income, f"Permit {permit_id}: {kind}", actor=actor
     ).code
     entry = Entry(
         f"payment:{key}", received_on, f"{kind} for permit {permit_id}", (Posting(BANK, cents), Posting(income, -cents))
@@ -44,7 +46,7 @@ def payment(
 
 
 def expense(session: Session, key: str, paid_on: date, cents: int, description: str, actor: str) -> tuple[Entry, bool]:
-    open_standard(session)
+    open_standard(session, actor)
     entry = Entry(f"expense:{key}", paid_on, description, (Posting(OPERATIONS, cents), Posting(BANK, -cents)))
     return books.post(session, entry, actor)
 
@@ -53,7 +55,7 @@ def grant(
     session: Session, key: str, paid_on: date, cents: int, recipient: str, purpose: str, actor: str
 ) -> tuple[Entry, bool]:
     """A grant from the solidarity fund to society."""
-    open_standard(session)
+    open_standard(session, actor)
     description = f"solidarity grant to {recipient}: {purpose}"[:500]
     entry = Entry(f"grant:{key}", paid_on, description, (Posting(SOLIDARITY, cents), Posting(BANK, -cents)))
     return books.post(session, entry, actor)
