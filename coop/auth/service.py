@@ -76,9 +76,11 @@ def create_account(
     member_id: int | None,
     actor: str,
     password_hash: str | None = None,
+    invitation_id: int | None = None,
 ) -> UserAccount:
     """A login; ``password_hash`` (a hash of ``password`` made earlier) spares hashing again,
-    for the demo cooperative's thousands of members who share one public password."""
+    for the demo cooperative's thousands of members who share one public password.
+    ``invitation_id`` names the invitation the member accepted to make it, if any."""
     if role not in USER_ROLES:
         raise Invalid(f"people log in as member or board, not {role}", field="role")
     email = normalise_email(email)
@@ -98,7 +100,7 @@ def create_account(
         "account.created",
         actor,
         f"user:{user.id}",
-        {"role": role.value, "member_id": member_id},
+        {"role": role.value, "member_id": member_id, "invitation_id": invitation_id},
         at=user.created_at,
     )
     return user
@@ -135,7 +137,14 @@ def create_api_key(session: Session, org: str, role: str) -> CreatedKey:
     )
     session.add(key)
     session.flush()
-    log.append(session, "api-key.created", CLI_ACTOR_NAME, f"key:{key.id}", {"role": role}, at=key.created_at)
+    log.append(
+        session,
+        "api-key.created",
+        CLI_ACTOR_NAME,
+        f"key:{key.id}",
+        {"role": role, "org": org, "prefix": key.prefix},
+        at=key.created_at,
+    )
     return CreatedKey(key, material.token)
 
 

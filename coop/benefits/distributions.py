@@ -13,12 +13,15 @@ balance has reached the minimum payout; smaller balances are carried forward.
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from itertools import repeat
+from typing import Any
 
+import numpy as np
 from sqlalchemy import and_, case, func, insert, or_, select
 from sqlmodel import Session, col
 
@@ -173,15 +176,47 @@ def draft(session: Session, actor: str, start: date, end: date) -> Distribution:
         "distribution.drafted",
         actor,
         f"distribution:{distribution.id}",
-        {
-            "period": [start.isoformat(), end.isoformat()],
-            "policy_version": inputs.policy_version,
-            "digest": distribution.digest,
-            "net_income_cents": result.net_income_cents,
-            "members": int(result.member_ids.size),
-        },
+        drafted_payload(
+            distribution,
+            [tuple(int(r[k]) for k in PERMIT_SPLIT) for r in permit_rows],
+            member_shares_digest(result.member_ids, result.member_cents, result.donated),
+        ),
+        at=distribution.created_at,
     )
     return distribution
+
+
+def member_shares_digest(member_ids: Any, cents: Any, donated: Any) -> dict[str, Any]:
+    """How many members a distribution gives a share, and the SHA-256 over, per member in
+    ascending id, 8 bytes of id, 8 of cents (big-endian, signed) and 1 of donated (0 or 1)."""
+    rows = np.zeros(len(member_ids), dtype=SHARE_ROW)
+    rows["member_id"], rows["cents"], rows["donated"] = member_ids, cents, donated
+    rows.sort(order="member_id")
+    return {"count": int(rows.size), "sha256": hashlib.sha256(rows.tobytes()).hexdigest()}
+
+
+PERMIT_SPLIT = ("permit_id", "revenue_cents", "pool_cents", "members", "rotation_start")
+SHARE_ROW = np.dtype([("member_id", ">i8"), ("cents", ">i8"), ("donated", "u1")])
+
+
+def drafted_payload(d: Distribution, permits: list[tuple[int, ...]], shares: dict[str, Any]) -> dict[str, Any]:
+    """The distribution.drafted event: every figure of the draft, each permit's split
+    ``[permit_id, revenue_cents, pool_cents, members, rotation_start]`` and the digest of
+    the members' shares."""
+    return {
+        "period": [d.period_start.isoformat(), d.period_end.isoformat()],
+        "policy_version": d.policy_version,
+        "digest": d.digest,
+        "net_income_cents": d.net_income_cents,
+        "reserve_cents": d.reserve_cents,
+        "solidarity_cents": d.solidarity_cents,
+        "members_pool_cents": d.members_pool_cents,
+        "unclaimed_cents": d.unclaimed_cents,
+        "donated_cents": d.donated_cents,
+        "members": shares["count"],
+        "permits": [list(p) for p in permits],
+        "member_shares": shares,
+    }
 
 
 def get(session: Session, distribution_id: int) -> Distribution:
@@ -204,7 +239,7 @@ def commit(session: Session, actor: str, distribution_id: int) -> Distribution:
     result = _plan(inputs)
     if result.digest() != distribution.digest:
         raise Conflict("the books or manifests changed since this draft; make a new draft", code="draft-stale")
-    accounts.open_standard(session)
+    accounts.open_standard(session, actor)
     keep = ~result.donated
     credits = sorted(  # in account order, so that the indexes fill in order
         (accounts.member_payable(m), m, c)
@@ -212,7 +247,9 @@ def commit(session: Session, actor: str, distribution_id: int) -> Distribution:
         if c
     )
     carried = _member_balances(session)
-    books.open_accounts(session, ((code, Kind.liability, f"Dividends owed to member {m}") for code, m, _ in credits))
+    books.open_accounts(
+        session, ((code, Kind.liability, f"Dividends owed to member {m}") for code, m, _ in credits), actor
+    )
     postings = [
         Posting(a, -cents if kind is Kind.expense else cents) for a, (kind, cents) in sorted(totals.items()) if cents
     ]
@@ -236,7 +273,12 @@ def commit(session: Session, actor: str, distribution_id: int) -> Distribution:
     distribution.committed_at = utcnow()
     session.flush()
     log.append(
-        session, "distribution.committed", actor, f"distribution:{distribution_id}", {"digest": distribution.digest}
+        session,
+        "distribution.committed",
+        actor,
+        f"distribution:{distribution_id}",
+        {"digest": distribution.digest},
+        at=distribution.committed_at,
     )
     return distribution
 

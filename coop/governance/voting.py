@@ -77,6 +77,7 @@ def open_proposal(session: Session, actor: Actor, new: NewProposal) -> Proposal:
         actor.ledger_name,
         _subject(proposal),
         {
+            "title": proposal.title,
             "kind": proposal.kind,
             "opens_at": proposal.opens_at.isoformat(),
             "closes_at": proposal.closes_at.isoformat(),
@@ -215,20 +216,22 @@ def close(session: Session, actor: Actor, proposal_id: int) -> Proposal:
     yes, no, abstain = (int(counts.get(c.value, 0)) for c in Choice)
     quorum = (yes + no + abstain) * 100 >= proposal.quorum_pct * electorate
     majority = yes * 100 > proposal.majority_pct * (yes + no)
-    proposal.closed_at, proposal.electorate = now, int(electorate)
-    proposal.yes, proposal.no, proposal.abstain = yes, no, abstain
-    proposal.outcome = "adopted" if quorum and majority else "rejected"
-    if proposal.outcome == "adopted":
+    adopted_version = None
+    if quorum and majority:
         kind = DocumentKind(proposal.kind)
-        version = documents.record(
+        adopted_version = documents.record(
             session,
             kind,
             documents.validated(kind, canonical.loads(proposal.body)),
             _subject(proposal),
             actor.ledger_name,
             now,
-        )
-        proposal.adopted_version = version.version
+        ).version
+    # every closing field in one UPDATE: the database lets a proposal be closed once
+    proposal.closed_at, proposal.electorate = now, int(electorate)
+    proposal.yes, proposal.no, proposal.abstain = yes, no, abstain
+    proposal.outcome = "adopted" if adopted_version is not None else "rejected"
+    proposal.adopted_version = adopted_version
     session.flush()
     log.append(
         session,

@@ -191,26 +191,27 @@ def consult(session: Session, actor: Actor, application: Application, threshold:
         "mandate_version": version,
     }
     request = application.as_json()
-    event = log.append(
-        session,
-        "consultation.recorded",
-        actor.ledger_name,
-        f"application:{application.application_ref}",
-        {"request": request, "answer": answer},
-        at=now,
-    )
     consultation = Consultation(
         application_ref=application.application_ref,
         request=canonical.dumps(request),
         answer=canonical.dumps(answer),
         position=assessment.position.value,
         mandate_version=version,
-        ledger_seq=event.seq,
+        ledger_seq=log.next_seq(session),
         asked_by=actor.ledger_name,
         asked_at=now,
     )
     session.add(consultation)
     session.flush()
+    event = log.append(
+        session,
+        "consultation.recorded",
+        actor.ledger_name,
+        f"application:{application.application_ref}",
+        {"consultation_id": consultation.id, "request": request, "answer": answer},
+        at=now,
+    )
+    assert event.seq == consultation.ledger_seq
     return consultation
 
 

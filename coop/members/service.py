@@ -63,7 +63,7 @@ def _issue_invitation(session: Session, member: Member, hours: int, actor: str) 
         "member.invited",
         actor,
         subject(member.id),
-        {"expires_at": invitation.expires_at.isoformat()},
+        {"invitation_id": invitation.id, "expires_at": invitation.expires_at.isoformat()},
         at=now,
     )
     return IssuedInvitation(invitation, token)
@@ -121,10 +121,19 @@ def accept_invitation(session: Session, auth: AuthSettings, token: str, password
     assert member is not None
     if member.status == MemberStatus.left.value:  # withdrawn when leaving; this guards invitations from before
         raise Gone("this membership has ended; the invitation cannot be used", code="member-left")
-    invitation.used_at = now
-    return auth_service.create_account(
-        session, auth, member.email, password, Role.member, member.id, subject(invitation.member_id)
+    account = auth_service.create_account(
+        session,
+        auth,
+        member.email,
+        password,
+        Role.member,
+        member.id,
+        subject(invitation.member_id),
+        invitation_id=invitation.id,
     )
+    invitation.used_at = account.created_at  # the account.created event names the invitation and proves the time
+    session.flush()
+    return account
 
 
 def get_for(session: Session, actor: Actor, member_id: int) -> Member:

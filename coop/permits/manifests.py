@@ -3,10 +3,11 @@
 The eligible members are those the rules allow as of the permit's approval (Art. 71(3):
 a later opt-out does not bind an earlier permit); with ``COOP_CHOICES_HONOUR_LATER_WITHDRAWALS``
 also as of now. Each member appears as ``HMAC-SHA256(key, "permit:<permit>:member:<member>")``,
-so manifests of two permits cannot be linked without the key. The manifest's size and the
-RFC 9162 root over its sorted pseudonyms (leaf = the 32 pseudonym bytes) are recorded in
-the ledger of record. Mandate conditions are tested against the terms of the permit's
-consultation; without one, terms the permit does not state count as not met.
+so manifests of two permits cannot be linked without the key. The manifest's size, the
+RFC 9162 root over its sorted pseudonyms (leaf = the 32 pseudonym bytes) and the SHA-256 of
+its member set (see :mod:`coop.permits.member_sets`) are recorded in the ledger of record.
+Mandate conditions are tested against the terms of the permit's consultation; without one,
+terms the permit does not state count as not met.
 """
 
 from __future__ import annotations
@@ -87,14 +88,7 @@ def create(session: Session, actor_name: str, permit: Permit, settings: Settings
     entries = sorted((hmac.digest(key, f"{prefix}{m}".encode(), "sha256"), m) for m in members)
     sha256 = hashlib.sha256
     root = merkle.root_by_levels([sha256(b"\x00" + p).digest() for p, _ in entries])
-    event = log.append(
-        session,
-        "manifest.created",
-        actor_name,
-        f"permit:{permit.id}",
-        {"size": len(entries), "root_hash": root.hex(), "as_of": permit.approved_at.isoformat()},
-        at=now,
-    )
+    bits = member_sets.encode(m for _, m in entries)
     manifest = Manifest(
         permit_id=permit.id,
         as_of=permit.approved_at,
@@ -102,13 +96,28 @@ def create(session: Session, actor_name: str, permit: Permit, settings: Settings
         root_hash=root,
         created_by=actor_name,
         created_at=now,
-        ledger_seq=event.seq,
+        ledger_seq=log.next_seq(session),
     )
     session.add(manifest)
     session.flush()
     assert manifest.id is not None
+    event = log.append(
+        session,
+        "manifest.created",
+        actor_name,
+        f"permit:{permit.id}",
+        {
+            "manifest_id": manifest.id,
+            "size": len(entries),
+            "root_hash": root.hex(),
+            "as_of": permit.approved_at.isoformat(),
+            "members_sha256": sha256(bits).hexdigest(),
+        },
+        at=now,
+    )
+    assert event.seq == manifest.ledger_seq
     _store(session, manifest.id, entries)
-    session.add(ManifestMemberSet(manifest_id=manifest.id, bits=member_sets.encode(m for _, m in entries)))
+    session.add(ManifestMemberSet(manifest_id=manifest.id, bits=bits))
     session.flush()
     return manifest
 

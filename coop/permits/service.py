@@ -41,7 +41,7 @@ class NewPermit:
     consultation_id: int | None
 
 
-def _fields(p: Permit) -> dict[str, Any]:
+def permit_fields(p: Permit) -> dict[str, Any]:
     return {
         "permit_number": p.permit_number,
         "applicant": p.applicant,
@@ -103,12 +103,17 @@ def register(session: Session, actor: Actor, new: NewPermit) -> tuple[Permit, bo
         select(Permit).where(col(Permit.permit_number) == new.permit_number).with_for_update()
     ).scalar_one_or_none()
     if existing is not None:
-        require_same(_fields(permit), _fields(existing), f"permit {new.permit_number}", "permit-differs")
+        require_same(permit_fields(permit), permit_fields(existing), f"permit {new.permit_number}", "permit-differs")
         return existing, False
     session.add(permit)
     session.flush()
     log.append(
-        session, "permit.registered", actor.ledger_name, f"permit:{permit.id}", _fields(permit), at=permit.registered_at
+        session,
+        "permit.registered",
+        actor.ledger_name,
+        f"permit:{permit.id}",
+        permit_fields(permit),
+        at=permit.registered_at,
     )
     return permit, True
 

@@ -61,6 +61,16 @@ def _usage_fields(u: UsageEvent) -> dict[str, Any]:
     }
 
 
+def usage_payload(u: UsageEvent, check: ManifestCheck | None) -> dict[str, Any]:
+    """The event of a report: the usage, its reference, and the manifest check it made."""
+    return {
+        "usage_id": u.id,
+        **_usage_fields(u),
+        "client_ref": u.client_ref,
+        "manifest_check": None if check is None else {"manifest_id": check.manifest_id, "ineligible": check.ineligible},
+    }
+
+
 def report(
     session: Session, actor: Actor, permit: Permit, new: NewUsage, settings: Settings
 ) -> tuple[UsageEvent, bool]:
@@ -96,14 +106,15 @@ def report(
             return existing, False
     session.add(event)
     session.flush()
+    check = None
     if new.kind is UsageKind.extraction and new.manifest_id is not None:
-        _check_once(session, new.manifest_id, settings)
+        check = _check_once(session, new.manifest_id, settings, now)
     log.append(
         session,
         f"usage.{new.kind.value}",
         actor.ledger_name,
         f"permit:{permit.id}",
-        {"usage_id": event.id, **_usage_fields(event)},
+        usage_payload(event, check),
         at=now,
     )
     return event, True
@@ -211,14 +222,16 @@ def ineligible_in(session: Session, manifest_id: int, settings: Settings) -> int
     return int(np.setdiff1d(listed, eligible, assume_unique=True).size)
 
 
-def _check_once(session: Session, manifest_id: int, settings: Settings) -> None:
-    if session.get(ManifestCheck, manifest_id) is None:
-        session.add(
-            ManifestCheck(
-                manifest_id=manifest_id, ineligible=ineligible_in(session, manifest_id, settings), checked_at=utcnow()
-            )
-        )
-        session.flush()
+def _check_once(session: Session, manifest_id: int, settings: Settings, now: datetime) -> ManifestCheck | None:
+    """The check this report makes (at ``now``, the report's time), or None when it was made before."""
+    if session.get(ManifestCheck, manifest_id) is not None:
+        return None
+    check = ManifestCheck(
+        manifest_id=manifest_id, ineligible=ineligible_in(session, manifest_id, settings), checked_at=now
+    )
+    session.add(check)
+    session.flush()
+    return check
 
 
 def compliance(session: Session, permit: Permit, settings: Settings, now: datetime | None = None) -> list[Flag]:
