@@ -224,15 +224,32 @@ def ledger_verify(
         list[Path] | None,
         typer.Option(help="extra public or private key files whose signatures to trust (repeatable)"),
     ] = None,
+    checkpoint: Annotated[
+        list[Path] | None,
+        typer.Option(
+            help="a tree head saved earlier from GET /api/v1/ledger/tree-head (its JSON); the log must still "
+            "extend it (repeatable)",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Recompute every leaf, subtree and signed head from the database.
+    """Recompute every leaf, subtree and signed head, and reconcile every table with its events.
 
-    Exits 0 when everything checks out; otherwise 1, naming the first bad event.
+    Checks the log (dense, every leaf and stored subtree recomputed), every signed head and
+    checkpoint (root and signature), that no event is left without a signed head for longer
+    than the signing interval (COOP_LEDGER_HEAD_INTERVAL_SECONDS) and 5 minutes' grace, the
+    books, and that every row of the cooperative's tables is what the events that made it say.
+    Exits 0 when everything checks out; otherwise 1, naming the first bad event, and the
+    first table, row and event that disagree.
     """
+    from coop.record.verification import CheckpointError, load_checkpoint, verify_record
     from ledger import log
     from ledger.signing import key_id, load_public_key
-    from ledger.verify import verify
 
+    try:
+        heads = [load_checkpoint(p) for p in checkpoint or []]
+    except CheckpointError as exc:
+        raise _fail(str(exc), code=2) from exc
     db = _database()
     keys = [db.signer.public_key] + [
         load_public_key(p) for p in [*db.settings.ledger.trusted_public_keys, *(trusted_key or [])]
@@ -249,17 +266,31 @@ def ledger_verify(
             transient=True,
         ) as progress:
             task = progress.add_task("events", total=total)
-            report = verify(session.connection(), trusted, progress=lambda n: progress.advance(task, n))
+            report = verify_record(
+                session.connection(),
+                db.settings,
+                trusted,
+                progress=lambda n: progress.advance(task, n),
+                checkpoints=heads,
+            )
+    for warning in report.warnings:
+        err.print(f"[yellow]![/yellow] {warning}")
     if report.ok:
+        checked = f", {report.checkpoints} checkpoints" if report.checkpoints else ""
         out.print(
             f"ledger of record verified: {report.events} events, {report.nodes} subtree hashes, "
-            f"{report.heads} signed tree heads; root {report.root_hash.hex()}"
+            f"{report.heads} signed tree heads{checked}, every table reconciled; root {report.root_hash.hex()}"
         )
         return
-    for problem in report.problems:
+    for problem in report.problems[:50]:
         err.print(f"[red]✗[/red] {problem}")
-    where = f"first bad event: {report.first_bad_seq}" if report.first_bad_seq else "see above"
-    raise _fail(f"ledger of record does NOT verify ({where})")
+    if len(report.problems) > 50:
+        err.print(f"... and {len(report.problems) - 50} more")
+    where = [f"first bad event: {report.first_bad_seq}"] if report.first_bad_seq else []
+    if (first := report.first_disagreement) is not None:
+        event = f", event {first.seq}" if first.seq is not None else ", no event"
+        where.append(f"first disagreement: table {first.table}, row {first.row}{event}")
+    raise _fail(f"ledger of record does NOT verify ({'; '.join(where) or 'see above'})")
 
 
 @app.command()
