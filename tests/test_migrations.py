@@ -3,8 +3,10 @@ and migrations go down and up again cleanly."""
 
 from __future__ import annotations
 
+import pytest
 from alembic.config import Config
 from sqlalchemy import create_engine
+from sqlalchemy.exc import DBAPIError
 
 from alembic import command
 from coop.settings import ROOT
@@ -39,3 +41,95 @@ def test_downgrade_and_upgrade_again(db_url: str) -> None:
     assert set(tables) <= {"alembic_version"}
     command.upgrade(config, "head")
     command.check(config)
+
+
+SEED = [
+    "INSERT INTO member (id, name, email, language, status, admitted_at, left_at) VALUES "
+    "(1, 'A', 'a@x.nl', 'nl', 'active', '2026-01-01 00:00:00', NULL), "
+    "(2, 'B', 'b@x.nl', 'nl', 'left', '2026-01-01 00:00:00', '2026-02-01 00:00:00')",
+    "INSERT INTO member_invitation (id, member_id, token_hash, created_at, expires_at, used_at) VALUES "
+    "(1, 1, 'h1', '2026-01-01 00:00:00', '2026-01-04 00:00:00', '2026-01-02 00:00:00'), "
+    "(2, 2, 'h2', '2026-01-01 00:00:00', '2026-01-04 00:00:00', NULL)",
+    "INSERT INTO user_account (id, email, password_hash, role, member_id, created_at) VALUES "
+    "(1, 'a@x.nl', 'p', 'member', 1, '2026-01-02 00:00:00')",
+    "INSERT INTO api_key (id, org, role, prefix, secret_hash, created_at, revoked_at) VALUES "
+    "(1, 'HDAB', 'hdab', 'abc', 's', '2026-01-01 00:00:00', '2026-01-05 00:00:00')",
+    "INSERT INTO proposal (id, title, kind, body, opens_at, closes_at, quorum_pct, majority_pct, created_by, "
+    "created_at) VALUES (1, 't', 'mandate', '{}', '2026-01-01 00:00:00', '2026-01-02 00:00:00', 10, 50, 'cli', "
+    "'2026-01-01 00:00:00'), (2, 'u', 'mandate', '{}', '2026-01-01 00:00:00', '2026-01-02 00:00:00', 10, 50, 'cli', "
+    "'2026-01-01 00:00:00')",
+    "INSERT INTO vote (id, proposal_id, member_id, vote, cast_at, cast_by) VALUES "
+    "(1, 1, 1, 'yes', '2026-01-01 01:00:00', 'user:1'), (2, 2, 1, 'yes', '2026-01-01 01:00:00', 'user:1')",
+    "UPDATE proposal SET closed_at = '2026-01-02 00:00:00', outcome = 'rejected', electorate = 2, yes = 1, no = 0, "
+    "abstain = 0 WHERE id = 1",
+]
+
+ALLOWED = [
+    "UPDATE member SET name = 'erased', email = 'erased-1@x.nl' WHERE id = 1",
+    "UPDATE member SET status = 'left', left_at = '2026-03-01 00:00:00' WHERE id = 1",
+    "UPDATE member_invitation SET withdrawn_at = '2026-01-02 00:00:00' WHERE id = 2",
+    "UPDATE user_account SET password_hash = 'q', email = 'new@x.nl' WHERE id = 1",
+    "UPDATE user_account SET disabled_at = '2026-03-01 00:00:00' WHERE id = 1",
+    "UPDATE vote SET vote = 'no', cast_at = '2026-01-01 02:00:00' WHERE id = 2",
+    "UPDATE proposal SET closed_at = '2026-01-02 00:00:00', outcome = 'adopted', electorate = 2, yes = 1, no = 0, "
+    "abstain = 0, adopted_version = 2 WHERE id = 2",
+]
+
+REFUSED = [
+    "DELETE FROM member WHERE id = 2",
+    "UPDATE member SET language = 'en' WHERE id = 1",
+    "UPDATE member SET admitted_at = '2025-01-01 00:00:00' WHERE id = 1",
+    "UPDATE member SET status = 'active', left_at = NULL WHERE id = 2",
+    "DELETE FROM member_invitation WHERE id = 1",
+    "UPDATE member_invitation SET token_hash = 'h3' WHERE id = 2",
+    "UPDATE member_invitation SET expires_at = '2027-01-01 00:00:00' WHERE id = 2",
+    "UPDATE member_invitation SET used_at = NULL WHERE id = 1",
+    "DELETE FROM user_account WHERE id = 1",
+    "UPDATE user_account SET role = 'board' WHERE id = 1",
+    "UPDATE user_account SET member_id = 2 WHERE id = 1",
+    "DELETE FROM api_key WHERE id = 1",
+    "UPDATE api_key SET org = 'Other' WHERE id = 1",
+    "UPDATE api_key SET revoked_at = NULL WHERE id = 1",
+    "DELETE FROM proposal WHERE id = 2",
+    "UPDATE proposal SET closes_at = '2026-06-01 00:00:00' WHERE id = 2",
+    "UPDATE proposal SET yes = 2 WHERE id = 1",
+    "DELETE FROM vote WHERE id = 2",
+    "UPDATE vote SET vote = 'no' WHERE id = 1",
+    "UPDATE vote SET member_id = 2 WHERE id = 2",
+    "INSERT INTO vote (id, proposal_id, member_id, vote, cast_at, cast_by) VALUES "
+    "(3, 1, 2, 'no', '2026-01-01 01:00:00', 'user:2')",
+]
+
+
+def _seeded(db_url: str):  # type: ignore[no-untyped-def]
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        for statement in SEED:
+            conn.exec_driver_sql(statement)
+    return engine
+
+
+@pytest.mark.parametrize("statement", ALLOWED)
+def test_the_state_tables_allow_what_their_rules_allow(db_url: str, statement: str) -> None:
+    engine = _seeded(db_url)
+    with engine.begin() as conn:
+        assert conn.exec_driver_sql(statement).rowcount == 1
+    engine.dispose()
+
+
+@pytest.mark.parametrize("statement", REFUSED)
+def test_the_state_tables_refuse_what_their_rules_forbid(db_url: str, statement: str) -> None:
+    engine = _seeded(db_url)
+    with pytest.raises(DBAPIError, match=r"written once|append-only|the proposal is closed"), engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("table", ["member", "member_invitation", "user_account", "api_key", "proposal", "vote"])
+def test_the_state_tables_refuse_being_emptied(db_url: str, table: str) -> None:
+    """TRUNCATE on PostgreSQL; on SQLite an unqualified DELETE is its truncate."""
+    engine = _seeded(db_url)
+    statement = f"TRUNCATE {table} CASCADE" if db_url.startswith("postgresql") else f"DELETE FROM {table}"
+    with pytest.raises(DBAPIError, match="written once"), engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+    engine.dispose()

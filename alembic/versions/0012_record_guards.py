@@ -76,7 +76,7 @@ def _vote_guards() -> None:
             CREATE FUNCTION coop_vote_while_open() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
                 IF (SELECT closed_at FROM proposal WHERE id = NEW.proposal_id) IS NOT NULL THEN
-                    RAISE EXCEPTION 'vote: proposal % is closed: % refused', NEW.proposal_id, TG_OP
+                    RAISE EXCEPTION 'vote: the proposal is closed: % refused', TG_OP
                         USING ERRCODE = 'restrict_violation';
                 END IF;
                 RETURN NEW;

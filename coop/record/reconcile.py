@@ -69,6 +69,10 @@ class Table:
         """The row an event concerns; by default the number after the subject's last colon."""
         return int(event[4].rpartition(":")[2])
 
+    def label(self, key: int) -> str:
+        """How messages name the row of ``key``."""
+        return f"id={key}"
+
     def rows(self, conn: Connection, report: Report) -> Iterator[tuple[int, list[Expected]]]:
         """Each key's rows, in ascending key order, as the events they imply."""
         raise NotImplementedError
@@ -158,8 +162,11 @@ class _Walk:
 
     def run(self) -> None:
         keys, n, i = self.keys, len(self.keys), 0
-        table = self.table
+        table, previous = self.table, -1
         for key, expected in table.rows(self.conn, self.report):
+            if key <= previous:
+                raise AssertionError(f"{table.name}: rows must come in ascending key order")
+            previous = key
             while i < n and keys[i] < key:
                 self._orphan(i)
                 i += 1
@@ -170,7 +177,7 @@ class _Walk:
             i = j
             if not found:
                 self.report.disagree(
-                    table.name, expected[0].row if expected else f"key {key}", None, "no event made it"
+                    table.name, expected[0].row if expected else table.label(key), None, "no event made it"
                 )
                 continue
             if table.last_only:
@@ -178,12 +185,9 @@ class _Walk:
             for k, x in zip(found, expected, strict=False):
                 self._check(k, x)
             for k in found[len(expected) :]:
-                self.report.disagree(
-                    table.name,
-                    expected[-1].row if expected else f"key {key}",
-                    self.seqs[k],
-                    f"the row does not show what event {self.seqs[k]} ({self._type(k)}) recorded",
-                )
+                seq = self.seqs[k]
+                message = f"the table does not show what event {seq} ({self._type(k)}) recorded"
+                self.report.disagree(table.name, table.label(key), seq, message)
             for x in expected[len(found) :]:
                 self.report.disagree(table.name, x.row, None, f"the row shows a {x.type} that no event recorded")
         while i < n:
@@ -196,7 +200,7 @@ class _Walk:
     def _orphan(self, k: int) -> None:
         seq = self.seqs[k]
         key = self.keys[k]
-        what = f"key {key}" if key >= 0 else "an unreadable key"
+        what = self.table.label(key) if key >= 0 else "(an event naming no row)"
         self.report.disagree(
             self.table.name, what, seq, f"event {seq} ({self._type(k)}) made a row that is not in the table"
         )
@@ -234,6 +238,12 @@ class _Walk:
         if missing and not legacy:
             differs += [f"{f} (not in the event)" for f in missing]
         if differs:
+            parts = {table.parts.get(f) for f in differs}
+            if len(parts) == 1 and None not in parts:  # only another table's rows differ: name that table
+                part = str(parts.pop())
+                message = f"differs from event {seq} ({typ}) in {', '.join(differs)}"
+                self.report.disagree(part, f"of {table.name} {x.row}", seq, message)
+                return
             named = [f"{f} ({table.parts[f]})" if f in table.parts else f for f in differs]
             self.report.disagree(table.name, x.row, seq, f"differs from event {seq} ({typ}) in {', '.join(named)}")
         elif missing:

@@ -1,0 +1,758 @@
+"""``coop ledger verify`` reconciles every table of the record with the events that made it.
+
+A varied cooperative (the demo's, plus leavers, re-invitations, revoked proxies and keys,
+an extended and a revoked permit, a vote changed in an open proposal) is built once per
+engine into a template database; each test gets a copy, lifts a table's guards with raw
+SQL as anyone with database access can, alters a row, and expects verify to name the
+table, the row and the event. Then the tail of the log: events no signed head covers,
+and checkpoints an auditor kept.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from typer.testing import CliRunner
+
+from coop import demo
+from coop.auth import service as auth_service
+from coop.auth.policy import Actor, Role
+from coop.choices import service as choices_service
+from coop.choices.service import ChoicePatch
+from coop.cli import app, upgrade_database
+from coop.db import Database, metadata
+from coop.governance import voting
+from coop.governance.documents import DocumentKind
+from coop.governance.service import require_in_force
+from coop.members import service as members_service
+from coop.members.models import Language
+from coop.permits import service as permits_service
+from coop.permits.models import Permit
+from coop.proxies import service as proxies
+from coop.record.schemas import TreeHeadOut
+from coop.record.verification import LEDGER, NOT_PROVEN, OUTSIDE_THE_RECORD, PARTS, tables, verify_record
+from coop.settings import Settings, get_settings
+from coop.types import utcnow
+from coop.vocabulary.terms import Purpose
+from ledger import log
+from ledger.verify import Report
+from tests.conftest import ENGINES, _admin, _pg_db_url, make_settings
+
+runner = CliRunner()
+
+
+def test_every_table_is_reconciled_or_listed_outside_the_record() -> None:
+    reconciled = {t.name for t in tables()}
+    listed = reconciled | set(PARTS) | set(LEDGER) | set(OUTSIDE_THE_RECORD)
+    assert set(metadata().tables) - listed == set(), "add the table to coop/record/verification.py"
+    assert listed - set(metadata().tables) == set()
+    assert all(reason for reason in [*PARTS.values(), *OUTSIDE_THE_RECORD.values()])
+
+
+def test_every_column_is_proven_or_listed_with_its_reason() -> None:
+    for table in tables():
+        columns = {c.name for c in metadata().tables[table.name].columns}
+        unproven = set(NOT_PROVEN.get(table.name, {}))
+        assert columns == set(table.proves) | unproven, table.name
+        assert not set(table.proves) & unproven, table.name
+
+
+@dataclass
+class Cooperative:
+    database: Database
+    facts: dict[str, int]
+
+    def verify(self, **kwargs: Any) -> Report:
+        db = self.database
+        with db.unit_of_work(write=False) as s:
+            return verify_record(s.connection(), db.settings, {db.signer.key_id: db.signer.public_key}, **kwargs)
+
+    def one(self, sql: str) -> Any:
+        with self.database.unit_of_work(write=False) as s:
+            return s.execute(text(sql)).scalar_one()
+
+    def seq(self, subject: str, types: str, nth: int = -1) -> int:
+        """The sequence number of the ``nth`` event about ``subject`` whose type starts with ``types``."""
+        with self.database.unit_of_work(write=False) as s:
+            return [e.seq for e in log.events_of(s, subject) if e.type.startswith(types)][nth]
+
+    def tamper(self, table: str, *statements: str) -> None:
+        """What anyone with database access can do: lift the table's guards, change rows."""
+        with self.database.write_engine.begin() as conn:
+            if self.database.dialect == "postgresql":
+                conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+            else:
+                triggers = conn.exec_driver_sql(
+                    f"SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = '{table}'"
+                ).scalars()
+                for name in list(triggers):
+                    conn.exec_driver_sql(f"DROP TRIGGER {name}")
+            for statement in statements:
+                conn.exec_driver_sql(
+                    statement.replace("%", "%%") if self.database.dialect == "postgresql" else statement
+                )
+
+
+def _build(db: Database) -> dict[str, int]:
+    """The demo cooperative, and what it lacks: a leaver, a re-invitation, a revoked proxy and
+    key, an extended and a revoked permit, an open proposal with a changed vote."""
+    demo.seed(db, 12)
+    auth = db.settings.auth
+    board = Actor("user", 1, Role.board)
+    facts: dict[str, int] = {}
+    with db.unit_of_work() as s:
+        newcomer, _ = members_service.admit(s, auth, board, "New Comer", "newcomer@coop-test.nl", Language.en)
+        assert newcomer.id is not None
+        members_service.reinvite(s, auth, board, newcomer.id)
+        facts["newcomer"] = newcomer.id
+        members_service.leave(s, board, 12)
+        facts["leaver"] = 12
+        nine = Actor("user", 10, Role.member, member_id=9)
+        current = choices_service.read(s, nine, 9)
+        changed = choices_service.change(s, nine, 9, ChoicePatch(opt_out=not current.opt_out), None)
+        facts["opted_out"], facts["opt_out_version"] = 9, changed.version
+        eight = Actor("user", 9, Role.member, member_id=8)
+        appointment = proxies.appoint(
+            s, eight, 8, 1, [Purpose.care_improvement], None, True, db.settings.choices.proxy_max_depth
+        )
+        assert appointment.id is not None
+        proxies.revoke(s, eight, 8, appointment.id)
+        facts["revoked_proxy"] = appointment.id
+        key = auth_service.create_api_key(s, "Holder BV", "data_holder").key
+        assert key.id is not None
+        auth_service.revoke_api_key(s, key.id)
+        facts["revoked_key"] = key.id
+        hdab = Actor("key", 1, Role.hdab)
+        first = s.get(Permit, 1)
+        assert first is not None
+        permits_service.extend(s, hdab, 1, first.valid_until + timedelta(days=365))
+        permits_service.revoke(s, hdab, 2, "the applicant withdrew")
+        policy = require_in_force(s, DocumentKind.benefit_policy).document.model_dump(mode="json")
+        proposal = voting.open_proposal(
+            s,
+            board,
+            voting.NewProposal(
+                "Still open", DocumentKind.benefit_policy, policy, utcnow(), utcnow() + timedelta(hours=1), 10, 50
+            ),
+        )
+        assert proposal.id is not None
+        facts["open_proposal"] = proposal.id
+    with db.unit_of_work() as s:
+        anna = Actor("user", 2, Role.member, member_id=1)
+        voting.cast(s, anna, proposal.id, voting.Choice.yes, None, False)
+        voting.cast(s, anna, proposal.id, voting.Choice.no, None, True)
+    return facts
+
+
+@dataclass
+class Template:
+    engine: str
+    location: str
+    keys: Path
+    facts: dict[str, int]
+
+
+@pytest.fixture(scope="module", params=ENGINES)
+def template(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, worker_tag: str
+) -> Iterator[Template]:
+    home = tmp_path_factory.mktemp("cooperative")
+    if request.param == "sqlite":
+        location = str(home / "cooperative.db")
+        url = f"sqlite:///{location}"
+    else:
+        location = f"coop_coop_{worker_tag}"
+        with _admin() as conn:
+            conn.execute(f'CREATE DATABASE "{location}"')
+        url = _pg_db_url(location)
+    upgrade_database(url)
+    db = Database(make_settings(url, home))
+    try:
+        facts = _build(db)
+    finally:
+        db.dispose()
+    yield Template(request.param, location, home, facts)
+    if request.param == "postgresql":
+        with _admin() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{location}" WITH (FORCE)')
+
+
+@pytest.fixture
+def cooperative(template: Template, tmp_path: Path, worker_tag: str) -> Iterator[Cooperative]:
+    """A fresh copy of the varied cooperative."""
+    if template.engine == "sqlite":
+        target = tmp_path / "coop.db"
+        shutil.copyfile(template.location, target)
+        url, name = f"sqlite:///{target}", None
+    else:
+        name = f"coop_t_{worker_tag}_{tmp_path.name}"[:63]
+        with _admin() as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template.location}"')
+        url = _pg_db_url(name)
+    db = Database(make_settings(url, template.keys))
+    try:
+        yield Cooperative(db, template.facts)
+    finally:
+        db.dispose()
+        if name:
+            with _admin() as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def test_a_varied_cooperative_verifies_clean(cooperative: Cooperative) -> None:
+    report = cooperative.verify()
+    assert report.ok, report.problems
+    assert report.warnings == []
+    counts = {t: cooperative.one(f"SELECT count(*) FROM {t}") for t in metadata().tables}
+    assert [t for t, n in counts.items() if n == 0] == [], "the cooperative leaves a table empty"
+
+
+@dataclass(frozen=True)
+class Alteration:
+    table: str
+    statements: Callable[[Cooperative], list[str]]
+    named: str
+    """The table verify names."""
+    row: Callable[[Cooperative], str]
+    event: Callable[[Cooperative], int | None]
+
+
+def _choice_seq(c: Cooperative, member: int, version: int) -> int:
+    return c.seq(f"member:{member}", "choices.", version - 1)
+
+
+def _payment(c: Cooperative) -> str:
+    return str(c.one("SELECT min(id) FROM money_entry WHERE id LIKE 'payment:%'"))
+
+
+def _entry_seq(c: Cooperative, entry: str) -> int:
+    return int(c.one(f"SELECT ledger_seq FROM money_entry WHERE id = '{entry}'"))
+
+
+def _sharer(c: Cooperative) -> int:
+    """A member paid a dividend to their own account."""
+    return int(c.one("SELECT min(member_id) FROM distribution_member WHERE cents > 0 AND NOT donated"))
+
+
+def _vote_of_closed(c: Cooperative) -> int:
+    return int(c.one("SELECT min(member_id) FROM vote WHERE proposal_id = 1"))
+
+
+def _event_with(c: Cooperative, subject: str, types: str, field: str, value: int) -> int:
+    """The newest event about ``subject`` of ``types`` whose payload has ``field`` = ``value``."""
+    with c.database.unit_of_work(write=False) as s:
+        events = [e for e in log.events_of(s, subject) if e.type.startswith(types)]
+    return [e.seq for e in events if json.loads(e.payload).get(field) == value][-1]
+
+
+def _first_invitation(c: Cooperative) -> int:
+    return int(c.one(f"SELECT min(id) FROM member_invitation WHERE member_id = {c.facts['newcomer']}"))
+
+
+def _bank_opened(c: Cooperative) -> int:
+    return int(c.one("SELECT ledger_seq FROM money_account WHERE code = 'assets:bank'"))
+
+
+def _extraction(c: Cooperative) -> int:
+    return int(c.one("SELECT min(id) FROM usage_event WHERE manifest_id = 1 AND kind = 'extraction'"))
+
+
+def _usage(c: Cooperative) -> int:
+    return int(c.one("SELECT max(id) FROM usage_event WHERE kind = 'access'"))
+
+
+ALTERATIONS = {
+    "a member's opt-out flipped": Alteration(
+        "choice_version",
+        lambda c: [
+            f"UPDATE choice_version SET opt_out = NOT opt_out "
+            f"WHERE member_id = {c.facts['opted_out']} AND version = {c.facts['opt_out_version']}"
+        ],
+        "choice_version",
+        lambda c: f"member_id={c.facts['opted_out']} version={c.facts['opt_out_version']}",
+        lambda c: _choice_seq(c, c.facts["opted_out"], c.facts["opt_out_version"]),
+    ),
+    "a choice version deleted": Alteration(
+        "choice_version",
+        lambda c: [
+            f"DELETE FROM choice_version WHERE member_id = {c.facts['opted_out']} "
+            f"AND version = {c.facts['opt_out_version']}",
+            f"UPDATE choice_version SET valid_to = NULL WHERE member_id = {c.facts['opted_out']} "
+            f"AND version = {c.facts['opt_out_version'] - 1}",
+        ],
+        "choice_version",
+        lambda c: f"member_id={c.facts['opted_out']}",
+        lambda c: _choice_seq(c, c.facts["opted_out"], c.facts["opt_out_version"]),
+    ),
+    "balanced postings multiplied by 10": Alteration(
+        "money_posting",
+        lambda c: [f"UPDATE money_posting SET amount_cents = amount_cents * 10 WHERE entry_id = '{_payment(c)}'"],
+        "money_posting",
+        lambda c: f"of money_entry id={_payment(c)}",
+        lambda c: _entry_seq(c, _payment(c)),
+    ),
+    "a dividend moved to another member": Alteration(
+        "distribution_member",
+        lambda c: [f"UPDATE distribution_member SET member_id = {c.facts['newcomer']} WHERE member_id = {_sharer(c)}"],
+        "distribution_member",
+        lambda c: "of distribution id=1",
+        lambda c: c.seq("distribution:1", "distribution.drafted"),
+    ),
+    "a dividend's payout moved to another member's account": Alteration(
+        "money_posting",
+        lambda c: [
+            f"UPDATE money_posting SET account = 'liabilities:members:{c.facts['newcomer']}' "
+            f"WHERE entry_id = 'distribution:1' AND account = 'liabilities:members:{_sharer(c)}'"
+        ],
+        "money_posting",
+        lambda c: "of money_entry id=distribution:1",
+        lambda c: _entry_seq(c, "distribution:1"),
+    ),
+    "a manifest entry added": Alteration(
+        "manifest_entry",
+        lambda c: [
+            "INSERT INTO manifest_entry (member_id, manifest_id, pseudonym) "
+            f"SELECT {c.facts['newcomer']}, 1, pseudonym FROM manifest_entry WHERE manifest_id = 2 "
+            "AND pseudonym NOT IN (SELECT pseudonym FROM manifest_entry WHERE manifest_id = 1) LIMIT 1"
+        ],
+        "manifest_entry",
+        lambda c: "manifest_id=1",
+        lambda c: int(c.one("SELECT ledger_seq FROM manifest WHERE id = 1")),
+    ),
+    "a manifest entry deleted": Alteration(
+        "manifest_entry",
+        lambda c: [
+            "DELETE FROM manifest_entry WHERE manifest_id = 1 "
+            "AND member_id = (SELECT min(member_id) FROM manifest_entry WHERE manifest_id = 1)"
+        ],
+        "manifest_entry",
+        lambda c: "manifest_id=1",
+        lambda c: int(c.one("SELECT ledger_seq FROM manifest WHERE id = 1")),
+    ),
+    "a manifest's size changed": Alteration(
+        "manifest",
+        lambda c: ["UPDATE manifest SET size = size + 1 WHERE id = 1"],
+        "manifest",
+        lambda c: "id=1",
+        lambda c: int(c.one("SELECT ledger_seq FROM manifest WHERE id = 1")),
+    ),
+    "a manifest's member set changed": Alteration(
+        "manifest_member_set",
+        lambda c: [
+            "UPDATE manifest_member_set SET bits = "
+            "(SELECT bits FROM manifest_member_set WHERE manifest_id = 2) WHERE manifest_id = 1"
+        ],
+        "manifest_member_set",
+        lambda c: "of manifest id=1",
+        lambda c: int(c.one("SELECT ledger_seq FROM manifest WHERE id = 1")),
+    ),
+    "a permit's validity extended": Alteration(
+        "permit",
+        lambda c: ["UPDATE permit SET valid_until = (SELECT extended_until FROM permit WHERE id = 1) WHERE id = 3"],
+        "permit",
+        lambda c: "id=3",
+        lambda c: c.seq("permit:3", "permit.registered"),
+    ),
+    "a permit extended without an event": Alteration(
+        "permit",
+        lambda c: ["UPDATE permit SET extended_until = (SELECT extended_until FROM permit WHERE id = 1) WHERE id = 4"],
+        "permit",
+        lambda c: "id=4",
+        lambda c: None,
+    ),
+    "a data holder added to a permit": Alteration(
+        "permit",
+        lambda c: ["""UPDATE permit SET data_holders = '["Intruder BV"]' WHERE id = 1"""],
+        "permit",
+        lambda c: "id=1",
+        lambda c: c.seq("permit:1", "permit.registered"),
+    ),
+    "a consultation's position changed": Alteration(
+        "consultation",
+        lambda c: [
+            "UPDATE consultation SET position = "
+            "CASE WHEN position = 'support' THEN 'object' ELSE 'support' END WHERE id = 1"
+        ],
+        "consultation",
+        lambda c: "id=1",
+        lambda c: int(c.one("SELECT ledger_seq FROM consultation WHERE id = 1")),
+    ),
+    "a usage report deleted": Alteration(
+        "usage_event",
+        lambda c: [f"DELETE FROM usage_event WHERE id = {_usage(c)}"],
+        "usage_event",
+        lambda c: f"id={_usage(c)}",
+        lambda c: _event_with(
+            c,
+            f"permit:{c.one(f'SELECT permit_id FROM usage_event WHERE id = {_usage(c)}')}",
+            "usage.",
+            "usage_id",
+            _usage(c),
+        ),
+    ),
+    "a vote of a closed proposal changed": Alteration(
+        "vote",
+        lambda c: [
+            f"UPDATE vote SET vote = CASE WHEN vote = 'yes' THEN 'no' ELSE 'yes' END "
+            f"WHERE proposal_id = 1 AND member_id = {_vote_of_closed(c)}"
+        ],
+        "vote",
+        lambda c: f"proposal_id=1 member_id={_vote_of_closed(c)}",
+        lambda c: _event_with(c, "proposal:1", "vote.", "member_id", _vote_of_closed(c)),
+    ),
+    "a changed vote set back": Alteration(
+        "vote",
+        lambda c: [f"UPDATE vote SET vote = 'yes' WHERE proposal_id = {c.facts['open_proposal']} AND member_id = 1"],
+        "vote",
+        lambda c: f"proposal_id={c.facts['open_proposal']} member_id=1",
+        lambda c: c.seq(f"proposal:{c.facts['open_proposal']}", "vote.changed"),
+    ),
+    "a distribution share changed": Alteration(
+        "distribution_member",
+        lambda c: [f"UPDATE distribution_member SET cents = cents + 100 WHERE member_id = {_sharer(c)}"],
+        "distribution_member",
+        lambda c: "of distribution id=1",
+        lambda c: c.seq("distribution:1", "distribution.drafted"),
+    ),
+    "a distribution's permit split changed": Alteration(
+        "distribution_permit",
+        lambda c: ["UPDATE distribution_permit SET pool_cents = pool_cents + 1 WHERE permit_id = 1"],
+        "distribution_permit",
+        lambda c: "of distribution id=1",
+        lambda c: c.seq("distribution:1", "distribution.drafted"),
+    ),
+    "a proxy appointment changed": Alteration(
+        "proxy_appointment",
+        lambda c: [f"UPDATE proxy_appointment SET purposes_mask = 1 WHERE id = {c.facts['revoked_proxy']}"],
+        "proxy_appointment",
+        lambda c: f"id={c.facts['revoked_proxy']}",
+        lambda c: c.seq("member:8", "proxy.appointed"),
+    ),
+    "a proxy revocation undone": Alteration(
+        "proxy_appointment",
+        lambda c: [f"UPDATE proxy_appointment SET revoked_at = NULL WHERE id = {c.facts['revoked_proxy']}"],
+        "proxy_appointment",
+        lambda c: f"id={c.facts['revoked_proxy']}",
+        lambda c: c.seq("member:8", "proxy.revoked"),
+    ),
+    "the mandate text changed": Alteration(
+        "governance_document",
+        lambda c: [
+            """UPDATE governance_document SET body = replace(body, '"deny"', '"allow"') """
+            "WHERE kind = 'mandate' AND version = 1"
+        ],
+        "governance_document",
+        lambda c: "kind=mandate version=1",
+        lambda c: c.seq("mandate:1", "mandate.adopted"),
+    ),
+    "a member's departure undone": Alteration(
+        "member",
+        lambda c: [f"UPDATE member SET status = 'active', left_at = NULL WHERE id = {c.facts['leaver']}"],
+        "member",
+        lambda c: f"id={c.facts['leaver']}",
+        lambda c: c.seq(f"member:{c.facts['leaver']}", "member.left"),
+    ),
+    "a member added without admission": Alteration(
+        "member",
+        lambda c: [
+            "INSERT INTO member (id, name, email, language, status, admitted_at) "
+            "SELECT 999, 'Ghost', 'ghost@coop-test.nl', language, status, admitted_at FROM member WHERE id = 1"
+        ],
+        "member",
+        lambda c: "id=999",
+        lambda c: None,
+    ),
+    "a withdrawn invitation revived": Alteration(
+        "member_invitation",
+        lambda c: [f"UPDATE member_invitation SET withdrawn_at = NULL WHERE member_id = {c.facts['newcomer']}"],
+        "member_invitation",
+        lambda c: f"id={_first_invitation(c)}",
+        lambda c: None,
+    ),
+    "a login made board": Alteration(
+        "user_account",
+        lambda c: ["UPDATE user_account SET role = 'board' WHERE member_id = 1"],
+        "user_account",
+        lambda c: "id=2",
+        lambda c: c.seq("user:2", "account.created"),
+    ),
+    "an API key's revocation undone": Alteration(
+        "api_key",
+        lambda c: [f"UPDATE api_key SET revoked_at = NULL WHERE id = {c.facts['revoked_key']}"],
+        "api_key",
+        lambda c: f"id={c.facts['revoked_key']}",
+        lambda c: c.seq(f"key:{c.facts['revoked_key']}", "api-key.revoked"),
+    ),
+    "a proposal's tally changed": Alteration(
+        "proposal",
+        lambda c: ["UPDATE proposal SET yes = yes + 5 WHERE id = 1"],
+        "proposal",
+        lambda c: "id=1",
+        lambda c: c.seq("proposal:1", "proposal.closed"),
+    ),
+    "a result's title changed": Alteration(
+        "result",
+        lambda c: ["UPDATE result SET title = 'Something else' WHERE id = 1"],
+        "result",
+        lambda c: "id=1",
+        lambda c: _event_with(
+            c, f"permit:{c.one('SELECT permit_id FROM result WHERE id = 1')}", "result.", "result_id", 1
+        ),
+    ),
+    "an account's kind changed": Alteration(
+        "money_account",
+        lambda c: ["UPDATE money_account SET kind = 'income' WHERE code = 'assets:bank'"],
+        "money_account",
+        lambda c: f"ledger_seq={_bank_opened(c)} (1 accounts)",
+        lambda c: _bank_opened(c),
+    ),
+    "a distribution's reserve changed": Alteration(
+        "distribution",
+        lambda c: ["UPDATE distribution SET reserve_cents = reserve_cents + 1 WHERE id = 1"],
+        "distribution",
+        lambda c: "id=1",
+        lambda c: c.seq("distribution:1", "distribution.drafted"),
+    ),
+    "a manifest check changed": Alteration(
+        "manifest_check",
+        lambda c: ["UPDATE manifest_check SET ineligible = ineligible + 3 WHERE manifest_id = 1"],
+        "manifest_check",
+        lambda c: f"of usage_event id={_extraction(c)}",
+        lambda c: _event_with(
+            c, f"permit:{c.one('SELECT permit_id FROM manifest WHERE id = 1')}", "usage.", "usage_id", _extraction(c)
+        ),
+    ),
+}
+
+
+@pytest.mark.parametrize("alteration", list(ALTERATIONS), ids=list(ALTERATIONS))
+def test_verify_names_the_table_row_and_event_of_an_alteration(cooperative: Cooperative, alteration: str) -> None:
+    case = ALTERATIONS[alteration]
+    row, event = case.row(cooperative), case.event(cooperative)
+    cooperative.tamper(case.table, *case.statements(cooperative))
+    report = cooperative.verify()
+    assert not report.ok
+    found = [d for d in report.disagreements if (d.table, d.row, d.seq) == (case.named, row, event)]
+    assert found, report.problems
+    assert report.first_disagreement == found[0]
+
+
+def test_a_proxy_left_revocation_is_accepted(cooperative: Cooperative) -> None:
+    """When a proxy leaves, their appointments end with a revocation that says why."""
+    with cooperative.database.unit_of_work() as s:
+        appointment = proxies.appoint(s, Actor("user", 8, Role.member, member_id=7), 7, 2, None, None, False, 3)
+        appointment.revoked_at = utcnow()
+        s.flush()
+        log.append(
+            s,
+            "proxy.revoked",
+            "user:1",
+            "member:7",
+            {"appointment_id": appointment.id, "reason": "proxy-left"},
+            at=appointment.revoked_at,
+        )
+    report = cooperative.verify()
+    assert report.ok, report.problems
+
+
+def test_events_of_an_earlier_version_are_accepted_with_what_they_cannot_prove(cooperative: Cooperative) -> None:
+    """A database made before events recorded every column: an API key's event without its
+    organisation and prefix (rewritten here as that version wrote it, heads re-signed)."""
+    db = cooperative.database
+    key = cooperative.facts["revoked_key"]
+    seq = cooperative.seq(f"key:{key}", "api-key.created")
+    from ledger.events import event_bytes
+    from ledger.merkle import leaf_hash
+
+    with db.write_engine.begin() as conn:
+        for t in ("ledger_event", "ledger_node", "ledger_tree_head"):
+            if db.dialect == "postgresql":
+                conn.exec_driver_sql(f"ALTER TABLE {t} DISABLE TRIGGER USER")
+            else:
+                for name in list(
+                    conn.exec_driver_sql(
+                        f"SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name='{t}'"
+                    ).scalars()
+                ):
+                    conn.exec_driver_sql(f"DROP TRIGGER {name}")
+        time, typ, actor, subject = conn.exec_driver_sql(
+            f"SELECT recorded_at, type, actor, subject FROM ledger_event WHERE seq = {seq}"
+        ).one()
+        old = '{"role":"data_holder"}'
+        mark = "%s" if db.dialect == "postgresql" else "?"
+        conn.exec_driver_sql(
+            f"UPDATE ledger_event SET payload = {mark}, leaf_hash = {mark} WHERE seq = {mark}",
+            (old, leaf_hash(event_bytes(seq, time, typ, actor, subject, old)), seq),
+        )
+        conn.exec_driver_sql("DELETE FROM ledger_node")
+        conn.exec_driver_sql("DELETE FROM ledger_tree_head")
+    _rebuild_tree(db)
+    report = cooperative.verify()
+    assert report.ok, report.problems
+    assert report.warnings == [
+        "1 api_key rows were made by events recorded before this version, which do not record org, prefix: "
+        "those are not proven"
+    ]
+
+
+def _rebuild_tree(db: Database) -> None:
+    """Store the subtrees again and sign the head, as the earlier version had."""
+    from ledger import merkle
+    from ledger.models import STORED_FROM_LEVEL
+
+    mark = "%s" if db.dialect == "postgresql" else "?"
+    with db.write_engine.begin() as conn:
+        nodes: dict = {}
+        tree = merkle.CompactRange(on_node=nodes.__setitem__)
+        for (leaf,) in conn.exec_driver_sql("SELECT leaf_hash FROM ledger_event ORDER BY seq"):
+            tree.push(bytes(leaf))
+        for (level, idx), h in nodes.items():
+            if level >= STORED_FROM_LEVEL:
+                conn.exec_driver_sql(
+                    f"INSERT INTO ledger_node (level, idx, hash) VALUES ({mark}, {mark}, {mark})", (level, idx, h)
+                )
+    with db.unit_of_work() as s:
+        log.sign_current_head(s, db.signer)
+
+
+# The tail of the log: signed heads and checkpoints -----------------------------------------
+
+
+def _drop_ledger_guards(db: Database) -> None:
+    with db.write_engine.begin() as conn:
+        for t in ("ledger_event", "ledger_node", "ledger_tree_head"):
+            if db.dialect == "postgresql":
+                conn.exec_driver_sql(f"ALTER TABLE {t} DISABLE TRIGGER USER")
+            else:
+                for a in ("update", "delete"):
+                    conn.exec_driver_sql(f"DROP TRIGGER {t}_no_{a}")
+
+
+def test_a_log_whose_signed_heads_were_removed_is_refused(cooperative: Cooperative) -> None:
+    _drop_ledger_guards(cooperative.database)
+    with cooperative.database.write_engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM ledger_tree_head")
+    interval = cooperative.database.settings.ledger.head_interval_seconds
+    later = utcnow() + timedelta(seconds=interval + 301)
+    report = cooperative.verify(now=later)
+    assert not report.ok
+    assert any(
+        "not covered by a signed tree head" in p and "no signed tree head covers any" in p for p in report.problems
+    )
+    assert report.first_bad_seq == 1
+
+
+def test_recent_events_may_wait_for_their_head(cooperative: Cooperative) -> None:
+    """Within the signing interval and the grace, a head may still be on its way."""
+    _drop_ledger_guards(cooperative.database)
+    with cooperative.database.write_engine.begin() as conn:
+        newest = conn.exec_driver_sql("SELECT max(tree_size) FROM ledger_tree_head").scalar_one()
+        conn.exec_driver_sql(f"DELETE FROM ledger_tree_head WHERE tree_size = {newest}")
+    assert cooperative.verify().ok
+    assert not cooperative.verify(now=utcnow() + timedelta(seconds=301)).ok
+
+
+# The command line: --checkpoint ------------------------------------------------------------
+
+
+def _small_cooperative(settings: Settings) -> Database:
+    db = Database(settings)
+    with db.unit_of_work() as s:
+        board = auth_service.bootstrap_board(s, settings.auth, "chair@coop-test.nl", "a long board password")
+        actor = Actor("user", board.id or 0, Role.board)
+        for n in range(3):
+            members_service.admit(s, settings.auth, actor, f"Member {n}", f"m{n}@coop-test.nl", Language.nl)
+    return db
+
+
+def _checkpoint(db: Database, path: Path) -> Path:
+    with db.unit_of_work() as s:
+        head = log.sign_current_head(s, db.signer)
+    path.write_text(TreeHeadOut.of(head).model_dump_json())
+    return path
+
+
+def test_verify_proves_the_log_still_extends_a_checkpoint(cli_env: Settings, tmp_path: Path) -> None:
+    db = _small_cooperative(cli_env)
+    kept = _checkpoint(db, tmp_path / "head.json")
+    with db.unit_of_work() as s:
+        members_service.leave(s, Actor("user", 1, Role.board), 2)
+    db.dispose()
+    r = runner.invoke(app, ["ledger", "verify", "--checkpoint", str(kept)])
+    assert r.exit_code == 0, r.output
+    assert "1 checkpoints" in " ".join(r.output.split())
+
+
+def test_verify_refuses_a_log_cut_back_behind_a_checkpoint(cli_env: Settings, tmp_path: Path) -> None:
+    db = _small_cooperative(cli_env)
+    with db.unit_of_work(write=False) as s:
+        cut = log.tree_size(s)
+    with db.unit_of_work() as s:
+        members_service.leave(s, Actor("user", 1, Role.board), 2)
+    kept = _checkpoint(db, tmp_path / "head.json")
+    _drop_ledger_guards(db)
+    for table in ("member", "choice_version"):
+        with db.write_engine.begin() as conn:
+            if db.dialect == "postgresql":
+                conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER USER")
+    with db.write_engine.begin() as conn:  # the leaving, its events and every head after it, gone
+        if db.dialect == "sqlite":
+            for name in list(
+                conn.exec_driver_sql(
+                    "SELECT name FROM sqlite_master WHERE type='trigger' AND tbl_name IN ('member', 'choice_version')"
+                ).scalars()
+            ):
+                conn.exec_driver_sql(f"DROP TRIGGER {name}")
+        conn.exec_driver_sql(f"DELETE FROM ledger_event WHERE seq > {cut}")
+        conn.exec_driver_sql(f"DELETE FROM ledger_tree_head WHERE tree_size > {cut}")
+        conn.exec_driver_sql("DELETE FROM ledger_node")
+        conn.exec_driver_sql("DELETE FROM choice_version WHERE member_id = 2 AND version = 2")
+        conn.exec_driver_sql("UPDATE choice_version SET valid_to = NULL WHERE member_id = 2")
+        conn.exec_driver_sql("UPDATE member SET status = 'active', left_at = NULL WHERE id = 2")
+    _rebuild_tree(db)
+    db.dispose()
+    assert runner.invoke(app, ["ledger", "verify"]).exit_code == 0  # consistent, as far as the database can tell
+    r = runner.invoke(app, ["ledger", "verify", "--checkpoint", str(kept)])
+    assert r.exit_code == 1
+    said = " ".join(r.output.split())
+    assert "covers more events than the log holds (10): the log was cut back" in said
+
+
+def test_verify_refuses_a_rewritten_log_and_a_forged_checkpoint(cli_env: Settings, tmp_path: Path) -> None:
+    db = _small_cooperative(cli_env)
+    kept = _checkpoint(db, tmp_path / "head.json")
+    db.dispose()
+    forged = tmp_path / "forged.json"
+    body = TreeHeadOut.model_validate_json(kept.read_text())
+    forged.write_text(body.model_copy(update={"root_hash": "00" * 32}).model_dump_json())
+    r = runner.invoke(app, ["ledger", "verify", "--checkpoint", str(forged)])
+    assert r.exit_code == 1
+    said = " ".join(r.output.split())
+    assert "invalid signature" in said and "was rewritten" in said
+    junk = tmp_path / "junk.json"
+    junk.write_text("{}")
+    r = runner.invoke(app, ["ledger", "verify", "--checkpoint", str(junk)])
+    assert r.exit_code == 2 and "not a tree head" in " ".join(r.output.split())
+
+
+def test_verify_names_the_first_disagreement_on_the_command_line(cli_env: Settings) -> None:
+    db = _small_cooperative(cli_env)
+    with db.write_engine.begin() as conn:
+        if db.dialect == "postgresql":
+            conn.exec_driver_sql("ALTER TABLE member DISABLE TRIGGER USER")
+        else:
+            conn.exec_driver_sql("DROP TRIGGER member_frozen")
+        conn.exec_driver_sql("UPDATE member SET language = 'en' WHERE id = 2")
+    db.dispose()
+    r = runner.invoke(app, ["ledger", "verify"])
+    assert r.exit_code == 1
+    assert "first disagreement: table member, row id=2, event 5" in " ".join(r.output.split())
+    get_settings.cache_clear()
