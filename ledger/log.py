@@ -68,6 +68,8 @@ class NewEvent:
     actor: str
     subject: str
     payload: dict[str, Any]
+    at: datetime | None = None
+    """When it happened, if not when the events are appended."""
 
 
 def take_write_lock(conn: Connection) -> None:
@@ -171,7 +173,8 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime | Non
         except canonical.CanonicalJsonError as exc:
             raise EventError(str(exc)) from exc
         seq = state.size + 1
-        leaf = merkle.leaf_hash(event_bytes(seq, time, e.type, e.actor, e.subject, payload))
+        when = time if e.at is None else format_time(e.at)
+        leaf = merkle.leaf_hash(event_bytes(seq, when, e.type, e.actor, e.subject, payload))
         index, level, h = state.size, 0, leaf
         while index & 1:
             h = merkle.node_hash(state.stack.pop(), h)
@@ -181,9 +184,9 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime | Non
         state.stack.append(h)
         state.size = seq
         state.appended += 1
-        row = {"seq": seq, "recorded_at": time, "type": e.type, "actor": e.actor, "subject": e.subject}
+        row = {"seq": seq, "recorded_at": when, "type": e.type, "actor": e.actor, "subject": e.subject}
         event_rows.append({**row, "payload": payload, "leaf_hash": leaf})
-        recorded.append(Event(seq, time, e.type, e.actor, e.subject, payload))
+        recorded.append(Event(seq, when, e.type, e.actor, e.subject, payload))
     if event_rows:
         session.execute(insert(LedgerEvent), event_rows)
     if node_rows:

@@ -95,8 +95,9 @@ class Consumer(Protocol):
     """Something that checks tables against the events that made them.
 
     ``types`` names the event types it reads; ``take`` receives them in sequence order, in
-    batches, as the log streams by (once); ``finish`` then compares its tables, given the
-    recomputed leaf hash of every event (leaf index = seq - 1), and reports to ``report``.
+    batches of one type each, as the log streams by (once); ``finish`` then compares its
+    tables, given the recomputed leaf hash of every event (leaf index = seq - 1), and
+    reports to ``report``.
     """
 
     @property
@@ -270,12 +271,11 @@ def _leaves(
     routes: dict[str, list[EventRow]] = {}
     takers: list[tuple[list[EventRow], Callable[[list[EventRow]], None]]] = []
     for consumer in consumers:
-        inbox: list[EventRow] = []
-        takers.append((inbox, consumer.take))
         for typ in consumer.types:
             if typ in routes:
                 raise ValueError(f"two consumers ask for {typ} events")
-            routes[typ] = inbox
+            routes[typ] = []
+            takers.append((routes[typ], consumer.take))
     route = routes.get
     expected = 1
     sql = "SELECT seq, recorded_at, type, actor, subject, payload, leaf_hash FROM ledger_event ORDER BY seq"

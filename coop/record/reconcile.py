@@ -19,27 +19,28 @@ accepted with a warning naming what it cannot prove.
 from __future__ import annotations
 
 import hashlib
+import sys
 from array import array
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 from sqlalchemy import Connection
 
 from ledger import canonical
-from ledger.events import event_bytes
 from ledger.verify import EventRow, Report, one
 
 
-@dataclass(frozen=True, slots=True)
-class Expected:
-    """An event a row implies. ``None`` for type, time or actor: the row does not fix it
-    (the event's own is used)."""
+class Expected(NamedTuple):
+    """An event a row implies, keyed like the events of its table. ``row`` names the row
+    (``None``: the table's label of the key). ``None`` for type, time or actor: the row does
+    not fix it (the event's own is used)."""
 
-    row: str
+    key: int
+    row: str | None
     type: str | None
     subject: str
     time: str | None
@@ -64,17 +65,26 @@ class Table:
     """Event types whose time the row does not hold (the event's time is kept to rebuild it)."""
     last_only: ClassVar[bool] = False
     """The row shows only the newest of its key's events (the earlier ones are history)."""
+    at_once: ClassVar[bool] = False
+    """Compare the whole table in array operations first (tables with a row per member); the
+    row-by-row walk then runs only when something disagrees."""
 
-    def key(self, event: EventRow) -> int:
-        """The row an event concerns; by default the number after the subject's last colon."""
-        return int(event[4].rpartition(":")[2])
+    def keys(self, events: list[EventRow]) -> list[int]:
+        """The rows a batch of events (of one type) concerns; by default the number after the
+        subject's last colon. -1 for an event that names no row."""
+        try:
+            return [int(e[4].rpartition(":")[2]) for e in events]
+        except ValueError:
+            return [int(e[4].rpartition(":")[2]) if e[4].rpartition(":")[2].isdigit() else -1 for e in events]
 
     def label(self, key: int) -> str:
         """How messages name the row of ``key``."""
         return f"id={key}"
 
-    def rows(self, conn: Connection, report: Report) -> Iterator[tuple[int, list[Expected]]]:
-        """Each key's rows, in ascending key order, as the events they imply."""
+    def rows(self, conn: Connection, report: Report) -> Iterator[Sequence[Expected | tuple[Any, ...]]]:
+        """The events the rows imply, in batches: by ascending key, and for each key in the
+        order the events were recorded. Tuples in the shape of :class:`Expected` will do
+        (straight from a query that builds them)."""
         raise NotImplementedError
 
     def extra_checks(self, conn: Connection, report: Report) -> None:
@@ -89,6 +99,7 @@ class _Seen:
     seqs: array[int]
     types: array[int]
     actors: array[int]
+    prints: array[int]
 
 
 class Reconciliation:
@@ -99,7 +110,7 @@ class Reconciliation:
         self._route: dict[str, tuple[Table, _Seen, int]] = {}
         self._seen: dict[str, _Seen] = {}
         for table in self.tables:
-            seen = _Seen(array("q"), array("q"), array("B"), array("I"))
+            seen = _Seen(array("q"), array("q"), array("B"), array("I"), array("q"))
             self._seen[table.name] = seen
             for i, typ in enumerate(table.types):
                 self._route[typ] = (table, seen, i)
@@ -108,34 +119,45 @@ class Reconciliation:
         self._times: dict[int, str] = {}
         self._keeps_time = frozenset().union(*(t.keeps_time for t in self.tables))
         self._legacy: Counter[tuple[str, tuple[str, ...]]] = Counter()
+        # A row is compared with its event through a 64-bit digest of the event's time, subject and
+        # payload. Python's string hash is SipHash under a key drawn at random for each process, so
+        # someone who alters rows cannot aim at a collision; without that randomness, SHA-256.
+        self.fingerprint = self._sip if sys.flags.hash_randomization else self._sha
 
     @property
     def types(self) -> list[str]:
         return list(self._route)
 
     def take(self, events: list[EventRow]) -> None:
-        route, actors, names = self._route, self._actors, self._actor_names
-        keeps, times = self._keeps_time, self._times
-        for event in events:
-            table, seen, type_index = route[event[2]]
-            try:
-                key = table.key(event)
-            except (ValueError, KeyError, TypeError):
-                key = -1
-            actor = actors.get(event[3])
-            if actor is None:
-                actor = actors[event[3]] = len(names)
-                names.append(event[3])
-            seen.keys.append(key)
-            seen.seqs.append(event[0])
-            seen.types.append(type_index)
-            seen.actors.append(actor)
-            if event[2] in keeps:
-                times[event[0]] = event[1]
+        table, seen, type_index = self._route[events[0][2]]
+        seen.keys.extend(table.keys(events))
+        seen.seqs.extend([e[0] for e in events])
+        seen.types.frombytes(bytes((type_index,)) * len(events))
+        actors = self._actors
+        seen.actors.extend([actors[e[3]] if e[3] in actors else self._actor(e[3]) for e in events])
+        if events[0][2] in self._keeps_time:
+            self._times.update((e[0], e[1]) for e in events)
+        seen.prints.extend([self.fingerprint(e[1], e[4], e[5]) for e in events])
+
+    @staticmethod
+    def _sip(time: str, subject: str, payload: str) -> int:
+        return hash((time, subject, payload))
+
+    @staticmethod
+    def _sha(time: str, subject: str, payload: str) -> int:
+        digest = hashlib.sha256(f"{time}\x1f{subject}\x1f{payload}".encode()).digest()
+        return int.from_bytes(digest[:8], "little", signed=True)
+
+    def _actor(self, name: str) -> int:
+        self._actors[name] = len(self._actor_names)
+        self._actor_names.append(name)
+        return self._actors[name]
 
     def finish(self, conn: Connection, leaves: Sequence[bytes], report: Report) -> None:
         for table in self.tables:
-            _Walk(self, table, conn, leaves, report).run()
+            walk = _Walk(self, table, conn, report)
+            if not walk.at_once():
+                walk.run()
             table.extra_checks(conn, report)
         for (table_name, fields), count in sorted(self._legacy.items()):
             report.warnings.append(
@@ -145,54 +167,113 @@ class Reconciliation:
 
 
 class _Walk:
-    """One table beside its sorted events."""
+    """One table beside its sorted events.
 
-    def __init__(
-        self, owner: Reconciliation, table: Table, conn: Connection, leaves: Sequence[bytes], report: Report
-    ) -> None:
-        self.owner, self.table, self.conn, self.leaves, self.report = owner, table, conn, leaves, report
+    :meth:`at_once` compares a whole table in a few array operations when every row lines up
+    with its event (the common case, and the one that must be fast); :meth:`run` walks row by
+    row and names what disagrees."""
+
+    def __init__(self, owner: Reconciliation, table: Table, conn: Connection, report: Report) -> None:
+        self.owner, self.table, self.conn, self.report = owner, table, conn, report
+        self._ruled = False
         seen = owner._seen[table.name]
-        keys = np.frombuffer(seen.keys, dtype=np.int64) if len(seen.keys) else np.zeros(0, np.int64)
-        seqs = np.frombuffer(seen.seqs, dtype=np.int64) if len(seen.seqs) else np.zeros(0, np.int64)
+        keys, seqs = _int64(seen.keys), _int64(seen.seqs)
         order = np.lexsort((seqs, keys))
+        self._sorted = (keys[order], _int64(seen.prints)[order], np.frombuffer(bytes(seen.types), np.uint8)[order])
+        self._actor_ids = np.asarray(seen.actors, dtype=np.int64)[order]
         self.keys: list[int] = keys[order].tolist()
         self.seqs: list[int] = seqs[order].tolist()
-        self.types: list[int] = np.frombuffer(seen.types, dtype=np.uint8)[order].tolist() if len(seen.types) else []
-        self.actors: list[int] = np.frombuffer(seen.actors, dtype=np.uint32)[order].tolist() if len(seen.actors) else []
+        self.types: list[int] = np.frombuffer(bytes(seen.types), dtype=np.uint8)[order].tolist()
+        self.actors: list[int] = np.asarray(seen.actors, dtype=np.int64)[order].tolist()
+        self.prints: list[int] = _int64(seen.prints)[order].tolist()
+
+    def at_once(self) -> bool:
+        """Whether the table's rows, read once, are exactly its events (then nothing to report)."""
+        table = self.table
+        if not table.at_once:
+            return False
+        keys, prints, types = self._sorted
+        actors = self._actor_ids
+        if table.last_only and keys.size:
+            last = np.r_[keys[1:] != keys[:-1], True]
+            keys, prints, types, actors = keys[last], prints[last], types[last], actors[last]
+        fingerprint, names = self.owner.fingerprint, self.owner._actors
+        kinds = {t: i for i, t in enumerate(table.types)}
+        got_keys: list[int] = []
+        got_prints: list[int] = []
+        got_types: list[int] = []
+        got_actors: list[int] = []
+        self._ruled = True  # the rules that rows() checks report once, here
+        for batch in table.rows(self.conn, self.report):
+            got_prints.extend([fingerprint(x[4] or "", x[3], x[6]) for x in batch])
+            got_keys.extend([x[0] for x in batch])
+            got_types.extend([-2 if x[2] is None else kinds.get(x[2], -1) for x in batch])
+            got_actors.extend([-2 if x[5] is None else names.get(x[5], -1) for x in batch])
+            if len(got_keys) > keys.size:
+                return False
+        if len(got_keys) != keys.size or not np.array_equal(np.asarray(got_keys, dtype=np.int64), keys):
+            return False
+        row_types, row_actors = np.asarray(got_types, dtype=np.int64), np.asarray(got_actors, dtype=np.int64)
+        return bool(
+            np.array_equal(np.asarray(got_prints, dtype=np.int64), prints)
+            and np.all((row_types == -2) | (row_types == types))
+            and np.all((row_actors == -2) | (row_actors == actors))
+        )
 
     def run(self) -> None:
-        keys, n, i = self.keys, len(self.keys), 0
-        table, previous = self.table, -1
-        for key, expected in table.rows(self.conn, self.report):
-            if key <= previous:
-                raise AssertionError(f"{table.name}: rows must come in ascending key order")
-            previous = key
-            while i < n and keys[i] < key:
-                self._orphan(i)
-                i += 1
-            j = i
-            while j < n and keys[j] == key:
-                j += 1
-            found = list(range(i, j))
-            i = j
-            if not found:
-                self.report.disagree(
-                    table.name, expected[0].row if expected else table.label(key), None, "no event made it"
-                )
-                continue
-            if table.last_only:
-                found, expected = found[-1:], expected[-1:]
-            for k, x in zip(found, expected, strict=False):
-                self._check(k, x)
-            for k in found[len(expected) :]:
-                seq = self.seqs[k]
-                message = f"the table does not show what event {seq} ({self._type(k)}) recorded"
-                self.report.disagree(table.name, table.label(key), seq, message)
-            for x in expected[len(found) :]:
-                self.report.disagree(table.name, x.row, None, f"the row shows a {x.type} that no event recorded")
+        keys, seqs, n = self.keys, self.seqs, len(self.keys)
+        table, report = self.table, self.report
+        types, actors, names, times = self.types, self.actors, self.owner._actor_names, self.owner._times
+        prints, fingerprint, table_types, last_only = self.prints, self.owner.fingerprint, table.types, table.last_only
+        i = start = end = taken = 0
+        current: int | None = None
+        for batch in table.rows(self.conn, Report() if self._ruled else report):
+            for x in batch:
+                key = x[0]
+                if key != current:
+                    if current is not None:
+                        if key < current:
+                            raise AssertionError(f"{table.name}: rows must come in ascending key order")
+                        self._unshown(current, start + taken, end)
+                    while i < n and keys[i] < key:
+                        self._orphan(i)
+                        i += 1
+                    start = i
+                    while i < n and keys[i] == key:
+                        i += 1
+                    end, taken, current = i, 0, key
+                    if start == end:
+                        report.disagree(table.name, x[1] or table.label(key), None, "no event made it")
+                if start == end:
+                    continue
+                k = end - 1 if last_only else start + taken
+                taken = end - start if last_only else taken + 1
+                if k >= end:
+                    report.disagree(
+                        table.name, x[1] or table.label(key), None, f"the row shows a {x[2]} no event recorded"
+                    )
+                    continue
+                seq = seqs[k]
+                time = x[4] if x[4] is not None else times.get(seq)
+                if (
+                    time is not None
+                    and (x[2] is None or x[2] == table_types[types[k]])
+                    and (x[5] is None or x[5] == names[actors[k]])
+                    and fingerprint(time, x[3], x[6]) == prints[k]
+                ):
+                    continue
+                self._explain(seq, Expected(*x))
+        if current is not None:
+            self._unshown(current, start + taken, end)
         while i < n:
             self._orphan(i)
             i += 1
+
+    def _unshown(self, key: int, first: int, end: int) -> None:
+        """Events of a key beyond those its rows showed."""
+        for k in range(first, end):
+            message = f"the table does not show what event {self.seqs[k]} ({self._type(k)}) recorded"
+            self.report.disagree(self.table.name, self.table.label(key), self.seqs[k], message)
 
     def _type(self, k: int) -> str:
         return self.table.types[self.types[k]]
@@ -204,17 +285,6 @@ class _Walk:
         self.report.disagree(
             self.table.name, what, seq, f"event {seq} ({self._type(k)}) made a row that is not in the table"
         )
-
-    def _check(self, k: int, x: Expected) -> None:
-        seq = self.seqs[k]
-        typ = x.type or self._type(k)
-        actor = x.actor if x.actor is not None else self.owner._actor_names[self.actors[k]]
-        time = x.time if x.time is not None else self.owner._times.get(seq)
-        if time is not None and typ == self._type(k):
-            leaf = hashlib.sha256(b"\x00" + event_bytes(seq, time, typ, actor, x.subject, x.payload)).digest()
-            if leaf == self.leaves[seq - 1]:
-                return
-        self._explain(seq, x)
 
     def _explain(self, seq: int, x: Expected) -> None:
         """Read the event back and say how the row differs from it, if it does."""
@@ -237,17 +307,22 @@ class _Walk:
             differs.append(f"time (the row says {x.time}, the event {time})")
         if missing and not legacy:
             differs += [f"{f} (not in the event)" for f in missing]
+        row = x.row or table.label(x.key)
         if differs:
             parts = {table.parts.get(f) for f in differs}
             if len(parts) == 1 and None not in parts:  # only another table's rows differ: name that table
                 part = str(parts.pop())
                 message = f"differs from event {seq} ({typ}) in {', '.join(differs)}"
-                self.report.disagree(part, f"of {table.name} {x.row}", seq, message)
+                self.report.disagree(part, f"of {table.name} {row}", seq, message)
                 return
             named = [f"{f} ({table.parts[f]})" if f in table.parts else f for f in differs]
-            self.report.disagree(table.name, x.row, seq, f"differs from event {seq} ({typ}) in {', '.join(named)}")
+            self.report.disagree(table.name, row, seq, f"differs from event {seq} ({typ}) in {', '.join(named)}")
         elif missing:
             self.owner._legacy[(table.name, missing)] += 1
+
+
+def _int64(values: array[int]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    return np.frombuffer(values, dtype=np.int64) if len(values) else np.zeros(0, np.int64)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 from collections.abc import Iterator
+from functools import lru_cache
 from itertools import groupby
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,7 +38,26 @@ from ledger import books, canonical, merkle
 from ledger.events import format_time
 from ledger.verify import EventRow, Report, stream
 
-Rows = Iterator[tuple[int, list[Expected]]]
+Groups = Iterator[tuple[int, list[tuple[Any, ...]]]]
+Rows = Iterator[list[Any]]
+
+
+def _E(
+    row: str | None, type: str | None, subject: str, time: str | None, actor: str | None, payload: str
+) -> tuple[Any, ...]:
+    """An implied event without its key (see :class:`Keyed`)."""
+    return (row, type, subject, time, actor, payload)
+
+
+class Keyed(Table):
+    """A table small enough to be read row by row: ``groups`` gives each key's implied events."""
+
+    def rows(self, conn: Connection, report: Report) -> Rows:
+        for key, events in self.groups(conn, report):
+            yield [Expected(key, *e) for e in events]
+
+    def groups(self, conn: Connection, report: Report) -> Groups:
+        raise NotImplementedError
 
 
 def _t(conn: Connection, column: str) -> str:
@@ -47,6 +67,35 @@ def _t(conn: Connection, column: str) -> str:
     return f"substr({column}, 1, 10) || 'T' || substr({column}, 12) || '+00:00'"
 
 
+def _pad6(conn: Connection, column: str) -> str:
+    """SQL for ``f"{column:06d}"``."""
+    if conn.dialect.name == "postgresql":
+        return f"CASE WHEN {column} < 1000000 THEN lpad(CAST({column} AS TEXT), 6, '0') ELSE CAST({column} AS TEXT) END"
+    return f"printf('%06d', {column})"
+
+
+def _int(conn: Connection, column: str) -> str:
+    """SQL for an integer or ``null`` as JSON."""
+    return f"COALESCE(CAST({column} AS TEXT), 'null')"
+
+
+def _bool(column: str) -> str:
+    """SQL for a boolean as JSON (SQLite keeps 0 and 1)."""
+    return f"CASE WHEN {column} THEN 'true' ELSE 'false' END"
+
+
+def _iso_sql(conn: Connection, column: str) -> str:
+    """SQL for a timestamp as Python's ``isoformat()`` writes it (no microseconds when zero)."""
+    return f"replace({_t(conn, column)}, '.000000+00:00', '+00:00')"
+
+
+def _rule(conn: Connection, report: Report, table: str, sql: str, message: str) -> None:
+    """Rows that a query finds breaking a rule of ``table``: ``(row, value)`` each."""
+    for batch in stream(conn, sql, "reconcile_rule"):
+        for row, value in batch:
+            report.disagree(table, row, None, message.format(value))
+
+
 def _iso(time: str | None) -> str | None:
     """Event time text as Python's ``isoformat()`` of the same instant writes it."""
     if time is None:
@@ -54,6 +103,7 @@ def _iso(time: str | None) -> str | None:
     return time[:19] + "+00:00" if time[20:26] == "000000" else time
 
 
+@lru_cache(maxsize=4096)
 def _json(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -75,40 +125,64 @@ def _stored(text: str) -> Any:
         return text
 
 
-def _payload_key(field: str) -> Any:
-    def key(self: Table, event: EventRow) -> int:
-        return int(canonical.loads(event[5])[field])
+def _payload_keys(field: str) -> Any:
+    def keys(self: Table, events: list[EventRow]) -> list[int]:
+        out = []
+        for event in events:
+            try:
+                out.append(int(canonical.loads(event[5])[field]))
+            except (ValueError, KeyError, TypeError):
+                out.append(-1)
+        return out
 
-    return key
+    return keys
+
+
+def _seq_keys(self: Table, events: list[EventRow]) -> list[int]:
+    return [e[0] for e in events]
 
 
 class Members(Table):
     name = "member"
     types = ("member.admitted", "member.left")
+    at_once = True
     proves = ("id", "language", "status", "admitted_at", "left_at")
 
     def rows(self, conn: Connection, report: Report) -> Rows:
-        sql = f"SELECT id, language, status, {_t(conn, 'admitted_at')}, {_t(conn, 'left_at')} FROM member ORDER BY id"  # noqa: S608
+        _rule(
+            conn,
+            report,
+            self.name,
+            "SELECT 'id=' || id, status FROM member WHERE NOT ((status = 'active' AND left_at IS NULL) "
+            "OR (status = 'left' AND left_at IS NOT NULL))",
+            "status {} and left_at do not agree",
+        )
+        number = _pad6(conn, "id")
+        sql = (
+            f"SELECT id, 'member:' || id, {_t(conn, 'admitted_at')}, "  # noqa: S608
+            f"""'{{"language":"' || language || '","number":"M-' || {number} || '"}}', {_t(conn, "left_at")} """
+            "FROM member ORDER BY id"
+        )
         for batch in stream(conn, sql, "reconcile_member"):
-            for member_id, language, status, admitted_at, left_at in batch:
-                row = f"id={member_id}"
-                subject = f"member:{member_id}"
-                payload = f'{{"language":{_json(language)},"number":"M-{member_id:06d}"}}'
-                expected = [Expected(row, "member.admitted", subject, admitted_at, None, payload)]
-                if status not in ("active", "left") or (status == "left") != (left_at is not None):
-                    report.disagree(self.name, row, None, f"status {status!r} and left_at {left_at} do not agree")
-                if left_at is not None:
-                    expected.append(Expected(row, "member.left", subject, left_at, None, "{}"))
-                yield member_id, expected
+            admitted = [
+                (key, None, "member.admitted", subject, at, None, payload) for key, subject, at, payload, _ in batch
+            ]
+            if any(row[4] is not None for row in batch):
+                yield [
+                    event
+                    for (key, subject, _, _, left), first in zip(batch, admitted, strict=True)
+                    for event in (
+                        [first] if left is None else [first, (key, None, "member.left", subject, left, None, "{}")]
+                    )
+                ]
+            else:
+                yield admitted
 
 
 class ChoiceVersions(Table):
     name = "choice_version"
-
-    def label(self, key: int) -> str:
-        return f"member_id={key}"
-
     types = ("choices.started", "choices.changed", "choices.membership-ended")
+    at_once = True
     proves = (
         "member_id",
         "version",
@@ -123,119 +197,175 @@ class ChoiceVersions(Table):
         "acting_proxy_id",
     )
 
+    def label(self, key: int) -> str:
+        return f"member_id={key}"
+
+    def rows(self, conn: Connection, report: Report) -> Rows:
+        # a version ends when the next begins, and versions count from 1 without gaps
+        _rule(
+            conn,
+            report,
+            self.name,
+            "SELECT 'member_id=' || member_id || ' version=' || version, valid_to FROM (SELECT member_id, version, "
+            "valid_to, LEAD(valid_from) OVER (PARTITION BY member_id ORDER BY version) AS next_from "
+            "FROM choice_version) v WHERE (next_from IS NULL AND valid_to IS NOT NULL) "
+            "OR (next_from IS NOT NULL AND (valid_to IS NULL OR valid_to <> next_from))",
+            "valid_to {} is not when the next version began",
+        )
+        _rule(
+            conn,
+            report,
+            self.name,
+            "SELECT 'member_id=' || member_id || ' version=' || version, version - 1 FROM (SELECT member_id, version, "
+            "LAG(version, 1, 0) OVER (PARTITION BY member_id ORDER BY version) AS before FROM choice_version) v "
+            "WHERE version <> before + 1",
+            "version {} is missing before it",
+        )
+        sql = (
+            "SELECT member_id, 'member_id=' || member_id || ' version=' || version, "  # noqa: S608
+            "CASE WHEN version = 1 THEN 'choices.started' WHEN is_member THEN 'choices.changed' "
+            "ELSE 'choices.membership-ended' END, 'member:' || member_id, "
+            f"{_t(conn, 'valid_from')}, recorded_by, "
+            f"""'{{"acting_proxy_id":' || {_int(conn, "acting_proxy_id")} || ',"donate_dividend":' || """
+            f"""{_bool("donate_dividend")} || ',"excluded_categories":', excluded_mask, """
+            f"""',"is_member":' || {_bool("is_member")} || ',"opt_out":' || {_bool("opt_out")} """
+            f"""|| ',"preferences":', preference_mask, ',"version":' || version || '}}' """
+            "FROM choice_version ORDER BY member_id, version"
+        )
+        excluded, preferences = self._excluded, self._preferences
+        for batch in stream(conn, sql, "reconcile_choices"):
+            yield [
+                (
+                    key,
+                    row,
+                    typ,
+                    subject,
+                    time,
+                    actor,
+                    head
+                    + (excluded.get(e) or self._exclusions(e))
+                    + mid
+                    + (preferences.get(p) or self._choices(p))
+                    + tail,
+                )
+                for key, row, typ, subject, time, actor, head, e, mid, p, tail in batch
+            ]
+
     def __init__(self) -> None:
         self._excluded: dict[int, str] = {}
         self._preferences: dict[int, str] = {}
 
-    def _lists(self, excluded: int, preferences: int) -> tuple[str, str]:
-        e = self._excluded.get(excluded)
-        if e is None:
-            e = self._excluded[excluded] = canonical.dumps([c.value for c in from_mask(Category, excluded)])
-        p = self._preferences.get(preferences)
-        if p is None:
-            p = self._preferences[preferences] = canonical.dumps(
-                [[a.value, b.value, c.value] for a, b, c in encoding.explicit(preferences)]
-            )
-        return e, p
+    def _exclusions(self, excluded: int) -> str:
+        self._excluded[excluded] = canonical.dumps([c.value for c in from_mask(Category, excluded)])
+        return self._excluded[excluded]
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
-        sql = (
-            f"SELECT member_id, version, {_t(conn, 'valid_from')}, {_t(conn, 'valid_to')}, is_member, opt_out, "  # noqa: S608
-            "excluded_mask, preference_mask, donate_dividend, recorded_by, acting_proxy_id "
-            "FROM choice_version ORDER BY member_id, version"
-        )
-        rows = (row for batch in stream(conn, sql, "reconcile_choices") for row in batch)
-        for member_id, versions in groupby(rows, key=lambda r: r[0]):
-            expected: list[Expected] = []
-            previous = None
-            for _, version, valid_from, valid_to, is_member, opt_out, exc, prefs, donate, by, proxy in versions:
-                row = f"member_id={member_id} version={version}"
-                if previous is not None and previous[1] != valid_from:
-                    report.disagree(
-                        self.name, previous[0], None, f"valid_to {previous[1]} is not when version {version} began"
-                    )
-                if len(expected) + 1 != version:
-                    report.disagree(self.name, row, None, f"version {len(expected) + 1} is missing before it")
-                excluded, preferences = self._lists(exc, prefs)
-                payload = (
-                    f'{{"acting_proxy_id":{_n(proxy)},"donate_dividend":{_b(donate)},'
-                    f'"excluded_categories":{excluded},"is_member":{_b(is_member)},"opt_out":{_b(opt_out)},'
-                    f'"preferences":{preferences},"version":{version}}}'
-                )
-                typ = "choices.started" if version == 1 else "choices.changed" if is_member else None
-                typ = typ or "choices.membership-ended"
-                expected.append(Expected(row, typ, f"member:{member_id}", valid_from, by, payload))
-                previous = (row, valid_to)
-            if previous is not None and previous[1] is not None:
-                report.disagree(self.name, previous[0], None, f"valid_to {previous[1]} but no later version began")
-            yield member_id, expected
+    def _choices(self, preferences: int) -> str:
+        self._preferences[preferences] = _preferences(preferences)
+        return self._preferences[preferences]
+
+
+_PAIRS = [
+    [""] + [canonical.dumps([p.value, u.value, encoding.BY_CODE[code].value]) for code in (1, 2, 3)]
+    for p, u in encoding.PAIRS
+]
+
+
+def _preferences(preference_mask: int) -> str:
+    """``encoding.explicit`` as the canonical JSON of a choices event, one pair per 2 bits."""
+    parts, pair = [], 0
+    while preference_mask > 0 and pair < len(_PAIRS):
+        code = preference_mask & 3
+        if code:
+            parts.append(_PAIRS[pair][code])
+        preference_mask >>= 2
+        pair += 1
+    return "[" + ",".join(parts) + "]" if preference_mask == 0 else "[mask out of range]"
 
 
 class Invitations(Table):
     name = "member_invitation"
+    types = ("member.invited",)
+    at_once = True
+    proves = ("id", "member_id", "created_at", "expires_at", "used_at", "withdrawn_at")
+    new_fields = frozenset({"invitation_id"})
 
     def label(self, key: int) -> str:
         return f"member_id={key}"
 
-    types = ("member.invited",)
-    proves = ("id", "member_id", "created_at", "expires_at", "used_at", "withdrawn_at")
-    new_fields = frozenset({"invitation_id"})
-
     def rows(self, conn: Connection, report: Report) -> Rows:
-        sql = (
-            f"SELECT i.member_id, i.id, {_t(conn, 'i.created_at')}, {_t(conn, 'i.expires_at')}, "  # noqa: S608
-            f"{_t(conn, 'i.used_at')}, {_t(conn, 'i.withdrawn_at')}, {_t(conn, 'u.created_at')} "
-            "FROM member_invitation i LEFT JOIN user_account u ON u.member_id = i.member_id "
-            "ORDER BY i.member_id, i.id"
+        # an invitation is withdrawn when the member's next one is issued, and only then;
+        # it is used when the member's login is made (which the login's event proves)
+        _rule(
+            conn,
+            report,
+            self.name,
+            "SELECT 'id=' || id, withdrawn_at FROM (SELECT id, withdrawn_at, "
+            "LEAD(created_at) OVER (PARTITION BY member_id ORDER BY id) AS next_issued FROM member_invitation) i "
+            "WHERE (next_issued IS NULL AND withdrawn_at IS NOT NULL) "
+            "OR (next_issued IS NOT NULL AND (withdrawn_at IS NULL OR withdrawn_at <> next_issued))",
+            "withdrawn_at {} is not when the member's next invitation was issued",
         )
-        rows = (row for batch in stream(conn, sql, "reconcile_invitations") for row in batch)
-        for member_id, invitations in groupby(rows, key=lambda r: r[0]):
-            listed = list(invitations)
-            expected = []
-            for n, (_, invitation_id, created, expires, used, withdrawn, account_at) in enumerate(listed):
-                row = f"id={invitation_id}"
-                later = listed[n + 1][2] if n + 1 < len(listed) else None
-                if withdrawn != later:
-                    why = f"when invitation {listed[n + 1][1]} was issued" if later else "no later one was issued"
-                    report.disagree(self.name, row, None, f"withdrawn_at is {withdrawn}, but {why}")
-                if used is not None and used != account_at:
-                    report.disagree(self.name, row, None, f"used_at {used} is not when the member's login was made")
-                payload = f'{{"expires_at":"{_iso(expires)}","invitation_id":{invitation_id}}}'
-                expected.append(Expected(row, "member.invited", f"member:{member_id}", created, None, payload))
-            yield member_id, expected
+        _rule(
+            conn,
+            report,
+            self.name,
+            "SELECT 'id=' || i.id, i.used_at FROM member_invitation i LEFT JOIN user_account u "
+            "ON u.member_id = i.member_id WHERE i.used_at IS NOT NULL "
+            "AND (u.id IS NULL OR u.created_at <> i.used_at)",
+            "used_at {} is not when the member's login was made",
+        )
+        expires = _iso_sql(conn, "expires_at")
+        sql = (
+            "SELECT member_id, 'id=' || id, 'member.invited', 'member:' || member_id, "  # noqa: S608
+            f"""{_t(conn, "created_at")}, NULL, '{{"expires_at":"' || {expires} || '","invitation_id":' || id """
+            "|| '}' FROM member_invitation ORDER BY member_id, id"
+        )
+        yield from stream(conn, sql, "reconcile_invitations")
 
 
 class UserAccounts(Table):
     name = "user_account"
     types = ("account.created",)
+    at_once = True
     proves = ("id", "role", "member_id", "created_at", "disabled_at")
     new_fields = frozenset({"invitation_id"})
 
     def rows(self, conn: Connection, report: Report) -> Rows:
-        sql = (
-            f"SELECT u.id, u.role, u.member_id, {_t(conn, 'u.created_at')}, {_t(conn, 'u.disabled_at')}, "  # noqa: S608
-            "(SELECT min(i.id) FROM member_invitation i WHERE i.member_id = u.member_id AND i.used_at IS NOT NULL), "
-            "(SELECT count(*) FROM member_invitation i WHERE i.member_id = u.member_id AND i.used_at IS NOT NULL) "
-            "FROM user_account u ORDER BY u.id"
+        _rule(
+            conn,
+            report,
+            self.name,
+            "SELECT 'id=' || id, disabled_at FROM user_account WHERE disabled_at IS NOT NULL",
+            "disabled_at {}, but no event disables a login",
         )
-        for batch in stream(conn, sql, "reconcile_accounts"):
-            for user_id, role, member_id, created_at, disabled_at, invitation_id, used in batch:
-                row = f"id={user_id}"
-                if disabled_at is not None:
-                    report.disagree(self.name, row, None, f"disabled_at {disabled_at}, but no event disables a login")
-                if used > 1:
-                    report.disagree(self.name, row, None, f"{used} invitations of member {member_id} count as used")
-                payload = f'{{"invitation_id":{_n(invitation_id)},"member_id":{_n(member_id)},"role":{_json(role)}}}'
-                yield user_id, [Expected(row, "account.created", f"user:{user_id}", created_at, None, payload)]
+        used = (
+            "(SELECT member_id, min(id) AS first, count(*) AS used FROM member_invitation "
+            "WHERE used_at IS NOT NULL GROUP BY member_id) i"
+        )
+        _rule(
+            conn,
+            report,
+            self.name,
+            f"SELECT 'id=' || u.id, i.used FROM user_account u JOIN {used} ON i.member_id = u.member_id "  # noqa: S608
+            "WHERE i.used > 1",
+            "{} of the member's invitations count as used",
+        )
+        sql = (
+            f"SELECT u.id, NULL, 'account.created', 'user:' || u.id, {_t(conn, 'u.created_at')}, NULL, "  # noqa: S608
+            f"""'{{"invitation_id":' || {_int(conn, "i.first")} || ',"member_id":' || """
+            f"""{_int(conn, "u.member_id")} || ',"role":"' || u.role || '"}}' """
+            f"FROM user_account u LEFT JOIN {used} ON i.member_id = u.member_id ORDER BY u.id"
+        )
+        yield from stream(conn, sql, "reconcile_accounts")
 
 
-class ApiKeys(Table):
+class ApiKeys(Keyed):
     name = "api_key"
     types = ("api-key.created", "api-key.revoked")
     proves = ("id", "org", "role", "prefix", "created_at", "revoked_at")
     new_fields = frozenset({"org", "prefix"})
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         sql = (
             f"SELECT id, org, role, prefix, {_t(conn, 'created_at')}, {_t(conn, 'revoked_at')} "  # noqa: S608
             "FROM api_key ORDER BY id"
@@ -244,28 +374,31 @@ class ApiKeys(Table):
             for key_id, org, role, prefix, created_at, revoked_at in batch:
                 row, subject = f"id={key_id}", f"key:{key_id}"
                 payload = canonical.dumps({"org": org, "prefix": prefix, "role": role})
-                expected = [Expected(row, "api-key.created", subject, created_at, None, payload)]
+                expected = [_E(row, "api-key.created", subject, created_at, None, payload)]
                 if revoked_at is not None:
-                    expected.append(Expected(row, "api-key.revoked", subject, revoked_at, None, "{}"))
+                    expected.append(_E(row, "api-key.revoked", subject, revoked_at, None, "{}"))
                 yield key_id, expected
 
 
 KINDS = ("mandate", "benefit-policy")
 
 
-class GovernanceDocuments(Table):
+class GovernanceDocuments(Keyed):
     name = "governance_document"
     types = ("mandate.adopted", "benefit-policy.adopted")
     proves = ("kind", "version", "body", "effective_from", "source")
 
-    def key(self, event: EventRow) -> int:
-        kind, _, version = event[4].rpartition(":")
-        return KINDS.index(kind) << 32 | int(version)
+    def keys(self, events: list[EventRow]) -> list[int]:
+        out = []
+        for event in events:
+            kind, _, version = event[4].rpartition(":")
+            out.append(KINDS.index(kind) << 32 | int(version) if kind in KINDS and version.isdigit() else -1)
+        return out
 
     def label(self, key: int) -> str:
         return f"kind={KINDS[key >> 32]} version={key & 0xFFFFFFFF}"
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         found = []
         for d in _models(conn, GovernanceDocument):
             if d.kind not in KINDS:
@@ -279,12 +412,12 @@ class GovernanceDocuments(Table):
             }
             row = f"kind={d.kind} version={d.version}"
             at = format_time(d.effective_from)
-            expected = Expected(row, f"{d.kind}.adopted", f"{d.kind}:{d.version}", at, None, canonical.dumps(payload))
+            expected = _E(row, f"{d.kind}.adopted", f"{d.kind}:{d.version}", at, None, canonical.dumps(payload))
             found.append((KINDS.index(d.kind) << 32 | d.version, [expected]))
         yield from sorted(found, key=lambda f: f[0])
 
 
-class Proposals(Table):
+class Proposals(Keyed):
     name = "proposal"
     types = ("proposal.opened", "proposal.closed")
     proves = (
@@ -308,7 +441,7 @@ class Proposals(Table):
     )
     new_fields = frozenset({"title"})
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         for p in _models(conn, Proposal):
             assert p.id is not None
             row, subject = f"id={p.id}", f"proposal:{p.id}"
@@ -322,7 +455,7 @@ class Proposals(Table):
                 "body": _stored(p.body),
             }
             at = format_time(p.created_at)
-            expected = [Expected(row, "proposal.opened", subject, at, p.created_by, canonical.dumps(opened))]
+            expected = [_E(row, "proposal.opened", subject, at, p.created_by, canonical.dumps(opened))]
             tally = (p.outcome, p.electorate, p.yes, p.no, p.abstain, p.adopted_version)
             if p.closed_at is None and any(v is not None for v in tally):
                 report.disagree(self.name, row, None, "a tally is recorded but the proposal is not closed")
@@ -338,37 +471,40 @@ class Proposals(Table):
                     "adopted_version": p.adopted_version,
                 }
                 at = format_time(p.closed_at)
-                expected.append(Expected(row, "proposal.closed", subject, at, None, canonical.dumps(closed)))
+                expected.append(_E(row, "proposal.closed", subject, at, None, canonical.dumps(closed)))
             yield p.id, expected
 
 
 class Votes(Table):
     name = "vote"
     types = ("vote.cast", "vote.changed")
+    at_once = True
     proves = ("proposal_id", "member_id", "vote", "cast_at", "cast_by", "proxy_member_id")
     last_only = True
 
-    def key(self, event: EventRow) -> int:
-        proposal = int(event[4].rpartition(":")[2])
-        return proposal << 32 | int(canonical.loads(event[5])["member_id"])
+    def keys(self, events: list[EventRow]) -> list[int]:
+        out = []
+        for event in events:
+            try:
+                out.append(int(event[4].rpartition(":")[2]) << 32 | int(canonical.loads(event[5])["member_id"]))
+            except (ValueError, KeyError, TypeError):
+                out.append(-1)
+        return out
 
     def label(self, key: int) -> str:
         return f"proposal_id={key >> 32} member_id={key & 0xFFFFFFFF}"
 
     def rows(self, conn: Connection, report: Report) -> Rows:
         sql = (
-            f"SELECT proposal_id, member_id, vote, {_t(conn, 'cast_at')}, cast_by, proxy_member_id "  # noqa: S608
-            "FROM vote ORDER BY proposal_id, member_id"
+            "SELECT proposal_id * 4294967296 + member_id, NULL, NULL, 'proposal:' || proposal_id, "  # noqa: S608
+            f"""{_t(conn, "cast_at")}, cast_by, '{{"member_id":' || member_id || ',"proxy_member_id":' || """
+            f"""{_int(conn, "proxy_member_id")} || ',"vote":"' || vote || '"}}' FROM vote """
+            "ORDER BY proposal_id, member_id"
         )
-        for batch in stream(conn, sql, "reconcile_votes"):
-            for proposal_id, member_id, vote, cast_at, cast_by, proxy in batch:
-                row = f"proposal_id={proposal_id} member_id={member_id}"
-                payload = f'{{"member_id":{member_id},"proxy_member_id":{_n(proxy)},"vote":{_json(vote)}}}'
-                expected = Expected(row, None, f"proposal:{proposal_id}", cast_at, cast_by, payload)
-                yield proposal_id << 32 | member_id, [expected]
+        yield from stream(conn, sql, "reconcile_votes")
 
 
-class Consultations(Table):
+class Consultations(Keyed):
     name = "consultation"
     types = ("consultation.recorded",)
     proves = (
@@ -384,13 +520,12 @@ class Consultations(Table):
     )
     new_fields = frozenset({"consultation_id"})
 
-    def key(self, event: EventRow) -> int:
-        return event[0]
+    keys = _seq_keys
 
     def label(self, key: int) -> str:
         return f"ledger_seq={key}"
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         for c in sorted(_models(conn, Consultation), key=lambda c: c.ledger_seq):
             row = f"id={c.id}"
             answer = _stored(c.answer)
@@ -399,13 +534,11 @@ class Consultations(Table):
                 report.disagree(self.name, row, c.ledger_seq, "position or mandate_version differs from the answer")
             payload = {"consultation_id": c.id, "request": _stored(c.request), "answer": answer}
             subject = f"application:{c.application_ref}"
-            expected = Expected(
-                row, self.types[0], subject, format_time(c.asked_at), c.asked_by, canonical.dumps(payload)
-            )
+            expected = _E(row, self.types[0], subject, format_time(c.asked_at), c.asked_by, canonical.dumps(payload))
             yield c.ledger_seq, [expected]
 
 
-class Permits(Table):
+class Permits(Keyed):
     name = "permit"
     types = ("permit.registered", "permit.extended", "permit.revoked")
     proves = (
@@ -432,7 +565,7 @@ class Permits(Table):
     )
     keeps_time = frozenset({"permit.extended"})
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         for p in _models(conn, Permit):
             assert p.id is not None
             row, subject = f"id={p.id}", f"permit:{p.id}"
@@ -442,20 +575,20 @@ class Permits(Table):
                 report.disagree(self.name, row, None, "authorised_persons or data_holders is not JSON")
                 continue
             expected = [
-                Expected(row, "permit.registered", subject, format_time(p.registered_at), p.registered_by, registered)
+                _E(row, "permit.registered", subject, format_time(p.registered_at), p.registered_by, registered)
             ]
             if p.extended_until is not None:
                 extended = canonical.dumps({"extended_until": p.extended_until.isoformat()})
-                expected.append(Expected(row, "permit.extended", subject, None, None, extended))
+                expected.append(_E(row, "permit.extended", subject, None, None, extended))
             if (p.revoked_at is None) != (p.revocation_reason is None):
                 report.disagree(self.name, row, None, "revoked_at and revocation_reason do not agree")
             if p.revoked_at is not None:
                 revoked = canonical.dumps({"reason": p.revocation_reason})
-                expected.append(Expected(row, "permit.revoked", subject, format_time(p.revoked_at), None, revoked))
+                expected.append(_E(row, "permit.revoked", subject, format_time(p.revoked_at), None, revoked))
             yield p.id, expected
 
 
-class Manifests(Table):
+class Manifests(Keyed):
     """Manifests, with their entries and member sets: the event records the size, the root
     over the sorted pseudonyms and the SHA-256 of the member set; the entries are streamed
     against them, and each pseudonym is recomputed from its member when the key is at hand."""
@@ -469,13 +602,12 @@ class Manifests(Table):
     def __init__(self, pseudonym_key: Path | None = None) -> None:
         self.pseudonym_key = pseudonym_key
 
-    def key(self, event: EventRow) -> int:
-        return event[0]
+    keys = _seq_keys
 
     def label(self, key: int) -> str:
         return f"ledger_seq={key}"
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         sets = {s.manifest_id: bytes(s.bits) for s in _models(conn, ManifestMemberSet)}
         for m in sorted(_models(conn, Manifest), key=lambda m: m.ledger_seq):
             bits = sets.get(m.id or 0)
@@ -490,7 +622,7 @@ class Manifests(Table):
             at = format_time(m.created_at)
             yield (
                 m.ledger_seq,
-                [Expected(f"id={m.id}", self.types[0], subject, at, m.created_by, canonical.dumps(payload))],
+                [_E(f"id={m.id}", self.types[0], subject, at, m.created_by, canonical.dumps(payload))],
             )
 
     def extra_checks(self, conn: Connection, report: Report) -> None:
@@ -555,7 +687,7 @@ class Manifests(Table):
             report.disagree("manifest_member_set", row, seq, "the member set does not hold the entries' members")
 
 
-class Usage(Table):
+class Usage(Keyed):
     name = "usage_event"
     types = ("usage.extraction", "usage.access", "usage.output", "usage.deletion", "usage.incident")
     proves = (
@@ -572,9 +704,9 @@ class Usage(Table):
     )
     parts: ClassVar[dict[str, str]] = {"manifest_check": "manifest_check"}
     new_fields = frozenset({"client_ref", "manifest_check"})
-    key = _payload_key("usage_id")
+    keys = _payload_keys("usage_id")
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         checks = {(c.manifest_id, c.checked_at): c for c in _models(conn, ManifestCheck)}
         used = set()
         for u in _models(conn, UsageEvent):
@@ -584,14 +716,14 @@ class Usage(Table):
                 used.add(check.manifest_id)
             payload = canonical.dumps(usage_payload(u, check))
             at = format_time(u.reported_at)
-            yield u.id, [Expected(f"id={u.id}", f"usage.{u.kind}", f"permit:{u.permit_id}", at, u.reported_by, payload)]
+            yield u.id, [_E(f"id={u.id}", f"usage.{u.kind}", f"permit:{u.permit_id}", at, u.reported_by, payload)]
         for manifest_id, _ in sorted(checks):
             if manifest_id not in used:
                 row = f"manifest_id={manifest_id}"
                 report.disagree("manifest_check", row, None, "no extraction report made this check")
 
 
-class Results(Table):
+class Results(Keyed):
     name = "result"
     types = ("result.registered",)
     proves = (
@@ -605,9 +737,9 @@ class Results(Table):
         "registered_by",
         "registered_at",
     )
-    key = _payload_key("result_id")
+    keys = _payload_keys("result_id")
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         for r in _models(conn, Result):
             assert r.id is not None
             payload = {
@@ -620,10 +752,10 @@ class Results(Table):
             }
             at = format_time(r.registered_at)
             subject = f"permit:{r.permit_id}"
-            yield r.id, [Expected(f"id={r.id}", self.types[0], subject, at, r.registered_by, canonical.dumps(payload))]
+            yield r.id, [_E(f"id={r.id}", self.types[0], subject, at, r.registered_by, canonical.dumps(payload))]
 
 
-class ProxyAppointments(Table):
+class ProxyAppointments(Keyed):
     """A revocation is ``{"appointment_id"}`` when the member revoked, and carries a
     ``reason`` when the appointment ended otherwise (the proxy left): both prove revoked_at."""
 
@@ -640,9 +772,9 @@ class ProxyAppointments(Table):
         "revoked_at",
         "appointed_by",
     )
-    key = _payload_key("appointment_id")
+    keys = _payload_keys("appointment_id")
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         for a in _models(conn, ProxyAppointment):
             assert a.id is not None
             row, subject = f"id={a.id}", f"member:{a.principal_id}"
@@ -654,26 +786,25 @@ class ProxyAppointments(Table):
                 "valid_until": a.valid_until.isoformat() if a.valid_until else None,
             }
             at = format_time(a.valid_from)
-            expected = [Expected(row, "proxy.appointed", subject, at, a.appointed_by, canonical.dumps(appointed))]
+            expected = [_E(row, "proxy.appointed", subject, at, a.appointed_by, canonical.dumps(appointed))]
             if a.revoked_at is not None:
                 revoked = canonical.dumps({"appointment_id": a.id})
-                expected.append(Expected(row, "proxy.revoked", subject, format_time(a.revoked_at), None, revoked))
+                expected.append(_E(row, "proxy.revoked", subject, format_time(a.revoked_at), None, revoked))
             yield a.id, expected
 
 
-class MoneyAccounts(Table):
+class MoneyAccounts(Keyed):
     name = "money_account"
     types = ("money.accounts-opened",)
     proves = ("code", "kind", "name", "no_negative", "ledger_seq")
     keeps_time = frozenset(types)
 
-    def key(self, event: EventRow) -> int:
-        return event[0]
+    keys = _seq_keys
 
     def label(self, key: int) -> str:
         return f"ledger_seq={key}"
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         order = ' COLLATE "C"' if conn.dialect.name == "postgresql" else ""
         sql = f"SELECT ledger_seq, code, kind, name, no_negative FROM money_account ORDER BY ledger_seq, code{order}"  # noqa: S608
         rows = (row for batch in stream(conn, sql, "reconcile_money_accounts") for row in batch)
@@ -685,7 +816,7 @@ class MoneyAccounts(Table):
                 continue
             payload = canonical.dumps(books.accounts_opened(lines))
             row = f"ledger_seq={seq} ({len(lines)} accounts)"
-            yield seq, [Expected(row, self.types[0], books.ACCOUNTS_SUBJECT, None, None, payload)]
+            yield seq, [_E(row, self.types[0], books.ACCOUNTS_SUBJECT, None, None, payload)]
         if unrecorded:
             report.warnings.append(
                 f"{unrecorded} money_account rows were opened before accounts were recorded in the ledger: "
@@ -693,20 +824,19 @@ class MoneyAccounts(Table):
             )
 
 
-class MoneyEntries(Table):
+class MoneyEntries(Keyed):
     name = "money_entry"
     types = ("money.entry",)
     proves = ("id", "booked_on", "description", "ledger_seq")
     parts: ClassVar[dict[str, str]] = {"postings": "money_posting"}
     keeps_time = frozenset(types)
 
-    def key(self, event: EventRow) -> int:
-        return event[0]
+    keys = _seq_keys
 
     def label(self, key: int) -> str:
         return f"ledger_seq={key}"
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         booked = "to_char(e.booked_on, 'YYYY-MM-DD')" if conn.dialect.name == "postgresql" else "e.booked_on"
         sql = (
             f"SELECT e.ledger_seq, e.id, {booked}, e.description, p.account, p.amount_cents "  # noqa: S608
@@ -722,10 +852,10 @@ class MoneyEntries(Table):
                 f'{{"booked_on":"{first[2]}","description":{_json(first[3])},"id":{_json(entry_id)},'
                 f'"postings":[{text}]}}'
             )
-            yield seq, [Expected(f"id={entry_id}", self.types[0], f"entry:{entry_id}", None, None, payload)]
+            yield seq, [_E(f"id={entry_id}", self.types[0], f"entry:{entry_id}", None, None, payload)]
 
 
-class Distributions(Table):
+class Distributions(Keyed):
     """Distributions with their permits' splits (listed in the drafted event) and their
     members' shares (a digest in the drafted event, streamed)."""
 
@@ -754,7 +884,7 @@ class Distributions(Table):
     )
     timed_since = frozenset(types)
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def groups(self, conn: Connection, report: Report) -> Groups:
         permits: dict[int, list[tuple[int, ...]]] = {}
         for p in sorted(_models(conn, DistributionPermit), key=lambda p: (p.distribution_id, p.permit_id)):
             permits.setdefault(p.distribution_id, []).append(tuple(int(getattr(p, k)) for k in PERMIT_SPLIT))
@@ -764,11 +894,11 @@ class Distributions(Table):
             row, subject = f"id={d.id}", f"distribution:{d.id}"
             drafted = drafted_payload(d, permits.pop(d.id, []), shares.pop(d.id, {"count": 0, "sha256": _EMPTY}))
             at = format_time(d.created_at)
-            expected = [Expected(row, "distribution.drafted", subject, at, d.created_by, canonical.dumps(drafted))]
+            expected = [_E(row, "distribution.drafted", subject, at, d.created_by, canonical.dumps(drafted))]
             if d.committed_at is not None:
                 committed = canonical.dumps({"digest": d.digest})
                 expected.append(
-                    Expected(row, "distribution.committed", subject, format_time(d.committed_at), None, committed)
+                    _E(row, "distribution.committed", subject, format_time(d.committed_at), None, committed)
                 )
             yield d.id, expected
         for distribution_id in sorted(permits):

@@ -756,3 +756,21 @@ def test_verify_names_the_first_disagreement_on_the_command_line(cli_env: Settin
     assert r.exit_code == 1
     assert "first disagreement: table member, row id=2, event 5" in " ".join(r.output.split())
     get_settings.cache_clear()
+
+
+def test_choices_are_rebuilt_as_the_service_records_them() -> None:
+    """The reconciliation writes a choices event's lists from the masks without the service's
+    code path; both must give the same canonical JSON for any masks."""
+    import random
+
+    from coop.choices import encoding
+    from coop.record.tables import _preferences
+    from ledger import canonical
+
+    rng = random.Random(7)
+    for _ in range(500):
+        mask = 0
+        for p, u in rng.sample(encoding.PAIRS, rng.randint(0, len(encoding.PAIRS))):
+            mask = encoding.put(mask, p, u, rng.choice(list(encoding.Preference)))
+        service = [[p.value, u.value, pref.value] for p, u, pref in encoding.explicit(mask)]
+        assert _preferences(mask) == canonical.dumps(service)
