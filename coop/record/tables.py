@@ -310,9 +310,8 @@ class Invitations(Table):
             report,
             self.name,
             "SELECT 'id=' || i.id, i.used_at FROM member_invitation i LEFT JOIN user_account u "
-            "ON u.member_id = i.member_id WHERE i.used_at IS NOT NULL "
-            "AND (u.id IS NULL OR u.created_at <> i.used_at)",
-            "used_at {} is not when the member's login was made",
+            "ON u.member_id = i.member_id WHERE i.used_at IS NOT NULL AND u.id IS NULL",
+            "used_at {}, but the member has no login",
         )
         expires = _iso_sql(conn, "expires_at")
         sql = (
@@ -328,6 +327,7 @@ class UserAccounts(Table):
     types = ("account.created",)
     at_once = True
     proves = ("id", "role", "member_id", "created_at", "disabled_at")
+    parts: ClassVar[dict[str, str]] = {"invitation_id": "member_invitation"}
     new_fields = frozenset({"invitation_id"})
 
     def rows(self, conn: Connection, report: Report) -> Rows:
@@ -339,8 +339,14 @@ class UserAccounts(Table):
             "disabled_at {}, but no event disables a login",
         )
         used = (
-            "(SELECT member_id, min(id) AS first, count(*) AS used FROM member_invitation "
+            "(SELECT member_id, min(id) AS first, min(used_at) AS used_at, count(*) AS used FROM member_invitation "
             "WHERE used_at IS NOT NULL GROUP BY member_id) i"
+        )
+        # the login's event names the invitation it used, whose used_at is the login's creation;
+        # a used_at at another time makes the invitation differ from what the event says
+        invitation = (
+            "CASE WHEN i.first IS NULL THEN 'null' WHEN i.used_at = u.created_at THEN CAST(i.first AS TEXT) "
+            f"""ELSE '"invitation ' || i.first || ' used at ' || {_t(conn, "i.used_at")} || '"' END"""
         )
         _rule(
             conn,
@@ -352,7 +358,7 @@ class UserAccounts(Table):
         )
         sql = (
             f"SELECT u.id, NULL, 'account.created', 'user:' || u.id, {_t(conn, 'u.created_at')}, NULL, "  # noqa: S608
-            f"""'{{"invitation_id":' || {_int(conn, "i.first")} || ',"member_id":' || """
+            f"""'{{"invitation_id":' || {invitation} || ',"member_id":' || """
             f"""{_int(conn, "u.member_id")} || ',"role":"' || u.role || '"}}' """
             f"FROM user_account u LEFT JOIN {used} ON i.member_id = u.member_id ORDER BY u.id"
         )
@@ -707,17 +713,22 @@ class Usage(Keyed):
     keys = _payload_keys("usage_id")
 
     def groups(self, conn: Connection, report: Report) -> Groups:
-        checks = {(c.manifest_id, c.checked_at): c for c in _models(conn, ManifestCheck)}
+        # a manifest is checked by its first extraction report, at the report's time
+        checks = {c.manifest_id: c for c in _models(conn, ManifestCheck)}
         used = set()
         for u in _models(conn, UsageEvent):
             assert u.id is not None
-            check = checks.get((u.manifest_id, u.reported_at)) if u.kind == "extraction" else None
-            if check is not None:
-                used.add(check.manifest_id)
-            payload = canonical.dumps(usage_payload(u, check))
+            check = None
+            if u.kind == "extraction" and u.manifest_id in checks and u.manifest_id not in used:
+                check = checks[u.manifest_id]
+                used.add(u.manifest_id)
+            fields = usage_payload(u, check)
+            if check is not None and check.checked_at != u.reported_at:
+                fields["manifest_check"]["checked_at"] = check.checked_at.isoformat()
+            payload = canonical.dumps(fields)
             at = format_time(u.reported_at)
             yield u.id, [_E(f"id={u.id}", f"usage.{u.kind}", f"permit:{u.permit_id}", at, u.reported_by, payload)]
-        for manifest_id, _ in sorted(checks):
+        for manifest_id in sorted(checks):
             if manifest_id not in used:
                 row = f"manifest_id={manifest_id}"
                 report.disagree("manifest_check", row, None, "no extraction report made this check")

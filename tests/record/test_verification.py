@@ -113,6 +113,10 @@ def _build(db: Database) -> dict[str, int]:
         assert newcomer.id is not None
         members_service.reinvite(s, auth, board, newcomer.id)
         facts["newcomer"] = newcomer.id
+        joiner, invited = members_service.admit(s, auth, board, "Joi Ner", "joiner@coop-test.nl", Language.nl)
+        members_service.accept_invitation(s, auth, invited.token, "a long enough password")
+        assert joiner.id is not None
+        facts["joiner"] = joiner.id
         members_service.leave(s, board, 12)
         facts["leaver"] = 12
         nine = Actor("user", 10, Role.member, member_id=9)
@@ -255,6 +259,16 @@ def _event_with(c: Cooperative, subject: str, types: str, field: str, value: int
 
 def _first_invitation(c: Cooperative) -> int:
     return int(c.one(f"SELECT min(id) FROM member_invitation WHERE member_id = {c.facts['newcomer']}"))
+
+
+def _accepted_login(c: Cooperative) -> int:
+    """The login of the member who accepted their invitation."""
+    return int(
+        c.one(
+            "SELECT u.id FROM user_account u JOIN member_invitation i ON i.member_id = u.member_id "
+            "WHERE i.used_at IS NOT NULL"
+        )
+    )
 
 
 def _bank_opened(c: Cooperative) -> int:
@@ -476,6 +490,13 @@ ALTERATIONS = {
         "member_invitation",
         lambda c: f"id={_first_invitation(c)}",
         lambda c: None,
+    ),
+    "an invitation's use moved": Alteration(
+        "member_invitation",
+        lambda c: ["UPDATE member_invitation SET used_at = expires_at WHERE used_at IS NOT NULL"],
+        "member_invitation",
+        lambda c: f"of user_account id={_accepted_login(c)}",
+        lambda c: c.seq(f"user:{_accepted_login(c)}", "account.created"),
     ),
     "a login made board": Alteration(
         "user_account",
