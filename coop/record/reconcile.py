@@ -25,6 +25,8 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import repeat
+from operator import itemgetter
 from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
@@ -32,6 +34,9 @@ from sqlalchemy import Connection
 
 from ledger import canonical
 from ledger.verify import EventRow, Report, one
+
+_SEQ, _ACTOR, _PRINTED = itemgetter(0), itemgetter(3), itemgetter(1, 4, 5)
+"""Parts of a streamed event: its sequence number, its actor, and what its digest covers."""
 
 
 class Expected(NamedTuple):
@@ -131,13 +136,18 @@ class Reconciliation:
     def take(self, events: list[EventRow]) -> None:
         table, seen, type_index = self._route[events[0][2]]
         seen.keys.extend(table.keys(events))
-        seen.seqs.extend([e[0] for e in events])
+        seen.seqs.extend(map(_SEQ, events))
         seen.types.frombytes(bytes((type_index,)) * len(events))
         actors = self._actors
-        seen.actors.extend([actors[e[3]] if e[3] in actors else self._actor(e[3]) for e in events])
+        for name in set(map(_ACTOR, events)) - actors.keys():
+            self._actor(name)
+        seen.actors.extend(map(actors.__getitem__, map(_ACTOR, events)))
         if events[0][2] in self._keeps_time:
             self._times.update((e[0], e[1]) for e in events)
-        seen.prints.extend([self.fingerprint(e[1], e[4], e[5]) for e in events])
+        if self.fingerprint == Reconciliation._sip:
+            seen.prints.extend(map(hash, map(_PRINTED, events)))
+        else:
+            seen.prints.extend(self.fingerprint(*e) for e in map(_PRINTED, events))
 
     @staticmethod
     def _sip(time: str, subject: str, payload: str) -> int:
@@ -203,12 +213,23 @@ class _Walk:
         got_prints: list[int] = []
         got_types: list[int] = []
         got_actors: list[int] = []
+        kinds_or_free: dict[str | None, int] = {None: -2}
+        kinds_or_free.update(kinds)
+        names_or_free: dict[str | None, int] = {None: -2}
+        names_or_free.update(names)
+        sip = fingerprint == Reconciliation._sip
         self._ruled = True  # the rules that rows() checks report once, here
-        for batch in table.rows(self.conn, self.report):
-            got_prints.extend([fingerprint(x[4] or "", x[3], x[6]) for x in batch])
-            got_keys.extend([x[0] for x in batch])
-            got_types.extend([-2 if x[2] is None else kinds.get(x[2], -1) for x in batch])
-            got_actors.extend([-2 if x[5] is None else names.get(x[5], -1) for x in batch])
+        for batch in table.rows(self.conn, self.report):  # column by column, in C loops
+            if not batch:
+                continue
+            row_keys, _, kinds_named, subjects, times, actors_named, payloads = zip(*batch, strict=True)
+            if sip:
+                got_prints.extend(map(hash, zip(times, subjects, payloads, strict=True)))
+            else:
+                got_prints.extend(map(fingerprint, times, subjects, payloads))
+            got_keys.extend(row_keys)
+            got_types.extend(map(kinds_or_free.get, kinds_named, repeat(-1)))
+            got_actors.extend(map(names_or_free.get, actors_named, repeat(-1)))
             if len(got_keys) > keys.size:
                 return False
         if len(got_keys) != keys.size or not np.array_equal(np.asarray(got_keys, dtype=np.int64), keys):

@@ -79,16 +79,6 @@ def _int(conn: Connection, column: str) -> str:
     return f"COALESCE(CAST({column} AS TEXT), 'null')"
 
 
-def _bool(column: str) -> str:
-    """SQL for a boolean as JSON (SQLite keeps 0 and 1)."""
-    return f"CASE WHEN {column} THEN 'true' ELSE 'false' END"
-
-
-def _iso_sql(conn: Connection, column: str) -> str:
-    """SQL for a timestamp as Python's ``isoformat()`` writes it (no microseconds when zero)."""
-    return f"replace({_t(conn, column)}, '.000000+00:00', '+00:00')"
-
-
 def _rule(conn: Connection, report: Report, table: str, sql: str, message: str) -> None:
     """Rows that a query finds breaking a rule of ``table``: ``(row, value)`` each."""
     for batch in stream(conn, sql, "reconcile_rule"):
@@ -222,46 +212,40 @@ class ChoiceVersions(Table):
             "version {} is missing before it",
         )
         sql = (
-            "SELECT member_id, 'member_id=' || member_id || ' version=' || version, "  # noqa: S608
-            "CASE WHEN version = 1 THEN 'choices.started' WHEN is_member THEN 'choices.changed' "
-            "ELSE 'choices.membership-ended' END, 'member:' || member_id, "
-            f"{_t(conn, 'valid_from')}, recorded_by, "
-            f"""'{{"acting_proxy_id":' || {_int(conn, "acting_proxy_id")} || ',"donate_dividend":' || """
-            f"""{_bool("donate_dividend")} || ',"excluded_categories":', excluded_mask, """
-            f"""',"is_member":' || {_bool("is_member")} || ',"opt_out":' || {_bool("opt_out")} """
-            f"""|| ',"preferences":', preference_mask, ',"version":' || version || '}}' """
+            f"SELECT member_id, version, {_t(conn, 'valid_from')}, recorded_by, acting_proxy_id, "  # noqa: S608
+            "donate_dividend, excluded_mask, is_member, opt_out, preference_mask "
             "FROM choice_version ORDER BY member_id, version"
         )
-        excluded, preferences = self._excluded, self._preferences
+        payloads, build = self._payloads, self._payload
         for batch in stream(conn, sql, "reconcile_choices"):
-            yield [
-                (
-                    key,
-                    row,
-                    typ,
-                    subject,
-                    time,
-                    actor,
-                    head
-                    + (excluded.get(e) or self._exclusions(e))
-                    + mid
-                    + (preferences.get(p) or self._choices(p))
-                    + tail,
-                )
-                for key, row, typ, subject, time, actor, head, e, mid, p, tail in batch
-            ]
+            events = []
+            for member, version, time, actor, proxy, donate, excluded, is_member, opt_out, preferences in batch:
+                said = (version, proxy, bool(donate), excluded, bool(is_member), bool(opt_out), preferences)
+                typ = "choices.started" if version == 1 else "choices.changed" if is_member else _ENDED
+                row = f"member_id={member} version={version}"
+                events.append((member, row, typ, f"member:{member}", time, actor, payloads.get(said) or build(said)))
+            yield events
+
+    def _payload(self, said: tuple[Any, ...]) -> str:
+        """A choices event's payload, as coop.choices.service records it (kept for the next)."""
+        version, proxy, donate, excluded, is_member, opt_out, preferences = said
+        e = self._excluded.get(excluded)
+        if e is None:
+            e = self._excluded[excluded] = canonical.dumps([c.value for c in from_mask(Category, excluded)])
+        payload = (
+            f'{{"acting_proxy_id":{_n(proxy)},"donate_dividend":{_b(donate)},"excluded_categories":{e},'
+            f'"is_member":{_b(is_member)},"opt_out":{_b(opt_out)},"preferences":{_preferences(preferences)},'
+            f'"version":{version}}}'
+        )
+        self._payloads[said] = payload
+        return payload
 
     def __init__(self) -> None:
         self._excluded: dict[int, str] = {}
-        self._preferences: dict[int, str] = {}
+        self._payloads: dict[tuple[Any, ...], str] = {}
 
-    def _exclusions(self, excluded: int) -> str:
-        self._excluded[excluded] = canonical.dumps([c.value for c in from_mask(Category, excluded)])
-        return self._excluded[excluded]
 
-    def _choices(self, preferences: int) -> str:
-        self._preferences[preferences] = _preferences(preferences)
-        return self._preferences[preferences]
+_ENDED = "choices.membership-ended"
 
 
 _PAIRS = [
@@ -313,13 +297,23 @@ class Invitations(Table):
             "ON u.member_id = i.member_id WHERE i.used_at IS NOT NULL AND u.id IS NULL",
             "used_at {}, but the member has no login",
         )
-        expires = _iso_sql(conn, "expires_at")
         sql = (
-            "SELECT member_id, 'id=' || id, 'member.invited', 'member:' || member_id, "  # noqa: S608
-            f"""{_t(conn, "created_at")}, NULL, '{{"expires_at":"' || {expires} || '","invitation_id":' || id """
-            "|| '}' FROM member_invitation ORDER BY member_id, id"
+            f"SELECT member_id, id, {_t(conn, 'created_at')}, {_t(conn, 'expires_at')} "  # noqa: S608
+            "FROM member_invitation ORDER BY member_id, id"
         )
-        yield from stream(conn, sql, "reconcile_invitations")
+        for batch in stream(conn, sql, "reconcile_invitations"):
+            yield [
+                (
+                    member,
+                    f"id={invitation}",
+                    "member.invited",
+                    f"member:{member}",
+                    created,
+                    None,
+                    f'{{"expires_at":"{_iso(expires)}","invitation_id":{invitation}}}',
+                )
+                for member, invitation, created, expires in batch
+            ]
 
 
 class UserAccounts(Table):
