@@ -19,6 +19,7 @@ accepted with a warning naming what it cannot prove.
 from __future__ import annotations
 
 import hashlib
+import os
 import sys
 from array import array
 from collections import Counter
@@ -126,8 +127,9 @@ class Reconciliation:
         self._legacy: Counter[tuple[str, tuple[str, ...]]] = Counter()
         # A row is compared with its event through a 64-bit digest of the event's time, subject and
         # payload. Python's string hash is SipHash under a key drawn at random for each process, so
-        # someone who alters rows cannot aim at a collision; without that randomness, SHA-256.
-        self.fingerprint = self._sip if sys.flags.hash_randomization else self._sha
+        # someone who alters rows cannot aim at a collision; with a fixed PYTHONHASHSEED, SHA-256.
+        random_key = sys.flags.hash_randomization and os.environ.get("PYTHONHASHSEED", "random") == "random"
+        self.fingerprint = self._sip if random_key else self._sha
 
     @property
     def types(self) -> list[str]:

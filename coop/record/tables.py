@@ -42,7 +42,7 @@ Groups = Iterator[tuple[int, list[tuple[Any, ...]]]]
 Rows = Iterator[list[Any]]
 
 
-def _E(
+def _implied(
     row: str | None, type: str | None, subject: str, time: str | None, actor: str | None, payload: str
 ) -> tuple[Any, ...]:
     """An implied event without its key (see :class:`Keyed`)."""
@@ -374,9 +374,9 @@ class ApiKeys(Keyed):
             for key_id, org, role, prefix, created_at, revoked_at in batch:
                 row, subject = f"id={key_id}", f"key:{key_id}"
                 payload = canonical.dumps({"org": org, "prefix": prefix, "role": role})
-                expected = [_E(row, "api-key.created", subject, created_at, None, payload)]
+                expected = [_implied(row, "api-key.created", subject, created_at, None, payload)]
                 if revoked_at is not None:
-                    expected.append(_E(row, "api-key.revoked", subject, revoked_at, None, "{}"))
+                    expected.append(_implied(row, "api-key.revoked", subject, revoked_at, None, "{}"))
                 yield key_id, expected
 
 
@@ -412,7 +412,7 @@ class GovernanceDocuments(Keyed):
             }
             row = f"kind={d.kind} version={d.version}"
             at = format_time(d.effective_from)
-            expected = _E(row, f"{d.kind}.adopted", f"{d.kind}:{d.version}", at, None, canonical.dumps(payload))
+            expected = _implied(row, f"{d.kind}.adopted", f"{d.kind}:{d.version}", at, None, canonical.dumps(payload))
             found.append((KINDS.index(d.kind) << 32 | d.version, [expected]))
         yield from sorted(found, key=lambda f: f[0])
 
@@ -455,7 +455,7 @@ class Proposals(Keyed):
                 "body": _stored(p.body),
             }
             at = format_time(p.created_at)
-            expected = [_E(row, "proposal.opened", subject, at, p.created_by, canonical.dumps(opened))]
+            expected = [_implied(row, "proposal.opened", subject, at, p.created_by, canonical.dumps(opened))]
             tally = (p.outcome, p.electorate, p.yes, p.no, p.abstain, p.adopted_version)
             if p.closed_at is None and any(v is not None for v in tally):
                 report.disagree(self.name, row, None, "a tally is recorded but the proposal is not closed")
@@ -471,7 +471,7 @@ class Proposals(Keyed):
                     "adopted_version": p.adopted_version,
                 }
                 at = format_time(p.closed_at)
-                expected.append(_E(row, "proposal.closed", subject, at, None, canonical.dumps(closed)))
+                expected.append(_implied(row, "proposal.closed", subject, at, None, canonical.dumps(closed)))
             yield p.id, expected
 
 
@@ -534,7 +534,9 @@ class Consultations(Keyed):
                 report.disagree(self.name, row, c.ledger_seq, "position or mandate_version differs from the answer")
             payload = {"consultation_id": c.id, "request": _stored(c.request), "answer": answer}
             subject = f"application:{c.application_ref}"
-            expected = _E(row, self.types[0], subject, format_time(c.asked_at), c.asked_by, canonical.dumps(payload))
+            expected = _implied(
+                row, self.types[0], subject, format_time(c.asked_at), c.asked_by, canonical.dumps(payload)
+            )
             yield c.ledger_seq, [expected]
 
 
@@ -575,16 +577,16 @@ class Permits(Keyed):
                 report.disagree(self.name, row, None, "authorised_persons or data_holders is not JSON")
                 continue
             expected = [
-                _E(row, "permit.registered", subject, format_time(p.registered_at), p.registered_by, registered)
+                _implied(row, "permit.registered", subject, format_time(p.registered_at), p.registered_by, registered)
             ]
             if p.extended_until is not None:
                 extended = canonical.dumps({"extended_until": p.extended_until.isoformat()})
-                expected.append(_E(row, "permit.extended", subject, None, None, extended))
+                expected.append(_implied(row, "permit.extended", subject, None, None, extended))
             if (p.revoked_at is None) != (p.revocation_reason is None):
                 report.disagree(self.name, row, None, "revoked_at and revocation_reason do not agree")
             if p.revoked_at is not None:
                 revoked = canonical.dumps({"reason": p.revocation_reason})
-                expected.append(_E(row, "permit.revoked", subject, format_time(p.revoked_at), None, revoked))
+                expected.append(_implied(row, "permit.revoked", subject, format_time(p.revoked_at), None, revoked))
             yield p.id, expected
 
 
@@ -622,7 +624,7 @@ class Manifests(Keyed):
             at = format_time(m.created_at)
             yield (
                 m.ledger_seq,
-                [_E(f"id={m.id}", self.types[0], subject, at, m.created_by, canonical.dumps(payload))],
+                [_implied(f"id={m.id}", self.types[0], subject, at, m.created_by, canonical.dumps(payload))],
             )
 
     def extra_checks(self, conn: Connection, report: Report) -> None:
@@ -721,7 +723,7 @@ class Usage(Keyed):
                 fields["manifest_check"]["checked_at"] = check.checked_at.isoformat()
             payload = canonical.dumps(fields)
             at = format_time(u.reported_at)
-            yield u.id, [_E(f"id={u.id}", f"usage.{u.kind}", f"permit:{u.permit_id}", at, u.reported_by, payload)]
+            yield u.id, [_implied(f"id={u.id}", f"usage.{u.kind}", f"permit:{u.permit_id}", at, u.reported_by, payload)]
         for manifest_id in sorted(checks):
             if manifest_id not in used:
                 row = f"manifest_id={manifest_id}"
@@ -757,7 +759,7 @@ class Results(Keyed):
             }
             at = format_time(r.registered_at)
             subject = f"permit:{r.permit_id}"
-            yield r.id, [_E(f"id={r.id}", self.types[0], subject, at, r.registered_by, canonical.dumps(payload))]
+            yield r.id, [_implied(f"id={r.id}", self.types[0], subject, at, r.registered_by, canonical.dumps(payload))]
 
 
 class ProxyAppointments(Keyed):
@@ -791,10 +793,10 @@ class ProxyAppointments(Keyed):
                 "valid_until": a.valid_until.isoformat() if a.valid_until else None,
             }
             at = format_time(a.valid_from)
-            expected = [_E(row, "proxy.appointed", subject, at, a.appointed_by, canonical.dumps(appointed))]
+            expected = [_implied(row, "proxy.appointed", subject, at, a.appointed_by, canonical.dumps(appointed))]
             if a.revoked_at is not None:
                 revoked = canonical.dumps({"appointment_id": a.id})
-                expected.append(_E(row, "proxy.revoked", subject, format_time(a.revoked_at), None, revoked))
+                expected.append(_implied(row, "proxy.revoked", subject, format_time(a.revoked_at), None, revoked))
             yield a.id, expected
 
 
@@ -821,7 +823,7 @@ class MoneyAccounts(Keyed):
                 continue
             payload = canonical.dumps(books.accounts_opened(lines))
             row = f"ledger_seq={seq} ({len(lines)} accounts)"
-            yield seq, [_E(row, self.types[0], books.ACCOUNTS_SUBJECT, None, None, payload)]
+            yield seq, [_implied(row, self.types[0], books.ACCOUNTS_SUBJECT, None, None, payload)]
         if unrecorded:
             report.warnings.append(
                 f"{unrecorded} money_account rows were opened before accounts were recorded in the ledger: "
@@ -857,7 +859,7 @@ class MoneyEntries(Keyed):
                 f'{{"booked_on":"{first[2]}","description":{_json(first[3])},"id":{_json(entry_id)},'
                 f'"postings":[{text}]}}'
             )
-            yield seq, [_E(f"id={entry_id}", self.types[0], f"entry:{entry_id}", None, None, payload)]
+            yield seq, [_implied(f"id={entry_id}", self.types[0], f"entry:{entry_id}", None, None, payload)]
 
 
 class Distributions(Keyed):
@@ -899,11 +901,11 @@ class Distributions(Keyed):
             row, subject = f"id={d.id}", f"distribution:{d.id}"
             drafted = drafted_payload(d, permits.pop(d.id, []), shares.pop(d.id, {"count": 0, "sha256": _EMPTY}))
             at = format_time(d.created_at)
-            expected = [_E(row, "distribution.drafted", subject, at, d.created_by, canonical.dumps(drafted))]
+            expected = [_implied(row, "distribution.drafted", subject, at, d.created_by, canonical.dumps(drafted))]
             if d.committed_at is not None:
                 committed = canonical.dumps({"digest": d.digest})
                 expected.append(
-                    _E(row, "distribution.committed", subject, format_time(d.committed_at), None, committed)
+                    _implied(row, "distribution.committed", subject, format_time(d.committed_at), None, committed)
                 )
             yield d.id, expected
         for distribution_id in sorted(permits):
