@@ -277,17 +277,20 @@ class Invitations(Table):
         return f"member_id={key}"
 
     def rows(self, conn: Connection, report: Report) -> Rows:
-        # an invitation is withdrawn when the member's next one is issued, and only then;
-        # it is used when the member's login is made (which the login's event proves)
+        # an invitation is withdrawn when the member's next one is issued, or (the newest)
+        # when the member leaves, and only then; it is used when the member's login is made
+        # (which the login's event proves)
         _rule(
             conn,
             report,
             self.name,
-            "SELECT 'id=' || id, withdrawn_at FROM (SELECT id, withdrawn_at, "
+            "SELECT 'id=' || i.id, i.withdrawn_at FROM (SELECT id, member_id, withdrawn_at, "
             "LEAD(created_at) OVER (PARTITION BY member_id ORDER BY id) AS next_issued FROM member_invitation) i "
-            "WHERE (next_issued IS NULL AND withdrawn_at IS NOT NULL) "
+            "JOIN member m ON m.id = i.member_id "
+            "WHERE (next_issued IS NULL AND withdrawn_at IS NOT NULL "
+            "AND (m.left_at IS NULL OR withdrawn_at <> m.left_at)) "
             "OR (next_issued IS NOT NULL AND (withdrawn_at IS NULL OR withdrawn_at <> next_issued))",
-            "withdrawn_at {} is not when the member's next invitation was issued",
+            "withdrawn_at {} is neither when the member's next invitation was issued nor when they left",
         )
         _rule(
             conn,

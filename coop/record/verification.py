@@ -73,7 +73,10 @@ LEDGER = {
     "ledger_tree_head": "every signed head's root recomputed and its signature checked",
 }
 
-OUTSIDE_THE_RECORD: dict[str, str] = {}
+OUTSIDE_THE_RECORD: dict[str, str] = {
+    "login_failures": "counts of recent failed logins under hashed keys, for throttling: updated in place and "
+    "pruned; they change nothing the cooperative decides or owes",
+}
 """Operational tables that hold none of the cooperative's state, with why they need no event
 (login throttling, revoked login tokens and the like)."""
 
@@ -83,7 +86,12 @@ SURROGATE = "a surrogate key that nothing refers to; the row is known by its nat
 
 NOT_PROVEN: dict[str, dict[str, str]] = {
     "member": {"name": PERSONAL, "email": PERSONAL},
-    "user_account": {"email": PERSONAL, "password_hash": SECRET},
+    "user_account": {
+        "email": PERSONAL,
+        "password_hash": SECRET,
+        "token_generation": "session state: raised when someone logs out (no event) or changes their password "
+        "(account.password-changed) to end earlier login tokens; it grants nothing",
+    },
     "api_key": {"secret_hash": SECRET},
     "member_invitation": {"token_hash": SECRET},
     "choice_version": {"id": SURROGATE + " (member_id, version)"},

@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import threading
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import update
 from sqlmodel import select
 
+from coop.auth.secrets import sha256_hex
 from coop.db import Database
 from coop.decisions import bulk
 from coop.decisions.rules import Decision, Reason
@@ -185,9 +186,17 @@ def test_an_invitation_from_before_leaving_cannot_be_used(client: TestClient, da
     assert r.status_code == 422 and r.json()["code"] == "invitation-invalid"  # withdrawn when leaving
     r = client.post(f"/api/v1/members/{member_id}/invitation", headers=board)
     assert r.status_code == 409 and r.json()["code"] == "member-left"
-    with database.unit_of_work() as s:  # an invitation that was somehow left open
-        s.execute(update(Invitation).where(Invitation.member_id == member_id).values(withdrawn_at=None))
-    r = client.post("/api/v1/auth/accept-invitation", json=accept)
+    with database.unit_of_work() as s:  # an invitation left open by a version that did not withdraw at leaving
+        now = utcnow()
+        s.add(
+            Invitation(
+                member_id=member_id,
+                token_hash=sha256_hex("left-open-token"),
+                created_at=now,
+                expires_at=now + timedelta(hours=1),
+            )
+        )
+    r = client.post("/api/v1/auth/accept-invitation", json={**accept, "token": "left-open-token"})
     assert r.status_code == 410 and r.json()["code"] == "member-left"
 
 

@@ -64,9 +64,7 @@ def test_invitation_is_one_time(client: TestClient, database: Database) -> None:
     assert len(_events(database)) == before
 
 
-def test_expired_invitation_is_refused(
-    client: TestClient, database: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_expired_invitation_is_refused(client: TestClient, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
     board = f.board(client, database)
     admitted = f.admit(client, board)
     with database.unit_of_work() as s:
