@@ -219,12 +219,12 @@ def end_member_logins(session: Session, member_id: int) -> None:
         end_logins(session, user_id)
 
 
-def own_account(session: Session, actor: Actor, for_update: bool = False) -> UserAccount:
+def own_account(session: Session, actor: Actor) -> UserAccount:
     """The logged-in person's own account (not for API keys)."""
     decision = can_manage_login(actor)
     if isinstance(decision, Denied):
         raise Forbidden(decision.reason, code=decision.code)
-    user = session.get(UserAccount, actor.id, with_for_update=for_update)
+    user = session.get(UserAccount, actor.id)
     if user is None or user.disabled_at is not None:
         raise Unauthenticated("this account no longer exists or is disabled")
     return user
@@ -233,9 +233,9 @@ def own_account(session: Session, actor: Actor, for_update: bool = False) -> Use
 def change_password(session: Session, auth: AuthSettings, actor: Actor, current: str, new: str) -> UserAccount:
     """Set a new password after checking the current one, and end every earlier login.
 
-    The account's row is locked first, so simultaneous changes take turns and each checks
+    Simultaneous changes take turns (the writers' lock, see :mod:`coop.db`), so each checks
     the password the previous one left. Recorded in the ledger of record without any secret."""
-    user = own_account(session, actor, for_update=True)
+    user = own_account(session, actor)
     hasher = password_hasher(auth.argon2_time_cost, auth.argon2_memory_kib)
     if not hasher.verify(current, user.password_hash):
         raise Forbidden("the current password is not right", code="wrong-password")

@@ -163,7 +163,7 @@ class LoginThrottle:
         table = LoginFailures.__table__  # type: ignore[attr-defined]
         insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert
         with self.db.write_engine.begin() as conn:
-            for key in sorted(attempt.keys):  # one order everywhere: writers never wait on each other in a cycle
+            for key in attempt.keys:
                 stmt = insert(table).values(key_hash=key, failures=1, last_failed_at=now)
                 conn.execute(
                     stmt.on_conflict_do_update(
@@ -183,11 +183,9 @@ class LoginThrottle:
                 conn.execute(delete(LoginFailures).where(col(LoginFailures.key_hash) == attempt.keys[0]))
 
     def _prune(self, forget_before: datetime) -> None:
-        """Delete a batch of forgotten counts. Best effort: rows another transaction holds
-        are skipped, and a failure here never fails the login it follows."""
+        """Delete a batch of forgotten counts. Best effort: a failure here never fails the
+        login it follows."""
         old = select(col(LoginFailures.key_hash)).where(col(LoginFailures.last_failed_at) < forget_before)
-        if self.db.dialect == "postgresql":
-            old = old.with_for_update(skip_locked=True)
         try:
             with self.db.write_engine.begin() as conn:
                 conn.execute(delete(LoginFailures).where(col(LoginFailures.key_hash).in_(old.limit(PRUNE_BATCH))))

@@ -227,7 +227,7 @@ def get(session: Session, distribution_id: int) -> Distribution:
 
 
 def commit(session: Session, actor: str, distribution_id: int) -> Distribution:
-    distribution = session.get(Distribution, distribution_id, with_for_update=True)
+    distribution = session.get(Distribution, distribution_id)
     if distribution is None:
         raise NotFound(f"no distribution {distribution_id}", code="distribution-not-found")
     if distribution.committed_at is not None:

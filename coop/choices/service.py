@@ -176,11 +176,9 @@ def etag(version: ChoiceVersion | Seen) -> str:
     return f'"{version.member_id}.{version.version}"'
 
 
-def current(session: Session, member_id: int, for_update: bool = False) -> ChoiceVersion | None:
-    """The open version. ``for_update`` first locks the member's row (PostgreSQL), so that
-    concurrent writers take turns and each sees the version the previous one left open."""
-    if for_update:  # FOR NO KEY UPDATE: rows that merely refer to the member need not wait
-        session.get(Member, member_id, with_for_update={"key_share": True})
+def current(session: Session, member_id: int) -> ChoiceVersion | None:
+    """The open version. Writers take turns (the writers' lock, see :mod:`coop.db`), so
+    each sees the version the previous one left open."""
     stmt = select(ChoiceVersion).where(col(ChoiceVersion.member_id) == member_id, col(ChoiceVersion.valid_to).is_(None))
     return session.execute(stmt).scalar_one_or_none()
 
@@ -252,7 +250,7 @@ def _successor(prev: ChoiceVersion, at: datetime, actor: str, acting_proxy_id: i
 
 
 def end_membership(session: Session, member_id: int, at: datetime, actor: str) -> ChoiceVersion:
-    prev = current(session, member_id, for_update=True)
+    prev = current(session, member_id)
     assert prev is not None, "every member has choices from admission"
     new = _successor(prev, at, actor, None)
     new.is_member = False
@@ -309,7 +307,7 @@ def change(session: Session, actor: Actor, member_id: int, patch: ChoicePatch, i
     decision = can_change_choices(actor, member_id, scope, patch.touches())
     if isinstance(decision, Denied):  # the actor may read (board, proxy), so saying no leaks nothing
         raise Forbidden(decision.reason, code=decision.code)
-    prev = current(session, member_id, for_update=True)
+    prev = current(session, member_id)
     assert prev is not None
     if if_match is not None and if_match.strip() not in (etag(prev), f"W/{etag(prev)}", "*"):
         raise PreconditionFailed(
@@ -347,7 +345,7 @@ def delegate(
 ) -> ChoiceVersion | None:
     """After a proxy is appointed (at ``at``): preferences still on ``mandate`` for its
     purposes become ``proxy``, so the appointment takes effect. Own allow/deny stay as they are."""
-    prev = current(session, principal_id, for_update=True)
+    prev = current(session, principal_id)
     assert prev is not None
     new = _successor(prev, at or utcnow(), actor, None)
     for p in Purpose:

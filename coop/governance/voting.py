@@ -142,7 +142,7 @@ def cast(
     if not _member_at(session, member_id, proposal.opens_at) or not _member_at(session, member_id, now):
         raise Forbidden("only those who were members when voting opened, and still are, vote", code="not-a-voter")
     existing = session.execute(
-        select(Vote).where(col(Vote.proposal_id) == proposal_id, col(Vote.member_id) == member_id).with_for_update()
+        select(Vote).where(col(Vote.proposal_id) == proposal_id, col(Vote.member_id) == member_id)
     ).scalar_one_or_none()
     if existing is not None and existing.vote == choice.value:
         return existing, False
@@ -194,7 +194,7 @@ def my_vote(session: Session, proposal_id: int, member_id: int | None) -> str | 
 
 def close(session: Session, actor: Actor, proposal_id: int) -> Proposal:
     """Tally and decide. Closing again returns the same result."""
-    proposal = session.get(Proposal, proposal_id, with_for_update=True)
+    proposal = session.get(Proposal, proposal_id)
     if proposal is None:
         raise NotFound(f"no proposal {proposal_id}", code="proposal-not-found")
     if proposal.closed_at is not None:

@@ -37,13 +37,11 @@ class IssuedInvitation:
 
 def _withdraw_invitations(session: Session, member_id: int, at: datetime) -> None:
     for old in session.execute(
-        select(Invitation)
-        .where(
+        select(Invitation).where(
             col(Invitation.member_id) == member_id,
             col(Invitation.used_at).is_(None),
             col(Invitation.withdrawn_at).is_(None),
         )
-        .with_for_update()
     ).scalars():
         old.withdrawn_at = at
 
@@ -104,11 +102,8 @@ def reinvite(session: Session, auth: AuthSettings, actor: Actor, member_id: int)
 
 def accept_invitation(session: Session, auth: AuthSettings, token: str, password: str) -> UserAccount:
     auth_service.check_password_rules(password)
-    invitation = session.execute(  # locked: accepting and withdrawing (leaving, a new invitation) take turns
-        select(Invitation)
-        .where(col(Invitation.token_hash) == sha256_hex(token))
-        .with_for_update()
-        .execution_options(populate_existing=True)
+    invitation = session.execute(
+        select(Invitation).where(col(Invitation.token_hash) == sha256_hex(token))
     ).scalar_one_or_none()
     if invitation is None or invitation.withdrawn_at is not None:
         raise Invalid("this invitation is not valid", code="invitation-invalid", field="token")
@@ -171,20 +166,12 @@ def leave(session: Session, actor: Actor, member_id: int) -> Member:
     withdrawal of the old one), and every login token of the member stops working. The
     former member may log in again to read their own record (see
     :data:`coop.auth.policy.FORMER_MEMBERSHIP`)."""
-    get_for(session, actor, member_id)
+    member = get_for(session, actor, member_id)
     if not can_manage_member(actor, member_id):
         raise NotFound(f"no member {member_id}", code="member-not-found")
-    # simultaneous leaves, and appointments of this member as a proxy, take turns on this row
-    # (FOR NO KEY UPDATE: rows that merely refer to the member, such as a new vote, need not wait)
-    member = session.get(Member, member_id, with_for_update={"key_share": True}, populate_existing=True)
-    assert member is not None
     if member.status == MemberStatus.left.value:
         return member
     now = utcnow()
-    # Every row that others change before writing an event (appointments when revoked,
-    # invitations when accepted, the account when its password changes) is locked before
-    # this writes its first event, which takes the ledger's lock: this never holds the
-    # ledger while waiting for a row that someone waiting for the ledger holds.
     appointments = proxies_service.running_for(session, member_id, now)
     _withdraw_invitations(session, member_id, now)
     auth_service.end_member_logins(session, member_id)

@@ -100,7 +100,7 @@ def register(session: Session, actor: Actor, new: NewPermit) -> tuple[Permit, bo
         registered_at=utcnow(),
     )
     existing = session.execute(
-        select(Permit).where(col(Permit.permit_number) == new.permit_number).with_for_update()
+        select(Permit).where(col(Permit.permit_number) == new.permit_number)
     ).scalar_one_or_none()
     if existing is not None:
         require_same(permit_fields(permit), permit_fields(existing), f"permit {new.permit_number}", "permit-differs")
@@ -133,7 +133,7 @@ def listing(session: Session, actor: Actor) -> list[Permit]:
 def extend(session: Session, actor: Actor, permit_id: int, new_end: datetime) -> Permit:
     """Extend once, by at most 10 years, while the permit is still running. Asking for the
     same extension again returns the permit as it is."""
-    permit = session.get(Permit, permit_id, with_for_update=True)
+    permit = session.get(Permit, permit_id)
     if permit is None:
         raise NotFound(f"no permit {permit_id}", code="permit-not-found")
     if permit.extended_until is not None:
@@ -163,7 +163,7 @@ def extend(session: Session, actor: Actor, permit_id: int, new_end: datetime) ->
 
 def revoke(session: Session, actor: Actor, permit_id: int, reason: str) -> Permit:
     """Revoke now. Revoking again returns the permit as it is."""
-    permit = session.get(Permit, permit_id, with_for_update=True)
+    permit = session.get(Permit, permit_id)
     if permit is None:
         raise NotFound(f"no permit {permit_id}", code="permit-not-found")
     if permit.revoked_at is None:

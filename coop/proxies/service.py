@@ -51,17 +51,8 @@ def _may_manage(actor: Actor, principal_id: int) -> None:
         raise Forbidden(decision.reason, code=decision.code)
 
 
-def _locked_members(session: Session, *member_ids: int) -> dict[int, Member]:
-    """The members, read afresh with their rows locked in the order of their ids, so that
-    an appointment and the leaving of either member take turns (and never wait on each
-    other in a cycle)."""
-    rows = session.execute(
-        select(Member)
-        .where(col(Member.id).in_(member_ids))
-        .order_by(col(Member.id))
-        .with_for_update(key_share=True)  # FOR NO KEY UPDATE: rows referring to them need not wait
-        .execution_options(populate_existing=True)
-    ).scalars()
+def _members(session: Session, *member_ids: int) -> dict[int, Member]:
+    rows = session.execute(select(Member).where(col(Member.id).in_(member_ids))).scalars()
     return {m.id: m for m in rows if m.id is not None}
 
 
@@ -103,7 +94,7 @@ def appoint(
     _may_manage(actor, principal_id)
     if proxy_member_id == principal_id:
         raise Invalid("a member cannot be their own proxy", code="proxy-self", field="proxy_member_id")
-    members = _locked_members(session, principal_id, proxy_member_id)
+    members = _members(session, principal_id, proxy_member_id)
     now = utcnow()
     principal = members.get(principal_id)
     if principal is None:
@@ -148,8 +139,7 @@ def appoint(
 def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: int) -> ProxyAppointment:
     """End an appointment now. Revoking again changes nothing."""
     _may_manage(actor, principal_id)
-    # locked and read afresh: an ending at the same moment (the proxy leaving) goes first or waits
-    appointment = session.get(ProxyAppointment, appointment_id, with_for_update=True, populate_existing=True)
+    appointment = session.get(ProxyAppointment, appointment_id)
     if appointment is None or appointment.principal_id != principal_id:
         raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
     if appointment.revoked_at is None:
@@ -168,7 +158,7 @@ def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: in
 
 def running_for(session: Session, member_id: int, at: datetime) -> list[ProxyAppointment]:
     """The appointments still running at ``at`` in which the member acts for others or
-    others act for them, locked (a revocation at the same moment waits, or goes first)."""
+    others act for them."""
     return list(
         session.execute(
             select(ProxyAppointment)
@@ -181,8 +171,6 @@ def running_for(session: Session, member_id: int, at: datetime) -> list[ProxyApp
                 or_(col(ProxyAppointment.valid_until).is_(None), col(ProxyAppointment.valid_until) > at),
             )
             .order_by(col(ProxyAppointment.id))
-            .with_for_update()
-            .execution_options(populate_existing=True)
         ).scalars()
     )
 
