@@ -30,7 +30,11 @@ class DatabaseSettings(BaseModel):
         default=f"sqlite:///{VAR / 'coop.db'}",
         description="SQLAlchemy URL: sqlite:///path or postgresql+psycopg://user@host/db",
     )
-    busy_timeout_ms: int = Field(default=10_000, ge=0, description="SQLite: how long a writer waits for the lock")
+    busy_timeout_ms: int = Field(
+        default=10_000,
+        ge=0,
+        description="how long a writer waits for the writers' lock (SQLite's busy timeout, PostgreSQL's lock_timeout)",
+    )
     echo: bool = False
 
 
@@ -74,7 +78,10 @@ class LedgerSettings(BaseModel):
         default_factory=list, description="earlier public keys whose signed heads remain valid"
     )
     head_interval_seconds: float = Field(
-        default=60.0, ge=0, description="sign a new tree head at commit when the last is older than this"
+        default=60.0,
+        ge=0,
+        description="sign a new tree head at commit when the last is older than this; the server signs waiting "
+        "events every half interval",
     )
 
 
