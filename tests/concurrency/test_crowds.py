@@ -19,6 +19,7 @@ from ledger.verify import verify
 from tests import factories as f
 from tests.benefits.test_distributions import PERIOD, YEAR, _cooperative, _money
 from tests.concurrency.conftest import CROWD, crowd, statuses
+from tests.governance.test_voting import _propose
 from tests.permits.test_register import permit_body
 
 
@@ -167,20 +168,7 @@ def test_one_usage_report_sent_by_many_clients(client: TestClient, database: Dat
 
 def test_one_vote_sent_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
     board, people, _permit = _cooperative(client, database, members=1)
-    now = utcnow()
-    proposal = client.post(
-        "/api/v1/governance/proposals",
-        json={
-            "title": "t",
-            "kind": "benefit-policy",
-            "body": {"reserve_pct": 10, "solidarity_pct": 40, "members_pct": 50, "minimum_payout_cents": 1000},
-            "opens_at": now.isoformat(),
-            "closes_at": (now + timedelta(hours=1)).isoformat(),
-            "quorum_pct": 10,
-            "majority_pct": 50,
-        },
-        headers=board,
-    ).json()
+    proposal = _propose(client, board)
     url = f"/api/v1/governance/proposals/{proposal['id']}/votes"
     voter = people[0].headers
     responses = crowd(live_server, lambda http, _i: http.post(url, json={"vote": "yes"}, headers=voter))
@@ -270,20 +258,7 @@ def test_one_permit_extended_and_revoked_by_many_clients(
 
 def test_one_proposal_closed_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
     board, people, _permit = _cooperative(client, database, members=2)
-    now = utcnow()
-    proposal = client.post(
-        "/api/v1/governance/proposals",
-        json={
-            "title": "t",
-            "kind": "benefit-policy",
-            "body": {"reserve_pct": 10, "solidarity_pct": 40, "members_pct": 50, "minimum_payout_cents": 1000},
-            "opens_at": now.isoformat(),
-            "closes_at": (now + timedelta(seconds=3)).isoformat(),
-            "quorum_pct": 10,
-            "majority_pct": 50,
-        },
-        headers=board,
-    ).json()
+    proposal = _propose(client, board, quorum_pct=10, closes_at=(utcnow() + timedelta(seconds=3)).isoformat())
     for person in people:
         vote = {"vote": "yes"}
         assert client.post(f"/api/v1/governance/proposals/{proposal['id']}/votes", json=vote, headers=person.headers)
