@@ -242,7 +242,7 @@ def ledger_verify(
     Exits 0 when everything checks out; otherwise 1, naming the first bad event, and the
     first table, row and event that disagree.
     """
-    from coop.record.verification import CheckpointError, load_checkpoint, verify_record
+    from coop.record.verification import CheckpointError, load_checkpoint, snapshot_options, verify_record
     from ledger import log
     from ledger.signing import key_id, load_public_key
 
@@ -256,6 +256,7 @@ def ledger_verify(
     ]
     trusted = {key_id(k): k for k in keys}
     with db.unit_of_work(write=False) as session:
+        conn = session.connection(execution_options=snapshot_options(db.dialect))
         total = log.tree_size(session)
         with Progress(
             TextColumn("verifying"),
@@ -267,7 +268,7 @@ def ledger_verify(
         ) as progress:
             task = progress.add_task("events", total=total)
             report = verify_record(
-                session.connection(),
+                conn,
                 db.settings,
                 trusted,
                 progress=lambda n: progress.advance(task, n),

@@ -22,21 +22,26 @@ and each level of the tree is hashed once. Memory is one hash per event.
 from __future__ import annotations
 
 import hashlib
+import queue
 import re
+import threading
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection
 
 from ledger import merkle
-from ledger.events import TIME, TOKEN, event_bytes
+from ledger.events import TIME, TOKEN, leaf_hashes, well_formed
 from ledger.models import STORED_FROM_LEVEL
 from ledger.signing import SignedTreeHead, verify_head
 
 BATCH = 20_000
+_TYPE = itemgetter(2)
 _WELL_FORMED = re.compile(rf"{TIME.pattern}\x1f{TOKEN.pattern}\x1f{TOKEN.pattern}\x1f{TOKEN.pattern}")
 
 
@@ -119,6 +124,41 @@ def stream(conn: Connection, sql: str, name: str = "ledger_verify") -> Iterator[
             yield batch
     finally:
         cursor.close()
+
+
+def stream_ahead(conn: Connection, sql: str, name: str = "ledger_verify") -> Iterator[list[tuple[Any, ...]]]:
+    """:func:`stream`, with the next batches fetched by a thread of their own while the
+    caller works on this one: the database produces rows (PostgreSQL in its server process,
+    SQLite with the interpreter's lock released) while the caller hashes. Nothing else may
+    use ``conn`` until the iteration ends."""
+    batches: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(maxsize=2)
+    stop = threading.Event()
+
+    def fetch() -> None:
+        try:
+            for batch in stream(conn, sql, name):
+                while not stop.is_set():
+                    try:
+                        batches.put(batch, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            batches.put(None)
+        except BaseException as exc:  # handed to the caller, who raises it
+            batches.put(exc)
+
+    fetcher = threading.Thread(target=fetch, name=f"{name}-fetch", daemon=True)
+    fetcher.start()
+    try:
+        while (item := batches.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        fetcher.join()
 
 
 def one(conn: Connection, sql: str) -> tuple[Any, ...] | None:
@@ -264,45 +304,49 @@ def _leaves(
 ) -> tuple[list[bytes], dict[int, bytes]]:
     """Every event's recomputed leaf hash, checking order and shape; and the stored leaf
     hashes that differ from the recomputed ones, by leaf index. Consumers receive the
-    events they asked for after each batch."""
-    sha256 = hashlib.sha256
+    events they asked for after each batch.
+
+    The work is done a batch at a time in the interpreter's C loops (a string format and a
+    hash per event); only a batch that fails a check is walked event by event, to name the
+    first event at fault."""
     leaves: list[bytes] = []
     altered: dict[int, bytes] = {}
-    routes: dict[str, list[EventRow]] = {}
-    takers: list[tuple[list[EventRow], Callable[[list[EventRow]], None]]] = []
+    route: dict[str, Callable[[list[EventRow]], None]] = {}
     for consumer in consumers:
         for typ in consumer.types:
-            if typ in routes:
+            if typ in route:
                 raise ValueError(f"two consumers ask for {typ} events")
-            routes[typ] = []
-            takers.append((routes[typ], consumer.take))
-    route = routes.get
-    expected = 1
+            route[typ] = consumer.take
+    expected, gap = 1, False
     sql = "SELECT seq, recorded_at, type, actor, subject, payload, leaf_hash FROM ledger_event ORDER BY seq"
-    for batch in stream(conn, sql):
-        for row in batch:
-            seq, time, typ, actor, subject, payload, stored = row
-            if seq != expected:
-                report.fail(f"sequence gap: expected event {expected}, found {seq}", expected)
-                report.events = len(leaves)
-                return leaves, altered
-            if not _WELL_FORMED.fullmatch(f"{time}\x1f{typ}\x1f{actor}\x1f{subject}"):
-                report.fail(f"event {seq} has a malformed time, type, actor or subject", seq)
-            leaf = sha256(b"\x00" + event_bytes(seq, time, typ, actor, subject, payload)).digest()
-            if leaf != stored:
-                report.fail(f"event {seq} does not match its recorded leaf hash", seq)
-                altered[seq - 1] = bytes(stored)
-            leaves.append(leaf)
-            wanted = route(typ)
-            if wanted is not None:
-                wanted.append(row)
-            expected += 1
-        for inbox, take in takers:
-            if inbox:
-                take(inbox[:])
-                inbox.clear()
+    for batch in stream_ahead(conn, sql):
+        # seq is the key and the order: the batch is dense when its ends are where they belong
+        if batch[0][0] != expected or batch[-1][0] != expected + len(batch) - 1:
+            dense = next(i for i, row in enumerate(batch) if row[0] != expected + i)
+            report.fail(f"sequence gap: expected event {expected + dense}, found {batch[dense][0]}", expected + dense)
+            batch, gap = batch[:dense], True
+        if not well_formed([r[1] for r in batch], [r[2] for r in batch], [r[3] for r in batch], [r[4] for r in batch]):
+            for seq, time, typ, actor, subject, *_ in batch:
+                if not _WELL_FORMED.fullmatch(f"{time}\x1f{typ}\x1f{actor}\x1f{subject}"):
+                    report.fail(f"event {seq} has a malformed time, type, actor or subject", seq)
+        computed = leaf_hashes(batch)
+        stored = [r[6] for r in batch]
+        if computed != stored:
+            for row, leaf, kept in zip(batch, computed, stored, strict=True):
+                if leaf != kept:
+                    report.fail(f"event {row[0]} does not match its recorded leaf hash", row[0])
+                    altered[row[0] - 1] = bytes(kept)
+        leaves += computed
+        expected += len(batch)
+        if route:
+            for typ, events in groupby(sorted(batch, key=_TYPE), key=_TYPE):
+                take = route.get(typ)
+                if take is not None:
+                    take(list(events))
         if progress:
             progress(len(batch))
+        if gap:
+            break
     report.events = len(leaves)
     return leaves, altered
 

@@ -4,11 +4,22 @@ Each table of the record has a :class:`Table`: which event types make or change 
 how an event names the row it concerns (its *key*), and, for every row (or group of rows
 under one key), the events the row implies, rebuilt exactly as the service that wrote them
 would have recorded them (:class:`Expected`). :class:`Reconciliation` is the consumer that
-``ledger.verify`` feeds while it streams the log once: it keeps, per event of those types,
-only its key, sequence number, type and actor (a few bytes), and afterwards walks each table
-in key order beside the sorted events, rebuilds each implied event's canonical bytes and
-compares their leaf hash with the one the log holds. Nothing about a row is trusted that
+``ledger.verify`` feeds while it streams the log once. Nothing about a row is trusted that
 its event does not prove.
+
+Two ways to compare, one answer:
+
+* A table with a row per member (``at_once``: millions of rows) is compared as two
+  multisets. While the log streams by, every event of its types adds a keyed 64-bit digest of
+  what a row can show (type, subject, time, actor, payload; without the parts the table
+  leaves to the event) to a sum; its rows, read meanwhile in another process
+  (:mod:`coop.record.parallel`), add the digests of the events they imply to another. Equal
+  counts and equal sums: the rows are exactly their events. The digest is Python's string
+  hash, SipHash under a key drawn at random for each run, so whoever alters rows cannot aim
+  at a collision (with a fixed ``PYTHONHASHSEED``, SHA-256 instead).
+* Any other table, and a big one whose sums differ, is walked in key order beside its sorted
+  events (kept a few bytes each: key, sequence number, type, actor, digest), which names the
+  first row and event that disagree.
 
 When a rebuilt event does not match, the event is read back (one lookup) to say which
 fields differ. An event with fields this version does not know is accepted (events only
@@ -23,10 +34,10 @@ import os
 import sys
 from array import array
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import repeat
+from itertools import groupby
 from operator import itemgetter
 from typing import Any, ClassVar, NamedTuple
 
@@ -34,7 +45,7 @@ import numpy as np
 from sqlalchemy import Connection
 
 from ledger import canonical
-from ledger.verify import EventRow, Report, one
+from ledger.verify import EventRow, Report, one, stream
 
 _SEQ, _ACTOR, _PRINTED = itemgetter(0), itemgetter(3), itemgetter(1, 4, 5)
 """Parts of a streamed event: its sequence number, its actor, and what its digest covers."""
@@ -72,8 +83,11 @@ class Table:
     last_only: ClassVar[bool] = False
     """The row shows only the newest of its key's events (the earlier ones are history)."""
     at_once: ClassVar[bool] = False
-    """Compare the whole table in array operations first (tables with a row per member); the
-    row-by-row walk then runs only when something disagrees."""
+    """Compare the whole table as a multiset of implied events first (tables with a row per
+    member); the row-by-row walk then runs only when something disagrees."""
+    free: ClassVar[tuple[str, ...]] = ()
+    """Parts of an event (``type``, ``actor``) that this table's rows never fix (always
+    ``None`` in :meth:`rows`): left out of the multiset comparison."""
 
     def keys(self, events: list[EventRow]) -> list[int]:
         """The rows a batch of events (of one type) concerns; by default the number after the
@@ -87,10 +101,12 @@ class Table:
         """How messages name the row of ``key``."""
         return f"id={key}"
 
-    def rows(self, conn: Connection, report: Report) -> Iterator[Sequence[Expected | tuple[Any, ...]]]:
+    def rows(
+        self, conn: Connection, report: Report, ordered: bool = True
+    ) -> Iterator[Sequence[Expected | tuple[Any, ...]]]:
         """The events the rows imply, in batches: by ascending key, and for each key in the
-        order the events were recorded. Tuples in the shape of :class:`Expected` will do
-        (straight from a query that builds them)."""
+        order the events were recorded (in any order when not ``ordered``). Tuples in the
+        shape of :class:`Expected` will do (straight from a query that builds them)."""
         raise NotImplementedError
 
     def extra_checks(self, conn: Connection, report: Report) -> None:
@@ -101,11 +117,59 @@ class Table:
 class _Seen:
     """The events of one table, a few bytes each."""
 
-    keys: array[int]
-    seqs: array[int]
-    types: array[int]
-    actors: array[int]
-    prints: array[int]
+    keys: array[int] = field(default_factory=lambda: array("q"))
+    seqs: array[int] = field(default_factory=lambda: array("q"))
+    types: array[int] = field(default_factory=lambda: array("B"))
+    actors: array[int] = field(default_factory=lambda: array("I"))
+    prints: array[int] = field(default_factory=lambda: array("q"))
+
+
+@dataclass
+class Tally:
+    """A multiset of implied events: how many, and the sum of their digests."""
+
+    count: int = 0
+    total: int = 0
+    shaped: bool = True
+    """Whether every row left the table's free parts to its event (else the walk decides)."""
+    last: dict[int, int] = field(default_factory=dict)
+    """For a table that shows only each key's newest event: that event's digest, by key."""
+
+    def settled(self) -> Tally:
+        if self.last:
+            return Tally(len(self.last), sum(self.last.values()), self.shaped and -1 not in self.last)
+        return self
+
+
+_PARTS = ("type", "subject", "time", "actor", "payload")
+_IN_EVENT = {"type": 2, "subject": 4, "time": 1, "actor": 3, "payload": 5}
+_IN_ROW = {"type": 2, "subject": 3, "time": 4, "actor": 5, "payload": 6}
+
+
+def _shown(table: Table, at: dict[str, int]) -> itemgetter[Any]:
+    return itemgetter(*(at[part] for part in _PARTS if part not in table.free))
+
+
+def _digests(values: Iterator[tuple[Any, ...]]) -> Iterator[int]:
+    """Keyed 64-bit digests of tuples of text (see the module's docstring)."""
+    if _RANDOM_KEY:
+        return map(hash, values)
+    return (int.from_bytes(hashlib.sha256(repr(v).encode()).digest()[:8], "little", signed=True) for v in values)
+
+
+_RANDOM_KEY = bool(sys.flags.hash_randomization) and os.environ.get("PYTHONHASHSEED", "random") == "random"
+
+
+def tally_rows(table: Table, conn: Connection, report: Report) -> Tally:
+    """The multiset of events ``table``'s rows imply (its rules report to ``report``)."""
+    shown, free = _shown(table, _IN_ROW), [itemgetter(_IN_ROW[part]) for part in table.free]
+    tally = Tally()
+    for batch in table.rows(conn, report, ordered=False):
+        tally.count += len(batch)
+        tally.total += sum(_digests(map(shown, batch)))
+        if any(any(map(part, batch)) for part in free):
+            tally.shaped = False
+    return tally
 
 
 class Reconciliation:
@@ -113,30 +177,48 @@ class Reconciliation:
 
     def __init__(self, tables: Sequence[Table]) -> None:
         self.tables = list(tables)
-        self._route: dict[str, tuple[Table, _Seen, int]] = {}
+        self._route: dict[str, tuple[Table, int]] = {}
         self._seen: dict[str, _Seen] = {}
+        self._tallies: dict[str, Tally] = {}
+        self._shown: dict[str, itemgetter[Any]] = {}
         for table in self.tables:
-            seen = _Seen(array("q"), array("q"), array("B"), array("I"), array("q"))
-            self._seen[table.name] = seen
+            self._seen[table.name] = _Seen()
+            if table.at_once:
+                self._tallies[table.name] = Tally()
+                self._shown[table.name] = _shown(table, _IN_EVENT)
             for i, typ in enumerate(table.types):
-                self._route[typ] = (table, seen, i)
+                self._route[typ] = (table, i)
         self._actors: dict[str, int] = {}
         self._actor_names: list[str] = []
         self._times: dict[int, str] = {}
         self._keeps_time = frozenset().union(*(t.keeps_time for t in self.tables))
         self._legacy: Counter[tuple[str, tuple[str, ...]]] = Counter()
-        # A row is compared with its event through a 64-bit digest of the event's time, subject and
-        # payload. Python's string hash is SipHash under a key drawn at random for each process, so
-        # someone who alters rows cannot aim at a collision; with a fixed PYTHONHASHSEED, SHA-256.
-        random_key = sys.flags.hash_randomization and os.environ.get("PYTHONHASHSEED", "random") == "random"
-        self.fingerprint = self._sip if random_key else self._sha
+        # The walk compares a row with its event through a 64-bit digest of the event's time,
+        # subject and payload, keyed like the tallies' (see the module's docstring).
+        self.fingerprint = self._sip if _RANDOM_KEY else self._sha
+        self.rows: Callable[[Sequence[Table], Report], dict[str, Tally] | None] | None = None
+        """The big tables' rows tallied elsewhere (see :mod:`coop.record.parallel`); ``None``
+        (or a ``None`` answer): they are tallied here, after the log."""
 
     @property
     def types(self) -> list[str]:
         return list(self._route)
 
     def take(self, events: list[EventRow]) -> None:
-        table, seen, type_index = self._route[events[0][2]]
+        table, type_index = self._route[events[0][2]]
+        tally = self._tallies.get(table.name)
+        if tally is None:
+            self._keep(table, type_index, events)
+            return
+        digests = _digests(map(self._shown[table.name], events))
+        tally.count += len(events)
+        if table.last_only:
+            tally.last.update(zip(table.keys(events), digests, strict=False))
+        else:
+            tally.total += sum(digests)
+
+    def _keep(self, table: Table, type_index: int, events: list[EventRow]) -> None:
+        seen = self._seen[table.name]
         seen.keys.extend(table.keys(events))
         seen.seqs.extend(map(_SEQ, events))
         seen.types.frombytes(bytes((type_index,)) * len(events))
@@ -166,10 +248,17 @@ class Reconciliation:
         return self._actors[name]
 
     def finish(self, conn: Connection, leaves: Sequence[bytes], report: Report) -> None:
+        big = [table for table in self.tables if table.at_once]
+        rows = self.rows(big, report) if self.rows is not None else None
+        if rows is None:
+            rows = {table.name: tally_rows(table, conn, report) for table in big}
         for table in self.tables:
-            walk = _Walk(self, table, conn, report)
-            if not walk.at_once():
-                walk.run()
+            if table.at_once:
+                mine, theirs = self._tallies[table.name].settled(), rows[table.name]
+                if mine.shaped and theirs.shaped and (mine.count, mine.total) == (theirs.count, theirs.total):
+                    continue
+                self._reread(conn, table)
+            _Walk(self, table, conn, report).run()
             table.extra_checks(conn, report)
         for (table_name, fields), count in sorted(self._legacy.items()):
             report.warnings.append(
@@ -177,71 +266,32 @@ class Reconciliation:
                 f"record {', '.join(fields)}: those are not proven"
             )
 
+    def _reread(self, conn: Connection, table: Table) -> None:
+        """The events of a big table whose multisets differ, kept for the walk that names why."""
+        types = ", ".join(f"'{t}'" for t in table.types)
+        sql = (
+            "SELECT seq, recorded_at, type, actor, subject, payload, leaf_hash FROM ledger_event "  # noqa: S608
+            f"WHERE type IN ({types}) ORDER BY seq"
+        )
+        for batch in stream(conn, sql, "reconcile_reread"):
+            for typ, events in groupby(sorted(batch, key=itemgetter(2)), key=itemgetter(2)):
+                self._keep(table, table.types.index(typ), list(events))
+
 
 class _Walk:
-    """One table beside its sorted events.
-
-    :meth:`at_once` compares a whole table in a few array operations when every row lines up
-    with its event (the common case, and the one that must be fast); :meth:`run` walks row by
-    row and names what disagrees."""
+    """One table beside its sorted events, row by row: names what disagrees."""
 
     def __init__(self, owner: Reconciliation, table: Table, conn: Connection, report: Report) -> None:
         self.owner, self.table, self.conn, self.report = owner, table, conn, report
-        self._ruled = False
+        self._ruled = table.at_once  # its rules were checked when its rows were tallied
         seen = owner._seen[table.name]
         keys, seqs = _int64(seen.keys), _int64(seen.seqs)
         order = np.lexsort((seqs, keys))
-        self._sorted = (keys[order], _int64(seen.prints)[order], np.frombuffer(bytes(seen.types), np.uint8)[order])
-        self._actor_ids = np.asarray(seen.actors, dtype=np.int64)[order]
         self.keys: list[int] = keys[order].tolist()
         self.seqs: list[int] = seqs[order].tolist()
         self.types: list[int] = np.frombuffer(bytes(seen.types), dtype=np.uint8)[order].tolist()
         self.actors: list[int] = np.asarray(seen.actors, dtype=np.int64)[order].tolist()
         self.prints: list[int] = _int64(seen.prints)[order].tolist()
-
-    def at_once(self) -> bool:
-        """Whether the table's rows, read once, are exactly its events (then nothing to report)."""
-        table = self.table
-        if not table.at_once:
-            return False
-        keys, prints, types = self._sorted
-        actors = self._actor_ids
-        if table.last_only and keys.size:
-            last = np.r_[keys[1:] != keys[:-1], True]
-            keys, prints, types, actors = keys[last], prints[last], types[last], actors[last]
-        fingerprint, names = self.owner.fingerprint, self.owner._actors
-        kinds = {t: i for i, t in enumerate(table.types)}
-        got_keys: list[int] = []
-        got_prints: list[int] = []
-        got_types: list[int] = []
-        got_actors: list[int] = []
-        kinds_or_free: dict[str | None, int] = {None: -2}
-        kinds_or_free.update(kinds)
-        names_or_free: dict[str | None, int] = {None: -2}
-        names_or_free.update(names)
-        sip = fingerprint == Reconciliation._sip
-        self._ruled = True  # the rules that rows() checks report once, here
-        for batch in table.rows(self.conn, self.report):  # column by column, in C loops
-            if not batch:
-                continue
-            row_keys, _, kinds_named, subjects, times, actors_named, payloads = zip(*batch, strict=True)
-            if sip:
-                got_prints.extend(map(hash, zip(times, subjects, payloads, strict=True)))
-            else:
-                got_prints.extend(map(fingerprint, times, subjects, payloads))
-            got_keys.extend(row_keys)
-            got_types.extend(map(kinds_or_free.get, kinds_named, repeat(-1)))
-            got_actors.extend(map(names_or_free.get, actors_named, repeat(-1)))
-            if len(got_keys) > keys.size:
-                return False
-        if len(got_keys) != keys.size or not np.array_equal(np.asarray(got_keys, dtype=np.int64), keys):
-            return False
-        row_types, row_actors = np.asarray(got_types, dtype=np.int64), np.asarray(got_actors, dtype=np.int64)
-        return bool(
-            np.array_equal(np.asarray(got_prints, dtype=np.int64), prints)
-            and np.all((row_types == -2) | (row_types == types))
-            and np.all((row_actors == -2) | (row_actors == actors))
-        )
 
     def run(self) -> None:
         keys, seqs, n = self.keys, self.seqs, len(self.keys)

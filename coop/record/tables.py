@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections.abc import Iterator
 from functools import lru_cache
 from itertools import groupby
@@ -52,7 +53,7 @@ def _implied(
 class Keyed(Table):
     """A table small enough to be read row by row: ``groups`` gives each key's implied events."""
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
         for key, events in self.groups(conn, report):
             yield [Expected(key, *e) for e in events]
 
@@ -136,9 +137,10 @@ class Members(Table):
     name = "member"
     types = ("member.admitted", "member.left")
     at_once = True
+    free = ("actor",)
     proves = ("id", "language", "status", "admitted_at", "left_at")
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
         _rule(
             conn,
             report,
@@ -151,7 +153,7 @@ class Members(Table):
         sql = (
             f"SELECT id, 'member:' || id, {_t(conn, 'admitted_at')}, "  # noqa: S608
             f"""'{{"language":"' || language || '","number":"M-' || {number} || '"}}', {_t(conn, "left_at")} """
-            "FROM member ORDER BY id"
+            "FROM member" + (" ORDER BY id" if ordered else "")
         )
         for batch in stream(conn, sql, "reconcile_member"):
             admitted = [
@@ -190,7 +192,7 @@ class ChoiceVersions(Table):
     def label(self, key: int) -> str:
         return f"member_id={key}"
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
         # a version ends when the next begins, and versions count from 1 without gaps
         _rule(
             conn,
@@ -214,7 +216,7 @@ class ChoiceVersions(Table):
         sql = (
             f"SELECT member_id, version, {_t(conn, 'valid_from')}, recorded_by, acting_proxy_id, "  # noqa: S608
             "donate_dividend, excluded_mask, is_member, opt_out, preference_mask "
-            "FROM choice_version ORDER BY member_id, version"
+            "FROM choice_version" + (" ORDER BY member_id, version" if ordered else "")
         )
         payloads, build = self._payloads, self._payload
         for batch in stream(conn, sql, "reconcile_choices"):
@@ -270,13 +272,14 @@ class Invitations(Table):
     name = "member_invitation"
     types = ("member.invited",)
     at_once = True
+    free = ("actor",)
     proves = ("id", "member_id", "created_at", "expires_at", "used_at", "withdrawn_at")
     new_fields = frozenset({"invitation_id"})
 
     def label(self, key: int) -> str:
         return f"member_id={key}"
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
         # an invitation is withdrawn when the member's next one is issued, or (the newest)
         # when the member leaves, and only then; it is used when the member's login is made
         # (which the login's event proves)
@@ -302,7 +305,7 @@ class Invitations(Table):
         )
         sql = (
             f"SELECT member_id, id, {_t(conn, 'created_at')}, {_t(conn, 'expires_at')} "  # noqa: S608
-            "FROM member_invitation ORDER BY member_id, id"
+            "FROM member_invitation" + (" ORDER BY member_id, id" if ordered else "")
         )
         for batch in stream(conn, sql, "reconcile_invitations"):
             yield [
@@ -323,11 +326,12 @@ class UserAccounts(Table):
     name = "user_account"
     types = ("account.created",)
     at_once = True
+    free = ("actor",)
     proves = ("id", "role", "member_id", "created_at", "disabled_at")
     parts: ClassVar[dict[str, str]] = {"invitation_id": "member_invitation"}
     new_fields = frozenset({"invitation_id"})
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
         _rule(
             conn,
             report,
@@ -357,7 +361,7 @@ class UserAccounts(Table):
             f"SELECT u.id, NULL, 'account.created', 'user:' || u.id, {_t(conn, 'u.created_at')}, NULL, "  # noqa: S608
             f"""'{{"invitation_id":' || {invitation} || ',"member_id":' || """
             f"""{_int(conn, "u.member_id")} || ',"role":"' || u.role || '"}}' """
-            f"FROM user_account u LEFT JOIN {used} ON i.member_id = u.member_id ORDER BY u.id"
+            f"FROM user_account u LEFT JOIN {used} ON i.member_id = u.member_id" + (" ORDER BY u.id" if ordered else "")
         )
         yield from stream(conn, sql, "reconcile_accounts")
 
@@ -478,18 +482,27 @@ class Proposals(Keyed):
             yield p.id, expected
 
 
+_VOTER = re.compile(r'\{"member_id":(\d+)[,}]')
+
+
 class Votes(Table):
     name = "vote"
     types = ("vote.cast", "vote.changed")
     at_once = True
+    free = ("type",)
     proves = ("proposal_id", "member_id", "vote", "cast_at", "cast_by", "proxy_member_id")
     last_only = True
 
     def keys(self, events: list[EventRow]) -> list[int]:
         out = []
         for event in events:
+            voter = _VOTER.match(event[5])  # the first field of a canonical vote payload
+            proposal = event[4].rpartition(":")[2]
+            if voter is not None and proposal.isdigit():
+                out.append(int(proposal) << 32 | int(voter[1]))
+                continue
             try:
-                out.append(int(event[4].rpartition(":")[2]) << 32 | int(canonical.loads(event[5])["member_id"]))
+                out.append(int(proposal) << 32 | int(canonical.loads(event[5])["member_id"]))
             except (ValueError, KeyError, TypeError):
                 out.append(-1)
         return out
@@ -497,12 +510,12 @@ class Votes(Table):
     def label(self, key: int) -> str:
         return f"proposal_id={key >> 32} member_id={key & 0xFFFFFFFF}"
 
-    def rows(self, conn: Connection, report: Report) -> Rows:
+    def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
+        order = " ORDER BY proposal_id, member_id" if ordered else ""
         sql = (
             "SELECT proposal_id * 4294967296 + member_id, NULL, NULL, 'proposal:' || proposal_id, "  # noqa: S608
             f"""{_t(conn, "cast_at")}, cast_by, '{{"member_id":' || member_id || ',"proxy_member_id":' || """
-            f"""{_int(conn, "proxy_member_id")} || ',"vote":"' || vote || '"}}' FROM vote """
-            "ORDER BY proposal_id, member_id"
+            f"""{_int(conn, "proxy_member_id")} || ',"vote":"' || vote || '"}}' FROM vote{order}"""
         )
         yield from stream(conn, sql, "reconcile_votes")
 

@@ -20,6 +20,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection
 
 from coop.record import tables as t
+from coop.record.parallel import alongside
 from coop.record.reconcile import Reconciliation, Table
 from coop.record.schemas import TreeHeadOut
 from coop.settings import Settings
@@ -108,19 +109,31 @@ def verify_record(
     checkpoints: Sequence[SignedTreeHead] = (),
     now: datetime | None = None,
 ) -> Report:
-    """The whole check: the log, its heads and the checkpoints, the books, and every table."""
+    """The whole check: the log, its heads and the checkpoints, the books, and every table.
+
+    The tables with a row per member are read in other processes meanwhile (see
+    :mod:`coop.record.parallel`); on PostgreSQL they share this transaction's snapshot when
+    it is REPEATABLE READ (:func:`snapshot_options`)."""
     if conn.dialect.name == "postgresql":  # the tables are read in key order: let the sorts stay in memory
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     interval = settings.ledger.head_interval_seconds + HEAD_GRACE_SECONDS
     deadline = (now or datetime.now(UTC)) - timedelta(seconds=interval)
-    return verify(
-        conn,
-        trusted_keys,
-        progress,
-        consumers=[Reconciliation(tables(settings))],
-        checkpoints=checkpoints,
-        unsigned_deadline=deadline,
-    )
+    reconciliation = Reconciliation(tables(settings))
+    with alongside(reconciliation, conn):
+        return verify(
+            conn,
+            trusted_keys,
+            progress,
+            consumers=[reconciliation],
+            checkpoints=checkpoints,
+            unsigned_deadline=deadline,
+        )
+
+
+def snapshot_options(dialect: str) -> dict[str, str]:
+    """Execution options of a connection for :func:`verify_record`: one snapshot throughout
+    (SQLite's read transactions have one already)."""
+    return {"isolation_level": "REPEATABLE READ"} if dialect == "postgresql" else {}
 
 
 class CheckpointError(ValueError):

@@ -37,6 +37,7 @@ from coop.members.models import Language
 from coop.permits import service as permits_service
 from coop.permits.models import Permit
 from coop.proxies import service as proxies
+from coop.record import parallel, reconcile
 from coop.record.schemas import TreeHeadOut
 from coop.record.verification import LEDGER, NOT_PROVEN, OUTSIDE_THE_RECORD, PARTS, tables, verify_record
 from coop.settings import Settings, get_settings
@@ -803,3 +804,64 @@ def test_choices_are_rebuilt_as_the_service_records_them() -> None:
             mask = encoding.put(mask, p, u, rng.choice(list(encoding.Preference)))
         service = [[p.value, u.value, pref.value] for p, u, pref in encoding.explicit(mask)]
         assert _preferences(mask) == canonical.dumps(service)
+
+
+def test_the_big_tables_are_tallied_alongside_the_log(
+    cooperative: Cooperative, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    received: list[Any] = []
+    receive = parallel._receive
+
+    def spy(reader: Any) -> Any:
+        received.append(receive(reader))
+        return received[-1]
+
+    monkeypatch.setattr(parallel, "_receive", spy)
+    report = cooperative.verify()
+    assert report.ok, report.problems
+    big = {t.name for t in tables() if t.at_once}
+    assert all(r is not None and r.events == report.events for r in received), received
+    assert {name for r in received for name in r.tallies} == big
+
+
+def _log_grew_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
+    receive = parallel._receive
+
+    def grown(reader: Any) -> Any:
+        result = receive(reader)
+        return parallel._Tallied(result.events + 1, result.tallies, result.disagreements)
+
+    monkeypatch.setattr(parallel, "_receive", grown)
+
+
+@pytest.mark.parametrize("how", ["another snapshot", "a failed process", "a fixed hash seed"])
+def test_the_big_tables_are_reconciled_however_they_are_tallied(
+    cooperative: Cooperative, monkeypatch: pytest.MonkeyPatch, how: str
+) -> None:
+    if how == "another snapshot":
+        _log_grew_meanwhile(monkeypatch)
+    elif how == "a failed process":
+        monkeypatch.setattr(parallel, "make_engines", lambda url: 1 / 0)
+    else:
+        monkeypatch.setattr(reconcile, "_RANDOM_KEY", False)
+    assert cooperative.verify().ok
+    for name in ("a member's opt-out flipped", "a vote of a closed proposal changed"):
+        case = ALTERATIONS[name]
+        row, event = case.row(cooperative), case.event(cooperative)
+        cooperative.tamper(case.table, *case.statements(cooperative))
+        report = cooperative.verify()
+        assert report.first_disagreement is not None
+        assert (report.first_disagreement.table, report.first_disagreement.row) == (case.named, row), name
+        assert report.first_disagreement.seq == event
+
+
+def test_a_row_that_fixes_what_its_table_leaves_to_the_event_is_walked() -> None:
+    class Loose(reconcile.Table):
+        name, types, proves, at_once, free = "loose", ("loose.made",), (), True, ("actor",)
+
+        def rows(self, conn: Any, report: Report, ordered: bool = True) -> Iterator[list[tuple[Any, ...]]]:
+            yield [(1, None, "loose.made", "loose:1", "2026-01-01T00:00:00.000000+00:00", None, "{}")]
+            yield [(2, None, "loose.made", "loose:2", "2026-01-01T00:00:00.000000+00:00", "user:1", "{}")]
+
+    tally = reconcile.tally_rows(Loose(), None, Report())  # type: ignore[arg-type]
+    assert tally.count == 2 and not tally.shaped

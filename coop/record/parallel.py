@@ -1,0 +1,124 @@
+"""The big tables' rows tallied in other processes while the log streams by.
+
+Reading a million rows and a million events takes a core each; :func:`alongside` forks one
+process per table with a row per member (``at_once``), which reads that table's rows on a
+connection of its own while this process reads the log, and hands back the table's
+:class:`~coop.record.reconcile.Tally` and the rules it found broken.
+
+Both sides must see the same record. On PostgreSQL the processes import this transaction's
+snapshot (``pg_export_snapshot``). On SQLite, and on PostgreSQL under READ COMMITTED, each
+process reads a snapshot of its own, so each reports how many events it saw: every change
+to the record appends an event in the same transaction, so snapshots holding the same
+events hold the same record. When they differ (the log grew meanwhile) or a process fails,
+the rows are tallied again here, on this transaction.
+
+Forking needs a database others can open (not SQLite in memory) and an operating system
+that forks; elsewhere the rows are tallied here, after the log.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from multiprocessing.connection import Connection as Pipe
+from typing import Any
+
+from sqlalchemy import Connection
+
+from coop.db import make_engines
+from coop.record.reconcile import Reconciliation, Table, Tally, tally_rows
+from ledger.verify import Disagreement, Report
+
+
+@dataclass
+class _Tallied:
+    """What a process hands back: the events its snapshot held, and its table's tally."""
+
+    events: int
+    tallies: dict[str, Tally]
+    disagreements: list[Disagreement]
+
+
+def _can_fork(conn: Connection) -> bool:
+    database = conn.engine.url.database
+    in_memory = conn.dialect.name == "sqlite" and database in (None, "", ":memory:")
+    return "fork" in multiprocessing.get_all_start_methods() and not in_memory
+
+
+@contextmanager
+def alongside(reconciliation: Reconciliation, conn: Connection) -> Iterator[None]:
+    """Tally ``reconciliation``'s big tables in forked processes until the block ends."""
+    big = [table for table in reconciliation.tables if table.at_once]
+    if not big or not _can_fork(conn):
+        yield
+        return
+    snapshot = None
+    if conn.dialect.name == "postgresql" and conn.get_isolation_level() in ("REPEATABLE READ", "SERIALIZABLE"):
+        snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+    url = conn.engine.url.render_as_string(hide_password=False)
+    context = multiprocessing.get_context("fork")
+    running: list[tuple[Any, Pipe]] = []
+    try:
+        for table in big:
+            reader, writer = context.Pipe(duplex=False)
+            process = context.Process(target=_tally, args=(url, snapshot, [table], writer), daemon=True)
+            process.start()
+            writer.close()
+            running.append((process, reader))
+
+        def collect(tables: Sequence[Table], report: Report) -> dict[str, Tally] | None:
+            results = [_receive(reader) for _, reader in running]
+            if any(r is None or r.events != report.events for r in results):
+                return None  # another snapshot, or a process that failed: tally here
+            tallies: dict[str, Tally] = {}
+            for result in results:
+                assert result is not None
+                tallies.update(result.tallies)
+                for d in result.disagreements:
+                    report.disagree(d.table, d.row, d.seq, d.message)
+            return tallies
+
+        reconciliation.rows = collect
+        yield
+    finally:
+        reconciliation.rows = None
+        for process, reader in running:
+            reader.close()
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+                process.join()
+
+
+def _receive(reader: Pipe) -> _Tallied | None:
+    try:
+        result = reader.recv()
+    except (EOFError, OSError):
+        return None
+    return result if isinstance(result, _Tallied) else None
+
+
+def _tally(url: str, snapshot: str | None, tables: list[Table], writer: Pipe) -> None:
+    """In the forked process: this process's own connection, the tables' tallies, and back."""
+    gc.freeze()  # never collect what the parent process holds (its connections are not ours)
+    try:
+        _, engine = make_engines(url)
+        with engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                if snapshot is not None:
+                    conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+                conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+            events = int(conn.exec_driver_sql("SELECT COALESCE(max(seq), 0) FROM ledger_event").scalar_one())
+            report = Report()
+            tallies = {table.name: tally_rows(table, conn, report) for table in tables}
+        writer.send(_Tallied(events, tallies, report.disagreements))
+    except Exception as exc:  # the parent tallies the rows itself
+        writer.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        writer.close()
+        os._exit(0)
