@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from coop import docs
 from coop.auth.routes import router as auth_router
 from coop.auth.throttle import LoginThrottle
 from coop.benefits.routes import router as money_router
@@ -127,8 +128,8 @@ PAGE_POLICY = (
 )
 """Portal pages and the transparency page: no script at all, styles and images from this site."""
 DOCS_POLICY = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-"""The interactive API documentation is FastAPI's Swagger UI and ReDoc: they load from a CDN
-and start with an inline script, so the policy there only forbids framing and plugins."""
+"""The interactive API documentation's scripts and styles. Its pages carry a stricter policy of
+their own (see :mod:`coop.docs`)."""
 DOCUMENT_POLICY = "frame-ancestors 'none'"
 """PDFs: the browser shows them with its own viewer, which a stricter policy could block."""
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
@@ -277,7 +278,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "append-only ledger of record (RFC 9162 Merkle tree, Ed25519-signed tree heads)."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    docs.install(app)
     app.state.db = Database(settings)
     app.state.jwt_secret = settings.auth.secret_file.read_bytes().strip()
     app.state.login_throttle = LoginThrottle(app.state.db, settings.auth)

@@ -129,3 +129,29 @@ def test_the_portal_works_under_its_content_security_policy(
     with pytest.raises(PlaywrightError, match="Content Security Policy"):
         page.add_script_tag(content="window.injected = true")
     assert page.evaluate("window.injected === undefined")  # an injected inline script does not run
+
+
+def test_the_api_documentation_works_without_internet(live_server: str, browser: Any) -> None:
+    page = browser.new_page()
+    elsewhere: list[str] = []
+    refused: list[str] = []
+
+    def offline(route: Any) -> None:
+        if route.request.url.startswith(live_server):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    page.route("**/*", offline)
+    page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{live_server}/docs")
+    page.locator(".swagger-ui .info .title").wait_for()
+    page.locator(".opblock").first.wait_for()  # the operations came from /openapi.json
+    shot(page, "docs")
+    page.goto(f"{live_server}/redoc")
+    page.locator("h1", has_text="Health-data cooperative").wait_for()
+    shot(page, "redoc")
+    assert elsewhere == []
+    # ReDoc's "by Redocly" badge points at Redocly's site: the policy keeps it out, as it should
+    assert [m for m in refused if not m.startswith("Loading the image 'https://cdn.redoc.ly/")] == []
