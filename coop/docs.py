@@ -37,7 +37,7 @@ def policy(html: bytes) -> str:
 
 
 def _with_policy(page: HTMLResponse) -> HTMLResponse:
-    page.headers["Content-Security-Policy"] = policy(page.body)
+    page.headers["Content-Security-Policy"] = policy(bytes(page.body))
     return page
 
 
