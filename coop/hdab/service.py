@@ -5,8 +5,9 @@ rests on, and the cohort: how many members would be eligible, and why the others
 with every count published through :func:`coop.privacy.publish`.
 
 Position: ``object`` when the application asks for a prohibited use (Art. 54), a
-public-sector-only purpose for another user type (Art. 53(2)), or a purpose the mandate
-denies for this user type; ``conditional`` when the mandate's conditions are not all met or
+public-sector-only purpose for another user type (Art. 53(2)), a purpose the mandate
+denies for this user type, or longer than a permit may run (Art. 68: ten years; an
+extension is a decision of its own); ``conditional`` when the mandate's conditions are not all met or
 sensitive categories need the members' explicit allow; ``support`` otherwise.
 """
 
@@ -25,6 +26,7 @@ from coop.errors import NotFound
 from coop.governance import service as governance
 from coop.governance.documents import Mandate, MandateDecision
 from coop.hdab.models import Consultation
+from coop.permits.rules import MAX_YEARS
 from coop.privacy import publish
 from coop.types import utcnow
 from coop.vocabulary.terms import (
@@ -114,6 +116,15 @@ def assess(application: Application, mandate: Mandate, version: int) -> Assessme
     support: list[Reason] = []
     rule_ref = f"mandate v{version}"
     sensitive = sorted(SENSITIVE & set(application.categories))
+    if application.duration_months > MAX_YEARS * 12:
+        objections.append(
+            Reason(
+                "too-long",
+                f"a permit runs at most {MAX_YEARS} years ({MAX_YEARS * 12} months); "
+                f"{application.duration_months} months were asked (an extension is decided separately)",
+                "EHDS Art. 68",
+            )
+        )
     for purpose in application.purposes:
         if isinstance(purpose, ProhibitedUse):
             term = PROHIBITED_USES[purpose]

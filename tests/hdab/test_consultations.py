@@ -78,6 +78,16 @@ def test_support_conditional_object(client: TestClient, database: Database) -> N
     assert genomes["position"] == "conditional" and genomes["reasons"][0]["code"] == "sensitive-explicit-allow"
 
 
+def test_longer_than_a_permit_may_run_is_objected_to(client: TestClient, database: Database) -> None:
+    _coop(client, database, members=2)
+    hdab = f.api_key(database, "hdab")
+    assert _consult(client, hdab, duration_months=120)["position"] == "support"
+    long = _consult(client, hdab, duration_months=150)
+    assert long["position"] == "object"
+    assert long["reasons"][0]["code"] == "too-long" and long["reasons"][0]["article"] == "EHDS Art. 68"
+    assert "150 months" in long["reasons"][0]["message"]
+
+
 def test_cohort_counts_are_published_safely(client: TestClient, database: Database) -> None:
     _, people = _coop(client, database, members=25)
     for m in people[:3]:
