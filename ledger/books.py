@@ -68,9 +68,13 @@ class WouldGoNegative(BooksError):
 
 
 class EntryConflict(BooksError):
-    def __init__(self, entry_id: str, fields: list[str]) -> None:
+    """An entry id recorded already with other content: ``fields`` of the entry differ from
+    ``earlier``, the entry as recorded (callers name their own fields from it)."""
+
+    def __init__(self, entry_id: str, fields: list[str], earlier: Entry) -> None:
         super().__init__(f"entry {entry_id} was recorded already with other {', '.join(fields)}")
         self.fields = fields
+        self.earlier = earlier
 
 
 class Posting(NamedTuple):
@@ -248,7 +252,7 @@ def post(session: Session, entry: Entry, actor: str) -> tuple[Entry, bool]:
         mine, theirs = entry.content(), earlier.content()
         differing = sorted(k for k in mine if mine[k] != theirs[k])
         if differing:
-            raise EntryConflict(entry.id, differing)
+            raise EntryConflict(entry.id, differing, earlier)
         return earlier, False
     named = {p.account for p in entry.postings}
     accounts = _accounts(session, named)

@@ -1,11 +1,17 @@
-"""The cooperative's chart of accounts, and the entries its money flows make."""
+"""The cooperative's chart of accounts, and the entries its money flows make.
+
+A payment, expense or grant sent again with its id gives the entry recorded then; sent with
+other content, a 409 that names the fields of the request that differ (not the entry's)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
+from coop.idempotency import require_same
 from ledger import books
 from ledger.books import Entry, Kind, Posting
 
@@ -42,13 +48,22 @@ def payment(
     entry = Entry(
         f"payment:{key}", received_on, f"{kind} for permit {permit_id}", (Posting(BANK, cents), Posting(income, -cents))
     )
-    return books.post(session, entry, actor)
+
+    def asked(e: Entry) -> dict[str, Any]:
+        _, _, permit, kind_of = _other(e, BANK).account.split(":", 3)
+        return {"permit_id": int(permit), "received_on": e.booked_on, "amount_cents": _from(e, BANK), "kind": kind_of}
+
+    return _post(session, entry, actor, f"payment {key}", asked)
 
 
 def expense(session: Session, key: str, paid_on: date, cents: int, description: str, actor: str) -> tuple[Entry, bool]:
     open_standard(session, actor)
     entry = Entry(f"expense:{key}", paid_on, description, (Posting(OPERATIONS, cents), Posting(BANK, -cents)))
-    return books.post(session, entry, actor)
+
+    def asked(e: Entry) -> dict[str, Any]:
+        return {"paid_on": e.booked_on, "amount_cents": -_from(e, BANK), "description": e.description}
+
+    return _post(session, entry, actor, f"expense {key}", asked)
 
 
 def grant(
@@ -56,6 +71,40 @@ def grant(
 ) -> tuple[Entry, bool]:
     """A grant from the solidarity fund to society."""
     open_standard(session, actor)
-    description = f"solidarity grant to {recipient}: {purpose}"[:500]
+    description = _grant_description(recipient, purpose)
     entry = Entry(f"grant:{key}", paid_on, description, (Posting(SOLIDARITY, cents), Posting(BANK, -cents)))
-    return books.post(session, entry, actor)
+
+    def asked(e: Entry) -> dict[str, Any]:
+        named = e.description.startswith(_grant_description(recipient, ""))
+        return {
+            "paid_on": e.booked_on,
+            "amount_cents": -_from(e, BANK),
+            "recipient": recipient if named else None,
+            "purpose": purpose if e.description == description or e.description.endswith(f": {purpose}") else None,
+        }
+
+    return _post(session, entry, actor, f"grant {key}", asked)
+
+
+def _grant_description(recipient: str, purpose: str) -> str:
+    return f"solidarity grant to {recipient}: {purpose}"[:500]
+
+
+def _from(entry: Entry, account: str) -> int:
+    return sum(p.amount_cents for p in entry.postings if p.account == account)
+
+
+def _other(entry: Entry, account: str) -> Posting:
+    return next(p for p in entry.postings if p.account != account)
+
+
+def _post(
+    session: Session, entry: Entry, actor: str, what: str, asked: Callable[[Entry], dict[str, Any]]
+) -> tuple[Entry, bool]:
+    """:func:`ledger.books.post`; a conflict names the request's fields in which the recorded
+    entry differs (``asked`` reads a request back from an entry)."""
+    try:
+        return books.post(session, entry, actor)
+    except books.EntryConflict as conflict:
+        require_same(asked(entry), asked(conflict.earlier), what, "entry-differs")
+        raise

@@ -3,10 +3,13 @@ retries, nothing spent that is not there."""
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi.testclient import TestClient
 
+from coop.benefits import accounts
 from coop.db import Database
-from ledger import log
+from ledger import books, log
 from tests import factories as f
 from tests.permits.test_register import permit_body
 
@@ -54,7 +57,42 @@ def test_retries_are_safe(client: TestClient, database: Database) -> None:
     assert _pay(client, board, permit_id).status_code == 201
     assert _pay(client, board, permit_id).status_code == 200
     other = _pay(client, board, permit_id, amount_cents=1)
-    assert other.status_code == 409 and other.json()["fields"] == ["postings"]
+    assert other.status_code == 409 and other.json()["code"] == "entry-differs"
+    assert other.json()["fields"] == ["amount_cents"]  # the request's fields, not the entry's
+    later = _pay(client, board, permit_id, received_on="2026-03-02", kind="benefit-share")
+    assert later.status_code == 409 and later.json()["fields"] == ["kind", "received_on"]
+
+
+def test_a_retried_expense_or_grant_names_the_fields_that_differ(client: TestClient, database: Database) -> None:
+    board, permit_id = _setup(client, database)
+    assert _pay(client, board, permit_id).status_code == 201
+    expense = {"id": "exp-1", "paid_on": "2026-04-01", "amount_cents": 10_000, "description": "hosting"}
+    assert client.post("/api/v1/expenses", json=expense, headers=board).status_code == 201
+    again = client.post("/api/v1/expenses", json={**expense, "description": "printing"}, headers=board)
+    assert again.status_code == 409 and again.json()["fields"] == ["description"]
+    with database.unit_of_work() as s:  # a distribution fills the solidarity fund; here, the test does
+        books.post(
+            s,
+            books.Entry(
+                "fill",
+                date(2026, 1, 1),
+                "fund",
+                (books.Posting(accounts.RESERVE, 5_000), books.Posting(accounts.SOLIDARITY, -5_000)),
+            ),
+            "test",
+        )
+    grant = {
+        "id": "g-1",
+        "paid_on": "2026-04-01",
+        "amount_cents": 500,
+        "recipient": "Stichting Hart",
+        "purpose": "care",
+    }
+    assert client.post("/api/v1/solidarity/grants", json=grant, headers=board).status_code == 201
+    other = client.post(
+        "/api/v1/solidarity/grants", json={**grant, "recipient": "Stichting Long", "amount_cents": 400}, headers=board
+    )
+    assert other.status_code == 409 and other.json()["fields"] == ["amount_cents", "recipient"]
 
 
 def test_only_whole_positive_cents(client: TestClient, database: Database) -> None:
