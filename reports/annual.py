@@ -23,6 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from coop.reporting.figures import Annual
+from ledger.allocation import largest_remainder
 from reports.texts import day, euros, t, word
 
 rl_config.invariant = 1
@@ -77,9 +78,15 @@ def _bars(labels: list[str], values: list[int], caption: str, in_euros: bool = T
     return drawing
 
 
-def _pie(parts: list[tuple[str, int]]) -> Drawing:
+def _pie(parts: list[tuple[str, int]], percentages: Sequence[int] | None) -> Drawing:
+    """The split in a pie; the legend gives the policy's percentages when known, else each
+    part's share rounded so that the shares add up to 100."""
     drawing = Drawing(WIDTH, 160)
-    shown = [(label, cents) for label, cents in parts if cents > 0]
+    if percentages is None:
+        weights = {i: max(cents, 0) for i, (_, cents) in enumerate(parts)}
+        shares = largest_remainder(100, weights, "split") if any(weights.values()) else dict.fromkeys(weights, 0)
+        percentages = [shares[i] for i in range(len(parts))]
+    shown = [(f"{label}: {pct}%", cents) for (label, cents), pct in zip(parts, percentages, strict=True) if cents > 0]
     if not shown:
         return drawing
     pie = Pie()
@@ -90,11 +97,10 @@ def _pie(parts: list[tuple[str, int]]) -> Drawing:
     for i in range(len(shown)):
         pie.slices[i].fillColor = ACCENT[i % len(ACCENT)]
     drawing.add(pie)
-    total = sum(pie.data)
-    for i, (label, cents) in enumerate(shown):
+    for i, (label, _cents) in enumerate(shown):
         y = 120 - 22 * i
         drawing.add(Rect(200, y, 10, 10, fillColor=ACCENT[i % len(ACCENT)], strokeColor=None))
-        drawing.add(String(216, y + 1, f"{label}: {100 * cents // total}%", fontSize=9))
+        drawing.add(String(216, y + 1, label, fontSize=9))
     return drawing
 
 
@@ -209,7 +215,8 @@ def render(annual: Annual, lang: str) -> bytes:
                             (t("reserve", lang), split.reserve_cents),
                             (t("solidarity", lang), split.solidarity_cents),
                             (t("members_pool", lang), split.members_pool_cents),
-                        ]
+                        ],
+                        split.percentages,
                     ),
                     _table(
                         [

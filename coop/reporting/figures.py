@@ -22,6 +22,8 @@ from coop.benefits import distributions
 from coop.benefits.models import Distribution, DistributionMember
 from coop.choices import encoding
 from coop.choices.models import ChoiceVersion
+from coop.governance import service as governance
+from coop.governance.documents import BenefitPolicy, DocumentKind
 from coop.governance.models import Proposal
 from coop.members.models import Member
 from coop.permits import rules, usage
@@ -89,6 +91,9 @@ class Split:
     donated_cents: int = 0
     unclaimed_cents: int = 0
     distributions: int = 0
+    percentages: tuple[int, int, int] | None = None
+    """The benefit policy's reserve, solidarity and members' percentages, when every
+    distribution of the year used the same (the amounts are exact; these are the rule)."""
 
 
 @dataclass(frozen=True)
@@ -270,25 +275,36 @@ def _distributions(
         donated_cents=sum(d.donated_cents for d in rows),
         unclaimed_cents=sum(d.unclaimed_cents for d in rows),
         distributions=len(rows),
+        percentages=_policy_percentages(session, {d.policy_version for d in rows}),
     )
-    counts = np.zeros(len(DIVIDEND_BINS), dtype=np.int64)
-    credited = 0
-    for d in rows:
-        cents = np.array(
-            session.execute(
-                select(col(DistributionMember.cents)).where(col(DistributionMember.distribution_id) == d.id)
-            )
-            .scalars()
-            .all(),
-            dtype=np.int64,
+    # a member counts once, with everything the year's distributions credited them
+    totals = np.array(
+        session.execute(
+            select(func.sum(col(DistributionMember.cents)))
+            .where(col(DistributionMember.distribution_id).in_([d.id for d in rows]))
+            .group_by(col(DistributionMember.member_id))
         )
-        credited += int(cents.size)
-        counts += np.bincount(np.searchsorted(DIVIDEND_BINS, cents, side="right") - 1, minlength=len(DIVIDEND_BINS))
+        .scalars()
+        .all(),
+        dtype=np.int64,
+    )
+    credited = int(totals.size)
+    counts = np.bincount(np.searchsorted(DIVIDEND_BINS, totals, side="right") - 1, minlength=len(DIVIDEND_BINS))
     bins = [
         (low, DIVIDEND_BINS[i + 1] if i + 1 < len(DIVIDEND_BINS) else None, privacy.publish(int(n), threshold))
         for i, (low, n) in enumerate(zip(DIVIDEND_BINS, counts.tolist(), strict=True))
     ]
     return split, bins, credited
+
+
+def _policy_percentages(session: Session, versions: set[int]) -> tuple[int, int, int] | None:
+    policies = {
+        v.version: v.document for v in governance.history(session, DocumentKind.benefit_policy) if v.version in versions
+    }
+    shares = {
+        (p.reserve_pct, p.solidarity_pct, p.members_pct) for p in policies.values() if isinstance(p, BenefitPolicy)
+    }
+    return shares.pop() if len(shares) == 1 else None
 
 
 GRANT_PREFIX = "solidarity grant to "

@@ -179,3 +179,51 @@ def test_the_command_line_writes_the_same_report_and_publishes_it(
     assert runner.invoke(app, ["report", "annual", str(YEAR), "-o", str(target), "--lang", "de"]).exit_code == 2
     missing = runner.invoke(app, ["report", "annual", str(YEAR), "-o", str(target), "--tree-size", "99999"])
     assert missing.exit_code == 1 and "no signed tree head" in missing.output
+
+
+def test_the_dividend_histogram_counts_members_once(database: Database) -> None:
+    """Two distributions in one year credit the same 12 members: 12 members, each in the bin of
+    what the year gave them together; the split's percentages are the policy's."""
+    from datetime import date
+
+    from coop.benefits.models import Distribution, DistributionMember
+    from coop.governance import service as governance
+    from coop.reporting import figures
+    from coop.types import utcnow
+    from tests.benefits.test_distributions import EXAMPLE
+
+    with database.unit_of_work() as s:
+        governance.init_statutes(s, EXAMPLE, "cli")  # 20/30/50
+        for half, (start, end) in enumerate(
+            [(date(2025, 1, 1), date(2025, 6, 30)), (date(2025, 7, 1), date(2025, 12, 31))]
+        ):
+            d = Distribution(
+                period_start=start,
+                period_end=end,
+                policy_version=1,
+                digest="0" * 64,
+                net_income_cents=429_495,
+                reserve_cents=85_899,
+                solidarity_cents=128_848,
+                members_pool_cents=214_748,
+                unclaimed_cents=0,
+                donated_cents=0,
+                created_by="test",
+                created_at=utcnow(),
+                committed_at=utcnow(),
+            )
+            s.add(d)
+            s.flush()
+            s.add_all(
+                DistributionMember(member_id=m, distribution_id=d.id, cents=600 + half, donated=False)
+                for m in range(1, 13)
+            )
+    with database.unit_of_work(write=False) as s:
+        annual = figures.annual(s, database.settings, 2025)
+    assert annual.members_credited == 10  # 12 members, published rounded to ten (not 24 -> 20)
+    assert [n for low, high, n in annual.dividend_bins if low <= 1201 and (high is None or high > 1201)] == [10]
+    assert annual.split.percentages == (20, 30, 50)
+    from reports import annual as annual_pdf
+
+    legend = pdfs.text(annual_pdf.render(annual, "en"))
+    assert "20%" in legend and "30%" in legend and "50%" in legend and "19%" not in legend
