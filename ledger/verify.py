@@ -115,9 +115,10 @@ class Consumer(Protocol):
 
 def stream(conn: Connection, sql: str, name: str = "ledger_verify") -> Iterator[list[tuple[Any, ...]]]:
     """Rows in batches straight from the driver: no per-row ORM or Core processing. On
-    PostgreSQL a server-side cursor called ``name`` (unique among those open at once)."""
+    PostgreSQL a server-side cursor called ``name`` (unique among those open at once), in the
+    binary protocol (hashes arrive as bytes, not as hex to decode)."""
     raw: Any = conn.connection.driver_connection
-    cursor = raw.cursor(name=name) if conn.dialect.name == "postgresql" else raw.cursor()
+    cursor = raw.cursor(name=name, binary=True) if conn.dialect.name == "postgresql" else raw.cursor()
     try:
         cursor.execute(sql)
         while batch := cursor.fetchmany(BATCH):
