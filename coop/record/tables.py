@@ -65,7 +65,7 @@ def _t(conn: Connection, column: str) -> str:
     """SQL giving a timestamp column as event time text (``2026-01-31T09:00:00.000000+00:00``)."""
     if conn.dialect.name == "postgresql":
         return f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')"""
-    return f"substr({column}, 1, 10) || 'T' || substr({column}, 12) || '+00:00'"
+    return f"replace({column}, ' ', 'T') || '+00:00'"
 
 
 def _pad6(conn: Connection, column: str) -> str:
@@ -193,26 +193,21 @@ class ChoiceVersions(Table):
         return f"member_id={key}"
 
     def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
-        # a version ends when the next begins, and versions count from 1 without gaps
-        _rule(
-            conn,
-            report,
-            self.name,
-            "SELECT 'member_id=' || member_id || ' version=' || version, valid_to FROM (SELECT member_id, version, "
-            "valid_to, LEAD(valid_from) OVER (PARTITION BY member_id ORDER BY version) AS next_from "
-            "FROM choice_version) v WHERE (next_from IS NULL AND valid_to IS NOT NULL) "
-            "OR (next_from IS NOT NULL AND (valid_to IS NULL OR valid_to <> next_from))",
-            "valid_to {} is not when the next version began",
+        # a version ends when the next begins, and versions count from 1 without gaps (one pass)
+        sql = (
+            "SELECT 'member_id=' || member_id || ' version=' || version, version, before, valid_to, next_from "
+            "FROM (SELECT member_id, version, valid_to, LAG(version, 1, 0) OVER w AS before, "
+            "LEAD(valid_from) OVER w AS next_from FROM choice_version "
+            "WINDOW w AS (PARTITION BY member_id ORDER BY version)) v "
+            "WHERE version <> before + 1 OR (next_from IS NULL AND valid_to IS NOT NULL) "
+            "OR (next_from IS NOT NULL AND (valid_to IS NULL OR valid_to <> next_from))"
         )
-        _rule(
-            conn,
-            report,
-            self.name,
-            "SELECT 'member_id=' || member_id || ' version=' || version, version - 1 FROM (SELECT member_id, version, "
-            "LAG(version, 1, 0) OVER (PARTITION BY member_id ORDER BY version) AS before FROM choice_version) v "
-            "WHERE version <> before + 1",
-            "version {} is missing before it",
-        )
+        for batch in stream(conn, sql, "reconcile_rule"):
+            for row, version, before, valid_to, next_from in batch:
+                if version != before + 1:
+                    report.disagree(self.name, row, None, f"version {version - 1} is missing before it")
+                if (next_from is None) != (valid_to is None) or (next_from is not None and valid_to != next_from):
+                    report.disagree(self.name, row, None, f"valid_to {valid_to} is not when the next version began")
         sql = (
             f"SELECT member_id, version, {_t(conn, 'valid_from')}, recorded_by, acting_proxy_id, "  # noqa: S608
             "donate_dividend, excluded_mask, is_member, opt_out, preference_mask "
@@ -224,7 +219,7 @@ class ChoiceVersions(Table):
             for member, version, time, actor, proxy, donate, excluded, is_member, opt_out, preferences in batch:
                 said = (version, proxy, bool(donate), excluded, bool(is_member), bool(opt_out), preferences)
                 typ = "choices.started" if version == 1 else "choices.changed" if is_member else _ENDED
-                row = f"member_id={member} version={version}"
+                row = f"member_id={member} version={version}" if ordered else None  # the walk names rows
                 events.append((member, row, typ, f"member:{member}", time, actor, payloads.get(said) or build(said)))
             yield events
 

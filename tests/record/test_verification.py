@@ -865,3 +865,16 @@ def test_a_row_that_fixes_what_its_table_leaves_to_the_event_is_walked() -> None
 
     tally = reconcile.tally_rows(Loose(), None, Report())  # type: ignore[arg-type]
     assert tally.count == 2 and not tally.shaped
+
+
+def test_a_broken_chain_of_choice_versions_is_named(cooperative: Cooperative) -> None:
+    member, version = cooperative.facts["opted_out"], cooperative.facts["opt_out_version"]
+    cooperative.tamper(
+        "choice_version",
+        f"UPDATE choice_version SET valid_to = NULL WHERE member_id = {member} AND version = {version - 1}",
+        f"UPDATE choice_version SET version = {version + 1} WHERE member_id = {member} AND version = {version}",
+    )
+    report = cooperative.verify()
+    said = {(d.row, d.message) for d in report.disagreements if d.table == "choice_version"}
+    assert (f"member_id={member} version={version - 1}", "valid_to None is not when the next version began") in said
+    assert (f"member_id={member} version={version + 1}", f"version {version} is missing before it") in said
