@@ -11,6 +11,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
+from coop.i18n import language_or_default
 from coop.reporting.statement import Statement
 from reports.annual import WIDTH, _footer, _styles, _table
 from reports.texts import day, euros, t, word
@@ -19,7 +20,7 @@ rl_config.invariant = 1
 
 
 def render(st: Statement) -> bytes:
-    lang = st.language if st.language in ("nl", "en") else "nl"
+    lang = language_or_default(st.language)
     s = _styles()
     e = partial(euros, lang=lang)
     story: list[Any] = [

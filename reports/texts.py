@@ -8,8 +8,6 @@ from datetime import date
 
 from coop.vocabulary.terms import CATEGORIES, Category
 
-LANGUAGES = ("nl", "en")
-
 TEXTS: dict[str, dict[str, str]] = {
     "annual_title": {"nl": "Jaarverslag baten {year}", "en": "Annual benefit report {year}"},
     "annual_subtitle": {

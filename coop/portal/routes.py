@@ -31,6 +31,7 @@ from coop.errors import CoopError, Forbidden, Invalid, Unauthenticated
 from coop.governance import service as governance
 from coop.governance import voting
 from coop.governance.documents import DocumentKind, Mandate, MandateDecision
+from coop.i18n import DEFAULT_LANGUAGE
 from coop.members import service as members_service
 from coop.members.models import Language, Member, member_number, parse_member_number
 from coop.permits import rules, usage
@@ -618,7 +619,7 @@ def admit_member(
     csrf: Csrf,
     name: Annotated[CleanStr, Form(min_length=1, max_length=200)],
     email: Annotated[CleanStr, Form(min_length=3, max_length=320)],
-    language: Annotated[str, Form(pattern="^(nl|en)$")] = "nl",
+    language: Annotated[Language, Form()] = DEFAULT_LANGUAGE,
 ) -> Response:
     who = viewer.actor
     web.check_csrf(request, csrf)
@@ -774,7 +775,7 @@ def publish_report(
     viewer: BoardPage,
     year: Year,
     csrf: Csrf,
-    language: Annotated[str, Form(pattern="^(nl|en)$")] = "nl",
+    language: Annotated[Language, Form()] = DEFAULT_LANGUAGE,
 ) -> Response:
     who = viewer.actor
     web.check_csrf(request, csrf)

@@ -8,7 +8,8 @@ rendering a template.
 * Every form carries a CSRF token: an HMAC, under the server's secret, of a random value in
   a separate SameSite=Strict cookie (the double-submit pattern, signed). A POST without the
   matching token is refused before anything happens.
-* Dutch is the default; ``?lang=en`` (or ``nl``) switches and is remembered in a cookie.
+* Dutch is the default; ``?lang=en`` (or another of :data:`coop.i18n.LANGUAGES`) switches
+  and is remembered in a cookie.
 """
 
 from __future__ import annotations
@@ -28,15 +29,17 @@ from coop.auth.policy import Actor
 from coop.auth.secrets import issue_token
 from coop.db import Database
 from coop.errors import CoopError, Forbidden
+from coop.i18n import LANGUAGES as LANGUAGES  # pages check a language against web.LANGUAGES
+from coop.i18n import autonym, language_or_default
 from coop.portal.texts import REFUSALS, TEXTS, label
 from coop.settings import Settings
 
 SESSION_COOKIE = "coop_session"
 CSRF_COOKIE = "coop_csrf"
 LANG_COOKIE = "coop_lang"
-LANGUAGES = ("nl", "en")
 
 templates = Environment(loader=PackageLoader("coop", "templates/portal"), autoescape=select_autoescape())
+templates.globals.update(languages=LANGUAGES, autonym=autonym)
 
 
 def _secret(request: Request) -> bytes:
@@ -111,7 +114,7 @@ def language(request: Request, member_language: str | None = None) -> str:
     remembered = request.cookies.get(LANG_COOKIE)
     if remembered in LANGUAGES:
         return remembered
-    return member_language if member_language in LANGUAGES else "nl"
+    return language_or_default(member_language)
 
 
 def render(
@@ -134,7 +137,6 @@ def render(
         request=request,
         who=who,
         lang=lang,
-        other_lang="en" if lang == "nl" else "nl",
         csrf=csrf_token(request, seed),
         t=t,
         label=lambda value: label(value, lang),
