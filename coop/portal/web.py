@@ -30,8 +30,8 @@ from coop.auth.secrets import issue_token
 from coop.db import Database
 from coop.errors import CoopError, Forbidden
 from coop.i18n import LANGUAGES as LANGUAGES  # pages check a language against web.LANGUAGES
-from coop.i18n import autonym, language_or_default
-from coop.portal.texts import REFUSALS, TEXTS, label
+from coop.i18n import autonym, language_or_default, translator
+from coop.portal.texts import REFUSALS, label
 from coop.settings import Settings
 
 SESSION_COOKIE = "coop_session"
@@ -126,10 +126,6 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     seed = _csrf_seed(request) or secrets.token_urlsafe(32)
-
-    def t(key: str, **values: Any) -> str:
-        return TEXTS[key][lang].format(**values)
-
     context.setdefault("saved", "saved" in request.query_params)  # after a form: how it went
     # a code, never text: a link cannot make the page say what the cooperative did not write
     context["error"] = refusal_text(context.get("error") or request.query_params.get("error"), lang)
@@ -138,7 +134,7 @@ def render(
         who=who,
         lang=lang,
         csrf=csrf_token(request, seed),
-        t=t,
+        t=translator(lang),
         label=lambda value: label(value, lang),
         **context,
     )
@@ -162,7 +158,8 @@ def refusal_code(code: str) -> str:
 def refusal_text(code: str | None, lang: str) -> str | None:
     """What the page says for a refusal code, in the visitor's language; nothing for codes
     the portal does not know."""
-    return REFUSALS.get(code or "", {}).get(lang)
+    key = REFUSALS.get(code or "")
+    return translator(lang)(key) if key else None
 
 
 def refused(back: str, code: str) -> RedirectResponse:
@@ -171,7 +168,8 @@ def refused(back: str, code: str) -> RedirectResponse:
 
 
 def unavailable(lang: str) -> str:
-    return TEXTS["unavailable"][lang]
+    t = translator(lang)
+    return t("unavailable")
 
 
 def redirect(url: str) -> RedirectResponse:

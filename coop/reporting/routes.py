@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from coop.auth.policy import Actor, Permission, can_read_own_record
 from coop.deps import SEQ_MAX, CurrentActor, MemberId, ReadSession, WriteSession, get_settings, require
 from coop.errors import NotFound
-from coop.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, autonym
+from coop.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, autonym, translator
 from coop.members.models import Member
 from coop.reporting import service, statement, transparency
 from coop.settings import Settings
@@ -142,6 +142,6 @@ def public_transparency_html(
 
     data = _plain(transparency.page(session, settings))
     html = _templates.get_template("transparency.html").render(
-        page=data, lang=lang, euros=lambda c: euros(c, lang), word=lambda w: word(w, lang)
+        page=data, lang=lang, t=translator(lang), euros=lambda c: euros(c, lang), word=lambda w: word(w, lang)
     )
     return HTMLResponse(html)
