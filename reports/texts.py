@@ -5,8 +5,10 @@ headings are messages in the cooperative's catalogue (``coop/locale``, see
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 from babel.dates import format_date
+from babel.numbers import format_currency
 
 from coop import i18n
 from coop.vocabulary.terms import CATEGORIES, Category
@@ -25,13 +27,11 @@ def word(value: str, lang: str) -> str:
 
 
 def euros(cents: int, lang: str) -> str:
-    """``€ 1.234,56`` in Dutch, ``€1,234.56`` in English; exact, from integer cents."""
-    sign = "-" if cents < 0 else ""
-    whole, rest = divmod(abs(cents), 100)
-    grouped = f"{whole:,}"
-    if lang == "nl":
-        return f"{sign}€ {grouped.replace(',', '.')},{rest:02d}"
-    return f"{sign}€{grouped}.{rest:02d}"
+    """``€ 1.234,56`` in Dutch, ``€1,234.56`` in English: CLDR's way of writing euros in
+    ``lang``; exact, from integer cents."""
+    amount = format_currency(Decimal(cents).scaleb(-2), "EUR", locale=lang)
+    # a plain space, as the PDFs' text has always had: readers search and copy it
+    return amount.replace("\N{NO-BREAK SPACE}", " ")
 
 
 def day(value: date, lang: str) -> str:

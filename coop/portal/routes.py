@@ -785,7 +785,7 @@ def publish_report(
 
 
 @router.get("/board/reports/{year}.pdf")
-def report_pdf(request: Request, _viewer: BoardPage, year: Year, language: str = "nl") -> Response:
+def report_pdf(request: Request, _viewer: BoardPage, year: Year, language: str = DEFAULT_LANGUAGE) -> Response:
     if language not in web.LANGUAGES:
         raise Invalid("unknown language", code="invalid-report")
     with _db(request).unit_of_work(write=False) as s:
