@@ -50,7 +50,7 @@ def render(st: Statement) -> bytes:
     if st.changes:
         story.append(
             _table(
-                [[t("version"), t("since"), "opt-out", t("choice")]]
+                [[t("version"), t("since"), t("opt_out"), t("choices_count")]]
                 + [
                     [str(c.version), day(c.since, lang), word("yes" if c.opt_out else "no", lang), str(c.choices)]
                     for c in st.changes
