@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test check lint typecheck layering bench clean axe
+.PHONY: run test check lint typecheck layering bench clean axe messages catalogues
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,15 +14,18 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
+LOCALE := coop/locale
+COMPILED := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/coop.po))
+
 ## run: install, migrate the SQLite database under var/, seed the demo on first run, serve on 127.0.0.1:8000
-run: $(STAMP)
+run: $(STAMP) catalogues
 	$(BIN)/coop db upgrade
 	$(BIN)/coop demo --if-empty
 	$(BIN)/coop serve
 
 ## test: the whole suite (SQLite always; PostgreSQL when it answers, or always with COOP_TEST_POSTGRES=require;
 ## the browser tests when Debian's chromium is installed, or always with COOP_E2E=require)
-test: $(STAMP) axe
+test: $(STAMP) catalogues axe
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
 
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
@@ -30,6 +33,19 @@ AXE := .cache/axe/node_modules/axe-core/axe.min.js
 axe:
 	@test -f $(AXE) || (command -v npm >/dev/null 2>&1 && npm install --no-save --silent --prefix .cache/axe axe-core@4.14 >/dev/null 2>&1) \
 		|| echo "npm is missing: the accessibility test will not run"
+
+## catalogues: compile each language's coop/locale/<lang>/LC_MESSAGES/coop.po into the coop.mo the application reads
+catalogues: $(COMPILED)
+
+$(LOCALE)/%/LC_MESSAGES/coop.mo: $(LOCALE)/%/LC_MESSAGES/coop.po $(STAMP)
+	$(BIN)/pybabel -q compile -D coop -l $* -i $< -o $@
+
+## messages: extract the texts (t("key") and N_("key") in babel.cfg's files) into coop/locale/coop.pot and merge
+## them into every language's coop.po: new keys arrive empty, keys no longer used leave
+messages: $(STAMP)
+	$(BIN)/pybabel -q extract -F babel.cfg -k t -c Translators: --project=coop --version=0.1.0 \
+		--header-comment="# The texts of the health-data cooperative, by key: see README, \"Languages\"." -o $(LOCALE)/coop.pot .
+	$(BIN)/pybabel -q update -D coop -i $(LOCALE)/coop.pot -d $(LOCALE) --ignore-obsolete --no-fuzzy-matching
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -51,4 +67,4 @@ bench: $(STAMP)
 	$(BIN)/coop bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(COMPILED)

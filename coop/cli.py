@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from coop.i18n import DEFAULT_LANGUAGE, Language
 from coop.settings import ROOT, get_settings
 
 if TYPE_CHECKING:
@@ -380,19 +381,14 @@ def distribute(
     out.print(table)
 
 
-Language = Annotated[str, typer.Option("--lang", help="nl (Dutch) or en (English)")]
-
-
-def _check_lang(lang: str) -> None:
-    if lang not in ("nl", "en"):
-        raise _fail(f"unknown language {lang!r}: use nl or en", code=2)
+Lang = Annotated[Language, typer.Option("--lang", help="the report's language")]
 
 
 @report_app.command("annual")
 def report_annual(
     year: Annotated[int, typer.Argument(help="the calendar year", min=2000, max=2100)],
     output: Annotated[Path, typer.Option("-o", "--output", help="the PDF file to write")],
-    lang: Language = "nl",
+    lang: Lang = DEFAULT_LANGUAGE,
     tree_size: Annotated[
         int | None, typer.Option("--tree-size", help="the signed tree head to show (default: the newest)", min=1)
     ] = None,
@@ -406,7 +402,6 @@ def report_annual(
     from coop.reporting import service
     from reports.annual import render
 
-    _check_lang(lang)
     db = _database()
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err) as progress:
         task = progress.add_task("gathering the figures", total=2)
@@ -426,13 +421,12 @@ def report_annual(
 @report_app.command("publish")
 def report_publish(
     year: Annotated[int, typer.Argument(help="the calendar year", min=2000, max=2100)],
-    lang: Language = "nl",
+    lang: Lang = DEFAULT_LANGUAGE,
 ) -> None:
     """Publish the annual report of YEAR: record its SHA-256 in the ledger of record."""
     from coop.errors import CoopError
     from coop.reporting import service
 
-    _check_lang(lang)
     db = _database()
     try:
         with db.unit_of_work() as session:

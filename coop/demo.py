@@ -37,8 +37,8 @@ from coop.governance import service as governance_service
 from coop.governance import voting
 from coop.governance.documents import DocumentKind
 from coop.hdab import service as hdab
+from coop.i18n import Language
 from coop.members import service as members_service
-from coop.members.models import Language
 from coop.permits import manifests, usage
 from coop.permits import service as permits
 from coop.permits.usage import NewUsage, ResultKind, UsageKind

@@ -22,9 +22,10 @@ from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from coop.i18n import translator
 from coop.reporting.figures import Annual
 from ledger.allocation import largest_remainder
-from reports.texts import day, euros, t, word
+from reports.texts import day, euros, word
 
 rl_config.invariant = 1
 
@@ -136,53 +137,56 @@ def _heat(annual: Annual, lang: str) -> Drawing:
 
 
 def _footer(lang: str, title: str) -> Any:
+    t = translator(lang)
+
     def draw(canvas: Any, doc: Any) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 7)
         canvas.setFillColor(colors.grey)
         canvas.drawString(20 * mm, 10 * mm, title)
-        canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, t("page", lang, n=doc.page))
+        canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, t("page", n=doc.page))
         canvas.restoreState()
 
     return draw
 
 
 def render(annual: Annual, lang: str) -> bytes:
+    t = translator(lang)
     s = _styles()
     e = partial(euros, lang=lang)
     story: list[Any] = [
         Spacer(1, 30 * mm),
-        Paragraph(t("annual_title", lang, year=annual.year), s["title"]),
-        Paragraph(t("annual_subtitle", lang), s["subtitle"]),
+        Paragraph(t("annual_title", year=annual.year), s["title"]),
+        Paragraph(t("annual_subtitle"), s["subtitle"]),
         Spacer(1, 4 * mm),
-        Paragraph(t("as_of", lang, date=day(annual.as_of.date(), lang)), s["small"]),
+        Paragraph(t("as_of", date=day(annual.as_of.date(), lang)), s["small"]),
         Spacer(1, 10 * mm),
-        Paragraph(t("summary", lang), s["h1"]),
+        Paragraph(t("summary"), s["h1"]),
         _table(
             [
                 ["", ""],
-                [t("members", lang), str(annual.members)],
-                [t("joined", lang), str(annual.joined)],
-                [t("left", lang), str(annual.left)],
-                [t("opted_out", lang), str(annual.opted_out)],
-                [t("income", lang), e(annual.income_cents)],
-                [t("expenses", lang), e(annual.expenses_cents)],
-                [t("net_income", lang), e(annual.net_income_cents)],
-                [t("reserve", lang), e(annual.split.reserve_cents)],
-                [t("solidarity", lang), e(annual.split.solidarity_cents)],
-                [t("members_pool", lang), e(annual.split.members_pool_cents)],
-                [t("grants_total", lang), e(annual.grants_cents)],
+                [t("members"), str(annual.members)],
+                [t("joined"), str(annual.joined)],
+                [t("left"), str(annual.left)],
+                [t("members_opted_out"), str(annual.opted_out)],
+                [t("income"), e(annual.income_cents)],
+                [t("expenses"), e(annual.expenses_cents)],
+                [t("net_income"), e(annual.net_income_cents)],
+                [t("reserve"), e(annual.split.reserve_cents)],
+                [t("solidarity"), e(annual.split.solidarity_cents)],
+                [t("members_pool"), e(annual.split.members_pool_cents)],
+                [t("grants_total"), e(annual.grants_cents)],
             ],
             [WIDTH * 0.6, WIDTH * 0.4],
             numeric_from=1,
         ),
         PageBreak(),
-        Paragraph(t("revenue", lang), s["h1"]),
+        Paragraph(t("revenue_by_permit"), s["h1"]),
     ]
     revenue = [line for line in annual.permits if line.revenue_cents]
     story.append(
         _table(
-            [[t("permit", lang), t("applicant", lang), t("user_type", lang), t("purposes", lang), t("amount", lang)]]
+            [[t("permit"), t("applicant"), t("user_type"), t("purposes"), t("amount")]]
             + [
                 [
                     p.number,
@@ -201,9 +205,9 @@ def render(annual: Annual, lang: str) -> bytes:
     by_purpose = annual.revenue_by_purpose
     story += [
         Spacer(1, 4 * mm),
-        _bars([word(k, lang) for k in by_type], list(by_type.values()), f"{t('by_user_type', lang)} (EUR)"),
-        _bars([word(k, lang) for k in by_purpose], list(by_purpose.values()), f"{t('by_purpose', lang)} (EUR)"),
-        Paragraph(t("split", lang), s["h1"]),
+        _bars([word(k, lang) for k in by_type], list(by_type.values()), t("by_user_type") + " (EUR)"),
+        _bars([word(k, lang) for k in by_purpose], list(by_purpose.values()), t("by_purpose") + " (EUR)"),
+        Paragraph(t("split"), s["h1"]),
     ]
     split = annual.split
     if split.distributions:
@@ -212,21 +216,21 @@ def render(annual: Annual, lang: str) -> bytes:
                 [
                     _pie(
                         [
-                            (t("reserve", lang), split.reserve_cents),
-                            (t("solidarity", lang), split.solidarity_cents),
-                            (t("members_pool", lang), split.members_pool_cents),
+                            (t("reserve"), split.reserve_cents),
+                            (t("solidarity"), split.solidarity_cents),
+                            (t("members_pool"), split.members_pool_cents),
                         ],
                         split.percentages,
                     ),
                     _table(
                         [
-                            ["", t("amount", lang)],
-                            [t("net_income", lang), e(split.net_income_cents)],
-                            [t("reserve", lang), e(split.reserve_cents)],
-                            [t("solidarity", lang), e(split.solidarity_cents)],
-                            [t("members_pool", lang), e(split.members_pool_cents)],
-                            ["  " + t("donated", lang), e(split.donated_cents)],
-                            ["  " + t("unclaimed", lang), e(split.unclaimed_cents)],
+                            ["", t("amount")],
+                            [t("net_income"), e(split.net_income_cents)],
+                            [t("reserve"), e(split.reserve_cents)],
+                            [t("solidarity"), e(split.solidarity_cents)],
+                            [t("members_pool"), e(split.members_pool_cents)],
+                            ["  " + t("donated"), e(split.donated_cents)],
+                            ["  " + t("unclaimed"), e(split.unclaimed_cents)],
                         ],
                         [WIDTH * 0.6, WIDTH * 0.4],
                         numeric_from=1,
@@ -235,7 +239,7 @@ def render(annual: Annual, lang: str) -> bytes:
             )
         )
     else:
-        story.append(Paragraph(t("no_distribution", lang), s["body"]))
+        story.append(Paragraph(t("no_distribution"), s["body"]))
     labels = [
         f"{e(low)} - {e(high - 1)}" if high is not None and low else (e(0) if high else f"{e(low)}+")
         for low, high, _ in annual.dividend_bins
@@ -243,21 +247,21 @@ def render(annual: Annual, lang: str) -> bytes:
     counts = [n if isinstance(n, int) else 0 for _, _, n in annual.dividend_bins]
     story += [
         PageBreak(),
-        Paragraph(t("dividends", lang), s["h1"]),
-        Paragraph(t("dividends_text", lang, credited=annual.members_credited, threshold=annual.threshold), s["body"]),
-        _bars(labels, counts, t("count", lang), in_euros=False),
+        Paragraph(t("dividends"), s["h1"]),
+        Paragraph(t("dividends_text", credited=annual.members_credited, threshold=annual.threshold), s["body"]),
+        _bars(labels, counts, t("member_count"), in_euros=False),
         _table(
-            [[t("bin", lang), t("count", lang)]]
+            [[t("bin"), t("member_count")]]
             + [[label, str(n)] for label, (_, _, n) in zip(labels, annual.dividend_bins, strict=True)],
             [WIDTH * 0.6, WIDTH * 0.4],
             numeric_from=1,
         ),
-        Paragraph(t("grants", lang), s["h1"]),
+        Paragraph(t("grants"), s["h1"]),
     ]
     if annual.grants:
         story.append(
             _table(
-                [[t("date", lang), t("recipient", lang), t("purpose", lang), t("amount", lang)]]
+                [[t("date"), t("recipient"), t("purpose"), t("amount")]]
                 + [
                     [
                         day(g.paid_on, lang),
@@ -272,19 +276,19 @@ def render(annual: Annual, lang: str) -> bytes:
             )
         )
     else:
-        story.append(Paragraph(t("none", lang), s["body"]))
+        story.append(Paragraph(t("none"), s["body"]))
     story += [
         PageBreak(),
-        Paragraph(t("register", lang), s["h1"]),
+        Paragraph(t("register"), s["h1"]),
         _table(
             [
                 [
-                    t("permit", lang),
-                    t("applicant", lang),
-                    t("user_type", lang),
-                    t("status", lang),
-                    t("flags", lang),
-                    t("results", lang),
+                    t("permit"),
+                    t("applicant"),
+                    t("user_type"),
+                    t("status"),
+                    t("flags"),
+                    t("results"),
                 ]
             ]
             + [
@@ -301,12 +305,12 @@ def render(annual: Annual, lang: str) -> bytes:
             [WIDTH * 0.2, WIDTH * 0.25, WIDTH * 0.12, WIDTH * 0.11, WIDTH * 0.22, WIDTH * 0.1],
             numeric_from=5,
         ),
-        Paragraph(t("returned", lang), s["h1"]),
+        Paragraph(t("returned"), s["h1"]),
     ]
     if annual.results:
         story.append(
             _table(
-                [[t("date", lang), t("permit", lang), t("title", lang), t("open_access", lang)]]
+                [[t("date"), t("permit"), t("title"), t("open_access")]]
                 + [
                     [
                         day(r.published_on, lang),
@@ -320,21 +324,21 @@ def render(annual: Annual, lang: str) -> bytes:
             )
         )
     else:
-        story.append(Paragraph(t("none", lang), s["body"]))
+        story.append(Paragraph(t("none"), s["body"]))
     story += [
-        Paragraph(t("overdue", lang), s["h1"]),
-        Paragraph(", ".join(annual.overdue_results) or t("none", lang), s["body"]),
+        Paragraph(t("overdue"), s["h1"]),
+        Paragraph(", ".join(annual.overdue_results) or t("none"), s["body"]),
         PageBreak(),
-        Paragraph(t("choices", lang), s["h1"]),
-        Paragraph(t("choices_text", lang), s["body"]),
+        Paragraph(t("choices"), s["h1"]),
+        Paragraph(t("choices_text"), s["body"]),
         Spacer(1, 3 * mm),
         _heat(annual, lang),
-        Paragraph(t("decisions", lang), s["h1"]),
+        Paragraph(t("decisions"), s["h1"]),
     ]
     if annual.decisions:
         story.append(
             _table(
-                [[t("date", lang), t("title", lang), t("outcome", lang), t("votes", lang)]]
+                [[t("date"), t("title"), t("outcome"), t("votes")]]
                 + [
                     [
                         day(d.closed_on, lang),
@@ -348,21 +352,21 @@ def render(annual: Annual, lang: str) -> bytes:
             )
         )
     else:
-        story.append(Paragraph(t("none", lang), s["body"]))
-    integrity: list[Any] = [Paragraph(t("integrity", lang), s["h1"]), Paragraph(t("integrity_text", lang), s["body"])]
+        story.append(Paragraph(t("none"), s["body"]))
+    integrity: list[Any] = [Paragraph(t("integrity"), s["h1"]), Paragraph(t("integrity_text"), s["body"])]
     head = annual.integrity
     if head is None:
-        integrity.append(Paragraph(t("no_head", lang), s["body"]))
+        integrity.append(Paragraph(t("no_head"), s["body"]))
     else:
         integrity.append(
             _table(
                 [
                     ["", ""],
-                    [t("tree_size", lang), str(head.tree_size)],
-                    [t("root_hash", lang), Paragraph(head.root_hash, s["mono"])],
-                    [t("signed_at", lang), head.signed_at],
-                    [t("key_id", lang), Paragraph(head.key_id, s["mono"])],
-                    [t("signature", lang), Paragraph(head.signature, s["mono"])],
+                    [t("tree_size"), str(head.tree_size)],
+                    [t("root_hash"), Paragraph(head.root_hash, s["mono"])],
+                    [t("signed_at"), head.signed_at],
+                    [t("key_id"), Paragraph(head.key_id, s["mono"])],
+                    [t("signature"), Paragraph(head.signature, s["mono"])],
                 ],
                 [WIDTH * 0.25, WIDTH * 0.75],
             )
@@ -372,14 +376,14 @@ def render(annual: Annual, lang: str) -> bytes:
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
-        title=t("annual_title", lang, year=annual.year),
-        author="Health-data cooperative",
-        subject=t("annual_subtitle", lang),
+        title=t("annual_title", year=annual.year),
+        author=t("site"),
+        subject=t("annual_subtitle"),
         leftMargin=20 * mm,
         rightMargin=20 * mm,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
     )
-    footer = _footer(lang, t("annual_title", lang, year=annual.year))
+    footer = _footer(lang, t("annual_title", year=annual.year))
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()

@@ -11,43 +11,46 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
+from coop.i18n import language_or_default, translator
 from coop.reporting.statement import Statement
 from reports.annual import WIDTH, _footer, _styles, _table
-from reports.texts import day, euros, t, word
+from reports.texts import day, euros, word
 
 rl_config.invariant = 1
 
 
 def render(st: Statement) -> bytes:
-    lang = st.language if st.language in ("nl", "en") else "nl"
+    lang = language_or_default(st.language)
+    t = translator(lang)
     s = _styles()
     e = partial(euros, lang=lang)
     story: list[Any] = [
-        Paragraph(t("statement_title", lang, year=st.year), s["title"]),
-        Paragraph(t("statement_intro", lang, name=st.name, year=st.year), s["body"]),
-        Paragraph(f"{t('member_number', lang)}: {st.number}", s["body"]),
-        Paragraph(t("your_choices", lang), s["h1"]),
+        Paragraph(t("statement_title", year=st.year), s["title"]),
+        Paragraph(t("statement_intro", name=st.name, year=st.year), s["body"]),
+        Paragraph(t("member_number") + f": {st.number}", s["body"]),
+        Paragraph(t("your_choices"), s["h1"]),
     ]
     if st.opt_out:
-        story.append(Paragraph(t("opted_out_text", lang), s["body"]))
-    story.append(Paragraph(t("default_text", lang), s["body"]))
+        story.append(Paragraph(t("opted_out"), s["body"]))
+    story.append(Paragraph(t("default_text"), s["body"]))
     if st.choices:
         story.append(
             _table(
-                [[t("purpose", lang), t("user_type", lang), t("choice", lang)]]
+                [[t("purpose"), t("user_type"), t("choice")]]
                 + [[word(p, lang), word(u, lang), word(pref, lang)] for p, u, pref in st.choices],
                 [WIDTH * 0.4, WIDTH * 0.25, WIDTH * 0.35],
             )
         )
     if st.excluded:
-        story.append(Paragraph(f"{t('excluded', lang)}: {', '.join(word(c, lang) for c in st.excluded)}", s["body"]))
+        excluded = ", ".join(word(c, lang) for c in st.excluded)
+        story.append(Paragraph(t("excluded") + f": {excluded}", s["body"]))
     if st.donate_dividend:
-        story.append(Paragraph(t("donates", lang), s["body"]))
-    story.append(Paragraph(t("changes", lang), s["h1"]))
+        story.append(Paragraph(t("donates"), s["body"]))
+    story.append(Paragraph(t("changes"), s["h1"]))
     if st.changes:
         story.append(
             _table(
-                [[t("version", lang), t("since", lang), "opt-out", t("choice", lang)]]
+                [[t("version"), t("since"), t("opt_out"), t("choices_count")]]
                 + [
                     [str(c.version), day(c.since, lang), word("yes" if c.opt_out else "no", lang), str(c.choices)]
                     for c in st.changes
@@ -56,12 +59,12 @@ def render(st: Statement) -> bytes:
             )
         )
     else:
-        story.append(Paragraph(t("no_changes", lang), s["body"]))
-    story.append(Paragraph(t("used_by", lang), s["h1"]))
+        story.append(Paragraph(t("no_changes"), s["body"]))
+    story.append(Paragraph(t("used_by"), s["h1"]))
     if st.uses:
         story.append(
             _table(
-                [[t("permit", lang), t("applicant", lang), t("purposes", lang), t("since", lang), t("results", lang)]]
+                [[t("permit"), t("applicant"), t("purposes"), t("since"), t("results")]]
                 + [
                     [
                         u.permit_number,
@@ -76,20 +79,19 @@ def render(st: Statement) -> bytes:
             )
         )
     else:
-        story.append(Paragraph(t("not_used", lang), s["body"]))
-    story.append(Paragraph(t("your_dividend", lang), s["h1"]))
+        story.append(Paragraph(t("not_used"), s["body"]))
+    story.append(Paragraph(t("your_dividend"), s["h1"]))
     if not st.dividends:
-        story.append(Paragraph(t("no_dividend", lang), s["body"]))
+        story.append(Paragraph(t("no_dividend"), s["body"]))
     for d in st.dividends:
         period = f"{day(d.period_start, lang)} - {day(d.period_end, lang)}"
-        story.append(Paragraph(t("dividend_text", lang, period=period, total=e(d.cents)), s["body"]))
+        story.append(Paragraph(t("dividend_text", period=period, total=e(d.cents)), s["body"]))
         for part in d.parts:
             story.append(
                 Paragraph(
                     "• "
                     + t(
                         "dividend_part",
-                        lang,
                         permit=part.permit_number,
                         pool=e(part.pool_cents),
                         members=part.members,
@@ -99,24 +101,24 @@ def render(st: Statement) -> bytes:
                 )
             )
         if d.donated:
-            story.append(Paragraph(t("dividend_donated", lang), s["body"]))
+            story.append(Paragraph(t("dividend_donated"), s["body"]))
     story += [
         Spacer(1, 3 * mm),
-        Paragraph(t("balance", lang, balance=e(st.balance_cents), paid=e(st.paid_cents)), s["body"]),
+        Paragraph(t("balance", balance=e(st.balance_cents), paid=e(st.paid_cents)), s["body"]),
         Spacer(1, 6 * mm),
-        Paragraph(t("questions", lang), s["small"]),
+        Paragraph(t("questions"), s["small"]),
     ]
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
-        title=t("statement_title", lang, year=st.year),
-        author="Health-data cooperative",
+        title=t("statement_title", year=st.year),
+        author=t("site"),
         leftMargin=20 * mm,
         rightMargin=20 * mm,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
     )
-    footer = _footer(lang, f"{t('statement_title', lang, year=st.year)} - {st.number}")
+    footer = _footer(lang, t("statement_title", year=st.year) + f" - {st.number}")
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()

@@ -9,12 +9,8 @@ from enum import StrEnum
 from sqlalchemy import Column, ForeignKey, Integer, String
 from sqlmodel import Field, SQLModel
 
+from coop.i18n import Language as Language  # a member's language is one of the cooperative's
 from coop.types import ID_MAX, UTCDateTime
-
-
-class Language(StrEnum):
-    nl = "nl"
-    en = "en"
 
 
 class MemberStatus(StrEnum):

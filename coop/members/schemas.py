@@ -6,7 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from coop.members.models import Language, Member
+from coop.i18n import DEFAULT_LANGUAGE, Language
+from coop.members.models import Member
 from coop.types import CleanStr
 
 
@@ -15,7 +16,7 @@ class MemberIn(BaseModel):
 
     name: CleanStr = Field(min_length=1, max_length=200)
     email: EmailStr = Field(max_length=320)
-    language: Language = Language.nl
+    language: Language = DEFAULT_LANGUAGE
 
 
 class MemberOut(BaseModel):

@@ -18,7 +18,8 @@ from coop.auth.policy import Actor, Role, can_manage_member, can_read_member
 from coop.auth.secrets import new_invitation_token, sha256_hex
 from coop.choices import service as choices_service
 from coop.errors import Conflict, Gone, Invalid, NotFound
-from coop.members.models import Invitation, Language, Member, MemberStatus, member_number, parse_member_number
+from coop.i18n import Language
+from coop.members.models import Invitation, Member, MemberStatus, member_number, parse_member_number
 from coop.proxies import service as proxies_service
 from coop.settings import AuthSettings
 from coop.types import utcnow

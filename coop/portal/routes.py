@@ -31,12 +31,12 @@ from coop.errors import CoopError, Forbidden, Invalid, Unauthenticated
 from coop.governance import service as governance
 from coop.governance import voting
 from coop.governance.documents import DocumentKind, Mandate, MandateDecision
+from coop.i18n import DEFAULT_LANGUAGE, translator
 from coop.members import service as members_service
 from coop.members.models import Language, Member, member_number, parse_member_number
 from coop.permits import rules, usage
 from coop.permits.models import Permit
 from coop.portal import web
-from coop.portal.texts import TEXTS
 from coop.proxies import queries as proxy_queries
 from coop.proxies import service as proxies
 from coop.reporting import service as reporting
@@ -266,9 +266,7 @@ def _overview_rows(mandate: Mandate, mask: int, lang: str, proxied: int) -> list
     """What decides each (purpose, user type) now; ``proxied``: the purposes a proxy holds
     now (a 'proxy' choice without one falls back to the mandate, and says so)."""
 
-    def t(key: str, **values: Any) -> str:
-        return TEXTS[key][lang].format(**values)
-
+    t = translator(lang)
     rules_by_pair = {(r.purpose, r.user_type): r for r in mandate.rules}
     rows = []
     for purpose in Purpose:
@@ -290,9 +288,9 @@ def _overview_rows(mandate: Mandate, mask: int, lang: str, proxied: int) -> list
                         now = t("currently_only", conditions=_conditions(rule.conditions, t))
                     else:
                         now = t("currently_yes") if decision is MandateDecision.allow else t("currently_no")
-                    text, kind = f"{t('coop_decides')} - {now}", "mandate"
+                    text, kind = t("coop_decides") + f" - {now}", "mandate"
                     if preference is Preference.proxy:
-                        text = f"{text}. {t('no_proxy_now')}"
+                        text = f"{text}. " + t("no_proxy_now")
             rows.append({"purpose": purpose.value, "user_type": user_type.value, "text": text, "kind": kind})
     return rows
 
@@ -618,7 +616,7 @@ def admit_member(
     csrf: Csrf,
     name: Annotated[CleanStr, Form(min_length=1, max_length=200)],
     email: Annotated[CleanStr, Form(min_length=3, max_length=320)],
-    language: Annotated[str, Form(pattern="^(nl|en)$")] = "nl",
+    language: Annotated[Language, Form()] = DEFAULT_LANGUAGE,
 ) -> Response:
     who = viewer.actor
     web.check_csrf(request, csrf)
@@ -774,7 +772,7 @@ def publish_report(
     viewer: BoardPage,
     year: Year,
     csrf: Csrf,
-    language: Annotated[str, Form(pattern="^(nl|en)$")] = "nl",
+    language: Annotated[Language, Form()] = DEFAULT_LANGUAGE,
 ) -> Response:
     who = viewer.actor
     web.check_csrf(request, csrf)
@@ -787,7 +785,7 @@ def publish_report(
 
 
 @router.get("/board/reports/{year}.pdf")
-def report_pdf(request: Request, _viewer: BoardPage, year: Year, language: str = "nl") -> Response:
+def report_pdf(request: Request, _viewer: BoardPage, year: Year, language: str = DEFAULT_LANGUAGE) -> Response:
     if language not in web.LANGUAGES:
         raise Invalid("unknown language", code="invalid-report")
     with _db(request).unit_of_work(write=False) as s:

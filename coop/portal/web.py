@@ -8,7 +8,8 @@ rendering a template.
 * Every form carries a CSRF token: an HMAC, under the server's secret, of a random value in
   a separate SameSite=Strict cookie (the double-submit pattern, signed). A POST without the
   matching token is refused before anything happens.
-* Dutch is the default; ``?lang=en`` (or ``nl``) switches and is remembered in a cookie.
+* Dutch is the default; ``?lang=en`` (or another of :data:`coop.i18n.LANGUAGES`) switches
+  and is remembered in a cookie.
 """
 
 from __future__ import annotations
@@ -28,15 +29,17 @@ from coop.auth.policy import Actor
 from coop.auth.secrets import issue_token
 from coop.db import Database
 from coop.errors import CoopError, Forbidden
-from coop.portal.texts import REFUSALS, TEXTS, label
+from coop.i18n import LANGUAGES as LANGUAGES  # pages check a language against web.LANGUAGES
+from coop.i18n import autonym, language_or_default, translator
+from coop.portal.texts import REFUSALS, label
 from coop.settings import Settings
 
 SESSION_COOKIE = "coop_session"
 CSRF_COOKIE = "coop_csrf"
 LANG_COOKIE = "coop_lang"
-LANGUAGES = ("nl", "en")
 
 templates = Environment(loader=PackageLoader("coop", "templates/portal"), autoescape=select_autoescape())
+templates.globals.update(languages=LANGUAGES, autonym=autonym)
 
 
 def _secret(request: Request) -> bytes:
@@ -111,7 +114,7 @@ def language(request: Request, member_language: str | None = None) -> str:
     remembered = request.cookies.get(LANG_COOKIE)
     if remembered in LANGUAGES:
         return remembered
-    return member_language if member_language in LANGUAGES else "nl"
+    return language_or_default(member_language)
 
 
 def render(
@@ -123,10 +126,6 @@ def render(
     **context: Any,
 ) -> HTMLResponse:
     seed = _csrf_seed(request) or secrets.token_urlsafe(32)
-
-    def t(key: str, **values: Any) -> str:
-        return TEXTS[key][lang].format(**values)
-
     context.setdefault("saved", "saved" in request.query_params)  # after a form: how it went
     # a code, never text: a link cannot make the page say what the cooperative did not write
     context["error"] = refusal_text(context.get("error") or request.query_params.get("error"), lang)
@@ -134,9 +133,8 @@ def render(
         request=request,
         who=who,
         lang=lang,
-        other_lang="en" if lang == "nl" else "nl",
         csrf=csrf_token(request, seed),
-        t=t,
+        t=translator(lang),
         label=lambda value: label(value, lang),
         **context,
     )
@@ -160,7 +158,8 @@ def refusal_code(code: str) -> str:
 def refusal_text(code: str | None, lang: str) -> str | None:
     """What the page says for a refusal code, in the visitor's language; nothing for codes
     the portal does not know."""
-    return REFUSALS.get(code or "", {}).get(lang)
+    key = REFUSALS.get(code or "")
+    return translator(lang)(key) if key else None
 
 
 def refused(back: str, code: str) -> RedirectResponse:
@@ -169,7 +168,8 @@ def refused(back: str, code: str) -> RedirectResponse:
 
 
 def unavailable(lang: str) -> str:
-    return TEXTS["unavailable"][lang]
+    t = translator(lang)
+    return t("unavailable")
 
 
 def redirect(url: str) -> RedirectResponse:

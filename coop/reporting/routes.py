@@ -4,7 +4,7 @@ transparency page (anyone)."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse
@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from coop.auth.policy import Actor, Permission, can_read_own_record
 from coop.deps import SEQ_MAX, CurrentActor, MemberId, ReadSession, WriteSession, get_settings, require
 from coop.errors import NotFound
+from coop.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, autonym, translator
 from coop.members.models import Member
 from coop.reporting import service, statement, transparency
 from coop.settings import Settings
@@ -21,13 +22,14 @@ from coop.settings import Settings
 router = APIRouter(tags=["reports"])
 Board = Annotated[Actor, Depends(require(Permission.annual_reports))]
 Year = Annotated[int, Path(ge=2000, le=2100, description="the calendar year")]
-Lang = Annotated[Literal["nl", "en"], Query(description="the report's language")]
+Lang = Annotated[Language, Query(description="the report's language")]
 TreeSize = Annotated[
     int | None,
     Query(ge=1, le=SEQ_MAX, description="the signed tree head the integrity statement shows (default: the newest)"),
 ]
 PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}}}
 _templates = Environment(loader=PackageLoader("coop", "templates"), autoescape=select_autoescape())
+_templates.globals.update(languages=LANGUAGES, autonym=autonym)
 
 
 def _plain(value: Any) -> Any:
@@ -54,7 +56,7 @@ def annual_pdf(
     session: ReadSession,
     _actor: Board,
     settings: Annotated[Settings, Depends(get_settings)],
-    lang: Lang = "nl",
+    lang: Lang = DEFAULT_LANGUAGE,
     tree_size: TreeSize = None,
 ) -> Response:
     pdf = service.annual_pdf(session, settings, year, lang, tree_size)
@@ -97,7 +99,7 @@ def publish(
     session: WriteSession,
     actor: Board,
     settings: Annotated[Settings, Depends(get_settings)],
-    lang: Lang = "nl",
+    lang: Lang = DEFAULT_LANGUAGE,
 ) -> PublishedOut:
     return PublishedOut(**service.publish_annual(session, settings, actor.ledger_name, year, lang))
 
@@ -134,12 +136,12 @@ def public_transparency(session: ReadSession, settings: Annotated[Settings, Depe
     response_class=HTMLResponse,
 )
 def public_transparency_html(
-    session: ReadSession, settings: Annotated[Settings, Depends(get_settings)], lang: Lang = "nl"
+    session: ReadSession, settings: Annotated[Settings, Depends(get_settings)], lang: Lang = DEFAULT_LANGUAGE
 ) -> HTMLResponse:
     from reports.texts import euros, word
 
     data = _plain(transparency.page(session, settings))
     html = _templates.get_template("transparency.html").render(
-        page=data, lang=lang, euros=lambda c: euros(c, lang), word=lambda w: word(w, lang)
+        page=data, lang=lang, t=translator(lang), euros=lambda c: euros(c, lang), word=lambda w: word(w, lang)
     )
     return HTMLResponse(html)

@@ -1,9 +1,10 @@
-"""HTTP: the EHDS vocabulary with Dutch and English labels (public)."""
+"""HTTP: the EHDS vocabulary with a label in each of the cooperative's languages (public)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter
 
+from coop.i18n import LANGUAGES
 from coop.vocabulary import terms
 from coop.vocabulary.schemas import TermOut, VocabularyOut
 
@@ -22,7 +23,7 @@ def _terms(table: dict, **flags: frozenset) -> list[TermOut]:  # type: ignore[ty
         TermOut(
             code=str(code),
             article=t.article,
-            label={"nl": t.nl, "en": t.en},
+            label={lang: getattr(t, lang) for lang in LANGUAGES},
             **{name: code in members for name, members in flags.items()},
         )
         for code, t in table.items()
