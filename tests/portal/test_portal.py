@@ -323,3 +323,15 @@ def test_pages_need_no_inline_script_or_style() -> None:
     for template in templates:
         html = template.read_text()
         assert not re.search(r"<script|<style|\sstyle\s*=|\son[a-z]+\s*=|javascript:", html, re.I), template.name
+
+
+def test_opting_out_says_the_law_may_make_exceptions(client: TestClient, database: Database) -> None:
+    """Art. 71(4): national law may let public bodies use the data of members who opted out."""
+    board = f.board(client, database)
+    anna = f.member(client, board)
+    _login(client, anna.email)
+    assert "artikel 71, lid 4" in client.get("/me/opt-out").text
+    assert "Article 71(4)" in client.get("/me/opt-out?lang=en").text
+    opt = client.get("/me/opt-out")
+    client.post("/me/opt-out", data={"csrf": _csrf(opt.text), "choice": "out"})
+    assert "behalve als de wet een uitzondering maakt" in client.get("/me?lang=nl").text
