@@ -78,6 +78,11 @@ def create(session: Session, actor_name: str, permit: Permit, settings: Settings
     )
     if state in (rules.Status.expired, rules.Status.revoked):
         raise Conflict(f"no manifests for a {state.value} permit", code=f"permit-{state.value}")
+    if permit.approved_at > now:
+        raise Conflict(
+            f"the permit is approved at {permit.approved_at.isoformat()}: no manifest before then",
+            code="permit-not-approved-yet",
+        )
     assert permit.id is not None
     members = eligible_at_approval(session, permit, settings)
     if settings.choices.honour_later_withdrawals:

@@ -99,7 +99,9 @@ def revoke(permit_id: PermitId, body: RevokeIn, session: WriteSession, actor: Re
     response_model=ManifestOut,
     status_code=201,
     summary="Compute the cohort manifest as of the permit's approval (HDAB, board)",
-    responses=problems({404: "permit-not-found, no-mandate", 409: "permit-expired, permit-revoked"}),
+    responses=problems(
+        {404: "permit-not-found, no-mandate", 409: "permit-expired, permit-revoked, permit-not-approved-yet"}
+    ),
 )
 def create_manifest(
     permit_id: PermitId, session: WriteSession, actor: Registering, settings: SettingsDep

@@ -74,6 +74,10 @@ def _check(session: Session, new: NewPermit) -> None:
         raise Invalid("a permit is valid for at most 10 years (Art. 68)", code="too-long", field="valid_until")
     if new.approved_at > new.valid_until:
         raise Invalid("approved_at must not come after valid_until", code="invalid-validity", field="approved_at")
+    if new.approved_at > utcnow():
+        # the manifest counts members as they are at approval: a time to come would count
+        # members who opt out before then (Art. 71(3))
+        raise Invalid("approved_at must not be in the future", code="approved-in-future", field="approved_at")
     if new.consultation_id is not None and session.get(Consultation, new.consultation_id) is None:
         raise Invalid(f"no consultation {new.consultation_id}", code="consultation-not-found", field="consultation_id")
 

@@ -7,9 +7,11 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from coop.db import Database
+from coop.errors import Conflict
 from coop.governance import service as governance
 from coop.permits import manifests, member_sets
 from coop.permits.manifests import pseudonym
@@ -111,6 +113,24 @@ def test_no_manifest_for_an_ended_permit(client: TestClient, database: Database)
     )
     assert client.post(f"/api/v1/permits/{old['id']}/manifests", headers=hdab).json()["code"] == "permit-expired"
     assert client.post("/api/v1/permits/999/manifests", headers=hdab).status_code == 404
+
+
+def test_no_approval_to_come_and_no_manifest_before_approval(client: TestClient, database: Database) -> None:
+    """Art. 71(3): a manifest counts members as they are at approval, so that time has passed."""
+    _coop(client, database, 1)
+    hdab = f.api_key(database, "hdab")
+    later = (utcnow() + timedelta(days=2)).isoformat()
+    r = client.post("/api/v1/permits", json=permit_body(approved_at=later), headers=hdab)
+    assert r.status_code == 422 and r.json()["code"] == "approved-in-future"
+    permit = _permit(client, hdab)
+    with database.unit_of_work(write=False) as s:  # as a permit registered before the rule would be
+        recorded = s.get(Permit, permit["id"])
+        assert recorded is not None
+        s.expunge(recorded)
+        recorded.approved_at = utcnow() + timedelta(days=2)
+        with pytest.raises(Conflict) as refused:
+            manifests.create(s, "test", recorded, database.settings)
+    assert refused.value.code == "permit-not-approved-yet"
 
 
 def test_the_stricter_policy_honours_later_withdrawals(client: TestClient, database: Database) -> None:
