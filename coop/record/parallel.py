@@ -12,6 +12,9 @@ to the record appends an event in the same transaction, so snapshots holding the
 events hold the same record. When they differ (the log grew meanwhile) or a process fails,
 the rows are tallied again here, on this transaction.
 
+Streaming the log is the longer work, so the tallying processes run at a lower priority: on a
+machine with fewer cores than processes they take what the log's reader leaves.
+
 Forking needs a database others can open (not SQLite in memory) and an operating system
 that forks; elsewhere the rows are tallied here, after the log.
 """
@@ -105,6 +108,7 @@ def _receive(reader: Pipe) -> _Tallied | None:
 def _tally(url: str, snapshot: str | None, tables: list[Table], writer: Pipe) -> None:
     """In the forked process: this process's own connection, the tables' tallies, and back."""
     gc.freeze()  # never collect what the parent process holds (its connections are not ours)
+    os.nice(10)  # the log is the longer work: its reader keeps a core when the tallies would take it
     try:
         _, engine = make_engines(url)
         with engine.connect() as conn:
