@@ -1,10 +1,11 @@
-"""FastAPI dependencies shared by every domain: the database sessions (the commit point)
-and the actor making the request. A route without an actor dependency is public, and its
+"""FastAPI dependencies shared by every domain: the database sessions (the commit point),
+the request's moment, and the actor making the request. A route without an actor dependency is public, and its
 path or summary says so."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -17,6 +18,7 @@ from coop.db import Database
 from coop.errors import Forbidden, Unauthenticated
 from coop.settings import Settings
 from coop.types import ID_MAX as ID_MAX  # re-exported: routes bound their ids with it
+from coop.types import utcnow
 
 
 def get_database(request: Request) -> Database:
@@ -43,6 +45,14 @@ def _read_session(db: Annotated[Database, Depends(get_database)]) -> Iterator[Se
 WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
 ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def now() -> datetime:
+    """The request's moment: the one clock reading a request's services are given."""
+    return utcnow()
+
+
+Now = Annotated[datetime, Depends(now)]
 
 SEQ_MAX = 2**62
 """Ledger sequence numbers and tree sizes are 64-bit."""
