@@ -21,18 +21,22 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import make_url
 
+from coop import deps
 from coop.app import create_app
 from coop.cli import upgrade_database
 from coop.db import Database
 from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, PrivacySettings, Settings, get_settings
+from coop.types import utcnow
 from ledger.log import WRITE_LOCK_KEY
 
 PG_URL = os.environ.get("COOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -165,21 +169,51 @@ def database(settings: Settings) -> Iterator[Database]:
     db.dispose()
 
 
+class Clock:
+    """The moment the apps under test are given (``coop.deps.now``): the real one, unless a
+    test moves it with :meth:`at`."""
+
+    def __init__(self) -> None:
+        self.moment: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.moment or utcnow()
+
+    @contextmanager
+    def at(self, moment: datetime) -> Iterator[None]:
+        earlier, self.moment = self.moment, moment
+        try:
+            yield
+        finally:
+            self.moment = earlier
+
+
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
+def clock() -> Clock:
+    return Clock()
+
+
+def _app(settings: Settings, clock: Clock) -> FastAPI:
     app = create_app(settings)
+    app.dependency_overrides[deps.now] = clock
+    return app
+
+
+@pytest.fixture
+def client(settings: Settings, clock: Clock) -> Iterator[TestClient]:
+    app = _app(settings, clock)
     with TestClient(app) as c:
         yield c
 
 
 @pytest.fixture
-def live_server(settings: Settings) -> Iterator[str]:
+def live_server(settings: Settings, clock: Clock) -> Iterator[str]:
     """The app served by uvicorn on a free localhost port, in a thread: for the browser
     tests, and for crowds of concurrent clients."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(_app(settings, clock), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     for _ in range(200):
