@@ -14,6 +14,7 @@ from httpx import Response
 
 from coop.db import Database
 from coop.governance import service as governance
+from coop.types import utcnow
 from ledger import log
 from tests import factories as f
 from tests.hdab.test_consultations import EXAMPLE, _application
@@ -192,7 +193,7 @@ def test_a_result_link_must_be_a_real_web_address_or_doi(client: TestClient, dat
         "kind": "publication",
         "title": "Heart failure outcomes",
         "url": url,
-        "published_at": "2025-01-01T00:00:00Z",
+        "published_at": utcnow().isoformat(),
         "open_access": True,
     }
     _refused(client.post(f"/api/v1/permits/{permit['id']}/results", json=result, headers=hdab), "url")
@@ -207,7 +208,7 @@ def test_real_links_are_accepted(client: TestClient, database: Database) -> None
             "kind": "dataset",
             "title": "A dataset",
             "url": url,
-            "published_at": "2025-01-01T00:00:00Z",
+            "published_at": utcnow().isoformat(),
             "open_access": True,
         }
         r = client.post(f"/api/v1/permits/{permit['id']}/results", json=result, headers=hdab)

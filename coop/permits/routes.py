@@ -176,7 +176,11 @@ def report_usage(
 
 
 @router.post(
-    "/{permit_id}/results", response_model=ResultOut, status_code=201, summary="Register a result (HDAB, board)"
+    "/{permit_id}/results",
+    response_model=ResultOut,
+    status_code=201,
+    summary="Register a result (HDAB, board)",
+    responses=problems({422: "result-before-permit (published_at is before the permit's approval)"}),
 )
 def register_result(permit_id: PermitId, body: ResultIn, session: WriteSession, actor: Registering) -> ResultOut:
     permit = service.get(session, actor, permit_id)

@@ -62,5 +62,11 @@ def results_due(processing_end: datetime) -> datetime:
     return add_months(processing_end, RESULTS_DUE_MONTHS)
 
 
+def results_duty(valid_from: datetime, processing_end: datetime) -> datetime | None:
+    """When Art. 61(4) wants the results public; ``None`` for a permit whose processing never
+    started (revoked before its validity began): it has no results to return."""
+    return results_due(processing_end) if processing_end > valid_from else None
+
+
 def deletion_due(processing_end: datetime) -> datetime:
     return add_months(processing_end, DELETION_DUE_MONTHS)

@@ -72,7 +72,10 @@ class PermitOut(BaseModel):
     consultation_id: int | None
     status: rules.Status
     processing_ends: datetime
-    results_due: datetime = Field(description="Art. 61(4): 18 months after processing ends")
+    results_due: datetime | None = Field(
+        description="Art. 61(4): 18 months after processing ends; null when processing never started "
+        "(revoked before its validity began)"
+    )
     deletion_due: datetime = Field(description="Art. 68(12): 6 months after expiry or revocation")
 
     @classmethod
@@ -100,7 +103,7 @@ class PermitOut(BaseModel):
             consultation_id=p.consultation_id,
             status=rules.status(utcnow(), p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at),
             processing_ends=end,
-            results_due=rules.results_due(end),
+            results_due=rules.results_duty(p.valid_from, end),
             deletion_due=rules.deletion_due(end),
         )
 

@@ -131,6 +131,13 @@ def register_result(
     open_access: bool,
 ) -> Result:
     assert permit.id is not None
+    if published_at < permit.approved_at:
+        raise Invalid(
+            f"published_at {published_at.isoformat()} is before the permit was approved "
+            f"({permit.approved_at.isoformat()}): a result of this permit comes after it",
+            code="result-before-permit",
+            field="published_at",
+        )
     result = Result(
         permit_id=permit.id,
         kind=kind.value,
@@ -306,7 +313,8 @@ def compliance(session: Session, permit: Permit, settings: Settings, now: dateti
                 "deletion-overdue", "EHDS Art. 68(12)", "no deletion reported within 6 months of the end of the permit"
             )
         )
-    if now > rules.results_due(processing_end) and not results_of(session, [permit.id])[permit.id]:
+    due = rules.results_duty(permit.valid_from, processing_end)
+    if due is not None and now > due and not results_of(session, [permit.id])[permit.id]:
         flags.append(
             Flag(
                 "results-overdue", "EHDS Art. 61(4)", "no results made public within 18 months of the end of processing"

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from coop.db import Database
 from coop.governance import service as governance
-from coop.permits.models import Manifest, ManifestCheck, ManifestEntry
+from coop.permits import usage
+from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, Permit, Result
 from coop.types import utcnow
 from tests import factories as f
 from tests.permits.test_register import permit_body
@@ -201,3 +202,46 @@ def test_who_reports_and_bad_usage(client: TestClient, database: Database) -> No
         ).status_code
         == 403
     )
+
+
+def test_a_result_comes_after_its_permit(client: TestClient, database: Database) -> None:
+    hdab, permit, _ = _setup(client, database, members=1)
+    approved = datetime.fromisoformat(permit["approved_at"])
+    result = {
+        "kind": "publication",
+        "title": "Written before the permit",
+        "url": "https://example.org/old-paper",
+        "published_at": (approved - timedelta(days=1)).isoformat(),
+        "open_access": True,
+    }
+    early = client.post(f"/api/v1/permits/{permit['id']}/results", json=result, headers=hdab)
+    assert early.status_code == 422 and early.json()["code"] == "result-before-permit"
+    assert early.json()["field"] == "published_at"
+    with database.unit_of_work(write=False) as s:
+        assert s.execute(select(func.count()).select_from(Result)).scalar_one() == 0  # nothing recorded
+    result["published_at"] = approved.isoformat()
+    assert client.post(f"/api/v1/permits/{permit['id']}/results", json=result, headers=hdab).status_code == 201
+
+
+def test_a_permit_revoked_before_it_started_owes_no_results(client: TestClient, database: Database) -> None:
+    _setup(client, database, members=1)
+    hdab = f.api_key(database, "hdab")
+    later = (utcnow() + timedelta(days=30)).isoformat()
+    never = client.post("/api/v1/permits", json=permit_body(permit_number="NEVER-1", valid_from=later), headers=hdab)
+    started = client.post("/api/v1/permits", json=permit_body(permit_number="STARTED-1"), headers=hdab)
+    for p in (never.json(), started.json()):
+        assert client.post(f"/api/v1/permits/{p['id']}/revoke", json={"reason": "withdrawn"}, headers=hdab).is_success
+    never_out = client.get(f"/api/v1/permits/{never.json()['id']}", headers=hdab).json()
+    started_out = client.get(f"/api/v1/permits/{started.json()['id']}", headers=hdab).json()
+    assert never_out["results_due"] is None and never_out["deletion_due"] is not None
+    assert started_out["results_due"] is not None
+    years_later = utcnow() + timedelta(days=3 * 365)
+    with database.unit_of_work(write=False) as s:
+        rules = {
+            number: {flag.rule for flag in usage.compliance(s, permit, database.settings, now=years_later)}
+            for number, permit in (
+                ("never", s.get(Permit, never.json()["id"])),
+                ("started", s.get(Permit, started.json()["id"])),
+            )
+        }
+    assert "results-overdue" not in rules["never"] and "results-overdue" in rules["started"]

@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 from coop.cli import app
 from coop.db import Database
 from coop.settings import Settings
+from coop.types import utcnow
 from reports.texts import euros
 from tests import factories as f
 from tests import pdfs
@@ -38,7 +39,7 @@ def _year_with_everything(client: TestClient, database: Database) -> tuple[dict,
         "kind": "publication",
         "title": "Heart failure outcomes",
         "url": "https://example.org/paper",
-        "published_at": f"{YEAR}-01-15T00:00:00+00:00",
+        "published_at": utcnow().isoformat(),  # after the permit's approval, in the year
         "open_access": True,
     }
     assert client.post(f"/api/v1/permits/{permit_id}/results", json=result, headers=hdab).status_code == 201
