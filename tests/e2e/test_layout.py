@@ -1,0 +1,65 @@
+"""Every member and board page, and the public transparency page, fits a desktop (1280 px)
+and a phone (390 px) without scrolling sideways; each is screenshotted at both widths
+(test-artifacts/layout-*.png)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from coop.db import Database
+from tests import factories as f
+from tests.benefits.test_distributions import _cooperative, _money
+from tests.e2e.conftest import shot
+from tests.e2e.test_accessibility import BOARD_PAGES, MEMBER_PAGES
+from tests.e2e.test_portal_browser import _log_in
+
+WIDTHS = {"desktop": 1280, "phone": 390}
+PUBLIC_PAGES = ["/api/v1/public/transparency.html?lang=nl", "/api/v1/public/transparency.html?lang=en"]
+
+
+def _overflow(page: Any) -> list[str]:
+    """How far the page is wider than the window, and the elements that stick out."""
+    return list(
+        page.evaluate(
+            """() => {
+                const width = document.documentElement.clientWidth;
+                if (document.documentElement.scrollWidth <= width) return [];
+                return [`page ${document.documentElement.scrollWidth}px in ${width}px`].concat(
+                    [...document.querySelectorAll('body *')]
+                        .filter(e => e.getBoundingClientRect().right > width + 1)
+                        .slice(0, 5)
+                        .map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}` +
+                                  `${e.className ? '.' + e.className : ''} ends at ` +
+                                  `${Math.round(e.getBoundingClientRect().right)}px`));
+            }"""
+        )
+    )
+
+
+def _name(url: str) -> str:
+    return url.strip("/").replace("/", "-").replace("?", "-").replace("=", "-").replace(".", "-") or "home"
+
+
+def test_no_page_scrolls_sideways(client: TestClient, database: Database, live_server: str, browser: Any) -> None:
+    board, people, permit_id = _cooperative(client, database)
+    _money(client, board, permit_id, income=50_000)
+    found: dict[str, list[str]] = {}
+    visits = 0
+    for who, pages in ((people[0].email, MEMBER_PAGES), (f.BOARD_EMAIL, BOARD_PAGES), (None, PUBLIC_PAGES)):
+        for kind, width in WIDTHS.items():
+            page = browser.new_page(viewport={"width": width, "height": 900})
+            if who is not None:
+                _log_in(page, live_server, who)
+                page.wait_for_url(lambda url: "/login" not in url)
+            for url in pages:
+                response = page.goto(f"{live_server}{url}")
+                assert response is not None and response.ok, url
+                visits += 1
+                shot(page, f"layout-{kind}-{_name(url)}")
+                found[f"{url} at {width}px"] = _overflow(page)
+            page.close()
+    assert visits == 2 * (len(MEMBER_PAGES) + len(BOARD_PAGES) + len(PUBLIC_PAGES))
+    wide = {where: what for where, what in found.items() if what}
+    assert not wide, "\n".join(f"{where}: {'; '.join(what)}" for where, what in wide.items())
