@@ -11,12 +11,14 @@ import io
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab import rl_config
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.piecharts import Pie
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
@@ -25,13 +27,15 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 from coop.i18n import translator
 from coop.reporting.figures import Annual
 from ledger.allocation import largest_remainder
-from reports.texts import day, euros, word
+from reports.texts import day, euros, number, word
 
 rl_config.invariant = 1
 
 INK = colors.HexColor("#1b3a4b")
 ACCENT = [colors.HexColor(c) for c in ("#1b3a4b", "#3c8d93", "#f2a541", "#c8553d", "#7a9e7e", "#8e7dbe", "#5c5c5c")]
-WIDTH = A4[0] - 40 * mm
+MARGIN = 20 * mm
+"""Left and right, around the text."""
+WIDTH = A4[0] - 2 * MARGIN
 
 
 def _styles() -> dict[str, ParagraphStyle]:
@@ -39,14 +43,27 @@ def _styles() -> dict[str, ParagraphStyle]:
     return {
         "title": ParagraphStyle("title", parent=base["Title"], textColor=INK, fontSize=24, leading=30),
         "subtitle": ParagraphStyle("subtitle", parent=base["BodyText"], fontSize=12, leading=16),
-        "h1": ParagraphStyle("h1", parent=base["Heading1"], textColor=INK, fontSize=15, spaceBefore=10),
+        # a heading never ends a page: it moves to the next with what it heads
+        "h1": ParagraphStyle("h1", parent=base["Heading1"], textColor=INK, fontSize=15, spaceBefore=10, keepWithNext=1),
         "body": base["BodyText"],
         "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8, leading=10),
         "mono": ParagraphStyle("mono", parent=base["Code"], fontSize=7, leading=9, wordWrap="CJK", leftIndent=0),
     }
 
 
+HEADER = ParagraphStyle("header", fontName="Helvetica-Bold", fontSize=8, leading=10)
+HEADER_RIGHT = ParagraphStyle("header-right", parent=HEADER, alignment=TA_RIGHT)
+
+
 def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float], numeric_from: int | None = None) -> Table:
+    """A table whose header cells wrap within their columns."""
+    rows = [list(r) for r in rows]
+    rows[0] = [
+        Paragraph(escape(c), HEADER_RIGHT if numeric_from is not None and i >= numeric_from else HEADER)
+        if isinstance(c, str) and c
+        else c
+        for i, c in enumerate(rows[0])
+    ]
     style = [
         ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
         ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
@@ -56,12 +73,12 @@ def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float], numeric_from:
     ]
     if numeric_from is not None:
         style.append(("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"))
-    table = Table([list(r) for r in rows], colWidths=list(widths), repeatRows=1)
+    table = Table(rows, colWidths=list(widths), repeatRows=1)
     table.setStyle(TableStyle(style))
     return table
 
 
-def _bars(labels: list[str], values: list[int], caption: str, in_euros: bool = True) -> Drawing:
+def _bars(labels: list[str], values: list[int], caption: str, lang: str, in_euros: bool = True) -> Drawing:
     drawing = Drawing(WIDTH, 170)
     chart = VerticalBarChart()
     chart.x, chart.y, chart.width, chart.height = 45, 40, WIDTH - 60, 110
@@ -71,6 +88,7 @@ def _bars(labels: list[str], values: list[int], caption: str, in_euros: bool = T
     chart.categoryAxis.labels.angle = 20 if len(labels) > 4 else 0
     chart.categoryAxis.labels.boxAnchor = "ne" if len(labels) > 4 else "n"
     chart.valueAxis.labels.fontSize = 7
+    chart.valueAxis.labelTextFormat = partial(number, lang=lang)
     chart.valueAxis.valueMin = 0
     chart.bars[0].fillColor = ACCENT[1]
     chart.bars[0].strokeColor = None
@@ -143,8 +161,8 @@ def _footer(lang: str, title: str) -> Any:
         canvas.saveState()
         canvas.setFont("Helvetica", 7)
         canvas.setFillColor(colors.grey)
-        canvas.drawString(20 * mm, 10 * mm, title)
-        canvas.drawRightString(A4[0] - 20 * mm, 10 * mm, t("page", n=doc.page))
+        canvas.drawString(MARGIN, 10 * mm, title)
+        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, t("page", n=doc.page))
         canvas.restoreState()
 
     return draw
@@ -205,8 +223,8 @@ def render(annual: Annual, lang: str) -> bytes:
     by_purpose = annual.revenue_by_purpose
     story += [
         Spacer(1, 4 * mm),
-        _bars([word(k, lang) for k in by_type], list(by_type.values()), t("by_user_type") + " (EUR)"),
-        _bars([word(k, lang) for k in by_purpose], list(by_purpose.values()), t("by_purpose") + " (EUR)"),
+        _bars([word(k, lang) for k in by_type], list(by_type.values()), t("by_user_type") + " (EUR)", lang),
+        _bars([word(k, lang) for k in by_purpose], list(by_purpose.values()), t("by_purpose") + " (EUR)", lang),
         Paragraph(t("split"), s["h1"]),
     ]
     split = annual.split
@@ -249,7 +267,7 @@ def render(annual: Annual, lang: str) -> bytes:
         PageBreak(),
         Paragraph(t("dividends"), s["h1"]),
         Paragraph(t("dividends_text", credited=annual.members_credited, threshold=annual.threshold), s["body"]),
-        _bars(labels, counts, t("member_count"), in_euros=False),
+        _bars(labels, counts, t("member_count"), lang, in_euros=False),
         _table(
             [[t("bin"), t("member_count")]]
             + [[label, str(n)] for label, (_, _, n) in zip(labels, annual.dividend_bins, strict=True)],
@@ -379,8 +397,8 @@ def render(annual: Annual, lang: str) -> bytes:
         title=t("annual_title", year=annual.year),
         author=t("site"),
         subject=t("annual_subtitle"),
-        leftMargin=20 * mm,
-        rightMargin=20 * mm,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
         topMargin=18 * mm,
         bottomMargin=18 * mm,
     )

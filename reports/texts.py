@@ -8,7 +8,7 @@ from datetime import date
 from decimal import Decimal
 
 from babel.dates import format_date
-from babel.numbers import format_currency
+from babel.numbers import format_currency, format_decimal
 
 from coop import i18n
 from coop.vocabulary.terms import CATEGORIES, Category
@@ -32,6 +32,11 @@ def euros(cents: int, lang: str) -> str:
     amount = format_currency(Decimal(cents).scaleb(-2), "EUR", locale=lang)
     # a plain space, as the PDFs' text has always had: readers search and copy it
     return amount.replace("\N{NO-BREAK SPACE}", " ")
+
+
+def number(value: float, lang: str) -> str:
+    """A whole number with the language's thousands separator: ``40.000``, ``40,000``."""
+    return format_decimal(round(value), format="#,##0", locale=lang)
 
 
 def day(value: date, lang: str) -> str:

@@ -36,3 +36,30 @@ def render_png(pdf: bytes, name: str, scale: float = 1.2) -> list[Path]:
     finally:
         document.close()
     return written
+
+
+def page_lines(pdf: bytes) -> list[list[str]]:
+    """Each page's lines of text, top to bottom, without empty ones."""
+    reader = PdfReader(io.BytesIO(pdf))
+    return [
+        [line.strip() for line in (page.extract_text() or "").splitlines() if line.strip()] for page in reader.pages
+    ]
+
+
+def past_the_margin(pdf: bytes, margin: float) -> list[tuple[int, str]]:
+    """Runs of text that end to the right of the page's right margin (``margin`` points
+    from the edge): text that runs past its table or off the page. (page, text) each."""
+    document = pypdfium2.PdfDocument(pdf)
+    found = []
+    try:
+        for number in range(len(document)):
+            page = document[number]
+            limit = page.get_width() - margin + 0.5
+            text = page.get_textpage()
+            for i in range(text.count_rects()):
+                left, bottom, right, top = text.get_rect(i)
+                if right > limit:
+                    found.append((number + 1, text.get_text_bounded(left, bottom, right, top)))
+    finally:
+        document.close()
+    return found

@@ -228,3 +228,39 @@ def test_the_dividend_histogram_counts_members_once(database: Database) -> None:
 
     legend = pdfs.text(annual_pdf.render(annual, "en"))
     assert "20%" in legend and "30%" in legend and "50%" in legend and "19%" not in legend
+
+
+def test_the_annual_report_keeps_its_layout(client: TestClient, database: Database) -> None:
+    """Chart axes carry thousands separators, no text runs past its table or the page, and
+    no page ends with a section heading."""
+    import dataclasses
+    from datetime import date
+
+    from coop.i18n import translator
+    from coop.reporting import figures
+    from reports import annual as annual_pdf
+
+    board, _people, permit_id = _cooperative(client, database)
+    _money(client, board, permit_id, income=4_321_000, expense=10_000)
+    with database.unit_of_work(write=False) as s:
+        annual = figures.annual(s, database.settings, YEAR)
+    votes = [
+        figures.DecisionLine(
+            f"Revised benefit policy {i}", "benefit_policy", date(YEAR, 3, i + 1), "adopted", 9, 2, 1, 40
+        )
+        for i in range(12)
+    ]
+    annual = dataclasses.replace(annual, decisions=votes)
+    for lang, thousands in (("nl", "40.000"), ("en", "40,000")):
+        pdf = annual_pdf.render(annual, lang)
+        text = pdfs.text(pdf)
+        assert thousands in text and "40000" not in text, lang  # the revenue chart's axis
+        assert pdfs.past_the_margin(pdf, annual_pdf.MARGIN) == [], lang
+        t = translator(lang)
+        headings = {t(key) for key in ("summary", "revenue_by_permit", "split", "dividends", "grants", "register")}
+        headings |= {t(key) for key in ("returned", "overdue", "choices", "decisions", "integrity")}
+        for number, lines in enumerate(pdfs.page_lines(pdf), start=1):
+            footer = (t("annual_title", year=YEAR), t("page", n=number))
+            last = [line for line in lines if not any(part in line for part in footer)][-1]
+            assert last not in headings, (lang, number, last)
+        pdfs.render_png(pdf, f"annual-report-layout-{lang}")
