@@ -11,19 +11,21 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 
 from coop import i18n
-from coop.vocabulary.terms import CATEGORIES, Category
+from coop.vocabulary.terms import CATEGORIES, PROHIBITED_USES, Category, ProhibitedUse
 
 
 def word(value: str, lang: str) -> str:
-    """A short word for a status, user type, purpose or preference; kinds of data by the
-    vocabulary's names."""
+    """A short word for a status, user type, purpose or preference; kinds of data and
+    prohibited uses by the vocabulary's names."""
     found = i18n.word(value, lang)
     if found is not None:
         return found
-    try:
-        return str(getattr(CATEGORIES[Category(value)], lang))
-    except ValueError:
-        return value
+    for kind, terms in ((Category, CATEGORIES), (ProhibitedUse, PROHIBITED_USES)):
+        try:
+            return str(getattr(terms[kind(value)], lang))  # type: ignore[index]
+        except ValueError:
+            continue
+    return value
 
 
 def euros(cents: int, lang: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path
+from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from coop.auth.policy import Actor, Permission
@@ -14,6 +14,7 @@ from coop.decisions.routes import parse_purpose
 from coop.deps import ID_MAX, ReadSession, SettingsDep, WriteSession, get_database, require
 from coop.hdab import service
 from coop.hdab.schemas import ConsultationIn, ConsultationOut
+from coop.i18n import DEFAULT_LANGUAGE, Language
 from coop.openapi import problems
 from ledger import log
 
@@ -51,7 +52,7 @@ def consult(body: ConsultationIn, session: WriteSession, actor: Consulting, sett
 
 @router.get(
     "/consultations/{consultation_id}.pdf",  # before the plain route, which would take "5.pdf" as an id
-    summary="A consultation as a printable, signed statement (HDAB)",
+    summary="A consultation as a printable, signed statement in Dutch or English (HDAB)",
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
@@ -60,13 +61,18 @@ def read_pdf(
     session: ReadSession,
     _actor: Consulting,
     db: Annotated[Database, Depends(get_database)],
+    lang: Annotated[Language, Query(description="the statement's language")] = DEFAULT_LANGUAGE,
 ) -> Response:
     from reports.consultation import render
 
     consultation = service.get(session, consultation_id)
     proof = log.inclusion_proof(session, consultation.ledger_seq, log.tree_size(session))
     pdf = render(
-        ConsultationOut.of(consultation).model_dump(mode="json"), proof.root_hash.hex(), proof.tree_size, db.signer
+        ConsultationOut.of(consultation).model_dump(mode="json"),
+        proof.root_hash.hex(),
+        proof.tree_size,
+        db.signer,
+        lang.value,
     )
     return Response(
         pdf,

@@ -35,6 +35,11 @@ class ReasonOut(BaseModel):
     code: str
     message: str
     article: str
+    about: str | None = Field(
+        default=None,
+        description="what the reason is about, as a code: the purpose or use, the sensitive categories "
+        "(comma-separated), the months asked, or the value a mandate condition asks (absent before this version)",
+    )
 
 
 class CohortOut(BaseModel):

@@ -92,6 +92,9 @@ class Reason:
     code: str
     message: str
     article: str
+    about: str = ""
+    """What the reason is about, as a code: the purpose or use, the sensitive categories
+    (comma-separated), or the value a mandate condition asks; so it can be told in words."""
 
 
 CONDITION_TEXT = {
@@ -123,12 +126,15 @@ def assess(application: Application, mandate: Mandate, version: int) -> Assessme
                 f"a permit runs at most {MAX_YEARS} years ({MAX_YEARS * 12} months); "
                 f"{application.duration_months} months were asked (an extension is decided separately)",
                 "EHDS Art. 68",
+                str(application.duration_months),
             )
         )
     for purpose in application.purposes:
         if isinstance(purpose, ProhibitedUse):
             term = PROHIBITED_USES[purpose]
-            objections.append(Reason("prohibited-use", f"{term.en} is never allowed", f"EHDS Art. {term.article}"))
+            objections.append(
+                Reason("prohibited-use", f"{term.en} is never allowed", f"EHDS Art. {term.article}", purpose.value)
+            )
             continue
         if is_prohibited(purpose, application.user_type):
             objections.append(
@@ -136,6 +142,7 @@ def assess(application: Application, mandate: Mandate, version: int) -> Assessme
                     "public-sector-only",
                     f"{PURPOSES[purpose].en} is open to public-sector bodies only",
                     "EHDS Art. 53(2)",
+                    purpose.value,
                 )
             )
             continue
@@ -148,12 +155,15 @@ def assess(application: Application, mandate: Mandate, version: int) -> Assessme
                     "mandate-deny",
                     f"the members' mandate does not allow {PURPOSES[purpose].en.lower()} by this user type",
                     where,
+                    purpose.value,
                 )
             )
             continue
         for name in answer.unmet:
             value = getattr(answer.conditions, name)
-            conditions.append(Reason(f"condition-unmet:{name}", CONDITION_TEXT[name].format(value=value), where))
+            conditions.append(
+                Reason(f"condition-unmet:{name}", CONDITION_TEXT[name].format(value=value), where, str(value))
+            )
         explicit = rule.sensitive_requires_explicit_allow if rule else True
         if sensitive and explicit and (rule is None or rule.decision is not MandateDecision.deny):
             conditions.append(
@@ -161,11 +171,17 @@ def assess(application: Application, mandate: Mandate, version: int) -> Assessme
                     "sensitive-explicit-allow",
                     f"{', '.join(c.value for c in sensitive)}: only members who allowed this themselves are included",
                     f"EHDS Art. 51(4); {where}",
+                    ",".join(c.value for c in sensitive),
                 )
             )
         if not answer.unmet:
             support.append(
-                Reason("mandate-allows", f"the members' mandate allows {PURPOSES[purpose].en.lower()}", where)
+                Reason(
+                    "mandate-allows",
+                    f"the members' mandate allows {PURPOSES[purpose].en.lower()}",
+                    where,
+                    purpose.value,
+                )
             )
     if objections:
         return Assessment(Position.object, objections + conditions)
@@ -197,7 +213,9 @@ def consult(session: Session, actor: Actor, application: Application, threshold:
     )
     answer = {
         "position": assessment.position.value,
-        "reasons": [{"code": r.code, "message": r.message, "article": r.article} for r in assessment.reasons],
+        "reasons": [
+            {"code": r.code, "message": r.message, "article": r.article, "about": r.about} for r in assessment.reasons
+        ],
         "cohort": _published_cohort(cohort, threshold),
         "mandate_version": version,
     }

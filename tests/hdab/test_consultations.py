@@ -14,8 +14,10 @@ from sqlalchemy.exc import DBAPIError
 
 from coop.db import Database
 from coop.governance import service as governance
+from coop.i18n import translator
 from ledger import log
 from tests import factories as f
+from tests import pdfs
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
 URL = "/api/v1/hdab/consultations"
@@ -68,6 +70,7 @@ def test_support_conditional_object(client: TestClient, database: Database) -> N
         "code": "prohibited-use",
         "message": "Advertising and marketing is never allowed",
         "article": "EHDS Art. 54(c)",
+        "about": "advertising",
     } in ads["reasons"]
     stats = _consult(client, hdab, user_type="commercial", purposes=["statistics"])
     assert stats["position"] == "object" and stats["reasons"][0]["article"] == "EHDS Art. 53(2)"
@@ -132,12 +135,13 @@ def test_kept_recorded_and_printable(client: TestClient, database: Database) -> 
     with database.unit_of_work(write=False) as s:
         event = log.events_after(s, answer["ledger_seq"] - 1, 1)[0]
     assert event.type == "consultation.recorded" and event.subject == "application:HDAB-2026-0042"
-    pdf = client.get(f"{URL}/{answer['id']}.pdf", headers=hdab)
+    pdf = client.get(f"{URL}/{answer['id']}.pdf", params={"lang": "en"}, headers=hdab)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     pages = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
-    assert "Position of the cooperative: SUPPORT" in pages and "HDAB-2026-0042" in pages
+    assert "Position of the cooperative: support" in pages and "HDAB-2026-0042" in pages
     assert f"event {answer['ledger_seq']}" in pages and "Ed25519 signature" in pages
-    assert client.get(f"{URL}/{answer['id']}.pdf", headers=hdab).content == pdf.content  # deterministic
+    again = client.get(f"{URL}/{answer['id']}.pdf", params={"lang": "en"}, headers=hdab).content
+    assert again == pdf.content  # deterministic
     with pytest.raises(DBAPIError, match="append-only"), database.unit_of_work() as s:
         s.execute(text("UPDATE consultation SET position = 'support'"))
 
@@ -162,3 +166,54 @@ def test_who_may_consult_and_bad_applications(client: TestClient, database: Data
     assert client.get(f"{URL}/999", headers=hdab).status_code == 404
     with database.unit_of_work(write=False) as s:
         assert not [e for e in log.events_after(s, 0, 1000) if e.type == "consultation.recorded"]
+
+
+def test_the_printed_statement_speaks_dutch_or_english_in_words(client: TestClient, database: Database) -> None:
+    """An objection with every kind of reason: each in a sentence of the language, fields by
+    their names, never a code, on one page; the document's author in the language too."""
+    _coop(client, database, members=12)
+    hdab = f.api_key(database, "hdab")
+    answer = _consult(
+        client,
+        hdab,
+        purposes=["statistics", "advertising", "research"],
+        categories=["ehr", "genetic"],
+        duration_months=150,
+        offered_benefit_share_pct=3,
+    )
+    assert answer["position"] == "object"
+    assert {r["code"] for r in answer["reasons"]} >= {"too-long", "public-sector-only", "prohibited-use"}
+    assert all(r["about"] for r in answer["reasons"])
+    words = {
+        "nl": [
+            "Standpunt van de coöperatie: bezwaar",
+            "Statistiek is alleen open voor de overheid.",
+            "Reclame en marketing: de wet staat dit gebruik nooit toe.",
+            "er werd om 150 maanden gevraagd",
+            "Looptijd (maanden)",
+            "Deel van de opbrengst voor de coöperatie",
+            "Resultaten openbaar",
+        ],
+        "en": [
+            "Position of the cooperative: objection",
+            "Statistics is open to public-sector bodies only.",
+            "Advertising and marketing: the law never allows this use.",
+            "150 months were asked",
+            "Duration (months)",
+            "Share of the benefit offered to the cooperative",
+            "Results published openly",
+        ],
+    }
+    codes = ["offered_benefit_share_pct", "duration_months", "public-sector-only", "prohibited-use", "too-long"]
+    for lang, expected in words.items():
+        pdf = client.get(f"{URL}/{answer['id']}.pdf", params={"lang": lang}, headers=hdab)
+        assert pdf.status_code == 200, pdf.text
+        reader = PdfReader(io.BytesIO(pdf.content))
+        text_ = " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
+        for phrase in expected:
+            assert phrase in text_, (lang, phrase)
+        assert not [code for code in codes if code in text_], lang
+        assert len(reader.pages) == 1, lang
+        assert reader.metadata is not None and reader.metadata.author == translator(lang)("site")
+        pdfs.render_png(pdf.content, f"consultation-{lang}")
+    assert client.get(f"{URL}/{answer['id']}.pdf", params={"lang": "de"}, headers=hdab).status_code == 422
