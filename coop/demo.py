@@ -33,6 +33,7 @@ from coop.choices import service as choices_service
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
 from coop.db import Database
+from coop.decisions.rules import is_prohibited
 from coop.governance import service as governance_service
 from coop.governance import voting
 from coop.governance.documents import DocumentKind
@@ -238,7 +239,8 @@ def _choose(s: Session, rng: random.Random, member_id: int, actor: Actor) -> Non
     if roll < 0.63:
         patch = ChoicePatch(opt_out=True)
     else:
-        pairs = rng.sample([(p, u) for p in Purpose for u in UserType], rng.randint(1, 4))
+        allowed = [(p, u) for p in Purpose for u in UserType if not is_prohibited(p, u)]  # the law decides the rest
+        pairs = rng.sample(allowed, rng.randint(1, 4))
         weights = {UserType.public: 0.85, UserType.academic: 0.8, UserType.commercial: 0.35}
         preferences = tuple(
             (p, u, Preference.allow if rng.random() < weights[u] else Preference.deny) for p, u in pairs

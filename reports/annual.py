@@ -124,6 +124,7 @@ def _pie(parts: list[tuple[str, int]], percentages: Sequence[int] | None) -> Dra
 
 
 def _heat(annual: Annual, lang: str) -> Drawing:
+    forbidden = translator(lang)("forbidden_by_law")
     purposes = list(annual.choices)
     user_types = list(next(iter(annual.choices.values()))) if annual.choices else []
     cell_w, cell_h, left, top = 80, 16, 120, 20
@@ -139,14 +140,15 @@ def _heat(annual: Annual, lang: str) -> Drawing:
         y = height - top - cell_h * (i + 1)
         drawing.add(String(left - 6, y + 5, word(purpose, lang), fontSize=8, textAnchor="end"))
         for j, user_type in enumerate(user_types):
-            pct = annual.choices[purpose][user_type].allow_pct
+            cell = annual.choices[purpose][user_type]
+            pct = cell.allow_pct
             fill = colors.whitesmoke if pct is None else colors.Color(0.24, 0.55, 0.58, alpha=0.15 + 0.85 * pct / 100)
             drawing.add(Rect(left + j * cell_w, y, cell_w - 2, cell_h - 2, fillColor=fill, strokeColor=None))
             drawing.add(
                 String(
                     left + j * cell_w + cell_w / 2,
                     y + 4,
-                    "-" if pct is None else f"{pct}%",
+                    forbidden if cell.forbidden else "-" if pct is None else f"{pct}%",
                     fontSize=8,
                     textAnchor="middle",
                 )

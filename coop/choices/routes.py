@@ -31,7 +31,13 @@ def read(member_id: MemberId, session: ReadSession, actor: CurrentActor, respons
     "/{member_id}/choices",
     response_model=ChoicesOut,
     summary="Change choices (the member, or their proxy within scope); send If-Match with the ETag",
-    responses=problems({409: "not-a-member", 412: "version-mismatch"}),
+    responses=problems(
+        {
+            409: "not-a-member",
+            412: "version-mismatch",
+            422: "prohibited-use (a yes to a use the law reserves for public-sector bodies, EHDS Art. 53(2))",
+        }
+    ),
 )
 def change(
     member_id: MemberId,

@@ -21,7 +21,8 @@ from coop.auth.policy import Actor, Denied, can_change_choices, can_read_choices
 from coop.choices import encoding
 from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
-from coop.errors import Conflict, Forbidden, NotFound, PreconditionFailed
+from coop.decisions.rules import is_prohibited
+from coop.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from coop.members.models import Member
 from coop.proxies import queries as proxy_queries
 from coop.types import utcnow
@@ -315,6 +316,15 @@ def change(session: Session, actor: Actor, member_id: int, patch: ChoicePatch, i
         )
     if not prev.is_member:
         raise Conflict("a member who left has no choices to change", code="not-a-member")
+    forbidden = [(p, u) for p, u, choice in patch.preferences if choice is Preference.allow and is_prohibited(p, u)]
+    if forbidden:
+        purpose, user_type = forbidden[0]
+        raise Invalid(
+            f"{purpose.value} by {user_type.value} users is for public-sector bodies only (EHDS Art. 53(2)): "
+            "the law decides it, not a member's yes",
+            code="prohibited-use",
+            field="preferences",
+        )
     acting = actor.member_id if actor.member_id != member_id else None
     new = _successor(prev, utcnow(), actor.ledger_name, acting)
     if patch.opt_out is not None:

@@ -22,6 +22,7 @@ from coop.benefits import distributions
 from coop.benefits.models import Distribution, DistributionMember
 from coop.choices import encoding
 from coop.choices.models import ChoiceVersion
+from coop.decisions.rules import is_prohibited
 from coop.governance import service as governance
 from coop.governance.documents import BenefitPolicy, DocumentKind
 from coop.governance.models import Proposal
@@ -105,7 +106,11 @@ class ChoiceCell:
     delegated: privacy.Published
     """Left to the cooperative's mandate or to a proxy."""
     allow_pct: int | None
-    """Share allowing, in whole percent; None when the count is too small to show."""
+    """Share allowing, in whole percent; None when the count is too small to show, or the
+    law forbids the use."""
+    forbidden: bool = False
+    """The law does not allow this use by this user type (EHDS Art. 53(2)): members have no
+    say, so nothing is counted."""
 
 
 @dataclass(frozen=True)
@@ -382,6 +387,10 @@ def choice_matrix(session: Session, as_of: datetime, threshold: int) -> dict[str
     for purpose in Purpose:
         row: dict[str, ChoiceCell] = {}
         for user_type in UserType:
+            if is_prohibited(purpose, user_type):
+                none = privacy.publish(0, threshold)
+                row[user_type.value] = ChoiceCell(none, none, none, None, forbidden=True)
+                continue
             codes = (masks >> np.uint64(encoding.shift(purpose, user_type))) & np.uint64(3)
             tally = Counter(dict(zip(*np.unique(codes, return_counts=True), strict=True)))
             allow = int(tally.get(encoding.CODES[encoding.Preference.allow], 0))

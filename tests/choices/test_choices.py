@@ -95,6 +95,19 @@ def test_bad_codes_are_422_and_write_nothing(client: TestClient, database: Datab
     assert _events(database, "choices.changed") == []
 
 
+def test_no_yes_to_a_use_the_law_reserves_for_the_public_sector(client: TestClient, database: Database) -> None:
+    m = f.member(client, f.board(client, database))
+    body = {"preferences": [{"purpose": "statistics", "user_type": "academic", "decision": "allow"}]}
+    refused = client.patch(_url(m.id), json=body, headers=m.headers)
+    assert refused.status_code == 422 and refused.json()["code"] == "prohibited-use"
+    assert refused.json()["field"] == "preferences" and "53(2)" in refused.json()["detail"]
+    assert _events(database, "choices.changed") == []
+    public = {"preferences": [{"purpose": "statistics", "user_type": "public", "decision": "allow"}]}
+    assert client.patch(_url(m.id), json=public, headers=m.headers).status_code == 200
+    body["preferences"][0]["decision"] = "deny"  # saying no to it is harmless
+    assert client.patch(_url(m.id), json=body, headers=m.headers).status_code == 200
+
+
 def test_choices_are_private(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
     a, b = f.member(client, board), f.member(client, board)

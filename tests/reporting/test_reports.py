@@ -88,6 +88,7 @@ def test_the_annual_report_carries_the_apis_figures(client: TestClient, database
     head = client.get("/api/v1/ledger/tree-head").json()
     assert head["root_hash"] in text.replace(" ", "")
     dutch = pdfs.text(client.get(f"/api/v1/reports/annual/{YEAR}.pdf", headers=board).content)
+    assert "wet verbiedt dit" in dutch and "not allowed by law" in text  # the choices' heat map
     assert "Samenvatting" in dutch and euros(90_000, "nl") in dutch and "Verklaring van integriteit" in dutch
     pdfs.render_png(pdf.content, f"annual-report-{YEAR}-en")
 
@@ -158,12 +159,15 @@ def test_the_public_page_shows_flows_and_never_a_member(client: TestClient, data
     assert flow["grants_cents"] == 20_000 and body["permits"][0]["results"][0]["title"] == "Heart failure outcomes"
     assert body["members"] == "<10" and body["tree_head"]["tree_size"] >= 1
     cell = body["choices"]["research"]["academic"]
-    assert cell["allow_pct"] is None  # too few members to show a share
+    assert cell["allow_pct"] is None and not cell["forbidden"]  # too few members to show a share
+    reserved = body["choices"]["statistics"]["academic"]  # the law decides: no share, whatever is stored
+    assert reserved["forbidden"] and reserved["allow_pct"] is None and reserved["allow"] == 0
+    assert not body["choices"]["statistics"]["public"]["forbidden"]
     for person in people:
         assert person.email not in page.text and person.number not in page.text
     html = client.get("/api/v1/public/transparency.html", params={"lang": "en"})
     assert html.status_code == 200 and "NL-HDAB-2026-0042" in html.text and "Where the money went" in html.text
-    assert euros(100_000, "en") in html.text
+    assert euros(100_000, "en") in html.text and "not allowed by law" in html.text
 
 
 def test_the_command_line_writes_the_same_report_and_publishes_it(
