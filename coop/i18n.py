@@ -139,6 +139,15 @@ WORDS: dict[str, str] = {
     "deny": N_("word_deny"),
     "mandate": N_("word_mandate"),
     "proxy": N_("word_proxy"),
+    # compliance flags of a permit (coop.permits.usage)
+    "use-before-validity": N_("word_use_before_validity"),
+    "use-after-revocation": N_("word_use_after_revocation"),
+    "use-after-expiry": N_("word_use_after_expiry"),
+    "foreign-manifest": N_("word_foreign_manifest"),
+    "ineligible-members": N_("word_ineligible_members"),
+    "deletion-overdue": N_("word_deletion_overdue"),
+    "results-overdue": N_("word_results_overdue"),
+    "incident": N_("word_incident"),
     # yes and no, as answers (a vote's yes and no are other words: vote_yes, vote_no)
     "yes": N_("word_yes"),
     "no": N_("word_no"),

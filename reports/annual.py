@@ -317,7 +317,7 @@ def render(annual: Annual, lang: str) -> bytes:
                     Paragraph(p.applicant, s["small"]),
                     word(p.user_type, lang),
                     word(p.status, lang),
-                    Paragraph(", ".join(p.flags) or "-", s["small"]),
+                    Paragraph(", ".join(word(f, lang) for f in p.flags) or "-", s["small"]),
                     str(p.results),
                 ]
                 for p in annual.permits

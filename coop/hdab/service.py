@@ -37,6 +37,7 @@ from coop.vocabulary.terms import (
     ProhibitedUse,
     Purpose,
     UserType,
+    in_sentence,
 )
 from ledger import canonical, log
 
@@ -153,7 +154,7 @@ def assess(application: Application, mandate: Mandate, version: int) -> Assessme
             objections.append(
                 Reason(
                     "mandate-deny",
-                    f"the members' mandate does not allow {PURPOSES[purpose].en.lower()} by this user type",
+                    f"the members' mandate does not allow {in_sentence(PURPOSES[purpose].en)} by this user type",
                     where,
                     purpose.value,
                 )
@@ -178,7 +179,7 @@ def assess(application: Application, mandate: Mandate, version: int) -> Assessme
             support.append(
                 Reason(
                     "mandate-allows",
-                    f"the members' mandate allows {PURPOSES[purpose].en.lower()}",
+                    f"the members' mandate allows {in_sentence(PURPOSES[purpose].en)}",
                     where,
                     purpose.value,
                 )

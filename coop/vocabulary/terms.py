@@ -198,3 +198,9 @@ def mask(members: Iterable[StrEnum]) -> int:
 
 def from_mask(enum_type: type[E], value: int) -> list[E]:
     return [m for m in enum_type if value >> position(m) & 1]
+
+
+def in_sentence(name: str) -> str:
+    """A name as it reads inside a sentence: 'Scientific research' -> 'scientific research',
+    but 'AI training' stays as it is."""
+    return name if len(name) > 1 and name[1].isupper() else name[:1].lower() + name[1:]

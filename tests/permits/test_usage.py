@@ -14,6 +14,7 @@ from coop.permits import usage
 from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, Permit, Result
 from coop.types import utcnow
 from tests import factories as f
+from tests import pdfs
 from tests.permits.test_register import permit_body
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
@@ -245,3 +246,44 @@ def test_a_permit_revoked_before_it_started_owes_no_results(client: TestClient, 
             )
         }
     assert "results-overdue" not in rules["never"] and "results-overdue" in rules["started"]
+
+
+def test_flags_are_told_in_words_on_the_public_page_and_in_the_report(client: TestClient, database: Database) -> None:
+    hdab, permit, _people = _setup(client, database)
+    spe = f.api_key(database, "data_holder", org="SPE Nederland")
+    _usage(client, spe, permit["id"], kind="access", occurred_at=(utcnow() - timedelta(days=2)).isoformat())
+    _usage(client, spe, permit["id"], kind="incident", description="laptop lost")
+    assert set(_flags(client, hdab, permit["id"])) == {"use-before-validity", "incident"}
+    for lang, phrases in (
+        ("nl", ["gebruikt voordat de vergunning gold", "incident gemeld"]),
+        ("en", ["used before the permit was valid", "incident reported"]),
+    ):
+        page = client.get("/api/v1/public/transparency.html", params={"lang": lang}).text
+        board = f.board(client, database)
+        report = pdfs.text(
+            client.get(f"/api/v1/reports/annual/{utcnow().year}.pdf", params={"lang": lang}, headers=board).content
+        )
+        for phrase in phrases:
+            assert phrase in page and phrase in report, (lang, phrase)
+        assert "use-before-validity" not in page and "use-before-validity" not in report
+
+
+def test_hdab_messages_keep_ai_in_capitals(client: TestClient, database: Database) -> None:
+    _setup(client, database, members=1)
+    hdab = f.api_key(database, "hdab")
+    body = {
+        "application_ref": "HDAB-AI-1",
+        "applicant": "Universiteit Utrecht",
+        "user_type": "academic",
+        "purposes": ["ai-training"],
+        "categories": ["ehr"],
+        "duration_months": 12,
+        "offered_benefit_share_pct": 10,
+        "open_results": True,
+        "processing_in_eu": True,
+        "ethics_review_approved": True,
+        "expected_benefit": "Better triage",
+    }
+    answer = client.post("/api/v1/hdab/consultations", json=body, headers=hdab).json()
+    messages = " ".join(r["message"] for r in answer["reasons"])
+    assert "testing of AI" in messages and " ai" not in messages, messages

@@ -368,8 +368,9 @@ ALTERATIONS = {
     "a manifest's member set changed": Alteration(
         "manifest_member_set",
         lambda c: [
-            "UPDATE manifest_member_set SET bits = "
-            "(SELECT bits FROM manifest_member_set WHERE manifest_id = 2) WHERE manifest_id = 1"
+            "UPDATE manifest_member_set SET bits = (SELECT m.bits FROM manifest_member_set m WHERE m.bits <> "
+            "(SELECT bits FROM manifest_member_set WHERE manifest_id = 1) ORDER BY m.manifest_id LIMIT 1) "
+            "WHERE manifest_id = 1"  # another manifest's members
         ],
         "manifest_member_set",
         lambda c: "of manifest id=1",
