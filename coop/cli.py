@@ -357,15 +357,16 @@ def distribute(
     """Draft the distribution of a period, and with --commit post it and pay out."""
     from coop.benefits import distributions
     from coop.errors import CoopError
+    from coop.types import utcnow
 
     db = _database()
     try:
         with db.unit_of_work() as session:
-            d = distributions.draft(session, "cli", period_start.date(), period_end.date())
+            d = distributions.draft(session, "cli", period_start.date(), period_end.date(), now=utcnow())
         if commit:
             assert d.id is not None
             with db.unit_of_work() as session:
-                d = distributions.commit(session, "cli", d.id)
+                d = distributions.commit(session, "cli", d.id, now=utcnow())
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     table = Table("", "cents", title=f"Distribution {d.id} ({'committed' if d.committed_at else 'draft'})")

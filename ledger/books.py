@@ -228,7 +228,7 @@ def open_accounts(session: Session, accounts: Iterable[tuple[str, Kind, str]], a
     _seen(session).update((c, (wanted[c][0], False)) for c in codes if c not in existing)
 
 
-def _recorded(session: Session, entry_id: str) -> Entry | None:
+def recorded(session: Session, entry_id: str) -> Entry | None:
     row = session.get(MoneyEntry, entry_id)
     if row is None:
         return None
@@ -247,7 +247,7 @@ def post(session: Session, entry: Entry, actor: str) -> tuple[Entry, bool]:
         whole = all(type(p.amount_cents) is int for p in entry.postings)
         unbalanced = whole and len(entry.postings) >= 2 and sum(p.amount_cents for p in entry.postings) != 0
         raise (Unbalanced if unbalanced and len(errors) == 1 else BooksError)("; ".join(errors))
-    earlier = _recorded(session, entry.id)
+    earlier = recorded(session, entry.id)
     if earlier is not None:
         mine, theirs = entry.content(), earlier.content()
         differing = sorted(k for k in mine if mine[k] != theirs[k])
@@ -281,7 +281,7 @@ def post(session: Session, entry: Entry, actor: str) -> tuple[Entry, bool]:
 
 def reverse(session: Session, entry_id: str, new_id: str, booked_on: date, actor: str) -> tuple[Entry, bool]:
     """A correction: a new entry with every posting of ``entry_id`` negated."""
-    original = _recorded(session, entry_id)
+    original = recorded(session, entry_id)
     if original is None:
         raise UnknownAccount(f"no entry {entry_id}")
     postings = tuple(Posting(p.account, -p.amount_cents) for p in original.postings)

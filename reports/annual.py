@@ -192,6 +192,8 @@ def render(annual: Annual, lang: str) -> bytes:
                 [t("income"), e(annual.income_cents)],
                 [t("expenses"), e(annual.expenses_cents)],
                 [t("net_income"), e(annual.net_income_cents)],
+                [t("undistributed"), e(annual.undistributed_cents)],
+                [t("distributed_net_income"), e(annual.split.net_income_cents)],
                 [t("reserve"), e(annual.split.reserve_cents)],
                 [t("solidarity"), e(annual.split.solidarity_cents)],
                 [t("members_pool"), e(annual.split.members_pool_cents)],
@@ -231,6 +233,8 @@ def render(annual: Annual, lang: str) -> bytes:
     ]
     split = annual.split
     if split.distributions:
+        spans = ", ".join(f"{day(a, lang)} \u2013 {day(b, lang)}" for a, b in split.periods)
+        story.append(Paragraph(t("distributed_periods", periods=spans), s["body"]))
         story.append(
             KeepTogether(
                 [

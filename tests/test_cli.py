@@ -122,8 +122,9 @@ def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
 
     example = Path(__file__).resolve().parents[1] / "coop" / "statutes.example.toml"
     db = Database(cli_env)
+    last = utcnow().year - 1  # a year that has ended, so it can be distributed
     with db.unit_of_work() as s:
-        governance.init_statutes(s, example, "cli")
+        governance.init_statutes(s, example, "cli", now=utcnow().replace(year=last, month=1, day=1))
         now = utcnow()
         permit, _ = permits.register(
             s,
@@ -145,12 +146,14 @@ def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
                 None,
             ),
         )
-        accounts.payment(s, "p1", permit.id, date(2026, 2, 1), 10_000, "fee", "cli")
+        accounts.payment(s, "p1", permit.id, date(last, 2, 1), 10_000, "fee", "cli", now=now)
     db.dispose()
-    r = runner.invoke(app, ["distribute", "--from", "2026-01-01", "--to", "2026-12-31", "--commit"])
+    unended = runner.invoke(app, ["distribute", "--from", f"{last + 1}-01-01", "--to", f"{last + 1}-12-31"])
+    assert unended.exit_code == 1 and f"can be distributed from {last + 2}-01-01" in unended.output
+    r = runner.invoke(app, ["distribute", "--from", f"{last}-01-01", "--to", f"{last}-12-31", "--commit"])
     assert r.exit_code == 0, r.output
     assert "committed" in r.output and "10,000" in r.output
-    again = runner.invoke(app, ["distribute", "--from", "2026-06-01", "--to", "2026-12-31"])
+    again = runner.invoke(app, ["distribute", "--from", f"{last}-06-01", "--to", f"{last}-12-31"])
     assert again.exit_code == 1 and "covered part of this period" in again.output
 
 

@@ -6,11 +6,12 @@ other content, a 409 that names the fields of the request that differ (not the e
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from coop.benefits import periods
 from coop.idempotency import require_same
 from ledger import books
 from ledger.books import Entry, Kind, Posting
@@ -39,7 +40,7 @@ def open_standard(session: Session, actor: str) -> None:
 
 
 def payment(
-    session: Session, key: str, permit_id: int, received_on: date, cents: int, kind: str, actor: str
+    session: Session, key: str, permit_id: int, received_on: date, cents: int, kind: str, actor: str, *, now: datetime
 ) -> tuple[Entry, bool]:
     open_standard(session, actor)
     income = books.open_account(
@@ -53,21 +54,23 @@ def payment(
         _, _, permit, kind_of = _other(e, BANK).account.split(":", 3)
         return {"permit_id": int(permit), "received_on": e.booked_on, "amount_cents": _from(e, BANK), "kind": kind_of}
 
-    return _post(session, entry, actor, f"payment {key}", asked)
+    return _post(session, entry, actor, f"payment {key}", asked, now, "received_on")
 
 
-def expense(session: Session, key: str, paid_on: date, cents: int, description: str, actor: str) -> tuple[Entry, bool]:
+def expense(
+    session: Session, key: str, paid_on: date, cents: int, description: str, actor: str, *, now: datetime
+) -> tuple[Entry, bool]:
     open_standard(session, actor)
     entry = Entry(f"expense:{key}", paid_on, description, (Posting(OPERATIONS, cents), Posting(BANK, -cents)))
 
     def asked(e: Entry) -> dict[str, Any]:
         return {"paid_on": e.booked_on, "amount_cents": -_from(e, BANK), "description": e.description}
 
-    return _post(session, entry, actor, f"expense {key}", asked)
+    return _post(session, entry, actor, f"expense {key}", asked, now, "paid_on")
 
 
 def grant(
-    session: Session, key: str, paid_on: date, cents: int, recipient: str, purpose: str, actor: str
+    session: Session, key: str, paid_on: date, cents: int, recipient: str, purpose: str, actor: str, *, now: datetime
 ) -> tuple[Entry, bool]:
     """A grant from the solidarity fund to society."""
     open_standard(session, actor)
@@ -83,7 +86,7 @@ def grant(
             "purpose": purpose if e.description == description or e.description.endswith(f": {purpose}") else None,
         }
 
-    return _post(session, entry, actor, f"grant {key}", asked)
+    return _post(session, entry, actor, f"grant {key}", asked, now, "paid_on")
 
 
 def _grant_description(recipient: str, purpose: str) -> str:
@@ -99,10 +102,20 @@ def _other(entry: Entry, account: str) -> Posting:
 
 
 def _post(
-    session: Session, entry: Entry, actor: str, what: str, asked: Callable[[Entry], dict[str, Any]]
+    session: Session,
+    entry: Entry,
+    actor: str,
+    what: str,
+    asked: Callable[[Entry], dict[str, Any]],
+    now: datetime,
+    dated: str,
 ) -> tuple[Entry, bool]:
-    """:func:`ledger.books.post`; a conflict names the request's fields in which the recorded
-    entry differs (``asked`` reads a request back from an entry)."""
+    """:func:`ledger.books.post` of a new entry on a day open for booking (``dated`` names
+    the request's date field); a retry gives the entry recorded then, whatever has closed
+    since; a conflict names the request's fields in which the recorded entry differs
+    (``asked`` reads a request back from an entry)."""
+    if books.recorded(session, entry.id) is None:
+        periods.require_open(session, entry.booked_on, now, dated)
     try:
         return books.post(session, entry, actor)
     except books.EntryConflict as conflict:

@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import and_, case, func, insert, or_, select
 from sqlmodel import Session, col
 
-from coop.benefits import accounts
+from coop.benefits import accounts, periods
 from coop.benefits.models import Distribution, DistributionMember, DistributionPermit
 from coop.benefits.plan import Ids, Inputs, NoNetIncome, Plan, plan
 from coop.choices.models import ChoiceVersion
@@ -34,7 +34,6 @@ from coop.governance import service as governance
 from coop.governance.documents import BenefitPolicy, DocumentKind
 from coop.permits import member_sets
 from coop.permits.models import Manifest, ManifestEntry, ManifestMemberSet
-from coop.types import utcnow
 from ledger import books, bulk, log
 from ledger.allocation import EqualSplit
 from ledger.books import Entry, Kind, Posting
@@ -121,7 +120,8 @@ def _plan(inputs: Inputs) -> Plan:
         raise Invalid(str(exc), code="no-net-income") from exc
 
 
-def draft(session: Session, actor: str, start: date, end: date) -> Distribution:
+def draft(session: Session, actor: str, start: date, end: date, *, now: datetime) -> Distribution:
+    periods.require_ended(end, now)
     if (earlier := _overlapping(session, start, end)) is not None:
         raise Conflict(f"distribution {earlier.id} has covered part of this period already", code="period-distributed")
     inputs, _ = gather(session, start, end)
@@ -138,7 +138,7 @@ def draft(session: Session, actor: str, start: date, end: date) -> Distribution:
         unclaimed_cents=result.unclaimed_cents,
         donated_cents=result.donated_cents,
         created_by=actor,
-        created_at=utcnow(),
+        created_at=now,
     )
     session.add(distribution)
     session.flush()
@@ -226,13 +226,14 @@ def get(session: Session, distribution_id: int) -> Distribution:
     return distribution
 
 
-def commit(session: Session, actor: str, distribution_id: int) -> Distribution:
+def commit(session: Session, actor: str, distribution_id: int, *, now: datetime) -> Distribution:
     distribution = session.get(Distribution, distribution_id)
     if distribution is None:
         raise NotFound(f"no distribution {distribution_id}", code="distribution-not-found")
     if distribution.committed_at is not None:
         raise Conflict(f"distribution {distribution_id} is committed already", code="committed-already")
     start, end = distribution.period_start, distribution.period_end
+    periods.require_ended(end, now)
     if (other := _overlapping(session, start, end, distribution_id)) is not None:
         raise Conflict(f"distribution {other.id} has covered part of this period already", code="period-distributed")
     inputs, totals = gather(session, start, end)
@@ -270,7 +271,7 @@ def commit(session: Session, actor: str, distribution_id: int) -> Distribution:
     for code, _, c in credits:
         owed[code] = owed.get(code, 0) + c
     _pay_out(session, actor, distribution_id, end, owed, inputs.policy.minimum_payout_cents)
-    distribution.committed_at = utcnow()
+    distribution.committed_at = now
     session.flush()
     log.append(
         session,

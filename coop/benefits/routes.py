@@ -26,7 +26,7 @@ from coop.benefits.schemas import (
     GrantIn,
     PaymentIn,
 )
-from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, WriteSession, require
+from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, WriteSession, require
 from coop.errors import NotFound
 from coop.openapi import problems
 from coop.permits import service as permits
@@ -47,7 +47,12 @@ def _created(response: Response, written: bool) -> None:
     response_model=EntryOut,
     status_code=201,
     summary="Record a fee or benefit-share payment (board)",
-    responses=problems({409: "entry-differs (this id was recorded with other contents), insufficient-funds"}),
+    responses=problems(
+        {
+            409: "entry-differs (this id was recorded with other contents), insufficient-funds, period-closed",
+            422: "date-in-future",
+        }
+    ),
 )
 def payment(
     permit_id: Annotated[int, Path(ge=1, le=ID_MAX)],
@@ -55,10 +60,11 @@ def payment(
     session: WriteSession,
     actor: Treasurer,
     response: Response,
+    now: Now,
 ) -> EntryOut:
     permits.get(session, actor, permit_id)
     entry, written = accounts.payment(
-        session, body.id, permit_id, body.received_on, body.amount_cents, body.kind.value, actor.ledger_name
+        session, body.id, permit_id, body.received_on, body.amount_cents, body.kind.value, actor.ledger_name, now=now
     )
     _created(response, written)
     return EntryOut.of(entry)
@@ -69,11 +75,16 @@ def payment(
     response_model=EntryOut,
     status_code=201,
     summary="Record an operating expense (board)",
-    responses=problems({409: "entry-differs (this id was recorded with other contents), insufficient-funds"}),
+    responses=problems(
+        {
+            409: "entry-differs (this id was recorded with other contents), insufficient-funds, period-closed",
+            422: "date-in-future",
+        }
+    ),
 )
-def expense(body: ExpenseIn, session: WriteSession, actor: Treasurer, response: Response) -> EntryOut:
+def expense(body: ExpenseIn, session: WriteSession, actor: Treasurer, response: Response, now: Now) -> EntryOut:
     entry, written = accounts.expense(
-        session, body.id, body.paid_on, body.amount_cents, body.description, actor.ledger_name
+        session, body.id, body.paid_on, body.amount_cents, body.description, actor.ledger_name, now=now
     )
     _created(response, written)
     return EntryOut.of(entry)
@@ -84,11 +95,16 @@ def expense(body: ExpenseIn, session: WriteSession, actor: Treasurer, response: 
     response_model=EntryOut,
     status_code=201,
     summary="Pay a grant from the solidarity fund (board)",
-    responses=problems({409: "entry-differs (this id was recorded with other contents), insufficient-funds"}),
+    responses=problems(
+        {
+            409: "entry-differs (this id was recorded with other contents), insufficient-funds, period-closed",
+            422: "date-in-future",
+        }
+    ),
 )
-def grant(body: GrantIn, session: WriteSession, actor: Treasurer, response: Response) -> EntryOut:
+def grant(body: GrantIn, session: WriteSession, actor: Treasurer, response: Response, now: Now) -> EntryOut:
     entry, written = accounts.grant(
-        session, body.id, body.paid_on, body.amount_cents, body.recipient, body.purpose, actor.ledger_name
+        session, body.id, body.paid_on, body.amount_cents, body.recipient, body.purpose, actor.ledger_name, now=now
     )
     _created(response, written)
     return EntryOut.of(entry)
@@ -166,11 +182,11 @@ def _distribution_out(session: Session, d: Distribution) -> DistributionOut:
     response_model=DistributionOut,
     status_code=201,
     summary="Draft a distribution (board)",
-    responses=problems({404: "no-benefit-policy", 409: "period-distributed"}),
+    responses=problems({404: "no-benefit-policy", 409: "period-distributed", 422: "period-not-ended"}),
 )
-def draft(body: DistributionIn, session: WriteSession, actor: Treasurer) -> DistributionOut:
+def draft(body: DistributionIn, session: WriteSession, actor: Treasurer, now: Now) -> DistributionOut:
     return _distribution_out(
-        session, distributions.draft(session, actor.ledger_name, body.period_start, body.period_end)
+        session, distributions.draft(session, actor.ledger_name, body.period_start, body.period_end, now=now)
     )
 
 
@@ -189,10 +205,12 @@ def read_distribution(
     "/distributions/{distribution_id}/commit",
     response_model=DistributionOut,
     summary="Post the distribution to the books and pay out (board; all or nothing)",
-    responses=problems({409: "committed-already, period-distributed, draft-stale, insufficient-funds"}),
+    responses=problems(
+        {409: "committed-already, period-distributed, draft-stale, insufficient-funds", 422: "period-not-ended"}
+    ),
 )
-def commit(distribution_id: DistributionId, session: WriteSession, actor: Treasurer) -> DistributionOut:
-    return _distribution_out(session, distributions.commit(session, actor.ledger_name, distribution_id))
+def commit(distribution_id: DistributionId, session: WriteSession, actor: Treasurer, now: Now) -> DistributionOut:
+    return _distribution_out(session, distributions.commit(session, actor.ledger_name, distribution_id, now=now))
 
 
 @router.get(

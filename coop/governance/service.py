@@ -113,8 +113,9 @@ def history(session: Session, kind: DocumentKind) -> list[Version]:
     return [_version(r) for r in rows]
 
 
-def init_statutes(session: Session, path: Path, actor: str) -> tuple[Version, Version]:
-    """Record the founding mandate and benefit policy (version 1 of each) from a TOML file."""
+def init_statutes(session: Session, path: Path, actor: str, *, now: datetime | None = None) -> tuple[Version, Version]:
+    """Record the founding mandate and benefit policy (version 1 of each) from a TOML file,
+    in force from ``now`` (default: this moment)."""
     if session.execute(select(func.count()).select_from(GovernanceDocument)).scalar_one():
         raise Conflict("the cooperative is initialised already; change its documents by a vote", code="initialised")
     try:
@@ -124,7 +125,7 @@ def init_statutes(session: Session, path: Path, actor: str) -> tuple[Version, Ve
     mandate = validated(DocumentKind.mandate, statutes.get("mandate"), "mandate")
     policy = validated(DocumentKind.benefit_policy, statutes.get("benefit_policy"), "benefit_policy")
     assert isinstance(mandate, Mandate) and isinstance(policy, BenefitPolicy)
-    now = utcnow()
+    now = now or utcnow()
     return (
         record(session, DocumentKind.mandate, mandate, "statutes", actor, now),
         record(session, DocumentKind.benefit_policy, policy, "statutes", actor, now),

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Path, Request
@@ -18,7 +17,7 @@ from sqlmodel import Session, col
 from coop.auth import service as auth_service
 from coop.auth.policy import Actor, Permission, Role, has
 from coop.auth.throttle import LoginThrottle, client_of
-from coop.benefits import distributions
+from coop.benefits import distributions, periods
 from coop.benefits.models import Distribution, DistributionPermit
 from coop.choices import encoding
 from coop.choices import service as choices_service
@@ -26,7 +25,7 @@ from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
 from coop.db import Database
 from coop.decisions.rules import is_prohibited
-from coop.deps import ID_MAX
+from coop.deps import ID_MAX, Now
 from coop.errors import CoopError, Forbidden, Invalid, Unauthenticated
 from coop.governance import service as governance
 from coop.governance import voting
@@ -679,21 +678,21 @@ def permits_page(request: Request, viewer: BoardPage) -> Response:
 
 
 @router.get("/board/distributions", response_class=HTMLResponse)
-def distributions_page(request: Request, viewer: BoardPage) -> Response:
+def distributions_page(request: Request, viewer: BoardPage, now: Now) -> Response:
     who, lang = viewer.actor, viewer.lang
     with _db(request).unit_of_work(write=False) as s:
         rows = list(s.execute(select(Distribution).order_by(col(Distribution.id).desc())).scalars())
         for d in rows:
             s.expunge(d)
-    today = utcnow().date()
+        start, end = periods.suggested(s, now)
     return _page(
         request,
         "board_distributions.html",
         who,
         lang,
         rows=rows,
-        start=date(today.year, 1, 1),
-        end=today,
+        start=start,
+        end=end,
         euros=lambda cents: euros(cents, lang),
     )
 
@@ -726,6 +725,7 @@ def draft_distribution(
     csrf: Csrf,
     period_start: Annotated[Day, Form()],
     period_end: Annotated[Day, Form()],
+    now: Now,
 ) -> Response:
     who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
@@ -734,16 +734,20 @@ def draft_distribution(
         who,
         lang,
         "/board/distributions",
-        lambda s: distributions.draft(s, who.ledger_name, period_start, period_end),
+        lambda s: distributions.draft(s, who.ledger_name, period_start, period_end, now=now),
     )
 
 
 @router.post("/board/distributions/{distribution_id}/commit")
-def commit_distribution(request: Request, viewer: BoardPage, distribution_id: RowId, csrf: Csrf) -> Response:
+def commit_distribution(request: Request, viewer: BoardPage, distribution_id: RowId, csrf: Csrf, now: Now) -> Response:
     who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
     return _write(
-        request, who, lang, "/board/distributions", lambda s: distributions.commit(s, who.ledger_name, distribution_id)
+        request,
+        who,
+        lang,
+        "/board/distributions",
+        lambda s: distributions.commit(s, who.ledger_name, distribution_id, now=now),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from coop import privacy
-from coop.benefits import distributions
+from coop.benefits import distributions, periods
 from coop.benefits.models import Distribution, DistributionMember
 from coop.choices import encoding
 from coop.choices.models import ChoiceVersion
@@ -92,6 +92,8 @@ class Split:
     donated_cents: int = 0
     unclaimed_cents: int = 0
     distributions: int = 0
+    periods: tuple[tuple[date, date], ...] = ()
+    """The periods of the distributions counted: those committed for periods ending in the year."""
     percentages: tuple[int, int, int] | None = None
     """The benefit policy's reserve, solidarity and members' percentages, when every
     distribution of the year used the same (the amounts are exact; these are the rule)."""
@@ -145,6 +147,8 @@ class Annual:
     decisions: list[DecisionLine]
     integrity: Integrity | None
     threshold: int = field(default=10)
+    undistributed_cents: int = 0
+    """Net income booked in the year on days no committed distribution covers (yet)."""
 
     @property
     def net_income_cents(self) -> int:
@@ -193,6 +197,7 @@ def annual(session: Session, settings: Settings, year: int, tree_size: int | Non
         if kind.value == "income" and account.startswith("income:permit:"):
             income[int(account.split(":")[2])] += cents
     expenses = sum(cents for kind, cents in totals.values() if kind.value == "expense")
+    undistributed = sum(_net(distributions.period_totals(session, a, b)) for a, b in _open_days(session, start, end))
     permits = list(session.execute(select(Permit).order_by(col(Permit.id))).scalars())
     by_user_type: dict[str, int] = {u.value: 0 for u in UserType}
     by_purpose: dict[str, int] = {p.value: 0 for p in Purpose}
@@ -255,7 +260,28 @@ def annual(session: Session, settings: Settings, year: int, tree_size: int | Non
         decisions=_decisions(session, year),
         integrity=integrity(session, tree_size),
         threshold=threshold,
+        undistributed_cents=undistributed,
     )
+
+
+def _net(totals: dict[str, tuple[Any, int]]) -> int:
+    return sum(cents if kind.value == "income" else -cents for kind, cents in totals.values())
+
+
+def _open_days(session: Session, start: date, end: date) -> list[tuple[date, date]]:
+    """The runs of days from ``start`` to ``end`` that no committed distribution covers."""
+    runs, day = [], start
+    for first, last in periods.closed(session):
+        if last < day:
+            continue
+        if first > end:
+            break
+        if first > day:
+            runs.append((day, first - timedelta(days=1)))
+        day = last + timedelta(days=1)
+    if day <= end:
+        runs.append((day, end))
+    return runs
 
 
 def _distributions(
@@ -280,6 +306,7 @@ def _distributions(
         donated_cents=sum(d.donated_cents for d in rows),
         unclaimed_cents=sum(d.unclaimed_cents for d in rows),
         distributions=len(rows),
+        periods=tuple(sorted((d.period_start, d.period_end) for d in rows)),
         percentages=_policy_percentages(session, {d.policy_version for d in rows}),
     )
     # a member counts once, with everything the year's distributions credited them

@@ -3,6 +3,7 @@ donations, carry-forward below the minimum payout, and refusals."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -11,12 +12,15 @@ from coop.db import Database
 from coop.governance import service as governance
 from coop.types import utcnow
 from tests import factories as f
+from tests.conftest import Clock
 from tests.permits.test_register import permit_body
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"  # 20/30/50, minimum 500 cents
 YEAR = utcnow().year  # the manifests made now must fall within the period
 NEXT = YEAR + 1
 PERIOD = {"period_start": f"{YEAR}-01-01", "period_end": f"{YEAR}-12-31"}
+BOOKED = utcnow().date().isoformat()  # money is booked on a day that has come, within PERIOD
+AFTER = datetime(NEXT, 1, 15, 12, tzinfo=UTC)  # PERIOD has ended: it can be distributed
 
 
 def _cooperative(client: TestClient, database: Database, members: int = 3) -> tuple[dict, list[f.MemberHandle], int]:
@@ -33,7 +37,7 @@ def _cooperative(client: TestClient, database: Database, members: int = 3) -> tu
 def _money(client: TestClient, board: dict, permit_id: int, income: int, expense: int = 0) -> None:
     r = client.post(
         f"/api/v1/permits/{permit_id}/payments",
-        json={"id": f"pay-{income}", "received_on": f"{YEAR}-05-01", "amount_cents": income, "kind": "fee"},
+        json={"id": f"pay-{income}", "received_on": BOOKED, "amount_cents": income, "kind": "fee"},
         headers=board,
     )
     assert r.status_code == 201, r.text
@@ -42,7 +46,7 @@ def _money(client: TestClient, board: dict, permit_id: int, income: int, expense
             "/api/v1/expenses",
             json={
                 "id": f"exp-{expense}",
-                "paid_on": f"{YEAR}-06-01",
+                "paid_on": BOOKED,
                 "amount_cents": expense,
                 "description": "hosting",
             },
@@ -57,10 +61,11 @@ def _balances(client: TestClient, board: dict) -> dict[str, int]:
     return {a["account"]: a["balance_cents"] for a in body["accounts"]}
 
 
-def test_draft_commit_and_dividends(client: TestClient, database: Database) -> None:
+def test_draft_commit_and_dividends(client: TestClient, database: Database, clock: Clock) -> None:
     board, people, permit_id = _cooperative(client, database)
     client.patch(f"/api/v1/members/{people[2].id}/choices", json={"donate_dividend": True}, headers=people[2].headers)
     _money(client, board, permit_id, income=100_000, expense=10_000)
+    clock.moment = AFTER
     d = client.post("/api/v1/distributions", json=PERIOD, headers=board)
     assert d.status_code == 201, d.text
     draft = d.json()
@@ -94,7 +99,7 @@ def test_draft_commit_and_dividends(client: TestClient, database: Database) -> N
     again = client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
     assert again.status_code == 409 and again.json()["code"] == "committed-already"
     overlap = client.post(
-        "/api/v1/distributions", json={"period_start": f"{YEAR}-06-01", "period_end": f"{NEXT}-05-31"}, headers=board
+        "/api/v1/distributions", json={"period_start": f"{YEAR}-06-01", "period_end": f"{NEXT}-01-10"}, headers=board
     )
     assert overlap.status_code == 409 and overlap.json()["code"] == "period-distributed"
     grant = client.post(
@@ -111,9 +116,10 @@ def test_draft_commit_and_dividends(client: TestClient, database: Database) -> N
     assert grant.status_code == 201  # the fund now holds money for society
 
 
-def test_small_dividends_are_carried_forward(client: TestClient, database: Database) -> None:
+def test_small_dividends_are_carried_forward(client: TestClient, database: Database, clock: Clock) -> None:
     board, people, permit_id = _cooperative(client, database, members=3)
     _money(client, board, permit_id, income=2_000)  # pool 1,000 -> 333/333/334 cents, below the 500 minimum
+    clock.moment = AFTER
     d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
     client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
     mine = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
@@ -127,18 +133,20 @@ def test_small_dividends_are_carried_forward(client: TestClient, database: Datab
     assert _balances(client, board)["assets:bank"] == 2_000  # nothing paid out yet
 
 
-def test_members_who_left_still_receive(client: TestClient, database: Database) -> None:
+def test_members_who_left_still_receive(client: TestClient, database: Database, clock: Clock) -> None:
     board, people, permit_id = _cooperative(client, database, members=2)
     client.post(f"/api/v1/members/{people[1].id}/leave", headers=people[1].headers)
     _money(client, board, permit_id, income=40_000)
+    clock.moment = AFTER
     d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
     client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
     gone = client.get(f"/api/v1/members/{people[1].id}/dividends", headers=f.login(client, people[1].email)).json()
     assert gone["paid_out_cents"] == 10_000
 
 
-def test_refusals(client: TestClient, database: Database) -> None:
+def test_refusals(client: TestClient, database: Database, clock: Clock) -> None:
     board, people, permit_id = _cooperative(client, database, members=1)
+    clock.moment = AFTER
     none = client.post("/api/v1/distributions", json=PERIOD, headers=board)
     assert none.status_code == 422 and none.json()["code"] == "no-net-income"
     backwards = client.post(

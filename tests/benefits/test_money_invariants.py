@@ -4,7 +4,7 @@ cent sits in the reserve, the solidarity fund, a member's balance or a payout.""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -38,6 +38,11 @@ steps = st.lists(
     min_size=3,
     max_size=20,
 )
+
+
+def after(year: int) -> datetime:
+    """A moment once ``year`` has ended: its days are past, and it may be distributed."""
+    return datetime(year + 1, 1, 15, 12, tzinfo=UTC)
 
 
 def test_no_cent_is_created_or_lost(database: Database) -> None:
@@ -80,17 +85,21 @@ def test_no_cent_is_created_or_lost(database: Database) -> None:
                 with database.unit_of_work() as s:
                     match op:
                         case ("payment", which, cents, _):
-                            accounts.payment(s, f"p{n}", permit_ids[which], date(year, 3, 1), cents, "fee", "cli")
+                            accounts.payment(
+                                s, f"p{n}", permit_ids[which], date(year, 3, 1), cents, "fee", "cli", now=after(year)
+                            )
                             done = {"in": cents}
                         case ("expense", cents, _):
-                            accounts.expense(s, f"e{n}", date(year, 4, 1), cents, "costs", "cli")
+                            accounts.expense(s, f"e{n}", date(year, 4, 1), cents, "costs", "cli", now=after(year))
                             done = {"expenses": cents}
                         case ("grant", cents, _):
-                            accounts.grant(s, f"g{n}", date(year, 5, 1), cents, "Stichting", "education", "cli")
+                            accounts.grant(
+                                s, f"g{n}", date(year, 5, 1), cents, "Stichting", "education", "cli", now=after(year)
+                            )
                             done = {"grants": cents}
                         case ("distribute", _):
-                            d = distributions.draft(s, "cli", date(year, 1, 1), date(year, 12, 31))
-                            distributions.commit(s, "cli", d.id or 0)
+                            d = distributions.draft(s, "cli", date(year, 1, 1), date(year, 12, 31), now=after(year))
+                            distributions.commit(s, "cli", d.id or 0, now=after(year))
                             done = {"distributed": d.net_income_cents, "year": 1}
             except (CoopError, books.BooksError):
                 continue  # refused (not enough money, nothing to distribute): nothing was written

@@ -17,8 +17,9 @@ from coop.types import utcnow
 from ledger import log
 from ledger.verify import verify
 from tests import factories as f
-from tests.benefits.test_distributions import PERIOD, YEAR, _cooperative, _money
+from tests.benefits.test_distributions import AFTER, BOOKED, NEXT, PERIOD, _cooperative, _money
 from tests.concurrency.conftest import CROWD, crowd, statuses
+from tests.conftest import Clock
 from tests.governance.test_voting import _propose
 from tests.permits.test_register import permit_body
 
@@ -39,9 +40,12 @@ def _codes(responses: list[httpx.Response]) -> Counter[str]:
     return Counter(r.json().get("code", "") for r in responses if r.status_code >= 400)
 
 
-def test_grants_at_once_never_overdraw_the_fund(client: TestClient, database: Database, live_server: str) -> None:
+def test_grants_at_once_never_overdraw_the_fund(
+    client: TestClient, database: Database, live_server: str, clock: Clock
+) -> None:
     board, _people, permit_id = _cooperative(client, database)
     _money(client, board, permit_id, income=100_000, expense=10_000)
+    clock.moment = AFTER
     draft = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
     assert client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board).status_code == 200
     fund = _balances(client, board)["equity:solidarity-fund"]
@@ -49,7 +53,7 @@ def test_grants_at_once_never_overdraw_the_fund(client: TestClient, database: Da
     each = fund // 3  # exactly three grants fit
 
     def grant(http: httpx.Client, i: int) -> httpx.Response:
-        body = {"id": f"g-{i}", "paid_on": f"{YEAR}-12-01", "amount_cents": each, "recipient": "R", "purpose": "p"}
+        body = {"id": f"g-{i}", "paid_on": f"{NEXT}-01-02", "amount_cents": each, "recipient": "R", "purpose": "p"}
         return http.post("/api/v1/solidarity/grants", json=body, headers=board)
 
     responses = crowd(live_server, grant)
@@ -197,9 +201,12 @@ def test_proxies_appointing_each_other_at_once(client: TestClient, database: Dat
     _verified(database)
 
 
-def test_one_distribution_committed_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
+def test_one_distribution_committed_by_many_clients(
+    client: TestClient, database: Database, live_server: str, clock: Clock
+) -> None:
     board, people, permit_id = _cooperative(client, database)
     _money(client, board, permit_id, income=100_000, expense=10_000)
+    clock.moment = AFTER
     drafts = crowd(live_server, lambda http, _i: http.post("/api/v1/distributions", json=PERIOD, headers=board))
     assert statuses(drafts) == [201] * CROWD  # drafts change nothing; any of them may be committed
     draft = drafts[0].json()
@@ -219,6 +226,34 @@ def test_one_distribution_committed_by_many_clients(client: TestClient, database
     assert _balances(client, board) == books
     mine = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
     assert mine["paid_out_cents"] == 15_000
+    _verified(database)
+
+
+def test_bookings_and_the_commit_that_closes_their_period_at_once(
+    client: TestClient, database: Database, live_server: str, clock: Clock
+) -> None:
+    """One client commits a distribution while the others book payments into its period:
+    either a payment lands first and the draft is stale, or the period closes first and
+    every payment is refused. No payment ever lands in a closed period."""
+    board, _people, permit_id = _cooperative(client, database)
+    _money(client, board, permit_id, income=100_000)
+    clock.moment = AFTER
+    draft = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+
+    def commit_or_book(http: httpx.Client, i: int) -> httpx.Response:
+        if i == 0:
+            return http.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
+        body = {"id": f"pay-race-{i}", "received_on": BOOKED, "amount_cents": 1_000 + i, "kind": "fee"}
+        return http.post(f"/api/v1/permits/{permit_id}/payments", json=body, headers=board)
+
+    committed, *booked = crowd(live_server, commit_or_book)
+    assert committed.status_code in (200, 409), committed.text
+    assert all(r.status_code in (201, 409) for r in booked), [r.text for r in booked]
+    if committed.status_code == 200:
+        assert _codes(booked) == {"period-closed": CROWD - 1}
+    else:
+        assert committed.json()["code"] == "draft-stale"  # nothing closed: every payment landed
+        assert statuses(booked) == [201] * (CROWD - 1)
     _verified(database)
 
 

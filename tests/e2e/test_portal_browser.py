@@ -12,7 +12,8 @@ from playwright.sync_api import Error as PlaywrightError
 
 from coop.db import Database
 from tests import factories as f
-from tests.benefits.test_distributions import _cooperative, _money
+from tests.benefits.test_distributions import AFTER, _cooperative, _money
+from tests.conftest import Clock
 from tests.e2e.conftest import shot
 
 
@@ -78,7 +79,9 @@ def test_a_member_in_the_browser(client: TestClient, database: Database, live_se
     shot(page, "portal-overview-phone-en")
 
 
-def test_the_board_in_the_browser(client: TestClient, database: Database, live_server: str, browser: Any) -> None:
+def test_the_board_in_the_browser(
+    client: TestClient, database: Database, live_server: str, browser: Any, clock: Clock
+) -> None:
     board, _people, permit_id = _cooperative(client, database)
     _money(client, board, permit_id, income=100_000)
     page = browser.new_page()
@@ -92,6 +95,7 @@ def test_the_board_in_the_browser(client: TestClient, database: Database, live_s
     shot(page, "board-members")
     assert client.get("/api/v1/members", params={"q": "Dirk"}, headers=board).json()["total"] == 1
 
+    clock.moment = AFTER  # the year of the books has ended: the page suggests it
     page.get_by_role("navigation").get_by_role("link", name="Verdelingen").click()
     page.get_by_role("button", name="Maak een voorstel voor de verdeling").click()
     page.locator("a[href^='/board/distributions/']").first.click()  # review the draft before committing

@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.benefits.test_distributions import PERIOD, _cooperative, _money
+from tests.benefits.test_distributions import AFTER, PERIOD, _cooperative, _money
+from tests.conftest import Clock
 
 
 def _csrf(html: str) -> str:
@@ -88,7 +89,9 @@ def test_pages_need_a_login(client: TestClient, database: Database) -> None:
     assert bad.status_code == 401 and "klopt niet" in bad.text
 
 
-def test_the_board_admits_a_member_and_commits_a_distribution(client: TestClient, database: Database) -> None:
+def test_the_board_admits_a_member_and_commits_a_distribution(
+    client: TestClient, database: Database, clock: Clock
+) -> None:
     board, people, permit_id = _cooperative(client, database)
     _money(client, board, permit_id, income=100_000)
     with database.unit_of_work(write=False) as s:
@@ -108,7 +111,10 @@ def test_the_board_admits_a_member_and_commits_a_distribution(client: TestClient
     assert token
     found = client.get("/api/v1/members", params={"q": "Dirk"}, headers=board).json()
     assert found["total"] == 1
+    clock.moment = AFTER
     page = client.get("/board/distributions")
+    for name, day in PERIOD.items():  # the period suggested is the year the books hold, now it has ended
+        assert f'name="{name}" type="date" value="{day}"' in page.text
     client.post("/board/distributions", data={"csrf": _csrf(page.text), **PERIOD})
     page = client.get("/board/distributions")
     draft_id = re.search(r"/board/distributions/(\d+)/commit", page.text)

@@ -16,20 +16,26 @@ from coop.types import utcnow
 from reports.texts import euros
 from tests import factories as f
 from tests import pdfs
-from tests.benefits.test_distributions import PERIOD, YEAR, _cooperative, _money
+from tests.benefits.test_distributions import AFTER, NEXT, PERIOD, YEAR, _cooperative, _money
+from tests.conftest import Clock
 from tests.test_cli import runner
 
 
-def _year_with_everything(client: TestClient, database: Database) -> tuple[dict, list[f.MemberHandle], int, dict]:
+def _year_with_everything(
+    client: TestClient, database: Database, clock: Clock
+) -> tuple[dict, list[f.MemberHandle], int, dict]:
+    """YEAR with members, a permit, its money, a result and its distribution; the grant
+    the distribution made possible is paid in NEXT, once YEAR has ended."""
     board, people, permit_id = _cooperative(client, database)
     hdab = f.api_key(database, "hdab")
     client.patch(f"/api/v1/members/{people[2].id}/choices", json={"donate_dividend": True}, headers=people[2].headers)
     _money(client, board, permit_id, income=100_000, expense=10_000)
+    clock.moment = AFTER
     d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
     assert client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board).status_code == 200
     grant = {
         "id": "g-1",
-        "paid_on": f"{YEAR}-12-01",
+        "paid_on": f"{NEXT}-01-02",
         "amount_cents": 20_000,
         "recipient": "Stichting Hart",
         "purpose": "patient education",
@@ -47,8 +53,8 @@ def _year_with_everything(client: TestClient, database: Database) -> tuple[dict,
     return board, people, permit_id, d
 
 
-def test_the_annual_report_carries_the_apis_figures(client: TestClient, database: Database) -> None:
-    board, _, permit_id, d = _year_with_everything(client, database)
+def test_the_annual_report_carries_the_apis_figures(client: TestClient, database: Database, clock: Clock) -> None:
+    board, _, permit_id, d = _year_with_everything(client, database, clock)
     figures = client.get(f"/api/v1/reports/annual/{YEAR}", headers=board)
     assert figures.status_code == 200, figures.text
     body = figures.json()
@@ -60,7 +66,9 @@ def test_the_annual_report_carries_the_apis_figures(client: TestClient, database
         d["members_pool_cents"],
     )
     assert split["donated_cents"] == d["donated_cents"] == 15_000
-    assert body["grants_cents"] == 20_000 and body["grants"][0]["recipient"] == "Stichting Hart"
+    assert body["grants_cents"] == 0  # the grant is paid in NEXT, from the fund YEAR's distribution filled
+    later = client.get(f"/api/v1/reports/annual/{NEXT}", headers=board).json()
+    assert later["grants_cents"] == 20_000 and later["grants"][0]["recipient"] == "Stichting Hart"
     assert body["revenue_by_user_type"]["academic"] == 100_000 and sum(body["revenue_by_purpose"].values()) == 100_000
     assert [p["revenue_cents"] for p in body["permits"] if p["id"] == permit_id] == [100_000]
     assert body["results"][0]["title"] == "Heart failure outcomes"
@@ -82,9 +90,13 @@ def test_the_annual_report_carries_the_apis_figures(client: TestClient, database
         "Integrity statement",
     ):
         assert section in text, section
-    for cents in (100_000, 10_000, 90_000, split["reserve_cents"], split["solidarity_cents"], 20_000, 15_000):
+    for cents in (100_000, 10_000, 90_000, split["reserve_cents"], split["solidarity_cents"], 15_000):
         assert euros(cents, "en") in text, cents
-    assert "Stichting Hart" in text and "NL-HDAB-2026-0042" in text and "Heart failure outcomes" in text
+    assert "NL-HDAB-2026-0042" in text and "Heart failure outcomes" in text
+    next_year = pdfs.text(
+        client.get(f"/api/v1/reports/annual/{NEXT}.pdf", params={"lang": "en"}, headers=board).content
+    )
+    assert "Stichting Hart" in next_year and euros(20_000, "en") in next_year
     head = client.get("/api/v1/ledger/tree-head").json()
     assert head["root_hash"] in text.replace(" ", "")
     dutch = pdfs.text(client.get(f"/api/v1/reports/annual/{YEAR}.pdf", headers=board).content)
@@ -94,9 +106,9 @@ def test_the_annual_report_carries_the_apis_figures(client: TestClient, database
 
 
 def test_the_same_figures_give_the_same_bytes_and_publishing_records_the_hash(
-    client: TestClient, database: Database
+    client: TestClient, database: Database, clock: Clock
 ) -> None:
-    board, *_ = _year_with_everything(client, database)
+    board, _, permit_id, _ = _year_with_everything(client, database, clock)
     published = client.post(f"/api/v1/reports/annual/{YEAR}/publish", params={"lang": "en"}, headers=board)
     assert published.status_code == 200, published.text
     record = published.json()
@@ -116,7 +128,12 @@ def test_the_same_figures_give_the_same_bytes_and_publishing_records_the_hash(
     repeat = client.post(f"/api/v1/reports/annual/{YEAR}/publish", params={"lang": "en"}, headers=board).json()
     assert repeat["ledger_seq"] == record["ledger_seq"]  # unchanged figures are published once
     late = {"id": "exp-late", "paid_on": f"{YEAR}-12-30", "amount_cents": 1_000, "description": "late invoice"}
-    assert client.post("/api/v1/expenses", json=late, headers=board).status_code == 201
+    closed = client.post("/api/v1/expenses", json=late, headers=board)  # YEAR is distributed: its books are closed
+    assert closed.status_code == 409 and closed.json()["code"] == "period-closed"
+    result = {"kind": "publication", "title": "A late paper", "url": "https://example.org/late"}
+    result |= {"published_at": utcnow().isoformat(), "open_access": True}
+    hdab = f.api_key(database, "hdab")
+    assert client.post(f"/api/v1/permits/{permit_id}/results", json=result, headers=hdab).status_code == 201
     client.get("/api/v1/ledger/tree-head")
     changed = client.post(f"/api/v1/reports/annual/{YEAR}/publish", params={"lang": "en"}, headers=board).json()
     assert changed["ledger_seq"] > record["ledger_seq"] and changed["sha256"] != record["sha256"]
@@ -124,15 +141,15 @@ def test_the_same_figures_give_the_same_bytes_and_publishing_records_the_hash(
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
 
 
-def test_the_annual_report_is_for_the_board(client: TestClient, database: Database) -> None:
-    _, people, *_ = _year_with_everything(client, database)
+def test_the_annual_report_is_for_the_board(client: TestClient, database: Database, clock: Clock) -> None:
+    _, people, *_ = _year_with_everything(client, database, clock)
     for headers in (people[0].headers, f.api_key(database, "auditor"), f.api_key(database, "hdab")):
         assert client.get(f"/api/v1/reports/annual/{YEAR}.pdf", headers=headers).status_code == 403
     assert client.get(f"/api/v1/reports/annual/{YEAR}").status_code == 401
 
 
-def test_a_member_statement_in_the_members_language(client: TestClient, database: Database) -> None:
-    _, people, _, _ = _year_with_everything(client, database)
+def test_a_member_statement_in_the_members_language(client: TestClient, database: Database, clock: Clock) -> None:
+    _, people, _, _ = _year_with_everything(client, database, clock)
     mine = client.get(f"/api/v1/members/{people[0].id}/statement/{YEAR}.pdf", headers=people[0].headers)
     assert mine.status_code == 200 and mine.headers["content-type"] == "application/pdf"
     dividends = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
@@ -149,14 +166,15 @@ def test_a_member_statement_in_the_members_language(client: TestClient, database
     pdfs.render_png(mine.content, f"member-statement-{YEAR}-nl")
 
 
-def test_the_public_page_shows_flows_and_never_a_member(client: TestClient, database: Database) -> None:
-    _, people, _, d = _year_with_everything(client, database)
+def test_the_public_page_shows_flows_and_never_a_member(client: TestClient, database: Database, clock: Clock) -> None:
+    _, people, _, d = _year_with_everything(client, database, clock)
     page = client.get("/api/v1/public/transparency")
     assert page.status_code == 200
     body = page.json()
     (flow,) = [x for x in body["benefit_flows"] if x["year"] == YEAR]
     assert flow["income_cents"] == 100_000 and flow["members_cents"] == d["members_pool_cents"]
-    assert flow["grants_cents"] == 20_000 and body["permits"][0]["results"][0]["title"] == "Heart failure outcomes"
+    (later,) = [x for x in body["benefit_flows"] if x["year"] == NEXT]
+    assert later["grants_cents"] == 20_000 and body["permits"][0]["results"][0]["title"] == "Heart failure outcomes"
     assert body["members"] == "<10" and body["tree_head"]["tree_size"] >= 1
     cell = body["choices"]["research"]["academic"]
     assert cell["allow_pct"] is None and not cell["forbidden"]  # too few members to show a share
@@ -171,9 +189,9 @@ def test_the_public_page_shows_flows_and_never_a_member(client: TestClient, data
 
 
 def test_the_command_line_writes_the_same_report_and_publishes_it(
-    client: TestClient, database: Database, cli_env: Settings, tmp_path: Path
+    client: TestClient, database: Database, cli_env: Settings, tmp_path: Path, clock: Clock
 ) -> None:
-    board, *_ = _year_with_everything(client, database)
+    board, *_ = _year_with_everything(client, database, clock)
     target = tmp_path / "report.pdf"
     r = runner.invoke(app, ["report", "annual", str(YEAR), "-o", str(target), "--lang", "en"])
     assert r.exit_code == 0, r.output
@@ -268,3 +286,40 @@ def test_the_annual_report_keeps_its_layout(client: TestClient, database: Databa
             last = [line for line in lines if not any(part in line for part in footer)][-1]
             assert last not in headings, (lang, number, last)
         pdfs.render_png(pdf, f"annual-report-layout-{lang}")
+
+
+def test_the_year_and_its_distributions_agree(client: TestClient, database: Database) -> None:
+    """A year distributed up to June: the cover's net income is what the distributions
+    counted plus what is not distributed yet, in the JSON and in the PDF alike."""
+    from datetime import date
+
+    from coop.governance import service as governance
+    from tests.benefits.test_distributions import EXAMPLE
+    from tests.permits.test_register import permit_body
+
+    last = YEAR - 1  # a year that has ended
+    with database.unit_of_work() as s:
+        governance.init_statutes(s, EXAMPLE, "cli", now=utcnow().replace(year=last, month=1, day=1))
+    board = f.board(client, database)
+    hdab = f.api_key(database, "hdab")
+    permit = client.post("/api/v1/permits", json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
+    for key, day, cents in (("spring", f"{last}-03-01", 100_000), ("autumn", f"{last}-09-01", 50_000)):
+        body = {"id": key, "received_on": day, "amount_cents": cents, "kind": "fee"}
+        assert client.post(f"/api/v1/permits/{permit['id']}/payments", json=body, headers=board).status_code == 201
+    cost = {"id": "hosting", "paid_on": f"{last}-04-01", "amount_cents": 10_000, "description": "hosting"}
+    assert client.post("/api/v1/expenses", json=cost, headers=board).status_code == 201
+    half = {"period_start": f"{last}-01-01", "period_end": f"{last}-06-30"}
+    d = client.post("/api/v1/distributions", json=half, headers=board).json()
+    assert client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board).status_code == 200
+    body = client.get(f"/api/v1/reports/annual/{last}", headers=board).json()
+    assert (body["net_income_cents"], body["split"]["net_income_cents"], body["undistributed_cents"]) == (
+        140_000,
+        90_000,
+        50_000,
+    )
+    assert body["split"]["periods"] == [[f"{last}-01-01", f"{last}-06-30"]]
+    text = pdfs.text(client.get(f"/api/v1/reports/annual/{last}.pdf", params={"lang": "en"}, headers=board).content)
+    for cents in (140_000, 90_000, 50_000):
+        assert euros(cents, "en") in text, cents
+    assert "Net income not yet distributed" in text and "Distributed for the period(s):" in text
+    assert date(last, 6, 30).strftime("%-d %B %Y") in text
