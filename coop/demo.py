@@ -8,9 +8,11 @@ two proposals adopted by vote (a revised benefit policy and a revised mandate); 
 consultations and permits for a public, an academic and a commercial applicant, plus a
 permit whose data holder used the data before the permit was valid (a compliance breach);
 manifests, usage and results; permit payments and operating expenses; a committed
-distribution of the year so far; and a grant from the solidarity fund to society. Everything
-happens today: manifests count members as they are when a permit is approved, and a
-distribution counts the manifests made by the end of its period.
+distribution of the year's days that have ended; and a grant from the solidarity fund to
+society. The story begins a month ago (statutes, members and their choices, permits and
+their manifests, usage, money), because a period is distributed only once it has ended and
+a distribution counts the manifests made by the end of its period; the votes, the
+distribution and the grant happen today.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -28,7 +30,7 @@ from sqlmodel import Session, col
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, Role
-from coop.benefits import accounts, distributions
+from coop.benefits import accounts, distributions, periods
 from coop.choices import service as choices_service
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
@@ -102,6 +104,9 @@ LAST_NAMES = [
     "Kramer",
 ]
 
+STORY_DAYS = 30
+"""How long ago the demo's story begins."""
+
 Progress = Callable[[str, int], None]
 """Called with a step's description and how many units of work it finished."""
 
@@ -133,8 +138,9 @@ def seed(
     step = progress or (lambda _description, _done: None)
     rng = random.Random(2026)  # noqa: S311  (a demo, repeatable on purpose)
     auth = db.settings.auth
+    start = utcnow() - timedelta(days=STORY_DAYS)
     with db.unit_of_work() as s:
-        governance_service.init_statutes(s, STATUTES, "cli")
+        governance_service.init_statutes(s, STATUTES, "cli", now=start)
         account = auth_service.bootstrap_board(s, auth, BOARD_EMAIL, BOARD_PASSWORD)
         assert account.id is not None
         board = Actor("user", account.id, Role.board)
@@ -155,17 +161,18 @@ def seed(
         name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
         people.append((name, f"member{i + 1:05d}@demo-coop.nl", Language.en if rng.random() < 0.15 else Language.nl))
     members: list[tuple[int, Actor]] = []
+    joined = start + timedelta(hours=1)
     for lo in range(0, size, 250):
         with db.unit_of_work() as s:
             for name, email, language in people[lo : lo + 250]:
-                member, _invitation = members_service.admit(s, auth, board, name, email, language)
+                member, _invitation = members_service.admit(s, auth, board, name, email, language, now=joined)
                 assert member.id is not None
                 user = auth_service.create_account(
                     s, auth, email, MEMBER_PASSWORD, Role.member, member.id, "cli", password_hash=shared_hash
                 )
                 assert user.id is not None
                 members.append((member.id, Actor("user", user.id, Role.member, member_id=member.id)))
-                _choose(s, rng, member.id, members[-1][1])
+                _choose(s, rng, member.id, members[-1][1], joined)
         step("members and their choices", min(250, size - lo))
     logins.members = [(email, MEMBER_PASSWORD) for _, email, _ in MEMBERS]
 
@@ -182,55 +189,51 @@ def seed(
                     None,
                     True,
                     db.settings.choices.proxy_max_depth,
+                    now=start + timedelta(hours=2),
                 )
     step("proxies", 1)
 
-    _vote(db, board, members, rng, 3 + size / 250)  # room for a fifth of the members to vote
-    step("two proposals voted and adopted", 1)
-
-    permit_ids = _permits(db, hdab_actor)
+    permit_ids = _permits(db, hdab_actor, start + timedelta(days=1))
     step("consultations, permits and manifests", 1)
-    _usage_and_results(db, hdab_actor, permit_ids)
+    _usage_and_results(db, hdab_actor, permit_ids, start + timedelta(days=2))
     step("usage, a compliance breach and results", 1)
 
-    today = utcnow().date()
+    booked, now = (start + timedelta(days=3)).date(), utcnow()
     with db.unit_of_work() as s:
         for i, permit_id in enumerate(permit_ids):
-            accounts.payment(
-                s,
-                f"demo-fee-{permit_id}",
-                permit_id,
-                today,
-                [450_000, 1_200_000, 2_500_000, 800_000][i % 4],
-                "fee",
-                "cli",
-            )
-        accounts.payment(s, "demo-share-1", permit_ids[2], today, 1_750_000, "benefit-share", "cli")
-        accounts.expense(s, "demo-hosting", today, 240_000, "hosting and security audit", "cli")
-        accounts.expense(s, "demo-admin", today, 360_000, "member administration", "cli")
+            cents = [450_000, 1_200_000, 2_500_000, 800_000][i % 4]
+            accounts.payment(s, f"demo-fee-{permit_id}", permit_id, booked, cents, "fee", "cli", now=now)
+        accounts.payment(s, "demo-share-1", permit_ids[2], booked, 1_750_000, "benefit-share", "cli", now=now)
+        accounts.expense(s, "demo-hosting", booked, 240_000, "hosting and security audit", "cli", now=now)
+        accounts.expense(s, "demo-admin", booked, 360_000, "member administration", "cli", now=now)
     step("payments and expenses", 1)
     with db.unit_of_work() as s:
-        d = distributions.draft(s, "cli", date(today.year, 1, 1), today)
+        d = distributions.draft(s, "cli", *periods.suggested(s, now), now=now)
     assert d.id is not None
     with db.unit_of_work() as s:
-        distributions.commit(s, "cli", d.id)
-    step("the distribution of the year so far", 1)
+        distributions.commit(s, "cli", d.id, now=utcnow())
+    step("the distribution of the days that have ended", 1)
+
+    _vote(db, board, members, rng, 3 + size / 250)  # room for a fifth of the members to vote
+    step("two proposals voted and adopted", 1)
     with db.unit_of_work() as s:
+        now = utcnow()
         accounts.grant(
             s,
             "demo-grant-1",
-            today,
+            now.date(),
             150_000,
             "Stichting Hartpatiënten Nederland",
             "patient education on heart failure",
             "cli",
+            now=now,
         )
         log.sign_current_head(s, db.signer)
     step("a grant to society", 1)
     return logins
 
 
-def _choose(s: Session, rng: random.Random, member_id: int, actor: Actor) -> None:
+def _choose(s: Session, rng: random.Random, member_id: int, actor: Actor, now: datetime) -> None:
     """Varied choices: most leave it to the cooperative; some opt out, some say yes or no
     to particular uses, some exclude sensitive data, some give their dividend away."""
     roll = rng.random()
@@ -249,7 +252,7 @@ def _choose(s: Session, rng: random.Random, member_id: int, actor: Actor) -> Non
         patch = ChoicePatch(
             preferences=preferences, excluded_categories=excluded, donate_dividend=True if rng.random() < 0.12 else None
         )
-    choices_service.change(s, actor, member_id, patch, None)
+    choices_service.change(s, actor, member_id, patch, None, now=now)
 
 
 def _vote(db: Database, board: Actor, members: list[tuple[int, Actor]], rng: random.Random, seconds: float) -> None:
@@ -313,8 +316,7 @@ APPLICATIONS = [
 ]
 
 
-def _permits(db: Database, hdab_actor: Actor) -> list[int]:
-    now = utcnow()
+def _permits(db: Database, hdab_actor: Actor, now: datetime) -> list[int]:
     ids = []
     for i, (applicant, user_type, purposes, categories, share, early) in enumerate(APPLICATIONS, start=1):
         with db.unit_of_work() as s:
@@ -337,8 +339,9 @@ def _permits(db: Database, hdab_actor: Actor) -> list[int]:
                 application,
                 db.settings.privacy.small_count_threshold,
                 db.settings.choices.proxy_max_depth,
+                now=now,
             )
-            starts = now + timedelta(days=30) if early else now
+            starts = now + timedelta(days=2 * STORY_DAYS) if early else now
             permit, _ = permits.register(
                 s,
                 hdab_actor,
@@ -359,16 +362,15 @@ def _permits(db: Database, hdab_actor: Actor) -> list[int]:
                     consultation.id,
                 ),
             )
-            manifests.create(s, "cli", permit, db.settings)
+            manifests.create(s, "cli", permit, db.settings, now=now + timedelta(minutes=1))
             assert permit.id is not None
             ids.append(permit.id)
     return ids
 
 
-def _usage_and_results(db: Database, hdab_actor: Actor, permit_ids: list[int]) -> None:
+def _usage_and_results(db: Database, hdab_actor: Actor, permit_ids: list[int], now: datetime) -> None:
     from coop.permits.models import Manifest, Permit
 
-    now = utcnow()
     with db.unit_of_work() as s:
         for permit_id in permit_ids:
             permit = s.get(Permit, permit_id)

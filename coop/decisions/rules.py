@@ -4,7 +4,8 @@ For member *m*, purpose *p*, user type *u*, categories *C* at time *t*, in this 
 (SPEC section 3), the first rule that applies decides and is recorded as the reason:
 
 1. ``prohibited``: *p* is a prohibited use (Art. 54), or public-sector-only (Art. 53(2))
-   while *u* is not public.
+   while *u* is not public. A third party processing on behalf of a public-sector body
+   (Art. 53(2)) is decided as that body: see :func:`deciding_user_type`.
 2. ``not-member``: *m* was not a member at *t*.
 3. ``opt-out``: *m* had opted out at *t* (Art. 71).
 4. ``category-excluded``: *m* excluded a category in *C*.
@@ -74,6 +75,13 @@ class MandateAnswer:
 def is_prohibited(purpose: Purpose | ProhibitedUse, user_type: UserType) -> bool:
     """Rule 1: never allowed, whatever any choice or mandate says."""
     return isinstance(purpose, ProhibitedUse) or (purpose in PUBLIC_SECTOR_ONLY and user_type is not UserType.public)
+
+
+def deciding_user_type(user_type: UserType, on_behalf_of_public_body: bool) -> UserType:
+    """Whose use the law and the members' choices see: a third party that processes data on
+    behalf of a public-sector body (Art. 53(2)) uses it as that body does, so it is decided
+    as a public-sector use, for the purposes reserved to the public sector and the others."""
+    return UserType.public if on_behalf_of_public_body else user_type
 
 
 def unmet_conditions(conditions: Conditions, terms: Terms) -> tuple[str, ...]:

@@ -43,6 +43,7 @@ def consult(body: ConsultationIn, session: WriteSession, actor: Consulting, sett
         processing_in_eu=body.processing_in_eu,
         ethics_review_approved=body.ethics_review_approved,
         expected_benefit=body.expected_benefit,
+        on_behalf_of_public_body=body.on_behalf_of_public_body,
     )
     consultation = service.consult(
         session, actor, application, settings.privacy.small_count_threshold, settings.choices.proxy_max_depth

@@ -14,6 +14,7 @@ sensitive categories need the members' explicit allow; ``support`` otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -21,7 +22,7 @@ from sqlmodel import Session
 
 from coop.auth.policy import Actor
 from coop.decisions import bulk
-from coop.decisions.rules import Decision, Terms, is_prohibited, mandate_decision
+from coop.decisions.rules import Decision, Terms, deciding_user_type, is_prohibited, mandate_decision
 from coop.errors import NotFound
 from coop.governance import service as governance
 from coop.governance.documents import Mandate, MandateDecision
@@ -61,6 +62,11 @@ class Application:
     processing_in_eu: bool
     ethics_review_approved: bool
     expected_benefit: str
+    on_behalf_of_public_body: bool = False
+
+    @property
+    def deciding_user_type(self) -> UserType:
+        return deciding_user_type(self.user_type, self.on_behalf_of_public_body)
 
     @property
     def terms(self) -> Terms:
@@ -85,7 +91,7 @@ class Application:
             "processing_in_eu": self.processing_in_eu,
             "ethics_review_approved": self.ethics_review_approved,
             "expected_benefit": self.expected_benefit,
-        }
+        } | ({"on_behalf_of_public_body": True} if self.on_behalf_of_public_body else {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +136,7 @@ def assess(application: Application, mandate: Mandate, version: int) -> Assessme
                 str(application.duration_months),
             )
         )
+    who = application.deciding_user_type
     for purpose in application.purposes:
         if isinstance(purpose, ProhibitedUse):
             term = PROHIBITED_USES[purpose]
@@ -137,19 +144,19 @@ def assess(application: Application, mandate: Mandate, version: int) -> Assessme
                 Reason("prohibited-use", f"{term.en} is never allowed", f"EHDS Art. {term.article}", purpose.value)
             )
             continue
-        if is_prohibited(purpose, application.user_type):
+        if is_prohibited(purpose, who):
             objections.append(
                 Reason(
                     "public-sector-only",
-                    f"{PURPOSES[purpose].en} is open to public-sector bodies only",
+                    f"{PURPOSES[purpose].en} is open to public-sector bodies, and to others on their behalf, only",
                     "EHDS Art. 53(2)",
                     purpose.value,
                 )
             )
             continue
-        rule = mandate.rule_for(purpose, application.user_type)
-        where = f"{rule_ref}, rule {purpose.value}/{application.user_type.value}" if rule else f"{rule_ref}, default"
-        answer = mandate_decision(mandate, purpose, application.user_type, (), application.terms)
+        rule = mandate.rule_for(purpose, who)
+        where = f"{rule_ref}, rule {purpose.value}/{who.value}" if rule else f"{rule_ref}, default"
+        answer = mandate_decision(mandate, purpose, who, (), application.terms)
         if answer.decision is Decision.deny and not answer.unmet:
             objections.append(
                 Reason(
@@ -199,14 +206,22 @@ def _published_cohort(cohort: bulk.Cohort, threshold: int) -> dict[str, Any]:
     }
 
 
-def consult(session: Session, actor: Actor, application: Application, threshold: int, max_depth: int) -> Consultation:
-    now = utcnow()
+def consult(
+    session: Session,
+    actor: Actor,
+    application: Application,
+    threshold: int,
+    max_depth: int,
+    *,
+    now: datetime | None = None,
+) -> Consultation:
+    now = now or utcnow()
     version, mandate = governance.mandate_at(session, now)
     assessment = assess(application, mandate, version)
     cohort = bulk.cohort_counts(
         session,
         application.purposes,
-        application.user_type,
+        application.deciding_user_type,
         application.categories,
         now,
         application.terms,

@@ -69,13 +69,24 @@ def _issue_invitation(session: Session, member: Member, hours: int, actor: str) 
 
 
 def admit(
-    session: Session, auth: AuthSettings, actor: Actor, name: str, email: str, language: Language
+    session: Session,
+    auth: AuthSettings,
+    actor: Actor,
+    name: str,
+    email: str,
+    language: Language,
+    *,
+    now: datetime | None = None,
 ) -> tuple[Member, IssuedInvitation]:
     email = auth_service.normalise_email(email)
     if session.execute(select(col(Member.id)).where(col(Member.email) == email)).first():
         raise Conflict("a member with this email exists already", code="member-exists")
     member = Member(
-        name=name.strip(), email=email, language=language.value, status=MemberStatus.active.value, admitted_at=utcnow()
+        name=name.strip(),
+        email=email,
+        language=language.value,
+        status=MemberStatus.active.value,
+        admitted_at=now or utcnow(),
     )
     session.add(member)
     session.flush()

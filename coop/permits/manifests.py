@@ -20,7 +20,7 @@ from datetime import datetime
 from sqlmodel import Session
 
 from coop.decisions import bulk as cohorts
-from coop.decisions.rules import Terms
+from coop.decisions.rules import Terms, deciding_user_type
 from coop.errors import Conflict, NotFound
 from coop.hdab.models import Consultation
 from coop.permits import member_sets, rules
@@ -59,7 +59,7 @@ def _eligible(session: Session, permit: Permit, at: datetime, terms: Terms, max_
     return cohorts.eligible_members(
         session,
         from_mask(Purpose, permit.purposes_mask),
-        UserType(permit.user_type),
+        deciding_user_type(UserType(permit.user_type), permit.on_behalf_of_public_body),
         from_mask(Category, permit.categories_mask),
         at,
         terms,
@@ -71,8 +71,10 @@ def eligible_at_approval(session: Session, permit: Permit, settings: Settings) -
     return _eligible(session, permit, permit.approved_at, terms_of(session, permit), settings.choices.proxy_max_depth)
 
 
-def create(session: Session, actor_name: str, permit: Permit, settings: Settings) -> Manifest:
-    now = utcnow()
+def create(
+    session: Session, actor_name: str, permit: Permit, settings: Settings, *, now: datetime | None = None
+) -> Manifest:
+    now = now or utcnow()
     state = rules.status(
         now, permit.valid_from, rules.ends_at(permit.valid_until, permit.extended_until), permit.revoked_at
     )

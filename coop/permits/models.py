@@ -15,6 +15,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlmodel import Field, SQLModel
 
@@ -46,6 +47,9 @@ class Permit(SQLModel, table=True):
     extended_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     revocation_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    on_behalf_of_public_body: bool = Field(
+        default=False, sa_column=Column(Boolean, nullable=False, server_default=false())
+    )
 
 
 class Manifest(SQLModel, table=True):

@@ -60,6 +60,7 @@ def register(body: PermitIn, session: WriteSession, actor: Registering, response
         fee_cents=body.fee_cents,
         benefit_share_pct=body.benefit_share_pct,
         consultation_id=body.consultation_id,
+        on_behalf_of_public_body=body.on_behalf_of_public_body,
     )
     permit, written = service.register(session, actor, new)
     if not written:

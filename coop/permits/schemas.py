@@ -37,6 +37,7 @@ class PermitIn(BaseModel):
     fee_cents: int = Field(ge=0, le=10**12)
     benefit_share_pct: int = Field(ge=0, le=100)
     consultation_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    on_behalf_of_public_body: bool = Field(default=False, description="true when the applicant processes the data on behalf of a public-sector body (EHDS Art. 53(2)): the permit is then decided as that body's use, for the purposes reserved to the public sector too")
 
 
 class ExtendIn(BaseModel):
@@ -70,6 +71,7 @@ class PermitOut(BaseModel):
     fee_cents: int
     benefit_share_pct: int
     consultation_id: int | None
+    on_behalf_of_public_body: bool = Field(description="the applicant processes on behalf of a public-sector body")
     status: rules.Status
     processing_ends: datetime
     results_due: datetime | None = Field(
@@ -101,6 +103,7 @@ class PermitOut(BaseModel):
             fee_cents=p.fee_cents,
             benefit_share_pct=p.benefit_share_pct,
             consultation_id=p.consultation_id,
+            on_behalf_of_public_body=p.on_behalf_of_public_body,
             status=rules.status(utcnow(), p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at),
             processing_ends=end,
             results_due=rules.results_duty(p.valid_from, end),

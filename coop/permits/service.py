@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, Denied, can_read_permit
-from coop.decisions.rules import is_prohibited
+from coop.decisions.rules import deciding_user_type, is_prohibited
 from coop.errors import Conflict, Invalid, NotFound
 from coop.hdab.models import Consultation
 from coop.idempotency import require_same
@@ -39,9 +39,16 @@ class NewPermit:
     fee_cents: int
     benefit_share_pct: int
     consultation_id: int | None
+    on_behalf_of_public_body: bool = False
+
+    @property
+    def deciding_user_type(self) -> UserType:
+        return deciding_user_type(self.user_type, self.on_behalf_of_public_body)
 
 
 def permit_fields(p: Permit) -> dict[str, Any]:
+    """The registered permit as its event records it; ``on_behalf_of_public_body`` only when
+    true, so permits registered before it existed keep their events."""
     return {
         "permit_number": p.permit_number,
         "applicant": p.applicant,
@@ -57,14 +64,14 @@ def permit_fields(p: Permit) -> dict[str, Any]:
         "fee_cents": p.fee_cents,
         "benefit_share_pct": p.benefit_share_pct,
         "consultation_id": p.consultation_id,
-    }
+    } | ({"on_behalf_of_public_body": True} if p.on_behalf_of_public_body else {})
 
 
 def _check(session: Session, new: NewPermit) -> None:
-    bad = [p.value for p in new.purposes if is_prohibited(p, new.user_type)]
+    bad = [p.value for p in new.purposes if is_prohibited(p, new.deciding_user_type)]
     if bad:
         raise Invalid(
-            f"{', '.join(bad)} is for public-sector bodies only (Art. 53(2))",
+            f"{', '.join(bad)} is for public-sector bodies, and others on their behalf, only (Art. 53(2))",
             code="public-sector-only",
             field="purposes",
         )
@@ -100,6 +107,7 @@ def register(session: Session, actor: Actor, new: NewPermit) -> tuple[Permit, bo
         fee_cents=new.fee_cents,
         benefit_share_pct=new.benefit_share_pct,
         consultation_id=new.consultation_id,
+        on_behalf_of_public_body=new.on_behalf_of_public_body,
         registered_by=actor.ledger_name,
         registered_at=utcnow(),
     )
@@ -107,7 +115,7 @@ def register(session: Session, actor: Actor, new: NewPermit) -> tuple[Permit, bo
         select(Permit).where(col(Permit.permit_number) == new.permit_number)
     ).scalar_one_or_none()
     if existing is not None:
-        require_same(permit_fields(permit), permit_fields(existing), f"permit {new.permit_number}", "permit-differs")
+        require_same(_compared(permit), _compared(existing), f"permit {new.permit_number}", "permit-differs")
         return existing, False
     session.add(permit)
     session.flush()
@@ -120,6 +128,10 @@ def register(session: Session, actor: Actor, new: NewPermit) -> tuple[Permit, bo
         at=permit.registered_at,
     )
     return permit, True
+
+
+def _compared(p: Permit) -> dict[str, Any]:
+    return permit_fields(p) | {"on_behalf_of_public_body": p.on_behalf_of_public_body}
 
 
 def get(session: Session, actor: Actor, permit_id: int) -> Permit:

@@ -90,12 +90,14 @@ def appoint(
     valid_until: datetime | None,
     voting: bool,
     max_depth: int,
+    *,
+    now: datetime | None = None,
 ) -> ProxyAppointment:
     _may_manage(actor, principal_id)
     if proxy_member_id == principal_id:
         raise Invalid("a member cannot be their own proxy", code="proxy-self", field="proxy_member_id")
     members = _members(session, principal_id, proxy_member_id)
-    now = utcnow()
+    now = now or utcnow()
     principal = members.get(principal_id)
     if principal is None:
         raise NotFound(f"no member {principal_id}", code="member-not-found")

@@ -575,6 +575,7 @@ class Permits(Keyed):
         "extended_until",
         "revoked_at",
         "revocation_reason",
+        "on_behalf_of_public_body",
     )
     keeps_time = frozenset({"permit.extended"})
 

@@ -46,7 +46,8 @@ class Purpose(StrEnum):
 
 
 PUBLIC_SECTOR_ONLY = frozenset({Purpose.public_health, Purpose.policy, Purpose.statistics})
-"""Art. 53(2): purposes (a) to (c) are open to public-sector bodies only."""
+"""Art. 53(2): purposes (a) to (c) are open to public-sector bodies only, and to third parties
+processing on their behalf (decided as the body's use)."""
 
 
 class ProhibitedUse(StrEnum):

@@ -187,7 +187,7 @@ def test_the_printed_statement_speaks_dutch_or_english_in_words(client: TestClie
     words = {
         "nl": [
             "Standpunt van de coöperatie: bezwaar",
-            "Statistiek is alleen open voor de overheid.",
+            "Statistiek is alleen open voor de overheid en wie in haar opdracht werkt.",
             "Reclame en marketing: de wet staat dit gebruik nooit toe.",
             "er werd om 150 maanden gevraagd",
             "Looptijd (maanden)",
@@ -196,7 +196,7 @@ def test_the_printed_statement_speaks_dutch_or_english_in_words(client: TestClie
         ],
         "en": [
             "Position of the cooperative: objection",
-            "Statistics is open to public-sector bodies only.",
+            "Statistics is open to public-sector bodies, and those working on their behalf, only.",
             "Advertising and marketing: the law never allows this use.",
             "150 months were asked",
             "Duration (months)",

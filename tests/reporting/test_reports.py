@@ -100,7 +100,7 @@ def test_the_annual_report_carries_the_apis_figures(client: TestClient, database
     head = client.get("/api/v1/ledger/tree-head").json()
     assert head["root_hash"] in text.replace(" ", "")
     dutch = pdfs.text(client.get(f"/api/v1/reports/annual/{YEAR}.pdf", headers=board).content)
-    assert "wet verbiedt dit" in dutch and "not allowed by law" in text  # the choices' heat map
+    assert "alleen voor de overheid" in dutch and "public sector only" in text  # the choices' heat map
     assert "Samenvatting" in dutch and euros(90_000, "nl") in dutch and "Verklaring van integriteit" in dutch
     pdfs.render_png(pdf.content, f"annual-report-{YEAR}-en")
 
@@ -185,7 +185,7 @@ def test_the_public_page_shows_flows_and_never_a_member(client: TestClient, data
         assert person.email not in page.text and person.number not in page.text
     html = client.get("/api/v1/public/transparency.html", params={"lang": "en"})
     assert html.status_code == 200 and "NL-HDAB-2026-0042" in html.text and "Where the money went" in html.text
-    assert euros(100_000, "en") in html.text and "not allowed by law" in html.text
+    assert euros(100_000, "en") in html.text and "public sector only" in html.text
 
 
 def test_the_command_line_writes_the_same_report_and_publishes_it(
