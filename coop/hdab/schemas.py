@@ -29,7 +29,11 @@ class ConsultationIn(BaseModel):
     processing_in_eu: bool
     ethics_review_approved: bool = False
     expected_benefit: CleanStr = Field(max_length=4000)
-    on_behalf_of_public_body: bool = Field(default=False, description="true when the applicant processes the data on behalf of a public-sector body (EHDS Art. 53(2)): its use is then decided as that body's, for the purposes reserved to the public sector too")
+    on_behalf_of_public_body: bool = Field(
+        default=False,
+        description="true when the applicant processes the data on behalf of a public-sector body "
+        "(EHDS Art. 53(2)): the use is then decided as that body's, also for the purposes reserved to it",
+    )
 
 
 class ReasonOut(BaseModel):

@@ -37,7 +37,11 @@ class PermitIn(BaseModel):
     fee_cents: int = Field(ge=0, le=10**12)
     benefit_share_pct: int = Field(ge=0, le=100)
     consultation_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
-    on_behalf_of_public_body: bool = Field(default=False, description="true when the applicant processes the data on behalf of a public-sector body (EHDS Art. 53(2)): the permit is then decided as that body's use, for the purposes reserved to the public sector too")
+    on_behalf_of_public_body: bool = Field(
+        default=False,
+        description="true when the applicant processes the data on behalf of a public-sector body "
+        "(EHDS Art. 53(2)): the use is then decided as that body's, also for the purposes reserved to it",
+    )
 
 
 class ExtendIn(BaseModel):

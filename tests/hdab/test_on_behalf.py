@@ -35,7 +35,8 @@ def test_a_permit_on_behalf_of_a_public_body_counts_the_public_sector_choices(
     yes, no, _left_to_the_mandate = people
     for person, choice in ((yes, "allow"), (no, "deny")):
         wish = {"preferences": [{"purpose": "statistics", "user_type": "public", "decision": choice}]}
-        assert client.patch(f"/api/v1/members/{person.id}/choices", json=wish, headers=person.headers).status_code == 200
+        changed = client.patch(f"/api/v1/members/{person.id}/choices", json=wish, headers=person.headers)
+        assert changed.status_code == 200
     hdab = f.api_key(database, "hdab")
     reserved = permit_body(purposes=["statistics"], approved_at=utcnow().isoformat())
     refused = client.post("/api/v1/permits", json=reserved, headers=hdab)
