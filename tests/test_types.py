@@ -13,12 +13,9 @@ from fastapi.testclient import TestClient
 from httpx import Response
 
 from coop.db import Database
-from coop.governance import service as governance
 from coop.types import utcnow
 from ledger import log
 from tests import factories as f
-from tests.hdab.test_consultations import EXAMPLE, _application
-from tests.permits.test_register import permit_body
 
 TIMES_OUTSIDE = [
     "0001-01-01T00:00:00+01:00",  # year 0 in UTC: past Python's own limit
@@ -44,15 +41,14 @@ def _refused(response: Response, field: str) -> None:
 
 
 def _cooperative(client: TestClient, database: Database) -> tuple[dict[str, str], dict[str, str], f.MemberHandle]:
-    with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")
+    f.statutes(database)
     board = f.board(client, database)
     return board, f.api_key(database, "hdab"), f.member(client, board)
 
 
 def test_times_outside_the_range_are_refused_everywhere(client: TestClient, database: Database) -> None:
     board, hdab, anna = _cooperative(client, database)
-    permit = client.post("/api/v1/permits", json=permit_body(), headers=hdab).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(), headers=hdab).json()
     bram = f.member(client, board)
     before = _events(database)
     now = datetime.now(UTC)
@@ -62,7 +58,7 @@ def test_times_outside_the_range_are_refused_everywhere(client: TestClient, data
         effective = {"purpose": "research", "user_type": "academic", "at": at}
         _refused(client.get(f"/api/v1/members/{anna.id}/effective", params=effective, headers=anna.headers), "at")
         for field in ("approved_at", "valid_from", "valid_until"):
-            body = permit_body(permit_number="NL-EDGE-1", **{field: at})
+            body = f.permit_body(permit_number="NL-EDGE-1", **{field: at})
             _refused(client.post("/api/v1/permits", json=body, headers=hdab), field)
         _refused(
             client.post(f"/api/v1/permits/{permit['id']}/extend", json={"valid_until": at}, headers=hdab),
@@ -105,7 +101,7 @@ def test_the_range_ends_are_accepted(client: TestClient, database: Database) -> 
 
 def test_dates_outside_the_range_are_refused_everywhere(client: TestClient, database: Database) -> None:
     board, hdab, _anna = _cooperative(client, database)
-    permit = client.post("/api/v1/permits", json=permit_body(), headers=hdab).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(), headers=hdab).json()
     before = _events(database)
     for day in DAYS_OUTSIDE:
         payment = {"id": "pay-edge", "received_on": day, "amount_cents": 100, "kind": "fee"}
@@ -152,8 +148,8 @@ def test_invisible_formatting_characters_are_refused_in_free_text(
     before = _events(database)
     name = f"Anna{character}de Vries"
     _refused(client.post("/api/v1/members", json={"name": name, "email": "anna@coop-test.nl"}, headers=board), "name")
-    _refused(client.post("/api/v1/permits", json=permit_body(applicant=name), headers=hdab), "applicant")
-    consultation = _application(applicant=name)
+    _refused(client.post("/api/v1/permits", json=f.permit_body(applicant=name), headers=hdab), "applicant")
+    consultation = f.application(applicant=name)
     _refused(client.post("/api/v1/hdab/consultations", json=consultation, headers=hdab), "applicant")
     expense = {"id": "exp-1", "paid_on": "2025-01-01", "amount_cents": 100, "description": name}
     _refused(client.post("/api/v1/expenses", json=expense, headers=board), "description")
@@ -187,7 +183,7 @@ def test_names_in_every_script_are_welcome(client: TestClient, database: Databas
 )
 def test_a_result_link_must_be_a_real_web_address_or_doi(client: TestClient, database: Database, url: str) -> None:
     _board, hdab, _anna = _cooperative(client, database)
-    permit = client.post("/api/v1/permits", json=permit_body(), headers=hdab).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(), headers=hdab).json()
     before = _events(database)
     result = {
         "kind": "publication",
@@ -202,7 +198,7 @@ def test_a_result_link_must_be_a_real_web_address_or_doi(client: TestClient, dat
 
 def test_real_links_are_accepted(client: TestClient, database: Database) -> None:
     _board, hdab, _anna = _cooperative(client, database)
-    permit = client.post("/api/v1/permits", json=permit_body(), headers=hdab).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(), headers=hdab).json()
     for url in ("https://example.org/paper?id=1#results", "http://data.example.nl:8080/set", "doi:10.1000/182"):
         result = {
             "kind": "dataset",

@@ -13,7 +13,6 @@ from coop.auth.models import LoginFailures, UserAccount
 from coop.db import Database
 from ledger import log
 from tests import factories as f
-from tests.portal.test_portal import _csrf, _login
 
 NEW = "a brand new passphrase"
 
@@ -51,10 +50,10 @@ def test_api_keys_have_no_login_to_end(client: TestClient, database: Database) -
 
 def test_logging_out_of_the_portal_ends_the_token_itself(client: TestClient, database: Database) -> None:
     m = f.member(client, f.board(client, database))
-    _login(client, m.email)
+    f.portal_login(client, m.email)
     cookie = client.cookies.get("coop_session")
     assert cookie and _me(client, f.bearer(cookie), m.id) == 200
-    client.post("/logout", data={"csrf": _csrf(client.get("/me").text)})
+    client.post("/logout", data={"csrf": f.csrf(client.get("/me").text)})
     assert _me(client, f.bearer(cookie), m.id) == 401  # a copied cookie is worth nothing after logging out
     client.cookies.set("coop_session", cookie)
     assert client.get("/me", follow_redirects=False).headers["location"] == "/login"
@@ -111,18 +110,18 @@ def test_leaving_ends_the_members_logins(client: TestClient, database: Database)
 
 def test_the_portal_changes_a_password_with_its_csrf_token(client: TestClient, database: Database) -> None:
     m = f.member(client, f.board(client, database))
-    _login(client, m.email)
+    f.portal_login(client, m.email)
     page = client.get("/me/password")
     assert page.status_code == 200 and 'autocomplete="new-password"' in page.text
     forged = client.post("/me/password", data={"csrf": "0" * 64, "current_password": f.PASSWORD, "new_password": NEW})
     assert forged.status_code == 403
     wrong = client.post(
-        "/me/password", data={"csrf": _csrf(page.text), "current_password": "nope nope", "new_password": NEW}
+        "/me/password", data={"csrf": f.csrf(page.text), "current_password": "nope nope", "new_password": NEW}
     )
     assert wrong.status_code == 200 and "Uw huidige wachtwoord klopt niet." in wrong.text
     r = client.post(
         "/me/password",
-        data={"csrf": _csrf(page.text), "current_password": f.PASSWORD, "new_password": NEW},
+        data={"csrf": f.csrf(page.text), "current_password": f.PASSWORD, "new_password": NEW},
         follow_redirects=False,
     )
     assert r.headers["location"] == "/me/password?saved=1"

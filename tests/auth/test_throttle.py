@@ -139,14 +139,13 @@ def test_a_success_forgets_that_address_failures_on_the_account(settings: Settin
 
 
 def test_the_portal_login_shares_the_count(settings: Settings, database: Database) -> None:
-    from tests.portal.test_portal import _csrf
 
     with _app(_with(settings)) as client:
         m = _member(client, database)
         for _ in range(settings.auth.login_max_failures):
             _login(client, m.email, WRONG)
         page = client.get("/login")
-        r = client.post("/login", data={"csrf": _csrf(page.text), "email": m.email, "password": f.PASSWORD})
+        r = client.post("/login", data={"csrf": f.csrf(page.text), "email": m.email, "password": f.PASSWORD})
     assert r.status_code == 429 and "Probeer het over" in r.text
 
 

@@ -3,70 +3,19 @@ donations, carry-forward below the minimum payout, and refusals."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from pathlib import Path
-
 from fastapi.testclient import TestClient
 
 from coop.db import Database
-from coop.governance import service as governance
-from coop.types import utcnow
 from tests import factories as f
 from tests.conftest import Clock
-from tests.permits.test_register import permit_body
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"  # 20/30/50, minimum 500 cents
-YEAR = utcnow().year  # the manifests made now must fall within the period
-NEXT = YEAR + 1
-PERIOD = {"period_start": f"{YEAR}-01-01", "period_end": f"{YEAR}-12-31"}
-BOOKED = utcnow().date().isoformat()  # money is booked on a day that has come, within PERIOD
-AFTER = datetime(NEXT, 1, 15, 12, tzinfo=UTC)  # PERIOD has ended: it can be distributed
-
-
-def _cooperative(client: TestClient, database: Database, members: int = 3) -> tuple[dict, list[f.MemberHandle], int]:
-    with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")
-    board = f.board(client, database)
-    people = [f.member(client, board) for _ in range(members)]
-    hdab = f.api_key(database, "hdab")
-    permit = client.post("/api/v1/permits", json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
-    assert client.post(f"/api/v1/permits/{permit['id']}/manifests", headers=hdab).status_code == 201
-    return board, people, permit["id"]
-
-
-def _money(client: TestClient, board: dict, permit_id: int, income: int, expense: int = 0) -> None:
-    r = client.post(
-        f"/api/v1/permits/{permit_id}/payments",
-        json={"id": f"pay-{income}", "received_on": BOOKED, "amount_cents": income, "kind": "fee"},
-        headers=board,
-    )
-    assert r.status_code == 201, r.text
-    if expense:
-        r = client.post(
-            "/api/v1/expenses",
-            json={
-                "id": f"exp-{expense}",
-                "paid_on": BOOKED,
-                "amount_cents": expense,
-                "description": "hosting",
-            },
-            headers=board,
-        )
-        assert r.status_code == 201, r.text
-
-
-def _balances(client: TestClient, board: dict) -> dict[str, int]:
-    body = client.get("/api/v1/ledger/balances", headers=board).json()
-    assert body["debits_equal_credits"]
-    return {a["account"]: a["balance_cents"] for a in body["accounts"]}
 
 
 def test_draft_commit_and_dividends(client: TestClient, database: Database, clock: Clock) -> None:
-    board, people, permit_id = _cooperative(client, database)
+    board, people, permit_id = f.cooperative(client, database)
     client.patch(f"/api/v1/members/{people[2].id}/choices", json={"donate_dividend": True}, headers=people[2].headers)
-    _money(client, board, permit_id, income=100_000, expense=10_000)
-    clock.moment = AFTER
-    d = client.post("/api/v1/distributions", json=PERIOD, headers=board)
+    f.money(client, board, permit_id, income=100_000, expense=10_000)
+    clock.moment = f.AFTER
+    d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board)
     assert d.status_code == 201, d.text
     draft = d.json()
     assert draft["status"] == "draft" and draft["net_income_cents"] == 90_000
@@ -81,10 +30,10 @@ def test_draft_commit_and_dividends(client: TestClient, database: Database, cloc
         "rotation_start": split["rotation_start"],
     }
     assert draft["donated_cents"] == 15_000
-    assert _balances(client, board)["assets:bank"] == 90_000  # a draft changes nothing in the books
+    assert f.balances(client, board)["assets:bank"] == 90_000  # a draft changes nothing in the books
     committed = client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
     assert committed.status_code == 200 and committed.json()["status"] == "committed"
-    books = _balances(client, board)
+    books = f.balances(client, board)
     assert books["equity:reserve"] == 18_000 and books["equity:solidarity-fund"] == 27_000 + 15_000
     assert books[f"income:permit:{permit_id}:fee"] == 0 and books["expenses:operations"] == 0
     assert books["assets:bank"] == 90_000 - 2 * 15_000  # two members paid out, the donor's share stays with the fund
@@ -99,14 +48,16 @@ def test_draft_commit_and_dividends(client: TestClient, database: Database, cloc
     again = client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
     assert again.status_code == 409 and again.json()["code"] == "committed-already"
     overlap = client.post(
-        "/api/v1/distributions", json={"period_start": f"{YEAR}-06-01", "period_end": f"{NEXT}-01-10"}, headers=board
+        "/api/v1/distributions",
+        json={"period_start": f"{f.YEAR}-06-01", "period_end": f"{f.NEXT}-01-10"},
+        headers=board,
     )
     assert overlap.status_code == 409 and overlap.json()["code"] == "period-distributed"
     grant = client.post(
         "/api/v1/solidarity/grants",
         json={
             "id": "g-1",
-            "paid_on": f"{NEXT}-01-15",
+            "paid_on": f"{f.NEXT}-01-15",
             "amount_cents": 20_000,
             "recipient": "Stichting Hart",
             "purpose": "patient education",
@@ -117,10 +68,10 @@ def test_draft_commit_and_dividends(client: TestClient, database: Database, cloc
 
 
 def test_small_dividends_are_carried_forward(client: TestClient, database: Database, clock: Clock) -> None:
-    board, people, permit_id = _cooperative(client, database, members=3)
-    _money(client, board, permit_id, income=2_000)  # pool 1,000 -> 333/333/334 cents, below the 500 minimum
-    clock.moment = AFTER
-    d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+    board, people, permit_id = f.cooperative(client, database, members=3)
+    f.money(client, board, permit_id, income=2_000)  # pool 1,000 -> 333/333/334 cents, below the 500 minimum
+    clock.moment = f.AFTER
+    d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
     client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
     mine = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
     assert mine["paid_out_cents"] == 0 and mine["balance_cents"] in (333, 334)
@@ -130,34 +81,36 @@ def test_small_dividends_are_carried_forward(client: TestClient, database: Datab
         (part,) = theirs["distributions"][0]["parts"]
         assert part["position"] == position
         assert part["cents"] == theirs["distributions"][0]["total_cents"] == (334 if position == start else 333)
-    assert _balances(client, board)["assets:bank"] == 2_000  # nothing paid out yet
+    assert f.balances(client, board)["assets:bank"] == 2_000  # nothing paid out yet
 
 
 def test_members_who_left_still_receive(client: TestClient, database: Database, clock: Clock) -> None:
-    board, people, permit_id = _cooperative(client, database, members=2)
+    board, people, permit_id = f.cooperative(client, database, members=2)
     client.post(f"/api/v1/members/{people[1].id}/leave", headers=people[1].headers)
-    _money(client, board, permit_id, income=40_000)
-    clock.moment = AFTER
-    d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+    f.money(client, board, permit_id, income=40_000)
+    clock.moment = f.AFTER
+    d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
     client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
     gone = client.get(f"/api/v1/members/{people[1].id}/dividends", headers=f.login(client, people[1].email)).json()
     assert gone["paid_out_cents"] == 10_000
 
 
 def test_refusals(client: TestClient, database: Database, clock: Clock) -> None:
-    board, people, permit_id = _cooperative(client, database, members=1)
-    clock.moment = AFTER
-    none = client.post("/api/v1/distributions", json=PERIOD, headers=board)
+    board, people, permit_id = f.cooperative(client, database, members=1)
+    clock.moment = f.AFTER
+    none = client.post("/api/v1/distributions", json=f.PERIOD, headers=board)
     assert none.status_code == 422 and none.json()["code"] == "no-net-income"
     backwards = client.post(
-        "/api/v1/distributions", json={"period_start": f"{YEAR}-12-31", "period_end": f"{YEAR}-01-01"}, headers=board
+        "/api/v1/distributions",
+        json={"period_start": f"{f.YEAR}-12-31", "period_end": f"{f.YEAR}-01-01"},
+        headers=board,
     )
     assert backwards.status_code == 422
-    _money(client, board, permit_id, income=10_000)
-    d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
-    _money(client, board, permit_id, income=777)  # booked into the period after the draft
+    f.money(client, board, permit_id, income=10_000)
+    d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
+    f.money(client, board, permit_id, income=777)  # booked into the period after the draft
     stale = client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
     assert stale.status_code == 409 and stale.json()["code"] == "draft-stale"
-    assert client.post("/api/v1/distributions", json=PERIOD, headers=people[0].headers).status_code == 403
+    assert client.post("/api/v1/distributions", json=f.PERIOD, headers=people[0].headers).status_code == 403
     assert client.post("/api/v1/distributions/999/commit", headers=board).status_code == 404
     assert client.get(f"/api/v1/members/{people[0].id}/dividends", headers=board).status_code == 404

@@ -11,7 +11,6 @@ from fastapi.testclient import TestClient
 
 from ledger.export import beancount_name, euros
 from tests import factories as f
-from tests.benefits.test_distributions import AFTER, PERIOD, _cooperative, _money
 from tests.conftest import Clock
 
 BEAN_CHECK = Path(sys.executable).with_name("bean-check")
@@ -22,10 +21,10 @@ def _bean_check(path: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_bean_check_agrees_with_our_books(client: TestClient, database, tmp_path: Path, clock: Clock) -> None:  # type: ignore[no-untyped-def]
-    board, _people, permit_id = _cooperative(client, database, members=3)
-    _money(client, board, permit_id, income=123_456, expense=7_891)
-    clock.moment = AFTER
-    d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+    board, _people, permit_id = f.cooperative(client, database, members=3)
+    f.money(client, board, permit_id, income=123_456, expense=7_891)
+    clock.moment = f.AFTER
+    d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
     assert client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board).status_code == 200
     r = client.get("/api/v1/ledger/export", params={"format": "beancount"}, headers=board)
     assert r.status_code == 200

@@ -11,12 +11,11 @@ from coop.benefits import accounts
 from coop.db import Database
 from ledger import books, log
 from tests import factories as f
-from tests.permits.test_register import permit_body
 
 
 def _setup(client: TestClient, database: Database) -> tuple[dict[str, str], int]:
     board = f.board(client, database)
-    permit = client.post("/api/v1/permits", json=permit_body(), headers=f.api_key(database, "hdab")).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(), headers=f.api_key(database, "hdab")).json()
     return board, permit["id"]
 
 

@@ -5,7 +5,6 @@ cent sits in the reserve, the solidarity fund, a member's balance or a payout.""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -23,8 +22,8 @@ from coop.permits import service as permits
 from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType
 from ledger import books
+from tests import factories as f
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
 BOARD = Actor("user", 1, Role.board)
 HDAB = Actor("key", 1, Role.hdab)
 
@@ -47,7 +46,7 @@ def after(year: int) -> datetime:
 
 def test_no_cent_is_created_or_lost(database: Database) -> None:
     with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")
+        governance.init_statutes(s, f.STATUTES, "cli")
         for i in range(5):
             members.admit(s, database.settings.auth, BOARD, f"M{i}", f"m{i}@inv.nl", Language.nl)
         now = utcnow()

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi.testclient import TestClient
 from fhir.resources.consent import Consent
 
 from coop.db import Database
-from coop.governance import service as governance
 from tests import factories as f
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
 
 
 def _consent(client: TestClient, who: f.MemberHandle, member_id: int) -> tuple[dict, Consent]:
@@ -22,8 +17,7 @@ def _consent(client: TestClient, who: f.MemberHandle, member_id: int) -> tuple[d
 
 
 def test_choices_as_a_valid_r5_consent(client: TestClient, database: Database) -> None:
-    with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")
+    f.statutes(database)
     board = f.board(client, database)
     m, proxy = f.member(client, board), f.member(client, board)
     client.patch(

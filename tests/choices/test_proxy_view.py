@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.decisions.test_effective_api import _setup
 
 
 def _pref(purpose: str, user_type: str, decision: str) -> dict:
@@ -20,7 +19,7 @@ def _pref(purpose: str, user_type: str, decision: str) -> dict:
 def _scene(client: TestClient, database: Database) -> tuple[f.MemberHandle, f.MemberHandle, dict]:
     """A principal with a past of their own, then a proxy for research only, then changes
     inside and outside the proxy's scope."""
-    board = _setup(client, database)
+    board = f.founded(client, database)
     principal, proxy = f.member(client, board), f.member(client, board)
     url = f"/api/v1/members/{principal.id}/choices"
     client.patch(url, json=_pref("ai-training", "commercial", "deny"), headers=principal.headers)

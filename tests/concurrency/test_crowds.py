@@ -17,11 +17,8 @@ from coop.types import utcnow
 from ledger import log
 from ledger.verify import verify
 from tests import factories as f
-from tests.benefits.test_distributions import AFTER, BOOKED, NEXT, PERIOD, _cooperative, _money
 from tests.concurrency.conftest import CROWD, crowd, statuses
 from tests.conftest import Clock
-from tests.governance.test_voting import _propose
-from tests.permits.test_register import permit_body
 
 
 def _verified(database: Database) -> None:
@@ -43,17 +40,17 @@ def _codes(responses: list[httpx.Response]) -> Counter[str]:
 def test_grants_at_once_never_overdraw_the_fund(
     client: TestClient, database: Database, live_server: str, clock: Clock
 ) -> None:
-    board, _people, permit_id = _cooperative(client, database)
-    _money(client, board, permit_id, income=100_000, expense=10_000)
-    clock.moment = AFTER
-    draft = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+    board, _people, permit_id = f.cooperative(client, database)
+    f.money(client, board, permit_id, income=100_000, expense=10_000)
+    clock.moment = f.AFTER
+    draft = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
     assert client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board).status_code == 200
     fund = _balances(client, board)["equity:solidarity-fund"]
     assert fund == 27_000  # nobody donates: the fund holds its policy share only
     each = fund // 3  # exactly three grants fit
 
     def grant(http: httpx.Client, i: int) -> httpx.Response:
-        body = {"id": f"g-{i}", "paid_on": f"{NEXT}-01-02", "amount_cents": each, "recipient": "R", "purpose": "p"}
+        body = {"id": f"g-{i}", "paid_on": f"{f.NEXT}-01-02", "amount_cents": each, "recipient": "R", "purpose": "p"}
         return http.post("/api/v1/solidarity/grants", json=body, headers=board)
 
     responses = crowd(live_server, grant)
@@ -66,7 +63,7 @@ def test_grants_at_once_never_overdraw_the_fund(
 
 def test_expenses_at_once_never_overdraw_the_bank(client: TestClient, database: Database, live_server: str) -> None:
     board = f.board(client, database)
-    permit = client.post("/api/v1/permits", json=permit_body(), headers=f.api_key(database, "hdab")).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(), headers=f.api_key(database, "hdab")).json()
     pay = {"id": "inv-1", "received_on": "2026-03-01", "amount_cents": 100_000, "kind": "fee"}
     assert client.post(f"/api/v1/permits/{permit['id']}/payments", json=pay, headers=board).status_code == 201
 
@@ -82,7 +79,7 @@ def test_expenses_at_once_never_overdraw_the_bank(client: TestClient, database: 
 
 def test_one_payment_sent_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
     board = f.board(client, database)
-    permit = client.post("/api/v1/permits", json=permit_body(), headers=f.api_key(database, "hdab")).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(), headers=f.api_key(database, "hdab")).json()
     url = f"/api/v1/permits/{permit['id']}/payments"
     same = {"id": "inv-7", "received_on": "2026-03-01", "amount_cents": 5_000, "kind": "fee"}
 
@@ -103,7 +100,7 @@ def test_one_payment_sent_by_many_clients(client: TestClient, database: Database
 
 def test_first_payments_on_a_new_permit_at_once(client: TestClient, database: Database, live_server: str) -> None:
     board = f.board(client, database)
-    permit = client.post("/api/v1/permits", json=permit_body(), headers=f.api_key(database, "hdab")).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(), headers=f.api_key(database, "hdab")).json()
     url = f"/api/v1/permits/{permit['id']}/payments"
 
     def pay(http: httpx.Client, i: int) -> httpx.Response:
@@ -138,7 +135,7 @@ def test_one_email_admitted_by_many_clients(client: TestClient, database: Databa
 
 def test_one_permit_registered_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
     hdab = f.api_key(database, "hdab")
-    body = permit_body(permit_number="NL-HDAB-RACE-1")
+    body = f.permit_body(permit_number="NL-HDAB-RACE-1")
     responses = crowd(live_server, lambda http, _i: http.post("/api/v1/permits", json=body, headers=hdab))
     assert statuses(responses) == [200] * (CROWD - 1) + [201]
     assert len({r.json()["id"] for r in responses}) == 1
@@ -155,7 +152,7 @@ def test_one_permit_registered_by_many_clients(client: TestClient, database: Dat
 
 def test_one_usage_report_sent_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
     hdab = f.api_key(database, "hdab")
-    permit = client.post("/api/v1/permits", json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
     url = f"/api/v1/permits/{permit['id']}/usage"
     body = {"id": "spe-42", "kind": "access", "occurred_at": utcnow().isoformat(), "description": "session"}
     responses = crowd(live_server, lambda http, _i: http.post(url, json=body, headers=hdab))
@@ -171,8 +168,8 @@ def test_one_usage_report_sent_by_many_clients(client: TestClient, database: Dat
 
 
 def test_one_vote_sent_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
-    board, people, _permit = _cooperative(client, database, members=1)
-    proposal = _propose(client, board)
+    board, people, _permit = f.cooperative(client, database, members=1)
+    proposal = f.propose(client, board)
     url = f"/api/v1/governance/proposals/{proposal['id']}/votes"
     voter = people[0].headers
     responses = crowd(live_server, lambda http, _i: http.post(url, json={"vote": "yes"}, headers=voter))
@@ -204,10 +201,10 @@ def test_proxies_appointing_each_other_at_once(client: TestClient, database: Dat
 def test_one_distribution_committed_by_many_clients(
     client: TestClient, database: Database, live_server: str, clock: Clock
 ) -> None:
-    board, people, permit_id = _cooperative(client, database)
-    _money(client, board, permit_id, income=100_000, expense=10_000)
-    clock.moment = AFTER
-    drafts = crowd(live_server, lambda http, _i: http.post("/api/v1/distributions", json=PERIOD, headers=board))
+    board, people, permit_id = f.cooperative(client, database)
+    f.money(client, board, permit_id, income=100_000, expense=10_000)
+    clock.moment = f.AFTER
+    drafts = crowd(live_server, lambda http, _i: http.post("/api/v1/distributions", json=f.PERIOD, headers=board))
     assert statuses(drafts) == [201] * CROWD  # drafts change nothing; any of them may be committed
     draft = drafts[0].json()
     url = f"/api/v1/distributions/{draft['id']}/commit"
@@ -235,15 +232,15 @@ def test_bookings_and_the_commit_that_closes_their_period_at_once(
     """One client commits a distribution while the others book payments into its period:
     either a payment lands first and the draft is stale, or the period closes first and
     every payment is refused. No payment ever lands in a closed period."""
-    board, _people, permit_id = _cooperative(client, database)
-    _money(client, board, permit_id, income=100_000)
-    clock.moment = AFTER
-    draft = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+    board, _people, permit_id = f.cooperative(client, database)
+    f.money(client, board, permit_id, income=100_000)
+    clock.moment = f.AFTER
+    draft = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
 
     def commit_or_book(http: httpx.Client, i: int) -> httpx.Response:
         if i == 0:
             return http.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
-        body = {"id": f"pay-race-{i}", "received_on": BOOKED, "amount_cents": 1_000 + i, "kind": "fee"}
+        body = {"id": f"pay-race-{i}", "received_on": f.BOOKED, "amount_cents": 1_000 + i, "kind": "fee"}
         return http.post(f"/api/v1/permits/{permit_id}/payments", json=body, headers=board)
 
     committed, *booked = crowd(live_server, commit_or_book)
@@ -271,7 +268,7 @@ def test_one_permit_extended_and_revoked_by_many_clients(
     client: TestClient, database: Database, live_server: str
 ) -> None:
     hdab = f.api_key(database, "hdab")
-    permit = client.post("/api/v1/permits", json=permit_body(), headers=hdab).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(), headers=hdab).json()
     end = datetime.fromisoformat(permit["valid_until"])
 
     def extend(http: httpx.Client, i: int) -> httpx.Response:
@@ -292,8 +289,8 @@ def test_one_permit_extended_and_revoked_by_many_clients(
 
 
 def test_one_proposal_closed_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
-    board, people, _permit = _cooperative(client, database, members=2)
-    proposal = _propose(client, board, quorum_pct=10, closes_at=(utcnow() + timedelta(seconds=3)).isoformat())
+    board, people, _permit = f.cooperative(client, database, members=2)
+    proposal = f.propose(client, board, quorum_pct=10, closes_at=(utcnow() + timedelta(seconds=3)).isoformat())
     for person in people:
         vote = {"vote": "yes"}
         assert client.post(f"/api/v1/governance/proposals/{proposal['id']}/votes", json=vote, headers=person.headers)

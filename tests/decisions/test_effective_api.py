@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from fastapi.testclient import TestClient
 
 from coop.db import Database
-from coop.governance import service as governance
 from coop.types import utcnow
 from tests import factories as f
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
-
-
-def _setup(client: TestClient, database: Database) -> dict[str, str]:
-    with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")
-    return f.board(client, database)
 
 
 def _effective(client: TestClient, who: f.MemberHandle, member_id: int, **params: object) -> dict:
@@ -27,7 +16,7 @@ def _effective(client: TestClient, who: f.MemberHandle, member_id: int, **params
 
 
 def test_each_rule_in_order(client: TestClient, database: Database) -> None:
-    board = _setup(client, database)
+    board = f.founded(client, database)
     m = f.member(client, board)
     q = {"purpose": "research", "user_type": "academic"}
     assert _effective(client, m, m.id, **q) | {"chain": None} == {
@@ -57,7 +46,7 @@ def test_each_rule_in_order(client: TestClient, database: Database) -> None:
 
 
 def test_as_of_a_past_time_is_exact(client: TestClient, database: Database) -> None:
-    board = _setup(client, database)
+    board = f.founded(client, database)
     m = f.member(client, board)
     before = utcnow()
     client.patch(f"/api/v1/members/{m.id}/choices", json={"opt_out": True}, headers=m.headers)
@@ -67,7 +56,7 @@ def test_as_of_a_past_time_is_exact(client: TestClient, database: Database) -> N
 
 
 def test_the_proxy_decides_along_the_chain(client: TestClient, database: Database) -> None:
-    board = _setup(client, database)
+    board = f.founded(client, database)
     a, b, c = (f.member(client, board) for _ in range(3))
     client.post(
         f"/api/v1/members/{a.id}/proxies", json={"proxy_member_id": b.id, "purposes": ["research"]}, headers=a.headers
@@ -81,7 +70,7 @@ def test_the_proxy_decides_along_the_chain(client: TestClient, database: Databas
 
 
 def test_bad_queries_and_strangers(client: TestClient, database: Database) -> None:
-    board = _setup(client, database)
+    board = f.founded(client, database)
     a, b = f.member(client, board), f.member(client, board)
     url = f"/api/v1/members/{a.id}/effective"
     for params in (

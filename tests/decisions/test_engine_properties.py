@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,8 +24,8 @@ from coop.members.models import Language
 from coop.proxies import service as proxies
 from coop.types import utcnow
 from coop.vocabulary.terms import PUBLIC_SECTOR_ONLY, Category, ProhibitedUse, Purpose, UserType
+from tests import factories as f
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
 BOARD = Actor("user", 1, Role.board)
 
 # A narrow slice of the vocabulary, so that histories and applications meet often.
@@ -172,8 +171,7 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
 
 
 def test_bulk_equals_rule_by_rule(database: Database) -> None:
-    with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")
+    f.statutes(database)
     known: list[int] = []
 
     @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), database=None)

@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.benefits.test_distributions import _cooperative, _money
 from tests.e2e.test_portal_browser import _log_in
 
 MEMBER_PAGES = [
@@ -41,8 +40,8 @@ def _violations(page: Any, axe: Path) -> list[str]:
 def test_every_page_passes_wcag_21_aa(
     client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Path
 ) -> None:
-    board, people, permit_id = _cooperative(client, database)
-    _money(client, board, permit_id, income=50_000)
+    board, people, permit_id = f.cooperative(client, database)
+    f.money(client, board, permit_id, income=50_000)
     found: dict[str, list[str]] = {}
     # axe is injected as a script, which the pages' Content-Security-Policy rightly refuses;
     # test_portal_browser shows the pages work under the real policy

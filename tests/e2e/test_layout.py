@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.benefits.test_distributions import _cooperative, _money
 from tests.e2e.conftest import shot
 from tests.e2e.test_accessibility import BOARD_PAGES, MEMBER_PAGES
 from tests.e2e.test_portal_browser import _log_in
@@ -43,8 +42,8 @@ def _name(url: str) -> str:
 
 
 def test_no_page_scrolls_sideways(client: TestClient, database: Database, live_server: str, browser: Any) -> None:
-    board, people, permit_id = _cooperative(client, database)
-    _money(client, board, permit_id, income=50_000)
+    board, people, permit_id = f.cooperative(client, database)
+    f.money(client, board, permit_id, income=50_000)
     found: dict[str, list[str]] = {}
     visits = 0
     for who, pages in ((people[0].email, MEMBER_PAGES), (f.BOARD_EMAIL, BOARD_PAGES), (None, PUBLIC_PAGES)):

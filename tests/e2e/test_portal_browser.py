@@ -12,7 +12,6 @@ from playwright.sync_api import Error as PlaywrightError
 
 from coop.db import Database
 from tests import factories as f
-from tests.benefits.test_distributions import AFTER, _cooperative, _money
 from tests.conftest import Clock
 from tests.e2e.conftest import shot
 
@@ -30,7 +29,7 @@ def _events(client: TestClient, board: dict[str, str], member_id: int) -> list[s
 
 
 def test_a_member_in_the_browser(client: TestClient, database: Database, live_server: str, browser: Any) -> None:
-    board, people, _permit = _cooperative(client, database)
+    board, people, _permit = f.cooperative(client, database)
     anna, bram = people[0], people[1]
     page = browser.new_page()
     _log_in(page, live_server, anna.email)
@@ -82,8 +81,8 @@ def test_a_member_in_the_browser(client: TestClient, database: Database, live_se
 def test_the_board_in_the_browser(
     client: TestClient, database: Database, live_server: str, browser: Any, clock: Clock
 ) -> None:
-    board, _people, permit_id = _cooperative(client, database)
-    _money(client, board, permit_id, income=100_000)
+    board, _people, permit_id = f.cooperative(client, database)
+    f.money(client, board, permit_id, income=100_000)
     page = browser.new_page()
     _log_in(page, live_server, f.BOARD_EMAIL)
     page.get_by_role("heading", name="Leden").wait_for()
@@ -95,7 +94,7 @@ def test_the_board_in_the_browser(
     shot(page, "board-members")
     assert client.get("/api/v1/members", params={"q": "Dirk"}, headers=board).json()["total"] == 1
 
-    clock.moment = AFTER  # the year of the books has ended: the page suggests it
+    clock.moment = f.AFTER  # the year of the books has ended: the page suggests it
     page.get_by_role("navigation").get_by_role("link", name="Verdelingen").click()
     page.get_by_role("button", name="Maak een voorstel voor de verdeling").click()
     page.locator("a[href^='/board/distributions/']").first.click()  # review the draft before committing
@@ -112,7 +111,7 @@ def test_the_board_in_the_browser(
 def test_the_portal_works_under_its_content_security_policy(
     client: TestClient, database: Database, live_server: str, browser: Any
 ) -> None:
-    _board, people, _permit = _cooperative(client, database)
+    _board, people, _permit = f.cooperative(client, database)
     page = browser.new_page()  # the real policy, not bypassed
     refused: list[str] = []
     page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)

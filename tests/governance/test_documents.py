@@ -17,8 +17,7 @@ from coop.governance import service
 from coop.governance.documents import BenefitPolicy, DocumentKind, Mandate, parse_document
 from coop.types import utcnow
 from ledger import log
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
+from tests import factories as f
 
 
 def _locs(kind: DocumentKind, body: object) -> list[tuple]:
@@ -30,7 +29,7 @@ def _locs(kind: DocumentKind, body: object) -> list[tuple]:
 def test_valid_example_documents() -> None:
     import tomllib
 
-    statutes = tomllib.loads(EXAMPLE.read_text())
+    statutes = tomllib.loads(f.STATUTES.read_text())
     mandate, errors = parse_document(DocumentKind.mandate, statutes["mandate"])
     assert errors == [] and isinstance(mandate, Mandate)
     policy, errors = parse_document(DocumentKind.benefit_policy, statutes["benefit_policy"])
@@ -64,13 +63,13 @@ def test_benefit_policy_must_sum_to_100() -> None:
 
 def test_init_records_version_one_and_refuses_twice(database: Database) -> None:
     with database.unit_of_work() as s:
-        mandate, policy = service.init_statutes(s, EXAMPLE, "cli")
+        mandate, policy = service.init_statutes(s, f.STATUTES, "cli")
     assert (mandate.version, policy.version) == (1, 1)
     with database.unit_of_work(write=False) as s:
         types = [e.type for e in log.events_after(s, 0, 100)]
     assert types == ["mandate.adopted", "benefit-policy.adopted"]
     with pytest.raises(Conflict), database.unit_of_work() as s:
-        service.init_statutes(s, EXAMPLE, "cli")
+        service.init_statutes(s, f.STATUTES, "cli")
 
 
 def test_init_rejects_bad_statutes_with_locations(database: Database, tmp_path: Path) -> None:
@@ -89,7 +88,7 @@ def test_init_rejects_bad_statutes_with_locations(database: Database, tmp_path: 
 def test_versions_in_force_as_of_any_time(database: Database, client: TestClient) -> None:
     before = utcnow()
     with database.unit_of_work() as s:
-        service.init_statutes(s, EXAMPLE, "cli")
+        service.init_statutes(s, f.STATUTES, "cli")
     between = utcnow()
     stricter = Mandate(default="deny", rules=[])
     with database.unit_of_work() as s:
@@ -107,6 +106,6 @@ def test_versions_in_force_as_of_any_time(database: Database, client: TestClient
 
 def test_documents_cannot_be_altered(database: Database) -> None:
     with database.unit_of_work() as s:
-        service.init_statutes(s, EXAMPLE, "cli")
+        service.init_statutes(s, f.STATUTES, "cli")
     with pytest.raises(DBAPIError, match="append-only"), database.unit_of_work() as s:
         s.execute(text("UPDATE governance_document SET body = '{}'"))

@@ -5,31 +5,13 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 
 from coop.db import Database
-from coop.governance import service as governance
 from coop.types import utcnow
 from ledger import log
 from tests import factories as f
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
-NEW_POLICY = {"reserve_pct": 10, "solidarity_pct": 40, "members_pct": 50, "minimum_payout_cents": 1000}
-
-
-def _setup(client: TestClient, database: Database) -> dict[str, str]:
-    with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")
-    return f.board(client, database)
-
-
-def _propose(client: TestClient, board: dict[str, str], **overrides: object) -> dict:
-    r = _try(client, board, **{"quorum_pct": 50, **overrides})
-    assert r.status_code == 201, r.text
-    return r.json()
-
 
 WINDOW = timedelta(seconds=3)
 """Voting windows of tests that close: a proposal's terms never change (the database refuses
@@ -37,7 +19,7 @@ it), so such a test opens a short window and waits for its end."""
 
 
 def _short(client: TestClient, board: dict[str, str], **overrides: object) -> dict:
-    return _propose(client, board, closes_at=(utcnow() + WINDOW).isoformat(), **overrides)
+    return f.propose(client, board, closes_at=(utcnow() + WINDOW).isoformat(), **overrides)
 
 
 def _end_window(proposal: dict) -> None:
@@ -46,19 +28,14 @@ def _end_window(proposal: dict) -> None:
         time.sleep(0.05)
 
 
-def _vote(client: TestClient, who: f.MemberHandle, pid: int, vote: str, method: str = "post", **extra: object):  # type: ignore[no-untyped-def]
-    url = f"/api/v1/governance/proposals/{pid}/votes" + ("/mine" if method == "put" else "")
-    return client.request(method, url, json={"vote": vote, **extra}, headers=who.headers)
-
-
 def test_adopted_policy_is_in_force_from_the_close(client: TestClient, database: Database) -> None:
-    board = _setup(client, database)
+    board = f.founded(client, database)
     a, b, c = (f.member(client, board) for _ in range(3))
     p = _short(client, board)
     assert p["status"] == "open" and p["tally"] is None
-    assert _vote(client, a, p["id"], "yes").status_code == 201
-    assert _vote(client, b, p["id"], "yes").status_code == 201
-    assert _vote(client, c, p["id"], "no").status_code == 201
+    assert f.vote(client, a, p["id"], "yes").status_code == 201
+    assert f.vote(client, b, p["id"], "yes").status_code == 201
+    assert f.vote(client, c, p["id"], "no").status_code == 201
     assert client.post(f"/api/v1/governance/proposals/{p['id']}/close", headers=board).json()["code"] == "voting-open"
     _end_window(p)
     before_close = utcnow()
@@ -78,12 +55,12 @@ def test_adopted_policy_is_in_force_from_the_close(client: TestClient, database:
 
 
 def test_no_quorum_no_change(client: TestClient, database: Database) -> None:
-    board = _setup(client, database)
+    board = f.founded(client, database)
     a = f.member(client, board)
     f.member(client, board)
     f.member(client, board)
     p = _short(client, board, quorum_pct=50)
-    _vote(client, a, p["id"], "yes")
+    f.vote(client, a, p["id"], "yes")
     _end_window(p)
     closed = client.post(f"/api/v1/governance/proposals/{p['id']}/close", headers=board).json()
     assert closed["status"] == "rejected" and closed["adopted_version"] is None
@@ -91,75 +68,60 @@ def test_no_quorum_no_change(client: TestClient, database: Database) -> None:
 
 
 def test_one_vote_changeable_in_the_window(client: TestClient, database: Database) -> None:
-    board = _setup(client, database)
+    board = f.founded(client, database)
     a = f.member(client, board)
     p = _short(client, board)
-    assert _vote(client, a, p["id"], "yes").status_code == 201
-    assert _vote(client, a, p["id"], "yes").status_code == 200  # a retry
-    twice = _vote(client, a, p["id"], "no")
+    assert f.vote(client, a, p["id"], "yes").status_code == 201
+    assert f.vote(client, a, p["id"], "yes").status_code == 200  # a retry
+    twice = f.vote(client, a, p["id"], "no")
     assert twice.status_code == 409 and twice.json()["code"] == "already-voted"
-    assert _vote(client, a, p["id"], "no", method="put").json()["vote"] == "no"
+    assert f.vote(client, a, p["id"], "no", method="put").json()["vote"] == "no"
     _end_window(p)
-    late = _vote(client, a, p["id"], "yes", method="put")
+    late = f.vote(client, a, p["id"], "yes", method="put")
     assert late.status_code == 409 and late.json()["code"] == "voting-closed"
 
 
 def test_who_may_vote(client: TestClient, database: Database) -> None:
-    board = _setup(client, database)
+    board = f.founded(client, database)
     principal, relative, carer = (f.member(client, board) for _ in range(3))
-    p = _propose(client, board)
+    p = f.propose(client, board)
     newcomer = f.member(client, board)  # admitted after voting opened
-    assert _vote(client, newcomer, p["id"], "yes").status_code == 403
+    assert f.vote(client, newcomer, p["id"], "yes").status_code == 403
     client.post(
         f"/api/v1/members/{principal.id}/proxies",
         json={"proxy_member_id": relative.id, "purposes": ["research"]},
         headers=principal.headers,
     )
-    r = _vote(client, relative, p["id"], "yes", on_behalf_of=principal.id)
+    r = f.vote(client, relative, p["id"], "yes", on_behalf_of=principal.id)
     assert r.status_code == 403 and r.json()["code"] == "not-a-voter"
     client.post(
         f"/api/v1/members/{carer.id}/proxies",
         json={"proxy_member_id": relative.id, "voting": True, "purposes": ["education"]},
         headers=carer.headers,
     )
-    r = _vote(client, relative, p["id"], "abstain", on_behalf_of=carer.id)
+    r = f.vote(client, relative, p["id"], "abstain", on_behalf_of=carer.id)
     assert r.status_code == 201 and r.json()["member_id"] == carer.id and r.json()["proxy_member_id"] == relative.id
     assert (
         client.post(f"/api/v1/governance/proposals/{p['id']}/votes", json={"vote": "yes"}, headers=board).status_code
         == 403
     )
-    assert _vote(client, principal, 999_999, "yes").status_code == 404
+    assert f.vote(client, principal, 999_999, "yes").status_code == 404
 
 
 def test_bad_proposals(client: TestClient, database: Database) -> None:
-    board = _setup(client, database)
+    board = f.founded(client, database)
     m = f.member(client, board)
     now = utcnow()
-    bad_body = _try(client, board, body={**NEW_POLICY, "members_pct": 49})
+    bad_body = f.try_proposal(client, board, body={**f.NEW_POLICY, "members_pct": 49})
     assert bad_body.status_code == 422 and bad_body.json()["errors"][0]["loc"] == ["body", "members_pct"]
-    assert _try(client, board, kind="constitution").status_code == 422
-    assert _try(client, board, closes_at=(now - timedelta(hours=1)).isoformat()).status_code == 422
-    assert _try(client, board, majority_pct=20).status_code == 422
-    assert _try(client, m.headers).status_code == 403
-    mandate = _try(
+    assert f.try_proposal(client, board, kind="constitution").status_code == 422
+    assert f.try_proposal(client, board, closes_at=(now - timedelta(hours=1)).isoformat()).status_code == 422
+    assert f.try_proposal(client, board, majority_pct=20).status_code == 422
+    assert f.try_proposal(client, m.headers).status_code == 403
+    mandate = f.try_proposal(
         client,
         board,
         kind="mandate",
         body={"rules": [{"purpose": "statistics", "user_type": "commercial", "decision": "allow"}]},
     )
     assert mandate.status_code == 422 and mandate.json()["errors"][0]["loc"] == ["body", "rules", 0, "decision"]
-
-
-def _try(client: TestClient, headers: dict[str, str], **overrides: object):  # type: ignore[no-untyped-def]
-    now = utcnow()
-    body = {
-        "title": "t",
-        "kind": "benefit-policy",
-        "body": NEW_POLICY,
-        "opens_at": now.isoformat(),
-        "closes_at": (now + timedelta(hours=1)).isoformat(),
-        "quorum_pct": 10,
-        "majority_pct": 50,
-        **overrides,
-    }
-    return client.post("/api/v1/governance/proposals", json=body, headers=headers)

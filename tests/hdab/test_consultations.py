@@ -4,7 +4,6 @@ differencing, no identities, kept and printable."""
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,42 +12,23 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from coop.db import Database
-from coop.governance import service as governance
 from coop.i18n import translator
 from ledger import log
 from tests import factories as f
 from tests import pdfs
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
 URL = "/api/v1/hdab/consultations"
 
 
 def _coop(client: TestClient, database: Database, members: int = 25) -> tuple[dict[str, str], list[f.MemberHandle]]:
-    with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")
+    f.statutes(database)
     board = f.board(client, database)
     people = [f.member(client, board) for _ in range(members)]
     return board, people
 
 
-def _application(**overrides: object) -> dict:
-    return {
-        "application_ref": "HDAB-2026-0042",
-        "applicant": "Universiteit Utrecht",
-        "user_type": "academic",
-        "purposes": ["research"],
-        "categories": ["ehr"],
-        "duration_months": 36,
-        "offered_benefit_share_pct": 0,
-        "open_results": True,
-        "processing_in_eu": True,
-        "expected_benefit": "Better treatment of heart failure",
-        **overrides,
-    }
-
-
 def _consult(client: TestClient, hdab: dict[str, str], **overrides: object) -> dict:
-    r = client.post(URL, json=_application(**overrides), headers=hdab)
+    r = client.post(URL, json=f.application(**overrides), headers=hdab)
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -148,8 +128,8 @@ def test_kept_recorded_and_printable(client: TestClient, database: Database) -> 
 
 def test_who_may_consult_and_bad_applications(client: TestClient, database: Database) -> None:
     _, people = _coop(client, database, members=1)
-    assert client.post(URL, json=_application(), headers=people[0].headers).status_code == 403
-    assert client.post(URL, json=_application()).status_code == 401
+    assert client.post(URL, json=f.application(), headers=people[0].headers).status_code == 403
+    assert client.post(URL, json=f.application()).status_code == 401
     hdab = f.api_key(database, "hdab")
     for bad in (
         {"purposes": ["gossip"]},
@@ -161,7 +141,7 @@ def test_who_may_consult_and_bad_applications(client: TestClient, database: Data
         {"duration_months": 0},
         {"shoe_size": 44},
     ):
-        r = client.post(URL, json=_application(**bad), headers=hdab)
+        r = client.post(URL, json=f.application(**bad), headers=hdab)
         assert r.status_code == 422, bad
     assert client.get(f"{URL}/999", headers=hdab).status_code == 404
     with database.unit_of_work(write=False) as s:

@@ -9,18 +9,16 @@ from fastapi.testclient import TestClient
 from coop.db import Database
 from coop.types import utcnow
 from tests import factories as f
-from tests.hdab.test_consultations import URL, _application, _coop
-from tests.permits.test_register import permit_body
 
 
 def test_a_consultation_on_behalf_of_a_public_body(client: TestClient, database: Database) -> None:
-    _coop(client, database, members=2)
+    f.founded(client, database)
     hdab = f.api_key(database, "hdab")
-    alone = client.post(URL, json=_application(purposes=["statistics"]), headers=hdab).json()
+    alone = client.post(f.CONSULTATIONS, json=f.application(purposes=["statistics"]), headers=hdab).json()
     assert alone["position"] == "object" and [r["code"] for r in alone["reasons"]] == ["public-sector-only"]
     assert "on their behalf" in alone["reasons"][0]["message"]
-    body = _application(application_ref="HDAB-2026-0043", purposes=["statistics"], on_behalf_of_public_body=True)
-    r = client.post(URL, json=body, headers=hdab)
+    body = f.application(application_ref="HDAB-2026-0043", purposes=["statistics"], on_behalf_of_public_body=True)
+    r = client.post(f.CONSULTATIONS, json=body, headers=hdab)
     assert r.status_code == 201, r.text
     answer = r.json()
     assert "public-sector-only" not in [x["code"] for x in answer["reasons"]] and answer["position"] != "object"
@@ -31,14 +29,13 @@ def test_a_consultation_on_behalf_of_a_public_body(client: TestClient, database:
 def test_a_permit_on_behalf_of_a_public_body_counts_the_public_sector_choices(
     client: TestClient, database: Database
 ) -> None:
-    board, people = _coop(client, database, members=3)
-    yes, no, _left_to_the_mandate = people
+    yes, no, _left_to_the_mandate = f.members(client, f.founded(client, database), 3)
     for person, choice in ((yes, "allow"), (no, "deny")):
         wish = {"preferences": [{"purpose": "statistics", "user_type": "public", "decision": choice}]}
         changed = client.patch(f"/api/v1/members/{person.id}/choices", json=wish, headers=person.headers)
         assert changed.status_code == 200
     hdab = f.api_key(database, "hdab")
-    reserved = permit_body(purposes=["statistics"], approved_at=utcnow().isoformat())
+    reserved = f.permit_body(purposes=["statistics"], approved_at=utcnow().isoformat())
     refused = client.post("/api/v1/permits", json=reserved, headers=hdab)
     assert refused.status_code == 422 and refused.json()["code"] == "public-sector-only"
     r = client.post("/api/v1/permits", json={**reserved, "on_behalf_of_public_body": True}, headers=hdab)
@@ -56,4 +53,3 @@ def test_a_permit_on_behalf_of_a_public_body_counts_the_public_sector_choices(
     assert [p["permit_number"] for p in mine.json()] == [permit["permit_number"]]
     theirs = client.get(f"/api/v1/members/{no.id}/data-use", headers=no.headers)
     assert theirs.json() == []
-    assert board  # the board admitted them

@@ -9,7 +9,6 @@ import json
 import threading
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -19,22 +18,18 @@ from coop.db import Database
 from coop.decisions import bulk
 from coop.decisions.rules import Decision, Reason
 from coop.decisions.service import effective
-from coop.governance import service as governance
 from coop.members.models import Invitation
 from coop.proxies.models import ProxyAppointment
 from coop.types import utcnow
 from coop.vocabulary.terms import Purpose, UserType
 from ledger import log
 from tests import factories as f
-from tests.governance.test_voting import _propose, _vote
 
-EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
 RESEARCH_ACADEMIC = {"purpose": "research", "user_type": "academic"}  # the example mandate allows it
 
 
 def _setup(client: TestClient, database: Database) -> dict[str, str]:
-    with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")
+    f.statutes(database)
     return f.board(client, database)
 
 
@@ -127,14 +122,14 @@ def test_a_former_member_acts_for_nobody(client: TestClient, database: Database)
     board = _setup(client, database)
     principal, proxy = f.member(client, board), f.member(client, board)
     _appoint(client, principal, proxy, voting=True)
-    p = _propose(client, board)
+    p = f.propose(client, board)
     _leave(client, proxy)
     former = _again(client, proxy)
     url = f"/api/v1/members/{principal.id}/choices"
     assert client.get(url, headers=former.headers).status_code == 404
     assert client.get(url + "/history", headers=former.headers).status_code == 404
     assert client.patch(url, json={"opt_out": True}, headers=former.headers).status_code == 404
-    vote = _vote(client, former, p["id"], "yes", on_behalf_of=principal.id)
+    vote = f.vote(client, former, p["id"], "yes", on_behalf_of=principal.id)
     assert vote.status_code == 403 and vote.json()["code"] == "membership-ended"
     assert client.get(url, headers=principal.headers).json()["opt_out"] is False
 
@@ -143,7 +138,7 @@ def test_a_former_member_reads_their_own_record_and_does_nothing_else(client: Te
     board = _setup(client, database)
     me, other = f.member(client, board), f.member(client, board)
     _appoint(client, me, other, purposes=["research"])
-    p = _propose(client, board)
+    p = f.propose(client, board)
     _leave(client, me)
     token = client.post("/api/v1/auth/token", data={"username": me.email, "password": f.PASSWORD}).json()
     assert token["role"] == "former_member" and token["member_id"] == me.id
@@ -166,7 +161,7 @@ def test_a_former_member_reads_their_own_record_and_does_nothing_else(client: Te
         client.patch(f"/api/v1/members/{me.id}/choices", json={"opt_out": True}, headers=former.headers),
         client.post(f"/api/v1/members/{me.id}/proxies", json={"proxy_member_id": other.id}, headers=former.headers),
         client.post(f"/api/v1/members/{me.id}/proxies/1/revoke", headers=former.headers),
-        _vote(client, former, p["id"], "yes"),
+        f.vote(client, former, p["id"], "yes"),
         client.get("/api/v1/governance/proposals", headers=former.headers),
     ]
     for r in refused:

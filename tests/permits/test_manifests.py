@@ -5,35 +5,29 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from coop.db import Database
 from coop.errors import Conflict
-from coop.governance import service as governance
 from coop.permits import manifests, member_sets
 from coop.permits.manifests import pseudonym
 from coop.permits.models import ManifestMemberSet, Permit
 from coop.types import utcnow
 from ledger import log, merkle
 from tests import factories as f
-from tests.permits.test_register import permit_body
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
 
 
 def _coop(client: TestClient, database: Database, n: int) -> tuple[dict[str, str], list[f.MemberHandle]]:
-    with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")
+    f.statutes(database)
     board = f.board(client, database)
     return board, [f.member(client, board) for _ in range(n)]
 
 
 def _permit(client: TestClient, hdab: dict[str, str], **overrides: object) -> dict:
     r = client.post(
-        "/api/v1/permits", json=permit_body(**{"approved_at": utcnow().isoformat(), **overrides}), headers=hdab
+        "/api/v1/permits", json=f.permit_body(**{"approved_at": utcnow().isoformat(), **overrides}), headers=hdab
     )
     assert r.status_code == 201, r.text
     return r.json()
@@ -120,7 +114,7 @@ def test_no_approval_to_come_and_no_manifest_before_approval(client: TestClient,
     _coop(client, database, 1)
     hdab = f.api_key(database, "hdab")
     later = (utcnow() + timedelta(days=2)).isoformat()
-    r = client.post("/api/v1/permits", json=permit_body(approved_at=later), headers=hdab)
+    r = client.post("/api/v1/permits", json=f.permit_body(approved_at=later), headers=hdab)
     assert r.status_code == 422 and r.json()["code"] == "approved-in-future"
     permit = _permit(client, hdab)
     with database.unit_of_work(write=False) as s:  # as a permit registered before the rule would be

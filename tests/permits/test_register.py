@@ -19,29 +19,9 @@ from tests import factories as f
 URL = "/api/v1/permits"
 
 
-def permit_body(**overrides: object) -> dict:
-    now = utcnow()
-    return {
-        "permit_number": "NL-HDAB-2026-0042",
-        "applicant": "Universiteit Utrecht",
-        "user_type": "academic",
-        "purposes": ["research"],
-        "categories": ["ehr", "claims"],
-        "authorised_persons": ["Dr. A. Onderzoeker"],
-        "conditions": "Results to be published openly.",
-        "data_holders": ["SPE Nederland"],
-        "approved_at": (now - timedelta(days=1)).isoformat(),
-        "valid_from": (now - timedelta(hours=1)).isoformat(),
-        "valid_until": (now + timedelta(days=3 * 365)).isoformat(),
-        "fee_cents": 250_000,
-        "benefit_share_pct": 0,
-        **overrides,
-    }
-
-
 def test_register_and_derived_duties(client: TestClient, database: Database) -> None:
     hdab = f.api_key(database, "hdab")
-    r = client.post(URL, json=permit_body(), headers=hdab)
+    r = client.post(URL, json=f.permit_body(), headers=hdab)
     assert r.status_code == 201, r.text
     p = r.json()
     assert p["status"] == "active" and p["processing_ends"] == p["valid_until"]
@@ -49,7 +29,9 @@ def test_register_and_derived_duties(client: TestClient, database: Database) -> 
     assert datetime.fromisoformat(p["results_due"]) == rules.add_months(end, 18)
     assert datetime.fromisoformat(p["deletion_due"]) == rules.add_months(end, 6)
     future = client.post(
-        URL, json=permit_body(permit_number="P-2", valid_from=(utcnow() + timedelta(days=5)).isoformat()), headers=hdab
+        URL,
+        json=f.permit_body(permit_number="P-2", valid_from=(utcnow() + timedelta(days=5)).isoformat()),
+        headers=hdab,
     )
     assert future.json()["status"] == "granted"
     with database.unit_of_work(write=False) as s:
@@ -58,7 +40,7 @@ def test_register_and_derived_duties(client: TestClient, database: Database) -> 
 
 def test_registration_is_idempotent_on_the_number(client: TestClient, database: Database) -> None:
     hdab = f.api_key(database, "hdab")
-    body = permit_body()
+    body = f.permit_body()
     first = client.post(URL, json=body, headers=hdab)
     again = client.post(URL, json=body, headers=hdab)
     assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
@@ -75,7 +57,7 @@ def test_art_68_limits_and_bad_input(client: TestClient, database: Database) -> 
         ({"user_type": "commercial", "purposes": ["statistics"]}, "public-sector-only"),
         ({"consultation_id": 999}, "consultation-not-found"),
     ):
-        r = client.post(URL, json=permit_body(**bad), headers=hdab)
+        r = client.post(URL, json=f.permit_body(**bad), headers=hdab)
         assert r.status_code == 422 and r.json()["code"] == code, (bad, r.text)
     for bad in (
         {"purposes": ["advertising"]},
@@ -84,12 +66,12 @@ def test_art_68_limits_and_bad_input(client: TestClient, database: Database) -> 
         {"permit_number": "a b"},
         {"x": 1},
     ):
-        assert client.post(URL, json=permit_body(**bad), headers=hdab).status_code == 422, bad
+        assert client.post(URL, json=f.permit_body(**bad), headers=hdab).status_code == 422, bad
 
 
 def test_one_extension_of_at_most_ten_years(client: TestClient, database: Database) -> None:
     hdab = f.api_key(database, "hdab")
-    p = client.post(URL, json=permit_body(), headers=hdab).json()
+    p = client.post(URL, json=f.permit_body(), headers=hdab).json()
     end = datetime.fromisoformat(p["valid_until"])
     too_far = client.post(
         f"{URL}/{p['id']}/extend", json={"valid_until": (end + timedelta(days=3660)).isoformat()}, headers=hdab
@@ -107,7 +89,7 @@ def test_one_extension_of_at_most_ten_years(client: TestClient, database: Databa
 
 def test_revocation_ends_processing(client: TestClient, database: Database) -> None:
     hdab = f.api_key(database, "hdab")
-    p = client.post(URL, json=permit_body(), headers=hdab).json()
+    p = client.post(URL, json=f.permit_body(), headers=hdab).json()
     r = client.post(f"{URL}/{p['id']}/revoke", json={"reason": "breach of conditions"}, headers=hdab)
     again = client.post(f"{URL}/{p['id']}/revoke", json={"reason": "another reason"}, headers=hdab)
     assert r.json()["status"] == "revoked" and again.json()["revoked_at"] == r.json()["revoked_at"]
@@ -121,7 +103,7 @@ def test_revocation_ends_processing(client: TestClient, database: Database) -> N
 
 def test_who_sees_a_permit(client: TestClient, database: Database) -> None:
     hdab = f.api_key(database, "hdab")
-    p = client.post(URL, json=permit_body(), headers=hdab).json()
+    p = client.post(URL, json=f.permit_body(), headers=hdab).json()
     party = f.api_key(database, "data_holder", org="SPE Nederland")
     stranger = f.api_key(database, "data_holder", org="Other SPE")
     assert client.get(f"{URL}/{p['id']}", headers=party).status_code == 200
@@ -130,12 +112,12 @@ def test_who_sees_a_permit(client: TestClient, database: Database) -> None:
     assert client.get(f"{URL}/{p['id']}", headers=f.api_key(database, "auditor")).status_code == 200
     m = f.member(client, f.board(client, database))
     assert client.get(f"{URL}/{p['id']}", headers=m.headers).status_code == 404
-    assert client.post(URL, json=permit_body(permit_number="X-1"), headers=m.headers).status_code == 403
-    assert client.post(URL, json=permit_body(permit_number="X-1"), headers=party).status_code == 403
+    assert client.post(URL, json=f.permit_body(permit_number="X-1"), headers=m.headers).status_code == 403
+    assert client.post(URL, json=f.permit_body(permit_number="X-1"), headers=party).status_code == 403
 
 
 def test_contents_cannot_be_rewritten(client: TestClient, database: Database) -> None:
-    client.post(URL, json=permit_body(), headers=f.api_key(database, "hdab"))
+    client.post(URL, json=f.permit_body(), headers=f.api_key(database, "hdab"))
     with pytest.raises(DBAPIError, match="written once"), database.unit_of_work() as s:
         s.execute(text("UPDATE permit SET fee_cents = 0"))
 

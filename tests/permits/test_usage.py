@@ -3,30 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, insert, select
 
 from coop.db import Database
-from coop.governance import service as governance
 from coop.permits import usage
 from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, Permit, Result
 from coop.types import utcnow
 from tests import factories as f
 from tests import pdfs
-from tests.permits.test_register import permit_body
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
 
 
 def _setup(client: TestClient, database: Database, members: int = 3) -> tuple[dict, dict, list]:
-    with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")
+    f.statutes(database)
     board = f.board(client, database)
     people = [f.member(client, board) for _ in range(members)]
     hdab = f.api_key(database, "hdab")
-    permit = client.post("/api/v1/permits", json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
     return hdab, permit, people
 
 
@@ -63,7 +57,7 @@ def test_breaches_are_flagged_with_their_events(client: TestClient, database: Da
     early = _usage(client, spe, permit["id"], kind="access", occurred_at=before).json()
     incident = _usage(client, spe, permit["id"], kind="incident", description="laptop lost").json()
     other = client.post(
-        "/api/v1/permits", json=permit_body(permit_number="OTHER-1", approved_at=utcnow().isoformat()), headers=hdab
+        "/api/v1/permits", json=f.permit_body(permit_number="OTHER-1", approved_at=utcnow().isoformat()), headers=hdab
     ).json()
     foreign_manifest = client.post(f"/api/v1/permits/{other['id']}/manifests", headers=hdab).json()
     foreign = _usage(client, spe, permit["id"], kind="extraction", manifest_id=foreign_manifest["id"], records=1).json()
@@ -80,7 +74,7 @@ def test_a_manifest_with_ineligible_members_is_flagged(client: TestClient, datab
     hdab, _permit, people = _setup(client, database)
     client.patch(f"/api/v1/members/{people[0].id}/choices", json={"opt_out": True}, headers=people[0].headers)
     later = client.post(
-        "/api/v1/permits", json=permit_body(permit_number="LATER-1", approved_at=utcnow().isoformat()), headers=hdab
+        "/api/v1/permits", json=f.permit_body(permit_number="LATER-1", approved_at=utcnow().isoformat()), headers=hdab
     ).json()
     # a manifest smuggled in for the later permit that still includes the member who opted out
     with database.unit_of_work() as s:
@@ -115,7 +109,7 @@ def test_overdue_deletion_and_results(client: TestClient, database: Database) ->
     long_ago = utcnow() - timedelta(days=3 * 365)
     old = client.post(
         "/api/v1/permits",
-        json=permit_body(
+        json=f.permit_body(
             permit_number="OLD-2",
             approved_at=long_ago.isoformat(),
             valid_from=long_ago.isoformat(),
@@ -228,8 +222,8 @@ def test_a_permit_revoked_before_it_started_owes_no_results(client: TestClient, 
     _setup(client, database, members=1)
     hdab = f.api_key(database, "hdab")
     later = (utcnow() + timedelta(days=30)).isoformat()
-    never = client.post("/api/v1/permits", json=permit_body(permit_number="NEVER-1", valid_from=later), headers=hdab)
-    started = client.post("/api/v1/permits", json=permit_body(permit_number="STARTED-1"), headers=hdab)
+    never = client.post("/api/v1/permits", json=f.permit_body(permit_number="NEVER-1", valid_from=later), headers=hdab)
+    started = client.post("/api/v1/permits", json=f.permit_body(permit_number="STARTED-1"), headers=hdab)
     for p in (never.json(), started.json()):
         assert client.post(f"/api/v1/permits/{p['id']}/revoke", json={"reason": "withdrawn"}, headers=hdab).is_success
     never_out = client.get(f"/api/v1/permits/{never.json()['id']}", headers=hdab).json()

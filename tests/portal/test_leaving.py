@@ -7,23 +7,21 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.governance.test_voting import _propose, _setup
-from tests.portal.test_portal import _csrf, _login
 
 
 def test_a_former_member_reads_their_pages_and_changes_nothing(client: TestClient, database: Database) -> None:
-    board = _setup(client, database)
+    board = f.founded(client, database)
     me, other = f.member(client, board), f.member(client, board)
-    _propose(client, board, title="Nieuw mandaat")
+    f.propose(client, board, title="Nieuw mandaat")
     assert client.post(f"/api/v1/members/{me.id}/leave", headers=me.headers).status_code == 200
-    _login(client, me.email)
+    f.portal_login(client, me.email)
     overview = client.get("/me")
     assert overview.status_code == 200 and "U heeft de coöperatie verlaten op" in overview.text
     for page in ("/me/choices", "/me/proxies", "/me/history", "/me/data-use", "/me/dividends", "/me/password"):
         assert client.get(page).status_code == 200, page
     votes = client.get("/me/votes")
     assert "Daarom stemt u niet meer mee." in votes.text and "Nieuw mandaat" not in votes.text
-    csrf = _csrf(overview.text)
+    csrf = f.csrf(overview.text)
     for url, form in (
         ("/me/opt-out", {"choice": "out"}),
         ("/me/proxies", {"proxy": other.number}),
@@ -35,12 +33,12 @@ def test_a_former_member_reads_their_pages_and_changes_nothing(client: TestClien
     assert client.get(f"/api/v1/members/{me.id}/proxies", headers=mine).json() == []
     assert client.get(f"/api/v1/members/{me.id}/choices", headers=mine).json()["opt_out"] is False
     client.cookies.clear()
-    _login(client, other.email)
+    f.portal_login(client, other.email)
     assert "Nieuw mandaat" in client.get("/me/votes").text  # a member still sees it
 
 
 def test_a_principal_sees_the_cooperative_decide_once_their_proxy_left(client: TestClient, database: Database) -> None:
-    board = _setup(client, database)
+    board = f.founded(client, database)
     principal, proxy = f.member(client, board), f.member(client, board)
     r = client.post(
         f"/api/v1/members/{principal.id}/proxies",
@@ -48,7 +46,7 @@ def test_a_principal_sees_the_cooperative_decide_once_their_proxy_left(client: T
         headers=principal.headers,
     )
     assert r.status_code == 201
-    _login(client, principal.email)
+    f.portal_login(client, principal.email)
     assert client.get("/me").text.count("Uw gevolmachtigde beslist voor u.") == 3  # research, three kinds of user
     assert client.post(f"/api/v1/members/{proxy.id}/leave", headers=proxy.headers).status_code == 200
     overview = client.get("/me").text

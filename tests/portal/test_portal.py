@@ -10,36 +10,18 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.benefits.test_distributions import AFTER, PERIOD, _cooperative, _money
 from tests.conftest import Clock
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
-    assert match, "every form carries a CSRF token"
-    return match.group(1)
-
-
-def _login(client: TestClient, email: str, password: str = f.PASSWORD) -> None:
-    page = client.get("/login")
-    assert page.status_code == 200 and 'autocomplete="current-password"' in page.text
-    r = client.post(
-        "/login", data={"csrf": _csrf(page.text), "email": email, "password": password}, follow_redirects=False
-    )
-    assert r.status_code == 303, r.text
-    cookie = r.headers["set-cookie"]
-    assert "coop_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
 
 
 def test_a_member_manages_choices_proxies_and_opt_out(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
     anna, bram = f.member(client, board), f.member(client, board)
-    _login(client, anna.email)
+    f.portal_login(client, anna.email)
     overview = client.get("/me")
     assert overview.status_code == 200 and anna.number in overview.text
     assert "De coöperatie beslist voor u" in overview.text  # Dutch by default, in plain words
     choices = client.get("/me/choices")
-    form = {"csrf": _csrf(choices.text), "pref:research:commercial": "deny", "donate": "on"}
+    form = {"csrf": f.csrf(choices.text), "pref:research:commercial": "deny", "donate": "on"}
     assert client.post("/me/choices", data=form, follow_redirects=False).headers["location"] == "/me/choices?saved=1"
     api = client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()
     assert {"purpose": "research", "user_type": "commercial", "decision": "deny"} in api["preferences"]
@@ -47,7 +29,7 @@ def test_a_member_manages_choices_proxies_and_opt_out(client: TestClient, databa
     proxies = client.get("/me/proxies")
     r = client.post(
         "/me/proxies",
-        data={"csrf": _csrf(proxies.text), "proxy": bram.number, "purposes": "research"},
+        data={"csrf": f.csrf(proxies.text), "proxy": bram.number, "purposes": "research"},
         follow_redirects=False,
     )
     assert r.headers["location"] == "/me/proxies?saved=1"
@@ -55,9 +37,9 @@ def test_a_member_manages_choices_proxies_and_opt_out(client: TestClient, databa
     assert listed[0]["proxy_member_id"] == bram.id
     opt = client.get("/me/opt-out")
     assert "artikel 71" in opt.text
-    client.post("/me/opt-out", data={"csrf": _csrf(opt.text), "choice": "out"})
+    client.post("/me/opt-out", data={"csrf": f.csrf(opt.text), "choice": "out"})
     assert client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()["opt_out"] is True
-    client.post("/me/opt-out", data={"csrf": _csrf(opt.text), "choice": "in"})
+    client.post("/me/opt-out", data={"csrf": f.csrf(opt.text), "choice": "in"})
     assert client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()["opt_out"] is False
     history = client.get("/me/history")
     assert history.status_code == 200 and history.text.count("<tr>") >= 5
@@ -70,7 +52,7 @@ def test_a_member_manages_choices_proxies_and_opt_out(client: TestClient, databa
 def test_forms_without_their_csrf_token_change_nothing(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
     anna = f.member(client, board)
-    _login(client, anna.email)
+    f.portal_login(client, anna.email)
     client.get("/me/choices")
     r = client.post("/me/opt-out", data={"choice": "out"})
     assert r.status_code == 422  # the token is a required field
@@ -84,7 +66,7 @@ def test_pages_need_a_login(client: TestClient, database: Database) -> None:
     assert r.status_code == 303 and r.headers["location"].startswith("/login")
     page = client.get("/login")
     bad = client.post(
-        "/login", data={"csrf": _csrf(page.text), "email": "x@coop-test.nl", "password": "wrong password!"}
+        "/login", data={"csrf": f.csrf(page.text), "email": "x@coop-test.nl", "password": "wrong password!"}
     )
     assert bad.status_code == 401 and "klopt niet" in bad.text
 
@@ -92,34 +74,34 @@ def test_pages_need_a_login(client: TestClient, database: Database) -> None:
 def test_the_board_admits_a_member_and_commits_a_distribution(
     client: TestClient, database: Database, clock: Clock
 ) -> None:
-    board, people, permit_id = _cooperative(client, database)
-    _money(client, board, permit_id, income=100_000)
+    board, people, permit_id = f.cooperative(client, database)
+    f.money(client, board, permit_id, income=100_000)
     with database.unit_of_work(write=False) as s:
         from sqlalchemy import select
 
         from coop.auth.models import UserAccount
 
         email = s.execute(select(UserAccount.email).where(UserAccount.role == "board")).scalar_one()
-    _login(client, email)
+    f.portal_login(client, email)
     members = client.get("/board/members")
     r = client.post(
         "/board/members",
-        data={"csrf": _csrf(members.text), "name": "Dirk Dekker", "email": "dirk@coop-test.nl", "language": "nl"},
+        data={"csrf": f.csrf(members.text), "name": "Dirk Dekker", "email": "dirk@coop-test.nl", "language": "nl"},
     )
     assert r.status_code == 200 and "/invitation?token=" in r.text
     token = re.search(r"invitation\?token=([A-Za-z0-9_\-]+)", r.text)
     assert token
     found = client.get("/api/v1/members", params={"q": "Dirk"}, headers=board).json()
     assert found["total"] == 1
-    clock.moment = AFTER
+    clock.moment = f.AFTER
     page = client.get("/board/distributions")
-    for name, day in PERIOD.items():  # the period suggested is the year the books hold, now it has ended
+    for name, day in f.PERIOD.items():  # the period suggested is the year the books hold, now it has ended
         assert f'name="{name}" type="date" value="{day}"' in page.text
-    client.post("/board/distributions", data={"csrf": _csrf(page.text), **PERIOD})
+    client.post("/board/distributions", data={"csrf": f.csrf(page.text), **f.PERIOD})
     page = client.get("/board/distributions")
     draft_id = re.search(r"/board/distributions/(\d+)/commit", page.text)
     assert draft_id, page.text
-    client.post(f"/board/distributions/{draft_id.group(1)}/commit", data={"csrf": _csrf(page.text)})
+    client.post(f"/board/distributions/{draft_id.group(1)}/commit", data={"csrf": f.csrf(page.text)})
     committed = client.get(f"/api/v1/distributions/{draft_id.group(1)}", headers=board).json()
     assert committed["status"] == "committed"
     permits = client.get("/board/permits")
@@ -127,28 +109,27 @@ def test_the_board_admits_a_member_and_commits_a_distribution(
     reports = client.get("/board/reports")
     assert reports.status_code == 200 and "PDF (English)" in reports.text
     # the member then sees the dividend
-    client.post("/logout", data={"csrf": _csrf(reports.text)})
-    _login(client, people[0].email)
+    client.post("/logout", data={"csrf": f.csrf(reports.text)})
+    f.portal_login(client, people[0].email)
     assert "€" in client.get("/me/dividends").text and client.get("/me/data-use").status_code == 200
 
 
 def test_a_member_votes_and_sees_only_their_own_pages(client: TestClient, database: Database) -> None:
-    from tests.governance.test_voting import _propose, _setup
 
-    board = _setup(client, database)
+    board = f.founded(client, database)
     anna, bram = f.member(client, board), f.member(client, board)
-    proposal = _propose(client, board)
-    _login(client, bram.email)
+    proposal = f.propose(client, board)
+    f.portal_login(client, bram.email)
     me = client.get("/me").text
     assert bram.number in me and anna.number not in me  # the pages know only who is logged in
     votes = client.get("/me/votes")
     assert proposal["title"] in votes.text
     r = client.post(
-        f"/me/votes/{proposal['id']}", data={"csrf": _csrf(votes.text), "vote": "yes"}, follow_redirects=False
+        f"/me/votes/{proposal['id']}", data={"csrf": f.csrf(votes.text), "vote": "yes"}, follow_redirects=False
     )
     assert r.headers["location"] == "/me/votes?saved=1"
     changed = client.post(
-        f"/me/votes/{proposal['id']}", data={"csrf": _csrf(votes.text), "vote": "no"}, follow_redirects=False
+        f"/me/votes/{proposal['id']}", data={"csrf": f.csrf(votes.text), "vote": "no"}, follow_redirects=False
     )
     assert changed.headers["location"] == "/me/votes?saved=1"  # changing a vote while open
     seen = client.get(f"/api/v1/governance/proposals/{proposal['id']}", headers=bram.headers).json()
@@ -163,16 +144,16 @@ def test_an_invitation_accepted_in_the_portal_gives_a_login(client: TestClient, 
     assert page.status_code == 200
     done = client.post(
         "/invitation",
-        data={"csrf": _csrf(page.text), "token": admitted["invitation_token"], "password": "a long new password"},
+        data={"csrf": f.csrf(page.text), "token": admitted["invitation_token"], "password": "a long new password"},
     )
     assert done.status_code == 200 and 'role="status"' in done.text
     again = client.post(
         "/invitation",
-        data={"csrf": _csrf(page.text), "token": admitted["invitation_token"], "password": "a long new password"},
+        data={"csrf": f.csrf(page.text), "token": admitted["invitation_token"], "password": "a long new password"},
     )
     assert again.status_code == 410  # used once
     assert "Deze uitnodiging is al gebruikt. U kunt inloggen." in again.text  # said in the portal's own words
-    _login(client, admitted["member"]["email"], "a long new password")
+    f.portal_login(client, admitted["member"]["email"], "a long new password")
     assert "Hello Eva Smit" in client.get("/me").text  # in the member's own language
 
 
@@ -208,7 +189,7 @@ def test_every_field_has_a_label_and_every_page_a_language_and_one_heading(
             if tag == "label":
                 self.in_label -= 1
 
-    _board, people, _permit = _cooperative(client, database)
+    _board, people, _permit = f.cooperative(client, database)
     pages = [
         "/me",
         "/me/choices",
@@ -220,7 +201,7 @@ def test_every_field_has_a_label_and_every_page_a_language_and_one_heading(
         "/me/dividends",
         "/me/password",
     ]
-    _login(client, people[0].email)
+    f.portal_login(client, people[0].email)
     checked = 0
     for url in pages:
         html = client.get(url).text
@@ -230,8 +211,8 @@ def test_every_field_has_a_label_and_every_page_a_language_and_one_heading(
         for field in parser.inputs:
             assert field["wrapped"] or field.get("id") in parser.labelled, (url, field)
             checked += 1
-    client.post("/logout", data={"csrf": _csrf(client.get("/me").text)})
-    _login(client, f.BOARD_EMAIL)
+    client.post("/logout", data={"csrf": f.csrf(client.get("/me").text)})
+    f.portal_login(client, f.BOARD_EMAIL)
     for url in ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]:
         parser = Fields()
         parser.feed(client.get(url).text)
@@ -245,9 +226,9 @@ def test_every_field_has_a_label_and_every_page_a_language_and_one_heading(
 def test_a_refused_change_is_explained_on_the_page(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
     anna = f.member(client, board)
-    _login(client, anna.email)
+    f.portal_login(client, anna.email)
     page = client.get("/me/proxies")
-    r = client.post("/me/proxies", data={"csrf": _csrf(page.text), "proxy": anna.number})
+    r = client.post("/me/proxies", data={"csrf": f.csrf(page.text), "proxy": anna.number})
     assert r.status_code == 200 and "U kunt uzelf niet als gevolmachtigde kiezen." in r.text  # refused, and said so
     assert client.get(f"/api/v1/members/{anna.id}/proxies", headers=anna.headers).json() == []
 
@@ -256,7 +237,7 @@ def test_the_board_pages_through_members(client: TestClient, database: Database)
     board = f.board(client, database)
     for i in range(52):
         f.admit(client, board, name=f"Lid {i:02d}")
-    _login(client, f.BOARD_EMAIL)
+    f.portal_login(client, f.BOARD_EMAIL)
     first = client.get("/board/members").text
     assert "Pagina 1 van 2 (52 leden)" in first and "Lid 00" in first and "Lid 51" not in first
     second = client.get("/board/members", params={"page": 2}).text
@@ -265,8 +246,8 @@ def test_the_board_pages_through_members(client: TestClient, database: Database)
 
 def test_out_of_range_ids_and_years_are_refused_not_crashed_on(client: TestClient, database: Database) -> None:
     f.board(client, database)
-    _login(client, f.BOARD_EMAIL)
-    csrf = _csrf(client.get("/board/members").text)
+    f.portal_login(client, f.BOARD_EMAIL)
+    csrf = f.csrf(client.get("/board/members").text)
     for url in ("/board/distributions/99999999999", "/board/reports/0.pdf"):
         assert client.get(url).status_code == 422, url
     for url in (
@@ -285,15 +266,17 @@ def test_an_error_link_shows_only_what_the_cooperative_wrote(client: TestClient,
     for url in ("/login", "/invitation"):
         page = client.get(url, params=crafted)
         assert "geblokkeerd" not in page.text and 'role="alert"' not in page.text, url
-    _login(client, anna.email)
+    f.portal_login(client, anna.email)
     for url in ("/me", "/me/proxies"):
         page = client.get(url, params=crafted)
         assert "geblokkeerd" not in page.text and 'role="alert"' not in page.text, url
     assert 'role="alert"' not in client.get("/me/proxies", params={"error": "no-such-code"}).text
     page = client.get("/me/proxies")
-    r = client.post("/me/proxies", data={"csrf": _csrf(page.text), "proxy": anna.number}, follow_redirects=False)
+    r = client.post("/me/proxies", data={"csrf": f.csrf(page.text), "proxy": anna.number}, follow_redirects=False)
     assert r.headers["location"] == "/me/proxies?error=proxy-self"  # a code, never text
-    r = client.post("/me/proxies", data={"csrf": _csrf(page.text), "proxy": "M-99999999999999"}, follow_redirects=False)
+    r = client.post(
+        "/me/proxies", data={"csrf": f.csrf(page.text), "proxy": "M-99999999999999"}, follow_redirects=False
+    )
     assert r.headers["location"] == "/me/proxies?error=not-a-member-number"
     assert "Dit is geen lidnummer." in client.get(r.headers["location"]).text
     english = client.get("/me/proxies", params={"error": "proxy-self", "lang": "en"}).text
@@ -313,7 +296,7 @@ def test_every_refusal_the_portal_explains_is_in_dutch_and_english() -> None:
 
 def test_a_published_hash_in_a_link_is_shown_only_when_it_is_a_hash(client: TestClient, database: Database) -> None:
     f.board(client, database)
-    _login(client, f.BOARD_EMAIL)
+    f.portal_login(client, f.BOARD_EMAIL)
     crafted = client.get("/board/reports", params={"sha256": "Het verslag is ingetrokken"})
     assert "ingetrokken" not in crafted.text and 'role="status"' not in crafted.text
     digest = "ab" * 32
@@ -335,9 +318,9 @@ def test_opting_out_says_the_law_may_make_exceptions(client: TestClient, databas
     """Art. 71(4): national law may let public bodies use the data of members who opted out."""
     board = f.board(client, database)
     anna = f.member(client, board)
-    _login(client, anna.email)
+    f.portal_login(client, anna.email)
     assert "artikel 71, lid 4" in client.get("/me/opt-out").text
     assert "Article 71(4)" in client.get("/me/opt-out?lang=en").text
     opt = client.get("/me/opt-out")
-    client.post("/me/opt-out", data={"csrf": _csrf(opt.text), "choice": "out"})
+    client.post("/me/opt-out", data={"csrf": f.csrf(opt.text), "choice": "out"})
     assert "behalve als de wet een uitzondering maakt" in client.get("/me?lang=nl").text

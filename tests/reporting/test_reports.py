@@ -8,6 +8,7 @@ import hashlib
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from coop.cli import app
 from coop.db import Database
@@ -16,26 +17,26 @@ from coop.types import utcnow
 from reports.texts import euros
 from tests import factories as f
 from tests import pdfs
-from tests.benefits.test_distributions import AFTER, NEXT, PERIOD, YEAR, _cooperative, _money
 from tests.conftest import Clock
-from tests.test_cli import runner
+
+runner = CliRunner()
 
 
 def _year_with_everything(
     client: TestClient, database: Database, clock: Clock
 ) -> tuple[dict, list[f.MemberHandle], int, dict]:
-    """YEAR with members, a permit, its money, a result and its distribution; the grant
-    the distribution made possible is paid in NEXT, once YEAR has ended."""
-    board, people, permit_id = _cooperative(client, database)
+    """f.YEAR with members, a permit, its money, a result and its distribution; the grant
+    the distribution made possible is paid in f.NEXT, once f.YEAR has ended."""
+    board, people, permit_id = f.cooperative(client, database)
     hdab = f.api_key(database, "hdab")
     client.patch(f"/api/v1/members/{people[2].id}/choices", json={"donate_dividend": True}, headers=people[2].headers)
-    _money(client, board, permit_id, income=100_000, expense=10_000)
-    clock.moment = AFTER
-    d = client.post("/api/v1/distributions", json=PERIOD, headers=board).json()
+    f.money(client, board, permit_id, income=100_000, expense=10_000)
+    clock.moment = f.AFTER
+    d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
     assert client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board).status_code == 200
     grant = {
         "id": "g-1",
-        "paid_on": f"{NEXT}-01-02",
+        "paid_on": f"{f.NEXT}-01-02",
         "amount_cents": 20_000,
         "recipient": "Stichting Hart",
         "purpose": "patient education",
@@ -55,7 +56,7 @@ def _year_with_everything(
 
 def test_the_annual_report_carries_the_apis_figures(client: TestClient, database: Database, clock: Clock) -> None:
     board, _, permit_id, d = _year_with_everything(client, database, clock)
-    figures = client.get(f"/api/v1/reports/annual/{YEAR}", headers=board)
+    figures = client.get(f"/api/v1/reports/annual/{f.YEAR}", headers=board)
     assert figures.status_code == 200, figures.text
     body = figures.json()
     assert (body["income_cents"], body["expenses_cents"], body["net_income_cents"]) == (100_000, 10_000, 90_000)
@@ -66,15 +67,15 @@ def test_the_annual_report_carries_the_apis_figures(client: TestClient, database
         d["members_pool_cents"],
     )
     assert split["donated_cents"] == d["donated_cents"] == 15_000
-    assert body["grants_cents"] == 0  # the grant is paid in NEXT, from the fund YEAR's distribution filled
-    later = client.get(f"/api/v1/reports/annual/{NEXT}", headers=board).json()
+    assert body["grants_cents"] == 0  # the grant is paid in f.NEXT, from the fund f.YEAR's distribution filled
+    later = client.get(f"/api/v1/reports/annual/{f.NEXT}", headers=board).json()
     assert later["grants_cents"] == 20_000 and later["grants"][0]["recipient"] == "Stichting Hart"
     assert body["revenue_by_user_type"]["academic"] == 100_000 and sum(body["revenue_by_purpose"].values()) == 100_000
     assert [p["revenue_cents"] for p in body["permits"] if p["id"] == permit_id] == [100_000]
     assert body["results"][0]["title"] == "Heart failure outcomes"
     assert body["members"] == "<10"  # three members: a small count is never shown
     assert sum(1 for _, _, n in body["dividend_bins"] if n == "<10") == 1
-    pdf = client.get(f"/api/v1/reports/annual/{YEAR}.pdf", params={"lang": "en"}, headers=board)
+    pdf = client.get(f"/api/v1/reports/annual/{f.YEAR}.pdf", params={"lang": "en"}, headers=board)
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     text = pdfs.text(pdf.content)
     for section in (
@@ -94,30 +95,30 @@ def test_the_annual_report_carries_the_apis_figures(client: TestClient, database
         assert euros(cents, "en") in text, cents
     assert "NL-HDAB-2026-0042" in text and "Heart failure outcomes" in text
     next_year = pdfs.text(
-        client.get(f"/api/v1/reports/annual/{NEXT}.pdf", params={"lang": "en"}, headers=board).content
+        client.get(f"/api/v1/reports/annual/{f.NEXT}.pdf", params={"lang": "en"}, headers=board).content
     )
     assert "Stichting Hart" in next_year and euros(20_000, "en") in next_year
     head = client.get("/api/v1/ledger/tree-head").json()
     assert head["root_hash"] in text.replace(" ", "")
-    dutch = pdfs.text(client.get(f"/api/v1/reports/annual/{YEAR}.pdf", headers=board).content)
+    dutch = pdfs.text(client.get(f"/api/v1/reports/annual/{f.YEAR}.pdf", headers=board).content)
     assert "alleen voor de overheid" in dutch and "public sector only" in text  # the choices' heat map
     assert "Samenvatting" in dutch and euros(90_000, "nl") in dutch and "Verklaring van integriteit" in dutch
-    pdfs.render_png(pdf.content, f"annual-report-{YEAR}-en")
+    pdfs.render_png(pdf.content, f"annual-report-{f.YEAR}-en")
 
 
 def test_the_same_figures_give_the_same_bytes_and_publishing_records_the_hash(
     client: TestClient, database: Database, clock: Clock
 ) -> None:
     board, _, permit_id, _ = _year_with_everything(client, database, clock)
-    published = client.post(f"/api/v1/reports/annual/{YEAR}/publish", params={"lang": "en"}, headers=board)
+    published = client.post(f"/api/v1/reports/annual/{f.YEAR}/publish", params={"lang": "en"}, headers=board)
     assert published.status_code == 200, published.text
     record = published.json()
     again = client.get(
-        f"/api/v1/reports/annual/{YEAR}.pdf", params={"lang": "en", "tree_size": record["tree_size"]}, headers=board
+        f"/api/v1/reports/annual/{f.YEAR}.pdf", params={"lang": "en", "tree_size": record["tree_size"]}, headers=board
     ).content
     assert hashlib.sha256(again).hexdigest() == record["sha256"]  # anyone with the figures can rebuild it
     twice = client.get(
-        f"/api/v1/reports/annual/{YEAR}.pdf", params={"lang": "en", "tree_size": record["tree_size"]}, headers=board
+        f"/api/v1/reports/annual/{f.YEAR}.pdf", params={"lang": "en", "tree_size": record["tree_size"]}, headers=board
     ).content
     assert twice == again
     events = client.get(
@@ -125,45 +126,45 @@ def test_the_same_figures_give_the_same_bytes_and_publishing_records_the_hash(
     )
     event = events.json()["items"][0]
     assert event["type"] == "report.published" and event["payload"]["sha256"] == record["sha256"]
-    repeat = client.post(f"/api/v1/reports/annual/{YEAR}/publish", params={"lang": "en"}, headers=board).json()
+    repeat = client.post(f"/api/v1/reports/annual/{f.YEAR}/publish", params={"lang": "en"}, headers=board).json()
     assert repeat["ledger_seq"] == record["ledger_seq"]  # unchanged figures are published once
-    late = {"id": "exp-late", "paid_on": f"{YEAR}-12-30", "amount_cents": 1_000, "description": "late invoice"}
-    closed = client.post("/api/v1/expenses", json=late, headers=board)  # YEAR is distributed: its books are closed
+    late = {"id": "exp-late", "paid_on": f"{f.YEAR}-12-30", "amount_cents": 1_000, "description": "late invoice"}
+    closed = client.post("/api/v1/expenses", json=late, headers=board)  # f.YEAR is distributed: its books are closed
     assert closed.status_code == 409 and closed.json()["code"] == "period-closed"
     result = {"kind": "publication", "title": "A late paper", "url": "https://example.org/late"}
     result |= {"published_at": utcnow().isoformat(), "open_access": True}
     hdab = f.api_key(database, "hdab")
     assert client.post(f"/api/v1/permits/{permit_id}/results", json=result, headers=hdab).status_code == 201
     client.get("/api/v1/ledger/tree-head")
-    changed = client.post(f"/api/v1/reports/annual/{YEAR}/publish", params={"lang": "en"}, headers=board).json()
+    changed = client.post(f"/api/v1/reports/annual/{f.YEAR}/publish", params={"lang": "en"}, headers=board).json()
     assert changed["ledger_seq"] > record["ledger_seq"] and changed["sha256"] != record["sha256"]
-    missing = client.get(f"/api/v1/reports/annual/{YEAR}.pdf", params={"tree_size": 999_999}, headers=board)
+    missing = client.get(f"/api/v1/reports/annual/{f.YEAR}.pdf", params={"tree_size": 999_999}, headers=board)
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
 
 
 def test_the_annual_report_is_for_the_board(client: TestClient, database: Database, clock: Clock) -> None:
     _, people, *_ = _year_with_everything(client, database, clock)
     for headers in (people[0].headers, f.api_key(database, "auditor"), f.api_key(database, "hdab")):
-        assert client.get(f"/api/v1/reports/annual/{YEAR}.pdf", headers=headers).status_code == 403
-    assert client.get(f"/api/v1/reports/annual/{YEAR}").status_code == 401
+        assert client.get(f"/api/v1/reports/annual/{f.YEAR}.pdf", headers=headers).status_code == 403
+    assert client.get(f"/api/v1/reports/annual/{f.YEAR}").status_code == 401
 
 
 def test_a_member_statement_in_the_members_language(client: TestClient, database: Database, clock: Clock) -> None:
     _, people, _, _ = _year_with_everything(client, database, clock)
-    mine = client.get(f"/api/v1/members/{people[0].id}/statement/{YEAR}.pdf", headers=people[0].headers)
+    mine = client.get(f"/api/v1/members/{people[0].id}/statement/{f.YEAR}.pdf", headers=people[0].headers)
     assert mine.status_code == 200 and mine.headers["content-type"] == "application/pdf"
     dividends = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
     text = pdfs.text(mine.content)
-    assert f"Uw overzicht {YEAR}" in text and people[0].number in text
+    assert f"Uw overzicht {f.YEAR}" in text and people[0].number in text
     assert euros(dividends["distributions"][0]["total_cents"], "nl") in text
     assert "NL-HDAB-2026-0042" in text and "Heart failure outcomes" in text
     donor = pdfs.text(
-        client.get(f"/api/v1/members/{people[2].id}/statement/{YEAR}.pdf", headers=people[2].headers).content
+        client.get(f"/api/v1/members/{people[2].id}/statement/{f.YEAR}.pdf", headers=people[2].headers).content
     )
     assert "U schonk dit bedrag aan het solidariteitsfonds" in donor
-    other = client.get(f"/api/v1/members/{people[1].id}/statement/{YEAR}.pdf", headers=people[0].headers)
+    other = client.get(f"/api/v1/members/{people[1].id}/statement/{f.YEAR}.pdf", headers=people[0].headers)
     assert other.status_code == 404
-    pdfs.render_png(mine.content, f"member-statement-{YEAR}-nl")
+    pdfs.render_png(mine.content, f"member-statement-{f.YEAR}-nl")
 
 
 def test_the_public_page_shows_flows_and_never_a_member(client: TestClient, database: Database, clock: Clock) -> None:
@@ -171,9 +172,9 @@ def test_the_public_page_shows_flows_and_never_a_member(client: TestClient, data
     page = client.get("/api/v1/public/transparency")
     assert page.status_code == 200
     body = page.json()
-    (flow,) = [x for x in body["benefit_flows"] if x["year"] == YEAR]
+    (flow,) = [x for x in body["benefit_flows"] if x["year"] == f.YEAR]
     assert flow["income_cents"] == 100_000 and flow["members_cents"] == d["members_pool_cents"]
-    (later,) = [x for x in body["benefit_flows"] if x["year"] == NEXT]
+    (later,) = [x for x in body["benefit_flows"] if x["year"] == f.NEXT]
     assert later["grants_cents"] == 20_000 and body["permits"][0]["results"][0]["title"] == "Heart failure outcomes"
     assert body["members"] == "<10" and body["tree_head"]["tree_size"] >= 1
     cell = body["choices"]["research"]["academic"]
@@ -193,14 +194,14 @@ def test_the_command_line_writes_the_same_report_and_publishes_it(
 ) -> None:
     board, *_ = _year_with_everything(client, database, clock)
     target = tmp_path / "report.pdf"
-    r = runner.invoke(app, ["report", "annual", str(YEAR), "-o", str(target), "--lang", "en"])
+    r = runner.invoke(app, ["report", "annual", str(f.YEAR), "-o", str(target), "--lang", "en"])
     assert r.exit_code == 0, r.output
-    assert target.read_bytes() == client.get(f"/api/v1/reports/annual/{YEAR}.pdf?lang=en", headers=board).content
-    published = runner.invoke(app, ["report", "publish", str(YEAR), "--lang", "en"])
+    assert target.read_bytes() == client.get(f"/api/v1/reports/annual/{f.YEAR}.pdf?lang=en", headers=board).content
+    published = runner.invoke(app, ["report", "publish", str(f.YEAR), "--lang", "en"])
     assert published.exit_code == 0, published.output
     assert hashlib.sha256(target.read_bytes()).hexdigest() in published.output
-    assert runner.invoke(app, ["report", "annual", str(YEAR), "-o", str(target), "--lang", "de"]).exit_code == 2
-    missing = runner.invoke(app, ["report", "annual", str(YEAR), "-o", str(target), "--tree-size", "99999"])
+    assert runner.invoke(app, ["report", "annual", str(f.YEAR), "-o", str(target), "--lang", "de"]).exit_code == 2
+    missing = runner.invoke(app, ["report", "annual", str(f.YEAR), "-o", str(target), "--tree-size", "99999"])
     assert missing.exit_code == 1 and "no signed tree head" in missing.output
 
 
@@ -213,10 +214,9 @@ def test_the_dividend_histogram_counts_members_once(database: Database) -> None:
     from coop.governance import service as governance
     from coop.reporting import figures
     from coop.types import utcnow
-    from tests.benefits.test_distributions import EXAMPLE
 
     with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli")  # 20/30/50
+        governance.init_statutes(s, f.STATUTES, "cli")  # 20/30/50
         for half, (start, end) in enumerate(
             [(date(2025, 1, 1), date(2025, 6, 30)), (date(2025, 7, 1), date(2025, 12, 31))]
         ):
@@ -262,13 +262,13 @@ def test_the_annual_report_keeps_its_layout(client: TestClient, database: Databa
     from coop.reporting import figures
     from reports import annual as annual_pdf
 
-    board, _people, permit_id = _cooperative(client, database)
-    _money(client, board, permit_id, income=4_321_000, expense=10_000)
+    board, _people, permit_id = f.cooperative(client, database)
+    f.money(client, board, permit_id, income=4_321_000, expense=10_000)
     with database.unit_of_work(write=False) as s:
-        annual = figures.annual(s, database.settings, YEAR)
+        annual = figures.annual(s, database.settings, f.YEAR)
     votes = [
         figures.DecisionLine(
-            f"Revised benefit policy {i}", "benefit_policy", date(YEAR, 3, i + 1), "adopted", 9, 2, 1, 40
+            f"Revised benefit policy {i}", "benefit_policy", date(f.YEAR, 3, i + 1), "adopted", 9, 2, 1, 40
         )
         for i in range(12)
     ]
@@ -282,7 +282,7 @@ def test_the_annual_report_keeps_its_layout(client: TestClient, database: Databa
         headings = {t(key) for key in ("summary", "revenue_by_permit", "split", "dividends", "grants", "register")}
         headings |= {t(key) for key in ("returned", "overdue", "choices", "decisions", "integrity")}
         for number, lines in enumerate(pdfs.page_lines(pdf), start=1):
-            footer = (t("annual_title", year=YEAR), t("page", n=number))
+            footer = (t("annual_title", year=f.YEAR), t("page", n=number))
             last = [line for line in lines if not any(part in line for part in footer)][-1]
             assert last not in headings, (lang, number, last)
         pdfs.render_png(pdf, f"annual-report-layout-{lang}")
@@ -293,16 +293,11 @@ def test_the_year_and_its_distributions_agree(client: TestClient, database: Data
     counted plus what is not distributed yet, in the JSON and in the PDF alike."""
     from datetime import date
 
-    from coop.governance import service as governance
-    from tests.benefits.test_distributions import EXAMPLE
-    from tests.permits.test_register import permit_body
-
-    last = YEAR - 1  # a year that has ended
-    with database.unit_of_work() as s:
-        governance.init_statutes(s, EXAMPLE, "cli", now=utcnow().replace(year=last, month=1, day=1))
+    last = f.YEAR - 1  # a year that has ended
+    f.statutes(database, now=utcnow().replace(year=last, month=1, day=1))
     board = f.board(client, database)
     hdab = f.api_key(database, "hdab")
-    permit = client.post("/api/v1/permits", json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
+    permit = client.post("/api/v1/permits", json=f.permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
     for key, day, cents in (("spring", f"{last}-03-01", 100_000), ("autumn", f"{last}-09-01", 50_000)):
         body = {"id": key, "received_on": day, "amount_cents": cents, "kind": "fee"}
         assert client.post(f"/api/v1/permits/{permit['id']}/payments", json=body, headers=board).status_code == 201

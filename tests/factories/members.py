@@ -1,5 +1,5 @@
-"""Small typed builders for test data, going through the same services and API the
-product uses."""
+"""Members and the people who act: the board, members who accepted their invitation and
+logged in, API keys of organisations."""
 
 from __future__ import annotations
 
@@ -74,3 +74,7 @@ def member(client: TestClient, board_headers: dict[str, str], language: str = "n
     assert r.status_code == 201, r.text
     m = admitted["member"]
     return MemberHandle(m["id"], m["number"], m["email"], login(client, m["email"]))
+
+
+def members(client: TestClient, board_headers: dict[str, str], n: int, language: str = "nl") -> list[MemberHandle]:
+    return [member(client, board_headers, language) for _ in range(n)]

@@ -1,0 +1,61 @@
+"""Typed builders for test data, one module per domain, going through the same services
+and API the product uses: ``from tests import factories as f``.
+
+- :mod:`members`: the board, members who accepted their invitation, API keys;
+- :mod:`governance`: the example statutes, proposals and votes;
+- :mod:`permits`: consultation requests and permits as the HDAB grants them;
+- :mod:`money`: a cooperative with a permit and its money, and the periods it is distributed in;
+- :mod:`portal`: forms with their CSRF token and the portal's login.
+"""
+
+from tests.factories.governance import NEW_POLICY, STATUTES, founded, propose, statutes, try_proposal, vote
+from tests.factories.members import (
+    BOARD_EMAIL,
+    PASSWORD,
+    MemberHandle,
+    admit,
+    api_key,
+    bearer,
+    board,
+    login,
+    member,
+    members,
+)
+from tests.factories.money import AFTER, BOOKED, NEXT, PERIOD, YEAR, Cooperative, balances, cooperative, money
+from tests.factories.permits import CONSULTATIONS, PERMITS, application, permit_body
+from tests.factories.portal import csrf, portal_login
+
+__all__ = [
+    "AFTER",
+    "BOARD_EMAIL",
+    "BOOKED",
+    "CONSULTATIONS",
+    "NEW_POLICY",
+    "NEXT",
+    "PASSWORD",
+    "PERIOD",
+    "PERMITS",
+    "STATUTES",
+    "YEAR",
+    "Cooperative",
+    "MemberHandle",
+    "admit",
+    "api_key",
+    "application",
+    "balances",
+    "bearer",
+    "board",
+    "cooperative",
+    "csrf",
+    "founded",
+    "login",
+    "member",
+    "members",
+    "money",
+    "permit_body",
+    "portal_login",
+    "propose",
+    "statutes",
+    "try_proposal",
+    "vote",
+]

@@ -1,0 +1,27 @@
+"""The portal as a browser without script uses it: forms with their CSRF token, a login cookie."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.factories.members import PASSWORD
+
+
+def csrf(html: str) -> str:
+    match = re.search(r'name="csrf" value="([0-9a-f]+)"', html)
+    assert match, "every form carries a CSRF token"
+    return match.group(1)
+
+
+def portal_login(client: TestClient, email: str, password: str = PASSWORD) -> None:
+    """Log in through the portal's form; the client keeps the session cookie."""
+    page = client.get("/login")
+    assert page.status_code == 200 and 'autocomplete="current-password"' in page.text
+    r = client.post(
+        "/login", data={"csrf": csrf(page.text), "email": email, "password": password}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+    cookie = r.headers["set-cookie"]
+    assert "coop_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
