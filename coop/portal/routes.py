@@ -25,7 +25,7 @@ from coop.choices import service as choices_service
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
 from coop.db import Database
-from coop.decisions.rules import is_prohibited
+from coop.decisions.rules import is_prohibited, law_decides
 from coop.deps import ID_MAX
 from coop.errors import CoopError, Forbidden, Invalid, Unauthenticated
 from coop.governance import service as governance
@@ -346,6 +346,7 @@ def choices_page(request: Request, viewer: AnyPage) -> Response:
             f"{p.value}:{u.value}": encoding.get(current.preference_mask, p, u).value for p in Purpose for u in UserType
         },
         excluded={c.value for c in from_mask(Category, current.excluded_mask)},
+        law_decides=law_decides(),
     )
 
 
@@ -358,7 +359,7 @@ async def change_choices(request: Request, viewer: AnyPage) -> Response:
     assert member.id is not None
     preferences = []
     for purpose in Purpose:
-        for user_type in UserType:
+        for user_type in [u for u in UserType if (purpose, u) not in law_decides()]:  # not the member's to change
             value = str(form.get(f"pref:{purpose.value}:{user_type.value}") or "mandate")
             if value not in {p.value for p in Preference}:
                 raise Invalid(f"{value!r} is not a choice", code="invalid-choice")
