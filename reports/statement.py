@@ -14,7 +14,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 from coop.i18n import language_or_default, translator
 from coop.reporting.statement import Statement
 from reports.annual import WIDTH, _footer, _styles, _table
-from reports.texts import day, euros, word
+from reports.texts import day, document_info, euros, word
 
 rl_config.invariant = 1
 
@@ -112,8 +112,7 @@ def render(st: Statement) -> bytes:
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
-        title=t("statement_title", year=st.year),
-        author=t("site"),
+        **document_info(lang, t("statement_title", year=st.year), t("statement_subject")),
         leftMargin=20 * mm,
         rightMargin=20 * mm,
         topMargin=18 * mm,

@@ -37,3 +37,61 @@ def test_the_choices_form_offers_no_yes_for_what_the_law_does_not_allow(client: 
     api = client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()
     assert {"purpose": "research", "user_type": "commercial", "decision": "deny"} in api["preferences"]
     assert {"purpose": "statistics", "user_type": "academic", "decision": "mandate"} in api["preferences"]
+
+
+def test_proxies_are_told_in_words_not_codes(client: TestClient, database: Database) -> None:
+    board = f.board(client, database)
+    anna, bram = f.member(client, board), f.member(client, board)
+    r = client.post(
+        f"/api/v1/members/{anna.id}/proxies",
+        json={"proxy_member_id": bram.id, "purposes": ["research", "innovation"]},
+        headers=anna.headers,
+    )
+    assert r.status_code == 201, r.text
+    _login(client, anna.email)
+    page = client.get("/me/proxies").text
+    assert "voor: wetenschappelijk onderzoek, ontwikkeling van producten en diensten" in page
+    assert "research, innovation" not in page and "∅" not in page
+    assert "Kies niets voor alle doelen" in page
+    english = client.get("/me/proxies?lang=en").text
+    assert "for: scientific research, development of products and services" in english
+    assert "Tick none for all purposes" in english
+
+
+def test_an_error_page_speaks_the_visitors_language(client: TestClient, database: Database) -> None:
+    """A refusal that sends no page back (a form from an old page, a used invitation sent from
+    a page without its form token) is said in the portal's own words, never the API's English."""
+    board = f.board(client, database)
+    admitted = f.admit(client, board, name="Eva Smit")
+    token = admitted["invitation_token"]
+    page = client.get("/invitation", params={"token": token})
+    done = client.post(
+        "/invitation", data={"csrf": _csrf(page.text), "token": token, "password": "a long new password"}
+    )
+    assert done.status_code == 200
+    again = client.post("/invitation", data={"csrf": "0" * 64, "token": token, "password": "a long new password"})
+    assert again.status_code == 403 and '<html lang="nl">' in again.text
+    assert "Dit formulier is verlopen" in again.text and "expired" not in again.text
+    long = client.post("/invitation", data={"csrf": _csrf(page.text), "token": "x" * 300, "password": "p" * 12})
+    assert long.status_code == 422 and "should have at most" not in long.text
+    assert "Er is niets veranderd" in long.text
+    english = client.post(
+        "/invitation?lang=en", data={"csrf": "0" * 64, "token": token, "password": "a long new password"}
+    )
+    assert "This form has expired" in english.text
+
+
+def test_pdfs_say_who_made_them_in_their_own_language(client: TestClient, database: Database) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    board = f.board(client, database)
+    anna = f.member(client, board)
+    pdf = client.get(f"/api/v1/members/{anna.id}/statement/2026.pdf", headers=anna.headers).content
+    reader = PdfReader(io.BytesIO(pdf))
+    info = reader.metadata
+    assert info is not None
+    assert info["/Author"] == info["/Creator"] == "Gezondheidsdata-coöperatie"
+    assert "unspecified" not in " ".join(str(v) for v in info.values())
+    assert reader.trailer["/Root"]["/Lang"] == "nl"
