@@ -20,7 +20,7 @@ from coop.auth.policy import Actor, Permission, Role, has
 from coop.auth.throttle import LoginThrottle, client_of
 from coop.benefits import distributions
 from coop.benefits.models import Distribution, DistributionPermit
-from coop.choices import encoding
+from coop.choices import encoding, history
 from coop.choices import service as choices_service
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
@@ -466,10 +466,10 @@ def history_page(request: Request, viewer: AnyPage) -> Response:
                 "since": v.valid_from,
                 "until": v.valid_to,
                 "opt_out": v.opt_out,
-                "choices": len(encoding.explicit(v.preference_mask)),
+                "changed": history.in_words(change, lang),
                 "donate": v.donate_dividend,
             }
-            for v in versions
+            for v, change in zip(versions, history.differences(versions), strict=True)
         ]
     return _page(request, "history.html", who, lang, rows=rows)
 

@@ -95,3 +95,48 @@ def test_pdfs_say_who_made_them_in_their_own_language(client: TestClient, databa
     assert info["/Author"] == info["/Creator"] == "Gezondheidsdata-coöperatie"
     assert "unspecified" not in " ".join(str(v) for v in info.values())
     assert reader.trailer["/Root"]["/Lang"] == "nl"
+
+
+def _amsterdam(moment: str, label: str) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    local = datetime.fromisoformat(moment).astimezone(ZoneInfo("Europe/Amsterdam"))
+    return f"{local:%H:%M} {label} ({local.tzname()})"
+
+
+def test_the_history_says_what_changed_in_words_and_in_dutch_time(client: TestClient, database: Database) -> None:
+    board = f.board(client, database)
+    anna = f.member(client, board)
+    url = f"/api/v1/members/{anna.id}/choices"
+    preference = {"purpose": "research", "user_type": "commercial", "decision": "deny"}
+    assert client.patch(url, json={"preferences": [preference]}, headers=anna.headers).status_code == 200
+    assert client.patch(url, json={"opt_out": True, "excluded_categories": ["genetic"]}, headers=anna.headers)
+    versions = client.get(f"{url}/history", headers=anna.headers).json()
+    _login(client, anna.email)
+    page = client.get("/me/history").text
+    said = "Voor wetenschappelijk onderzoek, door bedrijf: eerst &#39;De coöperatie beslist&#39;, nu &#39;Nee&#39;."
+    assert said in page
+    assert "U koos opt-out." in page and "U deelt niet meer: erfelijk materiaal (DNA)." in page
+    assert "U werd lid" in page
+    assert _amsterdam(versions[-1]["valid_from"], "Nederlandse tijd") in page
+    assert "Eigen keuzes" not in page and "UTC" not in page
+    english = client.get("/me/history?lang=en").text
+    assert "For scientific research, by commercial company: was &#39;The cooperative decides&#39;" in english
+    assert _amsterdam(versions[-1]["valid_from"], "Amsterdam time") in english
+
+
+def test_the_statement_says_what_changed_in_words_and_in_dutch_time(client: TestClient, database: Database) -> None:
+    from tests import pdfs
+
+    board = f.board(client, database)
+    anna = f.member(client, board)
+    url = f"/api/v1/members/{anna.id}/choices"
+    preference = {"purpose": "research", "user_type": "commercial", "decision": "deny"}
+    assert client.patch(url, json={"preferences": [preference], "donate_dividend": True}, headers=anna.headers)
+    versions = client.get(f"{url}/history", headers=anna.headers).json()
+    year = versions[-1]["valid_from"][:4]
+    text = pdfs.text(client.get(f"/api/v1/members/{anna.id}/statement/{year}.pdf", headers=anna.headers).content)
+    assert "Voor wetenschappelijk onderzoek, door bedrijf: eerst 'De coöperatie beslist', nu 'Nee'." in text
+    assert "U geeft uw dividend aan het solidariteitsfonds." in text
+    assert _amsterdam(versions[-1]["valid_from"], "Nederlandse tijd") in text
