@@ -28,10 +28,10 @@ from coop.db import Database
 from coop.decisions.rules import is_prohibited, law_decides
 from coop.deps import ID_MAX
 from coop.errors import CoopError, Forbidden, Invalid, Unauthenticated
+from coop.governance import ballot, voting
 from coop.governance import service as governance
-from coop.governance import voting
 from coop.governance.documents import DocumentKind, Mandate, MandateDecision
-from coop.i18n import DEFAULT_LANGUAGE, translator
+from coop.i18n import DEFAULT_LANGUAGE, Translate, translator
 from coop.members import service as members_service
 from coop.members.models import Language, Member, member_number, parse_member_number
 from coop.permits import rules, usage
@@ -247,19 +247,8 @@ def accept_invitation(
 # ---------------------------------------------------------------- member pages
 
 
-def _conditions(rule_conditions: Any, t: Callable[..., str]) -> str:
-    parts = []
-    if rule_conditions.min_benefit_share_pct is not None:
-        parts.append(t("cond_share", pct=rule_conditions.min_benefit_share_pct))
-    if rule_conditions.open_results:
-        parts.append(t("cond_open"))
-    if rule_conditions.processing_in_eu:
-        parts.append(t("cond_eu"))
-    if rule_conditions.ethics_review:
-        parts.append(t("cond_ethics"))
-    if rule_conditions.max_duration_months is not None:
-        parts.append(t("cond_duration", months=rule_conditions.max_duration_months))
-    return t("and").join(parts)
+def _conditions(rule_conditions: Any, t: Translate) -> str:
+    return ballot.conditions_in_words(rule_conditions, t)
 
 
 def _overview_rows(mandate: Mandate, mask: int, lang: str, proxied: int) -> list[dict[str, str]]:
@@ -480,16 +469,8 @@ def votes_page(request: Request, viewer: AnyPage) -> Response:
     now = utcnow()
     may_vote = has(who, Permission.vote)
     with _db(request).unit_of_work(write=False) as s:
-        proposals = [
-            {
-                "id": p.id,
-                "title": p.title,
-                "closes_at": p.closes_at,
-                "mine": voting.my_vote(s, p.id or 0, who.member_id),
-            }
-            for p in (voting.listing(s) if may_vote else [])
-            if p.closed_at is None and p.opens_at <= now < p.closes_at
-        ]
+        ballots = ballot.open_for(s, who.member_id or 0, now) if may_vote else []
+    proposals = [(b, ballot.in_words(b, lang)) for b in ballots]
     return _page(
         request,
         "votes.html",

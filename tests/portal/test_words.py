@@ -140,3 +140,40 @@ def test_the_statement_says_what_changed_in_words_and_in_dutch_time(client: Test
     assert "Voor wetenschappelijk onderzoek, door bedrijf: eerst 'De coöperatie beslist', nu 'Nee'." in text
     assert "U geeft uw dividend aan het solidariteitsfonds." in text
     assert _amsterdam(versions[-1]["valid_from"], "Nederlandse tijd") in text
+
+
+def test_a_ballot_says_what_it_changes_what_adopts_it_and_who_voted(client: TestClient, database: Database) -> None:
+    """The votes page tells the proposal, the mandate rules it would change, quorum and
+    majority, the window in Dutch time, and that a proxy voted for the member."""
+    from tests.governance.test_voting import _propose, _setup
+
+    board = _setup(client, database)
+    anna, bram = f.member(client, board), f.member(client, board)
+    appointed = client.post(
+        f"/api/v1/members/{anna.id}/proxies", json={"proxy_member_id": bram.id, "voting": True}, headers=anna.headers
+    )
+    assert appointed.status_code == 201, appointed.text
+    mandate = client.get("/api/v1/mandate").json()["mandate"]
+    new_rule = {"purpose": "ai-training", "user_type": "public", "decision": "allow"}
+    mandate["rules"].append(new_rule)
+    proposal = _propose(client, board, title="AI voor de overheid", kind="mandate", body=mandate, quorum_pct=30)
+    policy = _propose(client, board, title="Meer voor de samenleving")
+    cast = client.post(
+        f"/api/v1/governance/proposals/{proposal['id']}/votes",
+        json={"vote": "yes", "on_behalf_of": anna.id},
+        headers=bram.headers,
+    )
+    assert cast.status_code == 201, cast.text
+    _login(client, anna.email)
+    page = client.get("/me/votes").text
+    assert "AI voor de overheid" in page and "Voorstel voor een nieuw mandaat" in page
+    assert "Voor training en toetsing van AI, door overheid: nu nee; voorgesteld: ja." in page
+    assert "Voor wetenschappelijk onderzoek, door overheid: ja." in page  # the whole text, under a fold
+    assert "minstens 30% van de leden" in page and "meer dan 50% van de stemmen" in page
+    assert _amsterdam(proposal["closes_at"], "Nederlandse tijd") in page and "UTC" not in page
+    assert f"Uw gevolmachtigde {bram.number} heeft voor u gestemd: Voor." in page
+    assert policy["title"] in page and "Naar de reserve: nu 20%; voorgesteld: 10%." in page
+    assert "Kleinste bedrag dat wordt uitbetaald: nu € 5,00; voorgesteld: € 10,00." in page
+    english = client.get("/me/votes?lang=en").text
+    assert "For training and testing of AI, by public sector: now no; proposed: yes." in english
+    assert f"Your proxy {bram.number} voted for you: Yes." in english
