@@ -653,7 +653,7 @@ def permits_page(request: Request, viewer: BoardPage) -> Response:
                 "status": rules.status(
                     now, p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at
                 ).value,
-                "flags": [f"{f.rule} ({f.article})" for f in usage.compliance(s, p, settings, now=now)],
+                "flags": [(f.rule, f.article) for f in usage.compliance(s, p, settings, now=now)],
             }
             for p in s.execute(select(Permit).order_by(col(Permit.id))).scalars()
         ]

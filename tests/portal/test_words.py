@@ -177,3 +177,19 @@ def test_a_ballot_says_what_it_changes_what_adopts_it_and_who_voted(client: Test
     english = client.get("/me/votes?lang=en").text
     assert "For training and testing of AI, by public sector: now no; proposed: yes." in english
     assert f"Your proxy {bram.number} voted for you: Yes." in english
+
+
+def test_the_board_reads_compliance_flags_in_words(client: TestClient, database: Database) -> None:
+    from datetime import timedelta
+
+    from coop.types import utcnow
+    from tests.permits.test_usage import _setup, _usage
+
+    _hdab, permit, _people = _setup(client, database)
+    spe = f.api_key(database, "data_holder", org="SPE Nederland")
+    _usage(client, spe, permit["id"], kind="access", occurred_at=(utcnow() - timedelta(days=2)).isoformat())
+    f.board(client, database)
+    _login(client, f.BOARD_EMAIL)
+    page = client.get("/board/permits").text
+    assert "gebruikt voordat de vergunning gold" in page and "use-before-validity" not in page
+    assert "used before the permit was valid" in client.get("/board/permits?lang=en").text
