@@ -179,13 +179,15 @@ def _is_page(request: Request) -> bool:
     return not request.url.path.startswith(("/api/", "/docs", "/redoc", "/openapi", "/health"))
 
 
-def _page_error(request: Request, status: int, message: str) -> Response:
+def _page_error(request: Request, status: int, code: str) -> Response:
+    """The portal's own words for the refusal, in the visitor's language: never the API's
+    English detail."""
     from coop.portal import web
 
     who = web.actor(request)
-    return web.render(
-        request, "error.html", who, web.language(request), status_code=status, status=status, message=message
-    )
+    lang = web.language(request)
+    message = web.refusal_text(code, lang) or web.refusal_text("failed", lang)
+    return web.render(request, "error.html", who, lang, status_code=status, status=status, message=message)
 
 
 def _unavailable(request: Request, retry_after: int) -> Response:
@@ -205,13 +207,13 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CoopError)
     async def coop_error(request: Request, exc: CoopError) -> Response:
         if _is_page(request):
-            return _page_error(request, exc.status, exc.detail)
+            return _page_error(request, exc.status, exc.code)
         return _error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         if _is_page(request):
-            return _page_error(request, 422, "; ".join(str(e.get("msg", "")) for e in exc.errors()))
+            return _page_error(request, 422, "invalid")
         errors = [
             {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")} for e in exc.errors()
         ]

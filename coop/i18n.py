@@ -1,4 +1,4 @@
-"""The languages the cooperative speaks, and its texts in them.
+"""The languages the cooperative speaks, its texts in them, and how it writes a time.
 
 * :class:`Language` is the one list of languages: everything that offers, accepts or checks
   a language (portal pages, forms, the API's ``lang`` and ``language`` fields, the command
@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import gettext
 import io
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Language(StrEnum):
@@ -107,6 +109,22 @@ def _compile(po: Path, lang: str) -> bytes:
     out = io.BytesIO()
     write_mo(out, catalog)
     return out.getvalue()
+
+
+HOME_ZONE = ZoneInfo("Europe/Amsterdam")
+"""The cooperative's clock: times are stored in UTC, and members read them in Dutch time."""
+
+
+def local_time(moment: datetime, lang: str) -> str:
+    """A moment as the members' clock shows it, labelled with that clock ("27 november 2026,
+    14:05 Nederlandse tijd (CET)"): CET in winter, CEST in summer. The one way pages and PDFs
+    write a time."""
+    from babel.dates import format_date
+
+    local = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(HOME_ZONE)
+    day = format_date(local, "d MMMM y", locale=lang)
+    t = translator(lang)
+    return t("local_time", date=day, time=local.strftime("%H:%M"), zone=local.tzname())
 
 
 WORDS: dict[str, str] = {

@@ -27,7 +27,7 @@ from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemp
 from coop.i18n import translator
 from coop.reporting.figures import Annual
 from ledger.allocation import largest_remainder
-from reports.texts import day, euros, number, word
+from reports.texts import day, document_info, euros, number, word
 
 rl_config.invariant = 1
 
@@ -400,9 +400,7 @@ def render(annual: Annual, lang: str) -> bytes:
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
-        title=t("annual_title", year=annual.year),
-        author=t("site"),
-        subject=t("annual_subtitle"),
+        **document_info(lang, t("annual_title", year=annual.year), t("annual_subtitle")),
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=18 * mm,

@@ -25,7 +25,7 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from coop.i18n import N_, translator
 from ledger import canonical
 from ledger.signing import Signer
-from reports.texts import day, word
+from reports.texts import day, document_info, word
 
 CONTEXT = b"coop-consultation-statement-v1\n"
 rl_config.invariant = 1
@@ -115,8 +115,7 @@ def render(consultation: dict[str, Any], root_hex: str, tree_size: int, signer: 
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
-        title=t("consultation_title", id=consultation["id"]),
-        author=t("site"),
+        **document_info(lang, t("consultation_title", id=consultation["id"]), t("consultation_subject")),
         leftMargin=20 * mm,
         rightMargin=20 * mm,
         topMargin=15 * mm,

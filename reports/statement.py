@@ -5,16 +5,18 @@ from __future__ import annotations
 import io
 from functools import partial
 from typing import Any
+from xml.sax.saxutils import escape
 
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from coop.i18n import language_or_default, translator
+from coop.choices.history import in_words
+from coop.i18n import language_or_default, local_time, translator
 from coop.reporting.statement import Statement
 from reports.annual import WIDTH, _footer, _styles, _table
-from reports.texts import day, euros, word
+from reports.texts import day, document_info, euros, word
 
 rl_config.invariant = 1
 
@@ -50,12 +52,17 @@ def render(st: Statement) -> bytes:
     if st.changes:
         story.append(
             _table(
-                [[t("version"), t("since"), t("opt_out"), t("choices_count")]]
+                [[t("version"), t("since"), t("opt_out"), t("what_changed")]]
                 + [
-                    [str(c.version), day(c.since, lang), word("yes" if c.opt_out else "no", lang), str(c.choices)]
+                    [
+                        str(c.version),
+                        Paragraph(local_time(c.since, lang), s["small"]),
+                        word("yes" if c.opt_out else "no", lang),
+                        Paragraph("<br/>".join(escape(line) for line in in_words(c.difference, lang)), s["small"]),
+                    ]
                     for c in st.changes
                 ],
-                [WIDTH * 0.15, WIDTH * 0.35, WIDTH * 0.2, WIDTH * 0.3],
+                [WIDTH * 0.1, WIDTH * 0.25, WIDTH * 0.12, WIDTH * 0.53],
             )
         )
     else:
@@ -112,8 +119,7 @@ def render(st: Statement) -> bytes:
     doc = SimpleDocTemplate(
         out,
         pagesize=A4,
-        title=t("statement_title", year=st.year),
-        author=t("site"),
+        **document_info(lang, t("statement_title", year=st.year), t("statement_subject")),
         leftMargin=20 * mm,
         rightMargin=20 * mm,
         topMargin=18 * mm,

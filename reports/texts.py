@@ -28,6 +28,13 @@ def word(value: str, lang: str) -> str:
     return value
 
 
+def document_info(lang: str, title: str, subject: str) -> dict[str, str]:
+    """What a PDF says about itself (its title, subject, author and maker, and its language
+    for readers and screen readers), all in the document's language."""
+    site = i18n.translator(lang)("site")
+    return {"title": title, "subject": subject, "author": site, "creator": site, "lang": lang}
+
+
 def euros(cents: int, lang: str) -> str:
     """``€ 1.234,56`` in Dutch, ``€1,234.56`` in English: CLDR's way of writing euros in
     ``lang``; exact, from integer cents."""

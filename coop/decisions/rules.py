@@ -84,6 +84,12 @@ def deciding_user_type(user_type: UserType, on_behalf_of_public_body: bool) -> U
     return UserType.public if on_behalf_of_public_body else user_type
 
 
+def law_decides() -> frozenset[tuple[Purpose, UserType]]:
+    """The purposes and user types for which rule 1 answers, so a member's choice cannot: a
+    form offers no yes for them (Art. 53(2) reserves them to public-sector bodies)."""
+    return frozenset((p, u) for p in Purpose for u in UserType if is_prohibited(p, u))
+
+
 def unmet_conditions(conditions: Conditions, terms: Terms) -> tuple[str, ...]:
     unmet = []
     if conditions.min_benefit_share_pct is not None and terms.benefit_share_pct < conditions.min_benefit_share_pct:

@@ -19,18 +19,18 @@ from coop.auth.policy import Actor, Permission, Role, has
 from coop.auth.throttle import LoginThrottle, client_of
 from coop.benefits import distributions, periods
 from coop.benefits.models import Distribution, DistributionPermit
-from coop.choices import encoding
+from coop.choices import encoding, history
 from coop.choices import service as choices_service
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
 from coop.db import Database
-from coop.decisions.rules import is_prohibited
+from coop.decisions.rules import is_prohibited, law_decides
 from coop.deps import ID_MAX, Now
 from coop.errors import CoopError, Forbidden, Invalid, Unauthenticated
+from coop.governance import ballot, voting
 from coop.governance import service as governance
-from coop.governance import voting
 from coop.governance.documents import DocumentKind, Mandate, MandateDecision
-from coop.i18n import DEFAULT_LANGUAGE, translator
+from coop.i18n import DEFAULT_LANGUAGE, Translate, translator
 from coop.members import service as members_service
 from coop.members.models import Language, Member, member_number, parse_member_number
 from coop.permits import rules, usage
@@ -246,19 +246,8 @@ def accept_invitation(
 # ---------------------------------------------------------------- member pages
 
 
-def _conditions(rule_conditions: Any, t: Callable[..., str]) -> str:
-    parts = []
-    if rule_conditions.min_benefit_share_pct is not None:
-        parts.append(t("cond_share", pct=rule_conditions.min_benefit_share_pct))
-    if rule_conditions.open_results:
-        parts.append(t("cond_open"))
-    if rule_conditions.processing_in_eu:
-        parts.append(t("cond_eu"))
-    if rule_conditions.ethics_review:
-        parts.append(t("cond_ethics"))
-    if rule_conditions.max_duration_months is not None:
-        parts.append(t("cond_duration", months=rule_conditions.max_duration_months))
-    return t("and").join(parts)
+def _conditions(rule_conditions: Any, t: Translate) -> str:
+    return ballot.conditions_in_words(rule_conditions, t)
 
 
 def _overview_rows(mandate: Mandate, mask: int, lang: str, proxied: int) -> list[dict[str, str]]:
@@ -345,6 +334,7 @@ def choices_page(request: Request, viewer: AnyPage) -> Response:
             f"{p.value}:{u.value}": encoding.get(current.preference_mask, p, u).value for p in Purpose for u in UserType
         },
         excluded={c.value for c in from_mask(Category, current.excluded_mask)},
+        law_decides=law_decides(),
     )
 
 
@@ -357,7 +347,7 @@ async def change_choices(request: Request, viewer: AnyPage) -> Response:
     assert member.id is not None
     preferences = []
     for purpose in Purpose:
-        for user_type in UserType:
+        for user_type in [u for u in UserType if (purpose, u) not in law_decides()]:  # not the member's to change
             value = str(form.get(f"pref:{purpose.value}:{user_type.value}") or "mandate")
             if value not in {p.value for p in Preference}:
                 raise Invalid(f"{value!r} is not a choice", code="invalid-choice")
@@ -464,10 +454,10 @@ def history_page(request: Request, viewer: AnyPage) -> Response:
                 "since": v.valid_from,
                 "until": v.valid_to,
                 "opt_out": v.opt_out,
-                "choices": len(encoding.explicit(v.preference_mask)),
+                "changed": history.in_words(change, lang),
                 "donate": v.donate_dividend,
             }
-            for v in versions
+            for v, change in zip(versions, history.differences(versions), strict=True)
         ]
     return _page(request, "history.html", who, lang, rows=rows)
 
@@ -478,16 +468,8 @@ def votes_page(request: Request, viewer: AnyPage) -> Response:
     now = utcnow()
     may_vote = has(who, Permission.vote)
     with _db(request).unit_of_work(write=False) as s:
-        proposals = [
-            {
-                "id": p.id,
-                "title": p.title,
-                "closes_at": p.closes_at,
-                "mine": voting.my_vote(s, p.id or 0, who.member_id),
-            }
-            for p in (voting.listing(s) if may_vote else [])
-            if p.closed_at is None and p.opens_at <= now < p.closes_at
-        ]
+        ballots = ballot.open_for(s, who.member_id or 0, now) if may_vote else []
+    proposals = [(b, ballot.in_words(b, lang)) for b in ballots]
     return _page(
         request,
         "votes.html",
@@ -670,7 +652,7 @@ def permits_page(request: Request, viewer: BoardPage) -> Response:
                 "status": rules.status(
                     now, p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at
                 ).value,
-                "flags": [f"{f.rule} ({f.article})" for f in usage.compliance(s, p, settings, now=now)],
+                "flags": [(f.rule, f.article) for f in usage.compliance(s, p, settings, now=now)],
             }
             for p in s.execute(select(Permit).order_by(col(Permit.id))).scalars()
         ]

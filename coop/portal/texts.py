@@ -47,6 +47,8 @@ REFUSALS: dict[str, str] = {
     "too-many-requests": N_("refusal_too_many_requests"),
     "membership-ended": N_("refusal_membership_ended"),
     "member-left": N_("refusal_member_left"),
+    "csrf": N_("refusal_csrf"),
+    "forbidden": N_("refusal_forbidden"),
 }
 """Why a change was refused, by the stable code of the refusal, as a catalogue key. A page
 shows only these texts: a link with an ``?error=`` code that is not here shows nothing."""

@@ -30,7 +30,7 @@ from coop.auth.secrets import issue_token
 from coop.db import Database
 from coop.errors import CoopError, Forbidden
 from coop.i18n import LANGUAGES as LANGUAGES  # pages check a language against web.LANGUAGES
-from coop.i18n import autonym, language_or_default, translator
+from coop.i18n import autonym, language_or_default, local_time, translator
 from coop.portal.texts import REFUSALS, label
 from coop.settings import Settings
 
@@ -136,6 +136,7 @@ def render(
         csrf=csrf_token(request, seed),
         t=translator(lang),
         label=lambda value: label(value, lang),
+        local_time=lambda moment: local_time(moment, lang),
         **context,
     )
     response = HTMLResponse(html, status_code=status_code)

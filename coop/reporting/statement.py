@@ -4,13 +4,14 @@ used their data with what came of them, and their dividend with how it was deriv
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from coop.benefits import distributions
 from coop.choices import encoding
+from coop.choices.history import Difference, differences
 from coop.choices.models import ChoiceVersion
 from coop.members.models import Member
 from coop.permits.models import Manifest, ManifestEntry, Permit
@@ -23,10 +24,9 @@ from coop.vocabulary.terms import Category, Purpose, from_mask
 @dataclass(frozen=True)
 class Change:
     version: int
-    since: date
+    since: datetime
     opt_out: bool
-    choices: int
-    donate_dividend: bool
+    difference: Difference
 
 
 @dataclass(frozen=True)
@@ -88,14 +88,8 @@ def statement(session: Session, member: Member, year: int) -> Statement:
         None,
     )
     changes = [
-        Change(
-            v.version,
-            v.valid_from.date(),
-            v.opt_out,
-            len(encoding.explicit(v.preference_mask)),
-            v.donate_dividend,
-        )
-        for v in versions
+        Change(v.version, v.valid_from, v.opt_out, change)
+        for v, change in zip(versions, differences(versions), strict=True)
         if v.valid_from.year == year
     ]
     used = session.execute(
