@@ -22,7 +22,7 @@ from tests.factories.members import (
     members,
 )
 from tests.factories.money import AFTER, BOOKED, NEXT, PERIOD, YEAR, Cooperative, balances, cooperative, money
-from tests.factories.permits import CONSULTATIONS, PERMITS, application, permit_body
+from tests.factories.permits import CONSULTATIONS, PERMITS, application, permit_body, registered, report_usage
 from tests.factories.portal import csrf, portal_login
 
 __all__ = [
@@ -55,6 +55,8 @@ __all__ = [
     "permit_body",
     "portal_login",
     "propose",
+    "registered",
+    "report_usage",
     "statutes",
     "try_proposal",
     "vote",

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import httpx
+from fastapi.testclient import TestClient
+
+from coop.db import Database
 from coop.types import utcnow
+from tests.factories.governance import statutes
+from tests.factories.members import MemberHandle, api_key, board, member
 
 CONSULTATIONS = "/api/v1/hdab/consultations"
 PERMITS = "/api/v1/permits"
@@ -46,3 +52,23 @@ def permit_body(**overrides: object) -> dict:
         "benefit_share_pct": 0,
         **overrides,
     }
+
+
+def registered(
+    client: TestClient, database: Database, members: int = 3
+) -> tuple[dict[str, str], dict, list[MemberHandle]]:
+    """Statutes, the board, ``members`` members and a permit approved now (no manifest yet):
+    the HDAB's headers, the permit, the members."""
+    statutes(database)
+    headers = board(client, database)
+    people = [member(client, headers) for _ in range(members)]
+    hdab = api_key(database, "hdab")
+    permit = client.post(PERMITS, json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
+    return hdab, permit, people
+
+
+def report_usage(client: TestClient, headers: dict[str, str], permit_id: int, **body: object) -> httpx.Response:
+    """A usage report for the permit, occurring now unless ``occurred_at`` says otherwise."""
+    return client.post(
+        f"{PERMITS}/{permit_id}/usage", json={"occurred_at": utcnow().isoformat(), **body}, headers=headers
+    )

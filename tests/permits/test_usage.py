@@ -15,21 +15,6 @@ from tests import factories as f
 from tests import pdfs
 
 
-def _setup(client: TestClient, database: Database, members: int = 3) -> tuple[dict, dict, list]:
-    f.statutes(database)
-    board = f.board(client, database)
-    people = [f.member(client, board) for _ in range(members)]
-    hdab = f.api_key(database, "hdab")
-    permit = client.post("/api/v1/permits", json=f.permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
-    return hdab, permit, people
-
-
-def _usage(client: TestClient, headers: dict, permit_id: int, **body: object):  # type: ignore[no-untyped-def]
-    return client.post(
-        f"/api/v1/permits/{permit_id}/usage", json={"occurred_at": utcnow().isoformat(), **body}, headers=headers
-    )
-
-
 def _flags(client: TestClient, headers: dict, permit_id: int) -> dict[str, list[int]]:
     body = client.get(f"/api/v1/permits/{permit_id}/compliance", headers=headers).json()
     assert body["compliant"] == (not body["flags"])
@@ -37,41 +22,43 @@ def _flags(client: TestClient, headers: dict, permit_id: int) -> dict[str, list[
 
 
 def test_clean_use_is_compliant(client: TestClient, database: Database) -> None:
-    hdab, permit, _ = _setup(client, database)
+    hdab, permit, _ = f.registered(client, database)
     spe = f.api_key(database, "data_holder", org="SPE Nederland")
     manifest = client.post(f"/api/v1/permits/{permit['id']}/manifests", headers=hdab).json()
     at = utcnow().isoformat()
     extraction = {"kind": "extraction", "manifest_id": manifest["id"], "records": 3, "id": "ext-1", "occurred_at": at}
-    assert _usage(client, spe, permit["id"], **extraction).status_code == 201
-    assert _usage(client, spe, permit["id"], **extraction).status_code == 200  # a retry
-    differs = _usage(client, spe, permit["id"], **{**extraction, "records": 4})
+    assert f.report_usage(client, spe, permit["id"], **extraction).status_code == 201
+    assert f.report_usage(client, spe, permit["id"], **extraction).status_code == 200  # a retry
+    differs = f.report_usage(client, spe, permit["id"], **{**extraction, "records": 4})
     assert differs.status_code == 409 and differs.json()["fields"] == ["records"]
-    _usage(client, spe, permit["id"], kind="access", description="session in the SPE")
+    f.report_usage(client, spe, permit["id"], kind="access", description="session in the SPE")
     assert _flags(client, hdab, permit["id"]) == {}
 
 
 def test_breaches_are_flagged_with_their_events(client: TestClient, database: Database) -> None:
-    hdab, permit, _people = _setup(client, database)
+    hdab, permit, _people = f.registered(client, database)
     spe = f.api_key(database, "data_holder", org="SPE Nederland")
     before = (utcnow() - timedelta(days=2)).isoformat()
-    early = _usage(client, spe, permit["id"], kind="access", occurred_at=before).json()
-    incident = _usage(client, spe, permit["id"], kind="incident", description="laptop lost").json()
+    early = f.report_usage(client, spe, permit["id"], kind="access", occurred_at=before).json()
+    incident = f.report_usage(client, spe, permit["id"], kind="incident", description="laptop lost").json()
     other = client.post(
         "/api/v1/permits", json=f.permit_body(permit_number="OTHER-1", approved_at=utcnow().isoformat()), headers=hdab
     ).json()
     foreign_manifest = client.post(f"/api/v1/permits/{other['id']}/manifests", headers=hdab).json()
-    foreign = _usage(client, spe, permit["id"], kind="extraction", manifest_id=foreign_manifest["id"], records=1).json()
+    foreign = f.report_usage(
+        client, spe, permit["id"], kind="extraction", manifest_id=foreign_manifest["id"], records=1
+    ).json()
     flags = _flags(client, hdab, permit["id"])
     assert flags["use-before-validity"] == [early["id"]]
     assert flags["incident"] == [incident["id"]]
     assert flags["foreign-manifest"] == [foreign["id"]]
     client.post(f"/api/v1/permits/{permit['id']}/revoke", json={"reason": "incident"}, headers=hdab)
-    after = _usage(client, spe, permit["id"], kind="output", description="table exported").json()
+    after = f.report_usage(client, spe, permit["id"], kind="output", description="table exported").json()
     assert _flags(client, hdab, permit["id"])["use-after-revocation"] == [after["id"]]
 
 
 def test_a_manifest_with_ineligible_members_is_flagged(client: TestClient, database: Database) -> None:
-    hdab, _permit, people = _setup(client, database)
+    hdab, _permit, people = f.registered(client, database)
     client.patch(f"/api/v1/members/{people[0].id}/choices", json={"opt_out": True}, headers=people[0].headers)
     later = client.post(
         "/api/v1/permits", json=f.permit_body(permit_number="LATER-1", approved_at=utcnow().isoformat()), headers=hdab
@@ -96,7 +83,7 @@ def test_a_manifest_with_ineligible_members_is_flagged(client: TestClient, datab
         )
         bad_id = bad.id
     spe = f.api_key(database, "data_holder", org="SPE Nederland")
-    extraction = _usage(client, spe, later["id"], kind="extraction", manifest_id=bad_id, records=1).json()
+    extraction = f.report_usage(client, spe, later["id"], kind="extraction", manifest_id=bad_id, records=1).json()
     assert _flags(client, hdab, later["id"])["ineligible-members"] == [extraction["id"]]
     with database.unit_of_work(write=False) as s:  # checked once, at the extraction, and kept
         check = s.get(ManifestCheck, bad_id)
@@ -104,7 +91,7 @@ def test_a_manifest_with_ineligible_members_is_flagged(client: TestClient, datab
 
 
 def test_overdue_deletion_and_results(client: TestClient, database: Database) -> None:
-    _setup(client, database)
+    f.registered(client, database)
     hdab = f.api_key(database, "hdab")
     long_ago = utcnow() - timedelta(days=3 * 365)
     old = client.post(
@@ -134,7 +121,7 @@ def test_overdue_deletion_and_results(client: TestClient, database: Database) ->
 
 
 def test_results_reach_the_members_data_use(client: TestClient, database: Database) -> None:
-    hdab, permit, people = _setup(client, database, members=1)
+    hdab, permit, people = f.registered(client, database, members=1)
     client.post(f"/api/v1/permits/{permit['id']}/manifests", headers=hdab)
     client.post(
         f"/api/v1/permits/{permit['id']}/results",
@@ -152,19 +139,19 @@ def test_results_reach_the_members_data_use(client: TestClient, database: Databa
 
 
 def test_who_reports_and_bad_usage(client: TestClient, database: Database) -> None:
-    hdab, permit, people = _setup(client, database, members=1)
+    hdab, permit, people = f.registered(client, database, members=1)
     stranger = f.api_key(database, "data_holder", org="Elsewhere")
-    assert _usage(client, stranger, permit["id"], kind="access").status_code == 404
-    assert _usage(client, people[0].headers, permit["id"], kind="access").status_code == 404
+    assert f.report_usage(client, stranger, permit["id"], kind="access").status_code == 404
+    assert f.report_usage(client, people[0].headers, permit["id"], kind="access").status_code == 404
     spe = f.api_key(database, "data_holder", org="SPE Nederland")
-    assert _usage(client, spe, permit["id"], kind="extraction").json()["code"] == "extraction-incomplete"
+    assert f.report_usage(client, spe, permit["id"], kind="extraction").json()["code"] == "extraction-incomplete"
     assert (
-        _usage(client, spe, permit["id"], kind="extraction", manifest_id=999, records=1).json()["code"]
+        f.report_usage(client, spe, permit["id"], kind="extraction", manifest_id=999, records=1).json()["code"]
         == "manifest-not-found"
     )
-    assert _usage(client, spe, permit["id"], kind="party").status_code == 422
+    assert f.report_usage(client, spe, permit["id"], kind="party").status_code == 422
     assert (
-        _usage(
+        f.report_usage(
             client, spe, permit["id"], kind="access", occurred_at=(utcnow() + timedelta(days=1)).isoformat()
         ).status_code
         == 422
@@ -200,7 +187,7 @@ def test_who_reports_and_bad_usage(client: TestClient, database: Database) -> No
 
 
 def test_a_result_comes_after_its_permit(client: TestClient, database: Database) -> None:
-    hdab, permit, _ = _setup(client, database, members=1)
+    hdab, permit, _ = f.registered(client, database, members=1)
     approved = datetime.fromisoformat(permit["approved_at"])
     result = {
         "kind": "publication",
@@ -219,7 +206,7 @@ def test_a_result_comes_after_its_permit(client: TestClient, database: Database)
 
 
 def test_a_permit_revoked_before_it_started_owes_no_results(client: TestClient, database: Database) -> None:
-    _setup(client, database, members=1)
+    f.registered(client, database, members=1)
     hdab = f.api_key(database, "hdab")
     later = (utcnow() + timedelta(days=30)).isoformat()
     never = client.post("/api/v1/permits", json=f.permit_body(permit_number="NEVER-1", valid_from=later), headers=hdab)
@@ -243,10 +230,10 @@ def test_a_permit_revoked_before_it_started_owes_no_results(client: TestClient, 
 
 
 def test_flags_are_told_in_words_on_the_public_page_and_in_the_report(client: TestClient, database: Database) -> None:
-    hdab, permit, _people = _setup(client, database)
+    hdab, permit, _people = f.registered(client, database)
     spe = f.api_key(database, "data_holder", org="SPE Nederland")
-    _usage(client, spe, permit["id"], kind="access", occurred_at=(utcnow() - timedelta(days=2)).isoformat())
-    _usage(client, spe, permit["id"], kind="incident", description="laptop lost")
+    f.report_usage(client, spe, permit["id"], kind="access", occurred_at=(utcnow() - timedelta(days=2)).isoformat())
+    f.report_usage(client, spe, permit["id"], kind="incident", description="laptop lost")
     assert set(_flags(client, hdab, permit["id"])) == {"use-before-validity", "incident"}
     for lang, phrases in (
         ("nl", ["gebruikt voordat de vergunning gold", "incident gemeld"]),
@@ -263,7 +250,7 @@ def test_flags_are_told_in_words_on_the_public_page_and_in_the_report(client: Te
 
 
 def test_hdab_messages_keep_ai_in_capitals(client: TestClient, database: Database) -> None:
-    _setup(client, database, members=1)
+    f.registered(client, database, members=1)
     hdab = f.api_key(database, "hdab")
     body = {
         "application_ref": "HDAB-AI-1",

@@ -9,7 +9,6 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.portal.test_portal import _csrf, _login
 
 
 def _select(html: str, key: str) -> str | None:
@@ -22,7 +21,7 @@ def test_the_choices_form_offers_no_yes_for_what_the_law_does_not_allow(client: 
     says so instead of offering a yes the service would refuse."""
     board = f.board(client, database)
     anna = f.member(client, board)
-    _login(client, anna.email)
+    f.portal_login(client, anna.email)
     page = client.get("/me/choices").text
     assert _select(page, "statistics:academic") is None and _select(page, "policy:commercial") is None
     assert 'value="allow"' in (_select(page, "statistics:public") or "")  # a public body: the member's yes counts
@@ -32,7 +31,7 @@ def test_the_choices_form_offers_no_yes_for_what_the_law_does_not_allow(client: 
     assert _select(english, "statistics:academic") is None
     assert "Not for this user: the law keeps this use for the public sector" in english
     # the form still saves the member's other choices, and leaves the law's answer alone
-    form = {"csrf": _csrf(page), "pref:research:commercial": "deny"}
+    form = {"csrf": f.csrf(page), "pref:research:commercial": "deny"}
     assert client.post("/me/choices", data=form, follow_redirects=False).headers["location"] == "/me/choices?saved=1"
     api = client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()
     assert {"purpose": "research", "user_type": "commercial", "decision": "deny"} in api["preferences"]
@@ -48,7 +47,7 @@ def test_proxies_are_told_in_words_not_codes(client: TestClient, database: Datab
         headers=anna.headers,
     )
     assert r.status_code == 201, r.text
-    _login(client, anna.email)
+    f.portal_login(client, anna.email)
     page = client.get("/me/proxies").text
     assert "voor: wetenschappelijk onderzoek, ontwikkeling van producten en diensten" in page
     assert "research, innovation" not in page and "∅" not in page
@@ -66,13 +65,13 @@ def test_an_error_page_speaks_the_visitors_language(client: TestClient, database
     token = admitted["invitation_token"]
     page = client.get("/invitation", params={"token": token})
     done = client.post(
-        "/invitation", data={"csrf": _csrf(page.text), "token": token, "password": "a long new password"}
+        "/invitation", data={"csrf": f.csrf(page.text), "token": token, "password": "a long new password"}
     )
     assert done.status_code == 200
     again = client.post("/invitation", data={"csrf": "0" * 64, "token": token, "password": "a long new password"})
     assert again.status_code == 403 and '<html lang="nl">' in again.text
     assert "Dit formulier is verlopen" in again.text and "expired" not in again.text
-    long = client.post("/invitation", data={"csrf": _csrf(page.text), "token": "x" * 300, "password": "p" * 12})
+    long = client.post("/invitation", data={"csrf": f.csrf(page.text), "token": "x" * 300, "password": "p" * 12})
     assert long.status_code == 422 and "should have at most" not in long.text
     assert "Er is niets veranderd" in long.text
     english = client.post(
@@ -113,7 +112,7 @@ def test_the_history_says_what_changed_in_words_and_in_dutch_time(client: TestCl
     assert client.patch(url, json={"preferences": [preference]}, headers=anna.headers).status_code == 200
     assert client.patch(url, json={"opt_out": True, "excluded_categories": ["genetic"]}, headers=anna.headers)
     versions = client.get(f"{url}/history", headers=anna.headers).json()
-    _login(client, anna.email)
+    f.portal_login(client, anna.email)
     page = client.get("/me/history").text
     said = "Voor wetenschappelijk onderzoek, door bedrijf: eerst &#39;De coöperatie beslist&#39;, nu &#39;Nee&#39;."
     assert said in page
@@ -145,9 +144,8 @@ def test_the_statement_says_what_changed_in_words_and_in_dutch_time(client: Test
 def test_a_ballot_says_what_it_changes_what_adopts_it_and_who_voted(client: TestClient, database: Database) -> None:
     """The votes page tells the proposal, the mandate rules it would change, quorum and
     majority, the window in Dutch time, and that a proxy voted for the member."""
-    from tests.governance.test_voting import _propose, _setup
 
-    board = _setup(client, database)
+    board = f.founded(client, database)
     anna, bram = f.member(client, board), f.member(client, board)
     appointed = client.post(
         f"/api/v1/members/{anna.id}/proxies", json={"proxy_member_id": bram.id, "voting": True}, headers=anna.headers
@@ -156,15 +154,15 @@ def test_a_ballot_says_what_it_changes_what_adopts_it_and_who_voted(client: Test
     mandate = client.get("/api/v1/mandate").json()["mandate"]
     new_rule = {"purpose": "ai-training", "user_type": "public", "decision": "allow"}
     mandate["rules"].append(new_rule)
-    proposal = _propose(client, board, title="AI voor de overheid", kind="mandate", body=mandate, quorum_pct=30)
-    policy = _propose(client, board, title="Meer voor de samenleving")
+    proposal = f.propose(client, board, title="AI voor de overheid", kind="mandate", body=mandate, quorum_pct=30)
+    policy = f.propose(client, board, title="Meer voor de samenleving")
     cast = client.post(
         f"/api/v1/governance/proposals/{proposal['id']}/votes",
         json={"vote": "yes", "on_behalf_of": anna.id},
         headers=bram.headers,
     )
     assert cast.status_code == 201, cast.text
-    _login(client, anna.email)
+    f.portal_login(client, anna.email)
     page = client.get("/me/votes").text
     assert "AI voor de overheid" in page and "Voorstel voor een nieuw mandaat" in page
     assert "Voor training en toetsing van AI, door overheid: nu nee; voorgesteld: ja." in page
@@ -183,13 +181,12 @@ def test_the_board_reads_compliance_flags_in_words(client: TestClient, database:
     from datetime import timedelta
 
     from coop.types import utcnow
-    from tests.permits.test_usage import _setup, _usage
 
-    _hdab, permit, _people = _setup(client, database)
+    _hdab, permit, _people = f.registered(client, database)
     spe = f.api_key(database, "data_holder", org="SPE Nederland")
-    _usage(client, spe, permit["id"], kind="access", occurred_at=(utcnow() - timedelta(days=2)).isoformat())
+    f.report_usage(client, spe, permit["id"], kind="access", occurred_at=(utcnow() - timedelta(days=2)).isoformat())
     f.board(client, database)
-    _login(client, f.BOARD_EMAIL)
+    f.portal_login(client, f.BOARD_EMAIL)
     page = client.get("/board/permits").text
     assert "gebruikt voordat de vergunning gold" in page and "use-before-validity" not in page
     assert "used before the permit was valid" in client.get("/board/permits?lang=en").text
