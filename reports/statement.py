@@ -12,8 +12,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
 from coop.i18n import language_or_default, translator
-from coop.reporting.statement import Statement
-from reports.annual import WIDTH, _footer, _styles, _table
+from reports.inputs import Statement
+from reports.layout import WIDTH, page_footer, styles, table
 from reports.texts import day, euros, word
 
 rl_config.invariant = 1
@@ -22,7 +22,7 @@ rl_config.invariant = 1
 def render(st: Statement) -> bytes:
     lang = language_or_default(st.language)
     t = translator(lang)
-    s = _styles()
+    s = styles()
     e = partial(euros, lang=lang)
     story: list[Any] = [
         Paragraph(t("statement_title", year=st.year), s["title"]),
@@ -35,7 +35,7 @@ def render(st: Statement) -> bytes:
     story.append(Paragraph(t("default_text"), s["body"]))
     if st.choices:
         story.append(
-            _table(
+            table(
                 [[t("purpose"), t("user_type"), t("choice")]]
                 + [[word(p, lang), word(u, lang), word(pref, lang)] for p, u, pref in st.choices],
                 [WIDTH * 0.4, WIDTH * 0.25, WIDTH * 0.35],
@@ -49,7 +49,7 @@ def render(st: Statement) -> bytes:
     story.append(Paragraph(t("changes"), s["h1"]))
     if st.changes:
         story.append(
-            _table(
+            table(
                 [[t("version"), t("since"), t("opt_out"), t("choices_count")]]
                 + [
                     [str(c.version), day(c.since, lang), word("yes" if c.opt_out else "no", lang), str(c.choices)]
@@ -63,7 +63,7 @@ def render(st: Statement) -> bytes:
     story.append(Paragraph(t("used_by"), s["h1"]))
     if st.uses:
         story.append(
-            _table(
+            table(
                 [[t("permit"), t("applicant"), t("purposes"), t("since"), t("results")]]
                 + [
                     [
@@ -119,6 +119,6 @@ def render(st: Statement) -> bytes:
         topMargin=18 * mm,
         bottomMargin=18 * mm,
     )
-    footer = _footer(lang, t("statement_title", year=st.year) + f" - {st.number}")
+    footer = page_footer(lang, t("statement_title", year=st.year) + f" - {st.number}")
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()

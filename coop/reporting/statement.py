@@ -3,9 +3,6 @@ used their data with what came of them, and their dividend with how it was deriv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date
-
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -15,63 +12,10 @@ from coop.choices.models import ChoiceVersion
 from coop.members.models import Member
 from coop.permits.models import Manifest, ManifestEntry, Permit
 from coop.permits.usage import results_of
-from coop.reporting.figures import ResultLine, year_bounds
+from coop.reporting.figures import year_bounds
 from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, from_mask
-
-
-@dataclass(frozen=True)
-class Change:
-    version: int
-    since: date
-    opt_out: bool
-    choices: int
-    donate_dividend: bool
-
-
-@dataclass(frozen=True)
-class Use:
-    permit_number: str
-    applicant: str
-    user_type: str
-    purposes: list[str]
-    since: date
-    results: list[ResultLine]
-
-
-@dataclass(frozen=True)
-class DividendPart:
-    permit_number: str
-    pool_cents: int
-    members: int
-    cents: int
-
-
-@dataclass(frozen=True)
-class Dividend:
-    period_start: date
-    period_end: date
-    cents: int
-    donated: bool
-    parts: list[DividendPart]
-
-
-@dataclass(frozen=True)
-class Statement:
-    year: int
-    name: str
-    number: str
-    language: str
-    opt_out: bool
-    choices: list[tuple[str, str, str]]
-    """(purpose, user type, preference) where the member chose something other than the mandate."""
-    excluded: list[str]
-    donate_dividend: bool
-    changes: list[Change]
-    uses: list[Use]
-    dividends: list[Dividend]
-    balance_cents: int
-    paid_cents: int
+from reports.inputs import Change, Dividend, DividendPart, ResultLine, Statement, Use
 
 
 def statement(session: Session, member: Member, year: int) -> Statement:
