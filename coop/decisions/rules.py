@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 from coop.governance.documents import Conditions, Mandate, MandateDecision
-from coop.vocabulary.terms import PUBLIC_SECTOR_ONLY, SENSITIVE, Category, ProhibitedUse, Purpose, UserType
+from coop.vocabulary.terms import SENSITIVE, Category, Purpose, UserType
+from coop.vocabulary.terms import is_prohibited as is_prohibited  # rule 1 is the law itself; named here with the rules
 
 
 class Decision(StrEnum):
@@ -69,11 +70,6 @@ class MandateAnswer:
     conditions: Conditions | None = None
     unmet: tuple[str, ...] = ()
     sensitive_needs_explicit_allow: bool = False
-
-
-def is_prohibited(purpose: Purpose | ProhibitedUse, user_type: UserType) -> bool:
-    """Rule 1: never allowed, whatever any choice or mandate says."""
-    return isinstance(purpose, ProhibitedUse) or (purpose in PUBLIC_SECTOR_ONLY and user_type is not UserType.public)
 
 
 def unmet_conditions(conditions: Conditions, terms: Terms) -> tuple[str, ...]:

@@ -75,6 +75,13 @@ class UserType(StrEnum):
     """A commercial company."""
 
 
+def is_prohibited(purpose: Purpose | ProhibitedUse, user_type: UserType) -> bool:
+    """Never allowed, whatever any choice or mandate says: a prohibited use (Art. 54), or a
+    public-sector-only purpose (Art. 53(2)) for a user type that is not public. Rule 1 of
+    :mod:`coop.decisions.rules`."""
+    return isinstance(purpose, ProhibitedUse) or (purpose in PUBLIC_SECTOR_ONLY and user_type is not UserType.public)
+
+
 class Category(StrEnum):
     """Categories of electronic health data for secondary use, Art. 51(1)(a)-(q)."""
 
