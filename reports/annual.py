@@ -1,6 +1,6 @@
 """The board's annual benefit report (ReportLab platypus, charts from reportlab.graphics).
 
-Built in ReportLab's invariant mode and from :class:`coop.reporting.figures.Annual` alone,
+Built in ReportLab's invariant mode and from :class:`reports.inputs.Annual` alone,
 so the same figures always give the same bytes: the board can publish a report by hashing
 it into the ledger of record, and anyone can rebuild it and compare.
 """
@@ -11,71 +11,23 @@ import io
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab import rl_config
 from reportlab.graphics.charts.barcharts import VerticalBarChart
 from reportlab.graphics.charts.piecharts import Pie
 from reportlab.graphics.shapes import Drawing, Rect, String
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import KeepTogether, PageBreak, Paragraph, SimpleDocTemplate, Spacer
 
 from coop.i18n import translator
-from coop.reporting.figures import Annual
 from ledger.allocation import largest_remainder
+from reports.inputs import Annual
+from reports.layout import ACCENT, INK, MARGIN, WIDTH, page_footer, styles, table
 from reports.texts import day, document_info, euros, number, word
 
 rl_config.invariant = 1
-
-INK = colors.HexColor("#1b3a4b")
-ACCENT = [colors.HexColor(c) for c in ("#1b3a4b", "#3c8d93", "#f2a541", "#c8553d", "#7a9e7e", "#8e7dbe", "#5c5c5c")]
-MARGIN = 20 * mm
-"""Left and right, around the text."""
-WIDTH = A4[0] - 2 * MARGIN
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    base = getSampleStyleSheet()
-    return {
-        "title": ParagraphStyle("title", parent=base["Title"], textColor=INK, fontSize=24, leading=30),
-        "subtitle": ParagraphStyle("subtitle", parent=base["BodyText"], fontSize=12, leading=16),
-        # a heading never ends a page: it moves to the next with what it heads
-        "h1": ParagraphStyle("h1", parent=base["Heading1"], textColor=INK, fontSize=15, spaceBefore=10, keepWithNext=1),
-        "body": base["BodyText"],
-        "small": ParagraphStyle("small", parent=base["BodyText"], fontSize=8, leading=10),
-        "mono": ParagraphStyle("mono", parent=base["Code"], fontSize=7, leading=9, wordWrap="CJK", leftIndent=0),
-    }
-
-
-HEADER = ParagraphStyle("header", fontName="Helvetica-Bold", fontSize=8, leading=10)
-HEADER_RIGHT = ParagraphStyle("header-right", parent=HEADER, alignment=TA_RIGHT)
-
-
-def _table(rows: Sequence[Sequence[Any]], widths: Sequence[float], numeric_from: int | None = None) -> Table:
-    """A table whose header cells wrap within their columns."""
-    rows = [list(r) for r in rows]
-    rows[0] = [
-        Paragraph(escape(c), HEADER_RIGHT if numeric_from is not None and i >= numeric_from else HEADER)
-        if isinstance(c, str) and c
-        else c
-        for i, c in enumerate(rows[0])
-    ]
-    style = [
-        ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 8),
-        ("FONT", (0, 1), (-1, -1), "Helvetica", 8),
-        ("LINEBELOW", (0, 0), (-1, 0), 0.6, INK),
-        ("LINEBELOW", (0, 1), (-1, -1), 0.2, colors.lightgrey),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]
-    if numeric_from is not None:
-        style.append(("ALIGN", (numeric_from, 0), (-1, -1), "RIGHT"))
-    table = Table(rows, colWidths=list(widths), repeatRows=1)
-    table.setStyle(TableStyle(style))
-    return table
 
 
 def _bars(labels: list[str], values: list[int], caption: str, lang: str, in_euros: bool = True) -> Drawing:
@@ -156,23 +108,9 @@ def _heat(annual: Annual, lang: str) -> Drawing:
     return drawing
 
 
-def _footer(lang: str, title: str) -> Any:
-    t = translator(lang)
-
-    def draw(canvas: Any, doc: Any) -> None:
-        canvas.saveState()
-        canvas.setFont("Helvetica", 7)
-        canvas.setFillColor(colors.grey)
-        canvas.drawString(MARGIN, 10 * mm, title)
-        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, t("page", n=doc.page))
-        canvas.restoreState()
-
-    return draw
-
-
 def render(annual: Annual, lang: str) -> bytes:
     t = translator(lang)
-    s = _styles()
+    s = styles()
     e = partial(euros, lang=lang)
     story: list[Any] = [
         Spacer(1, 30 * mm),
@@ -182,7 +120,7 @@ def render(annual: Annual, lang: str) -> bytes:
         Paragraph(t("as_of", date=day(annual.as_of.date(), lang)), s["small"]),
         Spacer(1, 10 * mm),
         Paragraph(t("summary"), s["h1"]),
-        _table(
+        table(
             [
                 ["", ""],
                 [t("members"), str(annual.members)],
@@ -207,7 +145,7 @@ def render(annual: Annual, lang: str) -> bytes:
     ]
     revenue = [line for line in annual.permits if line.revenue_cents]
     story.append(
-        _table(
+        table(
             [[t("permit"), t("applicant"), t("user_type"), t("purposes"), t("amount")]]
             + [
                 [
@@ -246,7 +184,7 @@ def render(annual: Annual, lang: str) -> bytes:
                         ],
                         split.percentages,
                     ),
-                    _table(
+                    table(
                         [
                             ["", t("amount")],
                             [t("net_income"), e(split.net_income_cents)],
@@ -274,7 +212,7 @@ def render(annual: Annual, lang: str) -> bytes:
         Paragraph(t("dividends"), s["h1"]),
         Paragraph(t("dividends_text", credited=annual.members_credited, threshold=annual.threshold), s["body"]),
         _bars(labels, counts, t("member_count"), lang, in_euros=False),
-        _table(
+        table(
             [[t("bin"), t("member_count")]]
             + [[label, str(n)] for label, (_, _, n) in zip(labels, annual.dividend_bins, strict=True)],
             [WIDTH * 0.6, WIDTH * 0.4],
@@ -284,7 +222,7 @@ def render(annual: Annual, lang: str) -> bytes:
     ]
     if annual.grants:
         story.append(
-            _table(
+            table(
                 [[t("date"), t("recipient"), t("purpose"), t("amount")]]
                 + [
                     [
@@ -304,7 +242,7 @@ def render(annual: Annual, lang: str) -> bytes:
     story += [
         PageBreak(),
         Paragraph(t("register"), s["h1"]),
-        _table(
+        table(
             [
                 [
                     t("permit"),
@@ -333,7 +271,7 @@ def render(annual: Annual, lang: str) -> bytes:
     ]
     if annual.results:
         story.append(
-            _table(
+            table(
                 [[t("date"), t("permit"), t("title"), t("open_access")]]
                 + [
                     [
@@ -361,7 +299,7 @@ def render(annual: Annual, lang: str) -> bytes:
     ]
     if annual.decisions:
         story.append(
-            _table(
+            table(
                 [[t("date"), t("title"), t("outcome"), t("votes")]]
                 + [
                     [
@@ -383,7 +321,7 @@ def render(annual: Annual, lang: str) -> bytes:
         integrity.append(Paragraph(t("no_head"), s["body"]))
     else:
         integrity.append(
-            _table(
+            table(
                 [
                     ["", ""],
                     [t("tree_size"), str(head.tree_size)],
@@ -406,6 +344,6 @@ def render(annual: Annual, lang: str) -> bytes:
         topMargin=18 * mm,
         bottomMargin=18 * mm,
     )
-    footer = _footer(lang, t("annual_title", year=annual.year))
+    footer = page_footer(lang, t("annual_title", year=annual.year))
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()

@@ -12,10 +12,9 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
 
-from coop.choices.history import in_words
 from coop.i18n import language_or_default, local_time, translator
-from coop.reporting.statement import Statement
-from reports.annual import WIDTH, _footer, _styles, _table
+from reports.inputs import Statement
+from reports.layout import WIDTH, page_footer, styles, table
 from reports.texts import day, document_info, euros, word
 
 rl_config.invariant = 1
@@ -24,7 +23,7 @@ rl_config.invariant = 1
 def render(st: Statement) -> bytes:
     lang = language_or_default(st.language)
     t = translator(lang)
-    s = _styles()
+    s = styles()
     e = partial(euros, lang=lang)
     story: list[Any] = [
         Paragraph(t("statement_title", year=st.year), s["title"]),
@@ -37,7 +36,7 @@ def render(st: Statement) -> bytes:
     story.append(Paragraph(t("default_text"), s["body"]))
     if st.choices:
         story.append(
-            _table(
+            table(
                 [[t("purpose"), t("user_type"), t("choice")]]
                 + [[word(p, lang), word(u, lang), word(pref, lang)] for p, u, pref in st.choices],
                 [WIDTH * 0.4, WIDTH * 0.25, WIDTH * 0.35],
@@ -51,14 +50,14 @@ def render(st: Statement) -> bytes:
     story.append(Paragraph(t("changes"), s["h1"]))
     if st.changes:
         story.append(
-            _table(
+            table(
                 [[t("version"), t("since"), t("opt_out"), t("what_changed")]]
                 + [
                     [
                         str(c.version),
                         Paragraph(local_time(c.since, lang), s["small"]),
                         word("yes" if c.opt_out else "no", lang),
-                        Paragraph("<br/>".join(escape(line) for line in in_words(c.difference, lang)), s["small"]),
+                        Paragraph("<br/>".join(escape(line) for line in c.changed), s["small"]),
                     ]
                     for c in st.changes
                 ],
@@ -70,7 +69,7 @@ def render(st: Statement) -> bytes:
     story.append(Paragraph(t("used_by"), s["h1"]))
     if st.uses:
         story.append(
-            _table(
+            table(
                 [[t("permit"), t("applicant"), t("purposes"), t("since"), t("results")]]
                 + [
                     [
@@ -125,6 +124,6 @@ def render(st: Statement) -> bytes:
         topMargin=18 * mm,
         bottomMargin=18 * mm,
     )
-    footer = _footer(lang, t("statement_title", year=st.year) + f" - {st.number}")
+    footer = page_footer(lang, t("statement_title", year=st.year) + f" - {st.number}")
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()

@@ -1,5 +1,6 @@
 """The layering of STYLE.md, checked mechanically: ``ledger`` never imports ``coop`` or
-``reports``; ``reports`` never imports the write side of the cooperative (services)."""
+``reports``; ``reports`` never imports the write side of the cooperative (services); modules
+stay small. The import contracts in pyproject.toml (``make layering``) check the rest."""
 
 from __future__ import annotations
 
@@ -32,3 +33,17 @@ def test_reports_only_read() -> None:
 
 def test_the_check_sees_imports() -> None:
     assert any(m == "ledger.merkle" or m.startswith("ledger") for _, m in _imports("coop"))
+
+
+MAX_LINES = 400
+"""A module that grows past this has more than one responsibility: split it by what it is about."""
+
+LONGER = {"cli.py", "demo.py", "portal/routes.py"}
+"""The command line and the demo cooperative read top to bottom; the portal's routes are being
+split into each domain's pages."""
+
+
+def test_modules_stay_small() -> None:
+    package = ROOT / "coop"
+    sizes = {p.relative_to(package).as_posix(): len(p.read_text().splitlines()) for p in package.rglob("*.py")}
+    assert {name: n for name, n in sizes.items() if n > MAX_LINES and name not in LONGER} == {}

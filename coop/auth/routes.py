@@ -16,7 +16,6 @@ from coop.auth.throttle import LoginThrottle, client_of
 from coop.db import Database
 from coop.deps import CurrentActor, SettingsDep, WriteSession, get_database
 from coop.errors import Forbidden, TooManyRequests, Unauthenticated
-from coop.members import service as members_service
 from coop.openapi import problems
 from coop.settings import Settings
 from coop.types import CleanStr
@@ -135,6 +134,6 @@ def change_password(
     responses=problems({409: "account-exists", 410: "invitation-used, invitation-expired"}),
 )
 def accept_invitation(body: AcceptInvitationIn, session: WriteSession, settings: SettingsDep) -> AccountOut:
-    user = members_service.accept_invitation(session, settings.auth, body.token, body.password)
+    user = service.accept_invitation(session, settings.auth, body.token, body.password)
     assert user.id is not None
     return AccountOut(id=user.id, email=user.email, role=user.role, member_id=user.member_id)

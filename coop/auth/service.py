@@ -1,6 +1,6 @@
-"""Accounts and keys: logging in, ending logins, changing a password, the first board
-user, organisations' API keys, and turning a bearer credential into an
-:class:`~coop.auth.policy.Actor`."""
+"""Accounts and keys: logging in, accepting an invitation to make an account, ending logins,
+changing a password, the first board user, organisations' API keys, and turning a bearer
+credential into an :class:`~coop.auth.policy.Actor`."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ from coop.auth.secrets import (
     sha256_hex,
     split_api_key,
 )
-from coop.errors import Conflict, Forbidden, Invalid, NotFound, Unauthenticated
-from coop.members.models import Member, MemberStatus
+from coop.errors import Conflict, Forbidden, Gone, Invalid, NotFound, Unauthenticated
+from coop.members.models import Invitation, Member, MemberStatus
 from coop.settings import AuthSettings
 from coop.types import utcnow
 from ledger import log
@@ -104,6 +104,39 @@ def create_account(
         at=user.created_at,
     )
     return user
+
+
+def accept_invitation(session: Session, auth: AuthSettings, token: str, password: str) -> UserAccount:
+    """The member's account, made with the one-time token of the invitation the board sent when
+    admitting them (see :mod:`coop.members.service`); the invitation is used up."""
+    check_password_rules(password)
+    invitation = session.execute(
+        select(Invitation).where(col(Invitation.token_hash) == sha256_hex(token))
+    ).scalar_one_or_none()
+    if invitation is None or invitation.withdrawn_at is not None:
+        raise Invalid("this invitation is not valid", code="invitation-invalid", field="token")
+    if invitation.used_at is not None:
+        raise Gone("this invitation has been used already; log in instead", code="invitation-used")
+    now = utcnow()
+    if invitation.expires_at <= now:
+        raise Gone("this invitation has expired; ask the board for a new one", code="invitation-expired")
+    member = session.get(Member, invitation.member_id)
+    assert member is not None
+    if member.status == MemberStatus.left.value:  # withdrawn when leaving; this guards invitations from before
+        raise Gone("this membership has ended; the invitation cannot be used", code="member-left")
+    account = create_account(
+        session,
+        auth,
+        member.email,
+        password,
+        Role.member,
+        member.id,
+        f"member:{invitation.member_id}",
+        invitation_id=invitation.id,
+    )
+    invitation.used_at = account.created_at  # the account.created event names the invitation and proves the time
+    session.flush()
+    return account
 
 
 def bootstrap_board(session: Session, auth: AuthSettings, email: str, password: str) -> UserAccount:

@@ -21,12 +21,11 @@ from coop.auth.policy import Actor, Denied, can_change_choices, can_read_choices
 from coop.choices import encoding
 from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
-from coop.decisions.rules import is_prohibited
 from coop.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from coop.members.models import Member
 from coop.proxies import queries as proxy_queries
 from coop.types import utcnow
-from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, mask, position
+from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, is_prohibited, mask, position
 from ledger import log
 
 ALL_PURPOSES = mask(Purpose)

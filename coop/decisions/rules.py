@@ -27,7 +27,9 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 from coop.governance.documents import Conditions, Mandate, MandateDecision
-from coop.vocabulary.terms import PUBLIC_SECTOR_ONLY, SENSITIVE, Category, ProhibitedUse, Purpose, UserType
+from coop.vocabulary.terms import SENSITIVE, Category, Purpose, UserType
+from coop.vocabulary.terms import is_prohibited as is_prohibited  # rule 1 is the law itself; named here with the rules
+from coop.vocabulary.terms import law_decides as law_decides
 
 
 class Decision(StrEnum):
@@ -72,22 +74,11 @@ class MandateAnswer:
     sensitive_needs_explicit_allow: bool = False
 
 
-def is_prohibited(purpose: Purpose | ProhibitedUse, user_type: UserType) -> bool:
-    """Rule 1: never allowed, whatever any choice or mandate says."""
-    return isinstance(purpose, ProhibitedUse) or (purpose in PUBLIC_SECTOR_ONLY and user_type is not UserType.public)
-
-
 def deciding_user_type(user_type: UserType, on_behalf_of_public_body: bool) -> UserType:
     """Whose use the law and the members' choices see: a third party that processes data on
     behalf of a public-sector body (Art. 53(2)) uses it as that body does, so it is decided
     as a public-sector use, for the purposes reserved to the public sector and the others."""
     return UserType.public if on_behalf_of_public_body else user_type
-
-
-def law_decides() -> frozenset[tuple[Purpose, UserType]]:
-    """The purposes and user types for which rule 1 answers, so a member's choice cannot: a
-    form offers no yes for them (Art. 53(2) reserves them to public-sector bodies)."""
-    return frozenset((p, u) for p in Purpose for u in UserType if is_prohibited(p, u))
 
 
 def unmet_conditions(conditions: Conditions, terms: Terms) -> tuple[str, ...]:

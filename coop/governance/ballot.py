@@ -14,7 +14,6 @@ from babel.numbers import format_currency
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from coop.decisions.rules import law_decides
 from coop.governance import service as documents
 from coop.governance.documents import (
     BenefitPolicy,
@@ -28,7 +27,7 @@ from coop.governance.documents import (
 from coop.governance.models import Proposal, Vote
 from coop.i18n import N_, Translate, local_time, translator
 from coop.members.models import member_number
-from coop.vocabulary.terms import PURPOSES, USER_TYPES, Purpose, UserType, in_sentence
+from coop.vocabulary.terms import PURPOSES, USER_TYPES, Purpose, UserType, in_sentence, law_decides
 from ledger import canonical
 
 

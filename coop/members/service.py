@@ -14,10 +14,11 @@ from sqlmodel import Session, col
 
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
-from coop.auth.policy import Actor, Role, can_manage_member, can_read_member
+from coop.auth.policy import Actor, can_manage_member, can_read_member
 from coop.auth.secrets import new_invitation_token, sha256_hex
+from coop.auth.service import accept_invitation as accept_invitation  # accepting one makes an account
 from coop.choices import service as choices_service
-from coop.errors import Conflict, Gone, Invalid, NotFound
+from coop.errors import Conflict, NotFound
 from coop.i18n import Language
 from coop.members.models import Invitation, Member, MemberStatus, member_number, parse_member_number
 from coop.proxies import service as proxies_service
@@ -110,37 +111,6 @@ def reinvite(session: Session, auth: AuthSettings, actor: Actor, member_id: int)
     if session.execute(select(col(UserAccount.id)).where(col(UserAccount.member_id) == member_id)).first():
         raise Conflict("this member has set a password already", code="account-exists")
     return _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name)
-
-
-def accept_invitation(session: Session, auth: AuthSettings, token: str, password: str) -> UserAccount:
-    auth_service.check_password_rules(password)
-    invitation = session.execute(
-        select(Invitation).where(col(Invitation.token_hash) == sha256_hex(token))
-    ).scalar_one_or_none()
-    if invitation is None or invitation.withdrawn_at is not None:
-        raise Invalid("this invitation is not valid", code="invitation-invalid", field="token")
-    if invitation.used_at is not None:
-        raise Gone("this invitation has been used already; log in instead", code="invitation-used")
-    now = utcnow()
-    if invitation.expires_at <= now:
-        raise Gone("this invitation has expired; ask the board for a new one", code="invitation-expired")
-    member = session.get(Member, invitation.member_id)
-    assert member is not None
-    if member.status == MemberStatus.left.value:  # withdrawn when leaving; this guards invitations from before
-        raise Gone("this membership has ended; the invitation cannot be used", code="member-left")
-    account = auth_service.create_account(
-        session,
-        auth,
-        member.email,
-        password,
-        Role.member,
-        member.id,
-        subject(invitation.member_id),
-        invitation_id=invitation.id,
-    )
-    invitation.used_at = account.created_at  # the account.created event names the invitation and proves the time
-    session.flush()
-    return account
 
 
 def get_for(session: Session, actor: Actor, member_id: int) -> Member:

@@ -33,7 +33,8 @@ from typing import Any
 from sqlalchemy import Connection
 
 from coop.db import make_engines
-from coop.record.reconcile import Reconciliation, Table, Tally, tally_rows
+from coop.record.reconcile import Reconciliation, Tally, tally_rows
+from coop.record.rows import Table
 from ledger.verify import Disagreement, Report
 
 

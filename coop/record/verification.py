@@ -2,7 +2,7 @@
 cooperative's state reconciled with the events that made it, in one pass over the log.
 
 The registry below is explicit: every table in the schema is either reconciled (a
-:class:`~coop.record.reconcile.Table` in :func:`tables`), part of a reconciled table's
+:class:`~coop.record.rows.Table` in :func:`tables`), part of a reconciled table's
 events (:data:`PARTS`), the ledger itself (:data:`LEDGER`), or outside the record with a
 reason (:data:`OUTSIDE_THE_RECORD`); a test fails for a table in none of them. Within the
 reconciled tables, the columns the events do not prove are listed with the reason in
@@ -21,7 +21,8 @@ from sqlalchemy import Connection
 
 from coop.record import tables as t
 from coop.record.parallel import alongside
-from coop.record.reconcile import Reconciliation, Table
+from coop.record.reconcile import Reconciliation
+from coop.record.rows import Table
 from coop.record.schemas import TreeHeadOut
 from coop.settings import Settings
 from ledger.signing import SignedTreeHead

@@ -9,7 +9,6 @@ compliance flags, members, choices. Counts about members pass through
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -35,128 +34,10 @@ from coop.vocabulary.terms import Purpose, UserType, from_mask
 from ledger import log
 from ledger.allocation import largest_remainder
 from ledger.models import MoneyEntry, MoneyPosting
+from reports.inputs import Annual, ChoiceCell, DecisionLine, Grant, Integrity, PermitLine, ResultLine, Split
 
 DIVIDEND_BINS = (0, 1, 500, 1_000, 2_500, 5_000, 10_000, 25_000)
 """Lower bounds in cents of the dividend histogram's bins (the last is open)."""
-
-
-@dataclass(frozen=True)
-class PermitLine:
-    id: int
-    number: str
-    applicant: str
-    user_type: str
-    purposes: list[str]
-    status: str
-    revenue_cents: int
-    flags: list[str]
-    results: int
-
-
-@dataclass(frozen=True)
-class ResultLine:
-    permit_number: str
-    kind: str
-    title: str
-    url: str
-    published_on: date
-    open_access: bool
-
-
-@dataclass(frozen=True)
-class Grant:
-    paid_on: date
-    recipient: str
-    purpose: str
-    cents: int
-
-
-@dataclass(frozen=True)
-class DecisionLine:
-    title: str
-    kind: str
-    closed_on: date
-    outcome: str
-    yes: int
-    no: int
-    abstain: int
-    electorate: int
-
-
-@dataclass(frozen=True)
-class Split:
-    net_income_cents: int = 0
-    reserve_cents: int = 0
-    solidarity_cents: int = 0
-    members_pool_cents: int = 0
-    donated_cents: int = 0
-    unclaimed_cents: int = 0
-    distributions: int = 0
-    periods: tuple[tuple[date, date], ...] = ()
-    """The periods of the distributions counted: those committed for periods ending in the year."""
-    percentages: tuple[int, int, int] | None = None
-    """The benefit policy's reserve, solidarity and members' percentages, when every
-    distribution of the year used the same (the amounts are exact; these are the rule)."""
-
-
-@dataclass(frozen=True)
-class ChoiceCell:
-    """Members' own choice for one purpose and user type (members who opted out excluded)."""
-
-    allow: privacy.Published
-    deny: privacy.Published
-    delegated: privacy.Published
-    """Left to the cooperative's mandate or to a proxy."""
-    allow_pct: int | None
-    """Share allowing, in whole percent; None when the count is too small to show, or the
-    law forbids the use."""
-    forbidden: bool = False
-    """The law does not allow this use by this user type (EHDS Art. 53(2)): members have no
-    say, so nothing is counted."""
-
-
-@dataclass(frozen=True)
-class Integrity:
-    tree_size: int
-    root_hash: str
-    signed_at: str
-    key_id: str
-    signature: str
-
-
-@dataclass(frozen=True)
-class Annual:
-    year: int
-    as_of: datetime
-    members: privacy.Published
-    joined: privacy.Published
-    left: privacy.Published
-    opted_out: privacy.Published
-    income_cents: int
-    expenses_cents: int
-    revenue_by_user_type: dict[str, int]
-    revenue_by_purpose: dict[str, int]
-    split: Split
-    dividend_bins: list[tuple[int, int | None, privacy.Published]]
-    members_credited: privacy.Published
-    grants: list[Grant]
-    permits: list[PermitLine]
-    results: list[ResultLine]
-    overdue_results: list[str]
-    choices: dict[str, dict[str, ChoiceCell]]
-    decisions: list[DecisionLine]
-    integrity: Integrity | None
-    threshold: int = field(default=10)
-    undistributed_cents: int = 0
-    """Net income booked in the year on days no committed distribution covers (yet)."""
-
-    @property
-    def net_income_cents(self) -> int:
-        return self.income_cents - self.expenses_cents
-
-    @property
-    def grants_cents(self) -> int:
-        return sum(g.cents for g in self.grants)
 
 
 def year_bounds(year: int) -> tuple[date, date, datetime]:

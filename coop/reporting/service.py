@@ -12,9 +12,10 @@ from coop.errors import NotFound
 from coop.reporting import figures
 from coop.settings import Settings
 from ledger import canonical, log
+from reports.inputs import Annual
 
 
-def annual(session: Session, settings: Settings, year: int, tree_size: int | None) -> figures.Annual:
+def annual(session: Session, settings: Settings, year: int, tree_size: int | None) -> Annual:
     if tree_size is not None and log.head_at(session, tree_size) is None:
         raise NotFound(f"no signed tree head of size {tree_size}", code="tree-head-not-found")
     return figures.annual(session, settings, year, tree_size)

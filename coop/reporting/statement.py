@@ -3,75 +3,21 @@ used their data with what came of them, and their dividend with how it was deriv
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
-
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from coop.benefits import distributions
 from coop.choices import encoding
-from coop.choices.history import Difference, differences
+from coop.choices.history import differences, in_words
 from coop.choices.models import ChoiceVersion
+from coop.i18n import language_or_default
 from coop.members.models import Member
 from coop.permits.models import Manifest, ManifestEntry, Permit
 from coop.permits.usage import results_of
-from coop.reporting.figures import ResultLine, year_bounds
+from coop.reporting.figures import year_bounds
 from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, from_mask
-
-
-@dataclass(frozen=True)
-class Change:
-    version: int
-    since: datetime
-    opt_out: bool
-    difference: Difference
-
-
-@dataclass(frozen=True)
-class Use:
-    permit_number: str
-    applicant: str
-    user_type: str
-    purposes: list[str]
-    since: date
-    results: list[ResultLine]
-
-
-@dataclass(frozen=True)
-class DividendPart:
-    permit_number: str
-    pool_cents: int
-    members: int
-    cents: int
-
-
-@dataclass(frozen=True)
-class Dividend:
-    period_start: date
-    period_end: date
-    cents: int
-    donated: bool
-    parts: list[DividendPart]
-
-
-@dataclass(frozen=True)
-class Statement:
-    year: int
-    name: str
-    number: str
-    language: str
-    opt_out: bool
-    choices: list[tuple[str, str, str]]
-    """(purpose, user type, preference) where the member chose something other than the mandate."""
-    excluded: list[str]
-    donate_dividend: bool
-    changes: list[Change]
-    uses: list[Use]
-    dividends: list[Dividend]
-    balance_cents: int
-    paid_cents: int
+from reports.inputs import Change, Dividend, DividendPart, ResultLine, Statement, Use
 
 
 def statement(session: Session, member: Member, year: int) -> Statement:
@@ -87,8 +33,9 @@ def statement(session: Session, member: Member, year: int) -> Statement:
         (v for v in reversed(versions) if v.valid_from <= as_of and (v.valid_to is None or v.valid_to > as_of)),
         None,
     )
+    lang = language_or_default(member.language)
     changes = [
-        Change(v.version, v.valid_from, v.opt_out, change)
+        Change(v.version, v.valid_from, v.opt_out, tuple(in_words(change, lang)))
         for v, change in zip(versions, differences(versions), strict=True)
         if v.valid_from.year == year
     ]

@@ -76,6 +76,19 @@ class UserType(StrEnum):
     """A commercial company."""
 
 
+def is_prohibited(purpose: Purpose | ProhibitedUse, user_type: UserType) -> bool:
+    """Never allowed, whatever any choice or mandate says: a prohibited use (Art. 54), or a
+    public-sector-only purpose (Art. 53(2)) for a user type that is not public. Rule 1 of
+    :mod:`coop.decisions.rules`."""
+    return isinstance(purpose, ProhibitedUse) or (purpose in PUBLIC_SECTOR_ONLY and user_type is not UserType.public)
+
+
+def law_decides() -> frozenset[tuple[Purpose, UserType]]:
+    """The purposes and user types for which rule 1 answers, so a member's choice cannot: a
+    form offers no yes for them (Art. 53(2) reserves them to public-sector bodies)."""
+    return frozenset((p, u) for p in Purpose for u in UserType if is_prohibited(p, u))
+
+
 class Category(StrEnum):
     """Categories of electronic health data for secondary use, Art. 51(1)(a)-(q)."""
 

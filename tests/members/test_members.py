@@ -70,7 +70,7 @@ def test_expired_invitation_is_refused(client: TestClient, database: Database, m
     with database.unit_of_work() as s:
         inv = s.exec(select(Invitation).where(Invitation.member_id == admitted["member"]["id"])).one()
     later = inv.expires_at + timedelta(seconds=1)  # an invitation never changes: the clock moves instead
-    monkeypatch.setattr("coop.members.service.utcnow", lambda: later)
+    monkeypatch.setattr("coop.auth.service.utcnow", lambda: later)
     r = client.post(
         "/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": f.PASSWORD}
     )

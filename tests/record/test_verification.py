@@ -795,7 +795,7 @@ def test_choices_are_rebuilt_as_the_service_records_them() -> None:
     import random
 
     from coop.choices import encoding
-    from coop.record.tables import _preferences
+    from coop.record.tables.members import _preferences
     from ledger import canonical
 
     rng = random.Random(7)

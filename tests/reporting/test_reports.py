@@ -261,15 +261,14 @@ def test_the_annual_report_keeps_its_layout(client: TestClient, database: Databa
     from coop.i18n import translator
     from coop.reporting import figures
     from reports import annual as annual_pdf
+    from reports.inputs import DecisionLine
 
     board, _people, permit_id = f.cooperative(client, database)
     f.money(client, board, permit_id, income=4_321_000, expense=10_000)
     with database.unit_of_work(write=False) as s:
         annual = figures.annual(s, database.settings, f.YEAR)
     votes = [
-        figures.DecisionLine(
-            f"Revised benefit policy {i}", "benefit_policy", date(f.YEAR, 3, i + 1), "adopted", 9, 2, 1, 40
-        )
+        DecisionLine(f"Revised benefit policy {i}", "benefit_policy", date(f.YEAR, 3, i + 1), "adopted", 9, 2, 1, 40)
         for i in range(12)
     ]
     annual = dataclasses.replace(annual, decisions=votes)

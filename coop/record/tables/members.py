@@ -1,0 +1,318 @@
+"""The tables with a row per member: members, their choice versions, invitations, login
+accounts and API keys; and their proxy appointments."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from sqlalchemy import Connection
+
+from coop.choices import encoding
+from coop.proxies.models import ProxyAppointment
+from coop.record.rows import Table
+from coop.record.tables.common import (
+    Groups,
+    Keyed,
+    Rows,
+    all_rows,
+    implied,
+    int_sql,
+    iso,
+    json_bool,
+    json_int,
+    pad6_sql,
+    payload_keys,
+    rule,
+    time_sql,
+)
+from coop.vocabulary.terms import Category, Purpose, from_mask
+from ledger import canonical
+from ledger.events import format_time
+from ledger.verify import Report, stream
+
+
+class Members(Table):
+    name = "member"
+    types = ("member.admitted", "member.left")
+    at_once = True
+    free = ("actor",)
+    proves = ("id", "language", "status", "admitted_at", "left_at")
+
+    def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
+        rule(
+            conn,
+            report,
+            self.name,
+            "SELECT 'id=' || id, status FROM member WHERE NOT ((status = 'active' AND left_at IS NULL) "
+            "OR (status = 'left' AND left_at IS NOT NULL))",
+            "status {} and left_at do not agree",
+        )
+        number = pad6_sql(conn, "id")
+        sql = (
+            f"SELECT id, 'member:' || id, {time_sql(conn, 'admitted_at')}, "  # noqa: S608
+            f"""'{{"language":"' || language || '","number":"M-' || {number} || '"}}', {time_sql(conn, "left_at")} """
+            "FROM member" + (" ORDER BY id" if ordered else "")
+        )
+        for batch in stream(conn, sql, "reconcile_member"):
+            admitted = [
+                (key, None, "member.admitted", subject, at, None, payload) for key, subject, at, payload, _ in batch
+            ]
+            if any(row[4] is not None for row in batch):
+                yield [
+                    event
+                    for (key, subject, _, _, left), first in zip(batch, admitted, strict=True)
+                    for event in (
+                        [first] if left is None else [first, (key, None, "member.left", subject, left, None, "{}")]
+                    )
+                ]
+            else:
+                yield admitted
+
+
+class ChoiceVersions(Table):
+    name = "choice_version"
+    types = ("choices.started", "choices.changed", "choices.membership-ended")
+    at_once = True
+    proves = (
+        "member_id",
+        "version",
+        "valid_from",
+        "valid_to",
+        "is_member",
+        "opt_out",
+        "excluded_mask",
+        "preference_mask",
+        "donate_dividend",
+        "recorded_by",
+        "acting_proxy_id",
+    )
+
+    def label(self, key: int) -> str:
+        return f"member_id={key}"
+
+    def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
+        # a version ends when the next begins, and versions count from 1 without gaps (one pass)
+        sql = (
+            "SELECT 'member_id=' || member_id || ' version=' || version, version, before, valid_to, next_from "
+            "FROM (SELECT member_id, version, valid_to, LAG(version, 1, 0) OVER w AS before, "
+            "LEAD(valid_from) OVER w AS next_from FROM choice_version "
+            "WINDOW w AS (PARTITION BY member_id ORDER BY version)) v "
+            "WHERE version <> before + 1 OR (next_from IS NULL AND valid_to IS NOT NULL) "
+            "OR (next_from IS NOT NULL AND (valid_to IS NULL OR valid_to <> next_from))"
+        )
+        for batch in stream(conn, sql, "reconcile_rule"):
+            for row, version, before, valid_to, next_from in batch:
+                if version != before + 1:
+                    report.disagree(self.name, row, None, f"version {version - 1} is missing before it")
+                if (next_from is None) != (valid_to is None) or (next_from is not None and valid_to != next_from):
+                    report.disagree(self.name, row, None, f"valid_to {valid_to} is not when the next version began")
+        sql = (
+            f"SELECT member_id, version, {time_sql(conn, 'valid_from')}, recorded_by, acting_proxy_id, "  # noqa: S608
+            "donate_dividend, excluded_mask, is_member, opt_out, preference_mask "
+            "FROM choice_version" + (" ORDER BY member_id, version" if ordered else "")
+        )
+        payloads, build = self._payloads, self._payload
+        for batch in stream(conn, sql, "reconcile_choices"):
+            events = []
+            for member, version, time, actor, proxy, donate, excluded, is_member, opt_out, preferences in batch:
+                said = (version, proxy, bool(donate), excluded, bool(is_member), bool(opt_out), preferences)
+                typ = "choices.started" if version == 1 else "choices.changed" if is_member else _ENDED
+                row = f"member_id={member} version={version}" if ordered else None  # the walk names rows
+                events.append((member, row, typ, f"member:{member}", time, actor, payloads.get(said) or build(said)))
+            yield events
+
+    def _payload(self, said: tuple[Any, ...]) -> str:
+        """A choices event's payload, as coop.choices.service records it (kept for the next)."""
+        version, proxy, donate, excluded, is_member, opt_out, preferences = said
+        e = self._excluded.get(excluded)
+        if e is None:
+            e = self._excluded[excluded] = canonical.dumps([c.value for c in from_mask(Category, excluded)])
+        payload = (
+            f'{{"acting_proxy_id":{json_int(proxy)},"donate_dividend":{json_bool(donate)},"excluded_categories":{e},'
+            f'"is_member":{json_bool(is_member)},"opt_out":{json_bool(opt_out)},"preferences":{_preferences(preferences)},'
+            f'"version":{version}}}'
+        )
+        self._payloads[said] = payload
+        return payload
+
+    def __init__(self) -> None:
+        self._excluded: dict[int, str] = {}
+        self._payloads: dict[tuple[Any, ...], str] = {}
+
+
+_ENDED = "choices.membership-ended"
+
+
+_PAIRS = [
+    [""] + [canonical.dumps([p.value, u.value, encoding.BY_CODE[code].value]) for code in (1, 2, 3)]
+    for p, u in encoding.PAIRS
+]
+
+
+def _preferences(preference_mask: int) -> str:
+    """``encoding.explicit`` as the canonical JSON of a choices event, one pair per 2 bits."""
+    parts, pair = [], 0
+    while preference_mask > 0 and pair < len(_PAIRS):
+        code = preference_mask & 3
+        if code:
+            parts.append(_PAIRS[pair][code])
+        preference_mask >>= 2
+        pair += 1
+    return "[" + ",".join(parts) + "]" if preference_mask == 0 else "[mask out of range]"
+
+
+class Invitations(Table):
+    name = "member_invitation"
+    types = ("member.invited",)
+    at_once = True
+    free = ("actor",)
+    proves = ("id", "member_id", "created_at", "expires_at", "used_at", "withdrawn_at")
+    new_fields = frozenset({"invitation_id"})
+
+    def label(self, key: int) -> str:
+        return f"member_id={key}"
+
+    def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
+        # an invitation is withdrawn when the member's next one is issued, or (the newest)
+        # when the member leaves, and only then; it is used when the member's login is made
+        # (which the login's event proves)
+        rule(
+            conn,
+            report,
+            self.name,
+            "SELECT 'id=' || i.id, i.withdrawn_at FROM (SELECT id, member_id, withdrawn_at, "
+            "LEAD(created_at) OVER (PARTITION BY member_id ORDER BY id) AS next_issued FROM member_invitation) i "
+            "JOIN member m ON m.id = i.member_id "
+            "WHERE (next_issued IS NULL AND withdrawn_at IS NOT NULL "
+            "AND (m.left_at IS NULL OR withdrawn_at <> m.left_at)) "
+            "OR (next_issued IS NOT NULL AND (withdrawn_at IS NULL OR withdrawn_at <> next_issued))",
+            "withdrawn_at {} is neither when the member's next invitation was issued nor when they left",
+        )
+        rule(
+            conn,
+            report,
+            self.name,
+            "SELECT 'id=' || i.id, i.used_at FROM member_invitation i LEFT JOIN user_account u "
+            "ON u.member_id = i.member_id WHERE i.used_at IS NOT NULL AND u.id IS NULL",
+            "used_at {}, but the member has no login",
+        )
+        sql = (
+            f"SELECT member_id, id, {time_sql(conn, 'created_at')}, {time_sql(conn, 'expires_at')} "  # noqa: S608
+            "FROM member_invitation" + (" ORDER BY member_id, id" if ordered else "")
+        )
+        for batch in stream(conn, sql, "reconcile_invitations"):
+            yield [
+                (
+                    member,
+                    f"id={invitation}",
+                    "member.invited",
+                    f"member:{member}",
+                    created,
+                    None,
+                    f'{{"expires_at":"{iso(expires)}","invitation_id":{invitation}}}',
+                )
+                for member, invitation, created, expires in batch
+            ]
+
+
+class UserAccounts(Table):
+    name = "user_account"
+    types = ("account.created",)
+    at_once = True
+    free = ("actor",)
+    proves = ("id", "role", "member_id", "created_at", "disabled_at")
+    parts: ClassVar[dict[str, str]] = {"invitation_id": "member_invitation"}
+    new_fields = frozenset({"invitation_id"})
+
+    def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
+        rule(
+            conn,
+            report,
+            self.name,
+            "SELECT 'id=' || id, disabled_at FROM user_account WHERE disabled_at IS NOT NULL",
+            "disabled_at {}, but no event disables a login",
+        )
+        used = (
+            "(SELECT member_id, min(id) AS first, min(used_at) AS used_at, count(*) AS used FROM member_invitation "
+            "WHERE used_at IS NOT NULL GROUP BY member_id) i"
+        )
+        # the login's event names the invitation it used, whose used_at is the login's creation;
+        # a used_at at another time makes the invitation differ from what the event says
+        invitation = (
+            "CASE WHEN i.first IS NULL THEN 'null' WHEN i.used_at = u.created_at THEN CAST(i.first AS TEXT) "
+            f"""ELSE '"invitation ' || i.first || ' used at ' || {time_sql(conn, "i.used_at")} || '"' END"""
+        )
+        rule(
+            conn,
+            report,
+            self.name,
+            f"SELECT 'id=' || u.id, i.used FROM user_account u JOIN {used} ON i.member_id = u.member_id "  # noqa: S608
+            "WHERE i.used > 1",
+            "{} of the member's invitations count as used",
+        )
+        sql = (
+            f"SELECT u.id, NULL, 'account.created', 'user:' || u.id, {time_sql(conn, 'u.created_at')}, NULL, "  # noqa: S608
+            f"""'{{"invitation_id":' || {invitation} || ',"member_id":' || """
+            f"""{int_sql(conn, "u.member_id")} || ',"role":"' || u.role || '"}}' """
+            f"FROM user_account u LEFT JOIN {used} ON i.member_id = u.member_id" + (" ORDER BY u.id" if ordered else "")
+        )
+        yield from stream(conn, sql, "reconcile_accounts")
+
+
+class ApiKeys(Keyed):
+    name = "api_key"
+    types = ("api-key.created", "api-key.revoked")
+    proves = ("id", "org", "role", "prefix", "created_at", "revoked_at")
+    new_fields = frozenset({"org", "prefix"})
+
+    def groups(self, conn: Connection, report: Report) -> Groups:
+        sql = (
+            f"SELECT id, org, role, prefix, {time_sql(conn, 'created_at')}, {time_sql(conn, 'revoked_at')} "  # noqa: S608
+            "FROM api_key ORDER BY id"
+        )
+        for batch in stream(conn, sql, "reconcile_keys"):
+            for key_id, org, role, prefix, created_at, revoked_at in batch:
+                row, subject = f"id={key_id}", f"key:{key_id}"
+                payload = canonical.dumps({"org": org, "prefix": prefix, "role": role})
+                expected = [implied(row, "api-key.created", subject, created_at, None, payload)]
+                if revoked_at is not None:
+                    expected.append(implied(row, "api-key.revoked", subject, revoked_at, None, "{}"))
+                yield key_id, expected
+
+
+class ProxyAppointments(Keyed):
+    """A revocation is ``{"appointment_id"}`` when the member revoked, and carries a
+    ``reason`` when the appointment ended otherwise (the proxy left): both prove revoked_at."""
+
+    name = "proxy_appointment"
+    types = ("proxy.appointed", "proxy.revoked")
+    proves = (
+        "id",
+        "principal_id",
+        "proxy_member_id",
+        "purposes_mask",
+        "voting",
+        "valid_from",
+        "valid_until",
+        "revoked_at",
+        "appointed_by",
+    )
+    keys = payload_keys("appointment_id")
+
+    def groups(self, conn: Connection, report: Report) -> Groups:
+        for a in all_rows(conn, ProxyAppointment):
+            assert a.id is not None
+            row, subject = f"id={a.id}", f"member:{a.principal_id}"
+            appointed = {
+                "appointment_id": a.id,
+                "proxy_member_id": a.proxy_member_id,
+                "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
+                "voting": a.voting,
+                "valid_until": a.valid_until.isoformat() if a.valid_until else None,
+            }
+            at = format_time(a.valid_from)
+            expected = [implied(row, "proxy.appointed", subject, at, a.appointed_by, canonical.dumps(appointed))]
+            if a.revoked_at is not None:
+                revoked = canonical.dumps({"appointment_id": a.id})
+                expected.append(implied(row, "proxy.revoked", subject, format_time(a.revoked_at), None, revoked))
+            yield a.id, expected
