@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, text
 from bench.choices_bench import MEMBERS, seed
 from bench.common import fresh_database
 from bench.distribution_bench import YEAR_END, YEAR_START, permits_with_money
-from coop.benefits import distributions
+from coop.money import distributions
 from coop.permits.models import Manifest, ManifestCheck, Result, UsageEvent
 from coop.reporting import service
 from ledger import log

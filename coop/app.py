@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from coop import docs
 from coop.auth.routes import router as auth_router
 from coop.auth.throttle import LoginThrottle
-from coop.benefits.routes import router as money_router
+from coop.money.routes import router as money_router
 from coop.choices.routes import router as choices_router
 from coop.db import Database
 from coop.decisions.routes import router as decisions_router

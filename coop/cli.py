@@ -355,7 +355,7 @@ def distribute(
     ] = False,
 ) -> None:
     """Draft the distribution of a period, and with --commit post it and pay out."""
-    from coop.benefits import distributions
+    from coop.money import distributions
     from coop.errors import CoopError
     from coop.types import utcnow
 

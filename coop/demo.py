@@ -30,7 +30,7 @@ from sqlmodel import Session, col
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, Role
-from coop.benefits import accounts, distributions, periods
+from coop.money import accounts, distributions, periods
 from coop.choices import service as choices_service
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch

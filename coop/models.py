@@ -1,7 +1,7 @@
 """Every table, imported in one place so Alembic and the application see the same schema."""
 
 from coop.auth.models import ApiKey, LoginFailures, UserAccount
-from coop.benefits.models import Distribution, DistributionMember, DistributionPermit
+from coop.money.models import Distribution, DistributionMember, DistributionPermit
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation

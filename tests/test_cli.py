@@ -114,7 +114,7 @@ def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
     from datetime import date, timedelta
 
     from coop.auth.policy import Actor, Role
-    from coop.benefits import accounts
+    from coop.money import accounts
     from coop.governance import service as governance
     from coop.permits import service as permits
     from coop.types import utcnow

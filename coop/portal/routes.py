@@ -17,8 +17,8 @@ from sqlmodel import Session, col
 from coop.auth import service as auth_service
 from coop.auth.policy import Actor, Permission, Role, has
 from coop.auth.throttle import LoginThrottle, client_of
-from coop.benefits import distributions, periods
-from coop.benefits.models import Distribution, DistributionPermit
+from coop.money import distributions, periods
+from coop.money.models import Distribution, DistributionPermit
 from coop.choices import encoding, history
 from coop.choices import service as choices_service
 from coop.choices.encoding import Preference

@@ -17,8 +17,8 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from coop import privacy
-from coop.benefits import distributions, periods
-from coop.benefits.models import Distribution, DistributionMember
+from coop.money import distributions, periods
+from coop.money.models import Distribution, DistributionMember
 from coop.choices import encoding
 from coop.choices.models import ChoiceVersion
 from coop.decisions.rules import is_prohibited

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from coop.benefits import distributions
+from coop.money import distributions
 from coop.choices import encoding
 from coop.choices.history import differences, in_words
 from coop.choices.models import ChoiceVersion

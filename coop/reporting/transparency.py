@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from coop import privacy
-from coop.benefits import distributions
-from coop.benefits.models import Distribution
+from coop.money import distributions
+from coop.money.models import Distribution
 from coop.choices.models import ChoiceVersion
 from coop.permits import rules, usage
 from coop.permits.models import Permit

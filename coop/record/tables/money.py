@@ -9,8 +9,8 @@ from typing import Any, ClassVar
 import numpy as np
 from sqlalchemy import Connection
 
-from coop.benefits.distributions import PERMIT_SPLIT, SHARE_ROW, drafted_payload
-from coop.benefits.models import Distribution, DistributionPermit
+from coop.money.distributions import PERMIT_SPLIT, SHARE_ROW, drafted_payload
+from coop.money.models import Distribution, DistributionPermit
 from coop.record.tables.common import (
     Groups,
     Keyed,

@@ -10,9 +10,9 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, Permission, can_read_own_record
-from coop.benefits import accounts, distributions
-from coop.benefits.models import Distribution, DistributionPermit
-from coop.benefits.schemas import (
+from coop.money import accounts, distributions
+from coop.money.models import Distribution, DistributionPermit
+from coop.money.schemas import (
     BalanceOut,
     BalancesOut,
     DistributionIn,

@@ -25,9 +25,9 @@ import numpy as np
 from sqlalchemy import and_, case, func, insert, or_, select
 from sqlmodel import Session, col
 
-from coop.benefits import accounts, periods
-from coop.benefits.models import Distribution, DistributionMember, DistributionPermit
-from coop.benefits.plan import Ids, Inputs, NoNetIncome, Plan, plan
+from coop.money import accounts, periods
+from coop.money.models import Distribution, DistributionMember, DistributionPermit
+from coop.money.plan import Ids, Inputs, NoNetIncome, Plan, plan
 from coop.choices.models import ChoiceVersion
 from coop.errors import Conflict, Invalid, NotFound
 from coop.governance import service as governance

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from coop.benefits import periods
+from coop.money import periods
 from coop.idempotency import require_same
 from ledger import books
 from ledger.books import Entry, Kind, Posting

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from coop.auth.policy import Actor, Role
-from coop.benefits import accounts, distributions
+from coop.money import accounts, distributions
 from coop.db import Database
 from coop.errors import CoopError
 from coop.governance import service as governance

@@ -7,7 +7,7 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 
-from coop.benefits import accounts
+from coop.money import accounts
 from coop.db import Database
 from ledger import books, log
 from tests import factories as f

@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from coop.benefits.models import Distribution
+from coop.money.models import Distribution
 from coop.errors import Conflict, Invalid
 from ledger.models import MoneyEntry
 
