@@ -20,9 +20,9 @@ from sqlalchemy import func, select, text
 from bench.choices_bench import MEMBERS, seed
 from bench.common import fresh_database
 from coop.auth.policy import Actor, Role
+from coop.db import Database
 from coop.money import accounts, distributions
 from coop.money.models import Distribution
-from coop.db import Database
 from coop.permits import member_sets
 from coop.permits import service as permits
 from coop.permits.models import Manifest, ManifestMemberSet

@@ -17,7 +17,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from coop import docs
 from coop.auth.routes import router as auth_router
 from coop.auth.throttle import LoginThrottle
-from coop.money.routes import router as money_router
 from coop.choices.routes import router as choices_router
 from coop.db import Database
 from coop.decisions.routes import router as decisions_router
@@ -25,6 +24,7 @@ from coop.errors import BadRequest, Conflict, CoopError, Invalid, PayloadTooLarg
 from coop.governance.routes import router as governance_router
 from coop.hdab.routes import router as hdab_router
 from coop.members.routes import router as members_router
+from coop.money.routes import router as money_router
 from coop.openapi import declare_problems, install_problem_schema
 from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router

@@ -355,8 +355,8 @@ def distribute(
     ] = False,
 ) -> None:
     """Draft the distribution of a period, and with --commit post it and pay out."""
-    from coop.money import distributions
     from coop.errors import CoopError
+    from coop.money import distributions
     from coop.types import utcnow
 
     db = _database()

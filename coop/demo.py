@@ -30,7 +30,6 @@ from sqlmodel import Session, col
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, Role
-from coop.money import accounts, distributions, periods
 from coop.choices import service as choices_service
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
@@ -42,6 +41,7 @@ from coop.governance.documents import DocumentKind
 from coop.hdab import service as hdab
 from coop.i18n import Language
 from coop.members import service as members_service
+from coop.money import accounts, distributions, periods
 from coop.permits import manifests, usage
 from coop.permits import service as permits
 from coop.permits.usage import NewUsage, ResultKind, UsageKind

@@ -1,11 +1,11 @@
 """Every table, imported in one place so Alembic and the application see the same schema."""
 
 from coop.auth.models import ApiKey, LoginFailures, UserAccount
-from coop.money.models import Distribution, DistributionMember, DistributionPermit
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
 from coop.members.models import Invitation, Member
+from coop.money.models import Distribution, DistributionMember, DistributionPermit
 from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, ManifestMemberSet, Permit, Result, UsageEvent
 from coop.proxies.models import ProxyAppointment
 from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead, MoneyAccount, MoneyEntry, MoneyPosting

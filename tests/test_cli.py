@@ -114,8 +114,8 @@ def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
     from datetime import date, timedelta
 
     from coop.auth.policy import Actor, Role
-    from coop.money import accounts
     from coop.governance import service as governance
+    from coop.money import accounts
     from coop.permits import service as permits
     from coop.types import utcnow
     from coop.vocabulary.terms import Category, Purpose, UserType

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from coop.money import periods
 from coop.idempotency import require_same
+from coop.money import periods
 from ledger import books
 from ledger.books import Entry, Kind, Posting
 

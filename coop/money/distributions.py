@@ -25,13 +25,13 @@ import numpy as np
 from sqlalchemy import and_, case, func, insert, or_, select
 from sqlmodel import Session, col
 
-from coop.money import accounts, periods
-from coop.money.models import Distribution, DistributionMember, DistributionPermit
-from coop.money.plan import Ids, Inputs, NoNetIncome, Plan, plan
 from coop.choices.models import ChoiceVersion
 from coop.errors import Conflict, Invalid, NotFound
 from coop.governance import service as governance
 from coop.governance.documents import BenefitPolicy, DocumentKind
+from coop.money import accounts, periods
+from coop.money.models import Distribution, DistributionMember, DistributionPermit
+from coop.money.plan import Ids, Inputs, NoNetIncome, Plan, plan
 from coop.permits import member_sets
 from coop.permits.models import Manifest, ManifestEntry, ManifestMemberSet
 from ledger import books, bulk, log

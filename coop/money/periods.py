@@ -15,8 +15,8 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from coop.money.models import Distribution
 from coop.errors import Conflict, Invalid
+from coop.money.models import Distribution
 from ledger.models import MoneyEntry
 
 

@@ -10,6 +10,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, Permission, can_read_own_record
+from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, WriteSession, require
+from coop.errors import NotFound
 from coop.money import accounts, distributions
 from coop.money.models import Distribution, DistributionPermit
 from coop.money.schemas import (
@@ -26,8 +28,6 @@ from coop.money.schemas import (
     GrantIn,
     PaymentIn,
 )
-from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, WriteSession, require
-from coop.errors import NotFound
 from coop.openapi import problems
 from coop.permits import service as permits
 from coop.types import Day

@@ -17,8 +17,6 @@ from sqlmodel import Session, col
 from coop.auth import service as auth_service
 from coop.auth.policy import Actor, Permission, Role, has
 from coop.auth.throttle import LoginThrottle, client_of
-from coop.money import distributions, periods
-from coop.money.models import Distribution, DistributionPermit
 from coop.choices import encoding, history
 from coop.choices import service as choices_service
 from coop.choices.encoding import Preference
@@ -33,6 +31,8 @@ from coop.governance.documents import DocumentKind, Mandate, MandateDecision
 from coop.i18n import DEFAULT_LANGUAGE, Translate, translator
 from coop.members import service as members_service
 from coop.members.models import Language, Member, member_number, parse_member_number
+from coop.money import distributions, periods
+from coop.money.models import Distribution, DistributionPermit
 from coop.permits import rules, usage
 from coop.permits.models import Permit
 from coop.portal import web

@@ -17,8 +17,6 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session, col
 
 from coop import privacy
-from coop.money import distributions, periods
-from coop.money.models import Distribution, DistributionMember
 from coop.choices import encoding
 from coop.choices.models import ChoiceVersion
 from coop.decisions.rules import is_prohibited
@@ -26,6 +24,8 @@ from coop.governance import service as governance
 from coop.governance.documents import BenefitPolicy, DocumentKind
 from coop.governance.models import Proposal
 from coop.members.models import Member
+from coop.money import distributions, periods
+from coop.money.models import Distribution, DistributionMember
 from coop.permits import rules, usage
 from coop.permits.models import Permit
 from coop.settings import Settings

@@ -6,12 +6,12 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from coop.money import distributions
 from coop.choices import encoding
 from coop.choices.history import differences, in_words
 from coop.choices.models import ChoiceVersion
 from coop.i18n import language_or_default
 from coop.members.models import Member
+from coop.money import distributions
 from coop.permits.models import Manifest, ManifestEntry, Permit
 from coop.permits.usage import results_of
 from coop.reporting.figures import year_bounds

@@ -11,9 +11,9 @@ from sqlalchemy import func, select
 from sqlmodel import Session, col
 
 from coop import privacy
+from coop.choices.models import ChoiceVersion
 from coop.money import distributions
 from coop.money.models import Distribution
-from coop.choices.models import ChoiceVersion
 from coop.permits import rules, usage
 from coop.permits.models import Permit
 from coop.reporting import figures

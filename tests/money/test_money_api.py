@@ -7,8 +7,8 @@ from datetime import date
 
 from fastapi.testclient import TestClient
 
-from coop.money import accounts
 from coop.db import Database
+from coop.money import accounts
 from ledger import books, log
 from tests import factories as f
 

@@ -11,12 +11,12 @@ from hypothesis import strategies as st
 from sqlalchemy import text
 
 from coop.auth.policy import Actor, Role
-from coop.money import accounts, distributions
 from coop.db import Database
 from coop.errors import CoopError
 from coop.governance import service as governance
 from coop.members import service as members
 from coop.members.models import Language
+from coop.money import accounts, distributions
 from coop.permits import manifests
 from coop.permits import service as permits
 from coop.types import utcnow

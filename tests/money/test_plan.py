@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from coop.money.plan import Inputs, NoNetIncome, part, plan
 from coop.governance.documents import BenefitPolicy
+from coop.money.plan import Inputs, NoNetIncome, part, plan
 
 POLICY = BenefitPolicy(reserve_pct=20, solidarity_pct=30, members_pct=50, minimum_payout_cents=500)
 

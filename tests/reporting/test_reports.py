@@ -210,8 +210,8 @@ def test_the_dividend_histogram_counts_members_once(database: Database) -> None:
     what the year gave them together; the split's percentages are the policy's."""
     from datetime import date
 
-    from coop.money.models import Distribution, DistributionMember
     from coop.governance import service as governance
+    from coop.money.models import Distribution, DistributionMember
     from coop.reporting import figures
     from coop.types import utcnow
 
