@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from coop.errors import NotFound
+
 
 class Role(StrEnum):
     member = "member"
@@ -181,6 +183,14 @@ def can_read_own_record(actor: Actor, member_id: int) -> Decision:
     if _own(actor, member_id) and has(actor, Permission.read_own_record):
         return Allowed()
     return Denied("only the member themselves may read this")
+
+
+def require_own_record(actor: Actor, member_id: int) -> None:
+    """The one rule for what only the member themselves may read (data use, dividends,
+    statements, their proxies): anyone else is told there is no such member (404
+    ``member-not-found``), so whether a member exists stays unknown to them."""
+    if not can_read_own_record(actor, member_id):
+        raise NotFound(f"no member {member_id}", code="member-not-found")
 
 
 def can_manage_member(actor: Actor, member_id: int) -> Decision:

@@ -9,9 +9,8 @@ from fastapi.responses import PlainTextResponse
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from coop.auth.policy import Actor, Permission, can_read_own_record
+from coop.auth.policy import Actor, Permission, require_own_record
 from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, WriteSession, require
-from coop.errors import NotFound
 from coop.money import accounts, distributions
 from coop.money.models import Distribution, DistributionPermit
 from coop.money.schemas import (
@@ -217,8 +216,7 @@ def commit(distribution_id: DistributionId, session: WriteSession, actor: Treasu
     "/members/{member_id}/dividends", response_model=DividendsOut, summary="My dividends and how they were derived"
 )
 def dividends(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> DividendsOut:
-    if not can_read_own_record(actor, member_id):
-        raise NotFound(f"no member {member_id}", code="member-not-found")
+    require_own_record(actor, member_id)
     received = [
         DividendOut(
             distribution_id=r.distribution.id or 0,

@@ -10,10 +10,9 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlmodel import col
 
-from coop.auth.policy import Actor, Permission, can_read_own_record
+from coop.auth.policy import Actor, Permission, require_own_record
 from coop.db import Database
 from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession, get_database, require
-from coop.errors import NotFound
 from coop.openapi import problems
 from coop.permits import manifests, service, usage
 from coop.permits.models import Manifest
@@ -218,8 +217,7 @@ members_router = APIRouter(prefix="/members", tags=["data use"])
     "/{member_id}/data-use", response_model=list[DataUseOut], summary="Permits that included my data (the member)"
 )
 def data_use(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> list[DataUseOut]:
-    if not can_read_own_record(actor, member_id):
-        raise NotFound(f"no member {member_id}", code="member-not-found")
+    require_own_record(actor, member_id)
     rows = usage.permits_using(session, member_id)
     results = usage.results_of(session, [permit.id for permit, _ in rows if permit.id is not None])
     out = []

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
-from coop.auth.policy import Actor, Denied, can_manage_proxies, can_read_own_record
+from coop.auth.policy import Actor, Denied, can_manage_proxies, require_own_record
 from coop.choices import service as choices_service
 from coop.errors import Conflict, Forbidden, Invalid, NotFound
 from coop.members.models import Member, MemberStatus
@@ -39,13 +39,8 @@ def _payload(a: ProxyAppointment) -> dict[str, object]:
     }
 
 
-def _own(actor: Actor, member_id: int) -> None:
-    if not can_read_own_record(actor, member_id):
-        raise NotFound(f"no member {member_id}", code="member-not-found")
-
-
 def _may_manage(actor: Actor, principal_id: int) -> None:
-    _own(actor, principal_id)
+    require_own_record(actor, principal_id)
     decision = can_manage_proxies(actor, principal_id)
     if isinstance(decision, Denied):
         raise Forbidden(decision.reason, code=decision.code)
@@ -200,7 +195,7 @@ def end_for_leaver(session: Session, running: list[ProxyAppointment], member_id:
 
 def listing(session: Session, actor: Actor, member_id: int) -> list[ProxyAppointment]:
     """Appointments the member made, and those in which they act for others."""
-    _own(actor, member_id)
+    require_own_record(actor, member_id)
     return list(
         session.execute(
             select(ProxyAppointment)

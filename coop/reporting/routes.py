@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel
 
-from coop.auth.policy import Actor, Permission, can_read_own_record
+from coop.auth.policy import Actor, Permission, require_own_record
 from coop.deps import SEQ_MAX, CurrentActor, MemberId, ReadSession, WriteSession, get_settings, require
 from coop.errors import NotFound
 from coop.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, autonym, translator
@@ -113,8 +113,9 @@ def publish(
 def member_statement(member_id: MemberId, year: Year, session: ReadSession, actor: CurrentActor) -> Response:
     from reports.statement import render
 
+    require_own_record(actor, member_id)
     member = session.get(Member, member_id)
-    if member is None or not can_read_own_record(actor, member_id):
+    if member is None:
         raise NotFound(f"no member {member_id}", code="member-not-found")
     pdf = render(statement.statement(session, member, year))
     return Response(
