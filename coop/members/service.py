@@ -16,7 +16,7 @@ from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, can_manage_member, can_read_member
 from coop.auth.secrets import new_invitation_token, sha256_hex
-from coop.auth.service import accept_invitation as accept_invitation  # accepting one makes an account
+from coop.auth.service import accept_invitation as accept_invitation  # the accounts' own; admitting invites
 from coop.choices import service as choices_service
 from coop.errors import Conflict, NotFound
 from coop.i18n import Language

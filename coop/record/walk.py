@@ -52,6 +52,7 @@ class Kept:
         self.fingerprint = self._sip if keyed else self._sha
 
     def keep(self, table: Table, type_index: int, events: list[EventRow]) -> None:
+        """Keep a batch of ``table``'s events (all of its ``type_index``-th type) for the walk."""
         seen = self.seen[table.name]
         seen.keys.extend(table.keys(events))
         seen.seqs.extend(map(_SEQ, events))
