@@ -16,6 +16,7 @@ from coop.auth.policy import Actor, Role
 from coop.hdab import service as hdab
 from coop.permits import manifests
 from coop.permits import service as permits
+from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType
 
 HDAB = Actor("key", 1, Role.hdab, org="HDAB")
@@ -66,7 +67,7 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
             permit, _ = permits.register(s, HDAB, new)
         with db.unit_of_work() as s:
             start = time.perf_counter()
-            manifest = manifests.create(s, "bench", s.merge(permit), db.settings)
+            manifest = manifests.create(s, "bench", s.merge(permit), db.settings, utcnow())
             create_s = time.perf_counter() - start
         tracemalloc.start()
         with db.unit_of_work(write=False) as s:

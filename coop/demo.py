@@ -359,7 +359,7 @@ def _permits(db: Database, hdab_actor: Actor) -> list[int]:
                     consultation.id,
                 ),
             )
-            manifests.create(s, "cli", permit, db.settings)
+            manifests.create(s, "cli", permit, db.settings, utcnow())
             assert permit.id is not None
             ids.append(permit.id)
     return ids

@@ -12,10 +12,20 @@ from sqlmodel import col
 
 from coop.auth.policy import Actor, Permission, can_read_own_record
 from coop.db import Database
-from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession, get_database, require
+from coop.deps import (
+    ID_MAX,
+    CurrentActor,
+    MemberId,
+    Now,
+    ReadSession,
+    SettingsDep,
+    WriteSession,
+    get_database,
+    require,
+)
 from coop.errors import NotFound
 from coop.openapi import problems
-from coop.permits import manifests, service, usage
+from coop.permits import manifests, rules, service, usage
 from coop.permits.models import Manifest
 from coop.permits.schemas import (
     ComplianceOut,
@@ -44,7 +54,7 @@ PermitId = Annotated[int, Path(ge=1, le=ID_MAX)]
     summary="Register a granted permit (HDAB, board)",
     responses=problems({409: "permit-differs (this number was registered with other contents)"}),
 )
-def register(body: PermitIn, session: WriteSession, actor: Registering, response: Response) -> PermitOut:
+def register(body: PermitIn, session: WriteSession, actor: Registering, response: Response, now: Now) -> PermitOut:
     new = service.NewPermit(
         permit_number=body.permit_number,
         applicant=body.applicant,
@@ -64,19 +74,19 @@ def register(body: PermitIn, session: WriteSession, actor: Registering, response
     permit, written = service.register(session, actor, new)
     if not written:
         response.status_code = 200
-    return PermitOut.of(permit)
+    return PermitOut.of(permit, now)
 
 
 @router.get(
     "", response_model=list[PermitOut], summary="Permits the caller may see (HDAB, board, auditor, data holder)"
 )
-def listing(session: ReadSession, actor: CurrentActor) -> list[PermitOut]:
-    return [PermitOut.of(p) for p in service.listing(session, actor)]
+def listing(session: ReadSession, actor: CurrentActor, now: Now) -> list[PermitOut]:
+    return [PermitOut.of(p, now) for p in service.listing(session, actor)]
 
 
 @router.get("/{permit_id}", response_model=PermitOut, summary="A permit (HDAB, board, auditor, its data holders)")
-def read(permit_id: PermitId, session: ReadSession, actor: CurrentActor) -> PermitOut:
-    return PermitOut.of(service.get(session, actor, permit_id))
+def read(permit_id: PermitId, session: ReadSession, actor: CurrentActor, now: Now) -> PermitOut:
+    return PermitOut.of(service.get(session, actor, permit_id), now)
 
 
 @router.post(
@@ -85,13 +95,13 @@ def read(permit_id: PermitId, session: ReadSession, actor: CurrentActor) -> Perm
     summary="Extend once by at most 10 years (HDAB, board)",
     responses=problems({409: "already-extended, permit-expired, permit-revoked"}),
 )
-def extend(permit_id: PermitId, body: ExtendIn, session: WriteSession, actor: Registering) -> PermitOut:
-    return PermitOut.of(service.extend(session, actor, permit_id, body.valid_until))
+def extend(permit_id: PermitId, body: ExtendIn, session: WriteSession, actor: Registering, now: Now) -> PermitOut:
+    return PermitOut.of(service.extend(session, actor, permit_id, body.valid_until, now), now)
 
 
 @router.post("/{permit_id}/revoke", response_model=PermitOut, summary="Revoke now (HDAB, board)")
-def revoke(permit_id: PermitId, body: RevokeIn, session: WriteSession, actor: Registering) -> PermitOut:
-    return PermitOut.of(service.revoke(session, actor, permit_id, body.reason))
+def revoke(permit_id: PermitId, body: RevokeIn, session: WriteSession, actor: Registering, now: Now) -> PermitOut:
+    return PermitOut.of(service.revoke(session, actor, permit_id, body.reason, now), now)
 
 
 @router.post(
@@ -104,10 +114,10 @@ def revoke(permit_id: PermitId, body: RevokeIn, session: WriteSession, actor: Re
     ),
 )
 def create_manifest(
-    permit_id: PermitId, session: WriteSession, actor: Registering, settings: SettingsDep
+    permit_id: PermitId, session: WriteSession, actor: Registering, settings: SettingsDep, now: Now
 ) -> ManifestOut:
     permit = service.get(session, actor, permit_id)
-    return ManifestOut.of(manifests.create(session, actor.ledger_name, permit, settings))
+    return ManifestOut.of(manifests.create(session, actor.ledger_name, permit, settings, now))
 
 
 @router.get("/{permit_id}/manifests", response_model=list[ManifestOut], summary="A permit's manifests (as the permit)")
@@ -196,13 +206,15 @@ def register_result(permit_id: PermitId, body: ResultIn, session: WriteSession, 
     response_model=ComplianceOut,
     summary="Breaches computed from the register and the reported usage (as the permit)",
 )
-def compliance(permit_id: PermitId, session: ReadSession, actor: CurrentActor, settings: SettingsDep) -> ComplianceOut:
+def compliance(
+    permit_id: PermitId, session: ReadSession, actor: CurrentActor, settings: SettingsDep, now: Now
+) -> ComplianceOut:
     permit = service.get(session, actor, permit_id)
     assert permit.id is not None
-    flags = usage.compliance(session, permit, settings)
+    flags = usage.compliance(session, permit, settings, now)
     return ComplianceOut(
         permit_id=permit.id,
-        status=PermitOut.of(permit).status,
+        status=rules.status_of(permit, now),
         compliant=not flags,
         flags=[FlagOut(rule=f.rule, article=f.article, message=f.message, events=f.events) for f in flags],
         usage=[UsageOut.of(u) for u in usage.usage_of(session, permit.id)],
@@ -216,14 +228,14 @@ members_router = APIRouter(prefix="/members", tags=["data use"])
 @members_router.get(
     "/{member_id}/data-use", response_model=list[DataUseOut], summary="Permits that included my data (the member)"
 )
-def data_use(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> list[DataUseOut]:
+def data_use(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> list[DataUseOut]:
     if not can_read_own_record(actor, member_id):
         raise NotFound(f"no member {member_id}", code="member-not-found")
     rows = usage.permits_using(session, member_id)
     results = usage.results_of(session, [permit.id for permit, _ in rows if permit.id is not None])
     out = []
     for permit, since in rows:
-        p = PermitOut.of(permit)
+        p = PermitOut.of(permit, now)
         out.append(
             DataUseOut(
                 permit_id=p.id,

@@ -134,7 +134,7 @@ def listing(session: Session, actor: Actor) -> list[Permit]:
     return [p for p in permits if not isinstance(can_read_permit(actor, canonical.loads(p.data_holders)), Denied)]
 
 
-def extend(session: Session, actor: Actor, permit_id: int, new_end: datetime) -> Permit:
+def extend(session: Session, actor: Actor, permit_id: int, new_end: datetime, now: datetime) -> Permit:
     """Extend once, by at most 10 years, while the permit is still running. Asking for the
     same extension again returns the permit as it is."""
     permit = session.get(Permit, permit_id)
@@ -144,8 +144,7 @@ def extend(session: Session, actor: Actor, permit_id: int, new_end: datetime) ->
         if permit.extended_until == new_end:
             return permit
         raise Conflict("a permit can be extended once only (Art. 68)", code="already-extended")
-    now = utcnow()
-    state = rules.status(now, permit.valid_from, permit.valid_until, permit.revoked_at)
+    state = rules.status_of(permit, now)
     if state in (rules.Status.revoked, rules.Status.expired):
         raise Conflict(f"a {state.value} permit cannot be extended", code=f"permit-{state.value}")
     if new_end <= permit.valid_until:
@@ -165,13 +164,13 @@ def extend(session: Session, actor: Actor, permit_id: int, new_end: datetime) ->
     return permit
 
 
-def revoke(session: Session, actor: Actor, permit_id: int, reason: str) -> Permit:
+def revoke(session: Session, actor: Actor, permit_id: int, reason: str, now: datetime) -> Permit:
     """Revoke now. Revoking again returns the permit as it is."""
     permit = session.get(Permit, permit_id)
     if permit is None:
         raise NotFound(f"no permit {permit_id}", code="permit-not-found")
     if permit.revoked_at is None:
-        permit.revoked_at, permit.revocation_reason = utcnow(), reason
+        permit.revoked_at, permit.revocation_reason = now, reason
         session.flush()
         log.append(
             session,

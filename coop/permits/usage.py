@@ -241,9 +241,8 @@ def _check_once(session: Session, manifest_id: int, settings: Settings, now: dat
     return check
 
 
-def compliance(session: Session, permit: Permit, settings: Settings, now: datetime | None = None) -> list[Flag]:
-    """Every breach the reported usage and the register show, computed now."""
-    now = now or utcnow()
+def compliance(session: Session, permit: Permit, settings: Settings, now: datetime) -> list[Flag]:
+    """Every breach the reported usage and the register show, as of ``now``."""
     assert permit.id is not None
     events = usage_of(session, permit.id)
     end = rules.ends_at(permit.valid_until, permit.extended_until)

@@ -531,9 +531,7 @@ def data_use_page(request: Request, viewer: AnyPage) -> Response:
                 "applicant": p.applicant,
                 "user_type": p.user_type,
                 "purposes": [x.value for x in from_mask(Purpose, p.purposes_mask)],
-                "status": rules.status(
-                    now, p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at
-                ).value,
+                "status": rules.status_of(p, now).value,
                 "since": since,
                 "results": results.get(p.id or 0, []),
             }
@@ -668,10 +666,8 @@ def permits_page(request: Request, viewer: BoardPage) -> Response:
                 "number": p.permit_number,
                 "applicant": p.applicant,
                 "user_type": p.user_type,
-                "status": rules.status(
-                    now, p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at
-                ).value,
-                "flags": [f"{f.rule} ({f.article})" for f in usage.compliance(s, p, settings, now=now)],
+                "status": rules.status_of(p, now).value,
+                "flags": [f"{f.rule} ({f.article})" for f in usage.compliance(s, p, settings, now)],
             }
             for p in s.execute(select(Permit).order_by(col(Permit.id))).scalars()
         ]

@@ -91,11 +91,9 @@ def page(session: Session, settings: Settings) -> dict[str, Any]:
                 "purposes": [x.value for x in from_mask(Purpose, p.purposes_mask)],
                 "valid_from": p.valid_from,
                 "valid_until": rules.ends_at(p.valid_until, p.extended_until),
-                "status": rules.status(
-                    now, p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at
-                ).value,
+                "status": rules.status_of(p, now).value,
                 "benefit_share_pct": p.benefit_share_pct,
-                "compliance_flags": [f.rule for f in usage.compliance(session, p, settings, now=now)],
+                "compliance_flags": [f.rule for f in usage.compliance(session, p, settings, now)],
                 "results": [
                     {
                         "kind": r.kind,

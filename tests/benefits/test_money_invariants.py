@@ -65,7 +65,7 @@ def test_no_cent_is_created_or_lost(database: Database) -> None:
                 None,
             )
             permit, _ = permits.register(s, HDAB, new)
-            manifests.create(s, "cli", permit, database.settings)
+            manifests.create(s, "cli", permit, database.settings, utcnow())
             permit_ids.append(permit.id)
     counter = iter(range(10**6))
     seen = {"year": 2030, "in": 0, "expenses": 0, "grants": 0, "distributed": 0}
