@@ -269,6 +269,7 @@ def _vote(db: Database, board: Actor, members: list[tuple[int, Actor]], rng: ran
                 s,
                 board,
                 voting.NewProposal(title, kind, body, now, now + timedelta(seconds=seconds), 10, 50),
+                now,
             ).id
             for title, kind, body in (
                 (
@@ -289,13 +290,13 @@ def _vote(db: Database, board: Actor, members: list[tuple[int, Actor]], rng: ran
                         if rng.random() < 0.78
                         else rng.choice([voting.Choice.no, voting.Choice.abstain])
                     )
-                    voting.cast(s, actor, proposal_id, choice, None, False)
+                    voting.cast(s, actor, proposal_id, choice, None, False, utcnow())
     while utcnow() < now + timedelta(seconds=seconds):
         time.sleep(0.2)
     with db.unit_of_work() as s:
         for proposal_id in proposals:
             assert proposal_id is not None
-            voting.close(s, board, proposal_id)
+            voting.close(s, board, proposal_id, utcnow())
 
 
 APPLICATIONS = [

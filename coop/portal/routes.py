@@ -487,7 +487,7 @@ def votes_page(request: Request, viewer: AnyPage) -> Response:
                 "mine": voting.my_vote(s, p.id or 0, who.member_id),
             }
             for p in (voting.listing(s) if may_vote else [])
-            if p.closed_at is None and p.opens_at <= now < p.closes_at
+            if voting.status(p, now) is voting.Status.open
         ]
     return _page(
         request,
@@ -512,7 +512,7 @@ def cast_vote(
 
     def work(s: Session) -> None:
         already = voting.my_vote(s, proposal_id, who.member_id) is not None
-        voting.cast(s, who, proposal_id, voting.Choice(vote), None, already)
+        voting.cast(s, who, proposal_id, voting.Choice(vote), None, already, utcnow())
 
     return _write(request, who, lang, "/me/votes", work)
 
@@ -640,7 +640,7 @@ def proposals_page(request: Request, viewer: BoardPage) -> Response:
                 "id": p.id,
                 "title": p.title,
                 "closes_at": p.closes_at,
-                "status": p.outcome or ("open" if now < p.closes_at else "awaiting-close"),
+                "status": voting.status(p, now).value,
                 "tally": (p.yes, p.no, p.abstain, p.electorate) if p.closed_at else None,
             }
             for p in voting.listing(s)
@@ -652,7 +652,7 @@ def proposals_page(request: Request, viewer: BoardPage) -> Response:
 def close_proposal(request: Request, viewer: BoardPage, proposal_id: RowId, csrf: Csrf) -> Response:
     who, lang = viewer.actor, viewer.lang
     web.check_csrf(request, csrf)
-    return _write(request, who, lang, "/board/proposals", lambda s: voting.close(s, who, proposal_id))
+    return _write(request, who, lang, "/board/proposals", lambda s: voting.close(s, who, proposal_id, utcnow()))
 
 
 @router.get("/board/permits", response_class=HTMLResponse)

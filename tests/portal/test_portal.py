@@ -335,3 +335,19 @@ def test_opting_out_says_the_law_may_make_exceptions(client: TestClient, databas
     opt = client.get("/me/opt-out")
     client.post("/me/opt-out", data={"csrf": _csrf(opt.text), "choice": "out"})
     assert "behalve als de wet een uitzondering maakt" in client.get("/me?lang=nl").text
+
+
+def test_the_board_sees_a_proposal_that_has_not_opened_yet_as_scheduled(client: TestClient, database: Database) -> None:
+    """The portal says what the API says: a proposal whose window lies ahead is scheduled, not open."""
+    from datetime import timedelta
+
+    from coop.types import utcnow
+    from tests.governance.test_voting import _propose, _setup
+
+    board = _setup(client, database)
+    later = utcnow() + timedelta(days=1)
+    proposal = _propose(client, board, opens_at=later.isoformat(), closes_at=(later + timedelta(hours=1)).isoformat())
+    assert client.get(f"/api/v1/governance/proposals/{proposal['id']}", headers=board).json()["status"] == "scheduled"
+    _login(client, f.BOARD_EMAIL)
+    row = re.search(rf"<tr><td>{proposal['id']}</td>.*?</tr>", client.get("/board/proposals?lang=en").text, re.S)
+    assert row and "scheduled" in row.group(0) and ">open<" not in row.group(0)

@@ -152,13 +152,14 @@ def _build(db: Database) -> dict[str, int]:
             voting.NewProposal(
                 "Still open", DocumentKind.benefit_policy, policy, utcnow(), utcnow() + timedelta(hours=1), 10, 50
             ),
+            utcnow(),
         )
         assert proposal.id is not None
         facts["open_proposal"] = proposal.id
     with db.unit_of_work() as s:
         anna = Actor("user", 2, Role.member, member_id=1)
-        voting.cast(s, anna, proposal.id, voting.Choice.yes, None, False)
-        voting.cast(s, anna, proposal.id, voting.Choice.no, None, True)
+        voting.cast(s, anna, proposal.id, voting.Choice.yes, None, False, utcnow())
+        voting.cast(s, anna, proposal.id, voting.Choice.no, None, True, utcnow())
     return facts
 
 
