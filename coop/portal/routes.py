@@ -25,13 +25,13 @@ from coop.choices import service as choices_service
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
 from coop.db import Database
-from coop.decisions.rules import is_prohibited
+from coop.decisions import ladder
 from coop.deps import ID_MAX
 from coop.errors import CoopError, Forbidden, Invalid, Unauthenticated
 from coop.governance import service as governance
 from coop.governance import voting
-from coop.governance.documents import DocumentKind, Mandate, MandateDecision
-from coop.i18n import DEFAULT_LANGUAGE, translator
+from coop.governance.documents import DocumentKind, Mandate
+from coop.i18n import DEFAULT_LANGUAGE
 from coop.members import service as members_service
 from coop.members.models import Language, Member, member_number, parse_member_number
 from coop.permits import rules, usage
@@ -41,7 +41,7 @@ from coop.proxies import queries as proxy_queries
 from coop.proxies import service as proxies
 from coop.reporting import service as reporting
 from coop.types import CleanStr, Day, utcnow
-from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, position
+from coop.vocabulary.terms import ALL_PURPOSES, Category, Purpose, UserType, from_mask
 from ledger import books
 from reports.texts import euros
 
@@ -247,54 +247,6 @@ def accept_invitation(
 # ---------------------------------------------------------------- member pages
 
 
-def _conditions(rule_conditions: Any, t: Callable[..., str]) -> str:
-    parts = []
-    if rule_conditions.min_benefit_share_pct is not None:
-        parts.append(t("cond_share", pct=rule_conditions.min_benefit_share_pct))
-    if rule_conditions.open_results:
-        parts.append(t("cond_open"))
-    if rule_conditions.processing_in_eu:
-        parts.append(t("cond_eu"))
-    if rule_conditions.ethics_review:
-        parts.append(t("cond_ethics"))
-    if rule_conditions.max_duration_months is not None:
-        parts.append(t("cond_duration", months=rule_conditions.max_duration_months))
-    return t("and").join(parts)
-
-
-def _overview_rows(mandate: Mandate, mask: int, lang: str, proxied: int) -> list[dict[str, str]]:
-    """What decides each (purpose, user type) now; ``proxied``: the purposes a proxy holds
-    now (a 'proxy' choice without one falls back to the mandate, and says so)."""
-
-    t = translator(lang)
-    rules_by_pair = {(r.purpose, r.user_type): r for r in mandate.rules}
-    rows = []
-    for purpose in Purpose:
-        for user_type in UserType:
-            if is_prohibited(purpose, user_type):
-                text, kind = t("never"), "deny"
-            else:
-                preference = encoding.get(mask, purpose, user_type)
-                if preference is Preference.allow:
-                    text, kind = t("you_allow"), "allow"
-                elif preference is Preference.deny:
-                    text, kind = t("you_deny"), "deny"
-                elif preference is Preference.proxy and proxied >> position(purpose) & 1:
-                    text, kind = t("your_proxy"), "proxy"
-                else:
-                    rule = rules_by_pair.get((purpose, user_type))
-                    decision = rule.decision if rule else MandateDecision(mandate.default)
-                    if decision is MandateDecision.conditional and rule and rule.conditions:
-                        now = t("currently_only", conditions=_conditions(rule.conditions, t))
-                    else:
-                        now = t("currently_yes") if decision is MandateDecision.allow else t("currently_no")
-                    text, kind = t("coop_decides") + f" - {now}", "mandate"
-                    if preference is Preference.proxy:
-                        text = f"{text}. " + t("no_proxy_now")
-            rows.append({"purpose": purpose.value, "user_type": user_type.value, "text": text, "kind": kind})
-    return rows
-
-
 @router.get("/me", response_class=HTMLResponse)
 def overview(request: Request, viewer: AnyPage) -> Response:
     who, lang = viewer.actor, viewer.lang
@@ -308,7 +260,10 @@ def overview(request: Request, viewer: AnyPage) -> Response:
             proxied |= appointment.purposes_mask
     # before the founding statutes are recorded, nothing is allowed under the mandate
     mandate = in_force.document if in_force and isinstance(in_force.document, Mandate) else Mandate()
-    rows = _overview_rows(mandate, current.preference_mask, lang, proxied)
+    rows = []
+    for step in ladder.ladder(mandate, current.opt_out, current.preference_mask, proxied):
+        text, kind = ladder.in_words(step, lang)
+        rows.append({"purpose": step.purpose.value, "user_type": step.user_type.value, "text": text, "kind": kind})
     return _page(
         request,
         "overview.html",
@@ -411,7 +366,7 @@ def proxies_page(request: Request, viewer: AnyPage) -> Response:
                 "id": a.id,
                 "number": member_number(a.proxy_member_id),
                 "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
-                "all": a.purposes_mask == (1 << len(Purpose)) - 1,
+                "all": a.purposes_mask == ALL_PURPOSES,
                 "voting": a.voting,
                 "active": proxies.is_valid_now(a),
             }

@@ -23,10 +23,8 @@ from coop.members.models import Member, MemberStatus
 from coop.proxies.models import ProxyAppointment
 from coop.proxies.queries import active_from
 from coop.types import utcnow
-from coop.vocabulary.terms import Purpose, from_mask, mask, position
+from coop.vocabulary.terms import ALL_PURPOSES, Purpose, from_mask, mask, position
 from ledger import log
-
-ALL_PURPOSES = mask(Purpose)
 
 
 def _payload(a: ProxyAppointment) -> dict[str, object]:
