@@ -182,6 +182,7 @@ def seed(
                     None,
                     True,
                     db.settings.choices.proxy_max_depth,
+                    utcnow(),
                 )
     step("proxies", 1)
 

@@ -6,12 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from coop.auth.policy import Actor, Permission, can_read_own_record
-from coop.benefits import accounts, distributions
-from coop.benefits.models import Distribution, DistributionPermit
+from coop.benefits import accounts, distributions, queries
+from coop.benefits.models import Distribution
 from coop.benefits.schemas import (
     BalanceOut,
     BalancesOut,
@@ -130,11 +129,7 @@ DistributionId = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 def _distribution_out(session: Session, d: Distribution) -> DistributionOut:
     assert d.id is not None
-    permits = session.execute(
-        select(DistributionPermit)
-        .where(col(DistributionPermit.distribution_id) == d.id)
-        .order_by(col(DistributionPermit.permit_id))
-    ).scalars()
+    permits = queries.permits_of(session, d.id)
     return DistributionOut(
         id=d.id,
         period_start=d.period_start,

@@ -4,7 +4,7 @@ used their data with what came of them, and their dividend with how it was deriv
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlmodel import Session, col
@@ -13,10 +13,10 @@ from coop.benefits import distributions
 from coop.choices import encoding
 from coop.choices.models import ChoiceVersion
 from coop.members.models import Member
+from coop.permits import queries as permit_queries
 from coop.permits.models import Manifest, ManifestEntry, Permit
 from coop.permits.usage import results_of
 from coop.reporting.figures import ResultLine, year_bounds
-from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, from_mask
 
 
@@ -74,10 +74,11 @@ class Statement:
     paid_cents: int
 
 
-def statement(session: Session, member: Member, year: int) -> Statement:
+def statement(session: Session, member: Member, year: int, now: datetime) -> Statement:
+    """The statement as of the end of ``year``, or ``now`` for the year under way."""
     assert member.id is not None
     _, _, year_end = year_bounds(year)
-    as_of = min(year_end, utcnow())
+    as_of = min(year_end, now)
     versions = list(
         session.execute(
             select(ChoiceVersion).where(col(ChoiceVersion.member_id) == member.id).order_by(col(ChoiceVersion.version))
@@ -125,7 +126,7 @@ def statement(session: Session, member: Member, year: int) -> Statement:
         )
         for permit_id, (permit, manifest) in first.items()
     ]
-    numbers = {pid: number for pid, number in session.execute(select(col(Permit.id), col(Permit.permit_number)))}
+    numbers = permit_queries.numbers(session)
     dividends = [
         Dividend(
             r.distribution.period_start,
