@@ -339,6 +339,7 @@ def _permits(db: Database, hdab_actor: Actor) -> list[int]:
                 application,
                 db.settings.privacy.small_count_threshold,
                 db.settings.choices.proxy_max_depth,
+                utcnow(),
             )
             starts = now + timedelta(days=30) if early else now
             permit, _ = permits.register(
@@ -360,6 +361,7 @@ def _permits(db: Database, hdab_actor: Actor) -> list[int]:
                     share,
                     consultation.id,
                 ),
+                utcnow(),
             )
             manifests.create(s, "cli", permit, db.settings, utcnow())
             assert permit.id is not None
@@ -390,6 +392,7 @@ def _usage_and_results(db: Database, hdab_actor: Actor, permit_ids: list[int]) -
                     None,
                 ),
                 db.settings,
+                utcnow(),
             )
             usage.report(
                 s,
@@ -397,6 +400,7 @@ def _usage_and_results(db: Database, hdab_actor: Actor, permit_ids: list[int]) -
                 permit,
                 NewUsage(UsageKind.access, now, None, None, "analysis by the authorised persons", None),
                 db.settings,
+                utcnow(),
             )
         for permit_id, title in zip(
             permit_ids[:2],
@@ -406,5 +410,13 @@ def _usage_and_results(db: Database, hdab_actor: Actor, permit_ids: list[int]) -
             permit = s.get(Permit, permit_id)
             assert permit is not None
             usage.register_result(
-                s, hdab_actor, permit, ResultKind.publication, title, f"https://example.org/demo/{permit_id}", now, True
+                s,
+                hdab_actor,
+                permit,
+                ResultKind.publication,
+                title,
+                f"https://example.org/demo/{permit_id}",
+                now,
+                True,
+                utcnow(),
             )

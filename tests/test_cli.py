@@ -144,6 +144,7 @@ def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
                 0,
                 None,
             ),
+            now,
         )
         accounts.payment(s, "p1", permit.id, date(2026, 2, 1), 10_000, "fee", "cli")
     db.dispose()

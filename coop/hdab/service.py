@@ -14,6 +14,7 @@ sensitive categories need the members' explicit allow; ``support`` otherwise.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -28,7 +29,6 @@ from coop.governance.documents import Mandate, MandateDecision
 from coop.hdab.models import Consultation
 from coop.permits.rules import MAX_YEARS
 from coop.privacy import publish
-from coop.types import utcnow
 from coop.vocabulary.terms import (
     PROHIBITED_USES,
     PURPOSES,
@@ -199,8 +199,9 @@ def _published_cohort(cohort: bulk.Cohort, threshold: int) -> dict[str, Any]:
     }
 
 
-def consult(session: Session, actor: Actor, application: Application, threshold: int, max_depth: int) -> Consultation:
-    now = utcnow()
+def consult(
+    session: Session, actor: Actor, application: Application, threshold: int, max_depth: int, now: datetime
+) -> Consultation:
     version, mandate = governance.mandate_at(session, now)
     assessment = assess(application, mandate, version)
     cohort = bulk.cohort_counts(

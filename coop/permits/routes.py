@@ -71,7 +71,7 @@ def register(body: PermitIn, session: WriteSession, actor: Registering, response
         benefit_share_pct=body.benefit_share_pct,
         consultation_id=body.consultation_id,
     )
-    permit, written = service.register(session, actor, new)
+    permit, written = service.register(session, actor, new, now)
     if not written:
         response.status_code = 200
     return PermitOut.of(permit, now)
@@ -176,10 +176,11 @@ def report_usage(
     actor: CurrentActor,
     response: Response,
     settings: SettingsDep,
+    now: Now,
 ) -> UsageOut:
     permit = service.get(session, actor, permit_id)
     new = usage.NewUsage(body.kind, body.occurred_at, body.manifest_id, body.records, body.description, body.id)
-    event, written = usage.report(session, actor, permit, new, settings)
+    event, written = usage.report(session, actor, permit, new, settings, now)
     if not written:
         response.status_code = 200
     return UsageOut.of(event)
@@ -192,11 +193,13 @@ def report_usage(
     summary="Register a result (HDAB, board)",
     responses=problems({422: "result-before-permit (published_at is before the permit's approval)"}),
 )
-def register_result(permit_id: PermitId, body: ResultIn, session: WriteSession, actor: Registering) -> ResultOut:
+def register_result(
+    permit_id: PermitId, body: ResultIn, session: WriteSession, actor: Registering, now: Now
+) -> ResultOut:
     permit = service.get(session, actor, permit_id)
     return ResultOut.of(
         usage.register_result(
-            session, actor, permit, body.kind, body.title, body.url, body.published_at, body.open_access
+            session, actor, permit, body.kind, body.title, body.url, body.published_at, body.open_access, now
         )
     )
 

@@ -18,7 +18,6 @@ from coop.hdab.models import Consultation
 from coop.idempotency import require_same
 from coop.permits import rules
 from coop.permits.models import Permit
-from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, mask
 from ledger import canonical, log
 
@@ -60,7 +59,7 @@ def permit_fields(p: Permit) -> dict[str, Any]:
     }
 
 
-def _check(session: Session, new: NewPermit) -> None:
+def _check(session: Session, new: NewPermit, now: datetime) -> None:
     bad = [p.value for p in new.purposes if is_prohibited(p, new.user_type)]
     if bad:
         raise Invalid(
@@ -74,7 +73,7 @@ def _check(session: Session, new: NewPermit) -> None:
         raise Invalid("a permit is valid for at most 10 years (Art. 68)", code="too-long", field="valid_until")
     if new.approved_at > new.valid_until:
         raise Invalid("approved_at must not come after valid_until", code="invalid-validity", field="approved_at")
-    if new.approved_at > utcnow():
+    if new.approved_at > now:
         # the manifest counts members as they are at approval: a time to come would count
         # members who opt out before then (Art. 71(3))
         raise Invalid("approved_at must not be in the future", code="approved-in-future", field="approved_at")
@@ -82,9 +81,9 @@ def _check(session: Session, new: NewPermit) -> None:
         raise Invalid(f"no consultation {new.consultation_id}", code="consultation-not-found", field="consultation_id")
 
 
-def register(session: Session, actor: Actor, new: NewPermit) -> tuple[Permit, bool]:
+def register(session: Session, actor: Actor, new: NewPermit, now: datetime) -> tuple[Permit, bool]:
     """The permit, and whether it was written now (False: the same permit was registered before)."""
-    _check(session, new)
+    _check(session, new, now)
     permit = Permit(
         permit_number=new.permit_number,
         applicant=new.applicant,
@@ -101,7 +100,7 @@ def register(session: Session, actor: Actor, new: NewPermit) -> tuple[Permit, bo
         benefit_share_pct=new.benefit_share_pct,
         consultation_id=new.consultation_id,
         registered_by=actor.ledger_name,
-        registered_at=utcnow(),
+        registered_at=now,
     )
     existing = session.execute(
         select(Permit).where(col(Permit.permit_number) == new.permit_number)

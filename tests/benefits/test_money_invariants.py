@@ -64,7 +64,7 @@ def test_no_cent_is_created_or_lost(database: Database) -> None:
                 0,
                 None,
             )
-            permit, _ = permits.register(s, HDAB, new)
+            permit, _ = permits.register(s, HDAB, new, utcnow())
             manifests.create(s, "cli", permit, database.settings, utcnow())
             permit_ids.append(permit.id)
     counter = iter(range(10**6))
