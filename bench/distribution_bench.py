@@ -26,6 +26,7 @@ from coop.money.models import Distribution
 from coop.permits import member_sets
 from coop.permits import service as permits
 from coop.permits.models import Manifest, ManifestMemberSet
+from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType
 from ledger import books, bulk
 from ledger.models import MoneyPosting
@@ -64,7 +65,7 @@ def permits_with_money(db: Database, n_members: int, progress: Progress) -> int:
         chosen = np.flatnonzero(picks.random(n_members) < share) + 1
         pairs += int(chosen.size)
         with db.unit_of_work() as s:
-            permit, _ = permits.register(s, HDAB, new)
+            permit, _ = permits.register(s, HDAB, new, utcnow())
             assert permit.id is not None
             manifest = Manifest(
                 permit_id=permit.id,

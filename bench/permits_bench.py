@@ -16,6 +16,7 @@ from coop.auth.policy import Actor, Role
 from coop.hdab import service as hdab
 from coop.permits import manifests
 from coop.permits import service as permits
+from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType
 
 HDAB = Actor("key", 1, Role.hdab, org="HDAB")
@@ -41,7 +42,7 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
         for _ in range(5):
             with db.unit_of_work() as s:
                 start = time.perf_counter()
-                consultation = hdab.consult(s, HDAB, application, 10, 3)
+                consultation = hdab.consult(s, HDAB, application, 10, 3, utcnow())
                 timings.append(time.perf_counter() - start)
         consult_s = sorted(timings)[len(timings) // 2]
         eligible = consultation.answer
@@ -63,10 +64,10 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
             None,
         )
         with db.unit_of_work() as s:
-            permit, _ = permits.register(s, HDAB, new)
+            permit, _ = permits.register(s, HDAB, new, utcnow())
         with db.unit_of_work() as s:
             start = time.perf_counter()
-            manifest = manifests.create(s, "bench", s.merge(permit), db.settings)
+            manifest = manifests.create(s, "bench", s.merge(permit), db.settings, utcnow())
             create_s = time.perf_counter() - start
         tracemalloc.start()
         with db.unit_of_work(write=False) as s:

@@ -15,24 +15,32 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coop import docs
+from coop.auth.pages import router as auth_pages
 from coop.auth.routes import router as auth_router
 from coop.auth.throttle import LoginThrottle
+from coop.choices.pages import router as choices_pages
 from coop.choices.routes import router as choices_router
 from coop.db import Database
+from coop.decisions.pages import router as decisions_pages
 from coop.decisions.routes import router as decisions_router
 from coop.errors import BadRequest, Conflict, CoopError, Invalid, PayloadTooLarge, Unavailable, problem
+from coop.governance.pages import router as governance_pages
 from coop.governance.routes import router as governance_router
 from coop.hdab.routes import router as hdab_router
+from coop.members.pages import router as members_pages
 from coop.members.routes import router as members_router
+from coop.money.pages import router as money_pages
 from coop.money.routes import router as money_router
 from coop.openapi import declare_problems, install_problem_schema
+from coop.permits.pages import router as permits_pages
 from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router
-from coop.portal.routes import install as install_portal
-from coop.portal.routes import router as portal_router
+from coop.portal.deps import install as install_portal
+from coop.proxies.pages import router as proxies_pages
 from coop.proxies.routes import router as proxies_router
 from coop.record.routes import router as record_router
 from coop.record.service import HeadSchedule
+from coop.reporting.pages import router as reports_pages
 from coop.reporting.routes import router as reports_router
 from coop.settings import Settings, get_settings
 from coop.transient import RetryTransient
@@ -190,6 +198,24 @@ def _page_error(request: Request, status: int, code: str) -> Response:
     return web.render(request, "error.html", who, lang, status_code=status, status=status, message=message)
 
 
+def page_refusal(request: Request, exc: CoopError) -> Response:
+    """A refusal on a page, beside the API's problem+json: a form sends the browser back to
+    the page it came from (its route names it, see :func:`coop.portal.deps.back_to`) with the
+    refusal's code, which that page explains; anything else is an error page."""
+    from coop.portal import web
+
+    back: str | None = getattr(request.state, "back", None)
+    if back is None or request.method != "POST":
+        return _page_error(request, exc.status, exc.code)
+    too_short = exc.code == "invalid" and exc.extra.get("field") in ("password", "new_password")
+    return web.refused(back, "password-length" if too_short else exc.code)
+
+
+def _refusal(request: Request, exc: CoopError) -> Response:
+    """A refusal, as a page or as problem+json."""
+    return page_refusal(request, exc) if _is_page(request) else _error_response(exc)
+
+
 def _unavailable(request: Request, retry_after: int) -> Response:
     """The answer when the database cannot be reached: never a 500, always when to come back."""
     if _is_page(request):
@@ -206,9 +232,7 @@ def _unavailable(request: Request, retry_after: int) -> Response:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CoopError)
     async def coop_error(request: Request, exc: CoopError) -> Response:
-        if _is_page(request):
-            return _page_error(request, exc.status, exc.code)
-        return _error_response(exc)
+        return _refusal(request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
@@ -231,16 +255,16 @@ def _install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(books.EntryConflict)
-    async def entry_conflict(_request: Request, exc: books.EntryConflict) -> JSONResponse:
-        return _error_response(Conflict(str(exc), code="entry-differs", fields=exc.fields))
+    async def entry_conflict(request: Request, exc: books.EntryConflict) -> Response:
+        return _refusal(request, Conflict(str(exc), code="entry-differs", fields=exc.fields))
 
     @app.exception_handler(books.WouldGoNegative)
-    async def would_go_negative(_request: Request, exc: books.WouldGoNegative) -> JSONResponse:
-        return _error_response(Conflict(f"not enough money: {exc}", code="insufficient-funds"))
+    async def would_go_negative(request: Request, exc: books.WouldGoNegative) -> Response:
+        return _refusal(request, Conflict(f"not enough money: {exc}", code="insufficient-funds"))
 
     @app.exception_handler(books.BooksError)
-    async def books_error(_request: Request, exc: books.BooksError) -> JSONResponse:
-        return _error_response(Invalid(str(exc), code="invalid-entry"))
+    async def books_error(request: Request, exc: books.BooksError) -> Response:
+        return _refusal(request, Invalid(str(exc), code="invalid-entry"))
 
     @app.exception_handler(EventError)
     @app.exception_handler(CanonicalJsonError)
@@ -306,7 +330,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in routers:
         declare_problems(router.routes)
         app.include_router(router, prefix=API_PREFIX)
-    app.include_router(portal_router)
+    pages = (
+        auth_pages,
+        members_pages,
+        decisions_pages,
+        choices_pages,
+        proxies_pages,
+        governance_pages,
+        permits_pages,
+        money_pages,
+        reports_pages,
+    )
+    for page_router in pages:
+        app.include_router(page_router)
     install_portal(app)
 
     @app.get("/health", tags=["service"], summary="Liveness (public)")

@@ -189,7 +189,7 @@ def seed(
                     None,
                     True,
                     db.settings.choices.proxy_max_depth,
-                    now=start + timedelta(hours=2),
+                    start + timedelta(hours=2),
                 )
     step("proxies", 1)
 
@@ -272,6 +272,7 @@ def _vote(db: Database, board: Actor, members: list[tuple[int, Actor]], rng: ran
                 s,
                 board,
                 voting.NewProposal(title, kind, body, now, now + timedelta(seconds=seconds), 10, 50),
+                now,
             ).id
             for title, kind, body in (
                 (
@@ -292,13 +293,13 @@ def _vote(db: Database, board: Actor, members: list[tuple[int, Actor]], rng: ran
                         if rng.random() < 0.78
                         else rng.choice([voting.Choice.no, voting.Choice.abstain])
                     )
-                    voting.cast(s, actor, proposal_id, choice, None, False)
+                    voting.cast(s, actor, proposal_id, choice, None, False, utcnow())
     while utcnow() < now + timedelta(seconds=seconds):
         time.sleep(0.2)
     with db.unit_of_work() as s:
         for proposal_id in proposals:
             assert proposal_id is not None
-            voting.close(s, board, proposal_id)
+            voting.close(s, board, proposal_id, utcnow())
 
 
 APPLICATIONS = [
@@ -339,7 +340,7 @@ def _permits(db: Database, hdab_actor: Actor, now: datetime) -> list[int]:
                 application,
                 db.settings.privacy.small_count_threshold,
                 db.settings.choices.proxy_max_depth,
-                now=now,
+                now,
             )
             starts = now + timedelta(days=2 * STORY_DAYS) if early else now
             permit, _ = permits.register(
@@ -361,8 +362,9 @@ def _permits(db: Database, hdab_actor: Actor, now: datetime) -> list[int]:
                     share,
                     consultation.id,
                 ),
+                now,
             )
-            manifests.create(s, "cli", permit, db.settings, now=now + timedelta(minutes=1))
+            manifests.create(s, "cli", permit, db.settings, now + timedelta(minutes=1))
             assert permit.id is not None
             ids.append(permit.id)
     return ids
@@ -390,6 +392,7 @@ def _usage_and_results(db: Database, hdab_actor: Actor, permit_ids: list[int], n
                     None,
                 ),
                 db.settings,
+                utcnow(),
             )
             usage.report(
                 s,
@@ -397,6 +400,7 @@ def _usage_and_results(db: Database, hdab_actor: Actor, permit_ids: list[int], n
                 permit,
                 NewUsage(UsageKind.access, now, None, None, "analysis by the authorised persons", None),
                 db.settings,
+                utcnow(),
             )
         for permit_id, title in zip(
             permit_ids[:2],
@@ -406,5 +410,13 @@ def _usage_and_results(db: Database, hdab_actor: Actor, permit_ids: list[int], n
             permit = s.get(Permit, permit_id)
             assert permit is not None
             usage.register_result(
-                s, hdab_actor, permit, ResultKind.publication, title, f"https://example.org/demo/{permit_id}", now, True
+                s,
+                hdab_actor,
+                permit,
+                ResultKind.publication,
+                title,
+                f"https://example.org/demo/{permit_id}",
+                now,
+                True,
+                utcnow(),
             )

@@ -145,6 +145,7 @@ def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
                 0,
                 None,
             ),
+            now,
         )
         accounts.payment(s, "p1", permit.id, date(last, 2, 1), 10_000, "fee", "cli", now=now)
     db.dispose()

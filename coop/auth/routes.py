@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request, Response
 from pydantic import BaseModel, Field
 
+from coop.auth import login as logins
 from coop.auth import service
 from coop.auth.models import UserAccount
 from coop.auth.schemas import AcceptInvitationIn, AccountOut, PasswordChangeIn, TokenOut
@@ -15,7 +16,6 @@ from coop.auth.secrets import issue_token
 from coop.auth.throttle import LoginThrottle, client_of
 from coop.db import Database
 from coop.deps import CurrentActor, SettingsDep, WriteSession, get_database
-from coop.errors import Forbidden, TooManyRequests, Unauthenticated
 from coop.openapi import problems
 from coop.settings import Settings
 from coop.types import CleanStr
@@ -44,10 +44,6 @@ def _token(request: Request, settings: Settings, user: UserAccount, role: str) -
     return TokenOut(access_token=token, expires_in=expires_in, role=role, member_id=user.member_id)
 
 
-def _too_many(wait: int) -> TooManyRequests:
-    return TooManyRequests(f"too many failed logins; try again in {wait} seconds", retry_after=wait)
-
-
 @router.post(
     "/token",
     response_model=TokenOut,
@@ -60,21 +56,8 @@ def login(
     db: Annotated[Database, Depends(get_database)],
     settings: SettingsDep,
 ) -> TokenOut:
-    throttle = login_throttle(request)
-    attempt = throttle.attempt(
-        service.normalise_email(form.username), client_of(request, settings.auth.trusted_proxies)
-    )
-    if attempt.wait:
-        raise _too_many(attempt.wait)
-    try:
-        # closed before a failure is counted: a request never holds two connections at once
-        with db.unit_of_work(write=False) as session:
-            user = service.authenticate(session, settings.auth, form.username, form.password)
-            role = service.role_of(session, user)
-    except Unauthenticated:
-        throttle.failed(attempt)
-        raise
-    throttle.succeeded(attempt)
+    client = client_of(request, settings.auth.trusted_proxies)
+    user, role = logins.log_in(db, login_throttle(request), settings.auth, form.username, form.password, client)
     return _token(request, settings, user, role.value)
 
 
@@ -110,19 +93,10 @@ def change_password(
     actor: CurrentActor,
     settings: SettingsDep,
 ) -> TokenOut:
-    throttle = login_throttle(request)
-    with db.unit_of_work(write=False) as session:
-        email = service.own_account(session, actor).email
-    attempt = throttle.attempt(email, client_of(request, settings.auth.trusted_proxies))
-    if attempt.wait:
-        raise _too_many(attempt.wait)
-    try:
-        with db.unit_of_work() as session:  # committed before a failure is counted (SQLite: one writer)
-            user = service.change_password(session, settings.auth, actor, body.current_password, body.new_password)
-    except Forbidden as exc:
-        if exc.code == "wrong-password":  # a guess at the password, like a failed login
-            throttle.failed(attempt)
-        raise
+    client = client_of(request, settings.auth.trusted_proxies)
+    user = logins.change_password(
+        db, login_throttle(request), settings.auth, actor, body.current_password, body.new_password, client
+    )
     return _token(request, settings, user, actor.role.value)
 
 

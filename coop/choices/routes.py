@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from coop.choices import fhir, service
 from coop.choices.schemas import ChoicesOut, ChoicesPatch
-from coop.deps import CurrentActor, MemberId, ReadSession, WriteSession
+from coop.deps import CurrentActor, MemberId, Now, ReadSession, WriteSession
 from coop.governance import service as governance
 from coop.governance.documents import DocumentKind
 from coop.openapi import problems
@@ -65,9 +65,9 @@ def change(
     response_class=JSONResponse,
     responses={200: {"content": {"application/fhir+json": {}}}},
 )
-def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> JSONResponse:
+def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> JSONResponse:
     version = service.read(session, actor, member_id)
-    proxies = proxy_queries.in_force_for(session, member_id)
+    proxies = proxy_queries.in_force_for(session, member_id, now)
     if not service.access(session, actor, member_id).full:  # a proxy sees their own appointments only
         proxies = [p for p in proxies if p.proxy_member_id == actor.member_id]
     mandate = governance.in_force(session, DocumentKind.mandate)

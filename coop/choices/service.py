@@ -25,10 +25,8 @@ from coop.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFail
 from coop.members.models import Member
 from coop.proxies import queries as proxy_queries
 from coop.types import utcnow
-from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, is_prohibited, mask, position
+from coop.vocabulary.terms import ALL_PURPOSES, Category, Purpose, UserType, from_mask, is_prohibited, mask, position
 from ledger import log
-
-ALL_PURPOSES = mask(Purpose)
 
 
 @dataclass(frozen=True, slots=True)

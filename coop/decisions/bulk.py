@@ -27,8 +27,8 @@ from coop.decisions.rules import Decision, MandateAnswer, Reason, Terms, combine
 from coop.governance import service as governance
 from coop.vocabulary.terms import Category, ProhibitedUse, Purpose, UserType, mask, position
 
-# preference codes (coop.choices.encoding.CODES)
-MANDATE, ALLOW, DENY, PROXY = 0, 1, 2, 3
+_Pref = encoding.Preference
+MANDATE, ALLOW, DENY, PROXY = (encoding.CODES[p] for p in (_Pref.mandate, _Pref.allow, _Pref.deny, _Pref.proxy))
 
 
 @dataclass

@@ -9,9 +9,9 @@ from fastapi import APIRouter, Query
 from coop.choices import service as choices
 from coop.decisions import service
 from coop.decisions.schemas import EffectiveOut
-from coop.deps import CurrentActor, MemberId, ReadSession, SettingsDep
+from coop.deps import CurrentActor, MemberId, Now, ReadSession, SettingsDep
 from coop.errors import Forbidden, Invalid
-from coop.types import Time, utcnow
+from coop.types import Time
 from coop.vocabulary.terms import Category, ProhibitedUse, Purpose, UserType
 
 router = APIRouter(prefix="/members", tags=["decisions"])
@@ -44,6 +44,7 @@ def parse_categories(values: list[str]) -> list[Category]:
 def effective(
     member_id: MemberId,
     session: ReadSession,
+    now: Now,
     actor: CurrentActor,
     settings: SettingsDep,
     purpose: Annotated[str, Query(max_length=40, description="a purpose (Art. 53) or prohibited use (Art. 54)")],
@@ -51,7 +52,7 @@ def effective(
     categories: Annotated[list[str], Query(max_length=40, description="comma-separated or repeated")] = [],  # noqa: B006
     at: Annotated[Time | None, Query(description="ISO 8601 with offset; default: now")] = None,
 ) -> EffectiveOut:
-    asked, when = parse_purpose(purpose), at or utcnow()
+    asked, when = parse_purpose(purpose), at or now
     access = choices.access(session, actor, member_id)  # the same access as reading the choices
     if not access.covers(asked if isinstance(asked, Purpose) else None, when):
         raise Forbidden(

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from coop.auth.policy import Actor, Permission
-from coop.deps import ID_MAX, CurrentActor, ReadSession, WriteSession, require
+from coop.deps import ID_MAX, CurrentActor, Now, ReadSession, WriteSession, require
 from coop.governance import service, voting
 from coop.governance.documents import DocumentKind
 from coop.governance.models import Vote
@@ -62,25 +62,31 @@ def open_proposal(
     body: ProposalIn,
     session: WriteSession,
     actor: Annotated[Actor, Depends(require(Permission.run_votes))],
+    now: Now,
 ) -> ProposalOut:
     new = voting.NewProposal(
         body.title, body.kind, body.body, body.opens_at, body.closes_at, body.quorum_pct, body.majority_pct
     )
-    return ProposalOut.of(voting.open_proposal(session, actor, new))
+    return ProposalOut.of(voting.open_proposal(session, actor, new, now), now)
 
 
 @router.get("/governance/proposals", response_model=list[ProposalOut], summary="Proposals and results (members, board)")
 def proposals(
-    session: ReadSession, actor: Annotated[Actor, Depends(require(Permission.read_proposals))]
+    session: ReadSession, actor: Annotated[Actor, Depends(require(Permission.read_proposals))], now: Now
 ) -> list[ProposalOut]:
-    return [ProposalOut.of(p, voting.my_vote(session, p.id or 0, actor.member_id)) for p in voting.listing(session)]
+    return [
+        ProposalOut.of(p, now, voting.my_vote(session, p.id or 0, actor.member_id)) for p in voting.listing(session)
+    ]
 
 
 @router.get("/governance/proposals/{proposal_id}", response_model=ProposalOut, summary="One proposal (members, board)")
 def proposal(
-    proposal_id: ProposalId, session: ReadSession, actor: Annotated[Actor, Depends(require(Permission.read_proposals))]
+    proposal_id: ProposalId,
+    session: ReadSession,
+    actor: Annotated[Actor, Depends(require(Permission.read_proposals))],
+    now: Now,
 ) -> ProposalOut:
-    return ProposalOut.of(voting.get(session, proposal_id), voting.my_vote(session, proposal_id, actor.member_id))
+    return ProposalOut.of(voting.get(session, proposal_id), now, voting.my_vote(session, proposal_id, actor.member_id))
 
 
 def _vote_out(v: Vote) -> VoteOut:
@@ -101,9 +107,9 @@ def _vote_out(v: Vote) -> VoteOut:
     responses=problems({409: "voting-closed, already-voted"}),
 )
 def vote(
-    proposal_id: ProposalId, body: VoteIn, session: WriteSession, actor: CurrentActor, response: Response
+    proposal_id: ProposalId, body: VoteIn, session: WriteSession, actor: CurrentActor, response: Response, now: Now
 ) -> VoteOut:
-    cast, written = voting.cast(session, actor, proposal_id, body.vote, body.on_behalf_of, change=False)
+    cast, written = voting.cast(session, actor, proposal_id, body.vote, body.on_behalf_of, False, now)
     if not written:
         response.status_code = 200
     return _vote_out(cast)
@@ -115,8 +121,8 @@ def vote(
     summary="Change a vote while the window is open",
     responses=problems({409: "voting-closed"}),
 )
-def change_vote(proposal_id: ProposalId, body: VoteIn, session: WriteSession, actor: CurrentActor) -> VoteOut:
-    return _vote_out(voting.cast(session, actor, proposal_id, body.vote, body.on_behalf_of, change=True)[0])
+def change_vote(proposal_id: ProposalId, body: VoteIn, session: WriteSession, actor: CurrentActor, now: Now) -> VoteOut:
+    return _vote_out(voting.cast(session, actor, proposal_id, body.vote, body.on_behalf_of, True, now)[0])
 
 
 @router.post(
@@ -129,5 +135,6 @@ def close(
     proposal_id: ProposalId,
     session: WriteSession,
     actor: Annotated[Actor, Depends(require(Permission.run_votes))],
+    now: Now,
 ) -> ProposalOut:
-    return ProposalOut.of(voting.close(session, actor, proposal_id))
+    return ProposalOut.of(voting.close(session, actor, proposal_id, now), now)

@@ -7,11 +7,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from coop.governance import voting
 from coop.governance.documents import BenefitPolicy, DocumentKind, Mandate
 from coop.governance.models import Proposal
 from coop.governance.service import Version
 from coop.governance.voting import Choice
-from coop.types import CleanStr, Time, utcnow
+from coop.types import CleanStr, Time
 from ledger import canonical
 
 
@@ -77,18 +78,9 @@ class ProposalOut(BaseModel):
     my_vote: str | None = Field(default=None, description="the caller's own vote, if any")
 
     @classmethod
-    def of(cls, p: Proposal, my_vote: str | None = None) -> ProposalOut:
+    def of(cls, p: Proposal, now: datetime, my_vote: str | None = None) -> ProposalOut:
         assert p.id is not None
-        now = utcnow()
-        status = (
-            p.outcome
-            if p.outcome
-            else "scheduled"
-            if now < p.opens_at
-            else "open"
-            if now < p.closes_at
-            else "awaiting-close"
-        )
+        status = voting.status(p, now).value
         tally = None
         if p.closed_at is not None and p.electorate is not None:
             cast = (p.yes or 0) + (p.no or 0) + (p.abstain or 0)

@@ -27,8 +27,26 @@ from coop.governance.models import Proposal, Vote
 from coop.members.models import Member
 from coop.proxies.models import ProxyAppointment
 from coop.proxies.queries import valid_at
-from coop.types import utcnow
 from ledger import canonical, log
+
+
+class Status(StrEnum):
+    """Where a proposal stands: before, during or after its voting window, and how it ended."""
+
+    scheduled = "scheduled"
+    open = "open"
+    awaiting_close = "awaiting-close"
+    adopted = "adopted"
+    rejected = "rejected"
+
+
+def status(proposal: Proposal, now: datetime) -> Status:
+    """The proposal's status at ``now``: the one place the API and the portal learn it from."""
+    if proposal.outcome:
+        return Status(proposal.outcome)
+    if now < proposal.opens_at:
+        return Status.scheduled
+    return Status.open if now < proposal.closes_at else Status.awaiting_close
 
 
 class Choice(StrEnum):
@@ -52,11 +70,11 @@ def _subject(p: Proposal) -> str:
     return f"proposal:{p.id}"
 
 
-def open_proposal(session: Session, actor: Actor, new: NewProposal) -> Proposal:
+def open_proposal(session: Session, actor: Actor, new: NewProposal, now: datetime) -> Proposal:
     document = documents.validated(new.kind, new.body)
     if new.closes_at <= new.opens_at:
         raise Invalid("closes_at must come after opens_at", code="invalid-window", field="closes_at")
-    if new.closes_at <= utcnow():
+    if new.closes_at <= now:
         raise Invalid("the voting window must end in the future", code="invalid-window", field="closes_at")
     proposal = Proposal(
         title=new.title,
@@ -67,7 +85,7 @@ def open_proposal(session: Session, actor: Actor, new: NewProposal) -> Proposal:
         quorum_pct=new.quorum_pct,
         majority_pct=new.majority_pct,
         created_by=actor.ledger_name,
-        created_at=utcnow(),
+        created_at=now,
     )
     session.add(proposal)
     session.flush()
@@ -106,20 +124,26 @@ def _member_at(session: Session, member_id: int, at: datetime) -> bool:
     return member is not None and member.admitted_at <= at and (member.left_at is None or member.left_at > at)
 
 
-def _voting_proxy(session: Session, principal_id: int, proxy_member_id: int) -> bool:
+def _voting_proxy(session: Session, principal_id: int, proxy_member_id: int, now: datetime) -> bool:
     count: int = session.execute(
         select(func.count()).where(
             col(ProxyAppointment.principal_id) == principal_id,
             col(ProxyAppointment.proxy_member_id) == proxy_member_id,
             col(ProxyAppointment.voting).is_(True),
-            valid_at(utcnow()),
+            valid_at(now),
         )
     ).scalar_one()
     return count > 0
 
 
 def cast(
-    session: Session, actor: Actor, proposal_id: int, choice: Choice, on_behalf_of: int | None, change: bool
+    session: Session,
+    actor: Actor,
+    proposal_id: int,
+    choice: Choice,
+    on_behalf_of: int | None,
+    change: bool,
+    now: datetime,
 ) -> tuple[Vote, bool]:
     """Record a vote; returns it and whether anything was written. A first vote via
     ``change=False``; the same vote again is a harmless retry; another vote needs ``change``."""
@@ -128,11 +152,10 @@ def cast(
     if member_id is None:
         raise Forbidden("only members vote", code="not-a-voter")
     decision = can_vote(
-        actor, member_id, on_behalf_of is not None and _voting_proxy(session, member_id, actor.member_id or 0)
+        actor, member_id, on_behalf_of is not None and _voting_proxy(session, member_id, actor.member_id or 0, now)
     )
     if isinstance(decision, Denied):
         raise Forbidden(decision.reason, code=decision.code)
-    now = utcnow()
     if now < proposal.opens_at or proposal.closed_at is not None:
         raise Conflict(
             "voting has not opened yet" if now < proposal.opens_at else "voting is closed", code="voting-closed"
@@ -192,14 +215,13 @@ def my_vote(session: Session, proposal_id: int, member_id: int | None) -> str | 
     ).scalar_one_or_none()
 
 
-def close(session: Session, actor: Actor, proposal_id: int) -> Proposal:
+def close(session: Session, actor: Actor, proposal_id: int, now: datetime) -> Proposal:
     """Tally and decide. Closing again returns the same result."""
     proposal = session.get(Proposal, proposal_id)
     if proposal is None:
         raise NotFound(f"no proposal {proposal_id}", code="proposal-not-found")
     if proposal.closed_at is not None:
         return proposal
-    now = utcnow()
     if now < proposal.closes_at:
         raise Conflict(f"voting is open until {proposal.closes_at.isoformat()}", code="voting-open")
     counts = dict(

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.decisions.routes import parse_purpose
-from coop.deps import ID_MAX, ReadSession, SettingsDep, WriteSession, get_database, require
+from coop.deps import ID_MAX, Now, ReadSession, SettingsDep, WriteSession, get_database, require
 from coop.hdab import service
 from coop.hdab.schemas import ConsultationIn, ConsultationOut
 from coop.i18n import DEFAULT_LANGUAGE, Language
@@ -30,7 +30,9 @@ ConsultationId = Annotated[int, Path(ge=1, le=ID_MAX)]
     summary="Consult the collective mandate (HDAB)",
     responses=problems({404: "no-mandate"}),
 )
-def consult(body: ConsultationIn, session: WriteSession, actor: Consulting, settings: SettingsDep) -> ConsultationOut:
+def consult(
+    body: ConsultationIn, session: WriteSession, actor: Consulting, settings: SettingsDep, now: Now
+) -> ConsultationOut:
     application = service.Application(
         application_ref=body.application_ref,
         applicant=body.applicant,
@@ -46,7 +48,7 @@ def consult(body: ConsultationIn, session: WriteSession, actor: Consulting, sett
         on_behalf_of_public_body=body.on_behalf_of_public_body,
     )
     consultation = service.consult(
-        session, actor, application, settings.privacy.small_count_threshold, settings.choices.proxy_max_depth
+        session, actor, application, settings.privacy.small_count_threshold, settings.choices.proxy_max_depth, now
     )
     return ConsultationOut.of(consultation)
 

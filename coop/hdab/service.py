@@ -29,7 +29,6 @@ from coop.governance.documents import Mandate, MandateDecision
 from coop.hdab.models import Consultation
 from coop.permits.rules import MAX_YEARS
 from coop.privacy import publish
-from coop.types import utcnow
 from coop.vocabulary.terms import (
     PROHIBITED_USES,
     PURPOSES,
@@ -207,15 +206,8 @@ def _published_cohort(cohort: bulk.Cohort, threshold: int) -> dict[str, Any]:
 
 
 def consult(
-    session: Session,
-    actor: Actor,
-    application: Application,
-    threshold: int,
-    max_depth: int,
-    *,
-    now: datetime | None = None,
+    session: Session, actor: Actor, application: Application, threshold: int, max_depth: int, now: datetime
 ) -> Consultation:
-    now = now or utcnow()
     version, mandate = governance.mandate_at(session, now)
     assessment = assess(application, mandate, version)
     cohort = bulk.cohort_counts(

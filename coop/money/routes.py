@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import PlainTextResponse
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from coop.auth.policy import Actor, Permission, require_own_record
 from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, WriteSession, require
-from coop.money import accounts, distributions
-from coop.money.models import Distribution, DistributionPermit
+from coop.money import accounts, distributions, queries
+from coop.money.models import Distribution
 from coop.money.schemas import (
     BalanceOut,
     BalancesOut,
@@ -145,11 +144,7 @@ DistributionId = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 def _distribution_out(session: Session, d: Distribution) -> DistributionOut:
     assert d.id is not None
-    permits = session.execute(
-        select(DistributionPermit)
-        .where(col(DistributionPermit.distribution_id) == d.id)
-        .order_by(col(DistributionPermit.permit_id))
-    ).scalars()
+    permits = queries.permits_of(session, d.id)
     return DistributionOut(
         id=d.id,
         period_start=d.period_start,

@@ -26,7 +26,6 @@ from coop.hdab.models import Consultation
 from coop.permits import member_sets, rules
 from coop.permits.models import Manifest, ManifestMemberSet, Permit
 from coop.settings import Settings
-from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
 from ledger import bulk, canonical, log, merkle
 
@@ -71,13 +70,8 @@ def eligible_at_approval(session: Session, permit: Permit, settings: Settings) -
     return _eligible(session, permit, permit.approved_at, terms_of(session, permit), settings.choices.proxy_max_depth)
 
 
-def create(
-    session: Session, actor_name: str, permit: Permit, settings: Settings, *, now: datetime | None = None
-) -> Manifest:
-    now = now or utcnow()
-    state = rules.status(
-        now, permit.valid_from, rules.ends_at(permit.valid_until, permit.extended_until), permit.revoked_at
-    )
+def create(session: Session, actor_name: str, permit: Permit, settings: Settings, now: datetime) -> Manifest:
+    state = rules.status_of(permit, now)
     if state in (rules.Status.expired, rules.Status.revoked):
         raise Conflict(f"no manifests for a {state.value} permit", code=f"permit-{state.value}")
     if permit.approved_at > now:

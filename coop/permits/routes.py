@@ -12,9 +12,19 @@ from sqlmodel import col
 
 from coop.auth.policy import Actor, Permission, require_own_record
 from coop.db import Database
-from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession, get_database, require
+from coop.deps import (
+    ID_MAX,
+    CurrentActor,
+    MemberId,
+    Now,
+    ReadSession,
+    SettingsDep,
+    WriteSession,
+    get_database,
+    require,
+)
 from coop.openapi import problems
-from coop.permits import manifests, service, usage
+from coop.permits import manifests, rules, service, usage
 from coop.permits.models import Manifest
 from coop.permits.schemas import (
     ComplianceOut,
@@ -43,7 +53,7 @@ PermitId = Annotated[int, Path(ge=1, le=ID_MAX)]
     summary="Register a granted permit (HDAB, board)",
     responses=problems({409: "permit-differs (this number was registered with other contents)"}),
 )
-def register(body: PermitIn, session: WriteSession, actor: Registering, response: Response) -> PermitOut:
+def register(body: PermitIn, session: WriteSession, actor: Registering, response: Response, now: Now) -> PermitOut:
     new = service.NewPermit(
         permit_number=body.permit_number,
         applicant=body.applicant,
@@ -61,22 +71,22 @@ def register(body: PermitIn, session: WriteSession, actor: Registering, response
         consultation_id=body.consultation_id,
         on_behalf_of_public_body=body.on_behalf_of_public_body,
     )
-    permit, written = service.register(session, actor, new)
+    permit, written = service.register(session, actor, new, now)
     if not written:
         response.status_code = 200
-    return PermitOut.of(permit)
+    return PermitOut.of(permit, now)
 
 
 @router.get(
     "", response_model=list[PermitOut], summary="Permits the caller may see (HDAB, board, auditor, data holder)"
 )
-def listing(session: ReadSession, actor: CurrentActor) -> list[PermitOut]:
-    return [PermitOut.of(p) for p in service.listing(session, actor)]
+def listing(session: ReadSession, actor: CurrentActor, now: Now) -> list[PermitOut]:
+    return [PermitOut.of(p, now) for p in service.listing(session, actor)]
 
 
 @router.get("/{permit_id}", response_model=PermitOut, summary="A permit (HDAB, board, auditor, its data holders)")
-def read(permit_id: PermitId, session: ReadSession, actor: CurrentActor) -> PermitOut:
-    return PermitOut.of(service.get(session, actor, permit_id))
+def read(permit_id: PermitId, session: ReadSession, actor: CurrentActor, now: Now) -> PermitOut:
+    return PermitOut.of(service.get(session, actor, permit_id), now)
 
 
 @router.post(
@@ -85,13 +95,13 @@ def read(permit_id: PermitId, session: ReadSession, actor: CurrentActor) -> Perm
     summary="Extend once by at most 10 years (HDAB, board)",
     responses=problems({409: "already-extended, permit-expired, permit-revoked"}),
 )
-def extend(permit_id: PermitId, body: ExtendIn, session: WriteSession, actor: Registering) -> PermitOut:
-    return PermitOut.of(service.extend(session, actor, permit_id, body.valid_until))
+def extend(permit_id: PermitId, body: ExtendIn, session: WriteSession, actor: Registering, now: Now) -> PermitOut:
+    return PermitOut.of(service.extend(session, actor, permit_id, body.valid_until, now), now)
 
 
 @router.post("/{permit_id}/revoke", response_model=PermitOut, summary="Revoke now (HDAB, board)")
-def revoke(permit_id: PermitId, body: RevokeIn, session: WriteSession, actor: Registering) -> PermitOut:
-    return PermitOut.of(service.revoke(session, actor, permit_id, body.reason))
+def revoke(permit_id: PermitId, body: RevokeIn, session: WriteSession, actor: Registering, now: Now) -> PermitOut:
+    return PermitOut.of(service.revoke(session, actor, permit_id, body.reason, now), now)
 
 
 @router.post(
@@ -104,10 +114,10 @@ def revoke(permit_id: PermitId, body: RevokeIn, session: WriteSession, actor: Re
     ),
 )
 def create_manifest(
-    permit_id: PermitId, session: WriteSession, actor: Registering, settings: SettingsDep
+    permit_id: PermitId, session: WriteSession, actor: Registering, settings: SettingsDep, now: Now
 ) -> ManifestOut:
     permit = service.get(session, actor, permit_id)
-    return ManifestOut.of(manifests.create(session, actor.ledger_name, permit, settings))
+    return ManifestOut.of(manifests.create(session, actor.ledger_name, permit, settings, now))
 
 
 @router.get("/{permit_id}/manifests", response_model=list[ManifestOut], summary="A permit's manifests (as the permit)")
@@ -166,10 +176,11 @@ def report_usage(
     actor: CurrentActor,
     response: Response,
     settings: SettingsDep,
+    now: Now,
 ) -> UsageOut:
     permit = service.get(session, actor, permit_id)
     new = usage.NewUsage(body.kind, body.occurred_at, body.manifest_id, body.records, body.description, body.id)
-    event, written = usage.report(session, actor, permit, new, settings)
+    event, written = usage.report(session, actor, permit, new, settings, now)
     if not written:
         response.status_code = 200
     return UsageOut.of(event)
@@ -182,11 +193,13 @@ def report_usage(
     summary="Register a result (HDAB, board)",
     responses=problems({422: "result-before-permit (published_at is before the permit's approval)"}),
 )
-def register_result(permit_id: PermitId, body: ResultIn, session: WriteSession, actor: Registering) -> ResultOut:
+def register_result(
+    permit_id: PermitId, body: ResultIn, session: WriteSession, actor: Registering, now: Now
+) -> ResultOut:
     permit = service.get(session, actor, permit_id)
     return ResultOut.of(
         usage.register_result(
-            session, actor, permit, body.kind, body.title, body.url, body.published_at, body.open_access
+            session, actor, permit, body.kind, body.title, body.url, body.published_at, body.open_access, now
         )
     )
 
@@ -196,13 +209,15 @@ def register_result(permit_id: PermitId, body: ResultIn, session: WriteSession, 
     response_model=ComplianceOut,
     summary="Breaches computed from the register and the reported usage (as the permit)",
 )
-def compliance(permit_id: PermitId, session: ReadSession, actor: CurrentActor, settings: SettingsDep) -> ComplianceOut:
+def compliance(
+    permit_id: PermitId, session: ReadSession, actor: CurrentActor, settings: SettingsDep, now: Now
+) -> ComplianceOut:
     permit = service.get(session, actor, permit_id)
     assert permit.id is not None
-    flags = usage.compliance(session, permit, settings)
+    flags = usage.compliance(session, permit, settings, now)
     return ComplianceOut(
         permit_id=permit.id,
-        status=PermitOut.of(permit).status,
+        status=rules.status_of(permit, now),
         compliant=not flags,
         flags=[FlagOut(rule=f.rule, article=f.article, message=f.message, events=f.events) for f in flags],
         usage=[UsageOut.of(u) for u in usage.usage_of(session, permit.id)],
@@ -216,13 +231,13 @@ members_router = APIRouter(prefix="/members", tags=["data use"])
 @members_router.get(
     "/{member_id}/data-use", response_model=list[DataUseOut], summary="Permits that included my data (the member)"
 )
-def data_use(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> list[DataUseOut]:
+def data_use(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> list[DataUseOut]:
     require_own_record(actor, member_id)
     rows = usage.permits_using(session, member_id)
     results = usage.results_of(session, [permit.id for permit, _ in rows if permit.id is not None])
     out = []
     for permit, since in rows:
-        p = PermitOut.of(permit)
+        p = PermitOut.of(permit, now)
         out.append(
             DataUseOut(
                 permit_id=p.id,

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from coop.permits.models import Permit
 
 
 class Status(StrEnum):
@@ -56,6 +60,12 @@ def status(now: datetime, valid_from: datetime, end: datetime, revoked_at: datet
     if now < valid_from:
         return Status.granted
     return Status.active if now < end else Status.expired
+
+
+def status_of(permit: Permit, now: datetime) -> Status:
+    """The permit's status at ``now``: the one place the API, the portal, the reports, the
+    figures and the manifests learn it from."""
+    return status(now, permit.valid_from, ends_at(permit.valid_until, permit.extended_until), permit.revoked_at)
 
 
 def results_due(processing_end: datetime) -> datetime:

@@ -11,7 +11,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from coop.permits import rules
 from coop.permits.models import Manifest, Permit, Result, UsageEvent
 from coop.permits.usage import ResultKind, UsageKind
-from coop.types import CleanStr, Time, utcnow, web_url
+from coop.types import CleanStr, Time, web_url
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
 from ledger import canonical
 
@@ -85,7 +85,7 @@ class PermitOut(BaseModel):
     deletion_due: datetime = Field(description="Art. 68(12): 6 months after expiry or revocation")
 
     @classmethod
-    def of(cls, p: Permit) -> PermitOut:
+    def of(cls, p: Permit, now: datetime) -> PermitOut:
         assert p.id is not None
         end = rules.processing_ends(p.valid_until, p.extended_until, p.revoked_at)
         return cls(
@@ -108,7 +108,7 @@ class PermitOut(BaseModel):
             benefit_share_pct=p.benefit_share_pct,
             consultation_id=p.consultation_id,
             on_behalf_of_public_body=p.on_behalf_of_public_body,
-            status=rules.status(utcnow(), p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at),
+            status=rules.status_of(p, now),
             processing_ends=end,
             results_due=rules.results_duty(p.valid_from, end),
             deletion_due=rules.deletion_due(end),

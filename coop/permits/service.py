@@ -18,7 +18,6 @@ from coop.hdab.models import Consultation
 from coop.idempotency import require_same
 from coop.permits import rules
 from coop.permits.models import Permit
-from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, mask
 from ledger import canonical, log
 
@@ -67,7 +66,7 @@ def permit_fields(p: Permit) -> dict[str, Any]:
     } | ({"on_behalf_of_public_body": True} if p.on_behalf_of_public_body else {})
 
 
-def _check(session: Session, new: NewPermit) -> None:
+def _check(session: Session, new: NewPermit, now: datetime) -> None:
     bad = [p.value for p in new.purposes if is_prohibited(p, new.deciding_user_type)]
     if bad:
         raise Invalid(
@@ -81,7 +80,7 @@ def _check(session: Session, new: NewPermit) -> None:
         raise Invalid("a permit is valid for at most 10 years (Art. 68)", code="too-long", field="valid_until")
     if new.approved_at > new.valid_until:
         raise Invalid("approved_at must not come after valid_until", code="invalid-validity", field="approved_at")
-    if new.approved_at > utcnow():
+    if new.approved_at > now:
         # the manifest counts members as they are at approval: a time to come would count
         # members who opt out before then (Art. 71(3))
         raise Invalid("approved_at must not be in the future", code="approved-in-future", field="approved_at")
@@ -89,9 +88,9 @@ def _check(session: Session, new: NewPermit) -> None:
         raise Invalid(f"no consultation {new.consultation_id}", code="consultation-not-found", field="consultation_id")
 
 
-def register(session: Session, actor: Actor, new: NewPermit) -> tuple[Permit, bool]:
+def register(session: Session, actor: Actor, new: NewPermit, now: datetime) -> tuple[Permit, bool]:
     """The permit, and whether it was written now (False: the same permit was registered before)."""
-    _check(session, new)
+    _check(session, new, now)
     permit = Permit(
         permit_number=new.permit_number,
         applicant=new.applicant,
@@ -109,7 +108,7 @@ def register(session: Session, actor: Actor, new: NewPermit) -> tuple[Permit, bo
         consultation_id=new.consultation_id,
         on_behalf_of_public_body=new.on_behalf_of_public_body,
         registered_by=actor.ledger_name,
-        registered_at=utcnow(),
+        registered_at=now,
     )
     existing = session.execute(
         select(Permit).where(col(Permit.permit_number) == new.permit_number)
@@ -146,7 +145,7 @@ def listing(session: Session, actor: Actor) -> list[Permit]:
     return [p for p in permits if not isinstance(can_read_permit(actor, canonical.loads(p.data_holders)), Denied)]
 
 
-def extend(session: Session, actor: Actor, permit_id: int, new_end: datetime) -> Permit:
+def extend(session: Session, actor: Actor, permit_id: int, new_end: datetime, now: datetime) -> Permit:
     """Extend once, by at most 10 years, while the permit is still running. Asking for the
     same extension again returns the permit as it is."""
     permit = session.get(Permit, permit_id)
@@ -156,8 +155,7 @@ def extend(session: Session, actor: Actor, permit_id: int, new_end: datetime) ->
         if permit.extended_until == new_end:
             return permit
         raise Conflict("a permit can be extended once only (Art. 68)", code="already-extended")
-    now = utcnow()
-    state = rules.status(now, permit.valid_from, permit.valid_until, permit.revoked_at)
+    state = rules.status_of(permit, now)
     if state in (rules.Status.revoked, rules.Status.expired):
         raise Conflict(f"a {state.value} permit cannot be extended", code=f"permit-{state.value}")
     if new_end <= permit.valid_until:
@@ -177,13 +175,13 @@ def extend(session: Session, actor: Actor, permit_id: int, new_end: datetime) ->
     return permit
 
 
-def revoke(session: Session, actor: Actor, permit_id: int, reason: str) -> Permit:
+def revoke(session: Session, actor: Actor, permit_id: int, reason: str, now: datetime) -> Permit:
     """Revoke now. Revoking again returns the permit as it is."""
     permit = session.get(Permit, permit_id)
     if permit is None:
         raise NotFound(f"no permit {permit_id}", code="permit-not-found")
     if permit.revoked_at is None:
-        permit.revoked_at, permit.revocation_reason = utcnow(), reason
+        permit.revoked_at, permit.revocation_reason = now, reason
         session.flush()
         log.append(
             session,

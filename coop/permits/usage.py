@@ -18,7 +18,6 @@ from coop.idempotency import require_same
 from coop.permits import manifests, rules
 from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, Permit, Result, UsageEvent
 from coop.settings import Settings
-from coop.types import utcnow
 from ledger import canonical, log
 
 
@@ -72,12 +71,11 @@ def usage_payload(u: UsageEvent, check: ManifestCheck | None) -> dict[str, Any]:
 
 
 def report(
-    session: Session, actor: Actor, permit: Permit, new: NewUsage, settings: Settings
+    session: Session, actor: Actor, permit: Permit, new: NewUsage, settings: Settings, now: datetime
 ) -> tuple[UsageEvent, bool]:
     if isinstance(can_report_usage(actor, canonical.loads(permit.data_holders)), Denied):
         raise Forbidden("only the HDAB and this permit's data holders report usage", code="not-party")
     assert permit.id is not None
-    now = utcnow()
     if new.occurred_at > now + CLOCK_SKEW:
         raise Invalid("occurred_at lies in the future", code="future-usage", field="occurred_at")
     if new.kind is UsageKind.extraction and (new.manifest_id is None or new.records is None):
@@ -129,6 +127,7 @@ def register_result(
     url: str,
     published_at: datetime,
     open_access: bool,
+    now: datetime,
 ) -> Result:
     assert permit.id is not None
     if published_at < permit.approved_at:
@@ -146,7 +145,7 @@ def register_result(
         published_at=published_at,
         open_access=open_access,
         registered_by=actor.ledger_name,
-        registered_at=utcnow(),
+        registered_at=now,
     )
     session.add(result)
     session.flush()
@@ -241,9 +240,8 @@ def _check_once(session: Session, manifest_id: int, settings: Settings, now: dat
     return check
 
 
-def compliance(session: Session, permit: Permit, settings: Settings, now: datetime | None = None) -> list[Flag]:
-    """Every breach the reported usage and the register show, computed now."""
-    now = now or utcnow()
+def compliance(session: Session, permit: Permit, settings: Settings, now: datetime) -> list[Flag]:
+    """Every breach the reported usage and the register show, as of ``now``."""
     assert permit.id is not None
     events = usage_of(session, permit.id)
     end = rules.ends_at(permit.valid_until, permit.extended_until)

@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from sqlmodel import Session
 
 from coop.auth import service as auth_service
 from coop.auth.policy import Actor
@@ -83,13 +84,11 @@ def log_in(request: Request, response: Response, user_id: int, role: str, genera
     )
 
 
-def log_out(request: Request, response: Response) -> None:
+def log_out(session: Session, who: Actor | None, response: Response) -> None:
     """End the login everywhere (every token of the account, as the API's logout does) and
     drop the cookie."""
-    who = actor(request)
     if who is not None:
-        with _db(request).unit_of_work() as session:
-            auth_service.end_logins(session, who.id)
+        auth_service.end_logins(session, who.id)
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 

@@ -61,12 +61,12 @@ def active_from(session: Session, at: datetime) -> list[ProxyAppointment]:
     )
 
 
-def in_force_for(session: Session, principal_id: int) -> list[ProxyAppointment]:
-    """The principal's appointments valid now."""
+def in_force_for(session: Session, principal_id: int, now: datetime) -> list[ProxyAppointment]:
+    """The principal's appointments valid at ``now``."""
     return list(
         session.execute(
             select(ProxyAppointment)
-            .where(col(ProxyAppointment.principal_id) == principal_id, valid_at(utcnow()))
+            .where(col(ProxyAppointment.principal_id) == principal_id, valid_at(now))
             .order_by(col(ProxyAppointment.id))
         ).scalars()
     )

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession
+from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, SettingsDep, WriteSession
 from coop.openapi import problems
 from coop.proxies import service
 from coop.proxies.schemas import ProxyIn, ProxyOut
@@ -22,7 +22,7 @@ router = APIRouter(prefix="/members", tags=["proxies"])
     responses=problems({409: "proxy-overlap, proxy-cycle, proxy-chain-too-deep"}),
 )
 def appoint(
-    member_id: MemberId, body: ProxyIn, session: WriteSession, actor: CurrentActor, settings: SettingsDep
+    member_id: MemberId, body: ProxyIn, session: WriteSession, actor: CurrentActor, settings: SettingsDep, now: Now
 ) -> ProxyOut:
     appointment = service.appoint(
         session,
@@ -33,13 +33,14 @@ def appoint(
         body.valid_until,
         body.voting,
         settings.choices.proxy_max_depth,
+        now,
     )
-    return ProxyOut.of(appointment)
+    return ProxyOut.of(appointment, now)
 
 
 @router.get("/{member_id}/proxies", response_model=list[ProxyOut], summary="Proxies given and held (the member)")
-def listing(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> list[ProxyOut]:
-    return [ProxyOut.of(a) for a in service.listing(session, actor, member_id)]
+def listing(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> list[ProxyOut]:
+    return [ProxyOut.of(a, now) for a in service.listing(session, actor, member_id)]
 
 
 @router.post(
@@ -50,5 +51,6 @@ def revoke(
     proxy_id: Annotated[int, Path(ge=1, le=ID_MAX)],
     session: WriteSession,
     actor: CurrentActor,
+    now: Now,
 ) -> ProxyOut:
-    return ProxyOut.of(service.revoke(session, actor, member_id, proxy_id))
+    return ProxyOut.of(service.revoke(session, actor, member_id, proxy_id, now), now)

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from coop.proxies.models import ProxyAppointment
-from coop.proxies.service import is_valid_now
+from coop.proxies.service import is_valid_at
 from coop.types import Time
 from coop.vocabulary.terms import Purpose, from_mask
 
@@ -33,7 +33,7 @@ class ProxyOut(BaseModel):
     active: bool
 
     @classmethod
-    def of(cls, a: ProxyAppointment) -> ProxyOut:
+    def of(cls, a: ProxyAppointment, now: datetime) -> ProxyOut:
         assert a.id is not None
         return cls(
             id=a.id,
@@ -44,5 +44,5 @@ class ProxyOut(BaseModel):
             valid_from=a.valid_from,
             valid_until=a.valid_until,
             revoked_at=a.revoked_at,
-            active=is_valid_now(a),
+            active=is_valid_at(a, now),
         )

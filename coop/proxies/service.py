@@ -22,11 +22,8 @@ from coop.errors import Conflict, Forbidden, Invalid, NotFound
 from coop.members.models import Member, MemberStatus
 from coop.proxies.models import ProxyAppointment
 from coop.proxies.queries import active_from
-from coop.types import utcnow
-from coop.vocabulary.terms import Purpose, from_mask, mask, position
+from coop.vocabulary.terms import ALL_PURPOSES, Purpose, from_mask, mask, position
 from ledger import log
-
-ALL_PURPOSES = mask(Purpose)
 
 
 def _payload(a: ProxyAppointment) -> dict[str, object]:
@@ -85,14 +82,12 @@ def appoint(
     valid_until: datetime | None,
     voting: bool,
     max_depth: int,
-    *,
-    now: datetime | None = None,
+    now: datetime,
 ) -> ProxyAppointment:
     _may_manage(actor, principal_id)
     if proxy_member_id == principal_id:
         raise Invalid("a member cannot be their own proxy", code="proxy-self", field="proxy_member_id")
     members = _members(session, principal_id, proxy_member_id)
-    now = now or utcnow()
     principal = members.get(principal_id)
     if principal is None:
         raise NotFound(f"no member {principal_id}", code="member-not-found")
@@ -133,14 +128,14 @@ def appoint(
     return appointment
 
 
-def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: int) -> ProxyAppointment:
+def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: int, now: datetime) -> ProxyAppointment:
     """End an appointment now. Revoking again changes nothing."""
     _may_manage(actor, principal_id)
     appointment = session.get(ProxyAppointment, appointment_id)
     if appointment is None or appointment.principal_id != principal_id:
         raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
     if appointment.revoked_at is None:
-        appointment.revoked_at = utcnow()
+        appointment.revoked_at = now
         session.flush()
         log.append(
             session,
@@ -207,8 +202,8 @@ def listing(session: Session, actor: Actor, member_id: int) -> list[ProxyAppoint
     )
 
 
-def is_valid_now(a: ProxyAppointment) -> bool:
-    now = utcnow()
+def is_valid_at(a: ProxyAppointment, now: datetime) -> bool:
+    """Whether the appointment holds at ``now``: begun, not ended, not revoked."""
     return (
         a.valid_from <= now
         and (a.valid_until is None or a.valid_until > now)

@@ -96,7 +96,7 @@ def annual(session: Session, settings: Settings, year: int, tree_size: int | Non
                 by_purpose[purpose] += part
         if p.approved_at > as_of:
             continue
-        flags = [f.rule for f in usage.compliance(session, p, settings, now=as_of)]
+        flags = [f.rule for f in usage.compliance(session, p, settings, as_of)]
         if "results-overdue" in flags:
             overdue.append(p.permit_number)
         mine = [r for r in results.get(p.id, []) if r.published_at <= as_of]
@@ -107,7 +107,7 @@ def annual(session: Session, settings: Settings, year: int, tree_size: int | Non
                 p.applicant,
                 p.user_type,
                 purposes,
-                rules.status(as_of, p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at).value,
+                rules.status_of(p, as_of).value,
                 cents,
                 flags,
                 len(mine),

@@ -11,12 +11,10 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel
 
-from coop.auth.policy import Actor, Permission, require_own_record
-from coop.deps import SEQ_MAX, CurrentActor, MemberId, ReadSession, WriteSession, get_settings, require
-from coop.errors import NotFound
+from coop.auth.policy import Actor, Permission
+from coop.deps import SEQ_MAX, CurrentActor, MemberId, Now, ReadSession, WriteSession, get_settings, require
 from coop.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, autonym, translator
-from coop.members.models import Member
-from coop.reporting import service, statement, transparency
+from coop.reporting import service, transparency
 from coop.settings import Settings
 
 router = APIRouter(tags=["reports"])
@@ -110,14 +108,8 @@ def publish(
     response_class=Response,
     responses=PDF,
 )
-def member_statement(member_id: MemberId, year: Year, session: ReadSession, actor: CurrentActor) -> Response:
-    from reports.statement import render
-
-    require_own_record(actor, member_id)
-    member = session.get(Member, member_id)
-    if member is None:
-        raise NotFound(f"no member {member_id}", code="member-not-found")
-    pdf = render(statement.statement(session, member, year))
+def member_statement(member_id: MemberId, year: Year, session: ReadSession, actor: CurrentActor, now: Now) -> Response:
+    member, pdf = service.statement_pdf(session, actor, member_id, year, now)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -126,8 +118,10 @@ def member_statement(member_id: MemberId, year: Year, session: ReadSession, acto
 
 
 @router.get("/public/transparency", summary="Permits, results, benefit flows, aggregate choices, tree head (public)")
-def public_transparency(session: ReadSession, settings: Annotated[Settings, Depends(get_settings)]) -> dict[str, Any]:
-    page: dict[str, Any] = _plain(transparency.page(session, settings))
+def public_transparency(
+    session: ReadSession, settings: Annotated[Settings, Depends(get_settings)], now: Now
+) -> dict[str, Any]:
+    page: dict[str, Any] = _plain(transparency.page(session, settings, now))
     return page
 
 
@@ -137,11 +131,11 @@ def public_transparency(session: ReadSession, settings: Annotated[Settings, Depe
     response_class=HTMLResponse,
 )
 def public_transparency_html(
-    session: ReadSession, settings: Annotated[Settings, Depends(get_settings)], lang: Lang = DEFAULT_LANGUAGE
+    session: ReadSession, settings: Annotated[Settings, Depends(get_settings)], now: Now, lang: Lang = DEFAULT_LANGUAGE
 ) -> HTMLResponse:
     from reports.texts import euros, word
 
-    data = _plain(transparency.page(session, settings))
+    data = _plain(transparency.page(session, settings, now))
     html = _templates.get_template("transparency.html").render(
         page=data, lang=lang, t=translator(lang), euros=lambda c: euros(c, lang), word=lambda w: word(w, lang)
     )

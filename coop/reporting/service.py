@@ -4,12 +4,15 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
+from coop.auth.policy import Actor, require_own_record
 from coop.errors import NotFound
-from coop.reporting import figures
+from coop.members.models import Member
+from coop.reporting import figures, statement
 from coop.settings import Settings
 from ledger import canonical, log
 from reports.inputs import Annual
@@ -45,3 +48,15 @@ def publish_annual(session: Session, settings: Settings, actor: str, year: int, 
     body = {"year": year, "lang": lang, "sha256": digest, "tree_size": head.tree_size}
     event = log.append(session, "report.published", actor, subject, body)
     return {**body, "ledger_seq": event.seq}
+
+
+def statement_pdf(session: Session, actor: Actor, member_id: int, year: int, now: datetime) -> tuple[Member, bytes]:
+    """A member's statement for ``year`` as of ``now``, for the member themselves (else 404:
+    no existence leak): the one assembly the API and the portal share."""
+    from reports.statement import render
+
+    require_own_record(actor, member_id)
+    member = session.get(Member, member_id)
+    if member is None:
+        raise NotFound(f"no member {member_id}", code="member-not-found")
+    return member, render(statement.statement(session, member, year, now))

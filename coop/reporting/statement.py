@@ -3,6 +3,8 @@ used their data with what came of them, and their dividend with how it was deriv
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlmodel import Session, col
 
@@ -12,18 +14,19 @@ from coop.choices.models import ChoiceVersion
 from coop.i18n import language_or_default
 from coop.members.models import Member
 from coop.money import distributions
+from coop.permits import queries as permit_queries
 from coop.permits.models import Manifest, ManifestEntry, Permit
 from coop.permits.usage import results_of
 from coop.reporting.figures import year_bounds
-from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, from_mask
 from reports.inputs import Change, Dividend, DividendPart, ResultLine, Statement, Use
 
 
-def statement(session: Session, member: Member, year: int) -> Statement:
+def statement(session: Session, member: Member, year: int, now: datetime) -> Statement:
+    """The statement as of the end of ``year``, or ``now`` for the year under way."""
     assert member.id is not None
     _, _, year_end = year_bounds(year)
-    as_of = min(year_end, utcnow())
+    as_of = min(year_end, now)
     versions = list(
         session.execute(
             select(ChoiceVersion).where(col(ChoiceVersion.member_id) == member.id).order_by(col(ChoiceVersion.version))
@@ -66,7 +69,7 @@ def statement(session: Session, member: Member, year: int) -> Statement:
         )
         for permit_id, (permit, manifest) in first.items()
     ]
-    numbers = {pid: number for pid, number in session.execute(select(col(Permit.id), col(Permit.permit_number)))}
+    numbers = permit_queries.numbers(session)
     dividends = [
         Dividend(
             r.distribution.period_start,

@@ -5,6 +5,7 @@ tree head of the ledger of record. Nothing here names or counts out a member."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
@@ -18,7 +19,6 @@ from coop.permits import rules, usage
 from coop.permits.models import Permit
 from coop.reporting import figures
 from coop.settings import Settings
-from coop.types import utcnow
 from coop.vocabulary.terms import Purpose, from_mask
 from ledger.models import MoneyEntry
 
@@ -70,8 +70,7 @@ def flows(session: Session) -> list[dict[str, Any]]:
     return out
 
 
-def page(session: Session, settings: Settings) -> dict[str, Any]:
-    now = utcnow()
+def page(session: Session, settings: Settings, now: datetime) -> dict[str, Any]:
     threshold = settings.privacy.small_count_threshold
     permits = list(session.execute(select(Permit).order_by(col(Permit.id))).scalars())
     results = usage.results_of(session, [p.id for p in permits if p.id is not None])
@@ -91,11 +90,9 @@ def page(session: Session, settings: Settings) -> dict[str, Any]:
                 "purposes": [x.value for x in from_mask(Purpose, p.purposes_mask)],
                 "valid_from": p.valid_from,
                 "valid_until": rules.ends_at(p.valid_until, p.extended_until),
-                "status": rules.status(
-                    now, p.valid_from, rules.ends_at(p.valid_until, p.extended_until), p.revoked_at
-                ).value,
+                "status": rules.status_of(p, now).value,
                 "benefit_share_pct": p.benefit_share_pct,
-                "compliance_flags": [f.rule for f in usage.compliance(session, p, settings, now=now)],
+                "compliance_flags": [f.rule for f in usage.compliance(session, p, settings, now)],
                 "results": [
                     {
                         "kind": r.kind,

@@ -210,6 +210,10 @@ def mask(members: Iterable[StrEnum]) -> int:
     return out
 
 
+ALL_PURPOSES = mask(Purpose)
+"""Every purpose: a proxy appointed for all of them, or a change that concerns them all."""
+
+
 def from_mask(enum_type: type[E], value: int) -> list[E]:
     return [m for m in enum_type if value >> position(m) & 1]
 

@@ -140,6 +140,7 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                                 None,
                                 False,
                                 3,
+                                utcnow(),
                             )
                             assert appointment.id is not None
                             appointment_ids.append(appointment.id)
@@ -155,6 +156,7 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                                 Actor("user", 10_000 + principal, Role.member, member_id=principal),
                                 principal,
                                 appointment.id,
+                                utcnow(),
                             )
                     case ("leave", i):
                         mid = pick(i)

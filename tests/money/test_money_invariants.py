@@ -68,8 +68,8 @@ def test_no_cent_is_created_or_lost(database: Database) -> None:
                 0,
                 None,
             )
-            permit, _ = permits.register(s, HDAB, new)
-            manifests.create(s, "cli", permit, database.settings)
+            permit, _ = permits.register(s, HDAB, new, utcnow())
+            manifests.create(s, "cli", permit, database.settings, utcnow())
             permit_ids.append(permit.id)
     counter = iter(range(10**6))
     seen = {"year": 2030, "in": 0, "expenses": 0, "grants": 0, "distributed": 0}

@@ -123,7 +123,7 @@ def test_no_approval_to_come_and_no_manifest_before_approval(client: TestClient,
         s.expunge(recorded)
         recorded.approved_at = utcnow() + timedelta(days=2)
         with pytest.raises(Conflict) as refused:
-            manifests.create(s, "test", recorded, database.settings)
+            manifests.create(s, "test", recorded, database.settings, utcnow())
     assert refused.value.code == "permit-not-approved-yet"
 
 
@@ -135,7 +135,7 @@ def test_the_stricter_policy_honours_later_withdrawals(client: TestClient, datab
     strict_settings = database.settings.model_copy(deep=True)
     strict_settings.choices.honour_later_withdrawals = True
     with database.unit_of_work() as s:
-        strict = manifests.create(s, "cli", s.get(Permit, permit["id"]), strict_settings)
+        strict = manifests.create(s, "cli", s.get(Permit, permit["id"]), strict_settings, utcnow())
     assert strict.size == 2
     assert _manifest(client, hdab, permit["id"])["size"] == 3  # the app's own settings: Art. 71(3) as written
 

@@ -220,7 +220,7 @@ def test_a_permit_revoked_before_it_started_owes_no_results(client: TestClient, 
     years_later = utcnow() + timedelta(days=3 * 365)
     with database.unit_of_work(write=False) as s:
         rules = {
-            number: {flag.rule for flag in usage.compliance(s, permit, database.settings, now=years_later)}
+            number: {flag.rule for flag in usage.compliance(s, permit, database.settings, years_later)}
             for number, permit in (
                 ("never", s.get(Permit, never.json()["id"])),
                 ("started", s.get(Permit, started.json()["id"])),

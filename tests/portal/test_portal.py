@@ -324,3 +324,40 @@ def test_opting_out_says_the_law_may_make_exceptions(client: TestClient, databas
     opt = client.get("/me/opt-out")
     client.post("/me/opt-out", data={"csrf": f.csrf(opt.text), "choice": "out"})
     assert "behalve als de wet een uitzondering maakt" in client.get("/me?lang=nl").text
+
+
+def test_the_board_sees_a_proposal_that_has_not_opened_yet_as_scheduled(client: TestClient, database: Database) -> None:
+    """The portal says what the API says: a proposal whose window lies ahead is scheduled, not open."""
+    from datetime import timedelta
+
+    from coop.types import utcnow
+
+    board = f.founded(client, database)
+    later = utcnow() + timedelta(days=1)
+    proposal = f.propose(client, board, opens_at=later.isoformat(), closes_at=(later + timedelta(hours=1)).isoformat())
+    assert client.get(f"/api/v1/governance/proposals/{proposal['id']}", headers=board).json()["status"] == "scheduled"
+    f.portal_login(client, f.BOARD_EMAIL)
+    row = re.search(rf"<tr><td>{proposal['id']}</td>.*?</tr>", client.get("/board/proposals?lang=en").text, re.S)
+    assert row and "scheduled" in row.group(0) and ">open<" not in row.group(0)
+
+
+def test_the_overview_while_opted_out_says_no_on_every_line(client: TestClient, database: Database) -> None:
+    """Opted out, nothing goes to new permits: no line may still say yes, or that the
+    cooperative or the member decides."""
+
+    board = f.founded(client, database)  # the founding mandate allows some uses
+    anna = f.member(client, board)
+    preferences = [{"purpose": "research", "user_type": "academic", "decision": "allow"}]
+    url = f"/api/v1/members/{anna.id}/choices"
+    etag = client.get(url, headers=anna.headers).headers["ETag"]
+    r = client.patch(
+        url, json={"opt_out": True, "preferences": preferences}, headers={**anna.headers, "If-Match": etag}
+    )
+    assert r.status_code == 200, r.text
+    f.portal_login(client, anna.email)
+    page = client.get("/me?lang=en").text
+    lines = re.findall(r'<td class="kind-(\w+)">(.*?)</td>', page, re.S)
+    assert lines
+    assert "You say yes" not in page and "currently: yes" not in page and "The cooperative decides" not in page
+    assert all(kind == "deny" for kind, _ in lines)
+    assert all(text.startswith(("No: you have opted out", "Never allowed")) for _, text in lines)

@@ -128,13 +128,15 @@ def _build(db: Database) -> dict[str, int]:
         facts["opted_out"], facts["opt_out_version"] = 9, changed.version
         eight = Actor("user", 9, Role.member, member_id=8)
         appointment = proxies.appoint(
-            s, eight, 8, 1, [Purpose.care_improvement], None, True, db.settings.choices.proxy_max_depth
+            s, eight, 8, 1, [Purpose.care_improvement], None, True, db.settings.choices.proxy_max_depth, utcnow()
         )
         assert appointment.id is not None
-        proxies.revoke(s, eight, 8, appointment.id)
+        proxies.revoke(s, eight, 8, appointment.id, utcnow())
         facts["revoked_proxy"] = appointment.id
         seven = Actor("user", 8, Role.member, member_id=7)
-        proxies.appoint(s, seven, 7, 11, [Purpose.education], None, False, db.settings.choices.proxy_max_depth)
+        proxies.appoint(
+            s, seven, 7, 11, [Purpose.education], None, False, db.settings.choices.proxy_max_depth, utcnow()
+        )
         members_service.leave(s, board, 11)  # a proxy who leaves ends the appointment
         key = auth_service.create_api_key(s, "Holder BV", "data_holder").key
         assert key.id is not None
@@ -143,8 +145,8 @@ def _build(db: Database) -> dict[str, int]:
         hdab = Actor("key", 1, Role.hdab)
         first = s.get(Permit, 1)
         assert first is not None
-        permits_service.extend(s, hdab, 1, first.valid_until + timedelta(days=365))
-        permits_service.revoke(s, hdab, 2, "the applicant withdrew")
+        permits_service.extend(s, hdab, 1, first.valid_until + timedelta(days=365), utcnow())
+        permits_service.revoke(s, hdab, 2, "the applicant withdrew", utcnow())
         policy = require_in_force(s, DocumentKind.benefit_policy).document.model_dump(mode="json")
         proposal = voting.open_proposal(
             s,
@@ -152,13 +154,14 @@ def _build(db: Database) -> dict[str, int]:
             voting.NewProposal(
                 "Still open", DocumentKind.benefit_policy, policy, utcnow(), utcnow() + timedelta(hours=1), 10, 50
             ),
+            utcnow(),
         )
         assert proposal.id is not None
         facts["open_proposal"] = proposal.id
     with db.unit_of_work() as s:
         anna = Actor("user", 2, Role.member, member_id=1)
-        voting.cast(s, anna, proposal.id, voting.Choice.yes, None, False)
-        voting.cast(s, anna, proposal.id, voting.Choice.no, None, True)
+        voting.cast(s, anna, proposal.id, voting.Choice.yes, None, False, utcnow())
+        voting.cast(s, anna, proposal.id, voting.Choice.no, None, True, utcnow())
     return facts
 
 
@@ -577,7 +580,8 @@ def test_verify_names_the_table_row_and_event_of_an_alteration(cooperative: Coop
 def test_a_proxy_left_revocation_is_accepted(cooperative: Cooperative) -> None:
     """When a proxy leaves, their appointments end with a revocation that says why."""
     with cooperative.database.unit_of_work() as s:
-        appointment = proxies.appoint(s, Actor("user", 8, Role.member, member_id=7), 7, 2, None, None, False, 3)
+        seven = Actor("user", 8, Role.member, member_id=7)
+        appointment = proxies.appoint(s, seven, 7, 2, None, None, False, 3, utcnow())
         appointment.revoked_at = utcnow()
         s.flush()
         log.append(

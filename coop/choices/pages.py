@@ -1,0 +1,100 @@
+"""Pages: a member's choices per purpose and kind of user, opting out and back in, and the
+history of their choices."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from coop.choices import encoding, history, service
+from coop.choices.encoding import Preference
+from coop.choices.service import ChoicePatch
+from coop.deps import ReadSession, WriteSession
+from coop.errors import Invalid
+from coop.portal import web
+from coop.portal.deps import CSRF, AnyViewer, PageActor, PageForm, PageMember, PageMemberId, back_to
+from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, law_decides
+
+router = APIRouter(include_in_schema=False)
+PREFERENCES = {p.value for p in Preference}
+CATEGORIES = {c.value for c in Category}
+
+
+@router.get("/me/choices", response_class=HTMLResponse)
+def choices_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession) -> Response:
+    assert member.id is not None
+    current = service.read(session, viewer.actor, member.id)
+    return web.render(
+        request,
+        "choices.html",
+        viewer.actor,
+        viewer.lang,
+        member=member,
+        current=current,
+        etag=service.etag(current),
+        purposes=[p.value for p in Purpose],
+        user_types=[u.value for u in UserType],
+        categories=[c.value for c in Category],
+        preferences=[p.value for p in Preference],
+        chosen={
+            f"{p.value}:{u.value}": encoding.get(current.preference_mask, p, u).value for p in Purpose for u in UserType
+        },
+        excluded={c.value for c in from_mask(Category, current.excluded_mask)},
+        law_decides=law_decides(),
+    )
+
+
+@router.post("/me/choices", dependencies=[CSRF, back_to("/me/choices")])
+def change_choices(form: PageForm, who: PageActor, member_id: PageMemberId, session: WriteSession) -> Response:
+    preferences = []
+    for purpose in Purpose:
+        for user_type in [u for u in UserType if (purpose, u) not in law_decides()]:  # not the member's to change
+            value = str(form.get(f"pref:{purpose.value}:{user_type.value}") or "mandate")
+            if value not in PREFERENCES:
+                raise Invalid(f"{value!r} is not a choice", code="invalid-choice")
+            preferences.append((purpose, user_type, Preference(value)))
+    patch = ChoicePatch(
+        preferences=tuple(preferences),
+        excluded_categories=frozenset(Category(v) for v in form.getlist("excluded") if v in CATEGORIES),
+        donate_dividend=form.get("donate") == "on",
+    )
+    service.change(session, who, member_id, patch, str(form.get("etag") or "") or None)
+    return web.redirect("/me/choices?saved=1")
+
+
+@router.get("/me/opt-out", response_class=HTMLResponse)
+def opt_out_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession) -> Response:
+    assert member.id is not None
+    current = service.read(session, viewer.actor, member.id)
+    return web.render(request, "opt_out.html", viewer.actor, viewer.lang, opted_out=current.opt_out)
+
+
+@router.post("/me/opt-out", dependencies=[CSRF, back_to("/me/opt-out")])
+def opt_out(
+    who: PageActor,
+    member_id: PageMemberId,
+    session: WriteSession,
+    choice: Annotated[str, Form(pattern="^(out|in)$")],
+) -> Response:
+    service.change(session, who, member_id, ChoicePatch(opt_out=choice == "out"), None)
+    return web.redirect("/me/opt-out?saved=1")
+
+
+@router.get("/me/history", response_class=HTMLResponse)
+def history_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession) -> Response:
+    assert member.id is not None
+    versions = service.history(session, viewer.actor, member.id)
+    rows = [
+        {
+            "version": v.version,
+            "since": v.valid_from,
+            "until": v.valid_to,
+            "opt_out": v.opt_out,
+            "changed": history.in_words(change, viewer.lang),
+            "donate": v.donate_dividend,
+        }
+        for v, change in zip(versions, history.differences(versions), strict=True)
+    ]
+    return web.render(request, "history.html", viewer.actor, viewer.lang, rows=rows)

@@ -1,0 +1,95 @@
+"""Pages: accepting an invitation, and the board's list of members (search, admit)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+
+from coop.auth.policy import Actor, Permission
+from coop.db import Database
+from coop.deps import ReadSession, SettingsDep, WriteSession, get_database
+from coop.errors import CoopError
+from coop.i18n import DEFAULT_LANGUAGE
+from coop.members import service
+from coop.members.models import Language
+from coop.portal import web
+from coop.portal.deps import CSRF, Viewer, back_to, page_require, viewer_with
+from coop.types import CleanStr
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 50
+
+
+@router.get("/invitation", response_class=HTMLResponse)
+def invitation_page(request: Request, token: str = "") -> Response:
+    return web.render(request, "invitation.html", None, web.language(request), token=token[:200], done=False)
+
+
+@router.post("/invitation", dependencies=[CSRF])
+def accept_invitation(
+    request: Request,
+    db: Annotated[Database, Depends(get_database)],
+    settings: SettingsDep,
+    token: Annotated[str, Form(max_length=200)],
+    password: Annotated[str, Form(max_length=1000)],
+) -> Response:
+    """The form again when refused: the one-time token stays out of every address."""
+    lang = web.language(request)
+    try:
+        with db.unit_of_work() as session:
+            service.accept_invitation(session, settings.auth, token, password)
+    except CoopError as exc:
+        code = "password-length" if exc.extra.get("field") == "password" else exc.code
+        return web.render(
+            request, "invitation.html", None, lang, status_code=exc.status, token=token, done=False, error=code
+        )
+    return web.render(request, "invitation.html", None, lang, token="", done=True)
+
+
+def _members(
+    request: Request, viewer: Viewer, session: ReadSession, q: str, page: int, **admitted: str
+) -> HTMLResponse:
+    found, total = service.search(session, q[:200] or None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return web.render(
+        request,
+        "board_members.html",
+        viewer.actor,
+        viewer.lang,
+        members=found,
+        total=total,
+        q=q[:200],
+        page=page,
+        pages=max(1, -(-total // PAGE_SIZE)),
+        admitted=admitted.get("number"),
+        link=admitted.get("link"),
+    )
+
+
+@router.get("/board/members", response_class=HTMLResponse)
+def members_page(
+    request: Request,
+    viewer: Annotated[Viewer, viewer_with(Permission.list_members)],
+    session: ReadSession,
+    q: CleanStr = "",
+    page: int = 1,
+) -> Response:
+    return _members(request, viewer, session, q, max(1, min(page, 100_000)))
+
+
+@router.post("/board/members", dependencies=[CSRF, back_to("/board/members")])
+def admit_member(
+    request: Request,
+    who: Annotated[Actor, Depends(page_require(Permission.admit_members))],
+    session: WriteSession,
+    settings: SettingsDep,
+    name: Annotated[CleanStr, Form(min_length=1, max_length=200)],
+    email: Annotated[CleanStr, Form(min_length=3, max_length=320)],
+    language: Annotated[Language, Form()] = DEFAULT_LANGUAGE,
+) -> Response:
+    member, issued = service.admit(session, settings.auth, who, name, email, Language(language))
+    session.flush()
+    # shown once, in this response: the one-time token never goes into a URL the browser keeps
+    link = f"{request.base_url}invitation?token={issued.token}"
+    return _members(request, Viewer(who, web.language(request)), session, "", 1, number=member.number, link=link)

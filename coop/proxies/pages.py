@@ -1,0 +1,67 @@
+"""Pages: the proxies a member appointed, appointing one and revoking one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+
+from coop.deps import ID_MAX, Now, ReadSession, SettingsDep, WriteSession
+from coop.members.models import member_number, parse_member_number
+from coop.portal import web
+from coop.portal.deps import CSRF, AnyViewer, PageActor, PageForm, PageMember, PageMemberId, back_to
+from coop.proxies import service
+from coop.vocabulary.terms import ALL_PURPOSES, Purpose, from_mask
+
+router = APIRouter(include_in_schema=False)
+PURPOSES = {p.value for p in Purpose}
+
+
+@router.get("/me/proxies", response_class=HTMLResponse)
+def proxies_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
+    assert member.id is not None
+    appointments = [a for a in service.listing(session, viewer.actor, member.id) if a.principal_id == member.id]
+    return web.render(
+        request,
+        "proxies.html",
+        viewer.actor,
+        viewer.lang,
+        appointments=[
+            {
+                "id": a.id,
+                "number": member_number(a.proxy_member_id),
+                "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
+                "all": a.purposes_mask == ALL_PURPOSES,
+                "voting": a.voting,
+                "active": service.is_valid_at(a, now),
+            }
+            for a in appointments
+        ],
+        purposes=[p.value for p in Purpose],
+    )
+
+
+@router.post("/me/proxies", dependencies=[CSRF, back_to("/me/proxies")])
+def appoint_proxy(
+    form: PageForm, who: PageActor, member_id: PageMemberId, session: WriteSession, settings: SettingsDep, now: Now
+) -> Response:
+    proxy_id = parse_member_number(str(form.get("proxy") or ""))
+    if proxy_id is None:
+        return web.refused("/me/proxies", "not-a-member-number")
+    purposes = [Purpose(v) for v in form.getlist("purposes") if v in PURPOSES] or None
+    depth = settings.choices.proxy_max_depth
+    service.appoint(session, who, member_id, proxy_id, purposes, None, form.get("voting") == "on", depth, now)
+    return web.redirect("/me/proxies?saved=1")
+
+
+@router.post("/me/proxies/{appointment_id}/revoke", dependencies=[CSRF, back_to("/me/proxies")])
+def revoke_proxy(
+    who: PageActor,
+    member_id: PageMemberId,
+    session: WriteSession,
+    now: Now,
+    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+) -> Response:
+    service.revoke(session, who, member_id, appointment_id, now)
+    return web.redirect("/me/proxies?saved=1")
