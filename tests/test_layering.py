@@ -39,8 +39,7 @@ MAX_LINES = 400
 """A module that grows past this has more than one responsibility: split it by what it is about."""
 
 LONGER = {"cli.py", "demo.py"}
-"""The command line and the demo cooperative read top to bottom; the portal's routes are being
-split into each domain's pages."""
+"""The command line and the demo cooperative read top to bottom."""
 
 
 def test_modules_stay_small() -> None:
