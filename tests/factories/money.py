@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from coop.db import Database
 from coop.types import utcnow
 from tests.factories.governance import statutes
-from tests.factories.members import MemberHandle, api_key, board, members
+from tests.factories.members import MemberHandle, api_key, board, member
 from tests.factories.permits import PERMITS, permit_body
 
 YEAR = utcnow().year  # the manifests made now fall within PERIOD
@@ -26,12 +26,12 @@ class Cooperative(NamedTuple):
     permit_id: int
 
 
-def cooperative(client: TestClient, database: Database, n_members: int = 3) -> Cooperative:
-    """Statutes, the board, ``n_members`` members, and an academic research permit approved
+def cooperative(client: TestClient, database: Database, members: int = 3) -> Cooperative:
+    """Statutes, the board, ``members`` members, and an academic research permit approved
     now with its manifest (every member in it)."""
     statutes(database)
     headers = board(client, database)
-    people = members(client, headers, n_members)
+    people = [member(client, headers) for _ in range(members)]
     hdab = api_key(database, "hdab")
     permit = client.post(PERMITS, json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
     assert client.post(f"{PERMITS}/{permit['id']}/manifests", headers=hdab).status_code == 201
