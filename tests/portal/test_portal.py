@@ -360,4 +360,4 @@ def test_the_overview_while_opted_out_says_no_on_every_line(client: TestClient, 
     assert lines
     assert "You say yes" not in page and "currently: yes" not in page and "The cooperative decides" not in page
     assert all(kind == "deny" for kind, _ in lines)
-    assert all(text.startswith(("No: you have opted out", "Never allowed")) for _, text in lines)
+    assert all(text.startswith(("No: you have opted out", "Not for this user")) for _, text in lines)
