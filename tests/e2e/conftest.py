@@ -7,10 +7,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.conftest import CHROMIUM
+from tests.factories import PASSWORD
 
 REQUIRED = os.environ.get("COOP_E2E") == "require"
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,3 +52,26 @@ def browser(chromium_path: str) -> Iterator[object]:
 def shot(page: object, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+
+
+MEMBER_PAGES = [
+    "/me",
+    "/me/choices",
+    "/me/opt-out",
+    "/me/proxies",
+    "/me/history",
+    "/me/votes",
+    "/me/data-use",
+    "/me/dividends",
+    "/me/password",
+]
+BOARD_PAGES = ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]
+"""The portal's pages, as a member and as the board see them without parameters."""
+
+
+def log_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
+    """Log in through the portal's (Dutch) login form."""
+    page.goto(f"{base}/login")
+    page.get_by_label("E-mailadres").fill(email)
+    page.get_by_label("Wachtwoord").fill(password)
+    page.get_by_role("button", name="Inloggen").click()

@@ -10,20 +10,8 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.e2e.test_portal_browser import _log_in
+from tests.e2e.conftest import BOARD_PAGES, MEMBER_PAGES, log_in
 
-MEMBER_PAGES = [
-    "/me",
-    "/me/choices",
-    "/me/opt-out",
-    "/me/proxies",
-    "/me/history",
-    "/me/votes",
-    "/me/data-use",
-    "/me/dividends",
-    "/me/password",
-]
-BOARD_PAGES = ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
 
@@ -49,13 +37,13 @@ def test_every_page_passes_wcag_21_aa(
     for url in ["/login", "/invitation?token=x"]:
         member.goto(f"{live_server}{url}")
         found[url] = _violations(member, axe_script)
-    _log_in(member, live_server, people[0].email)
+    log_in(member, live_server, people[0].email)
     for lang in ("nl", "en"):
         for url in MEMBER_PAGES:
             member.goto(f"{live_server}{url}?lang={lang}")
             found[f"{url} ({lang})"] = _violations(member, axe_script)
     chair = browser.new_context(bypass_csp=True).new_page()
-    _log_in(chair, live_server, f.BOARD_EMAIL)
+    log_in(chair, live_server, f.BOARD_EMAIL)
     for url in BOARD_PAGES:
         chair.goto(f"{live_server}{url}")
         found[url] = _violations(chair, axe_script)

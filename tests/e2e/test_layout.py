@@ -10,12 +10,11 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.e2e.conftest import shot
-from tests.e2e.test_accessibility import BOARD_PAGES, MEMBER_PAGES
-from tests.e2e.test_portal_browser import _log_in
+from tests.conftest import Clock
+from tests.e2e.conftest import BOARD_PAGES, MEMBER_PAGES, log_in, shot
 
 WIDTHS = {"desktop": 1280, "phone": 390}
-PUBLIC_PAGES = ["/api/v1/public/transparency.html?lang=nl", "/api/v1/public/transparency.html?lang=en"]
+PUBLIC_PAGES = ["/login", "/api/v1/public/transparency.html?lang=nl", "/api/v1/public/transparency.html?lang=en"]
 
 
 def _overflow(page: Any) -> list[str]:
@@ -41,16 +40,22 @@ def _name(url: str) -> str:
     return url.strip("/").replace("/", "-").replace("?", "-").replace("=", "-").replace(".", "-") or "home"
 
 
-def test_no_page_scrolls_sideways(client: TestClient, database: Database, live_server: str, browser: Any) -> None:
+def test_no_page_scrolls_sideways(
+    client: TestClient, database: Database, live_server: str, browser: Any, clock: Clock
+) -> None:
     board, people, permit_id = f.cooperative(client, database)
     f.money(client, board, permit_id, income=50_000)
+    clock.moment = f.AFTER  # the year has ended: the board reviews a draft of its distribution
+    draft = client.post("/api/v1/distributions", json=f.PERIOD, headers=board)
+    assert draft.status_code == 201, draft.text
+    board_pages = [*BOARD_PAGES, f"/board/distributions/{draft.json()['id']}"]
     found: dict[str, list[str]] = {}
     visits = 0
-    for who, pages in ((people[0].email, MEMBER_PAGES), (f.BOARD_EMAIL, BOARD_PAGES), (None, PUBLIC_PAGES)):
+    for who, pages in ((people[0].email, MEMBER_PAGES), (f.BOARD_EMAIL, board_pages), (None, PUBLIC_PAGES)):
         for kind, width in WIDTHS.items():
             page = browser.new_page(viewport={"width": width, "height": 900})
             if who is not None:
-                _log_in(page, live_server, who)
+                log_in(page, live_server, who)
                 page.wait_for_url(lambda url: "/login" not in url)
             for url in pages:
                 response = page.goto(f"{live_server}{url}")
@@ -59,6 +64,6 @@ def test_no_page_scrolls_sideways(client: TestClient, database: Database, live_s
                 shot(page, f"layout-{kind}-{_name(url)}")
                 found[f"{url} at {width}px"] = _overflow(page)
             page.close()
-    assert visits == 2 * (len(MEMBER_PAGES) + len(BOARD_PAGES) + len(PUBLIC_PAGES))
+    assert visits == 2 * (len(MEMBER_PAGES) + len(board_pages) + len(PUBLIC_PAGES))
     wide = {where: what for where, what in found.items() if what}
     assert not wide, "\n".join(f"{where}: {'; '.join(what)}" for where, what in wide.items())

@@ -13,14 +13,7 @@ from playwright.sync_api import Error as PlaywrightError
 from coop.db import Database
 from tests import factories as f
 from tests.conftest import Clock
-from tests.e2e.conftest import shot
-
-
-def _log_in(page: Any, base: str, email: str, password: str = f.PASSWORD) -> None:
-    page.goto(f"{base}/login")
-    page.get_by_label("E-mailadres").fill(email)
-    page.get_by_label("Wachtwoord").fill(password)
-    page.get_by_role("button", name="Inloggen").click()
+from tests.e2e.conftest import log_in, shot
 
 
 def _events(client: TestClient, board: dict[str, str], member_id: int) -> list[str]:
@@ -32,7 +25,7 @@ def test_a_member_in_the_browser(client: TestClient, database: Database, live_se
     board, people, _permit = f.cooperative(client, database)
     anna, bram = people[0], people[1]
     page = browser.new_page()
-    _log_in(page, live_server, anna.email)
+    log_in(page, live_server, anna.email)
     page.get_by_role("heading", name="Hallo").wait_for()
     assert anna.number in page.content()
     shot(page, "portal-overview")
@@ -67,7 +60,7 @@ def test_a_member_in_the_browser(client: TestClient, database: Database, live_se
     response = page.goto(f"{live_server}/board/members")
     assert response.status == 403  # a member cannot open the board's pages
     other = browser.new_page()  # Bram, in his own browser, sees himself only, never Anna
-    _log_in(other, live_server, bram.email)
+    log_in(other, live_server, bram.email)
     other.get_by_role("heading", name="Hallo").wait_for()
     assert bram.number in other.content() and anna.number not in other.content()
     assert other.goto(f"{live_server}/api/v1/members/{anna.id}/choices").status == 401  # the cookie opens no API
@@ -84,7 +77,7 @@ def test_the_board_in_the_browser(
     board, _people, permit_id = f.cooperative(client, database)
     f.money(client, board, permit_id, income=100_000)
     page = browser.new_page()
-    _log_in(page, live_server, f.BOARD_EMAIL)
+    log_in(page, live_server, f.BOARD_EMAIL)
     page.get_by_role("heading", name="Leden").wait_for()
     page.get_by_label("Naam").fill("Dirk Dekker")
     page.locator("#new-email").fill("dirk@coop-test.nl")
@@ -117,7 +110,7 @@ def test_the_portal_works_under_its_content_security_policy(
     page.on("console", lambda m: refused.append(m.text) if "Content Security Policy" in m.text else None)
     response = page.goto(f"{live_server}/login")
     assert "default-src 'none'" in response.headers["content-security-policy"]
-    _log_in(page, live_server, people[0].email)
+    log_in(page, live_server, people[0].email)
     page.get_by_role("heading", name="Hallo").wait_for()
     header = page.evaluate("getComputedStyle(document.querySelector('header')).backgroundColor")
     assert header == "rgb(27, 58, 75)"  # the stylesheet came from this site and applied
