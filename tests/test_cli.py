@@ -11,6 +11,7 @@ from coop.cli import app
 from coop.db import Database
 from coop.settings import Settings, get_settings
 from ledger import log
+from tests import factories as f
 
 runner = CliRunner()
 
@@ -111,14 +112,11 @@ def test_ledger_export_writes_a_file_bean_check_accepts(cli_env: Settings, tmp_p
 
 
 def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
-    from datetime import date, timedelta
+    from datetime import date
 
-    from coop.auth.policy import Actor, Role
     from coop.governance import service as governance
     from coop.money import accounts
-    from coop.permits import service as permits
     from coop.types import utcnow
-    from coop.vocabulary.terms import Category, Purpose, UserType
 
     example = Path(__file__).resolve().parents[1] / "coop" / "statutes.example.toml"
     db = Database(cli_env)
@@ -126,27 +124,7 @@ def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
     with db.unit_of_work() as s:
         governance.init_statutes(s, example, "cli", now=utcnow().replace(year=last, month=1, day=1))
         now = utcnow()
-        permit, _ = permits.register(
-            s,
-            Actor("key", 1, Role.hdab),
-            permits.NewPermit(
-                "P-1",
-                "UMC",
-                UserType.academic,
-                (Purpose.research,),
-                (Category.ehr,),
-                (),
-                "",
-                (),
-                now,
-                now,
-                now + timedelta(days=30),
-                0,
-                0,
-                None,
-            ),
-            now,
-        )
+        permit = f.granted(s, "P-1", now)
         accounts.payment(s, "p1", permit.id, date(last, 2, 1), 10_000, "fee", "cli", now=now)
     db.dispose()
     unended = runner.invoke(app, ["distribute", "--from", f"{last + 1}-01-01", "--to", f"{last + 1}-12-31"])

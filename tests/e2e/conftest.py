@@ -54,21 +54,6 @@ def shot(page: object, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
-MEMBER_PAGES = [
-    "/me",
-    "/me/choices",
-    "/me/opt-out",
-    "/me/proxies",
-    "/me/history",
-    "/me/votes",
-    "/me/data-use",
-    "/me/dividends",
-    "/me/password",
-]
-BOARD_PAGES = ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]
-"""The portal's pages, as a member and as the board see them without parameters."""
-
-
 def log_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:
     """Log in through the portal's (Dutch) login form."""
     page.goto(f"{base}/login")

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.e2e.conftest import BOARD_PAGES, MEMBER_PAGES, log_in
+from tests.e2e.conftest import log_in
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 
@@ -39,13 +39,13 @@ def test_every_page_passes_wcag_21_aa(
         found[url] = _violations(member, axe_script)
     log_in(member, live_server, people[0].email)
     for lang in ("nl", "en"):
-        for url in MEMBER_PAGES:
+        for url in f.MEMBER_PAGES:
             member.goto(f"{live_server}{url}?lang={lang}")
             found[f"{url} ({lang})"] = _violations(member, axe_script)
     chair = browser.new_context(bypass_csp=True).new_page()
     log_in(chair, live_server, f.BOARD_EMAIL)
-    for url in BOARD_PAGES:
+    for url in f.BOARD_PAGES:
         chair.goto(f"{live_server}{url}")
         found[url] = _violations(chair, axe_script)
-    assert len(found) == 2 + 2 * len(MEMBER_PAGES) + len(BOARD_PAGES)
+    assert len(found) == 2 + 2 * len(f.MEMBER_PAGES) + len(f.BOARD_PAGES)
     assert {url: v for url, v in found.items() if v} == {}

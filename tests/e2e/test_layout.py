@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from coop.db import Database
 from tests import factories as f
 from tests.conftest import Clock
-from tests.e2e.conftest import BOARD_PAGES, MEMBER_PAGES, log_in, shot
+from tests.e2e.conftest import log_in, shot
 
 WIDTHS = {"desktop": 1280, "phone": 390}
 PUBLIC_PAGES = ["/login", "/api/v1/public/transparency.html?lang=nl", "/api/v1/public/transparency.html?lang=en"]
@@ -48,10 +48,10 @@ def test_no_page_scrolls_sideways(
     clock.moment = f.AFTER  # the year has ended: the board reviews a draft of its distribution
     draft = client.post("/api/v1/distributions", json=f.PERIOD, headers=board)
     assert draft.status_code == 201, draft.text
-    board_pages = [*BOARD_PAGES, f"/board/distributions/{draft.json()['id']}"]
+    board_pages = [*f.BOARD_PAGES, f"/board/distributions/{draft.json()['id']}"]
     found: dict[str, list[str]] = {}
     visits = 0
-    for who, pages in ((people[0].email, MEMBER_PAGES), (f.BOARD_EMAIL, board_pages), (None, PUBLIC_PAGES)):
+    for who, pages in ((people[0].email, f.MEMBER_PAGES), (f.BOARD_EMAIL, board_pages), (None, PUBLIC_PAGES)):
         for kind, width in WIDTHS.items():
             page = browser.new_page(viewport={"width": width, "height": 900})
             if who is not None:
@@ -64,6 +64,6 @@ def test_no_page_scrolls_sideways(
                 shot(page, f"layout-{kind}-{_name(url)}")
                 found[f"{url} at {width}px"] = _overflow(page)
             page.close()
-    assert visits == 2 * (len(MEMBER_PAGES) + len(board_pages) + len(PUBLIC_PAGES))
+    assert visits == 2 * (len(f.MEMBER_PAGES) + len(board_pages) + len(PUBLIC_PAGES))
     wide = {where: what for where, what in found.items() if what}
     assert not wide, "\n".join(f"{where}: {'; '.join(what)}" for where, what in wide.items())

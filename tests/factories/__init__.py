@@ -22,14 +22,16 @@ from tests.factories.members import (
     members,
 )
 from tests.factories.money import AFTER, BOOKED, NEXT, PERIOD, YEAR, Cooperative, balances, cooperative, money
-from tests.factories.permits import CONSULTATIONS, PERMITS, application, permit_body, registered, report_usage
-from tests.factories.portal import csrf, portal_login
+from tests.factories.permits import CONSULTATIONS, PERMITS, application, granted, permit_body, registered, report_usage
+from tests.factories.portal import BOARD_PAGES, MEMBER_PAGES, csrf, portal_login
 
 __all__ = [
     "AFTER",
     "BOARD_EMAIL",
+    "BOARD_PAGES",
     "BOOKED",
     "CONSULTATIONS",
+    "MEMBER_PAGES",
     "NEW_POLICY",
     "NEXT",
     "PASSWORD",
@@ -48,6 +50,7 @@ __all__ = [
     "cooperative",
     "csrf",
     "founded",
+    "granted",
     "login",
     "member",
     "members",

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlmodel import Session
 
+from coop.auth.policy import Actor, Role
 from coop.db import Database
+from coop.permits import service as permits
+from coop.permits.models import Permit
 from coop.types import utcnow
+from coop.vocabulary.terms import Category, Purpose, UserType
 from tests.factories.governance import statutes
 from tests.factories.members import MemberHandle, api_key, board, member
 
@@ -72,3 +77,26 @@ def report_usage(client: TestClient, headers: dict[str, str], permit_id: int, **
     return client.post(
         f"{PERMITS}/{permit_id}/usage", json={"occurred_at": utcnow().isoformat(), **body}, headers=headers
     )
+
+
+def granted(session: Session, number: str, now: datetime, days: int = 30) -> Permit:
+    """Below HTTP: an academic research permit on EHR data, approved and valid from ``now``
+    for ``days`` days, registered by an HDAB key."""
+    new = permits.NewPermit(
+        number,
+        "UMC",
+        UserType.academic,
+        (Purpose.research,),
+        (Category.ehr,),
+        (),
+        "",
+        (),
+        now,
+        now,
+        now + timedelta(days=days),
+        0,
+        0,
+        None,
+    )
+    permit, _ = permits.register(session, Actor("key", 1, Role.hdab), new, now)
+    return permit

@@ -8,6 +8,20 @@ from fastapi.testclient import TestClient
 
 from tests.factories.members import PASSWORD
 
+MEMBER_PAGES = [
+    "/me",
+    "/me/choices",
+    "/me/opt-out",
+    "/me/proxies",
+    "/me/history",
+    "/me/votes",
+    "/me/data-use",
+    "/me/dividends",
+    "/me/password",
+]
+BOARD_PAGES = ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]
+"""The portal's pages, as a member and as the board see them without parameters."""
+
 
 def csrf(html: str) -> str:
     match = re.search(r'name="csrf" value="([0-9a-f]+)"', html)

@@ -4,7 +4,7 @@ cent sits in the reserve, the solidarity fund, a member's balance or a payout.""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -18,9 +18,7 @@ from coop.members import service as members
 from coop.members.models import Language
 from coop.money import accounts, distributions
 from coop.permits import manifests
-from coop.permits import service as permits
 from coop.types import utcnow
-from coop.vocabulary.terms import Category, Purpose, UserType
 from ledger import books
 from tests import factories as f
 
@@ -52,23 +50,7 @@ def test_no_cent_is_created_or_lost(database: Database) -> None:
         now = utcnow()
         permit_ids = []
         for i in range(2):
-            new = permits.NewPermit(
-                f"INV-{i}",
-                "UMC",
-                UserType.academic,
-                (Purpose.research,),
-                (Category.ehr,),
-                (),
-                "",
-                (),
-                now,
-                now,
-                now + timedelta(days=30),
-                0,
-                0,
-                None,
-            )
-            permit, _ = permits.register(s, HDAB, new, utcnow())
+            permit = f.granted(s, f"INV-{i}", now)
             manifests.create(s, "cli", permit, database.settings, utcnow())
             permit_ids.append(permit.id)
     counter = iter(range(10**6))

@@ -190,17 +190,7 @@ def test_every_field_has_a_label_and_every_page_a_language_and_one_heading(
                 self.in_label -= 1
 
     _board, people, _permit = f.cooperative(client, database)
-    pages = [
-        "/me",
-        "/me/choices",
-        "/me/opt-out",
-        "/me/proxies",
-        "/me/history",
-        "/me/votes",
-        "/me/data-use",
-        "/me/dividends",
-        "/me/password",
-    ]
+    pages = f.MEMBER_PAGES
     f.portal_login(client, people[0].email)
     checked = 0
     for url in pages:
