@@ -158,7 +158,7 @@ def seed(
     for lo in range(0, size, 250):
         with db.unit_of_work() as s:
             for name, email, language in people[lo : lo + 250]:
-                member, _invitation = members_service.admit(s, auth, board, name, email, language)
+                member, _invitation = members_service.admit(s, auth, board, name, email, language, utcnow())
                 assert member.id is not None
                 user = auth_service.create_account(
                     s, auth, email, MEMBER_PASSWORD, Role.member, member.id, "cli", password_hash=shared_hash

@@ -116,7 +116,13 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                     case ("admit",):
                         n = len(member_ids)
                         m, _ = members.admit(
-                            s, database.settings.auth, BOARD, f"P{n}", f"p{n}-{utcnow().timestamp()}@x.nl", Language.nl
+                            s,
+                            database.settings.auth,
+                            BOARD,
+                            f"P{n}",
+                            f"p{n}-{utcnow().timestamp()}@x.nl",
+                            Language.nl,
+                            utcnow(),
                         )
                         assert m.id is not None
                         member_ids.append(m.id)
@@ -162,7 +168,7 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                     case ("leave", i):
                         mid = pick(i)
                         if mid is not None:
-                            members.leave(s, BOARD, mid)
+                            members.leave(s, BOARD, mid, utcnow())
                     case ("mandate", mandate):
                         governance.record(s, DocumentKind.mandate, mandate, "test", "cli")
                     case ("checkpoint",):
