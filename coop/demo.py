@@ -250,7 +250,7 @@ def _choose(s: Session, rng: random.Random, member_id: int, actor: Actor) -> Non
         patch = ChoicePatch(
             preferences=preferences, excluded_categories=excluded, donate_dividend=True if rng.random() < 0.12 else None
         )
-    choices_service.change(s, actor, member_id, patch, None)
+    choices_service.change(s, actor, member_id, patch, None, utcnow())
 
 
 def _vote(db: Database, board: Actor, members: list[tuple[int, Actor]], rng: random.Random, seconds: float) -> None:

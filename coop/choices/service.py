@@ -299,7 +299,9 @@ def _history(session: Session, seen: Access, member_id: int) -> list[Seen]:
     return out
 
 
-def change(session: Session, actor: Actor, member_id: int, patch: ChoicePatch, if_match: str | None) -> ChoiceVersion:
+def change(
+    session: Session, actor: Actor, member_id: int, patch: ChoicePatch, if_match: str | None, now: datetime
+) -> ChoiceVersion:
     """Apply a change as a new version. Refused (412) when ``if_match`` names an older
     version; a change that changes nothing writes nothing."""
     scope = access(session, actor, member_id).scope
@@ -324,7 +326,7 @@ def change(session: Session, actor: Actor, member_id: int, patch: ChoicePatch, i
             field="preferences",
         )
     acting = actor.member_id if actor.member_id != member_id else None
-    new = _successor(prev, utcnow(), actor.ledger_name, acting)
+    new = _successor(prev, now, actor.ledger_name, acting)
     if patch.opt_out is not None:
         new.opt_out = patch.opt_out
     if patch.excluded_categories is not None:

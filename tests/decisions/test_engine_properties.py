@@ -134,7 +134,8 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                                 preferences=tuple(prefs),
                                 excluded_categories=frozenset(excluded) if excluded is not None else None,
                             )
-                            choices.change(s, Actor("user", 10_000 + mid, Role.member, member_id=mid), mid, patch, None)
+                            member = Actor("user", 10_000 + mid, Role.member, member_id=mid)
+                            choices.change(s, member, mid, patch, None, utcnow())
                     case ("appoint", i, j, scope):
                         a, b = pick(i), pick(i + 1 + j)  # another member, unless there is only one
                         if a is not None and b is not None:
