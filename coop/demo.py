@@ -165,7 +165,7 @@ def seed(
     for lo in range(0, size, 250):
         with db.unit_of_work() as s:
             for name, email, language in people[lo : lo + 250]:
-                member, _invitation = members_service.admit(s, auth, board, name, email, language, now=joined)
+                member, _invitation = members_service.admit(s, auth, board, name, email, language, joined)
                 assert member.id is not None
                 user = auth_service.create_account(
                     s, auth, email, MEMBER_PASSWORD, Role.member, member.id, "cli", password_hash=shared_hash
@@ -252,7 +252,7 @@ def _choose(s: Session, rng: random.Random, member_id: int, actor: Actor, now: d
         patch = ChoicePatch(
             preferences=preferences, excluded_categories=excluded, donate_dividend=True if rng.random() < 0.12 else None
         )
-    choices_service.change(s, actor, member_id, patch, None, now=now)
+    choices_service.change(s, actor, member_id, patch, None, now)
 
 
 def _vote(db: Database, board: Actor, members: list[tuple[int, Actor]], rng: random.Random, seconds: float) -> None:

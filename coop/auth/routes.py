@@ -15,7 +15,7 @@ from coop.auth.schemas import AcceptInvitationIn, AccountOut, PasswordChangeIn, 
 from coop.auth.secrets import issue_token
 from coop.auth.throttle import LoginThrottle, client_of
 from coop.db import Database
-from coop.deps import CurrentActor, SettingsDep, WriteSession, get_database
+from coop.deps import CurrentActor, Now, SettingsDep, WriteSession, get_database
 from coop.openapi import problems
 from coop.settings import Settings
 from coop.types import CleanStr
@@ -107,7 +107,7 @@ def change_password(
     summary="Accept an invitation (public): set a password with the one-time token",
     responses=problems({409: "account-exists", 410: "invitation-used, invitation-expired"}),
 )
-def accept_invitation(body: AcceptInvitationIn, session: WriteSession, settings: SettingsDep) -> AccountOut:
-    user = service.accept_invitation(session, settings.auth, body.token, body.password)
+def accept_invitation(body: AcceptInvitationIn, session: WriteSession, settings: SettingsDep, now: Now) -> AccountOut:
+    user = service.accept_invitation(session, settings.auth, body.token, body.password, now)
     assert user.id is not None
     return AccountOut(id=user.id, email=user.email, role=user.role, member_id=user.member_id)

@@ -5,6 +5,7 @@ credential into an :class:`~coop.auth.policy.Actor`."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
@@ -106,7 +107,7 @@ def create_account(
     return user
 
 
-def accept_invitation(session: Session, auth: AuthSettings, token: str, password: str) -> UserAccount:
+def accept_invitation(session: Session, auth: AuthSettings, token: str, password: str, now: datetime) -> UserAccount:
     """The member's account, made with the one-time token of the invitation the board sent when
     admitting them (see :mod:`coop.members.service`); the invitation is used up."""
     check_password_rules(password)
@@ -117,7 +118,6 @@ def accept_invitation(session: Session, auth: AuthSettings, token: str, password
         raise Invalid("this invitation is not valid", code="invitation-invalid", field="token")
     if invitation.used_at is not None:
         raise Gone("this invitation has been used already; log in instead", code="invitation-used")
-    now = utcnow()
     if invitation.expires_at <= now:
         raise Gone("this invitation has expired; ask the board for a new one", code="invitation-expired")
     member = session.get(Member, invitation.member_id)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from coop.choices import encoding, history, service
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
-from coop.deps import ReadSession, WriteSession
+from coop.deps import Now, ReadSession, WriteSession
 from coop.errors import Invalid
 from coop.portal import web
 from coop.portal.deps import CSRF, AnyViewer, PageActor, PageForm, PageMember, PageMemberId, back_to
@@ -47,7 +47,9 @@ def choices_page(request: Request, viewer: AnyViewer, member: PageMember, sessio
 
 
 @router.post("/me/choices", dependencies=[CSRF, back_to("/me/choices")])
-def change_choices(form: PageForm, who: PageActor, member_id: PageMemberId, session: WriteSession) -> Response:
+def change_choices(
+    form: PageForm, who: PageActor, member_id: PageMemberId, session: WriteSession, now: Now
+) -> Response:
     preferences = []
     for purpose in Purpose:
         for user_type in [u for u in UserType if (purpose, u) not in law_decides()]:  # not the member's to change
@@ -60,7 +62,7 @@ def change_choices(form: PageForm, who: PageActor, member_id: PageMemberId, sess
         excluded_categories=frozenset(Category(v) for v in form.getlist("excluded") if v in CATEGORIES),
         donate_dividend=form.get("donate") == "on",
     )
-    service.change(session, who, member_id, patch, str(form.get("etag") or "") or None)
+    service.change(session, who, member_id, patch, str(form.get("etag") or "") or None, now)
     return web.redirect("/me/choices?saved=1")
 
 
@@ -76,9 +78,10 @@ def opt_out(
     who: PageActor,
     member_id: PageMemberId,
     session: WriteSession,
+    now: Now,
     choice: Annotated[str, Form(pattern="^(out|in)$")],
 ) -> Response:
-    service.change(session, who, member_id, ChoicePatch(opt_out=choice == "out"), None)
+    service.change(session, who, member_id, ChoicePatch(opt_out=choice == "out"), None, now)
     return web.redirect("/me/opt-out?saved=1")
 
 

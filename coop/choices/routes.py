@@ -45,6 +45,7 @@ def change(
     session: WriteSession,
     actor: CurrentActor,
     response: Response,
+    now: Now,
     if_match: Annotated[str | None, Header(max_length=100)] = None,
 ) -> ChoicesOut:
     patch = service.ChoicePatch(
@@ -53,7 +54,7 @@ def change(
         excluded_categories=frozenset(body.excluded_categories) if body.excluded_categories is not None else None,
         donate_dividend=body.donate_dividend,
     )
-    service.change(session, actor, member_id, patch, if_match)
+    service.change(session, actor, member_id, patch, if_match, now)
     seen = service.read(session, actor, member_id)  # as this actor may see it
     response.headers["ETag"] = service.etag(seen)
     return ChoicesOut.of(seen)

@@ -299,13 +299,7 @@ def _history(session: Session, seen: Access, member_id: int) -> list[Seen]:
 
 
 def change(
-    session: Session,
-    actor: Actor,
-    member_id: int,
-    patch: ChoicePatch,
-    if_match: str | None,
-    *,
-    now: datetime | None = None,
+    session: Session, actor: Actor, member_id: int, patch: ChoicePatch, if_match: str | None, now: datetime
 ) -> ChoiceVersion:
     """Apply a change as a new version. Refused (412) when ``if_match`` names an older
     version; a change that changes nothing writes nothing."""
@@ -331,7 +325,7 @@ def change(
             field="preferences",
         )
     acting = actor.member_id if actor.member_id != member_id else None
-    new = _successor(prev, now or utcnow(), actor.ledger_name, acting)
+    new = _successor(prev, now, actor.ledger_name, acting)
     if patch.opt_out is not None:
         new.opt_out = patch.opt_out
     if patch.excluded_categories is not None:

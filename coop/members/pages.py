@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
-from coop.deps import ReadSession, SettingsDep, WriteSession, get_database
+from coop.deps import Now, ReadSession, SettingsDep, WriteSession, get_database
 from coop.errors import CoopError
 from coop.i18n import DEFAULT_LANGUAGE
 from coop.members import service
@@ -32,6 +32,7 @@ def accept_invitation(
     request: Request,
     db: Annotated[Database, Depends(get_database)],
     settings: SettingsDep,
+    now: Now,
     token: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
@@ -39,7 +40,7 @@ def accept_invitation(
     lang = web.language(request)
     try:
         with db.unit_of_work() as session:
-            service.accept_invitation(session, settings.auth, token, password)
+            service.accept_invitation(session, settings.auth, token, password, now)
     except CoopError as exc:
         code = "password-length" if exc.extra.get("field") == "password" else exc.code
         return web.render(
@@ -84,11 +85,12 @@ def admit_member(
     who: Annotated[Actor, Depends(page_require(Permission.admit_members))],
     session: WriteSession,
     settings: SettingsDep,
+    now: Now,
     name: Annotated[CleanStr, Form(min_length=1, max_length=200)],
     email: Annotated[CleanStr, Form(min_length=3, max_length=320)],
     language: Annotated[Language, Form()] = DEFAULT_LANGUAGE,
 ) -> Response:
-    member, issued = service.admit(session, settings.auth, who, name, email, Language(language))
+    member, issued = service.admit(session, settings.auth, who, name, email, Language(language), now)
     session.flush()
     # shown once, in this response: the one-time token never goes into a URL the browser keeps
     link = f"{request.base_url}invitation?token={issued.token}"

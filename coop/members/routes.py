@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from coop.auth.policy import Actor, Permission
-from coop.deps import ID_MAX, CurrentActor, MemberId, ReadSession, SettingsDep, WriteSession, require
+from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, SettingsDep, WriteSession, require
 from coop.members import service
 from coop.members.models import MemberStatus
 from coop.members.schemas import AdmittedOut, InvitationOut, MemberIn, MemberOut, MemberPage
@@ -29,8 +29,9 @@ def admit(
     session: WriteSession,
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(require(Permission.admit_members))],
+    now: Now,
 ) -> AdmittedOut:
-    member, issued = service.admit(session, settings.auth, actor, body.name, str(body.email), body.language)
+    member, issued = service.admit(session, settings.auth, actor, body.name, str(body.email), body.language, now)
     return AdmittedOut(
         member=MemberOut.of(member),
         invitation_token=issued.token,
@@ -57,8 +58,8 @@ def read(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> Memb
 
 
 @router.post("/{member_id}/leave", response_model=MemberOut, summary="Leave the cooperative (the member, or the board)")
-def leave(member_id: MemberId, session: WriteSession, actor: CurrentActor) -> MemberOut:
-    return MemberOut.of(service.leave(session, actor, member_id))
+def leave(member_id: MemberId, session: WriteSession, actor: CurrentActor, now: Now) -> MemberOut:
+    return MemberOut.of(service.leave(session, actor, member_id, now))
 
 
 @router.post(
@@ -73,6 +74,7 @@ def reinvite(
     session: WriteSession,
     settings: SettingsDep,
     actor: Annotated[Actor, Depends(require(Permission.admit_members))],
+    now: Now,
 ) -> InvitationOut:
-    issued = service.reinvite(session, settings.auth, actor, member_id)
+    issued = service.reinvite(session, settings.auth, actor, member_id, now)
     return InvitationOut(invitation_token=issued.token, invitation_expires_at=issued.invitation.expires_at)

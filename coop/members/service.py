@@ -23,7 +23,6 @@ from coop.i18n import Language
 from coop.members.models import Invitation, Member, MemberStatus, member_number, parse_member_number
 from coop.proxies import service as proxies_service
 from coop.settings import AuthSettings
-from coop.types import utcnow
 from ledger import log
 
 
@@ -48,9 +47,8 @@ def _withdraw_invitations(session: Session, member_id: int, at: datetime) -> Non
         old.withdrawn_at = at
 
 
-def _issue_invitation(session: Session, member: Member, hours: int, actor: str) -> IssuedInvitation:
+def _issue_invitation(session: Session, member: Member, hours: int, actor: str, now: datetime) -> IssuedInvitation:
     assert member.id is not None
-    now = utcnow()
     _withdraw_invitations(session, member.id, now)
     token = new_invitation_token()
     invitation = Invitation(
@@ -70,24 +68,13 @@ def _issue_invitation(session: Session, member: Member, hours: int, actor: str) 
 
 
 def admit(
-    session: Session,
-    auth: AuthSettings,
-    actor: Actor,
-    name: str,
-    email: str,
-    language: Language,
-    *,
-    now: datetime | None = None,
+    session: Session, auth: AuthSettings, actor: Actor, name: str, email: str, language: Language, now: datetime
 ) -> tuple[Member, IssuedInvitation]:
     email = auth_service.normalise_email(email)
     if session.execute(select(col(Member.id)).where(col(Member.email) == email)).first():
         raise Conflict("a member with this email exists already", code="member-exists")
     member = Member(
-        name=name.strip(),
-        email=email,
-        language=language.value,
-        status=MemberStatus.active.value,
-        admitted_at=now or utcnow(),
+        name=name.strip(), email=email, language=language.value, status=MemberStatus.active.value, admitted_at=now
     )
     session.add(member)
     session.flush()
@@ -101,16 +88,16 @@ def admit(
         at=member.admitted_at,
     )
     choices_service.start(session, member, actor.ledger_name)
-    return member, _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name)
+    return member, _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name, now)
 
 
-def reinvite(session: Session, auth: AuthSettings, actor: Actor, member_id: int) -> IssuedInvitation:
+def reinvite(session: Session, auth: AuthSettings, actor: Actor, member_id: int, now: datetime) -> IssuedInvitation:
     member = get_for(session, actor, member_id)
     if member.status == MemberStatus.left.value:
         raise Conflict("this member has left the cooperative", code="member-left")
     if session.execute(select(col(UserAccount.id)).where(col(UserAccount.member_id) == member_id)).first():
         raise Conflict("this member has set a password already", code="account-exists")
-    return _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name)
+    return _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name, now)
 
 
 def get_for(session: Session, actor: Actor, member_id: int) -> Member:
@@ -139,7 +126,7 @@ def search(
     return list(rows), int(total)
 
 
-def leave(session: Session, actor: Actor, member_id: int) -> Member:
+def leave(session: Session, actor: Actor, member_id: int, now: datetime) -> Member:
     """End a membership. Leaving again changes nothing (safe to retry).
 
     In the same transaction: the choices record the end of membership, every appointment
@@ -153,7 +140,6 @@ def leave(session: Session, actor: Actor, member_id: int) -> Member:
         raise NotFound(f"no member {member_id}", code="member-not-found")
     if member.status == MemberStatus.left.value:
         return member
-    now = utcnow()
     appointments = proxies_service.running_for(session, member_id, now)
     _withdraw_invitations(session, member_id, now)
     auth_service.end_member_logins(session, member_id)

@@ -14,6 +14,7 @@ from coop.choices import service
 from coop.choices.encoding import Preference
 from coop.db import Database
 from coop.errors import PreconditionFailed
+from coop.types import utcnow
 from coop.vocabulary.terms import Purpose, UserType
 from ledger import log
 from tests import factories as f
@@ -148,7 +149,7 @@ def test_concurrent_changes_with_the_same_etag_one_wins(client: TestClient, data
         try:
             with database.unit_of_work() as s:
                 patch = service.ChoicePatch(preferences=((Purpose.research, UserType.commercial, decision),))
-                service.change(s, actor, m.id, patch, f'"{m.id}.1"')
+                service.change(s, actor, m.id, patch, f'"{m.id}.1"', utcnow())
             outcomes.append("ok")
         except PreconditionFailed:
             outcomes.append("412")

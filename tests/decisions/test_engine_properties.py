@@ -115,7 +115,13 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                     case ("admit",):
                         n = len(member_ids)
                         m, _ = members.admit(
-                            s, database.settings.auth, BOARD, f"P{n}", f"p{n}-{utcnow().timestamp()}@x.nl", Language.nl
+                            s,
+                            database.settings.auth,
+                            BOARD,
+                            f"P{n}",
+                            f"p{n}-{utcnow().timestamp()}@x.nl",
+                            Language.nl,
+                            utcnow(),
                         )
                         assert m.id is not None
                         member_ids.append(m.id)
@@ -127,7 +133,8 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                                 preferences=tuple(prefs),
                                 excluded_categories=frozenset(excluded) if excluded is not None else None,
                             )
-                            choices.change(s, Actor("user", 10_000 + mid, Role.member, member_id=mid), mid, patch, None)
+                            member = Actor("user", 10_000 + mid, Role.member, member_id=mid)
+                            choices.change(s, member, mid, patch, None, utcnow())
                     case ("appoint", i, j, scope):
                         a, b = pick(i), pick(i + 1 + j)  # another member, unless there is only one
                         if a is not None and b is not None:
@@ -161,7 +168,7 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                     case ("leave", i):
                         mid = pick(i)
                         if mid is not None:
-                            members.leave(s, BOARD, mid)
+                            members.leave(s, BOARD, mid, utcnow())
                     case ("mandate", mandate):
                         governance.record(s, DocumentKind.mandate, mandate, "test", "cli")
                     case ("checkpoint",):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
@@ -12,6 +11,7 @@ from coop.db import Database
 from coop.members.models import Invitation
 from ledger import log
 from tests import factories as f
+from tests.conftest import Clock
 
 
 def _events(database: Database) -> list:
@@ -64,16 +64,16 @@ def test_invitation_is_one_time(client: TestClient, database: Database) -> None:
     assert len(_events(database)) == before
 
 
-def test_expired_invitation_is_refused(client: TestClient, database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_expired_invitation_is_refused(client: TestClient, database: Database, clock: Clock) -> None:
     board = f.board(client, database)
     admitted = f.admit(client, board)
     with database.unit_of_work() as s:
         inv = s.exec(select(Invitation).where(Invitation.member_id == admitted["member"]["id"])).one()
     later = inv.expires_at + timedelta(seconds=1)  # an invitation never changes: the clock moves instead
-    monkeypatch.setattr("coop.auth.service.utcnow", lambda: later)
-    r = client.post(
-        "/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": f.PASSWORD}
-    )
+    with clock.at(later):
+        r = client.post(
+            "/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": f.PASSWORD}
+        )
     assert r.status_code == 410
     assert r.json()["code"] == "invitation-expired"
 

@@ -46,7 +46,7 @@ def test_no_cent_is_created_or_lost(database: Database) -> None:
     with database.unit_of_work() as s:
         governance.init_statutes(s, f.STATUTES, "cli")
         for i in range(5):
-            members.admit(s, database.settings.auth, BOARD, f"M{i}", f"m{i}@inv.nl", Language.nl)
+            members.admit(s, database.settings.auth, BOARD, f"M{i}", f"m{i}@inv.nl", Language.nl, utcnow())
         now = utcnow()
         permit_ids = []
         for i in range(2):

@@ -110,21 +110,21 @@ def _build(db: Database) -> dict[str, int]:
     board = Actor("user", 1, Role.board)
     facts: dict[str, int] = {}
     with db.unit_of_work() as s:
-        newcomer, _ = members_service.admit(s, auth, board, "New Comer", "newcomer@coop-test.nl", Language.en)
+        newcomer, _ = members_service.admit(s, auth, board, "New Comer", "newcomer@coop-test.nl", Language.en, utcnow())
         assert newcomer.id is not None
-        members_service.reinvite(s, auth, board, newcomer.id)
+        members_service.reinvite(s, auth, board, newcomer.id, utcnow())
         facts["newcomer"] = newcomer.id
-        joiner, invited = members_service.admit(s, auth, board, "Joi Ner", "joiner@coop-test.nl", Language.nl)
-        account = members_service.accept_invitation(s, auth, invited.token, "a long enough password")
+        joiner, invited = members_service.admit(s, auth, board, "Joi Ner", "joiner@coop-test.nl", Language.nl, utcnow())
+        account = members_service.accept_invitation(s, auth, invited.token, "a long enough password", utcnow())
         assert joiner.id is not None and account.id is not None
         facts["joiner"] = joiner.id
         joined = Actor("user", account.id, Role.member, member_id=joiner.id)
         auth_service.change_password(s, auth, joined, "a long enough password", "another long enough password")
-        members_service.leave(s, board, 12)
+        members_service.leave(s, board, 12, utcnow())
         facts["leaver"] = 12
         nine = Actor("user", 10, Role.member, member_id=9)
         current = choices_service.read(s, nine, 9)
-        changed = choices_service.change(s, nine, 9, ChoicePatch(opt_out=not current.opt_out), None)
+        changed = choices_service.change(s, nine, 9, ChoicePatch(opt_out=not current.opt_out), None, utcnow())
         facts["opted_out"], facts["opt_out_version"] = 9, changed.version
         eight = Actor("user", 9, Role.member, member_id=8)
         appointment = proxies.appoint(
@@ -137,7 +137,7 @@ def _build(db: Database) -> dict[str, int]:
         proxies.appoint(
             s, seven, 7, 11, [Purpose.education], None, False, db.settings.choices.proxy_max_depth, utcnow()
         )
-        members_service.leave(s, board, 11)  # a proxy who leaves ends the appointment
+        members_service.leave(s, board, 11, utcnow())  # a proxy who leaves ends the appointment
         key = auth_service.create_api_key(s, "Holder BV", "data_holder").key
         assert key.id is not None
         auth_service.revoke_api_key(s, key.id)
@@ -702,7 +702,7 @@ def _small_cooperative(settings: Settings) -> Database:
         board = auth_service.bootstrap_board(s, settings.auth, "chair@coop-test.nl", "a long board password")
         actor = Actor("user", board.id or 0, Role.board)
         for n in range(3):
-            members_service.admit(s, settings.auth, actor, f"Member {n}", f"m{n}@coop-test.nl", Language.nl)
+            members_service.admit(s, settings.auth, actor, f"Member {n}", f"m{n}@coop-test.nl", Language.nl, utcnow())
     return db
 
 
@@ -717,7 +717,7 @@ def test_verify_proves_the_log_still_extends_a_checkpoint(cli_env: Settings, tmp
     db = _small_cooperative(cli_env)
     kept = _checkpoint(db, tmp_path / "head.json")
     with db.unit_of_work() as s:
-        members_service.leave(s, Actor("user", 1, Role.board), 2)
+        members_service.leave(s, Actor("user", 1, Role.board), 2, utcnow())
     db.dispose()
     r = runner.invoke(app, ["ledger", "verify", "--checkpoint", str(kept)])
     assert r.exit_code == 0, r.output
@@ -729,7 +729,7 @@ def test_verify_refuses_a_log_cut_back_behind_a_checkpoint(cli_env: Settings, tm
     with db.unit_of_work(write=False) as s:
         cut = log.tree_size(s)
     with db.unit_of_work() as s:
-        members_service.leave(s, Actor("user", 1, Role.board), 2)
+        members_service.leave(s, Actor("user", 1, Role.board), 2, utcnow())
     kept = _checkpoint(db, tmp_path / "head.json")
     _drop_ledger_guards(db)
     undone = ("member", "choice_version", "member_invitation")
