@@ -34,6 +34,8 @@ from ledger.models import MoneyPosting
 PERMITS = 200
 HDAB = Actor("key", 1, Role.hdab, org="HDAB")
 YEAR_START, YEAR_END = date(2026, 1, 1), date(2026, 12, 31)
+AFTER = datetime(2027, 1, 15, tzinfo=UTC)
+"""The moment the benchmark books and distributes its year: once the year has ended."""
 
 
 def permits_with_money(db: Database, n_members: int, progress: Progress) -> int:
@@ -88,11 +90,14 @@ def permits_with_money(db: Database, n_members: int, progress: Progress) -> int:
                     rng.randint(10_000, 5_000_000_00),
                     "fee",
                     "bench",
+                    now=AFTER,
                 )
         progress.advance(task)
     with db.unit_of_work() as s:
         for month in range(1, 13):
-            accounts.expense(s, f"ops-{month}", date(2026, month, 28), 2_500_000, "operations", "bench")
+            accounts.expense(
+                s, f"ops-{month}", date(2026, month, 28), 2_500_000, "operations", "bench", now=AFTER
+            )
     return pairs
 
 
@@ -131,12 +136,12 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
             plan_s = time.perf_counter() - start
         with db.unit_of_work() as s:
             start = time.perf_counter()
-            draft = distributions.draft(s, "bench", YEAR_START, YEAR_END)
+            draft = distributions.draft(s, "bench", YEAR_START, YEAR_END, now=AFTER)
             draft_s = time.perf_counter() - start
             draft_id = draft.id
         with db.unit_of_work() as s:
             start = time.perf_counter()
-            distributions.commit(s, "bench", draft_id or 0)
+            distributions.commit(s, "bench", draft_id or 0, now=AFTER)
             commit_s = time.perf_counter() - start
         with db.unit_of_work(write=False) as s:
             committed = s.get(Distribution, draft_id)
