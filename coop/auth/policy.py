@@ -249,6 +249,16 @@ def can_read_permit(actor: Actor, data_holders: list[str]) -> Decision:
     return Denied("only the HDAB, the board, auditors and the permit's data holders read a permit")
 
 
+def readable_permits(actor: Actor) -> bool | str:
+    """:func:`can_read_permit` for a listing, so the database does the filtering: True for
+    every permit, a data holder's organisation for the permits naming it, False for none."""
+    if has(actor, Permission.read_all_permits):
+        return True
+    if actor.role is Role.data_holder and actor.org:
+        return actor.org
+    return False
+
+
 def can_report_usage(actor: Actor, data_holders: list[str]) -> Decision:
     """The HDAB, and the data holders party to the permit."""
     if actor.role is Role.hdab or (actor.role is Role.data_holder and actor.org in data_holders):

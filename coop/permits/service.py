@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from coop.auth.policy import Actor, Denied, can_read_permit
+from coop.auth.policy import Actor, Denied, can_read_permit, readable_permits
 from coop.decisions.rules import deciding_user_type, is_prohibited
 from coop.errors import Conflict, Invalid, NotFound
 from coop.hdab.models import Consultation
@@ -141,7 +141,16 @@ def get(session: Session, actor: Actor, permit_id: int) -> Permit:
 
 
 def listing(session: Session, actor: Actor) -> list[Permit]:
-    permits = session.execute(select(Permit).order_by(col(Permit.id))).scalars()
+    """The permits ``actor`` may read, filtered in the database: a data holder's
+    organisation is found as a whole JSON string in the permit's canonical list of data
+    holders (the policy is checked again on each row)."""
+    readable = readable_permits(actor)
+    if readable is False:
+        return []
+    stmt = select(Permit).order_by(col(Permit.id))
+    if isinstance(readable, str):
+        stmt = stmt.where(col(Permit.data_holders).contains(canonical.dumps(readable), autoescape=True))
+    permits = session.execute(stmt).scalars()
     return [p for p in permits if not isinstance(can_read_permit(actor, canonical.loads(p.data_holders)), Denied)]
 
 

@@ -109,6 +109,12 @@ def test_who_sees_a_permit(client: TestClient, database: Database) -> None:
     assert client.get(f"{URL}/{p['id']}", headers=party).status_code == 200
     assert client.get(f"{URL}/{p['id']}", headers=stranger).status_code == 404
     assert client.get(URL, headers=stranger).json() == []
+    other = client.post(URL, json=f.permit_body(permit_number="P-2", data_holders=["Other SPE"]), headers=hdab).json()
+    assert [x["id"] for x in client.get(URL, headers=party).json()] == [p["id"]]  # filtered in the database
+    assert [x["id"] for x in client.get(URL, headers=stranger).json()] == [other["id"]]
+    for near in ("SPE", "SPE%", "_PE Nederland", "Nederland"):  # part of a name, or a pattern, is not the name
+        assert client.get(URL, headers=f.api_key(database, "data_holder", org=near)).json() == [], near
+    assert len(client.get(URL, headers=hdab).json()) == 2
     assert client.get(f"{URL}/{p['id']}", headers=f.api_key(database, "auditor")).status_code == 200
     m = f.member(client, f.board(client, database))
     assert client.get(f"{URL}/{p['id']}", headers=m.headers).status_code == 404
