@@ -95,9 +95,7 @@ def permits_with_money(db: Database, n_members: int, progress: Progress) -> int:
         progress.advance(task)
     with db.unit_of_work() as s:
         for month in range(1, 13):
-            accounts.expense(
-                s, f"ops-{month}", date(2026, month, 28), 2_500_000, "operations", "bench", now=AFTER
-            )
+            accounts.expense(s, f"ops-{month}", date(2026, month, 28), 2_500_000, "operations", "bench", now=AFTER)
     return pairs
 
 

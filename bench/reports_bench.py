@@ -92,7 +92,7 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
         for _ in range(3):
             with db.unit_of_work(write=False) as s:
                 start = time.perf_counter()
-                figures = service.annual(s, db.settings, 2026, None)
+                figures = service.annual(s, db.settings, 2026, None, AFTER)
                 gathered = time.perf_counter() - start
             start = time.perf_counter()
             pdf = render(figures, "nl")

@@ -401,6 +401,7 @@ def report_annual(
 
     from coop.errors import CoopError
     from coop.reporting import service
+    from coop.types import utcnow
     from reports.annual import render
 
     db = _database()
@@ -408,7 +409,7 @@ def report_annual(
         task = progress.add_task("gathering the figures", total=2)
         try:
             with db.unit_of_work(write=False) as session:
-                figures = service.annual(session, db.settings, year, tree_size)
+                figures = service.annual(session, db.settings, year, tree_size, utcnow())
         except CoopError as exc:
             raise _fail(exc.detail) from exc
         progress.update(task, advance=1, description="drawing the report")
@@ -427,11 +428,12 @@ def report_publish(
     """Publish the annual report of YEAR: record its SHA-256 in the ledger of record."""
     from coop.errors import CoopError
     from coop.reporting import service
+    from coop.types import utcnow
 
     db = _database()
     try:
         with db.unit_of_work() as session:
-            record = service.publish_annual(session, db.settings, "cli", year, lang)
+            record = service.publish_annual(session, db.settings, "cli", year, lang, utcnow())
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     out.print(

@@ -29,7 +29,6 @@ from coop.money.models import Distribution, DistributionMember
 from coop.permits import rules, usage
 from coop.permits.models import Permit
 from coop.settings import Settings
-from coop.types import utcnow
 from coop.vocabulary.terms import Purpose, UserType, from_mask
 from ledger import log
 from ledger.allocation import largest_remainder
@@ -49,11 +48,11 @@ def _count(session: Session, stmt: Any) -> int:
     return int(session.execute(stmt).scalar_one())
 
 
-def annual(session: Session, settings: Settings, year: int, tree_size: int | None = None) -> Annual:
+def annual(session: Session, settings: Settings, year: int, now: datetime, tree_size: int | None = None) -> Annual:
     """The figures of ``year``; the integrity statement is the signed tree head of
     ``tree_size`` (default: the newest signed head)."""
     start, end, year_end = year_bounds(year)
-    as_of = min(year_end, utcnow())
+    as_of = min(year_end, now)
     threshold = settings.privacy.small_count_threshold
 
     def pub(n: int) -> privacy.Published:

@@ -48,19 +48,20 @@ def publish_report(
     session: WriteSession,
     settings: SettingsDep,
     year: Year,
+    now: Now,
     language: Annotated[Language, Form()] = DEFAULT_LANGUAGE,
 ) -> Response:
-    record = service.publish_annual(session, settings, who.ledger_name, year, language)
+    record = service.publish_annual(session, settings, who.ledger_name, year, language, now)
     return web.redirect(f"/board/reports?sha256={record['sha256']}")
 
 
 @router.get("/board/reports/{year}.pdf")
 def report_pdf(
-    _who: Reporter, session: ReadSession, settings: SettingsDep, year: Year, language: str = DEFAULT_LANGUAGE
+    _who: Reporter, session: ReadSession, settings: SettingsDep, year: Year, now: Now, language: str = DEFAULT_LANGUAGE
 ) -> Response:
     if language not in web.LANGUAGES:
         raise Invalid("unknown language", code="invalid-report")
-    return Response(service.annual_pdf(session, settings, year, language, None), media_type="application/pdf")
+    return Response(service.annual_pdf(session, settings, year, language, None, now), media_type="application/pdf")
 
 
 @router.get("/me/statement/{year}.pdf")

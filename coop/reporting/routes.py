@@ -54,10 +54,11 @@ def annual_pdf(
     session: ReadSession,
     _actor: Board,
     settings: Annotated[Settings, Depends(get_settings)],
+    now: Now,
     lang: Lang = DEFAULT_LANGUAGE,
     tree_size: TreeSize = None,
 ) -> Response:
-    pdf = service.annual_pdf(session, settings, year, lang, tree_size)
+    pdf = service.annual_pdf(session, settings, year, lang, tree_size, now)
     return Response(
         pdf,
         media_type="application/pdf",
@@ -73,9 +74,10 @@ def annual_figures(
     session: ReadSession,
     _actor: Board,
     settings: Annotated[Settings, Depends(get_settings)],
+    now: Now,
     tree_size: TreeSize = None,
 ) -> dict[str, Any]:
-    annual = service.annual(session, settings, year, tree_size)
+    annual = service.annual(session, settings, year, tree_size, now)
     return {**_plain(annual), "net_income_cents": annual.net_income_cents, "grants_cents": annual.grants_cents}
 
 
@@ -97,9 +99,10 @@ def publish(
     session: WriteSession,
     actor: Board,
     settings: Annotated[Settings, Depends(get_settings)],
+    now: Now,
     lang: Lang = DEFAULT_LANGUAGE,
 ) -> PublishedOut:
-    return PublishedOut(**service.publish_annual(session, settings, actor.ledger_name, year, lang))
+    return PublishedOut(**service.publish_annual(session, settings, actor.ledger_name, year, lang, now))
 
 
 @router.get(

@@ -18,19 +18,24 @@ from ledger import canonical, log
 from reports.inputs import Annual
 
 
-def annual(session: Session, settings: Settings, year: int, tree_size: int | None) -> Annual:
+def annual(session: Session, settings: Settings, year: int, tree_size: int | None, now: datetime) -> Annual:
+    """The figures of ``year`` as of its end, or ``now`` for the year under way."""
     if tree_size is not None and log.head_at(session, tree_size) is None:
         raise NotFound(f"no signed tree head of size {tree_size}", code="tree-head-not-found")
-    return figures.annual(session, settings, year, tree_size)
+    return figures.annual(session, settings, year, now, tree_size)
 
 
-def annual_pdf(session: Session, settings: Settings, year: int, lang: str, tree_size: int | None) -> bytes:
+def annual_pdf(
+    session: Session, settings: Settings, year: int, lang: str, tree_size: int | None, now: datetime
+) -> bytes:
     from reports.annual import render
 
-    return render(annual(session, settings, year, tree_size), lang)
+    return render(annual(session, settings, year, tree_size, now), lang)
 
 
-def publish_annual(session: Session, settings: Settings, actor: str, year: int, lang: str) -> dict[str, Any]:
+def publish_annual(
+    session: Session, settings: Settings, actor: str, year: int, lang: str, now: datetime
+) -> dict[str, Any]:
     """Record the report's SHA-256 in the ledger of record. When an earlier publication, rebuilt
     against its own tree head, still gives the same bytes, the figures have not changed and
     that publication is returned; otherwise the report is built against the newest signed head
@@ -38,13 +43,13 @@ def publish_annual(session: Session, settings: Settings, actor: str, year: int, 
     subject = f"report:annual:{year}:{lang}"
     for event in reversed(log.events_of(session, subject)):
         earlier = canonical.loads(event.payload)
-        pdf = annual_pdf(session, settings, year, lang, earlier["tree_size"])
+        pdf = annual_pdf(session, settings, year, lang, earlier["tree_size"], now)
         if hashlib.sha256(pdf).hexdigest() == earlier["sha256"]:
             return {**earlier, "ledger_seq": event.seq}
     head = log.latest_head(session)
     if head is None:
         raise NotFound("the ledger has no signed tree head yet", code="tree-head-not-found")
-    digest = hashlib.sha256(annual_pdf(session, settings, year, lang, head.tree_size)).hexdigest()
+    digest = hashlib.sha256(annual_pdf(session, settings, year, lang, head.tree_size, now)).hexdigest()
     body = {"year": year, "lang": lang, "sha256": digest, "tree_size": head.tree_size}
     event = log.append(session, "report.published", actor, subject, body)
     return {**body, "ledger_seq": event.seq}

@@ -193,6 +193,7 @@ def test_the_command_line_writes_the_same_report_and_publishes_it(
     client: TestClient, database: Database, cli_env: Settings, tmp_path: Path, clock: Clock
 ) -> None:
     board, *_ = _year_with_everything(client, database, clock)
+    clock.moment = None  # the command line reads the real clock; so does the API from here
     target = tmp_path / "report.pdf"
     r = runner.invoke(app, ["report", "annual", str(f.YEAR), "-o", str(target), "--lang", "en"])
     assert r.exit_code == 0, r.output
@@ -242,7 +243,7 @@ def test_the_dividend_histogram_counts_members_once(database: Database) -> None:
                 for m in range(1, 13)
             )
     with database.unit_of_work(write=False) as s:
-        annual = figures.annual(s, database.settings, 2025)
+        annual = figures.annual(s, database.settings, 2025, utcnow())
     assert annual.members_credited == 10  # 12 members, published rounded to ten (not 24 -> 20)
     assert [n for low, high, n in annual.dividend_bins if low <= 1201 and (high is None or high > 1201)] == [10]
     assert annual.split.percentages == (20, 30, 50)
@@ -266,7 +267,7 @@ def test_the_annual_report_keeps_its_layout(client: TestClient, database: Databa
     board, _people, permit_id = f.cooperative(client, database)
     f.money(client, board, permit_id, income=4_321_000, expense=10_000)
     with database.unit_of_work(write=False) as s:
-        annual = figures.annual(s, database.settings, f.YEAR)
+        annual = figures.annual(s, database.settings, f.YEAR, utcnow())
     votes = [
         DecisionLine(f"Revised benefit policy {i}", "benefit_policy", date(f.YEAR, 3, i + 1), "adopted", 9, 2, 1, 40)
         for i in range(12)
