@@ -267,7 +267,9 @@ def _proposal(db: Database, opens: datetime, voters: list[tuple[int, str]], memb
     """A proposal that most of the electorate ignored: rejected for want of quorum."""
     closes = opens + timedelta(days=14)
     with db.unit_of_work() as s:
-        body = governance.require_in_force(s, DocumentKind.benefit_policy).document.model_dump(mode="json")
+        body = governance.require_in_force(s, DocumentKind.benefit_policy, datetime.now(UTC)).document.model_dump(
+            mode="json"
+        )
         electorate = s.execute(text("SELECT count(*) FROM member WHERE left_at IS NULL")).scalar_one()
         rng = random.Random(71)
         votes = [(m, actor, "yes" if rng.random() < 0.6 else "no") for m, actor in voters]

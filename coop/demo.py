@@ -258,8 +258,8 @@ def _choose(s: Session, rng: random.Random, member_id: int, actor: Actor, now: d
 def _vote(db: Database, board: Actor, members: list[tuple[int, Actor]], rng: random.Random, seconds: float) -> None:
     now = utcnow()
     with db.unit_of_work() as s:
-        policy = governance_service.require_in_force(s, DocumentKind.benefit_policy).document
-        mandate = governance_service.require_in_force(s, DocumentKind.mandate).document
+        policy = governance_service.require_in_force(s, DocumentKind.benefit_policy, now).document
+        mandate = governance_service.require_in_force(s, DocumentKind.mandate, now).document
         revised_policy = {**policy.model_dump(mode="json"), "reserve_pct": 15, "solidarity_pct": 35}
         revised_mandate = mandate.model_dump(mode="json")
         revised_mandate["rules"] = [

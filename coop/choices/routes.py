@@ -71,7 +71,7 @@ def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor,
     proxies = proxy_queries.in_force_for(session, member_id, now)
     if not service.access(session, actor, member_id).full:  # a proxy sees their own appointments only
         proxies = [p for p in proxies if p.proxy_member_id == actor.member_id]
-    mandate = governance.in_force(session, DocumentKind.mandate)
+    mandate = governance.in_force(session, DocumentKind.mandate, now)
     body = fhir.consent(version, proxies, mandate.version if mandate else None)
     return JSONResponse(body, media_type="application/fhir+json")
 

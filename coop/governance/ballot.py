@@ -95,13 +95,14 @@ def open_for(session: Session, member_id: int, now: datetime) -> list[Ballot]:
         .where(col(Proposal.closed_at).is_(None), col(Proposal.opens_at) <= now, col(Proposal.closes_at) > now)
         .order_by(col(Proposal.id).desc())
     ).scalars()
-    return [ballot(session, p, member_id) for p in proposals]
+    return [ballot(session, p, member_id, now) for p in proposals]
 
 
-def ballot(session: Session, proposal: Proposal, member_id: int) -> Ballot:
+def ballot(session: Session, proposal: Proposal, member_id: int, now: datetime) -> Ballot:
+    """What ``proposal`` would change in the document in force at ``now``, and the member's vote."""
     assert proposal.id is not None
     kind = DocumentKind(proposal.kind)
-    in_force = documents.in_force(session, kind)
+    in_force = documents.in_force(session, kind, now)
     vote = session.execute(
         select(Vote).where(col(Vote.proposal_id) == proposal.id, col(Vote.member_id) == member_id)
     ).scalar_one_or_none()

@@ -38,8 +38,8 @@ At = Annotated[Time | None, Query(description="ISO 8601 with offset; default: no
     summary="The collective mandate in force (public)",
     responses=problems({404: "no-mandate"}),
 )
-def mandate(session: ReadSession, at: At = None) -> MandateOut:
-    return mandate_out(service.require_in_force(session, DocumentKind.mandate, at))
+def mandate(session: ReadSession, now: Now, at: At = None) -> MandateOut:
+    return mandate_out(service.require_in_force(session, DocumentKind.mandate, at or now))
 
 
 @router.get(
@@ -48,8 +48,8 @@ def mandate(session: ReadSession, at: At = None) -> MandateOut:
     summary="The benefit policy in force (public)",
     responses=problems({404: "no-benefit-policy"}),
 )
-def benefit_policy(session: ReadSession, at: At = None) -> BenefitPolicyOut:
-    return benefit_policy_out(service.require_in_force(session, DocumentKind.benefit_policy, at))
+def benefit_policy(session: ReadSession, now: Now, at: At = None) -> BenefitPolicyOut:
+    return benefit_policy_out(service.require_in_force(session, DocumentKind.benefit_policy, at or now))
 
 
 @router.post(

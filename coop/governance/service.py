@@ -80,25 +80,25 @@ def record(
     return _version(row)
 
 
-def in_force(session: Session, kind: DocumentKind, at: datetime | None = None) -> Version | None:
-    """The version of ``kind`` in force at ``at`` (default: now), or None before the first."""
+def in_force(session: Session, kind: DocumentKind, at: datetime) -> Version | None:
+    """The version of ``kind`` in force at ``at``, or None before the first."""
     row = session.execute(
         select(GovernanceDocument)
-        .where(col(GovernanceDocument.kind) == kind.value, col(GovernanceDocument.effective_from) <= (at or utcnow()))
+        .where(col(GovernanceDocument.kind) == kind.value, col(GovernanceDocument.effective_from) <= at)
         .order_by(col(GovernanceDocument.effective_from).desc(), col(GovernanceDocument.version).desc())
         .limit(1)
     ).scalar_one_or_none()
     return _version(row) if row else None
 
 
-def require_in_force(session: Session, kind: DocumentKind, at: datetime | None = None) -> Version:
+def require_in_force(session: Session, kind: DocumentKind, at: datetime) -> Version:
     version = in_force(session, kind, at)
     if version is None:
         raise NotFound(f"no {kind} was in force then; run `coop init --statutes FILE` first", code=f"no-{kind}")
     return version
 
 
-def mandate_at(session: Session, at: datetime | None = None) -> tuple[int, Mandate]:
+def mandate_at(session: Session, at: datetime) -> tuple[int, Mandate]:
     v = require_in_force(session, DocumentKind.mandate, at)
     assert isinstance(v.document, Mandate)
     return v.version, v.document

@@ -82,7 +82,7 @@ def test_init_rejects_bad_statutes_with_locations(database: Database, tmp_path: 
         service.init_statutes(s, bad, "cli")
     assert info.value.extra["errors"][0]["loc"] == ["benefit_policy", "members_pct"]
     with database.unit_of_work(write=False) as s:
-        assert service.in_force(s, DocumentKind.mandate) is None  # nothing written
+        assert service.in_force(s, DocumentKind.mandate, utcnow()) is None  # nothing written
 
 
 def test_versions_in_force_as_of_any_time(database: Database, client: TestClient) -> None:

@@ -147,7 +147,7 @@ def _build(db: Database) -> dict[str, int]:
         assert first is not None
         permits_service.extend(s, hdab, 1, first.valid_until + timedelta(days=365), utcnow())
         permits_service.revoke(s, hdab, 2, "the applicant withdrew", utcnow())
-        policy = require_in_force(s, DocumentKind.benefit_policy).document.model_dump(mode="json")
+        policy = require_in_force(s, DocumentKind.benefit_policy, utcnow()).document.model_dump(mode="json")
         proposal = voting.open_proposal(
             s,
             board,
