@@ -23,9 +23,9 @@ CATEGORIES = {c.value for c in Category}
 
 
 @router.get("/me/choices", response_class=HTMLResponse)
-def choices_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession) -> Response:
+def choices_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
     assert member.id is not None
-    current = service.read(session, viewer.actor, member.id)
+    current = service.read(session, viewer.actor, member.id, now)
     return web.render(
         request,
         "choices.html",
@@ -67,9 +67,9 @@ def change_choices(
 
 
 @router.get("/me/opt-out", response_class=HTMLResponse)
-def opt_out_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession) -> Response:
+def opt_out_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
     assert member.id is not None
-    current = service.read(session, viewer.actor, member.id)
+    current = service.read(session, viewer.actor, member.id, now)
     return web.render(request, "opt_out.html", viewer.actor, viewer.lang, opted_out=current.opt_out)
 
 
@@ -86,9 +86,9 @@ def opt_out(
 
 
 @router.get("/me/history", response_class=HTMLResponse)
-def history_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession) -> Response:
+def history_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
     assert member.id is not None
-    versions = service.history(session, viewer.actor, member.id)
+    versions = service.history(session, viewer.actor, member.id, now)
     rows = [
         {
             "version": v.version,

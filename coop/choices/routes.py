@@ -21,8 +21,8 @@ router = APIRouter(prefix="/members", tags=["choices"])
 @router.get(
     "/{member_id}/choices", response_model=ChoicesOut, summary="Current choices (the member, their proxy, board)"
 )
-def read(member_id: MemberId, session: ReadSession, actor: CurrentActor, response: Response) -> ChoicesOut:
-    version = service.read(session, actor, member_id)
+def read(member_id: MemberId, session: ReadSession, actor: CurrentActor, response: Response, now: Now) -> ChoicesOut:
+    version = service.read(session, actor, member_id, now)
     response.headers["ETag"] = service.etag(version)
     return ChoicesOut.of(version)
 
@@ -55,7 +55,7 @@ def change(
         donate_dividend=body.donate_dividend,
     )
     service.change(session, actor, member_id, patch, if_match, now)
-    seen = service.read(session, actor, member_id)  # as this actor may see it
+    seen = service.read(session, actor, member_id, now)  # as this actor may see it
     response.headers["ETag"] = service.etag(seen)
     return ChoicesOut.of(seen)
 
@@ -67,9 +67,9 @@ def change(
     responses={200: {"content": {"application/fhir+json": {}}}},
 )
 def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> JSONResponse:
-    version = service.read(session, actor, member_id)
+    version = service.read(session, actor, member_id, now)
     proxies = proxy_queries.in_force_for(session, member_id, now)
-    if not service.access(session, actor, member_id).full:  # a proxy sees their own appointments only
+    if not service.access(session, actor, member_id, now).full:  # a proxy sees their own appointments only
         proxies = [p for p in proxies if p.proxy_member_id == actor.member_id]
     mandate = governance.in_force(session, DocumentKind.mandate, now)
     body = fhir.consent(version, proxies, mandate.version if mandate else None)
@@ -79,5 +79,5 @@ def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor,
 @router.get(
     "/{member_id}/choices/history", response_model=list[ChoicesOut], summary="Every version, oldest first (as read)"
 )
-def history(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> list[ChoicesOut]:
-    return [ChoicesOut.of(v) for v in service.history(session, actor, member_id)]
+def history(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> list[ChoicesOut]:
+    return [ChoicesOut.of(v) for v in service.history(session, actor, member_id, now)]

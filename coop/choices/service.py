@@ -24,7 +24,6 @@ from coop.choices.models import ChoiceVersion
 from coop.errors import Conflict, Forbidden, Invalid, NotFound, PreconditionFailed
 from coop.members.models import Member
 from coop.proxies import queries as proxy_queries
-from coop.types import utcnow
 from coop.vocabulary.terms import ALL_PURPOSES, Category, Purpose, UserType, from_mask, is_prohibited, mask, position
 from ledger import log
 
@@ -255,9 +254,9 @@ def end_membership(session: Session, member_id: int, at: datetime, actor: str) -
     return _append(session, prev, new, "choices.membership-ended")
 
 
-def access(session: Session, actor: Actor, member_id: int) -> Access:
-    """What the actor may see of the member's choices; NotFound when nothing."""
-    held = proxy_queries.held_now(session, member_id, actor.member_id) if actor.member_id else []
+def access(session: Session, actor: Actor, member_id: int, now: datetime) -> Access:
+    """What the actor may see of the member's choices at ``now``; NotFound when nothing."""
+    held = proxy_queries.held_at(session, member_id, actor.member_id, now) if actor.member_id else []
     windows = tuple((a.valid_from, a.purposes_mask) for a in held)
     scope = Access(windows).scope
     if not can_read_choices(actor, member_id, scope) or session.get(Member, member_id) is None:
@@ -267,9 +266,9 @@ def access(session: Session, actor: Actor, member_id: int) -> Access:
     return Access(windows, actor.member_id)
 
 
-def read(session: Session, actor: Actor, member_id: int) -> Seen:
-    """The choices in force now, as the actor may see them."""
-    seen = access(session, actor, member_id)
+def read(session: Session, actor: Actor, member_id: int, now: datetime) -> Seen:
+    """The choices in force, as the actor may see them at ``now``."""
+    seen = access(session, actor, member_id, now)
     if seen.full:
         version = current(session, member_id)
         assert version is not None
@@ -277,10 +276,10 @@ def read(session: Session, actor: Actor, member_id: int) -> Seen:
     return _history(session, seen, member_id)[-1]
 
 
-def history(session: Session, actor: Actor, member_id: int) -> list[Seen]:
+def history(session: Session, actor: Actor, member_id: int, now: datetime) -> list[Seen]:
     """Every version, oldest first, as the actor may see them: for a proxy, from the
     version in force when their appointment began, joining versions they cannot tell apart."""
-    return _history(session, access(session, actor, member_id), member_id)
+    return _history(session, access(session, actor, member_id, now), member_id)
 
 
 def _history(session: Session, seen: Access, member_id: int) -> list[Seen]:
@@ -303,7 +302,7 @@ def change(
 ) -> ChoiceVersion:
     """Apply a change as a new version. Refused (412) when ``if_match`` names an older
     version; a change that changes nothing writes nothing."""
-    scope = access(session, actor, member_id).scope
+    scope = access(session, actor, member_id, now).scope
     decision = can_change_choices(actor, member_id, scope, patch.touches())
     if isinstance(decision, Denied):  # the actor may read (board, proxy), so saying no leaks nothing
         raise Forbidden(decision.reason, code=decision.code)
@@ -349,14 +348,12 @@ def _same_choices(a: ChoiceVersion, b: ChoiceVersion) -> bool:
     )
 
 
-def delegate(
-    session: Session, principal_id: int, purposes: int, actor: str, at: datetime | None = None
-) -> ChoiceVersion | None:
+def delegate(session: Session, principal_id: int, purposes: int, actor: str, at: datetime) -> ChoiceVersion | None:
     """After a proxy is appointed (at ``at``): preferences still on ``mandate`` for its
     purposes become ``proxy``, so the appointment takes effect. Own allow/deny stay as they are."""
     prev = current(session, principal_id)
     assert prev is not None
-    new = _successor(prev, at or utcnow(), actor, None)
+    new = _successor(prev, at, actor, None)
     for p in Purpose:
         if purposes >> position(p) & 1:
             for u in UserType:

@@ -22,7 +22,7 @@ router = APIRouter(include_in_schema=False)
 @router.get("/me", response_class=HTMLResponse)
 def overview(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
     assert member.id is not None
-    current = choices.read(session, viewer.actor, member.id)
+    current = choices.read(session, viewer.actor, member.id, now)
     in_force = governance.in_force(session, DocumentKind.mandate, now)
     # before the founding statutes are recorded, nothing is allowed under the mandate
     mandate = in_force.document if in_force and isinstance(in_force.document, Mandate) else Mandate()

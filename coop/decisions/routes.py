@@ -53,7 +53,7 @@ def effective(
     at: Annotated[Time | None, Query(description="ISO 8601 with offset; default: now")] = None,
 ) -> EffectiveOut:
     asked, when = parse_purpose(purpose), at or now
-    access = choices.access(session, actor, member_id)  # the same access as reading the choices
+    access = choices.access(session, actor, member_id, now)  # the same access as reading the choices
     if not access.covers(asked if isinstance(asked, Purpose) else None, when):
         raise Forbidden(
             "a proxy asks only about the purposes they decide, from the start of their appointment",

@@ -8,7 +8,6 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlmodel import Session, col
 
 from coop.proxies.models import ProxyAppointment
-from coop.types import utcnow
 
 
 def valid_at(at: datetime) -> ColumnElement[bool]:
@@ -20,15 +19,15 @@ def valid_at(at: datetime) -> ColumnElement[bool]:
     )
 
 
-def held_now(session: Session, principal_id: int, proxy_member_id: int) -> list[ProxyAppointment]:
-    """The appointments valid now in which ``proxy_member_id`` acts for ``principal_id``."""
+def held_at(session: Session, principal_id: int, proxy_member_id: int, at: datetime) -> list[ProxyAppointment]:
+    """The appointments valid at ``at`` in which ``proxy_member_id`` acts for ``principal_id``."""
     return list(
         session.execute(
             select(ProxyAppointment)
             .where(
                 col(ProxyAppointment.principal_id) == principal_id,
                 col(ProxyAppointment.proxy_member_id) == proxy_member_id,
-                valid_at(utcnow()),
+                valid_at(at),
             )
             .order_by(col(ProxyAppointment.id))
         ).scalars()

@@ -123,7 +123,7 @@ def _build(db: Database) -> dict[str, int]:
         members_service.leave(s, board, 12, utcnow())
         facts["leaver"] = 12
         nine = Actor("user", 10, Role.member, member_id=9)
-        current = choices_service.read(s, nine, 9)
+        current = choices_service.read(s, nine, 9, utcnow())
         changed = choices_service.change(s, nine, 9, ChoicePatch(opt_out=not current.opt_out), None, utcnow())
         facts["opted_out"], facts["opt_out_version"] = 9, changed.version
         eight = Actor("user", 9, Role.member, member_id=8)
