@@ -19,9 +19,10 @@ from sqlalchemy import func, select, text
 
 from bench.choices_bench import MEMBERS, seed
 from bench.common import fresh_database
-from coop.auth.policy import Actor, Role
+from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.db import Database
-from coop.money import accounts, distributions
+from coop.money import distributions
+from coop.money import service as money
 from coop.money.models import Distribution
 from coop.permits import member_sets
 from coop.permits import service as permits
@@ -82,20 +83,20 @@ def permits_with_money(db: Database, n_members: int, progress: Progress) -> int:
             s.flush()
             s.add(ManifestMemberSet(manifest_id=manifest.id, bits=member_sets.encode(chosen.tolist())))
             for k in range(rng.randint(1, 3)):
-                accounts.payment(
+                money.payment(
                     s,
+                    CLI_ACTOR,
                     f"p{i}-{k}",
                     permit.id,
                     date(2026, rng.randint(2, 12), 1),
                     rng.randint(10_000, 5_000_000_00),
                     "fee",
-                    "bench",
                     now=AFTER,
                 )
         progress.advance(task)
     with db.unit_of_work() as s:
         for month in range(1, 13):
-            accounts.expense(s, f"ops-{month}", date(2026, month, 28), 2_500_000, "operations", "bench", now=AFTER)
+            money.expense(s, CLI_ACTOR, f"ops-{month}", date(2026, month, 28), 2_500_000, "operations", now=AFTER)
     return pairs
 
 
@@ -134,12 +135,12 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
             plan_s = time.perf_counter() - start
         with db.unit_of_work() as s:
             start = time.perf_counter()
-            draft = distributions.draft(s, "bench", YEAR_START, YEAR_END, now=AFTER)
+            draft = distributions.draft(s, CLI_ACTOR, YEAR_START, YEAR_END, now=AFTER)
             draft_s = time.perf_counter() - start
             draft_id = draft.id
         with db.unit_of_work() as s:
             start = time.perf_counter()
-            distributions.commit(s, "bench", draft_id or 0, now=AFTER)
+            distributions.commit(s, CLI_ACTOR, draft_id or 0, now=AFTER)
             commit_s = time.perf_counter() - start
         with db.unit_of_work(write=False) as s:
             committed = s.get(Distribution, draft_id)

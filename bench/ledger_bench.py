@@ -25,7 +25,7 @@ from sqlmodel import col
 from bench.common import fresh_database, timed
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
-from coop.auth.policy import Role
+from coop.auth.policy import CLI_ACTOR, Role
 from coop.choices import encoding
 from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
@@ -238,7 +238,7 @@ def seed_cooperative(db: Database, events: int, progress: Progress) -> int:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     task = progress.add_task(f"seeding a cooperative of about {events:,} events", total=events)
     with db.unit_of_work() as s:
-        governance.init_statutes(s, STATUTES, "cli")
+        governance.init_statutes(s, CLI_ACTOR, STATUTES)
         auth_service.create_account(
             s, db.settings.auth, "board@bench.nl", "", Role.board, None, "cli", password_hash="x"
         )

@@ -12,7 +12,7 @@ from rich.progress import Progress
 
 from bench.choices_bench import MEMBERS, seed
 from bench.common import fresh_database
-from coop.auth.policy import Actor, Role
+from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.hdab import service as hdab
 from coop.permits import manifests
 from coop.permits import service as permits
@@ -67,7 +67,7 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
             permit, _ = permits.register(s, HDAB, new, utcnow())
         with db.unit_of_work() as s:
             start = time.perf_counter()
-            manifest = manifests.create(s, "bench", s.merge(permit), db.settings, utcnow())
+            manifest = manifests.create(s, CLI_ACTOR, s.merge(permit), db.settings, utcnow())
             create_s = time.perf_counter() - start
         tracemalloc.start()
         with db.unit_of_work(write=False) as s:

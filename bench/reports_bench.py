@@ -21,6 +21,7 @@ from sqlalchemy import insert, select, text
 from bench.choices_bench import MEMBERS, seed
 from bench.common import fresh_database
 from bench.distribution_bench import AFTER, YEAR_END, YEAR_START, permits_with_money
+from coop.auth.policy import CLI_ACTOR
 from coop.money import distributions
 from coop.permits.models import Manifest, ManifestCheck, Result, UsageEvent
 from coop.reporting import service
@@ -84,9 +85,9 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
         seed(db, n, progress, donors=0.05)
         permits_with_money(db, n, progress)
         with db.unit_of_work() as s:
-            draft = distributions.draft(s, "bench", YEAR_START, YEAR_END, now=AFTER)
+            draft = distributions.draft(s, CLI_ACTOR, YEAR_START, YEAR_END, now=AFTER)
         with db.unit_of_work() as s:
-            distributions.commit(s, "bench", draft.id or 0, now=AFTER)
+            distributions.commit(s, CLI_ACTOR, draft.id or 0, now=AFTER)
         _usage_and_results(db)
         timings = []
         for _ in range(3):

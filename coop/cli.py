@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from coop.auth.policy import CLI_ACTOR
 from coop.i18n import DEFAULT_LANGUAGE, Language
 from coop.settings import ROOT, get_settings
 
@@ -131,7 +132,7 @@ def init(
     db = _database()
     try:
         with db.unit_of_work() as session:
-            mandate, policy = service.init_statutes(session, statutes, "cli")
+            mandate, policy = service.init_statutes(session, CLI_ACTOR, statutes)
     except CoopError as exc:
         for e in exc.extra.get("errors", []):
             err.print(f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}")
@@ -362,11 +363,11 @@ def distribute(
     db = _database()
     try:
         with db.unit_of_work() as session:
-            d = distributions.draft(session, "cli", period_start.date(), period_end.date(), now=utcnow())
+            d = distributions.draft(session, CLI_ACTOR, period_start.date(), period_end.date(), now=utcnow())
         if commit:
             assert d.id is not None
             with db.unit_of_work() as session:
-                d = distributions.commit(session, "cli", d.id, now=utcnow())
+                d = distributions.commit(session, CLI_ACTOR, d.id, now=utcnow())
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     table = Table("", "cents", title=f"Distribution {d.id} ({'committed' if d.committed_at else 'draft'})")
@@ -433,7 +434,7 @@ def report_publish(
     db = _database()
     try:
         with db.unit_of_work() as session:
-            record = service.publish_annual(session, db.settings, "cli", year, lang, utcnow())
+            record = service.publish_annual(session, CLI_ACTOR, db.settings, year, lang, utcnow())
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     out.print(

@@ -29,7 +29,7 @@ from sqlmodel import Session, col
 
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
-from coop.auth.policy import Actor, Role
+from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.choices import service as choices_service
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
@@ -41,7 +41,8 @@ from coop.governance.documents import DocumentKind
 from coop.hdab import service as hdab
 from coop.i18n import Language
 from coop.members import service as members_service
-from coop.money import accounts, distributions, periods
+from coop.money import distributions, periods
+from coop.money import service as money
 from coop.permits import manifests, usage
 from coop.permits import service as permits
 from coop.permits.usage import NewUsage, ResultKind, UsageKind
@@ -140,7 +141,7 @@ def seed(
     auth = db.settings.auth
     start = utcnow() - timedelta(days=STORY_DAYS)
     with db.unit_of_work() as s:
-        governance_service.init_statutes(s, STATUTES, "cli", now=start)
+        governance_service.init_statutes(s, CLI_ACTOR, STATUTES, now=start)
         account = auth_service.bootstrap_board(s, auth, BOARD_EMAIL, BOARD_PASSWORD)
         assert account.id is not None
         board = Actor("user", account.id, Role.board)
@@ -165,7 +166,7 @@ def seed(
     for lo in range(0, size, 250):
         with db.unit_of_work() as s:
             for name, email, language in people[lo : lo + 250]:
-                member, _invitation = members_service.admit(s, auth, board, name, email, language, joined)
+                member, _invitation = members_service.admit(s, board, auth, name, email, language, joined)
                 assert member.id is not None
                 user = auth_service.create_account(
                     s, auth, email, MEMBER_PASSWORD, Role.member, member.id, "cli", password_hash=shared_hash
@@ -202,30 +203,30 @@ def seed(
     with db.unit_of_work() as s:
         for i, permit_id in enumerate(permit_ids):
             cents = [450_000, 1_200_000, 2_500_000, 800_000][i % 4]
-            accounts.payment(s, f"demo-fee-{permit_id}", permit_id, booked, cents, "fee", "cli", now=now)
-        accounts.payment(s, "demo-share-1", permit_ids[2], booked, 1_750_000, "benefit-share", "cli", now=now)
-        accounts.expense(s, "demo-hosting", booked, 240_000, "hosting and security audit", "cli", now=now)
-        accounts.expense(s, "demo-admin", booked, 360_000, "member administration", "cli", now=now)
+            money.payment(s, CLI_ACTOR, f"demo-fee-{permit_id}", permit_id, booked, cents, "fee", now=now)
+        money.payment(s, CLI_ACTOR, "demo-share-1", permit_ids[2], booked, 1_750_000, "benefit-share", now=now)
+        money.expense(s, CLI_ACTOR, "demo-hosting", booked, 240_000, "hosting and security audit", now=now)
+        money.expense(s, CLI_ACTOR, "demo-admin", booked, 360_000, "member administration", now=now)
     step("payments and expenses", 1)
     with db.unit_of_work() as s:
-        d = distributions.draft(s, "cli", *periods.suggested(s, now), now=now)
+        d = distributions.draft(s, CLI_ACTOR, *periods.suggested(s, now), now=now)
     assert d.id is not None
     with db.unit_of_work() as s:
-        distributions.commit(s, "cli", d.id, now=utcnow())
+        distributions.commit(s, CLI_ACTOR, d.id, now=utcnow())
     step("the distribution of the days that have ended", 1)
 
     _vote(db, board, members, rng, 3 + size / 250)  # room for a fifth of the members to vote
     step("two proposals voted and adopted", 1)
     with db.unit_of_work() as s:
         now = utcnow()
-        accounts.grant(
+        money.grant(
             s,
+            CLI_ACTOR,
             "demo-grant-1",
             now.date(),
             150_000,
             "Stichting Hartpatiënten Nederland",
             "patient education on heart failure",
-            "cli",
             now=now,
         )
         log.sign_current_head(s, db.signer)
@@ -364,7 +365,7 @@ def _permits(db: Database, hdab_actor: Actor, now: datetime) -> list[int]:
                 ),
                 now,
             )
-            manifests.create(s, "cli", permit, db.settings, now + timedelta(minutes=1))
+            manifests.create(s, CLI_ACTOR, permit, db.settings, now + timedelta(minutes=1))
             assert permit.id is not None
             ids.append(permit.id)
     return ids

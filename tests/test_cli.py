@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from coop.auth.policy import CLI_ACTOR
 from coop.cli import app
 from coop.db import Database
 from coop.settings import Settings, get_settings
@@ -115,17 +116,17 @@ def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
     from datetime import date
 
     from coop.governance import service as governance
-    from coop.money import accounts
+    from coop.money import service as money
     from coop.types import utcnow
 
     example = Path(__file__).resolve().parents[1] / "coop" / "statutes.example.toml"
     db = Database(cli_env)
     last = utcnow().year - 1  # a year that has ended, so it can be distributed
     with db.unit_of_work() as s:
-        governance.init_statutes(s, example, "cli", now=utcnow().replace(year=last, month=1, day=1))
+        governance.init_statutes(s, CLI_ACTOR, example, now=utcnow().replace(year=last, month=1, day=1))
         now = utcnow()
         permit = f.granted(s, "P-1", now)
-        accounts.payment(s, "p1", permit.id, date(last, 2, 1), 10_000, "fee", "cli", now=now)
+        money.payment(s, CLI_ACTOR, "p1", permit.id, date(last, 2, 1), 10_000, "fee", now=now)
     db.dispose()
     unended = runner.invoke(app, ["distribute", "--from", f"{last + 1}-01-01", "--to", f"{last + 1}-12-31"])
     assert unended.exit_code == 1 and f"can be distributed from {last + 2}-01-01" in unended.output

@@ -107,7 +107,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 class Actor:
     """Whoever makes a request: a logged-in person or an organisation's key."""
 
-    kind: str  # "user" or "key"
+    kind: str  # "user", "key", or "cli" for the operator at the command line
     id: int
     role: Role
     member_id: int | None = None
@@ -116,11 +116,16 @@ class Actor:
     @property
     def ledger_name(self) -> str:
         """How the ledger of record names this actor (never a personal name or email)."""
-        return f"{self.kind}:{self.id}"
+        return CLI_ACTOR_NAME if self.kind == "cli" else f"{self.kind}:{self.id}"
 
 
 CLI_ACTOR_NAME = "cli"
 """The ledger's name for changes made from the command line by the operator."""
+
+CLI_ACTOR = Actor(kind="cli", id=0, role=Role.board)
+"""The operator at the command line (and the demo's builder): acts with the board's permissions
+and is named ``cli`` in the ledger of record. Every service takes its acting party as an
+``Actor`` in second place, so the command line passes this one."""
 
 
 @dataclass(frozen=True, slots=True)

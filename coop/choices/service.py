@@ -214,7 +214,7 @@ def _append(session: Session, prev: ChoiceVersion | None, new: ChoiceVersion, ev
     return new
 
 
-def start(session: Session, member: Member, actor: str) -> ChoiceVersion:
+def start(session: Session, actor: Actor, member: Member) -> ChoiceVersion:
     """Version 1, at admission: a member, not opted out, following the mandate everywhere."""
     assert member.id is not None
     first = ChoiceVersion(
@@ -226,12 +226,14 @@ def start(session: Session, member: Member, actor: str) -> ChoiceVersion:
         excluded_mask=0,
         preference_mask=0,
         donate_dividend=False,
-        recorded_by=actor,
+        recorded_by=actor.ledger_name,
     )
     return _append(session, None, first, "choices.started")
 
 
-def _successor(prev: ChoiceVersion, at: datetime, actor: str, acting_proxy_id: int | None) -> ChoiceVersion:
+def _successor(actor: Actor, prev: ChoiceVersion, at: datetime) -> ChoiceVersion:
+    """The next version by ``actor`` (a proxy, when acting for someone else, is named on it)."""
+    acting = actor.member_id if actor.member_id != prev.member_id else None
     return ChoiceVersion(
         member_id=prev.member_id,
         version=prev.version + 1,
@@ -241,15 +243,15 @@ def _successor(prev: ChoiceVersion, at: datetime, actor: str, acting_proxy_id: i
         excluded_mask=prev.excluded_mask,
         preference_mask=prev.preference_mask,
         donate_dividend=prev.donate_dividend,
-        recorded_by=actor,
-        acting_proxy_id=acting_proxy_id,
+        recorded_by=actor.ledger_name,
+        acting_proxy_id=acting,
     )
 
 
-def end_membership(session: Session, member_id: int, at: datetime, actor: str) -> ChoiceVersion:
+def end_membership(session: Session, actor: Actor, member_id: int, at: datetime) -> ChoiceVersion:
     prev = current(session, member_id)
     assert prev is not None, "every member has choices from admission"
-    new = _successor(prev, at, actor, None)
+    new = _successor(actor, prev, at)
     new.is_member = False
     return _append(session, prev, new, "choices.membership-ended")
 
@@ -323,8 +325,7 @@ def change(
             code="prohibited-use",
             field="preferences",
         )
-    acting = actor.member_id if actor.member_id != member_id else None
-    new = _successor(prev, now, actor.ledger_name, acting)
+    new = _successor(actor, prev, now)
     if patch.opt_out is not None:
         new.opt_out = patch.opt_out
     if patch.excluded_categories is not None:
@@ -348,12 +349,12 @@ def _same_choices(a: ChoiceVersion, b: ChoiceVersion) -> bool:
     )
 
 
-def delegate(session: Session, principal_id: int, purposes: int, actor: str, at: datetime) -> ChoiceVersion | None:
+def delegate(session: Session, actor: Actor, principal_id: int, purposes: int, at: datetime) -> ChoiceVersion | None:
     """After a proxy is appointed (at ``at``): preferences still on ``mandate`` for its
     purposes become ``proxy``, so the appointment takes effect. Own allow/deny stay as they are."""
     prev = current(session, principal_id)
     assert prev is not None
-    new = _successor(prev, at, actor, None)
+    new = _successor(actor, prev, at)
     for p in Purpose:
         if purposes >> position(p) & 1:
             for u in UserType:

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from coop.auth.policy import Actor
 from coop.errors import Conflict, Invalid, NotFound
 from coop.governance.documents import BenefitPolicy, Document, DocumentKind, Mandate, parse_document
 from coop.governance.models import GovernanceDocument
@@ -47,10 +48,10 @@ def validated(kind: DocumentKind, body: Any, field: str = "body") -> Document:
 
 def record(
     session: Session,
+    actor: Actor,
     kind: DocumentKind,
     document: Document,
     source: str,
-    actor: str,
     effective_from: datetime | None = None,
 ) -> Version:
     """Append the next version of ``kind``, in force from ``effective_from`` (default: now)."""
@@ -67,7 +68,7 @@ def record(
     log.append(
         session,
         f"{kind.value}.adopted",
-        actor,
+        actor.ledger_name,
         f"{kind.value}:{version}",
         {
             "version": version,
@@ -113,7 +114,9 @@ def history(session: Session, kind: DocumentKind) -> list[Version]:
     return [_version(r) for r in rows]
 
 
-def init_statutes(session: Session, path: Path, actor: str, *, now: datetime | None = None) -> tuple[Version, Version]:
+def init_statutes(
+    session: Session, actor: Actor, path: Path, *, now: datetime | None = None
+) -> tuple[Version, Version]:
     """Record the founding mandate and benefit policy (version 1 of each) from a TOML file,
     in force from ``now`` (default: this moment)."""
     if session.execute(select(func.count()).select_from(GovernanceDocument)).scalar_one():
@@ -127,6 +130,6 @@ def init_statutes(session: Session, path: Path, actor: str, *, now: datetime | N
     assert isinstance(mandate, Mandate) and isinstance(policy, BenefitPolicy)
     now = now or utcnow()
     return (
-        record(session, DocumentKind.mandate, mandate, "statutes", actor, now),
-        record(session, DocumentKind.benefit_policy, policy, "statutes", actor, now),
+        record(session, actor, DocumentKind.mandate, mandate, "statutes", now),
+        record(session, actor, DocumentKind.benefit_policy, policy, "statutes", now),
     )

@@ -243,10 +243,10 @@ def close(session: Session, actor: Actor, proposal_id: int, now: datetime) -> Pr
         kind = DocumentKind(proposal.kind)
         adopted_version = documents.record(
             session,
+            actor,
             kind,
             documents.validated(kind, canonical.loads(proposal.body)),
             _subject(proposal),
-            actor.ledger_name,
             now,
         ).version
     # every closing field in one UPDATE: the database lets a proposal be closed once

@@ -90,7 +90,7 @@ def admit_member(
     email: Annotated[CleanStr, Form(min_length=3, max_length=320)],
     language: Annotated[Language, Form()] = DEFAULT_LANGUAGE,
 ) -> Response:
-    member, issued = service.admit(session, settings.auth, who, name, email, Language(language), now)
+    member, issued = service.admit(session, who, settings.auth, name, email, Language(language), now)
     session.flush()
     # shown once, in this response: the one-time token never goes into a URL the browser keeps
     link = f"{request.base_url}invitation?token={issued.token}"

@@ -31,7 +31,7 @@ def admit(
     actor: Annotated[Actor, Depends(require(Permission.admit_members))],
     now: Now,
 ) -> AdmittedOut:
-    member, issued = service.admit(session, settings.auth, actor, body.name, str(body.email), body.language, now)
+    member, issued = service.admit(session, actor, settings.auth, body.name, str(body.email), body.language, now)
     return AdmittedOut(
         member=MemberOut.of(member),
         invitation_token=issued.token,
@@ -76,5 +76,5 @@ def reinvite(
     actor: Annotated[Actor, Depends(require(Permission.admit_members))],
     now: Now,
 ) -> InvitationOut:
-    issued = service.reinvite(session, settings.auth, actor, member_id, now)
+    issued = service.reinvite(session, actor, settings.auth, member_id, now)
     return InvitationOut(invitation_token=issued.token, invitation_expires_at=issued.invitation.expires_at)

@@ -47,7 +47,7 @@ def _withdraw_invitations(session: Session, member_id: int, at: datetime) -> Non
         old.withdrawn_at = at
 
 
-def _issue_invitation(session: Session, member: Member, hours: int, actor: str, now: datetime) -> IssuedInvitation:
+def _issue_invitation(session: Session, actor: Actor, member: Member, hours: int, now: datetime) -> IssuedInvitation:
     assert member.id is not None
     _withdraw_invitations(session, member.id, now)
     token = new_invitation_token()
@@ -59,7 +59,7 @@ def _issue_invitation(session: Session, member: Member, hours: int, actor: str, 
     log.append(
         session,
         "member.invited",
-        actor,
+        actor.ledger_name,
         subject(member.id),
         {"invitation_id": invitation.id, "expires_at": invitation.expires_at.isoformat()},
         at=now,
@@ -68,7 +68,7 @@ def _issue_invitation(session: Session, member: Member, hours: int, actor: str, 
 
 
 def admit(
-    session: Session, auth: AuthSettings, actor: Actor, name: str, email: str, language: Language, now: datetime
+    session: Session, actor: Actor, auth: AuthSettings, name: str, email: str, language: Language, now: datetime
 ) -> tuple[Member, IssuedInvitation]:
     email = auth_service.normalise_email(email)
     if session.execute(select(col(Member.id)).where(col(Member.email) == email)).first():
@@ -87,17 +87,17 @@ def admit(
         {"number": member_number(member.id), "language": member.language},
         at=member.admitted_at,
     )
-    choices_service.start(session, member, actor.ledger_name)
-    return member, _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name, now)
+    choices_service.start(session, actor, member)
+    return member, _issue_invitation(session, actor, member, auth.invitation_hours, now)
 
 
-def reinvite(session: Session, auth: AuthSettings, actor: Actor, member_id: int, now: datetime) -> IssuedInvitation:
+def reinvite(session: Session, actor: Actor, auth: AuthSettings, member_id: int, now: datetime) -> IssuedInvitation:
     member = get_for(session, actor, member_id)
     if member.status == MemberStatus.left.value:
         raise Conflict("this member has left the cooperative", code="member-left")
     if session.execute(select(col(UserAccount.id)).where(col(UserAccount.member_id) == member_id)).first():
         raise Conflict("this member has set a password already", code="account-exists")
-    return _issue_invitation(session, member, auth.invitation_hours, actor.ledger_name, now)
+    return _issue_invitation(session, actor, member, auth.invitation_hours, now)
 
 
 def get_for(session: Session, actor: Actor, member_id: int) -> Member:
@@ -147,6 +147,6 @@ def leave(session: Session, actor: Actor, member_id: int, now: datetime) -> Memb
     member.left_at = now
     session.flush()
     log.append(session, "member.left", actor.ledger_name, subject(member_id), {}, at=now)
-    choices_service.end_membership(session, member_id, now, actor.ledger_name)
-    proxies_service.end_for_leaver(session, appointments, member_id, now, actor.ledger_name)
+    choices_service.end_membership(session, actor, member_id, now)
+    proxies_service.end_for_leaver(session, actor, appointments, member_id, now)
     return member

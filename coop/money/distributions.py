@@ -25,11 +25,13 @@ import numpy as np
 from sqlalchemy import and_, case, func, insert, or_, select
 from sqlmodel import Session, col
 
+from coop.auth.policy import Actor
 from coop.choices.models import ChoiceVersion
 from coop.errors import Conflict, Invalid, NotFound
 from coop.governance import service as governance
 from coop.governance.documents import BenefitPolicy, DocumentKind
-from coop.money import accounts, periods
+from coop.money import periods
+from coop.money import service as money
 from coop.money.models import Distribution, DistributionMember, DistributionPermit
 from coop.money.plan import Ids, Inputs, NoNetIncome, Plan, plan
 from coop.permits import member_sets
@@ -120,7 +122,7 @@ def _plan(inputs: Inputs) -> Plan:
         raise Invalid(str(exc), code="no-net-income") from exc
 
 
-def draft(session: Session, actor: str, start: date, end: date, *, now: datetime) -> Distribution:
+def draft(session: Session, actor: Actor, start: date, end: date, *, now: datetime) -> Distribution:
     periods.require_ended(end, now)
     if (earlier := _overlapping(session, start, end)) is not None:
         raise Conflict(f"distribution {earlier.id} has covered part of this period already", code="period-distributed")
@@ -137,7 +139,7 @@ def draft(session: Session, actor: str, start: date, end: date, *, now: datetime
         members_pool_cents=result.members_pool_cents,
         unclaimed_cents=result.unclaimed_cents,
         donated_cents=result.donated_cents,
-        created_by=actor,
+        created_by=actor.ledger_name,
         created_at=now,
     )
     session.add(distribution)
@@ -174,7 +176,7 @@ def draft(session: Session, actor: str, start: date, end: date, *, now: datetime
     log.append(
         session,
         "distribution.drafted",
-        actor,
+        actor.ledger_name,
         f"distribution:{distribution.id}",
         drafted_payload(
             distribution,
@@ -226,7 +228,7 @@ def get(session: Session, distribution_id: int) -> Distribution:
     return distribution
 
 
-def commit(session: Session, actor: str, distribution_id: int, *, now: datetime) -> Distribution:
+def commit(session: Session, actor: Actor, distribution_id: int, *, now: datetime) -> Distribution:
     distribution = session.get(Distribution, distribution_id)
     if distribution is None:
         raise NotFound(f"no distribution {distribution_id}", code="distribution-not-found")
@@ -240,23 +242,23 @@ def commit(session: Session, actor: str, distribution_id: int, *, now: datetime)
     result = _plan(inputs)
     if result.digest() != distribution.digest:
         raise Conflict("the books or manifests changed since this draft; make a new draft", code="draft-stale")
-    accounts.open_standard(session, actor)
+    money.open_standard(session, actor)
     keep = ~result.donated
     credits = sorted(  # in account order, so that the indexes fill in order
-        (accounts.member_payable(m), m, c)
+        (money.member_payable(m), m, c)
         for m, c in zip(result.member_ids[keep].tolist(), result.member_cents[keep].tolist(), strict=True)
         if c
     )
     carried = _member_balances(session)
     books.open_accounts(
-        session, ((code, Kind.liability, f"Dividends owed to member {m}") for code, m, _ in credits), actor
+        session, ((code, Kind.liability, f"Dividends owed to member {m}") for code, m, _ in credits), actor.ledger_name
     )
     postings = [
         Posting(a, -cents if kind is Kind.expense else cents) for a, (kind, cents) in sorted(totals.items()) if cents
     ]
     postings += [
-        Posting(accounts.RESERVE, -result.reserve_cents),
-        Posting(accounts.SOLIDARITY, -result.to_solidarity_cents()),
+        Posting(money.RESERVE, -result.reserve_cents),
+        Posting(money.SOLIDARITY, -result.to_solidarity_cents()),
     ]
     postings += [Posting(code, -c) for code, _, c in credits]
     postings = [p for p in postings if p.amount_cents]
@@ -266,7 +268,7 @@ def commit(session: Session, actor: str, distribution_id: int, *, now: datetime)
         f"distribution {start.isoformat()} to {end.isoformat()}",
         tuple(postings),
     )
-    books.post(session, close, actor)
+    books.post(session, close, actor.ledger_name)
     owed = carried.copy()
     for code, _, c in credits:
         owed[code] = owed.get(code, 0) + c
@@ -276,7 +278,7 @@ def commit(session: Session, actor: str, distribution_id: int, *, now: datetime)
     log.append(
         session,
         "distribution.committed",
-        actor,
+        actor.ledger_name,
         f"distribution:{distribution_id}",
         {"digest": distribution.digest},
         at=distribution.committed_at,
@@ -286,7 +288,7 @@ def commit(session: Session, actor: str, distribution_id: int, *, now: datetime)
 
 def _member_balances(session: Session) -> dict[str, int]:
     """What the cooperative owes each member (natural sign), from every posting so far."""
-    prefix = accounts.member_payable(0)[:-1]
+    prefix = money.member_payable(0)[:-1]
     rows = session.execute(
         select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents)))
         .where(col(MoneyPosting.account).startswith(prefix, autoescape=True))
@@ -295,14 +297,18 @@ def _member_balances(session: Session) -> dict[str, int]:
     return {code: -int(total) for code, total in rows if total}
 
 
-def _pay_out(session: Session, actor: str, distribution_id: int, on: date, owed: dict[str, int], minimum: int) -> None:
+def _pay_out(
+    session: Session, actor: Actor, distribution_id: int, on: date, owed: dict[str, int], minimum: int
+) -> None:
     """Pay every member owed at least the minimum; smaller amounts are carried forward."""
     due = sorted((code, cents) for code, cents in owed.items() if cents >= max(minimum, 1))
     if not due:
         return
     total = sum(c for _, c in due)
-    postings = (*(Posting(code, cents) for code, cents in due), Posting(accounts.BANK, -total))
-    books.post(session, Entry(f"distribution:{distribution_id}:payouts", on, "dividend payouts", postings), actor)
+    postings = (*(Posting(code, cents) for code, cents in due), Posting(money.BANK, -total))
+    books.post(
+        session, Entry(f"distribution:{distribution_id}:payouts", on, "dividend payouts", postings), actor.ledger_name
+    )
 
 
 @dataclass(frozen=True)
@@ -385,6 +391,6 @@ def member_account(session: Session, member_id: int) -> tuple[int, int]:
         select(
             func.coalesce(func.sum(case((amount < 0, -amount), else_=0)), 0),
             func.coalesce(func.sum(case((amount > 0, amount), else_=0)), 0),
-        ).where(col(MoneyPosting.account) == accounts.member_payable(member_id))
+        ).where(col(MoneyPosting.account) == money.member_payable(member_id))
     ).one()
     return int(credited) - int(paid), int(paid)

@@ -102,11 +102,11 @@ def draft_distribution(
     period_end: Annotated[Day, Form()],
     now: Now,
 ) -> Response:
-    distributions.draft(session, who.ledger_name, period_start, period_end, now=now)
+    distributions.draft(session, who, period_start, period_end, now=now)
     return web.redirect("/board/distributions?saved=1")
 
 
 @router.post("/board/distributions/{distribution_id}/commit", dependencies=[CSRF, back_to("/board/distributions")])
 def commit_distribution(who: Treasurer, session: WriteSession, distribution_id: DistributionId, now: Now) -> Response:
-    distributions.commit(session, who.ledger_name, distribution_id, now=now)
+    distributions.commit(session, who, distribution_id, now=now)
     return web.redirect("/board/distributions?saved=1")

@@ -10,7 +10,8 @@ from sqlmodel import Session
 
 from coop.auth.policy import Actor, Permission, require_own_record
 from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, WriteSession, require
-from coop.money import accounts, distributions, queries
+from coop.money import distributions, queries
+from coop.money import service as money
 from coop.money.models import Distribution
 from coop.money.schemas import (
     BalanceOut,
@@ -61,8 +62,8 @@ def payment(
     now: Now,
 ) -> EntryOut:
     permits.get(session, actor, permit_id)
-    entry, written = accounts.payment(
-        session, body.id, permit_id, body.received_on, body.amount_cents, body.kind.value, actor.ledger_name, now=now
+    entry, written = money.payment(
+        session, actor, body.id, permit_id, body.received_on, body.amount_cents, body.kind.value, now=now
     )
     _created(response, written)
     return EntryOut.of(entry)
@@ -81,9 +82,7 @@ def payment(
     ),
 )
 def expense(body: ExpenseIn, session: WriteSession, actor: Treasurer, response: Response, now: Now) -> EntryOut:
-    entry, written = accounts.expense(
-        session, body.id, body.paid_on, body.amount_cents, body.description, actor.ledger_name, now=now
-    )
+    entry, written = money.expense(session, actor, body.id, body.paid_on, body.amount_cents, body.description, now=now)
     _created(response, written)
     return EntryOut.of(entry)
 
@@ -101,8 +100,8 @@ def expense(body: ExpenseIn, session: WriteSession, actor: Treasurer, response: 
     ),
 )
 def grant(body: GrantIn, session: WriteSession, actor: Treasurer, response: Response, now: Now) -> EntryOut:
-    entry, written = accounts.grant(
-        session, body.id, body.paid_on, body.amount_cents, body.recipient, body.purpose, actor.ledger_name, now=now
+    entry, written = money.grant(
+        session, actor, body.id, body.paid_on, body.amount_cents, body.recipient, body.purpose, now=now
     )
     _created(response, written)
     return EntryOut.of(entry)
@@ -179,9 +178,7 @@ def _distribution_out(session: Session, d: Distribution) -> DistributionOut:
     responses=problems({404: "no-benefit-policy", 409: "period-distributed", 422: "period-not-ended"}),
 )
 def draft(body: DistributionIn, session: WriteSession, actor: Treasurer, now: Now) -> DistributionOut:
-    return _distribution_out(
-        session, distributions.draft(session, actor.ledger_name, body.period_start, body.period_end, now=now)
-    )
+    return _distribution_out(session, distributions.draft(session, actor, body.period_start, body.period_end, now=now))
 
 
 @router.get(
@@ -204,7 +201,7 @@ def read_distribution(
     ),
 )
 def commit(distribution_id: DistributionId, session: WriteSession, actor: Treasurer, now: Now) -> DistributionOut:
-    return _distribution_out(session, distributions.commit(session, actor.ledger_name, distribution_id, now=now))
+    return _distribution_out(session, distributions.commit(session, actor, distribution_id, now=now))
 
 
 @router.get(

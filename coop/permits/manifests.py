@@ -19,6 +19,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from coop.auth.policy import Actor
 from coop.decisions import bulk as cohorts
 from coop.decisions.rules import Terms, deciding_user_type
 from coop.errors import Conflict, NotFound
@@ -70,7 +71,7 @@ def eligible_at_approval(session: Session, permit: Permit, settings: Settings) -
     return _eligible(session, permit, permit.approved_at, terms_of(session, permit), settings.choices.proxy_max_depth)
 
 
-def create(session: Session, actor_name: str, permit: Permit, settings: Settings, now: datetime) -> Manifest:
+def create(session: Session, actor: Actor, permit: Permit, settings: Settings, now: datetime) -> Manifest:
     state = rules.status_of(permit, now)
     if state in (rules.Status.expired, rules.Status.revoked):
         raise Conflict(f"no manifests for a {state.value} permit", code=f"permit-{state.value}")
@@ -95,7 +96,7 @@ def create(session: Session, actor_name: str, permit: Permit, settings: Settings
         as_of=permit.approved_at,
         size=len(entries),
         root_hash=root,
-        created_by=actor_name,
+        created_by=actor.ledger_name,
         created_at=now,
         ledger_seq=log.next_seq(session),
     )
@@ -105,7 +106,7 @@ def create(session: Session, actor_name: str, permit: Permit, settings: Settings
     event = log.append(
         session,
         "manifest.created",
-        actor_name,
+        actor.ledger_name,
         f"permit:{permit.id}",
         {
             "manifest_id": manifest.id,

@@ -117,7 +117,7 @@ def create_manifest(
     permit_id: PermitId, session: WriteSession, actor: Registering, settings: SettingsDep, now: Now
 ) -> ManifestOut:
     permit = service.get(session, actor, permit_id)
-    return ManifestOut.of(manifests.create(session, actor.ledger_name, permit, settings, now))
+    return ManifestOut.of(manifests.create(session, actor, permit, settings, now))
 
 
 @router.get("/{permit_id}/manifests", response_model=list[ManifestOut], summary="A permit's manifests (as the permit)")

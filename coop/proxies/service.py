@@ -124,7 +124,7 @@ def appoint(
     session.add(appointment)
     session.flush()
     log.append(session, "proxy.appointed", actor.ledger_name, f"member:{principal_id}", _payload(appointment), at=now)
-    choices_service.delegate(session, principal_id, scope, actor.ledger_name, now)  # in force together
+    choices_service.delegate(session, actor, principal_id, scope, now)  # in force together
     return appointment
 
 
@@ -167,7 +167,9 @@ def running_for(session: Session, member_id: int, at: datetime) -> list[ProxyApp
     )
 
 
-def end_for_leaver(session: Session, running: list[ProxyAppointment], member_id: int, at: datetime, actor: str) -> None:
+def end_for_leaver(
+    session: Session, actor: Actor, running: list[ProxyAppointment], member_id: int, at: datetime
+) -> None:
     """End, at ``at``, the leaving member's running appointments (from :func:`running_for`):
     as a proxy (reason ``proxy-left``: each principal falls back to the mandate) and as a
     principal (``principal-left``: nobody decides for a former member). Each ending is a
@@ -180,7 +182,7 @@ def end_for_leaver(session: Session, running: list[ProxyAppointment], member_id:
         log.append(
             session,
             "proxy.revoked",
-            actor,
+            actor.ledger_name,
             f"member:{appointment.principal_id}",
             {"appointment_id": appointment.id, "reason": reason},
             at=at,

@@ -51,7 +51,7 @@ def publish_report(
     now: Now,
     language: Annotated[Language, Form()] = DEFAULT_LANGUAGE,
 ) -> Response:
-    record = service.publish_annual(session, settings, who.ledger_name, year, language, now)
+    record = service.publish_annual(session, who, settings, year, language, now)
     return web.redirect(f"/board/reports?sha256={record['sha256']}")
 
 

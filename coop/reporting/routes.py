@@ -102,7 +102,7 @@ def publish(
     now: Now,
     lang: Lang = DEFAULT_LANGUAGE,
 ) -> PublishedOut:
-    return PublishedOut(**service.publish_annual(session, settings, actor.ledger_name, year, lang, now))
+    return PublishedOut(**service.publish_annual(session, actor, settings, year, lang, now))
 
 
 @router.get(

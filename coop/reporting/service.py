@@ -34,7 +34,7 @@ def annual_pdf(
 
 
 def publish_annual(
-    session: Session, settings: Settings, actor: str, year: int, lang: str, now: datetime
+    session: Session, actor: Actor, settings: Settings, year: int, lang: str, now: datetime
 ) -> dict[str, Any]:
     """Record the report's SHA-256 in the ledger of record. When an earlier publication, rebuilt
     against its own tree head, still gives the same bytes, the figures have not changed and
@@ -51,7 +51,7 @@ def publish_annual(
         raise NotFound("the ledger has no signed tree head yet", code="tree-head-not-found")
     digest = hashlib.sha256(annual_pdf(session, settings, year, lang, head.tree_size, now)).hexdigest()
     body = {"year": year, "lang": lang, "sha256": digest, "tree_size": head.tree_size}
-    event = log.append(session, "report.published", actor, subject, body)
+    event = log.append(session, "report.published", actor.ledger_name, subject, body)
     return {**body, "ledger_seq": event.seq}
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from coop.auth.policy import Actor, Role
+from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.choices import service as choices
 from coop.choices.encoding import Preference
 from coop.db import Database
@@ -116,8 +116,8 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                         n = len(member_ids)
                         m, _ = members.admit(
                             s,
-                            database.settings.auth,
                             BOARD,
+                            database.settings.auth,
                             f"P{n}",
                             f"p{n}-{utcnow().timestamp()}@x.nl",
                             Language.nl,
@@ -170,7 +170,7 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                         if mid is not None:
                             members.leave(s, BOARD, mid, utcnow())
                     case ("mandate", mandate):
-                        governance.record(s, DocumentKind.mandate, mandate, "test", "cli")
+                        governance.record(s, CLI_ACTOR, DocumentKind.mandate, mandate, "test")
                     case ("checkpoint",):
                         pass
         except CoopError:

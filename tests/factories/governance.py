@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 from fastapi.testclient import TestClient
 
+from coop.auth.policy import CLI_ACTOR
 from coop.db import Database
 from coop.governance import service as governance
 from coop.types import utcnow
@@ -21,7 +22,7 @@ NEW_POLICY = {"reserve_pct": 10, "solidarity_pct": 40, "members_pct": 50, "minim
 def statutes(database: Database, now: datetime | None = None) -> None:
     """The example statutes in force from ``now`` (default: this moment)."""
     with database.unit_of_work() as s:
-        governance.init_statutes(s, STATUTES, "cli", now=now)
+        governance.init_statutes(s, CLI_ACTOR, STATUTES, now=now)
 
 
 def founded(client: TestClient, database: Database) -> dict[str, str]:

@@ -8,7 +8,7 @@ from datetime import date
 from fastapi.testclient import TestClient
 
 from coop.db import Database
-from coop.money import accounts
+from coop.money import service as money
 from ledger import books, log
 from tests import factories as f
 
@@ -76,7 +76,7 @@ def test_a_retried_expense_or_grant_names_the_fields_that_differ(client: TestCli
                 "fill",
                 date(2026, 1, 1),
                 "fund",
-                (books.Posting(accounts.RESERVE, 5_000), books.Posting(accounts.SOLIDARITY, -5_000)),
+                (books.Posting(money.RESERVE, 5_000), books.Posting(money.SOLIDARITY, -5_000)),
             ),
             "test",
         )

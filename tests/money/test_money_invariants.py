@@ -10,13 +10,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import text
 
-from coop.auth.policy import Actor, Role
+from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.db import Database
 from coop.errors import CoopError
 from coop.governance import service as governance
 from coop.members import service as members
 from coop.members.models import Language
-from coop.money import accounts, distributions
+from coop.money import distributions
+from coop.money import service as money
 from coop.permits import manifests
 from coop.types import utcnow
 from ledger import books
@@ -44,14 +45,14 @@ def after(year: int) -> datetime:
 
 def test_no_cent_is_created_or_lost(database: Database) -> None:
     with database.unit_of_work() as s:
-        governance.init_statutes(s, f.STATUTES, "cli")
+        governance.init_statutes(s, CLI_ACTOR, f.STATUTES)
         for i in range(5):
-            members.admit(s, database.settings.auth, BOARD, f"M{i}", f"m{i}@inv.nl", Language.nl, utcnow())
+            members.admit(s, BOARD, database.settings.auth, f"M{i}", f"m{i}@inv.nl", Language.nl, utcnow())
         now = utcnow()
         permit_ids = []
         for i in range(2):
             permit = f.granted(s, f"INV-{i}", now)
-            manifests.create(s, "cli", permit, database.settings, utcnow())
+            manifests.create(s, CLI_ACTOR, permit, database.settings, utcnow())
             permit_ids.append(permit.id)
     counter = iter(range(10**6))
     seen = {"year": 2030, "in": 0, "expenses": 0, "grants": 0, "distributed": 0}
@@ -66,21 +67,35 @@ def test_no_cent_is_created_or_lost(database: Database) -> None:
                 with database.unit_of_work() as s:
                     match op:
                         case ("payment", which, cents, _):
-                            accounts.payment(
-                                s, f"p{n}", permit_ids[which], date(year, 3, 1), cents, "fee", "cli", now=after(year)
+                            money.payment(
+                                s,
+                                CLI_ACTOR,
+                                f"p{n}",
+                                permit_ids[which],
+                                date(year, 3, 1),
+                                cents,
+                                "fee",
+                                now=after(year),
                             )
                             done = {"in": cents}
                         case ("expense", cents, _):
-                            accounts.expense(s, f"e{n}", date(year, 4, 1), cents, "costs", "cli", now=after(year))
+                            money.expense(s, CLI_ACTOR, f"e{n}", date(year, 4, 1), cents, "costs", now=after(year))
                             done = {"expenses": cents}
                         case ("grant", cents, _):
-                            accounts.grant(
-                                s, f"g{n}", date(year, 5, 1), cents, "Stichting", "education", "cli", now=after(year)
+                            money.grant(
+                                s,
+                                CLI_ACTOR,
+                                f"g{n}",
+                                date(year, 5, 1),
+                                cents,
+                                "Stichting",
+                                "education",
+                                now=after(year),
                             )
                             done = {"grants": cents}
                         case ("distribute", _):
-                            d = distributions.draft(s, "cli", date(year, 1, 1), date(year, 12, 31), now=after(year))
-                            distributions.commit(s, "cli", d.id or 0, now=after(year))
+                            d = distributions.draft(s, CLI_ACTOR, date(year, 1, 1), date(year, 12, 31), now=after(year))
+                            distributions.commit(s, CLI_ACTOR, d.id or 0, now=after(year))
                             done = {"distributed": d.net_income_cents, "year": 1}
             except (CoopError, books.BooksError):
                 continue  # refused (not enough money, nothing to distribute): nothing was written

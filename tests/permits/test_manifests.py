@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from fastapi.testclient import TestClient
 
+from coop.auth.policy import CLI_ACTOR
 from coop.db import Database
 from coop.errors import Conflict
 from coop.permits import manifests, member_sets
@@ -135,7 +136,7 @@ def test_the_stricter_policy_honours_later_withdrawals(client: TestClient, datab
     strict_settings = database.settings.model_copy(deep=True)
     strict_settings.choices.honour_later_withdrawals = True
     with database.unit_of_work() as s:
-        strict = manifests.create(s, "cli", s.get(Permit, permit["id"]), strict_settings, utcnow())
+        strict = manifests.create(s, CLI_ACTOR, s.get(Permit, permit["id"]), strict_settings, utcnow())
     assert strict.size == 2
     assert _manifest(client, hdab, permit["id"])["size"] == 3  # the app's own settings: Art. 71(3) as written
 

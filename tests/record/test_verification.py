@@ -110,11 +110,11 @@ def _build(db: Database) -> dict[str, int]:
     board = Actor("user", 1, Role.board)
     facts: dict[str, int] = {}
     with db.unit_of_work() as s:
-        newcomer, _ = members_service.admit(s, auth, board, "New Comer", "newcomer@coop-test.nl", Language.en, utcnow())
+        newcomer, _ = members_service.admit(s, board, auth, "New Comer", "newcomer@coop-test.nl", Language.en, utcnow())
         assert newcomer.id is not None
-        members_service.reinvite(s, auth, board, newcomer.id, utcnow())
+        members_service.reinvite(s, board, auth, newcomer.id, utcnow())
         facts["newcomer"] = newcomer.id
-        joiner, invited = members_service.admit(s, auth, board, "Joi Ner", "joiner@coop-test.nl", Language.nl, utcnow())
+        joiner, invited = members_service.admit(s, board, auth, "Joi Ner", "joiner@coop-test.nl", Language.nl, utcnow())
         account = members_service.accept_invitation(s, auth, invited.token, "a long enough password", utcnow())
         assert joiner.id is not None and account.id is not None
         facts["joiner"] = joiner.id
@@ -702,7 +702,7 @@ def _small_cooperative(settings: Settings) -> Database:
         board = auth_service.bootstrap_board(s, settings.auth, "chair@coop-test.nl", "a long board password")
         actor = Actor("user", board.id or 0, Role.board)
         for n in range(3):
-            members_service.admit(s, settings.auth, actor, f"Member {n}", f"m{n}@coop-test.nl", Language.nl, utcnow())
+            members_service.admit(s, actor, settings.auth, f"Member {n}", f"m{n}@coop-test.nl", Language.nl, utcnow())
     return db
 
 

@@ -1,4 +1,5 @@
-"""The cooperative's chart of accounts, and the entries its money flows make.
+"""Money's writes: the cooperative's chart of accounts, and the entries its money flows make
+(distributions, which pay members, are in :mod:`coop.money.distributions`).
 
 A payment, expense or grant sent again with its id gives the entry recorded then; sent with
 other content, a 409 that names the fields of the request that differ (not the entry's)."""
@@ -11,6 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from coop.auth.policy import Actor
 from coop.idempotency import require_same
 from coop.money import periods
 from ledger import books
@@ -30,21 +32,22 @@ def member_payable(member_id: int) -> str:
     return f"liabilities:members:{member_id}"
 
 
-def open_standard(session: Session, actor: str) -> None:
-    books.open_account(session, BANK, Kind.asset, "Bank", no_negative=True, actor=actor)
-    books.open_account(session, OPERATIONS, Kind.expense, "Operating expenses", actor=actor)
-    books.open_account(session, RESERVE, Kind.equity, "Indivisible reserve", actor=actor)
+def open_standard(session: Session, actor: Actor) -> None:
+    by = actor.ledger_name
+    books.open_account(session, BANK, Kind.asset, "Bank", no_negative=True, actor=by)
+    books.open_account(session, OPERATIONS, Kind.expense, "Operating expenses", actor=by)
+    books.open_account(session, RESERVE, Kind.equity, "Indivisible reserve", actor=by)
     books.open_account(
-        session, SOLIDARITY, Kind.equity, "Solidarity fund (grants to society)", no_negative=True, actor=actor
+        session, SOLIDARITY, Kind.equity, "Solidarity fund (grants to society)", no_negative=True, actor=by
     )
 
 
 def payment(
-    session: Session, key: str, permit_id: int, received_on: date, cents: int, kind: str, actor: str, *, now: datetime
+    session: Session, actor: Actor, key: str, permit_id: int, received_on: date, cents: int, kind: str, *, now: datetime
 ) -> tuple[Entry, bool]:
     open_standard(session, actor)
     income = books.open_account(
-        session, permit_income(permit_id, kind), Kind.income, f"Permit {permit_id}: {kind}", actor=actor
+        session, permit_income(permit_id, kind), Kind.income, f"Permit {permit_id}: {kind}", actor=actor.ledger_name
     ).code
     entry = Entry(
         f"payment:{key}", received_on, f"{kind} for permit {permit_id}", (Posting(BANK, cents), Posting(income, -cents))
@@ -54,11 +57,11 @@ def payment(
         _, _, permit, kind_of = _other(e, BANK).account.split(":", 3)
         return {"permit_id": int(permit), "received_on": e.booked_on, "amount_cents": _from(e, BANK), "kind": kind_of}
 
-    return _post(session, entry, actor, f"payment {key}", asked, now, "received_on")
+    return _post(session, actor, entry, f"payment {key}", asked, now, "received_on")
 
 
 def expense(
-    session: Session, key: str, paid_on: date, cents: int, description: str, actor: str, *, now: datetime
+    session: Session, actor: Actor, key: str, paid_on: date, cents: int, description: str, *, now: datetime
 ) -> tuple[Entry, bool]:
     open_standard(session, actor)
     entry = Entry(f"expense:{key}", paid_on, description, (Posting(OPERATIONS, cents), Posting(BANK, -cents)))
@@ -66,11 +69,11 @@ def expense(
     def asked(e: Entry) -> dict[str, Any]:
         return {"paid_on": e.booked_on, "amount_cents": -_from(e, BANK), "description": e.description}
 
-    return _post(session, entry, actor, f"expense {key}", asked, now, "paid_on")
+    return _post(session, actor, entry, f"expense {key}", asked, now, "paid_on")
 
 
 def grant(
-    session: Session, key: str, paid_on: date, cents: int, recipient: str, purpose: str, actor: str, *, now: datetime
+    session: Session, actor: Actor, key: str, paid_on: date, cents: int, recipient: str, purpose: str, *, now: datetime
 ) -> tuple[Entry, bool]:
     """A grant from the solidarity fund to society."""
     open_standard(session, actor)
@@ -86,7 +89,7 @@ def grant(
             "purpose": purpose if e.description == description or e.description.endswith(f": {purpose}") else None,
         }
 
-    return _post(session, entry, actor, f"grant {key}", asked, now, "paid_on")
+    return _post(session, actor, entry, f"grant {key}", asked, now, "paid_on")
 
 
 def _grant_description(recipient: str, purpose: str) -> str:
@@ -103,8 +106,8 @@ def _other(entry: Entry, account: str) -> Posting:
 
 def _post(
     session: Session,
+    actor: Actor,
     entry: Entry,
-    actor: str,
     what: str,
     asked: Callable[[Entry], dict[str, Any]],
     now: datetime,
@@ -117,7 +120,7 @@ def _post(
     if books.recorded(session, entry.id) is None:
         periods.require_open(session, entry.booked_on, now, dated)
     try:
-        return books.post(session, entry, actor)
+        return books.post(session, entry, actor.ledger_name)
     except books.EntryConflict as conflict:
         require_same(asked(entry), asked(conflict.earlier), what, "entry-differs")
         raise
