@@ -30,6 +30,7 @@ from coop.choices import encoding
 from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
 from coop.db import Database
+from coop.governance import queries as governance_queries
 from coop.governance import service as governance
 from coop.governance.documents import DocumentKind
 from coop.governance.models import Proposal, Vote
@@ -267,9 +268,9 @@ def _proposal(db: Database, opens: datetime, voters: list[tuple[int, str]], memb
     """A proposal that most of the electorate ignored: rejected for want of quorum."""
     closes = opens + timedelta(days=14)
     with db.unit_of_work() as s:
-        body = governance.require_in_force(s, DocumentKind.benefit_policy, datetime.now(UTC)).document.model_dump(
-            mode="json"
-        )
+        body = governance_queries.require_in_force(
+            s, DocumentKind.benefit_policy, datetime.now(UTC)
+        ).document.model_dump(mode="json")
         electorate = s.execute(text("SELECT count(*) FROM member WHERE left_at IS NULL")).scalar_one()
         rng = random.Random(71)
         votes = [(m, actor, "yes" if rng.random() < 0.6 else "no") for m, actor in voters]

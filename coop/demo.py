@@ -35,6 +35,7 @@ from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
 from coop.db import Database
 from coop.decisions.rules import is_prohibited
+from coop.governance import queries as governance_queries
 from coop.governance import service as governance_service
 from coop.governance import voting
 from coop.governance.documents import DocumentKind
@@ -259,8 +260,8 @@ def _choose(s: Session, rng: random.Random, member_id: int, actor: Actor, now: d
 def _vote(db: Database, board: Actor, members: list[tuple[int, Actor]], rng: random.Random, seconds: float) -> None:
     now = utcnow()
     with db.unit_of_work() as s:
-        policy = governance_service.require_in_force(s, DocumentKind.benefit_policy, now).document
-        mandate = governance_service.require_in_force(s, DocumentKind.mandate, now).document
+        policy = governance_queries.require_in_force(s, DocumentKind.benefit_policy, now).document
+        mandate = governance_queries.require_in_force(s, DocumentKind.mandate, now).document
         revised_policy = {**policy.model_dump(mode="json"), "reserve_pct": 15, "solidarity_pct": 35}
         revised_mandate = mandate.model_dump(mode="json")
         revised_mandate["rules"] = [

@@ -22,7 +22,7 @@ from typing import Any
 
 from coop.choices import encoding
 from coop.choices.encoding import Preference
-from coop.choices.service import Seen
+from coop.choices.queries import Seen
 from coop.members.models import member_number
 from coop.proxies.models import ProxyAppointment
 from coop.vocabulary.terms import CATEGORIES, PURPOSES, USER_TYPES, Category, Purpose, from_mask, position

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
-from coop.choices import encoding, history, service
+from coop.choices import encoding, history, queries, service
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
 from coop.deps import Now, ReadSession, WriteSession
@@ -25,7 +25,7 @@ CATEGORIES = {c.value for c in Category}
 @router.get("/me/choices", response_class=HTMLResponse)
 def choices_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
     assert member.id is not None
-    current = service.read(session, viewer.actor, member.id, now)
+    current = queries.read(session, viewer.actor, member.id, now)
     return web.render(
         request,
         "choices.html",
@@ -33,7 +33,7 @@ def choices_page(request: Request, viewer: AnyViewer, member: PageMember, sessio
         viewer.lang,
         member=member,
         current=current,
-        etag=service.etag(current),
+        etag=queries.etag(current),
         purposes=[p.value for p in Purpose],
         user_types=[u.value for u in UserType],
         categories=[c.value for c in Category],
@@ -69,7 +69,7 @@ def change_choices(
 @router.get("/me/opt-out", response_class=HTMLResponse)
 def opt_out_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
     assert member.id is not None
-    current = service.read(session, viewer.actor, member.id, now)
+    current = queries.read(session, viewer.actor, member.id, now)
     return web.render(request, "opt_out.html", viewer.actor, viewer.lang, opted_out=current.opt_out)
 
 
@@ -88,7 +88,7 @@ def opt_out(
 @router.get("/me/history", response_class=HTMLResponse)
 def history_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
     assert member.id is not None
-    versions = service.history(session, viewer.actor, member.id, now)
+    versions = queries.history(session, viewer.actor, member.id, now)
     rows = [
         {
             "version": v.version,

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 
 from coop.choices import fhir, service
+from coop.choices import queries as choices_queries
 from coop.choices.schemas import ChoicesOut, ChoicesPatch
 from coop.deps import CurrentActor, MemberId, Now, ReadSession, WriteSession
-from coop.governance import service as governance
+from coop.governance import queries as governance_queries
 from coop.governance.documents import DocumentKind
 from coop.openapi import problems
 from coop.proxies import queries as proxy_queries
@@ -22,8 +23,8 @@ router = APIRouter(prefix="/members", tags=["choices"])
     "/{member_id}/choices", response_model=ChoicesOut, summary="Current choices (the member, their proxy, board)"
 )
 def read(member_id: MemberId, session: ReadSession, actor: CurrentActor, response: Response, now: Now) -> ChoicesOut:
-    version = service.read(session, actor, member_id, now)
-    response.headers["ETag"] = service.etag(version)
+    version = choices_queries.read(session, actor, member_id, now)
+    response.headers["ETag"] = choices_queries.etag(version)
     return ChoicesOut.of(version)
 
 
@@ -55,8 +56,8 @@ def change(
         donate_dividend=body.donate_dividend,
     )
     service.change(session, actor, member_id, patch, if_match, now)
-    seen = service.read(session, actor, member_id, now)  # as this actor may see it
-    response.headers["ETag"] = service.etag(seen)
+    seen = choices_queries.read(session, actor, member_id, now)  # as this actor may see it
+    response.headers["ETag"] = choices_queries.etag(seen)
     return ChoicesOut.of(seen)
 
 
@@ -67,11 +68,11 @@ def change(
     responses={200: {"content": {"application/fhir+json": {}}}},
 )
 def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> JSONResponse:
-    version = service.read(session, actor, member_id, now)
+    version = choices_queries.read(session, actor, member_id, now)
     proxies = proxy_queries.in_force_for(session, member_id, now)
-    if not service.access(session, actor, member_id, now).full:  # a proxy sees their own appointments only
+    if not choices_queries.access(session, actor, member_id, now).full:  # a proxy sees their own appointments only
         proxies = [p for p in proxies if p.proxy_member_id == actor.member_id]
-    mandate = governance.in_force(session, DocumentKind.mandate, now)
+    mandate = governance_queries.in_force(session, DocumentKind.mandate, now)
     body = fhir.consent(version, proxies, mandate.version if mandate else None)
     return JSONResponse(body, media_type="application/fhir+json")
 
@@ -80,4 +81,4 @@ def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor,
     "/{member_id}/choices/history", response_model=list[ChoicesOut], summary="Every version, oldest first (as read)"
 )
 def history(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> list[ChoicesOut]:
-    return [ChoicesOut.of(v) for v in service.history(session, actor, member_id, now)]
+    return [ChoicesOut.of(v) for v in choices_queries.history(session, actor, member_id, now)]

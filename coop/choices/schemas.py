@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from coop.choices import encoding
 from coop.choices.encoding import Preference
-from coop.choices.service import Seen
+from coop.choices.queries import Seen
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, position
 
 

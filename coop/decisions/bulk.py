@@ -24,7 +24,7 @@ from sqlmodel import Session
 
 from coop.choices import encoding
 from coop.decisions.rules import Decision, MandateAnswer, Reason, Terms, combine, is_prohibited, mandate_decision
-from coop.governance import service as governance
+from coop.governance import queries as governance
 from coop.vocabulary.terms import Category, ProhibitedUse, Purpose, UserType, mask, position
 
 _Pref = encoding.Preference

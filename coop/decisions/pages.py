@@ -6,10 +6,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from coop.choices import service as choices
+from coop.choices import queries as choices_queries
 from coop.decisions import ladder
 from coop.deps import Now, ReadSession
-from coop.governance import service as governance
+from coop.governance import queries as governance_queries
 from coop.governance.documents import DocumentKind, Mandate
 from coop.portal import web
 from coop.portal.deps import AnyViewer, PageMember
@@ -22,8 +22,8 @@ router = APIRouter(include_in_schema=False)
 @router.get("/me", response_class=HTMLResponse)
 def overview(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
     assert member.id is not None
-    current = choices.read(session, viewer.actor, member.id, now)
-    in_force = governance.in_force(session, DocumentKind.mandate, now)
+    current = choices_queries.read(session, viewer.actor, member.id, now)
+    in_force = governance_queries.in_force(session, DocumentKind.mandate, now)
     # before the founding statutes are recorded, nothing is allowed under the mandate
     mandate = in_force.document if in_force and isinstance(in_force.document, Mandate) else Mandate()
     proxied = 0

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from coop.choices import service as choices
+from coop.choices import queries as choices_queries
 from coop.decisions import service
 from coop.decisions.schemas import EffectiveOut
 from coop.deps import CurrentActor, MemberId, Now, ReadSession, SettingsDep
@@ -53,7 +53,7 @@ def effective(
     at: Annotated[Time | None, Query(description="ISO 8601 with offset; default: now")] = None,
 ) -> EffectiveOut:
     asked, when = parse_purpose(purpose), at or now
-    access = choices.access(session, actor, member_id, now)  # the same access as reading the choices
+    access = choices_queries.access(session, actor, member_id, now)  # the same access as reading the choices
     if not access.covers(asked if isinstance(asked, Purpose) else None, when):
         raise Forbidden(
             "a proxy asks only about the purposes they decide, from the start of their appointment",

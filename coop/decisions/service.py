@@ -10,10 +10,10 @@ from datetime import datetime
 from sqlmodel import Session
 
 from coop.choices import encoding
-from coop.choices import service as choices
+from coop.choices import queries as choices_queries
 from coop.choices.encoding import Preference
 from coop.decisions.rules import Decision, MandateAnswer, Reason, Terms, is_prohibited, mandate_decision
-from coop.governance import service as governance
+from coop.governance import queries as governance
 from coop.proxies import queries as proxies
 from coop.vocabulary.terms import Category, ProhibitedUse, Purpose, UserType, mask, position
 
@@ -78,7 +78,7 @@ def _own_rules(
     at: datetime,
 ) -> tuple[Decision | None, Reason, MandateAnswer | None]:
     """Rules 2 to 5 for one member; for rules 6 and 7 only the reason (the caller goes on)."""
-    v = choices.as_of(session, member_id, at)
+    v = choices_queries.as_of(session, member_id, at)
     if v is None or not v.is_member:
         return Decision.deny, Reason.not_member, None
     if v.opt_out:

@@ -14,6 +14,7 @@ from babel.numbers import format_currency
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from coop.governance import queries as documents_queries
 from coop.governance import service as documents
 from coop.governance.documents import (
     BenefitPolicy,
@@ -102,7 +103,7 @@ def ballot(session: Session, proposal: Proposal, member_id: int, now: datetime) 
     """What ``proposal`` would change in the document in force at ``now``, and the member's vote."""
     assert proposal.id is not None
     kind = DocumentKind(proposal.kind)
-    in_force = documents.in_force(session, kind, now)
+    in_force = documents_queries.in_force(session, kind, now)
     vote = session.execute(
         select(Vote).where(col(Vote.proposal_id) == proposal.id, col(Vote.member_id) == member_id)
     ).scalar_one_or_none()

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from coop.auth.policy import Actor, Permission
 from coop.deps import ID_MAX, CurrentActor, Now, ReadSession, WriteSession, require
-from coop.governance import service, voting
+from coop.governance import queries, voting
 from coop.governance.documents import DocumentKind
 from coop.governance.models import Vote
 from coop.governance.schemas import (
@@ -39,7 +39,7 @@ At = Annotated[Time | None, Query(description="ISO 8601 with offset; default: no
     responses=problems({404: "no-mandate"}),
 )
 def mandate(session: ReadSession, now: Now, at: At = None) -> MandateOut:
-    return mandate_out(service.require_in_force(session, DocumentKind.mandate, at or now))
+    return mandate_out(queries.require_in_force(session, DocumentKind.mandate, at or now))
 
 
 @router.get(
@@ -49,7 +49,7 @@ def mandate(session: ReadSession, now: Now, at: At = None) -> MandateOut:
     responses=problems({404: "no-benefit-policy"}),
 )
 def benefit_policy(session: ReadSession, now: Now, at: At = None) -> BenefitPolicyOut:
-    return benefit_policy_out(service.require_in_force(session, DocumentKind.benefit_policy, at or now))
+    return benefit_policy_out(queries.require_in_force(session, DocumentKind.benefit_policy, at or now))
 
 
 @router.post(

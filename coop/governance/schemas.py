@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from coop.governance import voting
 from coop.governance.documents import BenefitPolicy, DocumentKind, Mandate
 from coop.governance.models import Proposal
-from coop.governance.service import Version
+from coop.governance.queries import Version
 from coop.governance.voting import Choice
 from coop.types import CleanStr, Time
 from ledger import canonical

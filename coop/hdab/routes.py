@@ -12,7 +12,7 @@ from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.decisions.routes import parse_purpose
 from coop.deps import ID_MAX, Now, ReadSession, SettingsDep, WriteSession, get_database, require
-from coop.hdab import service
+from coop.hdab import queries, service
 from coop.hdab.schemas import ConsultationIn, ConsultationOut
 from coop.i18n import DEFAULT_LANGUAGE, Language
 from coop.openapi import problems
@@ -68,7 +68,7 @@ def read_pdf(
 ) -> Response:
     from reports.consultation import render
 
-    consultation = service.get(session, consultation_id)
+    consultation = queries.get(session, consultation_id)
     proof = log.inclusion_proof(session, consultation.ledger_seq, log.tree_size(session))
     pdf = render(
         ConsultationOut.of(consultation).model_dump(mode="json"),
@@ -86,4 +86,4 @@ def read_pdf(
 
 @router.get("/consultations/{consultation_id}", response_model=ConsultationOut, summary="A consultation (HDAB)")
 def read(consultation_id: ConsultationId, session: ReadSession, _actor: Consulting) -> ConsultationOut:
-    return ConsultationOut.of(service.get(session, consultation_id))
+    return ConsultationOut.of(queries.get(session, consultation_id))

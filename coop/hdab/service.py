@@ -23,8 +23,7 @@ from sqlmodel import Session
 from coop.auth.policy import Actor
 from coop.decisions import bulk
 from coop.decisions.rules import Decision, Terms, deciding_user_type, is_prohibited, mandate_decision
-from coop.errors import NotFound
-from coop.governance import service as governance
+from coop.governance import queries as governance_queries
 from coop.governance.documents import Mandate, MandateDecision
 from coop.hdab.models import Consultation
 from coop.permits.rules import MAX_YEARS
@@ -208,7 +207,7 @@ def _published_cohort(cohort: bulk.Cohort, threshold: int) -> dict[str, Any]:
 def consult(
     session: Session, actor: Actor, application: Application, threshold: int, max_depth: int, now: datetime
 ) -> Consultation:
-    version, mandate = governance.mandate_at(session, now)
+    version, mandate = governance_queries.mandate_at(session, now)
     assessment = assess(application, mandate, version)
     cohort = bulk.cohort_counts(
         session,
@@ -249,11 +248,4 @@ def consult(
         at=now,
     )
     assert event.seq == consultation.ledger_seq
-    return consultation
-
-
-def get(session: Session, consultation_id: int) -> Consultation:
-    consultation = session.get(Consultation, consultation_id)
-    if consultation is None:
-        raise NotFound(f"no consultation {consultation_id}", code="consultation-not-found")
     return consultation

@@ -12,7 +12,7 @@ from coop.db import Database
 from coop.deps import Now, ReadSession, SettingsDep, WriteSession, get_database
 from coop.errors import CoopError
 from coop.i18n import DEFAULT_LANGUAGE
-from coop.members import service
+from coop.members import queries, service
 from coop.members.models import Language
 from coop.portal import web
 from coop.portal.deps import CSRF, Viewer, back_to, page_require, viewer_with
@@ -52,7 +52,7 @@ def accept_invitation(
 def _members(
     request: Request, viewer: Viewer, session: ReadSession, q: str, page: int, **admitted: str
 ) -> HTMLResponse:
-    found, total = service.search(session, q[:200] or None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    found, total = queries.search(session, q[:200] or None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return web.render(
         request,
         "board_members.html",

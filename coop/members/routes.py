@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query
 
 from coop.auth.policy import Actor, Permission
 from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, SettingsDep, WriteSession, require
-from coop.members import service
+from coop.members import queries, service
 from coop.members.models import MemberStatus
 from coop.members.schemas import AdmittedOut, InvitationOut, MemberIn, MemberOut, MemberPage
 from coop.openapi import problems
@@ -48,13 +48,13 @@ def list_members(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=ID_MAX)] = 0,
 ) -> MemberPage:
-    members, total = service.search(session, q, status, limit, offset)
+    members, total = queries.search(session, q, status, limit, offset)
     return MemberPage(items=[MemberOut.of(m) for m in members], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="Read a member (the member themselves, or the board)")
 def read(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> MemberOut:
-    return MemberOut.of(service.get_for(session, actor, member_id))
+    return MemberOut.of(queries.get_for(session, actor, member_id))
 
 
 @router.post("/{member_id}/leave", response_model=MemberOut, summary="Leave the cooperative (the member, or the board)")

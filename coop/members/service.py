@@ -9,18 +9,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import select
 from sqlmodel import Session, col
 
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
-from coop.auth.policy import Actor, can_manage_member, can_read_member
+from coop.auth.policy import Actor, can_manage_member
 from coop.auth.secrets import new_invitation_token, sha256_hex
 from coop.auth.service import accept_invitation as accept_invitation  # the accounts' own; admitting invites
 from coop.choices import service as choices_service
 from coop.errors import Conflict, NotFound
 from coop.i18n import Language
-from coop.members.models import Invitation, Member, MemberStatus, member_number, parse_member_number
+from coop.members.models import Invitation, Member, MemberStatus, member_number
+from coop.members.queries import get_for
 from coop.proxies import service as proxies_service
 from coop.settings import AuthSettings
 from ledger import log
@@ -98,32 +99,6 @@ def reinvite(session: Session, actor: Actor, auth: AuthSettings, member_id: int,
     if session.execute(select(col(UserAccount.id)).where(col(UserAccount.member_id) == member_id)).first():
         raise Conflict("this member has set a password already", code="account-exists")
     return _issue_invitation(session, actor, member, auth.invitation_hours, now)
-
-
-def get_for(session: Session, actor: Actor, member_id: int) -> Member:
-    """The member, if this actor may see them; otherwise NotFound, exactly as if absent."""
-    member = session.get(Member, member_id) if can_read_member(actor, member_id) else None
-    if member is None:
-        raise NotFound(f"no member {member_id}", code="member-not-found")
-    return member
-
-
-def search(
-    session: Session, q: str | None, status: MemberStatus | None, limit: int, offset: int
-) -> tuple[list[Member], int]:
-    stmt = select(Member)
-    if q:
-        number = parse_member_number(q)
-        like = f"%{q.strip().lower()}%"
-        conditions: list[ColumnElement[bool]] = [func.lower(col(Member.name)).like(like), col(Member.email).like(like)]
-        if number is not None:
-            conditions.append(col(Member.id) == number)
-        stmt = stmt.where(or_(*conditions))
-    if status is not None:
-        stmt = stmt.where(col(Member.status) == status.value)
-    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    rows = session.execute(stmt.order_by(col(Member.id)).limit(limit).offset(offset)).scalars()
-    return list(rows), int(total)
 
 
 def leave(session: Session, actor: Actor, member_id: int, now: datetime) -> Member:

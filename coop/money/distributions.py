@@ -28,7 +28,7 @@ from sqlmodel import Session, col
 from coop.auth.policy import Actor
 from coop.choices.models import ChoiceVersion
 from coop.errors import Conflict, Invalid, NotFound
-from coop.governance import service as governance
+from coop.governance import queries as governance_queries
 from coop.governance.documents import BenefitPolicy, DocumentKind
 from coop.money import periods
 from coop.money import service as money
@@ -75,7 +75,7 @@ def gather(session: Session, start: date, end: date) -> tuple[Inputs, dict[str, 
         if kind is Kind.income and account.startswith("income:permit:"):
             income[int(account.split(":")[2])] += cents
     expenses = sum(cents for kind, cents in totals.values() if kind is Kind.expense)
-    version = governance.require_in_force(session, DocumentKind.benefit_policy, _end_of(end))
+    version = governance_queries.require_in_force(session, DocumentKind.benefit_policy, _end_of(end))
     assert isinstance(version.document, BenefitPolicy)
     members = _members_by_permit(session, list(income), _end_of(end)) if income else {}
     at = _end_of(end)

@@ -20,7 +20,7 @@ from coop import privacy
 from coop.choices import encoding
 from coop.choices.models import ChoiceVersion
 from coop.decisions.rules import is_prohibited
-from coop.governance import service as governance
+from coop.governance import queries as governance_queries
 from coop.governance.documents import BenefitPolicy, DocumentKind
 from coop.governance.models import Proposal
 from coop.members.models import Member
@@ -211,7 +211,9 @@ def _distributions(
 
 def _policy_percentages(session: Session, versions: set[int]) -> tuple[int, int, int] | None:
     policies = {
-        v.version: v.document for v in governance.history(session, DocumentKind.benefit_policy) if v.version in versions
+        v.version: v.document
+        for v in governance_queries.history(session, DocumentKind.benefit_policy)
+        if v.version in versions
     }
     shares = {
         (p.reserve_pct, p.solidarity_pct, p.members_pct) for p in policies.values() if isinstance(p, BenefitPolicy)

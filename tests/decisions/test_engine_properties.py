@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from coop.auth.policy import CLI_ACTOR, Actor, Role
+from coop.choices import queries as choices_queries
 from coop.choices import service as choices
 from coop.choices.encoding import Preference
 from coop.db import Database
@@ -200,7 +201,7 @@ def test_bulk_equals_rule_by_rule(database: Database) -> None:
                 expected: Counter = Counter()
                 expected_eligible = set()
                 for mid in known:
-                    if choices.as_of(s, mid, at) is None:
+                    if choices_queries.as_of(s, mid, at) is None:
                         continue  # joined after `at`: not in the cohort
                     outcomes = [effective(s, mid, p, user_type, cats, at, terms) for p in wanted]
                     outcome = combine((e.decision, e.reason) for e in outcomes)

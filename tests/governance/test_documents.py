@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError
 from coop.auth.policy import CLI_ACTOR
 from coop.db import Database
 from coop.errors import Conflict, Invalid
-from coop.governance import service
+from coop.governance import queries, service
 from coop.governance.documents import BenefitPolicy, DocumentKind, Mandate, parse_document
 from coop.types import utcnow
 from ledger import log
@@ -83,7 +83,7 @@ def test_init_rejects_bad_statutes_with_locations(database: Database, tmp_path: 
         service.init_statutes(s, CLI_ACTOR, bad)
     assert info.value.extra["errors"][0]["loc"] == ["benefit_policy", "members_pct"]
     with database.unit_of_work(write=False) as s:
-        assert service.in_force(s, DocumentKind.mandate, utcnow()) is None  # nothing written
+        assert queries.in_force(s, DocumentKind.mandate, utcnow()) is None  # nothing written
 
 
 def test_versions_in_force_as_of_any_time(database: Database, client: TestClient) -> None:

@@ -25,13 +25,14 @@ from typer.testing import CliRunner
 from coop import demo
 from coop.auth import service as auth_service
 from coop.auth.policy import Actor, Role
+from coop.choices import queries as choices_queries
 from coop.choices import service as choices_service
 from coop.choices.service import ChoicePatch
 from coop.cli import app, upgrade_database
 from coop.db import Database, metadata
 from coop.governance import voting
 from coop.governance.documents import DocumentKind
-from coop.governance.service import require_in_force
+from coop.governance.queries import require_in_force
 from coop.members import service as members_service
 from coop.members.models import Language
 from coop.permits import service as permits_service
@@ -123,7 +124,7 @@ def _build(db: Database) -> dict[str, int]:
         members_service.leave(s, board, 12, utcnow())
         facts["leaver"] = 12
         nine = Actor("user", 10, Role.member, member_id=9)
-        current = choices_service.read(s, nine, 9, utcnow())
+        current = choices_queries.read(s, nine, 9, utcnow())
         changed = choices_service.change(s, nine, 9, ChoicePatch(opt_out=not current.opt_out), None, utcnow())
         facts["opted_out"], facts["opt_out_version"] = 9, changed.version
         eight = Actor("user", 9, Role.member, member_id=8)

@@ -1,0 +1,36 @@
+"""Reads of members: one member as an actor may see them, and the board's search."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, func, or_, select
+from sqlmodel import Session, col
+
+from coop.auth.policy import Actor, can_read_member
+from coop.errors import NotFound
+from coop.members.models import Member, MemberStatus, parse_member_number
+
+
+def get_for(session: Session, actor: Actor, member_id: int) -> Member:
+    """The member, if this actor may see them; otherwise NotFound, exactly as if absent."""
+    member = session.get(Member, member_id) if can_read_member(actor, member_id) else None
+    if member is None:
+        raise NotFound(f"no member {member_id}", code="member-not-found")
+    return member
+
+
+def search(
+    session: Session, q: str | None, status: MemberStatus | None, limit: int, offset: int
+) -> tuple[list[Member], int]:
+    stmt = select(Member)
+    if q:
+        number = parse_member_number(q)
+        like = f"%{q.strip().lower()}%"
+        conditions: list[ColumnElement[bool]] = [func.lower(col(Member.name)).like(like), col(Member.email).like(like)]
+        if number is not None:
+            conditions.append(col(Member.id) == number)
+        stmt = stmt.where(or_(*conditions))
+    if status is not None:
+        stmt = stmt.where(col(Member.status) == status.value)
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    rows = session.execute(stmt.order_by(col(Member.id)).limit(limit).offset(offset)).scalars()
+    return list(rows), int(total)
