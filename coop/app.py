@@ -84,17 +84,22 @@ class BodyLimit:
     (FastAPI turns a failed read into 400) is replaced by the 413.
     """
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]], max_bytes: int) -> None:
+    def __init__(
+        self, app: Callable[[Scope, Receive, Send], Awaitable[None]], max_bytes: int, larger: dict[str, int]
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.larger = larger
+        """Paths that take files (a bulk import), and their own limit."""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.larger.get(scope["path"], self.default_bytes)
         length = dict(scope.get("headers") or []).get(b"content-length")
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await self._refuse(scope, receive, send)
+        if length is not None and (not length.isdigit() or int(length) > limit):
+            await self._refuse(scope, receive, send, limit)
             return
         seen = 0
         too_large = False
@@ -105,7 +110,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     too_large = True
                     raise _BodyTooLarge
             return message
@@ -116,7 +121,7 @@ class BodyLimit:
                 started = True
                 refused = too_large
                 if refused:
-                    await self._refuse(scope, receive, send)
+                    await self._refuse(scope, receive, send, limit)
             if not refused:  # else: the application's answer to the cut-off body, replaced
                 await send(message)
 
@@ -124,11 +129,16 @@ class BodyLimit:
             await self.app(scope, limited_receive, guarded_send)
         except _BodyTooLarge:
             if not started:
-                await self._refuse(scope, receive, send)
+                await self._refuse(scope, receive, send, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = _error_response(PayloadTooLarge(f"request bodies are limited to {self.max_bytes} bytes"))
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = _error_response(PayloadTooLarge(f"request bodies are limited to {limit} bytes"))
         await response(scope, receive, send)
+
+
+IMPORT_PATHS = ("/api/v1/members/import", "/board/members/import")
+"""Where the board sends a file of members (see :mod:`coop.members.admission`): these take
+bodies up to ``auth.max_import_bytes``, every other path ``auth.max_body_bytes``."""
 
 
 PAGE_POLICY = (
@@ -354,6 +364,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(packages=[("coop", "static")]), name="static")
     app.add_middleware(RetryTransient, unavailable=_unavailable)
-    app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_bytes)  # refuses before the body is kept
+    imports = {path: settings.auth.max_import_bytes for path in IMPORT_PATHS}
+    app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_bytes, larger=imports)  # refuses before keeping
     app.add_middleware(SecurityHeaders)  # outermost: the body limit's 413 carries the headers too
     return app

@@ -31,10 +31,12 @@ db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys for organisations: HDAB, data holders, auditors.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The ledger of record.", no_args_is_help=True)
 report_app = typer.Typer(help="The annual benefit report.", no_args_is_help=True)
+members_app = typer.Typer(help="Members: admission in bulk.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(key_app, name="api-key")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(report_app, name="report")
+app.add_typer(members_app, name="members")
 
 out = Console()
 err = Console(stderr=True)
@@ -294,6 +296,53 @@ def ledger_verify(
         event = f", event {first.seq}" if first.seq is not None else ", no event"
         where.append(f"first disagreement: table {first.table}, row {first.row}{event}")
     raise _fail(f"ledger of record does NOT verify ({'; '.join(where) or 'see above'})")
+
+
+@members_app.command("import")
+def members_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (UTF-8, `,` or `;`) with a header row: name, email, and optionally language (nl or en) "
+            "and reference (the member's number in the membership administration)",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+        ),
+    ],
+) -> None:
+    """Admit the members in FILE: each row on its own, with a ledger event, first choices and an
+    invitation by email. Rows that are members already are left alone, so running it again
+    admits nobody twice. Lists every refused row with its line and reason; exits 1 when a row
+    was refused for any reason but being a member already."""
+    from coop.errors import CoopError
+    from coop.members import admission
+    from coop.types import utcnow
+
+    db = _database()
+    with Progress(
+        TextColumn("admitting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
+    ) as progress:
+        task = progress.add_task("rows", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            report = admission.run(db, CLI_ACTOR, file.read_bytes(), utcnow(), advance)
+        except CoopError as exc:
+            raise _fail(exc.detail) from exc
+    if report.refused:
+        table = Table("line", "code", "reason", title="refused rows")
+        for r in report.refused:
+            table.add_row(str(r.line), r.code, r.reason)
+        out.print(table)
+    out.print(
+        f"{len(report.admitted):,} admitted, {len(report.refused):,} refused "
+        f"({report.already_members:,} of them members already) of {report.rows:,} rows"
+    )
+    if len(report.refused) > report.already_members:
+        raise typer.Exit(1)
 
 
 @app.command()

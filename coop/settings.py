@@ -68,6 +68,9 @@ class AuthSettings(BaseModel):
         description="addresses or networks of reverse proxies whose X-Forwarded-For is believed (default: none)",
     )
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    max_import_bytes: int = Field(
+        default=67_108_864, ge=1024, description="the largest member file the board may import (about 1,000,000 rows)"
+    )
     argon2_time_cost: int = Field(default=3, ge=1, description="Argon2id passes")
     argon2_memory_kib: int = Field(default=65_536, ge=19_456, description="Argon2id memory (OWASP floor 19 MiB)")
 

@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from coop.i18n import Language as Language  # a member's language is one of the cooperative's
@@ -46,6 +46,10 @@ class Member(SQLModel, table=True):
     status: str = Field(sa_column=Column(String(10), nullable=False, index=True))
     admitted_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     left_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    external_ref: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
+    """The member's number in the membership administration, when admitted from its export."""
+
+    __table_args__ = (Index("uq_member_external_ref", "external_ref", unique=True),)
 
     @property
     def number(self) -> str:

@@ -1,10 +1,10 @@
-"""Pages: accepting an invitation, and the board's list of members (search, admit)."""
+"""Pages: accepting an invitation, and the board's list of members (search, admit one, or\nadmit a file of them)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 
 from coop.auth.policy import Actor, Permission
@@ -12,7 +12,7 @@ from coop.db import Database
 from coop.deps import Now, ReadSession, SettingsDep, WriteSession, get_database
 from coop.errors import CoopError
 from coop.i18n import DEFAULT_LANGUAGE
-from coop.members import queries, service
+from coop.members import admission, queries, service
 from coop.members.models import Language
 from coop.portal import web
 from coop.portal.deps import CSRF, Viewer, back_to, page_require, viewer_with
@@ -50,7 +50,13 @@ def accept_invitation(
 
 
 def _members(
-    request: Request, viewer: Viewer, session: ReadSession, q: str, page: int, **admitted: str
+    request: Request,
+    viewer: Viewer,
+    session: ReadSession,
+    q: str,
+    page: int,
+    imported: admission.Report | None = None,
+    **admitted: str,
 ) -> HTMLResponse:
     found, total = queries.search(session, q[:200] or None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return web.render(
@@ -65,6 +71,8 @@ def _members(
         pages=max(1, -(-total // PAGE_SIZE)),
         admitted=admitted.get("number"),
         link=admitted.get("link"),
+        imported=imported,
+        refusal=lambda code: web.refusal_text(code, viewer.lang),
     )
 
 
@@ -95,3 +103,18 @@ def admit_member(
     # shown once, in this response: the one-time token never goes into a URL the browser keeps
     link = f"{request.base_url}invitation?token={issued.token}"
     return _members(request, Viewer(who, web.language(request)), session, "", 1, number=member.number, link=link)
+
+
+@router.post("/board/members/import", dependencies=[CSRF, back_to("/board/members")])
+def import_members(
+    request: Request,
+    who: Annotated[Actor, Depends(page_require(Permission.admit_members))],
+    db: Annotated[Database, Depends(get_database)],
+    now: Now,
+    file: Annotated[UploadFile, File()],
+) -> Response:
+    """A file of members from the membership administration (see :mod:`coop.members.admission`):
+    admitted in batches, each its own transaction, then the list and what became of each row."""
+    report = admission.run(db, who, file.file.read(), now)
+    with db.unit_of_work(write=False) as session:
+        return _members(request, Viewer(who, web.language(request)), session, "", 1, imported=report)

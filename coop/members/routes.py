@@ -1,16 +1,37 @@
-"""HTTP: admitting, reading, searching and leaving members."""
+"""HTTP: admitting (one by one or from a file), reading, searching and leaving members."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from coop.auth.policy import Actor, Permission
-from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, SettingsDep, WriteSession, require
-from coop.members import queries, service
+from coop.db import Database
+from coop.deps import (
+    ID_MAX,
+    CurrentActor,
+    MemberId,
+    Now,
+    ReadSession,
+    SettingsDep,
+    WriteSession,
+    get_database,
+    require,
+)
+from coop.members import admission, queries, service
 from coop.members.models import MemberStatus
-from coop.members.schemas import AdmittedOut, InvitationOut, MemberIn, MemberOut, MemberPage
+from coop.members.schemas import (
+    AdmittedOut,
+    ImportedOut,
+    ImportReportOut,
+    InvitationOut,
+    MemberIn,
+    MemberOut,
+    MemberPage,
+    RefusedOut,
+)
 from coop.openapi import problems
 from coop.types import CleanStr
 
@@ -36,6 +57,34 @@ def admit(
         member=MemberOut.of(member),
         invitation_token=issued.token,
         invitation_expires_at=issued.invitation.expires_at,
+    )
+
+
+@router.post(
+    "/import",
+    response_model=ImportReportOut,
+    summary="Admit members in bulk from a CSV file (board)",
+    description="The body is the file (`text/csv`, UTF-8): a header row naming the columns `name`, `email`, "
+    "and optionally `language` and `reference` (the member's number in the membership administration), "
+    "separated by `,` or `;`. Each row is admitted or refused on its own; the answer lists both. A row "
+    "whose email or reference is a member's already is refused as `member-exists` or `reference-exists`, "
+    "so sending the same file again admits nobody twice. Every admitted member gets an invitation.",
+    openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
+    responses=problems({422: "csv-columns"}),
+)
+async def import_members(
+    request: Request,
+    db: Annotated[Database, Depends(get_database)],
+    actor: Annotated[Actor, Depends(require(Permission.admit_members))],
+    now: Now,
+) -> ImportReportOut:
+    data = await request.body()
+    report = await run_in_threadpool(admission.run, db, actor, data, now)
+    return ImportReportOut(
+        rows=report.rows,
+        admitted=[ImportedOut(line=line, number=number) for line, number in report.admitted],
+        refused=[RefusedOut(line=r.line, code=r.code, reason=r.reason) for r in report.refused],
+        already_members=report.already_members,
     )
 
 

@@ -58,3 +58,24 @@ class MemberPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class ImportedOut(BaseModel):
+    line: int = Field(description="the row's line in the file (the header is line 1)")
+    number: str = Field(examples=["M-000001"])
+
+
+class RefusedOut(BaseModel):
+    line: int
+    code: str = Field(
+        description="invalid-name, invalid-email, unknown-language, invalid-reference, duplicate-in-file, "
+        "member-exists or reference-exists"
+    )
+    reason: str
+
+
+class ImportReportOut(BaseModel):
+    rows: int = Field(description="rows read, the header and blank lines aside")
+    admitted: list[ImportedOut]
+    refused: list[RefusedOut]
+    already_members: int = Field(description="refused rows that are members already (a repeated import)")

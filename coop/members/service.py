@@ -69,13 +69,30 @@ def _issue_invitation(session: Session, actor: Actor, member: Member, hours: int
 
 
 def admit(
-    session: Session, actor: Actor, auth: AuthSettings, name: str, email: str, language: Language, now: datetime
+    session: Session,
+    actor: Actor,
+    auth: AuthSettings,
+    name: str,
+    email: str,
+    language: Language,
+    now: datetime,
+    *,
+    external_ref: str | None = None,
 ) -> tuple[Member, IssuedInvitation]:
+    """A new member (``external_ref``: their number in the membership administration, if
+    any), with their first choices and an invitation to set a password."""
     email = auth_service.normalise_email(email)
     if session.execute(select(col(Member.id)).where(col(Member.email) == email)).first():
         raise Conflict("a member with this email exists already", code="member-exists")
+    if external_ref and session.execute(select(col(Member.id)).where(col(Member.external_ref) == external_ref)).first():
+        raise Conflict("a member with this reference exists already", code="reference-exists")
     member = Member(
-        name=name.strip(), email=email, language=language.value, status=MemberStatus.active.value, admitted_at=now
+        name=name.strip(),
+        email=email,
+        language=language.value,
+        status=MemberStatus.active.value,
+        admitted_at=now,
+        external_ref=external_ref or None,
     )
     session.add(member)
     session.flush()
