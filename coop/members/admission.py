@@ -182,19 +182,18 @@ def admit_batch(
         if references
         else set()
     )
-    admitted: list[tuple[int, str]] = []
     refused: list[Refused] = []
+    fresh: list[Row] = []
     for row in rows:
         if row.email in taken_emails:
             refused.append(Refused(row.line, "member-exists"))
         elif row.reference in taken_refs:
             refused.append(Refused(row.line, "reference-exists"))
         else:
-            member, _ = service.admit(
-                session, actor, auth, row.name, row.email, row.language, now, external_ref=row.reference
-            )
-            admitted.append((row.line, member.number))
-    return admitted, refused
+            fresh.append(row)
+    new = [service.NewMember(r.name, r.email, r.language, r.reference) for r in fresh]
+    admitted = service.admit_many(session, actor, auth, new, now)
+    return [(row.line, member.number) for row, (member, _) in zip(fresh, admitted, strict=True)], refused
 
 
 def _batches(rows: Sequence[Row], size: int) -> Iterator[Sequence[Row]]:

@@ -6,10 +6,11 @@ member only by id and number, so it never has to be rewritten to forget a person
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlmodel import Session, col
 
 from coop.auth import service as auth_service
@@ -20,7 +21,7 @@ from coop.auth.service import accept_invitation as accept_invitation  # the acco
 from coop.choices import service as choices_service
 from coop.errors import Conflict, NotFound
 from coop.i18n import Language
-from coop.members.models import Invitation, Member, MemberStatus, member_number
+from coop.members.models import Invitation, Member, MemberStatus
 from coop.members.queries import get_for
 from coop.proxies import service as proxies_service
 from coop.settings import AuthSettings
@@ -48,24 +49,50 @@ def _withdraw_invitations(session: Session, member_id: int, at: datetime) -> Non
         old.withdrawn_at = at
 
 
-def _issue_invitation(session: Session, actor: Actor, member: Member, hours: int, now: datetime) -> IssuedInvitation:
-    assert member.id is not None
-    _withdraw_invitations(session, member.id, now)
-    token = new_invitation_token()
-    invitation = Invitation(
-        member_id=member.id, token_hash=sha256_hex(token), created_at=now, expires_at=now + timedelta(hours=hours)
-    )
-    session.add(invitation)
-    session.flush()
-    log.append(
+def _invite(
+    session: Session, actor: Actor, members: Sequence[Member], hours: int, now: datetime
+) -> list[IssuedInvitation]:
+    """A new one-time invitation for each member, valid ``hours``; a ``member.invited`` event each."""
+    tokens = [new_invitation_token() for _ in members]
+    invitations = [
+        Invitation(
+            member_id=m.id,  # type: ignore[arg-type]  # admitted: ids assigned
+            token_hash=sha256_hex(token),
+            created_at=now,
+            expires_at=now + timedelta(hours=hours),
+        )
+        for m, token in zip(members, tokens, strict=True)
+    ]
+    if not invitations:
+        return []
+    rows = [i.model_dump(exclude={"id"}) for i in invitations]
+    table = Invitation.__table__  # type: ignore[attr-defined]
+    ids = session.connection().execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    for invitation, invitation_id in zip(invitations, ids.scalars(), strict=True):
+        invitation.id = invitation_id
+    log.append_many(
         session,
-        "member.invited",
-        actor.ledger_name,
-        subject(member.id),
-        {"invitation_id": invitation.id, "expires_at": invitation.expires_at.isoformat()},
-        at=now,
+        [
+            log.NewEvent(
+                "member.invited",
+                actor.ledger_name,
+                subject(i.member_id),
+                {"invitation_id": i.id, "expires_at": i.expires_at.isoformat()},
+                now,
+            )
+            for i in invitations
+        ],
     )
-    return IssuedInvitation(invitation, token)
+    return [IssuedInvitation(i, token) for i, token in zip(invitations, tokens, strict=True)]
+
+
+@dataclass(frozen=True, slots=True)
+class NewMember:
+    name: str
+    email: str
+    language: Language
+    external_ref: str | None = None
+    """Their number in the membership administration, if any."""
 
 
 def admit(
@@ -79,34 +106,59 @@ def admit(
     *,
     external_ref: str | None = None,
 ) -> tuple[Member, IssuedInvitation]:
-    """A new member (``external_ref``: their number in the membership administration, if
-    any), with their first choices and an invitation to set a password."""
-    email = auth_service.normalise_email(email)
-    if session.execute(select(col(Member.id)).where(col(Member.email) == email)).first():
+    """A new member, with their first choices and an invitation to set a password."""
+    return admit_many(session, actor, auth, [NewMember(name, email, language, external_ref)], now)[0]
+
+
+def admit_many(
+    session: Session, actor: Actor, auth: AuthSettings, new: Sequence[NewMember], now: datetime
+) -> list[tuple[Member, IssuedInvitation]]:
+    """Admit each of ``new`` (distinct emails and references), as :func:`admit` does one, in
+    a few statements: the way a file of thousands is admitted. Refused as a whole (409) when
+    one of them is a member already."""
+    emails = [auth_service.normalise_email(n.email) for n in new]
+    references = [n.external_ref for n in new if n.external_ref]
+    if emails and session.execute(select(col(Member.id)).where(col(Member.email).in_(emails)).limit(1)).first():
         raise Conflict("a member with this email exists already", code="member-exists")
-    if external_ref and session.execute(select(col(Member.id)).where(col(Member.external_ref) == external_ref)).first():
+    if (
+        references
+        and session.execute(select(col(Member.id)).where(col(Member.external_ref).in_(references)).limit(1)).first()
+    ):
         raise Conflict("a member with this reference exists already", code="reference-exists")
-    member = Member(
-        name=name.strip(),
-        email=email,
-        language=language.value,
-        status=MemberStatus.active.value,
-        admitted_at=now,
-        external_ref=external_ref or None,
-    )
-    session.add(member)
-    session.flush()
-    assert member.id is not None
-    log.append(
+    members = [
+        Member(
+            name=n.name.strip(),
+            email=email,
+            language=n.language.value,
+            status=MemberStatus.active.value,
+            admitted_at=now,
+            external_ref=n.external_ref or None,
+        )
+        for n, email in zip(new, emails, strict=True)
+    ]
+    if not members:
+        return []
+    rows = [m.model_dump(exclude={"id"}) for m in members]
+    table = Member.__table__  # type: ignore[attr-defined]
+    ids = session.connection().execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    for member, member_id in zip(members, ids.scalars(), strict=True):
+        member.id = member_id
+    log.append_many(
         session,
-        "member.admitted",
-        actor.ledger_name,
-        subject(member.id),
-        {"number": member_number(member.id), "language": member.language},
-        at=member.admitted_at,
+        [
+            log.NewEvent(
+                "member.admitted",
+                actor.ledger_name,
+                subject(m.id),  # type: ignore[arg-type]  # inserted: ids assigned
+                {"number": m.number, "language": m.language},
+                now,
+            )
+            for m in members
+        ],
     )
-    choices_service.start(session, actor, member)
-    return member, _issue_invitation(session, actor, member, auth.invitation_hours, now)
+    choices_service.start(session, actor, members)
+    invitations = _invite(session, actor, members, auth.invitation_hours, now)
+    return list(zip(members, invitations, strict=True))
 
 
 def reinvite(session: Session, actor: Actor, auth: AuthSettings, member_id: int, now: datetime) -> IssuedInvitation:
@@ -115,7 +167,8 @@ def reinvite(session: Session, actor: Actor, auth: AuthSettings, member_id: int,
         raise Conflict("this member has left the cooperative", code="member-left")
     if session.execute(select(col(UserAccount.id)).where(col(UserAccount.member_id) == member_id)).first():
         raise Conflict("this member has set a password already", code="account-exists")
-    return _issue_invitation(session, actor, member, auth.invitation_hours, now)
+    _withdraw_invitations(session, member_id, now)  # the old link stops working
+    return _invite(session, actor, [member], auth.invitation_hours, now)[0]
 
 
 def leave(session: Session, actor: Actor, member_id: int, now: datetime) -> Member:

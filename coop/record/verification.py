@@ -87,7 +87,7 @@ SECRET = "a secret's hash: kept out of the ledger of record, which auditors read
 SURROGATE = "a surrogate key that nothing refers to; the row is known by its natural key, which is proven"
 
 NOT_PROVEN: dict[str, dict[str, str]] = {
-    "member": {"name": PERSONAL, "email": PERSONAL},
+    "member": {"name": PERSONAL, "email": PERSONAL, "external_ref": PERSONAL},
     "user_account": {
         "email": PERSONAL,
         "password_hash": SECRET,
