@@ -12,7 +12,7 @@ from coop.auth import login as logins
 from coop.auth.policy import Actor, Permission, Role
 from coop.auth.throttle import client_of
 from coop.db import Database
-from coop.deps import SettingsDep, WriteSession, get_database
+from coop.deps import Now, SettingsDep, WriteSession, get_database
 from coop.errors import TooManyRequests, Unauthenticated
 from coop.portal import web
 from coop.portal.deps import CSRF, AnyViewer, MaybeActor, back_to, page_require
@@ -44,12 +44,15 @@ def log_in(
     settings: SettingsDep,
     email: Annotated[CleanStr, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1000)],
+    now: Now,
 ) -> Response:
     """The login form again, saying why, when the login failed or must wait."""
     lang = web.language(request)
     client = client_of(request, settings.auth.trusted_proxies)
     try:
-        user, role = logins.log_in(db, request.app.state.login_throttle, settings.auth, email, password, client)
+        user, role = logins.log_in(
+            db, request.app.state.login_throttle, settings.auth, email, password, client, now=now
+        )
     except TooManyRequests as exc:
         wait = exc.extra["retry_after"]
         return web.render(request, "login.html", None, lang, status_code=429, failed=False, wait=wait)
@@ -82,11 +85,12 @@ def change_password(
     settings: SettingsDep,
     current_password: Annotated[str, Form(max_length=1000)],
     new_password: Annotated[str, Form(max_length=1000)],
+    now: Now,
 ) -> Response:
     """A new password ends every other login; this browser gets a new one."""
     client = client_of(request, settings.auth.trusted_proxies)
     throttle = request.app.state.login_throttle
-    user = logins.change_password(db, throttle, settings.auth, who, current_password, new_password, client)
+    user = logins.change_password(db, throttle, settings.auth, who, current_password, new_password, client, now=now)
     assert user.id is not None
     response = web.redirect("/me/password?saved=1")
     web.log_in(request, response, user.id, who.role.value, user.token_generation)

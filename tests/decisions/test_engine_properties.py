@@ -170,7 +170,7 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                         if mid is not None:
                             members.leave(s, BOARD, mid, utcnow())
                     case ("mandate", mandate):
-                        governance.record(s, DocumentKind.mandate, mandate, "test", "cli")
+                        governance.record(s, DocumentKind.mandate, mandate, "test", "cli", utcnow())
                     case ("checkpoint",):
                         pass
         except CoopError:

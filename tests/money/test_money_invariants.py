@@ -44,7 +44,7 @@ def after(year: int) -> datetime:
 
 def test_no_cent_is_created_or_lost(database: Database) -> None:
     with database.unit_of_work() as s:
-        governance.init_statutes(s, f.STATUTES, "cli")
+        governance.init_statutes(s, f.STATUTES, "cli", now=utcnow())
         for i in range(5):
             members.admit(s, database.settings.auth, BOARD, f"M{i}", f"m{i}@inv.nl", Language.nl, utcnow())
         now = utcnow()
