@@ -38,7 +38,7 @@ def seed(db: Database, n: int, progress: Progress, donors: float = 0.0) -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     task = progress.add_task(f"seeding {n:,} members", total=n)
     with db.unit_of_work() as s:
-        governance.init_statutes(s, CLI_ACTOR, STATUTES)
+        governance.init_statutes(s, CLI_ACTOR, STATUTES, now=datetime.now(UTC))
     batch = 20_000
     for lo in range(1, n + 1, batch):
         members, versions, appointments = [], [], []

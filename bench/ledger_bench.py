@@ -239,9 +239,9 @@ def seed_cooperative(db: Database, events: int, progress: Progress) -> int:
     start = datetime(2026, 1, 1, tzinfo=UTC)
     task = progress.add_task(f"seeding a cooperative of about {events:,} events", total=events)
     with db.unit_of_work() as s:
-        governance.init_statutes(s, CLI_ACTOR, STATUTES)
+        governance.init_statutes(s, CLI_ACTOR, STATUTES, now=datetime.now(UTC))
         auth_service.create_account(
-            s, db.settings.auth, "board@bench.nl", "", Role.board, None, "cli", password_hash="x"
+            s, db.settings.auth, "board@bench.nl", "", Role.board, None, "cli", password_hash="x", now=datetime.now(UTC)
         )
         written = log.tree_size(s)
     voters: list[tuple[int, str]] = []
@@ -358,7 +358,8 @@ def _verify_apart(settings: Settings, events: int) -> tuple[float, float]:
     whole, alone = [], []
     for _ in range(3):  # best of three: the machine may be shared
         with db.unit_of_work(write=False) as s, timed() as t:
-            report = verify_record(s.connection(execution_options=snapshot_options(db.dialect)), db.settings, keys)
+            conn = s.connection(execution_options=snapshot_options(db.dialect))
+            report = verify_record(conn, db.settings, keys, now=datetime.now(UTC))
         assert report.ok and report.events == events and not report.warnings, report.problems[:5]
         whole.append(t.seconds)
     for _ in range(3):

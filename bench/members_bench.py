@@ -28,7 +28,9 @@ def _bare_rows(db: Database, n: int) -> float:
     version, an invitation, an event), inserted with the driver's batched path in one
     transaction, nothing computed."""
     with db.unit_of_work() as s:
-        s.execute(text("CREATE TABLE bench_bare (id INTEGER PRIMARY KEY, a VARCHAR(320), b VARCHAR(200), c VARCHAR(64))"))
+        s.execute(
+            text("CREATE TABLE bench_bare (id INTEGER PRIMARY KEY, a VARCHAR(320), b VARCHAR(200), c VARCHAR(64))")
+        )
     rows = [{"id": i, "a": f"lid{i}@bench.example.nl", "b": f"Lid {i}", "c": "x" * 64} for i in range(4 * n)]
     start = time.perf_counter()
     with db.unit_of_work() as s:

@@ -35,6 +35,7 @@ from coop.openapi import declare_problems, install_problem_schema
 from coop.permits.pages import router as permits_pages
 from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router
+from coop.portal.deps import FormAgain
 from coop.portal.deps import install as install_portal
 from coop.proxies.pages import router as proxies_pages
 from coop.proxies.routes import router as proxies_router
@@ -208,17 +209,37 @@ def _page_error(request: Request, status: int, code: str) -> Response:
     return web.render(request, "error.html", who, lang, status_code=status, status=status, message=message)
 
 
-def page_refusal(request: Request, exc: CoopError) -> Response:
-    """A refusal on a page, beside the API's problem+json: a form sends the browser back to
-    the page it came from (its route names it, see :func:`coop.portal.deps.back_to`) with the
-    refusal's code, which that page explains; anything else is an error page."""
+def _page_code(exc: CoopError) -> str:
+    """The refusal's code as the portal explains it (a password's length has words of its own)."""
+    too_short = exc.code == "invalid" and exc.extra.get("field") in ("password", "new_password")
+    return "password-length" if too_short else exc.code
+
+
+def _form_again(request: Request, again: FormAgain, exc: CoopError) -> Response:
+    """The refused public form again, in the visitor's language, with the fields it was sent
+    and the refusal (``refused``, ``retry_after``) to say why."""
     from coop.portal import web
 
+    code = _page_code(exc)
+    context = {**again.fields, "error": code, "refused": code, "retry_after": exc.extra.get("retry_after")}
+    return web.render(request, again.template, None, web.language(request), exc.status, **context)
+
+
+def page_refusal(request: Request, exc: CoopError) -> Response:
+    """A refusal on a page, beside the API's problem+json: a public form is shown again,
+    saying why (its route names the template, see :func:`coop.portal.deps.form_again`); any
+    other form sends the browser back to the page it came from (see
+    :func:`coop.portal.deps.back_to`) with the refusal's code, which that page explains;
+    anything else is an error page."""
+    from coop.portal import web
+
+    again: FormAgain | None = getattr(request.state, "form_again", None)
     back: str | None = getattr(request.state, "back", None)
-    if back is None or request.method != "POST":
-        return _page_error(request, exc.status, exc.code)
-    too_short = exc.code == "invalid" and exc.extra.get("field") in ("password", "new_password")
-    return web.refused(back, "password-length" if too_short else exc.code)
+    if request.method == "POST" and again is not None:
+        return _form_again(request, again, exc)
+    if request.method == "POST" and back is not None:
+        return web.refused(back, _page_code(exc))
+    return _page_error(request, exc.status, exc.code)
 
 
 def _refusal(request: Request, exc: CoopError) -> Response:

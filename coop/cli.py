@@ -63,12 +63,13 @@ def _finish() -> None:
     """Sign a head over events the command recorded that no signed head covers yet, so a
     database left alone after a command is never unsigned."""
     from coop.record.service import sign_pending
+    from coop.types import utcnow
 
     while _opened:
         db = _opened.pop()
         try:
             if db.unsigned:
-                sign_pending(db)
+                sign_pending(db, utcnow())
         finally:
             db.dispose()
 
@@ -130,11 +131,12 @@ def init(
     """
     from coop.errors import CoopError
     from coop.governance import service
+    from coop.types import utcnow
 
     db = _database()
     try:
         with db.unit_of_work() as session:
-            mandate, policy = service.init_statutes(session, CLI_ACTOR, statutes)
+            mandate, policy = service.init_statutes(session, CLI_ACTOR, statutes, now=utcnow())
     except CoopError as exc:
         for e in exc.extra.get("errors", []):
             err.print(f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}")
@@ -155,11 +157,12 @@ def bootstrap_board(
     """Create the first board user (refused when a board user exists)."""
     from coop.auth import service
     from coop.errors import CoopError
+    from coop.types import utcnow
 
     db = _database()
     try:
         with db.unit_of_work() as session:
-            user = service.bootstrap_board(session, db.settings.auth, email, password)
+            user = service.bootstrap_board(session, db.settings.auth, email, password, now=utcnow())
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     out.print(f"board user {user.email} created (user:{user.id})")
@@ -173,11 +176,12 @@ def api_key_create(
     """Create a key; it is printed once and stored only as a hash."""
     from coop.auth import service
     from coop.errors import CoopError
+    from coop.types import utcnow
 
     db = _database()
     try:
         with db.unit_of_work() as session:
-            created = service.create_api_key(session, org, role)
+            created = service.create_api_key(session, org, role, now=utcnow())
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     err.print(
@@ -212,11 +216,12 @@ def api_key_revoke(key_id: Annotated[int, typer.Argument(help="the key's id (see
     """Revoke a key; requests with it are refused from now on."""
     from coop.auth import service
     from coop.errors import CoopError
+    from coop.types import utcnow
 
     db = _database()
     try:
         with db.unit_of_work() as session:
-            key = service.revoke_api_key(session, key_id)
+            key = service.revoke_api_key(session, key_id, now=utcnow())
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     out.print(f"API key {key.id} ({key.org}) is revoked")
@@ -247,6 +252,7 @@ def ledger_verify(
     first table, row and event that disagree.
     """
     from coop.record.verification import CheckpointError, load_checkpoint, snapshot_options, verify_record
+    from coop.types import utcnow
     from ledger import log
     from ledger.signing import key_id, load_public_key
 
@@ -277,6 +283,7 @@ def ledger_verify(
                 trusted,
                 progress=lambda n: progress.advance(task, n),
                 checkpoints=heads,
+                now=utcnow(),
             )
     for warning in report.warnings:
         err.print(f"[yellow]![/yellow] {warning}")

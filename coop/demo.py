@@ -143,13 +143,13 @@ def seed(
     start = utcnow() - timedelta(days=STORY_DAYS)
     with db.unit_of_work() as s:
         governance_service.init_statutes(s, CLI_ACTOR, STATUTES, now=start)
-        account = auth_service.bootstrap_board(s, auth, BOARD_EMAIL, BOARD_PASSWORD)
+        account = auth_service.bootstrap_board(s, auth, BOARD_EMAIL, BOARD_PASSWORD, now=utcnow())
         assert account.id is not None
         board = Actor("user", account.id, Role.board)
         logins = DemoLogins(board=(BOARD_EMAIL, BOARD_PASSWORD), size=size)
         keys = {}
         for org, role in (("Health Data Access Body NL (demo)", "hdab"), ("Audit & Co (demo)", "auditor")):
-            created = auth_service.create_api_key(s, org, role)
+            created = auth_service.create_api_key(s, org, role, now=utcnow())
             logins.keys[role] = created.token
             keys[role] = created.key
         shared_hash = auth_service.hash_password(auth, MEMBER_PASSWORD)
@@ -170,7 +170,15 @@ def seed(
                 member, _invitation = members_service.admit(s, board, auth, name, email, language, joined)
                 assert member.id is not None
                 user = auth_service.create_account(
-                    s, auth, email, MEMBER_PASSWORD, Role.member, member.id, "cli", password_hash=shared_hash
+                    s,
+                    auth,
+                    email,
+                    MEMBER_PASSWORD,
+                    Role.member,
+                    member.id,
+                    "cli",
+                    password_hash=shared_hash,
+                    now=utcnow(),
                 )
                 assert user.id is not None
                 members.append((member.id, Actor("user", user.id, Role.member, member_id=member.id)))
@@ -230,7 +238,7 @@ def seed(
             "patient education on heart failure",
             now=now,
         )
-        log.sign_current_head(s, db.signer)
+        log.sign_current_head(s, db.signer, now=now)
     step("a grant to society", 1)
     return logins
 

@@ -12,10 +12,9 @@ from coop.auth import login as logins
 from coop.auth.policy import Actor, Permission, Role
 from coop.auth.throttle import client_of
 from coop.db import Database
-from coop.deps import SettingsDep, WriteSession, get_database
-from coop.errors import TooManyRequests, Unauthenticated
+from coop.deps import Now, SettingsDep, WriteSession, get_database
 from coop.portal import web
-from coop.portal.deps import CSRF, AnyViewer, MaybeActor, back_to, page_require
+from coop.portal.deps import CSRF, AnyViewer, MaybeActor, back_to, form_again, page_require
 from coop.types import CleanStr
 
 router = APIRouter(include_in_schema=False)
@@ -34,27 +33,22 @@ def home(request: Request) -> Response:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> Response:
-    return web.render(request, "login.html", None, web.language(request), failed=False)
+    return web.render(request, "login.html", None, web.language(request))
 
 
-@router.post("/login", dependencies=[CSRF])
+@router.post("/login", dependencies=[CSRF, form_again("login.html")])
 def log_in(
     request: Request,
     db: DatabaseDep,
     settings: SettingsDep,
     email: Annotated[CleanStr, Form(max_length=320)],
     password: Annotated[str, Form(max_length=1000)],
+    now: Now,
 ) -> Response:
-    """The login form again, saying why, when the login failed or must wait."""
-    lang = web.language(request)
+    """Refused (a wrong email or password, or a wait): the login form again, saying why."""
     client = client_of(request, settings.auth.trusted_proxies)
-    try:
-        user, role = logins.log_in(db, request.app.state.login_throttle, settings.auth, email, password, client)
-    except TooManyRequests as exc:
-        wait = exc.extra["retry_after"]
-        return web.render(request, "login.html", None, lang, status_code=429, failed=False, wait=wait)
-    except Unauthenticated:
-        return web.render(request, "login.html", None, lang, status_code=401, failed=True)
+    throttle = request.app.state.login_throttle
+    user, role = logins.log_in(db, throttle, settings.auth, email, password, client, now=now)
     assert user.id is not None
     response = web.redirect(_start_page(role))
     web.log_in(request, response, user.id, role.value, user.token_generation)
@@ -82,11 +76,12 @@ def change_password(
     settings: SettingsDep,
     current_password: Annotated[str, Form(max_length=1000)],
     new_password: Annotated[str, Form(max_length=1000)],
+    now: Now,
 ) -> Response:
     """A new password ends every other login; this browser gets a new one."""
     client = client_of(request, settings.auth.trusted_proxies)
     throttle = request.app.state.login_throttle
-    user = logins.change_password(db, throttle, settings.auth, who, current_password, new_password, client)
+    user = logins.change_password(db, throttle, settings.auth, who, current_password, new_password, client, now=now)
     assert user.id is not None
     response = web.redirect("/me/password?saved=1")
     web.log_in(request, response, user.id, who.role.value, user.token_generation)

@@ -18,7 +18,7 @@ from coop.db import Database
 from coop.deps import CurrentActor, Now, SettingsDep, WriteSession, get_database
 from coop.openapi import problems
 from coop.settings import Settings
-from coop.types import CleanStr
+from coop.types import CleanStr, utcnow
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -38,8 +38,15 @@ def login_throttle(request: Request) -> LoginThrottle:
 
 
 def _token(request: Request, settings: Settings, user: UserAccount, role: str) -> TokenOut:
+    """A login token, issued in the wall clock's time, which its check reads as well (never the
+    request's moment, which may be another)."""
     token, expires_in = issue_token(
-        request.app.state.jwt_secret, f"user:{user.id}", role, settings.auth.token_minutes, user.token_generation
+        request.app.state.jwt_secret,
+        f"user:{user.id}",
+        role,
+        settings.auth.token_minutes,
+        user.token_generation,
+        now=utcnow(),
     )
     return TokenOut(access_token=token, expires_in=expires_in, role=role, member_id=user.member_id)
 
@@ -55,9 +62,11 @@ def login(
     form: Annotated[LoginForm, Form()],
     db: Annotated[Database, Depends(get_database)],
     settings: SettingsDep,
+    now: Now,
 ) -> TokenOut:
     client = client_of(request, settings.auth.trusted_proxies)
-    user, role = logins.log_in(db, login_throttle(request), settings.auth, form.username, form.password, client)
+    throttle = login_throttle(request)
+    user, role = logins.log_in(db, throttle, settings.auth, form.username, form.password, client, now=now)
     return _token(request, settings, user, role.value)
 
 
@@ -92,10 +101,11 @@ def change_password(
     db: Annotated[Database, Depends(get_database)],
     actor: CurrentActor,
     settings: SettingsDep,
+    now: Now,
 ) -> TokenOut:
     client = client_of(request, settings.auth.trusted_proxies)
     user = logins.change_password(
-        db, login_throttle(request), settings.auth, actor, body.current_password, body.new_password, client
+        db, login_throttle(request), settings.auth, actor, body.current_password, body.new_password, client, now=now
     )
     return _token(request, settings, user, actor.role.value)
 

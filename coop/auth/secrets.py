@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -31,11 +31,10 @@ def dummy_hash(time_cost: int, memory_kib: int) -> str:
 
 
 def issue_token(
-    secret: bytes, subject: str, role: str, minutes: int, generation: int = 0, now: datetime | None = None
+    secret: bytes, subject: str, role: str, minutes: int, generation: int = 0, *, now: datetime
 ) -> tuple[str, int]:
-    """A login token; ``generation`` is the account's token generation when it was issued
-    (the token stops working once the account's generation moves on)."""
-    now = now or datetime.now(UTC)
+    """A login token issued at ``now``; ``generation`` is the account's token generation when
+    it was issued (the token stops working once the account's generation moves on)."""
     claims = {
         "sub": subject,
         "role": role,

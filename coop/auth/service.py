@@ -33,7 +33,6 @@ from coop.auth.secrets import (
 from coop.errors import Conflict, Forbidden, Gone, Invalid, NotFound, Unauthenticated
 from coop.members.models import Invitation, Member, MemberStatus
 from coop.settings import AuthSettings
-from coop.types import utcnow
 from ledger import log
 
 MIN_PASSWORD = 10
@@ -78,10 +77,12 @@ def create_account(
     actor: str,
     password_hash: str | None = None,
     invitation_id: int | None = None,
+    *,
+    now: datetime,
 ) -> UserAccount:
-    """A login; ``password_hash`` (a hash of ``password`` made earlier) spares hashing again,
-    for the demo cooperative's thousands of members who share one public password.
-    ``invitation_id`` names the invitation the member accepted to make it, if any."""
+    """A login made at ``now``; ``password_hash`` (a hash of ``password`` made earlier) spares
+    hashing again, for the demo cooperative's thousands of members who share one public
+    password. ``invitation_id`` names the invitation the member accepted to make it, if any."""
     if role not in USER_ROLES:
         raise Invalid(f"people log in as member or board, not {role}", field="role")
     email = normalise_email(email)
@@ -92,7 +93,7 @@ def create_account(
         password_hash=password_hash or hash_password(auth, password),
         role=role.value,
         member_id=member_id,
-        created_at=utcnow(),
+        created_at=now,
     )
     session.add(user)
     session.flush()
@@ -133,18 +134,19 @@ def accept_invitation(session: Session, auth: AuthSettings, token: str, password
         member.id,
         f"member:{invitation.member_id}",
         invitation_id=invitation.id,
+        now=now,
     )
     invitation.used_at = account.created_at  # the account.created event names the invitation and proves the time
     session.flush()
     return account
 
 
-def bootstrap_board(session: Session, auth: AuthSettings, email: str, password: str) -> UserAccount:
-    """The first board user. Later board users are created by the board (a later issue)."""
+def bootstrap_board(session: Session, auth: AuthSettings, email: str, password: str, *, now: datetime) -> UserAccount:
+    """The first board user, made at ``now``. Later board users are created by the board (a later issue)."""
     existing = session.execute(select(func.count()).where(col(UserAccount.role) == Role.board.value)).scalar_one()
     if existing:
         raise Conflict("a board user exists already; bootstrap-board only creates the first one", code="board-exists")
-    return create_account(session, auth, email, password, Role.board, None, CLI_ACTOR_NAME)
+    return create_account(session, auth, email, password, Role.board, None, CLI_ACTOR_NAME, now=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +155,8 @@ class CreatedKey:
     token: str
 
 
-def create_api_key(session: Session, org: str, role: str) -> CreatedKey:
+def create_api_key(session: Session, org: str, role: str, *, now: datetime) -> CreatedKey:
+    """A key for an organisation, made at ``now``; its token is shown once and stored as SHA-256."""
     try:
         parsed = Role(role)
     except ValueError:
@@ -165,9 +168,7 @@ def create_api_key(session: Session, org: str, role: str) -> CreatedKey:
     if not 1 <= len(org) <= 200:
         raise Invalid("an organisation name has 1 to 200 characters", field="org")
     material = new_api_key()
-    key = ApiKey(
-        org=org, role=role, prefix=material.prefix, secret_hash=sha256_hex(material.secret), created_at=utcnow()
-    )
+    key = ApiKey(org=org, role=role, prefix=material.prefix, secret_hash=sha256_hex(material.secret), created_at=now)
     session.add(key)
     session.flush()
     log.append(
@@ -181,12 +182,13 @@ def create_api_key(session: Session, org: str, role: str) -> CreatedKey:
     return CreatedKey(key, material.token)
 
 
-def revoke_api_key(session: Session, key_id: int) -> ApiKey:
+def revoke_api_key(session: Session, key_id: int, *, now: datetime) -> ApiKey:
+    """The key, revoked at ``now`` (a key revoked earlier keeps its moment)."""
     key = session.get(ApiKey, key_id)
     if key is None:
         raise NotFound(f"no API key {key_id}")
     if key.revoked_at is None:
-        key.revoked_at = utcnow()
+        key.revoked_at = now
         session.flush()
         log.append(session, "api-key.revoked", CLI_ACTOR_NAME, f"key:{key.id}", {}, at=key.revoked_at)
     return key
@@ -263,8 +265,10 @@ def own_account(session: Session, actor: Actor) -> UserAccount:
     return user
 
 
-def change_password(session: Session, auth: AuthSettings, actor: Actor, current: str, new: str) -> UserAccount:
-    """Set a new password after checking the current one, and end every earlier login.
+def change_password(
+    session: Session, auth: AuthSettings, actor: Actor, current: str, new: str, *, now: datetime
+) -> UserAccount:
+    """Set a new password at ``now`` after checking the current one, and end every earlier login.
 
     Simultaneous changes take turns (the writers' lock, see :mod:`coop.db`), so each checks
     the password the previous one left. Recorded in the ledger of record without any secret."""
@@ -279,5 +283,5 @@ def change_password(session: Session, auth: AuthSettings, actor: Actor, current:
     user.password_hash = hash_password(auth, new, field="new_password")
     session.flush()
     end_logins(session, actor.id)
-    log.append(session, "account.password-changed", actor.ledger_name, f"user:{actor.id}", {}, at=utcnow())
+    log.append(session, "account.password-changed", actor.ledger_name, f"user:{actor.id}", {}, at=now)
     return user

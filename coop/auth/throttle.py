@@ -42,7 +42,6 @@ from sqlmodel import col
 from coop.auth.models import LoginFailures
 from coop.db import Database
 from coop.settings import AuthSettings
-from coop.types import utcnow
 
 logger = logging.getLogger("coop.auth")
 
@@ -134,8 +133,8 @@ class LoginThrottle:
             Limit(auth.login_client_max_failures, auth.login_max_delay_seconds),
         )
 
-    def attempt(self, email: str, client: str, now: datetime | None = None) -> Attempt:
-        now = now or utcnow()
+    def attempt(self, email: str, client: str, *, now: datetime) -> Attempt:
+        """The counts of this attempt at ``now``, and how long it must wait."""
         keys = (_hash(f"account-client:{email}\n{client}"), _hash(f"account:{email}"), _hash(f"client:{client}"))
         with self.db.read_engine.connect() as conn:
             rows = {
@@ -156,9 +155,8 @@ class LoginThrottle:
         )
         return Attempt(keys, wait, frozenset(rows))
 
-    def failed(self, attempt: Attempt, now: datetime | None = None) -> None:
-        """Count a failure on each of the attempt's keys, then prune forgotten counts."""
-        now = now or utcnow()
+    def failed(self, attempt: Attempt, *, now: datetime) -> None:
+        """Count a failure at ``now`` on each of the attempt's keys, then prune forgotten counts."""
         forget_before = now - timedelta(seconds=self.window)
         table = LoginFailures.__table__  # type: ignore[attr-defined]
         insert = postgresql.insert if self.db.dialect == "postgresql" else sqlite.insert

@@ -15,7 +15,6 @@ from coop.errors import Conflict, Invalid
 from coop.governance.documents import BenefitPolicy, Document, DocumentKind, Mandate, parse_document
 from coop.governance.models import GovernanceDocument
 from coop.governance.queries import Version, version_of
-from coop.types import utcnow
 from ledger import canonical, log
 
 
@@ -36,17 +35,15 @@ def record(
     kind: DocumentKind,
     document: Document,
     source: str,
-    effective_from: datetime | None = None,
+    effective_from: datetime,
 ) -> Version:
-    """Append the next version of ``kind``, in force from ``effective_from`` (default: now)."""
+    """Append the next version of ``kind``, in force from ``effective_from``."""
     latest = session.execute(
         select(func.max(col(GovernanceDocument.version))).where(col(GovernanceDocument.kind) == kind.value)
     ).scalar_one()
     version = int(latest or 0) + 1
     body = canonical.dumps(document.model_dump(mode="json"))
-    row = GovernanceDocument(
-        kind=kind.value, version=version, body=body, effective_from=effective_from or utcnow(), source=source
-    )
+    row = GovernanceDocument(kind=kind.value, version=version, body=body, effective_from=effective_from, source=source)
     session.add(row)
     session.flush()
     log.append(
@@ -65,11 +62,9 @@ def record(
     return version_of(row)
 
 
-def init_statutes(
-    session: Session, actor: Actor, path: Path, *, now: datetime | None = None
-) -> tuple[Version, Version]:
+def init_statutes(session: Session, actor: Actor, path: Path, *, now: datetime) -> tuple[Version, Version]:
     """Record the founding mandate and benefit policy (version 1 of each) from a TOML file,
-    in force from ``now`` (default: this moment)."""
+    in force from ``now``."""
     if session.execute(select(func.count()).select_from(GovernanceDocument)).scalar_one():
         raise Conflict("the cooperative is initialised already; change its documents by a vote", code="initialised")
     try:
@@ -79,7 +74,6 @@ def init_statutes(
     mandate = validated(DocumentKind.mandate, statutes.get("mandate"), "mandate")
     policy = validated(DocumentKind.benefit_policy, statutes.get("benefit_policy"), "benefit_policy")
     assert isinstance(mandate, Mandate) and isinstance(policy, BenefitPolicy)
-    now = now or utcnow()
     return (
         record(session, actor, DocumentKind.mandate, mandate, "statutes", now),
         record(session, actor, DocumentKind.benefit_policy, policy, "statutes", now),

@@ -24,8 +24,10 @@ from coop.auth.policy import Actor
 from coop.decisions import bulk
 from coop.decisions.rules import Decision, Terms, deciding_user_type, is_prohibited, mandate_decision
 from coop.governance import queries as governance_queries
-from coop.governance.documents import Mandate, MandateDecision
+from coop.governance.ballot import conditions_in_words
+from coop.governance.documents import Conditions, Mandate, MandateDecision
 from coop.hdab.models import Consultation
+from coop.i18n import translator
 from coop.permits.rules import MAX_YEARS
 from coop.privacy import publish
 from coop.vocabulary.terms import (
@@ -102,13 +104,12 @@ class Reason:
     (comma-separated), or the value a mandate condition asks; so it can be told in words."""
 
 
-CONDITION_TEXT = {
-    "min_benefit_share_pct": "the benefit share offered is below the {value}% the mandate asks",
-    "open_results": "the mandate asks that results be published openly",
-    "processing_in_eu": "the mandate asks that the data be processed in the EU",
-    "ethics_review": "the mandate asks for an approved ethics review",
-    "max_duration_months": "the mandate allows at most {value} months",
-}
+def unmet_in_words(name: str, value: object) -> str:
+    """The mandate's condition ``name`` that an application does not meet, in the words the
+    ballot gives the mandate's conditions (:func:`coop.governance.ballot.conditions_in_words`),
+    in English, as the API speaks."""
+    t = translator("en")
+    return t("reason_condition_unmet", conditions=conditions_in_words(Conditions.model_validate({name: value}), t))
 
 
 @dataclass
@@ -167,9 +168,7 @@ def assess(application: Application, mandate: Mandate, version: int) -> Assessme
             continue
         for name in answer.unmet:
             value = getattr(answer.conditions, name)
-            conditions.append(
-                Reason(f"condition-unmet:{name}", CONDITION_TEXT[name].format(value=value), where, str(value))
-            )
+            conditions.append(Reason(f"condition-unmet:{name}", unmet_in_words(name, value), where, str(value)))
         explicit = rule.sensitive_requires_explicit_allow if rule else True
         if sensitive and explicit and (rule is None or rule.decision is not MandateDecision.deny):
             conditions.append(

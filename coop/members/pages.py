@@ -1,4 +1,5 @@
-"""Pages: accepting an invitation, and the board's list of members (search, admit one, or\nadmit a file of them)."""
+"""Pages: accepting an invitation, and the board's list of members (search, admit one, or
+admit a file of them)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,11 @@ from fastapi.responses import HTMLResponse, Response
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.deps import Now, ReadSession, SettingsDep, WriteSession, get_database
-from coop.errors import CoopError
 from coop.i18n import DEFAULT_LANGUAGE
 from coop.members import admission, queries, service
 from coop.members.models import Language
 from coop.portal import web
-from coop.portal.deps import CSRF, Viewer, back_to, page_require, viewer_with
+from coop.portal.deps import CSRF, Viewer, back_to, form_again, page_require, viewer_with
 from coop.types import CleanStr
 
 router = APIRouter(include_in_schema=False)
@@ -27,26 +27,18 @@ def invitation_page(request: Request, token: str = "") -> Response:
     return web.render(request, "invitation.html", None, web.language(request), token=token[:200], done=False)
 
 
-@router.post("/invitation", dependencies=[CSRF])
+@router.post("/invitation", dependencies=[CSRF, form_again("invitation.html", "token")])
 def accept_invitation(
     request: Request,
-    db: Annotated[Database, Depends(get_database)],
+    session: WriteSession,
     settings: SettingsDep,
     now: Now,
     token: Annotated[str, Form(max_length=200)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> Response:
-    """The form again when refused: the one-time token stays out of every address."""
-    lang = web.language(request)
-    try:
-        with db.unit_of_work() as session:
-            service.accept_invitation(session, settings.auth, token, password, now)
-    except CoopError as exc:
-        code = "password-length" if exc.extra.get("field") == "password" else exc.code
-        return web.render(
-            request, "invitation.html", None, lang, status_code=exc.status, token=token, done=False, error=code
-        )
-    return web.render(request, "invitation.html", None, lang, token="", done=True)
+    """Refused: the form again, saying why (the one-time token stays out of every address)."""
+    service.accept_invitation(session, settings.auth, token, password, now)
+    return web.render(request, "invitation.html", None, web.language(request), token="", done=True)
 
 
 def _members(

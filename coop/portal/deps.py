@@ -1,9 +1,9 @@
 """FastAPI dependencies of the portal's pages, beside the API's in :mod:`coop.deps`: the actor
 from the login cookie (checked as the API checks a bearer token), the viewer's language, the
 logged-in member, the CSRF check of every form, and where a refused form sends the browser
-back to. A page takes its session from :mod:`coop.deps` (``ReadSession``/``WriteSession``),
-so it is one unit of work, and its refusals are turned into pages by one handler
-(:func:`coop.app.page_refusal`)."""
+back to (or, for a public form, which template shows it again). A page takes its session
+from :mod:`coop.deps` (``ReadSession``/``WriteSession``), so it is one unit of work, and its
+refusals are turned into pages by one handler (:func:`coop.app.page_refusal`)."""
 
 from __future__ import annotations
 
@@ -123,6 +123,29 @@ def back_to(path: str) -> Any:
 
     def dependency(request: Request) -> None:
         request.state.back = path
+
+    return Depends(dependency)
+
+
+@dataclass(frozen=True, slots=True)
+class FormAgain:
+    """A public form shown again when refused (see :func:`form_again`)."""
+
+    template: str
+    fields: dict[str, str]
+    """The form's fields as sent, to fill in again."""
+
+
+def form_again(template: str, *fields: str) -> Any:
+    """Where a refused form is shown again rather than sending the browser back (a public
+    form: logging in, accepting an invitation): ``template``, given the sent ``fields``
+    (a one-time token stays out of every address) and the refusal, which it says in the
+    visitor's language. Declared after :data:`CSRF`, so a forged form is an error page."""
+
+    async def dependency(request: Request) -> None:
+        sent = await request.form()
+        values = {name: sent.get(name) for name in fields}
+        request.state.form_again = FormAgain(template, {k: v for k, v in values.items() if isinstance(v, str)})
 
     return Depends(dependency)
 

@@ -34,6 +34,7 @@ from coop.i18n import LANGUAGES as LANGUAGES  # pages check a language against w
 from coop.i18n import autonym, language_or_default, local_time, translator
 from coop.portal.texts import REFUSALS, label
 from coop.settings import Settings
+from coop.types import utcnow
 
 SESSION_COOKIE = "coop_session"
 CSRF_COOKIE = "coop_csrf"
@@ -71,8 +72,10 @@ def actor(request: Request) -> Actor | None:
 
 
 def log_in(request: Request, response: Response, user_id: int, role: str, generation: int) -> None:
-    settings = settings_of(request)
-    token, seconds = issue_token(_secret(request), f"user:{user_id}", role, settings.auth.token_minutes, generation)
+    """Give this browser a login cookie: a token for the account, issued in the wall clock's
+    time, which its check reads as well (never the request's moment, which may be another)."""
+    minutes = settings_of(request).auth.token_minutes
+    token, seconds = issue_token(_secret(request), f"user:{user_id}", role, minutes, generation, now=utcnow())
     response.set_cookie(
         SESSION_COOKIE,
         token,

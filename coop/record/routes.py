@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
-from coop.deps import SEQ_MAX, ReadSession, get_database, require
+from coop.deps import SEQ_MAX, Now, ReadSession, get_database, require
 from coop.errors import Invalid, Unavailable
 from coop.record.schemas import ConsistencyOut, EventOut, EventPage, InclusionOut, PublicKeyOut, TreeHeadOut
 from ledger import log
@@ -24,10 +24,10 @@ router = APIRouter(prefix="/ledger", tags=["ledger of record"])
 
 
 @router.get("/tree-head", response_model=TreeHeadOut, summary="The newest signed tree head (public)")
-def tree_head(session: ReadSession, db: Annotated[Database, Depends(get_database)]) -> TreeHeadOut:
+def tree_head(session: ReadSession, db: Annotated[Database, Depends(get_database)], now: Now) -> TreeHeadOut:
     """Heads are signed when a commit finds the last one older than the signing interval,
     and on a schedule when events are waiting; reading one never signs or writes."""
-    head = log.newest_head(session, db.signer)
+    head = log.newest_head(session, db.signer, now=now)
     if head is None:
         raise Unavailable(
             "no tree head has been signed yet; one is signed within the signing interval",

@@ -10,21 +10,23 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime
 
 from coop.db import Database
+from coop.types import utcnow
 from ledger import log
 from ledger.signing import SignedTreeHead
 
 logger = logging.getLogger("coop")
 
 
-def sign_pending(db: Database) -> SignedTreeHead | None:
-    """Sign a head over the events no signed head covers yet; None when there are none."""
+def sign_pending(db: Database, now: datetime) -> SignedTreeHead | None:
+    """Sign a head at ``now`` over the events no signed head covers yet; None when there are none."""
     with db.unit_of_work(write=False) as session:
         if log.unsigned_events(session) <= 0:
             return None
     with db.unit_of_work() as session:  # under the writers' lock: the size it signs is final
-        return log.sign_current_head(session, db.signer)
+        return log.sign_current_head(session, db.signer, now=now)
 
 
 class HeadSchedule:
@@ -48,6 +50,6 @@ class HeadSchedule:
     def _run(self) -> None:
         while not self._stop.wait(self.period):
             try:
-                sign_pending(self.db)
+                sign_pending(self.db, utcnow())
             except Exception:  # the database may be away for a while; try again next time
                 logger.warning("could not sign a tree head on schedule", exc_info=True)

@@ -12,7 +12,7 @@ reconciled tables, the columns the events do not prove are listed with the reaso
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -108,9 +108,11 @@ def verify_record(
     trusted_keys: Mapping[str, Ed25519PublicKey],
     progress: Callable[[int], None] | None = None,
     checkpoints: Sequence[SignedTreeHead] = (),
-    now: datetime | None = None,
+    *,
+    now: datetime,
 ) -> Report:
-    """The whole check: the log, its heads and the checkpoints, the books, and every table.
+    """The whole check, as of ``now``: the log, its heads and the checkpoints, the books, and
+    every table (an event older than the signing interval at ``now`` must be under a signed head).
 
     The tables with a row per member are read in other processes meanwhile (see
     :mod:`coop.record.parallel`); on PostgreSQL they share this transaction's snapshot when
@@ -118,7 +120,7 @@ def verify_record(
     if conn.dialect.name == "postgresql":  # the tables are read in key order: let the sorts stay in memory
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     interval = settings.ledger.head_interval_seconds + HEAD_GRACE_SECONDS
-    deadline = (now or datetime.now(UTC)) - timedelta(seconds=interval)
+    deadline = now - timedelta(seconds=interval)
     reconciliation = Reconciliation(tables(settings))
     with alongside(reconciliation, conn):
         return verify(

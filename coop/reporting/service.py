@@ -51,7 +51,7 @@ def publish_annual(
         raise NotFound("the ledger has no signed tree head yet", code="tree-head-not-found")
     digest = hashlib.sha256(annual_pdf(session, settings, year, lang, head.tree_size, now)).hexdigest()
     body = {"year": year, "lang": lang, "sha256": digest, "tree_size": head.tree_size}
-    event = log.append(session, "report.published", actor.ledger_name, subject, body)
+    event = log.append(session, "report.published", actor.ledger_name, subject, body, at=now)
     return {**body, "ledger_seq": event.seq}
 
 

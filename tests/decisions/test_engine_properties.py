@@ -171,7 +171,7 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                         if mid is not None:
                             members.leave(s, BOARD, mid, utcnow())
                     case ("mandate", mandate):
-                        governance.record(s, CLI_ACTOR, DocumentKind.mandate, mandate, "test")
+                        governance.record(s, CLI_ACTOR, DocumentKind.mandate, mandate, "test", utcnow())
                     case ("checkpoint",):
                         pass
         except CoopError:

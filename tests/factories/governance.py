@@ -22,7 +22,7 @@ NEW_POLICY = {"reserve_pct": 10, "solidarity_pct": 40, "members_pct": 50, "minim
 def statutes(database: Database, now: datetime | None = None) -> None:
     """The example statutes in force from ``now`` (default: this moment)."""
     with database.unit_of_work() as s:
-        governance.init_statutes(s, CLI_ACTOR, STATUTES, now=now)
+        governance.init_statutes(s, CLI_ACTOR, STATUTES, now=now or utcnow())
 
 
 def founded(client: TestClient, database: Database) -> dict[str, str]:

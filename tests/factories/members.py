@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from coop.auth import service as auth_service
 from coop.db import Database
+from coop.types import utcnow
 
 BOARD_EMAIL = "board@coop-test.nl"
 PASSWORD = "correct horse battery staple"
@@ -30,7 +31,7 @@ def board(client: TestClient, database: Database) -> dict[str, str]:
     """Headers of the (first) board user, created on first use."""
     if not _board_exists(database):
         with database.unit_of_work() as session:
-            auth_service.bootstrap_board(session, database.settings.auth, BOARD_EMAIL, PASSWORD)
+            auth_service.bootstrap_board(session, database.settings.auth, BOARD_EMAIL, PASSWORD, now=utcnow())
     return login(client, BOARD_EMAIL)
 
 
@@ -45,7 +46,7 @@ def _board_exists(database: Database) -> bool:
 
 def api_key(database: Database, role: str, org: str = "Test organisation") -> dict[str, str]:
     with database.unit_of_work() as session:
-        created = auth_service.create_api_key(session, org, role)
+        created = auth_service.create_api_key(session, org, role, now=utcnow())
     return bearer(created.token)
 
 

@@ -64,13 +64,13 @@ def test_benefit_policy_must_sum_to_100() -> None:
 
 def test_init_records_version_one_and_refuses_twice(database: Database) -> None:
     with database.unit_of_work() as s:
-        mandate, policy = service.init_statutes(s, CLI_ACTOR, f.STATUTES)
+        mandate, policy = service.init_statutes(s, CLI_ACTOR, f.STATUTES, now=utcnow())
     assert (mandate.version, policy.version) == (1, 1)
     with database.unit_of_work(write=False) as s:
         types = [e.type for e in log.events_after(s, 0, 100)]
     assert types == ["mandate.adopted", "benefit-policy.adopted"]
     with pytest.raises(Conflict), database.unit_of_work() as s:
-        service.init_statutes(s, CLI_ACTOR, f.STATUTES)
+        service.init_statutes(s, CLI_ACTOR, f.STATUTES, now=utcnow())
 
 
 def test_init_rejects_bad_statutes_with_locations(database: Database, tmp_path: Path) -> None:
@@ -80,7 +80,7 @@ def test_init_rejects_bad_statutes_with_locations(database: Database, tmp_path: 
         "[benefit_policy]\nreserve_pct = 50\nsolidarity_pct = 50\nmembers_pct = 50\nminimum_payout_cents = 0\n"
     )
     with pytest.raises(Invalid) as info, database.unit_of_work() as s:
-        service.init_statutes(s, CLI_ACTOR, bad)
+        service.init_statutes(s, CLI_ACTOR, bad, now=utcnow())
     assert info.value.extra["errors"][0]["loc"] == ["benefit_policy", "members_pct"]
     with database.unit_of_work(write=False) as s:
         assert queries.in_force(s, DocumentKind.mandate, utcnow()) is None  # nothing written
@@ -89,7 +89,7 @@ def test_init_rejects_bad_statutes_with_locations(database: Database, tmp_path: 
 def test_versions_in_force_as_of_any_time(database: Database, client: TestClient) -> None:
     before = utcnow()
     with database.unit_of_work() as s:
-        service.init_statutes(s, CLI_ACTOR, f.STATUTES)
+        service.init_statutes(s, CLI_ACTOR, f.STATUTES, now=utcnow())
     between = utcnow()
     stricter = Mandate(default="deny", rules=[])
     with database.unit_of_work() as s:
@@ -107,6 +107,6 @@ def test_versions_in_force_as_of_any_time(database: Database, client: TestClient
 
 def test_documents_cannot_be_altered(database: Database) -> None:
     with database.unit_of_work() as s:
-        service.init_statutes(s, CLI_ACTOR, f.STATUTES)
+        service.init_statutes(s, CLI_ACTOR, f.STATUTES, now=utcnow())
     with pytest.raises(DBAPIError, match="append-only"), database.unit_of_work() as s:
         s.execute(text("UPDATE governance_document SET body = '{}'"))

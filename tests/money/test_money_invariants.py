@@ -45,7 +45,7 @@ def after(year: int) -> datetime:
 
 def test_no_cent_is_created_or_lost(database: Database) -> None:
     with database.unit_of_work() as s:
-        governance.init_statutes(s, CLI_ACTOR, f.STATUTES)
+        governance.init_statutes(s, CLI_ACTOR, f.STATUTES, now=utcnow())
         for i in range(5):
             members.admit(s, BOARD, database.settings.auth, f"M{i}", f"m{i}@inv.nl", Language.nl, utcnow())
         now = utcnow()

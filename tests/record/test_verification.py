@@ -74,6 +74,7 @@ class Cooperative:
 
     def verify(self, **kwargs: Any) -> Report:
         db = self.database
+        kwargs.setdefault("now", utcnow())
         with db.unit_of_work(write=False) as s:
             return verify_record(s.connection(), db.settings, {db.signer.key_id: db.signer.public_key}, **kwargs)
 
@@ -120,7 +121,9 @@ def _build(db: Database) -> dict[str, int]:
         assert joiner.id is not None and account.id is not None
         facts["joiner"] = joiner.id
         joined = Actor("user", account.id, Role.member, member_id=joiner.id)
-        auth_service.change_password(s, auth, joined, "a long enough password", "another long enough password")
+        auth_service.change_password(
+            s, auth, joined, "a long enough password", "another long enough password", now=utcnow()
+        )
         members_service.leave(s, board, 12, utcnow())
         facts["leaver"] = 12
         nine = Actor("user", 10, Role.member, member_id=9)
@@ -139,9 +142,9 @@ def _build(db: Database) -> dict[str, int]:
             s, seven, 7, 11, [Purpose.education], None, False, db.settings.choices.proxy_max_depth, utcnow()
         )
         members_service.leave(s, board, 11, utcnow())  # a proxy who leaves ends the appointment
-        key = auth_service.create_api_key(s, "Holder BV", "data_holder").key
+        key = auth_service.create_api_key(s, "Holder BV", "data_holder", now=utcnow()).key
         assert key.id is not None
-        auth_service.revoke_api_key(s, key.id)
+        auth_service.revoke_api_key(s, key.id, now=utcnow())
         facts["revoked_key"] = key.id
         hdab = Actor("key", 1, Role.hdab)
         first = s.get(Permit, 1)
@@ -700,7 +703,9 @@ def test_recent_events_may_wait_for_their_head(cooperative: Cooperative) -> None
 def _small_cooperative(settings: Settings) -> Database:
     db = Database(settings)
     with db.unit_of_work() as s:
-        board = auth_service.bootstrap_board(s, settings.auth, "chair@coop-test.nl", "a long board password")
+        board = auth_service.bootstrap_board(
+            s, settings.auth, "chair@coop-test.nl", "a long board password", now=utcnow()
+        )
         actor = Actor("user", board.id or 0, Role.board)
         for n in range(3):
             members_service.admit(s, actor, settings.auth, f"Member {n}", f"m{n}@coop-test.nl", Language.nl, utcnow())

@@ -218,7 +218,7 @@ def test_the_dividend_histogram_counts_members_once(database: Database) -> None:
     from coop.types import utcnow
 
     with database.unit_of_work() as s:
-        governance.init_statutes(s, CLI_ACTOR, f.STATUTES)  # 20/30/50
+        governance.init_statutes(s, CLI_ACTOR, f.STATUTES, now=utcnow())  # 20/30/50
         for half, (start, end) in enumerate(
             [(date(2025, 1, 1), date(2025, 6, 30)), (date(2025, 7, 1), date(2025, 12, 31))]
         ):
