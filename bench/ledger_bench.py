@@ -241,7 +241,15 @@ def seed_cooperative(db: Database, events: int, progress: Progress) -> int:
     with db.unit_of_work() as s:
         governance.init_statutes(s, CLI_ACTOR, STATUTES, now=datetime.now(UTC))
         auth_service.create_account(
-            s, db.settings.auth, "board@bench.nl", "", Role.board, None, "cli", password_hash="x", now=datetime.now(UTC)
+            s,
+            CLI_ACTOR,
+            db.settings.auth,
+            "board@bench.nl",
+            "",
+            Role.board,
+            None,
+            password_hash="x",
+            now=datetime.now(UTC),
         )
         written = log.tree_size(s)
     voters: list[tuple[int, str]] = []

@@ -162,7 +162,7 @@ def bootstrap_board(
     db = _database()
     try:
         with db.unit_of_work() as session:
-            user = service.bootstrap_board(session, db.settings.auth, email, password, now=utcnow())
+            user = service.bootstrap_board(session, CLI_ACTOR, db.settings.auth, email, password, now=utcnow())
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     out.print(f"board user {user.email} created (user:{user.id})")
@@ -181,7 +181,7 @@ def api_key_create(
     db = _database()
     try:
         with db.unit_of_work() as session:
-            created = service.create_api_key(session, org, role, now=utcnow())
+            created = service.create_api_key(session, CLI_ACTOR, org, role, now=utcnow())
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     err.print(
@@ -193,11 +193,11 @@ def api_key_create(
 @key_app.command("list")
 def api_key_list() -> None:
     """List keys (without secrets)."""
-    from coop.auth import service
+    from coop.auth import queries
 
     db = _database()
     with db.unit_of_work(write=False) as session:
-        keys = service.list_api_keys(session)
+        keys = queries.list_api_keys(session)
     table = Table("id", "organisation", "role", "prefix", "created", "revoked")
     for k in keys:
         table.add_row(
@@ -221,7 +221,7 @@ def api_key_revoke(key_id: Annotated[int, typer.Argument(help="the key's id (see
     db = _database()
     try:
         with db.unit_of_work() as session:
-            key = service.revoke_api_key(session, key_id, now=utcnow())
+            key = service.revoke_api_key(session, CLI_ACTOR, key_id, now=utcnow())
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     out.print(f"API key {key.id} ({key.org}) is revoked")

@@ -143,13 +143,13 @@ def seed(
     start = utcnow() - timedelta(days=STORY_DAYS)
     with db.unit_of_work() as s:
         governance_service.init_statutes(s, CLI_ACTOR, STATUTES, now=start)
-        account = auth_service.bootstrap_board(s, auth, BOARD_EMAIL, BOARD_PASSWORD, now=utcnow())
+        account = auth_service.bootstrap_board(s, CLI_ACTOR, auth, BOARD_EMAIL, BOARD_PASSWORD, now=utcnow())
         assert account.id is not None
         board = Actor("user", account.id, Role.board)
         logins = DemoLogins(board=(BOARD_EMAIL, BOARD_PASSWORD), size=size)
         keys = {}
         for org, role in (("Health Data Access Body NL (demo)", "hdab"), ("Audit & Co (demo)", "auditor")):
-            created = auth_service.create_api_key(s, org, role, now=utcnow())
+            created = auth_service.create_api_key(s, CLI_ACTOR, org, role, now=utcnow())
             logins.keys[role] = created.token
             keys[role] = created.key
         shared_hash = auth_service.hash_password(auth, MEMBER_PASSWORD)
@@ -171,12 +171,12 @@ def seed(
                 assert member.id is not None
                 user = auth_service.create_account(
                     s,
+                    CLI_ACTOR,
                     auth,
                     email,
                     MEMBER_PASSWORD,
                     Role.member,
                     member.id,
-                    "cli",
                     password_hash=shared_hash,
                     now=utcnow(),
                 )

@@ -12,7 +12,7 @@ from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2PasswordBearer
 from sqlmodel import Session
 
-from coop.auth import service as auth_service
+from coop.auth import queries as auth_queries
 from coop.auth.policy import Actor, Permission, has
 from coop.db import Database
 from coop.errors import Forbidden, Unauthenticated
@@ -80,7 +80,7 @@ def _current_actor(
     if not credential:
         raise Unauthenticated("send 'Authorization: Bearer <token or API key>'")
     with db.unit_of_work(write=False) as session:
-        return auth_service.actor_for_bearer(session, request.app.state.jwt_secret, credential)
+        return auth_queries.actor_for_bearer(session, request.app.state.jwt_secret, credential)
 
 
 CurrentActor = Annotated[Actor, Depends(_current_actor)]

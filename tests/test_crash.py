@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from coop.auth import service as auth_service
+from coop.auth.policy import CLI_ACTOR
 from coop.db import Database
 from coop.members.models import Member
 from coop.settings import Settings
@@ -62,7 +63,7 @@ def _wait_up(base: str, proc: subprocess.Popen[bytes]) -> None:
 @pytest.mark.slow
 def test_sigkill_loses_nothing_acknowledged(database: Database, tmp_path: Path) -> None:
     with database.unit_of_work() as s:
-        auth_service.bootstrap_board(s, database.settings.auth, f.BOARD_EMAIL, f.PASSWORD, now=utcnow())
+        auth_service.bootstrap_board(s, CLI_ACTOR, database.settings.auth, f.BOARD_EMAIL, f.PASSWORD, now=utcnow())
     database.dispose()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from coop.auth import service
+from coop.auth import queries, service
 from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, Role
 from coop.auth.throttle import Attempt, LoginThrottle
@@ -31,7 +31,7 @@ def log_in(
     try:
         with db.unit_of_work(write=False) as session:
             user = service.authenticate(session, auth, email, password)
-            role = service.role_of(session, user)
+            role = queries.role_of(session, user)
     except Unauthenticated:
         throttle.failed(attempt, now=now)
         raise
@@ -52,11 +52,11 @@ def change_password(
 ) -> UserAccount:
     """A new password (every earlier login ends); a wrong current password counts as a failed login."""
     with db.unit_of_work(write=False) as session:
-        email = service.own_account(session, actor).email
+        email = queries.own_account(session, actor).email
     attempt = _attempt(throttle, email, client, now)
     try:
         with db.unit_of_work() as session:
-            return service.change_password(session, auth, actor, current, new, now=now)
+            return service.change_password(session, actor, auth, current, new, now=now)
     except Forbidden as exc:
         if exc.code == "wrong-password":  # a guess at the password, like a failed login
             throttle.failed(attempt, now=now)

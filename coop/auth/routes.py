@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request, Response
 from pydantic import BaseModel, Field
 
 from coop.auth import login as logins
-from coop.auth import service
+from coop.auth import queries, service
 from coop.auth.models import UserAccount
 from coop.auth.schemas import AcceptInvitationIn, AccountOut, PasswordChangeIn, TokenOut
 from coop.auth.secrets import issue_token
@@ -78,7 +78,7 @@ def login(
     responses=problems({403: "not-a-login (an API key)"}),
 )
 def logout(session: WriteSession, actor: CurrentActor) -> Response:
-    service.own_account(session, actor)
+    queries.own_account(session, actor)
     service.end_logins(session, actor.id)
     return Response(status_code=204)
 

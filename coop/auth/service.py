@@ -12,23 +12,17 @@ from sqlmodel import Session, col
 
 from coop.auth.models import ApiKey, UserAccount
 from coop.auth.policy import (
-    CLI_ACTOR_NAME,
     ORG_ROLES,
     USER_ROLES,
     Actor,
-    Denied,
     Role,
-    account_role,
-    can_manage_login,
 )
+from coop.auth.queries import own_account
 from coop.auth.secrets import (
-    decode_token,
     dummy_hash,
     new_api_key,
     password_hasher,
-    same_digest,
     sha256_hex,
-    split_api_key,
 )
 from coop.errors import Conflict, Forbidden, Gone, Invalid, NotFound, Unauthenticated
 from coop.members.models import Invitation, Member, MemberStatus
@@ -69,12 +63,12 @@ def authenticate(session: Session, auth: AuthSettings, email: str, password: str
 
 def create_account(
     session: Session,
+    actor: Actor,
     auth: AuthSettings,
     email: str,
     password: str,
     role: Role,
     member_id: int | None,
-    actor: str,
     password_hash: str | None = None,
     invitation_id: int | None = None,
     *,
@@ -100,7 +94,7 @@ def create_account(
     log.append(
         session,
         "account.created",
-        actor,
+        actor.ledger_name,
         f"user:{user.id}",
         {"role": role.value, "member_id": member_id, "invitation_id": invitation_id},
         at=user.created_at,
@@ -125,14 +119,15 @@ def accept_invitation(session: Session, auth: AuthSettings, token: str, password
     assert member is not None
     if member.status == MemberStatus.left.value:  # withdrawn when leaving; this guards invitations from before
         raise Gone("this membership has ended; the invitation cannot be used", code="member-left")
+    newcomer = Actor(kind="member", id=invitation.member_id, role=Role.member, member_id=invitation.member_id)
     account = create_account(
         session,
+        newcomer,
         auth,
         member.email,
         password,
         Role.member,
         member.id,
-        f"member:{invitation.member_id}",
         invitation_id=invitation.id,
         now=now,
     )
@@ -141,12 +136,14 @@ def accept_invitation(session: Session, auth: AuthSettings, token: str, password
     return account
 
 
-def bootstrap_board(session: Session, auth: AuthSettings, email: str, password: str, *, now: datetime) -> UserAccount:
+def bootstrap_board(
+    session: Session, actor: Actor, auth: AuthSettings, email: str, password: str, *, now: datetime
+) -> UserAccount:
     """The first board user, made at ``now``. Later board users are created by the board (a later issue)."""
     existing = session.execute(select(func.count()).where(col(UserAccount.role) == Role.board.value)).scalar_one()
     if existing:
         raise Conflict("a board user exists already; bootstrap-board only creates the first one", code="board-exists")
-    return create_account(session, auth, email, password, Role.board, None, CLI_ACTOR_NAME, now=now)
+    return create_account(session, actor, auth, email, password, Role.board, None, now=now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,7 +152,7 @@ class CreatedKey:
     token: str
 
 
-def create_api_key(session: Session, org: str, role: str, *, now: datetime) -> CreatedKey:
+def create_api_key(session: Session, actor: Actor, org: str, role: str, *, now: datetime) -> CreatedKey:
     """A key for an organisation, made at ``now``; its token is shown once and stored as SHA-256."""
     try:
         parsed = Role(role)
@@ -174,7 +171,7 @@ def create_api_key(session: Session, org: str, role: str, *, now: datetime) -> C
     log.append(
         session,
         "api-key.created",
-        CLI_ACTOR_NAME,
+        actor.ledger_name,
         f"key:{key.id}",
         {"role": role, "org": org, "prefix": key.prefix},
         at=key.created_at,
@@ -182,7 +179,7 @@ def create_api_key(session: Session, org: str, role: str, *, now: datetime) -> C
     return CreatedKey(key, material.token)
 
 
-def revoke_api_key(session: Session, key_id: int, *, now: datetime) -> ApiKey:
+def revoke_api_key(session: Session, actor: Actor, key_id: int, *, now: datetime) -> ApiKey:
     """The key, revoked at ``now`` (a key revoked earlier keeps its moment)."""
     key = session.get(ApiKey, key_id)
     if key is None:
@@ -190,48 +187,8 @@ def revoke_api_key(session: Session, key_id: int, *, now: datetime) -> ApiKey:
     if key.revoked_at is None:
         key.revoked_at = now
         session.flush()
-        log.append(session, "api-key.revoked", CLI_ACTOR_NAME, f"key:{key.id}", {}, at=key.revoked_at)
+        log.append(session, "api-key.revoked", actor.ledger_name, f"key:{key.id}", {}, at=key.revoked_at)
     return key
-
-
-def list_api_keys(session: Session) -> list[ApiKey]:
-    return list(session.execute(select(ApiKey).order_by(col(ApiKey.id))).scalars())
-
-
-def actor_for_bearer(session: Session, secret: bytes, token: str) -> Actor:
-    """Resolve an API key or a login token to an actor, checking it is still valid now."""
-    parts = split_api_key(token)
-    if parts is not None:
-        key = session.execute(select(ApiKey).where(col(ApiKey.prefix) == parts[0])).scalar_one_or_none()
-        if key is None or not same_digest(key.secret_hash, sha256_hex(parts[1])):
-            raise Unauthenticated("unknown API key")
-        if key.revoked_at is not None:
-            raise Unauthenticated("this API key has been revoked")
-        assert key.id is not None
-        return Actor(kind="key", id=key.id, role=Role(key.role), org=key.org)
-    claims = decode_token(secret, token)
-    kind, _, raw_id = str(claims["sub"]).partition(":")
-    if kind != "user" or not raw_id.isdigit() or not isinstance(claims.get("gen", 0), int):
-        raise Unauthenticated("the token is not valid")
-    row = session.execute(
-        select(UserAccount, col(Member.status))
-        .outerjoin(Member, col(Member.id) == col(UserAccount.member_id))
-        .where(col(UserAccount.id) == int(raw_id))
-    ).one_or_none()
-    if row is None or row[0].disabled_at is not None:
-        raise Unauthenticated("this account no longer exists or is disabled")
-    user, status = row
-    if claims.get("gen", 0) != user.token_generation:
-        raise Unauthenticated("this login has ended (logged out, password changed, or membership ended); log in again")
-    assert user.id is not None
-    role = account_role(user.role, status == MemberStatus.left.value)
-    return Actor(kind="user", id=user.id, role=role, member_id=user.member_id)
-
-
-def role_of(session: Session, user: UserAccount) -> Role:
-    """The role this account acts in now (a member who left acts as a former member)."""
-    member = session.get(Member, user.member_id) if user.member_id is not None else None
-    return account_role(user.role, member is not None and member.status == MemberStatus.left.value)
 
 
 def end_logins(session: Session, user_id: int) -> int:
@@ -254,19 +211,8 @@ def end_member_logins(session: Session, member_id: int) -> None:
         end_logins(session, user_id)
 
 
-def own_account(session: Session, actor: Actor) -> UserAccount:
-    """The logged-in person's own account (not for API keys)."""
-    decision = can_manage_login(actor)
-    if isinstance(decision, Denied):
-        raise Forbidden(decision.reason, code=decision.code)
-    user = session.get(UserAccount, actor.id)
-    if user is None or user.disabled_at is not None:
-        raise Unauthenticated("this account no longer exists or is disabled")
-    return user
-
-
 def change_password(
-    session: Session, auth: AuthSettings, actor: Actor, current: str, new: str, *, now: datetime
+    session: Session, actor: Actor, auth: AuthSettings, current: str, new: str, *, now: datetime
 ) -> UserAccount:
     """Set a new password at ``now`` after checking the current one, and end every earlier login.
 

@@ -25,6 +25,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 from sqlmodel import Session
 
+from coop.auth import queries as auth_queries
 from coop.auth import service as auth_service
 from coop.auth.policy import Actor
 from coop.auth.secrets import issue_token
@@ -65,7 +66,7 @@ def actor(request: Request) -> Actor | None:
         return None
     try:
         with _db(request).unit_of_work(write=False) as session:
-            found = auth_service.actor_for_bearer(session, _secret(request), token)
+            found = auth_queries.actor_for_bearer(session, _secret(request), token)
     except CoopError:
         return None
     return found if found.kind == "user" else None

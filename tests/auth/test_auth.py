@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from coop.auth import service
-from coop.auth.policy import ORG_ROLES, ROLE_PERMISSIONS, Actor, Permission, Role, can_read_member
+from coop.auth.policy import CLI_ACTOR, ORG_ROLES, ROLE_PERMISSIONS, Actor, Permission, Role, can_read_member
 from coop.auth.secrets import sha256_hex, split_api_key
 from coop.db import Database
 from coop.errors import Conflict, Invalid
@@ -38,11 +38,11 @@ def test_missing_form_fields_are_422(client: TestClient, database: Database) -> 
 
 def test_api_key_authenticates_and_revocation_stops_it(client: TestClient, database: Database) -> None:
     with database.unit_of_work() as s:
-        created = service.create_api_key(s, "Auditor BV", "auditor", now=utcnow())
+        created = service.create_api_key(s, CLI_ACTOR, "Auditor BV", "auditor", now=utcnow())
     headers = f.bearer(created.token)
     assert client.get("/api/v1/ledger/events", headers=headers).status_code == 200
     with database.unit_of_work() as s:
-        service.revoke_api_key(s, created.key.id, now=utcnow())
+        service.revoke_api_key(s, CLI_ACTOR, created.key.id, now=utcnow())
     r = client.get("/api/v1/ledger/events", headers=headers)
     assert r.status_code == 401 and "revoked" in r.json()["detail"]
     tampered = created.token[:-2] + ("AA" if not created.token.endswith("AA") else "BB")
@@ -51,7 +51,7 @@ def test_api_key_authenticates_and_revocation_stops_it(client: TestClient, datab
 
 def test_api_keys_are_stored_hashed(database: Database) -> None:
     with database.unit_of_work() as s:
-        created = service.create_api_key(s, "HDAB", "hdab", now=utcnow())
+        created = service.create_api_key(s, CLI_ACTOR, "HDAB", "hdab", now=utcnow())
     parts = split_api_key(created.token)
     assert parts is not None and parts[0] == created.key.prefix
     assert parts[1] not in created.key.secret_hash and created.key.secret_hash == sha256_hex(parts[1])
@@ -60,14 +60,14 @@ def test_api_keys_are_stored_hashed(database: Database) -> None:
 @pytest.mark.parametrize("role", ["wizard", "member", "board", ""])
 def test_unknown_or_personal_role_for_key_is_refused(database: Database, role: str) -> None:
     with database.unit_of_work() as s, pytest.raises(Invalid):
-        service.create_api_key(s, "Org", role, now=utcnow())
+        service.create_api_key(s, CLI_ACTOR, "Org", role, now=utcnow())
 
 
 def test_board_bootstrap_only_once(database: Database) -> None:
     with database.unit_of_work() as s:
-        service.bootstrap_board(s, database.settings.auth, "first@coop-test.nl", f.PASSWORD, now=utcnow())
+        service.bootstrap_board(s, CLI_ACTOR, database.settings.auth, "first@coop-test.nl", f.PASSWORD, now=utcnow())
     with database.unit_of_work() as s, pytest.raises(Conflict):
-        service.bootstrap_board(s, database.settings.auth, "second@coop-test.nl", f.PASSWORD, now=utcnow())
+        service.bootstrap_board(s, CLI_ACTOR, database.settings.auth, "second@coop-test.nl", f.PASSWORD, now=utcnow())
 
 
 def test_roles_and_policies_are_data() -> None:

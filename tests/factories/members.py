@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fastapi.testclient import TestClient
 
 from coop.auth import service as auth_service
+from coop.auth.policy import CLI_ACTOR
 from coop.db import Database
 from coop.types import utcnow
 
@@ -31,7 +32,9 @@ def board(client: TestClient, database: Database) -> dict[str, str]:
     """Headers of the (first) board user, created on first use."""
     if not _board_exists(database):
         with database.unit_of_work() as session:
-            auth_service.bootstrap_board(session, database.settings.auth, BOARD_EMAIL, PASSWORD, now=utcnow())
+            auth_service.bootstrap_board(
+                session, CLI_ACTOR, database.settings.auth, BOARD_EMAIL, PASSWORD, now=utcnow()
+            )
     return login(client, BOARD_EMAIL)
 
 
@@ -46,7 +49,7 @@ def _board_exists(database: Database) -> bool:
 
 def api_key(database: Database, role: str, org: str = "Test organisation") -> dict[str, str]:
     with database.unit_of_work() as session:
-        created = auth_service.create_api_key(session, org, role, now=utcnow())
+        created = auth_service.create_api_key(session, CLI_ACTOR, org, role, now=utcnow())
     return bearer(created.token)
 
 

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from coop import demo
 from coop.auth import service as auth_service
-from coop.auth.policy import Actor, Role
+from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.choices import queries as choices_queries
 from coop.choices import service as choices_service
 from coop.choices.service import ChoicePatch
@@ -122,7 +122,7 @@ def _build(db: Database) -> dict[str, int]:
         facts["joiner"] = joiner.id
         joined = Actor("user", account.id, Role.member, member_id=joiner.id)
         auth_service.change_password(
-            s, auth, joined, "a long enough password", "another long enough password", now=utcnow()
+            s, joined, auth, "a long enough password", "another long enough password", now=utcnow()
         )
         members_service.leave(s, board, 12, utcnow())
         facts["leaver"] = 12
@@ -142,9 +142,9 @@ def _build(db: Database) -> dict[str, int]:
             s, seven, 7, 11, [Purpose.education], None, False, db.settings.choices.proxy_max_depth, utcnow()
         )
         members_service.leave(s, board, 11, utcnow())  # a proxy who leaves ends the appointment
-        key = auth_service.create_api_key(s, "Holder BV", "data_holder", now=utcnow()).key
+        key = auth_service.create_api_key(s, CLI_ACTOR, "Holder BV", "data_holder", now=utcnow()).key
         assert key.id is not None
-        auth_service.revoke_api_key(s, key.id, now=utcnow())
+        auth_service.revoke_api_key(s, CLI_ACTOR, key.id, now=utcnow())
         facts["revoked_key"] = key.id
         hdab = Actor("key", 1, Role.hdab)
         first = s.get(Permit, 1)
@@ -704,7 +704,7 @@ def _small_cooperative(settings: Settings) -> Database:
     db = Database(settings)
     with db.unit_of_work() as s:
         board = auth_service.bootstrap_board(
-            s, settings.auth, "chair@coop-test.nl", "a long board password", now=utcnow()
+            s, CLI_ACTOR, settings.auth, "chair@coop-test.nl", "a long board password", now=utcnow()
         )
         actor = Actor("user", board.id or 0, Role.board)
         for n in range(3):
