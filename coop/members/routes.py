@@ -70,7 +70,13 @@ def admit(
     "whose email or reference is a member's already is refused as `member-exists` or `reference-exists`, "
     "so sending the same file again admits nobody twice. Every admitted member gets an invitation.",
     openapi_extra={"requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}},
-    responses=problems({422: "csv-columns"}),
+    responses=problems(
+        {
+            400: "the body could not be read",
+            413: "the file is larger than COOP_AUTH_MAX_IMPORT_BYTES",
+            422: "csv-columns, csv-no-header or csv-unreadable (nothing was admitted)",
+        }
+    ),
 )
 async def import_members(
     request: Request,
