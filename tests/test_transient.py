@@ -104,10 +104,11 @@ def test_a_deadlocked_transaction_runs_again(db_url: str, database: Database, li
             )
         )
         admit.start()
-        for _ in range(500):  # until the application waits for the other transaction's row
-            with _admin() as admin:
+        for _ in range(500):  # until the application waits for the other transaction's row (not, say, for the
+            with _admin() as admin:  # writers' lock while the server signs a tree head)
                 waiting = admin.execute(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' "
+                    "AND wait_event = 'transactionid'",
                     (make_url(db_url).database,),
                 ).fetchone()
             if waiting and waiting[0]:
