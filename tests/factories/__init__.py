@@ -1,5 +1,6 @@
-"""Typed builders for test data, one module per domain, going through the same services
-and API the product uses: ``from tests import factories as f``.
+"""Typed builders for test data, one module per domain: ``from tests import factories as f``.
+They build below HTTP, through the services the routes call (:mod:`services`), for tests that
+are not about the API; ``*_over_http`` builders are for tests of the API itself.
 
 - :mod:`members`: the board, members who accepted their invitation, API keys;
 - :mod:`governance`: the example statutes, proposals and votes;
@@ -14,6 +15,7 @@ from tests.factories.members import (
     PASSWORD,
     MemberHandle,
     admit,
+    admit_over_http,
     api_key,
     bearer,
     board,
@@ -42,6 +44,7 @@ __all__ = [
     "Cooperative",
     "MemberHandle",
     "admit",
+    "admit_over_http",
     "api_key",
     "application",
     "balances",
