@@ -9,7 +9,16 @@ are not about the API; ``*_over_http`` builders are for tests of the API itself.
 - :mod:`portal`: forms with their CSRF token and the portal's login.
 """
 
-from tests.factories.governance import NEW_POLICY, STATUTES, founded, propose, statutes, try_proposal, vote
+from tests.factories.governance import (
+    NEW_POLICY,
+    STATUTES,
+    founded,
+    propose,
+    statutes,
+    try_proposal,
+    vote,
+    with_members,
+)
 from tests.factories.members import (
     BOARD_EMAIL,
     PASSWORD,
@@ -66,4 +75,5 @@ __all__ = [
     "statutes",
     "try_proposal",
     "vote",
+    "with_members",
 ]

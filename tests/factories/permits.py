@@ -16,8 +16,8 @@ from coop.permits.schemas import PermitOut
 from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType
 from tests.factories import services
-from tests.factories.governance import statutes
-from tests.factories.members import MemberHandle, api_key, board, member
+from tests.factories.governance import with_members
+from tests.factories.members import MemberHandle, api_key
 
 CONSULTATIONS = "/api/v1/hdab/consultations"
 PERMITS = "/api/v1/permits"
@@ -67,9 +67,7 @@ def registered(
     """Statutes, the board, ``members`` members and a permit approved now, registered by an
     HDAB key below HTTP (with its manifest when ``manifest``): the HDAB's headers, the
     permit as ``GET /permits/{id}`` shows it, the members."""
-    statutes(database)
-    headers = board(client, database)
-    people = [member(client, headers) for _ in range(members)]
+    _board, people = with_members(client, database, members)
     hdab = api_key(database, "hdab")
     hdab_actor = services.actor_of(client, hdab, Permission.register_permits)
     with services.database_of(client).unit_of_work() as session:
