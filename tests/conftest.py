@@ -45,13 +45,13 @@ PG_MODE = os.environ.get("COOP_TEST_POSTGRES", "auto")
 
 def _pg_reachable() -> bool:
     try:
-        with psycopg.connect(_libpq(PG_URL), connect_timeout=3):
+        with psycopg.connect(libpq_url(PG_URL), connect_timeout=3):
             return True
     except psycopg.Error:
         return False
 
 
-def _libpq(url: str) -> str:
+def libpq_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
@@ -88,11 +88,11 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
-def _admin() -> psycopg.Connection:
-    return psycopg.connect(_libpq(PG_URL), autocommit=True)
+def pg_admin() -> psycopg.Connection:
+    return psycopg.connect(libpq_url(PG_URL), autocommit=True)
 
 
-def _pg_db_url(name: str) -> str:
+def pg_db_url(name: str) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
@@ -113,13 +113,13 @@ def templates(tmp_path_factory: pytest.TempPathFactory, worker_tag: str) -> Iter
     made["sqlite"] = str(sqlite_file)
     if "postgresql" in ENGINES:
         name = f"coop_tpl_{worker_tag}"
-        with _admin() as conn:
+        with pg_admin() as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
-        upgrade_database(_pg_db_url(name))
+        upgrade_database(pg_db_url(name))
         made["postgresql"] = name
     yield made
     if "postgresql" in made:
-        with _admin() as conn:
+        with pg_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)')
 
 
@@ -132,12 +132,12 @@ def db_url(request: pytest.FixtureRequest, templates: dict[str, str], tmp_path: 
         yield f"sqlite:///{target}"
         return
     name = f"coop_t_{worker_tag}_{next(_counter)}"
-    with _admin() as conn:
+    with pg_admin() as conn:
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{templates["postgresql"]}"')
     try:
-        yield _pg_db_url(name)
+        yield pg_db_url(name)
     finally:
-        with _admin() as conn:
+        with pg_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
@@ -238,7 +238,7 @@ def writer_lock_held(db_url: str) -> Iterator[None]:
             conn.execute("ROLLBACK")
             conn.close()
         return
-    with psycopg.connect(_libpq(db_url)) as pg:
+    with psycopg.connect(libpq_url(db_url)) as pg:
         pg.execute(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
         try:
             yield

@@ -20,7 +20,7 @@ from coop.db import Database
 from coop.members.models import Member
 from ledger import log
 from tests import factories as f
-from tests.conftest import POSTGRESQL_ONLY, _admin, _libpq, make_settings, writer_lock_held
+from tests.conftest import POSTGRESQL_ONLY, libpq_url, make_settings, pg_admin, writer_lock_held
 
 
 def _count(database: Database, email: str) -> int:
@@ -54,7 +54,7 @@ def test_a_lost_database_answers_503_and_the_service_recovers(
     assert client.get("/api/v1/members", headers=board).status_code == 200  # the pool now holds connections
 
     def drop_connections(allow: bool) -> None:
-        with _admin() as admin:
+        with pg_admin() as admin:
             admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allow).lower()}')
             admin.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
@@ -76,7 +76,7 @@ def test_a_lost_database_answers_503_and_the_service_recovers(
         client.cookies.clear()
         assert client.get("/health").status_code == 200
     finally:
-        with _admin() as admin:
+        with pg_admin() as admin:
             admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
     assert client.get("/api/v1/members", headers=board).status_code == 200
     assert _count(database, "b@x.nl") == 0
@@ -92,7 +92,7 @@ def test_a_deadlocked_transaction_runs_again(db_url: str, database: Database, li
         board = f.board(setup, database)
     body = {"name": "Ada", "email": "ada@coop-test.nl", "language": "nl"}
     answer: list[httpx.Response] = []
-    with psycopg.connect(_libpq(db_url)) as other:
+    with psycopg.connect(libpq_url(db_url)) as other:
         other.execute(
             "INSERT INTO member (name, email, language, status, admitted_at) "
             "VALUES ('Other', %s, 'nl', 'active', now())",
@@ -105,7 +105,7 @@ def test_a_deadlocked_transaction_runs_again(db_url: str, database: Database, li
         )
         admit.start()
         for _ in range(500):  # until the application waits for the other transaction's row (not, say, for the
-            with _admin() as admin:  # writers' lock while the server signs a tree head)
+            with pg_admin() as admin:  # writers' lock while the server signs a tree head)
                 waiting = admin.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock' "
                     "AND wait_event = 'transactionid'",

@@ -54,23 +54,7 @@ PermitId = Annotated[int, Path(ge=1, le=ID_MAX)]
     responses=problems({409: "permit-differs (this number was registered with other contents)"}),
 )
 def register(body: PermitIn, session: WriteSession, actor: Registering, response: Response, now: Now) -> PermitOut:
-    new = service.NewPermit(
-        permit_number=body.permit_number,
-        applicant=body.applicant,
-        user_type=body.user_type,
-        purposes=tuple(dict.fromkeys(body.purposes)),
-        categories=tuple(dict.fromkeys(body.categories)),
-        authorised_persons=tuple(body.authorised_persons),
-        conditions=body.conditions,
-        data_holders=tuple(body.data_holders),
-        approved_at=body.approved_at,
-        valid_from=body.valid_from,
-        valid_until=body.valid_until,
-        fee_cents=body.fee_cents,
-        benefit_share_pct=body.benefit_share_pct,
-        consultation_id=body.consultation_id,
-        on_behalf_of_public_body=body.on_behalf_of_public_body,
-    )
+    new = body.new()
     permit, written = service.register(session, actor, new, now)
     if not written:
         response.status_code = 200

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from coop.permits import rules
 from coop.permits.models import Manifest, Permit, Result, UsageEvent
+from coop.permits.service import NewPermit
 from coop.permits.usage import ResultKind, UsageKind
 from coop.types import CleanStr, Time, web_url
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
@@ -42,6 +43,26 @@ class PermitIn(BaseModel):
         description="true when the applicant processes the data on behalf of a public-sector body "
         "(EHDS Art. 53(2)): the use is then decided as that body's, also for the purposes reserved to it",
     )
+
+    def new(self) -> NewPermit:
+        """The permit to register, each purpose and kind of data named once."""
+        return NewPermit(
+            permit_number=self.permit_number,
+            applicant=self.applicant,
+            user_type=self.user_type,
+            purposes=tuple(dict.fromkeys(self.purposes)),
+            categories=tuple(dict.fromkeys(self.categories)),
+            authorised_persons=tuple(self.authorised_persons),
+            conditions=self.conditions,
+            data_holders=tuple(self.data_holders),
+            approved_at=self.approved_at,
+            valid_from=self.valid_from,
+            valid_until=self.valid_until,
+            fee_cents=self.fee_cents,
+            benefit_share_pct=self.benefit_share_pct,
+            consultation_id=self.consultation_id,
+            on_behalf_of_public_body=self.on_behalf_of_public_body,
+        )
 
 
 class ExtendIn(BaseModel):

@@ -1,5 +1,6 @@
-"""Typed builders for test data, one module per domain, going through the same services
-and API the product uses: ``from tests import factories as f``.
+"""Typed builders for test data, one module per domain: ``from tests import factories as f``.
+They build below HTTP, through the services the routes call (:mod:`services`), for tests that
+are not about the API; ``*_over_http`` builders are for tests of the API itself.
 
 - :mod:`members`: the board, members who accepted their invitation, API keys;
 - :mod:`governance`: the example statutes, proposals and votes;
@@ -8,12 +9,22 @@ and API the product uses: ``from tests import factories as f``.
 - :mod:`portal`: forms with their CSRF token and the portal's login.
 """
 
-from tests.factories.governance import NEW_POLICY, STATUTES, founded, propose, statutes, try_proposal, vote
+from tests.factories.governance import (
+    NEW_POLICY,
+    STATUTES,
+    founded,
+    propose,
+    statutes,
+    try_proposal,
+    vote,
+    with_members,
+)
 from tests.factories.members import (
     BOARD_EMAIL,
     PASSWORD,
     MemberHandle,
     admit,
+    admit_over_http,
     api_key,
     bearer,
     board,
@@ -42,6 +53,7 @@ __all__ = [
     "Cooperative",
     "MemberHandle",
     "admit",
+    "admit_over_http",
     "api_key",
     "application",
     "balances",
@@ -63,4 +75,5 @@ __all__ = [
     "statutes",
     "try_proposal",
     "vote",
+    "with_members",
 ]

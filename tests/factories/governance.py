@@ -12,7 +12,7 @@ from coop.auth.policy import CLI_ACTOR
 from coop.db import Database
 from coop.governance import service as governance
 from coop.types import utcnow
-from tests.factories.members import MemberHandle, board
+from tests.factories.members import MemberHandle, board, member
 
 STATUTES = Path(__file__).resolve().parents[2] / "coop" / "statutes.example.toml"
 """The example statutes: benefit policy 20/30/50 with a minimum payout of 500 cents."""
@@ -29,6 +29,12 @@ def founded(client: TestClient, database: Database) -> dict[str, str]:
     """A cooperative with its statutes in force; the board's headers."""
     statutes(database)
     return board(client, database)
+
+
+def with_members(client: TestClient, database: Database, members: int) -> tuple[dict[str, str], list[MemberHandle]]:
+    """A cooperative with its statutes in force and ``members`` members: the board's headers, the members."""
+    headers = founded(client, database)
+    return headers, [member(client, headers) for _ in range(members)]
 
 
 def try_proposal(client: TestClient, headers: dict[str, str], **overrides: object) -> httpx.Response:

@@ -1,5 +1,6 @@
 """Members and the people who act: the board, members who accepted their invitation and
-logged in, API keys of organisations."""
+logged in, API keys of organisations. Built below HTTP, through the services (see
+:mod:`tests.factories.services`); :func:`admit_over_http` is for tests of the API itself."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ import itertools
 from dataclasses import dataclass
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import col
 
 from coop.auth import service as auth_service
-from coop.auth.policy import CLI_ACTOR
+from coop.auth.models import UserAccount
+from coop.auth.policy import CLI_ACTOR, Permission
 from coop.db import Database
+from coop.members.schemas import AdmittedOut, MemberOut
 from coop.types import utcnow
+from tests.factories import services
 
 BOARD_EMAIL = "board@coop-test.nl"
 PASSWORD = "correct horse battery staple"
@@ -29,22 +35,21 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> dict[str,
 
 
 def board(client: TestClient, database: Database) -> dict[str, str]:
-    """Headers of the (first) board user, created on first use."""
+    """Headers of the (first) board user, created on first use, logged in below HTTP."""
     if not _board_exists(database):
         with database.unit_of_work() as session:
             auth_service.bootstrap_board(
                 session, CLI_ACTOR, database.settings.auth, BOARD_EMAIL, PASSWORD, now=utcnow()
             )
-    return login(client, BOARD_EMAIL)
+    with database.unit_of_work(write=False) as session:
+        user = session.execute(select(UserAccount).where(col(UserAccount.role) == "board")).scalars().first()
+        assert user is not None
+        return bearer(services.login_token(client, session, user))
 
 
 def _board_exists(database: Database) -> bool:
-    from sqlalchemy import select
-
-    from coop.auth.models import UserAccount
-
     with database.unit_of_work(write=False) as session:
-        return session.execute(select(UserAccount.id).where(UserAccount.role == "board")).first() is not None
+        return session.execute(select(col(UserAccount.id)).where(col(UserAccount.role) == "board")).first() is not None
 
 
 def api_key(database: Database, role: str, org: str = "Test organisation") -> dict[str, str]:
@@ -61,23 +66,46 @@ class MemberHandle:
     headers: dict[str, str]
 
 
-def admit(client: TestClient, board_headers: dict[str, str], name: str | None = None, language: str = "nl") -> dict:
+def _new_person(name: str | None, language: str) -> dict[str, str]:
     n = next(_seq)
-    body = {"name": name or f"Member {n}", "email": f"member{n}@coop-test.nl", "language": language}
-    r = client.post("/api/v1/members", json=body, headers=board_headers)
+    return {"name": name or f"Member {n}", "email": f"member{n}@coop-test.nl", "language": language}
+
+
+def admit_over_http(
+    client: TestClient, board_headers: dict[str, str], name: str | None = None, language: str = "nl"
+) -> dict:
+    """The answer of ``POST /members``: for tests of admitting through the API."""
+    r = client.post("/api/v1/members", json=_new_person(name, language), headers=board_headers)
     assert r.status_code == 201, r.text
     return r.json()
 
 
+def admit(client: TestClient, board_headers: dict[str, str], name: str | None = None, language: str = "nl") -> dict:
+    """A member admitted by the board below HTTP, in the shape ``POST /members`` answers."""
+    board_actor = services.actor_of(client, board_headers, Permission.admit_members)
+    with services.database_of(client).unit_of_work() as session:
+        admitted, issued = services.admit(client, session, board_actor, **_new_person(name, language))
+        answer = AdmittedOut(
+            member=MemberOut.of(admitted),
+            invitation_token=issued.token,
+            invitation_expires_at=issued.invitation.expires_at,
+        )
+    return answer.model_dump(mode="json")
+
+
 def member(client: TestClient, board_headers: dict[str, str], language: str = "nl") -> MemberHandle:
-    """An admitted member who accepted their invitation and is logged in."""
-    admitted = admit(client, board_headers, language=language)
-    r = client.post(
-        "/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": PASSWORD}
-    )
-    assert r.status_code == 201, r.text
-    m = admitted["member"]
-    return MemberHandle(m["id"], m["number"], m["email"], login(client, m["email"]))
+    """An admitted member who accepted their invitation and is logged in: below HTTP, each
+    step its own transaction as each was a request of its own."""
+    board_actor = services.actor_of(client, board_headers, Permission.admit_members)
+    database = services.database_of(client)
+    with database.unit_of_work() as session:
+        admitted, issued = services.admit(client, session, board_actor, **_new_person(None, language))
+    with database.unit_of_work() as session:
+        account = services.accept_invitation(client, session, issued.token, PASSWORD)
+    with database.unit_of_work(write=False) as session:
+        token = services.login_token(client, session, account)
+    assert admitted.id is not None
+    return MemberHandle(admitted.id, admitted.number, admitted.email, bearer(token))
 
 
 def members(client: TestClient, board_headers: dict[str, str], n: int, language: str = "nl") -> list[MemberHandle]:

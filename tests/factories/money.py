@@ -9,9 +9,8 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from coop.types import utcnow
-from tests.factories.governance import statutes
-from tests.factories.members import MemberHandle, api_key, board, member
-from tests.factories.permits import PERMITS, permit_body
+from tests.factories.members import MemberHandle, board
+from tests.factories.permits import PERMITS, registered
 
 YEAR = utcnow().year  # the manifests made now fall within PERIOD
 NEXT = YEAR + 1
@@ -28,14 +27,9 @@ class Cooperative(NamedTuple):
 
 def cooperative(client: TestClient, database: Database, members: int = 3) -> Cooperative:
     """Statutes, the board, ``members`` members, and an academic research permit approved
-    now with its manifest (every member in it)."""
-    statutes(database)
-    headers = board(client, database)
-    people = [member(client, headers) for _ in range(members)]
-    hdab = api_key(database, "hdab")
-    permit = client.post(PERMITS, json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
-    assert client.post(f"{PERMITS}/{permit['id']}/manifests", headers=hdab).status_code == 201
-    return Cooperative(headers, people, permit["id"])
+    now with its manifest (every member in it), built below HTTP."""
+    _hdab, permit, people = registered(client, database, members, manifest=True)
+    return Cooperative(board(client, database), people, permit["id"])
 
 
 def money(client: TestClient, board_headers: dict[str, str], permit_id: int, income: int, expense: int = 0) -> None:

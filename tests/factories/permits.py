@@ -8,14 +8,16 @@ import httpx
 from fastapi.testclient import TestClient
 from sqlmodel import Session
 
-from coop.auth.policy import Actor, Role
+from coop.auth.policy import Actor, Permission, Role
 from coop.db import Database
 from coop.permits import service as permits
 from coop.permits.models import Permit
+from coop.permits.schemas import PermitOut
 from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType
-from tests.factories.governance import statutes
-from tests.factories.members import MemberHandle, api_key, board, member
+from tests.factories import services
+from tests.factories.governance import with_members
+from tests.factories.members import MemberHandle, api_key
 
 CONSULTATIONS = "/api/v1/hdab/consultations"
 PERMITS = "/api/v1/permits"
@@ -60,16 +62,21 @@ def permit_body(**overrides: object) -> dict:
 
 
 def registered(
-    client: TestClient, database: Database, members: int = 3
+    client: TestClient, database: Database, members: int = 3, manifest: bool = False
 ) -> tuple[dict[str, str], dict, list[MemberHandle]]:
-    """Statutes, the board, ``members`` members and a permit approved now (no manifest yet):
-    the HDAB's headers, the permit, the members."""
-    statutes(database)
-    headers = board(client, database)
-    people = [member(client, headers) for _ in range(members)]
+    """Statutes, the board, ``members`` members and a permit approved now, registered by an
+    HDAB key below HTTP (with its manifest when ``manifest``): the HDAB's headers, the
+    permit as ``GET /permits/{id}`` shows it, the members."""
+    _board, people = with_members(client, database, members)
     hdab = api_key(database, "hdab")
-    permit = client.post(PERMITS, json=permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
-    return hdab, permit, people
+    hdab_actor = services.actor_of(client, hdab, Permission.register_permits)
+    with services.database_of(client).unit_of_work() as session:
+        permit = services.register_permit(client, session, hdab_actor, permit_body(approved_at=utcnow().isoformat()))
+        shown = PermitOut.of(permit, services.now_of(client)).model_dump(mode="json")
+    if manifest:
+        with services.database_of(client).unit_of_work() as session:
+            services.make_manifest(client, session, hdab_actor, permits.get(session, hdab_actor, shown["id"]))
+    return hdab, shown, people
 
 
 def report_usage(client: TestClient, headers: dict[str, str], permit_id: int, **body: object) -> httpx.Response:

@@ -20,13 +20,6 @@ from tests import pdfs
 URL = "/api/v1/hdab/consultations"
 
 
-def _coop(client: TestClient, database: Database, members: int = 25) -> tuple[dict[str, str], list[f.MemberHandle]]:
-    f.statutes(database)
-    board = f.board(client, database)
-    people = [f.member(client, board) for _ in range(members)]
-    return board, people
-
-
 def _consult(client: TestClient, hdab: dict[str, str], **overrides: object) -> dict:
     r = client.post(URL, json=f.application(**overrides), headers=hdab)
     assert r.status_code == 201, r.text
@@ -34,7 +27,7 @@ def _consult(client: TestClient, hdab: dict[str, str], **overrides: object) -> d
 
 
 def test_support_conditional_object(client: TestClient, database: Database) -> None:
-    _coop(client, database, members=2)
+    f.with_members(client, database, 2)
     hdab = f.api_key(database, "hdab")
     support = _consult(client, hdab)
     assert support["position"] == "support" and support["reasons"][0]["code"] == "mandate-allows"
@@ -62,7 +55,7 @@ def test_support_conditional_object(client: TestClient, database: Database) -> N
 
 
 def test_longer_than_a_permit_may_run_is_objected_to(client: TestClient, database: Database) -> None:
-    _coop(client, database, members=2)
+    f.with_members(client, database, 2)
     hdab = f.api_key(database, "hdab")
     assert _consult(client, hdab, duration_months=120)["position"] == "support"
     long = _consult(client, hdab, duration_months=150)
@@ -72,7 +65,7 @@ def test_longer_than_a_permit_may_run_is_objected_to(client: TestClient, databas
 
 
 def test_cohort_counts_are_published_safely(client: TestClient, database: Database) -> None:
-    _, people = _coop(client, database, members=25)
+    _, people = f.with_members(client, database, 25)
     for m in people[:3]:
         client.patch(f"/api/v1/members/{m.id}/choices", json={"opt_out": True}, headers=m.headers)
     answer = _consult(client, f.api_key(database, "hdab"))
@@ -82,7 +75,7 @@ def test_cohort_counts_are_published_safely(client: TestClient, database: Databa
 def test_a_differencing_attack_learns_nothing(client: TestClient, database: Database) -> None:
     """Two consultations that differ by one category: the members who excluded that
     category are 1-9, and neither the cells nor the difference of the totals tells how many."""
-    _, people = _coop(client, database, members=27)
+    _, people = f.with_members(client, database, 27)
     for m in people[:3]:
         client.patch(f"/api/v1/members/{m.id}/choices", json={"excluded_categories": ["claims"]}, headers=m.headers)
     hdab = f.api_key(database, "hdab")
@@ -96,7 +89,7 @@ def test_a_differencing_attack_learns_nothing(client: TestClient, database: Data
 
 
 def test_no_identity_reaches_the_hdab(client: TestClient, database: Database) -> None:
-    _, people = _coop(client, database, members=12)
+    _, people = f.with_members(client, database, 12)
     hdab = f.api_key(database, "hdab")
     answer = _consult(client, hdab)
     text_ = str(answer) + client.get(f"{URL}/{answer['id']}", headers=hdab).text
@@ -107,7 +100,7 @@ def test_no_identity_reaches_the_hdab(client: TestClient, database: Database) ->
 
 
 def test_kept_recorded_and_printable(client: TestClient, database: Database) -> None:
-    _coop(client, database, members=1)
+    f.with_members(client, database, 1)
     hdab = f.api_key(database, "hdab")
     answer = _consult(client, hdab)
     again = client.get(f"{URL}/{answer['id']}", headers=hdab).json()
@@ -127,7 +120,7 @@ def test_kept_recorded_and_printable(client: TestClient, database: Database) -> 
 
 
 def test_who_may_consult_and_bad_applications(client: TestClient, database: Database) -> None:
-    _, people = _coop(client, database, members=1)
+    _, people = f.with_members(client, database, 1)
     assert client.post(URL, json=f.application(), headers=people[0].headers).status_code == 403
     assert client.post(URL, json=f.application()).status_code == 401
     hdab = f.api_key(database, "hdab")
@@ -151,7 +144,7 @@ def test_who_may_consult_and_bad_applications(client: TestClient, database: Data
 def test_the_printed_statement_speaks_dutch_or_english_in_words(client: TestClient, database: Database) -> None:
     """An objection with every kind of reason: each in a sentence of the language, fields by
     their names, never a code, on one page; the document's author in the language too."""
-    _coop(client, database, members=12)
+    f.with_members(client, database, 12)
     hdab = f.api_key(database, "hdab")
     answer = _consult(
         client,

@@ -38,7 +38,7 @@ def test_board_admits_member_with_number_and_invitation(client: TestClient, data
 
 def test_ledger_holds_no_personal_data(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
-    f.admit(client, board, name="Piet Pseudoniem")
+    f.admit_over_http(client, board, name="Piet Pseudoniem")
     for e in _events(database):
         assert "Pseudoniem" not in e.payload and "@" not in e.payload
 
@@ -53,7 +53,7 @@ def test_member_accepts_invitation_and_reads_self(client: TestClient, database: 
 
 def test_invitation_is_one_time(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
-    admitted = f.admit(client, board)
+    admitted = f.admit_over_http(client, board)
     body = {"token": admitted["invitation_token"], "password": f.PASSWORD}
     assert client.post("/api/v1/auth/accept-invitation", json=body).status_code == 201
     before = len(_events(database))
@@ -66,7 +66,7 @@ def test_invitation_is_one_time(client: TestClient, database: Database) -> None:
 
 def test_expired_invitation_is_refused(client: TestClient, database: Database, clock: Clock) -> None:
     board = f.board(client, database)
-    admitted = f.admit(client, board)
+    admitted = f.admit_over_http(client, board)
     with database.unit_of_work() as s:
         inv = s.exec(select(Invitation).where(Invitation.member_id == admitted["member"]["id"])).one()
     later = inv.expires_at + timedelta(seconds=1)  # an invitation never changes: the clock moves instead
@@ -80,7 +80,7 @@ def test_expired_invitation_is_refused(client: TestClient, database: Database, c
 
 def test_unknown_invitation_and_weak_password(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
-    admitted = f.admit(client, board)
+    admitted = f.admit_over_http(client, board)
     r = client.post("/api/v1/auth/accept-invitation", json={"token": "x" * 40, "password": f.PASSWORD})
     assert r.status_code == 422 and r.json()["code"] == "invitation-invalid"
     r = client.post("/api/v1/auth/accept-invitation", json={"token": admitted["invitation_token"], "password": "short"})
@@ -94,7 +94,7 @@ def test_unknown_invitation_and_weak_password(client: TestClient, database: Data
 
 def test_reinvitation_withdraws_the_old_token(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
-    admitted = f.admit(client, board)
+    admitted = f.admit_over_http(client, board)
     r = client.post(f"/api/v1/members/{admitted['member']['id']}/invitation", headers=board)
     assert r.status_code == 201
     old = client.post(
@@ -127,8 +127,8 @@ def test_hdab_never_sees_a_member(client: TestClient, database: Database) -> Non
 
 def test_board_lists_and_searches(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
-    a = f.admit(client, board, name="Joke Jansen")
-    f.admit(client, board, name="Kees Bakker")
+    a = f.admit_over_http(client, board, name="Joke Jansen")
+    f.admit_over_http(client, board, name="Kees Bakker")
     r = client.get("/api/v1/members", params={"q": "jansen"}, headers=board)
     assert r.status_code == 200
     assert [m["name"] for m in r.json()["items"]] == ["Joke Jansen"]
@@ -162,7 +162,7 @@ def test_leaving_is_recorded_once(client: TestClient, database: Database) -> Non
 
 def test_duplicate_email_is_a_conflict_and_writes_nothing(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
-    a = f.admit(client, board)
+    a = f.admit_over_http(client, board)
     before = len(_events(database))
     r = client.post("/api/v1/members", json={"name": "X", "email": a["member"]["email"].upper()}, headers=board)
     assert r.status_code == 409 and r.json()["code"] == "member-exists"

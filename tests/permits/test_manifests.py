@@ -20,12 +20,6 @@ from ledger import log, merkle
 from tests import factories as f
 
 
-def _coop(client: TestClient, database: Database, n: int) -> tuple[dict[str, str], list[f.MemberHandle]]:
-    f.statutes(database)
-    board = f.board(client, database)
-    return board, [f.member(client, board) for _ in range(n)]
-
-
 def _permit(client: TestClient, hdab: dict[str, str], **overrides: object) -> dict:
     r = client.post(
         "/api/v1/permits", json=f.permit_body(**{"approved_at": utcnow().isoformat(), **overrides}), headers=hdab
@@ -41,7 +35,7 @@ def _manifest(client: TestClient, hdab: dict[str, str], permit_id: int) -> dict:
 
 
 def test_eligible_as_of_approval_under_unlinkable_pseudonyms(client: TestClient, database: Database) -> None:
-    _, people = _coop(client, database, 6)
+    _, people = f.with_members(client, database, 6)
     client.patch(f"/api/v1/members/{people[0].id}/choices", json={"opt_out": True}, headers=people[0].headers)
     deny = {"preferences": [{"purpose": "research", "user_type": "academic", "decision": "deny"}]}
     client.patch(f"/api/v1/members/{people[1].id}/choices", json=deny, headers=people[1].headers)
@@ -75,7 +69,7 @@ def test_eligible_as_of_approval_under_unlinkable_pseudonyms(client: TestClient,
 
 
 def test_csv_for_the_data_holder_only_if_party(client: TestClient, database: Database) -> None:
-    _coop(client, database, 3)
+    f.with_members(client, database, 3)
     hdab = f.api_key(database, "hdab")
     permit = _permit(client, hdab)
     manifest = _manifest(client, hdab, permit["id"])
@@ -91,7 +85,7 @@ def test_csv_for_the_data_holder_only_if_party(client: TestClient, database: Dat
 
 
 def test_no_manifest_for_an_ended_permit(client: TestClient, database: Database) -> None:
-    _coop(client, database, 1)
+    f.with_members(client, database, 1)
     hdab = f.api_key(database, "hdab")
     permit = _permit(client, hdab)
     client.post(f"/api/v1/permits/{permit['id']}/revoke", json={"reason": "breach"}, headers=hdab)
@@ -112,7 +106,7 @@ def test_no_manifest_for_an_ended_permit(client: TestClient, database: Database)
 
 def test_no_approval_to_come_and_no_manifest_before_approval(client: TestClient, database: Database) -> None:
     """Art. 71(3): a manifest counts members as they are at approval, so that time has passed."""
-    _coop(client, database, 1)
+    f.with_members(client, database, 1)
     hdab = f.api_key(database, "hdab")
     later = (utcnow() + timedelta(days=2)).isoformat()
     r = client.post("/api/v1/permits", json=f.permit_body(approved_at=later), headers=hdab)
@@ -129,7 +123,7 @@ def test_no_approval_to_come_and_no_manifest_before_approval(client: TestClient,
 
 
 def test_the_stricter_policy_honours_later_withdrawals(client: TestClient, database: Database) -> None:
-    _, people = _coop(client, database, 3)
+    _, people = f.with_members(client, database, 3)
     hdab = f.api_key(database, "hdab")
     permit = _permit(client, hdab)
     client.patch(f"/api/v1/members/{people[0].id}/choices", json={"opt_out": True}, headers=people[0].headers)
@@ -142,7 +136,7 @@ def test_the_stricter_policy_honours_later_withdrawals(client: TestClient, datab
 
 
 def test_members_see_their_data_use(client: TestClient, database: Database) -> None:
-    _, people = _coop(client, database, 2)
+    _, people = f.with_members(client, database, 2)
     client.patch(f"/api/v1/members/{people[1].id}/choices", json={"opt_out": True}, headers=people[1].headers)
     hdab = f.api_key(database, "hdab")
     permit = _permit(client, hdab)

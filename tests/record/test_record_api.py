@@ -23,7 +23,7 @@ from tests.conftest import make_settings, writer_lock_held
 def _populate(client: TestClient, database: Database, members: int = 6) -> dict[str, str]:
     board = f.board(client, database)
     for _ in range(members):
-        f.admit(client, board)
+        f.admit_over_http(client, board)
     return board
 
 
@@ -86,7 +86,7 @@ def test_consistency_proofs_verify_between_signed_heads(client: TestClient, data
     board = _populate(client, database, 3)
     old = client.get("/api/v1/ledger/tree-head").json()
     for _ in range(5):
-        f.admit(client, board)
+        f.admit_over_http(client, board)
     new = client.get("/api/v1/ledger/tree-head").json()
     p = client.get(
         "/api/v1/ledger/proofs/consistency", params={"first": old["tree_size"], "second": new["tree_size"]}
@@ -132,7 +132,7 @@ def test_reading_the_tree_head_never_writes(db_url: str, tmp_path: Path) -> None
     with TestClient(create_app(settings)) as client:
         board = _populate(client, database, 2)
         first = client.get("/api/v1/ledger/tree-head").json()
-        f.admit(client, board)
+        f.admit_over_http(client, board)
         stored = _heads(database)
         with writer_lock_held(db_url):
             for _ in range(100):
@@ -146,7 +146,7 @@ def test_the_schedule_signs_what_commits_left_unsigned(db_url: str, tmp_path: Pa
     database = Database(settings)
     with TestClient(create_app(settings)) as client:
         board = _populate(client, database, 2)
-        f.admit(client, board)  # a second commit within the interval: not signed at commit
+        f.admit_over_http(client, board)  # a second commit within the interval: not signed at commit
         with database.unit_of_work(write=False) as s:
             size = log.tree_size(s)
         for _ in range(100):

@@ -46,7 +46,7 @@ from coop.types import utcnow
 from coop.vocabulary.terms import Purpose
 from ledger import log
 from ledger.verify import Report
-from tests.conftest import ENGINES, _admin, _pg_db_url, make_settings
+from tests.conftest import ENGINES, make_settings, pg_admin, pg_db_url
 
 runner = CliRunner()
 
@@ -187,9 +187,9 @@ def template(
         url = f"sqlite:///{location}"
     else:
         location = f"coop_coop_{worker_tag}"
-        with _admin() as conn:
+        with pg_admin() as conn:
             conn.execute(f'CREATE DATABASE "{location}"')
-        url = _pg_db_url(location)
+        url = pg_db_url(location)
     upgrade_database(url)
     db = Database(make_settings(url, home))
     try:
@@ -198,7 +198,7 @@ def template(
         db.dispose()
     yield Template(request.param, location, home, facts)
     if request.param == "postgresql":
-        with _admin() as conn:
+        with pg_admin() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{location}" WITH (FORCE)')
 
 
@@ -211,16 +211,16 @@ def cooperative(template: Template, tmp_path: Path, worker_tag: str) -> Iterator
         url, name = f"sqlite:///{target}", None
     else:
         name = f"coop_t_{worker_tag}_{tmp_path.name}"[:63]
-        with _admin() as conn:
+        with pg_admin() as conn:
             conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template.location}"')
-        url = _pg_db_url(name)
+        url = pg_db_url(name)
     db = Database(make_settings(url, template.keys))
     try:
         yield Cooperative(db, template.facts)
     finally:
         db.dispose()
         if name:
-            with _admin() as conn:
+            with pg_admin() as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
