@@ -30,6 +30,7 @@ from coop.permits import manifests as manifests_service
 from coop.permits import service as permits_service
 from coop.permits.models import Manifest, Permit
 from coop.permits.schemas import PermitIn
+from coop.types import utcnow
 
 
 def app_of(client: TestClient) -> FastAPI:
@@ -68,6 +69,7 @@ def login_token(client: TestClient, session: Session, user: UserAccount) -> str:
         role.value,
         settings.auth.token_minutes,
         user.token_generation,
+        now=utcnow(),  # the real clock, as the login route: PyJWT checks the token's times against it
     )
     return token
 
