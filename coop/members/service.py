@@ -1,4 +1,5 @@
-"""Admitting members, inviting them to set a password, reading and leaving.
+"""Admitting members, inviting them to set a password (by mail, through the outbox), reading
+and leaving.
 
 Personal data (name, email) stays in the member table; the ledger of record names a
 member only by id and number, so it never has to be rewritten to forget a person.
@@ -19,7 +20,9 @@ from coop.auth.secrets import new_invitation_token, sha256_hex
 from coop.auth.service import accept_invitation as accept_invitation  # the accounts' own; admitting invites
 from coop.choices import service as choices_service
 from coop.errors import Conflict, NotFound
-from coop.i18n import Language
+from coop.i18n import Language, local_time
+from coop.mail import outbox
+from coop.mail.models import MailKind
 from coop.members.models import Invitation, Member, MemberStatus, member_number, parse_member_number
 from coop.proxies import service as proxies_service
 from coop.settings import AuthSettings
@@ -56,6 +59,16 @@ def _issue_invitation(session: Session, member: Member, hours: int, actor: str, 
     )
     session.add(invitation)
     session.flush()
+    outbox.withdraw(session, member_id=member.id, kind=MailKind.invitation)  # an older link no longer works
+    outbox.enqueue(
+        session,
+        to=member.email,
+        kind=MailKind.invitation,
+        language=member.language,
+        context={"name": member.name, "token": token, "until": local_time(invitation.expires_at, member.language)},
+        now=now,
+        member_id=member.id,
+    )
     log.append(
         session,
         "member.invited",
