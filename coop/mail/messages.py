@@ -63,8 +63,8 @@ def compose(letter: Letter, mail: MailSettings, now: datetime) -> EmailMessage:
     message["To"] = letter.recipient
     message["Message-ID"] = message_id_header(letter.message_id, mail.sender)
     message["Date"] = format_datetime(now)
-    message["Content-Language"] = letter.language
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(_templates.get_template(f"mail/{name}.txt").render(values))
     message.add_alternative(_templates.get_template(f"mail/{name}.html").render(values), subtype="html")
+    message["Content-Language"] = letter.language  # after the parts: setting content clears Content-* headers
     return message
