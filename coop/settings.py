@@ -123,7 +123,7 @@ class MailSettings(BaseModel):
     max_retry_seconds: int = Field(default=3600, ge=1, description="the longest wait between attempts")
     lease_seconds: int = Field(
         default=300,
-        ge=5,
+        ge=1,
         description="a worker that claimed a message and did not finish leaves it to others after this",
     )
     poll_seconds: float = Field(default=5.0, gt=0, le=3600, description="how often a waiting worker looks again")
