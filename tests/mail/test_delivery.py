@@ -14,15 +14,14 @@ from sqlalchemy import func, select
 from coop.auth.policy import Actor, Role
 from coop.db import Database
 from coop.i18n import Language
-from coop.mail import outbox
-from coop.mail.models import MailKind, MailStatus, OutboxMessage
+from coop.mail.models import MailStatus, OutboxMessage
 from coop.mail.worker import deliver_due
 from coop.members import service as members_service
 from coop.settings import MailSettings, Settings
 from coop.types import utcnow
 from tests import factories as f
 from tests.conftest import POSTGRESQL_ONLY
-from tests.mail.conftest import SmtpServer, free_port, mail_settings
+from tests.factories.mail import SmtpServer, enqueue, free_port, mail_settings, statuses
 
 BOARD = Actor(kind="user", id=1, role=Role.board)
 
@@ -31,30 +30,12 @@ def _later(hours: float) -> datetime:
     return utcnow() + timedelta(hours=hours)
 
 
-def _statuses(database: Database) -> list[str]:
-    with database.unit_of_work(write=False) as s:
-        return list(s.execute(select(OutboxMessage.status).order_by(OutboxMessage.id)).scalars())
-
-
-def _enqueue(database: Database, n: int) -> None:
-    with database.unit_of_work() as s:
-        for i in range(n):
-            outbox.enqueue(
-                s,
-                to=f"member{i}@coop-test.nl",
-                kind=MailKind.password_reset,
-                language="en",
-                context={"token": f"t{i}", "minutes": 30},
-                now=utcnow(),
-            )
-
-
 def test_a_rolled_back_admission_sends_nothing(database: Database, settings: Settings, smtp: SmtpServer) -> None:
     with pytest.raises(RuntimeError), database.unit_of_work() as s:
         members_service.admit(s, settings.auth, BOARD, "Rolled Back", "gone@coop-test.nl", Language.nl, utcnow())
         assert s.execute(select(func.count()).select_from(OutboxMessage)).scalar_one() == 1
         raise RuntimeError("the change fails after the message was written")
-    assert _statuses(database) == []
+    assert statuses(database) == []
     assert deliver_due(database, settings.mail).sent == 0
     assert smtp.inbox.messages == []
 
@@ -62,9 +43,9 @@ def test_a_rolled_back_admission_sends_nothing(database: Database, settings: Set
 def test_messages_wait_while_the_server_is_down_and_go_when_it_returns(database: Database) -> None:
     down = SmtpServer(free_port())  # nothing listens on its port yet
     mail = mail_settings(down.port)
-    _enqueue(database, 3)
+    enqueue(database, 3)
     assert deliver_due(database, mail).retrying == 3
-    assert _statuses(database) == ["pending"] * 3
+    assert statuses(database) == ["pending"] * 3
     assert deliver_due(database, mail).sent == 0, "a message that failed waits before its next attempt"
     down.start()
     try:
@@ -72,7 +53,7 @@ def test_messages_wait_while_the_server_is_down_and_go_when_it_returns(database:
         assert len(down.inbox.messages) == 3
     finally:
         down.stop()
-    assert _statuses(database) == ["sent"] * 3
+    assert statuses(database) == ["sent"] * 3
 
 
 def test_a_temporary_refusal_is_tried_again_and_a_permanent_one_is_shown_to_the_board(
@@ -86,7 +67,7 @@ def test_a_temporary_refusal_is_tried_again_and_a_permanent_one_is_shown_to_the_
     assert (done.sent, done.retrying, done.failed) == (0, 1, 1)
     assert deliver_due(database, mail, clock=lambda: _later(1)).sent == 1
     assert [str(m["To"]) for m in smtp.inbox.messages] == [first["email"]]
-    assert _statuses(database) == ["sent", "failed"]
+    assert statuses(database) == ["sent", "failed"]
 
     r = client.get("/api/v1/mail/undeliverable", headers=board)
     assert r.status_code == 200
@@ -102,11 +83,11 @@ def test_a_message_that_keeps_failing_for_now_is_failed_after_its_last_attempt(
     database: Database, smtp: SmtpServer
 ) -> None:
     mail = mail_settings(smtp.port, max_attempts=3)
-    _enqueue(database, 1)
+    enqueue(database, 1)
     smtp.inbox.answers = ["421 4.7.0 busy"] * 3
     for hours in (0, 1, 2):
         deliver_due(database, mail, clock=lambda h=hours: _later(h))
-    assert _statuses(database) == ["failed"]
+    assert statuses(database) == ["failed"]
     assert smtp.inbox.messages == []
 
 
@@ -115,7 +96,7 @@ def test_two_workers_send_each_message_exactly_once(settings: Settings, smtp: Sm
     n = 200
     databases = [Database(settings) for _ in range(2)]
     try:
-        _enqueue(databases[0], n)
+        enqueue(databases[0], n)
         start = threading.Barrier(2)
         counts: list[int] = []
 
@@ -131,7 +112,7 @@ def test_two_workers_send_each_message_exactly_once(settings: Settings, smtp: Sm
         ids = smtp.inbox.message_ids()
         assert len(ids) == n and len(set(ids)) == n
         assert sum(counts) == n
-        assert _statuses(databases[0]) == [MailStatus.sent.value] * n
+        assert statuses(databases[0]) == [MailStatus.sent.value] * n
     finally:
         for db in databases:
             db.dispose()

@@ -14,14 +14,13 @@ from coop.db import Database
 from coop.mail.worker import deliver_due
 from coop.settings import MailSettings, Settings
 from tests import factories as f
+from tests.factories.mail import enqueue
 
 
 def test_each_message_is_an_eml_file_and_a_repeat_replaces_it(database: Database, tmp_path: Path) -> None:
-    from tests.mail.test_delivery import _enqueue
-
     folder = tmp_path / "mail"
     mail = MailSettings(url=folder.as_uri())
-    _enqueue(database, 2)
+    enqueue(database, 2)
     assert deliver_due(database, mail).sent == 2
     files = sorted(folder.glob("*.eml"))
     assert len(files) == 2 and not list(folder.glob("*.part"))

@@ -17,8 +17,8 @@ from coop.settings import MailSettings
 from ledger import log
 from tests import factories as f
 from tests.conftest import Clock
+from tests.factories.mail import SENDER, SmtpServer
 from tests.factories.portal import csrf
-from tests.mail.conftest import SENDER, SmtpServer
 
 NEW_PASSWORD = "a brand new passphrase"
 

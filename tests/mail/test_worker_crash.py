@@ -16,8 +16,7 @@ from sqlalchemy import select
 from coop.db import Database
 from coop.mail.models import OutboxMessage
 from coop.settings import Settings
-from tests.mail.conftest import SENDER, SmtpServer
-from tests.mail.test_delivery import _enqueue, _statuses
+from tests.factories.mail import SENDER, SmtpServer, enqueue, statuses
 
 N = 20
 
@@ -55,7 +54,7 @@ def _wait_until(done: object, proc: subprocess.Popen[bytes], seconds: float = 60
 def test_a_worker_killed_while_sending_loses_nothing_and_repeats_at_most_that_one(
     database: Database, settings: Settings, smtp: SmtpServer, tmp_path: Path
 ) -> None:
-    _enqueue(database, N)
+    enqueue(database, N)
     with database.unit_of_work(write=False) as s:
         expected = {f"<{m}@coop-test.nl>" for m in s.execute(select(OutboxMessage.message_id)).scalars()}
     env = _env(settings, smtp)
@@ -67,11 +66,11 @@ def test_a_worker_killed_while_sending_loses_nothing_and_repeats_at_most_that_on
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     smtp.inbox.release.set()
-    assert _statuses(database).count("sent") == 4
+    assert statuses(database).count("sent") == 4
 
     again = _worker(env, tmp_path / "worker.log")
     try:
-        _wait_until(lambda: _statuses(database) == ["sent"] * N, again)
+        _wait_until(lambda: statuses(database) == ["sent"] * N, again)
     finally:
         again.terminate()
         again.wait(timeout=30)
@@ -83,7 +82,7 @@ def test_a_worker_killed_while_sending_loses_nothing_and_repeats_at_most_that_on
 def test_worker_once_delivers_what_is_due_and_exits(
     database: Database, settings: Settings, smtp: SmtpServer, tmp_path: Path
 ) -> None:
-    _enqueue(database, 3)
+    enqueue(database, 3)
     cmd = [sys.executable, "-c", "from coop.cli import app; app()", "worker", "--once"]
     done = subprocess.run(cmd, env=_env(settings, smtp), capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stdout + done.stderr
