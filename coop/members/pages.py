@@ -1,4 +1,4 @@
-"""Pages: accepting an invitation, and the board's list of members (search, admit)."""
+"""Pages: accepting an invitation, and the board's list of members (search, admit, invite again)."""
 
 from __future__ import annotations
 
@@ -6,14 +6,17 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlmodel import col
 
+from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
-from coop.deps import Now, ReadSession, SettingsDep, WriteSession, get_database
+from coop.deps import MemberId, Now, ReadSession, SettingsDep, WriteSession, get_database
 from coop.errors import CoopError
 from coop.i18n import DEFAULT_LANGUAGE
 from coop.members import service
-from coop.members.models import Language
+from coop.members.models import Language, MemberStatus
 from coop.portal import web
 from coop.portal.deps import CSRF, Viewer, back_to, page_require, viewer_with
 from coop.types import CleanStr
@@ -53,6 +56,10 @@ def _members(
     request: Request, viewer: Viewer, session: ReadSession, q: str, page: int, **admitted: str
 ) -> HTMLResponse:
     found, total = service.search(session, q[:200] or None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    ids = [m.id for m in found]
+    with_password = set(
+        session.execute(select(col(UserAccount.member_id)).where(col(UserAccount.member_id).in_(ids))).scalars()
+    )
     return web.render(
         request,
         "board_members.html",
@@ -63,8 +70,10 @@ def _members(
         q=q[:200],
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
+        invitable={m.id for m in found if m.id not in with_password and m.status == MemberStatus.active.value},
         admitted=admitted.get("number"),
         link=admitted.get("link"),
+        reinvited=admitted.get("reinvited"),
     )
 
 
@@ -95,3 +104,18 @@ def admit_member(
     # shown once, in this response: the one-time token never goes into a URL the browser keeps
     link = f"{request.base_url}invitation?token={issued.token}"
     return _members(request, Viewer(who, web.language(request)), session, "", 1, number=member.number, link=link)
+
+
+@router.post("/board/members/{member_id}/invitation", dependencies=[CSRF, back_to("/board/members")])
+def reinvite_member(
+    request: Request,
+    member_id: MemberId,
+    who: Annotated[Actor, Depends(page_require(Permission.admit_members))],
+    session: WriteSession,
+    settings: SettingsDep,
+    now: Now,
+) -> Response:
+    """A new invitation by mail; the earlier link stops working."""
+    member = service.get_for(session, who, member_id)
+    service.reinvite(session, settings.auth, who, member_id, now)
+    return _members(request, Viewer(who, web.language(request)), session, "", 1, reinvited=member.number)

@@ -164,3 +164,26 @@ def test_reset_requests_are_throttled_per_account(
     with database.unit_of_work(write=False) as s:
         kinds = s.execute(select(OutboxMessage.kind).where(OutboxMessage.member_id == member.id)).scalars().all()
     assert kinds.count("password-reset") == mail.reset_max_per_hour
+
+
+def test_the_board_sends_a_new_invitation_from_its_members_page(
+    client: TestClient, database: Database, smtp: SmtpServer, mail: MailSettings
+) -> None:
+    from tests.factories.portal import portal_login
+
+    board = f.board(client, database)
+    waiting = f.admit(client, board, language="en")
+    settled = f.member(client, board)
+    assert deliver_due(database, mail).sent == 2
+    portal_login(client, f.BOARD_EMAIL)
+    page = client.get("/board/members")
+    assert f'action="/board/members/{waiting["member"]["id"]}/invitation"' in page.text
+    assert f'action="/board/members/{settled.id}/invitation"' not in page.text, "a member with a password needs none"
+    r = client.post(f"/board/members/{waiting['member']['id']}/invitation", data={"csrf": csrf(page.text)})
+    assert r.status_code == 200 and waiting["member"]["number"] in r.text
+    assert deliver_due(database, mail).sent == 1
+    link = _link(_parts(smtp.inbox.messages[-1])[0], "/invitation")
+    old = {"token": waiting["invitation_token"], "password": f.PASSWORD}
+    assert client.post("/api/v1/auth/accept-invitation", json=old).status_code == 422
+    new = {"token": link.partition("token=")[2], "password": f.PASSWORD}
+    assert client.post("/api/v1/auth/accept-invitation", json=new).status_code == 201
