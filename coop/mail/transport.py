@@ -4,9 +4,10 @@
 ``smtps://[user:pass@]host[:port]`` (TLS from the first byte; port 465), and
 ``file:///path`` (development: each message an ``.eml`` file in that folder).
 
-A refusal is :class:`Temporary` (try again later: the server is away, busy, or answered
-4xx) or :class:`Permanent` (the server answered 5xx for this message: trying again will not
-help).
+A refusal is :class:`Temporary` (the server answered 4xx for this message: try again
+later), :class:`Unreachable` (no server to talk to, or it refused us rather than the
+message: try again later, without counting it against the message) or :class:`Permanent`
+(the server answered 5xx for this message: trying again will not help).
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ class Permanent(DeliveryError):
     pass
 
 
+class Unreachable(Temporary):
+    """Nothing was said about the message: no connection, a refused login or sender, a full
+    disk. Every message would fare the same, so the run stops and no attempt is counted."""
+
+
 class Transport(Protocol):
     def send(self, message: EmailMessage, name: str) -> None: ...
 
@@ -54,7 +60,7 @@ class FileTransport:
             partial.write_bytes(message.as_bytes())
             os.replace(partial, target)
         except OSError as exc:
-            raise Temporary(f"cannot write {self.folder}: {exc}") from exc
+            raise Unreachable(f"cannot write {self.folder}: {exc}") from exc
 
     def close(self) -> None:
         pass
@@ -106,7 +112,7 @@ class SmtpTransport:
             # a lost or refused connection, a refused login or sender: nothing about this
             # message says it can never be delivered
             self.close()
-            raise Temporary(f"{type(exc).__name__}: {exc}") from exc
+            raise Unreachable(f"{type(exc).__name__}: {exc}") from exc
 
     def _reset_after_refusal(self) -> None:
         try:

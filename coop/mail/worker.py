@@ -13,10 +13,12 @@ take no other lock (not the writers' lock: they change only the outbox), so they
 wait in a cycle with the cooperative's writers. On SQLite, a claim is a ``BEGIN IMMEDIATE``
 transaction like every write: one at a time.
 
-**Retries.** A temporary failure (no connection, a 4xx answer) waits
-``COOP_MAIL_FIRST_RETRY_SECONDS``, doubling per attempt up to ``COOP_MAIL_MAX_RETRY_SECONDS``;
-after ``COOP_MAIL_MAX_ATTEMPTS`` attempts, or at a permanent failure (5xx), the message is
-failed and the board sees it (:mod:`coop.mail.queries`).
+**Retries.** A 4xx answer about a message makes it wait ``COOP_MAIL_FIRST_RETRY_SECONDS``,
+doubling per attempt up to ``COOP_MAIL_MAX_RETRY_SECONDS``; after ``COOP_MAIL_MAX_ATTEMPTS``
+attempts, or at a permanent failure (5xx), the message is failed and the board sees it
+(:mod:`coop.mail.queries`). When the mail server cannot be reached at all, the run stops
+and the message waits ``COOP_MAIL_FIRST_RETRY_SECONDS`` without the attempt being counted:
+however long an outage lasts, no message fails of it.
 
 The worker is a boundary: it reads the clock (``clock``), as a request or a command does.
 """
@@ -35,7 +37,7 @@ from sqlmodel import Session, col
 from coop.db import Database
 from coop.mail.messages import Letter, compose
 from coop.mail.models import MailStatus, OutboxMessage
-from coop.mail.transport import Opened, Permanent, Temporary, Transport
+from coop.mail.transport import Opened, Permanent, Temporary, Transport, Unreachable
 from coop.settings import MailSettings
 from coop.types import utcnow
 
@@ -50,9 +52,16 @@ class Delivered:
     sent: int = 0
     retrying: int = 0
     failed: int = 0
+    stopped: bool = False
+    """The mail server could not be reached: the rest waits for the next run."""
 
     def __add__(self, other: Delivered) -> Delivered:
-        return Delivered(self.sent + other.sent, self.retrying + other.retrying, self.failed + other.failed)
+        return Delivered(
+            self.sent + other.sent,
+            self.retrying + other.retrying,
+            self.failed + other.failed,
+            self.stopped or other.stopped,
+        )
 
 
 def _claim_engine(db: Database) -> Engine:
@@ -95,6 +104,15 @@ def deliver_one(db: Database, transport: Transport, mail: MailSettings, clock: C
         return None
     try:
         transport.send(compose(letter, mail, clock()), f"{letter.message_id}")
+    except Unreachable as exc:
+        # an outage is nobody's message's fault: the attempt is not counted, so none fails of it
+        values = {
+            "attempts": letter.attempts - 1,
+            "next_attempt_at": clock() + timedelta(seconds=mail.first_retry_seconds),
+        }
+        _settle(db, letter, {**values, "last_error": str(exc)[:500]}, sent=False)
+        logger.warning("cannot deliver mail now: %s", exc)
+        return Delivered(retrying=1, stopped=True)
     except Permanent as exc:
         now = clock()
         _settle(db, letter, _failed(exc, now), sent=False)
@@ -131,6 +149,8 @@ def deliver_due(db: Database, mail: MailSettings, clock: Clock = utcnow, limit: 
             if done is None:
                 break
             total += done
+            if done.stopped:
+                break
     return total
 
 
