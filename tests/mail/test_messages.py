@@ -13,6 +13,7 @@ from sqlalchemy import select
 from coop.db import Database
 from coop.mail.models import OutboxMessage
 from coop.mail.worker import deliver_due
+from coop.record.verification import verify_record
 from coop.settings import MailSettings
 from ledger import log
 from tests import factories as f
@@ -134,6 +135,8 @@ def test_a_forgotten_password_is_reset_by_a_single_use_link_and_unknown_addresse
         reset = [e for e in events if e.type == "account.password-reset"]
         assert len(reset) == 1
         assert not any("@" in str(e.payload) for e in events), "the ledger of record never holds an address"
+        checked = verify_record(s.connection(), database.settings, {database.signer.key_id: database.signer.public_key})
+    assert checked.ok and checked.warnings == [], checked.problems  # the outbox and reset links need no events
 
 
 def test_a_reset_link_expires(
