@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coop import docs
 from coop.auth.pages import router as auth_pages
+from coop.auth.reset_pages import router as reset_pages
 from coop.auth.routes import router as auth_router
 from coop.auth.throttle import LoginThrottle
 from coop.choices.pages import router as choices_pages
@@ -27,6 +28,8 @@ from coop.errors import BadRequest, Conflict, CoopError, Invalid, PayloadTooLarg
 from coop.governance.pages import router as governance_pages
 from coop.governance.routes import router as governance_router
 from coop.hdab.routes import router as hdab_router
+from coop.mail.routes import router as mail_router
+from coop.mail.worker import MailSchedule
 from coop.members.pages import router as members_pages
 from coop.members.routes import router as members_router
 from coop.money.pages import router as money_pages
@@ -321,7 +324,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> Any:
         schedule = HeadSchedule(app.state.db)
         schedule.start()
+        mail = MailSchedule(app.state.db) if settings.mail.background else None
+        if mail is not None:
+            mail.start()
         yield
+        if mail is not None:
+            mail.stop()
         schedule.stop()
         app.state.db.dispose()
 
@@ -357,12 +365,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         data_use_router,
         money_router,
         reports_router,
+        mail_router,
     )
     for router in routers:
         declare_problems(router.routes)
         app.include_router(router, prefix=API_PREFIX)
     pages = (
         auth_pages,
+        reset_pages,
         members_pages,
         decisions_pages,
         choices_pages,

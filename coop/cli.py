@@ -17,7 +17,7 @@ from rich.table import Table
 
 from coop.auth.policy import CLI_ACTOR
 from coop.i18n import DEFAULT_LANGUAGE, Language
-from coop.settings import ROOT, get_settings
+from coop.settings import ROOT, Mode, get_settings
 
 if TYPE_CHECKING:
     from coop.db import Database
@@ -112,10 +112,54 @@ def serve(
     X-Forwarded-For is believed only from the reverse proxies in COOP_AUTH_TRUSTED_PROXIES
     (none by default), by the application itself: uvicorn's own proxy headers are off.
     """
+    import os
+
     import uvicorn
 
+    if get_settings().mode is Mode.development:  # `make run` shows the mails in var/mail/ with no extra step
+        os.environ.setdefault("COOP_MAIL_BACKGROUND", "true")
+        get_settings.cache_clear()
     get_settings().ensure_keys()
     uvicorn.run("coop.asgi:app", host=host, port=port, reload=reload, log_level="info", proxy_headers=False)
+
+
+@app.command()
+def worker(
+    once: Annotated[
+        bool, typer.Option("--once", help="deliver what is due now, then exit (for cron and tests)")
+    ] = False,
+) -> None:
+    """Deliver the messages in the outbox (COOP_MAIL_URL), until stopped.
+
+    Temporary failures are tried again later, with growing waits; messages the mail server
+    refuses for good are marked failed (GET /api/v1/mail/undeliverable). Several workers may
+    run at once on PostgreSQL; each message is sent once (a worker killed while sending may
+    leave that one message to be sent again).
+    """
+    from coop.mail.worker import MailSchedule, deliver_due
+
+    db = _database()
+    if once:
+        done = deliver_due(db, db.settings.mail)
+        out.print(f"sent {done.sent}, to retry {done.retrying}, failed {done.failed}")
+        if done.retrying or done.failed:
+            raise typer.Exit(1)
+        return
+    out.print(f"delivering mail through {_shown(db.settings.mail.url)} (Ctrl-C stops)")
+    try:
+        MailSchedule(db).run()
+    except KeyboardInterrupt:
+        out.print("stopped")
+
+
+def _shown(url: str) -> str:
+    """A mail URL without its password."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")).geturl()
 
 
 @app.command("init")

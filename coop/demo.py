@@ -41,6 +41,8 @@ from coop.governance import voting
 from coop.governance.documents import DocumentKind
 from coop.hdab import service as hdab
 from coop.i18n import Language
+from coop.mail import outbox
+from coop.mail.models import MailKind
 from coop.members import service as members_service
 from coop.money import distributions, periods
 from coop.money import service as money
@@ -181,6 +183,7 @@ def seed(
                     now=utcnow(),
                 )
                 assert user.id is not None
+                outbox.withdraw(s, member_id=member.id, kind=MailKind.invitation)  # they have a password already
                 members.append((member.id, Actor("user", user.id, Role.member, member_id=member.id)))
                 _choose(s, rng, member.id, members[-1][1], joined)
         step("members and their choices", min(250, size - lo))

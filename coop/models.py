@@ -1,9 +1,10 @@
 """Every table, imported in one place so Alembic and the application see the same schema."""
 
-from coop.auth.models import ApiKey, LoginFailures, UserAccount
+from coop.auth.models import ApiKey, LoginFailures, PasswordReset, UserAccount
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
+from coop.mail.models import OutboxMessage
 from coop.members.models import Invitation, Member
 from coop.money.models import Distribution, DistributionMember, DistributionPermit
 from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, ManifestMemberSet, Permit, Result, UsageEvent
@@ -31,6 +32,8 @@ __all__ = [
     "MoneyAccount",
     "MoneyEntry",
     "MoneyPosting",
+    "OutboxMessage",
+    "PasswordReset",
     "Permit",
     "Proposal",
     "ProxyAppointment",

@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, Field, IPvAnyNetwork, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -103,6 +103,37 @@ class PrivacySettings(BaseModel):
     )
 
 
+class MailSettings(BaseModel):
+    """Where and how messages to members are delivered (see :mod:`coop.mail`)."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    url: str = Field(
+        default=(VAR / "mail").as_uri(),
+        description="smtp://[user:pass@]host:port (STARTTLS when offered), smtps://... (implicit TLS), "
+        "or file:///path (each message an .eml file; development only)",
+    )
+    sender: str = Field(default="Cooperative <noreply@coop.invalid>", alias="from", description="the From address")
+    portal_url: str = Field(
+        default="http://127.0.0.1:8000", description="the portal's public base URL, used in links in messages"
+    )
+    reset_minutes: int = Field(default=30, ge=5, le=24 * 60, description="how long a password reset link works")
+    reset_max_per_hour: int = Field(
+        default=3, ge=1, le=100, description="password reset messages to one account per hour; more are not sent"
+    )
+    max_attempts: int = Field(default=10, ge=1, le=100, description="delivery attempts before a message is failed")
+    first_retry_seconds: int = Field(default=60, ge=1, description="the first wait after a temporary failure")
+    max_retry_seconds: int = Field(default=3600, ge=1, description="the longest wait between attempts")
+    lease_seconds: int = Field(
+        default=300,
+        ge=1,
+        description="a worker that claimed a message and did not finish leaves it to others after this",
+    )
+    poll_seconds: float = Field(default=5.0, gt=0, le=3600, description="how often a waiting worker looks again")
+    background: bool = Field(default=False, description="the server also delivers (`coop serve` in development)")
+    timeout_seconds: float = Field(default=30.0, gt=0, description="the SMTP connection timeout")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="COOP_",
@@ -118,6 +149,7 @@ class Settings(BaseSettings):
     ledger: LedgerSettings = Field(default_factory=LedgerSettings)
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     choices: ChoicesSettings = Field(default_factory=ChoicesSettings)
+    mail: MailSettings = Field(default_factory=MailSettings)
 
     @model_validator(mode="after")
     def _production_has_its_secrets(self) -> Settings:
@@ -133,6 +165,8 @@ class Settings(BaseSettings):
             ]
             if not problems and len(self.auth.secret_file.read_bytes().strip()) < 32:
                 problems.append("COOP_AUTH_SECRET_FILE holds fewer than 32 bytes")
+            if not self.mail.url.startswith(("smtp://", "smtps://")):
+                problems.append("COOP_MAIL_URL must be an smtp:// or smtps:// address (file:// is for development)")
             if problems:
                 raise ValueError("production mode refuses to start: " + "; ".join(problems))
         return self

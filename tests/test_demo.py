@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from coop import demo
 from coop.db import Database
+from coop.mail import queries as mail_queries
 from coop.record.verification import verify_record
 from coop.types import utcnow
 from tests import pdfs
@@ -37,6 +38,8 @@ def test_the_demo_cooperative_has_every_part(client: TestClient, database: Datab
     assert report.status_code == 200 and "Stichting Hartpatiënten Nederland" in pdfs.text(report.content)
     mine = client.get("/api/v1/members/1/dividends", headers=anna).json()
     assert mine["distributions"], "Anna, in every manifest she allows, received a dividend"
+    with database.unit_of_work(write=False) as s:  # demo members have their password: no invitations to mail
+        assert mail_queries.waiting(s) == 0
     with database.unit_of_work(write=False) as s:  # every table reconciled with the events that made it
         checked = verify_record(
             s.connection(), database.settings, {database.signer.key_id: database.signer.public_key}, now=utcnow()

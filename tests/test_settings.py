@@ -53,6 +53,7 @@ def test_production_refuses_missing_or_weak_secrets(tmp_path: Path) -> None:
         "auth": {"secret_file": tmp_path / "jwt"},
         "ledger": {"signing_key_file": tmp_path / "k.pem"},
         "privacy": {"pseudonym_key_file": tmp_path / "pseudonym-key"},
+        "mail": {"url": "smtp://mail.coop-test.nl:587"},
     }
     Settings(**keys).ensure_keys()
     weak = tmp_path / "weak"
@@ -61,3 +62,17 @@ def test_production_refuses_missing_or_weak_secrets(tmp_path: Path) -> None:
         Settings(mode="production", **{**keys, "auth": {"secret_file": weak}})
     ok = Settings(mode="production", **keys)
     assert ok.mode is Mode.production
+    with pytest.raises(ValidationError, match="COOP_MAIL_URL"):
+        Settings(mode="production", **{**keys, "mail": {"url": (tmp_path / "mail").as_uri()}})
+
+
+def test_mail_settings_come_from_their_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COOP_MAIL_URL", "smtps://u:p@mail.coop-test.nl:465")
+    monkeypatch.setenv("COOP_MAIL_FROM", "Coop <hello@coop-test.nl>")
+    monkeypatch.setenv("COOP_MAIL_PORTAL_URL", "https://portal.coop-test.nl")
+    s = Settings()
+    assert (s.mail.url, s.mail.sender, s.mail.portal_url) == (
+        "smtps://u:p@mail.coop-test.nl:465",
+        "Coop <hello@coop-test.nl>",
+        "https://portal.coop-test.nl",
+    )

@@ -58,3 +58,19 @@ class LoginFailures(SQLModel, table=True):
     key_hash: str = Field(sa_column=Column(String(64), primary_key=True))
     failures: int = Field(sa_column=Column(Integer, nullable=False))
     last_failed_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class PasswordReset(SQLModel, table=True):
+    """A single-use, short-lived link to set a new password, sent by mail; only its hash is kept.
+
+    Operational state like the failed logins: asking for a reset records nothing in the
+    ledger of record (anyone may ask, for any address); setting the new password does."""
+
+    __tablename__ = "password_reset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("user_account.id"), nullable=False, index=True))
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

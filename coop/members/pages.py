@@ -1,5 +1,5 @@
-"""Pages: accepting an invitation, and the board's list of members (search, admit one, or
-admit a file of them)."""
+"""Pages: accepting an invitation, and the board's list of members (search, admit one or a
+file of them, invite again)."""
 
 from __future__ import annotations
 
@@ -7,13 +7,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlmodel import col
 
+from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
-from coop.deps import Now, ReadSession, SettingsDep, WriteSession, get_database
+from coop.deps import MemberId, Now, ReadSession, SettingsDep, WriteSession, get_database
 from coop.i18n import DEFAULT_LANGUAGE
 from coop.members import admission, queries, service
-from coop.members.models import Language
+from coop.members.models import Language, MemberStatus
 from coop.portal import web
 from coop.portal.deps import CSRF, Viewer, back_to, form_again, page_require, viewer_with
 from coop.types import CleanStr
@@ -51,6 +54,10 @@ def _members(
     **admitted: str,
 ) -> HTMLResponse:
     found, total = queries.search(session, q[:200] or None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    ids = [m.id for m in found]
+    with_password = set(
+        session.execute(select(col(UserAccount.member_id)).where(col(UserAccount.member_id).in_(ids))).scalars()
+    )
     return web.render(
         request,
         "board_members.html",
@@ -61,10 +68,12 @@ def _members(
         q=q[:200],
         page=page,
         pages=max(1, -(-total // PAGE_SIZE)),
+        invitable={m.id for m in found if m.id not in with_password and m.status == MemberStatus.active.value},
         admitted=admitted.get("number"),
         link=admitted.get("link"),
         imported=imported,
         refusal=lambda code: web.refusal_text(code, viewer.lang),
+        reinvited=admitted.get("reinvited"),
     )
 
 
@@ -110,3 +119,18 @@ def import_members(
     report = admission.run(db, who, file.file.read(), now)
     with db.unit_of_work(write=False) as session:
         return _members(request, Viewer(who, web.language(request)), session, "", 1, imported=report)
+
+
+@router.post("/board/members/{member_id}/invitation", dependencies=[CSRF, back_to("/board/members")])
+def reinvite_member(
+    request: Request,
+    member_id: MemberId,
+    who: Annotated[Actor, Depends(page_require(Permission.admit_members))],
+    session: WriteSession,
+    settings: SettingsDep,
+    now: Now,
+) -> Response:
+    """A new invitation by mail; the earlier link stops working."""
+    member = queries.get_for(session, who, member_id)
+    service.reinvite(session, who, settings.auth, member_id, now)
+    return _members(request, Viewer(who, web.language(request)), session, "", 1, reinvited=member.number)

@@ -1,4 +1,5 @@
-"""Admitting members, inviting them to set a password, reading and leaving.
+"""Admitting members, inviting them to set a password (by mail, through the outbox), reading
+and leaving.
 
 Personal data (name, email) stays in the member table; the ledger of record names a
 member only by id and number, so it never has to be rewritten to forget a person.
@@ -20,7 +21,9 @@ from coop.auth.secrets import new_invitation_token, sha256_hex
 from coop.auth.service import accept_invitation as accept_invitation  # the accounts' own; admitting invites
 from coop.choices import service as choices_service
 from coop.errors import Conflict, NotFound
-from coop.i18n import Language
+from coop.i18n import Language, local_time
+from coop.mail import outbox
+from coop.mail.models import MailKind
 from coop.members.models import Invitation, Member, MemberStatus
 from coop.members.queries import get_for
 from coop.proxies import service as proxies_service
@@ -70,6 +73,20 @@ def _invite(
     ids = session.connection().execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
     for invitation, invitation_id in zip(invitations, ids.scalars(), strict=True):
         invitation.id = invitation_id
+    outbox.enqueue_many(
+        session,
+        [
+            outbox.Mail(
+                to=m.email,
+                kind=MailKind.invitation,
+                language=m.language,
+                context={"name": m.name, "token": token, "until": local_time(i.expires_at, m.language)},
+                member_id=m.id,
+            )
+            for m, i, token in zip(members, invitations, tokens, strict=True)
+        ],
+        now,
+    )
     log.append_many(
         session,
         [
@@ -168,6 +185,7 @@ def reinvite(session: Session, actor: Actor, auth: AuthSettings, member_id: int,
     if session.execute(select(col(UserAccount.id)).where(col(UserAccount.member_id) == member_id)).first():
         raise Conflict("this member has set a password already", code="account-exists")
     _withdraw_invitations(session, member_id, now)  # the old link stops working
+    outbox.withdraw(session, member_id=member_id, kind=MailKind.invitation)  # and its mail, if still waiting
     return _invite(session, actor, [member], auth.invitation_hours, now)[0]
 
 

@@ -78,6 +78,10 @@ LEDGER = {
 OUTSIDE_THE_RECORD: dict[str, str] = {
     "login_failures": "counts of recent failed logins under hashed keys, for throttling: updated in place and "
     "pruned; they change nothing the cooperative decides or owes",
+    "mail_outbox": "messages to members and their delivery state (attempts, sent, failed): updated as delivery "
+    "goes on; they carry what the events already record, to an address the record never holds",
+    "password_reset": "single-use links to set a new password, under hashed tokens: anyone may ask for one; "
+    "using one is recorded (account.password-reset)",
 }
 """Operational tables that hold none of the cooperative's state, with why they need no event
 (login throttling, revoked login tokens and the like)."""
@@ -92,7 +96,7 @@ NOT_PROVEN: dict[str, dict[str, str]] = {
         "email": PERSONAL,
         "password_hash": SECRET,
         "token_generation": "session state: raised when someone logs out (no event) or changes their password "
-        "(account.password-changed) to end earlier login tokens; it grants nothing",
+        "(account.password-changed, account.password-reset) to end earlier login tokens; it grants nothing",
     },
     "api_key": {"secret_hash": SECRET},
     "member_invitation": {"token_hash": SECRET},

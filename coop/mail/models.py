@@ -1,0 +1,60 @@
+"""The outbox: every message to a member, written in the transaction of the change that causes it.
+
+Operational delivery state, not the cooperative's record: rows change as delivery goes on
+(attempts, the next attempt, sent or failed), no ledger event records them, and once a
+message is sent its values are emptied (an invitation or reset link must not outlive its
+delivery in the database). The ledger of record never learns an email address.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from coop.types import UTCDateTime
+
+
+class MailStatus(StrEnum):
+    pending = "pending"
+    """Waiting for its next attempt (or being attempted: see ``next_attempt_at``)."""
+    sent = "sent"
+    failed = "failed"
+    """Undeliverable: the mail server refused it for good, or every attempt failed."""
+    withdrawn = "withdrawn"
+    """Not sent because what it said no longer holds (a newer invitation replaced it)."""
+
+
+class MailKind(StrEnum):
+    invitation = "invitation"
+    password_reset = "password-reset"  # noqa: S105 (a kind of message, not a password)
+
+
+class OutboxMessage(SQLModel, table=True):
+    __tablename__ = "mail_outbox"
+    __table_args__ = (Index("ix_mail_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(sa_column=Column(String(255), nullable=False, unique=True))
+    """The Message-ID's unique part (``<message_id@sender's domain>``), fixed when the message
+    is written: a repeat after a crash is recognisably the same message."""
+    kind: str = Field(sa_column=Column(String(40), nullable=False))
+    member_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("member.id"), nullable=True, index=True)
+    )
+    recipient: str = Field(sa_column=Column(String(320), nullable=False))
+    language: str = Field(sa_column=Column(String(2), nullable=False))
+    context: str = Field(sa_column=Column(Text, nullable=False))
+    """The values its templates are filled in with, as JSON; rendered when it is sent, in
+    its language. Emptied once sent or withdrawn."""
+    status: str = Field(sa_column=Column(String(12), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    next_attempt_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    """When the message is due. Claiming it moves this a lease ahead, so a worker that
+    dies while sending leaves it to another once the lease runs out."""
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    last_error: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    failed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -1,0 +1,89 @@
+"""Writing messages into the outbox, in the caller's transaction.
+
+A message is a row written beside the change that causes it: when that change rolls back,
+so does the message; when it commits, the delivery worker (:mod:`coop.mail.worker`) will
+send it. A new kind of message is a :class:`~coop.mail.models.MailKind`, its two templates
+under ``coop/templates/mail/`` and its subject key (see :mod:`coop.mail.messages`); the
+service that causes it calls :func:`enqueue` (or :func:`enqueue_many`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert, update
+from sqlmodel import Session, col
+
+from coop.i18n import Language
+from coop.mail.models import MailKind, MailStatus, OutboxMessage
+
+ContextValue = str | int | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Mail:
+    """A message to put in the outbox: to whom, what kind, in which language, and the values
+    its templates are filled with when it is sent."""
+
+    to: str
+    kind: MailKind
+    language: str
+    context: Mapping[str, ContextValue]
+    member_id: int | None = None
+
+
+def _message(mail: Mail, now: datetime) -> OutboxMessage:
+    return OutboxMessage(
+        message_id=uuid.uuid4().hex,
+        kind=mail.kind.value,
+        member_id=mail.member_id,
+        recipient=mail.to,
+        language=Language(mail.language).value,
+        context=json.dumps(dict(mail.context), sort_keys=True),
+        status=MailStatus.pending.value,
+        created_at=now,
+        next_attempt_at=now,
+    )
+
+
+def enqueue(
+    session: Session,
+    *,
+    to: str,
+    kind: MailKind,
+    language: str,
+    context: Mapping[str, ContextValue],
+    now: datetime,
+    member_id: int | None = None,
+) -> OutboxMessage:
+    """Put a message to ``to`` in the outbox, due at once; ``context`` fills its templates."""
+    message = _message(Mail(to, kind, language, context, member_id), now)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def enqueue_many(session: Session, mails: Sequence[Mail], now: datetime) -> None:
+    """Put many messages in the outbox in one statement (a file of new members, a digest)."""
+    if mails:
+        table = OutboxMessage.__table__  # type: ignore[attr-defined]
+        session.connection().execute(insert(table), [_message(m, now).model_dump(exclude={"id"}) for m in mails])
+
+
+def withdraw(session: Session, *, member_id: int, kind: MailKind) -> None:
+    """Leave unsent the member's waiting messages of this kind (their content no longer holds).
+    One already being sent may still arrive; what it says has been withdrawn elsewhere."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.member_id) == member_id,
+            col(OutboxMessage.kind) == kind.value,
+            col(OutboxMessage.status) == MailStatus.pending.value,
+        )
+        .values(status=MailStatus.withdrawn.value, context="{}"),
+        execution_options={"synchronize_session": False},
+    )

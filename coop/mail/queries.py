@@ -1,0 +1,28 @@
+"""Reading the outbox: what could not be delivered, for the board."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from coop.mail.models import MailStatus, OutboxMessage
+
+
+def undeliverable(session: Session, limit: int, offset: int) -> tuple[list[OutboxMessage], int]:
+    """Failed messages, the newest failure first, and how many there are."""
+    failed = col(OutboxMessage.status) == MailStatus.failed.value
+    total = session.execute(select(func.count()).select_from(OutboxMessage).where(failed)).scalar_one()
+    rows = session.execute(
+        select(OutboxMessage)
+        .where(failed)
+        .order_by(col(OutboxMessage.failed_at).desc(), col(OutboxMessage.id).desc())
+        .limit(limit)
+        .offset(offset)
+    ).scalars()
+    return list(rows), int(total)
+
+
+def waiting(session: Session) -> int:
+    """How many messages wait for delivery."""
+    pending = col(OutboxMessage.status) == MailStatus.pending.value
+    return int(session.execute(select(func.count()).select_from(OutboxMessage).where(pending)).scalar_one())
