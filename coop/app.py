@@ -141,8 +141,7 @@ class BodyLimit:
 
 
 IMPORT_PATHS = ("/api/v1/members/import", "/board/members/import")
-"""Where the board sends a file of members (see :mod:`coop.members.admission`): these take
-bodies up to ``auth.max_import_bytes``, every other path ``auth.max_body_bytes``."""
+"""Where the board sends a file of members: bodies up to ``auth.max_import_bytes`` there."""
 
 
 PAGE_POLICY = (

@@ -32,7 +32,7 @@ def _later(hours: float) -> datetime:
 
 def test_a_rolled_back_admission_sends_nothing(database: Database, settings: Settings, smtp: SmtpServer) -> None:
     with pytest.raises(RuntimeError), database.unit_of_work() as s:
-        members_service.admit(s, settings.auth, BOARD, "Rolled Back", "gone@coop-test.nl", Language.nl, utcnow())
+        members_service.admit(s, BOARD, settings.auth, "Rolled Back", "gone@coop-test.nl", Language.nl, utcnow())
         assert s.execute(select(func.count()).select_from(OutboxMessage)).scalar_one() == 1
         raise RuntimeError("the change fails after the message was written")
     assert statuses(database) == []
