@@ -17,7 +17,6 @@ from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
 from coop.choices.queries import access, current, etag
 from coop.errors import Conflict, Forbidden, Invalid, PreconditionFailed
-from coop.members.models import Member
 from coop.vocabulary.terms import ALL_PURPOSES, Category, Purpose, UserType, from_mask, is_prohibited, mask, position
 from ledger import log
 
@@ -59,16 +58,16 @@ def _append(session: Session, prev: ChoiceVersion | None, new: ChoiceVersion, ev
     return new
 
 
-def start(session: Session, actor: Actor, members: Sequence[Member]) -> None:
-    """Version 1 for each newly admitted member: a member, not opted out, following the
+def start(session: Session, actor: Actor, member_ids: Sequence[int], at: datetime) -> None:
+    """Version 1 for each member admitted at ``at``: a member, not opted out, following the
     mandate everywhere; a ``choices.started`` event each. Written in one statement, so that
     admitting thousands at once costs little more than one."""
-    if not members:
+    if not member_ids:
         return
     first = ChoiceVersion(
         member_id=0,
         version=1,
-        valid_from=members[0].admitted_at,
+        valid_from=at,
         is_member=True,
         opt_out=False,
         excluded_mask=0,
@@ -76,12 +75,9 @@ def start(session: Session, actor: Actor, members: Sequence[Member]) -> None:
         donate_dividend=False,
         recorded_by=actor.ledger_name,
     )
-    row, payload = first.model_dump(exclude={"id"}), _payload(first)  # the same for everyone but member and time
-    rows = [{**row, "member_id": m.id, "valid_from": m.admitted_at} for m in members]
-    session.connection().execute(insert(ChoiceVersion.__table__), rows)  # type: ignore[attr-defined]
-    events = [
-        log.NewEvent("choices.started", first.recorded_by, f"member:{m.id}", payload, m.admitted_at) for m in members
-    ]
+    row, payload = first.model_dump(exclude={"id"}), _payload(first)  # the same for everyone but the member
+    session.connection().execute(insert(ChoiceVersion.__table__), [{**row, "member_id": m} for m in member_ids])  # type: ignore[attr-defined]
+    events = [log.NewEvent("choices.started", first.recorded_by, f"member:{m}", payload, at) for m in member_ids]
     log.append_many(session, events)
 
 

@@ -69,9 +69,22 @@ def enqueue(
 
 def enqueue_many(session: Session, mails: Sequence[Mail], now: datetime) -> None:
     """Put many messages in the outbox in one statement (a file of new members, a digest)."""
-    if mails:
-        table = OutboxMessage.__table__  # type: ignore[attr-defined]
-        session.connection().execute(insert(table), [_message(m, now).model_dump(exclude={"id"}) for m in mails])
+    if not mails:
+        return
+    template = _message(mails[0], now).model_dump(exclude={"id"})  # every column, with its default
+    rows = [
+        {
+            **template,
+            "message_id": uuid.uuid4().hex,
+            "kind": m.kind.value,
+            "member_id": m.member_id,
+            "recipient": m.to,
+            "language": Language(m.language).value,
+            "context": json.dumps(dict(m.context), sort_keys=True),
+        }
+        for m in mails
+    ]
+    session.connection().execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
 
 
 def withdraw(session: Session, *, member_id: int, kind: MailKind) -> None:

@@ -193,7 +193,7 @@ def admit_batch(
             fresh.append(row)
     new = [service.NewMember(r.name, r.email, r.language, r.reference) for r in fresh]
     admitted = service.admit_many(session, actor, auth, new, now)
-    return [(row.line, member.number) for row, (member, _) in zip(fresh, admitted, strict=True)], refused
+    return [(row.line, a.number) for row, a in zip(fresh, admitted, strict=True)], refused
 
 
 def _batches(rows: Sequence[Row], size: int) -> Iterator[Sequence[Row]]:

@@ -56,7 +56,7 @@ def admit(
     return AdmittedOut(
         member=MemberOut.of(member),
         invitation_token=issued.token,
-        invitation_expires_at=issued.invitation.expires_at,
+        invitation_expires_at=issued.expires_at,
     )
 
 
@@ -132,4 +132,4 @@ def reinvite(
     now: Now,
 ) -> InvitationOut:
     issued = service.reinvite(session, actor, settings.auth, member_id, now)
-    return InvitationOut(invitation_token=issued.token, invitation_expires_at=issued.invitation.expires_at)
+    return InvitationOut(invitation_token=issued.token, invitation_expires_at=issued.expires_at)

@@ -24,7 +24,7 @@ from coop.errors import Conflict, NotFound
 from coop.i18n import Language, local_time
 from coop.mail import outbox
 from coop.mail.models import MailKind
-from coop.members.models import Invitation, Member, MemberStatus
+from coop.members.models import Invitation, Member, MemberStatus, member_number
 from coop.members.queries import get_for
 from coop.proxies import service as proxies_service
 from coop.settings import AuthSettings
@@ -37,8 +37,10 @@ def subject(member_id: int) -> str:
 
 @dataclass(frozen=True, slots=True)
 class IssuedInvitation:
-    invitation: Invitation
+    invitation_id: int
     token: str
+    """Shown once: the member sets a password with it (only its hash is stored)."""
+    expires_at: datetime
 
 
 def _withdraw_invitations(session: Session, member_id: int, at: datetime) -> None:
@@ -53,54 +55,45 @@ def _withdraw_invitations(session: Session, member_id: int, at: datetime) -> Non
 
 
 def _invite(
-    session: Session, actor: Actor, members: Sequence[Member], hours: int, now: datetime
+    session: Session, actor: Actor, invitees: Sequence[tuple[int, str, str, str]], hours: int, now: datetime
 ) -> list[IssuedInvitation]:
-    """A new one-time invitation for each member, valid ``hours``; a ``member.invited`` event each."""
-    tokens = [new_invitation_token() for _ in members]
-    invitations = [
-        Invitation(
-            member_id=m.id,  # type: ignore[arg-type]  # admitted: ids assigned
-            token_hash=sha256_hex(token),
-            created_at=now,
-            expires_at=now + timedelta(hours=hours),
-        )
-        for m, token in zip(members, tokens, strict=True)
-    ]
-    if not invitations:
+    """A new one-time invitation for each (member id, name, email, language), valid ``hours``,
+    mailed through the outbox; a ``member.invited`` event each."""
+    if not invitees:
         return []
-    rows = [i.model_dump(exclude={"id"}) for i in invitations]
+    tokens = [new_invitation_token() for _ in invitees]
+    expires = now + timedelta(hours=hours)
+    rows = [
+        {"member_id": member_id, "token_hash": sha256_hex(token), "created_at": now, "expires_at": expires}
+        for (member_id, *_), token in zip(invitees, tokens, strict=True)
+    ]
     table = Invitation.__table__  # type: ignore[attr-defined]
-    ids = session.connection().execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-    for invitation, invitation_id in zip(invitations, ids.scalars(), strict=True):
-        invitation.id = invitation_id
+    inserted = session.connection().execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    ids = list(inserted.scalars())
+    until = {lang: local_time(expires, lang) for lang in {language for *_, language in invitees}}
     outbox.enqueue_many(
         session,
         [
             outbox.Mail(
-                to=m.email,
+                to=email,
                 kind=MailKind.invitation,
-                language=m.language,
-                context={"name": m.name, "token": token, "until": local_time(i.expires_at, m.language)},
-                member_id=m.id,
+                language=language,
+                context={"name": name, "token": token, "until": until[language]},
+                member_id=member_id,
             )
-            for m, i, token in zip(members, invitations, tokens, strict=True)
+            for (member_id, name, email, language), token in zip(invitees, tokens, strict=True)
         ],
         now,
     )
+    payloads = ({"invitation_id": i, "expires_at": expires.isoformat()} for i in ids)
     log.append_many(
         session,
         [
-            log.NewEvent(
-                "member.invited",
-                actor.ledger_name,
-                subject(i.member_id),
-                {"invitation_id": i.id, "expires_at": i.expires_at.isoformat()},
-                now,
-            )
-            for i in invitations
+            log.NewEvent("member.invited", actor.ledger_name, subject(member_id), payload, now)
+            for (member_id, *_), payload in zip(invitees, payloads, strict=True)
         ],
     )
-    return [IssuedInvitation(i, token) for i, token in zip(invitations, tokens, strict=True)]
+    return [IssuedInvitation(i, token, expires) for i, token in zip(ids, tokens, strict=True)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,12 +117,22 @@ def admit(
     external_ref: str | None = None,
 ) -> tuple[Member, IssuedInvitation]:
     """A new member, with their first choices and an invitation to set a password."""
-    return admit_many(session, actor, auth, [NewMember(name, email, language, external_ref)], now)[0]
+    admitted = admit_many(session, actor, auth, [NewMember(name, email, language, external_ref)], now)[0]
+    member = session.get(Member, admitted.member_id)
+    assert member is not None
+    return member, admitted.invitation
+
+
+@dataclass(frozen=True, slots=True)
+class Admitted:
+    member_id: int
+    number: str
+    invitation: IssuedInvitation
 
 
 def admit_many(
     session: Session, actor: Actor, auth: AuthSettings, new: Sequence[NewMember], now: datetime
-) -> list[tuple[Member, IssuedInvitation]]:
+) -> list[Admitted]:
     """Admit each of ``new`` (distinct emails and references), as :func:`admit` does one, in
     a few statements: the way a file of thousands is admitted. Refused as a whole (409) when
     one of them is a member already."""
@@ -142,40 +145,42 @@ def admit_many(
         and session.execute(select(col(Member.id)).where(col(Member.external_ref).in_(references)).limit(1)).first()
     ):
         raise Conflict("a member with this reference exists already", code="reference-exists")
-    members = [
-        Member(
-            name=n.name.strip(),
-            email=email,
-            language=n.language.value,
-            status=MemberStatus.active.value,
-            admitted_at=now,
-            external_ref=n.external_ref or None,
-        )
+    if not new:
+        return []
+    rows = [
+        {
+            "name": n.name.strip(),
+            "email": email,
+            "language": n.language.value,
+            "status": MemberStatus.active.value,
+            "admitted_at": now,
+            "left_at": None,
+            "external_ref": n.external_ref or None,
+        }
         for n, email in zip(new, emails, strict=True)
     ]
-    if not members:
-        return []
-    rows = [m.model_dump(exclude={"id"}) for m in members]
     table = Member.__table__  # type: ignore[attr-defined]
-    ids = session.connection().execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
-    for member, member_id in zip(members, ids.scalars(), strict=True):
-        member.id = member_id
+    inserted = session.connection().execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    ids = list(inserted.scalars())
     log.append_many(
         session,
         [
             log.NewEvent(
                 "member.admitted",
                 actor.ledger_name,
-                subject(m.id),  # type: ignore[arg-type]  # inserted: ids assigned
-                {"number": m.number, "language": m.language},
+                subject(i),
+                {"number": member_number(i), "language": row["language"]},
                 now,
             )
-            for m in members
+            for i, row in zip(ids, rows, strict=True)
         ],
     )
-    choices_service.start(session, actor, members)
-    invitations = _invite(session, actor, members, auth.invitation_hours, now)
-    return list(zip(members, invitations, strict=True))
+    choices_service.start(session, actor, ids, now)
+    invitees = [
+        (i, str(row["name"]), str(row["email"]), str(row["language"])) for i, row in zip(ids, rows, strict=True)
+    ]
+    invitations = _invite(session, actor, invitees, auth.invitation_hours, now)
+    return [Admitted(i, member_number(i), inv) for i, inv in zip(ids, invitations, strict=True)]
 
 
 def reinvite(session: Session, actor: Actor, auth: AuthSettings, member_id: int, now: datetime) -> IssuedInvitation:
@@ -186,7 +191,9 @@ def reinvite(session: Session, actor: Actor, auth: AuthSettings, member_id: int,
         raise Conflict("this member has set a password already", code="account-exists")
     _withdraw_invitations(session, member_id, now)  # the old link stops working
     outbox.withdraw(session, member_id=member_id, kind=MailKind.invitation)  # and its mail, if still waiting
-    return _invite(session, actor, [member], auth.invitation_hours, now)[0]
+    return _invite(
+        session, actor, [(member_id, member.name, member.email, member.language)], auth.invitation_hours, now
+    )[0]
 
 
 def leave(session: Session, actor: Actor, member_id: int, now: datetime) -> Member:

@@ -88,7 +88,7 @@ def admit(client: TestClient, board_headers: dict[str, str], name: str | None = 
         answer = AdmittedOut(
             member=MemberOut.of(admitted),
             invitation_token=issued.token,
-            invitation_expires_at=issued.invitation.expires_at,
+            invitation_expires_at=issued.expires_at,
         )
     return answer.model_dump(mode="json")
 
