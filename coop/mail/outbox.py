@@ -128,3 +128,13 @@ def withdraw(session: Session, *, member_id: int, kind: MailKind) -> None:
         .values(status=MailStatus.withdrawn.value, context="{}"),
         execution_options={"synchronize_session": False},
     )
+
+
+def withdraw_all(session: Session, kind: MailKind) -> None:
+    """Leave unsent every waiting message of this kind (the demo's made-up members get none)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.kind) == kind.value, col(OutboxMessage.status) == MailStatus.pending.value)
+        .values(status=MailStatus.withdrawn.value, context="{}"),
+        execution_options={"synchronize_session": False},
+    )
