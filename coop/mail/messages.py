@@ -4,8 +4,8 @@ Each kind has ``coop/templates/mail/<kind>.txt`` and ``<kind>.html`` (Jinja2, te
 gettext catalogue through ``t``; a dash in the kind is an underscore in the file name) and a
 subject in :data:`SUBJECTS`. Templates get the
 row's context, ``portal`` (the portal's public base URL, for links), ``t``, ``euros`` (integer
-cents written in the message's language) and ``unsubscribe`` (the one-click unsubscribe link
-of an optional message, else None).
+cents written in the message's language), ``day`` (an ISO date, written likewise) and
+``unsubscribe`` (the one-click unsubscribe link of an optional message, else None).
 
 An optional message (its kind in :data:`coop.mail.preferences.OPTIONAL`) carries
 ``List-Unsubscribe`` and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058):
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
@@ -27,7 +27,7 @@ from coop.mail import unsubscribe
 from coop.mail.models import MailKind
 from coop.mail.preferences import OPTIONAL
 from coop.settings import MailSettings
-from reports.texts import euros
+from reports.texts import day, euros
 
 _templates = Environment(
     loader=PackageLoader("coop", "templates"),
@@ -83,6 +83,7 @@ def compose(letter: Letter, mail: MailSettings, now: datetime, unsubscribe_key: 
         "lang": letter.language,
         "unsubscribe": link,
         "euros": lambda cents: euros(cents, letter.language),
+        "day": lambda iso: day(date.fromisoformat(iso), letter.language),
     }
     name = letter.kind.replace("-", "_")
     message = EmailMessage()

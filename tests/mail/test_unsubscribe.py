@@ -135,7 +135,8 @@ def test_the_amount_is_written_in_the_members_language_and_only_optional_message
     context = json.dumps({"cents": 123_456, "start": "2026-01-01", "end": "2026-12-31"})
     english = compose(Letter(1, "a" * 32, "dividend", "ann@coop-test.nl", "en", context, 1, 7), mail, f.AFTER, key)
     dutch = compose(Letter(2, "b" * 32, "dividend", "an@coop-test.nl", "nl", context, 1, 7), mail, f.AFTER, key)
-    assert "€1,234.56" in _text(english) and "€ 1.234,56" in _text(dutch)
+    assert "1 January 2026 to 31 December 2026. Your share is €1,234.56." in _text(english)
+    assert "1 januari 2026 tot en met 31 december 2026. Jouw deel daarvan is € 1.234,56." in _text(dutch)
     expected = f"<http://testserver/unsubscribe/{unsubscribe.token(key, 7, Topic.dividend)}>"
     assert english["List-Unsubscribe"] == expected == dutch["List-Unsubscribe"]
     reset = json.dumps({"token": "t", "minutes": 30})
