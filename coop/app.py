@@ -28,6 +28,8 @@ from coop.errors import BadRequest, Conflict, CoopError, Invalid, PayloadTooLarg
 from coop.governance.pages import router as governance_pages
 from coop.governance.routes import router as governance_router
 from coop.hdab.routes import router as hdab_router
+from coop.mail.pages import router as mail_pages
+from coop.mail.routes import members_router as message_settings_router
 from coop.mail.routes import router as mail_router
 from coop.mail.worker import MailSchedule
 from coop.members.pages import router as members_pages
@@ -365,22 +367,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         money_router,
         reports_router,
         mail_router,
+        message_settings_router,
     )
     for router in routers:
         declare_problems(router.routes)
         app.include_router(router, prefix=API_PREFIX)
-    pages = (
-        auth_pages,
-        reset_pages,
-        members_pages,
-        decisions_pages,
-        choices_pages,
-        proxies_pages,
-        governance_pages,
-        permits_pages,
-        money_pages,
-        reports_pages,
-    )
+    pages = [auth_pages, reset_pages, members_pages, decisions_pages, choices_pages, proxies_pages, governance_pages]
+    pages += [permits_pages, money_pages, reports_pages, mail_pages]
     for page_router in pages:
         app.include_router(page_router)
     install_portal(app)

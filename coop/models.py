@@ -4,7 +4,7 @@ from coop.auth.models import ApiKey, LoginFailures, PasswordReset, UserAccount
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
-from coop.mail.models import OutboxMessage
+from coop.mail.models import MessageSettings, OutboxMessage
 from coop.members.models import Invitation, Member
 from coop.money.models import Distribution, DistributionMember, DistributionPermit
 from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, ManifestMemberSet, Permit, Result, UsageEvent
@@ -29,6 +29,7 @@ __all__ = [
     "ManifestEntry",
     "ManifestMemberSet",
     "Member",
+    "MessageSettings",
     "MoneyAccount",
     "MoneyEntry",
     "MoneyPosting",

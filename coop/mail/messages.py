@@ -3,22 +3,31 @@
 Each kind has ``coop/templates/mail/<kind>.txt`` and ``<kind>.html`` (Jinja2, texts from the
 gettext catalogue through ``t``; a dash in the kind is an underscore in the file name) and a
 subject in :data:`SUBJECTS`. Templates get the
-row's context, ``portal`` (the portal's public base URL, for links) and ``t``.
+row's context, ``portal`` (the portal's public base URL, for links), ``t``, ``euros`` (integer
+cents written in the message's language), ``day`` (an ISO date, written likewise) and
+``unsubscribe`` (the one-click unsubscribe link of an optional message, else None).
+
+An optional message (its kind in :data:`coop.mail.preferences.OPTIONAL`) carries
+``List-Unsubscribe`` and ``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058):
+a mail program may unsubscribe the member with one POST to that link, without a login.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from coop.i18n import N_, translator
+from coop.mail import unsubscribe
 from coop.mail.models import MailKind
+from coop.mail.preferences import OPTIONAL
 from coop.settings import MailSettings
+from reports.texts import day, euros
 
 _templates = Environment(
     loader=PackageLoader("coop", "templates"),
@@ -31,6 +40,7 @@ _templates = Environment(
 SUBJECTS: dict[MailKind, str] = {
     MailKind.invitation: N_("mail_invitation_subject"),
     MailKind.password_reset: N_("mail_password_reset_subject"),
+    MailKind.dividend: N_("mail_dividend_subject"),
 }
 
 
@@ -45,6 +55,7 @@ class Letter:
     language: str
     context: str
     attempts: int
+    member_id: int | None = None
 
 
 def message_id_header(message_id: str, sender: str) -> str:
@@ -52,10 +63,28 @@ def message_id_header(message_id: str, sender: str) -> str:
     return f"<{message_id}@{domain}>"
 
 
-def compose(letter: Letter, mail: MailSettings, now: datetime) -> EmailMessage:
+def unsubscribe_link(letter: Letter, portal: str, key: bytes) -> str | None:
+    """The one-click unsubscribe link of an optional message to a member; None for others."""
+    topic = OPTIONAL.get(MailKind(letter.kind))
+    if topic is None or letter.member_id is None:
+        return None
+    return f"{portal}/unsubscribe/{unsubscribe.token(key, letter.member_id, topic)}"
+
+
+def compose(letter: Letter, mail: MailSettings, now: datetime, unsubscribe_key: bytes) -> EmailMessage:
     """The message ready to send; composing it again gives the same headers and parts."""
     t = translator(letter.language)
-    values = {**json.loads(letter.context), "portal": mail.portal_url.rstrip("/"), "t": t, "lang": letter.language}
+    portal = mail.portal_url.rstrip("/")
+    link = unsubscribe_link(letter, portal, unsubscribe_key)
+    values = {
+        **json.loads(letter.context),
+        "portal": portal,
+        "t": t,
+        "lang": letter.language,
+        "unsubscribe": link,
+        "euros": lambda cents: euros(cents, letter.language),
+        "day": lambda iso: day(date.fromisoformat(iso), letter.language),
+    }
     name = letter.kind.replace("-", "_")
     message = EmailMessage()
     message["Subject"] = t(SUBJECTS[MailKind(letter.kind)])
@@ -64,6 +93,9 @@ def compose(letter: Letter, mail: MailSettings, now: datetime) -> EmailMessage:
     message["Message-ID"] = message_id_header(letter.message_id, mail.sender)
     message["Date"] = format_datetime(now)
     message["Auto-Submitted"] = "auto-generated"
+    if link is not None:
+        message["List-Unsubscribe"] = f"<{link}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(_templates.get_template(f"mail/{name}.txt").render(values))
     message.add_alternative(_templates.get_template(f"mail/{name}.html").render(values), subtype="html")
     message["Content-Language"] = letter.language  # after the parts: setting content clears Content-* headers

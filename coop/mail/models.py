@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text
 from sqlmodel import Field, SQLModel
 
 from coop.types import UTCDateTime
@@ -30,6 +30,7 @@ class MailStatus(StrEnum):
 class MailKind(StrEnum):
     invitation = "invitation"
     password_reset = "password-reset"  # noqa: S105 (a kind of message, not a password)
+    dividend = "dividend"
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -58,3 +59,18 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     failed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class MessageSettings(SQLModel, table=True):
+    """Which optional messages a member gets, and how often; a member without a row has the
+    defaults (:data:`coop.mail.preferences.DEFAULTS`). Security notices and messages the law
+    requires are not optional and have no setting."""
+
+    __tablename__ = "member_message_settings"
+
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("member.id"), primary_key=True))
+    dividend: bool = Field(sa_column=Column(Boolean, nullable=False))
+    digest: str = Field(sa_column=Column(String(12), nullable=False))
+    """How often the data-use digest comes: ``immediately``, ``monthly`` or ``never``."""
+    votes: bool = Field(sa_column=Column(Boolean, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

@@ -15,11 +15,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import Integer, String, cast, insert, literal, select, update
+from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
 from coop.i18n import Language
 from coop.mail.models import MailKind, MailStatus, OutboxMessage
+from coop.types import UTCDateTime
 
 ContextValue = str | int | bool | None
 
@@ -87,6 +89,32 @@ def enqueue_many(session: Session, mails: Sequence[Mail], now: datetime) -> None
     session.connection().execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
 
 
+def enqueue_selected(
+    session: Session, kind: MailKind, selection: Select[int | None, str, str, str], now: datetime
+) -> None:
+    """Put one message of ``kind`` in the outbox for every row of ``selection`` (member id,
+    recipient, language, context as JSON), in one statement: the rows never leave the
+    database, so a million members cost no more memory than one. Each Message-ID is a
+    fresh prefix for this batch and the member's id."""
+    rows = selection.subquery()
+    member_id, recipient, language, context = rows.c
+    batch = uuid.uuid4().hex
+    columns = {
+        "message_id": literal(batch, String) + literal(".", String) + cast(member_id, String),
+        "kind": literal(kind.value, String),
+        "member_id": member_id,
+        "recipient": recipient,
+        "language": language,
+        "context": context,
+        "status": literal(MailStatus.pending.value, String),
+        "created_at": literal(now, UTCDateTime()),
+        "next_attempt_at": literal(now, UTCDateTime()),
+        "attempts": literal(0, Integer),
+    }
+    from_rows = select(*(value.label(name) for name, value in columns.items())).select_from(rows)
+    session.execute(insert(OutboxMessage).from_select(list(columns), from_rows))
+
+
 def withdraw(session: Session, *, member_id: int, kind: MailKind) -> None:
     """Leave unsent the member's waiting messages of this kind (their content no longer holds).
     One already being sent may still arrive; what it says has been withdrawn elsewhere."""
@@ -97,6 +125,16 @@ def withdraw(session: Session, *, member_id: int, kind: MailKind) -> None:
             col(OutboxMessage.kind) == kind.value,
             col(OutboxMessage.status) == MailStatus.pending.value,
         )
+        .values(status=MailStatus.withdrawn.value, context="{}"),
+        execution_options={"synchronize_session": False},
+    )
+
+
+def withdraw_all(session: Session, kind: MailKind) -> None:
+    """Leave unsent every waiting message of this kind (the demo's made-up members get none)."""
+    session.execute(
+        update(OutboxMessage)
+        .where(col(OutboxMessage.kind) == kind.value, col(OutboxMessage.status) == MailStatus.pending.value)
         .values(status=MailStatus.withdrawn.value, context="{}"),
         execution_options={"synchronize_session": False},
     )

@@ -1,11 +1,12 @@
-"""Reading the outbox: what could not be delivered, for the board."""
+"""Reading the outbox (what could not be delivered, for the board) and members' message settings."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
-from coop.mail.models import MailStatus, OutboxMessage
+from coop.mail.models import MailStatus, MessageSettings, OutboxMessage
+from coop.mail.preferences import DEFAULTS, Digest, Preferences
 
 
 def undeliverable(session: Session, limit: int, offset: int) -> tuple[list[OutboxMessage], int]:
@@ -26,3 +27,11 @@ def waiting(session: Session) -> int:
     """How many messages wait for delivery."""
     pending = col(OutboxMessage.status) == MailStatus.pending.value
     return int(session.execute(select(func.count()).select_from(OutboxMessage).where(pending)).scalar_one())
+
+
+def preferences(session: Session, member_id: int) -> Preferences:
+    """The member's message settings (the defaults until they change one)."""
+    row = session.get(MessageSettings, member_id)
+    if row is None:
+        return DEFAULTS
+    return Preferences(row.dividend, Digest(row.digest), row.votes)

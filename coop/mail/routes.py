@@ -1,4 +1,5 @@
-"""HTTP: the messages the mail server refused for good, for the board to follow up."""
+"""HTTP: the messages the mail server refused for good, for the board to follow up; a member's
+message settings, for the member themselves."""
 
 from __future__ import annotations
 
@@ -6,12 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
-from coop.auth.policy import Actor, Permission
-from coop.deps import ID_MAX, ReadSession, require
-from coop.mail import queries
-from coop.mail.schemas import UndeliverableOut, UndeliverablePage
+from coop.auth.policy import Actor, Permission, require_own_record
+from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, WriteSession, require
+from coop.mail import queries, service
+from coop.mail.schemas import MessageSettingsBody, UndeliverableOut, UndeliverablePage
+from coop.openapi import problems
 
 router = APIRouter(prefix="/mail", tags=["mail"])
+members_router = APIRouter(prefix="/members", tags=["members"])
 
 
 @router.get(
@@ -27,3 +30,26 @@ def undeliverable(
 ) -> UndeliverablePage:
     rows, total = queries.undeliverable(session, limit, offset)
     return UndeliverablePage(items=[UndeliverableOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
+
+
+@members_router.get(
+    "/{member_id}/message-settings",
+    response_model=MessageSettingsBody,
+    summary="Which optional messages the member gets (the member themselves)",
+    responses=problems({404: "member-not-found"}),
+)
+def message_settings(session: ReadSession, actor: CurrentActor, member_id: MemberId) -> MessageSettingsBody:
+    require_own_record(actor, member_id)
+    return MessageSettingsBody.of(queries.preferences(session, member_id))
+
+
+@members_router.put(
+    "/{member_id}/message-settings",
+    response_model=MessageSettingsBody,
+    summary="Change which optional messages the member gets (the member themselves)",
+    responses=problems({404: "member-not-found"}),
+)
+def change_message_settings(
+    session: WriteSession, actor: CurrentActor, member_id: MemberId, body: MessageSettingsBody, now: Now
+) -> MessageSettingsBody:
+    return MessageSettingsBody.of(service.change(session, actor, member_id, body.preferences(), now=now))

@@ -35,6 +35,7 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import Session, col
 
 from coop.db import Database
+from coop.mail import unsubscribe
 from coop.mail.messages import Letter, compose
 from coop.mail.models import MailStatus, OutboxMessage
 from coop.mail.transport import Opened, Permanent, Temporary, Transport, Unreachable
@@ -86,7 +87,9 @@ def claim(db: Database, now: datetime, lease_seconds: int) -> Letter | None:
         row.attempts += 1
         row.next_attempt_at = now + timedelta(seconds=lease_seconds)
         assert row.id is not None
-        return Letter(row.id, row.message_id, row.kind, row.recipient, row.language, row.context, row.attempts)
+        return Letter(
+            row.id, row.message_id, row.kind, row.recipient, row.language, row.context, row.attempts, row.member_id
+        )
 
 
 def _settle(db: Database, letter: Letter, values: dict[str, object], *, sent: bool) -> None:
@@ -103,7 +106,8 @@ def deliver_one(db: Database, transport: Transport, mail: MailSettings, clock: C
     if letter is None:
         return None
     try:
-        transport.send(compose(letter, mail, clock()), f"{letter.message_id}")
+        key = unsubscribe.key_from(db.settings.auth.secret_file.read_bytes().strip())
+        transport.send(compose(letter, mail, clock(), key), f"{letter.message_id}")
     except Unreachable as exc:
         # an outage is nobody's message's fault: the attempt is not counted, so none fails of it
         values = {

@@ -30,7 +30,7 @@ from coop.choices.models import ChoiceVersion
 from coop.errors import Conflict, Invalid, NotFound
 from coop.governance import queries as governance_queries
 from coop.governance.documents import BenefitPolicy, DocumentKind
-from coop.money import periods
+from coop.money import dividend_mail, periods
 from coop.money import service as money
 from coop.money.models import Distribution, DistributionMember, DistributionPermit
 from coop.money.plan import Ids, Inputs, NoNetIncome, Plan, plan
@@ -275,6 +275,7 @@ def commit(session: Session, actor: Actor, distribution_id: int, *, now: datetim
     _pay_out(session, actor, distribution_id, end, owed, inputs.policy.minimum_payout_cents)
     distribution.committed_at = now
     session.flush()
+    dividend_mail.tell_members(session, distribution, now)
     log.append(
         session,
         "distribution.committed",

@@ -17,6 +17,7 @@ MEMBER_PAGES = [
     "/me/votes",
     "/me/data-use",
     "/me/dividends",
+    "/me/messages",
     "/me/password",
 ]
 BOARD_PAGES = ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]
