@@ -30,6 +30,11 @@ class MailStatus(StrEnum):
 class MailKind(StrEnum):
     invitation = "invitation"
     password_reset = "password-reset"  # noqa: S105 (a kind of message, not a password)
+    choices_changed = "choices-changed"
+    proxy_appointed = "proxy-appointed"
+    proxy_ended = "proxy-ended"
+    acting_for_started = "acting-for-started"
+    acting_for_ended = "acting-for-ended"
 
 
 class OutboxMessage(SQLModel, table=True):
