@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from coop.auth import service as auth_service
@@ -42,7 +42,7 @@ from coop.governance.documents import DocumentKind
 from coop.hdab import service as hdab
 from coop.i18n import Language
 from coop.mail import outbox
-from coop.mail.models import MailKind
+from coop.mail.models import MailKind, MailStatus, OutboxMessage
 from coop.members import service as members_service
 from coop.money import distributions, periods
 from coop.money import service as money
@@ -204,6 +204,8 @@ def seed(
                     db.settings.choices.proxy_max_depth,
                     start + timedelta(hours=2),
                 )
+    with db.unit_of_work() as s:
+        _withdraw_notices(s)
     step("proxies", 1)
 
     permit_ids = _permits(db, hdab_actor, start + timedelta(days=1))
@@ -245,6 +247,28 @@ def seed(
         log.sign_current_head(s, db.signer, now=now)
     step("a grant to society", 1)
     return logins
+
+
+NOTICES = (
+    MailKind.choices_changed,
+    MailKind.proxy_appointed,
+    MailKind.proxy_ended,
+    MailKind.acting_for_started,
+    MailKind.acting_for_ended,
+)
+
+
+def _withdraw_notices(s: Session) -> None:
+    """The demo's history is made up: nobody is told of it by mail."""
+    s.execute(
+        update(OutboxMessage)
+        .where(
+            col(OutboxMessage.status) == MailStatus.pending.value,
+            col(OutboxMessage.kind).in_([k.value for k in NOTICES]),
+        )
+        .values(status=MailStatus.withdrawn.value, context="{}"),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def _choose(s: Session, rng: random.Random, member_id: int, actor: Actor, now: datetime) -> None:

@@ -1,5 +1,6 @@
 """Members' choices: versions written once, changed by the member or their proxy. Every
-version is an event in the ledger of record. Reading them, and what a proxy may see of
+version is an event in the ledger of record; every change also tells the member by mail
+(:mod:`coop.choices.notices`). Reading them, and what a proxy may see of
 them, is in :mod:`coop.choices.queries`."""
 
 from __future__ import annotations
@@ -12,11 +13,12 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from coop.auth.policy import Actor, Denied, can_change_choices
-from coop.choices import encoding
+from coop.choices import encoding, notices
 from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
 from coop.choices.queries import access, current, etag
 from coop.errors import Conflict, Forbidden, Invalid, PreconditionFailed
+from coop.mail.models import MailKind
 from coop.vocabulary.terms import ALL_PURPOSES, Category, Purpose, UserType, from_mask, is_prohibited, mask, position
 from ledger import log
 
@@ -143,6 +145,10 @@ def change(
         new.preference_mask = encoding.put(new.preference_mask, purpose, user_type, preference)
     if _same_choices(prev, new):
         return prev
+    opted = None if new.opt_out == prev.opt_out else ("out" if new.opt_out else "in")
+    notices.notify(
+        session, member_id, MailKind.choices_changed, {**notices.by_whom(actor, member_id), "opted": opted}, now
+    )
     return _append(session, prev, new, "choices.changed")
 
 

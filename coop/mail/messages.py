@@ -41,6 +41,11 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.invitation: N_("mail_invitation_subject"),
     MailKind.password_reset: N_("mail_password_reset_subject"),
     MailKind.dividend: N_("mail_dividend_subject"),
+    MailKind.choices_changed: N_("mail_choices_changed_subject"),
+    MailKind.proxy_appointed: N_("mail_proxy_appointed_subject"),
+    MailKind.proxy_ended: N_("mail_proxy_ended_subject"),
+    MailKind.acting_for_started: N_("mail_acting_for_started_subject"),
+    MailKind.acting_for_ended: N_("mail_acting_for_ended_subject"),
 }
 
 

@@ -31,6 +31,11 @@ class MailKind(StrEnum):
     invitation = "invitation"
     password_reset = "password-reset"  # noqa: S105 (a kind of message, not a password)
     dividend = "dividend"
+    choices_changed = "choices-changed"
+    proxy_appointed = "proxy-appointed"
+    proxy_ended = "proxy-ended"
+    acting_for_started = "acting-for-started"
+    acting_for_ended = "acting-for-ended"
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -7,6 +7,9 @@ are made, no cycle can then exist at any time, past or future.
 
 A member who leaves can no longer act for anyone, and nobody acts for them any more:
 leaving ends their appointments on both sides (see :func:`end_for_leaver`).
+
+Each appointment and each ending is told by mail to both sides (:mod:`coop.choices.notices`):
+the principal, with who did it; the proxy, with the principal's member number.
 """
 
 from __future__ import annotations
@@ -17,9 +20,12 @@ from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, Denied, can_manage_proxies, require_own_record
+from coop.choices import notices
 from coop.choices import service as choices_service
 from coop.errors import Conflict, Forbidden, Invalid, NotFound
-from coop.members.models import Member, MemberStatus
+from coop.mail.models import MailKind
+from coop.mail.outbox import ContextValue
+from coop.members.models import Member, MemberStatus, member_number
 from coop.proxies.models import ProxyAppointment
 from coop.proxies.queries import active_from
 from coop.vocabulary.terms import ALL_PURPOSES, Purpose, from_mask, mask, position
@@ -125,7 +131,26 @@ def appoint(
     session.flush()
     log.append(session, "proxy.appointed", actor.ledger_name, f"member:{principal_id}", _payload(appointment), at=now)
     choices_service.delegate(session, actor, principal_id, scope, now)  # in force together
+    _tell(session, actor, appointment, "appointed", now)
     return appointment
+
+
+def _tell(session: Session, actor: Actor, appointment: ProxyAppointment, reason: str, now: datetime) -> None:
+    """Tell the principal and the proxy that the appointment began or ended (``reason``:
+    ``appointed``, ``revoked``, ``proxy-left`` or ``principal-left``); a member who left is
+    not told."""
+    principal, proxy = appointment.principal_id, appointment.proxy_member_id
+    if reason == "appointed":
+        mine, theirs = MailKind.proxy_appointed, MailKind.acting_for_started
+    else:
+        mine, theirs = MailKind.proxy_ended, MailKind.acting_for_ended
+    context: dict[str, ContextValue]
+    if reason != "principal-left":
+        context = {**notices.by_whom(actor, principal), "proxy": member_number(proxy), "reason": reason}
+        notices.notify(session, principal, mine, context, now)
+    if reason != "proxy-left":
+        context = {"principal": member_number(principal), "reason": reason, "voting": appointment.voting}
+        notices.notify(session, proxy, theirs, context, now)
 
 
 def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: int, now: datetime) -> ProxyAppointment:
@@ -145,6 +170,7 @@ def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: in
             {"appointment_id": appointment.id},
             at=appointment.revoked_at,
         )
+        _tell(session, actor, appointment, "revoked", now)
     return appointment
 
 
@@ -187,7 +213,7 @@ def end_for_leaver(
             {"appointment_id": appointment.id, "reason": reason},
             at=at,
         )
-    # Telling each principal that their proxy left waits for the member outbox (email).
+        _tell(session, actor, appointment, reason, at)
 
 
 def listing(session: Session, actor: Actor, member_id: int) -> list[ProxyAppointment]:
