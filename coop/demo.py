@@ -231,6 +231,8 @@ def seed(
     step("the distribution of the days that have ended", 1)
 
     _vote(db, board, members, rng, 3 + size / 250)  # room for a fifth of the members to vote
+    with db.unit_of_work() as s:
+        _withdraw_notices(s)
     step("two proposals voted and adopted", 1)
     with db.unit_of_work() as s:
         now = utcnow()
@@ -255,6 +257,8 @@ NOTICES = (
     MailKind.proxy_ended,
     MailKind.acting_for_started,
     MailKind.acting_for_ended,
+    MailKind.vote_opened,
+    MailKind.vote_result,
 )
 
 

@@ -22,6 +22,7 @@ from sqlmodel import Session, col
 from coop.auth.policy import Actor, Denied, can_vote
 from coop.errors import Conflict, Forbidden, Invalid, NotFound
 from coop.governance import service as documents
+from coop.governance import vote_mail
 from coop.governance.documents import DocumentKind
 from coop.governance.models import Proposal, Vote
 from coop.members.models import Member
@@ -105,6 +106,7 @@ def open_proposal(session: Session, actor: Actor, new: NewProposal, now: datetim
         },
         at=proposal.created_at,
     )
+    vote_mail.tell_opened(session, proposal, now)
     return proposal
 
 
@@ -271,4 +273,5 @@ def close(session: Session, actor: Actor, proposal_id: int, now: datetime) -> Pr
         },
         at=now,
     )
+    vote_mail.tell_result(session, proposal, now)
     return proposal

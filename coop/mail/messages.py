@@ -22,7 +22,7 @@ from email.utils import format_datetime, parseaddr
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from coop.i18n import N_, translator
+from coop.i18n import N_, local_time, translator
 from coop.mail import unsubscribe
 from coop.mail.models import MailKind
 from coop.mail.preferences import OPTIONAL
@@ -46,6 +46,8 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.proxy_ended: N_("mail_proxy_ended_subject"),
     MailKind.acting_for_started: N_("mail_acting_for_started_subject"),
     MailKind.acting_for_ended: N_("mail_acting_for_ended_subject"),
+    MailKind.vote_opened: N_("mail_vote_opened_subject"),
+    MailKind.vote_result: N_("mail_vote_result_subject"),
 }
 
 
@@ -89,6 +91,7 @@ def compose(letter: Letter, mail: MailSettings, now: datetime, unsubscribe_key: 
         "unsubscribe": link,
         "euros": lambda cents: euros(cents, letter.language),
         "day": lambda iso: day(date.fromisoformat(iso), letter.language),
+        "moment": lambda iso: local_time(datetime.fromisoformat(iso), letter.language),
     }
     name = letter.kind.replace("-", "_")
     message = EmailMessage()

@@ -36,6 +36,8 @@ class MailKind(StrEnum):
     proxy_ended = "proxy-ended"
     acting_for_started = "acting-for-started"
     acting_for_ended = "acting-for-ended"
+    vote_opened = "vote-opened"
+    vote_result = "vote-result"
 
 
 class OutboxMessage(SQLModel, table=True):

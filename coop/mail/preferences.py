@@ -44,6 +44,10 @@ class Preferences:
 
 DEFAULTS = Preferences()
 
-OPTIONAL: dict[MailKind, Topic] = {MailKind.dividend: Topic.dividend}
+OPTIONAL: dict[MailKind, Topic] = {
+    MailKind.dividend: Topic.dividend,
+    MailKind.vote_opened: Topic.votes,
+    MailKind.vote_result: Topic.votes,
+}
 """The kinds of message a member may switch off, and the topic that does it. Every other
 kind (invitations, password resets, security notices) is always sent."""
