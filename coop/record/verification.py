@@ -76,6 +76,8 @@ LEDGER = {
 }
 
 OUTSIDE_THE_RECORD: dict[str, str] = {
+    "member_message_settings": "a member's wish about their optional mail (which messages, how often): it "
+    "changes nothing the cooperative decides or owes, and security notices are sent whatever it says",
     "login_failures": "counts of recent failed logins under hashed keys, for throttling: updated in place and "
     "pruned; they change nothing the cooperative decides or owes",
     "mail_outbox": "messages to members and their delivery state (attempts, sent, failed): updated as delivery "
