@@ -12,12 +12,13 @@ import json
 from collections.abc import Mapping
 from datetime import datetime
 
-from sqlalchemy import String, literal, or_, select
+from sqlalchemy import String, literal, select
 from sqlmodel import Session, col
 
 from coop.governance.models import Proposal
 from coop.mail import outbox
 from coop.mail.models import MailKind, MessageSettings
+from coop.mail.queries import wants
 from coop.members.models import Member, MemberStatus
 
 
@@ -28,7 +29,7 @@ def _tell(session: Session, kind: MailKind, context: Mapping[str, object], now: 
         .outerjoin(MessageSettings, col(MessageSettings.member_id) == col(Member.id))
         .where(
             col(Member.status) == MemberStatus.active.value,
-            or_(col(MessageSettings.votes).is_(None), col(MessageSettings.votes).is_(True)),
+            wants(col(MessageSettings.votes)),
         )
     )
     outbox.enqueue_selected(session, kind, selection, now)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlmodel import Session, col
 
 from coop.mail.models import MailStatus, MessageSettings, OutboxMessage
 from coop.mail.preferences import DEFAULTS, Digest, Preferences
+
+
+def wants(setting: Any) -> ColumnElement[bool]:
+    """The condition that a member, outer-joined to their :class:`MessageSettings`, gets the
+    optional messages of ``setting`` (a boolean column): on unless they switched it off."""
+    return or_(setting.is_(None), setting.is_(True))
 
 
 def undeliverable(session: Session, limit: int, offset: int) -> tuple[list[OutboxMessage], int]:

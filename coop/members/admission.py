@@ -23,16 +23,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import ValidationError
-from sqlalchemy import select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from coop.auth import service as auth_service
 from coop.auth.policy import Actor
 from coop.db import Database
 from coop.errors import Invalid
 from coop.i18n import DEFAULT_LANGUAGE, Language
-from coop.members import service
-from coop.members.models import Member
+from coop.members import queries, service
 from coop.members.schemas import MemberIn
 from coop.settings import AuthSettings
 
@@ -174,13 +172,8 @@ def admit_batch(
 ) -> tuple[list[tuple[int, str]], list[Refused]]:
     """Admit ``rows`` (valid and distinct, from :func:`parse`) but those who are members
     already, in one transaction."""
-    emails = {r.email for r in rows}
-    references = {r.reference for r in rows if r.reference}
-    taken_emails = set(session.execute(select(col(Member.email)).where(col(Member.email).in_(emails))).scalars())
-    taken_refs = (
-        set(session.execute(select(col(Member.external_ref)).where(col(Member.external_ref).in_(references))).scalars())
-        if references
-        else set()
+    taken_emails, taken_refs = queries.taken(
+        session, {r.email for r in rows}, {r.reference for r in rows if r.reference}
     )
     refused: list[Refused] = []
     fresh: list[Row] = []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlmodel import Session, col
 
@@ -16,6 +18,21 @@ def get_for(session: Session, actor: Actor, member_id: int) -> Member:
     if member is None:
         raise NotFound(f"no member {member_id}", code="member-not-found")
     return member
+
+
+def taken(session: Session, emails: Collection[str], references: Collection[str]) -> tuple[set[str], set[str]]:
+    """Which of these (normalised) emails and references are a member's already."""
+    found_emails = (
+        set(session.execute(select(col(Member.email)).where(col(Member.email).in_(emails))).scalars())
+        if emails
+        else set()
+    )
+    found_refs = (
+        set(session.execute(select(col(Member.external_ref)).where(col(Member.external_ref).in_(references))).scalars())
+        if references
+        else set()
+    )
+    return found_emails, {r for r in found_refs if r is not None}
 
 
 def search(

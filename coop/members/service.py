@@ -25,7 +25,7 @@ from coop.i18n import Language, local_time
 from coop.mail import outbox
 from coop.mail.models import MailKind
 from coop.members.models import Invitation, Member, MemberStatus, member_number
-from coop.members.queries import get_for
+from coop.members.queries import get_for, taken
 from coop.proxies import service as proxies_service
 from coop.settings import AuthSettings
 from ledger import log
@@ -138,12 +138,10 @@ def admit_many(
     one of them is a member already."""
     emails = [auth_service.normalise_email(n.email) for n in new]
     references = [n.external_ref for n in new if n.external_ref]
-    if emails and session.execute(select(col(Member.id)).where(col(Member.email).in_(emails)).limit(1)).first():
+    taken_emails, taken_refs = taken(session, emails, references)
+    if taken_emails:
         raise Conflict("a member with this email exists already", code="member-exists")
-    if (
-        references
-        and session.execute(select(col(Member.id)).where(col(Member.external_ref).in_(references)).limit(1)).first()
-    ):
+    if taken_refs:
         raise Conflict("a member with this reference exists already", code="reference-exists")
     if not new:
         return []

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, cast, literal, or_, select
+from sqlalchemy import String, cast, literal, select
 from sqlmodel import Session, col
 
 from coop.mail import outbox
 from coop.mail.models import MailKind, MessageSettings
+from coop.mail.queries import wants
 from coop.members.models import Member
 from coop.money.models import Distribution, DistributionMember
 
@@ -32,7 +33,7 @@ def tell_members(session: Session, distribution: Distribution, now: datetime) ->
             col(DistributionMember.distribution_id) == distribution.id,
             col(DistributionMember.cents) > 0,
             col(DistributionMember.donated).is_(False),
-            or_(col(MessageSettings.dividend).is_(None), col(MessageSettings.dividend).is_(True)),
+            wants(col(MessageSettings.dividend)),
         )
     )
     outbox.enqueue_selected(session, MailKind.dividend, selection, now)
