@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from coop.types import UTCDateTime
@@ -66,6 +66,38 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     failed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    shared_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("mail_shared.id"), nullable=True))
+    """Values this message shares with others of its pass (:class:`SharedContext`), if any."""
+
+
+class SharedContext(SQLModel, table=True):
+    """Values that many messages of one pass have in common, as JSON, stored once: a
+    message's templates are filled with these and then its own ``context``. They name no
+    member (the permits and results a digest tells about), so they stay after sending."""
+
+    __tablename__ = "mail_shared"
+
+    id: int | None = Field(default=None, primary_key=True)
+    context: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+
+
+class MailRun(SQLModel, table=True):
+    """A scheduled pass of the mail worker that wrote messages (see :mod:`coop.mail.schedule`).
+    ``(kind, key)`` names what it covers, once: a second worker making the same pass at the
+    same time fails to write this row and its messages roll back with it."""
+
+    __tablename__ = "mail_run"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_column=Column(String(40), nullable=False))
+    key: str = Field(sa_column=Column(String(80), nullable=False))
+    through_seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    """The ledger of record's last event the pass took into account (a digest's next pass
+    starts after it)."""
+    messages: int = Field(sa_column=Column(Integer, nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
 
 
 class MessageSettings(SQLModel, table=True):

@@ -82,6 +82,10 @@ OUTSIDE_THE_RECORD: dict[str, str] = {
     "pruned; they change nothing the cooperative decides or owes",
     "mail_outbox": "messages to members and their delivery state (attempts, sent, failed): updated as delivery "
     "goes on; they carry what the events already record, to an address the record never holds",
+    "mail_shared": "what many messages of one pass have in common (the permits and results a digest tells "
+    "about), copied from state the record proves; it names no member",
+    "mail_run": "which scheduled passes of the mail worker wrote messages, so that none writes them twice; "
+    "the events they tell about are in the record already",
     "password_reset": "single-use links to set a new password, under hashed tokens: anyone may ask for one; "
     "using one is recorded (account.password-reset)",
 }
