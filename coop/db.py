@@ -70,6 +70,17 @@ def _postgresql_engine(url: str, busy_timeout_ms: int | None, echo: bool, pool_s
     # pool_pre_ping: a connection the server dropped (restart, failover) is replaced at
     # checkout instead of failing the request that drew it.
     engine = create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # psycopg prepares a statement run five times, and PostgreSQL may then keep one plan
+        # for it, made for the table sizes of that moment and never revisited while the
+        # connection lives (only ANALYZE invalidates it, and autovacuum may be off or behind).
+        # A pooled connection that met the member table nearly empty kept scanning all of it
+        # for every batch of an import: quadratic, minutes instead of seconds. Plan each run.
+        dbapi_conn.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_conn.commit()
+
     if busy_timeout_ms is not None:
 
         @event.listens_for(engine, "begin")
