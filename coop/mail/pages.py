@@ -1,4 +1,5 @@
-"""Pages: the member's message settings, and the unsubscribe link of an optional message.
+"""Pages: the member's message settings, the unsubscribe link of an optional message, and
+the board's list of messages that could not be delivered.
 
 The unsubscribe page needs no login: the link itself (see :mod:`coop.mail.unsubscribe`) says
 which member and which topic, and nobody without the server's secret can make one. Its POST
@@ -9,20 +10,27 @@ the link is for, which its holder may do anyway.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
+from coop.auth.policy import Permission
 from coop.deps import Now, ReadSession, WriteSession
-from coop.i18n import N_
+from coop.i18n import N_, translator
 from coop.mail import queries, service, unsubscribe
+from coop.mail.messages import SUBJECTS
+from coop.mail.models import MailKind
 from coop.mail.preferences import Digest, Preferences, Topic
+from coop.members.models import member_number
 from coop.portal import web
-from coop.portal.deps import CSRF, AnyViewer, PageActor, PageMember, PageMemberId, back_to
+from coop.portal.deps import CSRF, AnyViewer, PageActor, PageMember, PageMemberId, Viewer, back_to, viewer_with
 
 router = APIRouter(include_in_schema=False)
 Token = Annotated[str, Path(max_length=200)]
+PAGE_SIZE = 50
+KINDS = frozenset(kind.value for kind in MailKind)
 DIGESTS = {
     Digest.immediately: N_("messages_digest_immediately"),
     Digest.monthly: N_("messages_digest_monthly"),
@@ -80,3 +88,37 @@ def unsubscribe_now(request: Request, token: Token, session: WriteSession, now: 
     member_id, topic = found
     service.unsubscribe(session, member_id, topic, now=now)
     return web.render(request, "unsubscribe.html", None, lang, token=token, topic=TOPICS[topic], done=True)
+
+
+@router.get("/board/mail", response_class=HTMLResponse)
+def undeliverable_page(
+    request: Request,
+    viewer: Annotated[Viewer, viewer_with(Permission.list_members)],
+    session: ReadSession,
+    page: int = 1,
+) -> Response:
+    """Messages that could not be delivered, newest first: to whom, what, and what the mail
+    server said, so the board can correct an address or reach the member another way."""
+    page = max(1, min(page, 100_000))
+    rows, total = queries.undeliverable(session, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    t = translator(viewer.lang)
+    messages = [
+        {
+            "when": row.failed_at,
+            "kind": _kind(row.kind, t),
+            "recipient": row.recipient,
+            "member": member_number(row.member_id) if row.member_id is not None else None,
+            "error": row.last_error or "",
+        }
+        for row in rows
+    ]
+    pages = max(1, -(-total // PAGE_SIZE))
+    return web.render(
+        request, "board_mail.html", viewer.actor, viewer.lang, messages=messages, total=total, page=page, pages=pages
+    )
+
+
+def _kind(kind: str, t: Callable[[str], str]) -> str:
+    """A message's kind as the member saw it: its subject, in the board's language."""
+    subject = SUBJECTS.get(MailKind(kind)) if kind in KINDS else None
+    return t(subject) if subject else kind

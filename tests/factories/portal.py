@@ -20,7 +20,14 @@ MEMBER_PAGES = [
     "/me/messages",
     "/me/password",
 ]
-BOARD_PAGES = ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]
+BOARD_PAGES = [
+    "/board/members",
+    "/board/proposals",
+    "/board/permits",
+    "/board/distributions",
+    "/board/reports",
+    "/board/mail",
+]
 """The portal's pages, as a member and as the board see them without parameters."""
 
 
