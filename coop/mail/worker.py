@@ -1,11 +1,13 @@
 """The delivery worker: claim a due message, send it, record how it went; again, until none is due.
 
-**Nothing lost, at most one repeat.** A message is claimed in a short transaction of its
-own that moves its next attempt a lease ahead (``COOP_MAIL_LEASE_SECONDS``) and counts the
-attempt; it is sent outside any transaction; a second short transaction marks it sent (or
-schedules a retry, or marks it failed). A worker that dies between sending and marking
-leaves the message pending: once the lease runs out another worker sends it again, with the
-same Message-ID. Each worker holds one message at a time, so at most that one repeats.
+**Nothing lost, at most one repeat.** A message is claimed in a short transaction that
+moves its next attempt a lease ahead (``COOP_MAIL_LEASE_SECONDS``) and counts the attempt;
+it is sent outside any transaction; how it went (sent, a retry scheduled, failed) is written
+in the short transaction that claims the worker's next message, or in one of its own when
+there is none: one commit per message, not two. A worker that dies between sending and
+that commit leaves the message pending: once the lease runs out another worker sends it
+again, with the same Message-ID. Each worker holds one message at a time (the one it is
+sending, or has just sent and not yet recorded), so at most that one repeats.
 
 **Several workers.** On PostgreSQL a claim takes the due row ``FOR UPDATE SKIP LOCKED``:
 workers never wait for each other and never claim the same row while its lease runs. Claims
@@ -70,8 +72,25 @@ def _claim_engine(db: Database) -> Engine:
     return db.write_engine if db.dialect == "sqlite" else db.read_engine
 
 
-def claim(db: Database, now: datetime, lease_seconds: int) -> Letter | None:
-    """The next due message, now leased to the caller; None when nothing is due."""
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How an attempt went: what to write on the message, and what the run counts."""
+
+    letter: Letter
+    values: dict[str, object]
+    done: Delivered
+    sent: bool = False
+
+
+def _settle(session: Session, outcome: Outcome) -> None:
+    letter = outcome.letter
+    conditions = [col(OutboxMessage.id) == letter.id, col(OutboxMessage.status) == MailStatus.pending.value]
+    if not outcome.sent:  # a failure does not undo what a later claim of the same message did
+        conditions.append(col(OutboxMessage.attempts) == letter.attempts)
+    session.execute(update(OutboxMessage).where(*conditions).values(**outcome.values))
+
+
+def _next_due(session: Session, db: Database, now: datetime, lease_seconds: int) -> Letter | None:
     stmt = (
         select(OutboxMessage)
         .where(col(OutboxMessage.status) == MailStatus.pending.value, col(OutboxMessage.next_attempt_at) <= now)
@@ -80,61 +99,60 @@ def claim(db: Database, now: datetime, lease_seconds: int) -> Letter | None:
     )
     if db.dialect == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    with Session(_claim_engine(db), expire_on_commit=False) as session, session.begin():
-        row = session.execute(stmt).scalar_one_or_none()
-        if row is None:
-            return None
-        row.attempts += 1
-        row.next_attempt_at = now + timedelta(seconds=lease_seconds)
-        assert row.id is not None
-        return Letter(
-            row.id, row.message_id, row.kind, row.recipient, row.language, row.context, row.attempts, row.member_id
-        )
-
-
-def _settle(db: Database, letter: Letter, values: dict[str, object], *, sent: bool) -> None:
-    conditions = [col(OutboxMessage.id) == letter.id, col(OutboxMessage.status) == MailStatus.pending.value]
-    if not sent:  # a failure does not undo what a later claim of the same message did
-        conditions.append(col(OutboxMessage.attempts) == letter.attempts)
-    with Session(_claim_engine(db)) as session, session.begin():
-        session.execute(update(OutboxMessage).where(*conditions).values(**values))
-
-
-def deliver_one(db: Database, transport: Transport, mail: MailSettings, clock: Clock) -> Delivered | None:
-    """Claim, send and settle one message; None when nothing is due."""
-    letter = claim(db, clock(), mail.lease_seconds)
-    if letter is None:
+    row = session.execute(stmt).scalar_one_or_none()
+    if row is None:
         return None
+    row.attempts += 1
+    row.next_attempt_at = now + timedelta(seconds=lease_seconds)
+    assert row.id is not None
+    return Letter(
+        row.id, row.message_id, row.kind, row.recipient, row.language, row.context, row.attempts, row.member_id
+    )
+
+
+def claim(db: Database, now: datetime, lease_seconds: int, settle: Outcome | None = None) -> Letter | None:
+    """The next due message, now leased to the caller; None when nothing is due.
+
+    ``settle``, the outcome of the caller's previous message, is written in the same
+    transaction: one commit per message, and still only the message being sent is unsettled."""
+    with Session(_claim_engine(db), expire_on_commit=False) as session, session.begin():
+        if settle is not None:
+            _settle(session, settle)
+        return _next_due(session, db, now, lease_seconds)
+
+
+def settle(db: Database, outcome: Outcome) -> None:
+    """Write how an attempt went, in a transaction of its own."""
+    with Session(_claim_engine(db)) as session, session.begin():
+        _settle(session, outcome)
+
+
+def attempt(letter: Letter, transport: Transport, mail: MailSettings, clock: Clock, key: bytes) -> Outcome:
+    """Send a claimed message; how it went, to be settled."""
     try:
-        key = unsubscribe.key_from(db.settings.auth.secret_file.read_bytes().strip())
         transport.send(compose(letter, mail, clock(), key), f"{letter.message_id}")
     except Unreachable as exc:
         # an outage is nobody's message's fault: the attempt is not counted, so none fails of it
-        values = {
+        values: dict[str, object] = {
             "attempts": letter.attempts - 1,
             "next_attempt_at": clock() + timedelta(seconds=mail.first_retry_seconds),
+            "last_error": str(exc)[:500],
         }
-        _settle(db, letter, {**values, "last_error": str(exc)[:500]}, sent=False)
         logger.warning("cannot deliver mail now: %s", exc)
-        return Delivered(retrying=1, stopped=True)
+        return Outcome(letter, values, Delivered(retrying=1, stopped=True))
     except Permanent as exc:
-        now = clock()
-        _settle(db, letter, _failed(exc, now), sent=False)
         logger.warning("message %s undeliverable: %s", letter.id, exc)
-        return Delivered(failed=1)
+        return Outcome(letter, _failed(exc, clock()), Delivered(failed=1))
     except Temporary as exc:
         now = clock()
         if letter.attempts >= mail.max_attempts:
-            _settle(db, letter, _failed(exc, now), sent=False)
-            return Delivered(failed=1)
+            return Outcome(letter, _failed(exc, now), Delivered(failed=1))
         wait = min(mail.max_retry_seconds, mail.first_retry_seconds * 2 ** (letter.attempts - 1))
-        _settle(
-            db, letter, {"next_attempt_at": now + timedelta(seconds=wait), "last_error": str(exc)[:500]}, sent=False
-        )
         logger.info("message %s will be tried again in %s s: %s", letter.id, wait, exc)
-        return Delivered(retrying=1)
-    _settle(db, letter, {"status": MailStatus.sent.value, "sent_at": clock(), "context": "{}"}, sent=True)
-    return Delivered(sent=1)
+        values = {"next_attempt_at": now + timedelta(seconds=wait), "last_error": str(exc)[:500]}
+        return Outcome(letter, values, Delivered(retrying=1))
+    values = {"status": MailStatus.sent.value, "sent_at": clock(), "context": "{}"}
+    return Outcome(letter, values, Delivered(sent=1), sent=True)
 
 
 def _failed(exc: Exception, now: datetime) -> dict[str, object]:
@@ -144,17 +162,24 @@ def _failed(exc: Exception, now: datetime) -> dict[str, object]:
 def deliver_due(db: Database, mail: MailSettings, clock: Clock = utcnow, limit: int | None = None) -> Delivered:
     """Deliver every message due now (up to ``limit``), over one transport connection.
 
-    A message that fails for now is not tried again in the same run (its next attempt lies
-    ahead), so a run always ends."""
+    Each message's outcome is written in the transaction that claims the next one (or in
+    one of its own after the last). A message that fails for now is not tried again in the
+    same run (its next attempt lies ahead), so a run always ends."""
     total = Delivered()
+    key = unsubscribe.key_from(db.settings.auth.secret_file.read_bytes().strip())
+    previous: Outcome | None = None
     with Opened(mail.url, mail.timeout_seconds) as transport:
         while limit is None or total.sent + total.retrying + total.failed < limit:
-            done = deliver_one(db, transport, mail, clock)
-            if done is None:
+            if previous is not None and previous.done.stopped:
+                break  # the mail server cannot be reached: the rest waits for the next run
+            letter = claim(db, clock(), mail.lease_seconds, settle=previous)
+            previous = None
+            if letter is None:
                 break
-            total += done
-            if done.stopped:
-                break
+            previous = attempt(letter, transport, mail, clock, key)
+            total += previous.done
+    if previous is not None:
+        settle(db, previous)
     return total
 
 
