@@ -33,8 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
-from sqlmodel import Session, col
+from sqlalchemy import Connection, Engine, Table, select, update
 
 from coop.db import Database
 from coop.mail import unsubscribe
@@ -72,6 +71,9 @@ def _claim_engine(db: Database) -> Engine:
     return db.write_engine if db.dialect == "sqlite" else db.read_engine
 
 
+_OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True, slots=True)
 class Outcome:
     """How an attempt went: what to write on the message, and what the run counts."""
@@ -82,49 +84,49 @@ class Outcome:
     sent: bool = False
 
 
-def _settle(session: Session, outcome: Outcome) -> None:
-    letter = outcome.letter
-    conditions = [col(OutboxMessage.id) == letter.id, col(OutboxMessage.status) == MailStatus.pending.value]
+def _settle(conn: Connection, outcome: Outcome) -> None:
+    letter, c = outcome.letter, _OUTBOX.c
+    conditions = [c.id == letter.id, c.status == MailStatus.pending.value]
     if not outcome.sent:  # a failure does not undo what a later claim of the same message did
-        conditions.append(col(OutboxMessage.attempts) == letter.attempts)
-    session.execute(update(OutboxMessage).where(*conditions).values(**outcome.values))
+        conditions.append(c.attempts == letter.attempts)
+    conn.execute(update(_OUTBOX).where(*conditions).values(**outcome.values))
 
 
-def _next_due(session: Session, db: Database, now: datetime, lease_seconds: int) -> Letter | None:
-    stmt = (
-        select(OutboxMessage)
-        .where(col(OutboxMessage.status) == MailStatus.pending.value, col(OutboxMessage.next_attempt_at) <= now)
-        .order_by(col(OutboxMessage.next_attempt_at), col(OutboxMessage.id))
+def _lease_next(conn: Connection, now: datetime, lease_seconds: int) -> Letter | None:
+    """One statement: the first due message gets its lease and its attempt counted."""
+    c = _OUTBOX.c
+    due = (
+        select(c.id)
+        .where(c.status == MailStatus.pending.value, c.next_attempt_at <= now)
+        .order_by(c.next_attempt_at, c.id)
         .limit(1)
     )
-    if db.dialect == "postgresql":
-        stmt = stmt.with_for_update(skip_locked=True)
-    row = session.execute(stmt).scalar_one_or_none()
-    if row is None:
-        return None
-    row.attempts += 1
-    row.next_attempt_at = now + timedelta(seconds=lease_seconds)
-    assert row.id is not None
-    return Letter(
-        row.id, row.message_id, row.kind, row.recipient, row.language, row.context, row.attempts, row.member_id
-    )
+    if conn.dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    row = conn.execute(
+        update(_OUTBOX)
+        .where(c.id == due.scalar_subquery())
+        .values(attempts=c.attempts + 1, next_attempt_at=now + timedelta(seconds=lease_seconds))
+        .returning(c.id, c.message_id, c.kind, c.recipient, c.language, c.context, c.attempts, c.member_id)
+    ).one_or_none()
+    return None if row is None else Letter(*row)
 
 
-def claim(db: Database, now: datetime, lease_seconds: int, settle: Outcome | None = None) -> Letter | None:
+def claim(conn: Connection, now: datetime, lease_seconds: int, settle: Outcome | None = None) -> Letter | None:
     """The next due message, now leased to the caller; None when nothing is due.
 
     ``settle``, the outcome of the caller's previous message, is written in the same
     transaction: one commit per message, and still only the message being sent is unsettled."""
-    with Session(_claim_engine(db), expire_on_commit=False) as session, session.begin():
+    with conn.begin():
         if settle is not None:
-            _settle(session, settle)
-        return _next_due(session, db, now, lease_seconds)
+            _settle(conn, settle)
+        return _lease_next(conn, now, lease_seconds)
 
 
-def settle(db: Database, outcome: Outcome) -> None:
+def settle(conn: Connection, outcome: Outcome) -> None:
     """Write how an attempt went, in a transaction of its own."""
-    with Session(_claim_engine(db)) as session, session.begin():
-        _settle(session, outcome)
+    with conn.begin():
+        _settle(conn, outcome)
 
 
 def attempt(letter: Letter, transport: Transport, mail: MailSettings, clock: Clock, key: bytes) -> Outcome:
@@ -168,18 +170,19 @@ def deliver_due(db: Database, mail: MailSettings, clock: Clock = utcnow, limit: 
     total = Delivered()
     key = unsubscribe.key_from(db.settings.auth.secret_file.read_bytes().strip())
     previous: Outcome | None = None
-    with Opened(mail.url, mail.timeout_seconds) as transport:
+    # one connection for the run: a transaction per message and nothing more on the wire
+    with _claim_engine(db).connect() as conn, Opened(mail.url, mail.timeout_seconds) as transport:
         while limit is None or total.sent + total.retrying + total.failed < limit:
             if previous is not None and previous.done.stopped:
                 break  # the mail server cannot be reached: the rest waits for the next run
-            letter = claim(db, clock(), mail.lease_seconds, settle=previous)
+            letter = claim(conn, clock(), mail.lease_seconds, settle=previous)
             previous = None
             if letter is None:
                 break
             previous = attempt(letter, transport, mail, clock, key)
             total += previous.done
-    if previous is not None:
-        settle(db, previous)
+        if previous is not None:
+            settle(conn, previous)
     return total
 
 
