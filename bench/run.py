@@ -19,6 +19,7 @@ from bench import (
     choices_bench,
     distribution_bench,
     ledger_bench,
+    mail_bench,
     members_bench,
     money_bench,
     permits_bench,
@@ -39,6 +40,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "money-distribution": lambda: {e: distribution_bench.run(e) for e in ("sqlite", "postgresql")},
     "reports-annual": lambda: {e: reports_bench.run(e) for e in ("sqlite", "postgresql")},
     "members-import": lambda: {e: members_bench.run(e) for e in ("sqlite", "postgresql")},
+    "mail-delivery": lambda: {e: mail_bench.run(e) for e in ("sqlite", "postgresql")},
 }
 
 
@@ -268,6 +270,47 @@ def render(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {engine} | {_fmt(f['members'])} | **{f['import_seconds']}** | {_fmt(f['members_per_s'])} "
                 f"| {f['rerun_seconds']} | {f['bare_rows_seconds']} |"
+            )
+        lines.append("")
+    if "mail-delivery" in results:
+        r = results["mail-delivery"]
+        lines += [
+            "## Mail: delivering 5,000 invitations to an SMTP server",
+            "",
+            f"Ran {r['when']} on {r['machine']}.",
+            "",
+            "5,000 invitations queued as an import queues them (`coop.mail.outbox.enqueue_many`), then",
+            "delivered by the real worker (`coop.mail.worker.deliver_due`, `COOP_MAIL_URL=smtp://...`)",
+            "to an SMTP server on a loopback port (aiosmtpd in a process of its own, accepting and",
+            "discarding): each message claimed (leased), composed in its language (plain text and",
+            "HTML), sent, and recorded as sent in the transaction that claims the next, over one",
+            "connection. Peer: `smtplib.SMTP.send_message` in a loop over one connection, sending the",
+            "same messages already composed to the same server. Composing alone (the stdlib's",
+            "`email` package building headers and parts) is shown beside it. On PostgreSQL, two",
+            "workers in processes of their own deliver another 5,000 at once (`FOR UPDATE SKIP",
+            "LOCKED`): what the server received, and how many distinct Message-IDs. The machine's",
+            "load average when the engine's run began is shown: the machine is shared.",
+            "",
+            "Before the worker recorded each message with the claim of the next, on one connection,",
+            "it spent two commits and about eight round trips to the database per message: 59",
+            "messages/s on SQLite and 42 on PostgreSQL (2 workers: 67) on this machine at a load of",
+            "6 to 7 (2026-11-27 08:17 UTC), beside a peer of 678 and 470.",
+            "",
+            "| engine | load | messages | worker (s) | worker (messages/s) | peer: bare smtplib (messages/s) "
+            "| composing alone (messages/s) | 2 workers (messages/s) | 2 workers: received / distinct |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
+        for engine, f in r["figures"].items():
+            two = f"{_fmt(f['two_workers_per_s'])}" if "two_workers_per_s" in f else "-"
+            got = (
+                f"{_fmt(f['two_workers_received'])} / {_fmt(f['two_workers_distinct'])}"
+                if "two_workers_received" in f
+                else "-"
+            )
+            lines.append(
+                f"| {engine} | {f.get('load_average', '-')} | {_fmt(f['messages'])} | {f['worker_seconds']} "
+                f"| **{_fmt(f['worker_per_s'])}** "
+                f"| {_fmt(f['bare_smtp_per_s'])} | {_fmt(f['compose_per_s'])} | {two} | {got} |"
             )
         lines.append("")
     return "\n".join(lines)
