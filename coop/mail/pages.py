@@ -10,7 +10,6 @@ the link is for, which its holder may do anyway.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Path, Request
@@ -18,7 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from coop.auth.policy import Permission
 from coop.deps import Now, ReadSession, WriteSession
-from coop.i18n import N_, translator
+from coop.i18n import N_, Translate, translator
 from coop.mail import queries, service, unsubscribe
 from coop.mail.messages import SUBJECTS
 from coop.mail.models import MailKind
@@ -98,7 +97,7 @@ def undeliverable_page(
     page: int = 1,
 ) -> Response:
     """Messages that could not be delivered, newest first: to whom, what, and what the mail
-    server said, so the board can correct an address or reach the member another way."""
+    server said, so that the board can follow them up."""
     page = max(1, min(page, 100_000))
     rows, total = queries.undeliverable(session, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     t = translator(viewer.lang)
@@ -118,7 +117,11 @@ def undeliverable_page(
     )
 
 
-def _kind(kind: str, t: Callable[[str], str]) -> str:
-    """A message's kind as the member saw it: its subject, in the board's language."""
+def _kind(kind: str, t: Translate) -> str:
+    """A message's kind as the member saw it: its subject, in the board's language; the kind
+    itself when its subject is made of the message's own values (not kept after failing)."""
     subject = SUBJECTS.get(MailKind(kind)) if kind in KINDS else None
-    return t(subject) if subject else kind
+    try:
+        return t(subject) if subject else kind
+    except (KeyError, IndexError):
+        return kind
