@@ -27,6 +27,7 @@ from coop.decisions.routes import router as decisions_router
 from coop.errors import BadRequest, Conflict, CoopError, Invalid, PayloadTooLarge, Unavailable, problem
 from coop.governance.pages import router as governance_pages
 from coop.governance.routes import router as governance_router
+from coop.governance.vote_mail import PASSES as VOTE_PASSES
 from coop.hdab.routes import router as hdab_router
 from coop.mail.pages import router as mail_pages
 from coop.mail.routes import members_router as message_settings_router
@@ -37,6 +38,7 @@ from coop.members.routes import router as members_router
 from coop.money.pages import router as money_pages
 from coop.money.routes import router as money_router
 from coop.openapi import declare_problems, install_problem_schema
+from coop.permits.digest import PASSES as DATA_USE_PASSES
 from coop.permits.pages import router as permits_pages
 from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router
@@ -318,6 +320,10 @@ def _install_error_handlers(app: FastAPI) -> None:
         return response
 
 
+MAIL_PASSES = (*DATA_USE_PASSES, *VOTE_PASSES)
+"""The mail worker's scheduled passes, of every domain (see :mod:`coop.mail.schedule`)."""
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -325,7 +331,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> Any:
         schedule = HeadSchedule(app.state.db)
         schedule.start()
-        mail = MailSchedule(app.state.db) if settings.mail.background else None
+        mail = MailSchedule(app.state.db, MAIL_PASSES) if settings.mail.background else None
         if mail is not None:
             mail.start()
         yield
