@@ -44,6 +44,7 @@ from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router
 from coop.portal.deps import FormAgain
 from coop.portal.deps import install as install_portal
+from coop.proxies.expiry import PASSES as PROXY_PASSES
 from coop.proxies.pages import router as proxies_pages
 from coop.proxies.routes import router as proxies_router
 from coop.record.routes import router as record_router
@@ -320,7 +321,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return response
 
 
-MAIL_PASSES = (*DATA_USE_PASSES, *VOTE_PASSES)
+MAIL_PASSES = (*DATA_USE_PASSES, *VOTE_PASSES, *PROXY_PASSES)
 """The mail worker's scheduled passes, of every domain (see :mod:`coop.mail.schedule`)."""
 
 

@@ -244,3 +244,43 @@ def test_an_incident_reaches_everyone_in_the_permits_group_at_once_and_cannot_be
 
 def _newcomer() -> dict[str, str]:
     return {"name": "Nieuw Lid", "email": "nieuw.lid@example.org", "language": "nl"}
+
+
+PROXY_ENDED = {"nl": "Uw gevolmachtigde is gestopt", "en": "Your proxy has stopped"}
+ACTING_ENDED = {"en": "You are no longer a proxy for a member", "nl": "U bent geen gevolmachtigde meer voor een lid"}
+
+
+def test_both_sides_are_told_once_when_a_proxy_reaches_its_end_date(
+    client: TestClient, database: Database, clock: Clock, smtp: SmtpServer, mail: MailSettings
+) -> None:
+    board = f.board(client, database)
+    principal, proxy, other = (f.member(client, board, language=x) for x in ("nl", "en", "nl"))
+    now = utcnow()
+    _pass(database, mail, clock, smtp, now)  # where looking begins
+    ends = now + timedelta(days=2)
+    for who, until, purpose in ((proxy, ends, "research"), (other, ends + timedelta(days=30), "education")):
+        body = {"proxy_member_id": who.id, "valid_until": until.isoformat(), "purposes": [purpose]}
+        r = client.post(f"/api/v1/members/{principal.id}/proxies", json=body, headers=principal.headers)
+        assert r.status_code == 201, r.text
+    revoked = client.post(
+        f"/api/v1/members/{principal.id}/proxies",
+        json={"proxy_member_id": other.id, "valid_until": ends.isoformat(), "purposes": ["innovation"]},
+        headers=principal.headers,
+    ).json()
+    client.post(f"/api/v1/members/{principal.id}/proxies/{revoked['id']}/revoke", headers=principal.headers)
+    deliver_due(database, mail, clock=clock)  # the appointments' and the revocation's notices
+    smtp.inbox.messages.clear()
+
+    _pass(database, mail, clock, smtp, ends - timedelta(hours=1))
+    assert smtp.inbox.messages == [], "not before the end date"
+    _pass(database, mail, clock, smtp, ends + timedelta(minutes=10))
+    told = {str(m["To"]): m for m in smtp.inbox.messages}
+    assert set(told) == {principal.email, proxy.email}, "not the one revoked before, nor the one still running"
+    assert told[principal.email]["Subject"] == PROXY_ENDED["nl"]
+    principal_text = _text(told[principal.email])
+    assert f"Lid {proxy.number} is niet meer uw gevolmachtigde: de einddatum" in principal_text
+    assert told[proxy.email]["Subject"] == ACTING_ENDED["en"]
+    assert f"You are no longer the proxy of member {principal.number}" in _text(told[proxy.email])
+    smtp.inbox.messages.clear()
+    _pass(database, mail, clock, smtp, ends + timedelta(hours=2))
+    assert smtp.inbox.messages == [], "once"
