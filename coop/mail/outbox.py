@@ -128,7 +128,9 @@ def enqueue_selected(
         "shared_id": literal(shared_id, Integer),
     }
     from_rows = select(*(value.label(name) for name, value in columns.items())).select_from(rows)
-    written = session.execute(insert(OutboxMessage).from_select(list(columns), from_rows))
+    written = session.execute(
+        insert(OutboxMessage).from_select(list(columns), from_rows), execution_options={"preserve_rowcount": True}
+    )
     return int(written.rowcount)  # type: ignore[attr-defined]
 
 

@@ -28,7 +28,7 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import String, cast, func, literal, select
+from sqlalchemy import String, cast, distinct, func, literal, select
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col
 
@@ -94,6 +94,13 @@ def _what_happened(session: Session, after: int, through: int) -> dict[int, dict
     }
 
 
+def _permit_list(session: Session, permit_id: Any) -> ColumnElement[str]:
+    """The distinct permits of a member's rows, as ``1,5,7`` (a permit may have several groups)."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.group_concat(distinct(permit_id))  # SQLite: with DISTINCT, the separator is ","
+    return func.string_agg(distinct(cast(permit_id, String)), literal(",", String))
+
+
 def _frequency_is(frequency: Digest) -> ColumnElement[bool]:
     setting = col(MessageSettings.digest)
     if frequency is DEFAULTS.digest:
@@ -120,21 +127,17 @@ def _digest(session: Session, frequency: Digest, key: str, now: datetime) -> Non
         },
         now,
     )
-    included = (
-        select(col(ManifestEntry.member_id), col(Manifest.permit_id))
-        .join(Manifest, col(Manifest.id) == col(ManifestEntry.manifest_id))
-        .where(col(Manifest.permit_id).in_(list(news)), col(Manifest.ledger_seq) <= through)
-        .distinct()
-        .subquery()
+    groups = select(col(Manifest.id)).where(
+        col(Manifest.permit_id).in_(list(news)), col(Manifest.ledger_seq) <= through
     )
-    per_member = (
-        select(
-            included.c.member_id,
-            func.aggregate_strings(cast(included.c.permit_id, String), ",").label("permits"),
-        )
-        .group_by(included.c.member_id)
-        .subquery()
-    )
+    entries = select(
+        col(ManifestEntry.member_id), _permit_list(session, col(Manifest.permit_id)).label("permits")
+    ).join(Manifest, col(Manifest.id) == col(ManifestEntry.manifest_id))
+    entries = entries.where(col(ManifestEntry.manifest_id).in_(groups))
+    if frequency is not DEFAULTS.digest:  # the few who chose otherwise lead: found by their setting
+        chose = select(col(MessageSettings.member_id)).where(col(MessageSettings.digest) == frequency.value)
+        entries = entries.where(col(ManifestEntry.member_id).in_(chose))
+    per_member = entries.group_by(col(ManifestEntry.member_id)).subquery()
     selection = (
         select(
             col(Member.id),

@@ -14,11 +14,14 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import col
 
 from coop.app import MAIL_PASSES
 from coop.auth.policy import Permission
 from coop.db import Database
 from coop.mail import schedule
+from coop.mail.models import MailRun
 from coop.mail.worker import deliver_due
 from coop.settings import MailSettings
 from coop.types import utcnow
@@ -206,6 +209,9 @@ def test_workers_making_the_same_pass_at_once_write_its_messages_once(
     with clock.at(moment):
         deliver_due(database, mail, clock=clock)
     assert set(_received(smtp, CLOSING)) == members, "each member once, however many workers"
+    with database.unit_of_work(write=False) as session:
+        runs = session.execute(select(MailRun).where(col(MailRun.kind) == "vote-closing")).scalars().all()
+    assert [run.messages for run in runs] == [len(members)], "one pass, recorded with what it wrote"
 
 
 def test_an_incident_reaches_everyone_in_the_permits_group_at_once_and_cannot_be_switched_off(
