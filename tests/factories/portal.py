@@ -20,7 +20,15 @@ MEMBER_PAGES = [
     "/me/messages",
     "/me/password",
 ]
-BOARD_PAGES = ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]
+BOARD_PAGES = [
+    "/board/members",
+    "/board/proposals",
+    "/board/proposals/new?kind=mandate",
+    "/board/proposals/new?kind=benefit-policy",
+    "/board/permits",
+    "/board/distributions",
+    "/board/reports",
+]
 """The portal's pages, as a member and as the board see them without parameters."""
 
 
