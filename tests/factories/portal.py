@@ -28,6 +28,7 @@ BOARD_PAGES = [
     "/board/permits",
     "/board/distributions",
     "/board/reports",
+    "/board/api-keys",
 ]
 """The portal's pages, as a member and as the board see them without parameters."""
 
