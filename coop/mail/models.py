@@ -38,6 +38,9 @@ class MailKind(StrEnum):
     acting_for_ended = "acting-for-ended"
     vote_opened = "vote-opened"
     vote_result = "vote-result"
+    vote_closing = "vote-closing"
+    data_use_digest = "data-use-digest"
+    incident = "incident"
 
 
 class OutboxMessage(SQLModel, table=True):

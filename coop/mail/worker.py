@@ -29,16 +29,16 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, Engine, Table, select, update
+from sqlalchemy import Connection, Table, select, update
 
 from coop.db import Database
-from coop.mail import unsubscribe
+from coop.mail import schedule, unsubscribe
 from coop.mail.messages import Letter, compose
-from coop.mail.models import MailStatus, OutboxMessage
+from coop.mail.models import MailStatus, OutboxMessage, SharedContext
 from coop.mail.transport import Opened, Permanent, Temporary, Transport, Unreachable
 from coop.settings import MailSettings
 from coop.types import utcnow
@@ -66,12 +66,8 @@ class Delivered:
         )
 
 
-def _claim_engine(db: Database) -> Engine:
-    # PostgreSQL: the read engine, whose transactions do not take the writers' lock.
-    return db.write_engine if db.dialect == "sqlite" else db.read_engine
-
-
 _OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+_SHARED: Table = SharedContext.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +103,16 @@ def _lease_next(conn: Connection, now: datetime, lease_seconds: int) -> Letter |
         update(_OUTBOX)
         .where(c.id == due.scalar_subquery())
         .values(attempts=c.attempts + 1, next_attempt_at=now + timedelta(seconds=lease_seconds))
-        .returning(c.id, c.message_id, c.kind, c.recipient, c.language, c.context, c.attempts, c.member_id)
+        .returning(c.id, c.message_id, c.kind, c.recipient, c.language, c.context, c.attempts, c.member_id, c.shared_id)
     ).one_or_none()
-    return None if row is None else Letter(*row)
+    if row is None:
+        return None
+    shared = "{}"
+    if row.shared_id is not None:  # values of a pass, stored once (a digest's permits)
+        shared = conn.execute(select(_SHARED.c.context).where(_SHARED.c.id == row.shared_id)).scalar_one()
+    return Letter(
+        row.id, row.message_id, row.kind, row.recipient, row.language, row.context, row.attempts, row.member_id, shared
+    )
 
 
 def claim(conn: Connection, now: datetime, lease_seconds: int, settle: Outcome | None = None) -> Letter | None:
@@ -171,7 +174,7 @@ def deliver_due(db: Database, mail: MailSettings, clock: Clock = utcnow, limit: 
     key = unsubscribe.key_from(db.settings.auth.secret_file.read_bytes().strip())
     previous: Outcome | None = None
     # one connection for the run: a transaction per message and nothing more on the wire
-    with _claim_engine(db).connect() as conn, Opened(mail.url, mail.timeout_seconds) as transport:
+    with schedule.engine(db).connect() as conn, Opened(mail.url, mail.timeout_seconds) as transport:
         while limit is None or total.sent + total.retrying + total.failed < limit:
             if previous is not None and previous.done.stopped:
                 break  # the mail server cannot be reached: the rest waits for the next run
@@ -187,10 +190,12 @@ def deliver_due(db: Database, mail: MailSettings, clock: Clock = utcnow, limit: 
 
 
 class MailSchedule:
-    """A thread that delivers due messages every ``COOP_MAIL_POLL_SECONDS`` while the server runs."""
+    """A thread that makes the scheduled passes that are due (:mod:`coop.mail.schedule`) and
+    delivers due messages, every ``COOP_MAIL_POLL_SECONDS`` while the server runs."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, passes: Sequence[schedule.MailPass] = ()) -> None:
         self.db = db
+        self.passes = passes
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.run, name="mail-delivery", daemon=True)
 
@@ -206,6 +211,7 @@ class MailSchedule:
         mail = self.db.settings.mail
         while not self._stop.is_set():
             try:
+                schedule.run(self.db, self.passes, utcnow())
                 deliver_due(self.db, mail)
             except Exception:  # the database may be away for a while; try again next time
                 logger.warning("could not deliver mail", exc_info=True)

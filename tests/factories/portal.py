@@ -23,9 +23,12 @@ MEMBER_PAGES = [
 BOARD_PAGES = [
     "/board/members",
     "/board/proposals",
+    "/board/proposals/new?kind=mandate",
+    "/board/proposals/new?kind=benefit-policy",
     "/board/permits",
     "/board/distributions",
     "/board/reports",
+    "/board/api-keys",
     "/board/mail",
 ]
 """The portal's pages, as a member and as the board see them without parameters."""

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import event
 
 from coop.db import Database
-from coop.mail.worker import _claim_engine, deliver_due
+from coop.mail import schedule
+from coop.mail.worker import deliver_due
 from coop.settings import MailSettings
 from tests.factories.mail import SmtpServer, enqueue, statuses
 
@@ -18,7 +19,7 @@ def test_each_message_costs_one_commit_and_is_recorded_sent_before_the_next_goes
 ) -> None:
     enqueue(database, 10)
     seen: list[list[str]] = []
-    engine = _claim_engine(database)
+    engine = schedule.engine(database)
 
     def on_commit(_conn: Any) -> None:
         seen.append([str(m["Message-ID"]) for m in smtp.inbox.messages])
