@@ -4,6 +4,7 @@ choices and an invitation (with its message queued), in batches of 500 per trans
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -40,6 +41,7 @@ def _bare_rows(db: Database, n: int) -> float:
 
 def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
     data = csv_file(n)
+    load = round(os.getloadavg()[0], 2)
     with fresh_database(engine) as db:
         start = time.perf_counter()
         report = admission.run(db, CLI_ACTOR, data, utcnow())
@@ -52,6 +54,7 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
         bare = _bare_rows(db, n)
     figures = {
         "members": n,
+        "load_average": load,
         "import_seconds": round(seconds, 1),
         "members_per_s": round(n / seconds),
         "rerun_seconds": round(rerun, 1),

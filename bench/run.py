@@ -263,14 +263,23 @@ def render(results: dict[str, Any]) -> str:
             "`choices.started` event, and an invitation with its `member.invited` event and its",
             "message queued. Then the same file again (everyone a member already: nobody admitted).",
             "Target: under 60 s. Peer (the floor): four member-shaped rows per member inserted with",
-            "the driver's batched path in one transaction, nothing checked or computed.",
+            "the driver's batched path in one transaction, nothing checked or computed. The machine's",
+            "load average when the engine's run began is shown (the machine is shared).",
             "",
-            "| engine | members | import (s) | members/s | same file again (s) | peer: bare rows (s) |",
-            "|---|---:|---:|---:|---:|---:|",
+            "Until 2026-11-27 the import on PostgreSQL slowed down from about 20,000 members on (125 s,",
+            "and once over 11 minutes): psycopg prepares a statement run often, and PostgreSQL then",
+            "settled on a generic plan for the look-up of emails and references already taken, costed",
+            "while the member table was nearly empty, and kept it for the pooled connection's life: a",
+            "full scan of the member table per batch. Every connection now plans each run",
+            "(`plan_cache_mode = force_custom_plan`, `coop/db.py`).",
+            "",
+            "| engine | load | members | import (s) | members/s | same file again (s) | peer: bare rows (s) |",
+            "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for engine, f in r["figures"].items():
             lines.append(
-                f"| {engine} | {_fmt(f['members'])} | **{f['import_seconds']}** | {_fmt(f['members_per_s'])} "
+                f"| {engine} | {f.get('load_average', '-')} | {_fmt(f['members'])} | **{f['import_seconds']}** "
+                f"| {_fmt(f['members_per_s'])} "
                 f"| {f['rerun_seconds']} | {f['bare_rows_seconds']} |"
             )
         lines.append("")
