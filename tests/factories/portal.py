@@ -26,6 +26,7 @@ BOARD_PAGES = [
     "/board/proposals/new?kind=mandate",
     "/board/proposals/new?kind=benefit-policy",
     "/board/permits",
+    "/board/money",
     "/board/distributions",
     "/board/reports",
     "/board/api-keys",
