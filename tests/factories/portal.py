@@ -26,6 +26,7 @@ BOARD_PAGES = [
     "/board/proposals/new?kind=mandate",
     "/board/proposals/new?kind=benefit-policy",
     "/board/permits",
+    "/board/permits/new",
     "/board/permits/1",
     "/board/money",
     "/board/distributions",
