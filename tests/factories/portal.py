@@ -32,6 +32,7 @@ BOARD_PAGES = [
     "/board/distributions",
     "/board/reports",
     "/board/api-keys",
+    "/board/users",
 ]
 """The portal's pages, as a member and as the board see them (the board's in a cooperative
 with one permit, as ``cooperative`` makes it)."""
