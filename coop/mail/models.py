@@ -41,6 +41,7 @@ class MailKind(StrEnum):
     vote_closing = "vote-closing"
     data_use_digest = "data-use-digest"
     incident = "incident"
+    board_welcome = "board-welcome"
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -56,6 +56,8 @@ REFUSALS: dict[str, str] = {
     "amount-format": N_("refusal_amount_format"),
     "already-extended": N_("refusal_already_extended"),
     "invalid-validity": N_("refusal_invalid_validity"),
+    "last-board-user": N_("refusal_last_board_user"),
+    "board-user-not-found": N_("refusal_board_user_not_found"),
     "public-sector-only": N_("refusal_public_sector_only"),
     "approved-in-future": N_("refusal_approved_in_future"),
     "consultation-not-found": N_("refusal_consultation_not_found"),

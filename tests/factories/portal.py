@@ -32,6 +32,7 @@ BOARD_PAGES = [
     "/board/distributions",
     "/board/reports",
     "/board/api-keys",
+    "/board/users",
     "/board/mail",
 ]
 """The portal's pages, as a member and as the board see them (the board's in a cooperative
