@@ -48,6 +48,10 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.acting_for_ended: N_("mail_acting_for_ended_subject"),
     MailKind.vote_opened: N_("mail_vote_opened_subject"),
     MailKind.vote_result: N_("mail_vote_result_subject"),
+    MailKind.email_change_confirm: N_("mail_email_change_confirm_subject"),
+    MailKind.email_change_requested: N_("mail_email_change_requested_subject"),
+    MailKind.email_changed: N_("mail_email_changed_subject"),
+    MailKind.name_changed: N_("mail_name_changed_subject"),
 }
 
 

@@ -38,6 +38,10 @@ class MailKind(StrEnum):
     acting_for_ended = "acting-for-ended"
     vote_opened = "vote-opened"
     vote_result = "vote-result"
+    email_change_confirm = "email-change-confirm"
+    email_change_requested = "email-change-requested"
+    email_changed = "email-changed"
+    name_changed = "name-changed"
 
 
 class OutboxMessage(SQLModel, table=True):
