@@ -34,7 +34,7 @@ def test_a_member_changes_their_details_and_the_link_confirms_the_new_address(
     anna = f.member(client, board)
     f.portal_login(client, anna.email)
     page = client.get("/me/details")
-    assert page.status_code == 200 and anna.email in page.text and "Mijn gegevens" in page.text
+    assert page.status_code == 200 and anna.email in page.text and "Mijn naam en e-mail" in page.text
     assert 'href="/me/details"' in client.get("/me").text
 
     r = client.post("/me/details/name", data={"csrf": f.csrf(page.text), "name": "Anna Bakker"}, follow_redirects=False)
