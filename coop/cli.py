@@ -131,15 +131,23 @@ def worker(
 ) -> None:
     """Deliver the messages in the outbox (COOP_MAIL_URL), until stopped.
 
+    Before each run it writes the messages that are due by the clock: data-use digests
+    (monthly, or at most every COOP_MAIL_DIGEST_MINUTES for members who want them at once)
+    and reminders 48 hours before a vote closes.
+
     Temporary failures are tried again later, with growing waits; messages the mail server
     refuses for good are marked failed (GET /api/v1/mail/undeliverable). Several workers may
     run at once on PostgreSQL; each message is sent once (a worker killed while sending may
     leave that one message to be sent again).
     """
+    from coop.app import MAIL_PASSES
+    from coop.mail import schedule
     from coop.mail.worker import MailSchedule, deliver_due
+    from coop.types import utcnow
 
     db = _database()
     if once:
+        schedule.run(db, MAIL_PASSES, utcnow())
         done = deliver_due(db, db.settings.mail)
         out.print(f"sent {done.sent}, to retry {done.retrying}, failed {done.failed}")
         if done.retrying or done.failed:
@@ -147,7 +155,7 @@ def worker(
         return
     out.print(f"delivering mail through {_shown(db.settings.mail.url)} (Ctrl-C stops)")
     try:
-        MailSchedule(db).run()
+        MailSchedule(db, MAIL_PASSES).run()
     except KeyboardInterrupt:
         out.print("stopped")
 

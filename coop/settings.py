@@ -135,6 +135,12 @@ class MailSettings(BaseModel):
         ge=1,
         description="a worker that claimed a message and did not finish leaves it to others after this",
     )
+    digest_minutes: int = Field(
+        default=60,
+        ge=1,
+        le=24 * 60,
+        description="how often members who want data-use news 'immediately' may get a digest at most",
+    )
     poll_seconds: float = Field(default=5.0, gt=0, le=3600, description="how often a waiting worker looks again")
     background: bool = Field(default=False, description="the server also delivers (`coop serve` in development)")
     timeout_seconds: float = Field(default=30.0, gt=0, description="the SMTP connection timeout")

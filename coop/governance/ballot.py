@@ -232,3 +232,77 @@ def _policy_changes(now: BenefitPolicy | None, proposed: BenefitPolicy, t: Trans
 
 def _policy_lines(policy: BenefitPolicy, t: Translate, lang: str) -> list[str]:
     return [t("ballot_policy_line", part=t(key), value=value) for key, value in _policy_values(policy, lang).items()]
+
+
+@dataclass(frozen=True, slots=True)
+class Closed:
+    """A closed proposal as one member sees it afterwards: what was decided, how many voted,
+    and how their own vote was cast."""
+
+    id: int
+    title: str
+    kind: DocumentKind
+    closed_at: datetime
+    adopted: bool
+    yes: int
+    no: int
+    abstain: int
+    electorate: int
+    quorum_pct: int
+    majority_pct: int
+    vote: str | None
+    voted_by_proxy: int | None
+
+
+def closed_for(session: Session, member_id: int, limit: int = 10) -> list[Closed]:
+    """The ``limit`` proposals closed last, newest first, with the member's vote on each."""
+    rows = session.execute(
+        select(Proposal, Vote)
+        .outerjoin(Vote, (col(Vote.proposal_id) == col(Proposal.id)) & (col(Vote.member_id) == member_id))
+        .where(col(Proposal.closed_at).is_not(None))
+        .order_by(col(Proposal.closed_at).desc(), col(Proposal.id).desc())
+        .limit(limit)
+    ).all()
+    out = []
+    for proposal, vote in rows:
+        assert proposal.id is not None and proposal.closed_at is not None
+        out.append(
+            Closed(
+                id=proposal.id,
+                title=proposal.title,
+                kind=DocumentKind(proposal.kind),
+                closed_at=proposal.closed_at,
+                adopted=proposal.outcome == "adopted",
+                yes=proposal.yes or 0,
+                no=proposal.no or 0,
+                abstain=proposal.abstain or 0,
+                electorate=proposal.electorate or 0,
+                quorum_pct=proposal.quorum_pct,
+                majority_pct=proposal.majority_pct,
+                vote=vote.vote if vote else None,
+                voted_by_proxy=vote.proxy_member_id if vote else None,
+            )
+        )
+    return out
+
+
+def closed_in_words(c: Closed, lang: str) -> list[str]:
+    """The outcome, the turnout against the quorum, the count, and the member's own vote."""
+    t = translator(lang)
+    cast = c.yes + c.no + c.abstain
+    share = 0 if c.electorate == 0 else round(cast * 100 / c.electorate)
+    quorum_met = cast * 100 >= c.quorum_pct * c.electorate
+    if c.vote is None:
+        mine = t("ballot_you_did_not_vote")
+    elif c.voted_by_proxy is not None:
+        mine = t("ballot_proxy_cast", number=member_number(c.voted_by_proxy), vote=t(f"vote_{c.vote}"))
+    else:
+        mine = t("your_vote", vote=t(f"vote_{c.vote}"))
+    closed = local_time(c.closed_at, lang)
+    return [
+        t("ballot_closed_adopted", closed=closed) if c.adopted else t("ballot_closed_rejected", closed=closed),
+        t("ballot_turnout", cast=cast, electorate=c.electorate, share=share),
+        t("ballot_quorum_met", quorum=c.quorum_pct) if quorum_met else t("ballot_quorum_not_met", quorum=c.quorum_pct),
+        t("ballot_count", yes=c.yes, no=c.no, abstain=c.abstain, majority=c.majority_pct),
+        mine,
+    ]

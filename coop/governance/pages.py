@@ -23,7 +23,8 @@ def votes_page(request: Request, viewer: AnyViewer, session: ReadSession, now: N
     may_vote = has(who, Permission.vote)
     ballots = ballot.open_for(session, who.member_id or 0, now) if may_vote else []
     proposals = [(b, ballot.in_words(b, viewer.lang)) for b in ballots]
-    return web.render(request, "votes.html", who, viewer.lang, proposals=proposals, may_vote=may_vote)
+    closed = [(c, ballot.closed_in_words(c, viewer.lang)) for c in ballot.closed_for(session, who.member_id or 0)]
+    return web.render(request, "votes.html", who, viewer.lang, proposals=proposals, may_vote=may_vote, closed=closed)
 
 
 @router.post("/me/votes/{proposal_id}", dependencies=[CSRF, back_to("/me/votes")])

@@ -48,6 +48,9 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.acting_for_ended: N_("mail_acting_for_ended_subject"),
     MailKind.vote_opened: N_("mail_vote_opened_subject"),
     MailKind.vote_result: N_("mail_vote_result_subject"),
+    MailKind.vote_closing: N_("mail_vote_closing_subject"),
+    MailKind.data_use_digest: N_("mail_data_use_digest_subject"),
+    MailKind.incident: N_("mail_incident_subject"),
     MailKind.email_change_confirm: N_("mail_email_change_confirm_subject"),
     MailKind.email_change_requested: N_("mail_email_change_requested_subject"),
     MailKind.email_changed: N_("mail_email_changed_subject"),
@@ -67,6 +70,8 @@ class Letter:
     context: str
     attempts: int
     member_id: int | None = None
+    shared: str = "{}"
+    """Values shared with other messages of its pass, as JSON (its own context wins)."""
 
 
 def message_id_header(message_id: str, sender: str) -> str:
@@ -88,6 +93,7 @@ def compose(letter: Letter, mail: MailSettings, now: datetime, unsubscribe_key: 
     portal = mail.portal_url.rstrip("/")
     link = unsubscribe_link(letter, portal, unsubscribe_key)
     values = {
+        **json.loads(letter.shared),
         **json.loads(letter.context),
         "portal": portal,
         "t": t,

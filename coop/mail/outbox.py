@@ -20,7 +20,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
 from coop.i18n import Language
-from coop.mail.models import MailKind, MailStatus, OutboxMessage
+from coop.mail.models import MailKind, MailStatus, OutboxMessage, SharedContext
 from coop.types import UTCDateTime
 
 ContextValue = str | int | bool | None
@@ -89,13 +89,28 @@ def enqueue_many(session: Session, mails: Sequence[Mail], now: datetime) -> None
     session.connection().execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
 
 
+def share(session: Session, context: Mapping[str, object], now: datetime) -> int:
+    """Store values that many messages will share (see :func:`enqueue_selected`); their id."""
+    shared = SharedContext(context=json.dumps(dict(context), sort_keys=True), created_at=now)
+    session.add(shared)
+    session.flush()
+    assert shared.id is not None
+    return shared.id
+
+
 def enqueue_selected(
-    session: Session, kind: MailKind, selection: Select[int | None, str, str, str], now: datetime
-) -> None:
+    session: Session,
+    kind: MailKind,
+    selection: Select[int | None, str, str, str],
+    now: datetime,
+    shared_id: int | None = None,
+) -> int:
     """Put one message of ``kind`` in the outbox for every row of ``selection`` (member id,
     recipient, language, context as JSON), in one statement: the rows never leave the
     database, so a million members cost no more memory than one. Each Message-ID is a
-    fresh prefix for this batch and the member's id."""
+    fresh prefix for this batch and the member's id. With ``shared_id`` (from :func:`share`)
+    every message is filled with those values too, its own context taking precedence.
+    Returns how many messages were written."""
     rows = selection.subquery()
     member_id, recipient, language, context = rows.c
     batch = uuid.uuid4().hex
@@ -110,9 +125,13 @@ def enqueue_selected(
         "created_at": literal(now, UTCDateTime()),
         "next_attempt_at": literal(now, UTCDateTime()),
         "attempts": literal(0, Integer),
+        "shared_id": literal(shared_id, Integer),
     }
     from_rows = select(*(value.label(name) for name, value in columns.items())).select_from(rows)
-    session.execute(insert(OutboxMessage).from_select(list(columns), from_rows))
+    written = session.execute(
+        insert(OutboxMessage).from_select(list(columns), from_rows), execution_options={"preserve_rowcount": True}
+    )
+    return int(written.rowcount)  # type: ignore[attr-defined]
 
 
 def withdraw(session: Session, *, member_id: int, kind: MailKind) -> None:

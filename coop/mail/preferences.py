@@ -48,6 +48,8 @@ OPTIONAL: dict[MailKind, Topic] = {
     MailKind.dividend: Topic.dividend,
     MailKind.vote_opened: Topic.votes,
     MailKind.vote_result: Topic.votes,
+    MailKind.vote_closing: Topic.votes,
+    MailKind.data_use_digest: Topic.data_use_digest,
 }
 """The kinds of message a member may switch off, and the topic that does it. Every other
 kind (invitations, password resets, security notices) is always sent."""

@@ -27,17 +27,17 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import select, update
 from sqlmodel import Session, col
 
 from coop.db import Database
-from coop.mail import unsubscribe
+from coop.mail import schedule, unsubscribe
 from coop.mail.messages import Letter, compose
-from coop.mail.models import MailStatus, OutboxMessage
+from coop.mail.models import MailStatus, OutboxMessage, SharedContext
 from coop.mail.transport import Opened, Permanent, Temporary, Transport, Unreachable
 from coop.settings import MailSettings
 from coop.types import utcnow
@@ -65,11 +65,6 @@ class Delivered:
         )
 
 
-def _claim_engine(db: Database) -> Engine:
-    # PostgreSQL: the read engine, whose transactions do not take the writers' lock.
-    return db.write_engine if db.dialect == "sqlite" else db.read_engine
-
-
 def claim(db: Database, now: datetime, lease_seconds: int) -> Letter | None:
     """The next due message, now leased to the caller; None when nothing is due."""
     stmt = (
@@ -80,15 +75,24 @@ def claim(db: Database, now: datetime, lease_seconds: int) -> Letter | None:
     )
     if db.dialect == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
-    with Session(_claim_engine(db), expire_on_commit=False) as session, session.begin():
+    with Session(schedule.engine(db), expire_on_commit=False) as session, session.begin():
         row = session.execute(stmt).scalar_one_or_none()
         if row is None:
             return None
         row.attempts += 1
         row.next_attempt_at = now + timedelta(seconds=lease_seconds)
         assert row.id is not None
+        shared = None if row.shared_id is None else session.get(SharedContext, row.shared_id)
         return Letter(
-            row.id, row.message_id, row.kind, row.recipient, row.language, row.context, row.attempts, row.member_id
+            row.id,
+            row.message_id,
+            row.kind,
+            row.recipient,
+            row.language,
+            row.context,
+            row.attempts,
+            row.member_id,
+            "{}" if shared is None else shared.context,
         )
 
 
@@ -96,7 +100,7 @@ def _settle(db: Database, letter: Letter, values: dict[str, object], *, sent: bo
     conditions = [col(OutboxMessage.id) == letter.id, col(OutboxMessage.status) == MailStatus.pending.value]
     if not sent:  # a failure does not undo what a later claim of the same message did
         conditions.append(col(OutboxMessage.attempts) == letter.attempts)
-    with Session(_claim_engine(db)) as session, session.begin():
+    with Session(schedule.engine(db)) as session, session.begin():
         session.execute(update(OutboxMessage).where(*conditions).values(**values))
 
 
@@ -159,10 +163,12 @@ def deliver_due(db: Database, mail: MailSettings, clock: Clock = utcnow, limit: 
 
 
 class MailSchedule:
-    """A thread that delivers due messages every ``COOP_MAIL_POLL_SECONDS`` while the server runs."""
+    """A thread that makes the scheduled passes that are due (:mod:`coop.mail.schedule`) and
+    delivers due messages, every ``COOP_MAIL_POLL_SECONDS`` while the server runs."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, passes: Sequence[schedule.MailPass] = ()) -> None:
         self.db = db
+        self.passes = passes
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.run, name="mail-delivery", daemon=True)
 
@@ -178,6 +184,7 @@ class MailSchedule:
         mail = self.db.settings.mail
         while not self._stop.is_set():
             try:
+                schedule.run(self.db, self.passes, utcnow())
                 deliver_due(self.db, mail)
             except Exception:  # the database may be away for a while; try again next time
                 logger.warning("could not deliver mail", exc_info=True)

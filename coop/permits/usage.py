@@ -15,7 +15,7 @@ from sqlmodel import Session, col
 from coop.auth.policy import Actor, Denied, can_report_usage
 from coop.errors import Forbidden, Invalid
 from coop.idempotency import require_same
-from coop.permits import manifests, rules
+from coop.permits import digest, manifests, rules
 from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, Permit, Result, UsageEvent
 from coop.settings import Settings
 from ledger import canonical, log
@@ -115,6 +115,8 @@ def report(
         usage_payload(event, check),
         at=now,
     )
+    if new.kind is UsageKind.incident:
+        digest.tell_incident(session, permit, event, now)
     return event, True
 
 

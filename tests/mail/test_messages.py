@@ -6,12 +6,15 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from email.message import EmailMessage
+from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from coop.db import Database
-from coop.mail.models import OutboxMessage
+from coop.i18n import translator
+from coop.mail.messages import SUBJECTS
+from coop.mail.models import MailKind, OutboxMessage
 from coop.mail.worker import deliver_due
 from coop.record.verification import verify_record
 from coop.settings import MailSettings
@@ -193,3 +196,12 @@ def test_the_board_sends_a_new_invitation_from_its_members_page(
     assert client.post("/api/v1/auth/accept-invitation", json=old).status_code == 422
     new = {"token": link.partition("token=")[2], "password": f.PASSWORD}
     assert client.post("/api/v1/auth/accept-invitation", json=new).status_code == 201
+
+
+def test_every_kind_of_message_has_its_subject_and_both_parts_in_both_languages() -> None:
+    templates = Path(__file__).resolve().parents[2] / "coop" / "templates" / "mail"
+    for kind in MailKind:
+        name = kind.value.replace("-", "_")
+        assert (templates / f"{name}.txt").is_file() and (templates / f"{name}.html").is_file(), kind
+        subjects = {translator(lang)(SUBJECTS[kind]) for lang in ("nl", "en")}
+        assert len(subjects) == 2 and SUBJECTS[kind] not in subjects, f"{kind}: a subject in Dutch and in English"
