@@ -156,10 +156,12 @@ def test_one_new_email_confirmed_by_many_members_at_once(
     with database.unit_of_work(write=False) as s:
         rows = s.execute(
             select(OutboxMessage.member_id, OutboxMessage.context).where(
-                col(OutboxMessage.kind) == MailKind.email_change_confirm.value
+                col(OutboxMessage.kind) == MailKind.email_change_confirm.value,
+                col(OutboxMessage.status) == "pending",
             )
         ).all()
     tokens = {member_id: json.loads(context)["token"] for member_id, context in rows}
+    assert len(rows) == len(tokens) == CROWD, "one waiting link for each member"
 
     def confirm(http: httpx.Client, i: int) -> httpx.Response:
         return http.post("/api/v1/members/confirm-email", json={"token": tokens[people[i].id]})
