@@ -58,6 +58,8 @@ class Permission(StrEnum):
     act_as_proxy = "proxies:act"
     """Read and change a principal's choices within the appointment's scope, vote for them."""
     vote = "governance:vote"
+    manage_api_keys = "auth:api-keys"
+    """Make, list and revoke the keys of the HDAB, data holders and auditors."""
 
 
 MEMBERSHIP = frozenset(
@@ -101,6 +103,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.manage_money,
             Permission.read_books,
             Permission.annual_reports,
+            Permission.manage_api_keys,
         }
     ),
     Role.hdab: frozenset({Permission.consult_mandate, Permission.register_permits, Permission.read_all_permits}),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict, Field
 
 
@@ -32,3 +34,25 @@ class PasswordChangeIn(BaseModel):
 
     current_password: str = Field(min_length=1, max_length=256)
     new_password: str = Field(min_length=10, max_length=256)
+
+
+class ApiKeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    org: str = Field(min_length=1, max_length=200, description="the organisation the key is for")
+    role: str = Field(description="hdab, data_holder or auditor")
+
+
+class ApiKeyOut(BaseModel):
+    """An organisation's key, without its secret (only its SHA-256 is kept)."""
+
+    id: int
+    org: str
+    role: str
+    prefix: str = Field(description="the key's public first part, to recognise it in logs")
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class CreatedApiKeyOut(ApiKeyOut):
+    token: str = Field(description="the whole key, shown this once: send it as `Authorization: Bearer <token>`")

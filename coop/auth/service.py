@@ -15,7 +15,9 @@ from coop.auth.policy import (
     ORG_ROLES,
     USER_ROLES,
     Actor,
+    Permission,
     Role,
+    has,
 )
 from coop.auth.queries import own_account
 from coop.auth.secrets import (
@@ -152,8 +154,14 @@ class CreatedKey:
     token: str
 
 
+def _may_manage_keys(actor: Actor) -> None:
+    if not has(actor, Permission.manage_api_keys):
+        raise Forbidden("only the board makes and revokes organisations' keys", code="forbidden")
+
+
 def create_api_key(session: Session, actor: Actor, org: str, role: str, *, now: datetime) -> CreatedKey:
     """A key for an organisation, made at ``now``; its token is shown once and stored as SHA-256."""
+    _may_manage_keys(actor)
     try:
         parsed = Role(role)
     except ValueError:
@@ -181,9 +189,10 @@ def create_api_key(session: Session, actor: Actor, org: str, role: str, *, now: 
 
 def revoke_api_key(session: Session, actor: Actor, key_id: int, *, now: datetime) -> ApiKey:
     """The key, revoked at ``now`` (a key revoked earlier keeps its moment)."""
+    _may_manage_keys(actor)
     key = session.get(ApiKey, key_id)
     if key is None:
-        raise NotFound(f"no API key {key_id}")
+        raise NotFound(f"no API key {key_id}", code="api-key-not-found")
     if key.revoked_at is None:
         key.revoked_at = now
         session.flush()

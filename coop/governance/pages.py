@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 
 from coop.auth.policy import Actor, Permission, has
 from coop.deps import ID_MAX, Now, ReadSession, WriteSession
-from coop.governance import ballot, voting
+from coop.governance import ballot, proposal_form, voting
+from coop.governance import queries as documents_queries
+from coop.governance import service as documents
+from coop.governance.documents import Document, DocumentKind
+from coop.i18n import translator
 from coop.portal import web
-from coop.portal.deps import CSRF, AnyViewer, PageActor, Viewer, back_to, page_require, viewer_with
+from coop.portal.deps import CSRF, AnyViewer, PageActor, PageForm, Viewer, back_to, page_require, viewer_with
 
 router = APIRouter(include_in_schema=False)
 ProposalId = Annotated[int, Path(ge=1, le=ID_MAX)]
@@ -55,6 +62,97 @@ def proposals_page(
         for p in voting.listing(session)
     ]
     return web.render(request, "board_proposals.html", viewer.actor, viewer.lang, proposals=proposals)
+
+
+Board = Annotated[Viewer, viewer_with(Permission.run_votes)]
+Kind = Annotated[DocumentKind, Query()]
+
+
+def _proposal_form(
+    request: Request, viewer: Viewer, kind: DocumentKind, values: Mapping[str, str], errors: dict[str, str], status: int
+) -> Response:
+    t = translator(viewer.lang)
+    return web.render(
+        request,
+        "board_proposal_form.html",
+        viewer.actor,
+        viewer.lang,
+        status_code=status,
+        kind=kind.value,
+        values=values,
+        errors={name: t(proposal_form.FIELD_ERRORS[code]) for name, code in errors.items()},
+        pairs=proposal_form.pairs(),
+        field=proposal_form.rule_field,
+        flags=proposal_form.CONDITION_FLAGS,
+    )
+
+
+def _in_force(session: Session, kind: DocumentKind, now: datetime) -> Document | None:
+    version = documents_queries.in_force(session, kind, now)
+    return None if version is None else version.document
+
+
+@router.get("/board/proposals/new", response_class=HTMLResponse)
+def new_proposal_page(request: Request, viewer: Board, session: ReadSession, now: Now, kind: Kind) -> Response:
+    """A new mandate or benefit policy to put to the vote, starting from the version in force."""
+    values = proposal_form.filled(kind, _in_force(session, kind, now), now)
+    return _proposal_form(request, viewer, kind, values, {}, 200)
+
+
+@router.post("/board/proposals/preview", response_class=HTMLResponse, dependencies=[CSRF])
+def preview_proposal(
+    request: Request, viewer: Board, session: ReadSession, now: Now, kind: Kind, form: PageForm
+) -> Response:
+    """What the proposal would change against the version in force, before it is opened."""
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    read = proposal_form.read(values, kind, now)
+    if read.proposal is None:
+        return _proposal_form(request, viewer, kind, values, read.errors, 422)
+    p = read.proposal
+    preview = ballot.Ballot(
+        id=0,
+        title=p.title,
+        kind=kind,
+        opens_at=p.opens_at,
+        closes_at=p.closes_at,
+        quorum_pct=p.quorum_pct,
+        majority_pct=p.majority_pct,
+        proposed=documents.validated(kind, p.body),
+        in_force=_in_force(session, kind, now),
+        vote=None,
+        voted_by_proxy=None,
+    )
+    words = ballot.in_words(preview, viewer.lang)
+    return web.render(
+        request,
+        "board_proposal_preview.html",
+        viewer.actor,
+        viewer.lang,
+        kind=kind.value,
+        title=p.title,
+        words=words,
+        values=values,
+    )
+
+
+@router.post("/board/proposals/edit", response_class=HTMLResponse, dependencies=[CSRF])
+def edit_proposal(request: Request, viewer: Board, kind: Kind, form: PageForm) -> Response:
+    """The form again, as it was sent to the preview, to change it."""
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    return _proposal_form(request, viewer, kind, values, {}, 200)
+
+
+@router.post("/board/proposals/new", response_class=HTMLResponse, dependencies=[CSRF])
+def open_new_proposal(
+    request: Request, viewer: Board, session: WriteSession, now: Now, kind: Kind, form: PageForm
+) -> Response:
+    """Open the vote on the proposal the form describes (after its preview)."""
+    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    read = proposal_form.read(values, kind, now)
+    if read.proposal is None:
+        return _proposal_form(request, viewer, kind, values, read.errors, 422)
+    voting.open_proposal(session, viewer.actor, read.proposal, now)
+    return web.redirect("/board/proposals?saved=1")
 
 
 @router.post("/board/proposals/{proposal_id}/close", dependencies=[CSRF, back_to("/board/proposals")])

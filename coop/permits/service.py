@@ -5,7 +5,7 @@ number is a conflict naming the fields that differ."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -129,8 +129,16 @@ def register(session: Session, actor: Actor, new: NewPermit, now: datetime) -> t
     return permit, True
 
 
+MOMENTS = ("approved_at", "valid_from", "valid_until")
+
+
 def _compared(p: Permit) -> dict[str, Any]:
-    return permit_fields(p) | {"on_behalf_of_public_body": p.on_behalf_of_public_body}
+    """What makes two registrations the same permit: its fields, moments compared as instants
+    (a permit sent with +01:00 is the one stored in UTC)."""
+    moments = {
+        name: getattr(p, name).astimezone(UTC).isoformat() for name in ("approved_at", "valid_from", "valid_until")
+    }
+    return permit_fields(p) | moments | {"on_behalf_of_public_body": p.on_behalf_of_public_body}
 
 
 def get(session: Session, actor: Actor, permit_id: int) -> Permit:

@@ -151,3 +151,36 @@ def test_the_api_documentation_works_without_internet(live_server: str, browser:
     assert elsewhere == []
     # ReDoc's "by Redocly" badge points at Redocly's site: the policy keeps it out, as it should
     assert [m for m in refused if not m.startswith("Loading the image 'https://cdn.redoc.ly/")] == []
+
+
+def test_the_board_writes_a_mandate_proposal_in_the_browser_and_sees_what_changes(
+    client: TestClient, database: Database, live_server: str, browser: Any
+) -> None:
+    board = f.founded(client, database)
+    page = browser.new_page()
+    log_in(page, live_server, f.BOARD_EMAIL)
+    page.get_by_role("heading", name="Leden").wait_for()
+    page.goto(f"{live_server}/board/proposals")
+    page.get_by_role("link", name="Nieuw voorstel: het mandaat").click()
+    page.get_by_role("heading", name="Nieuw voorstel: het mandaat").wait_for()
+    page.get_by_label("Titel").fill("Universitair onderzoek alleen met voorwaarden")
+    decision = page.get_by_label("wetenschappelijk onderzoek, universiteit of non-profit: Besluit")
+    decision.select_option("conditional")
+    page.get_by_role("button", name="Toon het voorbeeld").click()
+    page.get_by_role("alert").wait_for()  # a rule with conditions needs one: said beside it
+    assert "Een regel met voorwaarden heeft minstens één voorwaarde nodig." in page.content()
+    row = page.locator("tr", has=page.get_by_label("wetenschappelijk onderzoek, universiteit of non-profit: Besluit"))
+    row.locator("summary").click()
+    row.get_by_label("Een ethische commissie heeft het goedgekeurd").check()
+    page.get_by_role("button", name="Toon het voorbeeld").click()
+    page.get_by_role("heading", name="Voorbeeld van het voorstel").wait_for()
+    changes = page.locator("h3:has-text('Wat verandert') + ul li")
+    assert changes.count() == 1, changes.all_inner_texts()
+    shot(page, "board-proposal-preview")
+    assert client.get("/api/v1/governance/proposals", headers=board).json() == []
+    page.get_by_role("button", name="Open de stemming").click()
+    page.get_by_role("status").wait_for()
+    [proposal] = client.get("/api/v1/governance/proposals", headers=board).json()
+    assert proposal["title"] == "Universitair onderzoek alleen met voorwaarden" and proposal["status"] == "open"
+    rule = next(r for r in proposal["body"]["rules"] if (r["purpose"], r["user_type"]) == ("research", "academic"))
+    assert rule["decision"] == "conditional" and rule["conditions"]["ethics_review"] is True

@@ -21,8 +21,20 @@ MEMBER_PAGES = [
     "/me/details",
     "/me/password",
 ]
-BOARD_PAGES = ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]
-"""The portal's pages, as a member and as the board see them without parameters."""
+BOARD_PAGES = [
+    "/board/members",
+    "/board/proposals",
+    "/board/proposals/new?kind=mandate",
+    "/board/proposals/new?kind=benefit-policy",
+    "/board/permits",
+    "/board/permits/1",
+    "/board/money",
+    "/board/distributions",
+    "/board/reports",
+    "/board/api-keys",
+]
+"""The portal's pages, as a member and as the board see them (the board's in a cooperative
+with one permit, as ``cooperative`` makes it)."""
 
 
 def csrf(html: str) -> str:

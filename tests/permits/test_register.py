@@ -4,6 +4,7 @@ revocation, derived status and duties, and who may see a permit."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -46,6 +47,20 @@ def test_registration_is_idempotent_on_the_number(client: TestClient, database: 
     assert (first.status_code, again.status_code) == (201, 200) and first.json()["id"] == again.json()["id"]
     other = client.post(URL, json={**body, "fee_cents": 1, "applicant": "Someone else"}, headers=hdab)
     assert other.status_code == 409 and other.json()["fields"] == ["applicant", "fee_cents"]
+
+
+def test_a_permit_sent_again_with_dutch_offsets_is_the_same_permit(client: TestClient, database: Database) -> None:
+    hdab = f.api_key(database, "hdab")
+    dutch = ZoneInfo("Europe/Amsterdam")
+    moments = ("approved_at", "valid_from", "valid_until")
+    body = f.permit_body(permit_number="NL-OFFSET-1")
+    body |= {k: datetime.fromisoformat(body[k]).astimezone(dutch).isoformat() for k in moments}
+    assert "+01:00" in body["approved_at"] or "+02:00" in body["approved_at"]
+    first = client.post(URL, json=body, headers=hdab)
+    again = client.post(URL, json=body, headers=hdab)
+    assert (first.status_code, again.status_code) == (201, 200), again.text
+    in_utc = {**body, **{k: datetime.fromisoformat(body[k]).astimezone(UTC).isoformat() for k in moments}}
+    assert client.post(URL, json=in_utc, headers=hdab).status_code == 200, "the same instants, written in UTC"
 
 
 def test_art_68_limits_and_bad_input(client: TestClient, database: Database) -> None:

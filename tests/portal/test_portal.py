@@ -203,7 +203,7 @@ def test_every_field_has_a_label_and_every_page_a_language_and_one_heading(
             checked += 1
     client.post("/logout", data={"csrf": f.csrf(client.get("/me").text)})
     f.portal_login(client, f.BOARD_EMAIL)
-    for url in ["/board/members", "/board/proposals", "/board/permits", "/board/distributions", "/board/reports"]:
+    for url in f.BOARD_PAGES:
         parser = Fields()
         parser.feed(client.get(url).text)
         assert parser.lang in ("nl", "en") and parser.h1 == 1, url
