@@ -15,6 +15,8 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coop import docs
+from coop.auth.board_pages import router as board_user_pages
+from coop.auth.board_routes import router as board_user_router
 from coop.auth.key_pages import router as key_pages
 from coop.auth.key_routes import router as key_router
 from coop.auth.pages import router as auth_pages
@@ -364,6 +366,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     routers = (
         auth_router,
         key_router,
+        board_user_router,
         members_router,
         choices_router,
         decisions_router,
@@ -383,7 +386,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         declare_problems(router.routes)
         app.include_router(router, prefix=API_PREFIX)
     pages = [auth_pages, reset_pages, members_pages, decisions_pages, choices_pages, proxies_pages, governance_pages]
-    pages += [permits_pages, money_pages, reports_pages, mail_pages, key_pages]
+    pages += [permits_pages, money_pages, reports_pages, mail_pages, key_pages, board_user_pages]
     for page_router in pages:
         app.include_router(page_router)
     install_portal(app)

@@ -32,11 +32,13 @@ key_app = typer.Typer(help="API keys for organisations: HDAB, data holders, audi
 ledger_app = typer.Typer(help="The ledger of record.", no_args_is_help=True)
 report_app = typer.Typer(help="The annual benefit report.", no_args_is_help=True)
 members_app = typer.Typer(help="Members: admission in bulk.", no_args_is_help=True)
+board_app = typer.Typer(help="The board's own accounts: add or remove a board user.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(key_app, name="api-key")
 app.add_typer(ledger_app, name="ledger")
 app.add_typer(report_app, name="report")
 app.add_typer(members_app, name="members")
+app.add_typer(board_app, name="board")
 
 out = Console()
 err = Console(stderr=True)
@@ -218,6 +220,51 @@ def bootstrap_board(
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     out.print(f"board user {user.email} created (user:{user.id})")
+
+
+@board_app.command("add")
+def board_add(
+    email: Annotated[str, typer.Argument(help="the new board user's email address")],
+    language: Annotated[str, typer.Option(help="nl or en: the language of the welcome message")] = "nl",
+) -> None:
+    """Add a board user: they are mailed a link to set their password (coop worker delivers it)."""
+    from coop.auth import board
+    from coop.errors import CoopError
+    from coop.i18n import Language
+    from coop.types import utcnow
+
+    if language not in ("nl", "en"):
+        raise _fail("the language is nl or en")
+    db = _database()
+    try:
+        with db.unit_of_work() as session:
+            user = board.add(session, CLI_ACTOR, db.settings.auth, email, Language(language), utcnow())
+    except CoopError as exc:
+        raise _fail(exc.detail) from exc
+    out.print(f"board user {user.email} added (user:{user.id}); a link to set a password is in the outbox")
+
+
+@board_app.command("remove")
+def board_remove(email: Annotated[str, typer.Argument(help="the board user's email address")]) -> None:
+    """Remove a board user: their login stops working. The last board user is not removed."""
+    from sqlmodel import select
+
+    from coop.auth import board
+    from coop.auth.models import UserAccount
+    from coop.auth.service import normalise_email
+    from coop.errors import CoopError
+    from coop.types import utcnow
+
+    db = _database()
+    try:
+        with db.unit_of_work() as session:
+            found = session.exec(select(UserAccount).where(UserAccount.email == normalise_email(email))).first()
+            if found is None or found.id is None:
+                raise _fail(f"no board user {email}")
+            user = board.remove(session, CLI_ACTOR, found.id, utcnow())
+    except CoopError as exc:
+        raise _fail(exc.detail) from exc
+    out.print(f"board user {user.email} removed")
 
 
 @key_app.command("create")

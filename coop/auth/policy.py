@@ -60,6 +60,8 @@ class Permission(StrEnum):
     vote = "governance:vote"
     manage_api_keys = "auth:api-keys"
     """Make, list and revoke the keys of the HDAB, data holders and auditors."""
+    manage_board = "auth:board"
+    """Add and remove board users."""
 
 
 MEMBERSHIP = frozenset(
@@ -104,6 +106,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.read_books,
             Permission.annual_reports,
             Permission.manage_api_keys,
+            Permission.manage_board,
         }
     ),
     Role.hdab: frozenset({Permission.consult_mandate, Permission.register_permits, Permission.read_all_permits}),

@@ -56,3 +56,17 @@ class ApiKeyOut(BaseModel):
 
 class CreatedApiKeyOut(ApiKeyOut):
     token: str = Field(description="the whole key, shown this once: send it as `Authorization: Bearer <token>`")
+
+
+class BoardUserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: str = Field(min_length=3, max_length=320)
+    language: str = Field(default="nl", pattern="^(nl|en)$", description="the language of the welcome message")
+
+
+class BoardUserOut(BaseModel):
+    id: int
+    email: str
+    created_at: datetime
+    disabled_at: datetime | None = Field(description="when the board user was removed")

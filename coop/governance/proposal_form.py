@@ -24,6 +24,7 @@ from coop.governance.documents import (
 )
 from coop.governance.voting import NewProposal
 from coop.i18n import HOME_ZONE, N_
+from coop.portal.forms import local_field
 from coop.vocabulary.terms import Purpose, UserType, law_decides
 
 CONDITION_FLAGS = ("open_results", "processing_in_eu", "ethics_review")
@@ -66,10 +67,6 @@ class Read:
 def _local(value: str) -> datetime:
     """A ``datetime-local`` field, in Dutch time, as UTC."""
     return datetime.fromisoformat(value).replace(tzinfo=HOME_ZONE)
-
-
-def local_field(moment: datetime) -> str:
-    return moment.astimezone(HOME_ZONE).strftime("%Y-%m-%dT%H:%M")
 
 
 def _int(form: Mapping[str, str], name: str, errors: dict[str, str], low: int, high: int) -> int | None:

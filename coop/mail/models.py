@@ -41,6 +41,7 @@ class MailKind(StrEnum):
     vote_closing = "vote-closing"
     data_use_digest = "data-use-digest"
     incident = "incident"
+    board_welcome = "board-welcome"
     email_change_confirm = "email-change-confirm"
     email_change_requested = "email-change-requested"
     email_changed = "email-changed"

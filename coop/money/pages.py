@@ -4,7 +4,6 @@ booked) and distributions (draft, review, commit)."""
 
 from __future__ import annotations
 
-import re
 import uuid
 from enum import StrEnum
 from typing import Annotated
@@ -23,6 +22,7 @@ from coop.permits import queries as permit_queries
 from coop.permits import service as permit_service
 from coop.portal import web
 from coop.portal.deps import CSRF, AnyViewer, PageMember, Viewer, back_to, page_require, viewer_with
+from coop.portal.forms import positive_cents_of
 from coop.types import Day
 from reports.texts import day, euros
 
@@ -131,15 +131,6 @@ Amount = Annotated[str, Form(max_length=30)]
 Text = Annotated[str, Form(max_length=400)]
 
 
-def cents_of(amount: str) -> int:
-    """An amount in euros as people type it (``1234,56``, ``1234.5``, ``€ 12``), in cents."""
-    written = amount.replace("€", "").replace(" ", "").strip()
-    found = re.fullmatch(r"(\d{1,9})(?:[.,](\d{1,2}))?", written)
-    if not found or int(found.group(1) + (found.group(2) or "").ljust(2, "0")) == 0:
-        raise Invalid("write an amount in euros, like 1234,56", code="amount-format", field="amount")
-    return int(found.group(1)) * 100 + int((found.group(2) or "0").ljust(2, "0"))
-
-
 @router.get("/board/money", response_class=HTMLResponse)
 def money_page(request: Request, viewer: BoardViewer, session: ReadSession, now: Now) -> Response:
     """Balances, and forms to book a permit's payment, an expense or a grant from the solidarity
@@ -172,7 +163,7 @@ def confirm_booking(
     recipient: Text = "",
 ) -> Response:
     """What would be booked, in words, with the button that books it."""
-    cents = cents_of(amount)
+    cents = positive_cents_of(amount)
     permit = None
     if what is Booking.payment:
         if permit_id is None or kind is None:
@@ -214,7 +205,7 @@ def book(
     recipient: Text = "",
 ) -> Response:
     """Book it, once: the key came with the form, so sending the confirmation again books nothing more."""
-    cents = cents_of(amount)
+    cents = positive_cents_of(amount)
     if what is Booking.payment:
         if permit_id is None or kind is None:
             raise Invalid("choose the permit and the kind of payment", code="invalid-entry")

@@ -3,26 +3,29 @@ register with compliance flags, each permit's page (extend, revoke, register a r
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from collections.abc import Mapping
+from datetime import UTC
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import col
+from starlette.datastructures import FormData
 
 from coop.auth.policy import Actor, Permission, has
 from coop.deps import ID_MAX, Now, ReadSession, SettingsDep, WriteSession
-from coop.errors import Invalid
-from coop.i18n import HOME_ZONE
+from coop.errors import CoopError, Invalid
+from coop.i18n import N_, translator
 from coop.permits import rules, service, usage
 from coop.permits.models import Manifest
-from coop.permits.schemas import ResultIn
+from coop.permits.schemas import PermitIn, ResultIn
 from coop.portal import web
-from coop.portal.deps import CSRF, AnyViewer, PageMember, Viewer, page_require, viewer_with
+from coop.portal.deps import CSRF, AnyViewer, PageForm, PageMember, Viewer, page_require, viewer_with
+from coop.portal.forms import cents_of, local_field, moment_of
 from coop.types import CleanStr
-from coop.vocabulary.terms import Category, Purpose, from_mask
+from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
 from ledger import canonical
 
 router = APIRouter(include_in_schema=False)
@@ -66,19 +69,127 @@ def permits_page(
         }
         for p in service.listing(session, viewer.actor)
     ]
-    return web.render(request, "board_permits.html", viewer.actor, viewer.lang, permits=permits)
+    may_register = has(viewer.actor, Permission.register_permits)
+    return web.render(
+        request, "board_permits.html", viewer.actor, viewer.lang, permits=permits, may_register=may_register
+    )
 
 
 PermitId = Annotated[int, Path(ge=1, le=ID_MAX)]
 Registering = Annotated[Actor, Depends(page_require(Permission.register_permits))]
+RegisteringViewer = Annotated[Viewer, viewer_with(Permission.register_permits)]
 
 
-def _moment(value: str, field: str) -> datetime:
-    """A ``datetime-local`` field, in Dutch time."""
+PERMIT_FIELDS: dict[str, str] = {
+    "permit_number": N_("permit_field_number"),
+    "applicant": N_("permit_field_applicant"),
+    "user_type": N_("permit_field_user_type"),
+    "purposes": N_("permit_field_purposes"),
+    "categories": N_("permit_field_categories"),
+    "authorised_persons": N_("permit_field_persons"),
+    "conditions": N_("permit_field_conditions"),
+    "data_holders": N_("permit_field_holders"),
+    "approved_at": N_("permit_field_approved"),
+    "valid_from": N_("permit_field_from"),
+    "valid_until": N_("permit_field_until"),
+    "fee": N_("permit_field_fee"),
+    "benefit_share_pct": N_("permit_field_share"),
+    "consultation_id": N_("permit_field_consultation"),
+}
+"""The registration form's fields, and what the page says beside one that is wrong."""
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _permit_body(form: FormData) -> tuple[dict[str, Any], set[str]]:
+    """The permit as ``POST /permits`` takes it, from the form; and the fields that could not be read."""
+    wrong: set[str] = set()
+    body: dict[str, Any] = {
+        "permit_number": str(form.get("permit_number", "")).strip(),
+        "applicant": str(form.get("applicant", "")),
+        "user_type": str(form.get("user_type", "")),
+        "purposes": [str(v) for v in form.getlist("purposes")],
+        "categories": [str(v) for v in form.getlist("categories")],
+        "authorised_persons": _lines(str(form.get("authorised_persons", ""))),
+        "conditions": str(form.get("conditions", "")),
+        "data_holders": _lines(str(form.get("data_holders", ""))),
+        "benefit_share_pct": str(form.get("benefit_share_pct", "")).strip(),
+        "on_behalf_of_public_body": form.get("on_behalf_of_public_body") == "on",
+    }
+    for name in ("approved_at", "valid_from", "valid_until"):
+        try:
+            body[name] = moment_of(str(form.get(name, "")), name).astimezone(UTC).isoformat()
+        except Invalid:
+            wrong.add(name)
     try:
-        return datetime.fromisoformat(value).replace(tzinfo=HOME_ZONE)
-    except ValueError:
-        raise Invalid(f"{field} is not a date and time", code="invalid-moment", field=field) from None
+        body["fee_cents"] = cents_of(str(form.get("fee", "")), "fee")
+    except Invalid:
+        wrong.add("fee")
+    consultation = str(form.get("consultation_id", "")).strip()
+    body["consultation_id"] = consultation or None
+    return body, wrong
+
+
+def _registration(
+    request: Request,
+    viewer: Viewer,
+    values: Mapping[str, Any],
+    wrong: set[str],
+    status: int = 200,
+    refusal: str | None = None,
+) -> Response:
+    t = translator(viewer.lang)
+    return web.render(
+        request,
+        "board_permit_new.html",
+        viewer.actor,
+        viewer.lang,
+        status_code=status,
+        values=values,
+        errors={name: t(PERMIT_FIELDS[name]) for name in wrong if name in PERMIT_FIELDS},
+        user_types=[u.value for u in UserType],
+        all_purposes=[p.value for p in Purpose],
+        all_categories=[c.value for c in Category],
+        error=refusal,
+    )
+
+
+@router.get("/board/permits/new", response_class=HTMLResponse)
+def new_permit_page(request: Request, viewer: RegisteringViewer, now: Now) -> Response:
+    """Register a permit the HDAB granted, as the HDAB does through the API."""
+    start = local_field(now)
+    values = {"approved_at": start, "valid_from": start, "purposes": [], "categories": []}
+    return _registration(request, viewer, values, set())
+
+
+@router.post("/board/permits/new", response_class=HTMLResponse, dependencies=[CSRF])
+def register_permit(
+    request: Request, viewer: RegisteringViewer, session: WriteSession, now: Now, form: PageForm
+) -> Response:
+    """The permit, registered (or the one registered under this number with the same contents);
+    or the form again, each wrong field said beside it."""
+    request.state.back = "/board/permits/new"
+    values: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    values["purposes"], values["categories"] = form.getlist("purposes"), form.getlist("categories")
+    body, wrong = _permit_body(form)
+    try:
+        given = PermitIn.model_validate(body)
+    except ValidationError as exc:
+        wrong |= {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        wrong = {"fee" if name == "fee_cents" else name for name in wrong}
+        return _registration(request, viewer, values, wrong, 422)
+    if wrong:
+        return _registration(request, viewer, values, wrong, 422)
+    try:
+        permit, _ = service.register(session, viewer.actor, given.new(), now)
+    except CoopError as exc:  # the form again, saying why above it and marking the field
+        session.rollback()
+        field = exc.extra.get("field")
+        marked = {field} if isinstance(field, str) else set()
+        return _registration(request, viewer, values, marked, exc.status, exc.code)
+    return web.redirect(f"/board/permits/{permit.id}?saved=1")
 
 
 @router.get("/board/permits/{permit_id}", response_class=HTMLResponse)
@@ -126,7 +237,7 @@ def extend_permit(
     valid_until: Annotated[str, Form(max_length=40)],
 ) -> Response:
     request.state.back = f"/board/permits/{permit_id}"
-    service.extend(session, who, permit_id, _moment(valid_until, "valid_until"), now)
+    service.extend(session, who, permit_id, moment_of(valid_until, "valid_until"), now)
     return web.redirect(f"/board/permits/{permit_id}?saved=1")
 
 
@@ -168,7 +279,7 @@ def register_result(
             kind=kind,
             title=title,
             url=url,
-            published_at=_moment(published_at, "published_at"),
+            published_at=moment_of(published_at, "published_at"),
             open_access=open_access == "on",
         )
     except ValidationError:

@@ -27,11 +27,13 @@ BOARD_PAGES = [
     "/board/proposals/new?kind=mandate",
     "/board/proposals/new?kind=benefit-policy",
     "/board/permits",
+    "/board/permits/new",
     "/board/permits/1",
     "/board/money",
     "/board/distributions",
     "/board/reports",
     "/board/api-keys",
+    "/board/users",
 ]
 """The portal's pages, as a member and as the board see them (the board's in a cooperative
 with one permit, as ``cooperative`` makes it)."""

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from coop.errors import Invalid
-from coop.money.pages import cents_of
+from coop.portal.forms import positive_cents_of as cents_of
 from tests import factories as f
 
 

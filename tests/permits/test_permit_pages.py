@@ -4,6 +4,7 @@ are said on the page and change nothing; members and the HDAB's key do not get t
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -80,3 +81,61 @@ def test_a_member_does_not_get_a_permits_page(client: TestClient, database: Data
         f"/board/permits/{permit['id']}/revoke", data={"csrf": f.csrf(me.text), "reason": "x", "sure": "yes"}
     )
     assert r.status_code == 403
+
+
+def _registration(page: str, **changes: object) -> dict[str, object]:
+    now = utcnow()
+    return {
+        "csrf": f.csrf(page),
+        "permit_number": "NL-HDAB-2026-0777",
+        "applicant": "Erasmus MC",
+        "user_type": "academic",
+        "purposes": ["research"],
+        "categories": ["ehr", "claims"],
+        "authorised_persons": "Dr. A. Onderzoeker\nDr. B. Analist",
+        "data_holders": "SPE Nederland",
+        "conditions": "Resultaten open publiceren.",
+        "approved_at": _local(now - timedelta(days=1)),
+        "valid_from": _local(now - timedelta(days=1)),
+        "valid_until": _local(now + timedelta(days=365)),
+        "fee": "12.500,00".replace(".", ""),
+        "benefit_share_pct": "10",
+        **changes,
+    }
+
+
+def test_the_board_registers_a_permit_in_the_portal_and_wrong_fields_are_said_beside_them(
+    client: TestClient, database: Database
+) -> None:
+    board = f.founded(client, database)
+    f.portal_login(client, f.BOARD_EMAIL)
+    assert 'href="/board/permits/new"' in client.get("/board/permits").text
+    page = client.get("/board/permits/new").text
+    wrong = _registration(page, permit_number="met spaties", purposes=[], fee="1.234,56", valid_until="morgen")
+    refused = client.post("/board/permits/new", data=wrong)
+    assert refused.status_code == 422
+    for field, words in [
+        ("permit_number", "alleen letters, cijfers"),
+        ("purposes", "Vink minstens één doel aan."),
+        ("fee", "Schrijf een bedrag in euro"),
+        ("valid_until", "Vul in tot wanneer de vergunning geldt."),
+    ]:
+        assert re.search(rf'<span class="field-error" id="{field}-error">[^<]*{re.escape(words)}', refused.text), field
+    assert 'value="Erasmus MC"' in refused.text and "Dr. B. Analist" in refused.text, "what was typed stays"
+    assert client.get("/api/v1/permits", headers=board).json() == []
+
+    public = client.post("/board/permits/new", data=_registration(page, purposes=["policy"]))
+    assert public.status_code == 422 and "alleen voor de publieke sector" in public.text
+
+    right = _registration(page)
+    done = client.post("/board/permits/new", data=right, follow_redirects=False)
+    assert done.status_code == 303
+    [permit] = client.get("/api/v1/permits", headers=board).json()
+    assert done.headers["location"] == f"/board/permits/{permit['id']}?saved=1"
+    assert permit["authorised_persons"] == ["Dr. A. Onderzoeker", "Dr. B. Analist"]
+    assert permit["fee_cents"] == 1_250_000 and permit["categories"] == ["ehr", "claims"]
+    again = client.post("/board/permits/new", data=right, follow_redirects=False)
+    assert again.status_code == 303, again.text
+    assert again.headers["location"] == done.headers["location"], "the same permit again is the same permit"
+    other = client.post("/board/permits/new", data={**right, "applicant": "Iemand anders"})
+    assert other.status_code == 409 and "met een andere inhoud" in other.text

@@ -217,7 +217,7 @@ class Invitations(Table):
 
 class UserAccounts(Table):
     name = "user_account"
-    types = ("account.created",)
+    types = ("account.created", "account.disabled")
     at_once = True
     free = ("actor",)
     proves = ("id", "role", "member_id", "created_at", "disabled_at")
@@ -225,13 +225,6 @@ class UserAccounts(Table):
     new_fields = frozenset({"invitation_id"})
 
     def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
-        rule(
-            conn,
-            report,
-            self.name,
-            "SELECT 'id=' || id, disabled_at FROM user_account WHERE disabled_at IS NOT NULL",
-            "disabled_at {}, but no event disables a login",
-        )
         used = (
             "(SELECT member_id, min(id) AS first, min(used_at) AS used_at, count(*) AS used FROM member_invitation "
             "WHERE used_at IS NOT NULL GROUP BY member_id) i"
@@ -250,11 +243,21 @@ class UserAccounts(Table):
             "WHERE i.used > 1",
             "{} of the member's invitations count as used",
         )
-        sql = (
-            f"SELECT u.id, NULL, 'account.created', 'user:' || u.id, {time_sql(conn, 'u.created_at')}, NULL, "  # noqa: S608
+        created = (
+            f"SELECT u.id AS id, 0 AS step, NULL AS row_name, 'account.created' AS type, 'user:' || u.id AS subject, "  # noqa: S608
+            f"{time_sql(conn, 'u.created_at')} AS at, NULL AS actor, "
             f"""'{{"invitation_id":' || {invitation} || ',"member_id":' || """
-            f"""{int_sql(conn, "u.member_id")} || ',"role":"' || u.role || '"}}' """
-            f"FROM user_account u LEFT JOIN {used} ON i.member_id = u.member_id" + (" ORDER BY u.id" if ordered else "")
+            f"""{int_sql(conn, "u.member_id")} || ',"role":"' || u.role || '"}}' AS payload """
+            f"FROM user_account u LEFT JOIN {used} ON i.member_id = u.member_id"
+        )
+        # a removed login (a board user) is disabled once, after it was made
+        disabled = (
+            "SELECT id, 1, NULL, 'account.disabled', 'user:' || id, "  # noqa: S608
+            f"{time_sql(conn, 'disabled_at')}, NULL, '{{}}' FROM user_account WHERE disabled_at IS NOT NULL"
+        )
+        sql = (
+            f"SELECT id, row_name, type, subject, at, actor, payload FROM ({created} UNION ALL {disabled}) e"  # noqa: S608
+            + (" ORDER BY id, step" if ordered else "")
         )
         yield from stream(conn, sql, "reconcile_accounts")
 
