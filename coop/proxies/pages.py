@@ -1,4 +1,5 @@
-"""Pages: the proxies a member appointed, appointing one and revoking one."""
+"""Pages: the proxies a member appointed, appointing one and revoking one; the members they
+act for, and stepping down."""
 
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ PURPOSES = {p.value for p in Purpose}
 @router.get("/me/proxies", response_class=HTMLResponse)
 def proxies_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
     assert member.id is not None
-    appointments = [a for a in service.listing(session, viewer.actor, member.id) if a.principal_id == member.id]
+    everything = service.listing(session, viewer.actor, member.id)
+    appointments = [a for a in everything if a.principal_id == member.id]
+    held = [a for a in everything if a.proxy_member_id == member.id and service.is_valid_at(a, now)]
     return web.render(
         request,
         "proxies.html",
@@ -39,6 +42,16 @@ def proxies_page(request: Request, viewer: AnyViewer, member: PageMember, sessio
             for a in appointments
         ],
         purposes=[p.value for p in Purpose],
+        held=[
+            {
+                "id": a.id,
+                "number": member_number(a.principal_id),
+                "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
+                "all": a.purposes_mask == ALL_PURPOSES,
+                "voting": a.voting,
+            }
+            for a in held
+        ],
     )
 
 
@@ -64,4 +77,17 @@ def revoke_proxy(
     appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
 ) -> Response:
     service.revoke(session, who, member_id, appointment_id, now)
+    return web.redirect("/me/proxies?saved=1")
+
+
+@router.post("/me/acting-for/{appointment_id}/step-down", dependencies=[CSRF, back_to("/me/proxies")])
+def step_down(
+    who: PageActor,
+    member_id: PageMemberId,
+    session: WriteSession,
+    now: Now,
+    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+) -> Response:
+    """Stop acting for a member: they are told, and their choices fall back to the mandate."""
+    service.step_down(session, who, member_id, appointment_id, now)
     return web.redirect("/me/proxies?saved=1")

@@ -54,3 +54,19 @@ def revoke(
     now: Now,
 ) -> ProxyOut:
     return ProxyOut.of(service.revoke(session, actor, member_id, proxy_id, now), now)
+
+
+@router.post(
+    "/{member_id}/acting-for/{appointment_id}/step-down",
+    response_model=ProxyOut,
+    summary="Step down as a proxy (the proxy): the appointment ends now and the member is told",
+    responses=problems({404: "proxy-not-found"}),
+)
+def step_down(
+    member_id: MemberId,
+    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+    session: WriteSession,
+    actor: CurrentActor,
+    now: Now,
+) -> ProxyOut:
+    return ProxyOut.of(service.step_down(session, actor, member_id, appointment_id, now), now)

@@ -19,7 +19,7 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
-from coop.auth.policy import Actor, Denied, can_manage_proxies, require_own_record
+from coop.auth.policy import Actor, Denied, Permission, can_manage_proxies, has, require_own_record
 from coop.choices import notices
 from coop.choices import service as choices_service
 from coop.errors import Conflict, Forbidden, Invalid, NotFound
@@ -137,8 +137,8 @@ def appoint(
 
 def _tell(session: Session, actor: Actor, appointment: ProxyAppointment, reason: str, now: datetime) -> None:
     """Tell the principal and the proxy that the appointment began or ended (``reason``:
-    ``appointed``, ``revoked``, ``proxy-left`` or ``principal-left``); a member who left is
-    not told."""
+    ``appointed``, ``revoked``, ``stepped-down``, ``proxy-left`` or ``principal-left``); a
+    member who left is not told."""
     principal, proxy = appointment.principal_id, appointment.proxy_member_id
     if reason == "appointed":
         mine, theirs = MailKind.proxy_appointed, MailKind.acting_for_started
@@ -148,7 +148,7 @@ def _tell(session: Session, actor: Actor, appointment: ProxyAppointment, reason:
     if reason != "principal-left":
         context = {**notices.by_whom(actor, principal), "proxy": member_number(proxy), "reason": reason}
         notices.notify(session, principal, mine, context, now)
-    if reason != "proxy-left":
+    if reason not in ("proxy-left", "stepped-down"):  # a proxy is not told of their own step
         context = {"principal": member_number(principal), "reason": reason, "voting": appointment.voting}
         notices.notify(session, proxy, theirs, context, now)
 
@@ -171,6 +171,32 @@ def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: in
             at=appointment.revoked_at,
         )
         _tell(session, actor, appointment, "revoked", now)
+    return appointment
+
+
+def step_down(
+    session: Session, actor: Actor, proxy_member_id: int, appointment_id: int, now: datetime
+) -> ProxyAppointment:
+    """The proxy ends their own appointment now (the principal is told, and falls back to the
+    mandate for those purposes). Stepping down again changes nothing. The event is the
+    principal's ``proxy.revoked``, with the proxy as its actor."""
+    if actor.member_id != proxy_member_id or not has(actor, Permission.act_as_proxy):
+        raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
+    appointment = session.get(ProxyAppointment, appointment_id)
+    if appointment is None or appointment.proxy_member_id != proxy_member_id:
+        raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
+    if appointment.revoked_at is None:
+        appointment.revoked_at = now
+        session.flush()
+        log.append(
+            session,
+            "proxy.revoked",
+            actor.ledger_name,
+            f"member:{appointment.principal_id}",
+            {"appointment_id": appointment.id},
+            at=now,
+        )
+        _tell(session, actor, appointment, "stepped-down", now)
     return appointment
 
 
