@@ -5,7 +5,7 @@ from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
 from coop.mail.models import MessageSettings, OutboxMessage
-from coop.members.models import Invitation, Member
+from coop.members.models import EmailChange, Invitation, Member
 from coop.money.models import Distribution, DistributionMember, DistributionPermit
 from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, ManifestMemberSet, Permit, Result, UsageEvent
 from coop.proxies.models import ProxyAppointment
@@ -18,6 +18,7 @@ __all__ = [
     "Distribution",
     "DistributionMember",
     "DistributionPermit",
+    "EmailChange",
     "GovernanceDocument",
     "Invitation",
     "LedgerEvent",

@@ -121,6 +121,12 @@ class MailSettings(BaseModel):
     reset_max_per_hour: int = Field(
         default=3, ge=1, le=100, description="password reset messages to one account per hour; more are not sent"
     )
+    email_change_minutes: int = Field(
+        default=60, ge=5, le=24 * 60, description="how long the link that confirms a new email address works"
+    )
+    email_change_max_per_hour: int = Field(
+        default=3, ge=1, le=100, description="links to confirm a new email address for one member per hour"
+    )
     max_attempts: int = Field(default=10, ge=1, le=100, description="delivery attempts before a message is failed")
     first_retry_seconds: int = Field(default=60, ge=1, description="the first wait after a temporary failure")
     max_retry_seconds: int = Field(default=3600, ge=1, description="the longest wait between attempts")

@@ -51,6 +51,8 @@ class Permission(StrEnum):
     """One's own membership, choices and their history, decisions, proxies, data use,
     dividends and statements."""
     leave = "self:leave"
+    rectify_own = "self:rectify"
+    """Correct one's own name and email (GDPR Art. 16): also after leaving, while the data are kept."""
     change_own_choices = "self:choices"
     manage_own_proxies = "self:proxies"
     act_as_proxy = "proxies:act"
@@ -67,6 +69,7 @@ MEMBERSHIP = frozenset(
         Permission.manage_own_login,
         Permission.read_own_record,
         Permission.leave,
+        Permission.rectify_own,
         Permission.change_own_choices,
         Permission.manage_own_proxies,
         Permission.act_as_proxy,
@@ -75,9 +78,12 @@ MEMBERSHIP = frozenset(
     }
 )
 
-FORMER_MEMBERSHIP = frozenset({Permission.manage_own_login, Permission.read_own_record, Permission.leave})
+FORMER_MEMBERSHIP = frozenset(
+    {Permission.manage_own_login, Permission.read_own_record, Permission.leave, Permission.rectify_own}
+)
 """What stays after leaving: the login, reading one's own record (statements, dividends,
-data use, choices and their history) and leaving again (which changes nothing). Payouts
+data use, choices and their history), correcting one's name and email (the cooperative still
+keeps them) and leaving again (which changes nothing). Payouts
 already earned are paid by the distribution, which needs no action of theirs."""
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -208,6 +214,15 @@ def can_manage_member(actor: Actor, member_id: int) -> Decision:
     if (_own(actor, member_id) and has(actor, Permission.leave)) or has(actor, Permission.manage_any_member):
         return Allowed()
     return Denied("only the member themselves and the board may change a membership")
+
+
+def can_rectify(actor: Actor, member_id: int) -> Decision:
+    """Changing a member's name or email: the member themselves (also after leaving), or the
+    board on the member's request. Not a proxy: an appointment covers choices and votes, never
+    the member's identity or the address their login and notices go to."""
+    if (_own(actor, member_id) and has(actor, Permission.rectify_own)) or has(actor, Permission.manage_any_member):
+        return Allowed()
+    return Denied("only the member themselves and the board may change a member's name or email")
 
 
 def can_read_choices(actor: Actor, member_id: int, proxy_scope: int) -> Decision:

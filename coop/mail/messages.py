@@ -52,6 +52,10 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.data_use_digest: N_("mail_data_use_digest_subject"),
     MailKind.incident: N_("mail_incident_subject"),
     MailKind.board_welcome: N_("mail_board_welcome_subject"),
+    MailKind.email_change_confirm: N_("mail_email_change_confirm_subject"),
+    MailKind.email_change_requested: N_("mail_email_change_requested_subject"),
+    MailKind.email_changed: N_("mail_email_changed_subject"),
+    MailKind.name_changed: N_("mail_name_changed_subject"),
 }
 
 

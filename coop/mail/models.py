@@ -42,6 +42,10 @@ class MailKind(StrEnum):
     data_use_digest = "data-use-digest"
     incident = "incident"
     board_welcome = "board-welcome"
+    email_change_confirm = "email-change-confirm"
+    email_change_requested = "email-change-requested"
+    email_changed = "email-changed"
+    name_changed = "name-changed"
 
 
 class OutboxMessage(SQLModel, table=True):

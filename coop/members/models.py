@@ -69,3 +69,25 @@ class Invitation(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class EmailChange(SQLModel, table=True):
+    """A member's new email address waiting for its single-use, short-lived link (sent to the
+    new address) to be followed; only the link's hash is kept. A newer request withdraws the
+    older one.
+
+    Operational state like a password reset: the member's email changes only when the link
+    is followed, and that change is the ledger event (``member.email-changed``, without the
+    address). ``requested_by`` is the ledger's name of whoever asked (the member or the board)."""
+
+    __tablename__ = "member_email_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int = Field(sa_column=Column(Integer, ForeignKey("member.id"), nullable=False, index=True))
+    new_email: str = Field(sa_column=Column(String(320), nullable=False))
+    token_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    requested_by: str = Field(sa_column=Column(String(40), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    withdrawn_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -1,5 +1,5 @@
 """Pages: accepting an invitation, and the board's list of members (search, admit one or a
-file of them, invite again)."""
+file of them, invite again); with them, a member's details (:mod:`coop.members.details_pages`)."""
 
 from __future__ import annotations
 
@@ -15,13 +15,14 @@ from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.deps import MemberId, Now, ReadSession, SettingsDep, WriteSession, get_database
 from coop.i18n import DEFAULT_LANGUAGE
-from coop.members import admission, queries, service
+from coop.members import admission, details_pages, queries, service
 from coop.members.models import Language, MemberStatus
 from coop.portal import web
 from coop.portal.deps import CSRF, Viewer, back_to, form_again, page_require, viewer_with
 from coop.types import CleanStr
 
 router = APIRouter(include_in_schema=False)
+router.include_router(details_pages.router)
 PAGE_SIZE = 50
 
 

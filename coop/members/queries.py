@@ -1,15 +1,17 @@
-"""Reads of members: one member as an actor may see them, and the board's search."""
+"""Reads of members: one member as an actor may see them, the board's search, and a new email
+address waiting for its link."""
 
 from __future__ import annotations
 
 from collections.abc import Collection
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, can_read_member
 from coop.errors import NotFound
-from coop.members.models import Member, MemberStatus, parse_member_number
+from coop.members.models import EmailChange, Member, MemberStatus, parse_member_number
 
 
 def get_for(session: Session, actor: Actor, member_id: int) -> Member:
@@ -51,3 +53,16 @@ def search(
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = session.execute(stmt.order_by(col(Member.id)).limit(limit).offset(offset)).scalars()
     return list(rows), int(total)
+
+
+def pending_email_change(session: Session, member_id: int, now: datetime) -> EmailChange | None:
+    """The new address whose link may still be followed, if any (at most one: a newer request
+    withdraws the older)."""
+    return session.execute(
+        select(EmailChange).where(
+            col(EmailChange.member_id) == member_id,
+            col(EmailChange.used_at).is_(None),
+            col(EmailChange.withdrawn_at).is_(None),
+            col(EmailChange.expires_at) > now,
+        )
+    ).scalar_one_or_none()

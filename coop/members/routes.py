@@ -1,4 +1,5 @@
-"""HTTP: admitting (one by one or from a file), reading, searching and leaving members."""
+"""HTTP: admitting (one by one or from a file), reading, searching and leaving members; a member's
+corrected name and new email address (:mod:`coop.members.details`)."""
 
 from __future__ import annotations
 
@@ -20,16 +21,21 @@ from coop.deps import (
     get_database,
     require,
 )
-from coop.members import admission, queries, service
+from coop.members import admission, details, queries, service
 from coop.members.models import MemberStatus
 from coop.members.schemas import (
     AdmittedOut,
+    EmailChangedOut,
+    EmailChangeIn,
+    EmailChangeOut,
+    EmailConfirmIn,
     ImportedOut,
     ImportReportOut,
     InvitationOut,
     MemberIn,
     MemberOut,
     MemberPage,
+    NameIn,
     RefusedOut,
 )
 from coop.openapi import problems
@@ -94,6 +100,22 @@ async def import_members(
     )
 
 
+@router.post(
+    "/confirm-email",
+    response_model=EmailChangedOut,
+    summary="Confirm a new email address with the link mailed to it (public: the link is the credential)",
+    description="The token of the single-use link mailed to the new address. The member's email and their "
+    "login's become the new address (they log in with it from now on), and the old address is told. "
+    "A link works once (410 `email-change-used`), until it expires (410 `email-change-expired`), and only "
+    "while it is the member's newest (422 `email-change-invalid`). 409 `email-taken`: another member or "
+    "login has that address by now; nothing changed.",
+    responses=problems({409: "email-taken", 410: "email-change-used or email-change-expired"}),
+)
+def confirm_email(body: EmailConfirmIn, session: WriteSession, now: Now) -> EmailChangedOut:
+    member = details.confirm_email_change(session, body.token, now)
+    return EmailChangedOut(email=member.email)
+
+
 @router.get("", response_model=MemberPage, summary="List and search members (board)")
 def list_members(
     session: ReadSession,
@@ -133,3 +155,42 @@ def reinvite(
 ) -> InvitationOut:
     issued = service.reinvite(session, actor, settings.auth, member_id, now)
     return InvitationOut(invitation_token=issued.token, invitation_expires_at=issued.expires_at)
+
+
+@router.put(
+    "/{member_id}/name",
+    response_model=MemberOut,
+    summary="Correct the member's name (the member themselves, or the board)",
+    description="Takes effect at once; the member is told by mail, saying who changed it. The same name "
+    "again changes nothing and tells nothing. Anyone else is told 404 `member-not-found`.",
+    responses=problems({404: "member-not-found"}),
+)
+def rename(member_id: MemberId, body: NameIn, session: WriteSession, actor: CurrentActor, now: Now) -> MemberOut:
+    return MemberOut.of(details.rename(session, actor, member_id, body.name, now))
+
+
+@router.post(
+    "/{member_id}/email-change",
+    response_model=EmailChangeOut,
+    status_code=202,
+    summary="Ask to move the member to a new email address (the member themselves, or the board)",
+    description="Nothing changes yet: a single-use link is mailed to the new address, valid "
+    "`COOP_MAIL_EMAIL_CHANGE_MINUTES`; following it (`POST /members/confirm-email`) makes the change. "
+    "The current address is told now and again when the change takes effect. Asking again sends a new "
+    "link and the older one stops working. A member gets this same answer whether or not another member "
+    "or login has the new address (so nobody can probe which addresses are members'); confirming such a "
+    "link is refused. The board, which sees every member, is told at once: 409 `email-taken`. "
+    "422 `email-unchanged`: it is the member's address already. 429: more than "
+    "`COOP_MAIL_EMAIL_CHANGE_MAX_PER_HOUR` links in an hour. Anyone else is told 404 `member-not-found`.",
+    responses=problems({404: "member-not-found", 409: "email-taken", 429: "too-many-requests"}),
+)
+def request_email_change(
+    member_id: MemberId,
+    body: EmailChangeIn,
+    session: WriteSession,
+    settings: SettingsDep,
+    actor: CurrentActor,
+    now: Now,
+) -> EmailChangeOut:
+    requested = details.request_email_change(session, actor, settings.mail, member_id, str(body.email), now)
+    return EmailChangeOut(expires_at=requested.expires_at)

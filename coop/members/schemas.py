@@ -79,3 +79,30 @@ class ImportReportOut(BaseModel):
     admitted: list[ImportedOut]
     refused: list[RefusedOut]
     already_members: int = Field(description="refused rows that are members already (a repeated import)")
+
+
+class NameIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    name: CleanStr = Field(min_length=1, max_length=200)
+
+
+class EmailChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    email: EmailStr = Field(max_length=320, description="the new address; a link to confirm it is mailed there")
+
+
+class EmailChangeOut(BaseModel):
+    status: str = Field(default="pending", description="pending: nothing changes until the link is followed")
+    expires_at: datetime = Field(description="when the link mailed to the new address stops working")
+
+
+class EmailConfirmIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1, max_length=200, description="from the link mailed to the new address")
+
+
+class EmailChangedOut(BaseModel):
+    email: str = Field(description="the member's email address now, and their login's")

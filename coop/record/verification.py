@@ -86,6 +86,9 @@ OUTSIDE_THE_RECORD: dict[str, str] = {
     "about), copied from state the record proves; it names no member",
     "mail_run": "which scheduled passes of the mail worker wrote messages, so that none writes them twice; "
     "the events they tell about are in the record already",
+    "member_email_change": "a member's new email address waiting for the single-use link sent to it, under a "
+    "hashed token: personal data, kept out of the record; asking and the change itself are recorded "
+    "(member.email-change-requested, member.email-changed), without any address",
     "password_reset": "single-use links to set a new password, under hashed tokens: anyone may ask for one; "
     "using one is recorded (account.password-reset)",
 }

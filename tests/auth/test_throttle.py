@@ -224,6 +224,9 @@ def test_serve_leaves_forwarded_headers_to_the_application(monkeypatch: pytest.M
 
     called: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: called.update(kwargs))
+    # `serve` switches background delivery on in development, for its own process: here that
+    # is the test worker's, so keep it to this test (or later tests' servers deliver their mail)
+    monkeypatch.setenv("COOP_MAIL_BACKGROUND", "false")
     assert CliRunner().invoke(app, ["serve"]).exit_code == 0
     assert called["proxy_headers"] is False
 

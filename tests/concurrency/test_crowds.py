@@ -5,14 +5,20 @@ give one appointment and one refusal. The ledger of record verifies afterwards."
 
 from __future__ import annotations
 
+import json
 import time
 from collections import Counter
 from datetime import datetime, timedelta
 
 import httpx
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+from sqlmodel import col
 
+from coop.auth.models import UserAccount
 from coop.db import Database
+from coop.mail.models import MailKind, OutboxMessage
+from coop.members.models import Member
 from coop.types import utcnow
 from ledger import log
 from ledger.verify import verify
@@ -130,6 +136,45 @@ def test_one_email_admitted_by_many_clients(client: TestClient, database: Databa
     assert statuses(admitted) == [201] * CROWD
     numbers = sorted(r.json()["member"]["number"] for r in admitted)
     assert len(set(numbers)) == CROWD
+    _verified(database)
+
+
+def test_one_new_email_confirmed_by_many_members_at_once(
+    client: TestClient, database: Database, live_server: str
+) -> None:
+    """Members who each asked for the same new address, confirming at once: one gets it, the
+    others a clear 409 (never a 500), and the address is one member's and one login's."""
+    board = f.board(client, database)
+    people = f.members(client, board, CROWD)
+    new = "shared.address@coop-test.nl"
+
+    def ask(http: httpx.Client, i: int) -> httpx.Response:
+        body = {"email": new}
+        return http.post(f"/api/v1/members/{people[i].id}/email-change", json=body, headers=people[i].headers)
+
+    assert statuses(crowd(live_server, ask)) == [202] * CROWD
+    with database.unit_of_work(write=False) as s:
+        rows = s.execute(
+            select(OutboxMessage.member_id, OutboxMessage.context).where(
+                col(OutboxMessage.kind) == MailKind.email_change_confirm.value,
+                col(OutboxMessage.status) == "pending",
+            )
+        ).all()
+    tokens = {member_id: json.loads(context)["token"] for member_id, context in rows}
+    assert len(rows) == len(tokens) == CROWD, "one waiting link for each member"
+
+    def confirm(http: httpx.Client, i: int) -> httpx.Response:
+        return http.post("/api/v1/members/confirm-email", json={"token": tokens[people[i].id]})
+
+    responses = crowd(live_server, confirm)
+    assert statuses(responses) == [200] + [409] * (CROWD - 1)
+    assert _codes(responses) == {"email-taken": CROWD - 1}
+    with database.unit_of_work(write=False) as s:
+        assert s.execute(select(func.count()).where(col(Member.email) == new)).scalar_one() == 1
+        assert s.execute(select(func.count()).where(col(UserAccount.email) == new)).scalar_one() == 1
+    loser = people[next(i for i, r in enumerate(responses) if r.status_code == 409)]
+    late = client.post(f"/api/v1/members/{loser.id}/email-change", json={"email": new}, headers=board)
+    assert (late.status_code, late.json()["code"]) == (409, "email-taken")
     _verified(database)
 
 

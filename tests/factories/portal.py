@@ -18,6 +18,7 @@ MEMBER_PAGES = [
     "/me/data-use",
     "/me/dividends",
     "/me/messages",
+    "/me/details",
     "/me/password",
 ]
 BOARD_PAGES = [

@@ -33,6 +33,7 @@ from coop.db import Database, metadata
 from coop.governance import voting
 from coop.governance.documents import DocumentKind
 from coop.governance.queries import require_in_force
+from coop.members import details
 from coop.members import service as members_service
 from coop.members.models import Language
 from coop.permits import service as permits_service
@@ -106,7 +107,8 @@ class Cooperative:
 
 def _build(db: Database) -> dict[str, int]:
     """The demo cooperative, and what it lacks: a leaver, a re-invitation, a revoked proxy and
-    key, an extended and a revoked permit, an open proposal with a changed vote."""
+    key, an extended and a revoked permit, an open proposal with a changed vote, a corrected
+    name and a new email address."""
     demo.seed(db, 12)
     auth = db.settings.auth
     board = Actor("user", 1, Role.board)
@@ -124,6 +126,15 @@ def _build(db: Database) -> dict[str, int]:
         auth_service.change_password(
             s, joined, auth, "a long enough password", "another long enough password", now=utcnow()
         )
+        details.rename(s, joined, joiner.id, "Joi Ner-Jansen", utcnow())  # personal data: events name nobody
+        details.request_email_change(s, joined, db.settings.mail, joiner.id, "joiner@elsewhere.nl", utcnow())
+        [link] = s.execute(
+            text(
+                "SELECT context FROM mail_outbox WHERE kind = 'email-change-confirm' "
+                "AND recipient = 'joiner@elsewhere.nl'"
+            )
+        ).scalars()
+        details.confirm_email_change(s, json.loads(link)["token"], utcnow())
         members_service.leave(s, board, 12, utcnow())
         facts["leaver"] = 12
         nine = Actor("user", 10, Role.member, member_id=9)
