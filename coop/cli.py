@@ -142,9 +142,9 @@ def worker(
     run at once on PostgreSQL; each message is sent once (a worker killed while sending may
     leave that one message to be sent again).
     """
-    from coop.app import MAIL_PASSES
     from coop.mail import schedule
     from coop.mail.worker import MailSchedule, deliver_due
+    from coop.surface import MAIL_PASSES
     from coop.types import utcnow
 
     db = _database()

@@ -17,13 +17,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlmodel import col
 
-from coop.app import MAIL_PASSES
 from coop.auth.policy import Permission
 from coop.db import Database
 from coop.mail import schedule
 from coop.mail.models import MailRun
 from coop.mail.worker import deliver_due
 from coop.settings import MailSettings
+from coop.surface import MAIL_PASSES
 from coop.types import utcnow
 from tests import factories as f
 from tests.conftest import Clock
