@@ -25,6 +25,7 @@ from coop.mail.pages import router as mail_pages
 from coop.mail.routes import members_router as message_settings_router
 from coop.mail.routes import router as mail_router
 from coop.mail.schedule import MailPass
+from coop.members.board_pages import router as board_member_pages
 from coop.members.pages import router as members_pages
 from coop.members.routes import router as members_router
 from coop.money.pages import router as money_pages
@@ -75,6 +76,7 @@ PAGES: tuple[APIRouter, ...] = (
     mail_pages,
     key_pages,
     board_user_pages,
+    board_member_pages,
 )
 
 MAIL_PASSES: tuple[MailPass, ...] = (*DATA_USE_PASSES, *VOTE_PASSES, *PROXY_PASSES)

@@ -81,7 +81,8 @@ def test_the_board_changes_a_members_details_on_their_request(client: TestClient
     anna, bram = f.members(client, board, 2)
     f.portal_login(client, f.BOARD_EMAIL)
     listing = client.get("/board/members").text
-    assert f'href="/board/members/{anna.id}/details"' in listing
+    assert f'href="/board/members/{anna.id}"' in listing, "the list leads to the member's page"
+    assert f'href="/board/members/{anna.id}/details"' in client.get(f"/board/members/{anna.id}").text
     page = client.get(f"/board/members/{anna.id}/details")
     assert page.status_code == 200 and f"Gegevens van lid {anna.number}" in page.text
     r = client.post(

@@ -1,0 +1,87 @@
+"""Page: one member as the board sees them: status, choices in summary, proxies both ways,
+with the board's actions on the member's request (a new invitation, leaving, name and email)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import or_, select
+from sqlmodel import col
+
+from coop.auth.models import UserAccount
+from coop.auth.policy import Permission
+from coop.choices import encoding
+from coop.choices import queries as choices_queries
+from coop.deps import MemberId, Now, ReadSession, WriteSession
+from coop.errors import Invalid
+from coop.members import queries, service
+from coop.members.models import MemberStatus, member_number
+from coop.portal import web
+from coop.portal.deps import CSRF, Viewer, viewer_with
+from coop.proxies.models import ProxyAppointment
+from coop.proxies.queries import valid_at
+from coop.vocabulary.terms import ALL_PURPOSES, Category, Purpose, from_mask
+
+router = APIRouter(include_in_schema=False)
+Board = Annotated[Viewer, viewer_with(Permission.read_any_member)]
+Managing = Annotated[Viewer, viewer_with(Permission.manage_any_member)]
+
+
+@router.get("/board/members/{member_id}", response_class=HTMLResponse)
+def member_page(request: Request, member_id: MemberId, viewer: Board, session: ReadSession, now: Now) -> Response:
+    member = queries.get_for(session, viewer.actor, member_id)
+    has_login = session.execute(select(col(UserAccount.id)).where(col(UserAccount.member_id) == member_id)).first()
+    choices = choices_queries.read(session, viewer.actor, member_id, now)
+    appointments = session.execute(
+        select(ProxyAppointment)
+        .where(
+            or_(col(ProxyAppointment.principal_id) == member_id, col(ProxyAppointment.proxy_member_id) == member_id),
+            valid_at(now),
+        )
+        .order_by(col(ProxyAppointment.id))
+    ).scalars()
+
+    def shown(a: ProxyAppointment, other: int) -> dict[str, object]:
+        purposes = [p.value for p in from_mask(Purpose, a.purposes_mask)]
+        return {"number": member_number(other), "purposes": purposes, "all": a.purposes_mask == ALL_PURPOSES}
+
+    given, held = [], []
+    for a in appointments:
+        if a.principal_id == member_id:
+            given.append(shown(a, a.proxy_member_id))
+        else:
+            held.append(shown(a, a.principal_id))
+    return web.render(
+        request,
+        "board_member.html",
+        viewer.actor,
+        viewer.lang,
+        member=member,
+        active=member.status == MemberStatus.active.value,
+        has_login=has_login is not None,
+        opted_out=choices.opt_out,
+        own_choices=[(p.value, u.value, pref.value) for p, u, pref in encoding.explicit(choices.preference_mask)],
+        excluded=[c.value for c in from_mask(Category, choices.excluded_mask)],
+        donates=bool(choices.donate_dividend),
+        given=given,
+        held=held,
+    )
+
+
+@router.post("/board/members/{member_id}/leave", dependencies=[CSRF])
+def leave_on_request(
+    request: Request,
+    member_id: MemberId,
+    viewer: Managing,
+    session: WriteSession,
+    now: Now,
+    asked: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The member leaves because they asked the board to: the board ticks that they did."""
+    request.state.back = f"/board/members/{member_id}"
+    if asked != "yes":
+        raise Invalid("tick that the member asked for this", code="not-confirmed", field="asked")
+    service.leave(session, viewer.actor, member_id, now)
+    return web.redirect(f"/board/members/{member_id}?saved=1")

@@ -1,0 +1,60 @@
+"""The board's page of one member: status, login, choices in summary and proxies both ways,
+with the actions the board takes on the member's request (a new invitation, leaving after
+ticking that the member asked). Members do not get it."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from coop.db import Database
+from tests import factories as f
+
+
+def test_the_board_sees_a_member_and_ends_the_membership_on_their_request(
+    client: TestClient, database: Database
+) -> None:
+    board = f.founded(client, database)
+    anna, bram = f.member(client, board), f.member(client, board)
+    r = client.patch(
+        f"/api/v1/members/{anna.id}/choices",
+        json={"preferences": [{"purpose": "research", "user_type": "commercial", "decision": "deny"}]},
+        headers=anna.headers,
+    )
+    assert r.status_code == 200, r.text
+    body = {"proxy_member_id": bram.id, "purposes": ["innovation"]}
+    assert client.post(f"/api/v1/members/{anna.id}/proxies", json=body, headers=anna.headers).status_code == 201
+    invited = f.admit_over_http(client, board)["member"]
+
+    f.portal_login(client, f.BOARD_EMAIL)
+    listing = client.get("/board/members")
+    assert f'href="/board/members/{anna.id}"' in listing.text
+    page = client.get(f"/board/members/{anna.id}")
+    assert page.status_code == 200 and f"Lid {anna.number}" in page.text
+    assert "wetenschappelijk onderzoek, bedrijf: nee" in page.text
+    assert f"Lid {bram.number} is de gevolmachtigde, voor:" in page.text
+    assert "heeft een wachtwoord gemaakt" in page.text and f'href="/board/members/{anna.id}/details"' in page.text
+    assert f"Treedt op voor lid {anna.number}" in client.get(f"/board/members/{bram.id}").text
+    new = client.get(f"/board/members/{invited['id']}").text
+    assert "heeft nog geen wachtwoord gemaakt" in new and f'action="/board/members/{invited["id"]}/invitation"' in new
+
+    unsure = client.post(f"/board/members/{anna.id}/leave", data={"csrf": f.csrf(page.text)}, follow_redirects=False)
+    assert unsure.headers["location"] == f"/board/members/{anna.id}?error=not-confirmed"
+    assert client.get(f"/api/v1/members/{anna.id}", headers=board).json()["status"] == "active"
+    done = client.post(
+        f"/board/members/{anna.id}/leave", data={"csrf": f.csrf(page.text), "asked": "yes"}, follow_redirects=False
+    )
+    assert done.headers["location"] == f"/board/members/{anna.id}?saved=1"
+    assert client.get(f"/api/v1/members/{anna.id}", headers=board).json()["status"] == "left"
+    after = client.get(f"/board/members/{anna.id}").text
+    assert "Beëindig het lidmaatschap" not in after and "is de gevolmachtigde" not in after, "proxies ended"
+
+
+def test_a_member_does_not_get_the_boards_member_page(client: TestClient, database: Database) -> None:
+    board = f.founded(client, database)
+    anna, bram = f.member(client, board), f.member(client, board)
+    f.portal_login(client, anna.email)
+    assert client.get(f"/board/members/{bram.id}").status_code == 403
+    me = client.get("/me")
+    r = client.post(f"/board/members/{bram.id}/leave", data={"csrf": f.csrf(me.text), "asked": "yes"})
+    assert r.status_code == 403
+    assert client.get(f"/api/v1/members/{bram.id}", headers=board).json()["status"] == "active"
