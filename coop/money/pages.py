@@ -5,6 +5,8 @@ booked) and distributions (draft, review, commit)."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -148,11 +150,31 @@ def money_page(request: Request, viewer: BoardViewer, session: ReadSession, now:
     )
 
 
-@router.post("/board/money/confirm", response_class=HTMLResponse, dependencies=[CSRF, back_to("/board/money")])
-def confirm_booking(
-    request: Request,
-    viewer: BoardViewer,
-    session: ReadSession,
+@dataclass(frozen=True, slots=True)
+class BookingForm:
+    """A booking as the money page's forms send it, read and checked: the same fields go to
+    the confirmation and, from there, to the booking."""
+
+    what: Booking
+    key: str
+    on: date
+    amount: str
+    cents: int
+    permit_id: int | None
+    kind: PaymentKind | None
+    description: str
+    recipient: str
+
+    def fields(self) -> dict[str, str]:
+        """The fields again, for the confirmation's form."""
+        sent = {"key": self.key, "on": self.on.isoformat(), "amount": self.amount}
+        sent |= {"description": self.description, "recipient": self.recipient}
+        if self.permit_id is not None and self.kind is not None:
+            sent |= {"permit_id": str(self.permit_id), "kind": self.kind.value}
+        return sent
+
+
+def _booking(
     what: Annotated[Booking, Query()],
     key: Annotated[str, Form(pattern=r"^[0-9a-f]{32}$")],
     on: Annotated[Day, Form()],
@@ -161,65 +183,51 @@ def confirm_booking(
     kind: Annotated[PaymentKind | None, Form()] = None,
     description: Text = "",
     recipient: Text = "",
-) -> Response:
-    """What would be booked, in words, with the button that books it."""
+) -> BookingForm:
     cents = positive_cents_of(amount)
-    permit = None
-    if what is Booking.payment:
-        if permit_id is None or kind is None:
-            raise Invalid("choose the permit and the kind of payment", code="invalid-entry")
-        permit = permit_service.get(session, viewer.actor, permit_id)
-    elif not " ".join(description.split()) or (what is Booking.grant and not " ".join(recipient.split())):
+    description, recipient = " ".join(description.split()), " ".join(recipient.split())
+    if what is Booking.payment and (permit_id is None or kind is None):
+        raise Invalid("choose the permit and the kind of payment", code="invalid-entry")
+    if what is not Booking.payment and (not description or (what is Booking.grant and not recipient)):
         raise Invalid("describe the booking", code="invalid-entry")
-    fields = {"key": key, "on": on.isoformat(), "amount": amount, "description": description, "recipient": recipient}
-    if permit is not None and kind is not None:
-        fields |= {"permit_id": str(permit_id), "kind": kind.value}
+    return BookingForm(what, key, on, amount, cents, permit_id, kind, description, recipient)
+
+
+BookingIn = Annotated[BookingForm, Depends(_booking)]
+
+
+@router.post("/board/money/confirm", response_class=HTMLResponse, dependencies=[CSRF, back_to("/board/money")])
+def confirm_booking(request: Request, viewer: BoardViewer, session: ReadSession, booking: BookingIn) -> Response:
+    """What would be booked, in words, with the button that books it."""
+    permit = None
+    if booking.permit_id is not None and booking.what is Booking.payment:
+        permit = permit_service.get(session, viewer.actor, booking.permit_id)
     return web.render(
         request,
         "board_money_confirm.html",
         viewer.actor,
         viewer.lang,
-        what=what.value,
-        amount=euros(cents, viewer.lang),
-        on=day(on, viewer.lang),
+        what=booking.what.value,
+        amount=euros(booking.cents, viewer.lang),
+        on=day(booking.on, viewer.lang),
         permit=permit,
-        kind=kind.value if kind else None,
-        description=" ".join(description.split()),
-        recipient=" ".join(recipient.split()),
-        fields=fields,
+        kind=booking.kind.value if booking.kind else None,
+        description=booking.description,
+        recipient=booking.recipient,
+        fields=booking.fields(),
     )
 
 
 @router.post("/board/money/book", dependencies=[CSRF, back_to("/board/money")])
-def book(
-    who: Treasurer,
-    session: WriteSession,
-    now: Now,
-    what: Annotated[Booking, Query()],
-    key: Annotated[str, Form(pattern=r"^[0-9a-f]{32}$")],
-    on: Annotated[Day, Form()],
-    amount: Amount,
-    permit_id: Annotated[int | None, Form(ge=1, le=ID_MAX)] = None,
-    kind: Annotated[PaymentKind | None, Form()] = None,
-    description: Text = "",
-    recipient: Text = "",
-) -> Response:
+def book(who: Treasurer, session: WriteSession, now: Now, booking: BookingIn) -> Response:
     """Book it, once: the key came with the form, so sending the confirmation again books nothing more."""
-    cents = positive_cents_of(amount)
-    if what is Booking.payment:
-        if permit_id is None or kind is None:
-            raise Invalid("choose the permit and the kind of payment", code="invalid-entry")
-        permit_service.get(session, who, permit_id)
-        money.payment(session, who, f"portal-{key}", permit_id, on, cents, kind.value, now=now)
-    elif what is Booking.expense:
-        money.expense(session, who, f"portal-{key}", on, cents, _clean(description), now=now)
+    key, on, cents = f"portal-{booking.key}", booking.on, booking.cents
+    if booking.what is Booking.payment:
+        assert booking.permit_id is not None and booking.kind is not None
+        permit_service.get(session, who, booking.permit_id)
+        money.payment(session, who, key, booking.permit_id, on, cents, booking.kind.value, now=now)
+    elif booking.what is Booking.expense:
+        money.expense(session, who, key, on, cents, booking.description, now=now)
     else:
-        money.grant(session, who, f"portal-{key}", on, cents, _clean(recipient), _clean(description), now=now)
+        money.grant(session, who, key, on, cents, booking.recipient, booking.description, now=now)
     return web.redirect("/board/money?saved=1")
-
-
-def _clean(text: str) -> str:
-    cleaned = " ".join(text.split())
-    if not cleaned:
-        raise Invalid("describe the booking", code="invalid-entry")
-    return cleaned

@@ -153,24 +153,25 @@ def _tell(session: Session, actor: Actor, appointment: ProxyAppointment, reason:
         notices.notify(session, proxy, theirs, context, now)
 
 
+def _end(session: Session, actor: Actor, appointment: ProxyAppointment, reason: str, now: datetime) -> None:
+    """End the appointment now, unless it ended already: the principal's ``proxy.revoked``
+    event by ``actor``, and both sides told as ``reason`` says."""
+    if appointment.revoked_at is not None:
+        return
+    appointment.revoked_at = now
+    session.flush()
+    subject = f"member:{appointment.principal_id}"
+    log.append(session, "proxy.revoked", actor.ledger_name, subject, {"appointment_id": appointment.id}, at=now)
+    _tell(session, actor, appointment, reason, now)
+
+
 def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: int, now: datetime) -> ProxyAppointment:
     """End an appointment now. Revoking again changes nothing."""
     _may_manage(actor, principal_id)
     appointment = session.get(ProxyAppointment, appointment_id)
     if appointment is None or appointment.principal_id != principal_id:
         raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
-    if appointment.revoked_at is None:
-        appointment.revoked_at = now
-        session.flush()
-        log.append(
-            session,
-            "proxy.revoked",
-            actor.ledger_name,
-            f"member:{principal_id}",
-            {"appointment_id": appointment.id},
-            at=appointment.revoked_at,
-        )
-        _tell(session, actor, appointment, "revoked", now)
+    _end(session, actor, appointment, "revoked", now)
     return appointment
 
 
@@ -185,18 +186,7 @@ def step_down(
     appointment = session.get(ProxyAppointment, appointment_id)
     if appointment is None or appointment.proxy_member_id != proxy_member_id:
         raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
-    if appointment.revoked_at is None:
-        appointment.revoked_at = now
-        session.flush()
-        log.append(
-            session,
-            "proxy.revoked",
-            actor.ledger_name,
-            f"member:{appointment.principal_id}",
-            {"appointment_id": appointment.id},
-            at=now,
-        )
-        _tell(session, actor, appointment, "stepped-down", now)
+    _end(session, actor, appointment, "stepped-down", now)
     return appointment
 
 
