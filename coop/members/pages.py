@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlmodel import col
 
@@ -14,9 +15,11 @@ from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.deps import MemberId, Now, ReadSession, SettingsDep, WriteSession, get_database
+from coop.errors import Invalid
 from coop.i18n import DEFAULT_LANGUAGE
 from coop.members import admission, details_pages, queries, service
 from coop.members.models import Language, MemberStatus
+from coop.members.schemas import MemberIn
 from coop.portal import web
 from coop.portal.deps import CSRF, Viewer, back_to, form_again, page_require, viewer_with
 from coop.types import CleanStr
@@ -100,7 +103,13 @@ def admit_member(
     email: Annotated[CleanStr, Form(min_length=3, max_length=320)],
     language: Annotated[Language, Form()] = DEFAULT_LANGUAGE,
 ) -> Response:
-    member, issued = service.admit(session, who, settings.auth, name, email, Language(language), now)
+    try:  # the same checks as POST /members and the import
+        checked = MemberIn(name=name, email=email, language=Language(language))
+    except ValidationError as exc:
+        email_wrong = any(e["loc"] and e["loc"][0] == "email" for e in exc.errors())
+        code = "invalid-email" if email_wrong else "invalid-name"
+        raise Invalid("the name or email address is not valid", code=code) from None
+    member, issued = service.admit(session, who, settings.auth, checked.name, checked.email, checked.language, now)
     session.flush()
     # shown once, in this response: the one-time token never goes into a URL the browser keeps
     link = f"{request.base_url}invitation?token={issued.token}"

@@ -58,3 +58,16 @@ def test_a_member_does_not_get_the_boards_member_page(client: TestClient, databa
     r = client.post(f"/board/members/{bram.id}/leave", data={"csrf": f.csrf(me.text), "asked": "yes"})
     assert r.status_code == 403
     assert client.get(f"/api/v1/members/{bram.id}", headers=board).json()["status"] == "active"
+
+
+def test_the_boards_admission_form_checks_the_email_as_the_api_does(client: TestClient, database: Database) -> None:
+    board = f.founded(client, database)
+    f.portal_login(client, f.BOARD_EMAIL)
+    page = client.get("/board/members")
+    form = {"csrf": f.csrf(page.text), "name": "Dirk Dekker", "email": "dirk.at.coop-test.nl", "language": "nl"}
+    refused = client.post("/board/members", data=form, follow_redirects=False)
+    assert refused.status_code == 303 and refused.headers["location"] == "/board/members?error=invalid-email"
+    assert 'role="alert"' in client.get(refused.headers["location"]).text
+    assert client.get("/api/v1/members", headers=board).json()["total"] == 0, "nobody admitted"
+    admitted = client.post("/board/members", data={**form, "email": "dirk@coop-test.nl"})
+    assert admitted.status_code == 200 and client.get("/api/v1/members", headers=board).json()["total"] == 1
