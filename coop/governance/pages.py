@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
+from starlette.datastructures import FormData
 
 from coop.auth.policy import Actor, Permission, has
 from coop.deps import ID_MAX, Now, ReadSession, WriteSession
@@ -92,6 +93,11 @@ def _in_force(session: Session, kind: DocumentKind, now: datetime) -> Document |
     return None if version is None else version.document
 
 
+def _sent(form: FormData) -> dict[str, str]:
+    """The proposal form's fields as sent (the CSRF token aside)."""
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+
+
 @router.get("/board/proposals/new", response_class=HTMLResponse)
 def new_proposal_page(request: Request, viewer: Board, session: ReadSession, now: Now, kind: Kind) -> Response:
     """A new mandate or benefit policy to put to the vote, starting from the version in force."""
@@ -104,7 +110,7 @@ def preview_proposal(
     request: Request, viewer: Board, session: ReadSession, now: Now, kind: Kind, form: PageForm
 ) -> Response:
     """What the proposal would change against the version in force, before it is opened."""
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    values = _sent(form)
     read = proposal_form.read(values, kind, now)
     if read.proposal is None:
         return _proposal_form(request, viewer, kind, values, read.errors, 422)
@@ -138,7 +144,7 @@ def preview_proposal(
 @router.post("/board/proposals/edit", response_class=HTMLResponse, dependencies=[CSRF])
 def edit_proposal(request: Request, viewer: Board, kind: Kind, form: PageForm) -> Response:
     """The form again, as it was sent to the preview, to change it."""
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    values = _sent(form)
     return _proposal_form(request, viewer, kind, values, {}, 200)
 
 
@@ -147,7 +153,7 @@ def open_new_proposal(
     request: Request, viewer: Board, session: WriteSession, now: Now, kind: Kind, form: PageForm
 ) -> Response:
     """Open the vote on the proposal the form describes (after its preview)."""
-    values = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf"}
+    values = _sent(form)
     read = proposal_form.read(values, kind, now)
     if read.proposal is None:
         return _proposal_form(request, viewer, kind, values, read.errors, 422)

@@ -13,10 +13,22 @@ from coop.members.models import member_number, parse_member_number
 from coop.portal import web
 from coop.portal.deps import CSRF, AnyViewer, PageActor, PageForm, PageMember, PageMemberId, back_to
 from coop.proxies import service
+from coop.proxies.models import ProxyAppointment
 from coop.vocabulary.terms import ALL_PURPOSES, Purpose, from_mask
 
 router = APIRouter(include_in_schema=False)
 PURPOSES = {p.value for p in Purpose}
+
+
+def _shown(a: ProxyAppointment, other: int) -> dict[str, object]:
+    """An appointment as the page shows it, naming the other side by member number."""
+    return {
+        "id": a.id,
+        "number": member_number(other),
+        "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
+        "all": a.purposes_mask == ALL_PURPOSES,
+        "voting": a.voting,
+    }
 
 
 @router.get("/me/proxies", response_class=HTMLResponse)
@@ -30,28 +42,9 @@ def proxies_page(request: Request, viewer: AnyViewer, member: PageMember, sessio
         "proxies.html",
         viewer.actor,
         viewer.lang,
-        appointments=[
-            {
-                "id": a.id,
-                "number": member_number(a.proxy_member_id),
-                "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
-                "all": a.purposes_mask == ALL_PURPOSES,
-                "voting": a.voting,
-                "active": service.is_valid_at(a, now),
-            }
-            for a in appointments
-        ],
+        appointments=[_shown(a, a.proxy_member_id) | {"active": service.is_valid_at(a, now)} for a in appointments],
         purposes=[p.value for p in Purpose],
-        held=[
-            {
-                "id": a.id,
-                "number": member_number(a.principal_id),
-                "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
-                "all": a.purposes_mask == ALL_PURPOSES,
-                "voting": a.voting,
-            }
-            for a in held
-        ],
+        held=[_shown(a, a.principal_id) for a in held],
     )
 
 

@@ -105,3 +105,17 @@ def statuses(database: Database) -> list[str]:
     """Every outbox message's status, in the order they were written."""
     with database.unit_of_work(write=False) as s:
         return list(s.execute(select(OutboxMessage.status).order_by(OutboxMessage.id)).scalars())
+
+
+def plain_part(message: EmailMessage) -> str:
+    """The message's plain-text part."""
+    part = message.get_body(preferencelist=("plain",))
+    assert part is not None
+    return str(part.get_content())
+
+
+def html_part(message: EmailMessage) -> str:
+    """The message's HTML part."""
+    part = message.get_body(preferencelist=("html",))
+    assert part is not None
+    return str(part.get_content())

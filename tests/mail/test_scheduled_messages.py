@@ -29,6 +29,8 @@ from tests import factories as f
 from tests.conftest import Clock
 from tests.factories import services
 from tests.factories.mail import SmtpServer
+from tests.factories.mail import html_part as _html
+from tests.factories.mail import plain_part as _text
 from tests.factories.members import MemberHandle
 
 DIGEST = {"nl": "Hoe uw gezondheidsgegevens zijn gebruikt", "en": "How your health data was used"}
@@ -37,18 +39,6 @@ INCIDENT = {
     "nl": "Er ging iets mis met gegevens waar die van u bij zitten",
     "en": "Something went wrong with data that includes yours",
 }
-
-
-def _text(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def _html(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("html",))
-    assert part is not None
-    return str(part.get_content())
 
 
 def _received(smtp: SmtpServer, subjects: dict[str, str]) -> dict[str, EmailMessage]:

@@ -23,15 +23,10 @@ from reports.texts import euros
 from tests import factories as f
 from tests.conftest import Clock
 from tests.factories.mail import SmtpServer
+from tests.factories.mail import plain_part as _text
 
 DIVIDEND_NL = "Je dividend van de coöperatie"
 ONE_CLICK = {"List-Unsubscribe": "One-Click"}
-
-
-def _text(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())
 
 
 def _header(message: EmailMessage, name: str) -> str:

@@ -16,21 +16,11 @@ from coop.settings import MailSettings
 from tests import factories as f
 from tests.conftest import Clock
 from tests.factories.mail import SmtpServer
+from tests.factories.mail import html_part as _html
+from tests.factories.mail import plain_part as _text
 
 OPENED = {"nl": "Een nieuwe stemming voor leden", "en": "A new vote for members"}
 RESULT = {"nl": "De uitslag van een stemming", "en": "The result of a vote"}
-
-
-def _text(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def _html(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("html",))
-    assert part is not None
-    return str(part.get_content())
 
 
 def _by_recipient(smtp: SmtpServer, subjects: set[str]) -> dict[str, EmailMessage]:

@@ -25,6 +25,8 @@ from ledger.verify import verify
 from tests import factories as f
 from tests.conftest import Clock
 from tests.factories import services
+from tests.factories.mail import html_part as _html
+from tests.factories.mail import plain_part as _text
 from tests.factories.members import BOARD_EMAIL
 
 NEW = "new.address@coop-test.nl"
@@ -70,18 +72,6 @@ def _composed(client: TestClient, message: OutboxMessage) -> EmailMessage:
         message.member_id,
     )
     return compose(letter, services.database_of(client).settings.mail, utcnow(), b"k" * 32)
-
-
-def _text(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    return str(part.get_content())
-
-
-def _html(message: EmailMessage) -> str:
-    part = message.get_body(preferencelist=("html",))
-    assert part is not None
-    return str(part.get_content())
 
 
 def _ask(client: TestClient, member: f.MemberHandle, email: str = NEW, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
