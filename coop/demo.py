@@ -192,8 +192,8 @@ def seed(
     with db.unit_of_work() as s:  # proxies: a few members let Anna or Bram decide on research for them
         for member_id, actor in members[len(MEMBERS) :]:
             if rng.random() < 0.03:
-                proxy_id = members[rng.randrange(2)][0]
-                proxies.appoint(
+                proxy_id, proxy_actor = members[rng.randrange(2)]
+                appointment = proxies.appoint(
                     s,
                     actor,
                     member_id,
@@ -203,7 +203,11 @@ def seed(
                     True,
                     db.settings.choices.proxy_max_depth,
                     start + timedelta(hours=2),
+                    show_name=rng.random() < 0.5,
                 )
+                assert appointment.id is not None  # Anna and Bram said yes to most; a few still wait
+                if rng.random() < 0.9:
+                    proxies.accept(s, proxy_actor, proxy_id, appointment.id, start + timedelta(hours=3))
     with db.unit_of_work() as s:
         _withdraw_notices(s)
     step("proxies", 1)
@@ -255,6 +259,7 @@ NOTICES = (
     MailKind.choices_changed,
     MailKind.proxy_appointed,
     MailKind.proxy_ended,
+    MailKind.proxy_accepted,
     MailKind.acting_for_started,
     MailKind.acting_for_ended,
     MailKind.vote_opened,

@@ -34,6 +34,7 @@ from coop.permits.digest import PASSES as DATA_USE_PASSES
 from coop.permits.pages import router as permits_pages
 from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router
+from coop.proxies.acting import router as acting_pages
 from coop.proxies.expiry import PASSES as PROXY_PASSES
 from coop.proxies.pages import router as proxies_pages
 from coop.proxies.routes import router as proxies_router
@@ -69,6 +70,7 @@ PAGES: tuple[APIRouter, ...] = (
     decisions_pages,
     choices_pages,
     proxies_pages,
+    acting_pages,
     governance_pages,
     permits_pages,
     money_pages,

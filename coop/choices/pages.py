@@ -43,6 +43,7 @@ def choices_page(request: Request, viewer: AnyViewer, member: PageMember, sessio
         },
         excluded={c.value for c in from_mask(Category, current.excluded_mask)},
         law_decides=law_decides(),
+        action="/me/choices",
     )
 
 

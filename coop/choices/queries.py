@@ -31,7 +31,7 @@ class Access:
     for a proxy the purposes and times of each of their appointments valid now."""
 
     windows: tuple[tuple[datetime, int], ...] = ()
-    """A proxy's appointments: (valid from, purposes mask). Empty: everything."""
+    """A proxy's appointments: (accepted at, purposes mask). Empty: everything."""
     viewer: int | None = None
     """The proxy's member id."""
 
@@ -177,7 +177,7 @@ def as_of(session: Session, member_id: int, at: datetime) -> ChoiceVersion | Non
 def access(session: Session, actor: Actor, member_id: int, now: datetime) -> Access:
     """What the actor may see of the member's choices at ``now``; NotFound when nothing."""
     held = proxy_queries.held_at(session, member_id, actor.member_id, now) if actor.member_id else []
-    windows = tuple((a.valid_from, a.purposes_mask) for a in held)
+    windows = tuple((a.accepted_at or a.valid_from, a.purposes_mask) for a in held)  # held: accepted
     scope = Access(windows).scope
     if not can_read_choices(actor, member_id, scope) or session.get(Member, member_id) is None:
         raise NotFound(f"no member {member_id}", code="member-not-found")

@@ -128,7 +128,7 @@ _OPEN = "c.is_member AND NOT c.opt_out AND (c.excluded_mask & :excluded) = 0"
 _EXCLUDED = "(c.excluded_mask & :excluded) <> 0"
 _APPOINTMENT_VALID = " AND ".join(
     (
-        "a.valid_from <= :at",
+        "a.accepted_at <= :at",
         "(a.valid_until IS NULL OR a.valid_until > :at)",
         "(a.revoked_at IS NULL OR a.revoked_at > :at)",
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -32,7 +32,8 @@ def votes_page(request: Request, viewer: AnyViewer, session: ReadSession, now: N
     ballots = ballot.open_for(session, who.member_id or 0, now) if may_vote else []
     proposals = [(b, ballot.in_words(b, viewer.lang)) for b in ballots]
     closed = [(c, ballot.closed_in_words(c, viewer.lang)) for c in ballot.closed_for(session, who.member_id or 0)]
-    return web.render(request, "votes.html", who, viewer.lang, proposals=proposals, may_vote=may_vote, closed=closed)
+    context: dict[str, Any] = {"proposals": proposals, "may_vote": may_vote, "closed": closed}
+    return web.render(request, "votes.html", who, viewer.lang, action="/me/votes", **context)
 
 
 @router.post("/me/votes/{proposal_id}", dependencies=[CSRF, back_to("/me/votes")])

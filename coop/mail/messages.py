@@ -44,6 +44,7 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.choices_changed: N_("mail_choices_changed_subject"),
     MailKind.proxy_appointed: N_("mail_proxy_appointed_subject"),
     MailKind.proxy_ended: N_("mail_proxy_ended_subject"),
+    MailKind.proxy_accepted: N_("mail_proxy_accepted_subject"),
     MailKind.acting_for_started: N_("mail_acting_for_started_subject"),
     MailKind.acting_for_ended: N_("mail_acting_for_ended_subject"),
     MailKind.vote_opened: N_("mail_vote_opened_subject"),

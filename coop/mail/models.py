@@ -34,6 +34,7 @@ class MailKind(StrEnum):
     choices_changed = "choices-changed"
     proxy_appointed = "proxy-appointed"
     proxy_ended = "proxy-ended"
+    proxy_accepted = "proxy-accepted"
     acting_for_started = "acting-for-started"
     acting_for_ended = "acting-for-ended"
     vote_opened = "vote-opened"

@@ -130,6 +130,7 @@ def render(
 ) -> HTMLResponse:
     seed = _csrf_seed(request) or secrets.token_urlsafe(32)
     context.setdefault("saved", "saved" in request.query_params)  # after a form: how it went
+    context.setdefault("acting", None)  # a proxy's pages for a member name whom they act for
     # a code, never text: a link cannot make the page say what the cooperative did not write
     context["error"] = refusal_text(context.get("error") or request.query_params.get("error"), lang)
     html = templates.get_template(name).render(

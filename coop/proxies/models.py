@@ -1,10 +1,10 @@
-"""Proxy appointments: a member lets another member decide for them."""
+"""Proxy appointments: a member lets another member decide for them, once that member accepts."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, text
 from sqlmodel import Field, SQLModel
 
 from coop.types import UTCDateTime
@@ -12,9 +12,10 @@ from coop.types import UTCDateTime
 
 class ProxyAppointment(SQLModel, table=True):
     """``proxy_member_id`` decides for ``principal_id`` on the purposes in ``purposes_mask``
-    from ``valid_from`` until ``valid_until`` or revocation, whichever comes first.
+    from ``accepted_at`` (the proxy's yes; appointed at ``valid_from``) until ``valid_until``
+    or revocation, whichever comes first. A proxy who declines ends it unaccepted.
 
-    Only ``revoked_at`` may change, once (database trigger)."""
+    Only ``accepted_at`` and ``revoked_at`` may change, each once (database triggers)."""
 
     __tablename__ = "proxy_appointment"
 
@@ -27,3 +28,10 @@ class ProxyAppointment(SQLModel, table=True):
     valid_until: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     appointed_by: str = Field(sa_column=Column(String(40), nullable=False))
+    needs_acceptance: bool = Field(
+        default=True, sa_column=Column(Boolean, nullable=False, server_default=text("false"))
+    )
+    """False only for appointments made before proxies accepted them (in force when made)."""
+    accepted_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    show_name: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=text("false")))
+    """Whether the principal lets the proxy see their name; otherwise their member number only."""

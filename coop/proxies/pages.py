@@ -1,5 +1,5 @@
-"""Pages: the proxies a member appointed, appointing one and revoking one; the members they
-act for, and stepping down."""
+"""Pages: the proxies a member appointed, appointing one and revoking one; the members who
+ask them to act for them (accepting or declining), those they act for, and stepping down."""
 
 from __future__ import annotations
 
@@ -12,12 +12,16 @@ from coop.deps import ID_MAX, Now, ReadSession, SettingsDep, WriteSession
 from coop.members.models import member_number, parse_member_number
 from coop.portal import web
 from coop.portal.deps import CSRF, AnyViewer, PageActor, PageForm, PageMember, PageMemberId, back_to
-from coop.proxies import service
+from coop.proxies import queries, service
 from coop.proxies.models import ProxyAppointment
 from coop.vocabulary.terms import ALL_PURPOSES, Purpose, from_mask
 
 router = APIRouter(include_in_schema=False)
 PURPOSES = {p.value for p in Purpose}
+
+
+def _number(a: ProxyAppointment) -> str:
+    return member_number(a.principal_id)
 
 
 def _shown(a: ProxyAppointment, other: int) -> dict[str, object]:
@@ -36,16 +40,24 @@ def proxies_page(request: Request, viewer: AnyViewer, member: PageMember, sessio
     assert member.id is not None
     everything = service.listing(session, viewer.actor, member.id)
     appointments = [a for a in everything if a.principal_id == member.id]
-    held = [a for a in everything if a.proxy_member_id == member.id and service.is_valid_at(a, now)]
+    mine = [a for a in everything if a.proxy_member_id == member.id]
+    held = [a for a in mine if service.is_valid_at(a, now)]
+    names = queries.shown_names(session, [a for a in held if a.show_name])
     return web.render(
         request,
         "proxies.html",
         viewer.actor,
         viewer.lang,
-        appointments=[_shown(a, a.proxy_member_id) | {"active": service.is_valid_at(a, now)} for a in appointments],
+        appointments=[
+            _shown(a, a.proxy_member_id)
+            | {"active": service.is_valid_at(a, now), "waiting": service.is_waiting(a, now)}
+            for a in appointments
+        ],
         purposes=[p.value for p in Purpose],
-        held=[_shown(a, a.principal_id) for a in held],
+        asked=[_shown(a, a.principal_id) for a in mine if service.is_waiting(a, now)],
+        held=[_shown(a, a.principal_id) | {"who": names.get(a.principal_id, _number(a))} for a in held],
     )
+
 
 
 @router.post("/me/proxies", dependencies=[CSRF, back_to("/me/proxies")])
@@ -57,7 +69,8 @@ def appoint_proxy(
         return web.refused("/me/proxies", "not-a-member-number")
     purposes = [Purpose(v) for v in form.getlist("purposes") if v in PURPOSES] or None
     depth = settings.choices.proxy_max_depth
-    service.appoint(session, who, member_id, proxy_id, purposes, None, form.get("voting") == "on", depth, now)
+    voting, show_name = form.get("voting") == "on", form.get("show_name") == "on"
+    service.appoint(session, who, member_id, proxy_id, purposes, None, voting, depth, now, show_name)
     return web.redirect("/me/proxies?saved=1")
 
 
@@ -83,4 +96,30 @@ def step_down(
 ) -> Response:
     """Stop acting for a member: they are told, and their choices fall back to the mandate."""
     service.step_down(session, who, member_id, appointment_id, now)
+    return web.redirect("/me/proxies?saved=1")
+
+
+@router.post("/me/acting-for/{appointment_id}/accept", dependencies=[CSRF, back_to("/me/proxies")])
+def accept(
+    who: PageActor,
+    member_id: PageMemberId,
+    session: WriteSession,
+    now: Now,
+    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+) -> Response:
+    """Say yes to a member who asked: from now on the proxy acts for them."""
+    service.accept(session, who, member_id, appointment_id, now)
+    return web.redirect(f"/acting-for/{appointment_id}")
+
+
+@router.post("/me/acting-for/{appointment_id}/decline", dependencies=[CSRF, back_to("/me/proxies")])
+def decline(
+    who: PageActor,
+    member_id: PageMemberId,
+    session: WriteSession,
+    now: Now,
+    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+) -> Response:
+    """Say no to a member who asked: they are told, and the mandate goes on deciding for them."""
+    service.decline(session, who, member_id, appointment_id, now)
     return web.redirect("/me/proxies?saved=1")

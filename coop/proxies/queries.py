@@ -7,13 +7,14 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlmodel import Session, col
 
+from coop.members.models import Member, member_number
 from coop.proxies.models import ProxyAppointment
 
 
 def valid_at(at: datetime) -> ColumnElement[bool]:
-    """Appointed by ``at``, and neither expired nor revoked by then."""
+    """Accepted by ``at``, and neither expired nor revoked by then."""
     return and_(
-        col(ProxyAppointment.valid_from) <= at,
+        col(ProxyAppointment.accepted_at) <= at,
         or_(col(ProxyAppointment.valid_until).is_(None), col(ProxyAppointment.valid_until) > at),
         or_(col(ProxyAppointment.revoked_at).is_(None), col(ProxyAppointment.revoked_at) > at),
     )
@@ -43,13 +44,14 @@ def proxy_for(session: Session, principal_id: int, purpose_bit: int, at: datetim
             col(ProxyAppointment.purposes_mask).op("&")(purpose_bit) != 0,
             valid_at(at),
         )
-        .order_by(col(ProxyAppointment.valid_from).desc())
+        .order_by(col(ProxyAppointment.accepted_at).desc())
         .limit(1)
     ).scalar_one_or_none()
 
 
 def active_from(session: Session, at: datetime) -> list[ProxyAppointment]:
-    """Appointments valid at ``at`` or later (not revoked, not expired by then)."""
+    """Appointments valid at ``at`` or later (not revoked, not expired by then), and those
+    still waiting for their proxy's answer."""
     return list(
         session.execute(
             select(ProxyAppointment).where(
@@ -69,3 +71,13 @@ def in_force_for(session: Session, principal_id: int, now: datetime) -> list[Pro
             .order_by(col(ProxyAppointment.id))
         ).scalars()
     )
+
+
+def shown_names(session: Session, appointments: list[ProxyAppointment]) -> dict[int, str]:
+    """The names the principals of ``appointments`` agreed to show their proxy (``show_name``),
+    with their member numbers, by principal."""
+    ids = [a.principal_id for a in appointments if a.show_name]
+    if not ids:
+        return {}
+    rows = session.execute(select(col(Member.id), col(Member.name)).where(col(Member.id).in_(ids))).all()
+    return {i: f"{name} ({member_number(i)})" for i, name in rows}

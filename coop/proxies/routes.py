@@ -18,7 +18,7 @@ router = APIRouter(prefix="/members", tags=["proxies"])
     "/{member_id}/proxies",
     response_model=ProxyOut,
     status_code=201,
-    summary="Appoint a proxy (the member)",
+    summary="Appoint a proxy (the member): in force once the proxy accepts",
     responses=problems({409: "proxy-overlap, proxy-cycle, proxy-chain-too-deep"}),
 )
 def appoint(
@@ -34,6 +34,7 @@ def appoint(
         body.voting,
         settings.choices.proxy_max_depth,
         now,
+        body.show_name,
     )
     return ProxyOut.of(appointment, now)
 
@@ -70,3 +71,35 @@ def step_down(
     now: Now,
 ) -> ProxyOut:
     return ProxyOut.of(service.step_down(session, actor, member_id, appointment_id, now), now)
+
+
+@router.post(
+    "/{member_id}/acting-for/{appointment_id}/accept",
+    response_model=ProxyOut,
+    summary="Accept an appointment as proxy (the proxy): it is in force from now on, and the member is told",
+    responses=problems({404: "proxy-not-found", 409: "proxy-answered, proxy-ended"}),
+)
+def accept(
+    member_id: MemberId,
+    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+    session: WriteSession,
+    actor: CurrentActor,
+    now: Now,
+) -> ProxyOut:
+    return ProxyOut.of(service.accept(session, actor, member_id, appointment_id, now), now)
+
+
+@router.post(
+    "/{member_id}/acting-for/{appointment_id}/decline",
+    response_model=ProxyOut,
+    summary="Decline an appointment as proxy (the proxy): it ends unaccepted, and the member is told",
+    responses=problems({404: "proxy-not-found", 409: "proxy-answered, proxy-ended"}),
+)
+def decline(
+    member_id: MemberId,
+    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+    session: WriteSession,
+    actor: CurrentActor,
+    now: Now,
+) -> ProxyOut:
+    return ProxyOut.of(service.decline(session, actor, member_id, appointment_id, now), now)

@@ -7,7 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from coop.proxies.models import ProxyAppointment
-from coop.proxies.service import is_valid_at
+from coop.proxies.service import is_valid_at, is_waiting
 from coop.types import Time
 from coop.vocabulary.terms import Purpose, from_mask
 
@@ -19,6 +19,7 @@ class ProxyIn(BaseModel):
     purposes: list[Purpose] | None = Field(default=None, min_length=1, max_length=len(Purpose), description="omit: all")
     valid_until: Time | None = None
     voting: bool = Field(default=False, description="may also vote for the member in the cooperative's votes")
+    show_name: bool = Field(default=False, description="the proxy may see the member's name (else the number only)")
 
 
 class ProxyOut(BaseModel):
@@ -30,6 +31,11 @@ class ProxyOut(BaseModel):
     valid_from: datetime
     valid_until: datetime | None
     revoked_at: datetime | None
+    accepted_at: datetime | None
+    """When the proxy accepted; the appointment is in force from then on."""
+    waiting: bool
+    """Asked, and the proxy has not yet answered."""
+    show_name: bool
     active: bool
 
     @classmethod
@@ -44,5 +50,8 @@ class ProxyOut(BaseModel):
             valid_from=a.valid_from,
             valid_until=a.valid_until,
             revoked_at=a.revoked_at,
+            accepted_at=a.accepted_at,
+            waiting=is_waiting(a, now),
+            show_name=a.show_name,
             active=is_valid_at(a, now),
         )

@@ -1,4 +1,9 @@
-"""Appointing and revoking proxies, and ending them when a member leaves.
+"""Appointing and revoking proxies, the proxy's answer, and ending them when a member leaves.
+
+An appointment asks the proxy: it is in force from the moment they accept (``proxy.accepted``)
+until it ends; they may decline instead (``proxy.declined``), and the principal may withdraw
+the question as they revoke an appointment. Until the proxy accepts, the mandate decides
+what the principal left to them.
 
 An appointment is refused when it would close a cycle (following proxies for any of its
 purposes leads back to the principal) or make a chain longer than the configured depth,
@@ -39,6 +44,8 @@ def _payload(a: ProxyAppointment) -> dict[str, object]:
         "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
         "voting": a.voting,
         "valid_until": a.valid_until.isoformat() if a.valid_until else None,
+        "needs_acceptance": a.needs_acceptance,
+        "show_name": a.show_name,
     }
 
 
@@ -89,7 +96,11 @@ def appoint(
     voting: bool,
     max_depth: int,
     now: datetime,
+    show_name: bool = False,
 ) -> ProxyAppointment:
+    """Ask ``proxy_member_id`` to decide for the principal on ``purposes`` (all when None);
+    in force once they accept (:func:`accept`). ``show_name``: the proxy may see the
+    principal's name, not only their member number."""
     _may_manage(actor, principal_id)
     if proxy_member_id == principal_id:
         raise Invalid("a member cannot be their own proxy", code="proxy-self", field="proxy_member_id")
@@ -126,29 +137,91 @@ def appoint(
         valid_from=now,
         valid_until=valid_until,
         appointed_by=actor.ledger_name,
+        needs_acceptance=True,
+        show_name=show_name,
     )
     session.add(appointment)
     session.flush()
     log.append(session, "proxy.appointed", actor.ledger_name, f"member:{principal_id}", _payload(appointment), at=now)
-    choices_service.delegate(session, actor, principal_id, scope, now)  # in force together
+    choices_service.delegate(session, actor, principal_id, scope, now)  # the proxy's, once they accept
     _tell(session, actor, appointment, "appointed", now)
     return appointment
 
 
+def _asked(session: Session, actor: Actor, proxy_member_id: int, appointment_id: int) -> ProxyAppointment:
+    """The appointment ``appointment_id`` asking ``proxy_member_id``, when the actor is that
+    member; to anyone else it does not exist."""
+    appointment = session.get(ProxyAppointment, appointment_id)
+    if (
+        appointment is None
+        or appointment.proxy_member_id != proxy_member_id
+        or actor.member_id != proxy_member_id
+        or not has(actor, Permission.act_as_proxy)
+    ):
+        raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
+    return appointment
+
+
+def _unanswered(appointment: ProxyAppointment, now: datetime) -> None:
+    if appointment.accepted_at is not None:
+        raise Conflict("you accepted this appointment already", code="proxy-answered")
+    if appointment.revoked_at is not None or (appointment.valid_until is not None and appointment.valid_until <= now):
+        raise Conflict("this appointment has ended", code="proxy-ended")
+
+
+def accept(
+    session: Session, actor: Actor, proxy_member_id: int, appointment_id: int, now: datetime
+) -> ProxyAppointment:
+    """The proxy says yes: from now on they decide for the principal within the appointment's
+    scope (and vote for them when it includes voting). The principal is told. Accepting
+    again changes nothing."""
+    appointment = _asked(session, actor, proxy_member_id, appointment_id)
+    if appointment.accepted_at is not None and appointment.revoked_at is None:
+        return appointment
+    _unanswered(appointment, now)
+    appointment.accepted_at = now
+    session.flush()
+    subject = f"member:{appointment.principal_id}"
+    log.append(session, "proxy.accepted", actor.ledger_name, subject, {"appointment_id": appointment.id}, at=now)
+    _tell(session, actor, appointment, "accepted", now)
+    return appointment
+
+
+def decline(
+    session: Session, actor: Actor, proxy_member_id: int, appointment_id: int, now: datetime
+) -> ProxyAppointment:
+    """The proxy says no: the appointment ends without having been in force, and the
+    principal is told (for what they left to the proxy, the mandate goes on deciding).
+    Declining again changes nothing; an accepted appointment is ended by stepping down."""
+    appointment = _asked(session, actor, proxy_member_id, appointment_id)
+    if appointment.revoked_at is not None and appointment.accepted_at is None:
+        return appointment
+    _unanswered(appointment, now)
+    appointment.revoked_at = now
+    session.flush()
+    subject = f"member:{appointment.principal_id}"
+    log.append(session, "proxy.declined", actor.ledger_name, subject, {"appointment_id": appointment.id}, at=now)
+    _tell(session, actor, appointment, "declined", now)
+    return appointment
+
+
 def _tell(session: Session, actor: Actor, appointment: ProxyAppointment, reason: str, now: datetime) -> None:
-    """Tell the principal and the proxy that the appointment began or ended (``reason``:
-    ``appointed``, ``revoked``, ``stepped-down``, ``proxy-left`` or ``principal-left``); a
-    member who left is not told."""
+    """Tell the principal and the proxy that the appointment was made (the proxy is asked),
+    accepted, declined or ended (``reason``: ``appointed``, ``accepted``, ``declined``,
+    ``revoked``, ``stepped-down``, ``proxy-left`` or ``principal-left``); a member who left
+    is not told, nor is a proxy of their own answer or step."""
     principal, proxy = appointment.principal_id, appointment.proxy_member_id
     if reason == "appointed":
         mine, theirs = MailKind.proxy_appointed, MailKind.acting_for_started
+    elif reason == "accepted":
+        mine, theirs = MailKind.proxy_accepted, MailKind.acting_for_started
     else:
         mine, theirs = MailKind.proxy_ended, MailKind.acting_for_ended
     context: dict[str, ContextValue]
     if reason != "principal-left":
         context = {**notices.by_whom(actor, principal), "proxy": member_number(proxy), "reason": reason}
         notices.notify(session, principal, mine, context, now)
-    if reason not in ("proxy-left", "stepped-down"):  # a proxy is not told of their own step
+    if reason not in ("proxy-left", "stepped-down", "accepted", "declined"):
         context = {"principal": member_number(principal), "reason": reason, "voting": appointment.voting}
         notices.notify(session, proxy, theirs, context, now)
 
@@ -180,12 +253,11 @@ def step_down(
 ) -> ProxyAppointment:
     """The proxy ends their own appointment now (the principal is told, and falls back to the
     mandate for those purposes). Stepping down again changes nothing. The event is the
-    principal's ``proxy.revoked``, with the proxy as its actor."""
-    if actor.member_id != proxy_member_id or not has(actor, Permission.act_as_proxy):
-        raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
-    appointment = session.get(ProxyAppointment, appointment_id)
-    if appointment is None or appointment.proxy_member_id != proxy_member_id:
-        raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
+    principal's ``proxy.revoked``, with the proxy as its actor. An appointment not yet
+    accepted is declined instead."""
+    appointment = _asked(session, actor, proxy_member_id, appointment_id)
+    if is_waiting(appointment, now):
+        return decline(session, actor, proxy_member_id, appointment_id, now)
     _end(session, actor, appointment, "stepped-down", now)
     return appointment
 
@@ -246,10 +318,16 @@ def listing(session: Session, actor: Actor, member_id: int) -> list[ProxyAppoint
     )
 
 
+def is_waiting(a: ProxyAppointment, now: datetime) -> bool:
+    """Whether the appointment still waits for the proxy's answer."""
+    return a.accepted_at is None and a.revoked_at is None and (a.valid_until is None or a.valid_until > now)
+
+
 def is_valid_at(a: ProxyAppointment, now: datetime) -> bool:
-    """Whether the appointment holds at ``now``: begun, not ended, not revoked."""
+    """Whether the appointment holds at ``now``: accepted, not ended, not revoked."""
     return (
-        a.valid_from <= now
+        a.accepted_at is not None
+        and a.accepted_at <= now
         and (a.valid_until is None or a.valid_until > now)
         and (a.revoked_at is None or a.revoked_at > now)
     )

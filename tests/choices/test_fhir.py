@@ -31,11 +31,7 @@ def test_choices_as_a_valid_r5_consent(client: TestClient, database: Database) -
         },
         headers=m.headers,
     )
-    client.post(
-        f"/api/v1/members/{m.id}/proxies",
-        json={"proxy_member_id": proxy.id, "purposes": ["education"]},
-        headers=m.headers,
-    )
+    f.appointed(client, m, proxy, purposes=["education"])
     body, consent = _consent(client, m, m.id)
     assert consent.status == "active" and consent.decision == "deny"
     assert consent.policyBasis.url == "urn:coop:mandate:1"

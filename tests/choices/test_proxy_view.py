@@ -24,11 +24,7 @@ def _scene(client: TestClient, database: Database) -> tuple[f.MemberHandle, f.Me
     url = f"/api/v1/members/{principal.id}/choices"
     client.patch(url, json=_pref("ai-training", "commercial", "deny"), headers=principal.headers)
     client.patch(url, json={"donate_dividend": True, "excluded_categories": ["genetic"]}, headers=principal.headers)
-    appointment = client.post(
-        f"/api/v1/members/{principal.id}/proxies",
-        json={"proxy_member_id": proxy.id, "purposes": ["research"]},
-        headers=principal.headers,
-    ).json()
+    appointment = f.appointed(client, principal, proxy, purposes=["research"])
     client.patch(url, json=_pref("education", "academic", "allow"), headers=principal.headers)  # outside the scope
     r = client.patch(url, json=_pref("research", "commercial", "deny"), headers=proxy.headers)  # inside
     assert r.status_code == 200, r.text
@@ -69,7 +65,7 @@ def test_a_proxy_reads_the_history_only_from_the_appointment_on(client: TestClie
     mine = client.get(url, headers=principal.headers).json()
     theirs = client.get(url, headers=proxy.headers).json()
     assert [v["version"] for v in mine] == [1, 2, 3, 4, 5, 6, 7]
-    began = datetime.fromisoformat(appointment["valid_from"])
+    began = datetime.fromisoformat(appointment["accepted_at"])  # what the proxy sees begins with their yes
     # before the appointment: nothing; changes outside the scope: joined to what the proxy could see
     assert [v["version"] for v in theirs] == [5, 7]  # 3 and 4 (delegation) and 5 look alike; 6 and 7 too
     assert datetime.fromisoformat(theirs[0]["valid_from"]) == began
@@ -83,12 +79,7 @@ def test_a_proxy_sees_a_consent_of_the_appointment_only(client: TestClient, data
     board = f.board(client, database)
     principal, proxy, other = f.member(client, board), f.member(client, board), f.member(client, board)
     for who, purposes in ((proxy, ["research"]), (other, ["education"])):
-        r = client.post(
-            f"/api/v1/members/{principal.id}/proxies",
-            json={"proxy_member_id": who.id, "purposes": purposes},
-            headers=principal.headers,
-        )
-        assert r.status_code == 201
+        f.appointed(client, principal, who, purposes=purposes)
     url = f"/api/v1/members/{principal.id}/choices/fhir"
     mine = client.get(url, headers=principal.headers).json()
     theirs = client.get(url, headers=proxy.headers).json()

@@ -58,10 +58,8 @@ def test_as_of_a_past_time_is_exact(client: TestClient, database: Database) -> N
 def test_the_proxy_decides_along_the_chain(client: TestClient, database: Database) -> None:
     board = f.founded(client, database)
     a, b, c = (f.member(client, board) for _ in range(3))
-    client.post(
-        f"/api/v1/members/{a.id}/proxies", json={"proxy_member_id": b.id, "purposes": ["research"]}, headers=a.headers
-    )
-    client.post(f"/api/v1/members/{b.id}/proxies", json={"proxy_member_id": c.id}, headers=b.headers)
+    f.appointed(client, a, b, purposes=["research"])
+    f.appointed(client, b, c)
     patch = {"preferences": [{"purpose": "research", "user_type": "academic", "decision": "deny"}]}
     client.patch(f"/api/v1/members/{c.id}/choices", json=patch, headers=c.headers)
     result = _effective(client, a, a.id, purpose="research", user_type="academic")

@@ -6,7 +6,8 @@ are not about the API; ``*_over_http`` builders are for tests of the API itself.
 - :mod:`governance`: the example statutes, proposals and votes;
 - :mod:`permits`: consultation requests and permits as the HDAB grants them;
 - :mod:`money`: a cooperative with a permit and its money, and the periods it is distributed in;
-- :mod:`portal`: forms with their CSRF token and the portal's login.
+- :mod:`portal`: forms with their CSRF token and the portal's login;
+- :mod:`proxies`: proxy appointments asked and accepted over the API.
 """
 
 from tests.factories.governance import (
@@ -35,6 +36,7 @@ from tests.factories.members import (
 from tests.factories.money import AFTER, BOOKED, NEXT, PERIOD, YEAR, Cooperative, balances, cooperative, money
 from tests.factories.permits import CONSULTATIONS, PERMITS, application, granted, permit_body, registered, report_usage
 from tests.factories.portal import BOARD_PAGES, MEMBER_PAGES, csrf, portal_login
+from tests.factories.proxies import accept_proxy, appointed, ask_proxy
 
 __all__ = [
     "AFTER",
@@ -52,10 +54,13 @@ __all__ = [
     "YEAR",
     "Cooperative",
     "MemberHandle",
+    "accept_proxy",
     "admit",
     "admit_over_http",
     "api_key",
     "application",
+    "appointed",
+    "ask_proxy",
     "balances",
     "bearer",
     "board",

@@ -87,18 +87,10 @@ def test_who_may_vote(client: TestClient, database: Database) -> None:
     p = f.propose(client, board)
     newcomer = f.member(client, board)  # admitted after voting opened
     assert f.vote(client, newcomer, p["id"], "yes").status_code == 403
-    client.post(
-        f"/api/v1/members/{principal.id}/proxies",
-        json={"proxy_member_id": relative.id, "purposes": ["research"]},
-        headers=principal.headers,
-    )
+    f.appointed(client, principal, relative, purposes=["research"])
     r = f.vote(client, relative, p["id"], "yes", on_behalf_of=principal.id)
     assert r.status_code == 403 and r.json()["code"] == "not-a-voter"
-    client.post(
-        f"/api/v1/members/{carer.id}/proxies",
-        json={"proxy_member_id": relative.id, "voting": True, "purposes": ["education"]},
-        headers=carer.headers,
-    )
+    f.appointed(client, carer, relative, voting=True, purposes=["education"])
     r = f.vote(client, relative, p["id"], "abstain", on_behalf_of=carer.id)
     assert r.status_code == 201 and r.json()["member_id"] == carer.id and r.json()["proxy_member_id"] == relative.id
     assert (

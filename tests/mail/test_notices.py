@@ -93,16 +93,25 @@ def test_a_proxy_is_appointed_acts_and_is_revoked_and_both_sides_are_told(
     arrived = _delivered(database, mail, smtp)
     assert len(arrived) == 2, "one message to each side, not one more for the choices it delegates"
     subject, text, html = _to(arrived, principal, "nl")
-    assert subject == "U heeft een nieuwe gevolmachtigde"
-    assert f"Lid {proxy.number} is nu uw gevolmachtigde." in text and "U heeft dit zelf gedaan" in text
+    assert subject == "U heeft iemand gevraagd als gevolmachtigde"
+    assert f"U heeft lid {proxy.number} gevraagd om uw gevolmachtigde te zijn." in text
+    assert "U heeft dit zelf gedaan" in text
     _link_works(client, text, html, "/me/proxies")
     subject, text, html = _to(arrived, proxy, "en")
-    assert subject == "You are now a proxy"
-    assert f"Member {principal.number} made you their proxy." in text and "vote for this member" in text
+    assert subject == "A member asks you to be their proxy"
+    assert f"Member {principal.number} asks you to be their proxy" in text and "vote for this member" in text
     with database.unit_of_work(write=False) as s:
         principal_name = s.get_one(Member, principal.id).name
     assert principal.email not in text + html and f"{principal_name}," not in text, "only the number"
-    _link_works(client, text, html, "/me")
+    _link_works(client, text, html, "/me/proxies")
+
+    f.accept_proxy(client, proxy, appointment)
+    arrived = _delivered(database, mail, smtp)
+    assert [m["To"] for m in arrived] == [principal.email], "the proxy is not told of their own yes"
+    subject, text, html = _to(arrived, principal, "nl")
+    assert subject == "Uw gevolmachtigde heeft ja gezegd"
+    assert f"Lid {proxy.number} heeft ja gezegd." in text
+    _link_works(client, text, html, "/me/proxies")
 
     r = client.patch(f"/api/v1/members/{principal.id}/choices", json={"preferences": [RESEARCH]}, headers=proxy.headers)
     assert r.status_code == 200, r.text
@@ -134,8 +143,8 @@ def test_when_the_board_ends_a_proxys_membership_the_principal_is_told_the_board
 ) -> None:
     board = f.board(client, database)
     principal, proxy = f.member(client, board, language="en"), f.member(client, board, language="nl")
-    _appoint(client, principal, proxy, purposes=["research"])
-    _appoint(client, principal, proxy, purposes=["innovation"])
+    f.appointed(client, principal, proxy, purposes=["research"])
+    f.appointed(client, principal, proxy, purposes=["innovation"])
     _delivered(database, mail, smtp)
     assert client.post(f"/api/v1/members/{proxy.id}/leave", headers=board).status_code == 200
     arrived = _delivered(database, mail, smtp)
@@ -151,7 +160,7 @@ def test_when_a_principal_leaves_their_proxy_is_told(
 ) -> None:
     board = f.board(client, database)
     principal, proxy = f.member(client, board, language="nl"), f.member(client, board, language="nl")
-    _appoint(client, principal, proxy)
+    f.appointed(client, principal, proxy)
     _delivered(database, mail, smtp)
     assert client.post(f"/api/v1/members/{principal.id}/leave", headers=principal.headers).status_code == 200
     arrived = _delivered(database, mail, smtp)

@@ -37,22 +37,28 @@ def test_appointing_delegates_the_purposes(client: TestClient, database: Databas
     )
     r = _appoint(client, mother, daughter.id, purposes=["research", "innovation"])
     assert r.status_code == 201, r.text
-    assert r.json()["purposes"] == ["research", "innovation"] and r.json()["active"]
+    assert r.json()["purposes"] == ["research", "innovation"] and r.json()["waiting"] and not r.json()["active"]
+    accepted = f.accept_proxy(client, daughter, r.json()["id"])
+    assert accepted["active"] and not accepted["waiting"] and accepted["accepted_at"] is not None
     body = _choices(client, mother, mother.id).json()
     assert _pref(body, "research", "academic") == "proxy"
     assert _pref(body, "research", "commercial") == "deny"  # her own choice stands
     assert _pref(body, "ai-training", "academic") == "mandate"  # outside the scope
     with database.unit_of_work(write=False) as s:
         types = [e.type for e in log.events_after(s, 0, 1000) if e.subject == f"member:{mother.id}"]
-    assert types[-2:] == ["proxy.appointed", "choices.changed"]
+    assert types[-3:] == ["proxy.appointed", "choices.changed", "proxy.accepted"]
 
 
 def test_the_proxy_acts_within_scope_and_is_recorded(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
     principal, proxy = f.member(client, board), f.member(client, board)
-    _appoint(client, principal, proxy.id, purposes=["research"])
-    assert _choices(client, proxy, principal.id).status_code == 200
+    asked = f.ask_proxy(client, principal, proxy, purposes=["research"])
+    assert _choices(client, proxy, principal.id).status_code == 404  # not before they accept
     inside = {"preferences": [{"purpose": "research", "user_type": "academic", "decision": "allow"}]}
+    r = client.patch(f"/api/v1/members/{principal.id}/choices", json=inside, headers=proxy.headers)
+    assert r.status_code in (403, 404)
+    f.accept_proxy(client, proxy, asked["id"])
+    assert _choices(client, proxy, principal.id).status_code == 200
     r = client.patch(f"/api/v1/members/{principal.id}/choices", json=inside, headers=proxy.headers)
     assert r.status_code == 200 and r.json()["acting_proxy_id"] == proxy.id
     outside = {"preferences": [{"purpose": "ai-training", "user_type": "academic", "decision": "allow"}]}
@@ -66,7 +72,7 @@ def test_the_proxy_acts_within_scope_and_is_recorded(client: TestClient, databas
 def test_a_full_proxy_may_opt_out_for_the_member(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
     principal, proxy = f.member(client, board), f.member(client, board)
-    _appoint(client, principal, proxy.id)
+    f.appointed(client, principal, proxy)
     r = client.patch(f"/api/v1/members/{principal.id}/choices", json={"opt_out": True}, headers=proxy.headers)
     assert r.status_code == 200 and r.json()["opt_out"] is True
 
@@ -120,7 +126,7 @@ def test_chain_problem_is_pure() -> None:
 def test_revoking_ends_the_proxy_power(client: TestClient, database: Database) -> None:
     board = f.board(client, database)
     principal, proxy = f.member(client, board), f.member(client, board)
-    appointment = _appoint(client, principal, proxy.id).json()
+    appointment = f.appointed(client, principal, proxy)
     url = f"/api/v1/members/{principal.id}/proxies/{appointment['id']}/revoke"
     assert client.post(url, headers=proxy.headers).status_code == 404  # only the principal revokes
     first = client.post(url, headers=principal.headers)

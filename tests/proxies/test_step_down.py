@@ -14,10 +14,7 @@ from tests import factories as f
 
 
 def _appoint(client: TestClient, principal: f.MemberHandle, proxy: f.MemberHandle) -> int:
-    body = {"proxy_member_id": proxy.id, "purposes": ["research"], "voting": True}
-    r = client.post(f"/api/v1/members/{principal.id}/proxies", json=body, headers=principal.headers)
-    assert r.status_code == 201, r.text
-    return int(r.json()["id"])
+    return int(f.appointed(client, principal, proxy, purposes=["research"], voting=True)["id"])
 
 
 def _ended_messages(database: Database) -> list[tuple[int | None, str]]:
@@ -62,7 +59,7 @@ def test_a_proxy_steps_down_in_the_portal(client: TestClient, database: Database
     _appoint(client, anna, bram)
     f.portal_login(client, bram.email)
     page = client.get("/me/proxies")
-    assert "Leden voor wie u optreedt" in page.text and f"Lid {anna.number}, voor:" in page.text
+    assert "Leden voor wie u optreedt" in page.text and f"{anna.number}, voor:" in page.text
     action = 'action="/me/acting-for/'
     assert action in page.text
     appointment = page.text.split(action)[1].split("/")[0]

@@ -146,8 +146,13 @@ def _build(db: Database) -> dict[str, int]:
             s, eight, 8, 1, [Purpose.care_improvement], None, True, db.settings.choices.proxy_max_depth, utcnow()
         )
         assert appointment.id is not None
+        proxies.accept(s, Actor("user", 2, Role.member, member_id=1), 1, appointment.id, utcnow())
         proxies.revoke(s, eight, 8, appointment.id, utcnow())
         facts["revoked_proxy"] = appointment.id
+        six = Actor("user", 7, Role.member, member_id=6)
+        pending = proxies.appoint(s, six, 6, 2, None, None, False, db.settings.choices.proxy_max_depth, utcnow())
+        assert pending.id is not None
+        facts["pending_proxy"] = pending.id
         seven = Actor("user", 8, Role.member, member_id=7)
         proxies.appoint(
             s, seven, 7, 11, [Purpose.education], None, False, db.settings.choices.proxy_max_depth, utcnow()
@@ -482,6 +487,33 @@ ALTERATIONS = {
         "proxy_appointment",
         lambda c: f"id={c.facts['revoked_proxy']}",
         lambda c: c.seq("member:8", "proxy.revoked"),
+    ),
+    "a proxy's yes made up": Alteration(
+        "proxy_appointment",
+        lambda c: [f"UPDATE proxy_appointment SET accepted_at = valid_from WHERE id = {c.facts['pending_proxy']}"],
+        "proxy_appointment",
+        lambda c: f"id={c.facts['pending_proxy']}",
+        lambda c: None,
+    ),
+    "a proxy's yes moved in time": Alteration(
+        "proxy_appointment",
+        lambda c: [
+            "UPDATE proxy_appointment SET accepted_at = (SELECT min(admitted_at) FROM member) "
+            f"WHERE id = {c.facts['revoked_proxy']}"
+        ],
+        "proxy_appointment",
+        lambda c: f"id={c.facts['revoked_proxy']}",
+        lambda c: c.seq("member:8", "proxy.accepted"),
+    ),
+    "a proxy's need to accept removed": Alteration(
+        "proxy_appointment",
+        lambda c: [
+            "UPDATE proxy_appointment SET needs_acceptance = false, accepted_at = valid_from "
+            f"WHERE id = {c.facts['pending_proxy']}"
+        ],
+        "proxy_appointment",
+        lambda c: f"id={c.facts['pending_proxy']}",
+        lambda c: c.seq("member:6", "proxy.appointed"),
     ),
     "the mandate text changed": Alteration(
         "governance_document",
