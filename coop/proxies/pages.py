@@ -59,7 +59,6 @@ def proxies_page(request: Request, viewer: AnyViewer, member: PageMember, sessio
     )
 
 
-
 @router.post("/me/proxies", dependencies=[CSRF, back_to("/me/proxies")])
 def appoint_proxy(
     form: PageForm, who: PageActor, member_id: PageMemberId, session: WriteSession, settings: SettingsDep, now: Now
