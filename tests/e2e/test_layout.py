@@ -49,9 +49,10 @@ def test_no_page_scrolls_sideways(
     draft = client.post("/api/v1/distributions", json=f.PERIOD, headers=board)
     assert draft.status_code == 201, draft.text
     board_pages = [*f.BOARD_PAGES, f"/board/distributions/{draft.json()['id']}"]
+    member_pages = [*f.MEMBER_PAGES, *f.acting_pages(client, people)]
     found: dict[str, list[str]] = {}
     visits = 0
-    for who, pages in ((people[0].email, f.MEMBER_PAGES), (f.BOARD_EMAIL, board_pages), (None, PUBLIC_PAGES)):
+    for who, pages in ((people[0].email, member_pages), (f.BOARD_EMAIL, board_pages), (None, PUBLIC_PAGES)):
         for kind, width in WIDTHS.items():
             page = browser.new_page(viewport={"width": width, "height": 900})
             if who is not None:
@@ -64,6 +65,6 @@ def test_no_page_scrolls_sideways(
                 shot(page, f"layout-{kind}-{_name(url)}")
                 found[f"{url} at {width}px"] = _overflow(page)
             page.close()
-    assert visits == 2 * (len(f.MEMBER_PAGES) + len(board_pages) + len(PUBLIC_PAGES))
+    assert visits == 2 * (len(member_pages) + len(board_pages) + len(PUBLIC_PAGES))
     wide = {where: what for where, what in found.items() if what}
     assert not wide, "\n".join(f"{where}: {'; '.join(what)}" for where, what in wide.items())

@@ -36,7 +36,7 @@ from tests.factories.members import (
 from tests.factories.money import AFTER, BOOKED, NEXT, PERIOD, YEAR, Cooperative, balances, cooperative, money
 from tests.factories.permits import CONSULTATIONS, PERMITS, application, granted, permit_body, registered, report_usage
 from tests.factories.portal import BOARD_PAGES, MEMBER_PAGES, csrf, portal_login
-from tests.factories.proxies import accept_proxy, appointed, ask_proxy
+from tests.factories.proxies import accept_proxy, acting_pages, appointed, ask_proxy
 
 __all__ = [
     "AFTER",
@@ -55,6 +55,7 @@ __all__ = [
     "Cooperative",
     "MemberHandle",
     "accept_proxy",
+    "acting_pages",
     "admit",
     "admit_over_http",
     "api_key",

@@ -28,3 +28,11 @@ def accept_proxy(client: TestClient, proxy: MemberHandle, appointment_id: int) -
 def appointed(client: TestClient, principal: MemberHandle, proxy: MemberHandle, **body: Any) -> dict:
     """An appointment in force: asked by ``principal`` and accepted by ``proxy``."""
     return accept_proxy(client, proxy, ask_proxy(client, principal, proxy, **body)["id"])
+
+
+def acting_pages(client: TestClient, people: list[MemberHandle]) -> list[str]:
+    """``people[0]`` acts for ``people[1]`` (research, voting, name shown) and is still asked by
+    ``people[2]``: the pages ``people[0]`` then has as a proxy."""
+    acting = appointed(client, people[1], people[0], purposes=["research"], voting=True, show_name=True)
+    ask_proxy(client, people[2], people[0], purposes=["education"])
+    return [f"/acting-for/{acting['id']}", f"/acting-for/{acting['id']}/choices", f"/acting-for/{acting['id']}/votes"]
