@@ -169,7 +169,7 @@ def test_a_ballot_says_what_it_changes_what_adopts_it_and_who_voted(client: Test
     page = client.get("/me/votes").text
     assert "AI voor de overheid" in page and "Voorstel voor een nieuw mandaat" in page
     assert "Voor training en toetsing van AI, door overheid: nu nee; voorgesteld: ja." in page
-    assert "Voor wetenschappelijk onderzoek, door overheid: ja." in page  # the whole text, under a fold
+    assert "Voor wetenschappelijk onderzoek, door overheid: ja (ook gevoelige gegevens)." in page  # the whole text
     assert "minstens 30% van de leden" in page and "meer dan 50% van de stemmen" in page
     assert _amsterdam(proposal["closes_at"], "Nederlandse tijd") in page and "UTC" not in page
     assert f"Uw gevolmachtigde {bram.number} heeft voor u gestemd: Voor." in page
