@@ -82,6 +82,7 @@ operation = st.one_of(
         st.integers(0, 50),
         st.integers(0, 50),
         st.none() | st.sets(purposes, min_size=1, max_size=3),
+        st.integers(0, 3),  # 0: the proxy has not (yet) accepted; mostly they have
     ),
     st.tuples(st.just("revoke"), st.integers(0, 50)),
     st.tuples(st.just("leave"), st.integers(0, 50)),
@@ -140,7 +141,7 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                             )
                             member = Actor("user", 10_000 + mid, Role.member, member_id=mid)
                             choices.change(s, member, mid, patch, None, utcnow())
-                    case ("appoint", i, j, scope):
+                    case ("appoint", i, j, scope, accepted):
                         a, b = pick(i), pick(i + 1 + j)  # another member, unless there is only one
                         if a is not None and b is not None:
                             appointment = proxies.appoint(
@@ -156,6 +157,10 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                             )
                             assert appointment.id is not None
                             appointment_ids.append(appointment.id)
+                            if accepted:
+                                proxies.accept(
+                                    s, Actor("user", 10_000 + b, Role.member, member_id=b), b, appointment.id, utcnow()
+                                )
                     case ("revoke", k):
                         if appointment_ids:
                             from coop.proxies.models import ProxyAppointment

@@ -86,8 +86,7 @@ def test_the_effective_decision_follows_the_members_yes(client: TestClient, data
 def test_along_a_proxys_chain_the_yes_is_the_principals(client: TestClient, database: Database) -> None:
     board = f.founded(client, database)
     principal, proxy = f.member(client, board), f.member(client, board)
-    body = {"proxy_member_id": proxy.id, "purposes": ["innovation"]}
-    assert client.post(f"/api/v1/members/{principal.id}/proxies", json=body, headers=principal.headers).is_success
+    f.appointed(client, principal, proxy, purposes=["innovation"])
     _choose(client, proxy, sensitive_yes=["genetic"])  # about the proxy's own data only
     refused = _effective(client, principal, principal.id, "genetic")
     assert (refused["decision"], refused["reason"], refused["deciding_reason"]) == ("deny", "proxy", "mandate")
@@ -106,8 +105,7 @@ def test_a_consultation_counts_the_members_who_said_yes(
         _choose(client, m, sensitive_yes=["genetic"])
     _choose(client, excluded, excluded_categories=["genetic"])
     _choose(client, own, preferences=[{"purpose": "innovation", "user_type": "academic", "decision": "allow"}])
-    appointment = {"proxy_member_id": proxy.id, "purposes": ["innovation"]}
-    client.post(f"/api/v1/members/{delegated.id}/proxies", json=appointment, headers=delegated.headers)
+    f.appointed(client, delegated, proxy, purposes=["innovation"])
     with database.unit_of_work(write=False) as s:
         cohort = bulk.cohort_counts(s, [INNOVATION], ACADEMIC, [Category.ehr, GENETIC], utcnow())
         eligible = set(bulk.eligible_members(s, [INNOVATION], ACADEMIC, [Category.ehr, GENETIC], utcnow()))
@@ -132,9 +130,7 @@ def test_a_consultation_counts_the_members_who_said_yes(
 def test_only_the_member_gives_the_yes(client: TestClient, database: Database) -> None:
     board = f.founded(client, database)
     principal, proxy = f.member(client, board), f.member(client, board)
-    client.post(
-        f"/api/v1/members/{principal.id}/proxies", json={"proxy_member_id": proxy.id}, headers=principal.headers
-    )  # every purpose: the proxy may change everything else
+    f.appointed(client, principal, proxy)  # every purpose: the proxy may change everything else
     url = f"/api/v1/members/{principal.id}/choices"
     assert client.patch(url, json={"excluded_categories": ["claims"]}, headers=proxy.headers).status_code == 200
     refused = client.patch(url, json={"sensitive_yes": ["genetic"]}, headers=proxy.headers)
