@@ -24,8 +24,7 @@ def test_the_board_sees_a_member_and_ends_the_membership_on_their_request(
         headers=anna.headers,
     )
     assert r.status_code == 200, r.text
-    body = {"proxy_member_id": bram.id, "purposes": ["innovation"]}
-    assert client.post(f"/api/v1/members/{anna.id}/proxies", json=body, headers=anna.headers).status_code == 201
+    f.appointed(client, anna, bram, purposes=["innovation"])
     invited = f.admit_over_http(client, board)["member"]
 
     f.portal_login(client, f.BOARD_EMAIL)

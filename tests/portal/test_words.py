@@ -150,10 +150,7 @@ def test_a_ballot_says_what_it_changes_what_adopts_it_and_who_voted(client: Test
 
     board = f.founded(client, database)
     anna, bram = f.member(client, board), f.member(client, board)
-    appointed = client.post(
-        f"/api/v1/members/{anna.id}/proxies", json={"proxy_member_id": bram.id, "voting": True}, headers=anna.headers
-    )
-    assert appointed.status_code == 201, appointed.text
+    f.appointed(client, anna, bram, voting=True)
     mandate = client.get("/api/v1/mandate").json()["mandate"]
     new_rule = {"purpose": "ai-training", "user_type": "public", "decision": "allow"}
     mandate["rules"].append(new_rule)
