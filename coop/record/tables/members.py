@@ -87,6 +87,7 @@ class ChoiceVersions(Table):
         "recorded_by",
         "acting_proxy_id",
     )
+    left_out_when_empty = frozenset({"sensitive_yes"})
 
     def label(self, key: int) -> str:
         return f"member_id={key}"
