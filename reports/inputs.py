@@ -184,3 +184,5 @@ class Statement:
     dividends: list[Dividend]
     balance_cents: int
     paid_cents: int
+    sensitive_yes: list[str] = field(default_factory=list)
+    """The sensitive kinds of data the member gave their own yes for (EHDS Art. 51(4))."""

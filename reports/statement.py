@@ -45,6 +45,9 @@ def render(st: Statement) -> bytes:
     if st.excluded:
         excluded = ", ".join(word(c, lang) for c in st.excluded)
         story.append(Paragraph(t("excluded") + f": {excluded}", s["body"]))
+    if st.sensitive_yes:
+        yes = ", ".join(word(c, lang) for c in st.sensitive_yes)
+        story.append(Paragraph(t("statement_sensitive_yes", categories=yes), s["body"]))
     if st.donate_dividend:
         story.append(Paragraph(t("donates"), s["body"]))
     story.append(Paragraph(t("changes"), s["h1"]))

@@ -50,6 +50,9 @@ SEED = [
     "INSERT INTO member_invitation (id, member_id, token_hash, created_at, expires_at, used_at) VALUES "
     "(1, 1, 'h1', '2026-01-01 00:00:00', '2026-01-04 00:00:00', '2026-01-02 00:00:00'), "
     "(2, 2, 'h2', '2026-01-01 00:00:00', '2026-01-04 00:00:00', NULL)",
+    "INSERT INTO choice_version (id, member_id, version, valid_from, is_member, opt_out, excluded_mask, "
+    "preference_mask, donate_dividend, recorded_by) VALUES (1, 1, 1, '2026-01-01 00:00:00', TRUE, FALSE, 0, 0, "
+    "FALSE, 'cli')",
     "INSERT INTO user_account (id, email, password_hash, role, member_id, created_at) VALUES "
     "(1, 'a@x.nl', 'p', 'member', 1, '2026-01-02 00:00:00')",
     "INSERT INTO api_key (id, org, role, prefix, secret_hash, created_at, revoked_at) VALUES "
@@ -71,6 +74,7 @@ ALLOWED = [
     "UPDATE user_account SET password_hash = 'q', email = 'new@x.nl' WHERE id = 1",
     "UPDATE user_account SET disabled_at = '2026-03-01 00:00:00' WHERE id = 1",
     "UPDATE vote SET vote = 'no', cast_at = '2026-01-01 02:00:00' WHERE id = 2",
+    "UPDATE choice_version SET valid_to = '2026-02-01 00:00:00' WHERE id = 1 AND sensitive_yes_mask = 0",
     "UPDATE proposal SET closed_at = '2026-01-02 00:00:00', outcome = 'adopted', electorate = 2, yes = 1, no = 0, "
     "abstain = 0, adopted_version = 2 WHERE id = 2",
 ]
@@ -94,6 +98,8 @@ REFUSED = [
     "UPDATE proposal SET closes_at = '2026-06-01 00:00:00' WHERE id = 2",
     "UPDATE proposal SET yes = 2 WHERE id = 1",
     "DELETE FROM vote WHERE id = 2",
+    "UPDATE choice_version SET sensitive_yes_mask = 32 WHERE id = 1",
+    "UPDATE choice_version SET opt_out = TRUE WHERE id = 1",
     "UPDATE vote SET vote = 'no' WHERE id = 1",
     "UPDATE vote SET member_id = 2 WHERE id = 2",
     "INSERT INTO vote (id, proposal_id, member_id, vote, cast_at, cast_by) VALUES "

@@ -246,6 +246,16 @@ def can_change_choices(actor: Actor, member_id: int, proxy_scope: int, touches: 
     return Denied("this change is outside what you may decide for this member", "outside-proxy-scope")
 
 
+def can_give_sensitive_yes(actor: Actor, member_id: int) -> Decision:
+    """The own yes for sensitive categories (EHDS Art. 51(4)): the member themselves, never a
+    proxy, even one who decides every purpose for them."""
+    if not _own(actor, member_id):
+        return Denied("only the member themselves gives or withdraws their yes for sensitive data", "own-yes-only")
+    if not has(actor, Permission.change_own_choices):
+        return _ended(actor, "change choices")
+    return Allowed()
+
+
 def can_manage_proxies(actor: Actor, principal_id: int) -> Decision:
     """Appointing and revoking proxies: the member themselves, while a member."""
     if not _own(actor, principal_id):

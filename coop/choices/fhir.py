@@ -8,6 +8,10 @@ R5 consent is a base ``decision`` with nested provisions as alternating exceptio
   others carry the extension ``urn:coop:fhir:decided-by`` (``mandate`` or ``proxy``) and
   the mandate version is the ``policyBasis``;
 * excluded categories are ``deny`` exceptions nested in every permit;
+* the member's own yes to sensitive categories (Art. 51(4)) is one more ``permit``
+  exception for those categories (the ones not excluded), marked with the extension
+  ``urn:coop:fhir:explicit-yes``: where the mandate decides and needs the member's explicit
+  allow for sensitive data, it may use these; the regulatory basis then names Art. 51(4);
 * proxies in force are ``grantee``s.
 
 A proxy's view (see :class:`coop.choices.service.Seen`) has provisions for the purposes it
@@ -32,6 +36,15 @@ PURPOSE_SYSTEM = "urn:coop:ehds:purpose"
 USER_TYPE_SYSTEM = "urn:coop:ehds:user-type"
 CATEGORY_SYSTEM = "urn:coop:ehds:category"
 DECIDED_BY = "urn:coop:fhir:decided-by"
+EXPLICIT_YES = "urn:coop:fhir:explicit-yes"
+
+
+def _categories(categories: list[Category]) -> list[dict[str, Any]]:
+    return [{"coding": [{"system": CATEGORY_SYSTEM, "code": c.value, "display": CATEGORIES[c].en}]} for c in categories]
+
+
+def _basis(article: str, display: str) -> dict[str, Any]:
+    return {"coding": [{"system": "urn:coop:ehds:article", "code": article, "display": display}]}
 
 
 def _member(member_id: int) -> dict[str, Any]:
@@ -40,18 +53,8 @@ def _member(member_id: int) -> dict[str, Any]:
 
 def consent(version: Seen, proxies: list[ProxyAppointment], mandate_version: int | None) -> dict[str, Any]:
     excluded = from_mask(Category, version.excluded_mask)
-    nested_denials = (
-        [
-            {
-                "code": [
-                    {"coding": [{"system": CATEGORY_SYSTEM, "code": c.value, "display": CATEGORIES[c].en}]}
-                    for c in excluded
-                ]
-            }
-        ]
-        if excluded
-        else []
-    )
+    nested_denials = [{"code": _categories(excluded)}] if excluded else []
+    yes = [c for c in from_mask(Category, version.sensitive_yes_mask) if c not in excluded]
     provisions = []
     if not version.opt_out:
         for purpose, user_type in encoding.PAIRS:
@@ -81,6 +84,8 @@ def consent(version: Seen, proxies: list[ProxyAppointment], mandate_version: int
             if nested_denials:
                 provision["provision"] = nested_denials
             provisions.append(provision)
+        if yes:
+            provisions.append({"extension": [{"url": EXPLICIT_YES, "valueCode": "51(4)"}], "code": _categories(yes)})
     resource: dict[str, Any] = {
         "resourceType": "Consent",
         "id": f"member-{version.member_id}-v{version.version}",
@@ -97,19 +102,13 @@ def consent(version: Seen, proxies: list[ProxyAppointment], mandate_version: int
             }
             for p in proxies
         ],
-        "regulatoryBasis": [
-            {
-                "coding": [
-                    {
-                        "system": "urn:coop:ehds:article",
-                        "code": "71",
-                        "display": "Regulation (EU) 2025/327, Art. 71: right to opt out of secondary use",
-                    }
-                ]
-            }
-        ],
+        "regulatoryBasis": [_basis("71", "Regulation (EU) 2025/327, Art. 71: right to opt out of secondary use")],
         "decision": "deny",
     }
+    if yes and not version.opt_out:
+        resource["regulatoryBasis"].append(
+            _basis("51(4)", "Regulation (EU) 2025/327, Art. 51(4): stricter safeguards for sensitive data")
+        )
     if mandate_version is not None:
         resource["policyBasis"] = {"url": f"urn:coop:mandate:{mandate_version}"}
     if provisions:

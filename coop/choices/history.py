@@ -32,6 +32,8 @@ class Version(Protocol):
     def donate_dividend(self) -> bool | None: ...
     @property
     def acting_proxy_id(self) -> int | None: ...
+    @property
+    def sensitive_yes_mask(self) -> int: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +61,10 @@ class Difference:
     """Kinds of data the member stopped sharing."""
     included: tuple[Category, ...] = ()
     """Kinds of data the member shares again."""
+    yes_given: tuple[Category, ...] = ()
+    """Sensitive kinds of data the member gave their own yes for."""
+    yes_withdrawn: tuple[Category, ...] = ()
+    """Sensitive kinds of data the member withdrew their own yes for."""
     donate_dividend: bool | None = None
     """The new choice about the dividend when it changed."""
     by_proxy: int | None = None
@@ -71,12 +77,15 @@ def difference(before: Version | None, after: Version) -> Difference:
         return Difference(started=after.version == 1, by_proxy=after.acting_proxy_id)
     was, now = from_mask(Category, before.excluded_mask), from_mask(Category, after.excluded_mask)
     donate = after.donate_dividend
+    had, has = from_mask(Category, before.sensitive_yes_mask), from_mask(Category, after.sensitive_yes_mask)
     return Difference(
         left=before.is_member and not after.is_member,
         opt_out=after.opt_out if after.opt_out != before.opt_out else None,
         preferences=_preferences(before.preference_mask, after.preference_mask),
         excluded=tuple(c for c in now if c not in was),
         included=tuple(c for c in was if c not in now),
+        yes_given=tuple(c for c in has if c not in had),
+        yes_withdrawn=tuple(c for c in had if c not in has),
         donate_dividend=donate if donate is not None and before.donate_dividend not in (None, donate) else None,
         by_proxy=after.acting_proxy_id,
     )
@@ -121,6 +130,10 @@ def in_words(change: Difference, lang: str) -> list[str]:
         lines.append(t("change_excluded", categories=_categories(change.excluded, lang)))
     if change.included:
         lines.append(t("change_included", categories=_categories(change.included, lang)))
+    if change.yes_given:
+        lines.append(t("change_sensitive_yes", categories=_categories(change.yes_given, lang)))
+    if change.yes_withdrawn:
+        lines.append(t("change_sensitive_no", categories=_categories(change.yes_withdrawn, lang)))
     if change.donate_dividend is not None:
         lines.append(t("change_donates") if change.donate_dividend else t("change_keeps_dividend"))
     if not lines:

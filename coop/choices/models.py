@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from coop.types import UTCDateTime
@@ -15,7 +15,8 @@ class ChoiceVersion(SQLModel, table=True):
 
     Nothing in a version changes after it is written; the database allows only filling in
     ``valid_to`` once, when the next version starts. Admission writes version 1 (all
-    preferences follow the mandate); leaving writes a version with ``is_member`` false.
+    preferences follow the mandate, no yes to sensitive data); leaving writes a version with
+    ``is_member`` false.
     """
 
     __tablename__ = "choice_version"
@@ -35,5 +36,7 @@ class ChoiceVersion(SQLModel, table=True):
     excluded_mask: int = Field(sa_column=Column(Integer, nullable=False))
     preference_mask: int = Field(sa_column=Column(BigInteger, nullable=False))
     donate_dividend: bool = Field(sa_column=Column(Boolean, nullable=False))
+    sensitive_yes_mask: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))
+    """The sensitive categories (Art. 51(4)) the member gave their own explicit yes for, one bit each."""
     recorded_by: str = Field(sa_column=Column(String(40), nullable=False))
     acting_proxy_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("member.id"), nullable=True))

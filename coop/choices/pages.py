@@ -1,5 +1,5 @@
-"""Pages: a member's choices per purpose and kind of user, opting out and back in, and the
-history of their choices."""
+"""Pages: a member's choices per purpose and kind of user, their own yes per sensitive kind
+of data (EHDS Art. 51(4)), opting out and back in, and the history of their choices."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from coop.deps import Now, ReadSession, WriteSession
 from coop.errors import Invalid
 from coop.portal import web
 from coop.portal.deps import CSRF, AnyViewer, PageActor, PageForm, PageMember, PageMemberId, back_to
-from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, law_decides
+from coop.vocabulary.terms import SENSITIVE, Category, Purpose, UserType, from_mask, law_decides
 
 router = APIRouter(include_in_schema=False)
 PREFERENCES = {p.value for p in Preference}
@@ -42,6 +42,8 @@ def choices_page(request: Request, viewer: AnyViewer, member: PageMember, sessio
             f"{p.value}:{u.value}": encoding.get(current.preference_mask, p, u).value for p in Purpose for u in UserType
         },
         excluded={c.value for c in from_mask(Category, current.excluded_mask)},
+        sensitive=[c.value for c in Category if c in SENSITIVE],
+        sensitive_yes={c.value for c in from_mask(Category, current.sensitive_yes_mask)},
         law_decides=law_decides(),
         action="/me/choices",
     )
@@ -62,9 +64,17 @@ def change_choices(
         preferences=tuple(preferences),
         excluded_categories=frozenset(Category(v) for v in form.getlist("excluded") if v in CATEGORIES),
         donate_dividend=form.get("donate") == "on",
+        sensitive_yes=frozenset(c for c in SENSITIVE if _yes(form.get(f"yes:{c.value}"))),
     )
     service.change(session, who, member_id, patch, str(form.get("etag") or "") or None, now)
     return web.redirect("/me/choices?saved=1")
+
+
+def _yes(value: object) -> bool:
+    """A sensitive kind of data's yes or no on the form (no when not given)."""
+    if value not in (None, "yes", "no"):
+        raise Invalid(f"{value!r} is not yes or no", code="invalid-choice")
+    return value == "yes"
 
 
 @router.get("/me/opt-out", response_class=HTMLResponse)

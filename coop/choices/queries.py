@@ -4,9 +4,10 @@ The member and the board read every version in full. A proxy reads only what the
 appointments valid now cover (:class:`Access`): the preferences for those purposes, from
 the version in force when the appointment began onward. Opting out and excluded kinds of
 data are shown too, since they decide those purposes before any preference does (rules 3
-and 4); whether the member donates their dividend is not, and neither is who made a change
-unless it was the proxy. Versions that differ only in what the proxy does not see are
-shown as one."""
+and 4), and so is the member's own yes to sensitive kinds of data, since it decides what
+following the mandate means for them (rule 7) whoever follows it; whether the member
+donates their dividend is not, and neither is who made a change unless it was the proxy.
+Versions that differ only in what the proxy does not see are shown as one."""
 
 from __future__ import annotations
 
@@ -91,6 +92,8 @@ class Seen:
     acting_proxy_id: int | None
     purposes: int = ALL_PURPOSES
     """The purposes whose preferences are shown."""
+    sensitive_yes_mask: int = 0
+    """The sensitive categories the member gave their own yes for (one bit each)."""
 
 
 def _pairs_mask(purposes: int) -> int:
@@ -115,6 +118,7 @@ def _seen(v: ChoiceVersion, access: Access) -> Seen:
         donate_dividend=v.donate_dividend,
         recorded_by=v.recorded_by,
         acting_proxy_id=v.acting_proxy_id,
+        sensitive_yes_mask=v.sensitive_yes_mask,
     )
     if access.full:
         return whole
@@ -133,12 +137,13 @@ def _seen(v: ChoiceVersion, access: Access) -> Seen:
 
 
 def _same_view(a: Seen, b: Seen) -> bool:
-    return (a.is_member, a.opt_out, a.excluded_mask, a.preference_mask, a.purposes) == (
+    return (a.is_member, a.opt_out, a.excluded_mask, a.preference_mask, a.purposes, a.sensitive_yes_mask) == (
         b.is_member,
         b.opt_out,
         b.excluded_mask,
         b.preference_mask,
         b.purposes,
+        b.sensitive_yes_mask,
     )
 
 

@@ -34,9 +34,11 @@ def read(member_id: MemberId, session: ReadSession, actor: CurrentActor, respons
     summary="Change choices (the member, or their proxy within scope); send If-Match with the ETag",
     responses=problems(
         {
+            403: "own-yes-only (the yes for sensitive data is the member's own), outside-proxy-scope",
             409: "not-a-member",
             412: "version-mismatch",
-            422: "prohibited-use (a yes to a use the law reserves for public-sector bodies, EHDS Art. 53(2))",
+            422: "prohibited-use (a yes to a use the law reserves for public-sector bodies, EHDS Art. 53(2)); "
+            "not-sensitive (a yes for a category that is not sensitive, EHDS Art. 51(4))",
         }
     ),
 )
@@ -54,6 +56,7 @@ def change(
         preferences=tuple((p.purpose, p.user_type, p.decision) for p in body.preferences or []),
         excluded_categories=frozenset(body.excluded_categories) if body.excluded_categories is not None else None,
         donate_dividend=body.donate_dividend,
+        sensitive_yes=frozenset(body.sensitive_yes) if body.sensitive_yes is not None else None,
     )
     service.change(session, actor, member_id, patch, if_match, now)
     seen = choices_queries.read(session, actor, member_id, now)  # as this actor may see it

@@ -9,7 +9,14 @@ from pydantic import BaseModel, ConfigDict, Field
 from coop.choices import encoding
 from coop.choices.encoding import Preference
 from coop.choices.queries import Seen
-from coop.vocabulary.terms import Category, Purpose, UserType, from_mask, position
+from coop.vocabulary.terms import SENSITIVE, Category, Purpose, UserType, from_mask, position
+
+_SENSITIVE_YES = (
+    "the sensitive kinds of data (EHDS Art. 51(4): "
+    + ", ".join(sorted(c.value for c in SENSITIVE))
+    + ") the member gave their own explicit yes for: where the mandate needs the member's explicit "
+    "allow for sensitive data, it may then use these. A category the member excluded stays excluded"
+)
 
 
 class PreferenceItem(BaseModel):
@@ -29,6 +36,12 @@ class ChoicesPatch(BaseModel):
     preferences: list[PreferenceItem] | None = Field(default=None, max_length=len(encoding.PAIRS))
     excluded_categories: list[Category] | None = Field(default=None, max_length=len(Category))
     donate_dividend: bool | None = None
+    sensitive_yes: list[Category] | None = Field(
+        default=None,
+        max_length=len(SENSITIVE),
+        description=_SENSITIVE_YES + ". Replaces the whole set; only the member themselves may change it "
+        "(403 own-yes-only), and only with sensitive categories (422 not-sensitive)",
+    )
 
 
 class ChoicesOut(BaseModel):
@@ -43,6 +56,7 @@ class ChoicesOut(BaseModel):
     is_member: bool
     opt_out: bool
     excluded_categories: list[Category]
+    sensitive_yes: list[Category] = Field(description=_SENSITIVE_YES)
     donate_dividend: bool | None = Field(description="null for a proxy: not theirs to see")
     preferences: list[PreferenceItem] = Field(
         description="every (purpose, user type) pair; for a proxy, those of the purposes they decide"
@@ -60,6 +74,7 @@ class ChoicesOut(BaseModel):
             is_member=v.is_member,
             opt_out=v.opt_out,
             excluded_categories=from_mask(Category, v.excluded_mask),
+            sensitive_yes=from_mask(Category, v.sensitive_yes_mask),
             donate_dividend=v.donate_dividend,
             preferences=[
                 PreferenceItem(purpose=p, user_type=u, decision=encoding.get(v.preference_mask, p, u))

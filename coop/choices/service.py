@@ -12,14 +12,24 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session
 
-from coop.auth.policy import Actor, Denied, can_change_choices
+from coop.auth.policy import Actor, Denied, can_change_choices, can_give_sensitive_yes
 from coop.choices import encoding, notices
 from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
 from coop.choices.queries import access, current, etag
 from coop.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from coop.mail.models import MailKind
-from coop.vocabulary.terms import ALL_PURPOSES, Category, Purpose, UserType, from_mask, is_prohibited, mask, position
+from coop.vocabulary.terms import (
+    ALL_PURPOSES,
+    SENSITIVE,
+    Category,
+    Purpose,
+    UserType,
+    from_mask,
+    is_prohibited,
+    mask,
+    position,
+)
 from ledger import log
 
 
@@ -31,16 +41,25 @@ class ChoicePatch:
     preferences: tuple[tuple[Purpose, UserType, Preference], ...] = ()
     excluded_categories: frozenset[Category] | None = None
     donate_dividend: bool | None = None
+    sensitive_yes: frozenset[Category] | None = None
+    """The sensitive categories the member gives their own explicit yes for (Art. 51(4))."""
 
     def touches(self) -> int:
         """The purposes this change concerns (all, for member-wide settings)."""
-        if self.opt_out is not None or self.excluded_categories is not None or self.donate_dividend is not None:
+        if (
+            self.opt_out is not None
+            or self.excluded_categories is not None
+            or self.donate_dividend is not None
+            or self.sensitive_yes is not None
+        ):
             return ALL_PURPOSES
         return mask({p for p, _, _ in self.preferences})
 
 
 def _payload(v: ChoiceVersion) -> dict[str, object]:
-    return {
+    """The event's payload. ``sensitive_yes`` only when the member gave one: versions without
+    a yes read as they did before the yes existed, so their events stay as recorded."""
+    payload: dict[str, object] = {
         "version": v.version,
         "is_member": v.is_member,
         "opt_out": v.opt_out,
@@ -49,6 +68,9 @@ def _payload(v: ChoiceVersion) -> dict[str, object]:
         "donate_dividend": v.donate_dividend,
         "acting_proxy_id": v.acting_proxy_id,
     }
+    if v.sensitive_yes_mask:
+        payload["sensitive_yes"] = [c.value for c in from_mask(Category, v.sensitive_yes_mask)]
+    return payload
 
 
 def _append(session: Session, prev: ChoiceVersion | None, new: ChoiceVersion, event: str) -> ChoiceVersion:
@@ -95,6 +117,7 @@ def _successor(actor: Actor, prev: ChoiceVersion, at: datetime) -> ChoiceVersion
         excluded_mask=prev.excluded_mask,
         preference_mask=prev.preference_mask,
         donate_dividend=prev.donate_dividend,
+        sensitive_yes_mask=prev.sensitive_yes_mask,
         recorded_by=actor.ledger_name,
         acting_proxy_id=acting,
     )
@@ -117,6 +140,8 @@ def change(
     decision = can_change_choices(actor, member_id, scope, patch.touches())
     if isinstance(decision, Denied):  # the actor may read (board, proxy), so saying no leaks nothing
         raise Forbidden(decision.reason, code=decision.code)
+    if patch.sensitive_yes is not None:
+        _check_sensitive_yes(actor, member_id, patch.sensitive_yes)
     prev = current(session, member_id)
     assert prev is not None
     if if_match is not None and if_match.strip() not in (etag(prev), f"W/{etag(prev)}", "*"):
@@ -141,6 +166,8 @@ def change(
         new.excluded_mask = mask(patch.excluded_categories)
     if patch.donate_dividend is not None:
         new.donate_dividend = patch.donate_dividend
+    if patch.sensitive_yes is not None:
+        new.sensitive_yes_mask = mask(patch.sensitive_yes)
     for purpose, user_type, preference in patch.preferences:
         new.preference_mask = encoding.put(new.preference_mask, purpose, user_type, preference)
     if _same_choices(prev, new):
@@ -152,13 +179,30 @@ def change(
     return _append(session, prev, new, "choices.changed")
 
 
+def _check_sensitive_yes(actor: Actor, member_id: int, categories: frozenset[Category]) -> None:
+    """Only the member themselves says yes for their sensitive data, and only for the
+    sensitive categories (a yes is not needed, and so not asked, for the others)."""
+    decision = can_give_sensitive_yes(actor, member_id)
+    if isinstance(decision, Denied):
+        raise Forbidden(decision.reason, code=decision.code)
+    others = sorted(c.value for c in categories - SENSITIVE)
+    if others:
+        raise Invalid(
+            f"{', '.join(others)}: not a sensitive category (EHDS Art. 51(4)); a yes is given only for "
+            + ", ".join(sorted(c.value for c in SENSITIVE)),
+            code="not-sensitive",
+            field="sensitive_yes",
+        )
+
+
 def _same_choices(a: ChoiceVersion, b: ChoiceVersion) -> bool:
-    return (a.is_member, a.opt_out, a.excluded_mask, a.preference_mask, a.donate_dividend) == (
+    return (a.is_member, a.opt_out, a.excluded_mask, a.preference_mask, a.donate_dividend, a.sensitive_yes_mask) == (
         b.is_member,
         b.opt_out,
         b.excluded_mask,
         b.preference_mask,
         b.donate_dividend,
+        b.sensitive_yes_mask,
     )
 
 

@@ -7,6 +7,12 @@ evaluator. Members whose preference sends a purpose to a proxy are fetched one b
 (a small share) and their chains resolved in memory, with the states of every proxy valid
 at *t* loaded in one query.
 
+Where the mandate needs the member's explicit allow for a sensitive category asked for
+(Art. 51(4)), it decides differently for members who gave their own yes to every such
+category: then one more grouping column tells them apart (only then, so applications
+without sensitive categories cost what they did). Along a proxy's chain the yes stays the
+principal's, as in :mod:`coop.decisions.service`.
+
 The cohort is everyone who had joined by *t*: members who left count as ``not-member``.
 """
 
@@ -25,10 +31,47 @@ from sqlmodel import Session
 from coop.choices import encoding
 from coop.decisions.rules import Decision, MandateAnswer, Reason, Terms, combine, is_prohibited, mandate_decision
 from coop.governance import queries as governance
-from coop.vocabulary.terms import Category, ProhibitedUse, Purpose, UserType, mask, position
+from coop.governance.documents import Mandate
+from coop.vocabulary.terms import SENSITIVE, Category, ProhibitedUse, Purpose, UserType, mask, position
 
 _Pref = encoding.Preference
 MANDATE, ALLOW, DENY, PROXY = (encoding.CODES[p] for p in (_Pref.mandate, _Pref.allow, _Pref.deny, _Pref.proxy))
+
+
+@dataclass(frozen=True)
+class _Answers:
+    """The mandate's answer per purpose for members without, and with, their own yes to every
+    sensitive category asked for (the same when the mandate needs no explicit allow)."""
+
+    without: dict[Purpose, MandateAnswer]
+    with_yes: dict[Purpose, MandateAnswer]
+
+    @classmethod
+    def of(
+        cls,
+        mandate: Mandate,
+        purposes: list[Purpose],
+        user_type: UserType,
+        categories: Sequence[Category],
+        terms: Terms | None,
+    ) -> _Answers:
+        yes = mask(SENSITIVE & set(categories))
+        return cls(
+            {p: mandate_decision(mandate, p, user_type, categories, terms) for p in purposes},
+            {p: mandate_decision(mandate, p, user_type, categories, terms, yes) for p in purposes},
+        )
+
+    @property
+    def split(self) -> bool:
+        """Whether the yes changes any answer (then the queries group by it)."""
+        return self.without != self.with_yes
+
+    def __call__(self, yes: bool) -> dict[Purpose, MandateAnswer]:
+        return self.with_yes if yes else self.without
+
+
+_YES = "((c.sensitive_yes_mask & :sensitive) = :sensitive)"
+"""Whether the member gave their own yes to every sensitive category asked for."""
 
 
 @dataclass
@@ -54,14 +97,15 @@ class _Rows:
     """Queries through the driver's own cursor: tuples, no per-row processing. Times are
     bound as each engine stores them (SQLite: naive UTC text, as SQLAlchemy writes it)."""
 
-    def __init__(self, session: Session, at: datetime, excluded: int) -> None:
+    def __init__(self, session: Session, at: datetime, categories: Sequence[Category]) -> None:
         conn = session.connection()
         self.sqlite = conn.dialect.name == "sqlite"
         self.cursor: Any = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         at_utc = at.astimezone(UTC)
         self.params = {
             "at": at_utc.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else at_utc,
-            "excluded": excluded,
+            "excluded": mask(categories),
+            "sensitive": mask(SENSITIVE & set(categories)),
         }
 
     def __call__(self, sql: str) -> list[tuple[Any, ...]]:
@@ -81,22 +125,25 @@ def cohort_counts(
     terms: Terms | None = None,
     max_depth: int = 3,
 ) -> Cohort:
-    rows = _Rows(session, at, mask(categories))
+    rows = _Rows(session, at, categories)
     if any(is_prohibited(p, user_type) for p in purposes):
         total = rows(f"SELECT count(*) FROM choice_version c WHERE {_as_of()}")[0][0]
         return Cohort(total=total, outcomes=Counter({(Decision.deny, Reason.prohibited): total}))
     allowed = [p for p in purposes if isinstance(p, Purpose)]
     version, mandate = governance.mandate_at(session, at)
-    answers = {p: mandate_decision(mandate, p, user_type, categories, terms) for p in allowed}
-    cohort = Cohort(mandate_version=version, mandate=answers)
+    answers = _Answers.of(mandate, allowed, user_type, categories, terms)
+    cohort = Cohort(mandate_version=version, mandate=answers.without)
     codes = ", ".join(f"((c.preference_mask >> {encoding.shift(p, user_type)}) & 3)" for p in allowed)
+    if answers.split:
+        codes += f", {_YES}"
 
     # 1. Everyone whose outcome does not depend on their preferences, in one pass without sorting.
-    not_member, opted_out, excluded, plain, total = rows(
+    plain_yes = f"count(*) FILTER (WHERE {_OPEN} AND c.preference_mask = 0 AND {_YES})" if answers.split else "0"
+    not_member, opted_out, excluded, plain, with_yes, total = rows(
         "SELECT count(*) FILTER (WHERE NOT c.is_member), "
         "count(*) FILTER (WHERE c.is_member AND c.opt_out), "
         f"count(*) FILTER (WHERE c.is_member AND NOT c.opt_out AND {_EXCLUDED}), "
-        f"count(*) FILTER (WHERE {_OPEN} AND c.preference_mask = 0), "
+        f"count(*) FILTER (WHERE {_OPEN} AND c.preference_mask = 0), {plain_yes}, "
         f"count(*) FROM choice_version c WHERE {_as_of()}"
     )[0]
     cohort.total = total
@@ -107,16 +154,20 @@ def cohort_counts(
     ):
         if count:
             cohort.outcomes[(Decision.deny, reason)] += count
-    if plain:
-        cohort.outcomes[combine((answers[p].decision, Reason.mandate) for p in allowed)] += plain
+    for yes, count in ((False, plain - with_yes), (True, with_yes)):
+        if count:
+            cohort.outcomes[combine((answers(yes)[p].decision, Reason.mandate) for p in allowed)] += count
 
-    # 2. Members with preferences of their own, grouped by their codes for these pairs;
-    #    'proxy' counts as the mandate here (no valid proxy) and is corrected in step 3.
+    # 2. Members with preferences of their own, grouped by their codes for these pairs (and
+    #    their yes, when it matters); 'proxy' counts as the mandate here (no valid proxy) and
+    #    is corrected in step 3.
+    n = len(allowed)
     for row in rows(
         f"SELECT {codes}, count(*) FROM choice_version c WHERE {_as_of()} AND {_OPEN} "
         f"AND c.preference_mask <> 0 GROUP BY {codes}"
     ):
-        cohort.outcomes[_assumed(allowed, row[:-1], answers)] += row[-1]
+        yes = answers.split and bool(row[n])
+        cohort.outcomes[_assumed(allowed, row[:n], answers(yes))] += row[-1]
 
     # 3. Members whose proxy is valid at `at` for a purpose they left to it.
     _correct_for_proxies(rows, allowed, user_type, codes, answers, cohort, max_depth)
@@ -162,9 +213,7 @@ def _proxy_joins(purposes: list[Purpose]) -> tuple[str, str]:
 class _ProxyResolver:
     """Decides for members who left purposes to a proxy, following chains in memory."""
 
-    def __init__(
-        self, rows: _Rows, purposes: list[Purpose], codes: str, answers: dict[Purpose, MandateAnswer], max_depth: int
-    ) -> None:
+    def __init__(self, rows: _Rows, purposes: list[Purpose], codes: str, answers: _Answers, max_depth: int) -> None:
         self.purposes, self.answers, self.max_depth = purposes, answers, max_depth
         # links further along the chains: appointments made by members who are proxies themselves
         self.appointments: dict[tuple[int, Purpose], int] = {}
@@ -176,18 +225,20 @@ class _ProxyResolver:
             for p in purposes:
                 if purposes_mask >> position(p) & 1:
                     self.appointments[(principal, p)] = proxy
+        n = len(purposes)
         self.states = {
-            row[0]: (row[1], row[2:])
+            row[0]: (row[1], row[2 : 2 + n])
             for row in rows(
                 f"SELECT c.member_id, {_PRE}, {codes} FROM choice_version c WHERE {_as_of()} AND c.member_id IN "
                 f"(SELECT a.proxy_member_id FROM proxy_appointment a WHERE {_APPOINTMENT_VALID})"
             )
         }
-        self.memo: dict[tuple[int, Purpose, int], tuple[Decision, Reason]] = {}
+        self.memo: dict[tuple[int, Purpose, int, bool], tuple[Decision, Reason]] = {}
 
-    def _proxy_decides(self, proxy: int, p: Purpose, depth: int) -> tuple[Decision, Reason]:
-        """The decision of ``proxy`` on ``p`` (the chain so far has ``depth`` proxies)."""
-        key = (proxy, p, depth)
+    def _proxy_decides(self, proxy: int, p: Purpose, depth: int, yes: bool) -> tuple[Decision, Reason]:
+        """The decision of ``proxy`` on ``p`` (the chain so far has ``depth`` proxies) for a
+        principal with (``yes``) or without their own yes to the sensitive categories."""
+        key = (proxy, p, depth, yes)
         if key not in self.memo:
             state = self.states.get(proxy)
             if state is None:
@@ -198,19 +249,20 @@ class _ProxyResolver:
                 code = state[1][self.purposes.index(p)]
                 nxt = self.appointments.get((proxy, p)) if code == PROXY else None
                 if nxt is None:
-                    self.memo[key] = _plain(code if code != PROXY else MANDATE, self.answers[p])
+                    self.memo[key] = _plain(code if code != PROXY else MANDATE, self.answers(yes)[p])
                 elif depth >= self.max_depth:
                     self.memo[key] = (Decision.deny, Reason.proxy)
                 else:
-                    self.memo[key] = (self._proxy_decides(nxt, p, depth + 1)[0], Reason.proxy)
+                    self.memo[key] = (self._proxy_decides(nxt, p, depth + 1, yes)[0], Reason.proxy)
         return self.memo[key]
 
-    def outcome(self, member_codes: Sequence[int], proxies: Sequence[int | None]) -> tuple[Decision, Reason]:
-        """The member's outcome given their codes and, per purpose, the proxy valid at :at."""
+    def outcome(self, member_codes: Sequence[int], proxies: Sequence[int | None], yes: bool) -> tuple[Decision, Reason]:
+        """The member's outcome given their codes, per purpose the proxy valid at :at, and
+        whether they gave their own yes to the sensitive categories asked for."""
         return combine(
-            (self._proxy_decides(proxy, p, 1)[0], Reason.proxy)
+            (self._proxy_decides(proxy, p, 1, yes)[0], Reason.proxy)
             if code == PROXY and proxy is not None
-            else _plain(code if code != PROXY else MANDATE, self.answers[p])
+            else _plain(code if code != PROXY else MANDATE, self.answers(yes)[p])
             for p, code, proxy in zip(self.purposes, member_codes, proxies, strict=True)
         )
 
@@ -220,29 +272,29 @@ def _correct_for_proxies(
     purposes: list[Purpose],
     user_type: UserType,
     codes: str,
-    answers: dict[Purpose, MandateAnswer],
+    answers: _Answers,
     cohort: Cohort,
     max_depth: int,
 ) -> None:
     requested = mask(purposes)
     joins, proxy_cols = _proxy_joins(purposes)
-    n = len(purposes)
-    situations: Counter[tuple[tuple[int, ...], tuple[int | None, ...]]] = Counter()
+    n, w = len(purposes), len(purposes) + answers.split  # the codes' columns, and the yes when it matters
+    situations: Counter[tuple[tuple[int, ...], tuple[int | None, ...], bool]] = Counter()
     for row in rows(
         f"SELECT {codes}, {proxy_cols}, count(*) FROM choice_version c {joins} "
         f"WHERE {_as_of()} AND {_OPEN} AND c.member_id IN (SELECT a.principal_id FROM proxy_appointment a "
         f"WHERE {_APPOINTMENT_VALID} AND (a.purposes_mask & {requested}) <> 0) GROUP BY {codes}, {proxy_cols}"
     ):
-        member_codes, proxies = tuple(row[:n]), row[n : 2 * n]
+        member_codes, yes, proxies = tuple(row[:n]), w > n and bool(row[n]), row[w : w + n]
         effective = tuple(q if code == PROXY else None for code, q in zip(member_codes, proxies, strict=True))
         if any(q is not None for q in effective):
-            situations[(member_codes, effective)] += row[-1]
+            situations[(member_codes, effective, yes)] += row[-1]
     if not situations:
         return
     resolver = _ProxyResolver(rows, purposes, codes, answers, max_depth)
-    for (member_codes, proxies), count in situations.items():
-        cohort.outcomes[_assumed(purposes, member_codes, answers)] -= count
-        cohort.outcomes[resolver.outcome(member_codes, proxies)] += count
+    for (member_codes, proxies, yes), count in situations.items():
+        cohort.outcomes[_assumed(purposes, member_codes, answers(yes))] -= count
+        cohort.outcomes[resolver.outcome(member_codes, proxies, yes)] += count
     cohort.outcomes = +cohort.outcomes
 
 
@@ -259,26 +311,31 @@ def eligible_members(
     if any(is_prohibited(p, user_type) for p in purposes) or not purposes:
         return
     allowed = [p for p in purposes if isinstance(p, Purpose)]
-    rows = _Rows(session, at, mask(categories))
+    rows = _Rows(session, at, categories)
     _, mandate = governance.mandate_at(session, at)
-    answers = {p: mandate_decision(mandate, p, user_type, categories, terms) for p in allowed}
+    answers = _Answers.of(mandate, allowed, user_type, categories, terms)
     key = " + ".join(
         f"(((c.preference_mask >> {encoding.shift(p, user_type)}) & 3) << {2 * i})" for i, p in enumerate(allowed)
     )
-    allowed_keys = [
-        sum(code << (2 * i) for i, code in enumerate(combo))
-        for combo in product((MANDATE, ALLOW, DENY), repeat=len(allowed))
-        if _assumed(allowed, combo, answers)[0] is Decision.allow
-    ]
-    if allowed_keys:
+
+    def allowed_keys(yes: bool) -> str:
+        return ", ".join(
+            str(sum(code << (2 * i) for i, code in enumerate(combo)))
+            for combo in product((MANDATE, ALLOW, DENY), repeat=len(allowed))
+            if _assumed(allowed, combo, answers(yes))[0] is Decision.allow
+        )
+
+    without, with_yes = allowed_keys(False), allowed_keys(True)  # the first keys are among the second
+    if with_yes:
+        which = f"({key}) IN ({with_yes})"
+        if answers.split:
+            which = f"(({key}) IN ({without or 'NULL'}) OR ({_YES} AND {which}))"
         yield from (
-            row[0]
-            for row in rows(
-                f"SELECT c.member_id FROM choice_version c WHERE {_as_of()} AND {_OPEN} "
-                f"AND ({key}) IN ({', '.join(map(str, allowed_keys))})"
-            )
+            row[0] for row in rows(f"SELECT c.member_id FROM choice_version c WHERE {_as_of()} AND {_OPEN} AND {which}")
         )
     codes = ", ".join(f"((c.preference_mask >> {encoding.shift(p, user_type)}) & 3)" for p in allowed)
+    if answers.split:
+        codes += f", {_YES}"
     any_proxy = " OR ".join(f"((c.preference_mask >> {encoding.shift(p, user_type)}) & 3) = 3" for p in allowed)
     joins, proxy_cols = _proxy_joins(allowed)
     proxied = rows(
@@ -286,10 +343,11 @@ def eligible_members(
         f"WHERE {_as_of()} AND {_OPEN} AND ({any_proxy})"
     )
     if proxied:
-        n = len(allowed)
+        n, w = len(allowed), len(allowed) + answers.split
         resolver = _ProxyResolver(rows, allowed, codes, answers, max_depth)
         for row in proxied:
-            if resolver.outcome(row[1 : 1 + n], row[1 + n : 1 + 2 * n])[0] is Decision.allow:
+            yes = w > n and bool(row[1 + n])
+            if resolver.outcome(row[1 : 1 + n], row[1 + w : 1 + w + n], yes)[0] is Decision.allow:
                 yield row[0]
 
 

@@ -12,7 +12,9 @@ For member *m*, purpose *p*, user type *u*, categories *C* at time *t*, in this 
 5. ``own-choice``: *m*'s own allow or deny for (*p*, *u*).
 6. ``proxy``: *m* left (*p*, *u*) to a proxy valid at *t*: the proxy's effective decision.
 7. ``mandate``: the collective mandate in force at *t*; when it needs the member's explicit
-   allow for sensitive categories (Art. 51(4)) and *C* has one, deny.
+   allow for sensitive categories (Art. 51(4)) and *C* has one the member gave no own yes
+   for, deny. The yes is given per sensitive category (:func:`mandate_decision`); an own
+   ``allow`` for (*p*, *u*) is an explicit allow too, and decides at rule 5 already.
 
 An application with several purposes is allowed only when every purpose is; a refusal
 takes the reason of the earliest rule that refused, an allowance the latest rule that
@@ -27,7 +29,7 @@ from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
 from coop.governance.documents import Conditions, Mandate, MandateDecision
-from coop.vocabulary.terms import SENSITIVE, Category, Purpose, UserType
+from coop.vocabulary.terms import SENSITIVE, Category, Purpose, UserType, mask
 from coop.vocabulary.terms import is_prohibited as is_prohibited  # rule 1 is the law itself; named here with the rules
 from coop.vocabulary.terms import law_decides as law_decides
 
@@ -97,14 +99,22 @@ def unmet_conditions(conditions: Conditions, terms: Terms) -> tuple[str, ...]:
 
 
 def mandate_decision(
-    mandate: Mandate, purpose: Purpose, user_type: UserType, categories: Iterable[Category], terms: Terms | None
+    mandate: Mandate,
+    purpose: Purpose,
+    user_type: UserType,
+    categories: Iterable[Category],
+    terms: Terms | None,
+    sensitive_yes: int = 0,
 ) -> MandateAnswer:
     """Rule 7 for one purpose. Pairs without a rule take the mandate's default, and then
-    sensitive categories always need the member's explicit allow."""
+    sensitive categories always need the member's explicit allow. ``sensitive_yes``: the
+    categories (a mask) the member whose data it is gave their own explicit yes for; when it
+    covers every sensitive category asked for, the mandate decides as it would without them."""
     rule = mandate.rule_for(purpose, user_type)
     decision = MandateDecision(rule.decision if rule else mandate.default)
     explicit = rule.sensitive_requires_explicit_allow if rule else True
-    if decision is not MandateDecision.deny and explicit and SENSITIVE & set(categories):
+    unconsented = mask(SENSITIVE & set(categories)) & ~sensitive_yes
+    if decision is not MandateDecision.deny and explicit and unconsented:
         return MandateAnswer(Decision.deny, sensitive_needs_explicit_allow=True)
     if decision is MandateDecision.conditional:
         assert rule is not None and rule.conditions is not None

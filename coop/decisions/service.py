@@ -1,5 +1,9 @@
 """The effective decision for one member, following the rules one by one (the reference
-the bulk engine is tested against)."""
+the bulk engine is tested against).
+
+The own yes to sensitive categories (Art. 51(4)) is the member's whose data it is: when a
+proxy's chain ends at the mandate, the mandate looks at the principal's yes, never at a
+proxy's (a proxy's yes is about the proxy's own data)."""
 
 from __future__ import annotations
 
@@ -47,8 +51,11 @@ def effective(
     excluded = mask(categories)
     bit = 1 << position(purpose)
     chain = [member_id]
+    sensitive_yes = 0
     while True:
-        decision, reason, answer = _own_rules(session, chain[-1], purpose, user_type, categories, excluded, at)
+        decision, reason, answer, yes = _own_rules(session, chain[-1], purpose, user_type, categories, excluded, at)
+        if len(chain) == 1:
+            sensitive_yes = yes
         if reason is Reason.proxy:
             appointment = proxies.proxy_for(session, chain[-1], bit, at)
             if appointment is not None:
@@ -59,7 +66,7 @@ def effective(
                 continue
             decision, reason = None, Reason.mandate  # 'proxy' without a valid proxy: the mandate decides
         if reason is Reason.mandate:
-            answer = mandate_decision(mandate, purpose, user_type, categories, terms)
+            answer = mandate_decision(mandate, purpose, user_type, categories, terms, sensitive_yes)
             decision = answer.decision
         break
     assert decision is not None
@@ -76,18 +83,19 @@ def _own_rules(
     categories: Sequence[Category],
     excluded: int,
     at: datetime,
-) -> tuple[Decision | None, Reason, MandateAnswer | None]:
-    """Rules 2 to 5 for one member; for rules 6 and 7 only the reason (the caller goes on)."""
+) -> tuple[Decision | None, Reason, MandateAnswer | None, int]:
+    """Rules 2 to 5 for one member; for rules 6 and 7 only the reason (the caller goes on).
+    Last, the member's own yes to sensitive categories (a mask)."""
     v = choices_queries.as_of(session, member_id, at)
     if v is None or not v.is_member:
-        return Decision.deny, Reason.not_member, None
+        return Decision.deny, Reason.not_member, None, 0
     if v.opt_out:
-        return Decision.deny, Reason.opt_out, None
+        return Decision.deny, Reason.opt_out, None, 0
     if v.excluded_mask & excluded:
-        return Decision.deny, Reason.category_excluded, None
+        return Decision.deny, Reason.category_excluded, None, 0
     preference = encoding.get(v.preference_mask, purpose, user_type)
     if preference is Preference.allow:
-        return Decision.allow, Reason.own_choice, None
+        return Decision.allow, Reason.own_choice, None, 0
     if preference is Preference.deny:
-        return Decision.deny, Reason.own_choice, None
-    return None, Reason.proxy if preference is Preference.proxy else Reason.mandate, None
+        return Decision.deny, Reason.own_choice, None, 0
+    return None, Reason.proxy if preference is Preference.proxy else Reason.mandate, None, v.sensitive_yes_mask

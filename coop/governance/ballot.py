@@ -199,7 +199,8 @@ def _rule_change(c: RuleChange, t: Translate, lang: str) -> str:
 
 
 def _rule_line(rule: MandateRule, t: Translate, lang: str) -> str:
-    return t("ballot_rule", **_pair(rule.purpose, rule.user_type, lang), decision=_decision(rule, t, False))
+    """One rule of the whole text, with whether it needs the member's own yes for sensitive data."""
+    return t("ballot_rule", **_pair(rule.purpose, rule.user_type, lang), decision=_decision(rule, t, True))
 
 
 def _lawful_rules(mandate: Mandate) -> list[MandateRule]:

@@ -64,6 +64,7 @@ def member_page(request: Request, member_id: MemberId, viewer: Board, session: R
         opted_out=choices.opt_out,
         own_choices=[(p.value, u.value, pref.value) for p, u, pref in encoding.explicit(choices.preference_mask)],
         excluded=[c.value for c in from_mask(Category, choices.excluded_mask)],
+        sensitive_yes=[c.value for c in from_mask(Category, choices.sensitive_yes_mask)],
         donates=bool(choices.donate_dividend),
         given=given,
         held=held,

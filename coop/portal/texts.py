@@ -37,6 +37,8 @@ REFUSALS: dict[str, str] = {
     "tree-head-not-found": N_("refusal_tree_head_not_found"),
     "insufficient-funds": N_("refusal_insufficient_funds"),
     "not-a-member": N_("refusal_not_a_member"),
+    "own-yes-only": N_("refusal_own_yes_only"),
+    "not-sensitive": N_("refusal_not_sensitive"),
     "not-a-member-number": N_("refusal_not_a_member_number"),
     "proxy-chain-too-deep": N_("refusal_proxy_chain_too_deep"),
     "proxy-not-found": N_("refusal_proxy_not_found"),

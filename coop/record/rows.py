@@ -38,6 +38,9 @@ class Table:
     """Payload fields that stand for another table's rows (field -> table), for messages."""
     new_fields: ClassVar[frozenset[str]] = frozenset()
     """Payload fields that events recorded before this version lack."""
+    left_out_when_empty: ClassVar[frozenset[str]] = frozenset()
+    """Payload fields an event has only when they are not empty: an event with one whose row
+    implies none (the row lost it) disagrees."""
     timed_since: ClassVar[frozenset[str]] = frozenset()
     """Event types whose time equals the row's only from this version on."""
     keeps_time: ClassVar[frozenset[str]] = frozenset()

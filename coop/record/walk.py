@@ -185,6 +185,9 @@ class Walk:
             differs.append(f"time (the row says {x.time}, the event {time})")
         if missing and not legacy:
             differs += [f"{f} (not in the event)" for f in missing]
+        differs += [
+            f"{f} (the row does not show it)" for f in sorted(table.left_out_when_empty) if f in got and f not in want
+        ]
         row = x.row or table.label(x.key)
         if differs:
             parts = {table.parts.get(f) for f in differs}

@@ -93,6 +93,7 @@ def statement(session: Session, member: Member, year: int, now: datetime) -> Sta
         ],
         excluded=[c.value for c in from_mask(Category, current.excluded_mask)] if current else [],
         donate_dividend=bool(current and current.donate_dividend),
+        sensitive_yes=[c.value for c in from_mask(Category, current.sensitive_yes_mask)] if current else [],
         changes=changes,
         uses=uses,
         dividends=dividends,

@@ -22,6 +22,7 @@ class V:
     preference_mask: int = 0
     donate_dividend: bool | None = False
     acting_proxy_id: int | None = None
+    sensitive_yes_mask: int = 0
 
 
 def test_a_first_version_starts_and_a_change_says_only_what_changed() -> None:
@@ -43,6 +44,19 @@ def test_a_first_version_starts_and_a_change_says_only_what_changed() -> None:
         "You share again: genetic and genomic data.",
         "Made by your proxy M-000007.",
     ]
+
+
+def test_a_yes_for_sensitive_data_given_and_taken_back_is_told() -> None:
+    given = V(version=2, sensitive_yes_mask=mask([Category.genetic, Category.biobanks]))
+    changed = V(version=3, sensitive_yes_mask=mask([Category.biobanks, Category.omics]))
+    change = difference(given, changed)
+    assert (change.yes_given, change.yes_withdrawn) == ((Category.omics,), (Category.genetic,))
+    assert difference(V(), given).yes_given == (Category.genetic, Category.biobanks)
+    assert in_words(change, "en") == [
+        "You gave your own yes for sensitive data: other -omics data.",
+        "You took back your own yes for sensitive data: genetic and genomic data.",
+    ]
+    assert in_words(change, "nl")[0].startswith("U gaf uw eigen ja voor gevoelige gegevens: ")
 
 
 def test_a_purpose_changed_alike_for_every_user_is_one_line() -> None:

@@ -1,5 +1,6 @@
-"""The bulk engine agrees with the rule-by-rule evaluator on random histories of choices,
-proxies, departures and mandate versions, at random times between the changes."""
+"""The bulk engine agrees with the rule-by-rule evaluator on random histories of choices
+(the own yes per sensitive category included), proxies, departures and mandate versions, at
+random times between the changes."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ BOARD = Actor("user", 1, Role.board)
 # A narrow slice of the vocabulary, so that histories and applications meet often.
 purposes = st.sampled_from([Purpose.research, Purpose.innovation, Purpose.statistics])
 user_types = st.sampled_from([UserType.academic, UserType.commercial, UserType.public])
-categories = st.sampled_from([Category.ehr, Category.genetic, Category.claims])
+categories = st.sampled_from([Category.ehr, Category.genetic, Category.claims, Category.biobanks])
+sensitive = st.sampled_from([Category.genetic, Category.biobanks])
 conditions = st.builds(
     Conditions,
     min_benefit_share_pct=st.none() | st.integers(0, 20),
@@ -73,12 +75,14 @@ operation = st.one_of(
         st.none() | st.booleans(),
         st.lists(st.tuples(purposes, user_types, st.sampled_from(list(Preference))), max_size=4),
         st.none() | st.sets(categories, max_size=3),
+        st.none() | st.sets(sensitive, max_size=2),
     ),
     st.tuples(
         st.just("appoint"),
         st.integers(0, 50),
         st.integers(0, 50),
         st.none() | st.sets(purposes, min_size=1, max_size=3),
+        st.integers(0, 3),  # 0: the proxy has not (yet) accepted; mostly they have
     ),
     st.tuples(st.just("revoke"), st.integers(0, 50)),
     st.tuples(st.just("leave"), st.integers(0, 50)),
@@ -126,17 +130,18 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                         )
                         assert m.id is not None
                         member_ids.append(m.id)
-                    case ("change", i, opt_out, prefs, excluded):
+                    case ("change", i, opt_out, prefs, excluded, yes):
                         mid = pick(i)
                         if mid is not None:
                             patch = choices.ChoicePatch(
                                 opt_out=opt_out,
                                 preferences=tuple(prefs),
                                 excluded_categories=frozenset(excluded) if excluded is not None else None,
+                                sensitive_yes=frozenset(yes) if yes is not None else None,
                             )
                             member = Actor("user", 10_000 + mid, Role.member, member_id=mid)
                             choices.change(s, member, mid, patch, None, utcnow())
-                    case ("appoint", i, j, scope):
+                    case ("appoint", i, j, scope, accepted):
                         a, b = pick(i), pick(i + 1 + j)  # another member, unless there is only one
                         if a is not None and b is not None:
                             appointment = proxies.appoint(
@@ -152,6 +157,10 @@ def _run(database: Database, ops: list[tuple], checkpoints: list[datetime]) -> l
                             )
                             assert appointment.id is not None
                             appointment_ids.append(appointment.id)
+                            if accepted:
+                                proxies.accept(
+                                    s, Actor("user", 10_000 + b, Role.member, member_id=b), b, appointment.id, utcnow()
+                                )
                     case ("revoke", k):
                         if appointment_ids:
                             from coop.proxies.models import ProxyAppointment

@@ -50,3 +50,33 @@ def test_every_page_passes_wcag_21_aa(
         found[url] = _violations(chair, axe_script)
     assert len(found) == 2 + 2 * len(member_pages) + len(f.BOARD_PAGES)
     assert {url: v for url, v in found.items() if v} == {}
+
+
+def test_the_yes_for_sensitive_data_is_given_in_the_browser_and_passes_at_both_widths(
+    client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Path
+) -> None:
+    """The choices page's own yes per sensitive kind of data: chosen with the keyboard-usable
+    radio buttons under the real Content-Security-Policy, then checked by axe in both
+    languages on a desktop and a phone, with the yes given and an excluded kind of data."""
+    anna = f.member(client, f.founded(client, database))
+    page = browser.new_page()
+    log_in(page, live_server, anna.email)
+    page.goto(f"{live_server}/me/choices?lang=en")
+    page.get_by_role("group", name="Genetic and genomic data (sensitive)").get_by_label(
+        "Yes, the cooperative may use it"
+    ).check()
+    page.get_by_role("group", name="Biobanks (sensitive)").get_by_label("Yes, the cooperative may use it").check()
+    page.get_by_role("checkbox", name="Biobanks (sensitive)").check()  # and never share it: the page says so
+    page.get_by_role("button", name="Save").click()
+    page.get_by_role("status").wait_for()
+    api = client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()
+    assert api["sensitive_yes"] == ["genetic", "biobanks"] and api["excluded_categories"] == ["biobanks"]
+    checked = browser.new_context(bypass_csp=True).new_page()
+    log_in(checked, live_server, anna.email)
+    found: dict[str, list[str]] = {}
+    for width in (1280, 390):
+        checked.set_viewport_size({"width": width, "height": 900})
+        for lang in ("nl", "en"):
+            checked.goto(f"{live_server}/me/choices?lang={lang}")
+            found[f"{lang} {width}"] = _violations(checked, axe_script)
+    assert {k: v for k, v in found.items() if v} == {}

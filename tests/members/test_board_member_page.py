@@ -17,12 +17,14 @@ def test_the_board_sees_a_member_and_ends_the_membership_on_their_request(
     anna, bram = f.member(client, board), f.member(client, board)
     r = client.patch(
         f"/api/v1/members/{anna.id}/choices",
-        json={"preferences": [{"purpose": "research", "user_type": "commercial", "decision": "deny"}]},
+        json={
+            "preferences": [{"purpose": "research", "user_type": "commercial", "decision": "deny"}],
+            "sensitive_yes": ["biobanks"],
+        },
         headers=anna.headers,
     )
     assert r.status_code == 200, r.text
-    body = {"proxy_member_id": bram.id, "purposes": ["innovation"]}
-    assert client.post(f"/api/v1/members/{anna.id}/proxies", json=body, headers=anna.headers).status_code == 201
+    f.appointed(client, anna, bram, purposes=["innovation"])
     invited = f.admit_over_http(client, board)["member"]
 
     f.portal_login(client, f.BOARD_EMAIL)
@@ -31,6 +33,7 @@ def test_the_board_sees_a_member_and_ends_the_membership_on_their_request(
     page = client.get(f"/board/members/{anna.id}")
     assert page.status_code == 200 and f"Lid {anna.number}" in page.text
     assert "wetenschappelijk onderzoek, bedrijf: nee" in page.text
+    assert "Eigen ja voor gevoelige gegevens: Biobanken" in page.text
     assert f"Lid {bram.number} is de gevolmachtigde, voor:" in page.text
     assert "heeft een wachtwoord gemaakt" in page.text and f'href="/board/members/{anna.id}/details"' in page.text
     assert f"Treedt op voor lid {anna.number}" in client.get(f"/board/members/{bram.id}").text

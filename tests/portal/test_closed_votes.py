@@ -19,12 +19,7 @@ def test_a_member_sees_the_outcome_turnout_and_who_cast_their_vote_once_a_vote_c
 ) -> None:
     board = f.founded(client, database)
     anna, bram, cor, dirk = (f.member(client, board) for _ in range(4))
-    r = client.post(
-        f"/api/v1/members/{cor.id}/proxies",
-        json={"proxy_member_id": bram.id, "voting": True, "purposes": ["research"]},
-        headers=cor.headers,
-    )
-    assert r.status_code == 201, r.text
+    f.appointed(client, cor, bram, voting=True, purposes=["research"])
     proposal = f.propose(client, board, title="Een nieuw beleid", quorum_pct=50)
     assert f.vote(client, anna, proposal["id"], "yes").status_code in (200, 201)
     assert f.vote(client, bram, proposal["id"], "no").status_code in (200, 201)

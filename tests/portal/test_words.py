@@ -132,11 +132,14 @@ def test_the_statement_says_what_changed_in_words_and_in_dutch_time(client: Test
     anna = f.member(client, board)
     url = f"/api/v1/members/{anna.id}/choices"
     preference = {"purpose": "research", "user_type": "commercial", "decision": "deny"}
-    assert client.patch(url, json={"preferences": [preference], "donate_dividend": True}, headers=anna.headers)
+    body = {"preferences": [preference], "donate_dividend": True, "sensitive_yes": ["genetic", "biobanks"]}
+    assert client.patch(url, json=body, headers=anna.headers)
     versions = client.get(f"{url}/history", headers=anna.headers).json()
     year = versions[-1]["valid_from"][:4]
     text = pdfs.text(client.get(f"/api/v1/members/{anna.id}/statement/{year}.pdf", headers=anna.headers).content)
     assert "Voor wetenschappelijk onderzoek, door bedrijf: eerst 'De coöperatie beslist', nu 'Nee'." in text
+    assert "Uw eigen ja voor gevoelige gegevens: Erfelijk materiaal (DNA), Biobanken." in text  # as it is now
+    assert "U gaf uw eigen ja voor gevoelige gegevens: erfelijk materiaal (DNA), biobanken." in text  # the change
     assert "U geeft uw dividend aan het solidariteitsfonds." in text
     assert _amsterdam(versions[-1]["valid_from"], "Nederlandse tijd") in text
 
@@ -163,7 +166,7 @@ def test_a_ballot_says_what_it_changes_what_adopts_it_and_who_voted(client: Test
     page = client.get("/me/votes").text
     assert "AI voor de overheid" in page and "Voorstel voor een nieuw mandaat" in page
     assert "Voor training en toetsing van AI, door overheid: nu nee; voorgesteld: ja." in page
-    assert "Voor wetenschappelijk onderzoek, door overheid: ja." in page  # the whole text, under a fold
+    assert "Voor wetenschappelijk onderzoek, door overheid: ja (ook gevoelige gegevens)." in page  # the whole text
     assert "minstens 30% van de leden" in page and "meer dan 50% van de stemmen" in page
     assert _amsterdam(proposal["closes_at"], "Nederlandse tijd") in page and "UTC" not in page
     assert f"Uw gevolmachtigde {bram.number} heeft voor u gestemd: Voor." in page

@@ -44,7 +44,7 @@ from coop.record.schemas import TreeHeadOut
 from coop.record.verification import LEDGER, NOT_PROVEN, OUTSIDE_THE_RECORD, PARTS, tables, verify_record
 from coop.settings import Settings, get_settings
 from coop.types import utcnow
-from coop.vocabulary.terms import Purpose
+from coop.vocabulary.terms import Category, Purpose, mask
 from ledger import log
 from ledger.verify import Report
 from tests.conftest import ENGINES, make_settings, pg_admin, pg_db_url
@@ -141,6 +141,10 @@ def _build(db: Database) -> dict[str, int]:
         current = choices_queries.read(s, nine, 9, utcnow())
         changed = choices_service.change(s, nine, 9, ChoicePatch(opt_out=not current.opt_out), None, utcnow())
         facts["opted_out"], facts["opt_out_version"] = 9, changed.version
+        six = Actor("user", 7, Role.member, member_id=6)
+        genetic = ChoicePatch(sensitive_yes=frozenset({Category.genetic}))
+        yes = choices_service.change(s, six, 6, genetic, None, utcnow())
+        facts["sensitive_yes"], facts["sensitive_yes_version"] = 6, yes.version
         eight = Actor("user", 9, Role.member, member_id=8)
         appointment = proxies.appoint(
             s, eight, 8, 1, [Purpose.care_improvement], None, True, db.settings.choices.proxy_max_depth, utcnow()
@@ -318,6 +322,26 @@ ALTERATIONS = {
         "choice_version",
         lambda c: [
             f"UPDATE choice_version SET opt_out = NOT opt_out "
+            f"WHERE member_id = {c.facts['opted_out']} AND version = {c.facts['opt_out_version']}"
+        ],
+        "choice_version",
+        lambda c: f"member_id={c.facts['opted_out']} version={c.facts['opt_out_version']}",
+        lambda c: _choice_seq(c, c.facts["opted_out"], c.facts["opt_out_version"]),
+    ),
+    "a member's yes for sensitive data taken away": Alteration(
+        "choice_version",
+        lambda c: [
+            f"UPDATE choice_version SET sensitive_yes_mask = 0 "
+            f"WHERE member_id = {c.facts['sensitive_yes']} AND version = {c.facts['sensitive_yes_version']}"
+        ],
+        "choice_version",
+        lambda c: f"member_id={c.facts['sensitive_yes']} version={c.facts['sensitive_yes_version']}",
+        lambda c: _choice_seq(c, c.facts["sensitive_yes"], c.facts["sensitive_yes_version"]),
+    ),
+    "a yes for sensitive data the member never gave": Alteration(
+        "choice_version",
+        lambda c: [
+            f"UPDATE choice_version SET sensitive_yes_mask = {mask([Category.biobanks])} "
             f"WHERE member_id = {c.facts['opted_out']} AND version = {c.facts['opt_out_version']}"
         ],
         "choice_version",

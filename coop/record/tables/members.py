@@ -83,9 +83,11 @@ class ChoiceVersions(Table):
         "excluded_mask",
         "preference_mask",
         "donate_dividend",
+        "sensitive_yes_mask",
         "recorded_by",
         "acting_proxy_id",
     )
+    left_out_when_empty = frozenset({"sensitive_yes"})
 
     def label(self, key: int) -> str:
         return f"member_id={key}"
@@ -108,35 +110,41 @@ class ChoiceVersions(Table):
                     report.disagree(self.name, row, None, f"valid_to {valid_to} is not when the next version began")
         sql = (
             f"SELECT member_id, version, {time_sql(conn, 'valid_from')}, recorded_by, acting_proxy_id, "  # noqa: S608
-            "donate_dividend, excluded_mask, is_member, opt_out, preference_mask "
+            "donate_dividend, excluded_mask, is_member, opt_out, preference_mask, sensitive_yes_mask "
             "FROM choice_version" + (" ORDER BY member_id, version" if ordered else "")
         )
         payloads, build = self._payloads, self._payload
         for batch in stream(conn, sql, "reconcile_choices"):
             events = []
-            for member, version, time, actor, proxy, donate, excluded, is_member, opt_out, preferences in batch:
-                said = (version, proxy, bool(donate), excluded, bool(is_member), bool(opt_out), preferences)
+            for member, version, time, actor, proxy, donate, excluded, is_member, opt_out, preferences, yes in batch:
+                said = (version, proxy, bool(donate), excluded, bool(is_member), bool(opt_out), preferences, yes)
                 typ = "choices.started" if version == 1 else "choices.changed" if is_member else _ENDED
                 row = f"member_id={member} version={version}" if ordered else None  # the walk names rows
                 events.append((member, row, typ, f"member:{member}", time, actor, payloads.get(said) or build(said)))
             yield events
 
     def _payload(self, said: tuple[Any, ...]) -> str:
-        """A choices event's payload, as coop.choices.service records it (kept for the next)."""
-        version, proxy, donate, excluded, is_member, opt_out, preferences = said
-        e = self._excluded.get(excluded)
-        if e is None:
-            e = self._excluded[excluded] = canonical.dumps([c.value for c in from_mask(Category, excluded)])
+        """A choices event's payload, as coop.choices.service records it (kept for the next):
+        ``sensitive_yes`` only when the member gave one."""
+        version, proxy, donate, excluded, is_member, opt_out, preferences, yes = said
+        e, y = self._categories(excluded), f',"sensitive_yes":{self._categories(yes)}' if yes else ""
         payload = (
             f'{{"acting_proxy_id":{json_int(proxy)},"donate_dividend":{json_bool(donate)},"excluded_categories":{e},'
-            f'"is_member":{json_bool(is_member)},"opt_out":{json_bool(opt_out)},"preferences":{_preferences(preferences)},'
-            f'"version":{version}}}'
+            f'"is_member":{json_bool(is_member)},"opt_out":{json_bool(opt_out)},"preferences":{_preferences(preferences)}'
+            f'{y},"version":{version}}}'
         )
         self._payloads[said] = payload
         return payload
 
+    def _categories(self, categories: int) -> str:
+        """A mask of categories as the canonical JSON list of their codes (kept for the next)."""
+        out = self._masks.get(categories)
+        if out is None:
+            out = self._masks[categories] = canonical.dumps([c.value for c in from_mask(Category, categories)])
+        return out
+
     def __init__(self) -> None:
-        self._excluded: dict[int, str] = {}
+        self._masks: dict[int, str] = {}
         self._payloads: dict[tuple[Any, ...], str] = {}
 
 
