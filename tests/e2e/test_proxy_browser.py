@@ -20,7 +20,7 @@ def test_a_proxy_accepts_and_acts_in_the_browser(
 ) -> None:
     board, people, _permit = f.cooperative(client, database)
     anna, bram = people[0], people[1]
-    proposal = f.propose(client, board)
+    f.propose(client, board)  # an open vote for the proxy to cast
     with database.unit_of_work(write=False) as s:
         anna_name = s.get_one(Member, anna.id).name
 
