@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from coop.approvals import mail as approval_mail
 from coop.approvals import queries
 from coop.approvals.models import Action, BoardApproval, Outcome, decided_payload, requested_payload
 from coop.auth.models import UserAccount
@@ -92,6 +93,7 @@ def _ask(session: Session, actor: Actor, row: BoardApproval, now: datetime) -> B
     session.add(row)
     session.flush()
     log.append(session, "approval.requested", actor.ledger_name, f"approval:{row.id}", requested_payload(row), at=now)
+    approval_mail.tell_the_others(session, row, now)
     return row
 
 

@@ -4,11 +4,17 @@ withdraws; what the request pinned must still hold; the ledger of record names b
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi.testclient import TestClient
+from sqlalchemy import select
+from sqlmodel import col
 
 from coop.db import Database
+from coop.mail.messages import Letter, compose
+from coop.mail.models import OutboxMessage
+from coop.types import utcnow
 from ledger import canonical, log
 from tests import factories as f
 from tests.conftest import Clock
@@ -17,6 +23,15 @@ from tests.conftest import Clock
 def _events(database: Database, subject: str) -> list[tuple[str, str, dict[str, Any]]]:
     with database.unit_of_work(write=False) as s:
         return [(e.type, e.actor, canonical.loads(e.payload)) for e in log.events_of(s, subject)]
+
+
+def _mails(database: Database) -> list[tuple[str, str, str]]:
+    """The messages telling board members that a request waits: to whom, in which language, about what."""
+    with database.unit_of_work(write=False) as s:
+        rows = s.execute(select(OutboxMessage).where(col(OutboxMessage.kind) == "approval-waiting")).scalars()
+        told = [(m.recipient, m.language, json.loads(m.context)) for m in rows]
+    what = {"commit": "distribution", "publish": "report"}
+    return [(to, lang, f"{what[c['what']]}:{c['number']}:{c['asker']}") for to, lang, c in told]
 
 
 def _draft(client: TestClient, database: Database, clock: Clock) -> tuple[dict[str, str], dict[str, Any], int]:
@@ -40,6 +55,7 @@ def test_one_board_user_alone_cannot_commit_a_second_one_approves(
     assert asked.status_code == 201, asked.text
     request = asked.json()
     assert request["status"] == "waiting" and request["pinned"] == draft["digest"]
+    assert _mails(database) == [(f.SECOND_BOARD_EMAIL, "nl", f"distribution:{draft['id']}:{f.BOARD_EMAIL}")]
     own = client.post(f"/api/v1/approvals/{request['id']}/approve", headers=chair)
     assert own.status_code == 403 and own.json()["code"] == "own-request"
     twice = client.post(f"/api/v1/distributions/{draft['id']}/commit-requests", headers=treasurer)
@@ -156,3 +172,20 @@ def test_publishing_the_annual_report_needs_a_second_board_user(
         (_type, actor, payload) = events[-1]
         assert payload["sha256"] == record["sha256"] and payload["approval"] == fresh["id"]
         assert payload["requested_by"] == fresh["requested_by"] != payload["approved_by"] == actor
+
+
+def test_the_other_board_members_are_mailed_in_their_language(
+    client: TestClient, database: Database, clock: Clock
+) -> None:
+    chair, draft, _ = _draft(client, database, clock)
+    f.second_board(client, database)
+    request = client.post(f"/api/v1/distributions/{draft['id']}/commit-requests", headers=chair).json()
+    with database.unit_of_work(write=False) as s:
+        (row,) = s.execute(select(OutboxMessage).where(col(OutboxMessage.kind) == "approval-waiting")).scalars()
+    assert row.id is not None
+    letter = Letter(row.id, row.message_id, row.kind, row.recipient, row.language, row.context, 0)
+    message = compose(letter, database.settings.mail, utcnow(), b"key")
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert message["Subject"] == "Een verzoek wacht op uw goedkeuring" and message["To"] == f.SECOND_BOARD_EMAIL
+    assert f"{f.BOARD_EMAIL} vraagt een tweede bestuurslid om verdeling {draft['id']} vast te stellen" in text
+    assert f"/board/approvals/{request['id']}" in text
