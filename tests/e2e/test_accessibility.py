@@ -27,7 +27,7 @@ def _violations(page: Any, axe: Path) -> list[str]:
 
 
 def test_every_page_passes_wcag_21_aa(
-    client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Path, clock: Clock
+    client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Path
 ) -> None:
     board, people, permit_id = f.cooperative(client, database)
     f.money(client, board, permit_id, income=50_000)
