@@ -247,6 +247,7 @@ def seed(
     with db.unit_of_work() as s:
         approvals.approve(s, treasurer, db.settings, request.id, now=utcnow())
         outbox.withdraw_all(s, MailKind.dividend)  # made-up members: nobody to tell
+        outbox.withdraw_all(s, MailKind.approval_waiting)  # nor a made-up treasurer
     step("the distribution of the days that have ended", 1)
 
     _vote(db, board, members, rng, 3 + size / 250)  # room for a fifth of the members to vote
