@@ -13,12 +13,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import psycopg
 
+from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.cli import upgrade_database
 from coop.db import Database
+from coop.errors import NotFound
 from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, PrivacySettings, Settings
 
 PG_ADMIN = os.environ.get("COOP_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -84,3 +87,40 @@ def machine() -> str:
         f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB RAM; {platform.system()} {platform.release()}; "
         f"Python {platform.python_version()}; SQLite {sqlite3.sqlite_version}; {pg}"
     )
+
+
+def board_pair(db: Database) -> tuple[Actor, Actor]:
+    """Two board users (made on first use): committing needs one who asks and one who approves."""
+    from coop.approvals import service as approvals
+    from coop.auth.service import create_account
+    from coop.types import utcnow
+
+    emails = ("chair@bench.example", "treasurer@bench.example")
+    with db.unit_of_work() as s:
+        for email in emails:
+            try:
+                approvals.board_user(s, email)
+            except NotFound:
+                create_account(s, CLI_ACTOR, db.settings.auth, email, "bench-password", Role.board, None, now=utcnow())
+    with db.unit_of_work(write=False) as s:
+        asker, approver = (approvals.board_user(s, email) for email in emails)
+    return asker, approver
+
+
+def ask_commit(db: Database, distribution_id: int, now: datetime) -> tuple[Actor, int]:
+    """The first step of a commit (one board user asks): the second board user and the request's id."""
+    from coop.approvals import service as approvals
+
+    asker, approver = board_pair(db)
+    with db.unit_of_work() as s:
+        request = approvals.ask_commit(s, asker, distribution_id, now=now)
+    assert request.id is not None
+    return approver, request.id
+
+
+def approve(db: Database, approver: Actor, request_id: int, now: datetime) -> None:
+    """The second step: another board user approves, which commits."""
+    from coop.approvals import service as approvals
+
+    with db.unit_of_work() as s:
+        approvals.approve(s, approver, db.settings, request_id, now=now)

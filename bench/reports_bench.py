@@ -19,7 +19,7 @@ from rich.progress import Progress
 from sqlalchemy import insert, select, text
 
 from bench.choices_bench import MEMBERS, seed
-from bench.common import fresh_database
+from bench.common import approve, ask_commit, fresh_database
 from bench.distribution_bench import AFTER, YEAR_END, YEAR_START, permits_with_money
 from coop.auth.policy import CLI_ACTOR
 from coop.money import distributions
@@ -86,8 +86,8 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
         permits_with_money(db, n, progress)
         with db.unit_of_work() as s:
             draft = distributions.draft(s, CLI_ACTOR, YEAR_START, YEAR_END, now=AFTER)
-        with db.unit_of_work() as s:
-            distributions.commit(s, CLI_ACTOR, draft.id or 0, now=AFTER)
+        approver, request_id = ask_commit(db, draft.id or 0, AFTER)
+        approve(db, approver, request_id, AFTER)
         _usage_and_results(db)
         timings = []
         for _ in range(3):

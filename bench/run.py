@@ -208,21 +208,23 @@ def render(results: dict[str, Any]) -> str:
             f"Ran {r['when']} on {r['machine']}.",
             "",
             "`distributions.draft` (gather income, expenses, policy, manifests and donors; plan;",
-            "store every member's share) and `distributions.commit` (recompute and compare the",
+            "store every member's share), a board user's request to commit it (recompute and compare",
+            "the digest), and a second board user's approval, which commits (recompute and compare the",
             "digest; open an account per member; one closing entry with a posting per member; the",
-            "payouts entry), each in its own transaction. Each permit's manifest holds 2-60% of",
-            "the members; 5% donate. Target: draft and commit together under 30 s. Peer (the",
+            "payouts entry), each in its own transaction; the total counts all three. Each permit's",
+            "manifest holds 2-60% of the members; 5% donate. Target: draft and commit together under 30 s. Peer (the",
             "floor): writing one posting-shaped row per member into a plain table with the",
             "driver's fastest path; a commit writes about three rows per member.",
             "",
-            "| engine | members | member-permit pairs | plan (s) | draft (s) | commit (s) | total (s) "
-            "| peer: bare rows (s) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|",
+            "| engine | members | member-permit pairs | plan (s) | draft (s) | ask (s) | approve: commit (s) "
+            "| total (s) | peer: bare rows (s) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for engine, f in r["figures"].items():
             lines.append(
                 f"| {engine} | {_fmt(f['members'])} | {_fmt(f['member_permit_pairs'])} | {f['plan_seconds']} "
-                f"| {f['draft_seconds']} | {f['commit_seconds']} | **{f['total_seconds']}** "
+                f"| {f['draft_seconds']} | {f.get('ask_seconds', '-')} | {f['commit_seconds']} "
+                f"| **{f['total_seconds']}** "
                 f"| {f['bare_insert_seconds']} |"
             )
         lines.append("")

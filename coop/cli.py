@@ -486,6 +486,7 @@ def demo(
     table = Table("who", "login", title=f"Demo cooperative of {logins.size:,} members: log in at / (portal) or /docs")
     table.add_column("password or API key", overflow="fold")
     table.add_row("board", *logins.board)
+    table.add_row("board (second, for four eyes)", *logins.second_board)
     for email, password in logins.members:
         table.add_row("member", email, password)
     table.add_row("any other member", "member00004@demo-coop.nl ...", demo_data.MEMBER_PASSWORD)
@@ -502,27 +503,57 @@ def utcnow_year() -> int:
     return utcnow().year
 
 
+AskedBy = Annotated[
+    str | None, typer.Option("--asked-by", help="email of the board user who asks (four eyes: with --approved-by)")
+]
+ApprovedBy = Annotated[
+    str | None,
+    typer.Option("--approved-by", help="email of a second board user, who approves (four eyes: with --asked-by)"),
+]
+
+
+def _four_eyes(asked_by: str | None, approved_by: str | None) -> tuple[str, str]:
+    if not asked_by or not approved_by:
+        raise _fail("this needs two board users: name them with --asked-by EMAIL and --approved-by EMAIL")
+    return asked_by, approved_by
+
+
 @app.command()
 def distribute(
     period_start: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="first day of the period")],
     period_end: Annotated[datetime, typer.Option("--to", formats=["%Y-%m-%d"], help="last day of the period")],
     commit: Annotated[
-        bool, typer.Option("--commit", help="post it to the books and pay out (default: draft only)")
+        bool,
+        typer.Option("--commit", help="post it to the books and pay out (needs --asked-by and --approved-by)"),
     ] = False,
+    asked_by: AskedBy = None,
+    approved_by: ApprovedBy = None,
 ) -> None:
-    """Draft the distribution of a period, and with --commit post it and pay out."""
+    """Draft the distribution of a period, and with --commit post it and pay out.
+
+    Committing needs two board users (four eyes): the operator names the one who asks and a
+    second one who approves; the ledger of record names both. Without --commit a draft is
+    made, which the board commits in the portal or the API (one asks, another approves)."""
+    from coop.approvals import service as approvals
     from coop.errors import CoopError
     from coop.money import distributions
     from coop.types import utcnow
 
+    if commit:
+        asked_by, approved_by = _four_eyes(asked_by, approved_by)
     db = _database()
     try:
         with db.unit_of_work() as session:
             d = distributions.draft(session, CLI_ACTOR, period_start.date(), period_end.date(), now=utcnow())
         if commit:
-            assert d.id is not None
-            with db.unit_of_work() as session:
-                d = distributions.commit(session, CLI_ACTOR, d.id, now=utcnow())
+            assert d.id is not None and asked_by and approved_by
+            with db.unit_of_work() as session:  # both steps or neither: no request left waiting
+                asker, approver = approvals.board_user(session, asked_by), approvals.board_user(session, approved_by)
+                request = approvals.ask_commit(session, asker, d.id, now=utcnow())
+                assert request.id is not None
+                committed = approvals.approve(session, approver, db.settings, request.id, now=utcnow()).distribution
+                assert committed is not None
+                d = committed
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     table = Table("", "cents", title=f"Distribution {d.id} ({'committed' if d.committed_at else 'draft'})")
@@ -579,24 +610,41 @@ def report_annual(
 @report_app.command("publish")
 def report_publish(
     year: Annotated[int, typer.Argument(help="the calendar year", min=2000, max=2100)],
-    lang: Lang = DEFAULT_LANGUAGE,
+    lang: Annotated[
+        list[Language] | None, typer.Option("--lang", help="the report's language (repeat for more; default: all)")
+    ] = None,
+    asked_by: AskedBy = None,
+    approved_by: ApprovedBy = None,
 ) -> None:
-    """Publish the annual report of YEAR: record its SHA-256 in the ledger of record."""
+    """Publish the annual report of YEAR: record its SHA-256 in the ledger of record.
+
+    Publishing needs two board users (four eyes): name the one who asks (--asked-by) and a
+    second one who approves (--approved-by); the ledger of record names both."""
+    from coop.approvals import service as approvals
     from coop.errors import CoopError
-    from coop.reporting import service
+    from coop.i18n import LANGUAGES
     from coop.types import utcnow
 
+    asked_by, approved_by = _four_eyes(asked_by, approved_by)
+    languages = [str(code) for code in lang] if lang else list(LANGUAGES)
     db = _database()
     try:
-        with db.unit_of_work() as session:
-            record = service.publish_annual(session, CLI_ACTOR, db.settings, year, lang, utcnow())
+        with db.unit_of_work() as session:  # both steps or neither: no request left waiting
+            asker, approver = approvals.board_user(session, asked_by), approvals.board_user(session, approved_by)
+            request = approvals.ask_publish(session, asker, db.settings, year, languages, now=utcnow())
+            assert request.id is not None
+            records = approvals.approve(session, approver, db.settings, request.id, now=utcnow()).published
     except CoopError as exc:
         raise _fail(exc.detail) from exc
-    out.print(
-        f"annual report {year} ({lang}) published: sha256 {record['sha256']}, tree size {record['tree_size']}, "
-        f"ledger event {record['ledger_seq']}"
-    )
-    out.print(f"rebuild it with: coop report annual {year} --lang {lang} --tree-size {record['tree_size']} -o FILE")
+    for record in records:
+        out.print(
+            f"annual report {year} ({record['lang']}) published: sha256 {record['sha256']}, "
+            f"tree size {record['tree_size']}, ledger event {record['ledger_seq']}"
+        )
+        out.print(
+            f"rebuild it with: coop report annual {year} --lang {record['lang']} "
+            f"--tree-size {record['tree_size']} -o FILE"
+        )
 
 
 @ledger_app.command("export")

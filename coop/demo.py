@@ -2,7 +2,7 @@
 product's own services so that every figure, ledger event and report is what real use
 would give. Development mode only; the credentials are public.
 
-What it holds: the example statutes; a board user; a few thousand members with varied
+What it holds: the example statutes; two board users (four eyes); a few thousand members with varied
 choices (opt-outs, explicit preferences, excluded categories, donated dividends) and proxies;
 two proposals adopted by vote (a revised benefit policy and a revised mandate); HDAB
 consultations and permits for a public, an academic and a commercial applicant, plus a
@@ -27,6 +27,7 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
+from coop.approvals import service as approvals
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
 from coop.auth.policy import CLI_ACTOR, Actor, Role
@@ -56,6 +57,9 @@ from ledger import log
 
 BOARD_EMAIL = "board@demo-coop.nl"
 BOARD_PASSWORD = "demo-board-password"  # noqa: S105 (public demo login)
+SECOND_BOARD_EMAIL = "treasurer@demo-coop.nl"
+"""A second board user: committing a distribution and publishing a report need two (four eyes)."""
+SECOND_BOARD_PASSWORD = "demo-treasurer-password"  # noqa: S105 (public demo login)
 MEMBER_PASSWORD = "demo-member-password"  # noqa: S105 (public demo login)
 MEMBERS = [
     ("Anna de Vries", "anna@demo-coop.nl", Language.nl),
@@ -118,6 +122,7 @@ Progress = Callable[[str, int], None]
 @dataclass
 class DemoLogins:
     board: tuple[str, str]
+    second_board: tuple[str, str] = ("", "")
     members: list[tuple[str, str]] = field(default_factory=list)
     keys: dict[str, str] = field(default_factory=dict)
     size: int = 0
@@ -148,7 +153,9 @@ def seed(
         account = auth_service.bootstrap_board(s, CLI_ACTOR, auth, BOARD_EMAIL, BOARD_PASSWORD, now=utcnow())
         assert account.id is not None
         board = Actor("user", account.id, Role.board)
-        logins = DemoLogins(board=(BOARD_EMAIL, BOARD_PASSWORD), size=size)
+        logins = DemoLogins(
+            board=(BOARD_EMAIL, BOARD_PASSWORD), second_board=(SECOND_BOARD_EMAIL, SECOND_BOARD_PASSWORD), size=size
+        )
         keys = {}
         for org, role in (("Health Data Access Body NL (demo)", "hdab"), ("Audit & Co (demo)", "auditor")):
             created = auth_service.create_api_key(s, CLI_ACTOR, org, role, now=utcnow())
@@ -229,9 +236,18 @@ def seed(
     with db.unit_of_work() as s:
         d = distributions.draft(s, CLI_ACTOR, *periods.suggested(s, now), now=now)
     assert d.id is not None
+    with db.unit_of_work() as s:  # four eyes: the chair asks, a second board user (the treasurer) approves
+        second = auth_service.create_account(
+            s, CLI_ACTOR, auth, SECOND_BOARD_EMAIL, SECOND_BOARD_PASSWORD, Role.board, None, now=utcnow()
+        )
+        assert second.id is not None
+        treasurer = Actor("user", second.id, Role.board)
+        request = approvals.ask_commit(s, board, d.id, now=utcnow())
+    assert request.id is not None
     with db.unit_of_work() as s:
-        distributions.commit(s, CLI_ACTOR, d.id, now=utcnow())
+        approvals.approve(s, treasurer, db.settings, request.id, now=utcnow())
         outbox.withdraw_all(s, MailKind.dividend)  # made-up members: nobody to tell
+        outbox.withdraw_all(s, MailKind.approval_waiting)  # nor a made-up treasurer
     step("the distribution of the days that have ended", 1)
 
     _vote(db, board, members, rng, 3 + size / 250)  # room for a fifth of the members to vote

@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic and the application see the same schema."""
 
+from coop.approvals.models import BoardApproval
 from coop.auth.models import ApiKey, LoginFailures, PasswordReset, UserAccount
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
@@ -13,6 +14,7 @@ from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead, MoneyAccount,
 
 __all__ = [
     "ApiKey",
+    "BoardApproval",
     "ChoiceVersion",
     "Consultation",
     "Distribution",

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from coop.approvals.pages import router as approval_pages
+from coop.approvals.routes import router as approval_router
 from coop.auth.board_pages import router as board_user_pages
 from coop.auth.board_routes import router as board_user_router
 from coop.auth.key_pages import router as key_pages
@@ -59,6 +61,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     data_use_router,
     money_router,
     reports_router,
+    approval_router,
     mail_router,
     message_settings_router,
 )
@@ -75,6 +78,7 @@ PAGES: tuple[APIRouter, ...] = (
     permits_pages,
     money_pages,
     reports_pages,
+    approval_pages,
     mail_pages,
     key_pages,
     board_user_pages,

@@ -115,9 +115,15 @@ def test_ledger_export_writes_a_file_bean_check_accepts(cli_env: Settings, tmp_p
 def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
     from datetime import date
 
+    from sqlalchemy import select
+
+    from coop.auth.policy import Role
+    from coop.auth.service import create_account
     from coop.governance import service as governance
     from coop.money import service as money
     from coop.types import utcnow
+    from ledger import canonical
+    from ledger.models import LedgerEvent
 
     example = Path(__file__).resolve().parents[1] / "coop" / "statutes.example.toml"
     db = Database(cli_env)
@@ -127,12 +133,24 @@ def test_distribute_drafts_and_commits(cli_env: Settings) -> None:
         now = utcnow()
         permit = f.granted(s, "P-1", now)
         money.payment(s, CLI_ACTOR, "p1", permit.id, date(last, 2, 1), 10_000, "fee", now=now)
+        for email in ("chair@cli.example", "treasurer@cli.example"):
+            create_account(s, CLI_ACTOR, cli_env.auth, email, "a long enough password", Role.board, None, now=now)
     db.dispose()
     unended = runner.invoke(app, ["distribute", "--from", f"{last + 1}-01-01", "--to", f"{last + 1}-12-31"])
     assert unended.exit_code == 1 and f"can be distributed from {last + 2}-01-01" in unended.output
-    r = runner.invoke(app, ["distribute", "--from", f"{last}-01-01", "--to", f"{last}-12-31", "--commit"])
+    period = ["distribute", "--from", f"{last}-01-01", "--to", f"{last}-12-31", "--commit"]
+    alone = runner.invoke(app, [*period, "--asked-by", "chair@cli.example"])
+    assert alone.exit_code == 1 and "two board users" in alone.output  # four eyes: one board user cannot commit
+    same = runner.invoke(app, [*period, "--asked-by", "chair@cli.example", "--approved-by", "chair@cli.example"])
+    assert same.exit_code == 1 and "a second board member must approve it" in same.output
+    r = runner.invoke(app, [*period, "--asked-by", "chair@cli.example", "--approved-by", "treasurer@cli.example"])
     assert r.exit_code == 0, r.output
     assert "committed" in r.output and "10,000" in r.output
+    with db.unit_of_work(write=False) as s:
+        (committed,) = s.execute(select(LedgerEvent).where(LedgerEvent.type == "distribution.committed")).scalars()
+    payload = canonical.loads(committed.payload)
+    assert payload["requested_by"] != payload["approved_by"] == committed.actor
+    db.dispose()
     again = runner.invoke(app, ["distribute", "--from", f"{last}-06-01", "--to", f"{last}-12-31"])
     assert again.exit_code == 1 and "covered part of this period" in again.output
 

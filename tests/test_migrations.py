@@ -65,6 +65,10 @@ SEED = [
     "(1, 1, 1, 'yes', '2026-01-01 01:00:00', 'user:1'), (2, 2, 1, 'yes', '2026-01-01 01:00:00', 'user:1')",
     "UPDATE proposal SET closed_at = '2026-01-02 00:00:00', outcome = 'rejected', electorate = 2, yes = 1, no = 0, "
     "abstain = 0 WHERE id = 1",
+    "INSERT INTO board_approval (id, action, target, year, languages, pinned, requested_by, requested_at, outcome, "
+    "decided_by, decided_at) VALUES (1, 'report.publish', 'report:annual:2025', 2025, 'en,nl', 'h', 'user:1', "
+    "'2026-01-01 00:00:00', 'withdrawn', 'user:1', '2026-01-01 01:00:00'), (2, 'report.publish', "
+    "'report:annual:2026', 2026, 'nl', 'h', 'user:1', '2026-01-01 00:00:00', NULL, NULL, NULL)",
 ]
 
 ALLOWED = [
@@ -77,6 +81,8 @@ ALLOWED = [
     "UPDATE choice_version SET valid_to = '2026-02-01 00:00:00' WHERE id = 1 AND sensitive_yes_mask = 0",
     "UPDATE proposal SET closed_at = '2026-01-02 00:00:00', outcome = 'adopted', electorate = 2, yes = 1, no = 0, "
     "abstain = 0, adopted_version = 2 WHERE id = 2",
+    "UPDATE board_approval SET outcome = 'approved', decided_by = 'user:2', decided_at = '2026-01-02 00:00:00' "
+    "WHERE id = 2",
 ]
 
 REFUSED = [
@@ -104,6 +110,10 @@ REFUSED = [
     "UPDATE vote SET member_id = 2 WHERE id = 2",
     "INSERT INTO vote (id, proposal_id, member_id, vote, cast_at, cast_by) VALUES "
     "(3, 1, 2, 'no', '2026-01-01 01:00:00', 'user:2')",
+    "DELETE FROM board_approval WHERE id = 1",
+    "UPDATE board_approval SET outcome = 'approved', decided_by = 'user:2' WHERE id = 1",
+    "UPDATE board_approval SET pinned = 'other' WHERE id = 2",
+    "UPDATE board_approval SET requested_by = 'user:2' WHERE id = 2",
 ]
 
 
@@ -131,7 +141,9 @@ def test_the_state_tables_refuse_what_their_rules_forbid(db_url: str, statement:
     engine.dispose()
 
 
-@pytest.mark.parametrize("table", ["member", "member_invitation", "user_account", "api_key", "proposal", "vote"])
+@pytest.mark.parametrize(
+    "table", ["member", "member_invitation", "user_account", "api_key", "proposal", "vote", "board_approval"]
+)
 def test_the_state_tables_refuse_being_emptied(db_url: str, table: str) -> None:
     """TRUNCATE on PostgreSQL; on SQLite an unqualified DELETE is its truncate."""
     engine = _seeded(db_url)

@@ -68,7 +68,9 @@ def test_routes_declare_what_only_they_know(client: TestClient) -> None:
     assert "too-many-requests" in described("/api/v1/auth/token", "post", 429)
     assert "unauthenticated" in described("/api/v1/auth/token", "post", 401)  # public, yet it refuses logins
     assert "no-mandate" in described("/api/v1/mandate", "get", 404)  # public, and without a path parameter
-    assert "insufficient-funds" in described("/api/v1/distributions/{distribution_id}/commit", "post", 409)
+    assert "second-approval-needed" in described("/api/v1/distributions/{distribution_id}/commit", "post", 409)
+    assert "insufficient-funds" in described("/api/v1/approvals/{approval_id}/approve", "post", 409)
+    assert "own-request" in described("/api/v1/approvals/{approval_id}/approve", "post", 403)
     assert "401" not in paths["/api/v1/vocabulary"]["get"]["responses"]  # public routes ask for no credentials
 
 

@@ -10,7 +10,7 @@ The column is written once like the rest of the version (revision 0003 froze the
 it knew by name), so it gets a guard of its own.
 
 Revision ID: 0022
-Revises: 0023
+Revises: 0021
 Create Date: 2026-11-27 11:30:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 
 
 revision: str = '0022'
-down_revision: str | None = '0023'
+down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

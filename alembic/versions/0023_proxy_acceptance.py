@@ -13,7 +13,7 @@ The write-once guard of migration 0003 is made again over the longer list of fro
 and ``accepted_at``, like ``revoked_at``, may be filled in once.
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0022
 Create Date: 2026-11-27 11:30:00
 """
 
@@ -26,7 +26,7 @@ import coop.types
 
 
 revision: str = '0023'
-down_revision: str | None = '0019'
+down_revision: str | None = '0022'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

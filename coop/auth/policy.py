@@ -300,3 +300,28 @@ def can_report_usage(actor: Actor, data_holders: list[str]) -> Decision:
     if actor.role is Role.hdab or (actor.role is Role.data_holder and actor.org in data_holders):
         return Allowed()
     return Denied("only the HDAB and the permit's data holders report usage")
+
+
+def can_ask_second_approval(actor: Actor) -> Decision:
+    """Asking for four eyes (a distribution's commit, an annual report's publication): a board
+    user who logs in, so that the ledger of record names the person who asked."""
+    if actor.kind == "user" and actor.role is Role.board:
+        return Allowed()
+    return Denied("only a board user who logs in may ask for this or decide on it", "named-board-user-needed")
+
+
+def can_decide_request(actor: Actor, requested_by: str) -> Decision:
+    """Approving or declining a request for four eyes: any board user who logs in, except the
+    one who asked."""
+    if not (named := can_ask_second_approval(actor)):
+        return named
+    if actor.ledger_name == requested_by:
+        return Denied("you asked for this yourself: a second board member must approve it", "own-request")
+    return Allowed()
+
+
+def can_withdraw_request(actor: Actor, requested_by: str) -> Decision:
+    """Withdrawing a request for four eyes: only the board user who asked."""
+    if actor.ledger_name == requested_by:
+        return Allowed()
+    return Denied("only the board member who asked may withdraw this request", "not-your-request")

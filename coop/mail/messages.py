@@ -57,6 +57,7 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.email_change_requested: N_("mail_email_change_requested_subject"),
     MailKind.email_changed: N_("mail_email_changed_subject"),
     MailKind.name_changed: N_("mail_name_changed_subject"),
+    MailKind.approval_waiting: N_("mail_approval_waiting_subject"),
 }
 
 

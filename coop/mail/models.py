@@ -47,6 +47,7 @@ class MailKind(StrEnum):
     email_change_requested = "email-change-requested"
     email_changed = "email-changed"
     name_changed = "name-changed"
+    approval_waiting = "approval-waiting"
 
 
 class OutboxMessage(SQLModel, table=True):

@@ -1,14 +1,11 @@
-"""Drafting and committing distributions.
+"""Drafting distributions, and what members received from committed ones.
 
 A draft gathers its inputs (the period's income per permit and expenses, the benefit
 policy in force at the end of the period, the members in each permit's manifests made by
 the end of the period, who donates) and stores the plan's figures: totals, each permit's
 pool and split, and each member's share. Inputs leave out the distributions' own entries,
-so committing never changes what a recomputation sees. Committing recomputes the plan and
-requires the same digest (entries booked into the period since the draft make it stale),
-then posts one all-or-nothing closing entry (income and expenses of the period to the
-reserve, the solidarity fund and each member's account) and pays out every member whose
-balance has reached the minimum payout; smaller balances are carried forward.
+so committing (:mod:`coop.money.closing`, after a second board user's approval) never
+changes what a recomputation sees.
 """
 
 from __future__ import annotations
@@ -30,7 +27,7 @@ from coop.choices.models import ChoiceVersion
 from coop.errors import Conflict, Invalid, NotFound
 from coop.governance import queries as governance_queries
 from coop.governance.documents import BenefitPolicy, DocumentKind
-from coop.money import dividend_mail, periods
+from coop.money import periods
 from coop.money import service as money
 from coop.money.models import Distribution, DistributionMember, DistributionPermit
 from coop.money.plan import Ids, Inputs, NoNetIncome, Plan, plan
@@ -38,7 +35,7 @@ from coop.permits import member_sets
 from coop.permits.models import Manifest, ManifestEntry, ManifestMemberSet
 from ledger import books, bulk, log
 from ledger.allocation import EqualSplit
-from ledger.books import Entry, Kind, Posting
+from ledger.books import Kind
 from ledger.models import MoneyAccount, MoneyEntry, MoneyPosting
 
 OWN_ENTRIES = "distribution:%"
@@ -105,7 +102,7 @@ def _members_by_permit(session: Session, permits: Collection[int], by: datetime)
     return {permit: member_sets.union(sets) for permit, sets in grouped.items()}
 
 
-def _overlapping(session: Session, start: date, end: date, other_than: int | None = None) -> Distribution | None:
+def overlapping(session: Session, start: date, end: date, other_than: int | None = None) -> Distribution | None:
     stmt = select(Distribution).where(
         col(Distribution.committed_at).is_not(None),
         and_(col(Distribution.period_start) <= end, col(Distribution.period_end) >= start),
@@ -115,7 +112,7 @@ def _overlapping(session: Session, start: date, end: date, other_than: int | Non
     return session.execute(stmt.limit(1)).scalar_one_or_none()
 
 
-def _plan(inputs: Inputs) -> Plan:
+def planned(inputs: Inputs) -> Plan:
     try:
         return plan(inputs)
     except NoNetIncome as exc:
@@ -124,10 +121,10 @@ def _plan(inputs: Inputs) -> Plan:
 
 def draft(session: Session, actor: Actor, start: date, end: date, *, now: datetime) -> Distribution:
     periods.require_ended(end, now)
-    if (earlier := _overlapping(session, start, end)) is not None:
+    if (earlier := overlapping(session, start, end)) is not None:
         raise Conflict(f"distribution {earlier.id} has covered part of this period already", code="period-distributed")
     inputs, _ = gather(session, start, end)
-    result = _plan(inputs)
+    result = planned(inputs)
     distribution = Distribution(
         period_start=start,
         period_end=end,
@@ -226,90 +223,6 @@ def get(session: Session, distribution_id: int) -> Distribution:
     if distribution is None:
         raise NotFound(f"no distribution {distribution_id}", code="distribution-not-found")
     return distribution
-
-
-def commit(session: Session, actor: Actor, distribution_id: int, *, now: datetime) -> Distribution:
-    distribution = session.get(Distribution, distribution_id)
-    if distribution is None:
-        raise NotFound(f"no distribution {distribution_id}", code="distribution-not-found")
-    if distribution.committed_at is not None:
-        raise Conflict(f"distribution {distribution_id} is committed already", code="committed-already")
-    start, end = distribution.period_start, distribution.period_end
-    periods.require_ended(end, now)
-    if (other := _overlapping(session, start, end, distribution_id)) is not None:
-        raise Conflict(f"distribution {other.id} has covered part of this period already", code="period-distributed")
-    inputs, totals = gather(session, start, end)
-    result = _plan(inputs)
-    if result.digest() != distribution.digest:
-        raise Conflict("the books or manifests changed since this draft; make a new draft", code="draft-stale")
-    money.open_standard(session, actor)
-    keep = ~result.donated
-    credits = sorted(  # in account order, so that the indexes fill in order
-        (money.member_payable(m), m, c)
-        for m, c in zip(result.member_ids[keep].tolist(), result.member_cents[keep].tolist(), strict=True)
-        if c
-    )
-    carried = _member_balances(session)
-    books.open_accounts(
-        session, ((code, Kind.liability, f"Dividends owed to member {m}") for code, m, _ in credits), actor.ledger_name
-    )
-    postings = [
-        Posting(a, -cents if kind is Kind.expense else cents) for a, (kind, cents) in sorted(totals.items()) if cents
-    ]
-    postings += [
-        Posting(money.RESERVE, -result.reserve_cents),
-        Posting(money.SOLIDARITY, -result.to_solidarity_cents()),
-    ]
-    postings += [Posting(code, -c) for code, _, c in credits]
-    postings = [p for p in postings if p.amount_cents]
-    close = Entry(
-        f"distribution:{distribution_id}",
-        end,
-        f"distribution {start.isoformat()} to {end.isoformat()}",
-        tuple(postings),
-    )
-    books.post(session, close, actor.ledger_name)
-    owed = carried.copy()
-    for code, _, c in credits:
-        owed[code] = owed.get(code, 0) + c
-    _pay_out(session, actor, distribution_id, end, owed, inputs.policy.minimum_payout_cents)
-    distribution.committed_at = now
-    session.flush()
-    dividend_mail.tell_members(session, distribution, now)
-    log.append(
-        session,
-        "distribution.committed",
-        actor.ledger_name,
-        f"distribution:{distribution_id}",
-        {"digest": distribution.digest},
-        at=distribution.committed_at,
-    )
-    return distribution
-
-
-def _member_balances(session: Session) -> dict[str, int]:
-    """What the cooperative owes each member (natural sign), from every posting so far."""
-    prefix = money.member_payable(0)[:-1]
-    rows = session.execute(
-        select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents)))
-        .where(col(MoneyPosting.account).startswith(prefix, autoescape=True))
-        .group_by(col(MoneyPosting.account))
-    ).all()
-    return {code: -int(total) for code, total in rows if total}
-
-
-def _pay_out(
-    session: Session, actor: Actor, distribution_id: int, on: date, owed: dict[str, int], minimum: int
-) -> None:
-    """Pay every member owed at least the minimum; smaller amounts are carried forward."""
-    due = sorted((code, cents) for code, cents in owed.items() if cents >= max(minimum, 1))
-    if not due:
-        return
-    total = sum(c for _, c in due)
-    postings = (*(Posting(code, cents) for code, cents in due), Posting(money.BANK, -total))
-    books.post(
-        session, Entry(f"distribution:{distribution_id}:payouts", on, "dividend payouts", postings), actor.ledger_name
-    )
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 """Pages: a member's dividends with how they were derived, and the board's money: balances,
 bookings (a permit's payment, an expense, a solidarity grant, each confirmed before it is
-booked) and distributions (draft, review, commit)."""
+booked) and distributions (draft and review; committing takes two board members, see
+:mod:`coop.approvals.pages`)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from coop.approvals import queries as approval_queries
+from coop.approvals.models import Action
 from coop.auth.policy import Actor, Permission
 from coop.deps import ID_MAX, Now, ReadSession, WriteSession
 from coop.errors import Invalid
@@ -76,6 +79,7 @@ def distributions_page(request: Request, viewer: BoardViewer, session: ReadSessi
         viewer.actor,
         lang,
         rows=queries.listing(session),
+        waiting={r.distribution_id for r in approval_queries.waiting(session, Action.commit_distribution)},
         start=start,
         end=end,
         euros=lambda cents: euros(cents, lang),
@@ -86,8 +90,14 @@ def distributions_page(request: Request, viewer: BoardViewer, session: ReadSessi
 def distribution_page(
     request: Request, viewer: BoardViewer, session: ReadSession, distribution_id: DistributionId
 ) -> Response:
-    """A draft to review before committing: its totals and each permit's part."""
+    """A draft to review before committing: its totals and each permit's part, and the request
+    to commit it that waits for a second board member (or who asked and approved)."""
     d = distributions.get(session, distribution_id)
+    target = approval_queries.distribution_target(distribution_id)
+    waiting = approval_queries.open_for(session, target)
+    decided = approval_queries.last_decided(session, target)
+    asked = [r for r in (waiting, decided) if r is not None]
+    names = approval_queries.board_names(session, [n for r in asked for n in (r.requested_by, r.decided_by)])
     numbers = permit_queries.numbers(session)
     permits = [
         {"number": numbers[p.permit_id], "revenue": p.revenue_cents, "pool": p.pool_cents, "members": p.members}
@@ -101,6 +111,10 @@ def distribution_page(
         lang,
         d=d,
         permits=permits,
+        waiting=waiting,
+        decided=decided,
+        names=names,
+        me=viewer.actor.ledger_name,
         euros=lambda cents: euros(cents, lang),
     )
 
@@ -114,12 +128,6 @@ def draft_distribution(
     now: Now,
 ) -> Response:
     distributions.draft(session, who, period_start, period_end, now=now)
-    return web.redirect("/board/distributions?saved=1")
-
-
-@router.post("/board/distributions/{distribution_id}/commit", dependencies=[CSRF, back_to("/board/distributions")])
-def commit_distribution(who: Treasurer, session: WriteSession, distribution_id: DistributionId, now: Now) -> Response:
-    distributions.commit(session, who, distribution_id, now=now)
     return web.redirect("/board/distributions?saved=1")
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from coop.auth.policy import Actor, Permission, require_own_record
 from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, WriteSession, require
+from coop.errors import Conflict
 from coop.money import distributions, queries
 from coop.money import service as money
 from coop.money.models import Distribution
@@ -141,7 +142,7 @@ def balances(
 DistributionId = Annotated[int, Path(ge=1, le=ID_MAX)]
 
 
-def _distribution_out(session: Session, d: Distribution) -> DistributionOut:
+def distribution_out(session: Session, d: Distribution) -> DistributionOut:
     assert d.id is not None
     permits = queries.permits_of(session, d.id)
     return DistributionOut(
@@ -178,7 +179,7 @@ def _distribution_out(session: Session, d: Distribution) -> DistributionOut:
     responses=problems({404: "no-benefit-policy", 409: "period-distributed", 422: "period-not-ended"}),
 )
 def draft(body: DistributionIn, session: WriteSession, actor: Treasurer, now: Now) -> DistributionOut:
-    return _distribution_out(session, distributions.draft(session, actor, body.period_start, body.period_end, now=now))
+    return distribution_out(session, distributions.draft(session, actor, body.period_start, body.period_end, now=now))
 
 
 @router.get(
@@ -189,19 +190,25 @@ def read_distribution(
     session: ReadSession,
     _actor: Annotated[Actor, Depends(require(Permission.read_books))],
 ) -> DistributionOut:
-    return _distribution_out(session, distributions.get(session, distribution_id))
+    return distribution_out(session, distributions.get(session, distribution_id))
+
+
+SECOND_APPROVAL = (
+    "committing needs a second board user: ask with POST /api/v1/distributions/{id}/commit-requests, "
+    "and another board user approves with POST /api/v1/approvals/{request_id}/approve"
+)
 
 
 @router.post(
     "/distributions/{distribution_id}/commit",
     response_model=DistributionOut,
-    summary="Post the distribution to the books and pay out (board; all or nothing)",
-    responses=problems(
-        {409: "committed-already, period-distributed, draft-stale, insufficient-funds", 422: "period-not-ended"}
-    ),
+    summary="No longer commits: a distribution is committed by a second board user's approval (board)",
+    description=SECOND_APPROVAL,
+    responses=problems({404: "distribution-not-found", 409: "second-approval-needed"}),
 )
-def commit(distribution_id: DistributionId, session: WriteSession, actor: Treasurer, now: Now) -> DistributionOut:
-    return _distribution_out(session, distributions.commit(session, actor, distribution_id, now=now))
+def commit(distribution_id: DistributionId, session: ReadSession, _actor: Treasurer) -> DistributionOut:
+    distributions.get(session, distribution_id)
+    raise Conflict(SECOND_APPROVAL.replace("{id}", str(distribution_id)), code="second-approval-needed")
 
 
 @router.get(

@@ -55,6 +55,7 @@ def tables(settings: Settings | None = None) -> list[Table]:
         t.MoneyAccounts(),
         t.MoneyEntries(),
         t.Distributions(),
+        t.BoardApprovals(),
     ]
 
 

@@ -3,19 +3,18 @@ statement."""
 
 from __future__ import annotations
 
-import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
+from coop.approvals import queries as approval_queries
 from coop.auth.policy import Actor, Permission
-from coop.deps import Now, ReadSession, SettingsDep, WriteSession
+from coop.deps import Now, ReadSession, SettingsDep
 from coop.errors import Invalid
 from coop.i18n import DEFAULT_LANGUAGE
-from coop.members.models import Language
 from coop.portal import web
-from coop.portal.deps import CSRF, PageActor, PageMemberId, Viewer, back_to, page_require, viewer_with
+from coop.portal.deps import PageActor, PageMemberId, Viewer, page_require, viewer_with
 from coop.reporting import service
 
 router = APIRouter(include_in_schema=False)
@@ -23,36 +22,27 @@ Year = Annotated[int, Path(ge=2000, le=2100)]
 Reporter = Annotated[Actor, Depends(page_require(Permission.annual_reports))]
 
 
-def _sha256(text: str | None) -> str | None:
-    """A published report's hash, back from the redirect; a link cannot make the page show other text."""
-    return text if text and re.fullmatch(r"[0-9a-f]{64}", text) else None
-
-
 @router.get("/board/reports", response_class=HTMLResponse)
 def reports_page(
-    request: Request, viewer: Annotated[Viewer, viewer_with(Permission.annual_reports)], now: Now
+    request: Request, viewer: Annotated[Viewer, viewer_with(Permission.annual_reports)], session: ReadSession, now: Now
 ) -> Response:
+    """Each of the last three years: its PDF in each language, and publishing it (asked by one
+    board member, approved by another), with the request that waits and the last decided."""
+    years = list(range(now.year, now.year - 3, -1))
+    waiting = {y: approval_queries.open_for(session, approval_queries.report_target(y)) for y in years}
+    decided = {y: approval_queries.last_decided(session, approval_queries.report_target(y)) for y in years}
+    asked = [r for r in (*waiting.values(), *decided.values()) if r is not None]
     return web.render(
         request,
         "board_reports.html",
         viewer.actor,
         viewer.lang,
-        years=list(range(now.year, now.year - 3, -1)),
-        published=_sha256(request.query_params.get("sha256")),
+        years=years,
+        waiting=waiting,
+        decided=decided,
+        names=approval_queries.board_names(session, [n for r in asked for n in (r.requested_by, r.decided_by)]),
+        me=viewer.actor.ledger_name,
     )
-
-
-@router.post("/board/reports/{year}/publish", dependencies=[CSRF, back_to("/board/reports")])
-def publish_report(
-    who: Reporter,
-    session: WriteSession,
-    settings: SettingsDep,
-    year: Year,
-    now: Now,
-    language: Annotated[Language, Form()] = DEFAULT_LANGUAGE,
-) -> Response:
-    record = service.publish_annual(session, who, settings, year, language, now)
-    return web.redirect(f"/board/reports?sha256={record['sha256']}")
 
 
 @router.get("/board/reports/{year}.pdf")

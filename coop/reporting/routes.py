@@ -9,11 +9,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
-from pydantic import BaseModel
 
 from coop.auth.policy import Actor, Permission
-from coop.deps import SEQ_MAX, CurrentActor, MemberId, Now, ReadSession, WriteSession, get_settings, require
+from coop.deps import SEQ_MAX, CurrentActor, MemberId, Now, ReadSession, get_settings, require
+from coop.errors import Conflict
 from coop.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, autonym, translator
+from coop.openapi import problems
 from coop.reporting import service, transparency
 from coop.settings import Settings
 
@@ -81,28 +82,20 @@ def annual_figures(
     return {**_plain(annual), "net_income_cents": annual.net_income_cents, "grants_cents": annual.grants_cents}
 
 
-class PublishedOut(BaseModel):
-    year: int
-    lang: str
-    sha256: str
-    tree_size: int
-    ledger_seq: int
+SECOND_APPROVAL = (
+    "publishing needs a second board user: ask with POST /api/v1/reports/annual/{year}/publish-requests, "
+    "and another board user approves with POST /api/v1/approvals/{request_id}/approve"
+)
 
 
 @router.post(
     "/reports/annual/{year}/publish",
-    response_model=PublishedOut,
-    summary="Publish the annual report: its SHA-256 goes into the ledger of record (board)",
+    summary="No longer publishes: the annual report is published by a second board user's approval (board)",
+    description=SECOND_APPROVAL,
+    responses=problems({409: "second-approval-needed"}),
 )
-def publish(
-    year: Year,
-    session: WriteSession,
-    actor: Board,
-    settings: Annotated[Settings, Depends(get_settings)],
-    now: Now,
-    lang: Lang = DEFAULT_LANGUAGE,
-) -> PublishedOut:
-    return PublishedOut(**service.publish_annual(session, actor, settings, year, lang, now))
+def publish(year: Year, _actor: Board) -> None:
+    raise Conflict(SECOND_APPROVAL.replace("{year}", str(year)), code="second-approval-needed")
 
 
 @router.get(

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import json
 from datetime import datetime
 from typing import Any
 
@@ -33,13 +35,31 @@ def annual_pdf(
     return render(annual(session, settings, year, tree_size, now), lang)
 
 
+def figures_sha256(session: Session, settings: Settings, year: int, now: datetime) -> str:
+    """SHA-256 of the report's figures (JSON, keys sorted), without the moment they were taken
+    and the tree head: what a request to publish pins, so that it is approved only for the
+    figures the asker saw."""
+    values = dataclasses.asdict(figures.annual(session, settings, year, now))
+    values.pop("as_of")
+    values.pop("integrity")
+    text = json.dumps(values, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def publish_annual(
-    session: Session, actor: Actor, settings: Settings, year: int, lang: str, now: datetime
+    session: Session,
+    actor: Actor,
+    settings: Settings,
+    year: int,
+    lang: str,
+    now: datetime,
+    approval: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Record the report's SHA-256 in the ledger of record. When an earlier publication, rebuilt
-    against its own tree head, still gives the same bytes, the figures have not changed and
-    that publication is returned; otherwise the report is built against the newest signed head
-    and published anew."""
+    """Record the report's SHA-256 in the ledger of record, as ``actor`` (the board user who
+    approved the request ``approval``: {approval, requested_by, approved_by}, named in the event).
+    When an earlier publication, rebuilt against its own tree head, still gives the same bytes,
+    the figures have not changed and that publication is returned; otherwise the report is
+    built against the newest signed head and published anew."""
     subject = f"report:annual:{year}:{lang}"
     for event in reversed(log.events_of(session, subject)):
         earlier = canonical.loads(event.payload)
@@ -50,7 +70,7 @@ def publish_annual(
     if head is None:
         raise NotFound("the ledger has no signed tree head yet", code="tree-head-not-found")
     digest = hashlib.sha256(annual_pdf(session, settings, year, lang, head.tree_size, now)).hexdigest()
-    body = {"year": year, "lang": lang, "sha256": digest, "tree_size": head.tree_size}
+    body = {"year": year, "lang": lang, "sha256": digest, "tree_size": head.tree_size, **(approval or {})}
     event = log.append(session, "report.published", actor.ledger_name, subject, body, at=now)
     return {**body, "ledger_seq": event.seq}
 

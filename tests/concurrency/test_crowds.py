@@ -16,6 +16,8 @@ from sqlalchemy import func, select
 from sqlmodel import col
 
 from coop.auth.models import UserAccount
+from coop.auth.policy import CLI_ACTOR, Role
+from coop.auth.service import create_account
 from coop.db import Database
 from coop.mail.models import MailKind, OutboxMessage
 from coop.members.models import Member
@@ -25,6 +27,7 @@ from ledger.verify import verify
 from tests import factories as f
 from tests.concurrency.conftest import CROWD, crowd, statuses
 from tests.conftest import Clock
+from tests.factories import services
 
 
 def _verified(database: Database) -> None:
@@ -39,6 +42,25 @@ def _balances(client: TestClient, board: dict[str, str]) -> dict[str, int]:
     return {a["account"]: a["balance_cents"] for a in body["accounts"]}
 
 
+def _board_users(client: TestClient, database: Database, n: int) -> list[dict[str, str]]:
+    """Headers of ``n`` board users other than the first."""
+    headers = []
+    with database.unit_of_work() as session:
+        for i in range(n):
+            user = create_account(
+                session,
+                CLI_ACTOR,
+                database.settings.auth,
+                f"board{i}@crowd.nl",
+                f.PASSWORD,
+                Role.board,
+                None,
+                now=utcnow(),
+            )
+            headers.append(f.bearer(services.login_token(client, session, user)))
+    return headers
+
+
 def _codes(responses: list[httpx.Response]) -> Counter[str]:
     return Counter(r.json().get("code", "") for r in responses if r.status_code >= 400)
 
@@ -50,7 +72,7 @@ def test_grants_at_once_never_overdraw_the_fund(
     f.money(client, board, permit_id, income=100_000, expense=10_000)
     clock.moment = f.AFTER
     draft = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
-    assert client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board).status_code == 200
+    assert f.commit(client, database, board, draft["id"]).status_code == 200
     fund = _balances(client, board)["equity:solidarity-fund"]
     assert fund == 27_000  # nobody donates: the fund holds its policy share only
     each = fund // 3  # exactly three grants fit
@@ -252,19 +274,27 @@ def test_one_distribution_committed_by_many_clients(
     drafts = crowd(live_server, lambda http, _i: http.post("/api/v1/distributions", json=f.PERIOD, headers=board))
     assert statuses(drafts) == [201] * CROWD  # drafts change nothing; any of them may be committed
     draft = drafts[0].json()
-    url = f"/api/v1/distributions/{draft['id']}/commit"
-    responses = crowd(live_server, lambda http, _i: http.post(url, headers=board))
-    assert statuses(responses) == [200] + [409] * (CROWD - 1)
-    assert _codes(responses) == {"committed-already": CROWD - 1}
+    asked = crowd(
+        live_server, lambda http, _i: http.post(f"/api/v1/distributions/{draft['id']}/commit-requests", headers=board)
+    )
+    assert statuses(asked) == [201] + [409] * (CROWD - 1)  # one request waits for a second board member
+    assert _codes(asked) == {"approval-pending": CROWD - 1}
+    (request,) = [r.json() for r in asked if r.status_code == 201]
+    approvers = _board_users(client, database, CROWD)
+    url = f"/api/v1/approvals/{request['id']}/approve"
+    responses = crowd(live_server, lambda http, i: http.post(url, headers=approvers[i]))
+    assert statuses(responses) == [200] + [409] * (CROWD - 1)  # eight board members approve at once: one commit
+    assert _codes(responses) == {"approval-decided": CROWD - 1}
     books = _balances(client, board)
     assert books["assets:bank"] == 90_000 - 3 * 15_000  # paid out once, not eight times
     others = [d.json()["id"] for d in drafts[1:]]
 
     def commit_another(http: httpx.Client, i: int) -> httpx.Response:
-        return http.post(f"/api/v1/distributions/{others[i % len(others)]}/commit", headers=board)
+        return http.post(f"/api/v1/distributions/{others[i % len(others)]}/commit-requests", headers=board)
 
     late = crowd(live_server, commit_another)
     assert statuses(late) == [409] * CROWD  # the period is distributed: no other draft of it commits
+    assert _codes(late) == {"period-distributed": CROWD}
     assert _balances(client, board) == books
     mine = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
     assert mine["paid_out_cents"] == 15_000
@@ -281,10 +311,12 @@ def test_bookings_and_the_commit_that_closes_their_period_at_once(
     f.money(client, board, permit_id, income=100_000)
     clock.moment = f.AFTER
     draft = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
+    request = client.post(f"/api/v1/distributions/{draft['id']}/commit-requests", headers=board).json()
+    approver = f.second_board(client, database)
 
     def commit_or_book(http: httpx.Client, i: int) -> httpx.Response:
-        if i == 0:
-            return http.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
+        if i == 0:  # the second board member approves, which commits
+            return http.post(f"/api/v1/approvals/{request['id']}/approve", headers=approver)
         body = {"id": f"pay-race-{i}", "received_on": f.BOOKED, "amount_cents": 1_000 + i, "kind": "fee"}
         return http.post(f"/api/v1/permits/{permit_id}/payments", json=body, headers=board)
 

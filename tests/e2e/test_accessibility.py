@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
+from tests.conftest import Clock
 from tests.e2e.conftest import log_in
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -80,3 +81,27 @@ def test_the_yes_for_sensitive_data_is_given_in_the_browser_and_passes_at_both_w
             checked.goto(f"{live_server}/me/choices?lang={lang}")
             found[f"{lang} {width}"] = _violations(checked, axe_script)
     assert {k: v for k, v in found.items() if v} == {}
+
+
+def test_the_pages_of_four_eyes_pass_wcag_21_aa_in_both_languages_on_desktop_and_phone(
+    client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Path, clock: Clock
+) -> None:
+    """A draft and a report waiting for the second board member, as that board member sees
+    them (with the buttons to approve and decline), and the confirmations."""
+    board, _people, permit_id = f.cooperative(client, database)
+    f.money(client, board, permit_id, income=50_000)
+    clock.moment = f.AFTER
+    pages = f.four_eyes_pages(client, database, board)
+    found: dict[str, list[str]] = {}
+    for width in (1280, 390):
+        chair = browser.new_context(bypass_csp=True, viewport={"width": width, "height": 900}).new_page()
+        log_in(chair, live_server, f.BOARD_EMAIL)
+        chair.wait_for_url(lambda url: "/login" not in url)
+        for lang in ("nl", "en"):
+            for url in pages:
+                response = chair.goto(f"{live_server}{url}?lang={lang}")
+                assert response is not None and response.ok, url
+                found[f"{url} ({lang}, {width}px)"] = _violations(chair, axe_script)
+        chair.close()
+    assert len(found) == 2 * 2 * len(pages)
+    assert {url: v for url, v in found.items() if v} == {}

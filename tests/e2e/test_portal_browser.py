@@ -1,6 +1,7 @@
 """A real browser through the portal: a member logs in, changes a preference, appoints a
 proxy, opts out and back in, and the API and the ledger of record reflect each step; a board
-user admits a member and commits a distribution; a member cannot open the board's pages."""
+user admits a member and asks to commit a distribution, which a second board user approves
+(the one who asked cannot); a member cannot open the board's pages."""
 
 from __future__ import annotations
 
@@ -71,6 +72,11 @@ def test_a_member_in_the_browser(client: TestClient, database: Database, live_se
     shot(page, "portal-overview-phone-en")
 
 
+def _balances(client: TestClient, board: dict[str, str]) -> dict[str, int]:
+    body = client.get("/api/v1/ledger/balances", headers=board).json()
+    return {a["account"]: a["balance_cents"] for a in body["accounts"]}
+
+
 def test_the_board_in_the_browser(
     client: TestClient, database: Database, live_server: str, browser: Any, clock: Clock
 ) -> None:
@@ -93,12 +99,38 @@ def test_the_board_in_the_browser(
     page.locator("a[href^='/board/distributions/']").first.click()  # review the draft before committing
     page.get_by_text("Digest").wait_for()
     shot(page, "board-distribution-review")
-    page.get_by_role("button", name="Vaststellen en uitbetalen").click()
-    page.get_by_text("vastgesteld").wait_for()
-    shot(page, "board-distributions")
-    committed = client.get("/api/v1/ledger/balances", headers=board).json()
-    balances = {a["account"]: a["balance_cents"] for a in committed["accounts"]}
+    draft_url = page.url
+    page.get_by_role("button", name="Vraag een tweede bestuurslid om goedkeuring").click()
+    page.get_by_text("wacht op goedkeuring door een tweede bestuurslid (gevraagd door board@coop-test.nl").wait_for()
+    assert page.get_by_role("link", name="Bekijken en goedkeuren").count() == 0  # not for the one who asked
+    shot(page, "board-distribution-waiting")
+    (request,) = client.get("/api/v1/approvals", headers=board).json()
+    page.goto(f"{live_server}/board/approvals/{request['id']}")  # the asker cannot approve here either
+    page.get_by_text("U heeft dit zelf gevraagd").wait_for()
+    assert page.get_by_role("button", name="Ja, goedkeuren en uitbetalen").count() == 0
+    assert _balances(client, board).get("equity:reserve", 0) == 0  # nothing committed yet
+
+    f.second_board(client, database)
+    treasurer = browser.new_context().new_page()
+    log_in(treasurer, live_server, f.SECOND_BOARD_EMAIL)
+    treasurer.wait_for_url(lambda url: "/login" not in url)
+    treasurer.goto(draft_url)
+    treasurer.get_by_role("link", name="Bekijken en goedkeuren").click()
+    treasurer.get_by_text("Als u goedkeurt, wordt het geld nu geboekt").wait_for()
+    shot(treasurer, "board-approval-confirm")
+    treasurer.get_by_role("button", name="Ja, goedkeuren en uitbetalen").click()
+    treasurer.get_by_text("Gevraagd door board@coop-test.nl, goedgekeurd door treasurer@coop-test.nl").wait_for()
+    shot(treasurer, "board-distribution-committed")
+    balances = _balances(client, board)
     assert balances["equity:reserve"] > 0 and balances[f"income:permit:{permit_id}:fee"] == 0
+    items = client.get("/api/v1/ledger/events", params={"limit": 1000}, headers=board).json()["items"]
+    events = {e["type"]: e for e in items}
+    chair_name = events["approval.requested"]["actor"]
+    treasurer_name = events["approval.approved"]["actor"]
+    assert chair_name != treasurer_name and chair_name.startswith("user:") and treasurer_name.startswith("user:")
+    committed = events["distribution.committed"]
+    assert committed["actor"] == treasurer_name
+    assert (committed["payload"]["requested_by"], committed["payload"]["approved_by"]) == (chair_name, treasurer_name)
 
 
 def test_the_portal_works_under_its_content_security_policy(

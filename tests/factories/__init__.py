@@ -23,6 +23,7 @@ from tests.factories.governance import (
 from tests.factories.members import (
     BOARD_EMAIL,
     PASSWORD,
+    SECOND_BOARD_EMAIL,
     MemberHandle,
     admit,
     admit_over_http,
@@ -32,8 +33,22 @@ from tests.factories.members import (
     login,
     member,
     members,
+    second_board,
 )
-from tests.factories.money import AFTER, BOOKED, NEXT, PERIOD, YEAR, Cooperative, balances, cooperative, money
+from tests.factories.money import (
+    AFTER,
+    BOOKED,
+    NEXT,
+    PERIOD,
+    YEAR,
+    Cooperative,
+    balances,
+    commit,
+    cooperative,
+    four_eyes_pages,
+    money,
+    publish,
+)
 from tests.factories.permits import CONSULTATIONS, PERMITS, application, granted, permit_body, registered, report_usage
 from tests.factories.portal import BOARD_PAGES, MEMBER_PAGES, csrf, portal_login
 from tests.factories.proxies import accept_proxy, acting_pages, appointed, ask_proxy
@@ -50,6 +65,7 @@ __all__ = [
     "PASSWORD",
     "PERIOD",
     "PERMITS",
+    "SECOND_BOARD_EMAIL",
     "STATUTES",
     "YEAR",
     "Cooperative",
@@ -65,9 +81,11 @@ __all__ = [
     "balances",
     "bearer",
     "board",
+    "commit",
     "cooperative",
     "csrf",
     "founded",
+    "four_eyes_pages",
     "granted",
     "login",
     "member",
@@ -76,8 +94,10 @@ __all__ = [
     "permit_body",
     "portal_login",
     "propose",
+    "publish",
     "registered",
     "report_usage",
+    "second_board",
     "statutes",
     "try_proposal",
     "vote",

@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
-from coop.auth.policy import CLI_ACTOR, Permission
+from coop.auth.policy import CLI_ACTOR, Permission, Role
 from coop.db import Database
 from coop.members.schemas import AdmittedOut, MemberOut
 from coop.types import utcnow
@@ -42,8 +42,30 @@ def board(client: TestClient, database: Database) -> dict[str, str]:
                 session, CLI_ACTOR, database.settings.auth, BOARD_EMAIL, PASSWORD, now=utcnow()
             )
     with database.unit_of_work(write=False) as session:
-        user = session.execute(select(UserAccount).where(col(UserAccount.role) == "board")).scalars().first()
+        user = (
+            session.execute(select(UserAccount).where(col(UserAccount.role) == "board").order_by(col(UserAccount.id)))
+            .scalars()
+            .first()
+        )
         assert user is not None
+        return bearer(services.login_token(client, session, user))
+
+
+SECOND_BOARD_EMAIL = "treasurer@coop-test.nl"
+
+
+def second_board(client: TestClient, database: Database) -> dict[str, str]:
+    """Headers of a second board user, created on first use (after the first): committing a
+    distribution and publishing a report need two (four eyes)."""
+    board(client, database)
+    with database.unit_of_work() as session:
+        user = session.execute(
+            select(UserAccount).where(col(UserAccount.email) == SECOND_BOARD_EMAIL)
+        ).scalar_one_or_none()
+        if user is None:
+            user = auth_service.create_account(
+                session, CLI_ACTOR, database.settings.auth, SECOND_BOARD_EMAIL, PASSWORD, Role.board, None, now=utcnow()
+            )
         return bearer(services.login_token(client, session, user))
 
 

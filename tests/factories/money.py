@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import NamedTuple
 
+import httpx
 from fastapi.testclient import TestClient
 
 from coop.db import Database
 from coop.types import utcnow
-from tests.factories.members import MemberHandle, board
+from tests.factories.members import MemberHandle, board, second_board
 from tests.factories.permits import PERMITS, registered
 
 YEAR = utcnow().year  # the manifests made now fall within PERIOD
@@ -44,6 +45,53 @@ def money(client: TestClient, board_headers: dict[str, str], permit_id: int, inc
         body = {"id": f"exp-{expense}", "paid_on": BOOKED, "amount_cents": expense, "description": "hosting"}
         r = client.post("/api/v1/expenses", json=body, headers=board_headers)
         assert r.status_code == 201, r.text
+
+
+def commit(
+    client: TestClient, database: Database, board_headers: dict[str, str], distribution_id: int
+) -> httpx.Response:
+    """Commit a draft with four eyes: the board user of ``board_headers`` asks, a second board
+    user approves. The refusal of the request, if it was refused, else the approval's response."""
+    asked = client.post(f"/api/v1/distributions/{distribution_id}/commit-requests", headers=board_headers)
+    if asked.status_code != 201:
+        return asked
+    approver = second_board(client, database)
+    return client.post(f"/api/v1/approvals/{asked.json()['id']}/approve", headers=approver)
+
+
+def publish(
+    client: TestClient, database: Database, board_headers: dict[str, str], year: int, languages: list[str]
+) -> httpx.Response:
+    """Publish a year's report with four eyes, as :func:`commit` does."""
+    asked = client.post(
+        f"/api/v1/reports/annual/{year}/publish-requests", json={"languages": languages}, headers=board_headers
+    )
+    if asked.status_code != 201:
+        return asked
+    approver = second_board(client, database)
+    return client.post(f"/api/v1/approvals/{asked.json()['id']}/approve", headers=approver)
+
+
+def four_eyes_pages(client: TestClient, database: Database, board_headers: dict[str, str]) -> list[str]:
+    """The pages of four eyes as the first board user sees them when a second board user has
+    asked them to approve: a draft of PERIOD waiting to be committed (its page, the list, the
+    confirmation) and the report of YEAR waiting to be published (the reports page, the
+    confirmation). Call it once PERIOD has ended (the clock at AFTER) and its money is booked."""
+    draft = client.post("/api/v1/distributions", json=PERIOD, headers=board_headers)
+    assert draft.status_code == 201, draft.text
+    treasurer = second_board(client, database)
+    commit = client.post(f"/api/v1/distributions/{draft.json()['id']}/commit-requests", headers=treasurer)
+    assert commit.status_code == 201, commit.text
+    client.get("/api/v1/ledger/tree-head")
+    publish = client.post(f"/api/v1/reports/annual/{YEAR}/publish-requests", headers=treasurer)
+    assert publish.status_code == 201, publish.text
+    return [
+        "/board/distributions",
+        f"/board/distributions/{draft.json()['id']}",
+        f"/board/approvals/{commit.json()['id']}",
+        "/board/reports",
+        f"/board/approvals/{publish.json()['id']}",
+    ]
 
 
 def balances(client: TestClient, board_headers: dict[str, str]) -> dict[str, int]:

@@ -44,11 +44,11 @@ def _settings(client: TestClient, member: f.MemberHandle) -> dict[str, object]:
     return dict(r.json())
 
 
-def _distribute(client: TestClient, board: dict[str, str], clock: Clock) -> None:
+def _distribute(client: TestClient, database: Database, board: dict[str, str], clock: Clock) -> None:
     clock.moment = f.AFTER
     d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board)
     assert d.status_code == 201, d.text
-    assert client.post(f"/api/v1/distributions/{d.json()['id']}/commit", headers=board).status_code == 200
+    assert f.commit(client, database, board, d.json()["id"]).status_code == 200
 
 
 def test_each_member_is_told_their_dividend_and_unsubscribes_with_one_click_once(
@@ -56,7 +56,7 @@ def test_each_member_is_told_their_dividend_and_unsubscribes_with_one_click_once
 ) -> None:
     board, people, permit_id = f.cooperative(client, database)
     f.money(client, board, permit_id, income=100_003, expense=10_000)
-    _distribute(client, board, clock)
+    _distribute(client, database, board, clock)
     deliver_due(database, mail, clock=clock)
     dividends = {str(m["To"]): m for m in smtp.inbox.messages if m["Subject"] == DIVIDEND_NL}
     assert sorted(dividends) == sorted(p.email for p in people)
@@ -115,7 +115,7 @@ def test_a_member_who_unsubscribed_gets_no_dividend_message_from_the_next_distri
     link = f"/unsubscribe/{unsubscribe.token(_key(database), ann.id, Topic.dividend)}"
     assert client.post(link, data=ONE_CLICK).status_code == 200
     f.money(client, board, permit_id, income=100_000)
-    _distribute(client, board, clock)
+    _distribute(client, database, board, clock)
     deliver_due(database, mail, clock=clock)
     told = sorted(str(m["To"]) for m in smtp.inbox.messages if m["Subject"] == DIVIDEND_NL)
     assert told == sorted(p.email for p in people[1:])

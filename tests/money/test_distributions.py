@@ -31,8 +31,8 @@ def test_draft_commit_and_dividends(client: TestClient, database: Database, cloc
     }
     assert draft["donated_cents"] == 15_000
     assert f.balances(client, board)["assets:bank"] == 90_000  # a draft changes nothing in the books
-    committed = client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
-    assert committed.status_code == 200 and committed.json()["status"] == "committed"
+    committed = f.commit(client, database, board, draft["id"])
+    assert committed.status_code == 200 and committed.json()["distribution"]["status"] == "committed"
     books = f.balances(client, board)
     assert books["equity:reserve"] == 18_000 and books["equity:solidarity-fund"] == 27_000 + 15_000
     assert books[f"income:permit:{permit_id}:fee"] == 0 and books["expenses:operations"] == 0
@@ -45,7 +45,7 @@ def test_draft_commit_and_dividends(client: TestClient, database: Database, cloc
     assert mine["balance_cents"] == 0
     donor = client.get(f"/api/v1/members/{people[2].id}/dividends", headers=people[2].headers).json()
     assert donor["distributions"][0]["donated"] and donor["paid_out_cents"] == 0
-    again = client.post(f"/api/v1/distributions/{draft['id']}/commit", headers=board)
+    again = f.commit(client, database, board, draft["id"])
     assert again.status_code == 409 and again.json()["code"] == "committed-already"
     overlap = client.post(
         "/api/v1/distributions",
@@ -72,7 +72,7 @@ def test_small_dividends_are_carried_forward(client: TestClient, database: Datab
     f.money(client, board, permit_id, income=2_000)  # pool 1,000 -> 333/333/334 cents, below the 500 minimum
     clock.moment = f.AFTER
     d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
-    client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
+    f.commit(client, database, board, d["id"])
     mine = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
     assert mine["paid_out_cents"] == 0 and mine["balance_cents"] in (333, 334)
     start = d["permits"][0]["rotation_start"]
@@ -90,7 +90,7 @@ def test_members_who_left_still_receive(client: TestClient, database: Database, 
     f.money(client, board, permit_id, income=40_000)
     clock.moment = f.AFTER
     d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
-    client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
+    f.commit(client, database, board, d["id"])
     gone = client.get(f"/api/v1/members/{people[1].id}/dividends", headers=f.login(client, people[1].email)).json()
     assert gone["paid_out_cents"] == 10_000
 
@@ -109,7 +109,7 @@ def test_refusals(client: TestClient, database: Database, clock: Clock) -> None:
     f.money(client, board, permit_id, income=10_000)
     d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
     f.money(client, board, permit_id, income=777)  # booked into the period after the draft
-    stale = client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board)
+    stale = f.commit(client, database, board, d["id"])
     assert stale.status_code == 409 and stale.json()["code"] == "draft-stale"
     assert client.post("/api/v1/distributions", json=f.PERIOD, headers=people[0].headers).status_code == 403
     assert client.post("/api/v1/distributions/999/commit", headers=board).status_code == 404

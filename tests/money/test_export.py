@@ -25,7 +25,7 @@ def test_bean_check_agrees_with_our_books(client: TestClient, database, tmp_path
     f.money(client, board, permit_id, income=123_456, expense=7_891)
     clock.moment = f.AFTER
     d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
-    assert client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board).status_code == 200
+    assert f.commit(client, database, board, d["id"]).status_code == 200
     r = client.get("/api/v1/ledger/export", params={"format": "beancount"}, headers=board)
     assert r.status_code == 200
     books = tmp_path / "books.beancount"

@@ -35,11 +35,11 @@ def test_a_period_is_distributed_once_it_has_ended(client: TestClient, database:
     draft = client.post("/api/v1/distributions", json=f.PERIOD, headers=board)
     assert draft.status_code == 201, draft.text
     clock.moment = LAST_DAY  # a draft made later cannot be committed earlier either
-    refused = client.post(f"/api/v1/distributions/{draft.json()['id']}/commit", headers=board)
+    refused = f.commit(client, database, board, draft.json()["id"])
     assert refused.status_code == 422 and refused.json()["code"] == "period-not-ended"
     assert client.get(f"/api/v1/distributions/{draft.json()['id']}", headers=board).json()["status"] == "draft"
     clock.moment = f.AFTER
-    assert client.post(f"/api/v1/distributions/{draft.json()['id']}/commit", headers=board).status_code == 200
+    assert f.commit(client, database, board, draft.json()["id"]).status_code == 200
 
 
 def test_no_booking_in_the_future_or_in_a_closed_period(client: TestClient, database: Database, clock: Clock) -> None:
@@ -53,7 +53,7 @@ def test_no_booking_in_the_future_or_in_a_closed_period(client: TestClient, data
     paid = {"id": "pay-100000", "received_on": f.BOOKED, "amount_cents": 100_000, "kind": "fee"}
     clock.moment = f.AFTER
     d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
-    assert client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board).status_code == 200
+    assert f.commit(client, database, board, d["id"]).status_code == 200
     books, events = f.balances(client, board), _events(database)
     late = [
         (f"/api/v1/permits/{permit_id}/payments", {"id": "pay-late", "received_on": f"{f.YEAR}-12-31", "kind": "fee"}),

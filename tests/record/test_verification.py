@@ -584,8 +584,8 @@ ALTERATIONS = {
         "user_account",
         lambda c: ["UPDATE user_account SET role = 'board' WHERE member_id = 1"],
         "user_account",
-        lambda c: "id=2",
-        lambda c: c.seq("user:2", "account.created"),
+        lambda c: f"id={c.one('SELECT id FROM user_account WHERE member_id = 1')}",
+        lambda c: c.seq(f"user:{c.one('SELECT id FROM user_account WHERE member_id = 1')}", "account.created"),
     ),
     "an API key's revocation undone": Alteration(
         "api_key",
@@ -623,6 +623,13 @@ ALTERATIONS = {
         "distribution",
         lambda c: "id=1",
         lambda c: c.seq("distribution:1", "distribution.drafted"),
+    ),
+    "a commit's approval given to its asker": Alteration(
+        "board_approval",
+        lambda c: ["UPDATE board_approval SET decided_by = requested_by WHERE id = 1"],
+        "board_approval",
+        lambda c: "id=1",
+        lambda c: c.seq("approval:1", "approval.approved"),
     ),
     "a manifest check changed": Alteration(
         "manifest_check",

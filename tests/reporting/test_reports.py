@@ -34,7 +34,7 @@ def _year_with_everything(
     f.money(client, board, permit_id, income=100_000, expense=10_000)
     clock.moment = f.AFTER
     d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
-    assert client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board).status_code == 200
+    assert f.commit(client, database, board, d["id"]).status_code == 200
     grant = {
         "id": "g-1",
         "paid_on": f"{f.NEXT}-01-02",
@@ -111,9 +111,9 @@ def test_the_same_figures_give_the_same_bytes_and_publishing_records_the_hash(
     client: TestClient, database: Database, clock: Clock
 ) -> None:
     board, _, permit_id, _ = _year_with_everything(client, database, clock)
-    published = client.post(f"/api/v1/reports/annual/{f.YEAR}/publish", params={"lang": "en"}, headers=board)
+    published = f.publish(client, database, board, f.YEAR, ["en"])
     assert published.status_code == 200, published.text
-    record = published.json()
+    (record,) = published.json()["published"]
     again = client.get(
         f"/api/v1/reports/annual/{f.YEAR}.pdf", params={"lang": "en", "tree_size": record["tree_size"]}, headers=board
     ).content
@@ -127,7 +127,9 @@ def test_the_same_figures_give_the_same_bytes_and_publishing_records_the_hash(
     )
     event = events.json()["items"][0]
     assert event["type"] == "report.published" and event["payload"]["sha256"] == record["sha256"]
-    repeat = client.post(f"/api/v1/reports/annual/{f.YEAR}/publish", params={"lang": "en"}, headers=board).json()
+    asker, approver = event["payload"]["requested_by"], event["payload"]["approved_by"]
+    assert asker.startswith("user:") and approver.startswith("user:") and asker != approver == event["actor"]
+    (repeat,) = f.publish(client, database, board, f.YEAR, ["en"]).json()["published"]
     assert repeat["ledger_seq"] == record["ledger_seq"]  # unchanged figures are published once
     late = {"id": "exp-late", "paid_on": f"{f.YEAR}-12-30", "amount_cents": 1_000, "description": "late invoice"}
     closed = client.post("/api/v1/expenses", json=late, headers=board)  # f.YEAR is distributed: its books are closed
@@ -137,7 +139,7 @@ def test_the_same_figures_give_the_same_bytes_and_publishing_records_the_hash(
     hdab = f.api_key(database, "hdab")
     assert client.post(f"/api/v1/permits/{permit_id}/results", json=result, headers=hdab).status_code == 201
     client.get("/api/v1/ledger/tree-head")
-    changed = client.post(f"/api/v1/reports/annual/{f.YEAR}/publish", params={"lang": "en"}, headers=board).json()
+    (changed,) = f.publish(client, database, board, f.YEAR, ["en"]).json()["published"]
     assert changed["ledger_seq"] > record["ledger_seq"] and changed["sha256"] != record["sha256"]
     missing = client.get(f"/api/v1/reports/annual/{f.YEAR}.pdf", params={"tree_size": 999_999}, headers=board)
     assert missing.status_code == 404 and missing.headers["content-type"] == "application/problem+json"
@@ -199,7 +201,11 @@ def test_the_command_line_writes_the_same_report_and_publishes_it(
     r = runner.invoke(app, ["report", "annual", str(f.YEAR), "-o", str(target), "--lang", "en"])
     assert r.exit_code == 0, r.output
     assert target.read_bytes() == client.get(f"/api/v1/reports/annual/{f.YEAR}.pdf?lang=en", headers=board).content
-    published = runner.invoke(app, ["report", "publish", str(f.YEAR), "--lang", "en"])
+    alone = runner.invoke(app, ["report", "publish", str(f.YEAR), "--lang", "en", "--asked-by", f.BOARD_EMAIL])
+    assert alone.exit_code == 1 and "two board users" in alone.output
+    f.second_board(client, database)
+    four_eyes = ["--asked-by", f.BOARD_EMAIL, "--approved-by", f.SECOND_BOARD_EMAIL]
+    published = runner.invoke(app, ["report", "publish", str(f.YEAR), "--lang", "en", *four_eyes])
     assert published.exit_code == 0, published.output
     assert hashlib.sha256(target.read_bytes()).hexdigest() in published.output
     assert runner.invoke(app, ["report", "annual", str(f.YEAR), "-o", str(target), "--lang", "de"]).exit_code == 2
@@ -306,7 +312,7 @@ def test_the_year_and_its_distributions_agree(client: TestClient, database: Data
     assert client.post("/api/v1/expenses", json=cost, headers=board).status_code == 201
     half = {"period_start": f"{last}-01-01", "period_end": f"{last}-06-30"}
     d = client.post("/api/v1/distributions", json=half, headers=board).json()
-    assert client.post(f"/api/v1/distributions/{d['id']}/commit", headers=board).status_code == 200
+    assert f.commit(client, database, board, d["id"]).status_code == 200
     body = client.get(f"/api/v1/reports/annual/{last}", headers=board).json()
     assert (body["net_income_cents"], body["split"]["net_income_cents"], body["undistributed_cents"]) == (
         140_000,

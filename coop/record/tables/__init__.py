@@ -9,6 +9,7 @@ version ends when the next begins; an invitation is withdrawn when the next is i
 checked here too.
 """
 
+from coop.record.tables.approvals import BoardApprovals
 from coop.record.tables.governance import GovernanceDocuments, Proposals, Votes
 from coop.record.tables.members import ApiKeys, ChoiceVersions, Invitations, Members, ProxyAppointments, UserAccounts
 from coop.record.tables.money import Distributions, MoneyAccounts, MoneyEntries
@@ -16,6 +17,7 @@ from coop.record.tables.permits import Consultations, Manifests, Permits, Result
 
 __all__ = [
     "ApiKeys",
+    "BoardApprovals",
     "ChoiceVersions",
     "Consultations",
     "Distributions",

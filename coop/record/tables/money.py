@@ -9,6 +9,8 @@ from typing import Any, ClassVar
 import numpy as np
 from sqlalchemy import Connection
 
+from coop.approvals.models import Action, BoardApproval, Outcome
+from coop.money.closing import FourEyes, committed_payload
 from coop.money.distributions import PERMIT_SPLIT, SHARE_ROW, drafted_payload
 from coop.money.models import Distribution, DistributionPermit
 from coop.record.tables.common import (
@@ -120,6 +122,11 @@ class Distributions(Keyed):
         for p in sorted(all_rows(conn, DistributionPermit), key=lambda p: (p.distribution_id, p.permit_id)):
             permits.setdefault(p.distribution_id, []).append(tuple(int(getattr(p, k)) for k in PERMIT_SPLIT))
         shares = self._shares(conn)
+        approved = {
+            a.distribution_id: a
+            for a in all_rows(conn, BoardApproval)
+            if a.outcome == Outcome.approved and a.action == Action.commit_distribution
+        }
         for d in all_rows(conn, Distribution):
             assert d.id is not None
             row, subject = f"id={d.id}", f"distribution:{d.id}"
@@ -127,9 +134,12 @@ class Distributions(Keyed):
             at = format_time(d.created_at)
             expected = [implied(row, "distribution.drafted", subject, at, d.created_by, canonical.dumps(drafted))]
             if d.committed_at is not None:
-                committed = canonical.dumps({"digest": d.digest})
+                eyes = approved.get(d.id)
+                four = FourEyes(eyes.id or 0, eyes.requested_by, eyes.decided_by or "") if eyes else None
+                committed = canonical.dumps(committed_payload(d.digest, four))
+                actor = four.approved_by if four else None  # before four eyes: any board actor
                 expected.append(
-                    implied(row, "distribution.committed", subject, format_time(d.committed_at), None, committed)
+                    implied(row, "distribution.committed", subject, format_time(d.committed_at), actor, committed)
                 )
             yield d.id, expected
         for distribution_id in sorted(permits):

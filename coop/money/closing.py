@@ -1,0 +1,150 @@
+"""Committing a distribution: whether its draft still holds, and the closing entry and payouts.
+
+Committing needs two board users (see :mod:`coop.approvals`): one asks, another approves, and
+the approval commits here in its own transaction. Committing recomputes the plan and requires
+the draft's digest (entries booked into the period since the draft make it stale), then posts
+one all-or-nothing closing entry (income and expenses of the period to the reserve, the
+solidarity fund and each member's account) and pays out every member whose balance has
+reached the minimum payout; smaller balances are carried forward.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from coop.auth.policy import Actor
+from coop.errors import Conflict
+from coop.money import dividend_mail, periods
+from coop.money import service as money
+from coop.money.distributions import gather, overlapping, planned
+from coop.money.models import Distribution
+from coop.money.plan import Inputs, Plan
+from ledger import books, log
+from ledger.books import Entry, Kind, Posting
+from ledger.models import MoneyPosting
+
+
+@dataclass(frozen=True, slots=True)
+class Current:
+    """A draft that may still be committed: its inputs and plan as of now."""
+
+    inputs: Inputs
+    totals: dict[str, tuple[Kind, int]]
+    plan: Plan
+
+
+def require_current(session: Session, distribution: Distribution, now: datetime) -> Current:
+    """The draft's figures still hold: not committed, its period ended and distributed by no
+    other distribution, and the books and manifests give the same digest."""
+    if distribution.committed_at is not None:
+        raise Conflict(f"distribution {distribution.id} is committed already", code="committed-already")
+    start, end = distribution.period_start, distribution.period_end
+    periods.require_ended(end, now)
+    if (other := overlapping(session, start, end, distribution.id)) is not None:
+        raise Conflict(f"distribution {other.id} has covered part of this period already", code="period-distributed")
+    inputs, totals = gather(session, start, end)
+    result = planned(inputs)
+    if result.digest() != distribution.digest:
+        raise Conflict("the books or manifests changed since this draft; make a new draft", code="draft-stale")
+    return Current(inputs, totals, result)
+
+
+@dataclass(frozen=True, slots=True)
+class FourEyes:
+    """Who asked for the commit and who approved it (ledger names), and the request's id."""
+
+    approval_id: int
+    requested_by: str
+    approved_by: str
+
+    def payload(self) -> dict[str, object]:
+        return {"approval": self.approval_id, "requested_by": self.requested_by, "approved_by": self.approved_by}
+
+
+def commit_approved(
+    session: Session, actor: Actor, distribution: Distribution, eyes: FourEyes, *, now: datetime
+) -> Distribution:
+    """Post the distribution and pay out, as ``actor`` (the board user who approved)."""
+    current = require_current(session, distribution, now)
+    result, totals = current.plan, current.totals
+    distribution_id, end = distribution.id, distribution.period_end
+    assert distribution_id is not None
+    money.open_standard(session, actor)
+    keep = ~result.donated
+    credits = sorted(  # in account order, so that the indexes fill in order
+        (money.member_payable(m), m, c)
+        for m, c in zip(result.member_ids[keep].tolist(), result.member_cents[keep].tolist(), strict=True)
+        if c
+    )
+    carried = _member_balances(session)
+    books.open_accounts(
+        session, ((code, Kind.liability, f"Dividends owed to member {m}") for code, m, _ in credits), actor.ledger_name
+    )
+    postings = [
+        Posting(a, -cents if kind is Kind.expense else cents) for a, (kind, cents) in sorted(totals.items()) if cents
+    ]
+    postings += [
+        Posting(money.RESERVE, -result.reserve_cents),
+        Posting(money.SOLIDARITY, -result.to_solidarity_cents()),
+    ]
+    postings += [Posting(code, -c) for code, _, c in credits]
+    postings = [p for p in postings if p.amount_cents]
+    start = distribution.period_start
+    close = Entry(
+        f"distribution:{distribution_id}",
+        end,
+        f"distribution {start.isoformat()} to {end.isoformat()}",
+        tuple(postings),
+    )
+    books.post(session, close, actor.ledger_name)
+    owed = carried.copy()
+    for code, _, c in credits:
+        owed[code] = owed.get(code, 0) + c
+    _pay_out(session, actor, distribution_id, end, owed, current.inputs.policy.minimum_payout_cents)
+    distribution.committed_at = now
+    session.flush()
+    dividend_mail.tell_members(session, distribution, now)
+    log.append(
+        session,
+        "distribution.committed",
+        actor.ledger_name,
+        f"distribution:{distribution_id}",
+        committed_payload(distribution.digest, eyes),
+        at=distribution.committed_at,
+    )
+    return distribution
+
+
+def committed_payload(digest: str, eyes: FourEyes | None) -> dict[str, object]:
+    """The distribution.committed event: the digest, and (since commits need four eyes) the
+    request that approved it and the two board users."""
+    return {"digest": digest, **(eyes.payload() if eyes is not None else {})}
+
+
+def _member_balances(session: Session) -> dict[str, int]:
+    """What the cooperative owes each member (natural sign), from every posting so far."""
+    prefix = money.member_payable(0)[:-1]
+    rows = session.execute(
+        select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents)))
+        .where(col(MoneyPosting.account).startswith(prefix, autoescape=True))
+        .group_by(col(MoneyPosting.account))
+    ).all()
+    return {code: -int(total) for code, total in rows if total}
+
+
+def _pay_out(
+    session: Session, actor: Actor, distribution_id: int, on: date, owed: dict[str, int], minimum: int
+) -> None:
+    """Pay every member owed at least the minimum; smaller amounts are carried forward."""
+    due = sorted((code, cents) for code, cents in owed.items() if cents >= max(minimum, 1))
+    if not due:
+        return
+    total = sum(c for _, c in due)
+    postings = (*(Posting(code, cents) for code, cents in due), Posting(money.BANK, -total))
+    books.post(
+        session, Entry(f"distribution:{distribution_id}:payouts", on, "dividend payouts", postings), actor.ledger_name
+    )
