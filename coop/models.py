@@ -1,6 +1,6 @@
 """Every table, imported in one place so Alembic and the application see the same schema."""
 
-from coop.auth.models import ApiKey, LoginFailures, PasswordReset, UserAccount
+from coop.auth.models import ApiKey, LoginFailures, PasswordReset, RecoveryCode, TwoFactor, UserAccount
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
@@ -39,7 +39,9 @@ __all__ = [
     "Permit",
     "Proposal",
     "ProxyAppointment",
+    "RecoveryCode",
     "Result",
+    "TwoFactor",
     "UsageEvent",
     "UserAccount",
     "Vote",
