@@ -32,7 +32,9 @@ key_app = typer.Typer(help="API keys for organisations: HDAB, data holders, audi
 ledger_app = typer.Typer(help="The ledger of record.", no_args_is_help=True)
 report_app = typer.Typer(help="The annual benefit report.", no_args_is_help=True)
 members_app = typer.Typer(help="Members: admission in bulk.", no_args_is_help=True)
-board_app = typer.Typer(help="The board's own accounts: add or remove a board user.", no_args_is_help=True)
+board_app = typer.Typer(
+    help="The board's own accounts: add or remove a board user, reset a lost two-factor sign-in.", no_args_is_help=True
+)
 app.add_typer(db_app, name="db")
 app.add_typer(key_app, name="api-key")
 app.add_typer(ledger_app, name="ledger")
@@ -265,6 +267,25 @@ def board_remove(email: Annotated[str, typer.Argument(help="the board user's ema
     except CoopError as exc:
         raise _fail(exc.detail) from exc
     out.print(f"board user {user.email} removed")
+
+
+@board_app.command("reset-two-factor")
+def board_reset_two_factor(email: Annotated[str, typer.Argument(help="the board user's email address")]) -> None:
+    """Reset a board user's two-factor sign-in, for a lost phone and lost recovery codes: their
+    authenticator app and recovery codes are forgotten and every login of theirs ends; they sign
+    in with their password and set up an app again (production mode asks for it at once).
+    Recorded in the ledger of record as two-factor.reset by the operator. Check who asks first."""
+    from coop.auth import two_factor
+    from coop.errors import CoopError
+    from coop.types import utcnow
+
+    db = _database()
+    try:
+        with db.unit_of_work() as session:
+            user = two_factor.reset(session, CLI_ACTOR, email, now=utcnow())
+    except CoopError as exc:
+        raise _fail(exc.detail) from exc
+    out.print(f"two-factor sign-in of {user.email} reset (user:{user.id}); every login of theirs has ended")
 
 
 @key_app.command("create")

@@ -13,10 +13,10 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer, OAuth2Pas
 from sqlmodel import Session
 
 from coop.auth import queries as auth_queries
-from coop.auth.policy import Actor, Permission, has
+from coop.auth.policy import Actor, Denied, Permission, has, may_act_without_second_factor
 from coop.db import Database
 from coop.errors import Forbidden, Unauthenticated
-from coop.settings import Settings
+from coop.settings import Mode, Settings
 from coop.types import ID_MAX as ID_MAX  # re-exported: routes bound their ids with it
 from coop.types import utcnow
 
@@ -70,7 +70,7 @@ _login = OAuth2PasswordBearer(
 _api_key = HTTPBearer(auto_error=False, scheme_name="api-key", description="organisations: Bearer coop_...")
 
 
-def _current_actor(
+def _bearer_actor(
     request: Request,
     db: Annotated[Database, Depends(get_database)],
     token: Annotated[str | None, Depends(_login)],
@@ -81,6 +81,18 @@ def _current_actor(
         raise Unauthenticated("send 'Authorization: Bearer <token or API key>'")
     with db.unit_of_work(write=False) as session:
         return auth_queries.actor_for_bearer(session, request.app.state.jwt_secret, credential)
+
+
+EnrollingActor = Annotated[Actor, Depends(_bearer_actor)]
+"""The actor, also a board user who must still switch on two-factor sign-in (production mode):
+only for setting it up and logging out."""
+
+
+def _current_actor(actor: EnrollingActor, db: Annotated[Database, Depends(get_database)]) -> Actor:
+    decision = may_act_without_second_factor(actor, db.settings.mode is Mode.production)
+    if isinstance(decision, Denied):
+        raise Forbidden(decision.reason, code=decision.code)
+    return actor
 
 
 CurrentActor = Annotated[Actor, Depends(_current_actor)]

@@ -1,7 +1,7 @@
 """Every table, imported in one place so Alembic and the application see the same schema."""
 
 from coop.approvals.models import BoardApproval
-from coop.auth.models import ApiKey, LoginFailures, PasswordReset, UserAccount
+from coop.auth.models import ApiKey, LoginFailures, PasswordReset, RecoveryCode, TwoFactor, UserAccount
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
@@ -41,7 +41,9 @@ __all__ = [
     "Permit",
     "Proposal",
     "ProxyAppointment",
+    "RecoveryCode",
     "Result",
+    "TwoFactor",
     "UsageEvent",
     "UserAccount",
     "Vote",

@@ -15,6 +15,8 @@ from coop.auth.key_routes import router as key_router
 from coop.auth.pages import router as auth_pages
 from coop.auth.reset_pages import router as reset_pages
 from coop.auth.routes import router as auth_router
+from coop.auth.two_factor_pages import router as two_factor_pages
+from coop.auth.two_factor_routes import router as two_factor_router
 from coop.choices.pages import router as choices_pages
 from coop.choices.routes import router as choices_router
 from coop.decisions.pages import router as decisions_pages
@@ -47,6 +49,7 @@ from coop.vocabulary.routes import router as vocabulary_router
 
 API_ROUTERS: tuple[APIRouter, ...] = (
     auth_router,
+    two_factor_router,
     key_router,
     board_user_router,
     members_router,
@@ -68,6 +71,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
 
 PAGES: tuple[APIRouter, ...] = (
     auth_pages,
+    two_factor_pages,
     reset_pages,
     members_pages,
     decisions_pages,

@@ -10,7 +10,7 @@ request never changes, and its outcome is filled in once. At most one request pe
 distribution or report year is open at a time (a partial unique index).
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-11-27 11:00:00
 """
 
@@ -21,7 +21,7 @@ from alembic import op
 
 
 revision: str = '0021'
-down_revision: str | None = '0019'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -74,3 +74,35 @@ class PasswordReset(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     expires_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+
+
+class TwoFactor(SQLModel, table=True):
+    """A login's authenticator app (TOTP, RFC 6238): its shared secret, encrypted under a key
+    derived from the installation's secret, and the last time step a code was accepted in, so
+    that no code works twice. ``enabled_at`` is empty while the person has not yet confirmed
+    a first code.
+
+    Operational state, not the cooperative's record: the secret must never reach the ledger,
+    and ``last_step`` moves at every sign-in. Switching it on and off, resets and used recovery
+    codes are recorded as events (``two-factor.*``) naming only the account."""
+
+    __tablename__ = "two_factor"
+
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("user_account.id"), primary_key=True))
+    secret: str = Field(sa_column=Column(String(255), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    enabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    last_step: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code for signing in without the authenticator app, kept only as a keyed hash
+    (HMAC-SHA-256 under a key derived from the installation's secret)."""
+
+    __tablename__ = "two_factor_recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(sa_column=Column(Integer, ForeignKey("user_account.id"), nullable=False, index=True))
+    code_hash: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
+    used_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))

@@ -9,8 +9,9 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from coop.auth import login as logins
-from coop.auth.policy import Actor, Permission, Role
+from coop.auth.policy import Actor, Permission
 from coop.auth.throttle import client_of
+from coop.auth.two_factor_pages import ask_for_code, start_page
 from coop.db import Database
 from coop.deps import Now, SettingsDep, WriteSession, get_database
 from coop.portal import web
@@ -21,14 +22,10 @@ router = APIRouter(include_in_schema=False)
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
-def _start_page(role: Role) -> str:
-    return "/board/members" if role is Role.board else "/me"
-
-
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request) -> Response:
     who = web.actor(request)
-    return web.redirect("/login" if who is None else _start_page(who.role))
+    return web.redirect("/login" if who is None else start_page(who.role))
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -45,13 +42,17 @@ def log_in(
     password: Annotated[str, Form(max_length=1000)],
     now: Now,
 ) -> Response:
-    """Refused (a wrong email or password, or a wait): the login form again, saying why."""
+    """Refused (a wrong email or password, or a wait): the login form again, saying why. An
+    account with two-factor sign-in goes on to the code step (no login yet)."""
     client = client_of(request, settings.auth.trusted_proxies)
     throttle = request.app.state.login_throttle
-    user, role = logins.log_in(db, throttle, settings.auth, email, password, client, now=now)
+    checked = logins.check_password(db, throttle, settings.auth, email, password, client, now=now)
+    user = checked.user
     assert user.id is not None
-    response = web.redirect(_start_page(role))
-    web.log_in(request, response, user.id, role.value, user.token_generation)
+    if checked.needs_code:
+        return ask_for_code(request, user.id, user.token_generation)
+    response = web.redirect(start_page(checked.role))
+    web.log_in(request, response, user.id, checked.role.value, user.token_generation)
     return response
 
 

@@ -124,6 +124,9 @@ class Actor:
     role: Role
     member_id: int | None = None
     org: str | None = None
+    second_factor: bool = False
+    """A person whose account has two-factor sign-in on (a login token of theirs was issued
+    only after a code of their app, see :mod:`coop.auth.two_factor`)."""
 
     @property
     def ledger_name(self) -> str:
@@ -187,6 +190,28 @@ def can_manage_login(actor: Actor) -> Decision:
     if actor.kind == "user" and has(actor, Permission.manage_own_login):
         return Allowed()
     return Denied("only people who log in with a password have a login to manage", "not-a-login")
+
+
+def can_use_two_factor(actor: Actor) -> Decision:
+    """Two-factor sign-in (an authenticator app and recovery codes): board users, who hold the
+    cooperative's keys. Members sign in with their password."""
+    if actor.kind == "user" and actor.role is Role.board:
+        return Allowed()
+    return Denied("two-factor sign-in is for board users", "not-a-board-user")
+
+
+TWO_FACTOR_REQUIRED = "two-factor-required"
+"""The code of every refusal because a board user must first switch on two-factor sign-in."""
+
+
+def may_act_without_second_factor(actor: Actor, production: bool) -> Decision:
+    """In production mode a board user without two-factor sign-in may do nothing but set it up
+    (and log out); development and the demo stay usable without it."""
+    if production and actor.kind == "user" and actor.role is Role.board and not actor.second_factor:
+        return Denied(
+            "switch on two-factor sign-in first: production mode requires it for the board", TWO_FACTOR_REQUIRED
+        )
+    return Allowed()
 
 
 def can_read_member(actor: Actor, member_id: int) -> Decision:

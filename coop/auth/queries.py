@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from coop.auth.models import ApiKey, UserAccount
+from coop.auth.models import ApiKey, TwoFactor, UserAccount
 from coop.auth.policy import (
     Actor,
     Denied,
@@ -43,18 +43,21 @@ def actor_for_bearer(session: Session, secret: bytes, token: str) -> Actor:
     if kind != "user" or not raw_id.isdigit() or not isinstance(claims.get("gen", 0), int):
         raise Unauthenticated("the token is not valid")
     row = session.execute(
-        select(UserAccount, col(Member.status))
+        select(UserAccount, col(Member.status), col(TwoFactor.enabled_at))
         .outerjoin(Member, col(Member.id) == col(UserAccount.member_id))
+        .outerjoin(TwoFactor, col(TwoFactor.user_id) == col(UserAccount.id))
         .where(col(UserAccount.id) == int(raw_id))
     ).one_or_none()
     if row is None or row[0].disabled_at is not None:
         raise Unauthenticated("this account no longer exists or is disabled")
-    user, status = row
+    user, status, second_factor_since = row
     if claims.get("gen", 0) != user.token_generation:
         raise Unauthenticated("this login has ended (logged out, password changed, or membership ended); log in again")
     assert user.id is not None
     role = account_role(user.role, status == MemberStatus.left.value)
-    return Actor(kind="user", id=user.id, role=role, member_id=user.member_id)
+    return Actor(
+        kind="user", id=user.id, role=role, member_id=user.member_id, second_factor=second_factor_since is not None
+    )
 
 
 def role_of(session: Session, user: UserAccount) -> Role:

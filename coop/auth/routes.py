@@ -15,7 +15,7 @@ from coop.auth.schemas import AcceptInvitationIn, AccountOut, PasswordChangeIn, 
 from coop.auth.secrets import issue_token
 from coop.auth.throttle import LoginThrottle, client_of
 from coop.db import Database
-from coop.deps import CurrentActor, Now, SettingsDep, WriteSession, get_database
+from coop.deps import CurrentActor, EnrollingActor, Now, SettingsDep, WriteSession, get_database
 from coop.openapi import problems
 from coop.settings import Settings
 from coop.types import CleanStr, utcnow
@@ -30,6 +30,11 @@ class LoginForm(BaseModel):
     username: CleanStr = Field(min_length=3, max_length=320)
     password: str = Field(min_length=1, max_length=256)
     scope: str = ""
+    totp: str | None = Field(
+        default=None,
+        max_length=40,
+        description="for an account with two-factor sign-in: the code its app shows now, or a recovery code",
+    )
 
 
 def login_throttle(request: Request) -> LoginThrottle:
@@ -37,7 +42,7 @@ def login_throttle(request: Request) -> LoginThrottle:
     return throttle
 
 
-def _token(request: Request, settings: Settings, user: UserAccount, role: str) -> TokenOut:
+def token_out(request: Request, settings: Settings, user: UserAccount, role: str) -> TokenOut:
     """A login token, issued in the wall clock's time, which its check reads as well (never the
     request's moment, which may be another)."""
     token, expires_in = issue_token(
@@ -54,8 +59,13 @@ def _token(request: Request, settings: Settings, user: UserAccount, role: str) -
 @router.post(
     "/token",
     response_model=TokenOut,
-    summary="Log in (public): email and password give a bearer token",
-    responses=problems({401: "unauthenticated (wrong email or password)", 429: "too-many-requests"}),
+    summary="Log in (public): email and password (and a two-factor code, if on) give a bearer token",
+    responses=problems(
+        {
+            401: "unauthenticated (wrong email or password), two-factor-code-required, wrong-code, code-used",
+            429: "too-many-requests",
+        }
+    ),
 )
 def login(
     request: Request,
@@ -66,8 +76,18 @@ def login(
 ) -> TokenOut:
     client = client_of(request, settings.auth.trusted_proxies)
     throttle = login_throttle(request)
-    user, role = logins.log_in(db, throttle, settings.auth, form.username, form.password, client, now=now)
-    return _token(request, settings, user, role.value)
+    user, role = logins.log_in(
+        db,
+        throttle,
+        settings.auth,
+        form.username,
+        form.password,
+        client,
+        now=now,
+        app_secret=request.app.state.jwt_secret,
+        code=form.totp,
+    )
+    return token_out(request, settings, user, role.value)
 
 
 @router.post(
@@ -77,7 +97,7 @@ def login(
     summary="Log out: every login token of this account stops working (people, not API keys)",
     responses=problems({403: "not-a-login (an API key)"}),
 )
-def logout(session: WriteSession, actor: CurrentActor) -> Response:
+def logout(session: WriteSession, actor: EnrollingActor) -> Response:
     queries.own_account(session, actor)
     service.end_logins(session, actor.id)
     return Response(status_code=204)
@@ -107,7 +127,7 @@ def change_password(
     user = logins.change_password(
         db, login_throttle(request), settings.auth, actor, body.current_password, body.new_password, client, now=now
     )
-    return _token(request, settings, user, actor.role.value)
+    return token_out(request, settings, user, actor.role.value)
 
 
 @router.post(

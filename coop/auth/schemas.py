@@ -70,3 +70,32 @@ class BoardUserOut(BaseModel):
     email: str
     created_at: datetime
     disabled_at: datetime | None = Field(description="when the board user was removed")
+
+
+class TwoFactorStatusOut(BaseModel):
+    enabled: bool = Field(description="two-factor sign-in is on: every sign-in asks for a code")
+    enabled_at: datetime | None
+    pending: bool = Field(description="an app was set up and waits for a first code")
+    recovery_codes_left: int
+
+
+class TwoFactorSetupOut(BaseModel):
+    """An authenticator app being set up: add it by the otpauth address (as a QR code) or by
+    typing the secret, then confirm with a code. The secret is not shown again once confirmed."""
+
+    secret: str = Field(description="the app's secret in base32 (RFC 6238: SHA-1, 6 digits, 30 seconds)")
+    otpauth_uri: str
+
+
+class TwoFactorCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=6, max_length=40, description="the code the app shows now, or a recovery code")
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str] = Field(description="one-time codes for signing in without the app, shown this once")
+
+
+class TwoFactorEnabledOut(RecoveryCodesOut):
+    token: TokenOut = Field(description="a new login: every earlier one ended when two-factor sign-in went on")

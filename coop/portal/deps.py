@@ -26,9 +26,25 @@ class LoginRequired(Exception):
     """No valid login cookie: the page sends the visitor to log in (see :func:`install`)."""
 
 
-def _cookie_actor(who: Annotated[Actor | None, Depends(web.actor)]) -> Actor:
+class TwoFactorRequired(Exception):
+    """A board user without two-factor sign-in in production mode: every page but setting it
+    up sends them there (see :func:`install`)."""
+
+
+def _enrolling_actor(who: Annotated[Actor | None, Depends(web.actor)]) -> Actor:
     if who is None:
         raise LoginRequired
+    return who
+
+
+EnrollingActor = Annotated[Actor, Depends(_enrolling_actor)]
+"""Who is logged in, also a board user who must still switch on two-factor sign-in: only for
+the page that sets it up."""
+
+
+def _cookie_actor(request: Request, who: EnrollingActor) -> Actor:
+    if not web.may_act(request, who):
+        raise TwoFactorRequired
     return who
 
 
@@ -151,9 +167,14 @@ def form_again(template: str, *fields: str) -> Any:
 
 
 def install(app: FastAPI) -> None:
-    """Send visitors without a login to the login page."""
+    """Send visitors without a login to the login page, and board users who must switch on
+    two-factor sign-in to the page that does it."""
 
     async def to_login(_request: Request, _exc: Exception) -> Response:
         return web.redirect("/login")
 
+    async def to_two_factor(_request: Request, _exc: Exception) -> Response:
+        return web.redirect("/me/two-factor")
+
     app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(TwoFactorRequired, to_two_factor)

@@ -27,14 +27,14 @@ from sqlmodel import Session
 
 from coop.auth import queries as auth_queries
 from coop.auth import service as auth_service
-from coop.auth.policy import Actor
+from coop.auth.policy import Actor, may_act_without_second_factor
 from coop.auth.secrets import issue_token
 from coop.db import Database
 from coop.errors import CoopError, Forbidden
 from coop.i18n import LANGUAGES as LANGUAGES  # pages check a language against web.LANGUAGES
 from coop.i18n import autonym, language_or_default, local_time, translator
 from coop.portal.texts import REFUSALS, label
-from coop.settings import Settings
+from coop.settings import Mode, Settings
 from coop.types import utcnow
 
 SESSION_COOKIE = "coop_session"
@@ -70,6 +70,11 @@ def actor(request: Request) -> Actor | None:
     except CoopError:
         return None
     return found if found.kind == "user" else None
+
+
+def may_act(request: Request, who: Actor) -> bool:
+    """Whether this login may use the portal beyond setting up two-factor sign-in."""
+    return bool(may_act_without_second_factor(who, settings_of(request).mode is Mode.production))
 
 
 def log_in(request: Request, response: Response, user_id: int, role: str, generation: int) -> None:

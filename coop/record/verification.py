@@ -90,6 +90,12 @@ OUTSIDE_THE_RECORD: dict[str, str] = {
     "member_email_change": "a member's new email address waiting for the single-use link sent to it, under a "
     "hashed token: personal data, kept out of the record; asking and the change itself are recorded "
     "(member.email-change-requested, member.email-changed), without any address",
+    "two_factor": "a board user's authenticator app: its secret (encrypted; it must never reach the ledger, "
+    "which auditors read) and the last time step a code was accepted in, which moves at every sign-in; "
+    "switching it on and off and the operator's resets are recorded (two-factor.enabled, "
+    "two-factor.disabled, two-factor.reset), naming only the account",
+    "two_factor_recovery_code": "one-time codes for signing in without the app, under keyed hashes; new ones "
+    "and each one used are recorded (two-factor.recovery-codes-renewed, two-factor.recovery-code-used)",
     "password_reset": "single-use links to set a new password, under hashed tokens: anyone may ask for one; "
     "using one is recorded (account.password-reset)",
 }

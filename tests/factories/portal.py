@@ -36,6 +36,7 @@ BOARD_PAGES = [
     "/board/api-keys",
     "/board/users",
     "/board/mail",
+    "/me/two-factor",
 ]
 """The portal's pages, as a member and as the board see them (the board's in a cooperative
 with one permit, as ``cooperative`` makes it)."""

@@ -1,0 +1,24 @@
+"""Fixtures of the login tests: the app in production mode, beside the development one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from coop import deps
+from coop.app import create_app
+from coop.settings import Mode, Settings
+from tests.conftest import Clock
+
+
+@pytest.fixture
+def production(settings: Settings, clock: Clock) -> Iterator[TestClient]:
+    """The same database and keys served in production mode (the mail address check of
+    production settings is skipped: no message is delivered here)."""
+    settings.ensure_keys()
+    app = create_app(settings.model_copy(update={"mode": Mode.production}))
+    app.dependency_overrides[deps.now] = clock
+    with TestClient(app) as client:
+        yield client
