@@ -2,6 +2,7 @@
 
 from coop.approvals.models import BoardApproval
 from coop.auth.models import ApiKey, LoginFailures, PasswordReset, RecoveryCode, TwoFactor, UserAccount
+from coop.carers.models import Carer
 from coop.choices.models import ChoiceVersion
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
@@ -15,6 +16,7 @@ from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead, MoneyAccount,
 __all__ = [
     "ApiKey",
     "BoardApproval",
+    "Carer",
     "ChoiceVersion",
     "Consultation",
     "Distribution",

@@ -17,6 +17,7 @@ from coop.auth.reset_pages import router as reset_pages
 from coop.auth.routes import router as auth_router
 from coop.auth.two_factor_pages import router as two_factor_pages
 from coop.auth.two_factor_routes import router as two_factor_router
+from coop.carers.routes import router as carers_router
 from coop.choices.pages import router as choices_pages
 from coop.choices.routes import router as choices_router
 from coop.decisions.pages import router as decisions_pages
@@ -56,6 +57,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     choices_router,
     decisions_router,
     proxies_router,
+    carers_router,
     record_router,
     vocabulary_router,
     governance_router,

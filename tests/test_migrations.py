@@ -55,6 +55,11 @@ SEED = [
     "FALSE, 'cli')",
     "INSERT INTO user_account (id, email, password_hash, role, member_id, created_at) VALUES "
     "(1, 'a@x.nl', 'p', 'member', 1, '2026-01-02 00:00:00')",
+    "INSERT INTO carer (id, name, email, language, created_at) VALUES (1, 'C', 'c@x.nl', 'nl', '2026-01-01 00:00:00')",
+    "INSERT INTO user_account (id, email, password_hash, role, carer_id, created_at) VALUES "
+    "(2, 'c@x.nl', 'p', 'carer', 1, '2026-01-02 00:00:00')",
+    "INSERT INTO proxy_appointment (id, principal_id, proxy_carer_id, purposes_mask, voting, valid_from, appointed_by, "
+    "needs_acceptance, show_name) VALUES (1, 1, 1, 1, false, '2026-01-01 00:00:00', 'user:1', true, false)",
     "INSERT INTO api_key (id, org, role, prefix, secret_hash, created_at, revoked_at) VALUES "
     "(1, 'HDAB', 'hdab', 'abc', 's', '2026-01-01 00:00:00', '2026-01-05 00:00:00')",
     "INSERT INTO proposal (id, title, kind, body, opens_at, closes_at, quorum_pct, majority_pct, created_by, "
@@ -72,6 +77,8 @@ SEED = [
 ]
 
 ALLOWED = [
+    "UPDATE carer SET name = 'erased', email = 'erased-c@x.nl' WHERE id = 1",
+    "UPDATE proxy_appointment SET accepted_at = '2026-01-02 00:00:00' WHERE id = 1",
     "UPDATE member SET name = 'erased', email = 'erased-1@x.nl' WHERE id = 1",
     "UPDATE member SET status = 'left', left_at = '2026-03-01 00:00:00' WHERE id = 1",
     "UPDATE member_invitation SET withdrawn_at = '2026-01-02 00:00:00' WHERE id = 2",
@@ -86,6 +93,11 @@ ALLOWED = [
 ]
 
 REFUSED = [
+    "DELETE FROM carer WHERE id = 1",
+    "UPDATE carer SET language = 'en' WHERE id = 1",
+    "UPDATE user_account SET carer_id = NULL WHERE id = 2",
+    "DELETE FROM proxy_appointment WHERE id = 1",
+    "UPDATE proxy_appointment SET proxy_carer_id = NULL, proxy_member_id = 1 WHERE id = 1",
     "DELETE FROM member WHERE id = 2",
     "UPDATE member SET language = 'en' WHERE id = 1",
     "UPDATE member SET admitted_at = '2025-01-01 00:00:00' WHERE id = 1",
@@ -141,8 +153,32 @@ def test_the_state_tables_refuse_what_their_rules_forbid(db_url: str, statement:
     engine.dispose()
 
 
+def test_an_appointment_names_exactly_one_proxy(db_url: str) -> None:
+    """A member or a carer, never both, never neither."""
+    engine = _seeded(db_url)
+    for member, carer in (("1", "1"), ("NULL", "NULL")):
+        with pytest.raises(DBAPIError), engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO proxy_appointment (principal_id, purposes_mask, voting, valid_from, appointed_by, "
+                "needs_acceptance, show_name, proxy_member_id, proxy_carer_id) VALUES "
+                f"(1, 1, false, '2026-01-01 00:00:00', 'user:1', true, false, {member}, {carer})"
+            )
+    engine.dispose()
+
+
 @pytest.mark.parametrize(
-    "table", ["member", "member_invitation", "user_account", "api_key", "proposal", "vote", "board_approval"]
+    "table",
+    [
+        "member",
+        "member_invitation",
+        "user_account",
+        "api_key",
+        "proposal",
+        "vote",
+        "board_approval",
+        "carer",
+        "proxy_appointment",
+    ],
 )
 def test_the_state_tables_refuse_being_emptied(db_url: str, table: str) -> None:
     """TRUNCATE on PostgreSQL; on SQLite an unqualified DELETE is its truncate."""

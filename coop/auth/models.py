@@ -12,9 +12,10 @@ from coop.types import UTCDateTime
 
 
 class UserAccount(SQLModel, table=True):
-    """A person who logs in with email and password: a member, or a board user."""
+    """A person who logs in with email and password: a member, a carer, or a board user."""
 
     __tablename__ = "user_account"
+    __table_args__ = (Index("uq_user_account_carer_id", "carer_id", unique=True),)
 
     id: int | None = Field(default=None, primary_key=True)
     email: str = Field(sa_column=Column(String(320), nullable=False, unique=True))
@@ -23,6 +24,8 @@ class UserAccount(SQLModel, table=True):
     member_id: int | None = Field(
         default=None, sa_column=Column(Integer, ForeignKey("member.id"), nullable=True, unique=True)
     )
+    carer_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("carer.id"), nullable=True))
+    """A carer's login (role ``carer``): they act as proxy, without membership rights."""
     created_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     disabled_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     token_generation: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default=text("0")))

@@ -19,12 +19,15 @@ class Role(StrEnum):
     former_member = "former_member"
     """A member who left: never stored on an account, derived when the login is checked."""
     board = "board"
+    carer = "carer"
+    """A proxy who is not a member (a parent, guardian or carer): acts for the members who
+    appointed them, with no membership rights of their own."""
     hdab = "hdab"
     data_holder = "data_holder"
     auditor = "auditor"
 
 
-USER_ROLES = frozenset({Role.member, Role.board})
+USER_ROLES = frozenset({Role.member, Role.board, Role.carer})
 """Roles an account is created with: people who log in with email and password."""
 
 ORG_ROLES = frozenset({Role.hdab, Role.data_holder, Role.auditor})
@@ -86,8 +89,13 @@ data use, choices and their history), correcting one's name and email (the coope
 keeps them) and leaving again (which changes nothing). Payouts
 already earned are paid by the distribution, which needs no action of theirs."""
 
+CARING = frozenset({Permission.manage_own_login, Permission.act_as_proxy})
+"""What a carer may do: their own login, and acting for the members who appointed them. No
+vote, record, choices or dividend of their own: those are membership."""
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.member: MEMBERSHIP,
+    Role.carer: CARING,
     Role.former_member: FORMER_MEMBERSHIP,
     Role.board: frozenset(
         {
@@ -127,6 +135,8 @@ class Actor:
     second_factor: bool = False
     """A person whose account has two-factor sign-in on (a login token of theirs was issued
     only after a code of their app, see :mod:`coop.auth.two_factor`)."""
+    carer_id: int | None = None
+    """A carer's login: the carer it belongs to (``member_id`` is then None)."""
 
     @property
     def ledger_name(self) -> str:
@@ -291,7 +301,14 @@ def can_manage_proxies(actor: Actor, principal_id: int) -> Decision:
 
 
 def can_vote(actor: Actor, member_id: int, proxy_may_vote: bool) -> Decision:
-    """Members vote for themselves; a proxy votes for a principal only when the appointment says so."""
+    """Members vote for themselves; a proxy (a member or a carer) votes for a principal only
+    when the appointment says so. A carer never votes for themselves: they are no member."""
+    if actor.carer_id is not None and has(actor, Permission.act_as_proxy):
+        if proxy_may_vote:
+            return Allowed()
+        return Denied(
+            "you may not vote for this member: their proxy appointment does not include voting", "not-a-voter"
+        )
     if actor.member_id is None:
         return Denied("only members vote", "not-a-voter")
     if not has(actor, Permission.vote):

@@ -56,7 +56,12 @@ def actor_for_bearer(session: Session, secret: bytes, token: str) -> Actor:
     assert user.id is not None
     role = account_role(user.role, status == MemberStatus.left.value)
     return Actor(
-        kind="user", id=user.id, role=role, member_id=user.member_id, second_factor=second_factor_since is not None
+        kind="user",
+        id=user.id,
+        role=role,
+        member_id=user.member_id,
+        second_factor=second_factor_since is not None,
+        carer_id=user.carer_id,
     )
 
 

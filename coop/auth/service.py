@@ -75,12 +75,14 @@ def create_account(
     invitation_id: int | None = None,
     *,
     now: datetime,
+    carer_id: int | None = None,
 ) -> UserAccount:
     """A login made at ``now``; ``password_hash`` (a hash of ``password`` made earlier) spares
     hashing again, for the demo cooperative's thousands of members who share one public
-    password. ``invitation_id`` names the invitation the member accepted to make it, if any."""
+    password. ``invitation_id`` names the invitation the member accepted to make it, if any;
+    ``carer_id`` the carer whose login it is (role ``carer``)."""
     if role not in USER_ROLES:
-        raise Invalid(f"people log in as member or board, not {role}", field="role")
+        raise Invalid(f"people log in as member, carer or board, not {role}", field="role")
     email = normalise_email(email)
     if session.execute(select(col(UserAccount.id)).where(col(UserAccount.email) == email)).first():
         raise Conflict("an account with this email already exists", code="account-exists")
@@ -89,6 +91,7 @@ def create_account(
         password_hash=password_hash or hash_password(auth, password),
         role=role.value,
         member_id=member_id,
+        carer_id=carer_id,
         created_at=now,
     )
     session.add(user)
@@ -98,7 +101,7 @@ def create_account(
         "account.created",
         actor.ledger_name,
         f"user:{user.id}",
-        {"role": role.value, "member_id": member_id, "invitation_id": invitation_id},
+        {"role": role.value, "member_id": member_id, "invitation_id": invitation_id, "carer_id": carer_id},
         at=user.created_at,
     )
     return user

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from coop.carers.models import carer_label
 from coop.choices import encoding
 from coop.choices.encoding import Preference
 from coop.choices.queries import Seen
@@ -49,6 +50,11 @@ def _basis(article: str, display: str) -> dict[str, Any]:
 
 def _member(member_id: int) -> dict[str, Any]:
     return {"identifier": {"system": MEMBER_SYSTEM, "value": member_number(member_id)}}
+
+
+def _carer(carer_id: int) -> dict[str, Any]:
+    """A proxy who is not a member, by the cooperative's number for them (never their name)."""
+    return {"identifier": {"system": "urn:coop:carer-number", "value": carer_label(carer_id)}}
 
 
 def consent(version: Seen, proxies: list[ProxyAppointment], mandate_version: int | None) -> dict[str, Any]:
@@ -97,7 +103,7 @@ def consent(version: Seen, proxies: list[ProxyAppointment], mandate_version: int
         "grantor": [_member(version.member_id)],
         "grantee": [
             {
-                **_member(p.proxy_member_id),
+                **(_member(p.proxy_member_id) if p.proxy_member_id is not None else _carer(p.proxy_carer_id or 0)),
                 "display": "proxy for " + ", ".join(PURPOSES[x].en for x in from_mask(Purpose, p.purposes_mask)),
             }
             for p in proxies

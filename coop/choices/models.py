@@ -40,3 +40,5 @@ class ChoiceVersion(SQLModel, table=True):
     """The sensitive categories (Art. 51(4)) the member gave their own explicit yes for, one bit each."""
     recorded_by: str = Field(sa_column=Column(String(40), nullable=False))
     acting_proxy_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("member.id"), nullable=True))
+    acting_carer_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("carer.id"), nullable=True))
+    """The carer (not a member) who made this change for the member, if any."""

@@ -20,6 +20,7 @@ from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session
 
 from coop.auth.policy import Actor
+from coop.carers.models import Carer, carer_label
 from coop.mail import outbox
 from coop.mail.models import MailKind
 from coop.members.models import Member, MemberStatus, member_number
@@ -27,9 +28,13 @@ from coop.members.models import Member, MemberStatus, member_number
 _SENT = "coop.notices.sent"
 
 
-def by_whom(actor: Actor, member_id: int) -> dict[str, str | None]:
+def by_whom(actor: Actor, member_id: int, session: Session | None = None) -> dict[str, str | None]:
     """Who acted, as the member ``member_id`` is told: ``you``, their ``proxy`` (with the
-    proxy's member number) or the ``board`` (a board user or the operator)."""
+    proxy's member number, or a carer's name: the member chose that person; without a
+    ``session`` the carer's number) or the ``board`` (a board user or the operator)."""
+    if actor.carer_id is not None:
+        carer = session.get(Carer, actor.carer_id) if session is not None else None
+        return {"by": "proxy", "by_number": carer.name if carer is not None else carer_label(actor.carer_id)}
     if actor.member_id == member_id:
         return {"by": "you", "by_number": None}
     if actor.member_id is not None:

@@ -181,7 +181,8 @@ def as_of(session: Session, member_id: int, at: datetime) -> ChoiceVersion | Non
 
 def access(session: Session, actor: Actor, member_id: int, now: datetime) -> Access:
     """What the actor may see of the member's choices at ``now``; NotFound when nothing."""
-    held = proxy_queries.held_at(session, member_id, actor.member_id, now) if actor.member_id else []
+    proxy = actor.member_id or actor.carer_id
+    held = proxy_queries.held_at(session, member_id, actor.member_id, now, actor.carer_id) if proxy else []
     windows = tuple((a.accepted_at or a.valid_from, a.purposes_mask) for a in held)  # held: accepted
     scope = Access(windows).scope
     if not can_read_choices(actor, member_id, scope) or session.get(Member, member_id) is None:

@@ -74,7 +74,7 @@ def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor,
     version = choices_queries.read(session, actor, member_id, now)
     proxies = proxy_queries.in_force_for(session, member_id, now)
     if not choices_queries.access(session, actor, member_id, now).full:  # a proxy sees their own appointments only
-        proxies = [p for p in proxies if p.proxy_member_id == actor.member_id]
+        proxies = [p for p in proxies if proxy_queries.holds(actor, p)]
     mandate = governance_queries.in_force(session, DocumentKind.mandate, now)
     body = fhir.consent(version, proxies, mandate.version if mandate else None)
     return JSONResponse(body, media_type="application/fhir+json")

@@ -67,6 +67,7 @@ def _payload(v: ChoiceVersion) -> dict[str, object]:
         "preferences": [[p.value, u.value, pref.value] for p, u, pref in encoding.explicit(v.preference_mask)],
         "donate_dividend": v.donate_dividend,
         "acting_proxy_id": v.acting_proxy_id,
+        "acting_carer_id": v.acting_carer_id,
     }
     if v.sensitive_yes_mask:
         payload["sensitive_yes"] = [c.value for c in from_mask(Category, v.sensitive_yes_mask)]
@@ -106,7 +107,8 @@ def start(session: Session, actor: Actor, member_ids: Sequence[int], at: datetim
 
 
 def _successor(actor: Actor, prev: ChoiceVersion, at: datetime) -> ChoiceVersion:
-    """The next version by ``actor`` (a proxy, when acting for someone else, is named on it)."""
+    """The next version by ``actor`` (a proxy, member or carer, when acting for someone else,
+    is named on it)."""
     acting = actor.member_id if actor.member_id != prev.member_id else None
     return ChoiceVersion(
         member_id=prev.member_id,
@@ -120,6 +122,7 @@ def _successor(actor: Actor, prev: ChoiceVersion, at: datetime) -> ChoiceVersion
         sensitive_yes_mask=prev.sensitive_yes_mask,
         recorded_by=actor.ledger_name,
         acting_proxy_id=acting,
+        acting_carer_id=actor.carer_id,
     )
 
 
@@ -174,7 +177,11 @@ def change(
         return prev
     opted = None if new.opt_out == prev.opt_out else ("out" if new.opt_out else "in")
     notices.notify(
-        session, member_id, MailKind.choices_changed, {**notices.by_whom(actor, member_id), "opted": opted}, now
+        session,
+        member_id,
+        MailKind.choices_changed,
+        {**notices.by_whom(actor, member_id, session), "opted": opted},
+        now,
     )
     return _append(session, prev, new, "choices.changed")
 

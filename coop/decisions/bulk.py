@@ -180,6 +180,7 @@ _EXCLUDED = "(c.excluded_mask & :excluded) <> 0"
 _APPOINTMENT_VALID = " AND ".join(
     (
         "a.accepted_at <= :at",
+        "a.proxy_member_id IS NOT NULL",  # a carer changes the member's own choices: no choice to follow
         "(a.valid_until IS NULL OR a.valid_until > :at)",
         "(a.revoked_at IS NULL OR a.revoked_at > :at)",
     )

@@ -62,7 +62,7 @@ def effective(
                 if len(chain) > max_depth or appointment.proxy_member_id in chain:
                     decision, reason = Decision.deny, Reason.proxy  # defensive: appointments refuse these
                     break
-                chain.append(appointment.proxy_member_id)
+                chain.append(appointment.proxy_member_id or 0)  # a member's: see proxy_for
                 continue
             decision, reason = None, Reason.mandate  # 'proxy' without a valid proxy: the mandate decides
         if reason is Reason.mandate:

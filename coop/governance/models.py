@@ -65,3 +65,5 @@ class Vote(SQLModel, table=True):
     cast_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))
     cast_by: str = Field(sa_column=Column(String(40), nullable=False))
     proxy_member_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("member.id"), nullable=True))
+    proxy_carer_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("carer.id"), nullable=True))
+    """The carer (not a member) who cast it for the member, if any."""

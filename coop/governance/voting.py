@@ -27,7 +27,7 @@ from coop.governance.documents import DocumentKind
 from coop.governance.models import Proposal, Vote
 from coop.members.models import Member
 from coop.proxies.models import ProxyAppointment
-from coop.proxies.queries import valid_at
+from coop.proxies.queries import by_proxy, valid_at
 from ledger import canonical, log
 
 
@@ -126,11 +126,12 @@ def _member_at(session: Session, member_id: int, at: datetime) -> bool:
     return member is not None and member.admitted_at <= at and (member.left_at is None or member.left_at > at)
 
 
-def _voting_proxy(session: Session, principal_id: int, proxy_member_id: int, now: datetime) -> bool:
+def _voting_proxy(session: Session, principal_id: int, actor: Actor, now: datetime) -> bool:
+    """Whether the actor (a member or a carer) holds an appointment of the principal with voting."""
     count: int = session.execute(
         select(func.count()).where(
             col(ProxyAppointment.principal_id) == principal_id,
-            col(ProxyAppointment.proxy_member_id) == proxy_member_id,
+            by_proxy(actor.member_id, actor.carer_id),
             col(ProxyAppointment.voting).is_(True),
             valid_at(now),
         )
@@ -153,9 +154,7 @@ def cast(
     member_id = on_behalf_of or actor.member_id
     if member_id is None:
         raise Forbidden("only members vote", code="not-a-voter")
-    decision = can_vote(
-        actor, member_id, on_behalf_of is not None and _voting_proxy(session, member_id, actor.member_id or 0, now)
-    )
+    decision = can_vote(actor, member_id, on_behalf_of is not None and _voting_proxy(session, member_id, actor, now))
     if isinstance(decision, Denied):
         raise Forbidden(decision.reason, code=decision.code)
     if now < proposal.opens_at or proposal.closed_at is not None:
@@ -180,6 +179,7 @@ def cast(
     if existing is None and change:
         raise NotFound("there is no vote to change yet; cast one with POST", code="no-vote")
     proxy_id = actor.member_id if on_behalf_of else None
+    carer_id = actor.carer_id if on_behalf_of else None
     if existing is None:
         existing = Vote(
             proposal_id=proposal_id,
@@ -188,22 +188,19 @@ def cast(
             cast_at=now,
             cast_by=actor.ledger_name,
             proxy_member_id=proxy_id,
+            proxy_carer_id=carer_id,
         )
         session.add(existing)
     else:
-        existing.vote, existing.cast_at, existing.cast_by, existing.proxy_member_id = (
-            choice.value,
-            now,
-            actor.ledger_name,
-            proxy_id,
-        )
+        existing.vote, existing.cast_at, existing.cast_by = choice.value, now, actor.ledger_name
+        existing.proxy_member_id, existing.proxy_carer_id = proxy_id, carer_id
     session.flush()
     log.append(
         session,
         "vote.changed" if change else "vote.cast",
         actor.ledger_name,
         _subject(proposal),
-        {"member_id": member_id, "vote": choice.value, "proxy_member_id": proxy_id},
+        {"member_id": member_id, "vote": choice.value, "proxy_member_id": proxy_id, "proxy_carer_id": carer_id},
         at=now,
     )
     return existing, True

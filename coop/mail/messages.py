@@ -47,6 +47,7 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.proxy_accepted: N_("mail_proxy_accepted_subject"),
     MailKind.acting_for_started: N_("mail_acting_for_started_subject"),
     MailKind.acting_for_ended: N_("mail_acting_for_ended_subject"),
+    MailKind.carer_invitation: N_("mail_carer_invitation_subject"),
     MailKind.vote_opened: N_("mail_vote_opened_subject"),
     MailKind.vote_result: N_("mail_vote_result_subject"),
     MailKind.vote_closing: N_("mail_vote_closing_subject"),

@@ -37,6 +37,7 @@ class MailKind(StrEnum):
     proxy_accepted = "proxy-accepted"
     acting_for_started = "acting-for-started"
     acting_for_ended = "acting-for-ended"
+    carer_invitation = "carer-invitation"
     vote_opened = "vote-opened"
     vote_result = "vote-result"
     vote_closing = "vote-closing"

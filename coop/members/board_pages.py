@@ -21,7 +21,7 @@ from coop.members.models import MemberStatus, member_number
 from coop.portal import web
 from coop.portal.deps import CSRF, Viewer, viewer_with
 from coop.proxies.models import ProxyAppointment
-from coop.proxies.queries import valid_at
+from coop.proxies.queries import proxy_number, valid_at
 from coop.vocabulary.terms import ALL_PURPOSES, Category, Purpose, from_mask
 
 router = APIRouter(include_in_schema=False)
@@ -43,16 +43,16 @@ def member_page(request: Request, member_id: MemberId, viewer: Board, session: R
         .order_by(col(ProxyAppointment.id))
     ).scalars()
 
-    def shown(a: ProxyAppointment, other: int) -> dict[str, object]:
+    def shown(a: ProxyAppointment, number: str) -> dict[str, object]:
         purposes = [p.value for p in from_mask(Purpose, a.purposes_mask)]
-        return {"number": member_number(other), "purposes": purposes, "all": a.purposes_mask == ALL_PURPOSES}
+        return {"number": number, "purposes": purposes, "all": a.purposes_mask == ALL_PURPOSES}
 
     given, held = [], []
     for a in appointments:
         if a.principal_id == member_id:
-            given.append(shown(a, a.proxy_member_id))
+            given.append(shown(a, proxy_number(a)))
         else:
-            held.append(shown(a, a.principal_id))
+            held.append(shown(a, member_number(a.principal_id)))
     return web.render(
         request,
         "board_member.html",

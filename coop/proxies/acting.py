@@ -63,7 +63,7 @@ def acting(session: Session, actor: Actor, appointment_id: int, now: datetime) -
     """The actor's appointment ``appointment_id``, in force now; to anyone else, and once it
     ended, there is no such page."""
     a = session.get(ProxyAppointment, appointment_id)
-    if a is None or actor.member_id is None or a.proxy_member_id != actor.member_id or not is_valid_at(a, now):
+    if a is None or not queries_of_proxies.holds(actor, a) or not is_valid_at(a, now):
         raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
     who = queries_of_proxies.shown_names(session, [a]).get(a.principal_id) or member_number(a.principal_id)
     return Acting(a, who, [p.value for p in from_mask(Purpose, a.purposes_mask)], a.purposes_mask == ALL_PURPOSES)

@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
+from coop.carers import service as carers
 from coop.choices import notices
 from coop.mail import schedule
 from coop.mail.models import MailKind
+from coop.mail.outbox import ContextValue
 from coop.members.models import member_number
 from coop.proxies.models import ProxyAppointment
 from coop.settings import Settings
@@ -53,17 +55,18 @@ def tell_expired(session: Session, settings: Settings, now: datetime) -> None:
         .order_by(col(ProxyAppointment.id))
     ).scalars()
     for appointment in list(ended):
-        principal, proxy = appointment.principal_id, appointment.proxy_member_id
-        notices.notify(
-            session, principal, MailKind.proxy_ended, {"proxy": member_number(proxy), "reason": "expired"}, now
-        )
-        notices.notify(
-            session,
-            proxy,
-            MailKind.acting_for_ended,
-            {"principal": member_number(principal), "reason": "expired", "voting": appointment.voting},
-            now,
-        )
+        principal, proxy, carer = appointment.principal_id, appointment.proxy_member_id, appointment.proxy_carer_id
+        named = carers.name_of(session, carer) if carer is not None else member_number(proxy or 0)
+        notices.notify(session, principal, MailKind.proxy_ended, {"proxy": named, "reason": "expired"}, now)
+        context: dict[str, ContextValue] = {
+            "principal": member_number(principal),
+            "reason": "expired",
+            "voting": appointment.voting,
+        }
+        if proxy is not None:
+            notices.notify(session, proxy, MailKind.acting_for_ended, context, now)
+        elif carer is not None:
+            carers.tell(session, carer, MailKind.acting_for_ended, context, now)
         run.messages += 2
 
 

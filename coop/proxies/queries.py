@@ -7,6 +7,8 @@ from datetime import datetime
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlmodel import Session, col
 
+from coop.auth.policy import Actor
+from coop.carers.models import carer_label
 from coop.members.models import Member, member_number
 from coop.proxies.models import ProxyAppointment
 
@@ -20,14 +22,24 @@ def valid_at(at: datetime) -> ColumnElement[bool]:
     )
 
 
-def held_at(session: Session, principal_id: int, proxy_member_id: int, at: datetime) -> list[ProxyAppointment]:
-    """The appointments valid at ``at`` in which ``proxy_member_id`` acts for ``principal_id``."""
+def by_proxy(member_id: int | None, carer_id: int | None) -> ColumnElement[bool]:
+    """The appointments of this proxy: a carer (``carer_id``), else a member."""
+    if carer_id is not None:
+        return col(ProxyAppointment.proxy_carer_id) == carer_id
+    return col(ProxyAppointment.proxy_member_id) == (member_id or 0)
+
+
+def held_at(
+    session: Session, principal_id: int, proxy_member_id: int | None, at: datetime, carer_id: int | None = None
+) -> list[ProxyAppointment]:
+    """The appointments valid at ``at`` in which ``proxy_member_id`` (or the carer
+    ``carer_id``) acts for ``principal_id``."""
     return list(
         session.execute(
             select(ProxyAppointment)
             .where(
                 col(ProxyAppointment.principal_id) == principal_id,
-                col(ProxyAppointment.proxy_member_id) == proxy_member_id,
+                by_proxy(proxy_member_id, carer_id),
                 valid_at(at),
             )
             .order_by(col(ProxyAppointment.id))
@@ -36,11 +48,13 @@ def held_at(session: Session, principal_id: int, proxy_member_id: int, at: datet
 
 
 def proxy_for(session: Session, principal_id: int, purpose_bit: int, at: datetime) -> ProxyAppointment | None:
-    """The appointment deciding ``purpose`` for ``principal_id`` at ``at``, if any."""
+    """The appointment deciding ``purpose`` for ``principal_id`` at ``at``, if any: a member's
+    (a carer has no choices of their own to follow; they change the principal's)."""
     return session.execute(
         select(ProxyAppointment)
         .where(
             col(ProxyAppointment.principal_id) == principal_id,
+            col(ProxyAppointment.proxy_member_id).is_not(None),
             col(ProxyAppointment.purposes_mask).op("&")(purpose_bit) != 0,
             valid_at(at),
         )
@@ -81,3 +95,15 @@ def shown_names(session: Session, appointments: list[ProxyAppointment]) -> dict[
         return {}
     rows = session.execute(select(col(Member.id), col(Member.name)).where(col(Member.id).in_(ids))).all()
     return {i: f"{name} ({member_number(i)})" for i, name in rows}
+
+
+def holds(actor: Actor, appointment: ProxyAppointment) -> bool:
+    """Whether the actor is the appointment's proxy (the member, or the carer, it names)."""
+    if actor.carer_id is not None:
+        return appointment.proxy_carer_id == actor.carer_id
+    return actor.member_id is not None and appointment.proxy_member_id == actor.member_id
+
+
+def proxy_number(a: ProxyAppointment) -> str:
+    """The proxy as the board's pages name them: a member number, or a carer's number."""
+    return member_number(a.proxy_member_id) if a.proxy_member_id is not None else carer_label(a.proxy_carer_id or 0)

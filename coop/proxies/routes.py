@@ -6,6 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from coop.carers import invite
+from coop.carers.service import NewCarer
 from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, SettingsDep, WriteSession
 from coop.openapi import problems
 from coop.proxies import service
@@ -19,11 +21,18 @@ router = APIRouter(prefix="/members", tags=["proxies"])
     response_model=ProxyOut,
     status_code=201,
     summary="Appoint a proxy (the member): in force once the proxy accepts",
-    responses=problems({409: "proxy-overlap, proxy-cycle, proxy-chain-too-deep"}),
+    responses=problems({409: "proxy-overlap, proxy-cycle, proxy-chain-too-deep, carer-email-taken"}),
 )
 def appoint(
     member_id: MemberId, body: ProxyIn, session: WriteSession, actor: CurrentActor, settings: SettingsDep, now: Now
 ) -> ProxyOut:
+    if body.carer is not None:
+        new = NewCarer(body.carer.name, str(body.carer.email), body.carer.language)
+        appointment = invite.appoint_carer(
+            session, actor, settings, member_id, new, body.purposes, body.valid_until, body.voting, now, body.show_name
+        )
+        return ProxyOut.of(appointment, now)
+    assert body.proxy_member_id is not None
     appointment = service.appoint(
         session,
         actor,

@@ -25,6 +25,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, Denied, Permission, can_manage_proxies, has, require_own_record
+from coop.carers import service as carers
 from coop.choices import notices
 from coop.choices import service as choices_service
 from coop.errors import Conflict, Forbidden, Invalid, NotFound
@@ -32,7 +33,7 @@ from coop.mail.models import MailKind
 from coop.mail.outbox import ContextValue
 from coop.members.models import Member, MemberStatus, member_number
 from coop.proxies.models import ProxyAppointment
-from coop.proxies.queries import active_from
+from coop.proxies.queries import active_from, holds
 from coop.vocabulary.terms import ALL_PURPOSES, Purpose, from_mask, mask, position
 from ledger import log
 
@@ -41,6 +42,7 @@ def _payload(a: ProxyAppointment) -> dict[str, object]:
     return {
         "appointment_id": a.id,
         "proxy_member_id": a.proxy_member_id,
+        "proxy_carer_id": a.proxy_carer_id,
         "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
         "voting": a.voting,
         "valid_until": a.valid_until.isoformat() if a.valid_until else None,
@@ -86,6 +88,33 @@ def chain_problem(
     return None
 
 
+def open_scope(
+    session: Session,
+    actor: Actor,
+    principal_id: int,
+    purposes: list[Purpose] | None,
+    valid_until: datetime | None,
+    now: datetime,
+) -> tuple[int, list[ProxyAppointment]]:
+    """What every appointment checks: the principal may appoint, the end lies ahead, and no
+    other appointment covers these purposes. The scope and the appointments valid from now."""
+    _may_manage(actor, principal_id)
+    principal = session.get(Member, principal_id)
+    if principal is None:
+        raise NotFound(f"no member {principal_id}", code="member-not-found")
+    if principal.status != MemberStatus.active.value:
+        raise Conflict("a member who left appoints no proxies", code="membership-ended")
+    if valid_until is not None and valid_until <= now:
+        raise Invalid("valid_until must lie in the future", code="proxy-expired", field="valid_until")
+    scope = mask(purposes) if purposes else ALL_PURPOSES
+    current = active_from(session, now)
+    overlap = [a for a in current if a.principal_id == principal_id and a.purposes_mask & scope]
+    if overlap:
+        taken = ", ".join(p.value for p in from_mask(Purpose, scope & overlap[0].purposes_mask))
+        raise Conflict(f"a proxy is appointed already for {taken}; revoke it first", code="proxy-overlap")
+    return scope, current
+
+
 def appoint(
     session: Session,
     actor: Actor,
@@ -104,58 +133,72 @@ def appoint(
     _may_manage(actor, principal_id)
     if proxy_member_id == principal_id:
         raise Invalid("a member cannot be their own proxy", code="proxy-self", field="proxy_member_id")
-    members = _members(session, principal_id, proxy_member_id)
-    principal = members.get(principal_id)
-    if principal is None:
-        raise NotFound(f"no member {principal_id}", code="member-not-found")
-    if principal.status != MemberStatus.active.value:
-        raise Conflict("a member who left appoints no proxies", code="membership-ended")
-    proxy = members.get(proxy_member_id)
+    scope, current = open_scope(session, actor, principal_id, purposes, valid_until, now)
+    proxy = session.get(Member, proxy_member_id)
     if proxy is None or proxy.status != MemberStatus.active.value:
         raise Invalid(
             "the proxy must be an active member of the cooperative", code="proxy-not-member", field="proxy_member_id"
         )
-    if valid_until is not None and valid_until <= now:
-        raise Invalid("valid_until must lie in the future", code="proxy-expired", field="valid_until")
-    scope = mask(purposes) if purposes else ALL_PURPOSES
-    current = active_from(session, now)
-    overlap = [a for a in current if a.principal_id == principal_id and a.purposes_mask & scope]
-    if overlap:
-        taken = ", ".join(p.value for p in from_mask(Purpose, scope & overlap[0].purposes_mask))
-        raise Conflict(f"a proxy is appointed already for {taken}; revoke it first", code="proxy-overlap")
     edges: dict[int, list[tuple[int, int]]] = {}
     for a in current:
-        edges.setdefault(a.principal_id, []).append((a.proxy_member_id, a.purposes_mask))
+        if a.proxy_member_id is not None:  # a carer has no proxies of their own: no chain goes on
+            edges.setdefault(a.principal_id, []).append((a.proxy_member_id, a.purposes_mask))
     problem = chain_problem(edges, principal_id, proxy_member_id, scope, max_depth)
     if problem:
         raise Conflict(problem, code="proxy-cycle" if problem.startswith("cycle") else "proxy-chain-too-deep")
-    appointment = ProxyAppointment(
-        principal_id=principal_id,
-        proxy_member_id=proxy_member_id,
-        purposes_mask=scope,
-        voting=voting,
-        valid_from=now,
-        valid_until=valid_until,
-        appointed_by=actor.ledger_name,
-        needs_acceptance=True,
-        show_name=show_name,
-    )
-    session.add(appointment)
-    session.flush()
-    log.append(session, "proxy.appointed", actor.ledger_name, f"member:{principal_id}", _payload(appointment), at=now)
+    appointment = _made(actor, principal_id, scope, voting, valid_until, show_name, now)
+    appointment.proxy_member_id = proxy_member_id
+    _record(session, actor, appointment, now)
     choices_service.delegate(session, actor, principal_id, scope, now)  # the proxy's, once they accept
     _tell(session, actor, appointment, "appointed", now)
     return appointment
 
 
-def _asked(session: Session, actor: Actor, proxy_member_id: int, appointment_id: int) -> ProxyAppointment:
-    """The appointment ``appointment_id`` asking ``proxy_member_id``, when the actor is that
-    member; to anyone else it does not exist."""
+def appoint_carer(
+    session: Session,
+    actor: Actor,
+    principal_id: int,
+    carer_id: int,
+    purposes: list[Purpose] | None,
+    valid_until: datetime | None,
+    voting: bool,
+    now: datetime,
+    show_name: bool = False,
+) -> ProxyAppointment:
+    """Ask the carer ``carer_id`` (not a member: see :mod:`coop.carers.service`) to act for
+    the principal on ``purposes``. No chain can follow a carer, who has no proxies, and the
+    principal's preferences stay as they are: the carer, once they accept, changes the
+    principal's own choices for them, within the scope. The carer's message is sent by the
+    caller, who knows whether the carer is new (an invitation) or known."""
+    scope, _ = open_scope(session, actor, principal_id, purposes, valid_until, now)
+    appointment = _made(actor, principal_id, scope, voting, valid_until, show_name, now)
+    appointment.proxy_carer_id = carer_id
+    _record(session, actor, appointment, now)
+    _tell(session, actor, appointment, "appointed", now)
+    return appointment
+
+
+def _made(actor: Actor, principal_id: int, scope: int, voting: bool, valid_until: datetime | None,
+          show_name: bool, now: datetime) -> ProxyAppointment:  # fmt: skip
+    return ProxyAppointment(principal_id=principal_id, purposes_mask=scope, voting=voting, valid_from=now,
+                            valid_until=valid_until, appointed_by=actor.ledger_name, show_name=show_name)  # fmt: skip
+
+
+def _record(session: Session, actor: Actor, appointment: ProxyAppointment, now: datetime) -> None:
+    session.add(appointment)
+    session.flush()
+    subject = f"member:{appointment.principal_id}"
+    log.append(session, "proxy.appointed", actor.ledger_name, subject, _payload(appointment), at=now)
+
+
+def _asked(session: Session, actor: Actor, proxy_member_id: int | None, appointment_id: int) -> ProxyAppointment:
+    """The appointment ``appointment_id`` asking ``proxy_member_id`` (None: the carer who is
+    the actor), when the actor is that proxy; to anyone else it does not exist."""
     appointment = session.get(ProxyAppointment, appointment_id)
     if (
         appointment is None
         or appointment.proxy_member_id != proxy_member_id
-        or actor.member_id != proxy_member_id
+        or not holds(actor, appointment)
         or not has(actor, Permission.act_as_proxy)
     ):
         raise NotFound(f"no proxy appointment {appointment_id}", code="proxy-not-found")
@@ -170,7 +213,7 @@ def _unanswered(appointment: ProxyAppointment, now: datetime) -> None:
 
 
 def accept(
-    session: Session, actor: Actor, proxy_member_id: int, appointment_id: int, now: datetime
+    session: Session, actor: Actor, proxy_member_id: int | None, appointment_id: int, now: datetime
 ) -> ProxyAppointment:
     """The proxy says yes: from now on they decide for the principal within the appointment's
     scope (and vote for them when it includes voting). The principal is told. Accepting
@@ -188,7 +231,7 @@ def accept(
 
 
 def decline(
-    session: Session, actor: Actor, proxy_member_id: int, appointment_id: int, now: datetime
+    session: Session, actor: Actor, proxy_member_id: int | None, appointment_id: int, now: datetime
 ) -> ProxyAppointment:
     """The proxy says no: the appointment ends without having been in force, and the
     principal is told (for what they left to the proxy, the mandate goes on deciding).
@@ -209,21 +252,30 @@ def _tell(session: Session, actor: Actor, appointment: ProxyAppointment, reason:
     """Tell the principal and the proxy that the appointment was made (the proxy is asked),
     accepted, declined or ended (``reason``: ``appointed``, ``accepted``, ``declined``,
     ``revoked``, ``stepped-down``, ``proxy-left`` or ``principal-left``); a member who left
-    is not told, nor is a proxy of their own answer or step."""
-    principal, proxy = appointment.principal_id, appointment.proxy_member_id
+    is not told, nor is a proxy of their own answer or step. The principal is told a carer's
+    name (they chose that person); a proxy learns the principal's member number."""
+    principal, proxy, carer = appointment.principal_id, appointment.proxy_member_id, appointment.proxy_carer_id
     if reason == "appointed":
         mine, theirs = MailKind.proxy_appointed, MailKind.acting_for_started
     elif reason == "accepted":
         mine, theirs = MailKind.proxy_accepted, MailKind.acting_for_started
     else:
         mine, theirs = MailKind.proxy_ended, MailKind.acting_for_ended
-    context: dict[str, ContextValue]
+    named = carers.name_of(session, carer) if carer is not None else member_number(proxy or 0)
     if reason != "principal-left":
-        context = {**notices.by_whom(actor, principal), "proxy": member_number(proxy), "reason": reason}
+        context: dict[str, ContextValue] = {
+            **notices.by_whom(actor, principal, session),
+            "proxy": named,
+            "reason": reason,
+        }
         notices.notify(session, principal, mine, context, now)
-    if reason not in ("proxy-left", "stepped-down", "accepted", "declined"):
-        context = {"principal": member_number(principal), "reason": reason, "voting": appointment.voting}
+    if reason in ("proxy-left", "stepped-down", "accepted", "declined"):
+        return
+    context = {"principal": member_number(principal), "reason": reason, "voting": appointment.voting}
+    if proxy is not None:
         notices.notify(session, proxy, theirs, context, now)
+    elif carer is not None and reason != "appointed":  # a carer is asked by the caller (see appoint_carer)
+        carers.tell(session, carer, theirs, context, now)
 
 
 def _end(session: Session, actor: Actor, appointment: ProxyAppointment, reason: str, now: datetime) -> None:
@@ -249,7 +301,7 @@ def revoke(session: Session, actor: Actor, principal_id: int, appointment_id: in
 
 
 def step_down(
-    session: Session, actor: Actor, proxy_member_id: int, appointment_id: int, now: datetime
+    session: Session, actor: Actor, proxy_member_id: int | None, appointment_id: int, now: datetime
 ) -> ProxyAppointment:
     """The proxy ends their own appointment now (the principal is told, and falls back to the
     mandate for those purposes). Stepping down again changes nothing. The event is the

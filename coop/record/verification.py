@@ -41,6 +41,7 @@ def tables(settings: Settings | None = None) -> list[Table]:
         t.Members(),
         t.ChoiceVersions(),
         t.Invitations(),
+        t.Carers(),
         t.UserAccounts(),
         t.ApiKeys(),
         t.GovernanceDocuments(),
@@ -108,6 +109,7 @@ SURROGATE = "a surrogate key that nothing refers to; the row is known by its nat
 
 NOT_PROVEN: dict[str, dict[str, str]] = {
     "member": {"name": PERSONAL, "email": PERSONAL, "external_ref": PERSONAL},
+    "carer": {"name": PERSONAL, "email": PERSONAL},
     "user_account": {
         "email": PERSONAL,
         "password_hash": SECRET,

@@ -7,9 +7,19 @@ are not about the API; ``*_over_http`` builders are for tests of the API itself.
 - :mod:`permits`: consultation requests and permits as the HDAB grants them;
 - :mod:`money`: a cooperative with a permit and its money, and the periods it is distributed in;
 - :mod:`portal`: forms with their CSRF token and the portal's login;
-- :mod:`proxies`: proxy appointments asked and accepted over the API.
+- :mod:`proxies`: proxy appointments asked and accepted over the API;
+- :mod:`carers`: carers (proxies who are not members) asked, invited and signed in.
 """
 
+from tests.factories.carers import (
+    CARER_EMAIL,
+    CARER_PASSWORD,
+    ask_carer,
+    carer_pages,
+    invitation,
+    set_password,
+    signed_in_carer,
+)
 from tests.factories.governance import (
     NEW_POLICY,
     STATUTES,
@@ -58,6 +68,8 @@ __all__ = [
     "BOARD_EMAIL",
     "BOARD_PAGES",
     "BOOKED",
+    "CARER_EMAIL",
+    "CARER_PASSWORD",
     "CONSULTATIONS",
     "MEMBER_PAGES",
     "NEW_POLICY",
@@ -77,16 +89,19 @@ __all__ = [
     "api_key",
     "application",
     "appointed",
+    "ask_carer",
     "ask_proxy",
     "balances",
     "bearer",
     "board",
+    "carer_pages",
     "commit",
     "cooperative",
     "csrf",
     "founded",
     "four_eyes_pages",
     "granted",
+    "invitation",
     "login",
     "member",
     "members",
@@ -98,6 +113,8 @@ __all__ = [
     "registered",
     "report_usage",
     "second_board",
+    "set_password",
+    "signed_in_carer",
     "statutes",
     "try_proposal",
     "vote",

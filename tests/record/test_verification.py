@@ -25,8 +25,11 @@ from typer.testing import CliRunner
 from coop import demo
 from coop.auth import service as auth_service
 from coop.auth.policy import CLI_ACTOR, Actor, Role
+from coop.carers import invite
+from coop.carers.service import NewCarer
 from coop.choices import queries as choices_queries
 from coop.choices import service as choices_service
+from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
 from coop.cli import app, upgrade_database
 from coop.db import Database, metadata
@@ -44,7 +47,7 @@ from coop.record.schemas import TreeHeadOut
 from coop.record.verification import LEDGER, NOT_PROVEN, OUTSIDE_THE_RECORD, PARTS, tables, verify_record
 from coop.settings import Settings, get_settings
 from coop.types import utcnow
-from coop.vocabulary.terms import Category, Purpose, mask
+from coop.vocabulary.terms import Category, Purpose, UserType, mask
 from ledger import log
 from ledger.verify import Report
 from tests.conftest import ENGINES, make_settings, pg_admin, pg_db_url
@@ -162,6 +165,16 @@ def _build(db: Database) -> dict[str, int]:
             s, seven, 7, 11, [Purpose.education], None, False, db.settings.choices.proxy_max_depth, utcnow()
         )
         members_service.leave(s, board, 11, utcnow())  # a proxy who leaves ends the appointment
+        five = Actor("user", 6, Role.member, member_id=5)
+        carla = NewCarer("Carla Zorg", "carla@coop-test.nl", Language.en)
+        cared = invite.appoint_carer(s, five, db.settings, 5, carla, None, None, True, utcnow())
+        assert cared.id is not None and cared.proxy_carer_id is not None
+        carer_login = s.execute(text(f"SELECT id FROM user_account WHERE carer_id = {cared.proxy_carer_id}")).scalar()
+        carer = Actor("user", int(carer_login), Role.carer, carer_id=cared.proxy_carer_id)
+        proxies.accept(s, carer, None, cared.id, utcnow())
+        deny = ChoicePatch(preferences=((Purpose.research, UserType.academic, Preference.deny),))
+        by_carer = choices_service.change(s, carer, 5, deny, None, utcnow())
+        facts["carer_proxy"], facts["carer"], facts["carer_version"] = cared.id, cared.proxy_carer_id, by_carer.version
         key = auth_service.create_api_key(s, CLI_ACTOR, "Holder BV", "data_holder", now=utcnow()).key
         assert key.id is not None
         auth_service.revoke_api_key(s, CLI_ACTOR, key.id, now=utcnow())
@@ -186,6 +199,7 @@ def _build(db: Database) -> dict[str, int]:
         anna = Actor("user", 2, Role.member, member_id=1)
         voting.cast(s, anna, proposal.id, voting.Choice.yes, None, False, utcnow())
         voting.cast(s, anna, proposal.id, voting.Choice.no, None, True, utcnow())
+        voting.cast(s, carer, proposal.id, voting.Choice.yes, 5, False, utcnow())  # for member 5
     return facts
 
 
@@ -476,6 +490,42 @@ ALTERATIONS = {
         "vote",
         lambda c: f"proposal_id=1 member_id={_vote_of_closed(c)}",
         lambda c: _event_with(c, "proposal:1", "vote.", "member_id", _vote_of_closed(c)),
+    ),
+    "a carer's vote for a member unnamed": Alteration(
+        "vote",
+        lambda c: [
+            f"UPDATE vote SET proxy_carer_id = NULL WHERE proposal_id = {c.facts['open_proposal']} AND member_id = 5"
+        ],
+        "vote",
+        lambda c: f"proposal_id={c.facts['open_proposal']} member_id=5",
+        lambda c: _event_with(c, f"proposal:{c.facts['open_proposal']}", "vote.", "member_id", 5),
+    ),
+    "a carer's change of a member's choices unnamed": Alteration(
+        "choice_version",
+        lambda c: [
+            "UPDATE choice_version SET acting_carer_id = NULL "
+            f"WHERE member_id = 5 AND version = {c.facts['carer_version']}"
+        ],
+        "choice_version",
+        lambda c: f"member_id=5 version={c.facts['carer_version']}",
+        lambda c: _choice_seq(c, 5, c.facts["carer_version"]),
+    ),
+    "a carer's appointment given to a member": Alteration(
+        "proxy_appointment",
+        lambda c: [
+            "UPDATE proxy_appointment SET proxy_carer_id = NULL, proxy_member_id = 1 "
+            f"WHERE id = {c.facts['carer_proxy']}"
+        ],
+        "proxy_appointment",
+        lambda c: f"id={c.facts['carer_proxy']}",
+        lambda c: _event_with(c, "member:5", "proxy.appointed", "appointment_id", c.facts["carer_proxy"]),
+    ),
+    "a carer's language changed": Alteration(
+        "carer",
+        lambda c: [f"UPDATE carer SET language = 'nl' WHERE id = {c.facts['carer']}"],
+        "carer",
+        lambda c: f"id={c.facts['carer']}",
+        lambda c: c.seq(f"carer:{c.facts['carer']}", "carer.registered"),
     ),
     "a changed vote set back": Alteration(
         "vote",

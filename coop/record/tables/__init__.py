@@ -11,13 +11,22 @@ checked here too.
 
 from coop.record.tables.approvals import BoardApprovals
 from coop.record.tables.governance import GovernanceDocuments, Proposals, Votes
-from coop.record.tables.members import ApiKeys, ChoiceVersions, Invitations, Members, ProxyAppointments, UserAccounts
+from coop.record.tables.members import (
+    ApiKeys,
+    Carers,
+    ChoiceVersions,
+    Invitations,
+    Members,
+    ProxyAppointments,
+    UserAccounts,
+)
 from coop.record.tables.money import Distributions, MoneyAccounts, MoneyEntries
 from coop.record.tables.permits import Consultations, Manifests, Permits, Results, Usage
 
 __all__ = [
     "ApiKeys",
     "BoardApprovals",
+    "Carers",
     "ChoiceVersions",
     "Consultations",
     "Distributions",

@@ -125,8 +125,9 @@ class Votes(Table):
     types = ("vote.cast", "vote.changed")
     at_once = True
     free = ("type",)
-    proves = ("proposal_id", "member_id", "vote", "cast_at", "cast_by", "proxy_member_id")
+    proves = ("proposal_id", "member_id", "vote", "cast_at", "cast_by", "proxy_member_id", "proxy_carer_id")
     last_only = True
+    new_fields = frozenset({"proxy_carer_id"})
 
     def keys(self, events: list[EventRow]) -> list[int]:
         out = []
@@ -149,7 +150,8 @@ class Votes(Table):
         order = " ORDER BY proposal_id, member_id" if ordered else ""
         sql = (
             "SELECT proposal_id * 4294967296 + member_id, NULL, NULL, 'proposal:' || proposal_id, "  # noqa: S608
-            f"""{time_sql(conn, "cast_at")}, cast_by, '{{"member_id":' || member_id || ',"proxy_member_id":' || """
+            f"""{time_sql(conn, "cast_at")}, cast_by, '{{"member_id":' || member_id || ',"proxy_carer_id":' || """
+            f"""{int_sql(conn, "proxy_carer_id")} || ',"proxy_member_id":' || """
             f"""{int_sql(conn, "proxy_member_id")} || ',"vote":"' || vote || '"}}' FROM vote{order}"""
         )
         yield from stream(conn, sql, "reconcile_votes")

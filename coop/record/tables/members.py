@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import Connection
 
+from coop.carers.models import Carer
 from coop.choices import encoding
 from coop.proxies.models import ProxyAppointment
 from coop.record.rows import Table
@@ -86,8 +87,10 @@ class ChoiceVersions(Table):
         "sensitive_yes_mask",
         "recorded_by",
         "acting_proxy_id",
+        "acting_carer_id",
     )
     left_out_when_empty = frozenset({"sensitive_yes"})
+    new_fields = frozenset({"acting_carer_id"})
 
     def label(self, key: int) -> str:
         return f"member_id={key}"
@@ -109,15 +112,16 @@ class ChoiceVersions(Table):
                 if (next_from is None) != (valid_to is None) or (next_from is not None and valid_to != next_from):
                     report.disagree(self.name, row, None, f"valid_to {valid_to} is not when the next version began")
         sql = (
-            f"SELECT member_id, version, {time_sql(conn, 'valid_from')}, recorded_by, acting_proxy_id, "  # noqa: S608
+            f"SELECT member_id, version, {time_sql(conn, 'valid_from')}, recorded_by, "  # noqa: S608
+            "acting_proxy_id, acting_carer_id, "
             "donate_dividend, excluded_mask, is_member, opt_out, preference_mask, sensitive_yes_mask "
             "FROM choice_version" + (" ORDER BY member_id, version" if ordered else "")
         )
         payloads, build = self._payloads, self._payload
         for batch in stream(conn, sql, "reconcile_choices"):
             events = []
-            for member, version, time, actor, proxy, donate, excluded, is_member, opt_out, preferences, yes in batch:
-                said = (version, proxy, bool(donate), excluded, bool(is_member), bool(opt_out), preferences, yes)
+            for member, version, time, actor, proxy, carer, donate, excluded, is_member, opt_out, prefs, yes in batch:
+                said = (version, proxy, carer, bool(donate), excluded, bool(is_member), bool(opt_out), prefs, yes)
                 typ = "choices.started" if version == 1 else "choices.changed" if is_member else _ENDED
                 row = f"member_id={member} version={version}" if ordered else None  # the walk names rows
                 events.append((member, row, typ, f"member:{member}", time, actor, payloads.get(said) or build(said)))
@@ -126,10 +130,11 @@ class ChoiceVersions(Table):
     def _payload(self, said: tuple[Any, ...]) -> str:
         """A choices event's payload, as coop.choices.service records it (kept for the next):
         ``sensitive_yes`` only when the member gave one."""
-        version, proxy, donate, excluded, is_member, opt_out, preferences, yes = said
+        version, proxy, carer, donate, excluded, is_member, opt_out, preferences, yes = said
         e, y = self._categories(excluded), f',"sensitive_yes":{self._categories(yes)}' if yes else ""
         payload = (
-            f'{{"acting_proxy_id":{json_int(proxy)},"donate_dividend":{json_bool(donate)},"excluded_categories":{e},'
+            f'{{"acting_carer_id":{json_int(carer)},"acting_proxy_id":{json_int(proxy)},'
+            f'"donate_dividend":{json_bool(donate)},"excluded_categories":{e},'
             f'"is_member":{json_bool(is_member)},"opt_out":{json_bool(opt_out)},"preferences":{_preferences(preferences)}'
             f'{y},"version":{version}}}'
         )
@@ -228,9 +233,9 @@ class UserAccounts(Table):
     types = ("account.created", "account.disabled")
     at_once = True
     free = ("actor",)
-    proves = ("id", "role", "member_id", "created_at", "disabled_at")
+    proves = ("id", "role", "member_id", "carer_id", "created_at", "disabled_at")
     parts: ClassVar[dict[str, str]] = {"invitation_id": "member_invitation"}
-    new_fields = frozenset({"invitation_id"})
+    new_fields = frozenset({"invitation_id", "carer_id"})
 
     def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
         used = (
@@ -254,7 +259,8 @@ class UserAccounts(Table):
         created = (
             f"SELECT u.id AS id, 0 AS step, NULL AS row_name, 'account.created' AS type, 'user:' || u.id AS subject, "  # noqa: S608
             f"{time_sql(conn, 'u.created_at')} AS at, NULL AS actor, "
-            f"""'{{"invitation_id":' || {invitation} || ',"member_id":' || """
+            f"""'{{"carer_id":' || {int_sql(conn, "u.carer_id")} || ',"invitation_id":' || {invitation} """
+            """|| ',"member_id":' || """
             f"""{int_sql(conn, "u.member_id")} || ',"role":"' || u.role || '"}}' AS payload """
             f"FROM user_account u LEFT JOIN {used} ON i.member_id = u.member_id"
         )
@@ -306,6 +312,7 @@ class ProxyAppointments(Keyed):
         "id",
         "principal_id",
         "proxy_member_id",
+        "proxy_carer_id",
         "purposes_mask",
         "voting",
         "valid_from",
@@ -317,7 +324,7 @@ class ProxyAppointments(Keyed):
         "show_name",
     )
     keys = payload_keys("appointment_id")
-    new_fields = frozenset({"needs_acceptance", "show_name"})
+    new_fields = frozenset({"needs_acceptance", "show_name", "proxy_carer_id"})
 
     def groups(self, conn: Connection, report: Report) -> Groups:
         for a in all_rows(conn, ProxyAppointment):
@@ -326,6 +333,7 @@ class ProxyAppointments(Keyed):
             appointed = {
                 "appointment_id": a.id,
                 "proxy_member_id": a.proxy_member_id,
+                "proxy_carer_id": a.proxy_carer_id,
                 "purposes": [p.value for p in from_mask(Purpose, a.purposes_mask)],
                 "voting": a.voting,
                 "valid_until": a.valid_until.isoformat() if a.valid_until else None,
@@ -344,3 +352,21 @@ class ProxyAppointments(Keyed):
                 ended = None if unanswered else "proxy.revoked"
                 expected.append(implied(row, ended, subject, format_time(a.revoked_at), None, just_id))
             yield a.id, expected
+
+
+class Carers(Keyed):
+    """A carer's row is proven by ``carer.registered``; their name and email are personal data
+    (:data:`coop.record.verification.NOT_PROVEN`)."""
+
+    name = "carer"
+    types = ("carer.registered",)
+    proves = ("id", "language", "created_at")
+
+    def groups(self, conn: Connection, report: Report) -> Groups:
+        for c in all_rows(conn, Carer):
+            assert c.id is not None
+            payload = canonical.dumps({"language": c.language})
+            yield (
+                c.id,
+                [implied(f"id={c.id}", "carer.registered", f"carer:{c.id}", format_time(c.created_at), None, payload)],
+            )
