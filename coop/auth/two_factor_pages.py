@@ -39,6 +39,8 @@ def _secret(request: Request) -> bytes:
 
 
 def start_page(role: Role) -> str:
+    if role is Role.carer:  # a carer has no member pages: their principals and questions
+        return "/me/proxies"
     return "/board/members" if role is Role.board else "/me"
 
 

@@ -13,6 +13,7 @@ from starlette.datastructures import FormData
 
 from coop.auth.policy import Actor, Permission, has
 from coop.deps import ID_MAX, Now, ReadSession, WriteSession
+from coop.errors import Forbidden
 from coop.governance import ballot, proposal_form, voting
 from coop.governance import queries as documents_queries
 from coop.governance import service as documents
@@ -28,6 +29,8 @@ ProposalId = Annotated[int, Path(ge=1, le=ID_MAX)]
 @router.get("/me/votes", response_class=HTMLResponse)
 def votes_page(request: Request, viewer: AnyViewer, session: ReadSession, now: Now) -> Response:
     who = viewer.actor
+    if who.carer_id is not None:  # a carer votes only for a member, on the pages where they act for them
+        raise Forbidden("this page is for members", code="not-a-member")
     may_vote = has(who, Permission.vote)
     ballots = ballot.open_for(session, who.member_id or 0, now) if may_vote else []
     proposals = [(b, ballot.in_words(b, viewer.lang)) for b in ballots]

@@ -13,6 +13,8 @@ REFUSALS: dict[str, str] = {
     "proxy-not-member": N_("refusal_proxy_not_member"),
     "proxy-cycle": N_("refusal_proxy_cycle"),
     "proxy-overlap": N_("refusal_proxy_overlap"),
+    "carer-details": N_("refusal_carer_details"),
+    "carer-email-taken": N_("refusal_carer_email_taken"),
     "member-not-found": N_("refusal_member_not_found"),
     "version-mismatch": N_("refusal_version_mismatch"),
     "already-voted": N_("refusal_already_voted"),

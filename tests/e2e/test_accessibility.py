@@ -32,6 +32,7 @@ def test_every_page_passes_wcag_21_aa(
     board, people, permit_id = f.cooperative(client, database)
     f.money(client, board, permit_id, income=50_000)
     member_pages = [*f.MEMBER_PAGES, *f.acting_pages(client, people)]  # people[0] acts for people[1]
+    carer_pages = f.carer_pages(client, database, people[1])  # a carer who is not a member acts for people[1]
     found: dict[str, list[str]] = {}
     # axe is injected as a script, which the pages' Content-Security-Policy rightly refuses;
     # test_portal_browser shows the pages work under the real policy
@@ -44,12 +45,18 @@ def test_every_page_passes_wcag_21_aa(
         for url in member_pages:
             member.goto(f"{live_server}{url}?lang={lang}")
             found[f"{url} ({lang})"] = _violations(member, axe_script)
+    carer = browser.new_context(bypass_csp=True).new_page()
+    log_in(carer, live_server, f.CARER_EMAIL, f.CARER_PASSWORD)
+    for lang in ("nl", "en"):
+        for url in carer_pages:
+            carer.goto(f"{live_server}{url}?lang={lang}")
+            found[f"carer {url} ({lang})"] = _violations(carer, axe_script)
     chair = browser.new_context(bypass_csp=True).new_page()
     log_in(chair, live_server, f.BOARD_EMAIL)
     for url in f.BOARD_PAGES:
         chair.goto(f"{live_server}{url}")
         found[url] = _violations(chair, axe_script)
-    assert len(found) == 2 + 2 * len(member_pages) + len(f.BOARD_PAGES)
+    assert len(found) == 2 + 2 * len(member_pages) + 2 * len(carer_pages) + len(f.BOARD_PAGES)
     assert {url: v for url, v in found.items() if v} == {}
 
 

@@ -48,21 +48,28 @@ def test_no_page_scrolls_sideways(
     clock.moment = f.AFTER  # the year has ended: the board reviews a draft waiting for their approval
     board_pages = list(dict.fromkeys([*f.BOARD_PAGES, *f.four_eyes_pages(client, database, board)]))
     member_pages = [*f.MEMBER_PAGES, *f.acting_pages(client, people)]
+    carer_pages = f.carer_pages(client, database, people[1])
     found: dict[str, list[str]] = {}
     visits = 0
-    for who, pages in ((people[0].email, member_pages), (f.BOARD_EMAIL, board_pages), (None, PUBLIC_PAGES)):
+    logins = (
+        ((people[0].email, f.PASSWORD), member_pages),
+        ((f.CARER_EMAIL, f.CARER_PASSWORD), carer_pages),
+        ((f.BOARD_EMAIL, f.PASSWORD), board_pages),
+        (None, PUBLIC_PAGES),
+    )
+    for who, pages in logins:
         for kind, width in WIDTHS.items():
             page = browser.new_page(viewport={"width": width, "height": 900})
             if who is not None:
-                log_in(page, live_server, who)
+                log_in(page, live_server, *who)
                 page.wait_for_url(lambda url: "/login" not in url)
             for url in pages:
                 response = page.goto(f"{live_server}{url}")
                 assert response is not None and response.ok, url
                 visits += 1
                 shot(page, f"layout-{kind}-{_name(url)}")
-                found[f"{url} at {width}px"] = _overflow(page)
+                found[f"{url} at {width}px" + (" (carer)" if pages is carer_pages else "")] = _overflow(page)
             page.close()
-    assert visits == 2 * (len(member_pages) + len(board_pages) + len(PUBLIC_PAGES))
+    assert visits == 2 * (len(member_pages) + len(carer_pages) + len(board_pages) + len(PUBLIC_PAGES))
     wide = {where: what for where, what in found.items() if what}
     assert not wide, "\n".join(f"{where}: {'; '.join(what)}" for where, what in wide.items())
