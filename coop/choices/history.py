@@ -5,10 +5,11 @@ take what changed, and its words, from here, so they never tell it differently."
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from coop.carers.models import carer_label
 from coop.choices.encoding import PAIRS, Preference, get
 from coop.i18n import translator, word
 from coop.members.models import member_number
@@ -32,6 +33,8 @@ class Version(Protocol):
     def donate_dividend(self) -> bool | None: ...
     @property
     def acting_proxy_id(self) -> int | None: ...
+    @property
+    def acting_carer_id(self) -> int | None: ...
     @property
     def sensitive_yes_mask(self) -> int: ...
 
@@ -69,12 +72,14 @@ class Difference:
     """The new choice about the dividend when it changed."""
     by_proxy: int | None = None
     """The proxy who made the change for the member."""
+    by_carer: int | None = None
+    """The carer (not a member) who made the change for the member, as their proxy."""
 
 
 def difference(before: Version | None, after: Version) -> Difference:
     """What ``after`` changed from ``before`` (None: ``after`` is the first version)."""
     if before is None:
-        return Difference(started=after.version == 1, by_proxy=after.acting_proxy_id)
+        return Difference(started=after.version == 1, by_proxy=after.acting_proxy_id, by_carer=after.acting_carer_id)
     was, now = from_mask(Category, before.excluded_mask), from_mask(Category, after.excluded_mask)
     donate = after.donate_dividend
     had, has = from_mask(Category, before.sensitive_yes_mask), from_mask(Category, after.sensitive_yes_mask)
@@ -88,6 +93,7 @@ def difference(before: Version | None, after: Version) -> Difference:
         yes_withdrawn=tuple(c for c in had if c not in has),
         donate_dividend=donate if donate is not None and before.donate_dividend not in (None, donate) else None,
         by_proxy=after.acting_proxy_id,
+        by_carer=after.acting_carer_id,
     )
 
 
@@ -108,8 +114,9 @@ def _preferences(before: int, after: int) -> tuple[PreferenceChange, ...]:
     return tuple(out)
 
 
-def in_words(change: Difference, lang: str) -> list[str]:
-    """The change as sentences in ``lang``, the most important first."""
+def in_words(change: Difference, lang: str, carers: Mapping[int, str] | None = None) -> list[str]:
+    """The change as sentences in ``lang``, the most important first. ``carers``: the names of
+    the carers who acted, for the member who appointed them (else their carer numbers)."""
     t = translator(lang)
     lines: list[str] = []
     if change.started:
@@ -140,6 +147,9 @@ def in_words(change: Difference, lang: str) -> list[str]:
         lines.append(t("change_none_visible"))
     if change.by_proxy is not None:
         lines.append(t("change_by_proxy", number=member_number(change.by_proxy)))
+    if change.by_carer is not None:
+        name = (carers or {}).get(change.by_carer) or carer_label(change.by_carer)
+        lines.append(t("change_by_carer", name=name))
     return lines
 
 

@@ -100,13 +100,14 @@ def opt_out(
 def history_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
     assert member.id is not None
     versions = queries.history(session, viewer.actor, member.id, now)
+    carers = queries.carer_names(session, versions)  # the member's own page: they chose these carers
     rows = [
         {
             "version": v.version,
             "since": v.valid_from,
             "until": v.valid_to,
             "opt_out": v.opt_out,
-            "changed": history.in_words(change, viewer.lang),
+            "changed": history.in_words(change, viewer.lang, carers),
             "donate": v.donate_dividend,
         }
         for v, change in zip(versions, history.differences(versions), strict=True)

@@ -18,6 +18,7 @@ from sqlalchemy import or_, select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, can_read_choices
+from coop.carers.models import Carer
 from coop.choices import encoding
 from coop.choices.models import ChoiceVersion
 from coop.errors import NotFound
@@ -35,6 +36,8 @@ class Access:
     """A proxy's appointments: (accepted at, purposes mask). Empty: everything."""
     viewer: int | None = None
     """The proxy's member id."""
+    viewer_carer: int | None = None
+    """The proxy's carer id, when the proxy is a carer."""
 
     @property
     def full(self) -> bool:
@@ -90,6 +93,8 @@ class Seen:
     donate_dividend: bool | None
     recorded_by: str | None
     acting_proxy_id: int | None
+    acting_carer_id: int | None = None
+    """The carer (not a member) who made this version for the member, if any."""
     purposes: int = ALL_PURPOSES
     """The purposes whose preferences are shown."""
     sensitive_yes_mask: int = 0
@@ -118,13 +123,16 @@ def _seen(v: ChoiceVersion, access: Access) -> Seen:
         donate_dividend=v.donate_dividend,
         recorded_by=v.recorded_by,
         acting_proxy_id=v.acting_proxy_id,
+        acting_carer_id=v.acting_carer_id,
         sensitive_yes_mask=v.sensitive_yes_mask,
     )
     if access.full:
         return whole
     purposes = access.purposes_for(v.valid_to)
     start = access.start_for(v.valid_to)
-    by_viewer = v.acting_proxy_id is not None and v.acting_proxy_id == access.viewer
+    by_viewer = (v.acting_proxy_id is not None and v.acting_proxy_id == access.viewer) or (
+        v.acting_carer_id is not None and v.acting_carer_id == access.viewer_carer
+    )
     return replace(
         whole,
         valid_from=max(v.valid_from, start) if start else v.valid_from,
@@ -132,6 +140,7 @@ def _seen(v: ChoiceVersion, access: Access) -> Seen:
         donate_dividend=None,
         recorded_by=v.recorded_by if by_viewer else None,
         acting_proxy_id=v.acting_proxy_id if by_viewer else None,
+        acting_carer_id=v.acting_carer_id if by_viewer else None,
         purposes=purposes,
     )
 
@@ -151,7 +160,11 @@ def _join(earlier: Seen, later: Seen) -> Seen:
     """Two consecutive versions a proxy cannot tell apart, as one: since the earlier began
     and made by whoever made it, under the later's number (the one If-Match must name)."""
     return replace(
-        later, valid_from=earlier.valid_from, recorded_by=earlier.recorded_by, acting_proxy_id=earlier.acting_proxy_id
+        later,
+        valid_from=earlier.valid_from,
+        recorded_by=earlier.recorded_by,
+        acting_proxy_id=earlier.acting_proxy_id,
+        acting_carer_id=earlier.acting_carer_id,
     )
 
 
@@ -189,7 +202,7 @@ def access(session: Session, actor: Actor, member_id: int, now: datetime) -> Acc
         raise NotFound(f"no member {member_id}", code="member-not-found")
     if actor.member_id == member_id or not windows:
         return Access()
-    return Access(windows, actor.member_id)
+    return Access(windows, actor.member_id, actor.carer_id)
 
 
 def read(session: Session, actor: Actor, member_id: int, now: datetime) -> Seen:
@@ -221,3 +234,13 @@ def _history(session: Session, seen: Access, member_id: int) -> list[Seen]:
         else:
             out.append(shown)
     return out
+
+
+def carer_names(session: Session, versions: list[Seen]) -> dict[int, str]:
+    """The names of the carers who made any of ``versions``, for the member who appointed
+    them (and nobody else: a proxy's view of the versions names no one but themselves)."""
+    ids = {v.acting_carer_id for v in versions if v.acting_carer_id is not None}
+    if not ids:
+        return {}
+    rows = session.execute(select(col(Carer.id), col(Carer.name)).where(col(Carer.id).in_(ids))).all()
+    return {i: name for i, name in rows}

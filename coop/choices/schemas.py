@@ -63,6 +63,9 @@ class ChoicesOut(BaseModel):
     )
     recorded_by: str | None = Field(description="who made this version; for a proxy, only their own changes")
     acting_proxy_id: int | None = Field(description="the proxy who made this change for the member, if any")
+    acting_carer_id: int | None = Field(
+        default=None, description="the carer (not a member) who made this change for the member as proxy, if any"
+    )
 
     @classmethod
     def of(cls, v: Seen) -> ChoicesOut:
@@ -83,4 +86,5 @@ class ChoicesOut(BaseModel):
             ],
             recorded_by=v.recorded_by,
             acting_proxy_id=v.acting_proxy_id,
+            acting_carer_id=v.acting_carer_id,
         )

@@ -4,6 +4,8 @@ member; the member pages stay closed to them."""
 
 from __future__ import annotations
 
+import html
+
 from fastapi.testclient import TestClient
 
 from coop.db import Database
@@ -57,3 +59,17 @@ def test_a_member_appoints_a_carer_who_signs_in_and_accepts(client: TestClient, 
         r = client.get(page_url)
         assert r.status_code == 403, page_url
     assert client.get(f"/board/members/{anna.id}").status_code == 403
+
+    choices = client.get(f"/acting-for/{appointment}/choices").text
+    etag = html.unescape(choices.split('name="etag" value="')[1].split('"')[0])
+    changed = _form(
+        client,
+        f"/acting-for/{appointment}/choices",
+        f"/acting-for/{appointment}/choices",
+        **{"pref:research:academic": "deny", "etag": etag},
+    )
+    assert changed.headers["location"] == f"/acting-for/{appointment}/choices?saved=1"
+    history = client.get(f"/api/v1/members/{anna.id}/choices/history", headers=anna.headers).json()
+    assert history[-1]["acting_carer_id"] is not None and history[-1]["acting_proxy_id"] is None
+    f.portal_login(client, anna.email)  # the member sees what her carer changed, and who it was
+    assert "Gedaan door uw gevolmachtigde Carla Zorg." in client.get("/me/history").text

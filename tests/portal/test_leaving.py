@@ -40,12 +40,7 @@ def test_a_former_member_reads_their_pages_and_changes_nothing(client: TestClien
 def test_a_principal_sees_the_cooperative_decide_once_their_proxy_left(client: TestClient, database: Database) -> None:
     board = f.founded(client, database)
     principal, proxy = f.member(client, board), f.member(client, board)
-    r = client.post(
-        f"/api/v1/members/{principal.id}/proxies",
-        json={"proxy_member_id": proxy.id, "purposes": ["research"]},
-        headers=principal.headers,
-    )
-    assert r.status_code == 201
+    f.appointed(client, principal, proxy, purposes=["research"])
     f.portal_login(client, principal.email)
     assert client.get("/me").text.count("Uw gevolmachtigde beslist voor u.") == 3  # research, three kinds of user
     assert client.post(f"/api/v1/members/{proxy.id}/leave", headers=proxy.headers).status_code == 200
