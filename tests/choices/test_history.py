@@ -22,6 +22,7 @@ class V:
     preference_mask: int = 0
     donate_dividend: bool | None = False
     acting_proxy_id: int | None = None
+    acting_carer_id: int | None = None
     sensitive_yes_mask: int = 0
 
 

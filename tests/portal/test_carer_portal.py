@@ -69,7 +69,8 @@ def test_a_member_appoints_a_carer_who_signs_in_and_accepts(client: TestClient, 
         **{"pref:research:academic": "deny", "etag": etag},
     )
     assert changed.headers["location"] == f"/acting-for/{appointment}/choices?saved=1"
-    history = client.get(f"/api/v1/members/{anna.id}/choices/history", headers=anna.headers).json()
+    again = f.login(client, anna.email)  # her logging out of the portal ended her earlier tokens
+    history = client.get(f"/api/v1/members/{anna.id}/choices/history", headers=again).json()
     assert history[-1]["acting_carer_id"] is not None and history[-1]["acting_proxy_id"] is None
     f.portal_login(client, anna.email)  # the member sees what her carer changed, and who it was
     assert "Gedaan door uw gevolmachtigde Carla Zorg." in client.get("/me/history").text
