@@ -1,17 +1,18 @@
-"""Pages: the permits that used a member's data with their results, and the board's permit
+"""Pages: the permits that used a member's data with their results (for the member, and for
+their proxy acting for them), and the board's permit
 register with compliance flags, each permit's page (extend, revoke, register a result)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 from starlette.datastructures import FormData
 
 from coop.auth.policy import Actor, Permission, has
@@ -24,6 +25,7 @@ from coop.permits.schemas import PermitIn, ResultIn
 from coop.portal import web
 from coop.portal.deps import CSRF, AnyViewer, PageForm, PageMember, Viewer, page_require, viewer_with
 from coop.portal.forms import cents_of, local_field, moment_of
+from coop.proxies.acting import acting
 from coop.types import CleanStr
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
 from ledger import canonical
@@ -33,9 +35,29 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/me/data-use", response_class=HTMLResponse)
 def data_use_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
-    rows = usage.permits_using(session, member.id or 0)
+    uses = _uses(session, member.id or 0, now)
+    return web.render(request, "data_use.html", viewer.actor, viewer.lang, uses=uses)
+
+
+@router.get("/acting-for/{appointment_id}/data-use", response_class=HTMLResponse)
+def acting_data_use_page(
+    request: Request,
+    viewer: AnyViewer,
+    session: ReadSession,
+    now: Now,
+    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+) -> Response:
+    """The member's data use as their proxy sees it, under an appointment in force."""
+    act = acting(session, viewer.actor, appointment_id, now)
+    uses = _uses(session, act.principal_id, now)
+    return web.render(request, "data_use.html", viewer.actor, viewer.lang, uses=uses, acting=act)
+
+
+def _uses(session: Session, member_id: int, now: datetime) -> list[dict[str, Any]]:
+    """The permits whose manifests included the member, with their results, as the page shows them."""
+    rows = usage.permits_using(session, member_id)
     results = usage.results_of(session, [p.id for p, _ in rows if p.id is not None])
-    uses = [
+    return [
         {
             "number": p.permit_number,
             "applicant": p.applicant,
@@ -47,7 +69,6 @@ def data_use_page(request: Request, viewer: AnyViewer, member: PageMember, sessi
         }
         for p, since in rows
     ]
-    return web.render(request, "data_use.html", viewer.actor, viewer.lang, uses=uses)
 
 
 @router.get("/board/permits", response_class=HTMLResponse)

@@ -35,4 +35,4 @@ def acting_pages(client: TestClient, people: list[MemberHandle]) -> list[str]:
     ``people[2]``: the pages ``people[0]`` then has as a proxy."""
     acting = appointed(client, people[1], people[0], purposes=["research"], voting=True, show_name=True)
     ask_proxy(client, people[2], people[0], purposes=["education"])
-    return [f"/acting-for/{acting['id']}", f"/acting-for/{acting['id']}/choices", f"/acting-for/{acting['id']}/votes"]
+    return [f"/acting-for/{acting['id']}{page}" for page in ("", "/choices", "/votes", "/data-use")]

@@ -72,6 +72,9 @@ def test_a_proxy_accepts_acts_for_the_member_and_votes_for_them(client: TestClie
     vote = next(e for e in events if e["type"] == "vote.cast" and e["payload"]["member_id"] == anna.id)
     assert vote["payload"]["proxy_member_id"] == bram.id and vote["actor"] == changed["actor"]
 
+    data_use = client.get(f"/acting-for/{asked['id']}/data-use").text
+    assert "Deze vergunningen gebruikten de gegevens van het lid" in data_use and "U treedt op voor" in data_use
+
     f.portal_login(client, anna.email)  # the member sees what her proxy decided for her
     history = client.get("/me/history").text
     assert bram.number in history
@@ -98,7 +101,7 @@ def test_nobody_else_reaches_a_proxys_pages(client: TestClient, database: Databa
     before = client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()["version"]
     for who in (carl, anna):
         f.portal_login(client, who.email)
-        for url in ("", "/choices", "/votes"):
+        for url in ("", "/choices", "/votes", "/data-use"):
             assert client.get(f"/acting-for/{appointment['id']}{url}").status_code == 404, (who, url)
         refused = client.post(
             f"/acting-for/{appointment['id']}/choices",
