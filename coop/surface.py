@@ -18,6 +18,7 @@ from coop.auth.routes import router as auth_router
 from coop.auth.two_factor_pages import router as two_factor_pages
 from coop.auth.two_factor_routes import router as two_factor_router
 from coop.carers.routes import router as carers_router
+from coop.choices.agreed_pages import router as agreed_pages
 from coop.choices.pages import router as choices_pages
 from coop.choices.routes import router as choices_router
 from coop.decisions.pages import router as decisions_pages
@@ -78,6 +79,7 @@ PAGES: tuple[APIRouter, ...] = (
     members_pages,
     decisions_pages,
     choices_pages,
+    agreed_pages,
     proxies_pages,
     acting_pages,
     governance_pages,

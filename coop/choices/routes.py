@@ -9,10 +9,12 @@ from fastapi.responses import JSONResponse
 
 from coop.choices import fhir, service
 from coop.choices import queries as choices_queries
-from coop.choices.schemas import ChoicesOut, ChoicesPatch
+from coop.choices.agreed import agreed_to
+from coop.choices.schemas import AgreedOut, ChoicesOut, ChoicesPatch, DocumentRef
 from coop.deps import CurrentActor, MemberId, Now, ReadSession, WriteSession
 from coop.governance import queries as governance_queries
 from coop.governance.documents import DocumentKind
+from coop.governance.recorded import recorded
 from coop.openapi import problems
 from coop.proxies import queries as proxy_queries
 
@@ -85,3 +87,32 @@ def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor,
 )
 def history(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> list[ChoicesOut]:
     return [ChoicesOut.of(v) for v in choices_queries.history(session, actor, member_id, now)]
+
+
+@router.get(
+    "/{member_id}/choices/agreed",
+    response_model=list[AgreedOut],
+    summary="What the member agreed to: the rules in force for each version of their choices (as read)",
+)
+def agreed(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> list[AgreedOut]:
+    refs: dict[tuple[DocumentKind, int], DocumentRef] = {}
+
+    def ref(kind: DocumentKind, version: int | None) -> DocumentRef | None:
+        if version is None:
+            return None
+        if (kind, version) not in refs:
+            r = recorded(session, kind, version)
+            url = f"/api/v1/governance/documents/{kind.value}/{version}"
+            refs[kind, version] = DocumentRef(version=version, sha256=r.sha256, ledger_seq=r.event_seq, url=url)
+        return refs[kind, version]
+
+    return [
+        AgreedOut(
+            choice_version=a.choice_version,
+            since=a.since,
+            until=a.until,
+            mandate=ref(DocumentKind.mandate, a.mandate),
+            benefit_policy=ref(DocumentKind.benefit_policy, a.benefit_policy),
+        )
+        for a in agreed_to(session, actor, member_id, now)
+    ]

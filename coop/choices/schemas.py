@@ -88,3 +88,21 @@ class ChoicesOut(BaseModel):
             acting_proxy_id=v.acting_proxy_id,
             acting_carer_id=v.acting_carer_id,
         )
+
+
+class DocumentRef(BaseModel):
+    version: int
+    sha256: str = Field(description="SHA-256 of the version's text as the ledger of record holds it")
+    ledger_seq: int = Field(description="the ledger event that recorded the version")
+    url: str = Field(description="the whole version, public")
+
+
+class AgreedOut(BaseModel):
+    """A version of the member's choices and the rules in force when it began: the collective
+    mandate and the benefit policy (version 1 of each is the founding statutes)."""
+
+    choice_version: int
+    since: datetime
+    until: datetime | None
+    mandate: DocumentRef | None = Field(description="null before the statutes were recorded")
+    benefit_policy: DocumentRef | None

@@ -136,14 +136,13 @@ class BallotWords:
 
 def in_words(b: Ballot, lang: str) -> BallotWords:
     t = translator(lang)
+    text = whole_text(b.proposed, lang)
     if isinstance(b.proposed, Mandate):
         changes = [_rule_change(c, t, lang) for c in b.rule_changes] or [t("ballot_no_change")]
-        text = [_rule_line(r, t, lang) for r in _lawful_rules(b.proposed)]
         kind = t("ballot_kind_mandate")
     else:
         now = b.in_force if isinstance(b.in_force, BenefitPolicy) else None
         changes = _policy_changes(now, b.proposed, t, lang) or [t("ballot_no_change")]
-        text = _policy_lines(b.proposed, t, lang)
         kind = t("ballot_kind_policy")
     return BallotWords(
         kind=kind,
@@ -157,6 +156,15 @@ def in_words(b: Ballot, lang: str) -> BallotWords:
             else None
         ),
     )
+
+
+def whole_text(document: Document, lang: str) -> list[str]:
+    """The whole document in words, one sentence each: for a mandate, every rule a mandate
+    may set (what the law decides left out); for a benefit policy, each of its parts."""
+    t = translator(lang)
+    if isinstance(document, Mandate):
+        return [_rule_line(r, t, lang) for r in _lawful_rules(document)]
+    return _policy_lines(document, t, lang)
 
 
 def conditions_in_words(conditions: Conditions, t: Translate) -> str:

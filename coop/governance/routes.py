@@ -12,11 +12,13 @@ from coop.deps import ID_MAX, CurrentActor, Now, ReadSession, WriteSession, requ
 from coop.governance import queries, voting
 from coop.governance.documents import DocumentKind
 from coop.governance.models import Vote
+from coop.governance.recorded import recorded
 from coop.governance.schemas import (
     BenefitPolicyOut,
     MandateOut,
     ProposalIn,
     ProposalOut,
+    RecordedOut,
     VoteIn,
     VoteOut,
     benefit_policy_out,
@@ -50,6 +52,16 @@ def mandate(session: ReadSession, now: Now, at: At = None) -> MandateOut:
 )
 def benefit_policy(session: ReadSession, now: Now, at: At = None) -> BenefitPolicyOut:
     return benefit_policy_out(queries.require_in_force(session, DocumentKind.benefit_policy, at or now))
+
+
+@router.get(
+    "/governance/documents/{kind}/{version}",
+    response_model=RecordedOut,
+    summary="One version of the mandate or the benefit policy, as the ledger of record holds it (public)",
+    responses=problems({404: "document-not-found"}),
+)
+def document(kind: DocumentKind, version: Annotated[int, Path(ge=1, le=ID_MAX)], session: ReadSession) -> RecordedOut:
+    return RecordedOut.of(recorded(session, kind, version))
 
 
 @router.post(

@@ -11,6 +11,7 @@ from coop.governance import voting
 from coop.governance.documents import BenefitPolicy, DocumentKind, Mandate
 from coop.governance.models import Proposal
 from coop.governance.queries import Version
+from coop.governance.recorded import Recorded
 from coop.governance.voting import Choice
 from coop.types import CleanStr, Time
 from ledger import canonical
@@ -28,6 +29,35 @@ class BenefitPolicyOut(BaseModel):
     effective_from: datetime
     source: str
     benefit_policy: BenefitPolicy
+
+
+class RecordedOut(BaseModel):
+    """A version of the mandate or the benefit policy exactly as the ledger of record holds it."""
+
+    kind: DocumentKind
+    version: int
+    effective_from: datetime
+    source: str = Field(description="statutes (the founding statutes) or proposal:N (adopted by the members' vote)")
+    text: str = Field(description="the document as canonical JSON, byte for byte as in the ledger event")
+    sha256: str = Field(description="SHA-256 of text (UTF-8), hex")
+    ledger_seq: int = Field(
+        description="the {kind}.adopted event that recorded it; its inclusion proof is at "
+        "/api/v1/ledger/proofs/inclusion"
+    )
+    ledger_leaf_hash: str = Field(description="that event's leaf hash in the RFC 9162 tree, hex")
+
+    @classmethod
+    def of(cls, r: Recorded) -> RecordedOut:
+        return cls(
+            kind=r.kind,
+            version=r.version,
+            effective_from=r.effective_from,
+            source=r.source,
+            text=r.text,
+            sha256=r.sha256,
+            ledger_seq=r.event_seq,
+            ledger_leaf_hash=r.event_leaf_hash,
+        )
 
 
 def mandate_out(v: Version) -> MandateOut:

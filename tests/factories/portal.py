@@ -14,6 +14,8 @@ MEMBER_PAGES = [
     "/me/opt-out",
     "/me/proxies",
     "/me/history",
+    "/me/agreed",
+    "/me/agreed/mandate/1",
     "/me/votes",
     "/me/data-use",
     "/me/dividends",
