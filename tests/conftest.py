@@ -11,7 +11,6 @@ loudly when it does not), ``require`` (CI: fail when it does not answer), ``off`
 
 from __future__ import annotations
 
-import itertools
 import os
 import shutil
 import socket
@@ -38,6 +37,7 @@ from coop.db import Database
 from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, PrivacySettings, Settings, get_settings
 from coop.types import utcnow
 from ledger.log import WRITE_LOCK_KEY
+from tests.pg_recycle import RecycledDatabase
 
 PG_URL = os.environ.get("COOP_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PG_MODE = os.environ.get("COOP_TEST_POSTGRES", "auto")
@@ -96,7 +96,6 @@ def pg_db_url(name: str) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
@@ -123,22 +122,35 @@ def templates(tmp_path_factory: pytest.TempPathFactory, worker_tag: str) -> Iter
             conn.execute(f'DROP DATABASE IF EXISTS "{made["postgresql"]}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def recycled(templates: dict[str, str], worker_tag: str) -> Iterator[RecycledDatabase | None]:
+    """This worker's PostgreSQL test database, emptied between tests (see tests/pg_recycle.py)."""
+    if "postgresql" not in templates:
+        yield None
+        return
+    recycled = RecycledDatabase(
+        templates["postgresql"], f"coop_t_{worker_tag}", pg_admin, lambda n: libpq_url(pg_db_url(n))
+    )
+    yield recycled
+    recycled.drop()
+
+
 @pytest.fixture(params=ENGINES)
-def db_url(request: pytest.FixtureRequest, templates: dict[str, str], tmp_path: Path, worker_tag: str) -> Iterator[str]:
-    """A fresh, migrated database for one test."""
+def db_url(
+    request: pytest.FixtureRequest, templates: dict[str, str], tmp_path: Path, recycled: RecycledDatabase | None
+) -> Iterator[str]:
+    """A fresh, migrated database for one test: a copy of the template on SQLite, the
+    worker's emptied database on PostgreSQL."""
     if request.param == "sqlite":
         target = tmp_path / "coop.db"
         shutil.copyfile(templates["sqlite"], target)
         yield f"sqlite:///{target}"
         return
-    name = f"coop_t_{worker_tag}_{next(_counter)}"
-    with pg_admin() as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{templates["postgresql"]}"')
+    assert recycled is not None
     try:
-        yield pg_db_url(name)
+        yield pg_db_url(recycled.take())
     finally:
-        with pg_admin() as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        recycled.give_back()
 
 
 @pytest.fixture
