@@ -19,6 +19,7 @@ MEMBER_PAGES = [
     "/me/dividends",
     "/me/messages",
     "/me/details",
+    "/me/export",
     "/me/password",
 ]
 BOARD_PAGES = [
