@@ -7,6 +7,7 @@ language."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import jsonschema
@@ -204,6 +205,9 @@ def test_the_published_schema_is_the_models_and_documents_every_field(client: Te
         if not spec.get("description")
     ]
     assert not undocumented
+    page = (Path(__file__).resolve().parents[2] / "docs" / "member-export.md").read_text(encoding="utf-8")
+    fields = {field for _, d in [("export", served), *served["$defs"].items()] for field in d.get("properties", {})}
+    assert {field for field in fields if f"| `{field}` |" not in page} == set()  # the page lists every field
 
 
 def test_member_numbers_name_the_proxies_never_their_email(client: TestClient, database: Database) -> None:
