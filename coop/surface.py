@@ -40,6 +40,8 @@ from coop.permits.digest import PASSES as DATA_USE_PASSES
 from coop.permits.pages import router as permits_pages
 from coop.permits.routes import members_router as data_use_router
 from coop.permits.routes import router as permits_router
+from coop.portability.pages import router as portability_pages
+from coop.portability.routes import router as portability_router
 from coop.proxies.acting import router as acting_pages
 from coop.proxies.expiry import PASSES as PROXY_PASSES
 from coop.proxies.pages import router as proxies_pages
@@ -67,6 +69,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     data_use_router,
     money_router,
     reports_router,
+    portability_router,
     approval_router,
     mail_router,
     message_settings_router,
@@ -86,6 +89,7 @@ PAGES: tuple[APIRouter, ...] = (
     permits_pages,
     money_pages,
     reports_pages,
+    portability_pages,
     approval_pages,
     mail_pages,
     key_pages,

@@ -186,3 +186,47 @@ class Statement:
     paid_cents: int
     sensitive_yes: list[str] = field(default_factory=list)
     """The sensitive kinds of data the member gave their own yes for (EHDS Art. 51(4))."""
+
+
+@dataclass(frozen=True)
+class Line:
+    """One recent item of a section of a member's data summary: when, and its cells in the
+    summary's language."""
+
+    at: datetime
+    cells: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DataSummary:
+    """A readable summary of everything kept about a member (their export): counts and the
+    latest items of each section, in the member's language."""
+
+    name: str
+    number: str
+    email: str
+    language: str
+    status: str
+    admitted_at: datetime
+    left_at: datetime | None
+    exported_at: datetime
+    choice_versions: int
+    recent_changes: list[Change]
+    proxies_appointed: int
+    acting_for: int
+    votes: int
+    recent_votes: list[Line]
+    """(proposal title, the vote as a code, by proxy: yes or no)"""
+    manifests: int
+    recent_manifests: list[Line]
+    """(permit number, manifest id, pseudonym)"""
+    distributions: int
+    received_cents: int
+    paid_out_cents: int
+    balance_cents: int
+    messages: int
+    recent_messages: list[Line]
+    """(subject, status as a code)"""
+    accesses: int
+    recent_accesses: list[Line]
+    """(reader, what)"""

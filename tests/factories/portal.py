@@ -21,6 +21,7 @@ MEMBER_PAGES = [
     "/me/dividends",
     "/me/messages",
     "/me/details",
+    "/me/export",
     "/me/password",
 ]
 BOARD_PAGES = [
