@@ -68,6 +68,11 @@ def _engines() -> list[str]:
 ENGINES = _engines()
 POSTGRESQL_ONLY = pytest.mark.parametrize("db_url", [e for e in ENGINES if e == "postgresql"], indirect=True)
 """For what only a database server can do (go away, deadlock): the test runs on PostgreSQL."""
+PAGES_ONLY = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+"""For tests of what the browser makes of the pages (accessibility, layout, the API's
+documentation): the HTML and CSS are the same on both engines, so they run once, on the
+embedded default; the flows behind the pages run on both (tests/portal, the other browser
+tests)."""
 
 
 CHROMIUM = os.environ.get("COOP_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")

@@ -56,8 +56,8 @@ class RecycledDatabase:
         self.template, self.name, self._admin, self._url = template, name, admin, url
         self._exists = False
         self._uses = 0
+        self._expected: str | None = None
         with psycopg.connect(url(template), autocommit=True) as conn:
-            self._expected = fingerprint(conn)
             self._tables = [
                 r[0]
                 for r in conn.execute(
@@ -76,7 +76,11 @@ class RecycledDatabase:
         if not self._exists:
             with self._admin() as conn:
                 conn.execute(f'CREATE DATABASE "{self.name}" TEMPLATE "{self.template}"')
+                conn.execute(f'ALTER DATABASE "{self.name}" SET synchronous_commit = off')
             self._exists = True
+            if self._expected is None:
+                with psycopg.connect(self._url(self.name), autocommit=True) as conn:
+                    self._expected = fingerprint(conn)
         return self.name
 
     def give_back(self) -> None:

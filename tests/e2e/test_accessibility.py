@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.conftest import Clock
+from tests.conftest import PAGES_ONLY, Clock
 from tests.e2e.conftest import log_in
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -26,6 +26,7 @@ def _violations(page: Any, axe: Path) -> list[str]:
     ]
 
 
+@PAGES_ONLY
 def test_every_page_passes_wcag_21_aa(
     client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Path
 ) -> None:
@@ -90,6 +91,7 @@ def test_the_yes_for_sensitive_data_is_given_in_the_browser_and_passes_at_both_w
     assert {k: v for k, v in found.items() if v} == {}
 
 
+@PAGES_ONLY
 def test_the_pages_of_four_eyes_pass_wcag_21_aa_in_both_languages_on_desktop_and_phone(
     client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Path, clock: Clock
 ) -> None:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
-from tests.conftest import Clock
+from tests.conftest import PAGES_ONLY, Clock
 from tests.e2e.conftest import log_in, shot
 
 WIDTHS = {"desktop": 1280, "phone": 390}
@@ -40,6 +40,7 @@ def _name(url: str) -> str:
     return url.strip("/").replace("/", "-").replace("?", "-").replace("=", "-").replace(".", "-") or "home"
 
 
+@PAGES_ONLY
 def test_no_page_scrolls_sideways(
     client: TestClient, database: Database, live_server: str, browser: Any, clock: Clock
 ) -> None:

@@ -13,7 +13,7 @@ from playwright.sync_api import Error as PlaywrightError
 
 from coop.db import Database
 from tests import factories as f
-from tests.conftest import Clock
+from tests.conftest import PAGES_ONLY, Clock
 from tests.e2e.conftest import log_in, shot
 
 
@@ -159,6 +159,7 @@ def test_the_portal_works_under_its_content_security_policy(
     assert page.evaluate("window.injected === undefined")  # an injected inline script does not run
 
 
+@PAGES_ONLY
 def test_the_api_documentation_works_without_internet(live_server: str, browser: Any) -> None:
     page = browser.new_page()
     elsewhere: list[str] = []
