@@ -20,6 +20,7 @@ MEMBER_PAGES = [
     "/me/messages",
     "/me/details",
     "/me/password",
+    "/me/leave",
 ]
 BOARD_PAGES = [
     "/board/members",
