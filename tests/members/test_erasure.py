@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, String, literal, select
 from typer.testing import CliRunner
 
 from coop.auth.policy import CLI_ACTOR, Actor, Role
@@ -142,6 +142,9 @@ def test_early_erasure_then_the_name_after_the_retention_period(
         outbox.enqueue(  # a message written for them later is never sent
             s, to=member.email, kind=MailKind.dividend, language="nl", context={"cents": 1}, now=soon
         )
+    with database.unit_of_work() as s:  # nor one of a pass over many members (a dividend, a vote)
+        selection = select(Member.id, Member.email, Member.language, literal("{}", String)).where(Member.id == me.id)
+        assert outbox.enqueue_selected(s, MailKind.dividend, selection, soon) == 0
     with database.unit_of_work(write=False) as s:
         waiting = s.execute(select(OutboxMessage).where(OutboxMessage.status == MailStatus.pending.value)).scalars()
         assert all(m.member_id != me.id for m in waiting)
