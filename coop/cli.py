@@ -31,7 +31,7 @@ db_app = typer.Typer(help="Database schema (Alembic).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys for organisations: HDAB, data holders, auditors.", no_args_is_help=True)
 ledger_app = typer.Typer(help="The ledger of record.", no_args_is_help=True)
 report_app = typer.Typer(help="The annual benefit report.", no_args_is_help=True)
-members_app = typer.Typer(help="Members: admission in bulk.", no_args_is_help=True)
+members_app = typer.Typer(help="Members: admission in bulk, erasure of former members.", no_args_is_help=True)
 board_app = typer.Typer(
     help="The board's own accounts: add or remove a board user, reset a lost two-factor sign-in.", no_args_is_help=True
 )
@@ -470,6 +470,50 @@ def members_import(
     )
     if len(report.refused) > report.already_members:
         raise typer.Exit(1)
+
+
+@members_app.command("erase-due")
+def members_erase_due(
+    now: Annotated[
+        datetime | None,
+        typer.Option(
+            "--now",
+            formats=["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d"],
+            help="the moment to erase as of (ISO 8601; without offset: UTC); default: now",
+        ),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="list what is due, change nothing")] = False,
+) -> None:
+    """Erase what is due of former members: their email address and login when they asked
+    for it (or the retention period passed), their name once COOP_PRIVACY_RETENTION_YEARS have
+    passed since they left. Each erasure is a ledger event naming the fields, never the values.
+    Running it again erases nothing twice: meant for a daily timer (see README)."""
+    from datetime import UTC
+
+    from coop.errors import CoopError
+    from coop.members import erasure
+    from coop.types import utcnow
+
+    moment = utcnow() if now is None else now if now.tzinfo is not None else now.replace(tzinfo=UTC)
+    db = _database()
+    with Progress(
+        TextColumn("erasing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
+    ) as progress:
+        task = progress.add_task("members", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        try:
+            erased = erasure.erase_due(
+                db, CLI_ACTOR, moment, db.settings.privacy.retention_years, dry_run=dry_run, progress=advance
+            )
+        except CoopError as exc:
+            raise _fail(exc.detail) from exc
+    verb = "would erase" if dry_run else "erased"
+    for e in erased:
+        out.print(f"{e.number}: {verb} {', '.join(e.fields)}")
+    out.print(f"{len(erased):,} former member{'s' if len(erased) != 1 else ''}: {verb if erased else 'nothing due'}")
 
 
 @app.command()

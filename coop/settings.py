@@ -101,6 +101,13 @@ class PrivacySettings(BaseModel):
     pseudonym_key_file: Path = Field(
         default=VAR / "pseudonym-key", description="HMAC key for per-permit pseudonyms in cohort manifests"
     )
+    retention_years: int = Field(
+        default=7,
+        ge=0,
+        le=100,
+        description="years the books are kept after a member left (the Dutch fiscal retention period); then "
+        "their name, email and login are erased by `coop members erase-due`",
+    )
 
 
 class MailSettings(BaseModel):

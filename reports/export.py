@@ -57,13 +57,18 @@ def render(summary: DataSummary) -> bytes:
     story: list[Any] = [
         Paragraph(title, s["title"]),
         Paragraph(
-            t("export_pdf_intro", name=escape(summary.name), moment=local_time(summary.exported_at, lang)), s["body"]
+            t(
+                "export_pdf_intro",
+                name=escape(summary.name or summary.number),
+                moment=local_time(summary.exported_at, lang),
+            ),
+            s["body"],
         ),
         Paragraph(t("export_pdf_json"), s["body"]),
         Paragraph(t("export_pdf_you"), s["h1"]),
         Paragraph(t("member_number") + f": {summary.number}", s["body"]),
-        Paragraph(t("name") + f": {escape(summary.name)}", s["body"]),
-        Paragraph(t("email") + f": {escape(summary.email)}", s["body"]),
+        Paragraph(t("name") + f": {escape(summary.name or t('erased'))}", s["body"]),
+        Paragraph(t("email") + f": {escape(summary.email or t('erased'))}", s["body"]),
         Paragraph(t("export_pdf_admitted", moment=local_time(summary.admitted_at, lang)), s["body"]),
     ]
     if summary.left_at is not None:

@@ -202,9 +202,10 @@ class DataSummary:
     """A readable summary of everything kept about a member (their export): counts and the
     latest items of each section, in the member's language."""
 
-    name: str
+    name: str | None
+    """None once erased."""
     number: str
-    email: str
+    email: str | None
     language: str
     status: str
     admitted_at: datetime

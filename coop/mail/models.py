@@ -16,6 +16,14 @@ from sqlmodel import Field, SQLModel
 
 from coop.types import UTCDateTime
 
+ERASED_ADDRESS = "erased:"
+"""How an erased person's address begins (``erased:42``): never an address (no ``@``), so
+the outbox writes nothing to it and the worker sends nothing to it."""
+
+
+def is_erased(address: str) -> bool:
+    return address.startswith(ERASED_ADDRESS)
+
 
 class MailStatus(StrEnum):
     pending = "pending"

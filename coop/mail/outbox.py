@@ -20,7 +20,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col
 
 from coop.i18n import Language
-from coop.mail.models import MailKind, MailStatus, OutboxMessage, SharedContext
+from coop.mail.models import ERASED_ADDRESS, MailKind, MailStatus, OutboxMessage, SharedContext, is_erased
 from coop.types import UTCDateTime
 
 ContextValue = str | int | bool | None
@@ -39,14 +39,15 @@ class Mail:
 
 
 def _message(mail: Mail, now: datetime) -> OutboxMessage:
+    erased = is_erased(mail.to)  # a person whose address was erased gets nothing: kept as withdrawn
     return OutboxMessage(
         message_id=uuid.uuid4().hex,
         kind=mail.kind.value,
         member_id=mail.member_id,
         recipient=mail.to,
         language=Language(mail.language).value,
-        context=json.dumps(dict(mail.context), sort_keys=True),
-        status=MailStatus.pending.value,
+        context="{}" if erased else json.dumps(dict(mail.context), sort_keys=True),
+        status=(MailStatus.withdrawn if erased else MailStatus.pending).value,
         created_at=now,
         next_attempt_at=now,
     )
@@ -85,7 +86,10 @@ def enqueue_many(session: Session, mails: Sequence[Mail], now: datetime) -> None
             "context": json.dumps(dict(m.context), sort_keys=True),
         }
         for m in mails
+        if not is_erased(m.to)  # a person whose address was erased gets nothing
     ]
+    if not rows:
+        return
     session.connection().execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
 
 
@@ -110,7 +114,7 @@ def enqueue_selected(
     database, so a million members cost no more memory than one. Each Message-ID is a
     fresh prefix for this batch and the member's id. With ``shared_id`` (from :func:`share`)
     every message is filled with those values too, its own context taking precedence.
-    Returns how many messages were written."""
+    Returns how many messages were written; none to a person whose address was erased."""
     rows = selection.subquery()
     member_id, recipient, language, context = rows.c
     batch = uuid.uuid4().hex
@@ -127,7 +131,11 @@ def enqueue_selected(
         "attempts": literal(0, Integer),
         "shared_id": literal(shared_id, Integer),
     }
-    from_rows = select(*(value.label(name) for name, value in columns.items())).select_from(rows)
+    from_rows = (
+        select(*(value.label(name) for name, value in columns.items()))
+        .select_from(rows)
+        .where(recipient.not_like(f"{ERASED_ADDRESS}%"))
+    )
     written = session.execute(
         insert(OutboxMessage).from_select(list(columns), from_rows), execution_options={"preserve_rowcount": True}
     )

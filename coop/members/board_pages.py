@@ -1,5 +1,6 @@
-"""Page: one member as the board sees them: status, choices in summary, proxies both ways,
-with the board's actions on the member's request (a new invitation, leaving, name and email)."""
+"""Page: one member as the board sees them: status, erasure, choices in summary, proxies both
+ways, with the board's actions on the member's request (a new invitation, leaving, name and
+email, and a former member's request by letter to erase their details now)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from coop.auth.models import UserAccount
 from coop.auth.policy import Permission
 from coop.choices import encoding
 from coop.choices import queries as choices_queries
-from coop.deps import MemberId, Now, ReadSession, WriteSession
+from coop.deps import MemberId, Now, ReadSession, SettingsDep, WriteSession
 from coop.errors import Invalid
-from coop.members import queries, service
+from coop.members import erasure, queries, service
 from coop.members.models import MemberStatus, member_number
 from coop.portal import web
 from coop.portal.deps import CSRF, Viewer, viewer_with
@@ -30,9 +31,15 @@ Managing = Annotated[Viewer, viewer_with(Permission.manage_any_member)]
 
 
 @router.get("/board/members/{member_id}", response_class=HTMLResponse)
-def member_page(request: Request, member_id: MemberId, viewer: Board, session: ReadSession, now: Now) -> Response:
+def member_page(
+    request: Request, member_id: MemberId, viewer: Board, session: ReadSession, settings: SettingsDep, now: Now
+) -> Response:
     member = queries.get_for(session, viewer.actor, member_id)
-    has_login = session.execute(select(col(UserAccount.id)).where(col(UserAccount.member_id) == member_id)).first()
+    has_login = session.execute(
+        select(col(UserAccount.id)).where(
+            col(UserAccount.member_id) == member_id, col(UserAccount.disabled_at).is_(None)
+        )
+    ).first()
     choices = choices_queries.read(session, viewer.actor, member_id, now)
     appointments = session.execute(
         select(ProxyAppointment)
@@ -68,6 +75,7 @@ def member_page(request: Request, member_id: MemberId, viewer: Board, session: R
         donates=bool(choices.donate_dividend),
         given=given,
         held=held,
+        name_until=erasure.name_erased_from(member, settings.privacy.retention_years),
     )
 
 
@@ -85,4 +93,21 @@ def leave_on_request(
     if asked != "yes":
         raise Invalid("tick that the member asked for this", code="not-confirmed", field="asked")
     service.leave(session, viewer.actor, member_id, now)
+    return web.redirect(f"/board/members/{member_id}?saved=1")
+
+
+@router.post("/board/members/{member_id}/erasure-request", dependencies=[CSRF])
+def erasure_on_request(
+    request: Request,
+    member_id: MemberId,
+    viewer: Managing,
+    session: WriteSession,
+    now: Now,
+    asked: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """A former member asked (by letter) to erase their details now: the board ticks that they did."""
+    request.state.back = f"/board/members/{member_id}"
+    if asked != "yes":
+        raise Invalid("tick that the former member asked for this", code="not-confirmed", field="asked")
+    erasure.request(session, viewer.actor, member_id, now)
     return web.redirect(f"/board/members/{member_id}?saved=1")

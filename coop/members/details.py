@@ -96,6 +96,8 @@ def checked_email(email: str) -> str:
 def rename(session: Session, actor: Actor, member_id: int, name: str, now: datetime) -> Member:
     """The member under their corrected name, at once; the same name again changes nothing."""
     member = _member(session, actor, member_id)
+    if member.name_erased_at is not None:
+        raise Conflict("this former member's name has been erased", code="member-erased")
     name = checked_name(name)
     if name == member.name:
         return member
@@ -134,6 +136,8 @@ def request_email_change(
     """Mail a single-use link to the new address (the older link stops working) and tell the
     old address; nothing changes until the link is followed."""
     member = _member(session, actor, member_id)
+    if member.contact_erased_at is not None:
+        raise Conflict("this former member's email address has been erased", code="member-erased")
     new_email = checked_email(email)
     if new_email == member.email:
         raise Invalid("this is the member's email address already", code="email-unchanged", field="email")

@@ -10,6 +10,7 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, String
 from sqlmodel import Field, SQLModel
 
 from coop.i18n import Language as Language  # a member's language is one of the cooperative's
+from coop.mail.models import ERASED_ADDRESS
 from coop.types import ID_MAX, UTCDateTime
 
 
@@ -48,6 +49,12 @@ class Member(SQLModel, table=True):
     left_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     external_ref: str | None = Field(default=None, sa_column=Column(String(100), nullable=True))
     """The member's number in the membership administration, when admitted from its export."""
+    erasure_requested_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    """When the former member asked to erase now what the books do not need (:mod:`coop.members.erasure`)."""
+    contact_erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    """When their email address and login were erased: ``email`` holds :func:`erased_email` then."""
+    name_erased_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
+    """When their name was erased: ``name`` is empty then."""
 
     __table_args__ = (Index("uq_member_external_ref", "external_ref", unique=True),)
 
@@ -55,6 +62,22 @@ class Member(SQLModel, table=True):
     def number(self) -> str:
         assert self.id is not None
         return member_number(self.id)
+
+    @property
+    def shown_name(self) -> str | None:
+        """The name, or None once erased (pages say "erased" then, never show a placeholder)."""
+        return None if self.name_erased_at is not None else self.name
+
+    @property
+    def shown_email(self) -> str | None:
+        """The email address, or None once erased."""
+        return None if self.contact_erased_at is not None else self.email
+
+
+def erased_email(member_id: int) -> str:
+    """What an erased member's ``email`` holds: unique (the column is), and never an address
+    (no ``@``), so no message and no login can reach anyone with it."""
+    return f"{ERASED_ADDRESS}{member_id}"
 
 
 class Invitation(SQLModel, table=True):

@@ -1,5 +1,6 @@
 """Pages: accepting an invitation, and the board's list of members (search, admit one or a
-file of them, invite again); with them, a member's details (:mod:`coop.members.details_pages`)."""
+file of them, invite again); with them, a member's details (:mod:`coop.members.details_pages`)
+and leaving (:mod:`coop.members.leave_pages`)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from coop.db import Database
 from coop.deps import MemberId, Now, ReadSession, SettingsDep, WriteSession, get_database
 from coop.errors import Invalid
 from coop.i18n import DEFAULT_LANGUAGE
-from coop.members import admission, details_pages, queries, service
+from coop.members import admission, details_pages, leave_pages, queries, service
 from coop.members.models import Language, MemberStatus
 from coop.members.schemas import MemberIn
 from coop.portal import web
@@ -26,6 +27,7 @@ from coop.types import CleanStr
 
 router = APIRouter(include_in_schema=False)
 router.include_router(details_pages.router)
+router.include_router(leave_pages.router)
 PAGE_SIZE = 50
 
 

@@ -21,7 +21,7 @@ from coop.deps import (
     get_database,
     require,
 )
-from coop.members import admission, details, queries, service
+from coop.members import admission, details, erasure, queries, service
 from coop.members.models import MemberStatus
 from coop.members.schemas import (
     AdmittedOut,
@@ -137,6 +137,21 @@ def read(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> Memb
 @router.post("/{member_id}/leave", response_model=MemberOut, summary="Leave the cooperative (the member, or the board)")
 def leave(member_id: MemberId, session: WriteSession, actor: CurrentActor, now: Now) -> MemberOut:
     return MemberOut.of(service.leave(session, actor, member_id, now))
+
+
+@router.post(
+    "/{member_id}/erasure-request",
+    response_model=MemberOut,
+    summary="Ask to erase a former member's details now (the former member, or the board on their request)",
+    description="Records the request (`member.erasure-requested`): the next run of `coop members erase-due` "
+    "(daily) erases the email address, the login, new addresses waiting for a link and the outbox's copies; "
+    "the name stays until `COOP_PRIVACY_RETENTION_YEARS` after leaving, because the books need it. Asking "
+    "again changes nothing. 409 `member-active`: a member leaves first. Anyone else is told 404 "
+    "`member-not-found`.",
+    responses=problems({404: "member-not-found", 409: "member-active"}),
+)
+def request_erasure(member_id: MemberId, session: WriteSession, actor: CurrentActor, now: Now) -> MemberOut:
+    return MemberOut.of(erasure.request(session, actor, member_id, now))
 
 
 @router.post(

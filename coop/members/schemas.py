@@ -22,12 +22,21 @@ class MemberIn(BaseModel):
 class MemberOut(BaseModel):
     id: int
     number: str = Field(examples=["M-000001"])
-    name: str
-    email: str
+    name: str | None = Field(description="null once erased (`name_erased_at`)")
+    email: str | None = Field(description="null once erased (`contact_erased_at`)")
     language: Language
     status: str
     admitted_at: datetime
     left_at: datetime | None
+    erasure_requested_at: datetime | None = Field(
+        default=None, description="when the former member asked to erase now what the books do not need"
+    )
+    contact_erased_at: datetime | None = Field(
+        default=None, description="when their email address and login were erased"
+    )
+    name_erased_at: datetime | None = Field(
+        default=None, description="when their name was erased (after the retention period for the books)"
+    )
 
     @classmethod
     def of(cls, m: Member) -> MemberOut:
@@ -35,12 +44,15 @@ class MemberOut(BaseModel):
         return cls(
             id=m.id,
             number=m.number,
-            name=m.name,
-            email=m.email,
+            name=m.shown_name,
+            email=m.shown_email,
             language=Language(m.language),
             status=m.status,
             admitted_at=m.admitted_at,
             left_at=m.left_at,
+            erasure_requested_at=m.erasure_requested_at,
+            contact_erased_at=m.contact_erased_at,
+            name_erased_at=m.name_erased_at,
         )
 
 

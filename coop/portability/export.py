@@ -90,8 +90,8 @@ def _member(member: Member) -> MemberPart:
     return MemberPart(
         number=member.number,
         id=member.id,
-        name=member.name,
-        email=member.email,
+        name=member.shown_name,
+        email=member.shown_email,
         language=language_or_default(member.language),
         status="left" if member.status == "left" else "active",
         admitted_at=member.admitted_at,

@@ -37,8 +37,10 @@ class MemberPart(_Out):
 
     number: str = Field(description="the member number, as on every letter: M-000001", examples=["M-000001"])
     id: int = Field(description="the member's id in the API (`/api/v1/members/{id}`)")
-    name: str = Field(description="the member's name")
-    email: str = Field(description="the address the cooperative writes to and the member logs in with")
+    name: str | None = Field(description="the member's name; null once erased (see docs/ERASURE.md)")
+    email: str | None = Field(
+        description="the address the cooperative writes to and the member logs in with; null once erased"
+    )
     language: Language = Field(description="the language of the cooperative's messages to the member")
     status: Literal["active", "left"] = Field(description="`active`, or `left` once the member left")
     admitted_at: datetime = Field(description="when the member was admitted")

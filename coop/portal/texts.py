@@ -94,6 +94,8 @@ REFUSALS: dict[str, str] = {
     "too-many-requests": N_("refusal_too_many_requests"),
     "membership-ended": N_("refusal_membership_ended"),
     "member-left": N_("refusal_member_left"),
+    "member-active": N_("refusal_member_active"),
+    "member-erased": N_("refusal_member_erased"),
     "wrong-code": N_("refusal_wrong_code"),
     "code-used": N_("refusal_code_used"),
     "challenge-expired": N_("refusal_challenge_expired"),

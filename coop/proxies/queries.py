@@ -93,8 +93,10 @@ def shown_names(session: Session, appointments: list[ProxyAppointment]) -> dict[
     ids = [a.principal_id for a in appointments if a.show_name]
     if not ids:
         return {}
-    rows = session.execute(select(col(Member.id), col(Member.name)).where(col(Member.id).in_(ids))).all()
-    return {i: f"{name} ({member_number(i)})" for i, name in rows}
+    rows = session.execute(
+        select(col(Member.id), col(Member.name)).where(col(Member.id).in_(ids), col(Member.name_erased_at).is_(None))
+    ).all()
+    return {i: f"{name} ({member_number(i)})" for i, name in rows}  # an erased name is not shown: the number is
 
 
 def holds(actor: Actor, appointment: ProxyAppointment) -> bool:

@@ -83,7 +83,7 @@ def statement(session: Session, member: Member, year: int, now: datetime) -> Sta
     balance, paid = distributions.member_account(session, member.id)
     return Statement(
         year=year,
-        name=member.name,
+        name=member.shown_name or member.number,  # an erased name: the number, which the books keep
         number=member.number,
         language=member.language,
         opt_out=bool(current and current.opt_out),

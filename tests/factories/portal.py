@@ -23,6 +23,7 @@ MEMBER_PAGES = [
     "/me/details",
     "/me/export",
     "/me/password",
+    "/me/leave",
 ]
 BOARD_PAGES = [
     "/board/members",

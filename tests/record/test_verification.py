@@ -606,6 +606,13 @@ ALTERATIONS = {
         lambda c: f"id={c.facts['leaver']}",
         lambda c: c.seq(f"member:{c.facts['leaver']}", "member.left"),
     ),
+    "a former member's erasure made up": Alteration(
+        "member",
+        lambda c: [f"UPDATE member SET contact_erased_at = left_at WHERE id = {c.facts['leaver']}"],
+        "member",
+        lambda c: f"id={c.facts['leaver']}",
+        lambda c: None,
+    ),
     "a member added without admission": Alteration(
         "member",
         lambda c: [

@@ -33,11 +33,24 @@ from ledger.verify import Report, stream
 
 
 class Members(Table):
+    """A member's row: admitted, left, and (a former member) the request to erase and each
+    erasure (:mod:`coop.members.erasure`), in that order. The erased values themselves are
+    personal data (:data:`coop.record.verification.NOT_PROVEN`)."""
+
     name = "member"
-    types = ("member.admitted", "member.left")
+    types = ("member.admitted", "member.left", "member.erasure-requested", "member.erased")
     at_once = True
     free = ("actor",)
-    proves = ("id", "language", "status", "admitted_at", "left_at")
+    proves = (
+        "id",
+        "language",
+        "status",
+        "admitted_at",
+        "left_at",
+        "erasure_requested_at",
+        "contact_erased_at",
+        "name_erased_at",
+    )
 
     def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
         rule(
@@ -48,26 +61,51 @@ class Members(Table):
             "OR (status = 'left' AND left_at IS NOT NULL))",
             "status {} and left_at do not agree",
         )
+        rule(
+            conn,
+            report,
+            self.name,
+            "SELECT 'id=' || id, status FROM member WHERE left_at IS NULL AND (erasure_requested_at IS NOT NULL "
+            "OR contact_erased_at IS NOT NULL OR name_erased_at IS NOT NULL)",
+            "a member ({}) who did not leave has an erasure",
+        )
         number = pad6_sql(conn, "id")
         sql = (
             f"SELECT id, 'member:' || id, {time_sql(conn, 'admitted_at')}, "  # noqa: S608
-            f"""'{{"language":"' || language || '","number":"M-' || {number} || '"}}', {time_sql(conn, "left_at")} """
+            f"""'{{"language":"' || language || '","number":"M-' || {number} || '"}}', {time_sql(conn, "left_at")}, """
+            f"{time_sql(conn, 'erasure_requested_at')}, {time_sql(conn, 'contact_erased_at')}, "
+            f"{time_sql(conn, 'name_erased_at')} "
             "FROM member" + (" ORDER BY id" if ordered else "")
         )
         for batch in stream(conn, sql, "reconcile_member"):
             admitted = [
-                (key, None, "member.admitted", subject, at, None, payload) for key, subject, at, payload, _ in batch
+                (key, None, "member.admitted", subject, at, None, payload) for key, subject, at, payload, *_ in batch
             ]
             if any(row[4] is not None for row in batch):
                 yield [
                     event
-                    for (key, subject, _, _, left), first in zip(batch, admitted, strict=True)
-                    for event in (
-                        [first] if left is None else [first, (key, None, "member.left", subject, left, None, "{}")]
-                    )
+                    for row, first in zip(batch, admitted, strict=True)
+                    for event in ([first] if row[4] is None else [first, *_after_leaving(row)])
                 ]
             else:
                 yield admitted
+
+
+_CONTACT_ERASED = canonical.dumps({"fields": ["email", "email-changes", "login", "mail"]})
+_NAME_ERASED = canonical.dumps({"fields": ["name"]})
+
+
+def _after_leaving(row: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """The events of a member's row from their leaving on (``coop.members.erasure``'s order)."""
+    key, subject, _, _, left, requested, contact, name = row
+    events = [(key, None, "member.left", subject, left, None, "{}")]
+    if requested is not None:
+        events.append((key, None, "member.erasure-requested", subject, requested, None, "{}"))
+    if contact is not None:
+        events.append((key, None, "member.erased", subject, contact, None, _CONTACT_ERASED))
+    if name is not None:
+        events.append((key, None, "member.erased", subject, name, None, _NAME_ERASED))
+    return events
 
 
 class ChoiceVersions(Table):
