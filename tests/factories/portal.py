@@ -16,6 +16,7 @@ MEMBER_PAGES = [
     "/me/history",
     "/me/votes",
     "/me/data-use",
+    "/me/access",
     "/me/dividends",
     "/me/messages",
     "/me/details",
