@@ -46,6 +46,8 @@ class AccessWhat(StrEnum):
     member_page = "member-page"
     member_details = "member-details"
     member_list = "member-list"
+    undeliverable_mail = "undeliverable-mail"
+    """The board's list of messages that could not be delivered (address and member number)."""
     appointment = "appointment"
     choices = "choices"
     history = "history"

@@ -41,6 +41,7 @@ WHAT = {
     AccessWhat.member_page.value: N_("access_what_member_page"),
     AccessWhat.member_details.value: N_("access_what_member_details"),
     AccessWhat.member_list.value: N_("access_what_member_list"),
+    AccessWhat.undeliverable_mail.value: N_("access_what_undeliverable_mail"),
     AccessWhat.appointment.value: N_("access_what_appointment"),
     AccessWhat.choices.value: N_("access_what_choices"),
     AccessWhat.history.value: N_("access_what_history"),

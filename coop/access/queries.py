@@ -37,7 +37,9 @@ class AccessView:
 def _about(member_id: int) -> Select[tuple[int]]:
     """The ids of the records about ``member_id``: naming them, listing them, or a manifest with them."""
     own: Select[tuple[int]] = select(col(AccessRecord.id).label("id")).where(col(AccessRecord.member_id) == member_id)
-    listed: Select[tuple[int]] = select(col(AccessRecordMember.record_id).label("id")).where(col(AccessRecordMember.member_id) == member_id)
+    listed: Select[tuple[int]] = select(col(AccessRecordMember.record_id).label("id")).where(
+        col(AccessRecordMember.member_id) == member_id
+    )
     downloaded: Select[tuple[int]] = (
         select(col(AccessRecord.id).label("id"))
         .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(AccessRecord.manifest_id))

@@ -10,11 +10,13 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.exc import DBAPIError
+from sqlmodel import col
 
 from coop.access import queries
 from coop.db import Database
+from coop.mail.models import MailStatus, OutboxMessage
 from coop.types import utcnow
 from ledger import log
 from tests import factories as f
@@ -274,3 +276,24 @@ def test_the_database_refuses_to_change_the_log(client: TestClient, database: Da
     with pytest.raises(DBAPIError), database.write_engine.begin() as conn:
         conn.exec_driver_sql(statement)
     assert len(_records(database)) == 1 and len(_records(database)[0]["members"]) == len(people)
+
+
+def test_the_boards_list_of_undeliverable_mail_is_a_read_of_those_members(
+    client: TestClient, database: Database
+) -> None:
+    board = f.board(client, database)
+    refused = f.admit(client, board)["member"]
+    f.admit(client, board)  # their invitation waits: not on the list
+    with database.unit_of_work() as s:
+        s.execute(
+            update(OutboxMessage)
+            .where(col(OutboxMessage.member_id) == refused["id"])
+            .values(status=MailStatus.failed.value, failed_at=utcnow(), last_error="550 no such mailbox")
+        )
+    log_ = Log(database)
+    assert client.get("/api/v1/mail/undeliverable", headers=board).status_code == 200
+    row = log_.one()
+    assert (row["role"], row["what"], row["members"]) == ("board", "undeliverable-mail", [refused["id"]])
+    f.portal_login(client, f.BOARD_EMAIL)
+    assert client.get("/board/mail").status_code == 200
+    assert log_.one()["members"] == [refused["id"]]
