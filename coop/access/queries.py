@@ -101,7 +101,7 @@ def _view(row: AccessRecord, permit: str | None, org: str | None) -> AccessView:
     elif role == ReaderRole.carer:
         reader = "your carer"
     elif role == ReaderRole.hdab:
-        reader = f"the Health Data Access Body{f' {org}' if org else ''}{under}"
+        reader = f"{org} (the Health Data Access Body){under}" if org else f"the Health Data Access Body{under}"
     elif role == ReaderRole.data_holder:
         reader = f"data holder {org or row.reader}{under}"
     else:
