@@ -27,6 +27,8 @@ from pathlib import Path
 from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
+from coop.access import service as access
+from coop.access.models import AccessWhat
 from coop.approvals import service as approvals
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
@@ -266,6 +268,10 @@ def seed(
             "patient education on heart failure",
             now=now,
         )
+        # who looked at members' data: the HDAB downloading the first manifest, the board
+        # opening the first member's page on her request (she sees both on /me/access)
+        access.record(s, hdab_actor, access.Read(AccessWhat.manifest, manifest_id=1), now)
+        access.record(s, board, access.Read(AccessWhat.member_page, member_id=1), now)
         log.sign_current_head(s, db.signer, now=now)
     step("a grant to society", 1)
     return logins

@@ -45,6 +45,8 @@ def _read_session(db: Annotated[Database, Depends(get_database)]) -> Iterator[Se
 WriteSession = Annotated[Session, Depends(_write_session, scope="function")]
 ReadSession = Annotated[Session, Depends(_read_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+"""The database itself, for a route that opens a unit of work of its own (a read's access record)."""
 
 
 def now() -> datetime:

@@ -1,5 +1,6 @@
 """Every table, imported in one place so Alembic and the application see the same schema."""
 
+from coop.access.models import AccessRecord, AccessRecordMember
 from coop.approvals.models import BoardApproval
 from coop.auth.models import ApiKey, LoginFailures, PasswordReset, RecoveryCode, TwoFactor, UserAccount
 from coop.carers.models import Carer
@@ -14,6 +15,8 @@ from coop.proxies.models import ProxyAppointment
 from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead, MoneyAccount, MoneyEntry, MoneyPosting
 
 __all__ = [
+    "AccessRecord",
+    "AccessRecordMember",
     "ApiKey",
     "BoardApproval",
     "Carer",

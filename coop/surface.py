@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from coop.access.pages import router as access_pages
+from coop.access.routes import router as access_router
 from coop.approvals.pages import router as approval_pages
 from coop.approvals.routes import router as approval_router
 from coop.auth.board_pages import router as board_user_pages
@@ -73,6 +75,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     approval_router,
     mail_router,
     message_settings_router,
+    access_router,
 )
 
 PAGES: tuple[APIRouter, ...] = (
@@ -95,6 +98,7 @@ PAGES: tuple[APIRouter, ...] = (
     key_pages,
     board_user_pages,
     board_member_pages,
+    access_pages,
 )
 
 MAIL_PASSES: tuple[MailPass, ...] = (*DATA_USE_PASSES, *VOTE_PASSES, *PROXY_PASSES)

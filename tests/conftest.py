@@ -101,8 +101,6 @@ def pg_db_url(name: str) -> str:
     return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
 
 
-
-
 @pytest.fixture(scope="session")
 def worker_tag(worker_id: str) -> str:
     return f"{worker_id}_{os.getpid()}_{uuid.uuid4().hex[:6]}"

@@ -13,7 +13,7 @@ Plain ADD COLUMNs, so SQLite keeps the table and its triggers (0012). Once erase
 stays erased: the name and the email cannot be written again after their moment is set.
 
 Revision ID: 0026
-Revises: 0024
+Revises: 0025
 Create Date: 2026-11-27 15:00:00
 """
 
@@ -25,7 +25,7 @@ import coop.types
 from alembic import op
 
 revision: str = "0026"
-down_revision: str | None = "0024"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

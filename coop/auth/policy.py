@@ -65,6 +65,8 @@ class Permission(StrEnum):
     """Make, list and revoke the keys of the HDAB, data holders and auditors."""
     manage_board = "auth:board"
     """Add and remove board users."""
+    read_access_summary = "access:summary"
+    """How often members' data were read by others, per month, role, purpose and what: counts only."""
 
 
 MEMBERSHIP = frozenset(
@@ -115,11 +117,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.annual_reports,
             Permission.manage_api_keys,
             Permission.manage_board,
+            Permission.read_access_summary,
         }
     ),
     Role.hdab: frozenset({Permission.consult_mandate, Permission.register_permits, Permission.read_all_permits}),
     Role.data_holder: frozenset(),
-    Role.auditor: frozenset({Permission.read_ledger_events, Permission.read_all_permits, Permission.read_books}),
+    Role.auditor: frozenset(
+        {
+            Permission.read_ledger_events,
+            Permission.read_all_permits,
+            Permission.read_books,
+            Permission.read_access_summary,
+        }
+    ),
 }
 
 
@@ -242,6 +252,22 @@ def require_own_record(actor: Actor, member_id: int) -> None:
     statements, their proxies): anyone else is told there is no such member (404
     ``member-not-found``), so whether a member exists stays unknown to them."""
     if not can_read_own_record(actor, member_id):
+        raise NotFound(f"no member {member_id}", code="member-not-found")
+
+
+def can_read_access_log(actor: Actor, member_id: int) -> Decision:
+    """Who read a member's data: the member themselves (also after leaving), or the board
+    (whose read of it is itself recorded). Not a proxy: the log is about the member."""
+    if (_own(actor, member_id) and has(actor, Permission.read_own_record)) or has(actor, Permission.read_any_member):
+        return Allowed()
+    return Denied("only the member themselves and the board may read who read a member's data")
+
+
+def require_statement_reader(actor: Actor, member_id: int) -> None:
+    """A member's yearly statement: the member themselves (also after leaving), or the board
+    producing it for them (to send on paper, say: a read of their data that is recorded).
+    Anyone else is told there is no such member (404 ``member-not-found``)."""
+    if not (can_read_own_record(actor, member_id) or has(actor, Permission.read_any_member)):
         raise NotFound(f"no member {member_id}", code="member-not-found")
 
 

@@ -7,11 +7,13 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Response
 from fastapi.responses import JSONResponse
 
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record_apart
 from coop.choices import fhir, service
 from coop.choices import queries as choices_queries
 from coop.choices.agreed import agreed_to
 from coop.choices.schemas import AgreedOut, ChoicesOut, ChoicesPatch, DocumentRef
-from coop.deps import CurrentActor, MemberId, Now, ReadSession, WriteSession
+from coop.deps import CurrentActor, DatabaseDep, MemberId, Now, ReadSession, WriteSession
 from coop.governance import queries as governance_queries
 from coop.governance.documents import DocumentKind
 from coop.governance.recorded import recorded
@@ -24,8 +26,11 @@ router = APIRouter(prefix="/members", tags=["choices"])
 @router.get(
     "/{member_id}/choices", response_model=ChoicesOut, summary="Current choices (the member, their proxy, board)"
 )
-def read(member_id: MemberId, session: ReadSession, actor: CurrentActor, response: Response, now: Now) -> ChoicesOut:
+def read(
+    member_id: MemberId, session: ReadSession, actor: CurrentActor, response: Response, now: Now, db: DatabaseDep
+) -> ChoicesOut:
     version = choices_queries.read(session, actor, member_id, now)
+    record_apart(db, actor, Read(AccessWhat.choices, member_id=member_id), now)
     response.headers["ETag"] = choices_queries.etag(version)
     return ChoicesOut.of(version)
 
@@ -72,21 +77,28 @@ def change(
     response_class=JSONResponse,
     responses={200: {"content": {"application/fhir+json": {}}}},
 )
-def fhir_consent(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> JSONResponse:
+def fhir_consent(
+    member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now, db: DatabaseDep
+) -> JSONResponse:
     version = choices_queries.read(session, actor, member_id, now)
     proxies = proxy_queries.in_force_for(session, member_id, now)
     if not choices_queries.access(session, actor, member_id, now).full:  # a proxy sees their own appointments only
         proxies = [p for p in proxies if proxy_queries.holds(actor, p)]
     mandate = governance_queries.in_force(session, DocumentKind.mandate, now)
     body = fhir.consent(version, proxies, mandate.version if mandate else None)
+    record_apart(db, actor, Read(AccessWhat.fhir_consent, member_id=member_id), now)
     return JSONResponse(body, media_type="application/fhir+json")
 
 
 @router.get(
     "/{member_id}/choices/history", response_model=list[ChoicesOut], summary="Every version, oldest first (as read)"
 )
-def history(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> list[ChoicesOut]:
-    return [ChoicesOut.of(v) for v in choices_queries.history(session, actor, member_id, now)]
+def history(
+    member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now, db: DatabaseDep
+) -> list[ChoicesOut]:
+    versions = choices_queries.history(session, actor, member_id, now)
+    record_apart(db, actor, Read(AccessWhat.history, member_id=member_id), now)
+    return [ChoicesOut.of(v) for v in versions]
 
 
 @router.get(
@@ -94,7 +106,11 @@ def history(member_id: MemberId, session: ReadSession, actor: CurrentActor, now:
     response_model=list[AgreedOut],
     summary="What the member agreed to: the rules in force for each version of their choices (as read)",
 )
-def agreed(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now) -> list[AgreedOut]:
+def agreed(
+    member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now, db: DatabaseDep
+) -> list[AgreedOut]:
+    agreed = agreed_to(session, actor, member_id, now)
+    record_apart(db, actor, Read(AccessWhat.history, member_id=member_id), now)
     refs: dict[tuple[DocumentKind, int], DocumentRef] = {}
 
     def ref(kind: DocumentKind, version: int | None) -> DocumentRef | None:
@@ -114,5 +130,5 @@ def agreed(member_id: MemberId, session: ReadSession, actor: CurrentActor, now: 
             mandate=ref(DocumentKind.mandate, a.mandate),
             benefit_policy=ref(DocumentKind.benefit_policy, a.benefit_policy),
         )
-        for a in agreed_to(session, actor, member_id, now)
+        for a in agreed
     ]

@@ -6,10 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record_apart
 from coop.choices import queries as choices_queries
 from coop.decisions import service
 from coop.decisions.schemas import EffectiveOut
-from coop.deps import CurrentActor, MemberId, Now, ReadSession, SettingsDep
+from coop.deps import CurrentActor, DatabaseDep, MemberId, Now, ReadSession, SettingsDep
 from coop.errors import Forbidden, Invalid
 from coop.types import Time
 from coop.vocabulary.terms import Category, ProhibitedUse, Purpose, UserType
@@ -47,6 +49,7 @@ def effective(
     now: Now,
     actor: CurrentActor,
     settings: SettingsDep,
+    db: DatabaseDep,
     purpose: Annotated[str, Query(max_length=40, description="a purpose (Art. 53) or prohibited use (Art. 54)")],
     user_type: UserType,
     categories: Annotated[list[str], Query(max_length=40, description="comma-separated or repeated")] = [],  # noqa: B006
@@ -69,4 +72,5 @@ def effective(
         None,
         settings.choices.proxy_max_depth,
     )
+    record_apart(db, actor, Read(AccessWhat.decision, member_id=member_id), now)
     return EffectiveOut.of(result)

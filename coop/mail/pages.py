@@ -15,8 +15,10 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record_apart
 from coop.auth.policy import Permission
-from coop.deps import Now, ReadSession, WriteSession
+from coop.deps import DatabaseDep, Now, ReadSession, WriteSession
 from coop.i18n import N_, Translate, translator
 from coop.mail import queries, service, unsubscribe
 from coop.mail.messages import SUBJECTS
@@ -94,12 +96,16 @@ def undeliverable_page(
     request: Request,
     viewer: Annotated[Viewer, viewer_with(Permission.list_members)],
     session: ReadSession,
+    db: DatabaseDep,
+    now: Now,
     page: int = 1,
 ) -> Response:
     """Messages that could not be delivered, newest first: to whom, what, and what the mail
-    server said, so that the board can follow them up."""
+    server said, so that the board can follow them up (a read of those members' data, recorded)."""
     page = max(1, min(page, 100_000))
     rows, total = queries.undeliverable(session, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    shown = [r.member_id for r in rows if r.member_id is not None]
+    record_apart(db, viewer.actor, Read(AccessWhat.undeliverable_mail, members=shown), now)
     t = translator(viewer.lang)
     messages = [
         {

@@ -7,8 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record_apart
 from coop.auth.policy import Actor, Permission, require_own_record
-from coop.deps import ID_MAX, CurrentActor, MemberId, Now, ReadSession, WriteSession, require
+from coop.deps import ID_MAX, CurrentActor, DatabaseDep, MemberId, Now, ReadSession, WriteSession, require
 from coop.mail import queries, service
 from coop.mail.schemas import MessageSettingsBody, UndeliverableOut, UndeliverablePage
 from coop.openapi import problems
@@ -24,11 +26,15 @@ members_router = APIRouter(prefix="/members", tags=["members"])
 )
 def undeliverable(
     session: ReadSession,
-    _actor: Annotated[Actor, Depends(require(Permission.list_members))],
+    actor: Annotated[Actor, Depends(require(Permission.list_members))],
+    db: DatabaseDep,
+    now: Now,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=ID_MAX)] = 0,
 ) -> UndeliverablePage:
     rows, total = queries.undeliverable(session, limit, offset)
+    shown = [r.member_id for r in rows if r.member_id is not None]
+    record_apart(db, actor, Read(AccessWhat.undeliverable_mail, members=shown), now)
     return UndeliverablePage(items=[UndeliverableOut.of(r) for r in rows], total=total, limit=limit, offset=offset)
 
 

@@ -11,11 +11,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import or_, select
 from sqlmodel import col
 
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record_apart
 from coop.auth.models import UserAccount
 from coop.auth.policy import Permission
 from coop.choices import encoding
 from coop.choices import queries as choices_queries
-from coop.deps import MemberId, Now, ReadSession, SettingsDep, WriteSession
+from coop.deps import DatabaseDep, MemberId, Now, ReadSession, SettingsDep, WriteSession
 from coop.errors import Invalid
 from coop.members import erasure, queries, service
 from coop.members.models import MemberStatus, member_number
@@ -32,7 +34,13 @@ Managing = Annotated[Viewer, viewer_with(Permission.manage_any_member)]
 
 @router.get("/board/members/{member_id}", response_class=HTMLResponse)
 def member_page(
-    request: Request, member_id: MemberId, viewer: Board, session: ReadSession, settings: SettingsDep, now: Now
+    request: Request,
+    member_id: MemberId,
+    viewer: Board,
+    session: ReadSession,
+    settings: SettingsDep,
+    now: Now,
+    db: DatabaseDep,
 ) -> Response:
     member = queries.get_for(session, viewer.actor, member_id)
     has_login = session.execute(
@@ -60,6 +68,7 @@ def member_page(
             given.append(shown(a, proxy_number(a)))
         else:
             held.append(shown(a, member_number(a.principal_id)))
+    record_apart(db, viewer.actor, Read(AccessWhat.member_page, member_id=member_id), now)
     return web.render(
         request,
         "board_member.html",

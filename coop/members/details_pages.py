@@ -13,8 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record_apart
 from coop.auth.policy import Actor, Permission
-from coop.deps import MemberId, Now, ReadSession, SettingsDep, WriteSession
+from coop.deps import DatabaseDep, MemberId, Now, ReadSession, SettingsDep, WriteSession
 from coop.members import details, queries
 from coop.members.models import Member
 from coop.portal import web
@@ -80,8 +82,11 @@ BACK_TO_MEMBER = Depends(_back_to_member)
 
 
 @router.get("/board/members/{member_id}/details", response_class=HTMLResponse)
-def board_details_page(request: Request, member_id: MemberId, who: Board, session: ReadSession, now: Now) -> Response:
+def board_details_page(
+    request: Request, member_id: MemberId, who: Board, session: ReadSession, now: Now, db: DatabaseDep
+) -> Response:
     member = queries.get_for(session, who, member_id)
+    record_apart(db, who, Read(AccessWhat.member_details, member_id=member_id), now)
     return _details(request, who, web.language(request), session, member, now, f"/board/members/{member_id}/details")
 
 

@@ -4,18 +4,22 @@ and leaving (:mod:`coop.members.leave_pages`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlmodel import col
+from sqlmodel import Session, col
 
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record, record_apart
 from coop.auth.models import UserAccount
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
-from coop.deps import MemberId, Now, ReadSession, SettingsDep, WriteSession, get_database
+from coop.deps import DatabaseDep, MemberId, Now, ReadSession, SettingsDep, WriteSession, get_database
 from coop.errors import Invalid
 from coop.i18n import DEFAULT_LANGUAGE
 from coop.members import admission, details_pages, leave_pages, queries, service
@@ -50,17 +54,35 @@ def accept_invitation(
     return web.render(request, "invitation.html", None, web.language(request), token="", done=True)
 
 
+Recorder = Callable[[Read], None]
+"""Records the read of the list a page shows: in the page's own write transaction, or (on a
+read) in one of its own before the page is served (:mod:`coop.access.service`)."""
+
+
+def apart(db: Database, who: Actor, now: datetime) -> Recorder:
+    return lambda read: record_apart(db, who, read, now)
+
+
+def within(session: Session, who: Actor, now: datetime) -> Recorder:
+    def recorder(read: Read) -> None:
+        record(session, who, read, now)
+
+    return recorder
+
+
 def _members(
     request: Request,
     viewer: Viewer,
     session: ReadSession,
     q: str,
     page: int,
+    recorder: Recorder,
     imported: admission.Report | None = None,
     **admitted: str,
 ) -> HTMLResponse:
     found, total = queries.search(session, q[:200] or None, None, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     ids = [m.id for m in found]
+    recorder(Read(AccessWhat.member_list, members=[i for i in ids if i is not None]))
     with_password = set(
         session.execute(select(col(UserAccount.member_id)).where(col(UserAccount.member_id).in_(ids))).scalars()
     )
@@ -88,10 +110,12 @@ def members_page(
     request: Request,
     viewer: Annotated[Viewer, viewer_with(Permission.list_members)],
     session: ReadSession,
+    db: DatabaseDep,
+    now: Now,
     q: CleanStr = "",
     page: int = 1,
 ) -> Response:
-    return _members(request, viewer, session, q, max(1, min(page, 100_000)))
+    return _members(request, viewer, session, q, max(1, min(page, 100_000)), apart(db, viewer.actor, now))
 
 
 @router.post("/board/members", dependencies=[CSRF, back_to("/board/members")])
@@ -115,7 +139,8 @@ def admit_member(
     session.flush()
     # shown once, in this response: the one-time token never goes into a URL the browser keeps
     link = f"{request.base_url}invitation?token={issued.token}"
-    return _members(request, Viewer(who, web.language(request)), session, "", 1, number=member.number, link=link)
+    viewer = Viewer(who, web.language(request))
+    return _members(request, viewer, session, "", 1, within(session, who, now), number=member.number, link=link)
 
 
 @router.post("/board/members/import", dependencies=[CSRF, back_to("/board/members")])
@@ -130,7 +155,8 @@ def import_members(
     admitted in batches, each its own transaction, then the list and what became of each row."""
     report = admission.run(db, who, file.file.read(), now)
     with db.unit_of_work(write=False) as session:
-        return _members(request, Viewer(who, web.language(request)), session, "", 1, imported=report)
+        viewer = Viewer(who, web.language(request))
+        return _members(request, viewer, session, "", 1, apart(db, who, now), imported=report)
 
 
 @router.post("/board/members/{member_id}/invitation", dependencies=[CSRF, back_to("/board/members")])
@@ -145,4 +171,5 @@ def reinvite_member(
     """A new invitation by mail; the earlier link stops working."""
     member = queries.get_for(session, who, member_id)
     service.reinvite(session, who, settings.auth, member_id, now)
-    return _members(request, Viewer(who, web.language(request)), session, "", 1, reinvited=member.number)
+    viewer = Viewer(who, web.language(request))
+    return _members(request, viewer, session, "", 1, within(session, who, now), reinvited=member.number)

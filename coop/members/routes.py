@@ -8,11 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record_apart
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.deps import (
     ID_MAX,
     CurrentActor,
+    DatabaseDep,
     MemberId,
     Now,
     ReadSession,
@@ -119,19 +122,24 @@ def confirm_email(body: EmailConfirmIn, session: WriteSession, now: Now) -> Emai
 @router.get("", response_model=MemberPage, summary="List and search members (board)")
 def list_members(
     session: ReadSession,
-    _actor: Annotated[Actor, Depends(require(Permission.list_members))],
+    actor: Annotated[Actor, Depends(require(Permission.list_members))],
+    db: DatabaseDep,
+    now: Now,
     q: Annotated[CleanStr | None, Query(max_length=200, description="name, email or member number")] = None,
     status: MemberStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     offset: Annotated[int, Query(ge=0, le=ID_MAX)] = 0,
 ) -> MemberPage:
     members, total = queries.search(session, q, status, limit, offset)
+    record_apart(db, actor, Read(AccessWhat.member_list, members=[m.id for m in members if m.id]), now)
     return MemberPage(items=[MemberOut.of(m) for m in members], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{member_id}", response_model=MemberOut, summary="Read a member (the member themselves, or the board)")
-def read(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> MemberOut:
-    return MemberOut.of(queries.get_for(session, actor, member_id))
+def read(member_id: MemberId, session: ReadSession, actor: CurrentActor, db: DatabaseDep, now: Now) -> MemberOut:
+    member = queries.get_for(session, actor, member_id)
+    record_apart(db, actor, Read(AccessWhat.member_page, member_id=member_id), now)  # before it is served
+    return MemberOut.of(member)
 
 
 @router.post("/{member_id}/leave", response_model=MemberOut, summary="Leave the cooperative (the member, or the board)")

@@ -15,8 +15,9 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 from starlette.datastructures import FormData
 
+from coop.access.models import AccessWhat
 from coop.auth.policy import Actor, Permission, has
-from coop.deps import ID_MAX, Now, ReadSession, SettingsDep, WriteSession
+from coop.deps import ID_MAX, DatabaseDep, Now, ReadSession, SettingsDep, WriteSession
 from coop.errors import CoopError, Invalid
 from coop.i18n import N_, translator
 from coop.permits import rules, service, usage
@@ -25,7 +26,7 @@ from coop.permits.schemas import PermitIn, ResultIn
 from coop.portal import web
 from coop.portal.deps import CSRF, AnyViewer, PageForm, PageMember, Viewer, page_require, viewer_with
 from coop.portal.forms import cents_of, local_field, moment_of
-from coop.proxies.acting import acting
+from coop.proxies.acting import acting, seen
 from coop.types import CleanStr
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
 from ledger import canonical
@@ -46,10 +47,12 @@ def acting_data_use_page(
     session: ReadSession,
     now: Now,
     appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
+    db: DatabaseDep,
 ) -> Response:
     """The member's data use as their proxy sees it, under an appointment in force."""
     act = acting(session, viewer.actor, appointment_id, now)
     uses = _uses(session, act.principal_id, now)
+    seen(db, viewer, act, AccessWhat.data_use, now)
     return web.render(request, "data_use.html", viewer.actor, viewer.lang, uses=uses, acting=act)
 
 

@@ -10,6 +10,8 @@ from fastapi.responses import StreamingResponse
 from sqlalchemy import select
 from sqlmodel import col
 
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record_apart
 from coop.auth.policy import Actor, Permission, require_own_record
 from coop.db import Database
 from coop.deps import (
@@ -114,6 +116,8 @@ def list_manifests(permit_id: PermitId, session: ReadSession, actor: CurrentActo
 @router.get(
     "/{permit_id}/manifests/{manifest_id}",
     summary="The manifest's pseudonyms, streamed as JSON or CSV (HDAB, board, auditor, the permit's data holders)",
+    description="Each download is recorded once, naming the manifest (not its members): every member in it "
+    "sees the download in their access log (`GET /members/{id}/access-log`).",
     response_class=StreamingResponse,
     responses={200: {"content": {"application/json": {}, "text/csv": {}}}},
 )
@@ -123,10 +127,12 @@ def read_manifest(
     session: ReadSession,
     actor: CurrentActor,
     db: Annotated[Database, Depends(get_database)],
+    now: Now,
     format: Annotated[str, Query(pattern="^(json|csv)$")] = "json",
 ) -> StreamingResponse:
     manifest = manifests.get(session, service.get(session, actor, permit_id), manifest_id)
     head = ManifestOut.of(manifest)
+    record_apart(db, actor, Read(AccessWhat.manifest, manifest_id=manifest_id), now)  # before a byte is sent
 
     def body() -> Iterator[bytes]:
         with db.unit_of_work(write=False) as stream_session:

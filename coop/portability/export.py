@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
+from coop.access import queries as access_queries
 from coop.auth.models import UserAccount
 from coop.auth.policy import Actor
 from coop.carers.models import Carer
@@ -79,10 +80,11 @@ def build(session: Session, member: Member, schema_url: str, now: datetime) -> M
 
 
 def _seen_by_others(session: Session, member_id: int) -> list[dict[str, Any]]:
-    """Who else read the member's data: plain dicts ``{at, role, purpose, what, reader}``, oldest
-    first. Filled from the access log (``coop.access.queries.seen_by_others``) once the
-    cooperative keeps one; until then there is nothing to tell."""
-    return []
+    """Who else read the member's data, from the access log, oldest first."""
+    return [
+        {"at": v.at, "role": v.role, "purpose": v.purpose, "what": v.what, "reader": v.reader}
+        for v in reversed(access_queries.seen_by_others(session, member_id))
+    ]
 
 
 def _member(member: Member) -> MemberPart:

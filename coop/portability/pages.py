@@ -9,8 +9,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record_apart
 from coop.auth.policy import Actor, Permission
-from coop.deps import MemberId, Now, ReadSession, SettingsDep
+from coop.deps import DatabaseDep, MemberId, Now, ReadSession, SettingsDep
 from coop.portability import export
 from coop.portability.schemas import SCHEMA_URL_PATH
 from coop.portal import web
@@ -47,16 +49,18 @@ def export_pdf(
 
 @router.get("/board/members/{member_id}/export.json")
 def board_export_json(
-    member_id: MemberId, who: Board, session: ReadSession, settings: SettingsDep, now: Now
+    member_id: MemberId, who: Board, session: ReadSession, settings: SettingsDep, now: Now, db: DatabaseDep
 ) -> Response:
     """On the member's request: the board downloads it for them."""
     member, data = export.for_reader(session, who, member_id, settings, now)
+    record_apart(db, who, Read(AccessWhat.export, member_id=member_id), now)  # on the member's request
     return _download(export.as_json(data), "application/json", export.file_name(member, now, "json"))
 
 
 @router.get("/board/members/{member_id}/export.pdf")
 def board_export_pdf(
-    member_id: MemberId, who: Board, session: ReadSession, settings: SettingsDep, now: Now
+    member_id: MemberId, who: Board, session: ReadSession, settings: SettingsDep, now: Now, db: DatabaseDep
 ) -> Response:
     member, data = export.for_reader(session, who, member_id, settings, now)
+    record_apart(db, who, Read(AccessWhat.export, member_id=member_id), now)  # on the member's request
     return _download(export.as_pdf(data), "application/pdf", export.file_name(member, now, "pdf"))

@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from coop.deps import CurrentActor, MemberId, Now, ReadSession, SettingsDep
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record_apart
+from coop.deps import CurrentActor, DatabaseDep, MemberId, Now, ReadSession, SettingsDep
 from coop.openapi import problems
 from coop.portability import export
 from coop.portability.schemas import SCHEMA_FILE, SCHEMA_PATH, published_schema
@@ -33,9 +35,10 @@ WHO = (
     responses={200: {"content": {"application/json": {}}}, **problems({404: "member-not-found"})},
 )
 def export_json(
-    member_id: MemberId, session: ReadSession, actor: CurrentActor, settings: SettingsDep, now: Now
+    member_id: MemberId, session: ReadSession, actor: CurrentActor, settings: SettingsDep, now: Now, db: DatabaseDep
 ) -> Response:
     member, data = export.for_reader(session, actor, member_id, settings, now)
+    record_apart(db, actor, Read(AccessWhat.export, member_id=member_id), now)  # the board's, on request
     name = export.file_name(member, now, "json")
     return Response(
         export.as_json(data),
@@ -53,9 +56,10 @@ def export_json(
     responses={200: {"content": {"application/pdf": {}}}, **problems({404: "member-not-found"})},
 )
 def export_pdf(
-    member_id: MemberId, session: ReadSession, actor: CurrentActor, settings: SettingsDep, now: Now
+    member_id: MemberId, session: ReadSession, actor: CurrentActor, settings: SettingsDep, now: Now, db: DatabaseDep
 ) -> Response:
     member, data = export.for_reader(session, actor, member_id, settings, now)
+    record_apart(db, actor, Read(AccessWhat.export, member_id=member_id), now)  # the board's, on request
     name = export.file_name(member, now, "pdf")
     return Response(
         export.as_pdf(data),

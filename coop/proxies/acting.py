@@ -2,7 +2,8 @@
 (the name, when the member agreed to show it, else the member number) and offers what the
 appointment covers: the member's choices for its purposes, and their votes when it includes
 voting. Each page calls the services the member's own pages call, with the proxy as actor
-and the member as subject, so the ledger of record names both."""
+and the member as subject, so the ledger of record names both; and each page is recorded in
+the member's access log before it is shown (:mod:`coop.access`)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlmodel import Session
 
+from coop.access.models import AccessWhat
+from coop.access.service import Read, record_apart
 from coop.auth.policy import Actor
 from coop.choices import encoding, queries
 from coop.choices.encoding import Preference
 from coop.choices.service import ChoicePatch
 from coop.choices.service import change as change_choices
-from coop.deps import ID_MAX, Now, ReadSession, WriteSession
+from coop.deps import ID_MAX, DatabaseDep, Now, ReadSession, WriteSession
 from coop.errors import Invalid, NotFound
 from coop.governance import ballot, voting
 from coop.members.models import member_number
@@ -73,6 +76,11 @@ def _render(request: Request, name: str, viewer: Any, act: Acting, **context: An
     return web.render(request, name, viewer.actor, viewer.lang, acting=act, **context)
 
 
+def seen(db: DatabaseDep, viewer: Any, act: Acting, what: AccessWhat, now: datetime) -> None:
+    """The proxy's read of the member's ``what``, recorded before the page is shown."""
+    record_apart(db, viewer.actor, Read(what, member_id=act.principal_id), now)
+
+
 def _back_here(request: Request) -> None:
     """A refused form goes back to the page it came from (``/acting-for/{id}/...``)."""
     parts = request.url.path.split("/")
@@ -84,17 +92,20 @@ BACK_HERE = Depends(_back_here)
 
 @router.get("/acting-for/{appointment_id}", response_class=HTMLResponse)
 def acting_page(
-    request: Request, viewer: AnyViewer, session: ReadSession, now: Now, appointment_id: AppointmentId
+    request: Request, viewer: AnyViewer, session: ReadSession, now: Now, appointment_id: AppointmentId, db: DatabaseDep
 ) -> Response:
-    return _render(request, "acting.html", viewer, acting(session, viewer.actor, appointment_id, now))
+    act = acting(session, viewer.actor, appointment_id, now)
+    seen(db, viewer, act, AccessWhat.appointment, now)
+    return _render(request, "acting.html", viewer, act)
 
 
 @router.get("/acting-for/{appointment_id}/choices", response_class=HTMLResponse)
 def choices_page(
-    request: Request, viewer: AnyViewer, session: ReadSession, now: Now, appointment_id: AppointmentId
+    request: Request, viewer: AnyViewer, session: ReadSession, now: Now, appointment_id: AppointmentId, db: DatabaseDep
 ) -> Response:
     act = acting(session, viewer.actor, appointment_id, now)
     current = queries.read(session, viewer.actor, act.principal_id, now)
+    seen(db, viewer, act, AccessWhat.choices, now)
     mine = from_mask(Purpose, act.appointment.purposes_mask)
     return _render(
         request,
@@ -136,10 +147,11 @@ def change_principal_choices(
 
 @router.get("/acting-for/{appointment_id}/votes", response_class=HTMLResponse)
 def votes_page(
-    request: Request, viewer: AnyViewer, session: ReadSession, now: Now, appointment_id: AppointmentId
+    request: Request, viewer: AnyViewer, session: ReadSession, now: Now, appointment_id: AppointmentId, db: DatabaseDep
 ) -> Response:
     act = acting(session, viewer.actor, appointment_id, now)
     ballots = ballot.open_for(session, act.principal_id, now) if act.voting else []
+    seen(db, viewer, act, AccessWhat.votes, now)
     proposals = [(b, ballot.in_words(b, viewer.lang)) for b in ballots]
     return _render(
         request,

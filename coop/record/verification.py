@@ -57,6 +57,7 @@ def tables(settings: Settings | None = None) -> list[Table]:
         t.MoneyEntries(),
         t.Distributions(),
         t.BoardApprovals(),
+        t.AccessRecords(),
     ]
 
 
@@ -68,6 +69,7 @@ PARTS = {
     "manifest_check": "usage_event: the check in the payload of the extraction report that made it",
     "distribution_permit": "distribution: each permit's split listed in distribution.drafted",
     "distribution_member": "distribution: count and SHA-256 of the members' shares in distribution.drafted",
+    "access_record_member": "access_record: the members a list showed, listed in access.recorded",
 }
 """Tables whose rows are proven as part of another table's events."""
 

@@ -10,8 +10,10 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from coop.access.models import AccessPurpose, AccessWhat
+from coop.access.service import Read, record_apart
 from coop.auth.policy import Actor, Permission
-from coop.deps import SEQ_MAX, CurrentActor, MemberId, Now, ReadSession, get_settings, require
+from coop.deps import SEQ_MAX, CurrentActor, DatabaseDep, MemberId, Now, ReadSession, get_settings, require
 from coop.errors import Conflict
 from coop.i18n import DEFAULT_LANGUAGE, LANGUAGES, Language, autonym, translator
 from coop.openapi import problems
@@ -100,12 +102,18 @@ def publish(year: Year, _actor: Board) -> None:
 
 @router.get(
     "/members/{member_id}/statement/{year}.pdf",
-    summary="My statement for a year, in my language (the member)",
+    summary="My statement for a year, in my language (the member; or the board producing it for them)",
+    description="The board may produce a member's statement for them (to send it on paper, for instance); "
+    "the member sees that read in their access log. Anyone else is told 404 `member-not-found`.",
     response_class=Response,
-    responses=PDF,
+    responses={**PDF, **problems({404: "member-not-found"})},
 )
-def member_statement(member_id: MemberId, year: Year, session: ReadSession, actor: CurrentActor, now: Now) -> Response:
+def member_statement(
+    member_id: MemberId, year: Year, session: ReadSession, actor: CurrentActor, now: Now, db: DatabaseDep
+) -> Response:
     member, pdf = service.statement_pdf(session, actor, member_id, year, now)
+    read = Read(AccessWhat.statement, member_id=member_id, purpose=AccessPurpose.statement)
+    record_apart(db, actor, read, now)
     return Response(
         pdf,
         media_type="application/pdf",

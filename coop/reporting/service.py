@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from coop.auth.policy import Actor, require_own_record
+from coop.auth.policy import Actor, require_statement_reader
 from coop.errors import NotFound
 from coop.members.models import Member
 from coop.reporting import figures, statement
@@ -76,11 +76,12 @@ def publish_annual(
 
 
 def statement_pdf(session: Session, actor: Actor, member_id: int, year: int, now: datetime) -> tuple[Member, bytes]:
-    """A member's statement for ``year`` as of ``now``, for the member themselves (else 404:
-    no existence leak): the one assembly the API and the portal share."""
+    """A member's statement for ``year`` as of ``now``, for the member themselves or the board
+    (else 404: no existence leak): the one assembly the API and the portal share. The caller
+    records the board's read (:mod:`coop.access`) before serving it."""
     from reports.statement import render
 
-    require_own_record(actor, member_id)
+    require_statement_reader(actor, member_id)
     member = session.get(Member, member_id)
     if member is None:
         raise NotFound(f"no member {member_id}", code="member-not-found")

@@ -384,3 +384,26 @@ def test_one_proposal_closed_by_many_clients(client: TestClient, database: Datab
     ]
     assert len(adopted) == 1
     _verified(database)
+
+
+def test_many_reads_of_members_data_at_once_are_each_recorded(
+    client: TestClient, database: Database, live_server: str
+) -> None:
+    """Board users and a manifest's downloaders reading at the same moment: each read has its
+    own record and event, none is lost or served unrecorded, and the record verifies."""
+    hdab, permit, people = f.registered(client, database, members=3, manifest=True)
+    boards = _board_users(client, database, CROWD // 2)
+
+    def read(http: httpx.Client, i: int) -> httpx.Response:
+        if i % 2:
+            return http.get(f"/api/v1/permits/{permit['id']}/manifests/1", headers=hdab)
+        return http.get(f"/api/v1/members/{people[i % 3].id}/choices", headers=boards[i // 2])
+
+    assert statuses(crowd(live_server, read)) == [200] * CROWD
+    with database.unit_of_work(write=False) as s:
+        events = [e for e in log.events_after(s, 0, 10_000) if e.type == "access.recorded"]
+    assert len(events) == CROWD
+    for person in people:
+        seen = client.get(f"/api/v1/members/{person.id}/access-log", headers=person.headers).json()
+        assert seen["total"] == CROWD // 2 + sum(1 for i in range(0, CROWD, 2) if i % 3 == people.index(person))
+    _verified(database)

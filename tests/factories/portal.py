@@ -18,6 +18,7 @@ MEMBER_PAGES = [
     "/me/agreed/mandate/1",
     "/me/votes",
     "/me/data-use",
+    "/me/access",
     "/me/dividends",
     "/me/messages",
     "/me/details",

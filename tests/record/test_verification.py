@@ -23,6 +23,8 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from coop import demo
+from coop.access import service as access_service
+from coop.access.models import AccessWhat
 from coop.auth import service as auth_service
 from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.carers import invite
@@ -200,6 +202,15 @@ def _build(db: Database) -> dict[str, int]:
         voting.cast(s, anna, proposal.id, voting.Choice.yes, None, False, utcnow())
         voting.cast(s, anna, proposal.id, voting.Choice.no, None, True, utcnow())
         voting.cast(s, carer, proposal.id, voting.Choice.yes, 5, False, utcnow())  # for member 5
+    with db.unit_of_work() as s:  # reads of members' data by others: a page, a list, a manifest
+        for name, reader, read in (
+            ("access_page", board, access_service.Read(AccessWhat.member_page, member_id=3)),
+            ("access_list", board, access_service.Read(AccessWhat.member_list, members=[1, 2, 3])),
+            ("access_manifest", hdab, access_service.Read(AccessWhat.manifest, manifest_id=1)),
+        ):
+            row = access_service.record(s, reader, read, utcnow())
+            assert row is not None and row.id is not None
+            facts[name] = row.id
     return facts
 
 
@@ -687,6 +698,34 @@ ALTERATIONS = {
         "board_approval",
         lambda c: "id=1",
         lambda c: c.seq("approval:1", "approval.approved"),
+    ),
+    "a board's read made to look like a proxy's": Alteration(
+        "access_record",
+        lambda c: [f"UPDATE access_record SET role = 'proxy' WHERE id = {c.facts['access_page']}"],
+        "access_record",
+        lambda c: f"id={c.facts['access_page']}",
+        lambda c: c.seq(f"access:{c.facts['access_page']}", "access.recorded"),
+    ),
+    "a read moved to another member": Alteration(
+        "access_record",
+        lambda c: [f"UPDATE access_record SET member_id = 4 WHERE id = {c.facts['access_page']}"],
+        "access_record",
+        lambda c: f"id={c.facts['access_page']}",
+        lambda c: c.seq(f"access:{c.facts['access_page']}", "access.recorded"),
+    ),
+    "a manifest download erased": Alteration(
+        "access_record",
+        lambda c: [f"DELETE FROM access_record WHERE id = {c.facts['access_manifest']}"],
+        "access_record",
+        lambda c: f"id={c.facts['access_manifest']}",
+        lambda c: c.seq(f"access:{c.facts['access_manifest']}", "access.recorded"),
+    ),
+    "a member taken off a list the board read": Alteration(
+        "access_record_member",
+        lambda c: [f"DELETE FROM access_record_member WHERE record_id = {c.facts['access_list']} AND member_id = 2"],
+        "access_record_member",
+        lambda c: f"of access_record id={c.facts['access_list']}",
+        lambda c: c.seq(f"access:{c.facts['access_list']}", "access.recorded"),
     ),
     "a manifest check changed": Alteration(
         "manifest_check",

@@ -9,6 +9,7 @@ version ends when the next begins; an invitation is withdrawn when the next is i
 checked here too.
 """
 
+from coop.record.tables.access import AccessRecords
 from coop.record.tables.approvals import BoardApprovals
 from coop.record.tables.governance import GovernanceDocuments, Proposals, Votes
 from coop.record.tables.members import (
@@ -24,6 +25,7 @@ from coop.record.tables.money import Distributions, MoneyAccounts, MoneyEntries
 from coop.record.tables.permits import Consultations, Manifests, Permits, Results, Usage
 
 __all__ = [
+    "AccessRecords",
     "ApiKeys",
     "BoardApprovals",
     "Carers",
