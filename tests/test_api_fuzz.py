@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import (
 from coop.db import Database
 from tests import factories as f
 
-EXAMPLES = int(os.environ.get("COOP_FUZZ_EXAMPLES", "15"))
+EXAMPLES = int(os.environ.get("COOP_FUZZ_EXAMPLES", "10"))
 """Per operation, mode and engine; raise it for a deeper run."""
 DOCUMENTED = [
     status_code_conformance,

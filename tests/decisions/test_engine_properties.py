@@ -193,7 +193,7 @@ def test_bulk_equals_rule_by_rule(database: Database) -> None:
     f.statutes(database)
     known: list[int] = []
 
-    @settings(max_examples=80, deadline=None, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(
         ops=st.lists(operation, min_size=12, max_size=40),
         apps=st.lists(applications, min_size=1, max_size=3),
