@@ -67,8 +67,8 @@ def render(summary: DataSummary) -> bytes:
         Paragraph(t("export_pdf_json"), s["body"]),
         Paragraph(t("export_pdf_you"), s["h1"]),
         Paragraph(t("member_number") + f": {summary.number}", s["body"]),
-        Paragraph(t("name") + f": {escape(summary.name or t('erased'))}", s["body"]),
-        Paragraph(t("email") + f": {escape(summary.email or t('erased'))}", s["body"]),
+        Paragraph(t("name") + ": " + escape(summary.name or t("erased")), s["body"]),
+        Paragraph(t("email") + ": " + escape(summary.email or t("erased")), s["body"]),
         Paragraph(t("export_pdf_admitted", moment=local_time(summary.admitted_at, lang)), s["body"]),
     ]
     if summary.left_at is not None:
