@@ -30,7 +30,7 @@ from coop import pdfsigning
 from coop.cli import app
 from coop.db import Database
 from coop.i18n import translator
-from coop.settings import PdfSettings, Settings
+from coop.settings import Mode, PdfSettings, Settings
 from tests import factories as f
 from tests import pdfs
 from tests.conftest import Clock
@@ -251,3 +251,14 @@ def test_an_ecdsa_key_is_refused(tmp_path: Path) -> None:
     settings = Settings(pdf=PdfSettings(key_file=tmp_path / "ec.pem", certificate_file=tmp_path / "ec-cert.pem"))
     with pytest.raises(pdfsigning.SigningNotConfigured, match="RSA"):
         pdfsigning.sign(_pdf(), settings, reason="test", moment=now)
+
+
+def test_production_does_not_start_with_a_certificate_it_cannot_read(tmp_path: Path, settings: Settings) -> None:
+    _, _, key, leaf = _authority()
+    bundle = pkcs12.serialize_key_and_certificates(b"coop", key, leaf, [], serialization.BestAvailableEncryption(b"ok"))
+    (tmp_path / "coop.p12").write_bytes(bundle)
+    settings.ensure_keys()
+    wrong = PdfSettings(pkcs12_file=tmp_path / "coop.p12", password=SecretStr("wrong"))
+    production = settings.model_copy(update={"mode": Mode.production, "pdf": wrong})
+    with pytest.raises(pdfsigning.SigningNotConfigured, match="cannot be read"):
+        Database(production)
