@@ -646,7 +646,7 @@ def report_annual(
         int | None, typer.Option("--tree-size", help="the signed tree head to show (default: the newest)", min=1)
     ] = None,
 ) -> None:
-    """Write the annual benefit report of YEAR as PDF (the same figures give the same bytes)."""
+    """Write the annual benefit report of YEAR as a signed PDF (the same figures give the same bytes)."""
     import hashlib
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -654,7 +654,6 @@ def report_annual(
     from coop.errors import CoopError
     from coop.reporting import service
     from coop.types import utcnow
-    from reports.annual import render
 
     db = _database()
     with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=err) as progress:
@@ -665,7 +664,7 @@ def report_annual(
         except CoopError as exc:
             raise _fail(exc.detail) from exc
         progress.update(task, advance=1, description="drawing the report")
-        pdf = render(figures, lang)
+        pdf = service.signed_annual(figures, db.settings, lang)
         progress.update(task, advance=1, description="done")
     output.write_bytes(pdf)
     digest = hashlib.sha256(pdf).hexdigest()

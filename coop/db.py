@@ -32,7 +32,7 @@ from sqlalchemy import exc as sa_exc
 from sqlmodel import Session, SQLModel
 
 import coop.models  # noqa: F401  (registers every table with the metadata)
-from coop.settings import Settings
+from coop.settings import Mode, Settings
 from ledger import log
 from ledger.signing import Signer, load_private_key
 
@@ -145,6 +145,10 @@ class Database:
             settings.database.url, settings.database.busy_timeout_ms, settings.database.echo
         )
         self.signer = Signer(load_private_key(settings.ledger.signing_key_file))
+        if settings.mode is Mode.production:
+            from coop import pdfsigning
+
+            pdfsigning.load(settings)  # a wrong passphrase or key stops the start, not a report later
         self.ledger_cache = log.LedgerCache()
         self.unsigned = False
         """Whether this object's last commit that appended events left them without a signed head."""

@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,6 +153,24 @@ class MailSettings(BaseModel):
     timeout_seconds: float = Field(default=30.0, gt=0, description="the SMTP connection timeout")
 
 
+class PdfSettings(BaseModel):
+    """The certificate that signs the cooperative's PDFs (see :mod:`coop.pdfsigning`)."""
+
+    pkcs12_file: Path | None = Field(
+        default=None, description="a PKCS#12 file with the signing key, its certificate and chain; used when set"
+    )
+    key_file: Path = Field(
+        default=VAR / "pdf-signing-key.pem",
+        description="the signing key (PEM, RSA); in development generated on first use with a self-signed certificate",
+    )
+    certificate_file: Path = Field(
+        default=VAR / "pdf-signing-certificate.pem",
+        description="the signing certificate, then the certificates of its chain (PEM)",
+    )
+    password: SecretStr | None = Field(default=None, description="the passphrase of the PKCS#12 file or of the key")
+    location: str = Field(default="", description="the signature's location, e.g. the town of the registered office")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="COOP_",
@@ -169,6 +187,7 @@ class Settings(BaseSettings):
     privacy: PrivacySettings = Field(default_factory=PrivacySettings)
     choices: ChoicesSettings = Field(default_factory=ChoicesSettings)
     mail: MailSettings = Field(default_factory=MailSettings)
+    pdf: PdfSettings = Field(default_factory=PdfSettings)
 
     @model_validator(mode="after")
     def _production_has_its_secrets(self) -> Settings:
@@ -184,6 +203,14 @@ class Settings(BaseSettings):
             ]
             if not problems and len(self.auth.secret_file.read_bytes().strip()) < 32:
                 problems.append("COOP_AUTH_SECRET_FILE holds fewer than 32 bytes")
+            if self.pdf.pkcs12_file is not None:
+                if not self.pdf.pkcs12_file.is_file():
+                    problems.append(f"COOP_PDF_PKCS12_FILE {self.pdf.pkcs12_file} does not exist")
+            elif not (self.pdf.key_file.is_file() and self.pdf.certificate_file.is_file()):
+                problems.append(
+                    "the PDFs need a signing certificate: set COOP_PDF_PKCS12_FILE, or COOP_PDF_KEY_FILE and "
+                    f"COOP_PDF_CERTIFICATE_FILE ({self.pdf.key_file}, {self.pdf.certificate_file} do not both exist)"
+                )
             if not self.mail.url.startswith(("smtp://", "smtps://")):
                 problems.append("COOP_MAIL_URL must be an smtp:// or smtps:// address (file:// is for development)")
             if problems:

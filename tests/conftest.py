@@ -34,7 +34,15 @@ from coop import deps
 from coop.app import create_app
 from coop.cli import upgrade_database
 from coop.db import Database
-from coop.settings import AuthSettings, DatabaseSettings, LedgerSettings, PrivacySettings, Settings, get_settings
+from coop.settings import (
+    AuthSettings,
+    DatabaseSettings,
+    LedgerSettings,
+    PdfSettings,
+    PrivacySettings,
+    Settings,
+    get_settings,
+)
 from coop.types import utcnow
 from ledger.log import WRITE_LOCK_KEY
 from tests.pg_recycle import RecycledDatabase
@@ -176,6 +184,7 @@ def make_settings(db_url: str, tmp_path: Path, **ledger: object) -> Settings:
         ),
         ledger=LedgerSettings(signing_key_file=keys / "ledger.pem", **{"head_interval_seconds": 0.0, **ledger}),
         privacy=PrivacySettings(pseudonym_key_file=keys / "pseudonym-key"),
+        pdf=PdfSettings(key_file=keys / "pdf-key.pem", certificate_file=keys / "pdf-certificate.pem"),
     )
 
 
@@ -275,6 +284,8 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
     monkeypatch.setenv("COOP_AUTH_SECRET_FILE", str(settings.auth.secret_file))
     monkeypatch.setenv("COOP_LEDGER_SIGNING_KEY_FILE", str(settings.ledger.signing_key_file))
     monkeypatch.setenv("COOP_PRIVACY_PSEUDONYM_KEY_FILE", str(settings.privacy.pseudonym_key_file))
+    monkeypatch.setenv("COOP_PDF_KEY_FILE", str(settings.pdf.key_file))
+    monkeypatch.setenv("COOP_PDF_CERTIFICATE_FILE", str(settings.pdf.certificate_file))
     monkeypatch.setenv("COOP_AUTH_ARGON2_MEMORY_KIB", "19456")
     get_settings.cache_clear()
     yield settings

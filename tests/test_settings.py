@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from coop import pdfsigning
 from coop.settings import Mode, Settings
 
 
@@ -54,8 +55,10 @@ def test_production_refuses_missing_or_weak_secrets(tmp_path: Path) -> None:
         "ledger": {"signing_key_file": tmp_path / "k.pem"},
         "privacy": {"pseudonym_key_file": tmp_path / "pseudonym-key"},
         "mail": {"url": "smtp://mail.coop-test.nl:587"},
+        "pdf": {"key_file": tmp_path / "pdf-key.pem", "certificate_file": tmp_path / "pdf-certificate.pem"},
     }
     Settings(**keys).ensure_keys()
+    pdfsigning.generate(tmp_path / "pdf-key.pem", tmp_path / "pdf-certificate.pem", "Coop")
     weak = tmp_path / "weak"
     weak.write_text("changeme")
     with pytest.raises(ValidationError, match="fewer than 32 bytes"):
@@ -64,6 +67,23 @@ def test_production_refuses_missing_or_weak_secrets(tmp_path: Path) -> None:
     assert ok.mode is Mode.production
     with pytest.raises(ValidationError, match="COOP_MAIL_URL"):
         Settings(mode="production", **{**keys, "mail": {"url": (tmp_path / "mail").as_uri()}})
+
+
+def test_production_refuses_to_sign_pdfs_without_a_configured_certificate(tmp_path: Path) -> None:
+    keys = {
+        "auth": {"secret_file": tmp_path / "jwt"},
+        "ledger": {"signing_key_file": tmp_path / "k.pem"},
+        "privacy": {"pseudonym_key_file": tmp_path / "pseudonym-key"},
+        "mail": {"url": "smtp://mail.coop-test.nl:587"},
+    }
+    Settings(**keys).ensure_keys()
+    missing = {"key_file": tmp_path / "none.pem", "certificate_file": tmp_path / "none-cert.pem"}
+    with pytest.raises(ValidationError, match="COOP_PDF_PKCS12_FILE, or COOP_PDF_KEY_FILE"):
+        Settings(mode="production", **keys, pdf=missing)
+    with pytest.raises(ValidationError, match=r"COOP_PDF_PKCS12_FILE .* does not exist"):
+        Settings(mode="production", **keys, pdf={"pkcs12_file": tmp_path / "none.p12"})
+    (tmp_path / "coop.p12").write_bytes(b"")
+    assert Settings(mode="production", **keys, pdf={"pkcs12_file": tmp_path / "coop.p12"}).pdf.pkcs12_file
 
 
 def test_mail_settings_come_from_their_variables(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from coop import pdfsigning
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.decisions.routes import parse_purpose
@@ -70,13 +71,9 @@ def read_pdf(
 
     consultation = queries.get(session, consultation_id)
     proof = log.inclusion_proof(session, consultation.ledger_seq, log.tree_size(session))
-    pdf = render(
-        ConsultationOut.of(consultation).model_dump(mode="json"),
-        proof.root_hash.hex(),
-        proof.tree_size,
-        db.signer,
-        lang.value,
-    )
+    statement = ConsultationOut.of(consultation).model_dump(mode="json")
+    pdf = render(statement, proof.root_hash.hex(), proof.tree_size, db.signer, lang.value)
+    pdf = pdfsigning.sign_consultation(pdf, db.settings, lang.value, statement["asked_at"])
     return Response(
         pdf,
         media_type="application/pdf",

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from coop import pdfsigning
 from coop.auth.policy import Actor, require_statement_reader
 from coop.errors import NotFound
 from coop.members.models import Member
@@ -30,9 +31,16 @@ def annual(session: Session, settings: Settings, year: int, tree_size: int | Non
 def annual_pdf(
     session: Session, settings: Settings, year: int, lang: str, tree_size: int | None, now: datetime
 ) -> bytes:
+    return signed_annual(annual(session, settings, year, tree_size, now), settings, lang)
+
+
+def signed_annual(figures: Annual, settings: Settings, lang: str) -> bytes:
+    """The report of ``figures`` in ``lang``, signed by the cooperative: the same figures give
+    the same bytes, so the digest a publication records is that of what is served."""
     from reports.annual import render
 
-    return render(annual(session, settings, year, tree_size, now), lang)
+    signed_head_at = figures.integrity.signed_at if figures.integrity is not None else None
+    return pdfsigning.sign_annual(render(figures, lang), settings, lang, signed_head_at, figures.as_of)
 
 
 def figures_sha256(session: Session, settings: Settings, year: int, now: datetime) -> str:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from coop import deps
+from coop import deps, pdfsigning
 from coop.app import create_app
 from coop.settings import Mode, Settings
 from tests.conftest import Clock
@@ -18,6 +18,7 @@ def production(settings: Settings, clock: Clock) -> Iterator[TestClient]:
     """The same database and keys served in production mode (the mail address check of
     production settings is skipped: no message is delivered here)."""
     settings.ensure_keys()
+    pdfsigning.load(settings)  # in development: makes the certificate production needs
     app = create_app(settings.model_copy(update={"mode": Mode.production}))
     app.dependency_overrides[deps.now] = clock
     with TestClient(app) as client:
