@@ -28,7 +28,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from ledger.events import Event
+from ledger.events import MAX_EVENT_BYTES, Event
 from ledger.models import LedgerEvent, LedgerNode
 
 HEIGHT = 8
@@ -46,6 +46,11 @@ _LAST = re.compile(r"[0-9]{3}")
 
 class TilePathError(ValueError):
     """A path that names no tile."""
+
+
+class EntryTooLong(LookupError):
+    """An entry bundle would hold an event recorded before events were limited to
+    :data:`ledger.events.MAX_EVENT_BYTES`: its length does not fit the bundle's 2 bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +132,11 @@ def read(session: Session, tile: Tile) -> bytes:
     canonical bytes. The caller has checked that the tree holds the whole tile."""
     first = tile.first_hash()
     if tile.level == ENTRIES:
-        return b"".join(len(b).to_bytes(2, "big") + b for b in (e.canonical_bytes for e in _events(session, tile)))
+        entries = [e.canonical_bytes for e in _events(session, tile)]
+        too_long = [first + i + 1 for i, b in enumerate(entries) if len(b) > MAX_EVENT_BYTES]
+        if too_long:
+            raise EntryTooLong(f"event {too_long[0]} has more than {MAX_EVENT_BYTES:,} bytes: no bundle can hold it")
+        return b"".join(len(b).to_bytes(2, "big") + b for b in entries)
     if tile.level == 0:
         rows = session.execute(
             select(col(LedgerEvent.leaf_hash))

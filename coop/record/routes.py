@@ -89,8 +89,15 @@ def tile(path: str, session: ReadSession, db: Annotated[Database, Depends(get_da
     size = head.tree_size if head is not None else 0
     if not wanted.within(size):
         raise NotFound(f"{wanted.path} is beyond the newest checkpoint, of {size} events", code="tile-not-found")
+    try:
+        data = tiles.read(session, wanted)
+    except tiles.EntryTooLong as exc:
+        raise NotFound(
+            f"{wanted.path}: {exc}; read the events from /ledger/events and their hashes from the hash tiles",
+            code="entry-too-long",
+        ) from exc
     return Response(
-        tiles.read(session, wanted),
+        data,
         media_type="application/octet-stream",
         headers={"Cache-Control": FOR_EVER if wanted.full else BRIEFLY},
     )

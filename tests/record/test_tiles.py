@@ -193,6 +193,19 @@ def test_an_event_too_large_for_an_entry_bundle_is_refused(database: Database) -
     assert len(event.canonical_bytes) == MAX_EVENT_BYTES
 
 
+def test_an_event_recorded_before_the_limit_is_named_not_served(
+    client: TestClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with monkeypatch.context() as m:
+        m.setattr(log, "check_size", lambda data: data)  # as before the limit
+        with database.unit_of_work() as s:
+            log.append(s, FILLER, "books", "filler:big", {"x": "a" * MAX_EVENT_BYTES})
+    fill(database, 1)
+    r = client.get("/api/v1/ledger/tile/entries/000.p/2")
+    assert r.status_code == 404 and r.json()["code"] == "entry-too-long" and "event 1 " in r.json()["detail"]
+    assert len(client.get("/api/v1/ledger/tile/0/000.p/2").content) == 64
+
+
 def test_the_largest_mandate_fits_an_entry_bundle_many_times_over() -> None:
     """Governance documents go into the ledger whole: the largest valid mandate (a
     conditional rule with every condition for every purpose and user type) in its
@@ -213,3 +226,44 @@ def test_the_largest_mandate_fits_an_entry_bundle_many_times_over() -> None:
     )
     body = canonical.dumps({"title": "x" * 200, "body": mandate.model_dump(mode="json"), "kind": "mandate"})
     assert len(body.encode()) * 4 < MAX_EVENT_BYTES
+
+
+def test_entry_bundles_name_no_member_or_carer(client: TestClient, database: Database) -> None:
+    """The tiles are public: a varied cooperative's events (the demo, and a leaver, a renamed
+    member with a new address, carers, proxies, votes, permits, reads of members' data)
+    name members and carers by id and number only, never by name or email address."""
+    from sqlalchemy import text
+
+    from tests.record.test_verification import _build
+
+    _build(database)
+    size = int(client.get("/api/v1/ledger/checkpoint").text.split("\n")[1])
+    bundles = b"".join(
+        client.get(f"/api/v1/ledger/{Tile(ENTRIES, t.index, t.width).path}").content
+        for t in tiles.tiles_of(size)
+        if t.level == 0
+    )
+    events = [json.loads(e) for e in tiles.bundle_entries(bundles)]
+    assert len(events) == size
+    with database.unit_of_work(write=False) as s:
+        people = [
+            value
+            for sql in (
+                "SELECT name, email FROM member",
+                "SELECT name, email FROM carer",
+                "SELECT email, email FROM user_account",
+                "SELECT new_email, new_email FROM member_email_change",
+            )
+            for row in s.execute(text(sql))
+            for value in row
+            if value
+        ]
+    earlier = ["New Comer", "Joi Ner", "joiner@coop-test.nl", "joiner@elsewhere.nl", "Carla Zorg", "carla@coop-test.nl"]
+    identities = {p for p in people + earlier if p.strip()}
+    assert len(identities) > 25
+    for identity in identities:
+        for form in (identity, json.dumps(identity)[1:-1]):
+            assert form.encode() not in bundles, identity
+            assert form.lower().encode() not in bundles.lower(), identity
+    types = {e["type"] for e in events}
+    assert len(types) >= 38, sorted(types)
