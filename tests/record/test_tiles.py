@@ -267,3 +267,35 @@ def test_entry_bundles_name_no_member_or_carer(client: TestClient, database: Dat
             assert form.lower().encode() not in bundles.lower(), identity
     types = {e["type"] for e in events}
     assert len(types) >= 38, sorted(types)
+
+
+def test_an_entry_with_a_posting_per_member_fits_a_bundle_and_verifies(database: Database) -> None:
+    """A distribution's closing entry has a posting per member: beyond what an event can
+    list, the event records the postings' count and SHA-256, and verify proves them so."""
+    from coop.record.verification import verify_record
+    from ledger import books
+
+    n = 5_000
+    codes = [f"liabilities:members:{i}" for i in range(1, n + 1)]
+    postings = (
+        *(books.Posting(c, -(i + 1)) for i, c in enumerate(codes)),
+        books.Posting("assets:bank", n * (n + 1) // 2),
+    )
+    small = books.Entry(
+        "small", utcnow().date(), "two lines", (books.Posting(codes[0], 5), books.Posting(codes[1], -5))
+    )
+    with database.unit_of_work() as s:
+        books.open_accounts(s, [(c, books.Kind.liability, f"member {c}") for c in codes])
+        books.open_account(s, "assets:bank", books.Kind.asset, "Bank")
+        books.post(s, books.Entry("closing", utcnow().date(), "a posting per member", postings), "books")
+        books.post(s, small, "books")
+    with database.unit_of_work(write=False) as s:
+        events = [e for e in log.events_after(s, 0, 100) if e.type == "money.entry"]
+        keys = {database.signer.key_id: database.signer.public_key}
+        report = verify_record(s.connection(), database.settings, keys, now=utcnow())
+    assert report.ok, report.problems
+    big, listed = (json.loads(e.payload)["postings"] for e in events)
+    lines = "".join(f'["{a}",{c}]\n' for a, c in postings)
+    assert big == {"count": n + 1, "sha256": hashlib.sha256(lines.encode()).hexdigest()}
+    assert listed == [[codes[0], 5], [codes[1], -5]]
+    assert all(len(e.canonical_bytes) <= MAX_EVENT_BYTES for e in events)
