@@ -71,10 +71,7 @@ def checkpoint(session: ReadSession, db: Annotated[Database, Depends(get_databas
     "/tile/{path:path}",
     summary="Hash tiles and entry bundles of the log (C2SP tlog-tiles, public)",
     response_class=Response,
-    responses={
-        200: {"content": {"application/octet-stream": {}}, "description": "the tile's bytes"},
-        404: {"description": "no such tile within the newest checkpoint"},
-    },
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "the tile's bytes"}},
 )
 def tile(path: str, session: ReadSession, db: Annotated[Database, Depends(get_database)], now: Now) -> Response:
     """``tile/<L>/<N>[.p/<W>]``: up to 256 hashes of 32 bytes of the tree's level 8·L;
