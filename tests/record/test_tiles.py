@@ -7,11 +7,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from fastapi.testclient import TestClient
 
+from coop.app import create_app
 from coop.db import Database
 from coop.settings import LedgerSettings
 from coop.types import utcnow
@@ -19,6 +21,7 @@ from ledger import log, merkle, tiles
 from ledger.events import MAX_EVENT_BYTES, EventError, event_bytes, format_time
 from ledger.tiles import ENTRIES, Tile
 from tests import factories as f
+from tests.conftest import make_settings
 
 FILLER = "test.filler"
 
@@ -169,15 +172,19 @@ def test_tiles_beyond_the_checkpoint_or_misspelt_are_not_found(
     assert r.json()["code"] == "tile-not-found"
 
 
-def test_tiles_wait_for_their_events_signed_head(client: TestClient, database: Database) -> None:
+def test_tiles_wait_for_their_events_signed_head(db_url: str, tmp_path: Path) -> None:
     """Events no signed head covers yet are in no tile: clients fetch tiles for a checkpoint."""
-    fill(database, 3)
-    with database.unit_of_work() as s:
-        log.append(s, FILLER, "books", "filler:late", {})
-        s.info.pop("ledger.append_state")  # commit without sealing: as within the signing interval
-        log.forget(s)
-    assert client.get("/api/v1/ledger/tile/0/000.p/3").status_code == 200
-    assert client.get("/api/v1/ledger/tile/0/000.p/4").status_code == 404
+    settings = make_settings(db_url, tmp_path, head_interval_seconds=3600.0)
+    database = Database(settings)
+    try:
+        fill(database, 3)  # the first head is signed at once
+        fill(database, 1)  # the next waits for the signing interval
+        with TestClient(create_app(settings)) as client:
+            assert client.get("/api/v1/ledger/checkpoint").text.split("\n")[1] == "3"
+            assert client.get("/api/v1/ledger/tile/0/000.p/3").status_code == 200
+            assert client.get("/api/v1/ledger/tile/entries/000.p/4").status_code == 404
+    finally:
+        database.dispose()
 
 
 def test_an_event_too_large_for_an_entry_bundle_is_refused(database: Database) -> None:
