@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test check lint typecheck layering bench clean axe messages catalogues
+.PHONY: run test check lint typecheck layering bench clean axe messages catalogues go-verifier
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,19 @@ AXE := .cache/axe/node_modules/axe-core/axe.min.js
 axe:
 	@test -f $(AXE) || (command -v npm >/dev/null 2>&1 && npm install --no-save --silent --prefix .cache/axe axe-core@4.14 >/dev/null 2>&1) \
 		|| echo "npm is missing: the accessibility test will not run"
+
+GO_VERIFIER := .cache/go-verifier
+GO_XMOD := /usr/share/gocode/src/golang.org/x/mod/sumdb
+## go-verifier: the independent verifier of checkpoints and tiles (tests/verifier), built offline with Debian's Go
+## and golang.org/x/mod (installs golang-go and golang-golang-x-mod-dev when missing)
+go-verifier: $(GO_VERIFIER)
+
+$(GO_VERIFIER): tests/verifier/main.go
+	@(command -v go >/dev/null 2>&1 && test -d $(GO_XMOD)) || { export DEBIAN_FRONTEND=noninteractive; \
+		apt-get install -y -qq golang-go golang-golang-x-mod-dev >/dev/null || \
+		{ apt-get update -qq && apt-get install -y -qq golang-go golang-golang-x-mod-dev >/dev/null; }; }
+	GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOPROXY=off GOCACHE=$(CURDIR)/.cache/go-build \
+		go build -o $@ ./tests/verifier
 
 ## catalogues: compile each language's coop/locale/<lang>/LC_MESSAGES/coop.po into the coop.mo the application reads
 catalogues: $(COMPILED)

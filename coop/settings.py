@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -86,6 +86,20 @@ class LedgerSettings(BaseModel):
         description="sign a new tree head at commit when the last is older than this; the server signs waiting "
         "events every half interval",
     )
+    log_name: str = Field(
+        default="demo-coop.nl/ledger",
+        description="the log's name: the origin line of its checkpoints and the name of their signing key, the "
+        "cooperative's domain and a path without a scheme (tlog-checkpoint)",
+    )
+
+    @field_validator("log_name")
+    @classmethod
+    def _log_name_is_an_origin(cls, value: str) -> str:
+        from ledger.signing import LOG_NAME
+
+        if not LOG_NAME.fullmatch(value):
+            raise ValueError("a log name is a lower-case domain name and an optional path, like demo-coop.nl/ledger")
+        return value
 
 
 class ChoicesSettings(BaseModel):

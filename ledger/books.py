@@ -99,6 +99,37 @@ class Entry:
         }
 
 
+LISTED_POSTINGS_BYTES = 60_000
+"""A ``money.entry`` event lists its postings while their canonical JSON takes at most this
+many bytes; a larger entry (a distribution's closing or payout entry, with a posting per
+member) records their count and SHA-256 instead, so that every event fits the 65,535
+bytes of an entry bundle (:data:`ledger.events.MAX_EVENT_BYTES`) with room to spare for
+its id, date, description and the event's own fields."""
+
+
+def postings_text(postings: Iterable[tuple[str, int]]) -> str:
+    """The postings as a canonical JSON array (account codes need no escaping)."""
+    return "[" + ",".join(f'["{account}",{cents}]' for account, cents in postings) + "]"
+
+
+def postings_recorded(postings: Collection[tuple[str, int]], listed: str | None = None) -> str:
+    """The canonical JSON of an entry event's ``postings``: ``listed`` (:func:`postings_text`)
+    while it fits :data:`LISTED_POSTINGS_BYTES`, else ``{"count": n, "sha256": hex}`` over
+    the postings' lines, each ``["account",cents]`` and a newline, in line order."""
+    listed = postings_text(postings) if listed is None else listed
+    if len(listed) <= LISTED_POSTINGS_BYTES:
+        return listed
+    digest = hashlib.sha256("".join(f'["{account}",{cents}]\n' for account, cents in postings).encode()).hexdigest()
+    return f'{{"count":{len(postings)},"sha256":"{digest}"}}'
+
+
+def entry_payload(entry: Entry) -> dict[str, Any]:
+    """The payload of an entry's ``money.entry`` event."""
+    content = entry.content()
+    content["postings"] = json.loads(postings_recorded(entry.postings))
+    return {"id": entry.id, **content}
+
+
 def entry_errors(entry: Entry) -> list[str]:
     """Everything wrong with an entry on its own (pure)."""
     errors = []
@@ -266,7 +297,7 @@ def post(session: Session, entry: Entry, actor: str) -> tuple[Entry, bool]:
             delta = sum(p.amount_cents for p in entry.postings if p.account == code)
             if natural(accounts[code][0], now.get(code, 0) + delta) < 0:
                 raise WouldGoNegative(f"account {code} would go below zero")
-    event = log.append(session, "money.entry", actor, f"entry:{entry.id}", {"id": entry.id, **entry.content()})
+    event = log.append(session, "money.entry", actor, f"entry:{entry.id}", entry_payload(entry))
     session.add(MoneyEntry(id=entry.id, booked_on=entry.booked_on, description=entry.description, ledger_seq=event.seq))
     session.flush()
     bulk.insert_rows(

@@ -22,6 +22,9 @@ from ledger import merkle
 
 TOKEN_ALPHABET = string.ascii_letters + string.digits + "._:@/+-"
 TOKEN_LENGTH = 120
+MAX_EVENT_BYTES = 65_535
+"""The most canonical bytes an event may have: an entry of a tlog-tiles entry bundle is
+prefixed by its length as a big-endian uint16 (see :mod:`ledger.tiles`)."""
 TOKEN = re.compile(f"[{re.escape(TOKEN_ALPHABET)}]{{1,{TOKEN_LENGTH}}}")
 TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}\+00:00")
 _TOKEN_BYTES = TOKEN_ALPHABET.encode()
@@ -49,6 +52,16 @@ def event_bytes(seq: int, time: str, type: str, actor: str, subject: str, payloa
     return (
         f'{{"actor":"{actor}","payload":{payload},"seq":{seq},"subject":"{subject}","time":"{time}","type":"{type}"}}'
     ).encode()
+
+
+def check_size(data: bytes) -> bytes:
+    """Refuse an event whose canonical bytes an entry bundle cannot hold."""
+    if len(data) > MAX_EVENT_BYTES:
+        raise EventError(
+            f"an event may have at most {MAX_EVENT_BYTES:,} bytes in canonical form (the ledger serves each "
+            f"event behind a 2-byte length); this one has {len(data):,}"
+        )
+    return data
 
 
 def leaf_hashes(rows: Sequence[tuple[int, str, str, str, str, str, bytes]]) -> list[bytes]:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from ledger import canonical, merkle
-from ledger.events import Event, EventError, check_token, event_bytes, format_time
+from ledger.events import Event, EventError, check_size, check_token, event_bytes, format_time
 from ledger.models import STORED_FROM_LEVEL, LedgerEvent, LedgerNode, LedgerTreeHead
 from ledger.signing import SignedTreeHead, Signer
 
@@ -174,7 +174,7 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime | Non
             raise EventError(str(exc)) from exc
         seq = state.size + 1
         when = time if e.at is None else format_time(e.at)
-        leaf = merkle.leaf_hash(event_bytes(seq, when, e.type, e.actor, e.subject, payload))
+        leaf = merkle.leaf_hash(check_size(event_bytes(seq, when, e.type, e.actor, e.subject, payload)))
         index, level, h = state.size, 0, leaf
         while index & 1:
             h = merkle.node_hash(state.stack.pop(), h)

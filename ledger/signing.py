@@ -8,7 +8,9 @@ signature over anything else.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +21,14 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from ledger import canonical
 
 HEAD_CONTEXT = b"coop-ledger-tree-head-v1\n"
+
+NOTE_ED25519 = 1
+"""The signature type byte of an Ed25519 key in a C2SP signed note."""
+LOG_NAME = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?\.[a-z]{2,}(/[A-Za-z0-9._~-]+)*")
+"""A log's name (its checkpoints' origin line and its note key's name): a domain name in
+lower case with an optional path, no scheme and no trailing slash, like a tlog-tiles URL
+prefix. It always holds a dot, so a note can never be read as a tree head or a statement,
+whose signed bytes begin with a dotless context line."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,10 +73,32 @@ class Signer:
             raise ValueError("a statement context is a distinct line ending in a newline")
         return self._key.sign(context + message)
 
+    def sign_note(self, log_name: str, text: str) -> str:
+        """The C2SP signed note of ``text`` (which ends in a newline), signed as ``log_name``:
+        the text, a blank line and one signature line. Ed25519 is deterministic, so one text
+        always gives the same note."""
+        if not text.endswith("\n") or not LOG_NAME.fullmatch(log_name):
+            raise ValueError("a note's text ends in a newline and its signer is named as a log")
+        signature = self._key.sign(text.encode())
+        blob = base64.b64encode(note_key_id(log_name, self.public_key) + signature).decode()
+        return f"{text}\n\u2014 {log_name} {blob}\n"
+
     def public_pem(self) -> str:
         return self.public_key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         ).decode()
+
+
+def note_key_id(log_name: str, key: Ed25519PublicKey) -> bytes:
+    """A signed note's key id: the first 4 bytes of SHA-256(name || 0x0A || 0x01 || public key)."""
+    return hashlib.sha256(log_name.encode() + b"\n" + bytes([NOTE_ED25519]) + raw_public_key(key)).digest()[:4]
+
+
+def note_verifier_key(log_name: str, key: Ed25519PublicKey) -> str:
+    """The verifier key of a signed note, ``<name>+<key id hex>+<base64(0x01 || public key)>``,
+    as Go's golang.org/x/mod/sumdb/note and other note verifiers read it."""
+    blob = base64.b64encode(bytes([NOTE_ED25519]) + raw_public_key(key)).decode()
+    return f"{log_name}+{note_key_id(log_name, key).hex()}+{blob}"
 
 
 def verify_head(head: SignedTreeHead, public_key: Ed25519PublicKey) -> bool:

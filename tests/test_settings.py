@@ -96,3 +96,15 @@ def test_mail_settings_come_from_their_variables(monkeypatch: pytest.MonkeyPatch
         "Coop <hello@coop-test.nl>",
         "https://portal.coop-test.nl",
     )
+
+
+def test_the_log_name_is_an_origin(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checkpoints' origin line and their key's name: a domain and a path, as tlog-tiles
+    spells a log's URL prefix without its scheme."""
+    assert Settings().ledger.log_name == "demo-coop.nl/ledger"
+    monkeypatch.setenv("COOP_LEDGER_LOG_NAME", "coop.example.org/ledger/2026")
+    assert Settings().ledger.log_name == "coop.example.org/ledger/2026"
+    for bad in ("https://coop.example.org/ledger", "coop.example.org/", "Coop.Example.org", "my coop", "a+b.nl", ""):
+        monkeypatch.setenv("COOP_LEDGER_LOG_NAME", bad)
+        with pytest.raises(ValidationError, match="log name"):
+            Settings()

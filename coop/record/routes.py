@@ -1,32 +1,37 @@
 """HTTP: the ledger of record for auditors and the public.
 
-Tree heads, the public key and proofs are public (they reveal hashes only). The events
-themselves are for the board and auditors: they carry member ids and numbers, never
-names or emails.
+Tree heads, the public key and proofs are public (they reveal hashes only). So are the
+checkpoint and the tiles (C2SP tlog-checkpoint and tlog-tiles, see :mod:`ledger.tiles`),
+whose entry bundles hold the events' canonical bytes: events name members by id and
+number, never by name or email. The paged events with their parsed payloads are for the
+board and auditors.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 from sqlmodel import Session
 
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.deps import SEQ_MAX, Now, ReadSession, get_database, require
-from coop.errors import Invalid, Unavailable
+from coop.errors import Invalid, NotFound, Unavailable
 from coop.record.schemas import ConsistencyOut, EventOut, EventPage, InclusionOut, PublicKeyOut, TreeHeadOut
-from ledger import log
-from ledger.signing import raw_public_key
+from ledger import log, tiles
+from ledger.signing import SignedTreeHead, note_verifier_key, raw_public_key
 
 router = APIRouter(prefix="/ledger", tags=["ledger of record"])
 
+BRIEFLY = "public, max-age=5"
+"""The checkpoint and partial tiles: they move on as the log grows (tlog-tiles: a few seconds)."""
+FOR_EVER = "public, max-age=31536000, immutable"
+"""Full tiles and entry bundles never change."""
 
-@router.get("/tree-head", response_model=TreeHeadOut, summary="The newest signed tree head (public)")
-def tree_head(session: ReadSession, db: Annotated[Database, Depends(get_database)], now: Now) -> TreeHeadOut:
-    """Heads are signed when a commit finds the last one older than the signing interval,
-    and on a schedule when events are waiting; reading one never signs or writes."""
+
+def _newest_head(session: Session, db: Database, now: datetime) -> SignedTreeHead:
     head = log.newest_head(session, db.signer, now=now)
     if head is None:
         raise Unavailable(
@@ -34,7 +39,65 @@ def tree_head(session: ReadSession, db: Annotated[Database, Depends(get_database
             code="tree-head-pending",
             retry_after=max(1, round(db.settings.ledger.head_interval_seconds)),
         )
-    return TreeHeadOut.of(head)
+    return head
+
+
+@router.get("/tree-head", response_model=TreeHeadOut, summary="The newest signed tree head (public)")
+def tree_head(session: ReadSession, db: Annotated[Database, Depends(get_database)], now: Now) -> TreeHeadOut:
+    """Heads are signed when a commit finds the last one older than the signing interval,
+    and on a schedule when events are waiting; reading one never signs or writes."""
+    return TreeHeadOut.of(_newest_head(session, db, now))
+
+
+@router.get(
+    "/checkpoint",
+    summary="The newest signed tree head as a C2SP checkpoint (public)",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {}}, "description": "a tlog-checkpoint signed note"}},
+)
+def checkpoint(session: ReadSession, db: Annotated[Database, Depends(get_database)], now: Now) -> Response:
+    """The newest signed tree head as a signed note (c2sp.org/tlog-checkpoint): the log's
+    name (``COOP_LEDGER_LOG_NAME``), the tree size, the root hash in base64, a blank line
+    and the Ed25519 signature line of the key named like the log. The same head always
+    gives the same checkpoint. Verify it with ``note_verifier_key`` of ``/ledger/public-key``;
+    the tiles serve the tree it signs."""
+    head = _newest_head(session, db, now)
+    name = db.settings.ledger.log_name
+    note = db.signer.sign_note(name, tiles.checkpoint_text(name, head.tree_size, head.root_hash))
+    return Response(note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": BRIEFLY})
+
+
+@router.get(
+    "/tile/{path:path}",
+    summary="Hash tiles and entry bundles of the log (C2SP tlog-tiles, public)",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "the tile's bytes"}},
+)
+def tile(path: str, session: ReadSession, db: Annotated[Database, Depends(get_database)], now: Now) -> Response:
+    """``tile/<L>/<N>[.p/<W>]``: up to 256 hashes of 32 bytes of the tree's level 8·L;
+    ``tile/entries/<N>[.p/<W>]``: the events' canonical bytes, each behind its length (a
+    big-endian uint16). Only tiles within the newest checkpoint are served. Full tiles never
+    change and are cached for a year; partial ones for seconds."""
+    try:
+        wanted = tiles.parse_path(path)
+    except tiles.TilePathError as exc:
+        raise NotFound(f"no tile at tile/{path}: {exc}", code="tile-not-found") from exc
+    head = log.newest_head(session, db.signer, now=now)
+    size = head.tree_size if head is not None else 0
+    if not wanted.within(size):
+        raise NotFound(f"{wanted.path} is beyond the newest checkpoint, of {size} events", code="tile-not-found")
+    try:
+        data = tiles.read(session, wanted)
+    except tiles.EntryTooLong as exc:
+        raise NotFound(
+            f"{wanted.path}: {exc}; read the events from /ledger/events and their hashes from the hash tiles",
+            code="entry-too-long",
+        ) from exc
+    return Response(
+        data,
+        media_type="application/octet-stream",
+        headers={"Cache-Control": FOR_EVER if wanted.full else BRIEFLY},
+    )
 
 
 @router.get("/public-key", response_model=PublicKeyOut, summary="The key that signs tree heads (public)")
@@ -43,6 +106,8 @@ def public_key(db: Annotated[Database, Depends(get_database)]) -> PublicKeyOut:
         key_id=db.signer.key_id,
         public_key_hex=raw_public_key(db.signer.public_key).hex(),
         public_key_pem=db.signer.public_pem(),
+        log_name=db.settings.ledger.log_name,
+        note_verifier_key=note_verifier_key(db.settings.ledger.log_name, db.signer.public_key),
     )
 
 

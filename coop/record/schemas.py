@@ -38,6 +38,11 @@ class PublicKeyOut(BaseModel):
     algorithm: str = "Ed25519"
     public_key_hex: str
     public_key_pem: str
+    log_name: str = Field(description="the origin line of the checkpoints (GET /ledger/checkpoint)")
+    note_verifier_key: str = Field(
+        description="the same key as a C2SP signed-note verifier key, <name>+<key id>+<base64(0x01 || key)>, "
+        "for checking the checkpoints (e.g. Go's golang.org/x/mod/sumdb/note)"
+    )
 
 
 class EventOut(BaseModel):

@@ -62,7 +62,8 @@ def tables(settings: Settings | None = None) -> list[Table]:
 
 
 PARTS = {
-    "money_posting": "money_entry: the postings, line by line, in its money.entry event",
+    "money_posting": "money_entry: the postings, line by line, in its money.entry event (by count and SHA-256 "
+    "beyond 60,000 bytes)",
     "manifest_entry": "manifest: size and RFC 9162 root over the pseudonyms in manifest.created; each pseudonym "
     "recomputed from its member with the pseudonym key",
     "manifest_member_set": "manifest: SHA-256 of the set in manifest.created, and the entries' members",

@@ -80,10 +80,12 @@ class MoneyEntries(Keyed):
             postings = list(group)
             first = postings[0]
             lines = postings if first[4] is not None else []
-            text = ",".join(f'["{p[4]}",{p[5]}]' for p in lines)
+            listed = "[" + ",".join(f'["{p[4]}",{p[5]}]' for p in lines) + "]"
+            if len(listed) > books.LISTED_POSTINGS_BYTES:
+                listed = books.postings_recorded([(p[4], p[5]) for p in lines], listed)
             payload = (
                 f'{{"booked_on":"{first[2]}","description":{json_text(first[3])},"id":{json_text(entry_id)},'
-                f'"postings":[{text}]}}'
+                f'"postings":{listed}}}'
             )
             yield seq, [implied(f"id={entry_id}", self.types[0], f"entry:{entry_id}", None, None, payload)]
 
