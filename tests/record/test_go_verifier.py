@@ -72,12 +72,14 @@ class Verifier:
 @pytest.fixture
 def verifier(go_verifier: Path, live_server: str) -> Iterator[Verifier]:
     base = f"{live_server}/api/v1/ledger"
-    key = httpx.get(f"{base}/public-key").json()["note_verifier_key"]
+    key = httpx.get(f"{base}/public-key", timeout=60).json()[
+        "note_verifier_key"
+    ]  # a first request may wait on a busy machine
     yield Verifier(go_verifier, base, key)
 
 
 def saved_checkpoint(verifier: Verifier, path: Path) -> Path:
-    path.write_text(httpx.get(f"{verifier.base}/checkpoint").text)
+    path.write_text(httpx.get(f"{verifier.base}/checkpoint", timeout=60).text)
     return path
 
 

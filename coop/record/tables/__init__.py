@@ -12,17 +12,10 @@ checked here too.
 from coop.record.tables.access import AccessRecords
 from coop.record.tables.approvals import BoardApprovals
 from coop.record.tables.governance import GovernanceDocuments, Proposals, Votes
-from coop.record.tables.members import (
-    ApiKeys,
-    Carers,
-    ChoiceVersions,
-    Invitations,
-    Members,
-    ProxyAppointments,
-    UserAccounts,
-)
+from coop.record.tables.members import ApiKeys, ChoiceVersions, Invitations, Members, UserAccounts
 from coop.record.tables.money import Distributions, MoneyAccounts, MoneyEntries
 from coop.record.tables.permits import Consultations, Manifests, Permits, Results, Usage
+from coop.record.tables.proxies import Carers, ProxyAppointments
 
 __all__ = [
     "AccessRecords",
