@@ -9,7 +9,6 @@ board and auditors.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
@@ -18,10 +17,11 @@ from sqlmodel import Session
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.deps import SEQ_MAX, Now, ReadSession, get_database, require
-from coop.errors import Invalid, NotFound, Unavailable
+from coop.errors import Invalid, NotFound
+from coop.record import checkpoints
 from coop.record.schemas import ConsistencyOut, EventOut, EventPage, InclusionOut, PublicKeyOut, TreeHeadOut
 from ledger import log, tiles
-from ledger.signing import SignedTreeHead, note_verifier_key, raw_public_key
+from ledger.signing import note_verifier_key, raw_public_key
 
 router = APIRouter(prefix="/ledger", tags=["ledger of record"])
 
@@ -31,22 +31,11 @@ FOR_EVER = "public, max-age=31536000, immutable"
 """Full tiles and entry bundles never change."""
 
 
-def _newest_head(session: Session, db: Database, now: datetime) -> SignedTreeHead:
-    head = log.newest_head(session, db.signer, now=now)
-    if head is None:
-        raise Unavailable(
-            "no tree head has been signed yet; one is signed within the signing interval",
-            code="tree-head-pending",
-            retry_after=max(1, round(db.settings.ledger.head_interval_seconds)),
-        )
-    return head
-
-
 @router.get("/tree-head", response_model=TreeHeadOut, summary="The newest signed tree head (public)")
 def tree_head(session: ReadSession, db: Annotated[Database, Depends(get_database)], now: Now) -> TreeHeadOut:
     """Heads are signed when a commit finds the last one older than the signing interval,
     and on a schedule when events are waiting; reading one never signs or writes."""
-    return TreeHeadOut.of(_newest_head(session, db, now))
+    return TreeHeadOut.of(checkpoints.newest_head(session, db, now))
 
 
 @router.get(
@@ -61,9 +50,7 @@ def checkpoint(session: ReadSession, db: Annotated[Database, Depends(get_databas
     and the Ed25519 signature line of the key named like the log. The same head always
     gives the same checkpoint. Verify it with ``note_verifier_key`` of ``/ledger/public-key``;
     the tiles serve the tree it signs."""
-    head = _newest_head(session, db, now)
-    name = db.settings.ledger.log_name
-    note = db.signer.sign_note(name, tiles.checkpoint_text(name, head.tree_size, head.root_hash))
+    note = checkpoints.checkpoint_note(session, db, now)
     return Response(note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": BRIEFLY})
 
 
