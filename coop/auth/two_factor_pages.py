@@ -9,7 +9,8 @@ until the code was right."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Protocol, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -25,12 +26,15 @@ from coop.errors import Unauthenticated
 from coop.i18n import translator
 from coop.portal import web
 from coop.portal.deps import CSRF, EnrollingActor, back_to, form_again
+from coop.settings import Settings
 from coop.types import utcnow
 
 router = APIRouter(include_in_schema=False)
 DatabaseDep = Annotated[Database, Depends(get_database)]
 CHALLENGE_COOKIE = "coop_sign_in"
 PAGE = "/me/two-factor"
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 
 def _secret(request: Request) -> bytes:
@@ -119,21 +123,30 @@ def _codes_page(request: Request, who: Actor, codes: list[str]) -> Response:
     return web.render(request, "two_factor_codes.html", who, web.language(request), codes=codes)
 
 
-@router.post(f"{PAGE}/enable", dependencies=[CSRF, back_to(PAGE)])
-def enable(
-    request: Request,
-    who: EnrollingActor,
-    db: DatabaseDep,
-    settings: SettingsDep,
-    code: Annotated[str, Form(max_length=40)],
-    now: Now,
-) -> Response:
-    """Every earlier login ends; this browser gets a new one."""
+class CodeCheckedWork(Protocol[T_co]):
+    """A change to one's own two-factor sign-in that a current code must allow."""
+
+    def __call__(self, session: Session, actor: Actor, app_secret: bytes, code: str, *, now: datetime) -> T_co: ...
+
+
+def _with_code(
+    request: Request, who: Actor, db: Database, settings: Settings, code: str, now: datetime, work: CodeCheckedWork[T]
+) -> T:
+    """``work`` with the code the person typed, throttled like a login (a wrong code counts)."""
     client = client_of(request, settings.auth.trusted_proxies)
     throttle = request.app.state.login_throttle
-    codes = logins.with_code(
-        db, throttle, who, client, now, lambda s: two_factor.enable(s, who, _secret(request), code, now=now)
-    )
+    return logins.with_code(db, throttle, who, client, now, lambda s: work(s, who, _secret(request), code, now=now))
+
+
+Code = Annotated[str, Form(max_length=40)]
+
+
+@router.post(f"{PAGE}/enable", dependencies=[CSRF, back_to(PAGE)])
+def enable(
+    request: Request, who: EnrollingActor, db: DatabaseDep, settings: SettingsDep, code: Code, now: Now
+) -> Response:
+    """Every earlier login ends; this browser gets a new one."""
+    codes = _with_code(request, who, db, settings, code, now, two_factor.enable)
     with db.unit_of_work(write=False) as session:
         user = queries.own_account(session, who)
     response = _codes_page(request, who, codes)
@@ -143,33 +156,14 @@ def enable(
 
 @router.post(f"{PAGE}/recovery-codes", dependencies=[CSRF, back_to(PAGE)])
 def renew(
-    request: Request,
-    who: EnrollingActor,
-    db: DatabaseDep,
-    settings: SettingsDep,
-    code: Annotated[str, Form(max_length=40)],
-    now: Now,
+    request: Request, who: EnrollingActor, db: DatabaseDep, settings: SettingsDep, code: Code, now: Now
 ) -> Response:
-    client = client_of(request, settings.auth.trusted_proxies)
-    throttle = request.app.state.login_throttle
-    codes = logins.with_code(
-        db, throttle, who, client, now, lambda s: two_factor.renew_codes(s, who, _secret(request), code, now=now)
-    )
-    return _codes_page(request, who, codes)
+    return _codes_page(request, who, _with_code(request, who, db, settings, code, now, two_factor.renew_codes))
 
 
 @router.post(f"{PAGE}/disable", dependencies=[CSRF, back_to(PAGE)])
 def disable(
-    request: Request,
-    who: EnrollingActor,
-    db: DatabaseDep,
-    settings: SettingsDep,
-    code: Annotated[str, Form(max_length=40)],
-    now: Now,
+    request: Request, who: EnrollingActor, db: DatabaseDep, settings: SettingsDep, code: Code, now: Now
 ) -> Response:
-    client = client_of(request, settings.auth.trusted_proxies)
-    throttle = request.app.state.login_throttle
-    logins.with_code(
-        db, throttle, who, client, now, lambda s: two_factor.disable(s, who, _secret(request), code, now=now)
-    )
+    _with_code(request, who, db, settings, code, now, two_factor.disable)
     return web.redirect(f"{PAGE}?saved=1")

@@ -3,6 +3,7 @@ ask them to act for them (accepting or declining), those they act for, and stepp
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated
 
@@ -27,6 +28,7 @@ from coop.proxies.models import ProxyAppointment
 from coop.vocabulary.terms import ALL_PURPOSES, Purpose, from_mask
 
 router = APIRouter(include_in_schema=False)
+AppointmentId = Annotated[int, Path(ge=1, le=ID_MAX)]
 PURPOSES = {p.value for p in Purpose}
 _EMAIL = TypeAdapter(EmailStr)
 
@@ -162,40 +164,23 @@ def revoke_proxy(
     return web.redirect("/me/proxies?saved=1")
 
 
-@router.post("/me/acting-for/{appointment_id}/step-down", dependencies=[CSRF, back_to("/me/proxies")])
-def step_down(
-    who: PageActor,
-    member_id: ProxyMemberId,
-    session: WriteSession,
-    now: Now,
-    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
-) -> Response:
-    """Stop acting for a member: they are told, and their choices fall back to the mandate."""
-    service.step_down(session, who, member_id, appointment_id, now)
-    return web.redirect("/me/proxies?saved=1")
+def _answer_page(answer: service.ProxyAnswer, then: Callable[[int], str]) -> None:
+    """The proxy's own buttons on /me/proxies: the service decides, the page moves on to ``then``."""
+
+    def endpoint(
+        who: PageActor, member_id: ProxyMemberId, session: WriteSession, now: Now, appointment_id: AppointmentId
+    ) -> Response:
+        answer(session, who, member_id, appointment_id, now)
+        return web.redirect(then(appointment_id))
+
+    endpoint.__name__ = answer.__name__
+    path = f"/me/acting-for/{{appointment_id}}/{answer.__name__.replace('_', '-')}"
+    router.post(path, dependencies=[CSRF, back_to("/me/proxies")])(endpoint)
 
 
-@router.post("/me/acting-for/{appointment_id}/accept", dependencies=[CSRF, back_to("/me/proxies")])
-def accept(
-    who: PageActor,
-    member_id: ProxyMemberId,
-    session: WriteSession,
-    now: Now,
-    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
-) -> Response:
-    """Say yes to a member who asked: from now on the proxy acts for them."""
-    service.accept(session, who, member_id, appointment_id, now)
-    return web.redirect(f"/acting-for/{appointment_id}")
-
-
-@router.post("/me/acting-for/{appointment_id}/decline", dependencies=[CSRF, back_to("/me/proxies")])
-def decline(
-    who: PageActor,
-    member_id: ProxyMemberId,
-    session: WriteSession,
-    now: Now,
-    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
-) -> Response:
-    """Say no to a member who asked: they are told, and the mandate goes on deciding for them."""
-    service.decline(session, who, member_id, appointment_id, now)
-    return web.redirect("/me/proxies?saved=1")
+# Step down: the member is told and their choices fall back to the mandate. Accept: from now
+# on the proxy acts for them (the page goes to acting for them). Decline: the member is told,
+# and the mandate goes on deciding for them.
+_answer_page(service.step_down, lambda _: "/me/proxies?saved=1")
+_answer_page(service.accept, lambda appointment_id: f"/acting-for/{appointment_id}")
+_answer_page(service.decline, lambda _: "/me/proxies?saved=1")

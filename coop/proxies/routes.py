@@ -66,49 +66,31 @@ def revoke(
     return ProxyOut.of(service.revoke(session, actor, member_id, proxy_id, now), now)
 
 
-@router.post(
-    "/{member_id}/acting-for/{appointment_id}/step-down",
-    response_model=ProxyOut,
-    summary="Step down as a proxy (the proxy): the appointment ends now and the member is told",
-    responses=problems({404: "proxy-not-found"}),
+AppointmentId = Annotated[int, Path(ge=1, le=ID_MAX)]
+
+
+def _as_the_proxy(answer: service.ProxyAnswer, summary: str, conflicts: str | None = None) -> None:
+    """A route by which the proxy answers an appointment made to them: step down, accept or decline."""
+
+    def endpoint(
+        member_id: MemberId, appointment_id: AppointmentId, session: WriteSession, actor: CurrentActor, now: Now
+    ) -> ProxyOut:
+        return ProxyOut.of(answer(session, actor, member_id, appointment_id, now), now)
+
+    endpoint.__name__ = answer.__name__  # the operation id stays step_down_..., accept_..., decline_...
+    errors = {404: "proxy-not-found"} | ({409: conflicts} if conflicts else {})
+    path = f"/{{member_id}}/acting-for/{{appointment_id}}/{answer.__name__.replace('_', '-')}"
+    router.post(path, response_model=ProxyOut, summary=summary, responses=problems(errors))(endpoint)
+
+
+_as_the_proxy(service.step_down, "Step down as a proxy (the proxy): the appointment ends now and the member is told")
+_as_the_proxy(
+    service.accept,
+    "Accept an appointment as proxy (the proxy): it is in force from now on, and the member is told",
+    "proxy-answered, proxy-ended",
 )
-def step_down(
-    member_id: MemberId,
-    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
-    session: WriteSession,
-    actor: CurrentActor,
-    now: Now,
-) -> ProxyOut:
-    return ProxyOut.of(service.step_down(session, actor, member_id, appointment_id, now), now)
-
-
-@router.post(
-    "/{member_id}/acting-for/{appointment_id}/accept",
-    response_model=ProxyOut,
-    summary="Accept an appointment as proxy (the proxy): it is in force from now on, and the member is told",
-    responses=problems({404: "proxy-not-found", 409: "proxy-answered, proxy-ended"}),
+_as_the_proxy(
+    service.decline,
+    "Decline an appointment as proxy (the proxy): it ends unaccepted, and the member is told",
+    "proxy-answered, proxy-ended",
 )
-def accept(
-    member_id: MemberId,
-    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
-    session: WriteSession,
-    actor: CurrentActor,
-    now: Now,
-) -> ProxyOut:
-    return ProxyOut.of(service.accept(session, actor, member_id, appointment_id, now), now)
-
-
-@router.post(
-    "/{member_id}/acting-for/{appointment_id}/decline",
-    response_model=ProxyOut,
-    summary="Decline an appointment as proxy (the proxy): it ends unaccepted, and the member is told",
-    responses=problems({404: "proxy-not-found", 409: "proxy-answered, proxy-ended"}),
-)
-def decline(
-    member_id: MemberId,
-    appointment_id: Annotated[int, Path(ge=1, le=ID_MAX)],
-    session: WriteSession,
-    actor: CurrentActor,
-    now: Now,
-) -> ProxyOut:
-    return ProxyOut.of(service.decline(session, actor, member_id, appointment_id, now), now)

@@ -19,6 +19,7 @@ the principal, with who did it; the proxy, with the principal's member number.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import or_, select
@@ -36,6 +37,9 @@ from coop.proxies.models import ProxyAppointment
 from coop.proxies.queries import active_from, holds
 from coop.vocabulary.terms import ALL_PURPOSES, Purpose, from_mask, mask, position
 from ledger import log
+
+ProxyAnswer = Callable[[Session, Actor, int | None, int, datetime], ProxyAppointment]
+"""How the proxy answers an appointment made to them: :func:`accept`, :func:`decline`, :func:`step_down`."""
 
 
 def _payload(a: ProxyAppointment) -> dict[str, object]:
