@@ -5,6 +5,7 @@ memory. Nothing is written: reading one's own data changes nothing in the record
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -337,3 +338,10 @@ def as_pdf(export: MemberExport) -> bytes:
 def file_name(member: Member, now: datetime, suffix: str) -> str:
     """``member-data-M-000001-2026-11-27.json``: whose, and of which day."""
     return f"member-data-{member.number}-{now.date().isoformat()}.{suffix}"
+
+
+FORMS: dict[str, tuple[Callable[[MemberExport], bytes], str]] = {
+    "json": (as_json, "application/json"),
+    "pdf": (as_pdf, "application/pdf"),
+}
+"""The two forms of a member's data: the whole JSON file and the readable PDF summary."""

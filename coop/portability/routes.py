@@ -8,14 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from coop.access.models import AccessWhat
-from coop.access.service import Read, record_apart
 from coop.deps import CurrentActor, DatabaseDep, MemberId, Now, ReadSession, SettingsDep
 from coop.openapi import problems
-from coop.portability import export
+from coop.portability import export, files
 from coop.portability.schemas import SCHEMA_FILE, SCHEMA_PATH, published_schema
 
 router = APIRouter(tags=["data portability"])
+
 
 WHO = (
     " The member themselves (also after leaving) or the board on the member's request; anyone else, "
@@ -37,14 +36,7 @@ WHO = (
 def export_json(
     member_id: MemberId, session: ReadSession, actor: CurrentActor, settings: SettingsDep, now: Now, db: DatabaseDep
 ) -> Response:
-    member, data = export.for_reader(session, actor, member_id, settings, now)
-    record_apart(db, actor, Read(AccessWhat.export, member_id=member_id), now)  # the board's, on request
-    name = export.file_name(member, now, "json")
-    return Response(
-        export.as_json(data),
-        media_type="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return files.download(session, db, actor, member_id, settings, now, "json")
 
 
 @router.get(
@@ -58,14 +50,7 @@ def export_json(
 def export_pdf(
     member_id: MemberId, session: ReadSession, actor: CurrentActor, settings: SettingsDep, now: Now, db: DatabaseDep
 ) -> Response:
-    member, data = export.for_reader(session, actor, member_id, settings, now)
-    record_apart(db, actor, Read(AccessWhat.export, member_id=member_id), now)  # the board's, on request
-    name = export.file_name(member, now, "pdf")
-    return Response(
-        export.as_pdf(data),
-        media_type="application/pdf",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
+    return files.download(session, db, actor, member_id, settings, now, "pdf")
 
 
 @router.get(
