@@ -32,6 +32,7 @@ from coop.money import service as money
 from coop.money.models import Distribution, DistributionMember, DistributionPermit
 from coop.money.plan import Ids, Inputs, NoNetIncome, Plan, plan
 from coop.permits import member_sets
+from coop.permits import queries as permit_queries
 from coop.permits.models import Manifest, ManifestEntry, ManifestMemberSet
 from ledger import books, bulk, log
 from ledger.allocation import EqualSplit
@@ -295,6 +296,33 @@ def received_by(session: Session, member_id: int, year: int | None = None) -> li
     return [
         Received(d, share.cents, share.donated, derivation(session, d, member_id))
         for share, d in session.execute(stmt).all()
+    ]
+
+
+def dividends_of(session: Session, member_id: int) -> list[dict[str, Any]]:
+    """What the member received from each committed distribution, oldest first, with each
+    permit's share: the fields the API's dividends and the member's data export both show."""
+    numbers = permit_queries.numbers(session)
+    return [
+        {
+            "distribution_id": r.distribution.id or 0,
+            "period_start": r.distribution.period_start,
+            "period_end": r.distribution.period_end,
+            "total_cents": r.cents,
+            "donated": r.donated,
+            "parts": [
+                {
+                    "permit_id": p.permit_id,
+                    "permit_number": numbers[p.permit_id],
+                    "permit_pool_cents": p.pool_cents,
+                    "permit_members": p.members,
+                    "position": p.position,
+                    "cents": p.cents,
+                }
+                for p in r.parts
+            ],
+        }
+        for r in received_by(session, member_id)
     ]
 
 

@@ -21,7 +21,6 @@ from coop.money.schemas import (
     DistributionOut,
     DistributionPermitOut,
     DividendOut,
-    DividendPart,
     DividendsOut,
     EntryOut,
     ExpenseIn,
@@ -216,26 +215,7 @@ def commit(distribution_id: DistributionId, session: ReadSession, _actor: Treasu
 )
 def dividends(member_id: MemberId, session: ReadSession, actor: CurrentActor) -> DividendsOut:
     require_own_record(actor, member_id)
-    received = [
-        DividendOut(
-            distribution_id=r.distribution.id or 0,
-            period_start=r.distribution.period_start,
-            period_end=r.distribution.period_end,
-            total_cents=r.cents,
-            donated=r.donated,
-            parts=[
-                DividendPart(
-                    permit_id=part.permit_id,
-                    permit_pool_cents=part.pool_cents,
-                    permit_members=part.members,
-                    position=part.position,
-                    cents=part.cents,
-                )
-                for part in r.parts
-            ],
-        )
-        for r in distributions.received_by(session, member_id)
-    ]
+    received = [DividendOut.model_validate(d) for d in distributions.dividends_of(session, member_id)]
     balance, paid = distributions.member_account(session, member_id)
     return DividendsOut(
         member_id=member_id,

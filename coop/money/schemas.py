@@ -115,6 +115,7 @@ class DistributionOut(BaseModel):
 
 class DividendPart(BaseModel):
     permit_id: int
+    permit_number: str = Field(description="the HDAB's reference of the data permit")
     permit_pool_cents: int
     permit_members: int
     position: int = Field(

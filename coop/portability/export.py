@@ -29,7 +29,6 @@ from coop.members import queries as member_queries
 from coop.members.models import Member, member_number
 from coop.money import distributions
 from coop.money.service import member_payable
-from coop.permits import queries as permit_queries
 from coop.permits.models import Manifest, ManifestEntry, Permit
 from coop.portability.schemas import (
     SCHEMA_URL_PATH,
@@ -38,7 +37,6 @@ from coop.portability.schemas import (
     AppointmentPart,
     ChoiceVersionPart,
     DistributionPart,
-    DividendPartOut,
     DividendsPart,
     MadeBy,
     ManifestPart,
@@ -249,27 +247,7 @@ def _manifests(session: Session, member_id: int) -> list[ManifestPart]:
 
 
 def _dividends(session: Session, member_id: int) -> DividendsPart:
-    numbers = permit_queries.numbers(session)
-    received = [
-        DistributionPart(
-            distribution_id=r.distribution.id or 0,
-            period_start=r.distribution.period_start,
-            period_end=r.distribution.period_end,
-            total_cents=r.cents,
-            donated=r.donated,
-            parts=[
-                DividendPartOut(
-                    permit_id=p.permit_id,
-                    permit_number=numbers[p.permit_id],
-                    permit_pool_cents=p.pool_cents,
-                    permit_members=p.members,
-                    cents=p.cents,
-                )
-                for p in r.parts
-            ],
-        )
-        for r in distributions.received_by(session, member_id)
-    ]
+    received = [DistributionPart.model_validate(d) for d in distributions.dividends_of(session, member_id)]
     payouts = session.execute(
         select(col(MoneyEntry.booked_on), col(MoneyPosting.amount_cents), col(MoneyEntry.id))
         .join(MoneyEntry, col(MoneyEntry.id) == col(MoneyPosting.entry_id))

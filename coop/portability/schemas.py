@@ -185,6 +185,11 @@ class DividendPartOut(_Out):
     permit_number: str = Field(description="the HDAB's reference of the data permit")
     permit_pool_cents: int = Field(description="the members' pool of this permit, in euro cents")
     permit_members: int = Field(description="how many members share that pool equally")
+    position: int = Field(
+        description="the member's place among the permit's members, counted from 0 in order of member number; the "
+        "cents the pool does not divide evenly go one each to consecutive places from a starting place drawn from "
+        "the period and the permit"
+    )
     cents: int = Field(description="the member's share, in euro cents")
 
 

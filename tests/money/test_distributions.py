@@ -40,7 +40,14 @@ def test_draft_commit_and_dividends(client: TestClient, database: Database, cloc
     mine = client.get(f"/api/v1/members/{people[0].id}/dividends", headers=people[0].headers).json()
     assert mine["distributions"][0]["total_cents"] == 15_000 and mine["paid_out_cents"] == 15_000
     assert mine["distributions"][0]["parts"] == [
-        {"permit_id": permit_id, "permit_pool_cents": 45_000, "permit_members": 3, "position": 0, "cents": 15_000}
+        {
+            "permit_id": permit_id,
+            "permit_number": "NL-HDAB-2026-0042",
+            "permit_pool_cents": 45_000,
+            "permit_members": 3,
+            "position": 0,
+            "cents": 15_000,
+        }
     ]
     assert mine["balance_cents"] == 0
     donor = client.get(f"/api/v1/members/{people[2].id}/dividends", headers=people[2].headers).json()
