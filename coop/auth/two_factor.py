@@ -6,7 +6,8 @@ code), and the operator's reset for a lost phone.
 The app's secret and the recovery codes live outside the ledger of record (see
 :mod:`coop.auth.models`); what happens to them is recorded, naming only the account:
 ``two-factor.enabled``, ``two-factor.disabled``, ``two-factor.recovery-codes-renewed``,
-``two-factor.recovery-code-used`` and ``two-factor.reset``.
+``two-factor.recovery-code-used`` and ``two-factor.reset``; the account's owner is mailed
+each time (:mod:`coop.auth.security_mail`).
 
 A code is accepted by a conditional update in the database (the step must be later than the
 last one accepted; a recovery code must be unused), so two sign-ins with one code at the same
@@ -25,6 +26,7 @@ from coop.auth import totp
 from coop.auth.models import RecoveryCode, TwoFactor, UserAccount
 from coop.auth.policy import Actor, Denied, can_use_two_factor
 from coop.auth.queries import own_account
+from coop.auth.security_mail import Change, tell
 from coop.auth.service import end_logins, normalise_email
 from coop.errors import Conflict, Forbidden, NotFound
 from ledger import log
@@ -132,6 +134,7 @@ def enable(session: Session, actor: Actor, app_secret: bytes, code: str, *, now:
     codes = _new_codes(session, app_secret, actor.id, now)
     end_logins(session, actor.id)
     log.append(session, "two-factor.enabled", actor.ledger_name, f"user:{actor.id}", {}, at=now)
+    tell(session, actor.id, Change.enabled, now)
     return codes
 
 
@@ -176,6 +179,7 @@ def check_code(session: Session, app_secret: bytes, user_id: int, code: str, *, 
     log.append(
         session, "two-factor.recovery-code-used", f"user:{user_id}", f"user:{user_id}", {"code_id": used}, at=now
     )
+    tell(session, user_id, Change.recovery_code_used, now)
 
 
 def _forget(session: Session, user_id: int) -> None:
@@ -190,6 +194,7 @@ def disable(session: Session, actor: Actor, app_secret: bytes, code: str, *, now
     check_code(session, app_secret, actor.id, code, now=now)
     _forget(session, actor.id)
     log.append(session, "two-factor.disabled", actor.ledger_name, f"user:{actor.id}", {}, at=now)
+    tell(session, actor.id, Change.disabled, now)
 
 
 def renew_codes(session: Session, actor: Actor, app_secret: bytes, code: str, *, now: datetime) -> list[str]:
@@ -199,6 +204,7 @@ def renew_codes(session: Session, actor: Actor, app_secret: bytes, code: str, *,
     check_code(session, app_secret, actor.id, code, now=now)
     codes = _new_codes(session, app_secret, actor.id, now)
     log.append(session, "two-factor.recovery-codes-renewed", actor.ledger_name, f"user:{actor.id}", {}, at=now)
+    tell(session, actor.id, Change.codes_renewed, now)
     return codes
 
 
@@ -217,4 +223,5 @@ def reset(session: Session, actor: Actor, email: str, *, now: datetime) -> UserA
     _forget(session, user.id)
     end_logins(session, user.id)
     log.append(session, "two-factor.reset", actor.ledger_name, f"user:{user.id}", {}, at=now)
+    tell(session, user.id, Change.reset, now)
     return user  # type: ignore[no-any-return]

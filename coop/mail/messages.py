@@ -59,6 +59,7 @@ SUBJECTS: dict[MailKind, str] = {
     MailKind.email_changed: N_("mail_email_changed_subject"),
     MailKind.name_changed: N_("mail_name_changed_subject"),
     MailKind.approval_waiting: N_("mail_approval_waiting_subject"),
+    MailKind.two_factor_changed: N_("mail_two_factor_changed_subject"),
 }
 
 

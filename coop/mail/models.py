@@ -57,6 +57,7 @@ class MailKind(StrEnum):
     email_changed = "email-changed"
     name_changed = "name-changed"
     approval_waiting = "approval-waiting"
+    two_factor_changed = "two-factor-changed"
 
 
 class OutboxMessage(SQLModel, table=True):

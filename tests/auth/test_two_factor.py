@@ -6,6 +6,7 @@ board user without it do nothing but set it up. The ledger of record names only 
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import pyotp
@@ -15,12 +16,14 @@ from typer.testing import CliRunner
 
 from coop.cli import app as cli
 from coop.db import Database
+from coop.mail.models import MailKind
 from coop.record.verification import verify_record
 from coop.settings import Settings
 from coop.types import utcnow
 from tests import factories as f
 from tests.concurrency.conftest import crowd, statuses
 from tests.conftest import Clock
+from tests.factories.mail import composed, outbox_of, plain_part
 
 TWO_FACTOR = "/api/v1/auth/two-factor"
 TOKEN = "/api/v1/auth/token"
@@ -53,6 +56,28 @@ def events_of(client: TestClient, headers: dict[str, str]) -> list[dict[str, obj
         "/api/v1/ledger/events", params={"limit": 1000}, headers=headers
     ).json()["items"]
     return items
+
+
+def notices(client: TestClient, database: Database) -> list[str]:
+    """The changes the board user was mailed about, in order, after checking each message is
+    theirs, one nobody can turn off, and says what happened in the account's language."""
+    changes = []
+    for message in outbox_of(database, MailKind.two_factor_changed):
+        assert message.recipient == f.BOARD_EMAIL
+        change = json.loads(message.context)["change"]
+        text = plain_part(composed(client, message))
+        assert NOTICE_WORDS[change] in text and "Was u dit niet?" in text, text
+        changes.append(change)
+    return changes
+
+
+NOTICE_WORDS = {  # the board user is no member: Dutch, the cooperative's own language
+    "enabled": "aangezet",
+    "disabled": "uitgezet",
+    "codes-renewed": "nieuwe herstelcodes",
+    "recovery-code-used": "met een herstelcode",
+    "reset": "De beheerder",
+}
 
 
 def verified(database: Database) -> list[str]:
@@ -153,6 +178,7 @@ def test_a_recovery_code_works_once_and_new_ones_replace_the_old(
     assert len(new) == 10 and not set(new) & set(codes)
     assert sign_in(client, codes[1]) == (401, "wrong-code"), "the earlier codes stopped working"
     assert sign_in(client, new[1]) == (200, "ok")
+    assert notices(client, database) == ["enabled", "recovery-code-used", "codes-renewed", "recovery-code-used"]
     assert verified(database) == []
 
 
@@ -170,6 +196,7 @@ def test_switching_off_needs_a_current_code(client: TestClient, database: Databa
     assert sign_in(client) == (200, "ok"), "the password alone signs in again"
     types = [e["type"] for e in events_of(client, fresh) if str(e["type"]).startswith("two-factor.")]
     assert types == ["two-factor.enabled", "two-factor.disabled"]
+    assert notices(client, database) == ["enabled", "disabled"]
     with database.unit_of_work(write=False) as s:
         assert s.execute(text("SELECT count(*) FROM two_factor_recovery_code")).scalar_one() == 0
     assert verified(database) == []
@@ -229,6 +256,7 @@ def test_the_operator_resets_a_lost_phone(
     assert runner.invoke(cli, ["board", "reset-two-factor", "nobody@coop-test.nl"]).exit_code == 1
     [reset] = [e for e in events_of(client, f.login(client, f.BOARD_EMAIL)) if e["type"] == "two-factor.reset"]
     assert reset["actor"] == "cli" and reset["payload"] == {}
+    assert notices(client, database) == ["enabled", "reset"]
     assert verified(database) == []
 
 

@@ -12,13 +12,17 @@ from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from fastapi.testclient import TestClient
 from sqlalchemy import select
+from sqlmodel import col
 
 from coop.db import Database
 from coop.mail import outbox
+from coop.mail.messages import Letter, compose
 from coop.mail.models import MailKind, OutboxMessage
 from coop.settings import MailSettings
 from coop.types import utcnow
+from tests.factories import services
 
 SENDER = "Coöperatie <bestuur@coop-test.nl>"
 
@@ -119,3 +123,28 @@ def html_part(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("html",))
     assert part is not None
     return str(part.get_content())
+
+
+def outbox_of(database: Database, *kinds: MailKind) -> list[OutboxMessage]:
+    """The outbox's messages (of ``kinds``, or all), oldest first."""
+    with database.unit_of_work(write=False) as s:
+        query = select(OutboxMessage).order_by(col(OutboxMessage.id))
+        if kinds:
+            query = query.where(col(OutboxMessage.kind).in_([k.value for k in kinds]))
+        return list(s.execute(query).scalars())
+
+
+def composed(client: TestClient, message: OutboxMessage) -> EmailMessage:
+    """The message as the mail worker would send it now."""
+    assert message.id is not None
+    letter = Letter(
+        message.id,
+        message.message_id,
+        message.kind,
+        message.recipient,
+        message.language,
+        message.context,
+        0,
+        message.member_id,
+    )
+    return compose(letter, services.database_of(client).settings.mail, utcnow(), b"k" * 32)

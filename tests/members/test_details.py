@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from email.message import EmailMessage
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,27 +16,19 @@ from sqlmodel import col
 
 from coop.auth.models import UserAccount
 from coop.db import Database
-from coop.mail.messages import Letter, compose
-from coop.mail.models import MailKind, OutboxMessage
+from coop.mail.models import MailKind
 from coop.types import utcnow
 from ledger import log
 from ledger.verify import verify
 from tests import factories as f
 from tests.conftest import Clock
-from tests.factories import services
+from tests.factories.mail import composed as _composed
 from tests.factories.mail import html_part as _html
+from tests.factories.mail import outbox_of as _outbox
 from tests.factories.mail import plain_part as _text
 from tests.factories.members import BOARD_EMAIL
 
 NEW = "new.address@coop-test.nl"
-
-
-def _outbox(database: Database, *kinds: MailKind) -> list[OutboxMessage]:
-    with database.unit_of_work(write=False) as s:
-        query = select(OutboxMessage).order_by(col(OutboxMessage.id))
-        if kinds:
-            query = query.where(col(OutboxMessage.kind).in_([k.value for k in kinds]))
-        return list(s.execute(query).scalars())
 
 
 DETAILS_MAIL = (
@@ -57,21 +48,6 @@ def _token(database: Database, to: str = NEW) -> str:
 def _events(database: Database, prefix: str = "member.") -> list[log.Event]:
     with database.unit_of_work(write=False) as s:
         return [e for e in log.events_after(s, 0, 100_000) if e.type.startswith(prefix)]
-
-
-def _composed(client: TestClient, message: OutboxMessage) -> EmailMessage:
-    assert message.id is not None
-    letter = Letter(
-        message.id,
-        message.message_id,
-        message.kind,
-        message.recipient,
-        message.language,
-        message.context,
-        0,
-        message.member_id,
-    )
-    return compose(letter, services.database_of(client).settings.mail, utcnow(), b"k" * 32)
 
 
 def _ask(client: TestClient, member: f.MemberHandle, email: str = NEW, headers: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
