@@ -58,6 +58,23 @@ def ask_publish(
     return web.redirect("/board/reports?saved=1")
 
 
+@router.get("/board/approvals", response_class=HTMLResponse)
+def waiting_page(request: Request, viewer: BoardViewer, session: ReadSession) -> Response:
+    """Every request waiting for a second board member, oldest first, each with a link to
+    its confirmation page: what it would do, who asked and when."""
+    rows = queries.waiting(session)
+    return web.render(
+        request,
+        "board_approvals.html",
+        viewer.actor,
+        viewer.lang,
+        rows=rows,
+        names=queries.board_names(session, [row.requested_by for row in rows]),
+        me=viewer.actor.ledger_name,
+        commit=Action.commit_distribution.value,
+    )
+
+
 @router.get("/board/approvals/{approval_id}", response_class=HTMLResponse)
 def confirm_page(request: Request, viewer: BoardViewer, session: ReadSession, approval_id: ApprovalId) -> Response:
     """What approving would do, in words, with the button that does it."""

@@ -90,6 +90,21 @@ def test_one_board_user_alone_cannot_commit_a_second_one_approves(
     assert client.get("/api/v1/approvals", headers=treasurer).json() == []
 
 
+def test_the_board_sees_every_waiting_request_on_one_page(client: TestClient, database: Database, clock: Clock) -> None:
+    chair, draft, _ = _draft(client, database, clock)
+    f.second_board(client, database)
+    asked = client.post(f"/api/v1/distributions/{draft['id']}/commit-requests", headers=chair).json()
+    f.portal_login(client, f.SECOND_BOARD_EMAIL)
+    page = client.get("/board/approvals")
+    assert page.status_code == 200
+    assert f'href="/board/approvals/{asked["id"]}"' in page.text and f.BOARD_EMAIL in page.text
+    assert f"Verdeling {draft['id']} uitbetalen" in page.text and 'href="/board/approvals"' in page.text  # in the menu
+    treasurer = f.login(client, f.SECOND_BOARD_EMAIL)
+    assert client.post(f"/api/v1/approvals/{asked['id']}/approve", headers=treasurer).status_code == 200
+    after = client.get("/board/approvals")
+    assert f"/board/approvals/{asked['id']}" not in after.text and "Er wacht niets op goedkeuring." in after.text
+
+
 def test_a_request_is_withdrawn_by_its_asker_or_declined_by_another(
     client: TestClient, database: Database, clock: Clock
 ) -> None:

@@ -38,6 +38,7 @@ BOARD_PAGES = [
     "/board/money",
     "/board/distributions",
     "/board/reports",
+    "/board/approvals",
     "/board/api-keys",
     "/board/users",
     "/board/mail",
