@@ -1,20 +1,28 @@
 """Page: "who looked at my data": every read of the member's data by someone else (the board,
 their proxy or carer, a permit's manifest), newest first, a page at a time, with what each
-purpose means. The member's own reads are not in it."""
+purpose means. The member's own reads are not in it. The board sees a member's log on the
+same page, to answer a member who asks by letter or phone."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from coop.access import queries
 from coop.access.models import AccessPurpose, AccessWhat, ReaderRole
-from coop.deps import ReadSession
+from coop.access.service import Read, record_apart
+from coop.auth.policy import Permission
+from coop.deps import DatabaseDep, MemberId, Now, ReadSession
 from coop.i18n import N_
+from coop.members import queries as member_queries
+from coop.members.models import Member
 from coop.portal import web
-from coop.portal.deps import AnyViewer, PageMember
+from coop.portal.deps import AnyViewer, PageMember, Viewer, viewer_with
 
 router = APIRouter(include_in_schema=False)
+Board = Annotated[Viewer, viewer_with(Permission.read_any_member)]
 PAGE_SIZE = 20
 
 READERS = {
@@ -56,15 +64,14 @@ WHAT = {
 }
 
 
-@router.get("/me/access", response_class=HTMLResponse)
-def access_page(
-    request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, page: int = 1
+def _log_page(
+    request: Request, viewer: Viewer, session: ReadSession, member_id: int, page: int, subject: Member | None = None
 ) -> Response:
-    assert member.id is not None
-    total = queries.count_seen(session, member.id)
+    """The access log of ``member_id``, a page at a time, with what each purpose means."""
+    total = queries.count_seen(session, member_id)
     pages = max(1, -(-total // PAGE_SIZE))
     page = max(1, min(page, pages))
-    views = queries.seen_by_others(session, member.id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    views = queries.seen_by_others(session, member_id, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     rows = [
         {
             "at": v.at,
@@ -87,4 +94,30 @@ def access_page(
         page=page,
         pages=pages,
         total=total,
+        subject=subject,
     )
+
+
+@router.get("/me/access", response_class=HTMLResponse)
+def access_page(
+    request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, page: int = 1
+) -> Response:
+    assert member.id is not None
+    return _log_page(request, viewer, session, member.id, page)
+
+
+@router.get("/board/members/{member_id}/access", response_class=HTMLResponse)
+def board_access_page(
+    request: Request,
+    member_id: MemberId,
+    viewer: Board,
+    session: ReadSession,
+    now: Now,
+    db: DatabaseDep,
+    page: int = 1,
+) -> Response:
+    """The member's access log as they see it, for the board answering a member who asks by
+    letter or phone; this read is itself in the log."""
+    member = member_queries.get_for(session, viewer.actor, member_id)
+    record_apart(db, viewer.actor, Read(AccessWhat.access_log, member_id=member_id), now)
+    return _log_page(request, viewer, session, member_id, page, subject=member)

@@ -75,6 +75,7 @@ def member_page(
         viewer.actor,
         viewer.lang,
         member=member,
+        last_year=now.year - 1,
         active=member.status == MemberStatus.active.value,
         has_login=has_login is not None,
         opted_out=choices.opt_out,

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from coop.access.models import AccessPurpose, AccessWhat
+from coop.access.service import Read, record_apart
 from coop.approvals import queries as approval_queries
 from coop.auth.policy import Actor, Permission
-from coop.deps import Now, ReadSession, SettingsDep
+from coop.deps import DatabaseDep, MemberId, Now, ReadSession, SettingsDep
 from coop.errors import Invalid
 from coop.i18n import DEFAULT_LANGUAGE
 from coop.portal import web
@@ -20,6 +22,7 @@ from coop.reporting import service
 router = APIRouter(include_in_schema=False)
 Year = Annotated[int, Path(ge=2000, le=2100)]
 Reporter = Annotated[Actor, Depends(page_require(Permission.annual_reports))]
+BoardReader = Annotated[Actor, Depends(page_require(Permission.read_any_member))]
 
 
 @router.get("/board/reports", response_class=HTMLResponse)
@@ -58,3 +61,20 @@ def report_pdf(
 def statement_pdf(who: PageActor, member_id: PageMemberId, session: ReadSession, now: Now, year: Year) -> Response:
     _, pdf = service.statement_pdf(session, who, member_id, year, now)
     return Response(pdf, media_type="application/pdf")
+
+
+@router.get("/board/members/{member_id}/statement.pdf")
+def board_statement_pdf(
+    member_id: MemberId,
+    who: BoardReader,
+    session: ReadSession,
+    db: DatabaseDep,
+    now: Now,
+    year: Annotated[int, Query(ge=2000, le=2100)],
+) -> Response:
+    """A member's statement, produced by the board on the member's request (to send on paper,
+    say); the member sees this read in their access log."""
+    member, pdf = service.statement_pdf(session, who, member_id, year, now)
+    record_apart(db, who, Read(AccessWhat.statement, member_id=member_id, purpose=AccessPurpose.statement), now)
+    name = f"statement-{year}-{member.number}.pdf"
+    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})

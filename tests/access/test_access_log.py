@@ -160,6 +160,19 @@ def test_the_boards_pages_are_recorded(client: TestClient, database: Database) -
     assert (row["what"], row["members"]) == ("member-list", [me.id])
     assert client.get("/board/members", params={"q": "nobody-has-this-name"}).status_code == 200
     assert log_.new() == []  # a list that showed nobody read nobody's data
+    shown = client.get(f"/board/members/{me.id}/access")
+    assert shown.status_code == 200 and f"lid {me.number}" in shown.text
+    assert shown.text.count("Ledenadministratie") >= 3  # the page, the details and the list before it
+    assert _kinds([log_.one()]) == [("board", "member-administration", "access-log", me.id)]
+    year = utcnow().year - 1
+    assert f'action="/board/members/{me.id}/statement.pdf"' in client.get(f"/board/members/{me.id}").text
+    log_.new()
+    statement = client.get(f"/board/members/{me.id}/statement.pdf", params={"year": year})
+    assert statement.status_code == 200 and statement.content.startswith(b"%PDF")
+    assert _kinds([log_.one()]) == [("board", "statement", "statement", me.id)]
+    assert client.get(f"/board/members/{me.id}/statement.pdf", params={"year": 1999}).status_code == 422
+    assert client.get("/board/members/999999/access").status_code == 404
+    assert log_.new() == []  # refused reads read nothing
 
 
 def test_a_statement_the_board_produces_is_recorded(client: TestClient, database: Database) -> None:

@@ -29,6 +29,7 @@ MEMBER_PAGES = [
 BOARD_PAGES = [
     "/board/members",
     "/board/members/1",
+    "/board/members/1/access",
     "/board/proposals",
     "/board/proposals/new?kind=mandate",
     "/board/proposals/new?kind=benefit-policy",
