@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import shutil
 import socket
 import uuid
@@ -22,13 +23,15 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
+from typer.testing import CliRunner
 
 from coop.app import create_app
+from coop.cli import app
 from coop.db import Database
 from coop.record import checkpoints
 from coop.record.models import WitnessCosignature, WitnessState
 from coop.record.witnesses import witness_round
-from coop.settings import LedgerSettings, Settings, WitnessSettings
+from coop.settings import LedgerSettings, Settings, WitnessSettings, get_settings
 from coop.types import utcnow
 from ledger import log
 from ledger.cosignature import Cosigner
@@ -40,6 +43,7 @@ from tests.record.witness import NAME, AicsWitness
 from tests.record.witness import aics_witness as aics_witness  # the fixture
 
 DASH = "\u2014"
+runner = CliRunner()
 
 
 def verify_cosignature(witness_vkey: str, note: str) -> int:
@@ -251,3 +255,24 @@ def test_a_witness_set_up_wrongly_stops_the_start_with_a_clear_error(witness: di
         LedgerSettings.model_validate({"witnesses": [entry]})
     with pytest.raises(ValidationError, match="a name of its own"):
         LedgerSettings.model_validate({"witnesses": [{**entry, "url": "https://a.example", "vkey": vkey}] * 2})
+
+
+def test_the_command_makes_one_round_and_says_whether_every_witness_cosigned(
+    cli_env: Settings, database: Database, aics_witness: AicsWitness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert runner.invoke(app, ["ledger", "witness"]).exit_code == 2  # none configured
+    name = f"t{uuid.uuid4().hex[:12]}.coop.test/ledger"
+    aics_witness.trust(name, note_verifier_key(name, database.signer.public_key))
+    fill(database, 3)
+    real = {"name": "w1", "url": aics_witness.url, "vkey": aics_witness.vkey}
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        down = {**real, "name": "w2", "url": f"http://127.0.0.1:{closed.getsockname()[1]}"}
+    monkeypatch.setenv("COOP_LEDGER_LOG_NAME", name)
+    for witnesses, code in (([real], 0), ([real, down], 1)):
+        monkeypatch.setenv("COOP_LEDGER_WITNESSES", json.dumps(witnesses))
+        get_settings.cache_clear()
+        done = runner.invoke(app, ["ledger", "witness"])
+        assert done.exit_code == code, done.output
+        assert "w1: cosigned the checkpoint of 3 events" in done.output
+    assert "w2: unreachable" in done.output
