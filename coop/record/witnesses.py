@@ -21,6 +21,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from sqlalchemy.dialects import postgresql, sqlite
@@ -131,6 +132,20 @@ def _ask(client: httpx.Client, db: Database, witness: WitnessSettings, offer: _O
     return offer, response.text
 
 
+def _insert(db: Database) -> Any:
+    return (postgresql if db.dialect == "postgresql" else sqlite).insert
+
+
+def _state_to_write(session: Session, db: Database, name: str, now: datetime) -> WitnessState:
+    """The witness's state row, made first when missing (a round of the server and one of the
+    command line may race to make it: the second keeps the first's row)."""
+    new = {"witness": name, "cosigned_size": 0, "attempted_at": now, "serious": False}
+    session.execute(_insert(db)(WitnessState).values(**new).on_conflict_do_nothing())
+    state = session.get(WitnessState, name, populate_existing=True)
+    assert state is not None
+    return state
+
+
 def _store(db: Database, name: str, offer: _Offer, found: list[Cosignature], now: datetime) -> None:
     with db.unit_of_work() as session:
         for cosignature in found:
@@ -142,19 +157,19 @@ def _store(db: Database, name: str, offer: _Offer, found: list[Cosignature], now
                 "line": cosignature.line,
                 "received_at": now,
             }
-            dialect = postgresql if db.dialect == "postgresql" else sqlite
             # one per witness and checkpoint: a second round that raced this one keeps the first
-            session.execute(dialect.insert(WitnessCosignature).values(**values).on_conflict_do_nothing())
-        state = _state(session, name) or WitnessState(witness=name, attempted_at=now)
-        state.cosigned_size = offer.tree_size
-        state.cosigned_at = datetime.fromtimestamp(found[-1].timestamp, UTC)
+            session.execute(_insert(db)(WitnessCosignature).values(**values).on_conflict_do_nothing())
+        state = _state_to_write(session, db, name, now)
+        if offer.tree_size >= state.cosigned_size:  # a slower round never takes it back to a smaller tree
+            state.cosigned_size = offer.tree_size
+            state.cosigned_at = datetime.fromtimestamp(found[-1].timestamp, UTC)
         state.attempted_at, state.error, state.error_at, state.serious = now, None, None, False
         session.add(state)
 
 
 def _record_failure(db: Database, name: str, error: str, serious: bool, now: datetime) -> None:
     with db.unit_of_work() as session:
-        state = _state(session, name) or WitnessState(witness=name, attempted_at=now)
+        state = _state_to_write(session, db, name, now)
         state.attempted_at, state.error, state.error_at, state.serious = now, error[:MAX_ERROR], now, serious
         session.add(state)
 
