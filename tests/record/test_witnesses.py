@@ -276,3 +276,23 @@ def test_the_command_makes_one_round_and_says_whether_every_witness_cosigned(
         assert done.exit_code == code, done.output
         assert "w1: cosigned the checkpoint of 3 events" in done.output
     assert "w2: unreachable" in done.output
+
+
+def test_a_cosignature_that_does_not_verify_with_the_configured_key_is_not_kept(
+    witnessed: Settings, aics_witness: AicsWitness
+) -> None:
+    name, _key_id, _key = aics_witness.vkey.split("+", 2)
+    impostor = Cosigner(name, Ed25519PrivateKey.generate().public_key()).vkey  # the witness's name, another key
+    settings = witnessed.model_copy(deep=True)
+    settings.ledger.witnesses = [WitnessSettings(name="w1", url=aics_witness.url, vkey=impostor)]
+    database = Database(settings)
+    try:
+        _trust(aics_witness, database)
+        fill(database, 3)
+        [outcome] = witness_round(database)  # the witness cosigns, with its own key
+        assert not outcome.cosigned and "verifies" in (outcome.error or "")
+        assert _cosignatures(database) == 0
+        with database.unit_of_work(write=False) as s:
+            assert NAME not in checkpoints.checkpoint_note(s, database, utcnow())
+    finally:
+        database.dispose()
