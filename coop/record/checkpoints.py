@@ -43,8 +43,13 @@ def checkpoint_note(session: Session, db: Database, now: datetime) -> str:
     """The newest signed tree head as a checkpoint, with the cosignatures stored for it (none
     while the witnesses have not cosigned this head yet: it stays the newest all the same)."""
     head = newest_head(session, db, now)
-    note = note_of(db, head.tree_size, head.root_hash)
-    return note + "".join(f"{line}\n" for line in cosignature_lines(session, head.tree_size, head.root_hash))
+    return _with_cosignatures(session, db, head.tree_size, head.root_hash)
+
+
+def _with_cosignatures(session: Session, db: Database, tree_size: int, root_hash: bytes) -> str:
+    """The checkpoint, then the witnesses' lines: further signature lines of the same note."""
+    lines = cosignature_lines(session, tree_size, root_hash)
+    return note_of(db, tree_size, root_hash) + "".join(f"{line}\n" for line in lines)
 
 
 def cosignature_lines(session: Session, tree_size: int, root_hash: bytes) -> list[str]:
@@ -71,9 +76,7 @@ def cosigned_note(session: Session, db: Database, tree_size: int) -> str:
     """The checkpoint of the signed head of ``tree_size`` events, followed by every
     cosignature stored for it (none yet: the log's signature alone). ``LookupError`` when no
     head of that size was signed."""
-    root = _root_of(session, tree_size)
-    note = note_of(db, tree_size, root)
-    return note + "".join(f"{line}\n" for line in cosignature_lines(session, tree_size, root))
+    return _with_cosignatures(session, db, tree_size, _root_of(session, tree_size))
 
 
 def cosigned_for(session: Session, db: Database, tree_size: int) -> str | None:
