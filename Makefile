@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test check lint typecheck layering bench clean axe messages catalogues go-verifier
+.PHONY: run test check lint typecheck layering bench clean axe messages catalogues go-verifier witness
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,18 @@ $(GO_VERIFIER): tests/verifier/main.go
 		{ apt-get update -qq && apt-get install -y -qq golang-go golang-golang-x-mod-dev >/dev/null; }; }
 	GOPATH=/usr/share/gocode GO111MODULE=off GOFLAGS= GOPROXY=off GOCACHE=$(CURDIR)/.cache/go-build \
 		go build -o $@ ./tests/verifier
+
+WITNESS_VENV := .cache/witness-venv
+## witness: aics-witness, an independent C2SP tlog-witness from PyPI, in a venv of its own on Python 3.12 (it
+## needs Python >= 3.12; the application's .venv stays on its own Python): the witness the tests send checkpoints to
+witness: $(WITNESS_VENV)/bin/aics-witness
+
+$(WITNESS_VENV)/bin/aics-witness:
+	@PY312=$$(python3.12 -c 'import sys; print(sys.executable)' 2>/dev/null || \
+		ls $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.12*/bin/python3.12 2>/dev/null | tail -n1); \
+		test -n "$$PY312" || { echo "Python 3.12 is missing: make witness needs it"; exit 1; }; \
+		"$$PY312" -m venv $(WITNESS_VENV)
+	$(WITNESS_VENV)/bin/python -m pip install --quiet 'aics-witness>=0.1.0'
 
 ## catalogues: compile each language's coop/locale/<lang>/LC_MESSAGES/coop.po into the coop.mo the application reads
 catalogues: $(COMPILED)

@@ -23,6 +23,7 @@ from coop.openapi import declare_problems, install_problem_schema
 from coop.portal.deps import FormAgain
 from coop.portal.deps import install as install_portal
 from coop.record.service import HeadSchedule
+from coop.record.witnesses import WitnessSchedule
 from coop.settings import Settings, get_settings
 from coop.surface import API_ROUTERS, MAIL_PASSES, PAGES
 from coop.transient import RetryTransient
@@ -298,7 +299,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> Any:
-        schedule = HeadSchedule(app.state.db)
+        witnesses = WitnessSchedule(app.state.db)
+        witnesses.start()
+        schedule = HeadSchedule(app.state.db, on_signed=witnesses.nudge)
         schedule.start()
         mail = MailSchedule(app.state.db, MAIL_PASSES) if settings.mail.background else None
         if mail is not None:
@@ -307,6 +310,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if mail is not None:
             mail.stop()
         schedule.stop()
+        witnesses.stop()
         app.state.db.dispose()
 
     app = FastAPI(

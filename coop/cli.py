@@ -425,6 +425,34 @@ def ledger_verify(
     raise _fail(f"ledger of record does NOT verify ({'; '.join(where) or 'see above'})")
 
 
+@ledger_app.command("witness")
+def ledger_witness() -> None:
+    """Offer the newest checkpoint to every witness in COOP_LEDGER_WITNESSES now (one round).
+
+    Signs a head over events still waiting for one first, then sends each witness the
+    checkpoint with a consistency proof from the size it last cosigned (c2sp.org/tlog-witness)
+    and keeps the cosignatures that verify with its key. For cron, beside or instead of the
+    server's own rounds. Exits 0 when every witness has cosigned the newest checkpoint; 1 when
+    one did not (each is named with its error), 2 when no witness is configured."""
+    from coop.record.service import sign_pending
+    from coop.record.witnesses import witness_round
+    from coop.types import utcnow
+
+    db = _database()
+    if not db.settings.ledger.witnesses:
+        raise _fail("no witness is configured (COOP_LEDGER_WITNESSES)", code=2)
+    sign_pending(db, utcnow())
+    outcomes = witness_round(db)
+    for outcome in outcomes:
+        if outcome.cosigned:
+            out.print(f"[green]✓[/green] {outcome.witness}: cosigned the checkpoint of {outcome.tree_size} events")
+        else:
+            mark = "[red]✗ SERIOUS[/red]" if outcome.serious else "[red]✗[/red]"
+            err.print(f"{mark} {outcome.witness}: {outcome.error}")
+    if not all(o.cosigned for o in outcomes):
+        raise typer.Exit(1)
+
+
 @members_app.command("import")
 def members_import(
     file: Annotated[

@@ -12,6 +12,7 @@ from coop.members.models import EmailChange, Invitation, Member
 from coop.money.models import Distribution, DistributionMember, DistributionPermit
 from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, ManifestMemberSet, Permit, Result, UsageEvent
 from coop.proxies.models import ProxyAppointment
+from coop.record.models import WitnessCosignature, WitnessState
 from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead, MoneyAccount, MoneyEntry, MoneyPosting
 
 __all__ = [
@@ -52,4 +53,6 @@ __all__ = [
     "UsageEvent",
     "UserAccount",
     "Vote",
+    "WitnessCosignature",
+    "WitnessState",
 ]

@@ -75,6 +75,39 @@ class AuthSettings(BaseModel):
     argon2_memory_kib: int = Field(default=65_536, ge=19_456, description="Argon2id memory (OWASP floor 19 MiB)")
 
 
+class WitnessSettings(BaseModel):
+    """One witness of the log (c2sp.org/tlog-witness), as ``COOP_LEDGER_WITNESSES`` lists it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,79}$", description="what the board calls it (unique, up to 80)"
+    )
+    url: str = Field(description="its URL prefix: the client POSTs to <url>/add-checkpoint (http or https)")
+    vkey: str = Field(description="its cosigner verifier key, <name>+<key id hex>+base64(0x04 || Ed25519 key)")
+
+    @field_validator("url")
+    @classmethod
+    def _url_is_http(cls, value: str) -> str:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ValueError("a witness URL is http(s)://host[:port][/prefix], without a query")
+        return value.rstrip("/")
+
+    @field_validator("vkey")
+    @classmethod
+    def _vkey_is_a_cosigner(cls, value: str) -> str:
+        from ledger.cosignature import CosignatureError, parse_vkey
+
+        try:
+            parse_vkey(value)
+        except CosignatureError as exc:
+            raise ValueError(f"not a cosignature/v1 verifier key: {exc}") from exc
+        return value
+
+
 class LedgerSettings(BaseModel):
     signing_key_file: Path = Field(default=VAR / "ledger-signing-key.pem", description="Ed25519 private key (PEM)")
     trusted_public_keys: list[Path] = Field(
@@ -91,6 +124,26 @@ class LedgerSettings(BaseModel):
         description="the log's name: the origin line of its checkpoints and the name of their signing key, the "
         "cooperative's domain and a path without a scheme (tlog-checkpoint)",
     )
+
+    witnesses: list[WitnessSettings] = Field(
+        default_factory=list,
+        description="the witnesses each new checkpoint is sent to, as JSON: "
+        '[{"name": ..., "url": ..., "vkey": ...}] (default: none)',
+    )
+    witness_interval_seconds: float = Field(
+        default=60.0, gt=0, description="how often the server offers the newest checkpoint to the witnesses"
+    )
+    witness_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="how long the client waits for a witness to connect and to answer"
+    )
+
+    @field_validator("witnesses")
+    @classmethod
+    def _witness_names_differ(cls, value: list[WitnessSettings]) -> list[WitnessSettings]:
+        names = [w.name for w in value]
+        if len(set(names)) != len(names):
+            raise ValueError("each witness has a name of its own")
+        return value
 
     @field_validator("log_name")
     @classmethod

@@ -18,8 +18,17 @@ from coop.auth.policy import Actor, Permission
 from coop.db import Database
 from coop.deps import SEQ_MAX, Now, ReadSession, get_database, require
 from coop.errors import Invalid, NotFound
-from coop.record import checkpoints
-from coop.record.schemas import ConsistencyOut, EventOut, EventPage, InclusionOut, PublicKeyOut, TreeHeadOut
+from coop.record import checkpoints, witnesses
+from coop.record.schemas import (
+    ConsistencyOut,
+    EventOut,
+    EventPage,
+    InclusionOut,
+    PublicKeyOut,
+    TreeHeadOut,
+    WitnessesOut,
+    WitnessOut,
+)
 from ledger import log, tiles
 from ledger.signing import note_verifier_key, raw_public_key
 
@@ -49,7 +58,11 @@ def checkpoint(session: ReadSession, db: Annotated[Database, Depends(get_databas
     name (``COOP_LEDGER_LOG_NAME``), the tree size, the root hash in base64, a blank line
     and the Ed25519 signature line of the key named like the log. The same head always
     gives the same checkpoint. Verify it with ``note_verifier_key`` of ``/ledger/public-key``;
-    the tiles serve the tree it signs."""
+    the tiles serve the tree it signs.
+
+    The witnesses' ``cosignature/v1`` lines for this head follow the log's line
+    (c2sp.org/tlog-cosignature), once they cosigned it: a head newer than the last they
+    cosigned is served without them (``/ledger/witnesses`` names the witnesses and keys)."""
     note = checkpoints.checkpoint_note(session, db, now)
     return Response(note, media_type="text/plain; charset=utf-8", headers={"Cache-Control": BRIEFLY})
 
@@ -159,3 +172,35 @@ def consistency(
         second_root=proof.second_root.hex(),
         proof=[h.hex() for h in proof.path],
     )
+
+
+@router.get("/witnesses", response_model=WitnessesOut, summary="The witnesses and how they are doing (board, auditor)")
+def witness_states(
+    session: ReadSession,
+    db: Annotated[Database, Depends(get_database)],
+    _actor: Annotated[Actor, Depends(require(Permission.read_ledger_events))],
+) -> WitnessesOut:
+    """Each witness in ``COOP_LEDGER_WITNESSES`` (c2sp.org/tlog-witness): the largest tree it
+    cosigned, when it was last offered a checkpoint, and the last error. A failure marked
+    ``serious`` means the witness holds another checkpoint of this log for some size: a split
+    view, or a database restored from an older copy."""
+    head = log.latest_head(session)
+    size = head.tree_size if head is not None else 0
+    items = []
+    for witness, state in witnesses.states(session, db):
+        cosigned = state.cosigned_size if state is not None else 0
+        items.append(
+            WitnessOut(
+                name=witness.name,
+                url=witness.url,
+                vkey=witness.vkey,
+                cosigned_size=cosigned,
+                cosigned_at=state.cosigned_at if state else None,
+                attempted_at=state.attempted_at if state else None,
+                error=state.error if state else None,
+                error_at=state.error_at if state else None,
+                serious=state.serious if state else False,
+                behind=max(0, size - cosigned),
+            )
+        )
+    return WitnessesOut(tree_size=size, witnesses=items)

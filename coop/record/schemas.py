@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -87,3 +88,24 @@ class ConsistencyOut(BaseModel):
     first_root: str
     second_root: str
     proof: list[str]
+
+
+class WitnessOut(BaseModel):
+    name: str = Field(description="the witness's name in COOP_LEDGER_WITNESSES")
+    url: str = Field(description="its URL prefix (add-checkpoint is under it)")
+    vkey: str = Field(description="its cosigner verifier key (cosignature/v1)")
+    cosigned_size: int = Field(description="the largest tree it cosigned as far as we know (0: none yet)")
+    cosigned_at: datetime | None = Field(description="the time in that cosignature")
+    attempted_at: datetime | None = Field(description="when it was last offered a checkpoint")
+    error: str | None = Field(description="why the last offer failed; null when it succeeded")
+    error_at: datetime | None
+    serious: bool = Field(
+        description="the last failure means the witness saw another checkpoint of this log for a size (a split "
+        "view): look into it"
+    )
+    behind: int = Field(description="events in the newest signed head that it has not cosigned yet")
+
+
+class WitnessesOut(BaseModel):
+    tree_size: int = Field(description="the newest signed head's size")
+    witnesses: list[WitnessOut]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime
 
 from coop.db import Database
@@ -30,10 +31,12 @@ def sign_pending(db: Database, now: datetime) -> SignedTreeHead | None:
 
 
 class HeadSchedule:
-    """A thread that signs pending events every half signing interval, while the server runs."""
+    """A thread that signs pending events every half signing interval, while the server runs;
+    ``on_signed`` is called after each head it signs (the witnesses are told)."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, on_signed: Callable[[], None] | None = None) -> None:
         self.db = db
+        self.on_signed = on_signed
         self.period = max(1.0, db.settings.ledger.head_interval_seconds / 2)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="tree-head-schedule", daemon=True)
@@ -50,6 +53,7 @@ class HeadSchedule:
     def _run(self) -> None:
         while not self._stop.wait(self.period):
             try:
-                sign_pending(self.db, utcnow())
+                if sign_pending(self.db, utcnow()) is not None and self.on_signed is not None:
+                    self.on_signed()
             except Exception:  # the database may be away for a while; try again next time
                 logger.warning("could not sign a tree head on schedule", exc_info=True)

@@ -100,6 +100,11 @@ OUTSIDE_THE_RECORD: dict[str, str] = {
     "two-factor.disabled, two-factor.reset), naming only the account",
     "two_factor_recovery_code": "one-time codes for signing in without the app, under keyed hashes; new ones "
     "and each one used are recorded (two-factor.recovery-codes-renewed, two-factor.recovery-code-used)",
+    "witness_cosignature": "witnesses' cosignatures on the log's checkpoints: signatures by others over "
+    "checkpoints the log signed already, each verified with its witness's key before it is kept and "
+    "verifiable by anyone; they change nothing the cooperative decides or owes (append-only all the same)",
+    "witness_state": "how each witness is doing (the size it last cosigned, the last error): updated at "
+    "every attempt, for the board's view; the cosignatures prove themselves",
     "password_reset": "single-use links to set a new password, under hashed tokens: anyone may ask for one; "
     "using one is recorded (account.password-reset)",
 }

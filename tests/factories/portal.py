@@ -43,6 +43,7 @@ BOARD_PAGES = [
     "/board/api-keys",
     "/board/users",
     "/board/mail",
+    "/board/witnesses",
     "/me/two-factor",
 ]
 """The portal's pages, as a member and as the board see them (the board's in a cooperative
