@@ -154,7 +154,7 @@ def verifier_of(name: str, public_key: Ed25519PublicKey) -> VerifierKey:
 
 def parse_verifier_key(text: str) -> VerifierKey:
     """A verifier key ``<name>+<key hash hex>+<base64(0x01 || Ed25519 public key)>``, its hash checked."""
-    parts = text.strip().split("+")
+    parts = text.strip().split("+", 2)
     if len(parts) != 3 or not parts[0]:
         raise NoteError("a verifier key is <name>+<key hash in hex>+<base64 key>")
     name, hash_hex, blob_text = parts
