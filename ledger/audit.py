@@ -19,11 +19,13 @@ Memory is O(tree size / 256): the roots of full tiles, nothing per event.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ledger import canonical, merkle
-from ledger.events import TIME, TOKEN, event_bytes
+from ledger.events import TIME, TOKEN, well_formed
 from ledger.notes import Checkpoint
 from ledger.tiles import ENTRIES, HEIGHT, WIDTH, Tile, bundle_entries
 
@@ -31,6 +33,7 @@ TileReader = Callable[[Sequence[Tile]], Iterable[bytes]]
 """Reads tiles, yielding their bytes in the order asked (it may fetch ahead meanwhile)."""
 
 EVENT_FIELDS = ("actor", "payload", "seq", "subject", "time", "type")
+_FIELDS = set(EVENT_FIELDS)
 
 
 class AuditFailure(Exception):
@@ -92,26 +95,61 @@ def level0_tiles(tree_size: int) -> list[Tile]:
     return [Tile(0, i, WIDTH) for i in range(full)] + ([Tile(0, full, rest)] if rest else [])
 
 
+def _no_float(literal: str) -> Any:
+    raise canonical.CanonicalJsonError(f"float {literal} in canonical JSON")
+
+
+_DECODER = json.JSONDecoder(parse_float=_no_float, parse_constant=_no_float)
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+"""canonical.loads and canonical.dumps, made once: a million events are parsed at a time."""
+
+
+def events_problem(entries: Sequence[bytes], first_seq: int) -> tuple[int, str] | None:
+    """The first entry that is not the canonical bytes of its event (the event with sequence number
+    ``first_seq + index``), and why; None when all are. Tokens and times are checked a batch at a time."""
+    values: list[dict[str, Any]] = []
+    for j, entry in enumerate(entries):
+        seq = first_seq + j
+        try:
+            value = _DECODER.decode(entry.decode())
+        except ValueError as exc:
+            return j, f"is not canonical JSON ({exc})"
+        if not isinstance(value, dict) or value.keys() != _FIELDS:
+            return j, f"is not an event: its fields are not {', '.join(EVENT_FIELDS)}"
+        if type(value["seq"]) is not int or value["seq"] != seq:
+            return j, f"has sequence number {value['seq']!r} where {seq} belongs"
+        if not isinstance(value["payload"], dict):
+            return j, "has a payload that is not an object"
+        if not all(isinstance(value[k], str) for k in ("time", "type", "actor", "subject")):
+            return j, "has a time, type, actor or subject that is not a string"
+        # ASCII keys sort the same in code points and UTF-16: the canonical form is then one encoding
+        ascii_keys = entry.isascii() or _ascii_keys(value["payload"])
+        if not ascii_keys or _ENCODER.encode(value).encode() != entry:
+            return j, "is not in canonical form"
+        values.append(value)
+    times = [v["time"] for v in values]
+    columns = [[v[k] for v in values] for k in ("type", "actor", "subject")]
+    if not well_formed(times, *columns):
+        for j, v in enumerate(values):
+            if not TIME.fullmatch(v["time"]):
+                return j, f"has a time {v['time']!r} not in the events' form"
+            if not all(TOKEN.fullmatch(v[k]) for k in ("type", "actor", "subject")):
+                return j, "has a type, actor or subject that is not a token"
+    return None
+
+
+def _ascii_keys(value: Any) -> bool:
+    if isinstance(value, dict):
+        return all(k.isascii() and _ascii_keys(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_ascii_keys(v) for v in value)
+    return True
+
+
 def event_problem(entry: bytes, seq: int) -> str | None:
     """Why ``entry`` is not the canonical bytes of an event with sequence number ``seq``, or None."""
-    try:
-        value = canonical.loads(entry)
-    except ValueError as exc:
-        return f"is not canonical JSON ({exc})"
-    if not isinstance(value, dict) or tuple(sorted(value)) != EVENT_FIELDS:
-        return f"is not an event: its fields are not {', '.join(EVENT_FIELDS)}"
-    if type(value["seq"]) is not int or value["seq"] != seq:
-        return f"has sequence number {value['seq']!r} where {seq} belongs"
-    if not all(isinstance(value[k], str) and TOKEN.fullmatch(value[k]) for k in ("type", "actor", "subject")):
-        return "has a type, actor or subject that is not a token"
-    if not isinstance(value["time"], str) or not TIME.fullmatch(value["time"]):
-        return f"has a time {value['time']!r} not in the events' form"
-    if not isinstance(value["payload"], dict):
-        return "has a payload that is not an object"
-    payload = canonical.dumps(value["payload"])
-    if event_bytes(seq, value["time"], value["type"], value["actor"], value["subject"], payload) != entry:
-        return "is not in canonical form"
-    return None
+    found = events_problem([entry], seq)
+    return None if found is None else found[1]
 
 
 def audit_tree(
@@ -187,9 +225,8 @@ def _check_entries(tile: Tile, data: bytes, hashes: Sequence[bytes]) -> None:
         raise DoesNotVerify(
             f"event {first + j + 1}: its bytes in {bundle.path} do not hash to its leaf hash in {tile.path}"
         )
-    for j, entry in enumerate(entries):
-        if (problem := event_problem(entry, first + j + 1)) is not None:
-            raise DoesNotVerify(f"event {first + j + 1} in {bundle.path} {problem}")
+    if (found := events_problem(entries, first + 1)) is not None:
+        raise DoesNotVerify(f"event {first + found[0] + 1} in {bundle.path} {found[1]}")
 
 
 def _check_levels_above(size: int, full: _FullTiles, read: TileReader) -> int:
