@@ -447,6 +447,10 @@ def ledger_audit(
             "or a file holding it; once saved in the state directory, later audits require that key"
         ),
     ] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="read every tile again, also the full tiles an earlier audit verified"),
+    ] = False,
 ) -> None:
     """Audit the ledger of record over HTTP, with no database: the checkpoint, every tile and entry.
 
@@ -458,7 +462,9 @@ def ledger_audit(
 
     Without --key and with no key saved, the first audit trusts the key the server names
     (trust on first use) and prints its fingerprint: compare it with one the cooperative
-    publishes elsewhere. The state is saved only when an audit passes.
+    publishes elsewhere. The state is saved only when an audit passes. Full tiles never
+    change: later audits fetch only new ones (--full: all), and recompute every root from
+    every leaf hash all the same.
 
     Exit codes: 0 the log passed; 1 it does not verify (signature, entry, tile or root, named);
     2 the audit could not be carried out (network, URL, state directory, key); 3 the log was
@@ -487,7 +493,7 @@ def ledger_audit(
                 transient=True,
             ) as progress:
                 task = progress.add_task("events", total=plan.checkpoint.tree_size)
-                report = plan.run(lambda n: progress.advance(task, n))
+                report = plan.run(lambda n: progress.advance(task, n), full=full)
     except CannotAudit as exc:
         raise _fail(f"could not audit: {exc}", code=2) from exc
     except DoesNotVerify as exc:
@@ -501,8 +507,10 @@ def ledger_audit(
         if report.consistent_with is not None
         else "; first audit of this log"
     )
+    plural = "s" if report.reused != 1 else ""
+    reused = f", {report.reused:,} full tile{plural} kept from earlier audits" if report.reused else ""
     out.print(
-        f"log {plan.checkpoint.origin} audited: {report.tree_size:,} events, {report.tiles:,} tiles, "
+        f"log {plan.checkpoint.origin} audited: {report.tree_size:,} events, {report.tiles:,} tiles read{reused}, "
         f"root {report.root_hash.hex()}{since}; checkpoint saved in {plan.state}"
     )
 

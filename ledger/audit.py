@@ -60,6 +60,10 @@ class AuditReport:
     """Hash tiles and entry bundles read."""
     consistent_with: int | None
     """The size of the earlier checkpoint the tree extends, if one was given."""
+    reused: int
+    """Full level 0 tiles verified by an earlier audit, not fetched again."""
+    verified: dict[int, bytes]
+    """The full level 0 hash tiles this audit fetched and verified, by index (for the next)."""
 
 
 class _FullTiles:
@@ -157,11 +161,15 @@ def audit_tree(
     read: TileReader,
     earlier: Checkpoint | None = None,
     progress: Callable[[int], None] | None = None,
+    known: Callable[[int], bytes | None] | None = None,
 ) -> AuditReport:
     """Check the tree ``checkpoint`` signs, tile by tile, and that it extends ``earlier``.
 
-    Raises :class:`DoesNotVerify`, :class:`Truncated` or :class:`Rewritten`; ``progress``
-    is told how many events each step checked."""
+    ``known`` gives the bytes of full level 0 hash tiles a passing audit verified before (with
+    their entries), which are then neither fetched nor checked again: full tiles never change.
+    Every root is still recomputed from every leaf hash. Raises :class:`DoesNotVerify`,
+    :class:`Truncated` or :class:`Rewritten`; ``progress`` is told how many events each step
+    checked."""
     size = checkpoint.tree_size
     if earlier is not None and earlier.tree_size > size:
         raise Truncated(
@@ -174,12 +182,19 @@ def audit_tree(
     if earlier is not None and earlier.tree_size == 0:
         old_root = merkle.EMPTY_ROOT
     level0 = level0_tiles(size)
-    wanted = [t for tile in level0 for t in (tile, Tile(ENTRIES, tile.index, tile.width))]
+    reused = {t.index: d for t in level0 if t.full and known is not None and (d := known(t.index)) is not None}
+    wanted = [t for tile in level0 if tile.index not in reused for t in (tile, Tile(ENTRIES, tile.index, tile.width))]
     data = iter(read(wanted))
+    verified: dict[int, bytes] = {}
     for tile in level0:
-        hashes = _hash_tile(tile, next(data))
-        _check_entries(tile, next(data), hashes)
-        count += 2
+        if tile.index in reused:
+            hashes = _hash_tile(tile, reused[tile.index])
+        else:
+            hashes = _hash_tile(tile, tile_data := next(data))
+            _check_entries(tile, next(data), hashes)
+            count += 2
+            if tile.full:
+                verified[tile.index] = tile_data
         first = tile.first_hash()
         if earlier is not None and first < earlier.tree_size <= first + tile.width:
             old_root = full.root_with(hashes[: earlier.tree_size - first])
@@ -200,7 +215,7 @@ def audit_tree(
             f"the log was rewritten: its first {earlier.tree_size:,} events no longer give the root of the "
             f"checkpoint saved earlier ({earlier.root_hash.hex()}), though the new checkpoint is signed"
         )
-    return AuditReport(size, root, count, earlier.tree_size if earlier is not None else None)
+    return AuditReport(size, root, count, earlier.tree_size if earlier is not None else None, len(reused), verified)
 
 
 def _hash_tile(tile: Tile, data: bytes) -> list[bytes]:

@@ -2,15 +2,18 @@
 
 Fetches the log's checkpoint, checks its signature with the key the auditor trusts, reads
 every tile (:func:`ledger.audit.audit_tree`), checks that the log extends the checkpoint
-saved by the last audit, and saves the new one. The state directory holds two files:
+saved by the last audit, and saves the new one. The state directory holds:
 
 * ``key``: the note verifier key trusted for this log. Without one (and without ``--key``)
   the first audit takes the key the server names at ``/public-key``: trust on first use,
   which the command says plainly, with the key's fingerprint to compare out of band.
 * ``checkpoint``: the newest checkpoint that passed, as the server sent it (a signed note,
   which ``coop ledger verify --checkpoint`` also reads).
+* ``tiles/``: the full level 0 hash tiles verified so far. Full tiles never change, so the
+  next audit reads from the server only what is new (and the tiles above level 0); the
+  roots are still recomputed from every leaf hash.
 
-Both are replaced atomically, and only when an audit passes.
+Files are replaced atomically, and only when an audit passes; the checkpoint last.
 """
 
 from __future__ import annotations
@@ -27,14 +30,17 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from ledger.audit import AuditReport, DoesNotVerify, audit_tree
+from ledger.audit import AuditReport, DoesNotVerify, Rewritten, audit_tree
+from ledger.merkle import HASH_SIZE
 from ledger.notes import Checkpoint, NoteError, VerifierKey, parse_checkpoint, parse_verifier_key
-from ledger.tiles import Tile
+from ledger.tiles import WIDTH, Tile
 
 LOG_PATH = "/api/v1/ledger"
 """Where a cooperative's server serves its log, when the URL given is the server's own."""
 KEY_FILE = "key"
 CHECKPOINT_FILE = "checkpoint"
+TILES_DIR = "tiles"
+"""Full level 0 hash tiles verified by earlier audits, at their tlog-tiles paths (``tiles/tile/0/000``)."""
 FETCHERS = 4
 """Requests in flight at once: enough to keep a server and the checks busy together."""
 AHEAD = 32
@@ -112,13 +118,52 @@ class Plan:
     checkpoint_text: str
     earlier: Checkpoint | None
 
-    def run(self, progress: Callable[[int], None] | None = None) -> AuditReport:
-        """Read and check every tile; on success save the key (if new) and the checkpoint."""
-        report = audit_tree(self.checkpoint, self.log.read, self.earlier, progress)
+    def run(self, progress: Callable[[int], None] | None = None, full: bool = False) -> AuditReport:
+        """Read and check every tile (but full level 0 tiles verified before, unless ``full``);
+        on success save the key (if new), the full tiles newly verified and the checkpoint.
+
+        When the tiles kept from before and the new checkpoint disagree, everything is read
+        again from the server, so the outcome (rewritten, or a tile named) is the server's."""
+        done = 0
+
+        def advance(n: int) -> None:
+            nonlocal done
+            done += n
+            if progress is not None:
+                progress(n)
+
+        reused: list[int] = []
+
+        def known(index: int) -> bytes | None:
+            data = None if full else self._known_tile(index)
+            if data is not None:
+                reused.append(index)
+            return data
+
+        try:
+            report = audit_tree(self.checkpoint, self.log.read, self.earlier, advance, known)
+        except (DoesNotVerify, Rewritten):
+            if not reused:
+                raise
+            advance(-done)
+            report = audit_tree(self.checkpoint, self.log.read, self.earlier, advance)
+        for index, data in report.verified.items():
+            _write_atomically(self._tiles() / Tile(0, index, WIDTH).path, data)
         if self.key_is_new:
             _write_atomically(self.state / KEY_FILE, self.key.text + "\n")
         _write_atomically(self.state / CHECKPOINT_FILE, self.checkpoint_text)
         return report
+
+    def _tiles(self) -> Path:
+        return self.state / TILES_DIR
+
+    def _known_tile(self, index: int) -> bytes | None:
+        path = self._tiles() / Tile(0, index, WIDTH).path
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        return data if len(data) == WIDTH * HASH_SIZE else None
 
 
 def prepare(url: str, client: httpx.Client, state: Path | None = None, key: str | None = None) -> Plan:
@@ -195,14 +240,14 @@ def _saved_checkpoint(directory: Path, key: VerifierKey) -> Checkpoint | None:
     return saved
 
 
-def _write_atomically(path: Path, text: str) -> None:
+def _write_atomically(path: Path, data: str | bytes) -> None:
     """Replace ``path`` in one step: a crash leaves the old file or the new one, never half of either."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
-            with os.fdopen(fd, "w") as f:
-                f.write(text)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data.encode() if isinstance(data, str) else data)
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, path)

@@ -17,7 +17,7 @@ from coop.db import Database
 from coop.settings import Settings
 from ledger import log
 from ledger.audit import DoesNotVerify, event_problem
-from ledger.audit_client import CHECKPOINT_FILE, KEY_FILE, prepare, state_dir_of
+from ledger.audit_client import CHECKPOINT_FILE, KEY_FILE, TILES_DIR, prepare, state_dir_of
 from ledger.events import event_bytes
 from ledger.notes import NoteError, parse_checkpoint, parse_note, parse_verifier_key, verifier_of
 from ledger.signing import Signer, note_verifier_key
@@ -64,6 +64,9 @@ def test_audits_keep_a_checkpoint_and_catch_a_log_truncated_or_rewritten_after_i
     code, said = audit(live_server, state)
     assert code == 0, said
     assert "812 events" in said and "extends the checkpoint of 300 events" in said and "trusting" not in said
+    # tile/0/000 was verified last time; tiles 1 and 2 and the partial tile 3, their bundles and tile/1/000.p/3 are read
+    assert "7 tiles read, 1 full tile kept from earlier audits" in said
+    assert sorted(p.name for p in (state / TILES_DIR / "tile" / "0").iterdir()) == ["000", "001", "002"]
     kept = (state / CHECKPOINT_FILE).read_text()
     assert parse_checkpoint(kept).tree_size == 812
 
@@ -148,9 +151,17 @@ def test_a_tampered_tile_fails_the_audit_naming_it_and_keeps_the_state(
         with httpx.Client(timeout=60, transport=Tampering(path, change)) as client:
             plan = prepare(live_server, client, state)
             with pytest.raises(DoesNotVerify) as failed:
-                plan.run()
+                plan.run(full=True)
         assert message in str(failed.value)
         assert (state / CHECKPOINT_FILE).read_text() == kept
+    # a tile kept from before that no longer fits: everything is read again, and the server's tiles decide
+    kept_tile = state / TILES_DIR / "tile" / "0" / "000"
+    good = kept_tile.read_bytes()
+    kept_tile.write_bytes(_flip_last_byte(good))
+    with httpx.Client(timeout=60) as client:
+        report = prepare(live_server, client, state).run()
+    assert report.reused == 0 and report.tree_size == WIDTH + 47
+    assert kept_tile.read_bytes() == good
 
 
 def test_an_entry_must_be_the_canonical_event_with_its_sequence_number() -> None:
