@@ -25,6 +25,7 @@ from bench import (
     money_bench,
     permits_bench,
     reports_bench,
+    tiles_bench,
 )
 from bench.common import machine
 
@@ -43,6 +44,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "members-import": lambda: {e: members_bench.run(e) for e in ("sqlite", "postgresql")},
     "mail-delivery": lambda: {e: mail_bench.run(e) for e in ("sqlite", "postgresql")},
     "mail-digest": lambda: {e: digest_bench.run(e) for e in ("sqlite", "postgresql")},
+    "ledger-tiles": lambda: {"postgresql": tiles_bench.run("postgresql")},
 }
 
 
@@ -353,6 +355,8 @@ def render(results: dict[str, Any]) -> str:
                 f"| {f['bare_insert_select_seconds']} |"
             )
         lines.append("")
+    if "ledger-tiles" in results:
+        lines += tiles_bench.render(results["ledger-tiles"])
     return "\n".join(lines)
 
 

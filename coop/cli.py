@@ -356,7 +356,8 @@ def ledger_verify(
     checkpoint: Annotated[
         list[Path] | None,
         typer.Option(
-            help="a tree head saved earlier from GET /api/v1/ledger/tree-head (its JSON); the log must still "
+            help="a tree head saved earlier from GET /api/v1/ledger/tree-head (its JSON), or a checkpoint from "
+            "GET /api/v1/ledger/checkpoint (the signed note, as `coop ledger audit` saves it); the log must still "
             "extend it (repeatable)",
             dir_okay=False,
         ),
@@ -451,6 +452,95 @@ def ledger_witness() -> None:
             err.print(f"{mark} {outcome.witness}: {outcome.error}")
     if not all(o.cosigned for o in outcomes):
         raise typer.Exit(1)
+
+
+@ledger_app.command("audit")
+def ledger_audit(
+    url: Annotated[
+        str, typer.Argument(help="the log's URL, e.g. https://coop.example/api/v1/ledger (a bare server URL: its log)")
+    ],
+    state: Annotated[
+        Path | None,
+        typer.Option(
+            help="the directory that keeps the trusted key and the last checkpoint that passed "
+            "(default: $XDG_STATE_HOME/coop/audit/<log name>, ~/.local/state/coop/audit/<log name> "
+            "without XDG_STATE_HOME)",
+            file_okay=False,
+        ),
+    ] = None,
+    key: Annotated[
+        str | None,
+        typer.Option(
+            help="the note verifier key to trust (note_verifier_key of /public-key, from a source you trust), "
+            "or a file holding it; once saved in the state directory, later audits require that key"
+        ),
+    ] = None,
+    full: Annotated[
+        bool,
+        typer.Option("--full", help="read every tile again, also the full tiles an earlier audit verified"),
+    ] = False,
+) -> None:
+    """Audit the ledger of record over HTTP, with no database: the checkpoint, every tile and entry.
+
+    Fetches the signed checkpoint (C2SP tlog-checkpoint) and checks its signature with the
+    trusted key; reads every entry bundle and hash tile (C2SP tlog-tiles), checks every
+    event's leaf hash and canonical form and sequence number, every hash tile above level 0
+    against the full tiles below it, and the root against the checkpoint; then checks that
+    the log extends the checkpoint saved by the last audit, and saves the new one.
+
+    Without --key and with no key saved, the first audit trusts the key the server names
+    (trust on first use) and prints its fingerprint: compare it with one the cooperative
+    publishes elsewhere. The state is saved only when an audit passes. Full tiles never
+    change: later audits fetch only new ones (--full: all), and recompute every root from
+    every leaf hash all the same.
+
+    Exit codes: 0 the log passed; 1 it does not verify (signature, entry, tile or root, named);
+    2 the audit could not be carried out (network, URL, state directory, key); 3 the log was
+    truncated, 4 rewritten, since the checkpoint saved last time.
+    """
+    import httpx
+
+    from ledger.audit import DoesNotVerify, Rewritten, Truncated
+    from ledger.audit_client import CannotAudit, prepare
+
+    try:
+        with httpx.Client(timeout=60, follow_redirects=True) as client:
+            plan = prepare(url, client, state, key)
+            if plan.first_use:
+                err.print(
+                    f"[yellow]![/yellow] trusting the key the server names, on first use: {plan.key.text}\n"
+                    f"  fingerprint {plan.key.fingerprint}; compare it with the one the cooperative publishes "
+                    f"elsewhere. It is saved in {plan.state} and required from now on."
+                )
+            with Progress(
+                TextColumn("auditing"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=err,
+                transient=True,
+            ) as progress:
+                task = progress.add_task("events", total=plan.checkpoint.tree_size)
+                report = plan.run(lambda n: progress.advance(task, n), full=full)
+    except CannotAudit as exc:
+        raise _fail(f"could not audit: {exc}", code=2) from exc
+    except DoesNotVerify as exc:
+        raise _fail(f"the log does NOT verify: {exc}", code=1) from exc
+    except Truncated as exc:
+        raise _fail(f"{exc}; the saved checkpoint is kept in {plan.state}", code=3) from exc
+    except Rewritten as exc:
+        raise _fail(f"{exc}; the saved checkpoint is kept in {plan.state}", code=4) from exc
+    since = (
+        f"; it extends the checkpoint of {report.consistent_with:,} events saved last time"
+        if report.consistent_with is not None
+        else "; first audit of this log"
+    )
+    plural = "s" if report.reused != 1 else ""
+    reused = f", {report.reused:,} full tile{plural} kept from earlier audits" if report.reused else ""
+    out.print(
+        f"log {plan.checkpoint.origin} audited: {report.tree_size:,} events, {report.tiles:,} tiles read{reused}, "
+        f"root {report.root_hash.hex()}{since}; checkpoint saved in {plan.state}"
+    )
 
 
 @members_app.command("import")

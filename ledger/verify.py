@@ -38,6 +38,7 @@ from sqlalchemy import Connection
 from ledger import merkle
 from ledger.events import TIME, TOKEN, leaf_hashes, well_formed
 from ledger.models import STORED_FROM_LEVEL
+from ledger.notes import Checkpoint
 from ledger.signing import SignedTreeHead, verify_head
 
 BATCH = 20_000
@@ -188,7 +189,7 @@ def verify(
     trusted_keys: Mapping[str, Ed25519PublicKey],
     progress: Callable[[int], None] | None = None,
     consumers: Sequence[Consumer] = (),
-    checkpoints: Sequence[SignedTreeHead] = (),
+    checkpoints: Sequence[SignedTreeHead | Checkpoint] = (),
     unsigned_deadline: datetime | None = None,
 ) -> Report:
     """Check the whole log; ``trusted_keys`` maps key ids to the keys heads may be signed with.
@@ -232,17 +233,23 @@ def verify(
 
 def _check_checkpoint(
     report: Report,
-    checkpoint: SignedTreeHead,
+    checkpoint: SignedTreeHead | Checkpoint,
     size: int,
     found: Mapping[merkle.Node, bytes],
     trusted: Mapping[str, Ed25519PublicKey],
 ) -> None:
-    name = f"checkpoint of size {checkpoint.tree_size} signed at {checkpoint.timestamp}"
-    key = trusted.get(checkpoint.key_id)
-    if key is None:
-        report.fail(f"{name} is signed by untrusted key {checkpoint.key_id}")
-    elif not verify_head(checkpoint, key):
-        report.fail(f"{name} has an invalid signature")
+    problem: str | None
+    if isinstance(checkpoint, Checkpoint):  # a signed note, as /ledger/checkpoint serves it
+        name = f"checkpoint of size {checkpoint.tree_size} (a signed note of {checkpoint.origin})"
+        problem = checkpoint.signature_problem(trusted)
+    else:
+        name = f"checkpoint of size {checkpoint.tree_size} signed at {checkpoint.timestamp}"
+        key = trusted.get(checkpoint.key_id)
+        problem = f"is signed by untrusted key {checkpoint.key_id}" if key is None else None
+        if key is not None and not verify_head(checkpoint, key):
+            problem = "has an invalid signature"
+    if problem is not None:
+        report.fail(f"{name} {problem}")
     if checkpoint.tree_size > size:
         report.fail(f"{name} covers more events than the log holds ({size}): the log was cut back", size + 1)
     elif merkle.range_hash(0, checkpoint.tree_size, found) != checkpoint.root_hash:

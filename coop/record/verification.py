@@ -25,6 +25,7 @@ from coop.record.reconcile import Reconciliation
 from coop.record.rows import Table
 from coop.record.schemas import TreeHeadOut
 from coop.settings import Settings
+from ledger.notes import Checkpoint, NoteError, parse_checkpoint
 from ledger.signing import SignedTreeHead
 from ledger.verify import Report, verify
 
@@ -137,7 +138,7 @@ def verify_record(
     settings: Settings,
     trusted_keys: Mapping[str, Ed25519PublicKey],
     progress: Callable[[int], None] | None = None,
-    checkpoints: Sequence[SignedTreeHead] = (),
+    checkpoints: Sequence[SignedTreeHead | Checkpoint] = (),
     *,
     now: datetime,
 ) -> Report:
@@ -173,12 +174,23 @@ class CheckpointError(ValueError):
     """A checkpoint file that cannot be read as a signed tree head."""
 
 
-def load_checkpoint(path: Path) -> SignedTreeHead:
-    """A head saved from ``GET /api/v1/ledger/tree-head`` (its JSON, as returned)."""
+def load_checkpoint(path: Path) -> SignedTreeHead | Checkpoint:
+    """A head saved from ``GET /api/v1/ledger/tree-head`` (its JSON, as returned), or a
+    checkpoint saved from ``GET /api/v1/ledger/checkpoint`` (the signed note, as served; what
+    ``coop ledger audit`` keeps in its state directory)."""
     try:
-        head = TreeHeadOut.model_validate_json(path.read_bytes())
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CheckpointError(f"{path} cannot be read: {exc}") from exc
+    if not data.lstrip().startswith(b"{"):
+        try:
+            return parse_checkpoint(data)
+        except NoteError as exc:
+            raise CheckpointError(f"{path} is not a checkpoint from GET /api/v1/ledger/checkpoint: {exc}") from exc
+    try:
+        head = TreeHeadOut.model_validate_json(data)
         return SignedTreeHead(
             head.tree_size, bytes.fromhex(head.root_hash), head.timestamp, head.key_id, bytes.fromhex(head.signature)
         )
-    except (OSError, ValidationError, ValueError) as exc:
+    except (ValidationError, ValueError) as exc:
         raise CheckpointError(f"{path} is not a tree head saved from GET /api/v1/ledger/tree-head: {exc}") from exc
