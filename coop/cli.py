@@ -78,6 +78,13 @@ def _finish() -> None:
             db.dispose()
 
 
+def _progress(doing: str) -> Progress:
+    """A progress bar on stderr for long work: what is being done, done of all, time left."""
+    return Progress(
+        TextColumn(doing), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
+    )
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
     err.print(f"[red]error:[/red] {message}")
     return typer.Exit(code)
@@ -389,14 +396,7 @@ def ledger_verify(
     with db.unit_of_work(write=False) as session:
         conn = session.connection(execution_options=snapshot_options(db.dialect))
         total = log.tree_size(session)
-        with Progress(
-            TextColumn("verifying"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err,
-            transient=True,
-        ) as progress:
+        with _progress("verifying") as progress:
             task = progress.add_task("events", total=total)
             report = verify_record(
                 conn,
@@ -512,14 +512,7 @@ def ledger_audit(
                     f"  fingerprint {plan.key.fingerprint}; compare it with the one the cooperative publishes "
                     f"elsewhere. It is saved in {plan.state} and required from now on."
                 )
-            with Progress(
-                TextColumn("auditing"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                console=err,
-                transient=True,
-            ) as progress:
+            with _progress("auditing") as progress:
                 task = progress.add_task("events", total=plan.checkpoint.tree_size)
                 report = plan.run(lambda n: progress.advance(task, n), full=full)
     except CannotAudit as exc:
@@ -565,9 +558,7 @@ def members_import(
     from coop.types import utcnow
 
     db = _database()
-    with Progress(
-        TextColumn("admitting"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
-    ) as progress:
+    with _progress("admitting") as progress:
         task = progress.add_task("rows", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -614,9 +605,7 @@ def members_erase_due(
 
     moment = utcnow() if now is None else now if now.tzinfo is not None else now.replace(tzinfo=UTC)
     db = _database()
-    with Progress(
-        TextColumn("erasing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=err, transient=True
-    ) as progress:
+    with _progress("erasing") as progress:
         task = progress.add_task("members", total=None)
 
         def advance(done: int, total: int) -> None:
