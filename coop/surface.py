@@ -48,6 +48,8 @@ from coop.proxies.acting import router as acting_pages
 from coop.proxies.expiry import PASSES as PROXY_PASSES
 from coop.proxies.pages import router as proxies_pages
 from coop.proxies.routes import router as proxies_router
+from coop.record.receipt_pages import router as receipt_pages
+from coop.record.receipt_routes import router as receipt_router
 from coop.record.routes import router as record_router
 from coop.reporting.pages import router as reports_pages
 from coop.reporting.routes import router as reports_router
@@ -64,6 +66,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     proxies_router,
     carers_router,
     record_router,
+    receipt_router,
     vocabulary_router,
     governance_router,
     hdab_router,
@@ -99,6 +102,7 @@ PAGES: tuple[APIRouter, ...] = (
     board_user_pages,
     board_member_pages,
     access_pages,
+    receipt_pages,
 )
 
 MAIL_PASSES: tuple[MailPass, ...] = (*DATA_USE_PASSES, *VOTE_PASSES, *PROXY_PASSES)

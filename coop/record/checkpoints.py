@@ -40,3 +40,13 @@ def checkpoint_note(session: Session, db: Database, now: datetime) -> str:
     """The newest signed tree head as a checkpoint."""
     head = newest_head(session, db, now)
     return note_of(db, head.tree_size, head.root_hash)
+
+
+def receipt_checkpoint(session: Session, db: Database, covering: int, now: datetime) -> str | None:
+    """The checkpoint a receipt of event ``covering`` carries: the newest signed tree head as a
+    note, when it covers that event (with whatever cosignatures it has); None while no signed
+    head covers it yet."""
+    head = log.newest_head(session, db.signer, now=now)
+    if head is None or head.tree_size < covering:
+        return None
+    return note_of(db, head.tree_size, head.root_hash)

@@ -22,7 +22,8 @@ def test_a_member_manages_choices_proxies_and_opt_out(client: TestClient, databa
     assert "De coöperatie beslist voor u" in overview.text  # Dutch by default, in plain words
     choices = client.get("/me/choices")
     form = {"csrf": f.csrf(choices.text), "pref:research:commercial": "deny", "donate": "on"}
-    assert client.post("/me/choices", data=form, follow_redirects=False).headers["location"] == "/me/choices?saved=1"
+    saved = client.post("/me/choices", data=form, follow_redirects=False).headers["location"]
+    assert saved.startswith("/me/choices?saved=1&receipt=")  # and offers the change's receipt
     api = client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()
     assert {"purpose": "research", "user_type": "commercial", "decision": "deny"} in api["preferences"]
     assert api["donate_dividend"] is True
