@@ -14,8 +14,8 @@ from ledger import receipts
 receipt_app = typer.Typer(
     help="Receipts members keep (c2sp.org/tlog-proof): verify them offline.", no_args_is_help=True
 )
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 VALID, NOT_VALID, UNUSABLE = 0, 1, 2
 """Exit codes: the receipt verifies; it does not; the file or a key given cannot be used."""

@@ -13,11 +13,13 @@ from sqlmodel import Session, col
 from coop.auth.policy import Actor, Denied, can_read_member
 from coop.errors import NotFound
 from coop.i18n import N_
+from coop.members.models import Member
 from ledger import log
 from ledger.models import LedgerEvent
 
 EVENT_WORDS = {
     "member.admitted": N_("event_member_admitted"),
+    "member.invited": N_("event_member_invited"),
     "member.renamed": N_("event_member_renamed"),
     "member.left": N_("event_member_left"),
     "choices.started": N_("event_choices_started"),
@@ -50,10 +52,10 @@ def subject_of(member_id: int) -> str:
     return f"member:{member_id}"
 
 
-def require_reader(actor: Actor, member_id: int) -> None:
+def require_reader(session: Session, actor: Actor, member_id: int) -> None:
     """The member themselves and those who may read any member; to anyone else the member
     and their events do not exist (404), so nothing about them is revealed."""
-    if isinstance(can_read_member(actor, member_id), Denied):
+    if isinstance(can_read_member(actor, member_id), Denied) or session.get(Member, member_id) is None:
         raise NotFound(f"no member {member_id}", code="member-not-found")
 
 
@@ -65,7 +67,7 @@ def signed_size(session: Session) -> int:
 
 def member_events(session: Session, actor: Actor, member_id: int) -> list[OwnEvent]:
     """Every event about the member, oldest first."""
-    require_reader(actor, member_id)
+    require_reader(session, actor, member_id)
     covered = signed_size(session)
     rows = session.execute(
         select(col(LedgerEvent.seq), col(LedgerEvent.type), col(LedgerEvent.recorded_at))

@@ -36,7 +36,7 @@ def _own_event(session: Session, member_id: int, seq: int) -> Event:
 def receipt(session: Session, db: Database, actor: Actor, member_id: int, seq: int, now: datetime) -> ReceiptFile:
     """The receipt of event ``seq`` about the member. 404 when the actor may not read the member
     or the event is not about them; 503 ``receipt-pending`` while no signed head covers it."""
-    require_reader(actor, member_id)
+    require_reader(session, actor, member_id)
     event = _own_event(session, member_id, seq)
     note = checkpoints.receipt_checkpoint(session, db, seq, now)
     if note is None:

@@ -314,13 +314,18 @@ def test_a_link_cannot_make_the_reports_page_say_what_was_published(client: Test
 
 
 def test_pages_need_no_inline_script_or_style() -> None:
-    """The Content-Security-Policy allows no script and styles from this site only."""
+    """The Content-Security-Policy allows no script and styles from this site only; the one
+    page with a script, the receipt check, loads it as a file from this site."""
     from pathlib import Path
 
     templates = sorted((Path(__file__).resolve().parents[2] / "coop" / "templates").rglob("*.html"))
     assert len(templates) > 10
+    scripted = {"receipt_check.html": '<script src="/static/receipt-check.js" defer></script>'}
     for template in templates:
         html = template.read_text()
+        if template.name in scripted:
+            assert scripted[template.name] in html
+            html = html.replace(scripted[template.name], "")
         assert not re.search(r"<script|<style|\sstyle\s*=|\son[a-z]+\s*=|javascript:", html, re.I), template.name
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 from pathlib import Path
 
+import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -58,7 +59,7 @@ def test_a_members_receipt_verifies_offline_with_the_verifier_and_the_cli(
     assert given.exit_code == 0, given.output
 
 
-def _altered(text: str, what: str) -> str:
+def altered(text: str, what: str) -> str:
     """The receipt with one byte changed in ``what``."""
     head, _, note = text.partition("\n\n")
     lines, note_lines = head.split("\n"), note.split("\n")
@@ -102,15 +103,15 @@ def test_one_altered_byte_fails_naming_the_check(
     }
     refused = {}
     for what in expected:
-        altered = _altered(text, what)
-        assert altered != text
+        changed = altered(text, what)
+        assert changed != text
         try:
-            receipts.verify(altered, trusted)
+            receipts.verify(changed, trusted)
         except receipts.ReceiptError as exc:
             refused[what] = exc.code
     assert refused == expected
     file = tmp_path / "altered.tlog-proof"
-    file.write_text(_altered(text, "event"))
+    file.write_text(altered(text, "event"))
     result = runner.invoke(cli, ["receipt", "verify", str(file), "--key", key])
     assert result.exit_code == 1 and "does NOT verify (not-included)" in result.output
     stranger = note_verifier_key(cli_env.ledger.log_name, Ed25519PrivateKey.generate().public_key())
@@ -140,6 +141,7 @@ def test_only_the_member_and_the_board_get_a_receipt_and_never_of_another_member
     assert by_board.status_code == 200 and by_board.text.split("\n\n")[0] == text.split("\n\n")[0]
     log = client.get(f"/api/v1/members/{anna.id}/access-log", headers=anna.headers).json()["items"]
     assert [(r["role"], r["what"]) for r in log] == [("board", "history")]
+    assert client.get("/api/v1/members/999999/receipts", headers=board).json()["code"] == "member-not-found"
 
 
 def test_a_receipt_waits_for_its_signed_head(database: Database, db_url: str, tmp_path: Path) -> None:
@@ -188,3 +190,36 @@ def test_the_check_page_is_public_loads_only_its_script_and_may_connect_nowhere(
     assert f'data-log-key="{key}"' in page.text and '<script src="/static/receipt-check.js" defer>' in page.text
     assert "script-src" not in client.get("/login").headers["content-security-policy"]  # other pages: none
     assert client.get("/static/receipt-check.js").status_code == 200
+
+
+def _cosigned(text: str, name: str, key: Ed25519PrivateKey, timestamp: int, signed_time: int) -> tuple[str, str]:
+    """The receipt with a witness's cosignature line (tlog-cosignature, Ed25519) added to its
+    checkpoint, signed over ``signed_time`` and claiming ``timestamp``; and the witness's key."""
+    body = text.split("\n\n")[1] + "\n"
+    public = key.public_key().public_bytes_raw()
+    key_id = receipts.key_id(name, receipts.COSIGNATURE_ED25519, public)
+    signature = key.sign(f"cosignature/v1\ntime {signed_time}\n{body}".encode())
+    line = f"\u2014 {name} {base64.b64encode(key_id + timestamp.to_bytes(8, 'big') + signature).decode()}\n"
+    vkey = receipts.VerifierKey(name, key_id, receipts.COSIGNATURE_ED25519, public).text
+    return text + line, vkey
+
+
+def test_witness_cosignatures_are_checked_and_can_be_required(
+    client: TestClient, database: Database, cli_env: Settings, tmp_path: Path
+) -> None:
+    text, key, *_ = own_receipt(client, database)
+    text, honest = _cosigned(text, "witness1.example", Ed25519PrivateKey.generate(), 1_790_000_000, 1_790_000_000)
+    text, forged = _cosigned(text, "witness2.example", Ed25519PrivateKey.generate(), 1_790_000_000, 1_700_000_000)
+    log_keys = [receipts.parse_verifier_key(key)]
+    witnesses = [receipts.parse_verifier_key(honest), receipts.parse_verifier_key(forged)]
+    assert receipts.verify(text, log_keys, witnesses, min_witnesses=1).witnesses == ("witness1.example",)
+    with pytest.raises(receipts.ReceiptError) as refused:
+        receipts.verify(text, log_keys, witnesses, min_witnesses=2)
+    assert refused.value.code == "too-few-witnesses"
+    file = tmp_path / "cosigned.tlog-proof"
+    file.write_text(text)
+    args = ["receipt", "verify", str(file), "--key", key, "--witness-key", honest, "--witness-key", forged]
+    one = runner.invoke(cli, [*args, "--min-witnesses", "1"])
+    assert one.exit_code == 0 and "cosignature checks out: witness1.example" in one.output
+    assert runner.invoke(cli, [*args, "--min-witnesses", "2"]).exit_code == 1
+    assert runner.invoke(cli, [*args[:-2], "--witness-key", key]).exit_code == 2  # a log key is no witness key
