@@ -126,6 +126,10 @@ PAGE_POLICY = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 """Portal pages and the transparency page: no script at all, styles and images from this site."""
+RECEIPT_CHECK_PATH = "/receipt/verify"
+RECEIPT_CHECK_POLICY = PAGE_POLICY + "; script-src 'self'; connect-src 'none'"
+"""The page that checks a receipt in the browser: its one script from this site, and no
+connection to anywhere, so the receipt it reads cannot be sent (see :mod:`coop.record.receipt_pages`)."""
 DOCS_POLICY = "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 """The interactive API documentation's scripts and styles. Its pages carry a stricter policy of
 their own (see :mod:`coop.docs`)."""
@@ -142,7 +146,7 @@ def content_security_policy(path: str, content_type: str) -> str:
     if path.startswith(DOCS_PATHS):
         return DOCS_POLICY
     if content_type.startswith("text/html"):
-        return PAGE_POLICY
+        return RECEIPT_CHECK_POLICY if path == RECEIPT_CHECK_PATH else PAGE_POLICY
     if content_type.startswith("application/pdf"):
         return DOCUMENT_POLICY
     return DATA_POLICY

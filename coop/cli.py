@@ -17,6 +17,7 @@ from rich.table import Table
 
 from coop.auth.policy import CLI_ACTOR
 from coop.i18n import DEFAULT_LANGUAGE, Language
+from coop.receipt_cli import receipt_app
 from coop.settings import ROOT, Mode, get_settings
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ app.add_typer(ledger_app, name="ledger")
 app.add_typer(report_app, name="report")
 app.add_typer(members_app, name="members")
 app.add_typer(board_app, name="board")
+app.add_typer(receipt_app, name="receipt")
 
 out = Console()
 err = Console(stderr=True)

@@ -49,6 +49,8 @@ from coop.proxies.expiry import PASSES as PROXY_PASSES
 from coop.proxies.pages import router as proxies_pages
 from coop.proxies.routes import router as proxies_router
 from coop.record.pages import router as record_pages
+from coop.record.receipt_pages import router as receipt_pages
+from coop.record.receipt_routes import router as receipt_router
 from coop.record.routes import router as record_router
 from coop.reporting.pages import router as reports_pages
 from coop.reporting.routes import router as reports_router
@@ -65,6 +67,7 @@ API_ROUTERS: tuple[APIRouter, ...] = (
     proxies_router,
     carers_router,
     record_router,
+    receipt_router,
     vocabulary_router,
     governance_router,
     hdab_router,
@@ -101,6 +104,7 @@ PAGES: tuple[APIRouter, ...] = (
     board_member_pages,
     access_pages,
     record_pages,
+    receipt_pages,
 )
 
 MAIL_PASSES: tuple[MailPass, ...] = (*DATA_USE_PASSES, *VOTE_PASSES, *PROXY_PASSES)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
+from sqlmodel import Session
 
 from coop.choices import encoding, history, queries, service
 from coop.choices.encoding import Preference
@@ -15,7 +16,9 @@ from coop.deps import Now, ReadSession, WriteSession
 from coop.errors import Invalid
 from coop.portal import web
 from coop.portal.deps import CSRF, AnyViewer, PageActor, PageForm, PageMember, PageMemberId, back_to
+from coop.record import queries as record_queries
 from coop.vocabulary.terms import SENSITIVE, Category, Purpose, UserType, from_mask, law_decides
+from ledger import log
 
 router = APIRouter(include_in_schema=False)
 PREFERENCES = {p.value for p in Preference}
@@ -46,6 +49,7 @@ def choices_page(request: Request, viewer: AnyViewer, member: PageMember, sessio
         sensitive_yes={c.value for c in from_mask(Category, current.sensitive_yes_mask)},
         law_decides=law_decides(),
         action="/me/choices",
+        receipt=record_queries.offered(session, member.id, request.query_params.get("receipt")),
     )
 
 
@@ -67,7 +71,14 @@ def change_choices(
         sensitive_yes=frozenset(c for c in SENSITIVE if _yes(form.get(f"yes:{c.value}"))),
     )
     service.change(session, who, member_id, patch, str(form.get("etag") or "") or None, now)
-    return web.redirect("/me/choices?saved=1")
+    return web.redirect(_saved("/me/choices", session, member_id))
+
+
+def _saved(page: str, session: Session, member_id: int) -> str:
+    """The page again, saying it saved; with the change's event, whose receipt it offers."""
+    if log.pending_root(session) is None:  # nothing changed, nothing recorded
+        return f"{page}?saved=1"
+    return f"{page}?saved=1&receipt={record_queries.newest_event(session, member_id, 'choices.changed')}"
 
 
 def _yes(value: object) -> bool:
@@ -81,7 +92,14 @@ def _yes(value: object) -> bool:
 def opt_out_page(request: Request, viewer: AnyViewer, member: PageMember, session: ReadSession, now: Now) -> Response:
     assert member.id is not None
     current = queries.read(session, viewer.actor, member.id, now)
-    return web.render(request, "opt_out.html", viewer.actor, viewer.lang, opted_out=current.opt_out)
+    return web.render(
+        request,
+        "opt_out.html",
+        viewer.actor,
+        viewer.lang,
+        opted_out=current.opt_out,
+        receipt=record_queries.offered(session, member.id, request.query_params.get("receipt")),
+    )
 
 
 @router.post("/me/opt-out", dependencies=[CSRF, back_to("/me/opt-out")])
@@ -93,7 +111,7 @@ def opt_out(
     choice: Annotated[str, Form(pattern="^(out|in)$")],
 ) -> Response:
     service.change(session, who, member_id, ChoicePatch(opt_out=choice == "out"), None, now)
-    return web.redirect("/me/opt-out?saved=1")
+    return web.redirect(_saved("/me/opt-out", session, member_id))
 
 
 @router.get("/me/history", response_class=HTMLResponse)
@@ -112,4 +130,7 @@ def history_page(request: Request, viewer: AnyViewer, member: PageMember, sessio
         }
         for v, change in zip(versions, history.differences(versions), strict=True)
     ]
-    return web.render(request, "history.html", viewer.actor, viewer.lang, rows=rows)
+    events = record_queries.member_events(session, viewer.actor, member.id)
+    return web.render(
+        request, "history.html", viewer.actor, viewer.lang, rows=rows, events=events, words=record_queries.EVENT_WORDS
+    )

@@ -16,6 +16,8 @@ REFUSALS: dict[str, str] = {
     "carer-details": N_("refusal_carer_details"),
     "carer-email-taken": N_("refusal_carer_email_taken"),
     "member-not-found": N_("refusal_member_not_found"),
+    "event-not-found": N_("refusal_event_not_found"),
+    "receipt-pending": N_("refusal_receipt_pending"),
     "version-mismatch": N_("refusal_version_mismatch"),
     "already-voted": N_("refusal_already_voted"),
     "voting-closed": N_("refusal_voting_closed"),

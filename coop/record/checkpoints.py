@@ -94,3 +94,17 @@ def cosigned_for(session: Session, db: Database, tree_size: int) -> str | None:
         if head is not None and cosignature_lines(session, size, head.root_hash):
             return cosigned_note(session, db, size)
     return None
+
+
+def receipt_checkpoint(session: Session, db: Database, covering: int, now: datetime) -> str | None:
+    """The checkpoint a receipt of event ``covering`` carries: the newest one the witnesses
+    cosigned that covers the event, with their cosignatures; before they have cosigned one that
+    large, the newest signed tree head (with whatever cosignatures it has); None while no
+    signed head covers the event yet."""
+    cosigned = cosigned_for(session, db, covering)
+    if cosigned is not None:
+        return cosigned
+    head = log.newest_head(session, db.signer, now=now)
+    if head is None or head.tree_size < covering:
+        return None
+    return _with_cosignatures(session, db, head.tree_size, head.root_hash)

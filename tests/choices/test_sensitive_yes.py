@@ -85,7 +85,8 @@ def test_the_page_marks_sensitive_data_and_saves_the_yes_per_category(client: Te
     assert all(_radio(page.text, c, "no") for c in ("genetic", "omics", "wellness-apps", "biobanks"))
     assert 'name="yes:ehr"' not in page.text  # no yes is asked where none is needed
     form = {"csrf": f.csrf(page.text), "yes:genetic": "yes", "yes:omics": "no", "yes:biobanks": "yes"}
-    assert client.post("/me/choices", data=form, follow_redirects=False).headers["location"] == "/me/choices?saved=1"
+    saved = client.post("/me/choices", data=form, follow_redirects=False).headers["location"]
+    assert saved.startswith("/me/choices?saved=1&receipt=")  # and offers the change's receipt
     api = client.get(_url(anna.id), headers=anna.headers).json()
     assert api["sensitive_yes"] == ["genetic", "biobanks"]
     again = client.get("/me/choices?lang=en")

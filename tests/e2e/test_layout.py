@@ -1,6 +1,6 @@
-"""Every member and board page, and the public transparency page, fits a desktop (1280 px)
-and a phone (390 px) without scrolling sideways; each is screenshotted at both widths
-(test-artifacts/layout-*.png)."""
+"""Every member and board page, and the public pages (transparency, receipt check), fit a
+desktop (1280 px) and a phone (390 px) without scrolling sideways; each is screenshotted at
+both widths (test-artifacts/layout-*.png)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,13 @@ from tests.conftest import PAGES_ONLY, Clock
 from tests.e2e.conftest import log_in, shot
 
 WIDTHS = {"desktop": 1280, "phone": 390}
-PUBLIC_PAGES = ["/login", "/api/v1/public/transparency.html?lang=nl", "/api/v1/public/transparency.html?lang=en"]
+PUBLIC_PAGES = [
+    "/login",
+    "/api/v1/public/transparency.html?lang=nl",
+    "/api/v1/public/transparency.html?lang=en",
+    "/receipt/verify?lang=nl",
+    "/receipt/verify?lang=en",
+]
 
 
 def _overflow(page: Any) -> list[str]:

@@ -32,7 +32,8 @@ def test_the_choices_form_offers_no_yes_for_what_the_law_does_not_allow(client: 
     assert "Not for this user: the law keeps this use for the public sector" in english
     # the form still saves the member's other choices, and leaves the law's answer alone
     form = {"csrf": f.csrf(page), "pref:research:commercial": "deny"}
-    assert client.post("/me/choices", data=form, follow_redirects=False).headers["location"] == "/me/choices?saved=1"
+    saved = client.post("/me/choices", data=form, follow_redirects=False).headers["location"]
+    assert saved.startswith("/me/choices?saved=1&receipt=")  # and offers the change's receipt
     api = client.get(f"/api/v1/members/{anna.id}/choices", headers=anna.headers).json()
     assert {"purpose": "research", "user_type": "commercial", "decision": "deny"} in api["preferences"]
     assert {"purpose": "statistics", "user_type": "academic", "decision": "mandate"} in api["preferences"]
