@@ -325,3 +325,28 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()
+
+
+SLOW_FIRST = (
+    "tests/test_api_fuzz.py",
+    "tests/e2e/",
+    "tests/test_types.py::test_dates_outside_the_range_are_refused_everywhere",
+    "tests/decisions/test_engine_properties.py",
+    "tests/record/",
+    "tests/concurrency/",
+    "tests/test_crash.py",
+    "tests/test_demo.py",
+    "tests/test_docs.py",
+    "tests/reporting/",
+    "tests/test_pdfsigning.py",
+)
+"""Tests that take ten seconds or more (last measured in CI), started first: the two test
+workers then share the quick ones at the end instead of one waiting for the other's long
+test."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, slow in enumerate(SLOW_FIRST) if item.nodeid.startswith(slow)), len(SLOW_FIRST))
+
+    items.sort(key=rank)  # stable: the tests of one rank keep their order

@@ -12,10 +12,15 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
+from tests.conftest import PAGES_ONLY
 from tests.e2e.checks import WIDTHS, overflow, violations
 from tests.e2e.conftest import log_in, shot
 
 
+# Once, on SQLite (PAGES_ONLY): what the browser adds here is the page and its downloads; the
+# export itself, a former member's download and the PDF are tested on both engines in
+# tests/portability/test_export.py.
+@PAGES_ONLY
 def test_the_download_page_passes_wcag_fits_every_width_and_downloads(
     client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Path
 ) -> None:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from coop.db import Database
 from coop.types import utcnow
 from tests import factories as f
-from tests.conftest import Clock
+from tests.conftest import PAGES_ONLY, Clock
 from tests.e2e.checks import WIDTHS, overflow, violations
 from tests.e2e.conftest import log_in, shot
 
@@ -47,6 +47,10 @@ def _checked(page: Any, axe: Any, name: str, found: dict[str, list[str]]) -> Non
         found[f"{name} at {width}px"] = violations(page, axe) + overflow(page)
 
 
+# Once, on SQLite (PAGES_ONLY): what the browser adds here is the pages as shown; switching it
+# on and signing in with a code through the same pages is tested on both engines in
+# tests/auth/test_two_factor_pages.py, the rules behind them in tests/auth/test_two_factor.py.
+@PAGES_ONLY
 def test_enrolment_and_sign_in_with_a_code_computed_here(
     client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Any, clock: Clock
 ) -> None:
