@@ -330,7 +330,6 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
 SLOW_FIRST = (
     "tests/test_api_fuzz.py",
     "tests/e2e/",
-    "tests/test_types.py::test_dates_outside_the_range_are_refused_everywhere",
     "tests/decisions/test_engine_properties.py",
     "tests/record/",
     "tests/concurrency/",
