@@ -338,6 +338,7 @@ SLOW_FIRST = (
     "tests/test_docs.py",
     "tests/reporting/",
     "tests/test_pdfsigning.py",
+    "tests/mail/test_worker_crash.py",
 )
 """Tests that take ten seconds or more (last measured in CI), started first: the two test
 workers then share the quick ones at the end instead of one waiting for the other's long
