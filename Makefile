@@ -26,7 +26,7 @@ run: $(STAMP) catalogues
 ## test: the whole suite (SQLite always; PostgreSQL when it answers, or always with COOP_TEST_POSTGRES=require;
 ## the browser tests when Debian's chromium is installed, or always with COOP_E2E=require)
 test: $(STAMP) catalogues axe
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -q
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist worksteal -q
 
 AXE := .cache/axe/node_modules/axe-core/axe.min.js
 ## axe: axe-core, the accessibility rules the browser tests run (needs npm; without it that test is skipped)

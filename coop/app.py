@@ -298,6 +298,14 @@ def _install_error_handlers(app: FastAPI) -> None:
         return response
 
 
+def bind(app: FastAPI, settings: Settings) -> None:
+    """What the application keeps of its settings in ``app.state``, where every route finds
+    it: the database, the secret its tokens are signed with, the login throttle."""
+    app.state.db = Database(settings)
+    app.state.jwt_secret = settings.auth.secret_file.read_bytes().strip()
+    app.state.login_throttle = LoginThrottle(app.state.db, settings.auth)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -331,9 +339,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         redoc_url=None,
     )
     docs.install(app)
-    app.state.db = Database(settings)
-    app.state.jwt_secret = settings.auth.secret_file.read_bytes().strip()
-    app.state.login_throttle = LoginThrottle(app.state.db, settings.auth)
+    bind(app, settings)
     _install_error_handlers(app)
     for router in API_ROUTERS:
         declare_problems(router.routes)

@@ -28,10 +28,11 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from sqlalchemy.engine import make_url
 
 from coop import deps
-from coop.app import create_app
+from coop.app import bind, create_app
 from coop.cli import upgrade_database
 from coop.db import Database
 from coop.settings import (
@@ -225,10 +226,44 @@ def _app(settings: Settings, clock: Clock) -> FastAPI:
     return app
 
 
+_APPS: dict[str, FastAPI] = {}
+
+
+def _shape(settings: Settings) -> str:
+    """The settings but the test's own database and files: what an application keeps of its
+    settings beyond those (the mode, the limits of request bodies, the mail worker) is fixed
+    when it is made."""
+    sections = {
+        name: {k: v for k, v in section if not isinstance(v, Path)} if isinstance(section, BaseModel) else section
+        for name, section in settings
+    }
+    del sections["database"]["url"]
+    return repr(sections)
+
+
+def shared_app(settings: Settings, clock: Clock) -> FastAPI:
+    """An application for this test's database, keys and clock, made once per worker for
+    settings of the same shape and bound to each test's own with :func:`coop.app.bind`.
+
+    FastAPI prepares its ~200 routes (their dependencies, parameters and models) on the first
+    request an application answers, and the OpenAPI schema on the first request for it: that
+    took a third of a second or more in each of the suite's ~1,500 tests with an application,
+    for routes that are the same in all of them. Binding swaps all that ``create_app`` derives
+    from the test's settings; the application itself holds no other state between tests."""
+    key = _shape(settings)
+    app = _APPS.get(key)
+    if app is None:
+        app = _APPS[key] = create_app(settings)
+    else:
+        bind(app, settings)
+    app.dependency_overrides.clear()
+    app.dependency_overrides[deps.now] = clock
+    return app
+
+
 @pytest.fixture
 def client(settings: Settings, clock: Clock) -> Iterator[TestClient]:
-    app = _app(settings, clock)
-    with TestClient(app) as c:
+    with TestClient(shared_app(settings, clock)) as c:
         yield c
 
 
@@ -290,3 +325,28 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
     get_settings.cache_clear()
     yield settings
     get_settings.cache_clear()
+
+
+SLOW_FIRST = (
+    "tests/test_api_fuzz.py",
+    "tests/e2e/",
+    "tests/decisions/test_engine_properties.py",
+    "tests/record/",
+    "tests/concurrency/",
+    "tests/test_crash.py",
+    "tests/test_demo.py",
+    "tests/test_docs.py",
+    "tests/reporting/",
+    "tests/test_pdfsigning.py",
+    "tests/mail/test_worker_crash.py",
+)
+"""Tests that take ten seconds or more (last measured in CI), started first: the two test
+workers then share the quick ones at the end instead of one waiting for the other's long
+test."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        return next((i for i, slow in enumerate(SLOW_FIRST) if item.nodeid.startswith(slow)), len(SLOW_FIRST))
+
+    items.sort(key=rank)  # stable: the tests of one rank keep their order

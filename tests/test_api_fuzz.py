@@ -34,14 +34,24 @@ DOCUMENTED = [
 
 PARTS = 4
 """The operations are fuzzed in this many tests, so that the test workers share them."""
+_LOADED: dict[int, list] = {}
+"""The operations of the OpenAPI document, by application: the tests of a worker share one
+application (tests/conftest.py, ``shared_app``), bound to each test's database, so the
+document is read once per worker rather than in each part."""
+
+
+def _operations(app: object) -> list:
+    if id(app) not in _LOADED:
+        api = schemathesis.openapi.from_asgi("/openapi.json", app)
+        _LOADED[id(app)] = [result.ok() for result in api.get_all_operations()]
+    return _LOADED[id(app)]
 
 
 @pytest.mark.parametrize("part", range(PARTS))
 def test_no_server_errors_and_problems_are_json(client: TestClient, database: Database, part: int) -> None:
     board = f.board(client, database)
     f.admit(client, board)
-    api = schemathesis.openapi.from_asgi("/openapi.json", client.app)
-    operations = [result.ok() for result in api.get_all_operations()]
+    operations = _operations(client.app)
     assert len(operations) >= 10
     for operation in operations[part::PARTS]:
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):

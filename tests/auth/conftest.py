@@ -7,10 +7,9 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 
-from coop import deps, pdfsigning
-from coop.app import create_app
+from coop import pdfsigning
 from coop.settings import Mode, Settings
-from tests.conftest import Clock
+from tests.conftest import Clock, shared_app
 
 
 @pytest.fixture
@@ -19,7 +18,5 @@ def production(settings: Settings, clock: Clock) -> Iterator[TestClient]:
     production settings is skipped: no message is delivered here)."""
     settings.ensure_keys()
     pdfsigning.load(settings)  # in development: makes the certificate production needs
-    app = create_app(settings.model_copy(update={"mode": Mode.production}))
-    app.dependency_overrides[deps.now] = clock
-    with TestClient(app) as client:
+    with TestClient(shared_app(settings.model_copy(update={"mode": Mode.production}), clock)) as client:
         yield client

@@ -12,9 +12,8 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
+from tests.e2e.checks import WIDTHS, overflow, violations
 from tests.e2e.conftest import log_in, shot
-from tests.e2e.test_accessibility import _violations
-from tests.e2e.test_layout import WIDTHS, _overflow
 
 
 def test_the_access_page_passes_axe_and_fits_a_phone(
@@ -40,7 +39,7 @@ def test_the_access_page_passes_axe_and_fits_a_phone(
                 page.goto(f"{live_server}{url}{sep}lang={lang}")
                 assert page.locator("h1").inner_text() in ("Wie bekeek mijn gegevens", "Who looked at my data")
                 key = f"{url} ({lang}, {width_name})"
-                found[key] = _violations(page, axe_script) + _overflow(page)
+                found[key] = violations(page, axe_script) + overflow(page)
                 shot(page, f"access-{lang}-{width_name}-{2 if 'page=2' in url else 1}")
         page.context.close()
     assert {k: v for k, v in found.items() if v} == {}

@@ -12,11 +12,15 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
+from tests.conftest import PAGES_ONLY
+from tests.e2e.checks import WIDTHS, overflow, violations
 from tests.e2e.conftest import log_in, shot
-from tests.e2e.test_accessibility import _violations
-from tests.e2e.test_layout import WIDTHS, _overflow
 
 
+# Once, on SQLite (PAGES_ONLY): what the browser adds here is the page and its downloads; the
+# export itself, a former member's download and the PDF are tested on both engines in
+# tests/portability/test_export.py.
+@PAGES_ONLY
 def test_the_download_page_passes_wcag_fits_every_width_and_downloads(
     client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Path
 ) -> None:
@@ -33,8 +37,8 @@ def test_the_download_page_passes_wcag_fits_every_width_and_downloads(
                 response = page.goto(f"{live_server}/me/export?lang={lang}")
                 assert response is not None and response.ok
                 shot(page, f"export-{kind}-{lang}-{who.number}")
-                found[f"{who.number} {lang} {width}px overflow"] = _overflow(page)
-                found[f"{who.number} {lang} {width}px axe"] = _violations(page, axe_script)
+                found[f"{who.number} {lang} {width}px overflow"] = overflow(page)
+                found[f"{who.number} {lang} {width}px axe"] = violations(page, axe_script)
             with page.expect_download() as info:
                 page.get_by_role("link", name="All data (JSON)").click()
             download = info.value

@@ -12,17 +12,16 @@ from fastapi.testclient import TestClient
 
 from coop.db import Database
 from tests import factories as f
+from tests.e2e.checks import overflow, violations
 from tests.e2e.conftest import log_in, shot
-from tests.e2e.test_accessibility import _violations
-from tests.e2e.test_layout import _overflow
 
 
 def _checked(page: Any, axe: Path, name: str, found: dict[str, list[str]]) -> None:
     for width in (1280, 390):
         page.set_viewport_size({"width": width, "height": 900})
-        found[f"{name} overflow at {width}"] = _overflow(page)
+        found[f"{name} overflow at {width}"] = overflow(page)
     shot(page, f"leave-{name}")
-    found[f"{name} axe"] = _violations(page, axe)
+    found[f"{name} axe"] = violations(page, axe)
 
 
 def test_a_member_leaves_and_asks_for_erasure_in_the_browser(

@@ -15,10 +15,9 @@ from fastapi.testclient import TestClient
 from coop.db import Database
 from coop.types import utcnow
 from tests import factories as f
-from tests.conftest import Clock
+from tests.conftest import PAGES_ONLY, Clock
+from tests.e2e.checks import WIDTHS, overflow, violations
 from tests.e2e.conftest import log_in, shot
-from tests.e2e.test_accessibility import _violations
-from tests.e2e.test_layout import WIDTHS, _overflow
 
 LABELS = {
     "nl": {
@@ -45,9 +44,13 @@ def _checked(page: Any, axe: Any, name: str, found: dict[str, list[str]]) -> Non
     for kind, width in WIDTHS.items():
         page.set_viewport_size({"width": width, "height": 900})
         shot(page, f"two-factor-{name}-{kind}")
-        found[f"{name} at {width}px"] = _violations(page, axe) + _overflow(page)
+        found[f"{name} at {width}px"] = violations(page, axe) + overflow(page)
 
 
+# Once, on SQLite (PAGES_ONLY): what the browser adds here is the pages as shown; switching it
+# on and signing in with a code through the same pages is tested on both engines in
+# tests/auth/test_two_factor_pages.py, the rules behind them in tests/auth/test_two_factor.py.
+@PAGES_ONLY
 def test_enrolment_and_sign_in_with_a_code_computed_here(
     client: TestClient, database: Database, live_server: str, browser: Any, axe_script: Any, clock: Clock
 ) -> None:

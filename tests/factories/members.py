@@ -37,7 +37,7 @@ def login(client: TestClient, email: str, password: str = PASSWORD) -> dict[str,
 def board(client: TestClient, database: Database) -> dict[str, str]:
     """Headers of the (first) board user, created on first use, logged in below HTTP."""
     if not _board_exists(database):
-        with database.unit_of_work() as session:
+        with database.unit_of_work() as session, services.hashed_once():
             auth_service.bootstrap_board(
                 session, CLI_ACTOR, database.settings.auth, BOARD_EMAIL, PASSWORD, now=utcnow()
             )
@@ -63,9 +63,17 @@ def second_board(client: TestClient, database: Database) -> dict[str, str]:
             select(UserAccount).where(col(UserAccount.email) == SECOND_BOARD_EMAIL)
         ).scalar_one_or_none()
         if user is None:
-            user = auth_service.create_account(
-                session, CLI_ACTOR, database.settings.auth, SECOND_BOARD_EMAIL, PASSWORD, Role.board, None, now=utcnow()
-            )
+            with services.hashed_once():
+                user = auth_service.create_account(
+                    session,
+                    CLI_ACTOR,
+                    database.settings.auth,
+                    SECOND_BOARD_EMAIL,
+                    PASSWORD,
+                    Role.board,
+                    None,
+                    now=utcnow(),
+                )
         return bearer(services.login_token(client, session, user))
 
 

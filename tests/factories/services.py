@@ -7,7 +7,8 @@ service's signature is followed in one place."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, cast
 
@@ -30,6 +31,7 @@ from coop.permits import manifests as manifests_service
 from coop.permits import service as permits_service
 from coop.permits.models import Manifest, Permit
 from coop.permits.schemas import PermitIn
+from coop.settings import AuthSettings
 from coop.types import utcnow
 
 
@@ -81,9 +83,35 @@ def admit(
     return members_service.admit(session, actor, auth, name, email, Language(language), now_of(client))
 
 
+_HASHES: dict[tuple[int, int, str], str] = {}
+_hash_password = auth_service.hash_password
+
+
+def _hash_once(auth: AuthSettings, password: str, field: str = "password") -> str:
+    key = (auth.argon2_time_cost, auth.argon2_memory_kib, password)
+    if key not in _HASHES:
+        _HASHES[key] = _hash_password(auth, password, field)
+    auth_service.check_password_rules(password, field)
+    return _HASHES[key]
+
+
+@contextmanager
+def hashed_once() -> Iterator[None]:
+    """The factories' accounts share one Argon2 hash per password (made by the product's own
+    hasher, so logging in verifies it as any other), as the demo cooperative's members do
+    (``create_account(password_hash=...)``): hashing was a large part of the cost of making a member,
+    and the suite makes thousands. The tests of passwords themselves go through the API."""
+    auth_service.hash_password = _hash_once
+    try:
+        yield
+    finally:
+        auth_service.hash_password = _hash_password
+
+
 def accept_invitation(client: TestClient, session: Session, token: str, password: str) -> UserAccount:
     auth = database_of(client).settings.auth
-    return auth_service.accept_invitation(session, auth, token, password, now_of(client))
+    with hashed_once():
+        return auth_service.accept_invitation(session, auth, token, password, now_of(client))
 
 
 def register_permit(client: TestClient, session: Session, actor: Actor, body: dict[str, Any]) -> Permit:
