@@ -99,11 +99,11 @@ class WitnessSettings(BaseModel):
     @field_validator("vkey")
     @classmethod
     def _vkey_is_a_cosigner(cls, value: str) -> str:
-        from ledger.cosignature import CosignatureError, parse_vkey
+        from ledger.notes import COSIGNATURE_V1, NoteError, parse_verifier_key
 
         try:
-            parse_vkey(value)
-        except CosignatureError as exc:
+            parse_verifier_key(value, (COSIGNATURE_V1,))
+        except NoteError as exc:
             raise ValueError(f"not a cosignature/v1 verifier key: {exc}") from exc
         return value
 
