@@ -26,7 +26,6 @@ import base64
 import binascii
 import hashlib
 import re
-import struct
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
@@ -226,7 +225,7 @@ def verify_cosignature(key: VerifierKey, signature: Signature, text: str) -> int
         raise NoteError(f"not a cosignature/v1 of {key.name}")
     if len(signature.signature) != 8 + 64:
         raise NoteError(f"the cosignature of {key.name} is not a timestamp and an Ed25519 signature")
-    (timestamp,) = struct.unpack(">Q", signature.signature[:8])
+    timestamp = int.from_bytes(signature.signature[:8], "big")
     if timestamp > MAX_TIMESTAMP:
         raise NoteError(f"the cosignature of {key.name} has a timestamp out of range")
     if not _verifies(key.public_key, signature.signature[8:], cosigned_message(timestamp, text)):
