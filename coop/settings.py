@@ -143,6 +143,9 @@ class LedgerSettings(BaseModel):
         names = [w.name for w in value]
         if len(set(names)) != len(names):
             raise ValueError("each witness has a name of its own")
+        keys = [w.vkey.split("+")[:2] for w in value]
+        if any(keys.count(k) > 1 for k in keys):  # two lines of one key would make the checkpoint unreadable
+            raise ValueError("each witness has a cosigner key of its own")
         return value
 
     @field_validator("log_name")

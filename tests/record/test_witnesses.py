@@ -255,6 +255,9 @@ def test_a_witness_set_up_wrongly_stops_the_start_with_a_clear_error(witness: di
         LedgerSettings.model_validate({"witnesses": [entry]})
     with pytest.raises(ValidationError, match="a name of its own"):
         LedgerSettings.model_validate({"witnesses": [{**entry, "url": "https://a.example", "vkey": vkey}] * 2})
+    twice = [{"name": n, "url": "https://a.example", "vkey": vkey} for n in ("w1", "w2")]
+    with pytest.raises(ValidationError, match="a cosigner key of its own"):
+        LedgerSettings.model_validate({"witnesses": twice})
 
 
 def test_the_command_makes_one_round_and_says_whether_every_witness_cosigned(
