@@ -260,6 +260,10 @@ def test_a_witness_set_up_wrongly_stops_the_start_with_a_clear_error(witness: di
         LedgerSettings.model_validate({"witnesses": twice})
 
 
+def _other_vkey(name: str) -> str:
+    return verifier_of(name, Ed25519PrivateKey.generate().public_key(), COSIGNATURE_V1).text
+
+
 def test_the_command_makes_one_round_and_says_whether_every_witness_cosigned(
     cli_env: Settings, database: Database, aics_witness: AicsWitness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -270,7 +274,7 @@ def test_the_command_makes_one_round_and_says_whether_every_witness_cosigned(
     real = {"name": "w1", "url": aics_witness.url, "vkey": aics_witness.vkey}
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
-        down = {**real, "name": "w2", "url": f"http://127.0.0.1:{closed.getsockname()[1]}"}
+        down = {"name": "w2", "url": f"http://127.0.0.1:{closed.getsockname()[1]}", "vkey": _other_vkey("w2.example")}
     monkeypatch.setenv("COOP_LEDGER_LOG_NAME", name)
     for witnesses, code in (([real], 0), ([real, down], 1)):
         monkeypatch.setenv("COOP_LEDGER_WITNESSES", json.dumps(witnesses))
