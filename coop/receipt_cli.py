@@ -1,5 +1,6 @@
 """``coop receipt verify``: check a member's receipt (c2sp.org/tlog-proof) offline, with no
-database and no network, against the log's verifier key and any witnesses' keys."""
+database and no network, against the log's verifier key and the witnesses' keys (given, or
+this installation's configured witnesses)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import typer
 from rich.console import Console
 
 from ledger import receipts
+from ledger.notes import COSIGNATURE_V1, VerifierKey
+from ledger.signing import NOTE_ED25519
 
 receipt_app = typer.Typer(
     help="Receipts members keep (c2sp.org/tlog-proof): verify them offline.", no_args_is_help=True
@@ -26,7 +29,7 @@ def _stop(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _installation_key() -> receipts.VerifierKey:
+def _installation_key() -> VerifierKey:
     """The verifier key of this installation's log, from its settings and signing key file."""
     from coop.settings import get_settings
     from ledger.signing import load_public_key, note_verifier_key
@@ -42,7 +45,14 @@ def _installation_key() -> receipts.VerifierKey:
     return receipts.parse_verifier_key(note_verifier_key(settings.ledger.log_name, public))
 
 
-def _keys(texts: list[str], kind: int, what: str) -> list[receipts.VerifierKey]:
+def _configured_witnesses() -> list[VerifierKey]:
+    """The cosigner keys of this installation's witnesses (``COOP_LEDGER_WITNESSES``)."""
+    from coop.settings import get_settings
+
+    return _keys([w.vkey for w in get_settings().ledger.witnesses], COSIGNATURE_V1, "witness cosignature")
+
+
+def _keys(texts: list[str], kind: int, what: str) -> list[VerifierKey]:
     keys = []
     for text in texts:
         try:
@@ -70,11 +80,12 @@ def verify(
         list[str] | None,
         typer.Option(
             "--witness-key",
-            help="a witness's cosignature verifier key (Ed25519, type 0x04) whose cosignature to check (repeatable)",
+            help="a witness's cosignature verifier key (Ed25519, type 0x04) whose cosignature to check "
+            "(repeatable); default: the witnesses configured in COOP_LEDGER_WITNESSES",
         ),
     ] = None,
     min_witnesses: Annotated[
-        int, typer.Option(min=0, help="how many of the --witness-key cosignatures must check out")
+        int, typer.Option(min=0, help="how many of the witnesses' cosignatures must check out")
     ] = 0,
 ) -> None:
     """Verify a receipt without the cooperative's help.
@@ -83,19 +94,25 @@ def verify(
     checkpoint is of the trusted log and carries its valid Ed25519 signature, recomputes the
     tree's root from the event's bytes (the receipt's ``extra``) and the inclusion proof
     (RFC 9162), checks the event is of this ledger and at its place, and checks the witnesses'
-    cosignatures. Prints what the event says. Exits 0 for a valid receipt, 1 for one that
+    cosignatures (of the --witness-key keys or, without any, of the configured witnesses).
+    Prints what the event says. Exits 0 for a valid receipt, 1 for one that
     does not verify (saying which check failed), 2 when the file or a key cannot be used.
     """
-    log_keys = _keys(key, receipts.NOTE_ED25519, "log") if key else [_installation_key()]
-    witnesses = _keys(witness_key or [], receipts.COSIGNATURE_ED25519, "witness cosignature")
+    log_keys = _keys(key, NOTE_ED25519, "log") if key else [_installation_key()]
+    if witness_key:
+        witnesses, source = _keys(witness_key, COSIGNATURE_V1, "witness cosignature"), "--witness-key"
+    else:
+        witnesses, source = _configured_witnesses(), "configured witness"
     if min_witnesses > len(witnesses):
-        raise _stop(f"--min-witnesses {min_witnesses} but only {len(witnesses)} --witness-key given", UNUSABLE)
+        raise _stop(f"--min-witnesses {min_witnesses} but only {len(witnesses)} {source} keys", UNUSABLE)
     try:
         data = file.read_bytes()
     except OSError as exc:
         raise _stop(f"cannot read {file}: {exc.strerror}", UNUSABLE) from exc
     for k in log_keys:
         out.print(f"log key: {k.text}")
+    for k in witnesses:
+        out.print(f"{source} key: {k.text}")
     try:
         found = receipts.verify(data, log_keys, witnesses, min_witnesses)
     except receipts.ReceiptError as exc:
@@ -104,5 +121,5 @@ def verify(
     out.print(f"receipt verified: event {event.seq} ({event.type}) of {event.time}, about {event.subject}")
     out.print(f"recorded by {event.actor}; in the tree of {found.tree_size} events of {found.origin}")
     out.print(f"root {found.root_hash.hex()}")
-    if witness_key:
+    if witnesses:
         out.print(f"witnesses whose cosignature checks out: {', '.join(found.witnesses) or 'none'}")

@@ -99,11 +99,11 @@ class WitnessSettings(BaseModel):
     @field_validator("vkey")
     @classmethod
     def _vkey_is_a_cosigner(cls, value: str) -> str:
-        from ledger.cosignature import CosignatureError, parse_vkey
+        from ledger.notes import COSIGNATURE_V1, NoteError, parse_verifier_key
 
         try:
-            parse_vkey(value)
-        except CosignatureError as exc:
+            parse_verifier_key(value, (COSIGNATURE_V1,))
+        except NoteError as exc:
             raise ValueError(f"not a cosignature/v1 verifier key: {exc}") from exc
         return value
 
@@ -143,6 +143,9 @@ class LedgerSettings(BaseModel):
         names = [w.name for w in value]
         if len(set(names)) != len(names):
             raise ValueError("each witness has a name of its own")
+        keys = [w.vkey.split("+")[:2] for w in value]
+        if any(keys.count(k) > 1 for k in keys):  # two lines of one key would make the checkpoint unreadable
+            raise ValueError("each witness has a cosigner key of its own")
         return value
 
     @field_validator("log_name")

@@ -207,7 +207,7 @@ def _key_argument(value: str) -> VerifierKey:
     path = Path(value)
     try:
         text = path.read_text() if path.is_file() else value
-        return parse_verifier_key(text)
+        return parse_verifier_key(text.strip())
     except (OSError, NoteError) as exc:
         raise CannotAudit(f"--key is neither a note verifier key nor a file holding one: {exc}") from exc
 
@@ -215,7 +215,7 @@ def _key_argument(value: str) -> VerifierKey:
 def _saved_key(directory: Path) -> VerifierKey | None:
     path = directory / KEY_FILE
     try:
-        return parse_verifier_key(path.read_text()) if path.exists() else None
+        return parse_verifier_key(path.read_text().strip()) if path.exists() else None
     except (OSError, NoteError) as exc:
         raise CannotAudit(f"{path} does not hold a verifier key: {exc}") from exc
 

@@ -21,29 +21,22 @@ the witness keys it is given.
 from __future__ import annotations
 
 import base64
-import binascii
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from ledger import canonical, merkle
+from ledger import canonical, merkle, notes
 from ledger.events import TIME, TOKEN, event_bytes
+from ledger.notes import COSIGNATURE_V1, Checkpoint, NoteError, VerifierKey
+from ledger.signing import NOTE_ED25519
 
 HEADER = "c2sp.org/tlog-proof@v1"
 SUFFIX = ".tlog-proof"
 """The file name extension tlog-proof recommends."""
 MEDIA_TYPE = "text/plain; charset=utf-8"
 
-NOTE_ED25519 = 0x01
-COSIGNATURE_ED25519 = 0x04
-_SIGNATURE_LINE = re.compile("\u2014 ([^ +\\s]+) ([A-Za-z0-9+/]+={0,2})")
 _DECIMAL = re.compile("0|[1-9][0-9]{0,18}")
-MAX_SIGNATURES = 100
 MAX_PROOF = 64
 
 
@@ -53,38 +46,6 @@ class ReceiptError(ValueError):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
         self.code = code
-
-
-@dataclass(frozen=True, slots=True)
-class VerifierKey:
-    """A signed-note verifier key ``<name>+<key id hex>+<base64(type || public key)>``."""
-
-    name: str
-    key_id: bytes
-    type: int
-    public_key: bytes
-
-    @property
-    def text(self) -> str:
-        blob = base64.b64encode(bytes([self.type]) + self.public_key).decode()
-        return f"{self.name}+{self.key_id.hex()}+{blob}"
-
-
-@dataclass(frozen=True, slots=True)
-class Signature:
-    name: str
-    key_id: bytes
-    signature: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Checkpoint:
-    body: str
-    """The signed text: origin, size, root and any extension lines, each ending in a newline."""
-    origin: str
-    tree_size: int
-    root_hash: bytes
-    signatures: tuple[Signature, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,34 +81,20 @@ class Verified:
     """The names of the witness keys whose cosignatures checked out."""
 
 
-def key_id(name: str, type: int, public_key: bytes) -> bytes:
-    """A note key's id: the first 4 bytes of SHA-256(name || 0x0A || type || public key)."""
-    return hashlib.sha256(name.encode() + b"\n" + bytes([type]) + public_key).digest()[:4]
-
-
 def parse_verifier_key(text: str) -> VerifierKey:
-    """A verifier key as signed-note writes it; a wrong id, type or length is refused."""
-    parts = text.strip().split("+", 2)
-    if len(parts) != 3 or not parts[0] or re.search(r"\s", parts[0]):
-        raise ReceiptError("bad-key", f"{text!r} is not a verifier key <name>+<key id>+<base64 key>")
-    name, hex_id, blob = parts
-    raw = _base64(blob, "the verifier key", "bad-key")
-    if not re.fullmatch("[0-9a-f]{8}", hex_id) or len(raw) != 33 or raw[0] not in (NOTE_ED25519, COSIGNATURE_ED25519):
-        raise ReceiptError("bad-key", f"{name}: only Ed25519 note and cosignature keys of 32 bytes are understood")
-    key = VerifierKey(name, bytes.fromhex(hex_id), raw[0], raw[1:])
-    if key_id(name, key.type, key.public_key) != key.key_id:
-        raise ReceiptError("bad-key", f"{name}: the key id {hex_id} does not belong to this name and key")
-    return key
-
-
-def _base64(text: str, what: str, code: str = "malformed") -> bytes:
+    """A log's note key or a witness's cosignature/v1 key as signed-note writes it; a wrong
+    id, type or length is refused (code ``bad-key``)."""
     try:
-        data = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise ReceiptError(code, f"{what} is not base64") from exc
-    if base64.b64encode(data).decode() != text:
-        raise ReceiptError(code, f"{what} is not written in standard base64")
-    return data
+        return notes.parse_verifier_key(text.strip(), (NOTE_ED25519, COSIGNATURE_V1))
+    except NoteError as exc:
+        raise ReceiptError("bad-key", f"{text.strip()[:80]!r}: {exc}") from exc
+
+
+def _base64(text: str, what: str) -> bytes:
+    try:
+        return notes.b64decode(text, what)
+    except NoteError as exc:
+        raise ReceiptError("malformed", str(exc)) from exc
 
 
 def _decimal(text: str, what: str) -> int:
@@ -199,42 +146,11 @@ def parse(data: bytes | str) -> Receipt:
 
 
 def parse_checkpoint(note: str) -> Checkpoint:
-    """A checkpoint as a signed note: its body and signature lines, each line ending in a newline."""
-    body, sep, signed = note.rpartition("\n\n")
-    if not sep or not body or not signed.endswith("\n"):
-        raise ReceiptError("malformed", "the checkpoint is not a signed note: text, a blank line, signatures")
-    lines = body.split("\n")
-    if len(lines) < 3 or any(not line for line in lines):
-        raise ReceiptError("malformed", "a checkpoint has an origin, a tree size and a root hash, none empty")
-    origin, size, root_text = lines[:3]
-    root = _base64(root_text, "the checkpoint's root hash")
-    if len(root) != merkle.HASH_SIZE:
-        raise ReceiptError("malformed", "the checkpoint's root hash is not a SHA-256 hash")
-    signatures = []
-    for line in signed[:-1].split("\n"):
-        match = _SIGNATURE_LINE.fullmatch(line)
-        if not match:
-            raise ReceiptError("malformed", f"not a signature line: {line[:60]!r}")
-        blob = _base64(match.group(2), f"the signature of {match.group(1)}")
-        if len(blob) < 5:
-            raise ReceiptError("malformed", f"the signature of {match.group(1)} is too short")
-        signatures.append(Signature(match.group(1), blob[:4], blob[4:]))
-    if len(signatures) > MAX_SIGNATURES:
-        raise ReceiptError("malformed", f"a note has at most {MAX_SIGNATURES} signatures")
-    tree_size = _decimal(size, "the checkpoint's tree size")
-    return Checkpoint(body + "\n", origin, tree_size, root, tuple(signatures))
-
-
-def _signed(key: VerifierKey, signature: bytes, message: bytes) -> bool:
+    """The receipt's checkpoint, read by :func:`ledger.notes.parse_checkpoint` (code ``malformed``)."""
     try:
-        Ed25519PublicKey.from_public_bytes(key.public_key).verify(signature, message)
-    except (InvalidSignature, ValueError):
-        return False
-    return True
-
-
-def _lines_of(key: VerifierKey, checkpoint: Checkpoint) -> list[Signature]:
-    return [s for s in checkpoint.signatures if s.name == key.name and s.key_id == key.key_id]
+        return notes.parse_checkpoint(note)
+    except NoteError as exc:
+        raise ReceiptError("malformed", f"the checkpoint: {exc}") from exc
 
 
 def _log_signature(checkpoint: Checkpoint, log_keys: Sequence[VerifierKey]) -> VerifierKey:
@@ -244,22 +160,11 @@ def _log_signature(checkpoint: Checkpoint, log_keys: Sequence[VerifierKey]) -> V
         expected = ", ".join(sorted({k.name for k in log_keys})) or "none"
         raise ReceiptError("wrong-log", f"the checkpoint is of the log {checkpoint.origin!r}; expected: {expected}")
     for key in named:
-        for line in _lines_of(key, checkpoint):
-            if _signed(key, line.signature, checkpoint.body.encode()):
-                return key
+        if key.signed(checkpoint.note):
+            return key
+        if key.lines_in(checkpoint.note):
             raise ReceiptError("bad-signature", f"the log's signature ({key.name}) does not verify")
     raise ReceiptError("unsigned", f"no signature by a trusted key of {checkpoint.origin} in the checkpoint")
-
-
-def _cosigned(key: VerifierKey, checkpoint: Checkpoint) -> bool:
-    for line in _lines_of(key, checkpoint):
-        if len(line.signature) != 8 + 64:
-            continue
-        timestamp = int.from_bytes(line.signature[:8], "big")
-        message = f"cosignature/v1\ntime {timestamp}\n{checkpoint.body}".encode()
-        if timestamp < 2**63 and _signed(key, line.signature[8:], message):
-            return True
-    return False
 
 
 def read_event(data: bytes) -> EventSummary:
@@ -306,7 +211,7 @@ def verify(
     event = read_event(receipt.extra)
     if event.seq != receipt.index + 1:
         raise ReceiptError("bad-event", f"event {event.seq} cannot be entry {receipt.index} (its seq - 1)")
-    witnesses = tuple(k.name for k in witness_keys if k.type == COSIGNATURE_ED25519 and _cosigned(k, checkpoint))
+    witnesses = tuple(k.name for k in witness_keys if k.cosigned(checkpoint.note) is not None)
     if len(witnesses) < min_witnesses:
         raise ReceiptError(
             "too-few-witnesses", f"{len(witnesses)} of the {min_witnesses} witness cosignatures required check out"

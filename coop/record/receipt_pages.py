@@ -3,7 +3,9 @@ browser.
 
 The check page needs no login, because it sends nothing: its script (``/static/receipt-check.js``)
 reads the chosen file and verifies it with the browser's own Web Crypto (SHA-256, Ed25519)
-against the log's verifier key written into the page. Its Content-Security-Policy allows
+against the log's verifier key written into the page, and shows which of the configured
+witnesses (``COOP_LEDGER_WITNESSES``, their cosigner keys also written into the page) cosigned
+the receipt's checkpoint. Its Content-Security-Policy allows
 scripts from this site only and no connections at all (``connect-src 'none'``, see
 :data:`coop.app.RECEIPT_CHECK_POLICY`)."""
 
@@ -50,4 +52,5 @@ def check_page(request: Request, who: MaybeActor, db: DatabaseDep) -> Response:
         web.language(request),
         log_key=note_verifier_key(name, db.signer.public_key),
         log_name=name,
+        witnesses=db.settings.ledger.witnesses,
     )

@@ -33,7 +33,7 @@ from coop.record.models import WitnessCosignature, WitnessState
 from coop.settings import WitnessSettings
 from coop.types import utcnow
 from ledger import log
-from ledger.cosignature import Cosignature, cosignatures_in, note_body, parse_vkey
+from ledger.notes import COSIGNATURE_V1, Cosignature, cosignatures_in, parse_note, parse_verifier_key
 
 logger = logging.getLogger("coop")
 
@@ -189,7 +189,9 @@ def offer_to(db: Database, witness: WitnessSettings, client: httpx.Client, now: 
         offer = _offer(session, db, old, head.tree_size, head.root_hash)
     try:
         offer, answer = _ask(client, db, witness, offer)
-        found = cosignatures_in(parse_vkey(witness.vkey), answer, note_body(offer.note))
+        found = cosignatures_in(
+            parse_verifier_key(witness.vkey, (COSIGNATURE_V1,)), answer, parse_note(offer.note).text
+        )
         if not found:
             raise _Refused(f"200 without a cosignature that verifies with its key: {answer[:200]!r}")
     except _Refused as exc:

@@ -4,12 +4,18 @@
  * is read strictly; the checkpoint must be of the log whose verifier key the page carries and
  * signed by that key (Ed25519 over the note's text); the leaf SHA-256(0x00 || extra) with the
  * inclusion proof must lead to the checkpoint's root (RFC 9162 2.1.3.2); and the event bytes
- * must be an event of this ledger whose number is its index + 1. Uses only Web Crypto. */
+ * must be an event of this ledger whose number is its index + 1. Then, for each witness whose
+ * cosigner key (type 0x04) the page carries, whether its cosignature/v1 line (c2sp.org/
+ * tlog-cosignature: key id || 8-byte big-endian time || Ed25519 signature over
+ * "cosignature/v1\ntime <t>\n" and the checkpoint's text) is there and verifies.
+ * Uses only Web Crypto. */
 "use strict";
 
 (() => {
   const HEADER = "c2sp.org/tlog-proof@v1";
   const NOTE_ED25519 = 1;
+  const COSIGNATURE_V1 = 4;
+  const MAX_TIMESTAMP = 2n ** 63n - 1n;
   const HASH_SIZE = 32;
   const EVENT_FIELDS = ["actor", "payload", "seq", "subject", "time", "type"];
 
@@ -53,13 +59,13 @@
     return BigInt(text);
   }
 
-  async function verifierKey(text) {
+  async function verifierKey(text, type = NOTE_ED25519) {
     const m = /^([^+\s]+)\+([^+]*)\+(.*)$/.exec(text.trim());
     if (!m) throw new Refusal("bad-key", "the page's verifier key is not name+id+key");
     const [, name, id, blob] = m;
     const raw = base64(blob, "the verifier key");
-    if (!name || !/^[0-9a-f]{8}$/.test(id) || raw.length !== 33 || raw[0] !== NOTE_ED25519) {
-      throw new Refusal("bad-key", "the page's verifier key is not an Ed25519 note key");
+    if (!name || !/^[0-9a-f]{8}$/.test(id) || raw.length !== 33 || raw[0] !== type) {
+      throw new Refusal("bad-key", "the page's verifier key is not an Ed25519 key of its type");
     }
     const keyId = Uint8Array.from(id.match(/../g), (h) => parseInt(h, 16));
     if (!equal((await sha256(utf8(`${name}\n`), raw)).slice(0, 4), keyId)) {
@@ -91,6 +97,10 @@
         if (blob.length < 5) throw new Refusal("malformed", "a signature is too short");
         return { name: m[1], keyId: blob.slice(0, 4), signature: blob.slice(4) };
       });
+    const keys = new Set(signatures.map((s) => `${s.name} ${s.keyId.join()}`));
+    if (keys.size !== signatures.length || signatures.length > 100) {
+      throw new Refusal("malformed", "at most 100 signature lines, one of each key");
+    }
     return {
       body: `${body}\n`,
       origin: lines[0],
@@ -187,8 +197,25 @@
     return { event: readEvent(receipt.extra, receipt.index), checkpoint: receipt.checkpoint };
   }
 
+  // Whether the witness with this cosigner key cosigned the checkpoint (cosignature/v1).
+  async function cosigned(checkpoint, text) {
+    let key;
+    try {
+      key = await verifierKey(text, COSIGNATURE_V1);
+    } catch {
+      return false;
+    }
+    const line = checkpoint.signatures.find((s) => s.name === key.name && equal(s.keyId, key.keyId));
+    if (!line || line.signature.length !== 8 + 64) return false;
+    const time = new DataView(line.signature.buffer, line.signature.byteOffset, 8).getBigUint64(0);
+    if (time > MAX_TIMESTAMP) return false;
+    const message = utf8(`cosignature/v1\ntime ${time}\n${checkpoint.body}`);
+    return ed25519(key.publicKey, line.signature.slice(8), message);
+  }
+
   function show(result, outcome, reason, found) {
-    for (const el of result.querySelectorAll("[data-outcome], [data-reason], [data-summary]")) el.hidden = true;
+    const parts = "[data-outcome], [data-reason], [data-summary], [data-witnesses], [data-cosigned]";
+    for (const el of result.querySelectorAll(parts)) el.hidden = true;
     result.querySelector(`[data-outcome="${outcome}"]`).hidden = false;
     if (reason) {
       const why = result.querySelector(`[data-reason="${reason}"]`) || result.querySelector('[data-reason="malformed"]');
@@ -200,6 +227,12 @@
       fill.log = `${found.checkpoint.origin} (${found.checkpoint.treeSize})`;
       for (const [name, value] of Object.entries(fill)) summary.querySelector(`[data-field="${name}"]`).textContent = value;
       summary.hidden = false;
+      const witnesses = result.querySelector("[data-witnesses]");
+      for (const [item, yes] of found.witnesses) {
+        item.querySelector(`[data-cosigned="${yes ? "yes" : "no"}"]`).hidden = false;
+        item.dataset.state = yes ? "cosigned" : "not-cosigned";
+      }
+      if (witnesses) witnesses.hidden = false;
     }
     result.dataset.state = outcome;
   }
@@ -216,7 +249,12 @@
     try {
       if (!crypto.subtle) throw new Refusal("no-crypto", "Web Crypto is not available");
       const key = await verifierKey(page.dataset.logKey);
-      show(result, "valid", null, await verify(text, key));
+      const found = await verify(text, key);
+      found.witnesses = [];
+      for (const item of result.querySelectorAll("[data-witness-key]")) {
+        found.witnesses.push([item, await cosigned(found.checkpoint, item.dataset.witnessKey)]);
+      }
+      show(result, "valid", null, found);
     } catch (error) {
       const reason = error instanceof Refusal ? error.code : "no-crypto"; // e.g. no Ed25519 in this browser
       show(result, "invalid", reason);

@@ -18,6 +18,7 @@ from coop.cli import app as cli
 from coop.db import Database
 from coop.settings import Settings
 from ledger import receipts
+from ledger.notes import COSIGNATURE_V1, verifier_of
 from ledger.signing import note_verifier_key
 from tests import factories as f
 from tests.conftest import make_settings
@@ -196,12 +197,11 @@ def _cosigned(text: str, name: str, key: Ed25519PrivateKey, timestamp: int, sign
     """The receipt with a witness's cosignature line (tlog-cosignature, Ed25519) added to its
     checkpoint, signed over ``signed_time`` and claiming ``timestamp``; and the witness's key."""
     body = text.split("\n\n")[1] + "\n"
-    public = key.public_key().public_bytes_raw()
-    key_id = receipts.key_id(name, receipts.COSIGNATURE_ED25519, public)
+    cosigner = verifier_of(name, key.public_key(), COSIGNATURE_V1)
+    key_id = cosigner.key_hash
     signature = key.sign(f"cosignature/v1\ntime {signed_time}\n{body}".encode())
     line = f"\u2014 {name} {base64.b64encode(key_id + timestamp.to_bytes(8, 'big') + signature).decode()}\n"
-    vkey = receipts.VerifierKey(name, key_id, receipts.COSIGNATURE_ED25519, public).text
-    return text + line, vkey
+    return text + line, cosigner.text
 
 
 def test_witness_cosignatures_are_checked_and_can_be_required(

@@ -34,7 +34,7 @@ from coop.record.witnesses import witness_round
 from coop.settings import LedgerSettings, Settings, WitnessSettings, get_settings
 from coop.types import utcnow
 from ledger import log
-from ledger.cosignature import Cosigner
+from ledger.notes import COSIGNATURE_V1, verifier_of
 from ledger.signing import note_verifier_key
 from tests import factories as f
 from tests.conftest import make_settings
@@ -209,7 +209,7 @@ def test_a_witness_that_does_not_answer_never_holds_up_a_write(db_url: str, tmp_
     silent = socket.socket()  # accepts connections and never answers
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)
-    vkey = Cosigner("silent.coop.test/w", Ed25519PrivateKey.generate().public_key()).vkey
+    vkey = verifier_of("silent.coop.test/w", Ed25519PrivateKey.generate().public_key(), COSIGNATURE_V1).text
     url = f"http://127.0.0.1:{silent.getsockname()[1]}"
     settings = _settings(db_url, tmp_path, "demo-coop.nl/ledger", url, vkey, witness_timeout_seconds=0.5)
     try:
@@ -249,12 +249,19 @@ def test_cosignatures_are_never_rewritten_or_removed(database: Database) -> None
     ],
 )
 def test_a_witness_set_up_wrongly_stops_the_start_with_a_clear_error(witness: dict[str, str], says: str) -> None:
-    vkey = Cosigner("witness.example", Ed25519PrivateKey.generate().public_key()).vkey
+    vkey = verifier_of("witness.example", Ed25519PrivateKey.generate().public_key(), COSIGNATURE_V1).text
     entry = {k: v.replace("{vkey}", vkey) for k, v in witness.items()}
     with pytest.raises(ValidationError, match=says.replace("(", r"\(").replace(")", r"\)")):
         LedgerSettings.model_validate({"witnesses": [entry]})
     with pytest.raises(ValidationError, match="a name of its own"):
         LedgerSettings.model_validate({"witnesses": [{**entry, "url": "https://a.example", "vkey": vkey}] * 2})
+    twice = [{"name": n, "url": "https://a.example", "vkey": vkey} for n in ("w1", "w2")]
+    with pytest.raises(ValidationError, match="a cosigner key of its own"):
+        LedgerSettings.model_validate({"witnesses": twice})
+
+
+def _other_vkey(name: str) -> str:
+    return verifier_of(name, Ed25519PrivateKey.generate().public_key(), COSIGNATURE_V1).text
 
 
 def test_the_command_makes_one_round_and_says_whether_every_witness_cosigned(
@@ -267,7 +274,7 @@ def test_the_command_makes_one_round_and_says_whether_every_witness_cosigned(
     real = {"name": "w1", "url": aics_witness.url, "vkey": aics_witness.vkey}
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
-        down = {**real, "name": "w2", "url": f"http://127.0.0.1:{closed.getsockname()[1]}"}
+        down = {"name": "w2", "url": f"http://127.0.0.1:{closed.getsockname()[1]}", "vkey": _other_vkey("w2.example")}
     monkeypatch.setenv("COOP_LEDGER_LOG_NAME", name)
     for witnesses, code in (([real], 0), ([real, down], 1)):
         monkeypatch.setenv("COOP_LEDGER_WITNESSES", json.dumps(witnesses))
@@ -282,7 +289,9 @@ def test_a_cosignature_that_does_not_verify_with_the_configured_key_is_not_kept(
     witnessed: Settings, aics_witness: AicsWitness
 ) -> None:
     name, _key_id, _key = aics_witness.vkey.split("+", 2)
-    impostor = Cosigner(name, Ed25519PrivateKey.generate().public_key()).vkey  # the witness's name, another key
+    impostor = verifier_of(
+        name, Ed25519PrivateKey.generate().public_key(), COSIGNATURE_V1
+    ).text  # the witness's name, another key
     settings = witnessed.model_copy(deep=True)
     settings.ledger.witnesses = [WitnessSettings(name="w1", url=aics_witness.url, vkey=impostor)]
     database = Database(settings)
