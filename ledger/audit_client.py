@@ -22,7 +22,7 @@ import json
 import os
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +30,9 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from ledger import fetch
 from ledger.audit import AuditReport, DoesNotVerify, Rewritten, audit_tree
+from ledger.events import MAX_EVENT_BYTES
 from ledger.merkle import HASH_SIZE
 from ledger.notes import Checkpoint, NoteError, VerifierKey, parse_checkpoint, parse_verifier_key
 from ledger.tiles import WIDTH, Tile
@@ -45,6 +47,12 @@ FETCHERS = 4
 """Requests in flight at once: enough to keep a server and the checks busy together."""
 AHEAD = 32
 """Tiles fetched ahead of the checks, at most (a bound on memory)."""
+MAX_TILE_BYTES = WIDTH * (2 + MAX_EVENT_BYTES)
+"""The largest tile: a full entry bundle of the largest events (a hash tile has 8 KiB)."""
+MAX_TEXT_BYTES = 1 << 20
+"""The largest checkpoint or public key the auditor reads (they have a few hundred bytes)."""
+FETCH_SECONDS = 600.0
+"""The longest one answer may take, however steadily it drips in."""
 
 
 class CannotAudit(Exception):
@@ -77,8 +85,9 @@ class HttpLog:
         self.base, self.client = log_url(url), client
 
     def get(self, path: str) -> bytes:
+        limit = MAX_TILE_BYTES if path.startswith("tile/") else MAX_TEXT_BYTES
         try:
-            r = self.client.get(f"{self.base}/{path}")
+            r = fetch.request(self.client, "GET", f"{self.base}/{path}", limit=limit, seconds=FETCH_SECONDS)
         except httpx.HTTPError as exc:
             raise CannotAudit(f"could not fetch {self.base}/{path}: {exc}") from exc
         if r.status_code == 404 and path.startswith("tile/"):
@@ -87,7 +96,7 @@ class HttpLog:
             raise CannotAudit(f"GET {self.base}/{path}: {r.status_code} {r.text[:300]}")
         return r.content
 
-    def read(self, tiles: Sequence[Tile]) -> Iterator[bytes]:
+    def read(self, tiles: Iterable[Tile]) -> Iterator[bytes]:
         """The tiles' bytes in order, a few fetched at once and at most :data:`AHEAD` ahead."""
         with ThreadPoolExecutor(max_workers=FETCHERS) as pool:
             pending: deque[Future[bytes]] = deque()
@@ -175,7 +184,7 @@ def prepare(url: str, client: httpx.Client, state: Path | None = None, key: str 
     text = _text(log.get("checkpoint"), "the checkpoint")
     try:
         checkpoint = parse_checkpoint(text)
-    except NoteError as exc:
+    except (NoteError, ValueError) as exc:  # ValueError: a tree size of thousands of digits
         raise CannotAudit(f"{log.base}/checkpoint is not a checkpoint: {exc}") from exc
     given = _key_argument(key) if key is not None else None
     directory = state if state is not None else state_dir_of(given.name if given else checkpoint.origin)

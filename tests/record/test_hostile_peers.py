@@ -1,0 +1,126 @@
+"""Other people's servers that misbehave: a witness and a log answering without end, a byte
+at a time, or with numbers no tree has. The witnesses' round and the auditor end in bounded
+time and memory with a clear error (the command: its exit code, never a traceback)."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from typer.testing import CliRunner
+
+from coop.cli import app
+from coop.db import Database
+from coop.record.witnesses import MAX_ANSWER, witness_round
+from coop.settings import WitnessSettings
+from ledger.cosignature import Cosigner, note_body, signed_message
+from ledger.signing import Signer, note_verifier_key
+from ledger.tiles import checkpoint_text
+from tests.conftest import make_settings
+from tests.record.hostile import Answer, Hostile, endless
+from tests.record.hostile import hostile as hostile  # the fixture
+from tests.record.test_tiles import fill
+
+WITNESS_KEY = Ed25519PrivateKey.generate()
+WITNESS = Cosigner("hostile.coop.test/w", WITNESS_KEY.public_key())
+
+
+def cosigned_at(timestamp: int) -> Answer:
+    """A witness that cosigns every checkpoint offered, with its key, at ``timestamp``."""
+
+    def answer(_path: str, body: bytes) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        note = body.decode().split("\n\n", 1)[1]
+        signature = WITNESS_KEY.sign(signed_message(timestamp, note_body(note)))
+        blob = base64.b64encode(WITNESS.key_id + timestamp.to_bytes(8, "big") + signature).decode()
+        return 200, {}, iter([f"\u2014 {WITNESS.name} {blob}\n".encode()])
+
+    return answer
+
+
+def drip(_path: str, _body: bytes) -> tuple[int, dict[str, str], Iterator[bytes]]:
+    """A byte at a time, each well within the client's timeout, for far longer than it."""
+
+    def pieces() -> Iterator[bytes]:
+        for _ in range(100):
+            yield b"x"
+            time.sleep(0.05)
+
+    return 200, {}, pieces()
+
+
+WITNESS_ANSWERS: list[tuple[Answer, str]] = [
+    (lambda _p, _b: (200, {}, endless(b"garbage\n" * 8192, 8 << 20)), f"more than the {MAX_ANSWER:,} bytes"),
+    (drip, "took more than 0.5 seconds"),
+    (cosigned_at(2**63 - 1), "time no calendar holds"),
+]
+
+
+@pytest.mark.parametrize(("answer", "error"), WITNESS_ANSWERS, ids=["endless", "drip", "far-future"])
+def test_a_hostile_witness_ends_its_round_with_an_error_and_the_next_witness_is_still_asked(
+    db_url: str, tmp_path: Path, hostile: Hostile, answer: Answer, error: str
+) -> None:
+    hostile.answer = answer
+    fine = Cosigner("fine.coop.test/w", WITNESS_KEY.public_key())  # the same key under another name
+    settings = make_settings(
+        db_url,
+        tmp_path,
+        witnesses=[
+            WitnessSettings(name="w1", url=hostile.url, vkey=WITNESS.vkey),
+            WitnessSettings(name="w2", url=hostile.url + "/fine", vkey=fine.vkey),
+        ],
+        witness_interval_seconds=3600,
+        witness_timeout_seconds=0.5,
+    )
+    database = Database(settings)
+    try:
+        fill(database, 3)
+        first, second = witness_round(database)
+        assert not first.cosigned and error in (first.error or ""), first
+        assert second.witness == "w2"  # the round went on to the next witness
+    finally:
+        database.dispose()
+
+
+LOG = "hostile.coop.test/log"
+LOG_KEY = Signer(Ed25519PrivateKey.generate())
+
+
+def hostile_log(size: str, tile: Answer | None = None, endless_checkpoint: bool = False) -> Answer:
+    """A log whose key signs a checkpoint of ``size`` events; its tiles are ``tile`` or missing."""
+    note = LOG_KEY.sign_note(LOG, checkpoint_text(LOG, 0, bytes(32)).replace("\n0\n", f"\n{size}\n", 1))
+    key = json.dumps({"note_verifier_key": note_verifier_key(LOG, LOG_KEY.public_key)}).encode()
+
+    def answer(path: str, body: bytes) -> tuple[int, dict[str, str], Iterator[bytes]]:
+        if path.endswith("/checkpoint"):
+            return 200, {}, endless(b"\n" * (1 << 16), 64 << 20) if endless_checkpoint else iter([note.encode()])
+        if path.endswith("/public-key"):
+            return 200, {}, iter([key])
+        if "/tile/" in path and tile is not None:
+            return tile(path, body)
+        return 404, {}, iter(())
+
+    return answer
+
+
+AUDITS: list[tuple[Answer, int, str]] = [
+    (hostile_log(str(2**63 - 1)), 1, "the log does not serve tile/0/000"),
+    (hostile_log("9" * 5000), 2, "is not a checkpoint"),
+    (hostile_log("256", lambda _p, _b: (200, {}, endless(bytes(1 << 16), 64 << 20))), 2, "bytes allowed"),
+    (hostile_log("256", endless_checkpoint=True), 2, "bytes allowed"),
+]
+
+
+@pytest.mark.parametrize(("answer", "code", "says"), AUDITS, ids=["2^63 events", "5000 digits", "tile", "checkpoint"])
+def test_a_hostile_log_fails_the_audit_with_its_exit_code(
+    hostile: Hostile, tmp_path: Path, answer: Answer, code: int, says: str
+) -> None:
+    hostile.answer = answer
+    done = CliRunner().invoke(app, ["ledger", "audit", f"{hostile.url}/log", "--state", str(tmp_path / "state")])
+    assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
+    assert done.exit_code == code and says in " ".join(done.output.split()), done.output
+    assert not (tmp_path / "state").exists()
