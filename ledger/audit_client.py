@@ -232,7 +232,7 @@ def _saved_key(directory: Path) -> VerifierKey | None:
 def _first_use_key(log: HttpLog) -> VerifierKey:
     try:
         return parse_verifier_key(json.loads(log.get("public-key"))["note_verifier_key"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: JSON nested too deep
         raise CannotAudit(f"{log.base}/public-key names no note verifier key: {exc}") from exc
 
 

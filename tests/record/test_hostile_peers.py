@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from coop.cli import app
 from coop.db import Database
 from coop.record.witnesses import MAX_ANSWER, witness_round
-from coop.settings import WitnessSettings
+from coop.settings import Settings, WitnessSettings, get_settings
 from ledger.cosignature import Cosigner, note_body, signed_message
 from ledger.signing import Signer, note_verifier_key
 from ledger.tiles import checkpoint_text
@@ -90,10 +90,12 @@ LOG = "hostile.coop.test/log"
 LOG_KEY = Signer(Ed25519PrivateKey.generate())
 
 
-def hostile_log(size: str, tile: Answer | None = None, endless_checkpoint: bool = False) -> Answer:
+def hostile_log(
+    size: str, tile: Answer | None = None, endless_checkpoint: bool = False, key_body: bytes | None = None
+) -> Answer:
     """A log whose key signs a checkpoint of ``size`` events; its tiles are ``tile`` or missing."""
     note = LOG_KEY.sign_note(LOG, checkpoint_text(LOG, 0, bytes(32)).replace("\n0\n", f"\n{size}\n", 1))
-    key = json.dumps({"note_verifier_key": note_verifier_key(LOG, LOG_KEY.public_key)}).encode()
+    key = key_body or json.dumps({"note_verifier_key": note_verifier_key(LOG, LOG_KEY.public_key)}).encode()
 
     def answer(path: str, body: bytes) -> tuple[int, dict[str, str], Iterator[bytes]]:
         if path.endswith("/checkpoint"):
@@ -112,10 +114,14 @@ AUDITS: list[tuple[Answer, int, str]] = [
     (hostile_log("9" * 5000), 2, "is not a checkpoint"),
     (hostile_log("256", lambda _p, _b: (200, {}, endless(bytes(1 << 16), 64 << 20))), 2, "bytes allowed"),
     (hostile_log("256", endless_checkpoint=True), 2, "bytes allowed"),
+    (hostile_log("1", key_body=b"[" * 100_000), 2, "names no note verifier key"),
+    (lambda _p, _b: (500, {}, iter([b"[/red] [link=https://evil.example]see here[/link]"])), 2, "500 [/red] [link="),
 ]
 
 
-@pytest.mark.parametrize(("answer", "code", "says"), AUDITS, ids=["2^63 events", "5000 digits", "tile", "checkpoint"])
+@pytest.mark.parametrize(
+    ("answer", "code", "says"), AUDITS, ids=["2^63 events", "5000 digits", "tile", "checkpoint", "deep key", "markup"]
+)
 def test_a_hostile_log_fails_the_audit_with_its_exit_code(
     hostile: Hostile, tmp_path: Path, answer: Answer, code: int, says: str
 ) -> None:
@@ -124,3 +130,14 @@ def test_a_hostile_log_fails_the_audit_with_its_exit_code(
     assert done.exception is None or isinstance(done.exception, SystemExit), done.exception
     assert done.exit_code == code and says in " ".join(done.output.split()), done.output
     assert not (tmp_path / "state").exists()
+
+
+def test_the_witness_command_shows_a_witness_answer_word_for_word(
+    cli_env: Settings, database: Database, hostile: Hostile, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    hostile.answer = lambda _p, _b: (500, {}, iter([b"[/red] [link=https://evil.example]see here[/link]"]))
+    fill(database, 2)
+    monkeypatch.setenv("COOP_LEDGER_WITNESSES", json.dumps([{"name": "w1", "url": hostile.url, "vkey": WITNESS.vkey}]))
+    get_settings.cache_clear()
+    done = CliRunner().invoke(app, ["ledger", "witness"])
+    assert done.exit_code == 1 and "w1: 500: [/red] [link=https://evil.example]" in done.output, done.output
