@@ -141,3 +141,12 @@ def test_the_witness_command_shows_a_witness_answer_word_for_word(
     get_settings.cache_clear()
     done = CliRunner().invoke(app, ["ledger", "witness"])
     assert done.exit_code == 1 and "w1: 500: [/red] [link=https://evil.example]" in done.output, done.output
+
+
+def test_a_saved_checkpoint_with_a_size_of_thousands_of_digits_is_refused_clearly(
+    cli_env: Settings, tmp_path: Path
+) -> None:
+    saved = tmp_path / "checkpoint"
+    saved.write_text(LOG_KEY.sign_note(LOG, f"{LOG}\n{'9' * 5000}\n{base64.b64encode(bytes(32)).decode()}\n"))
+    done = CliRunner().invoke(app, ["ledger", "verify", "--checkpoint", str(saved)])
+    assert done.exit_code == 2 and "is not a checkpoint" in " ".join(done.output.split()), done.output
