@@ -35,7 +35,7 @@ from ledger.audit import AuditReport, DoesNotVerify, Rewritten, audit_tree
 from ledger.events import MAX_EVENT_BYTES
 from ledger.merkle import HASH_SIZE
 from ledger.notes import Checkpoint, NoteError, VerifierKey, parse_checkpoint, parse_verifier_key
-from ledger.tiles import WIDTH, Tile
+from ledger.tiles import ENTRIES, WIDTH, Tile
 
 LOG_PATH = "/api/v1/ledger"
 """Where a cooperative's server serves its log, when the URL given is the server's own."""
@@ -47,8 +47,6 @@ FETCHERS = 4
 """Requests in flight at once: enough to keep a server and the checks busy together."""
 AHEAD = 32
 """Tiles fetched ahead of the checks, at most (a bound on memory)."""
-MAX_TILE_BYTES = WIDTH * (2 + MAX_EVENT_BYTES)
-"""The largest tile: a full entry bundle of the largest events (a hash tile has 8 KiB)."""
 MAX_TEXT_BYTES = 1 << 20
 """The largest checkpoint or public key the auditor reads (they have a few hundred bytes)."""
 FETCH_SECONDS = 600.0
@@ -84,10 +82,14 @@ class HttpLog:
     def __init__(self, url: str, client: httpx.Client) -> None:
         self.base, self.client = log_url(url), client
 
-    def get(self, path: str) -> bytes:
-        limit = MAX_TILE_BYTES if path.startswith("tile/") else MAX_TEXT_BYTES
+    def get(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+        """The resource at ``path``, of ``limit`` bytes at most (a tile: what the tile can hold)."""
         try:
             r = fetch.request(self.client, "GET", f"{self.base}/{path}", limit=limit, seconds=FETCH_SECONDS)
+        except fetch.TooLarge as exc:
+            if path.startswith("tile/"):
+                raise DoesNotVerify(f"the log serves {path} longer than the {limit:,} bytes it can hold") from exc
+            raise CannotAudit(f"could not fetch {self.base}/{path}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise CannotAudit(f"could not fetch {self.base}/{path}: {exc}") from exc
         if r.status_code == 404 and path.startswith("tile/"):
@@ -103,7 +105,7 @@ class HttpLog:
             waiting = iter(tiles)
             try:
                 for tile in waiting:
-                    pending.append(pool.submit(self.get, tile.path))
+                    pending.append(pool.submit(self.get, tile.path, _most_bytes(tile)))
                     if len(pending) >= AHEAD:
                         yield pending.popleft().result()
                 while pending:
@@ -111,6 +113,12 @@ class HttpLog:
             finally:
                 for future in pending:
                     future.cancel()
+
+
+def _most_bytes(tile: Tile) -> int:
+    """The most bytes a tile can hold: its hashes, or its events at their largest. A longer
+    one is dropped unread, and fails the audit."""
+    return tile.width * (2 + MAX_EVENT_BYTES) if tile.level == ENTRIES else tile.width * HASH_SIZE
 
 
 @dataclass

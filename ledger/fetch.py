@@ -18,6 +18,10 @@ class Unbounded(httpx.HTTPError):
     """The answer was larger, or slower, than allowed; it was dropped unread."""
 
 
+class TooLarge(Unbounded):
+    """The answer was larger than allowed."""
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     status_code: int
@@ -36,12 +40,12 @@ def request(client: httpx.Client, method: str, url: str, *, limit: int, seconds:
     with client.stream(method, url, **kwargs) as response:
         declared = response.headers.get("content-length", "")
         if declared.isascii() and declared.isdigit() and (len(declared) > 18 or int(declared) > limit):
-            raise Unbounded(f"{url} answers with {declared} bytes, more than the {limit:,} allowed")
+            raise TooLarge(f"{url} answers with {declared} bytes, more than the {limit:,} allowed")
         body = bytearray()
         for chunk in response.iter_bytes():
             body += chunk
             if len(body) > limit:
-                raise Unbounded(f"{url} answers with more than the {limit:,} bytes allowed")
+                raise TooLarge(f"{url} answers with more than the {limit:,} bytes allowed")
             if time.monotonic() > deadline:
                 raise Unbounded(f"{url} took more than {seconds:g} seconds to answer")
         return Answer(response.status_code, response.headers, bytes(body))

@@ -112,7 +112,7 @@ def hostile_log(
 AUDITS: list[tuple[Answer, int, str]] = [
     (hostile_log(str(2**63 - 1)), 1, "the log does not serve tile/0/000"),
     (hostile_log("9" * 5000), 2, "is not a checkpoint"),
-    (hostile_log("256", lambda _p, _b: (200, {}, endless(bytes(1 << 16), 64 << 20))), 2, "bytes allowed"),
+    (hostile_log("256", lambda _p, _b: (200, {}, endless(bytes(1 << 16), 64 << 20))), 1, "longer than the 8,192 bytes"),
     (hostile_log("256", endless_checkpoint=True), 2, "bytes allowed"),
     (hostile_log("1", key_body=b"[" * 100_000), 2, "names no note verifier key"),
     (lambda _p, _b: (500, {}, iter([b"[/red] [link=https://evil.example]see here[/link]"])), 2, "500 [/red] [link="),
