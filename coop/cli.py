@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -88,7 +89,8 @@ def _progress(doing: str) -> Progress:
 
 
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}")
+    """Say what went wrong, word for word: a message may quote a server's or a file's text."""
+    err.print(f"[red]error:[/red] {escape(message)}")
     return typer.Exit(code)
 
 
@@ -451,7 +453,7 @@ def ledger_witness() -> None:
             out.print(f"[green]✓[/green] {outcome.witness}: cosigned the checkpoint of {outcome.tree_size} events")
         else:
             mark = "[red]✗ SERIOUS[/red]" if outcome.serious else "[red]✗[/red]"
-            err.print(f"{mark} {outcome.witness}: {outcome.error}")
+            err.print(f"{mark} {outcome.witness}: {escape(outcome.error or '')}")
     if not all(o.cosigned for o in outcomes):
         raise typer.Exit(1)
 
@@ -510,9 +512,9 @@ def ledger_audit(
             plan = prepare(url, client, state, key)
             if plan.first_use:
                 err.print(
-                    f"[yellow]![/yellow] trusting the key the server names, on first use: {plan.key.text}\n"
+                    f"[yellow]![/yellow] trusting the key the server names, on first use: {escape(plan.key.text)}\n"
                     f"  fingerprint {plan.key.fingerprint}; compare it with the one the cooperative publishes "
-                    f"elsewhere. It is saved in {plan.state} and required from now on."
+                    f"elsewhere. It is saved in {escape(str(plan.state))} and required from now on."
                 )
             with _progress("auditing") as progress:
                 task = progress.add_task("events", total=plan.checkpoint.tree_size)
@@ -533,8 +535,8 @@ def ledger_audit(
     plural = "s" if report.reused != 1 else ""
     reused = f", {report.reused:,} full tile{plural} kept from earlier audits" if report.reused else ""
     out.print(
-        f"log {plan.checkpoint.origin} audited: {report.tree_size:,} events, {report.tiles:,} tiles read{reused}, "
-        f"root {report.root_hash.hex()}{since}; checkpoint saved in {plan.state}"
+        f"log {escape(plan.checkpoint.origin)} audited: {report.tree_size:,} events, "
+        f"{report.tiles:,} tiles read{reused}, root {report.root_hash.hex()}{since}; checkpoint saved in {plan.state}"
     )
 
 

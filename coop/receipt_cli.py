@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ledger import receipts
 from ledger.notes import COSIGNATURE_V1, VerifierKey
@@ -25,7 +26,7 @@ VALID, NOT_VALID, UNUSABLE = 0, 1, 2
 
 
 def _stop(message: str, code: int) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", markup=True)
+    err.print(f"[red]error:[/red] {escape(message)}", markup=True)
     return typer.Exit(code)
 
 

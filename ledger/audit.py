@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,8 +29,9 @@ from ledger.events import TIME, TOKEN, well_formed
 from ledger.notes import Checkpoint
 from ledger.tiles import ENTRIES, HEIGHT, WIDTH, Tile, bundle_entries
 
-TileReader = Callable[[Sequence[Tile]], Iterable[bytes]]
-"""Reads tiles, yielding their bytes in the order asked (it may fetch ahead meanwhile)."""
+TileReader = Callable[[Iterable[Tile]], Iterable[bytes]]
+"""Reads tiles, yielding their bytes in the order asked (it may fetch ahead meanwhile). The tiles
+come one by one, as the reader takes them: a checkpoint may claim more than memory holds."""
 
 EVENT_FIELDS = ("actor", "payload", "seq", "subject", "time", "type")
 _FIELDS = set(EVENT_FIELDS)
@@ -93,10 +94,13 @@ class _FullTiles:
         return merkle.fold([*self.stack, *parts])
 
 
-def level0_tiles(tree_size: int) -> list[Tile]:
-    """The level 0 hash tiles of a tree, left to right (each followed by nothing else)."""
+def level0_tiles(tree_size: int) -> Iterator[Tile]:
+    """The level 0 hash tiles of a tree, left to right, one at a time (a signed checkpoint may
+    claim up to 2^64 - 1 events: the audit fails at the first tile the log does not serve)."""
     full, rest = divmod(tree_size, WIDTH)
-    return [Tile(0, i, WIDTH) for i in range(full)] + ([Tile(0, full, rest)] if rest else [])
+    yield from (Tile(0, i, WIDTH) for i in range(full))
+    if rest:
+        yield Tile(0, full, rest)
 
 
 def _no_float(literal: str) -> Any:
@@ -181,14 +185,30 @@ def audit_tree(
     old_root: bytes | None = None
     if earlier is not None and earlier.tree_size == 0:
         old_root = merkle.EMPTY_ROOT
-    level0 = level0_tiles(size)
-    reused = {t.index: d for t in level0 if t.full and known is not None and (d := known(t.index)) is not None}
-    wanted = [t for tile in level0 if tile.index not in reused for t in (tile, Tile(ENTRIES, tile.index, tile.width))]
-    data = iter(read(wanted))
+    decided: dict[int, bytes | None] = {}
+    """Kept tiles' bytes (None: not kept), from when one of the two walks below asks until the other does."""
+
+    def kept(tile: Tile) -> bytes | None:
+        """A full tile an earlier audit verified; each walk asks once per tile, in either order."""
+        if not tile.full or known is None:
+            return None
+        if tile.index in decided:
+            return decided.pop(tile.index)
+        decided[tile.index] = found = known(tile.index)
+        return found
+
+    def wanted() -> Iterator[Tile]:
+        for tile in level0_tiles(size):
+            if kept(tile) is None:
+                yield from (tile, Tile(ENTRIES, tile.index, tile.width))
+
+    data = iter(read(wanted()))
     verified: dict[int, bytes] = {}
-    for tile in level0:
-        if tile.index in reused:
-            hashes = _hash_tile(tile, reused[tile.index])
+    reused = 0
+    for tile in level0_tiles(size):
+        if (earlier_bytes := kept(tile)) is not None:
+            reused += 1
+            hashes = _hash_tile(tile, earlier_bytes)
         else:
             hashes = _hash_tile(tile, tile_data := next(data))
             _check_entries(tile, next(data), hashes)
@@ -215,7 +235,7 @@ def audit_tree(
             f"the log was rewritten: its first {earlier.tree_size:,} events no longer give the root of the "
             f"checkpoint saved earlier ({earlier.root_hash.hex()}), though the new checkpoint is signed"
         )
-    return AuditReport(size, root, count, earlier.tree_size if earlier is not None else None, len(reused), verified)
+    return AuditReport(size, root, count, earlier.tree_size if earlier is not None else None, reused, verified)
 
 
 def _hash_tile(tile: Tile, data: bytes) -> list[bytes]:

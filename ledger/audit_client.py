@@ -22,7 +22,7 @@ import json
 import os
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,10 +30,12 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from ledger import fetch
 from ledger.audit import AuditReport, DoesNotVerify, Rewritten, audit_tree
+from ledger.events import MAX_EVENT_BYTES
 from ledger.merkle import HASH_SIZE
 from ledger.notes import Checkpoint, NoteError, VerifierKey, parse_checkpoint, parse_verifier_key
-from ledger.tiles import WIDTH, Tile
+from ledger.tiles import ENTRIES, WIDTH, Tile
 
 LOG_PATH = "/api/v1/ledger"
 """Where a cooperative's server serves its log, when the URL given is the server's own."""
@@ -45,6 +47,10 @@ FETCHERS = 4
 """Requests in flight at once: enough to keep a server and the checks busy together."""
 AHEAD = 32
 """Tiles fetched ahead of the checks, at most (a bound on memory)."""
+MAX_TEXT_BYTES = 1 << 20
+"""The largest checkpoint or public key the auditor reads (they have a few hundred bytes)."""
+FETCH_SECONDS = 600.0
+"""The longest one answer may take, however steadily it drips in."""
 
 
 class CannotAudit(Exception):
@@ -76,9 +82,14 @@ class HttpLog:
     def __init__(self, url: str, client: httpx.Client) -> None:
         self.base, self.client = log_url(url), client
 
-    def get(self, path: str) -> bytes:
+    def get(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+        """The resource at ``path``, of ``limit`` bytes at most (a tile: what the tile can hold)."""
         try:
-            r = self.client.get(f"{self.base}/{path}")
+            r = fetch.request(self.client, "GET", f"{self.base}/{path}", limit=limit, seconds=FETCH_SECONDS)
+        except fetch.TooLarge as exc:
+            if path.startswith("tile/"):
+                raise DoesNotVerify(f"the log serves {path} longer than the {limit:,} bytes it can hold") from exc
+            raise CannotAudit(f"could not fetch {self.base}/{path}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise CannotAudit(f"could not fetch {self.base}/{path}: {exc}") from exc
         if r.status_code == 404 and path.startswith("tile/"):
@@ -87,14 +98,14 @@ class HttpLog:
             raise CannotAudit(f"GET {self.base}/{path}: {r.status_code} {r.text[:300]}")
         return r.content
 
-    def read(self, tiles: Sequence[Tile]) -> Iterator[bytes]:
+    def read(self, tiles: Iterable[Tile]) -> Iterator[bytes]:
         """The tiles' bytes in order, a few fetched at once and at most :data:`AHEAD` ahead."""
         with ThreadPoolExecutor(max_workers=FETCHERS) as pool:
             pending: deque[Future[bytes]] = deque()
             waiting = iter(tiles)
             try:
                 for tile in waiting:
-                    pending.append(pool.submit(self.get, tile.path))
+                    pending.append(pool.submit(self.get, tile.path, _most_bytes(tile)))
                     if len(pending) >= AHEAD:
                         yield pending.popleft().result()
                 while pending:
@@ -102,6 +113,12 @@ class HttpLog:
             finally:
                 for future in pending:
                     future.cancel()
+
+
+def _most_bytes(tile: Tile) -> int:
+    """The most bytes a tile can hold: its hashes, or its events at their largest. A longer
+    one is dropped unread, and fails the audit."""
+    return tile.width * (2 + MAX_EVENT_BYTES) if tile.level == ENTRIES else tile.width * HASH_SIZE
 
 
 @dataclass
@@ -175,7 +192,7 @@ def prepare(url: str, client: httpx.Client, state: Path | None = None, key: str 
     text = _text(log.get("checkpoint"), "the checkpoint")
     try:
         checkpoint = parse_checkpoint(text)
-    except NoteError as exc:
+    except (NoteError, ValueError) as exc:  # ValueError: a tree size of thousands of digits
         raise CannotAudit(f"{log.base}/checkpoint is not a checkpoint: {exc}") from exc
     given = _key_argument(key) if key is not None else None
     directory = state if state is not None else state_dir_of(given.name if given else checkpoint.origin)
@@ -223,7 +240,7 @@ def _saved_key(directory: Path) -> VerifierKey | None:
 def _first_use_key(log: HttpLog) -> VerifierKey:
     try:
         return parse_verifier_key(json.loads(log.get("public-key"))["note_verifier_key"])
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:  # RecursionError: JSON nested too deep
         raise CannotAudit(f"{log.base}/public-key names no note verifier key: {exc}") from exc
 
 

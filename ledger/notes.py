@@ -41,7 +41,11 @@ SIGNATURE_PREFIX = "\u2014 "
 """An em dash and a space begin every signature line."""
 MAX_SIGNATURES = 100
 """Go's golang.org/x/mod/sumdb/note refuses notes with more signature lines: so does this reader."""
-MAX_TIMESTAMP = 2**63 - 1
+MAX_TIMESTAMP = 253_402_300_799
+"""A cosignature's latest time, the last second of the year 9999: a later one is refused, as no
+calendar its readers use holds it."""
+MAX_TREE_SIZE = 2**63 - 1
+"""The largest tree size read (Go's tlog reads sizes as int64)."""
 _NAME = re.compile(r"[^\s+]+")
 _KEY_HASH = re.compile("[0-9a-f]{8}")
 _DECIMAL = re.compile("0|[1-9][0-9]{0,18}")
@@ -179,8 +183,10 @@ def parse_checkpoint(data: str | bytes) -> Checkpoint:
     if len(lines) < 3 or not all(lines):
         raise NoteError("a checkpoint's text is an origin, a tree size and a root hash, each on its line, none empty")
     size = lines[1]
-    if not _DECIMAL.fullmatch(size):
-        raise NoteError(f"a checkpoint's tree size is a decimal number without leading zeroes, not {size[:40]!r}")
+    if not _DECIMAL.fullmatch(size) or int(size) > MAX_TREE_SIZE:
+        raise NoteError(
+            f"a checkpoint's tree size is a decimal number without leading zeroes up to 2^63-1, not {size[:40]!r}"
+        )
     root = b64decode(lines[2], "a checkpoint's root hash")
     if len(root) != HASH_SIZE:
         raise NoteError(f"a checkpoint's root hash has {HASH_SIZE} bytes, not {len(root)}")

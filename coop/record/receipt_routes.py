@@ -36,12 +36,14 @@ class OwnEventOut(BaseModel):
     responses=problems({404: "member-not-found (also for anyone who may not read the member)"}),
 )
 def list_receipts(
-    member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now, db: DatabaseDep
+    member_id: MemberId, session: ReadSession, actor: CurrentActor, now: Now, db: DatabaseDep, response: Response
 ) -> list[OwnEventOut]:
     """Every event of the ledger of record about the member, oldest first. An event's receipt
-    is ready once a signed tree head covers it (within ``COOP_LEDGER_HEAD_INTERVAL_SECONDS``)."""
+    is ready once a signed tree head covers it (within ``COOP_LEDGER_HEAD_INTERVAL_SECONDS``).
+    Like the receipts, the list is never kept by a cache (``Cache-Control: no-store``)."""
     events = queries.member_events(session, actor, member_id)
     record_apart(db, actor, Read(AccessWhat.history, member_id=member_id), now)
+    response.headers["Cache-Control"] = "no-store"
     return [
         OwnEventOut(
             seq=e.seq,

@@ -25,7 +25,7 @@ from coop.record.reconcile import Reconciliation
 from coop.record.rows import Table
 from coop.record.schemas import TreeHeadOut
 from coop.settings import Settings
-from ledger.notes import Checkpoint, NoteError, parse_checkpoint
+from ledger.notes import Checkpoint, parse_checkpoint
 from ledger.signing import SignedTreeHead
 from ledger.verify import Report, verify
 
@@ -185,7 +185,7 @@ def load_checkpoint(path: Path) -> SignedTreeHead | Checkpoint:
     if not data.lstrip().startswith(b"{"):
         try:
             return parse_checkpoint(data)
-        except NoteError as exc:
+        except ValueError as exc:  # a NoteError, or a tree size of thousands of digits
             raise CheckpointError(f"{path} is not a checkpoint from GET /api/v1/ledger/checkpoint: {exc}") from exc
     try:
         head = TreeHeadOut.model_validate_json(data)

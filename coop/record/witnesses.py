@@ -32,13 +32,15 @@ from coop.record import checkpoints
 from coop.record.models import WitnessCosignature, WitnessState
 from coop.settings import WitnessSettings
 from coop.types import utcnow
-from ledger import log
+from ledger import fetch, log
 from ledger.notes import COSIGNATURE_V1, Cosignature, cosignatures_in, parse_note, parse_verifier_key
 
 logger = logging.getLogger("coop")
 
 SIZE_TYPE = "text/x.tlog.size"
 MAX_ERROR = 500
+MAX_ANSWER = 64 * 1024
+"""The largest answer read from a witness: cosignature lines or a size take a few hundred bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +84,20 @@ def _offer(session: Session, db: Database, old: int, size: int, root: bytes) -> 
     return _Offer(size, root, checkpoints.note_of(db, size, root), old, proof)
 
 
-def _post(client: httpx.Client, witness: WitnessSettings, offer: _Offer) -> httpx.Response:
-    return client.post(
+def _post(client: httpx.Client, db: Database, witness: WitnessSettings, offer: _Offer) -> fetch.Answer:
+    """The witness's answer, read within the witness timeout and up to :data:`MAX_ANSWER` bytes."""
+    return fetch.request(
+        client,
+        "POST",
         f"{witness.url}/add-checkpoint",
+        limit=MAX_ANSWER,
+        seconds=db.settings.ledger.witness_timeout_seconds,
         content=request_body(offer.old, offer.proof, offer.note),
         headers={"Content-Type": "text/plain; charset=utf-8"},
     )
 
 
-def _witness_size(response: httpx.Response) -> int:
+def _witness_size(response: fetch.Answer) -> int:
     if not response.headers.get("content-type", "").startswith(SIZE_TYPE):
         raise _Refused(f"409 without a {SIZE_TYPE} body")
     try:
@@ -102,7 +109,7 @@ def _witness_size(response: httpx.Response) -> int:
     return size
 
 
-def _refusal(response: httpx.Response) -> _Refused:
+def _refusal(response: fetch.Answer) -> _Refused:
     detail = " ".join(response.text.split())[:200]
     if response.status_code == 422:
         return _Refused(f"422: the witness refused this checkpoint as inconsistent with one it saw ({detail})", True)
@@ -115,7 +122,7 @@ def _refusal(response: httpx.Response) -> _Refused:
 
 def _ask(client: httpx.Client, db: Database, witness: WitnessSettings, offer: _Offer) -> tuple[_Offer, str]:
     """Send ``offer``; after a 409 once more from the witness's size. Returns what was cosigned and the answer."""
-    response = _post(client, witness, offer)
+    response = _post(client, db, witness, offer)
     if response.status_code == 409:
         theirs = _witness_size(response)
         with db.unit_of_work(write=False) as session:
@@ -126,10 +133,15 @@ def _ask(client: httpx.Client, db: Database, witness: WitnessSettings, offer: _O
                     serious=True,
                 )
             offer = _offer(session, db, theirs, offer.tree_size, offer.root_hash)
-        response = _post(client, witness, offer)
+        response = _post(client, db, witness, offer)
     if response.status_code != 200:
         raise _refusal(response)
     return offer, response.text
+
+
+def _moment(timestamp: int) -> datetime:
+    """A cosignature's time (seconds since 1970; the reader refuses those after the year 9999)."""
+    return datetime.fromtimestamp(timestamp, UTC)
 
 
 def _insert(db: Database) -> Any:
@@ -153,7 +165,7 @@ def _store(db: Database, name: str, offer: _Offer, found: list[Cosignature], now
                 "witness": name,
                 "tree_size": offer.tree_size,
                 "root_hash": offer.root_hash,
-                "cosigned_at": datetime.fromtimestamp(cosignature.timestamp, UTC),
+                "cosigned_at": _moment(cosignature.timestamp),
                 "line": cosignature.line,
                 "received_at": now,
             }
@@ -162,7 +174,7 @@ def _store(db: Database, name: str, offer: _Offer, found: list[Cosignature], now
         state = _state_to_write(session, db, name, now)
         if offer.tree_size >= state.cosigned_size:  # a slower round never takes it back to a smaller tree
             state.cosigned_size = offer.tree_size
-            state.cosigned_at = datetime.fromtimestamp(found[-1].timestamp, UTC)
+            state.cosigned_at = _moment(found[-1].timestamp)
         state.attempted_at, state.error, state.error_at, state.serious = now, None, None, False
         session.add(state)
 

@@ -51,6 +51,14 @@ def test_a_signed_and_cosigned_checkpoint_reads_and_both_signatures_verify() -> 
     assert cosignatures_in(COSIGNER, _cosignature(TEXT.replace("\n7\n", "\n8\n")), TEXT) == []
 
 
+def test_a_cosignature_dated_after_the_year_9999_does_not_verify() -> None:
+    """Every reader turns a cosignature's time into a date: one no calendar holds is refused."""
+    last = 253_402_300_799  # 9999-12-31T23:59:59Z
+    assert COSIGNER.cosigned(parse_note(SIGNER.sign_note(LOG, TEXT) + _cosignature(TEXT, last))) == last
+    assert COSIGNER.cosigned(parse_note(SIGNER.sign_note(LOG, TEXT) + _cosignature(TEXT, last + 1))) is None
+    assert cosignatures_in(COSIGNER, _cosignature(TEXT, 2**62), TEXT) == []
+
+
 def test_a_cosignature_whose_time_is_not_the_signed_one_does_not_verify() -> None:
     line = _cosignature(TEXT)
     blob = bytearray(base64.b64decode(line.split(" ")[2]))
@@ -70,6 +78,7 @@ def test_a_cosignature_whose_time_is_not_the_signed_one_does_not_verify() -> Non
         pytest.param(lambda n: n.replace("\n", "\r\n", 1), id="a carriage return"),
         pytest.param(lambda n: n.replace("\n7\n", "\n07\n"), id="a tree size with a leading zero"),
         pytest.param(lambda n: n.replace("\n7\n", "\n10000000000000000000\n"), id="a tree size of 20 digits"),
+        pytest.param(lambda n: n.replace("\n7\n", f"\n{2**63}\n"), id="a tree size beyond int64"),
         pytest.param(lambda n: n.replace(TEXT, TEXT + "\n", 1), id="an empty checkpoint line"),
     ],
 )

@@ -32,12 +32,14 @@ def own_receipt(client: TestClient, database: Database) -> tuple[str, str, f.Mem
     _board, (anna, bram) = f.with_members(client, database, 2)
     changed = client.patch(f"/api/v1/members/{anna.id}/choices", json={"opt_out": True}, headers=anna.headers)
     assert changed.status_code == 200
-    listed = client.get(f"/api/v1/members/{anna.id}/receipts", headers=anna.headers).json()
-    newest = listed[-1]
+    answer = client.get(f"/api/v1/members/{anna.id}/receipts", headers=anna.headers)
+    assert answer.headers["cache-control"] == "no-store"  # a member's own: no shared cache keeps it
+    newest = answer.json()[-1]
     assert newest["type"] == "choices.changed" and newest["receipt_ready"] is True
     answer = client.get(newest["receipt_url"], headers=anna.headers)
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
     assert answer.headers["content-disposition"] == f'attachment; filename="receipt-{newest["seq"]}.tlog-proof"'
+    assert answer.headers["cache-control"] == "no-store"
     key = client.get("/api/v1/ledger/public-key").json()["note_verifier_key"]
     return answer.text, key, anna, bram, newest["seq"]
 
