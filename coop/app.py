@@ -45,6 +45,8 @@ def _problem_response(status: int, code: str, title: str, detail: str, **extra: 
     headers = {}
     if "retry_after" in extra:
         headers["Retry-After"] = str(extra["retry_after"])
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"  # RFC 9110: a 401 names the scheme to authenticate with
     return JSONResponse(
         problem(status, code, title, detail, **extra), status_code=status, media_type=PROBLEM_JSON, headers=headers
     )

@@ -483,6 +483,16 @@ def ledger_audit(
         bool,
         typer.Option("--full", help="read every tile again, also the full tiles an earlier audit verified"),
     ] = False,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="COOP_AUDIT_TOKEN",
+            help="an auditor's API key (or a board login token), for a log that keeps its entries to its board "
+            "and auditors (COOP_LEDGER_PUBLIC_ENTRIES=false); sent as 'Authorization: Bearer' to the log's own "
+            "origin only, never after a redirect to another",
+            show_envvar=True,
+        ),
+    ] = None,
 ) -> None:
     """Audit the ledger of record over HTTP, with no database: the checkpoint, every tile and entry.
 
@@ -498,8 +508,11 @@ def ledger_audit(
     change: later audits fetch only new ones (--full: all), and recompute every root from
     every leaf hash all the same.
 
+    A cooperative may keep the entries (the events' contents) to its board and auditors:
+    then the audit needs an auditor key, --token or COOP_AUDIT_TOKEN.
+
     Exit codes: 0 the log passed; 1 it does not verify (signature, entry, tile or root, named);
-    2 the audit could not be carried out (network, URL, state directory, key); 3 the log was
+    2 the audit could not be carried out (network, URL, state directory, key, no or a refused --token); 3 the log was
     truncated, 4 rewritten, since the checkpoint saved last time.
     """
     import httpx
@@ -509,7 +522,7 @@ def ledger_audit(
 
     try:
         with httpx.Client(timeout=60, follow_redirects=True) as client:
-            plan = prepare(url, client, state, key)
+            plan = prepare(url, client, state, key, token)
             if plan.first_use:
                 err.print(
                     f"[yellow]![/yellow] trusting the key the server names, on first use: {escape(plan.key.text)}\n"

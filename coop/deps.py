@@ -72,17 +72,27 @@ _login = OAuth2PasswordBearer(
 _api_key = HTTPBearer(auto_error=False, scheme_name="api-key", description="organisations: Bearer coop_...")
 
 
-def _bearer_actor(
-    request: Request,
-    db: Annotated[Database, Depends(get_database)],
+def _bearer_credential(
     token: Annotated[str | None, Depends(_login)],
     key: Annotated[HTTPAuthorizationCredentials | None, Depends(_api_key)],
-) -> Actor:
-    credential = token or (key.credentials if key else None)
+) -> str | None:
+    return token or (key.credentials if key else None)
+
+
+OptionalCredential = Annotated[str | None, Depends(_bearer_credential)]
+"""The bearer token or API key sent, if any, unchecked: for a route whose settings decide
+whether it is public, which checks it with :func:`permitted` only when it is not."""
+
+
+def _actor_of(request: Request, credential: str | None) -> Actor:
     if not credential:
         raise Unauthenticated("send 'Authorization: Bearer <token or API key>'")
-    with db.unit_of_work(write=False) as session:
+    with get_database(request).unit_of_work(write=False) as session:
         return auth_queries.actor_for_bearer(session, request.app.state.jwt_secret, credential)
+
+
+def _bearer_actor(request: Request, credential: OptionalCredential) -> Actor:
+    return _actor_of(request, credential)
 
 
 EnrollingActor = Annotated[Actor, Depends(_bearer_actor)]
@@ -100,12 +110,24 @@ def _current_actor(actor: EnrollingActor, db: Annotated[Database, Depends(get_da
 CurrentActor = Annotated[Actor, Depends(_current_actor)]
 
 
+def _allowed(actor: Actor, permission: Permission) -> Actor:
+    if not has(actor, permission):
+        raise Forbidden(f"the {actor.role} role may not do this ({permission})")
+    return actor
+
+
 def require(permission: Permission) -> Callable[[Actor], Actor]:
     """A dependency giving the actor when their role has ``permission``, else 403."""
 
     def dependency(actor: CurrentActor) -> Actor:
-        if not has(actor, permission):
-            raise Forbidden(f"the {actor.role} role may not do this ({permission})")
-        return actor
+        return _allowed(actor, permission)
 
     return dependency
+
+
+def permitted(request: Request, credential: str | None, permission: Permission) -> Actor:
+    """What :func:`require` checks, for a route that takes an :data:`OptionalCredential`:
+    the actor when their role has ``permission``; no credential or a bad one is 401, a role
+    without it (or a board user still without two-factor sign-in, in production) 403."""
+    actor = _current_actor(_actor_of(request, credential), get_database(request))
+    return _allowed(actor, permission)

@@ -124,6 +124,11 @@ class LedgerSettings(BaseModel):
         description="the log's name: the origin line of its checkpoints and the name of their signing key, the "
         "cooperative's domain and a path without a scheme (tlog-checkpoint)",
     )
+    public_entries: bool = Field(
+        default=True,
+        description="serve the tiles' entry bundles (the events' bytes: members' choices by member id and number) "
+        "to anyone; false: only to the board and auditors, while hash tiles and checkpoints stay public",
+    )
 
     witnesses: list[WitnessSettings] = Field(
         default_factory=list,

@@ -14,6 +14,10 @@ saved by the last audit, and saves the new one. The state directory holds:
   roots are still recomputed from every leaf hash.
 
 Files are replaced atomically, and only when an audit passes; the checkpoint last.
+
+A cooperative may keep its entry bundles to its board and auditors
+(``COOP_LEDGER_PUBLIC_ENTRIES=false``): the auditor then sends its key (``--token``) as
+``Authorization: Bearer``, to the log's own origin only (:class:`BearerForOrigin`).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import json
 import os
 import tempfile
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,27 +80,61 @@ def log_url(url: str) -> str:
     return url.rstrip("/") + (LOG_PATH if parts.path in ("", "/") else "")
 
 
-class HttpLog:
-    """The log's public resources over HTTP."""
+PRIVATE_ENTRIES = "this log's entries are for its board and auditors: ask the cooperative for an auditor key (--token)"
 
-    def __init__(self, url: str, client: httpx.Client) -> None:
-        self.base, self.client = log_url(url), client
+
+class BearerForOrigin(httpx.Auth):
+    """``Authorization: Bearer <token>`` on requests to one origin (scheme, host and port)
+    only. httpx applies an auth to the request it is given, not to the redirects it follows,
+    and drops ``Authorization`` from a redirect to another origin; this also keeps the token
+    from any request the client might make elsewhere."""
+
+    def __init__(self, origin: str, token: str) -> None:
+        self.origin, self.token = _origin(origin), token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if _origin(str(request.url)) == self.origin:
+            request.headers["Authorization"] = f"Bearer {self.token}"
+        yield request
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parsed = httpx.URL(url)
+    return parsed.scheme, parsed.host, parsed.port
+
+
+class HttpLog:
+    """The log's resources over HTTP: public, but for entry bundles a cooperative may keep
+    to its board and auditors (then read with ``token``)."""
+
+    def __init__(self, url: str, client: httpx.Client, token: str | None = None) -> None:
+        self.base, self.client, self.token = log_url(url), client, token
+        self.auth = BearerForOrigin(self.base, token) if token else None
 
     def get(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes:
         """The resource at ``path``, of ``limit`` bytes at most (a tile: what the tile can hold)."""
         try:
-            r = fetch.request(self.client, "GET", f"{self.base}/{path}", limit=limit, seconds=FETCH_SECONDS)
+            r = fetch.request(
+                self.client, "GET", f"{self.base}/{path}", limit=limit, seconds=FETCH_SECONDS, auth=self.auth
+            )
         except fetch.TooLarge as exc:
             if path.startswith("tile/"):
                 raise DoesNotVerify(f"the log serves {path} longer than the {limit:,} bytes it can hold") from exc
             raise CannotAudit(f"could not fetch {self.base}/{path}: {exc}") from exc
         except httpx.HTTPError as exc:
             raise CannotAudit(f"could not fetch {self.base}/{path}: {exc}") from exc
+        if r.status_code in (401, 403) and (self.token is not None or path.startswith("tile/entries/")):
+            raise CannotAudit(self._refused(path, r.status_code, r.text))
         if r.status_code == 404 and path.startswith("tile/"):
             raise DoesNotVerify(f"the log does not serve {path}, which the checkpoint's tree holds")
         if r.status_code != 200:
             raise CannotAudit(f"GET {self.base}/{path}: {r.status_code} {r.text[:300]}")
         return r.content
+
+    def _refused(self, path: str, status: int, text: str) -> str:
+        if self.token is None:
+            return f"GET {self.base}/{path}: {status}; {PRIVATE_ENTRIES}"
+        return f"GET {self.base}/{path}: the key given (--token) was refused: {status} {text[:300]}"
 
     def read(self, tiles: Iterable[Tile]) -> Iterator[bytes]:
         """The tiles' bytes in order, a few fetched at once and at most :data:`AHEAD` ahead."""
@@ -183,12 +221,15 @@ class Plan:
         return data if len(data) == WIDTH * HASH_SIZE else None
 
 
-def prepare(url: str, client: httpx.Client, state: Path | None = None, key: str | None = None) -> Plan:
+def prepare(
+    url: str, client: httpx.Client, state: Path | None = None, key: str | None = None, token: str | None = None
+) -> Plan:
     """Fetch the checkpoint, settle which key to trust, check the signature, load the saved checkpoint.
+    ``token``: the auditor's key (or a login token), for a log whose entry bundles are not public.
 
     Raises :class:`CannotAudit` or, for a checkpoint the trusted key did not sign,
     :class:`~ledger.audit.DoesNotVerify`."""
-    log = HttpLog(url, client)
+    log = HttpLog(url, client, token)
     text = _text(log.get("checkpoint"), "the checkpoint")
     try:
         checkpoint = parse_checkpoint(text)

@@ -1,22 +1,23 @@
 """HTTP: the ledger of record for auditors and the public.
 
 Tree heads, the public key and proofs are public (they reveal hashes only). So are the
-checkpoint and the tiles (C2SP tlog-checkpoint and tlog-tiles, see :mod:`ledger.tiles`),
-whose entry bundles hold the events' canonical bytes: events name members by id and
-number, never by name or email. The paged events with their parsed payloads are for the
-board and auditors.
+checkpoint and the hash tiles (C2SP tlog-checkpoint and tlog-tiles, see :mod:`ledger.tiles`).
+The entry bundles hold the events' canonical bytes: events name members by id and number,
+never by name or email, but carry their choices. They are public by default; with
+``COOP_LEDGER_PUBLIC_ENTRIES=false`` they are for the board and auditors, like the paged
+events with their parsed payloads.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlmodel import Session
 
 from coop.auth.policy import Actor, Permission
 from coop.db import Database
-from coop.deps import SEQ_MAX, Now, ReadSession, get_database, require
+from coop.deps import SEQ_MAX, Now, OptionalCredential, ReadSession, get_database, permitted, require
 from coop.errors import Invalid, NotFound
 from coop.record import checkpoints, witnesses
 from coop.record.schemas import (
@@ -38,6 +39,9 @@ BRIEFLY = "public, max-age=5"
 """The checkpoint and partial tiles: they move on as the log grows (tlog-tiles: a few seconds)."""
 FOR_EVER = "public, max-age=31536000, immutable"
 """Full tiles and entry bundles never change."""
+BRIEFLY_PRIVATE = "private, max-age=5"
+FOR_EVER_PRIVATE = "private, max-age=31536000, immutable"
+"""Entry bundles that are not public: a browser may keep them, a shared cache never."""
 
 
 @router.get("/tree-head", response_model=TreeHeadOut, summary="The newest signed tree head (public)")
@@ -69,19 +73,35 @@ def checkpoint(session: ReadSession, db: Annotated[Database, Depends(get_databas
 
 @router.get(
     "/tile/{path:path}",
-    summary="Hash tiles and entry bundles of the log (C2SP tlog-tiles, public)",
+    summary="Hash tiles (public) and entry bundles (public, or board and auditor) of the log (C2SP tlog-tiles)",
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "the tile's bytes"}},
 )
-def tile(path: str, session: ReadSession, db: Annotated[Database, Depends(get_database)], now: Now) -> Response:
+def tile(
+    path: str,
+    request: Request,
+    session: ReadSession,
+    db: Annotated[Database, Depends(get_database)],
+    now: Now,
+    credential: OptionalCredential,
+) -> Response:
     """``tile/<L>/<N>[.p/<W>]``: up to 256 hashes of 32 bytes of the tree's level 8·L;
     ``tile/entries/<N>[.p/<W>]``: the events' canonical bytes, each behind its length (a
     big-endian uint16). Only tiles within the newest checkpoint are served. Full tiles never
-    change and are cached for a year; partial ones for seconds."""
+    change and are cached for a year; partial ones for seconds.
+
+    Hash tiles are public. Entry bundles are public too, unless the cooperative keeps its
+    events' contents to the board and auditors (``COOP_LEDGER_PUBLIC_ENTRIES=false``,
+    ``public_entries`` of ``/ledger/public-key``): then they need a login or API key with
+    ``read_ledger_events`` (401 without one, 403 for another role) and are cached ``private``
+    only. A credential sent for a public tile is not looked at."""
     try:
         wanted = tiles.parse_path(path)
     except tiles.TilePathError as exc:
         raise NotFound(f"no tile at tile/{path}: {exc}", code="tile-not-found") from exc
+    private = wanted.level == tiles.ENTRIES and not db.settings.ledger.public_entries
+    if private:
+        permitted(request, credential, Permission.read_ledger_events)
     head = log.newest_head(session, db.signer, now=now)
     size = head.tree_size if head is not None else 0
     if not wanted.within(size):
@@ -96,8 +116,14 @@ def tile(path: str, session: ReadSession, db: Annotated[Database, Depends(get_da
     return Response(
         data,
         media_type="application/octet-stream",
-        headers={"Cache-Control": FOR_EVER if wanted.full else BRIEFLY},
+        headers={"Cache-Control": _cache_control(full=wanted.full, private=private)},
     )
+
+
+def _cache_control(*, full: bool, private: bool) -> str:
+    if private:
+        return FOR_EVER_PRIVATE if full else BRIEFLY_PRIVATE
+    return FOR_EVER if full else BRIEFLY
 
 
 @router.get("/public-key", response_model=PublicKeyOut, summary="The key that signs tree heads (public)")
@@ -108,6 +134,7 @@ def public_key(db: Annotated[Database, Depends(get_database)]) -> PublicKeyOut:
         public_key_pem=db.signer.public_pem(),
         log_name=db.settings.ledger.log_name,
         note_verifier_key=note_verifier_key(db.settings.ledger.log_name, db.signer.public_key),
+        public_entries=db.settings.ledger.public_entries,
     )
 
 

@@ -44,6 +44,11 @@ class PublicKeyOut(BaseModel):
         description="the same key as a C2SP signed-note verifier key, <name>+<key id>+<base64(0x01 || key)>, "
         "for checking the checkpoints (e.g. Go's golang.org/x/mod/sumdb/note)"
     )
+    public_entries: bool = Field(
+        default=True,
+        description="whether anyone may read the entry bundles (tile/entries/...); when false, only the board "
+        "and auditors may, with a login or API key (COOP_LEDGER_PUBLIC_ENTRIES); hash tiles are always public",
+    )
 
 
 class EventOut(BaseModel):

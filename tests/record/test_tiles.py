@@ -119,6 +119,7 @@ def test_the_json_tree_head_and_public_key_stay_as_they_were(client: TestClient,
     )
     key = client.get("/api/v1/ledger/public-key").json()
     assert {"key_id", "algorithm", "public_key_hex", "public_key_pem"} <= set(key)
+    assert key["public_entries"] is True  # COOP_LEDGER_PUBLIC_ENTRIES: entry bundles are public by default
     assert key["algorithm"] == "Ed25519" and key["key_id"] == head["key_id"]
 
 
