@@ -76,6 +76,7 @@ def checkpoint(session: ReadSession, db: Annotated[Database, Depends(get_databas
     summary="Hash tiles (public) and entry bundles (public, or board and auditor) of the log (C2SP tlog-tiles)",
     response_class=Response,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "the tile's bytes"}},
+    openapi_extra={"security": [{}]},  # added to login and api-key: a credential is optional
 )
 def tile(
     path: str,
@@ -116,14 +117,14 @@ def tile(
     return Response(
         data,
         media_type="application/octet-stream",
-        headers={"Cache-Control": _cache_control(full=wanted.full, private=private)},
+        headers=_cache_headers(full=wanted.full, private=private),
     )
 
 
-def _cache_control(*, full: bool, private: bool) -> str:
-    if private:
-        return FOR_EVER_PRIVATE if full else BRIEFLY_PRIVATE
-    return FOR_EVER if full else BRIEFLY
+def _cache_headers(*, full: bool, private: bool) -> dict[str, str]:
+    if private:  # Vary: a browser shared by two people keeps it for the credential that read it
+        return {"Cache-Control": FOR_EVER_PRIVATE if full else BRIEFLY_PRIVATE, "Vary": "Authorization"}
+    return {"Cache-Control": FOR_EVER if full else BRIEFLY}
 
 
 @router.get("/public-key", response_model=PublicKeyOut, summary="The key that signs tree heads (public)")

@@ -47,6 +47,7 @@ def test_private_entry_bundles_are_for_the_board_and_auditors_and_the_tree_stays
     auditor = f.api_key(database, "auditor")
     full = client.get(bundle, headers=auditor)
     assert full.status_code == 200 and full.headers["cache-control"] == "private, max-age=31536000, immutable"
+    assert full.headers["vary"] == "Authorization" and full.content == client.get(bundle, headers=board).content
     partial = client.get("/api/v1/ledger/tile/entries/001.p/45", headers=board)
     assert partial.status_code == 200 and partial.headers["cache-control"] == "private, max-age=5"
     assert client.get("/api/v1/ledger/events", headers=auditor).json()["items"][0]["seq"] == 1
