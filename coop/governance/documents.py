@@ -84,9 +84,12 @@ class BenefitPolicy(BaseModel):
 class FieldError:
     loc: tuple[str | int, ...]
     msg: str
+    type: str = "inconsistent"
+    """pydantic's error type for a value the schema refuses; ``inconsistent`` for a rule across fields."""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"loc": list(self.loc), "msg": self.msg}
+        """As the API lists it in a problem's ``errors`` (loc, msg and type, as every 422 does)."""
+        return {"loc": list(self.loc), "msg": self.msg, "type": self.type}
 
 
 def mandate_errors(mandate: Mandate) -> list[FieldError]:
@@ -135,6 +138,6 @@ def parse_document(kind: DocumentKind, body: Any) -> tuple[Document | None, list
     try:
         doc = model.model_validate(body)
     except ValidationError as exc:
-        return None, [FieldError(tuple(e["loc"]), e["msg"]) for e in exc.errors()]
+        return None, [FieldError(tuple(e["loc"]), e["msg"], e["type"]) for e in exc.errors()]
     errors = mandate_errors(doc) if isinstance(doc, Mandate) else benefit_policy_errors(doc)
     return (None, errors) if errors else (doc, [])

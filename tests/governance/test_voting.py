@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from fastapi.testclient import TestClient
 
 from coop.db import Database
+from coop.openapi import Problem
 from coop.types import utcnow
 from ledger import log
 from tests import factories as f
@@ -106,6 +107,10 @@ def test_bad_proposals(client: TestClient, database: Database) -> None:
     now = utcnow()
     bad_body = f.try_proposal(client, board, body={**f.NEW_POLICY, "members_pct": 49})
     assert bad_body.status_code == 422 and bad_body.json()["errors"][0]["loc"] == ["body", "members_pct"]
+    Problem.model_validate(bad_body.json())  # loc, msg and type, as every 422 lists its errors
+    unknown = f.try_proposal(client, board, body={**f.NEW_POLICY, "members_pct": "many"})
+    assert unknown.status_code == 422 and unknown.json()["errors"][0]["type"] == "int_parsing"
+    Problem.model_validate(unknown.json())
     assert f.try_proposal(client, board, kind="constitution").status_code == 422
     assert f.try_proposal(client, board, closes_at=(now - timedelta(hours=1)).isoformat()).status_code == 422
     assert f.try_proposal(client, board, majority_pct=20).status_code == 422
