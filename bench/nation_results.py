@@ -1,0 +1,128 @@
+"""The RESULTS.md section of the nation-scale baseline (issue 18): each target beside its
+floor, and the per-million costs the scaling notes extrapolate from."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _met(ok: bool | None) -> str:
+    return "-" if ok is None else ("yes" if ok else "**no**")
+
+
+def _old(results: dict[str, Any], name: str, engine: str = "postgresql") -> dict[str, Any]:
+    return results.get(name, {}).get("figures", {}).get(engine, {})
+
+
+def render(results: dict[str, Any]) -> list[str]:
+    r = results["nation"]
+    f = r["figures"]["postgresql"]
+    n = f["members"]
+    scale = n / 1e6
+    c, m, a, seed = f["consultation"], f["manifest"], f["appends"], f["seed"]
+    lines = [
+        "## Nation scale (issue 18): where today's code stands",
+        "",
+        f"Ran {r['when']} on {r['machine']}.",
+        "",
+        f"{n:,} members seeded on PostgreSQL with the mix of the million-member benchmarks (same",
+        "random streams as `bench.choices_bench.seed`: 8% opted out, 20% with choices of their own,",
+        "5% behind proxies), straight into the tables as there, but by binary COPY instead of",
+        "batched INSERTs (at this size the INSERTs alone would take most of an hour). Each path",
+        "measured with today's code, unchanged, beside its floor measured in the same run. Heavy",
+        "paths run in a process of their own (peak memory: `resource.getrusage`) and are stopped",
+        "after a wall-clock guard. The machine is shared: its load average is shown.",
+        "",
+        f"Load average: {f['load_at_start']} at the start, {f['load_after_seed']} after seeding, "
+        f"{f['load_before_manifest']} before the manifest, {f['load_before_appends']} before the appends. "
+        f"Database on disk after seeding: {f['database_bytes'] / 2**30:.1f} GiB. Seeding: rows drawn in "
+        f"Python {seed['generate_rows_seconds']} s, COPY into the indexed tables {seed['copy_into_tables_seconds']} s "
+        f"(floor: the same choice rows into a plain table, {seed['floor_copy_choice_rows_seconds']} s), "
+        f"VACUUM ANALYZE {seed['vacuum_analyze_seconds']} s.",
+        "",
+        "| target | figure | floor (same run) | target value | met? |",
+        "|---|---:|---:|---:|---:|",
+        f"| 1. consultation, {n:,} members, PostgreSQL (median of 3) | {c['consultation_seconds']} s "
+        f"| bare count(*) {c['floor_bare_count_seconds']} s; count reading every row "
+        f"{c['floor_filtered_count_seconds']} s | < 0.1 s | {_met(c['consultation_seconds'] < 0.1)} |",
+    ]
+    sqlite_consult = _old(results, "permits", "sqlite").get("consultation_seconds")
+    sqlite_count = _old(results, "choices-cohort", "sqlite")
+    if sqlite_consult is not None:
+        lines.append(
+            f"| 1. consultation, 1,000,000 members, SQLite (the million-member run above, not this one) "
+            f"| {sqlite_consult} s | bare count(*) {sqlite_count.get('bare_count_seconds')} s; every row "
+            f"{sqlite_count.get('filtered_count_seconds')} s | < 0.05 s | {_met(sqlite_consult < 0.05)} |"
+        )
+    if "create_seconds" in m:
+        size = m["manifest_size"]
+        lines.append(
+            f"| 2. manifest created, {size:,} eligible | {m['create_seconds']} s "
+            f"| bare COPY of {size:,} pseudonym rows {m.get('floor_copy_seconds', '-')} s | < 90 s "
+            f"| {_met(m['create_seconds'] < 90)} |"
+        )
+    else:
+        lines.append(f"| 2. manifest created | {m.get('did_not_finish', 'did not finish')} | - | < 90 s | **no** |")
+    if "stream_rows_per_s" in m:
+        lines += [
+            f"| 2. manifest streamed | {m['stream_rows_per_s']:,} rows/s "
+            f"| bare server-side cursor {m.get('floor_stream_rows_per_s', 0):,} rows/s | > 1,000,000 rows/s "
+            f"| {_met(m['stream_rows_per_s'] > 1_000_000)} |",
+            f"| 2. manifest: the process's peak memory (create, then stream) | {m['peak_rss_mib']:,} MiB "
+            f"| - | < 256 MiB | {_met(m['peak_rss_mib'] < 256)} |",
+        ]
+    dist = _old(results, "money-distribution")
+    if dist:
+        per_m = dist["total_seconds"] / (dist["members"] / 1e6)
+        lines.append(
+            f"| 3. distribution, draft + commit | not run at this size: **extrapolated** from the million-member "
+            f"run (200 permits), {per_m:.1f} s per million members: {per_m * scale:,.0f} s "
+            f"| bare rows {dist['bare_insert_seconds'] * scale:,.0f} s (extrapolated, one row per member) "
+            f"| < 300 s | {_met(per_m * scale < 300)} (extrapolated) |"
+        )
+    report = _old(results, "reports-annual")
+    if report:
+        per_m = report["total_seconds"] / (report["members"] / 1e6)
+        lines.append(
+            f"| 4. annual report | not run at this size: **extrapolated** from the million-member run, "
+            f"{per_m:.2f} s per million members: {per_m * scale:,.0f} s "
+            f"| bare reads {report['bare_reads_seconds'] * scale:,.0f} s (extrapolated) | < 30 s "
+            f"| {_met(per_m * scale < 30)} (extrapolated) |"
+        )
+    lines.append(
+        f"| 5. appends: {a['writers']} writers changing choices through the service "
+        f"| {a['changes_per_s']:,} changes/s ({a['ratio_to_floor']}x the floor), p50 {a['p50_ms']} ms, "
+        f"p99 {a['p99_ms']} ms; {a['failures']} of {a['changes'] + a['failures']} failed "
+        f"{', '.join(a['failure_kinds'])} | bare one-row INSERT+COMMIT {a['floor_bare_insert_commit_per_s']:,}/s "
+        f"| >= 3x the floor, p99 < 50 ms | {_met(a['ratio_to_floor'] >= 3 and (a['p99_ms'] or 1e9) < 50)} |"
+    )
+    v = results.get("nation-verify", {}).get("figures", {}).get("postgresql")
+    if v:
+        rate = v["verify_events_per_s"]
+        lines.append(
+            f"| 6. verify (measured at {v['events']:,} events; 18M is an **extrapolation** per event) "
+            f"| {rate:,} events/s: 18,000,000 events in about {18e6 / rate:,.0f} s; peak {v['verify_peak_rss_mib']:,} "
+            f"MiB at {v['events']:,} | raw hashing {v['raw_hashlib_events_per_s']:,} events/s "
+            f"| > 300,000 events/s, < 1 GiB | {_met(rate > 300_000 and v['verify_peak_rss_mib'] < 1024)} |"
+        )
+    else:
+        old = _old(results, "ledger-verify-proofs")
+        if old:
+            lines.append(
+                f"| 6. verify (not run here: the million-event run above; 18M is an **extrapolation**) "
+                f"| {old['verify_events_per_s']:,} events/s: 18,000,000 events in about "
+                f"{18e6 / old['verify_events_per_s']:,.0f} s; memory not measured "
+                f"| raw hashing {f['raw_hashing_events_per_s']:,} events/s (this run) | > 300,000 events/s, < 1 GiB "
+                f"| {_met(old['verify_events_per_s'] > 300_000)} (extrapolated) |"
+            )
+    lines += [
+        "",
+        "Seconds per million members (per million manifest rows for the manifest), for extrapolating:",
+        "",
+        "| path | s per million |",
+        "|---|---:|",
+    ]
+    for path, seconds in f["seconds_per_million_members"].items():
+        lines.append(f"| {path.replace('_', ' ')} | {seconds} |")
+    lines.append("")
+    return lines
