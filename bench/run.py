@@ -49,12 +49,12 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "mail-delivery": lambda: {e: mail_bench.run(e) for e in ("sqlite", "postgresql")},
     "mail-digest": lambda: {e: digest_bench.run(e) for e in ("sqlite", "postgresql")},
     "ledger-tiles": lambda: {"postgresql": tiles_bench.run("postgresql")},
-    # issue 18's baseline: hours, not minutes; BENCH_MEMBERS and BENCH_EVENTS make it smaller
+    # issue 18's baseline: long runs; BENCH_MEMBERS and BENCH_EVENTS make it smaller
     "nation": lambda: {"postgresql": nation_bench.run(int(os.environ.get("BENCH_MEMBERS", nation_bench.NATION)))},
     "nation-verify": lambda: {"postgresql": nation_bench.verify(int(os.environ.get("BENCH_EVENTS", 1_000_000)))},
 }
 ON_REQUEST = {"nation", "nation-verify"}
-"""Run only when named: they take an hour or more and most of the disk's free space."""
+"""Run only when named: they take 15 to 30 minutes each and up to 12 GiB of disk."""
 
 
 def _fmt(n: float) -> str:
