@@ -484,3 +484,10 @@ def verify(events: int) -> dict[str, Any]:
     }
     print("nation verify", figures, flush=True)
     return figures
+
+
+def verify_sizes(sizes: list[int]) -> dict[str, Any]:
+    """``verify`` at each size (smallest first): the largest's figures, with the smaller ones
+    beside them, so memory and speed can be seen to grow or not with the log."""
+    runs = [verify(n) for n in sorted(sizes)]
+    return {**runs[-1], "smaller": runs[:-1]}

@@ -51,7 +51,9 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "ledger-tiles": lambda: {"postgresql": tiles_bench.run("postgresql")},
     # issue 18's baseline: long runs; BENCH_MEMBERS and BENCH_EVENTS make it smaller
     "nation": lambda: {"postgresql": nation_bench.run(int(os.environ.get("BENCH_MEMBERS", nation_bench.NATION)))},
-    "nation-verify": lambda: {"postgresql": nation_bench.verify(int(os.environ.get("BENCH_EVENTS", 1_000_000)))},
+    "nation-verify": lambda: {
+        "postgresql": nation_bench.verify_sizes([int(n) for n in os.environ.get("BENCH_EVENTS", "1000000").split(",")])
+    },
 }
 ON_REQUEST = {"nation", "nation-verify"}
 """Run only when named: they take 15 to 30 minutes each and up to 12 GiB of disk."""
