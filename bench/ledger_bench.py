@@ -126,6 +126,7 @@ def _choices(version: int, is_member: bool, opt_out: bool, prefs: int, excluded:
         "preferences": [[p.value, u.value, pref.value] for p, u, pref in encoding.explicit(prefs)],
         "donate_dividend": False,
         "acting_proxy_id": None,
+        "acting_carer_id": None,
     }
 
 
@@ -179,7 +180,7 @@ def _member(b: _Batch, rng: random.Random, i: int, at: datetime, voters: list[tu
                 "created_at": joined,
             }
         )
-        payload = {"role": "member", "member_id": i, "invitation_id": i}
+        payload = {"role": "member", "member_id": i, "invitation_id": i, "carer_id": None}
         b.events.append(NewEvent("account.created", subject, f"user:{i + 1}", payload, joined))
         actor = f"user:{i + 1}"
         if rng.random() < 0.5:
@@ -305,7 +306,11 @@ def _proposal(db: Database, opens: datetime, voters: list[tuple[int, str]], memb
             rows.append({"proposal_id": 1, "member_id": m, "vote": vote, "cast_at": cast, "cast_by": actor})
             events.append(
                 NewEvent(
-                    "vote.cast", actor, "proposal:1", {"member_id": m, "vote": vote, "proxy_member_id": None}, cast
+                    "vote.cast",
+                    actor,
+                    "proposal:1",
+                    {"member_id": m, "vote": vote, "proxy_member_id": None, "proxy_carer_id": None},
+                    cast,
                 )
             )
         if rows:

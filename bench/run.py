@@ -2,11 +2,13 @@
 
 python bench/run.py                 # all
 python bench/run.py ledger-append   # some; figures of the others are kept
+python bench/run.py nation          # issue 18's 18-million-member baseline: only when named
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -23,6 +25,8 @@ from bench import (
     mail_bench,
     members_bench,
     money_bench,
+    nation_bench,
+    nation_results,
     permits_bench,
     reports_bench,
     tiles_bench,
@@ -45,7 +49,14 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "mail-delivery": lambda: {e: mail_bench.run(e) for e in ("sqlite", "postgresql")},
     "mail-digest": lambda: {e: digest_bench.run(e) for e in ("sqlite", "postgresql")},
     "ledger-tiles": lambda: {"postgresql": tiles_bench.run("postgresql")},
+    # issue 18's baseline: long runs; BENCH_MEMBERS and BENCH_EVENTS make it smaller
+    "nation": lambda: {"postgresql": nation_bench.run(int(os.environ.get("BENCH_MEMBERS", nation_bench.NATION)))},
+    "nation-verify": lambda: {
+        "postgresql": nation_bench.verify_sizes([int(n) for n in os.environ.get("BENCH_EVENTS", "1000000").split(",")])
+    },
 }
+ON_REQUEST = {"nation", "nation-verify"}
+"""Run only when named: they take 15 to 30 minutes each and up to 12 GiB of disk."""
 
 
 def _fmt(n: float) -> str:
@@ -357,6 +368,8 @@ def render(results: dict[str, Any]) -> str:
         lines.append("")
     if "ledger-tiles" in results:
         lines += tiles_bench.render(results["ledger-tiles"])
+    if "nation" in results:
+        lines += nation_results.render(results)
     return "\n".join(lines)
 
 
@@ -367,7 +380,7 @@ def main(names: list[str]) -> int:
         return 2
     results = json.loads(RESULTS_JSON.read_text()) if RESULTS_JSON.exists() else {}
     where = machine()
-    for name in names or list(BENCHMARKS):
+    for name in names or [n for n in BENCHMARKS if n not in ON_REQUEST]:
         figures = BENCHMARKS[name]()
         results[name] = {"when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": where, "figures": figures}
         RESULTS_JSON.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
