@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import psycopg
 
@@ -124,3 +125,28 @@ def approve(db: Database, approver: Actor, request_id: int, now: datetime) -> No
 
     with db.unit_of_work() as s:
         approvals.approve(s, approver, db.settings, request_id, now=now)
+
+
+def research_permit(number: str, now: datetime) -> Any:
+    """A year's data permit for academic research on EHR data, as the benchmarks register it."""
+    from datetime import timedelta
+
+    from coop.permits import service as permits
+    from coop.vocabulary.terms import Category, Purpose, UserType
+
+    return permits.NewPermit(
+        number,
+        "Bench University",
+        UserType.academic,
+        (Purpose.research,),
+        (Category.ehr,),
+        (),
+        "",
+        ("SPE",),
+        now,
+        now,
+        now + timedelta(days=365),
+        0,
+        0,
+        None,
+    )

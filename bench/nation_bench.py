@@ -30,7 +30,7 @@ from rich.progress import Progress
 from sqlalchemy import text
 
 from bench.choices_bench import STATUTES
-from bench.common import fresh_database, timed
+from bench.common import fresh_database, research_permit, timed
 from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.choices import encoding
 from coop.choices import service as choices
@@ -222,23 +222,7 @@ def consultation(db: Database) -> dict[str, Any]:
 def _manifest_apart(settings: Settings, out: Any) -> None:
     """In a process of its own: register a permit, create its manifest, stream it back."""
     db = Database(settings)
-    now = datetime.now(UTC)
-    new = permits.NewPermit(
-        "NATION-P1",
-        "Bench University",
-        UserType.academic,
-        (Purpose.research,),
-        (Category.ehr,),
-        (),
-        "",
-        ("SPE",),
-        now,
-        now,
-        now + timedelta(days=365),
-        0,
-        0,
-        None,
-    )
+    new = research_permit("NATION-P1", datetime.now(UTC))
     with db.unit_of_work() as s:
         permit, _ = permits.register(s, HDAB, new, utcnow())
     out.put(("stage", "created"))

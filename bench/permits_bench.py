@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import time
 import tracemalloc
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.progress import Progress
 
 from bench.choices_bench import MEMBERS, seed
-from bench.common import fresh_database
+from bench.common import fresh_database, research_permit
 from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.hdab import service as hdab
 from coop.permits import manifests
@@ -46,23 +46,7 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
                 timings.append(time.perf_counter() - start)
         consult_s = sorted(timings)[len(timings) // 2]
         eligible = consultation.answer
-        now = datetime.now(UTC)
-        new = permits.NewPermit(
-            "BENCH-P1",
-            "Bench University",
-            UserType.academic,
-            (Purpose.research,),
-            (Category.ehr,),
-            (),
-            "",
-            ("SPE",),
-            now,
-            now,
-            now + timedelta(days=365),
-            0,
-            0,
-            None,
-        )
+        new = research_permit("BENCH-P1", datetime.now(UTC))
         with db.unit_of_work() as s:
             permit, _ = permits.register(s, HDAB, new, utcnow())
         with db.unit_of_work() as s:
