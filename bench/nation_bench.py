@@ -74,9 +74,10 @@ PROXY_COLUMNS = (
     "valid_from",
     "appointed_by",
     "needs_acceptance",
+    "accepted_at",
 )
-PROXY_TYPES = ("int4", "int4", "int4", "bool", "timestamptz", "text", "bool")
-"""The appointments are in force (``needs_acceptance`` false, the column's server default),
+PROXY_TYPES = ("int4", "int4", "int4", "bool", "timestamptz", "text", "bool", "timestamptz")
+"""The appointments are in force (accepted when made: ``accepted_at`` is their ``valid_from``),
 so proxies are followed. ``bench.choices_bench.seed`` inserts through SQLAlchemy, whose
 model default (true: waiting for the proxy to accept) leaves its proxies not in force."""
 
@@ -110,7 +111,7 @@ def _batches(n: int, donors: float = 0.0) -> Iterator[tuple[list[tuple[Any, ...]
                     excluded = mask([rng.choice(categories)])
             elif roll < 0.33 and i > 1000:
                 prefs = proxied
-                appointments.append((i, rng.randint(1, 1000), everything, False, at, "bench", False))
+                appointments.append((i, rng.randint(1, 1000), everything, False, at, "bench", False, at))
             versions.append((i, 1, at, True, opt_out, excluded, prefs, giving.random() < donors, "bench"))
         yield members, versions, appointments
 
