@@ -127,8 +127,9 @@ def approve(db: Database, approver: Actor, request_id: int, now: datetime) -> No
         approvals.approve(s, approver, db.settings, request_id, now=now)
 
 
-def research_permit(number: str, now: datetime) -> Any:
-    """A year's data permit for academic research on EHR data, as the benchmarks register it."""
+def research_permit(number: str, now: datetime, purpose: Any = None) -> Any:
+    """A year's data permit for academic research (or ``purpose``) on EHR data, as the
+    benchmarks register it."""
     from datetime import timedelta
 
     from coop.permits import service as permits
@@ -138,7 +139,7 @@ def research_permit(number: str, now: datetime) -> Any:
         number,
         "Bench University",
         UserType.academic,
-        (Purpose.research,),
+        (purpose or Purpose.research,),
         (Category.ehr,),
         (),
         "",
@@ -149,4 +150,14 @@ def research_permit(number: str, now: datetime) -> Any:
         0,
         0,
         None,
+    )
+
+
+def research_application(ref: str) -> Any:
+    """An application for academic research on EHR data, as the benchmarks consult on it."""
+    from coop.hdab import service as hdab
+    from coop.vocabulary.terms import Category, Purpose, UserType
+
+    return hdab.Application(
+        ref, "Bench University", UserType.academic, (Purpose.research,), (Category.ehr,), 36, 0, True, True, False, "-"
     )

@@ -14,7 +14,7 @@ from rich.progress import Progress
 from sqlalchemy import func, select, text
 
 from bench.choices_bench import MEMBERS, seed
-from bench.common import fresh_database
+from bench.common import fresh_database, research_permit
 from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.db import Database
 from coop.mail import schedule
@@ -22,29 +22,14 @@ from coop.mail.models import MailKind, OutboxMessage
 from coop.permits import digest, manifests, usage
 from coop.permits import service as permits
 from coop.types import utcnow
-from coop.vocabulary.terms import Category, Purpose, UserType
+from coop.vocabulary.terms import Purpose
 
 HDAB = Actor("key", 1, Role.hdab, org="HDAB")
 
 
 def _permit(db: Database, number: str, purpose: Purpose) -> int:
     now = utcnow()
-    new = permits.NewPermit(
-        number,
-        "Bench University",
-        UserType.academic,
-        (purpose,),
-        (Category.ehr,),
-        (),
-        "",
-        ("SPE",),
-        now,
-        now,
-        now + timedelta(days=365),
-        0,
-        0,
-        None,
-    )
+    new = research_permit(number, now, purpose)
     with db.unit_of_work() as s:
         permit, _ = permits.register(s, HDAB, new, now)
         manifests.create(s, CLI_ACTOR, permit, db.settings, now)

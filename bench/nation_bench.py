@@ -30,7 +30,7 @@ from rich.progress import Progress
 from sqlalchemy import text
 
 from bench.choices_bench import STATUTES
-from bench.common import fresh_database, research_permit, timed
+from bench.common import fresh_database, research_application, research_permit, timed
 from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.choices import encoding
 from coop.choices import service as choices
@@ -179,19 +179,7 @@ def _median(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     return statistics.median(samples), result
 
 
-APPLICATION = hdab.Application(
-    "NATION-1",
-    "Bench University",
-    UserType.academic,
-    (Purpose.research,),
-    (Category.ehr,),
-    36,
-    0,
-    True,
-    True,
-    False,
-    "-",
-)
+APPLICATION = research_application("NATION-1")
 
 
 def consultation(db: Database) -> dict[str, Any]:

@@ -11,13 +11,12 @@ from typing import Any
 from rich.progress import Progress
 
 from bench.choices_bench import MEMBERS, seed
-from bench.common import fresh_database, research_permit
+from bench.common import fresh_database, research_application, research_permit
 from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.hdab import service as hdab
 from coop.permits import manifests
 from coop.permits import service as permits
 from coop.types import utcnow
-from coop.vocabulary.terms import Category, Purpose, UserType
 
 HDAB = Actor("key", 1, Role.hdab, org="HDAB")
 
@@ -25,19 +24,7 @@ HDAB = Actor("key", 1, Role.hdab, org="HDAB")
 def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
     with fresh_database(engine) as db, Progress() as progress:
         seed(db, n, progress)
-        application = hdab.Application(
-            "BENCH-1",
-            "Bench University",
-            UserType.academic,
-            (Purpose.research,),
-            (Category.ehr,),
-            36,
-            0,
-            True,
-            True,
-            False,
-            "-",
-        )
+        application = research_application("BENCH-1")
         timings = []
         for _ in range(5):
             with db.unit_of_work() as s:
