@@ -49,9 +49,12 @@ def browser(chromium_path: str) -> Iterator[object]:
         browser.close()
 
 
-def shot(page: object, name: str) -> None:
+def shot(page: object, name: str, full_page: bool = True) -> None:
+    """A picture of the page for the run's artifacts. Pages many screens long (the API
+    documentation) are taken as the window shows them: a full picture of them took over
+    30 s on a busy machine, for no check."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)  # type: ignore[attr-defined]
 
 
 def log_in(page: Any, base: str, email: str, password: str = PASSWORD) -> None:

@@ -177,10 +177,10 @@ def test_the_api_documentation_works_without_internet(live_server: str, browser:
     page.goto(f"{live_server}/docs")
     page.locator(".swagger-ui .info .title").wait_for()
     page.locator(".opblock").first.wait_for()  # the operations came from /openapi.json
-    shot(page, "docs")
+    shot(page, "docs", full_page=False)
     page.goto(f"{live_server}/redoc")
     page.locator("h1", has_text="Health-data cooperative").wait_for()
-    shot(page, "redoc")
+    shot(page, "redoc", full_page=False)
     assert elsewhere == []
     # ReDoc's "by Redocly" badge points at Redocly's site: the policy keeps it out, as it should
     assert [m for m in refused if not m.startswith("Loading the image 'https://cdn.redoc.ly/")] == []
