@@ -41,6 +41,23 @@ def insert_rows(
         cursor.close()
 
 
+COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no header extension
+COPY_TRAILER = b"\xff\xff"
+
+
+def copy_encoded(session: Session, table: str, columns: Sequence[str], chunks: Iterable[bytes]) -> None:
+    """PostgreSQL only: COPY rows the caller already encoded in the binary COPY format
+    (tuples without the file header and trailer), for callers that encode a batch at once
+    rather than a row at a time."""
+    session.flush()
+    names = ", ".join(columns)
+    with raw_connection(session).cursor().copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.write(COPY_HEADER)
+        for chunk in chunks:
+            copy.write(chunk)
+        copy.write(COPY_TRAILER)
+
+
 def fetch_all(session: Session, sql: str) -> list[tuple[Any, ...]]:
     """All rows of a query without parameters, straight from the driver (no per-row objects)."""
     session.flush()

@@ -292,3 +292,37 @@ class CompactRange:
 
     def root(self) -> bytes:
         return fold(self._stack)
+
+    def frontier(self) -> list[bytes]:
+        """The hashes of the perfect subtrees making up the tree so far, largest first."""
+        return list(self._stack)
+
+
+class LeafStream:
+    """The root over leaf hashes pushed in order, in O(log n) memory, as fast as
+    :func:`root_by_levels`: leaves are gathered ``chunk`` at a time (a power of two), each
+    full chunk is one perfect subtree hashed level by level and pushed onto a
+    :class:`CompactRange` of chunks; the last, partial chunk is folded in at the end."""
+
+    def __init__(self, chunk: int = 1 << 14) -> None:
+        if chunk < 1 or chunk & (chunk - 1):
+            raise ValueError("a chunk is a power of two leaves")
+        self.chunk = chunk
+        self._chunks = CompactRange()
+        self._pending: list[bytes] = []
+
+    @property
+    def size(self) -> int:
+        return self._chunks.size * self.chunk + len(self._pending)
+
+    def extend(self, leaves: Iterable[bytes]) -> None:
+        self._pending.extend(leaves)
+        while len(self._pending) >= self.chunk:
+            self._chunks.push(root_by_levels(self._pending[: self.chunk]))
+            del self._pending[: self.chunk]
+
+    def root(self) -> bytes:
+        # A tree's root is the fold of its perfect subtrees, largest first; the partial
+        # chunk's own root is the fold of the smallest ones.
+        tail = [root_by_levels(self._pending)] if self._pending else []
+        return fold(self._chunks.frontier() + tail)

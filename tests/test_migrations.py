@@ -74,6 +74,7 @@ SEED = [
     "decided_by, decided_at) VALUES (1, 'report.publish', 'report:annual:2025', 2025, 'en,nl', 'h', 'user:1', "
     "'2026-01-01 00:00:00', 'withdrawn', 'user:1', '2026-01-01 01:00:00'), (2, 'report.publish', "
     "'report:annual:2026', 2026, 'nl', 'h', 'user:1', '2026-01-01 00:00:00', NULL, NULL, NULL)",
+    "INSERT INTO manifest_entry (member_id, manifest_id, pseudonym) VALUES (1, 1, 'p')",
 ]
 
 ALLOWED = [
@@ -126,6 +127,8 @@ REFUSED = [
     "UPDATE board_approval SET outcome = 'approved', decided_by = 'user:2' WHERE id = 1",
     "UPDATE board_approval SET pinned = 'other' WHERE id = 2",
     "UPDATE board_approval SET requested_by = 'user:2' WHERE id = 2",
+    "UPDATE manifest_entry SET member_id = 2 WHERE member_id = 1",  # still append-only once rebuilt (0029)
+    "DELETE FROM manifest_entry WHERE member_id = 1",
 ]
 
 

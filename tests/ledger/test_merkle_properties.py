@@ -4,6 +4,7 @@ reference recursion, and any change to leaf, index, size or proof is caught."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -88,3 +89,27 @@ def test_frontier_is_a_compact_range(n: int) -> None:
 def test_bottom_up_root_equals_the_recursive_one(n: int) -> None:
     leaves = _leaves(n)
     assert merkle.root_by_levels(leaves) == merkle.root_of_leaf_hashes(leaves)
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    size=st.integers(min_value=0, max_value=200),
+    chunk=st.sampled_from([1, 2, 4, 8, 32]),
+    cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=6),
+)
+def test_a_stream_of_leaves_has_the_root_of_the_whole_tree(size: int, chunk: int, cuts: list[int]) -> None:
+    """However the leaves arrive (in batches cut anywhere) and whatever the chunk, the
+    streamed root is the reference root, and memory holds less than a chunk of leaves."""
+    leaves = _leaves(size)
+    stream = merkle.LeafStream(chunk)
+    bounds = sorted({0, size, *(c for c in cuts if c < size)})
+    for lo, hi in itertools.pairwise(bounds):
+        stream.extend(leaves[lo:hi])
+        assert len(stream._pending) < chunk
+    assert stream.size == size
+    assert stream.root() == merkle.root_of_leaf_hashes(leaves)
+
+
+def test_a_chunk_is_a_power_of_two() -> None:
+    with pytest.raises(ValueError):
+        merkle.LeafStream(12)

@@ -3,18 +3,20 @@ root in the ledger, streamed to the HDAB and data holders; members see their dat
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import Session, func, select
 
 from coop.auth.policy import CLI_ACTOR
 from coop.db import Database
 from coop.errors import Conflict
-from coop.permits import manifests, member_sets
+from coop.permits import entries, manifests, member_sets
 from coop.permits.manifests import pseudonym
-from coop.permits.models import ManifestMemberSet, Permit
+from coop.permits.models import Manifest, ManifestEntry, ManifestMemberSet, Permit
 from coop.types import utcnow
 from ledger import log, merkle
 from tests import factories as f
@@ -148,3 +150,61 @@ def test_members_see_their_data_use(client: TestClient, database: Database) -> N
     ]
     assert client.get(f"/api/v1/members/{people[1].id}/data-use", headers=people[1].headers).json() == []
     assert client.get(f"/api/v1/members/{people[1].id}/data-use", headers=people[0].headers).status_code == 404
+
+
+def _reference(key: bytes, permit_id: int, members: list[int]) -> tuple[list[bytes], bytes, str]:
+    """The manifest as first defined: every pseudonym in memory, sorted, the root over all
+    leaves at once, the SHA-256 of the member set."""
+    sorted_pseudonyms = sorted(pseudonym(key, permit_id, m) for m in members)
+    root = merkle.root_of_leaf_hashes([merkle.leaf_hash(p) for p in sorted_pseudonyms])
+    return sorted_pseudonyms, root, hashlib.sha256(member_sets.encode(members)).hexdigest()
+
+
+def test_a_manifest_built_in_batches_is_the_reference_one(
+    client: TestClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Members pseudonymised a few at a time, sorted through the temporary file and read back
+    a few at a time, give the pseudonyms, root and member set of the plain definition; so do
+    the honour-later-withdrawals path and its set of members still eligible."""
+    monkeypatch.setattr(manifests, "BATCH", 3)
+    monkeypatch.setattr(entries, "READ", 2)
+    _, people = f.with_members(client, database, 11)
+    hdab = f.api_key(database, "hdab")
+    permit = _permit(client, hdab)
+    for person in people[:2]:  # withdrawn after the approval
+        client.patch(f"/api/v1/members/{person.id}/choices", json={"opt_out": True}, headers=person.headers)
+    key = database.settings.privacy.pseudonym_key_file.read_bytes().strip()
+    strict_settings = database.settings.model_copy(deep=True)
+    strict_settings.choices.honour_later_withdrawals = True
+    for settings, members in ((database.settings, people), (strict_settings, people[2:])):
+        with database.unit_of_work() as s:
+            made = manifests.create(s, CLI_ACTOR, s.get(Permit, permit["id"]), settings, utcnow())
+            assert made.id is not None
+            event = json.loads(log.events_after(s, made.ledger_seq - 1, 1)[0].payload)
+            streamed = list(manifests.pseudonyms(s, made.id))
+        expected, root, members_sha256 = _reference(key, permit["id"], [m.id for m in members])
+        assert (made.size, bytes(made.root_hash), streamed) == (len(members), root, expected)
+        assert (event["root_hash"], event["members_sha256"]) == (root.hex(), members_sha256)
+
+
+def test_a_manifest_that_fails_midway_leaves_nothing_behind(
+    client: TestClient, database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    f.with_members(client, database, 3)
+    hdab = f.api_key(database, "hdab")
+    permit = _permit(client, hdab)
+    store = entries.store
+
+    def store_then_fail(session: Session, manifest_id: int, sorted_entries: entries.SortedEntries) -> None:
+        store(session, manifest_id, sorted_entries)
+        raise RuntimeError("the connection dropped")
+
+    monkeypatch.setattr(entries, "store", store_then_fail)
+    with database.unit_of_work(write=False) as s:
+        seq = log.next_seq(s)
+    with pytest.raises(RuntimeError), database.unit_of_work() as s:
+        manifests.create(s, CLI_ACTOR, s.get(Permit, permit["id"]), database.settings, utcnow())
+    with database.unit_of_work(write=False) as s:
+        assert log.next_seq(s) == seq
+        for model in (Manifest, ManifestEntry, ManifestMemberSet):
+            assert s.exec(select(func.count()).select_from(model)).one() == 0

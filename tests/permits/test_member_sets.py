@@ -3,8 +3,9 @@ positions agree with plain set arithmetic."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coop.permits import member_sets
@@ -36,3 +37,16 @@ def test_the_layout_is_fixed() -> None:
 def test_negative_ids_are_refused() -> None:
     with pytest.raises(ValueError):
         member_sets.encode([-1, 3])
+
+
+@settings(deadline=None)
+@given(batches=st.lists(st.lists(st.integers(0, 5_000), max_size=60, unique=True), max_size=6))
+def test_a_set_built_batch_by_batch_is_the_set_of_all(batches: list[list[int]]) -> None:
+    """Batches in any order, of any sizes, give the very bytes ``encode`` gives for all of them."""
+    builder = member_sets.Builder()
+    for batch in batches:
+        builder.add(np.array(batch, dtype=np.int64))
+    everyone = {m for batch in batches for m in batch}
+    assert builder.encode() == member_sets.encode(everyone)
+    probes = np.array([-1, 0, 7, 4_999, 5_000, 9_999], dtype=np.int64)
+    assert builder.holds(probes).tolist() == [int(p) in everyone for p in probes]

@@ -430,6 +430,16 @@ ALTERATIONS = {
         lambda c: "manifest_id=1",
         lambda c: int(c.one("SELECT ledger_seq FROM manifest WHERE id = 1")),
     ),
+    "entries of a manifest that does not exist": Alteration(  # no foreign key stops them (0029)
+        "manifest_entry",
+        lambda c: [
+            "INSERT INTO manifest_entry (member_id, manifest_id, pseudonym) "
+            "SELECT member_id, 999, pseudonym FROM manifest_entry WHERE manifest_id = 1"
+        ],
+        "manifest_entry",
+        lambda c: "manifest_id=999",
+        lambda c: None,
+    ),
     "a manifest's size changed": Alteration(
         "manifest",
         lambda c: ["UPDATE manifest SET size = size + 1 WHERE id = 1"],

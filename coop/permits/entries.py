@@ -1,0 +1,130 @@
+"""A manifest's entries, sorted by pseudonym in bounded memory and written in that order.
+
+Pseudonyms are HMAC-SHA256 outputs, spread evenly over their first byte. Entries are
+therefore dealt into 256 buckets by that byte as they are computed and spilled, a batch at
+a time, to an unnamed temporary file (gone with the process; it holds what the
+``manifest_entry`` rows hold). Each bucket is then read back, sorted in memory and written
+in order to a second such file. Memory grows with one bucket, 1/256 of the manifest
+(16 million entries: about 2.5 MB), never with the whole of it.
+
+The sorted entries are read twice: once for the root and the member set, once for the rows
+(the manifest row, which the entries reference, needs the root first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterator
+from types import TracebackType
+
+import numpy as np
+import numpy.typing as npt
+from sqlmodel import Session
+
+from ledger import bulk
+
+ENTRY = np.dtype([("pseudonym", "V32"), ("member", "<i8")])
+BUCKETS = 256
+READ = 1 << 16  # entries read back at a time
+COPY_ROW = np.dtype(
+    [
+        ("fields", ">i2"),
+        ("member_size", ">i4"),
+        ("member", ">i4"),
+        ("manifest_size", ">i4"),
+        ("manifest", ">i4"),
+        ("pseudonym_size", ">i4"),
+        ("pseudonym", "V32"),
+    ]
+)
+"""One ``manifest_entry`` row (member_id, manifest_id, pseudonym) in PostgreSQL's binary COPY format."""
+
+Entries = npt.NDArray[np.void]
+
+
+class SortedEntries:
+    """Entries added in any order, given back sorted by pseudonym."""
+
+    def __init__(self) -> None:
+        self._spilled = tempfile.TemporaryFile()  # noqa: SIM115 (closed by __exit__)
+        self._sorted = tempfile.TemporaryFile()  # noqa: SIM115
+        self._runs: list[tuple[int, npt.NDArray[np.intp]]] = []  # offset of a batch, where its buckets start
+        self.size = 0
+
+    def __enter__(self) -> SortedEntries:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self._spilled.close()
+        self._sorted.close()
+
+    def add(self, pseudonyms: bytes, members: npt.NDArray[np.int64]) -> None:
+        """Add the entries of one batch: ``pseudonyms`` (32 bytes each, joined) of ``members``."""
+        batch = np.empty(members.size, dtype=ENTRY)
+        batch["pseudonym"] = np.frombuffer(pseudonyms, dtype="V32")
+        batch["member"] = members
+        first = np.frombuffer(pseudonyms, dtype=np.uint8)[::32]
+        order = np.argsort(first, kind="stable")
+        starts = np.searchsorted(first[order], np.arange(BUCKETS + 1))
+        self._runs.append((self._spilled.tell(), starts))
+        self._spilled.write(batch[order].tobytes())
+        self.size += members.size
+
+    def sort(self) -> None:
+        """Sort the entries added so far, bucket by bucket; call once, after the last ``add``."""
+        self._spilled.flush()
+        fd, width = self._spilled.fileno(), ENTRY.itemsize
+        for b in range(BUCKETS):
+            parts = [
+                os.pread(fd, int(starts[b + 1] - starts[b]) * width, offset + int(starts[b]) * width)
+                for offset, starts in self._runs
+            ]
+            bucket = np.frombuffer(b"".join(parts), dtype=ENTRY)
+            keys = np.ascontiguousarray(bucket["pseudonym"]).view("S32")  # compared as bytes
+            self._sorted.write(bucket[np.argsort(keys, kind="stable")].tobytes())
+        self._spilled.close()
+        self._sorted.flush()
+
+    def __iter__(self) -> Iterator[Entries]:
+        """The sorted entries, in batches."""
+        self._sorted.seek(0)
+        while chunk := self._sorted.read(READ * ENTRY.itemsize):
+            yield np.frombuffer(chunk, dtype=ENTRY)
+
+
+def pseudonyms_of(entries: Entries) -> list[bytes]:
+    joined = np.ascontiguousarray(entries["pseudonym"]).tobytes()
+    return [joined[i : i + 32] for i in range(0, len(joined), 32)]
+
+
+def leaf_hashes(entries: Entries) -> list[bytes]:
+    """The RFC 9162 leaf hash of each pseudonym (leaf = the 32 pseudonym bytes)."""
+    sha256 = hashlib.sha256
+    return [sha256(b"\x00" + p).digest() for p in pseudonyms_of(entries)]
+
+
+def store(session: Session, manifest_id: int, entries: SortedEntries) -> None:
+    """Write the manifest's entries in pseudonym order (then the index by pseudonym grows at its end)."""
+    columns = ("member_id", "manifest_id", "pseudonym")
+    if session.connection().dialect.name == "postgresql":
+        bulk.copy_encoded(session, "manifest_entry", columns, (_copy_rows(manifest_id, batch) for batch in entries))
+        return
+    rows = (
+        (int(m), manifest_id, p)
+        for batch in entries
+        for m, p in zip(batch["member"].tolist(), pseudonyms_of(batch), strict=True)
+    )
+    bulk.insert_rows(session, "manifest_entry", columns, ("int4", "int4", "bytea"), rows)
+
+
+def _copy_rows(manifest_id: int, batch: Entries) -> bytes:
+    rows = np.empty(batch.size, dtype=COPY_ROW)
+    rows["fields"] = 3
+    rows["member_size"] = rows["manifest_size"] = 4
+    rows["pseudonym_size"] = 32
+    rows["member"] = batch["member"]
+    rows["manifest"] = manifest_id
+    rows["pseudonym"] = batch["pseudonym"]
+    return rows.tobytes()
