@@ -128,6 +128,10 @@ class WriteGroups:
         self._turns = _Turns()
         self._group: _Group | None = None
 
+    def waiting(self) -> int:
+        """How many writers wait for their turn."""
+        return self._turns.waiting()
+
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """A writer's session; its work is durable when this returns, or rolled back when it raises."""
