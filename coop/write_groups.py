@@ -64,10 +64,19 @@ class _Turns:
 
     def release(self) -> None:
         with self._guard:
-            if self._queue:
-                self._queue.popleft().set()
-            else:
+            if not self._hand_over():
                 self._held = False
+
+    def hand_over(self) -> bool:
+        """Give the turn to the next waiter, if any; else keep it (and say so)."""
+        with self._guard:
+            return self._hand_over()
+
+    def _hand_over(self) -> bool:
+        if self._queue:
+            self._queue.popleft().set()
+            return True
+        return False
 
     def waiting(self) -> int:
         with self._guard:
@@ -157,7 +166,6 @@ class WriteGroups:
 
     def _join(self, member: _Member) -> Connection:
         if not self._turns.acquire(self.policy.timeout_ms / 1000):
-            self._nudge()
             raise sa_exc.TimeoutError(f"no turn among the writers within {self.policy.timeout_ms} ms")
         try:
             if self._group is None:
@@ -177,16 +185,6 @@ class WriteGroups:
             log.go_on_from(member.session, group.edge)
         return group.conn
 
-    def _nudge(self) -> None:
-        """A writer gave up waiting: if it was the one the last member handed the turn to, the
-        open group would wait for nobody. Commit it."""
-        if self._turns.acquire(0):
-            try:
-                if self._group is not None and self._turns.waiting() == 0:
-                    self._finish(self._group, None)
-            finally:
-                self._turns.release()
-
     def _leave(self, member: _Member, failure: BaseException | None) -> None:
         """The member's work is done (or failed): settle it in its group, commit the group if
         nobody will join it, and give the turn on."""
@@ -199,10 +197,16 @@ class WriteGroups:
                 group.edge = member.edge or group.edge
             elif not _rolled_back(member) or _ends_group(failure, group):
                 self._finish(group, failure)
-            if self._group is group and (self._turns.waiting() == 0 or self._full(group)):
+            if self._group is group and self._full(group):
                 self._finish(group, None)
-        finally:
+            if self._turns.hand_over():  # the next writer goes on with the group
+                return
+            if self._group is group:  # nobody waits to join it (checked as the turn stays ours)
+                self._finish(group, None)
+        except BaseException:
             self._turns.release()
+            raise
+        self._turns.release()
 
     def _full(self, group: _Group) -> bool:
         age_ms = (time.monotonic() - group.opened) * 1000
