@@ -41,7 +41,7 @@ class DatabaseSettings(BaseModel):
     )
     group_max_writers: int = Field(default=100, ge=1, description="the most writers one group commit holds")
     group_max_age_ms: float = Field(
-        default=20, ge=0, description="a group commits once this old, even with writers still waiting to join it"
+        default=250, ge=0, description="a group commits once this old, even with writers still waiting to join it"
     )
     echo: bool = False
 
