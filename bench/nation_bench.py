@@ -20,7 +20,6 @@ import queue
 import random
 import resource
 import statistics
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -29,11 +28,11 @@ from typing import Any
 from rich.progress import Progress
 from sqlalchemy import text
 
+from bench import crowd_appends
 from bench.choices_bench import STATUTES
 from bench.common import fresh_database, research_application, research_permit, timed
 from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.choices import encoding
-from coop.choices import service as choices
 from coop.choices.encoding import Preference
 from coop.db import Database
 from coop.governance import service as governance
@@ -286,60 +285,25 @@ def manifest(db: Database) -> dict[str, Any]:
 
 
 def appends(db: Database, n: int) -> dict[str, Any]:
-    """Target 5: 64 threads, each a member changing their choices through the service
-    (one unit of work per change, with its ledger event), beside a bare one-row
-    INSERT+COMMIT in a loop on one connection."""
-    pairs = [(p, u) for p, u in encoding.PAIRS]
-    latencies: list[float] = []
-    failures: list[str] = []
-    lock = threading.Lock()
-
-    def work(w: int) -> None:
-        mine = random.Random(w)
-        for k in range(CHANGES_PER_WRITER):
-            member = mine.randint(1001, n)
-            actor = Actor("user", member, Role.member, member_id=member)
-            p, u = pairs[(w + k) % len(pairs)]
-            choice = Preference.deny if k % 2 else Preference.mandate  # a yes may be one the law forbids
-            patch = choices.ChoicePatch(preferences=((p, u, choice),), donate_dividend=bool(k % 2))
-            start = time.perf_counter()
-            try:
-                with db.unit_of_work() as s:
-                    choices.change(s, actor, member, patch, None, utcnow())
-            except Exception as exc:  # the finding is how many fail, and why
-                with lock:
-                    failures.append(type(exc).__name__)
-                continue
-            with lock:
-                latencies.append(time.perf_counter() - start)
-
-    threads = [threading.Thread(target=work, args=(w,)) for w in range(WRITERS)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
+    """Target 5: 64 writers, each a member changing their choices through the service (one
+    unit of work per change, with its ledger event), then 64 HTTP clients doing the same
+    against uvicorn, beside a bare one-row INSERT+COMMIT in a loop on one connection."""
+    service = crowd_appends.service_crowd(db, n, WRITERS, CHANGES_PER_WRITER)
     with db.write_engine.begin() as conn:
         conn.execute(text("CREATE TABLE bench_floor_commit (id INTEGER PRIMARY KEY, body TEXT)"))
     bare = 1500
     with timed() as floor:
-        for i in range(bare):
+        for i in range(bare):  # measured as in the earlier runs, so the figures compare
             with db.write_engine.begin() as conn:
                 conn.execute(text("INSERT INTO bench_floor_commit (id, body) VALUES (:i, 'x')"), {"i": i})
-    latencies.sort()
-    rate = len(latencies) / wall
     floor_rate = bare / floor.seconds
+    http = crowd_appends.http_crowd(db, n, WRITERS, CHANGES_PER_WRITER)
     return {
-        "writers": WRITERS,
-        "changes": len(latencies),
-        "failures": len(failures),
-        "failure_kinds": sorted(set(failures)),
-        "changes_per_s": round(rate),
-        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
-        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1) if latencies else None,
+        **service,
+        "group_commit": db.groups is not None,
         "floor_bare_insert_commit_per_s": round(floor_rate),
-        "ratio_to_floor": round(rate / floor_rate, 2),
+        "ratio_to_floor": round(service["changes_per_s"] / floor_rate, 2),
+        "http": {**http, "ratio_to_floor": round(http["changes_per_s"] / floor_rate, 2)},
     }
 
 

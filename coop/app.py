@@ -15,6 +15,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from coop import docs
+from coop.admission import WriteAdmission
 from coop.auth.throttle import LoginThrottle
 from coop.db import Database
 from coop.errors import BadRequest, Conflict, CoopError, Invalid, PayloadTooLarge, Unavailable, problem
@@ -359,6 +360,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.mount("/static", StaticFiles(packages=[("coop", "static")]), name="static")
     app.add_middleware(RetryTransient, unavailable=_unavailable)
+    app.add_middleware(WriteAdmission)  # around the retries: a request run again keeps its place
     imports = {path: settings.auth.max_import_bytes for path in IMPORT_PATHS}
     app.add_middleware(BodyLimit, max_bytes=settings.auth.max_body_bytes, larger=imports)  # refuses before keeping
     app.add_middleware(SecurityHeaders)  # outermost: the body limit's 413 carries the headers too

@@ -6,16 +6,24 @@ writers' lock before it reads anything: on SQLite ``BEGIN IMMEDIATE`` (WAL mode,
 advisory lock as its first statement, the same lock the ledger of record appends under.
 No other lock is ever taken before it, so writers cannot deadlock each other, and every
 check a writer makes (a balance, an idempotency key, a unique value, a proxy chain) sees
-everything committed before it and stays true until it commits. Readers take no lock.
+everything written before it and stays true until it commits. Readers take no lock.
 A writer waits for the lock at most ``busy_timeout_ms`` (SQLite's busy timeout,
 PostgreSQL's ``lock_timeout``). Both engines get their schema from Alembic only.
+
+**Group commit on PostgreSQL** (``database.group_commit``, on by default): the writers of
+one process take turns, first come first served, inside one shared write transaction
+that holds the lock, each unit of work in a savepoint of it, and commit together
+(:mod:`coop.write_groups`). Each writer still sees everything written before it, its own
+failure rolls back its own work only, and its unit of work returns only after the COMMIT
+that made its work durable. Other processes wait for the lock, group by group. With it
+off, and always on SQLite, every unit of work is a transaction of its own.
 
 :meth:`Database.unit_of_work` is the commit point for requests and commands: services
 only flush; the unit of work seals the ledger of record (signing a tree head when due)
 and commits, or rolls everything back. :func:`trouble` sorts database failures that are
 not the caller's fault: a deadlock or serialisation failure is worth running the whole
-transaction again; a lost connection or a lock not granted in time means "unavailable,
-try again later" (the API answers 503 with ``Retry-After``).
+transaction again; a lost connection or a lock not granted in time (or no writer's turn
+in time) means "unavailable, try again later" (the API answers 503 with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from sqlmodel import Session, SQLModel
 
 import coop.models  # noqa: F401  (registers every table with the metadata)
 from coop.settings import Mode, Settings
+from coop.write_groups import GroupPolicy, WriteGroups
 from ledger import log
 from ledger.signing import Signer, load_private_key
 
@@ -152,6 +161,22 @@ class Database:
         self.ledger_cache = log.LedgerCache()
         self.unsigned = False
         """Whether this object's last commit that appended events left them without a signed head."""
+        self.groups: WriteGroups | None = None
+        if settings.database.group_commit and self.dialect == "postgresql":
+            db = settings.database
+            policy = GroupPolicy(db.busy_timeout_ms, db.group_max_writers, db.group_max_age_ms)
+            self.groups = WriteGroups(
+                self.write_engine,
+                self.ledger_cache,
+                self.signer,
+                settings.ledger.head_interval_seconds,
+                policy,
+                self._group_committed,
+            )
+
+    def _group_committed(self, appended: bool, signed: bool) -> None:
+        if appended:
+            self.unsigned = not signed
 
     @property
     def dialect(self) -> str:
@@ -160,6 +185,10 @@ class Database:
     @contextmanager
     def unit_of_work(self, write: bool = True) -> Iterator[Session]:
         """A session whose work commits on normal exit and rolls back on any exception."""
+        if write and self.groups is not None:
+            with self.groups.unit_of_work() as session:
+                yield session
+            return
         engine = self.write_engine if write else self.read_engine
         session = Session(engine, expire_on_commit=False, autoflush=True)
         log.use_cache(session, self.ledger_cache)

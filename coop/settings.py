@@ -35,6 +35,14 @@ class DatabaseSettings(BaseModel):
         ge=0,
         description="how long a writer waits for the writers' lock (SQLite's busy timeout, PostgreSQL's lock_timeout)",
     )
+    group_commit: bool = Field(
+        default=True,
+        description="PostgreSQL: the writers of a process commit together (one transaction, one COMMIT for many)",
+    )
+    group_max_writers: int = Field(default=100, ge=1, description="the most writers one group commit holds")
+    group_max_age_ms: float = Field(
+        default=250, ge=0, description="a group commits once this old, even with writers still waiting to join it"
+    )
     echo: bool = False
 
 

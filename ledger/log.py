@@ -275,6 +275,27 @@ def committed(session: Session) -> None:
             cache.last_signed_at = state.signed_at
 
 
+@dataclass(frozen=True, slots=True)
+class Edge:
+    """Where a session left the tree, for the next session of the same transaction."""
+
+    size: int
+    stack: tuple[bytes, ...]
+    appended: int
+
+
+def edge(session: Session) -> Edge | None:
+    """The tree as this session's transaction leaves it, if it read or extended it."""
+    state: _AppendState | None = session.info.get(_STATE)
+    return None if state is None else Edge(state.size, tuple(state.stack), state.appended)
+
+
+def go_on_from(session: Session, edge: Edge) -> None:
+    """Let ``session`` (in the transaction that left ``edge``, e.g. the next savepoint of a
+    group commit) append after it; it extends a copy, so a rollback leaves ``edge`` whole."""
+    session.info[_STATE] = _AppendState(size=edge.size, stack=list(edge.stack), appended=edge.appended)
+
+
 def forget(session: Session) -> None:
     """After COMMIT or ROLLBACK: the next transaction starts from the database again."""
     session.info.pop(_STATE, None)

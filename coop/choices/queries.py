@@ -194,7 +194,7 @@ def as_of(session: Session, member_id: int, at: datetime) -> ChoiceVersion | Non
 
 def access(session: Session, actor: Actor, member_id: int, now: datetime) -> Access:
     """What the actor may see of the member's choices at ``now``; NotFound when nothing."""
-    proxy = actor.member_id or actor.carer_id
+    proxy = (actor.member_id or actor.carer_id) and actor.member_id != member_id  # nobody is their own proxy
     held = proxy_queries.held_at(session, member_id, actor.member_id, now, actor.carer_id) if proxy else []
     windows = tuple((a.accepted_at or a.valid_from, a.purposes_mask) for a in held)  # held: accepted
     scope = Access(windows).scope

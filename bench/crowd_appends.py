@@ -1,0 +1,139 @@
+"""Target 5 of issue 18: a crowd of writers changing choices, through the service layer and
+through HTTP, each write acknowledged only after its commit. Both print their rate and
+latencies; ``bench.nation_bench.appends`` puts them beside a bare one-row INSERT+COMMIT.
+
+Through HTTP the app runs under uvicorn in a thread of this process, so the two cores are
+shared with the 64 clients (httpx, one connection each) that load it."""
+
+from __future__ import annotations
+
+import random
+import socket
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import uvicorn
+
+from coop.app import create_app
+from coop.auth.policy import CLI_ACTOR, Actor, Role
+from coop.auth.secrets import issue_token
+from coop.auth.service import create_account, hash_password
+from coop.choices import encoding
+from coop.choices import service as choices
+from coop.choices.encoding import Preference
+from coop.db import Database
+from coop.types import utcnow
+
+PAIRS = list(encoding.PAIRS)
+
+
+def _patch(w: int, k: int) -> choices.ChoicePatch:
+    p, u = PAIRS[(w + k) % len(PAIRS)]
+    choice = Preference.deny if k % 2 else Preference.mandate  # a yes may be one the law forbids
+    return choices.ChoicePatch(preferences=((p, u, choice),), donate_dividend=bool(k % 2))
+
+
+def _crowd(writers: int, changes: int, change: Callable[[int, int], None]) -> dict[str, Any]:
+    """``writers`` threads, each making ``changes`` changes one after the other."""
+    latencies: list[float] = []
+    failures: list[str] = []
+    lock = threading.Lock()
+
+    def work(w: int) -> None:
+        for k in range(changes):
+            start = time.perf_counter()
+            try:
+                change(w, k)
+            except Exception as exc:  # the finding is how many fail, and why
+                with lock:
+                    failures.append(f"{type(exc).__name__}: {exc}"[:80])
+                continue
+            with lock:
+                latencies.append(time.perf_counter() - start)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(writers)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "writers": writers,
+        "changes": len(latencies),
+        "failures": len(failures),
+        "failure_kinds": sorted(set(failures)),
+        "changes_per_s": round(len(latencies) / wall),
+        "p50_ms": round(latencies[len(latencies) // 2] * 1000, 1) if latencies else None,
+        "p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1) if latencies else None,
+    }
+
+
+def service_crowd(db: Database, members: int, writers: int, changes: int) -> dict[str, Any]:
+    """Each writer a member changing their own choices, one unit of work per change."""
+    chosen = [random.Random(w).sample(range(1001, members + 1), changes) for w in range(writers)]
+
+    def change(w: int, k: int) -> None:
+        member = chosen[w][k]
+        actor = Actor("user", member, Role.member, member_id=member)
+        with db.unit_of_work() as s:
+            choices.change(s, actor, member, _patch(w, k), None, utcnow())
+
+    return _crowd(writers, changes, change)
+
+
+def _logins(db: Database, member_ids: list[int]) -> list[dict[str, str]]:
+    """A member login for each member (one password hash for all), and its bearer header."""
+    secret = db.settings.auth.secret_file.read_bytes().strip()
+    shared = hash_password(db.settings.auth, "crowd-password-1")
+    headers = []
+    with db.unit_of_work() as s:
+        for m in member_ids:
+            user = create_account(
+                s, CLI_ACTOR, db.settings.auth, f"crowd{m}@bench.nl", "", Role.member, m, shared, now=utcnow()
+            )
+            token, _ = issue_token(
+                secret, f"user:{user.id}", Role.member.value, 120, user.token_generation, now=utcnow()
+            )
+            headers.append({"Authorization": f"Bearer {token}"})
+    return headers
+
+
+def http_crowd(db: Database, members: int, clients: int, changes: int) -> dict[str, Any]:
+    """Each client a member changing their own choices with PATCH, against uvicorn."""
+    member_ids = random.Random(99).sample(range(1001, members + 1), clients)
+    app = create_app(db.settings)  # its own Database: its own pool and group commit, as a server has
+    headers = _logins(db, member_ids)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    http = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) for _ in range(clients)]
+
+    def change(w: int, k: int) -> None:
+        patch = _patch(w, k)
+        body = {
+            "preferences": [
+                {"purpose": p.value, "user_type": u.value, "decision": c.value} for p, u, c in patch.preferences
+            ],
+            "donate_dividend": patch.donate_dividend,
+        }
+        answer = http[w].patch(f"/api/v1/members/{member_ids[w]}/choices", json=body, headers=headers[w])
+        if answer.status_code != 200:
+            raise RuntimeError(f"{answer.status_code}")
+
+    try:
+        return _crowd(clients, changes, change)
+    finally:
+        for c in http:
+            c.close()
+        server.should_exit = True
+        thread.join(timeout=30)
