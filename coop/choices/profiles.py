@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import Connection, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
+from sqlmodel import col
 
 from coop.choices import encoding
 from coop.choices.models import ChoiceProfile, ChoiceVersion, MemberProfile, ProfileWatermark
@@ -172,7 +173,8 @@ def _counted(version: Any, appointments: list[Any], old: Any, at: datetime | Non
 
 def _state(row: Any) -> State:
     get = row.get if isinstance(row, dict) else row._mapping.get
-    return State(*(get(name) for name in State.__slots__))
+    values: list[Any] = [get(name) for name in State.__slots__]
+    return State(*values)
 
 
 def _same(old: Any, row: dict[str, Any]) -> bool:
@@ -214,12 +216,11 @@ KEY_COLUMNS = ("user_type", "is_member", "opt_out", "excluded_mask", "codes", "s
 
 def _advance(conn: Connection, counted_to: datetime) -> None:
     """Move the watermark to ``counted_to`` (never back) and to the newest rows' ids."""
-    version_id = conn.execute(select(func.coalesce(func.max(ChoiceVersion.id), 0))).scalar_one()
-    appointment_id = conn.execute(select(func.coalesce(func.max(ProxyAppointment.id), 0))).scalar_one()
-    old = conn.execute(select(ProfileWatermark.counted_to).where(ProfileWatermark.id == 1)).scalar_one_or_none()
+    version_id, appointment_id = _newest_ids(conn)
+    old = _watermark(conn)
     row = {
         "id": 1,
-        "counted_to": counted_to if old is None else max(old, counted_to),
+        "counted_to": counted_to if old is None else max(old.counted_to, counted_to),
         "last_version_id": version_id,
         "last_appointment_id": appointment_id,
     }
@@ -227,29 +228,36 @@ def _advance(conn: Connection, counted_to: datetime) -> None:
     conn.execute(mark.on_conflict_do_update(index_elements=["id"], set_={c: mark.excluded[c] for c in row}), row)
 
 
-@dataclass(frozen=True, slots=True)
-class Watermark:
-    counted_to: datetime
-    last_version_id: int
-    last_appointment_id: int
+def _watermark(conn: Connection) -> Any:
+    table = ProfileWatermark.__table__  # type: ignore[attr-defined]
+    return conn.execute(select(table).where(table.c.id == 1)).first()
+
+
+def _newest_ids(conn: Connection) -> tuple[int, int]:
+    """The highest ids of the versions and the appointments (index lookups)."""
+    newest = (select(func.coalesce(func.max(t.__table__.c.id), 0)) for t in (ChoiceVersion, ProxyAppointment))  # type: ignore[union-attr]
+    version_id, appointment_id = (int(conn.execute(q).scalar_one()) for q in newest)
+    return version_id, appointment_id
 
 
 def usable_at(conn: Connection, at: datetime) -> bool:
     """Whether the counts are the members' states at ``at``: everything counted is no newer
     than ``at``, no row was added around the counting, and no counted state expired by ``at``."""
-    mark = conn.execute(select(ProfileWatermark.__table__).where(ProfileWatermark.id == 1)).first()  # type: ignore[attr-defined]
+    mark = _watermark(conn)
     if mark is None or at < mark.counted_to:
         return False
-    version_id = conn.execute(select(func.coalesce(func.max(ChoiceVersion.id), 0))).scalar_one()
-    appointment_id = conn.execute(select(func.coalesce(func.max(ProxyAppointment.id), 0))).scalar_one()
-    if (version_id, appointment_id) != (mark.last_version_id, mark.last_appointment_id):
+    if _newest_ids(conn) != (mark.last_version_id, mark.last_appointment_id):
         return False
     return not expired(conn, at, limit=1)
 
 
 def expired(conn: Connection, at: datetime, limit: int | None = None) -> list[int]:
     """The members whose counted state ended by ``at`` (a proxy's appointment ran out)."""
-    q = select(MemberProfile.member_id).where(MemberProfile.expires_at <= at).order_by(MemberProfile.member_id)  # type: ignore[operator]
+    q = (
+        select(col(MemberProfile.member_id))
+        .where(col(MemberProfile.expires_at) <= at)
+        .order_by(col(MemberProfile.member_id))
+    )
     return list(conn.execute(q.limit(limit) if limit else q).scalars())
 
 

@@ -5,6 +5,8 @@ is caught."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Connection, text
 
 from coop.choices import encoding
@@ -138,6 +140,6 @@ def check(conn: Connection) -> list[str]:
     return problems
 
 
-def _key(row: object) -> ProfileKey:
-    user_type, is_member, opt_out, excluded, codes, yes, proxies = tuple(row)[:7]  # type: ignore[call-overload]
+def _key(row: Any) -> ProfileKey:
+    user_type, is_member, opt_out, excluded, codes, yes, proxies = tuple(row)[:7]
     return (str(user_type), bool(is_member), bool(opt_out), int(excluded), int(codes), int(yes), str(proxies))

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from coop.choices import encoding
 from coop.choices.models import ChoiceProfile, MemberProfile
@@ -33,7 +33,7 @@ def total(session: Session, at: datetime) -> int | None:
     if not usable_at(conn, at):
         return None
     q = select(func.coalesce(func.sum(ChoiceProfile.members), 0)).where(
-        ChoiceProfile.user_type == UserType.public.value  # every member counts once per user type
+        col(ChoiceProfile.user_type) == UserType.public.value  # every member counts once per user type
     )
     return int(conn.execute(q).scalar_one())
 

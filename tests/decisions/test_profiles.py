@@ -5,6 +5,7 @@ catches counts that drifted."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import datetime, timedelta
 from unittest import mock
@@ -32,6 +33,8 @@ from coop.record.verification import verify_record
 from coop.types import utcnow
 from coop.vocabulary.terms import Category, ProhibitedUse, Purpose, UserType
 from tests import factories as f
+from tests.concurrency.conftest import CROWD
+from tests.conftest import POSTGRESQL_ONLY
 
 BOARD = Actor("user", 1, Role.board)
 STEP = timedelta(minutes=1)
@@ -247,3 +250,37 @@ def test_verify_catches_a_count_that_drifted(database: Database) -> None:
     with database.unit_of_work(write=False) as s:
         problems = recount.check(s.connection())
     assert any("other choices" in p for p in problems)
+
+
+@POSTGRESQL_ONLY
+def test_writers_at_once_leave_the_counts_exact(database: Database) -> None:
+    ids = _some_members(database, CROWD * 2)
+    barrier = threading.Barrier(CROWD)
+    errors: list[BaseException] = []
+
+    def write(i: int) -> None:
+        try:
+            barrier.wait()
+            for round_ in range(4):
+                mid = ids[(i + round_) % len(ids)]  # neighbours change the same members too
+                pref = (Preference.allow, Preference.deny, Preference.mandate, Preference.proxy)[(i + round_) % 4]
+                patch = choices.ChoicePatch(preferences=((Purpose.research, UserType.academic, pref),))
+                with database.unit_of_work() as s:
+                    choices.change(s, _member(mid), mid, patch, None, utcnow())
+        except BaseException as exc:
+            errors.append(exc)
+            barrier.abort()
+
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(CROWD)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    at = utcnow()
+    with database.unit_of_work() as s:
+        assert profiles.usable_at(s.connection(), at)
+        assert recount.check(s.connection()) == []
+        counted = bulk.cohort_counts(s, [Purpose.research], UserType.academic, [], at)
+        assert counted.outcomes == _scanned(s, [Purpose.research], UserType.academic, [], at).outcomes
+        assert counted.total == len(ids)
