@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 from sqlmodel import Session, col
 
 from coop.choices import encoding
@@ -51,17 +51,20 @@ def counts(
     conn = session.connection()
     if not usable_at(conn, at):
         return None
-    t = ChoiceProfile.__table__.c  # type: ignore[attr-defined]
+    excluded, sensitive = mask(categories), mask(SENSITIVE & set(categories))
+    wanted = sum(3 << (2 * position(q)) for q in purposes)  # the codes of the purposes asked
     profiles = list(
         conn.execute(
-            select(t.is_member, t.opt_out, t.excluded_mask, t.codes, t.sensitive_yes_mask, t.proxies, t.members).where(
-                t.user_type == user_type.value, t.members != 0
-            )
+            text(
+                "SELECT is_member, opt_out, (excluded_mask & :excluded) <> 0 AS excluded, codes & :wanted AS codes, "
+                "(sensitive_yes_mask & :sensitive) = :sensitive AS yes, proxies, sum(members) AS members "
+                "FROM choice_profile WHERE user_type = :user_type AND members <> 0 GROUP BY 1, 2, 3, 4, 5, 6"
+            ),
+            {"excluded": excluded, "wanted": wanted, "sensitive": sensitive, "user_type": user_type.value},
         )
     )
     named = {proxy for p in profiles if p.proxies for proxy in parse_proxies(p.proxies).values()}
     resolver = ProxyResolver(purposes, answers, max_depth, *_chains(conn, purposes, user_type, categories, named))
-    excluded, sensitive = mask(categories), mask(SENSITIVE & set(categories))
     outcomes: Counter[Outcome] = Counter()
     everyone = 0
     for p in profiles:
@@ -70,11 +73,11 @@ def counts(
             outcomes[(Decision.deny, Reason.not_member)] += p.members
         elif p.opt_out:
             outcomes[(Decision.deny, Reason.opt_out)] += p.members
-        elif p.excluded_mask & excluded:
+        elif p.excluded:
             outcomes[(Decision.deny, Reason.category_excluded)] += p.members
         else:
             codes = [(p.codes >> (2 * position(q))) & 3 for q in purposes]
-            yes = answers.split and (p.sensitive_yes_mask & sensitive) == sensitive
+            yes = answers.split and bool(p.yes)
             held = parse_proxies(p.proxies)
             proxies = [held.get(q) if code == PROXY else None for q, code in zip(purposes, codes, strict=True)]
             if any(proxies):
