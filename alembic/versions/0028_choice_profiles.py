@@ -41,7 +41,6 @@ def upgrade() -> None:
         sa.Column("proxies", sa.String(length=400), nullable=False),
         sa.Column("counted_at", coop.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", coop.types.UTCDateTime(timezone=True), nullable=True),
-        sa.ForeignKeyConstraint(["member_id"], ["member.id"], name=op.f("fk_choice_member_profile_member_id_member")),
         sa.PrimaryKeyConstraint("member_id", name=op.f("pk_choice_member_profile")),
     )
     op.create_index(op.f("ix_choice_member_profile_expires_at"), "choice_member_profile", ["expires_at"], unique=False)

@@ -54,7 +54,8 @@ class MemberProfile(SQLModel, table=True):
 
     __tablename__ = "choice_member_profile"
 
-    member_id: int = Field(sa_column=Column(Integer, ForeignKey("member.id"), primary_key=True, autoincrement=False))
+    member_id: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    """The member (no foreign key: derived rows, rebuilt in bulk, where a check per row would cost most)."""
     is_member: bool = Field(sa_column=Column(Boolean, nullable=False))
     opt_out: bool = Field(sa_column=Column(Boolean, nullable=False))
     excluded_mask: int = Field(sa_column=Column(Integer, nullable=False))

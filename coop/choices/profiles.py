@@ -19,6 +19,7 @@ or :func:`coop.choices.recount.rebuild` (rows loaded straight into the tables).
 
 from __future__ import annotations
 
+import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import astuple, dataclass
@@ -66,7 +67,10 @@ def proxies_key(appointments: Iterable[tuple[int, int]]) -> str:
     return "".join(out)
 
 
+@functools.lru_cache(maxsize=65_536)
 def parse_proxies(key: str) -> dict[Purpose, int]:
+    """The proxies of a key, by purpose (cached: a few thousand keys are read again and again;
+    do not change the dict returned)."""
     return {Purpose(p): int(i) for p, i in (part.split("=") for part in key.split(";") if part)}
 
 
@@ -189,7 +193,8 @@ def _upsert(conn: Connection, table: Any) -> Any:
 
 
 def _store(conn: Connection, rows: list[dict[str, Any]], delta: Counter[ProfileKey]) -> None:
-    if not rows:
+    if not rows:  # nothing counted changed (an appointment not yet accepted): the rows are seen all the same
+        _advance(conn, None)
         return
     members = _upsert(conn, MemberProfile.__table__)  # type: ignore[attr-defined]
     conn.execute(
@@ -214,13 +219,16 @@ def _store(conn: Connection, rows: list[dict[str, Any]], delta: Counter[ProfileK
 KEY_COLUMNS = ("user_type", "is_member", "opt_out", "excluded_mask", "codes", "sensitive_yes_mask", "proxies")
 
 
-def _advance(conn: Connection, counted_to: datetime) -> None:
+def _advance(conn: Connection, counted_to: datetime | None) -> None:
     """Move the watermark to ``counted_to`` (never back) and to the newest rows' ids."""
     version_id, appointment_id = _newest_ids(conn)
     old = _watermark(conn)
+    if old is None and counted_to is None:
+        return  # nothing is counted yet: the first member counted starts the watermark
+    moments = [m for m in (counted_to, old.counted_to if old is not None else None) if m is not None]
     row = {
         "id": 1,
-        "counted_to": counted_to if old is None else max(old.counted_to, counted_to),
+        "counted_to": max(moments),
         "last_version_id": version_id,
         "last_appointment_id": appointment_id,
     }
@@ -253,12 +261,8 @@ def usable_at(conn: Connection, at: datetime) -> bool:
 
 def expired(conn: Connection, at: datetime, limit: int | None = None) -> list[int]:
     """The members whose counted state ended by ``at`` (a proxy's appointment ran out)."""
-    q = (
-        select(col(MemberProfile.member_id))
-        .where(col(MemberProfile.expires_at) <= at)
-        .order_by(col(MemberProfile.member_id))
-    )
-    return list(conn.execute(q.limit(limit) if limit else q).scalars())
+    q = select(col(MemberProfile.member_id)).where(col(MemberProfile.expires_at) <= at)  # by its index, unsorted
+    return sorted(conn.execute(q.limit(limit) if limit else q).scalars())
 
 
 def refresh_expired(session: Session, at: datetime) -> int:
