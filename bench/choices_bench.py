@@ -126,7 +126,6 @@ def cohort(engine: str, n: int = MEMBERS) -> dict[str, Any]:
     with fresh_database(engine) as db, Progress() as progress:
         recounted = seed(db, n, progress)
         now = datetime.now(UTC)
-        before_last = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(seconds=n - 1)  # a past time: scanned
         with db.unit_of_work(write=False) as s:
             floor, total = _timed(lambda: s.execute(text("SELECT count(*) FROM choice_version")).scalar_one())
             scan, _ = _timed(
@@ -147,18 +146,11 @@ def cohort(engine: str, n: int = MEMBERS) -> dict[str, Any]:
                     terms,
                 )
             )
-            past, _ = _timed(
-                lambda: bulk.cohort_counts(
-                    s, [Purpose.research], UserType.commercial, [Category.ehr, Category.claims], before_last, terms
-                ),
-                repeat=3,
-            )
     assert total == n and result.total == n
     figures = {
         "members": n,
         "one_purpose_seconds": round(one, 3),
         "three_purposes_seconds": round(three, 3),
-        "one_purpose_past_time_seconds": round(past, 3),
         "recount_profiles_seconds": round(recounted, 1),
         "bare_count_seconds": round(floor, 3),
         "filtered_count_seconds": round(scan, 3),
