@@ -430,6 +430,27 @@ def ledger_verify(
     raise _fail(f"ledger of record does NOT verify ({'; '.join(where) or 'see above'})")
 
 
+@ledger_app.command("recount-profiles")
+def ledger_recount_profiles() -> None:
+    """Count the members per choice profile again, from their choice versions and proxies.
+
+    Consultations at now read these counts instead of every member's choices; every change
+    through the cooperative keeps them up to date. Run this after loading members, choices or
+    proxy appointments straight into the tables (a migration of data, a benchmark seed), or
+    when `coop ledger verify` says the choice profiles disagree; until then consultations
+    count from the versions themselves (exact, slower). Takes the writers' lock.
+    """
+    import time
+
+    from coop.choices import recount
+
+    db = _database()
+    start = time.perf_counter()
+    with db.unit_of_work() as session:
+        counted = recount.rebuild(session.connection())
+    out.print(f"choice profiles recounted: {counted} members in {time.perf_counter() - start:.1f} s")
+
+
 @ledger_app.command("witness")
 def ledger_witness() -> None:
     """Offer the newest checkpoint to every witness in COOP_LEDGER_WITNESSES now (one round).

@@ -4,7 +4,7 @@ from coop.access.models import AccessRecord, AccessRecordMember
 from coop.approvals.models import BoardApproval
 from coop.auth.models import ApiKey, LoginFailures, PasswordReset, RecoveryCode, TwoFactor, UserAccount
 from coop.carers.models import Carer
-from coop.choices.models import ChoiceVersion
+from coop.choices.models import ChoiceProfile, ChoiceVersion, MemberProfile, ProfileWatermark
 from coop.governance.models import GovernanceDocument, Proposal, Vote
 from coop.hdab.models import Consultation
 from coop.mail.models import MessageSettings, OutboxMessage
@@ -21,6 +21,7 @@ __all__ = [
     "ApiKey",
     "BoardApproval",
     "Carer",
+    "ChoiceProfile",
     "ChoiceVersion",
     "Consultation",
     "Distribution",
@@ -38,6 +39,7 @@ __all__ = [
     "ManifestEntry",
     "ManifestMemberSet",
     "Member",
+    "MemberProfile",
     "MessageSettings",
     "MoneyAccount",
     "MoneyEntry",
@@ -45,6 +47,7 @@ __all__ = [
     "OutboxMessage",
     "PasswordReset",
     "Permit",
+    "ProfileWatermark",
     "Proposal",
     "ProxyAppointment",
     "RecoveryCode",

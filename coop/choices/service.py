@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from coop.auth.policy import Actor, Denied, can_change_choices, can_give_sensitive_yes
-from coop.choices import encoding, notices
+from coop.choices import encoding, notices, profiles
 from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
 from coop.choices.queries import access, current, etag
@@ -102,6 +102,7 @@ def start(session: Session, actor: Actor, member_ids: Sequence[int], at: datetim
     )
     row, payload = first.model_dump(exclude={"id"}), _payload(first)  # the same for everyone but the member
     session.connection().execute(insert(ChoiceVersion.__table__), [{**row, "member_id": m} for m in member_ids])  # type: ignore[attr-defined]
+    profiles.refresh(session, member_ids)  # written around the ORM: counted here, not when flushed
     events = [log.NewEvent("choices.started", first.recorded_by, f"member:{m}", payload, at) for m in member_ids]
     log.append_many(session, events)
 

@@ -14,6 +14,10 @@ without sensitive categories cost what they did). Along a proxy's chain the yes 
 principal's, as in :mod:`coop.decisions.service`.
 
 The cohort is everyone who had joined by *t*: members who left count as ``not-member``.
+
+When the choice profiles hold every member's state at *t* (normally at *now*), the counts
+come from them instead, a few thousand rows whatever the membership
+(:mod:`coop.decisions.profiled`); the pass over the versions answers for any other time.
 """
 
 from __future__ import annotations
@@ -30,47 +34,12 @@ from typing import Any
 from sqlmodel import Session
 
 from coop.choices import encoding
-from coop.decisions.rules import Decision, MandateAnswer, Reason, Terms, combine, is_prohibited, mandate_decision
+from coop.decisions import profiled
+from coop.decisions.chains import ALLOW, DENY, MANDATE, PROXY, Answers, ProxyResolver, ProxyState, assumed
+from coop.decisions.rules import Decision, MandateAnswer, Reason, Terms, combine, is_prohibited
 from coop.governance import queries as governance
-from coop.governance.documents import Mandate
 from coop.vocabulary.terms import SENSITIVE, Category, ProhibitedUse, Purpose, UserType, mask, position
 from ledger.bulk import raw_connection
-
-_Pref = encoding.Preference
-MANDATE, ALLOW, DENY, PROXY = (encoding.CODES[p] for p in (_Pref.mandate, _Pref.allow, _Pref.deny, _Pref.proxy))
-
-
-@dataclass(frozen=True)
-class _Answers:
-    """The mandate's answer per purpose for members without, and with, their own yes to every
-    sensitive category asked for (the same when the mandate needs no explicit allow)."""
-
-    without: dict[Purpose, MandateAnswer]
-    with_yes: dict[Purpose, MandateAnswer]
-
-    @classmethod
-    def of(
-        cls,
-        mandate: Mandate,
-        purposes: list[Purpose],
-        user_type: UserType,
-        categories: Sequence[Category],
-        terms: Terms | None,
-    ) -> _Answers:
-        yes = mask(SENSITIVE & set(categories))
-        return cls(
-            {p: mandate_decision(mandate, p, user_type, categories, terms) for p in purposes},
-            {p: mandate_decision(mandate, p, user_type, categories, terms, yes) for p in purposes},
-        )
-
-    @property
-    def split(self) -> bool:
-        """Whether the yes changes any answer (then the queries group by it)."""
-        return self.without != self.with_yes
-
-    def __call__(self, yes: bool) -> dict[Purpose, MandateAnswer]:
-        return self.with_yes if yes else self.without
-
 
 _CURSORS = itertools.count()
 _BATCH = 50_000
@@ -148,12 +117,18 @@ def cohort_counts(
 ) -> Cohort:
     rows = _Rows(session, at, categories)
     if any(is_prohibited(p, user_type) for p in purposes):
-        total = rows(f"SELECT count(*) FROM choice_version c WHERE {_as_of()}")[0][0]
+        total = profiled.total(session, at)
+        if total is None:
+            total = rows(f"SELECT count(*) FROM choice_version c WHERE {_as_of()}")[0][0]
         return Cohort(total=total, outcomes=Counter({(Decision.deny, Reason.prohibited): total}))
     allowed = [p for p in purposes if isinstance(p, Purpose)]
     version, mandate = governance.mandate_at(session, at)
-    answers = _Answers.of(mandate, allowed, user_type, categories, terms)
+    answers = Answers.of(mandate, allowed, user_type, categories, terms)
     cohort = Cohort(mandate_version=version, mandate=answers.without)
+    counted = profiled.counts(session, allowed, user_type, categories, at, answers, max_depth)
+    if counted is not None:  # the members' states at `at` are counted already: read the profiles
+        cohort.total, cohort.outcomes = counted
+        return cohort
     codes = ", ".join(f"((c.preference_mask >> {encoding.shift(p, user_type)}) & 3)" for p in allowed)
     if answers.split:
         codes += f", {_YES}"
@@ -188,7 +163,7 @@ def cohort_counts(
         f"AND c.preference_mask <> 0 GROUP BY {codes}"
     ):
         yes = answers.split and bool(row[n])
-        cohort.outcomes[_assumed(allowed, row[:n], answers(yes))] += row[-1]
+        cohort.outcomes[assumed(allowed, row[:n], answers(yes))] += row[-1]
 
     # 3. Members whose proxy is valid at `at` for a purpose they left to it.
     _correct_for_proxies(rows, allowed, user_type, codes, answers, cohort, max_depth)
@@ -208,20 +183,6 @@ _APPOINTMENT_VALID = " AND ".join(
 )
 
 
-def _plain(code: int, answer: MandateAnswer) -> tuple[Decision, Reason]:
-    if code == ALLOW:
-        return Decision.allow, Reason.own_choice
-    if code == DENY:
-        return Decision.deny, Reason.own_choice
-    return answer.decision, Reason.mandate
-
-
-def _assumed(
-    purposes: list[Purpose], codes: Sequence[int], answers: dict[Purpose, MandateAnswer]
-) -> tuple[Decision, Reason]:
-    return combine(_plain(code, answers[p]) for p, code in zip(purposes, codes, strict=True))
-
-
 def _proxy_joins(purposes: list[Purpose]) -> tuple[str, str]:
     """One indexed LEFT JOIN per purpose giving the proxy valid at :at, and its columns."""
     joins = " ".join(
@@ -232,61 +193,27 @@ def _proxy_joins(purposes: list[Purpose]) -> tuple[str, str]:
     return joins, ", ".join(f"a{i}.proxy_member_id" for i in range(len(purposes)))
 
 
-class _ProxyResolver:
-    """Decides for members who left purposes to a proxy, following chains in memory."""
-
-    def __init__(self, rows: _Rows, purposes: list[Purpose], codes: str, answers: _Answers, max_depth: int) -> None:
-        self.purposes, self.answers, self.max_depth = purposes, answers, max_depth
-        # links further along the chains: appointments made by members who are proxies themselves
-        self.appointments: dict[tuple[int, Purpose], int] = {}
-        for principal, proxy, purposes_mask in rows(
-            "SELECT a.principal_id, a.proxy_member_id, a.purposes_mask FROM proxy_appointment a "
-            f"WHERE {_APPOINTMENT_VALID} AND a.principal_id IN "
-            f"(SELECT b.proxy_member_id FROM proxy_appointment b WHERE {_APPOINTMENT_VALID.replace('a.', 'b.')})"
-        ):
-            for p in purposes:
-                if purposes_mask >> position(p) & 1:
-                    self.appointments[(principal, p)] = proxy
-        n = len(purposes)
-        self.states = {
-            row[0]: (row[1], row[2 : 2 + n])
-            for row in rows(
-                f"SELECT c.member_id, {_PRE}, {codes} FROM choice_version c WHERE {_as_of()} AND c.member_id IN "
-                f"(SELECT a.proxy_member_id FROM proxy_appointment a WHERE {_APPOINTMENT_VALID})"
-            )
-        }
-        self.memo: dict[tuple[int, Purpose, int, bool], tuple[Decision, Reason]] = {}
-
-    def _proxy_decides(self, proxy: int, p: Purpose, depth: int, yes: bool) -> tuple[Decision, Reason]:
-        """The decision of ``proxy`` on ``p`` (the chain so far has ``depth`` proxies) for a
-        principal with (``yes``) or without their own yes to the sensitive categories."""
-        key = (proxy, p, depth, yes)
-        if key not in self.memo:
-            state = self.states.get(proxy)
-            if state is None:
-                self.memo[key] = (Decision.deny, Reason.not_member)
-            elif state[0]:
-                self.memo[key] = (Decision.deny, Reason(state[0]))
-            else:
-                code = state[1][self.purposes.index(p)]
-                nxt = self.appointments.get((proxy, p)) if code == PROXY else None
-                if nxt is None:
-                    self.memo[key] = _plain(code if code != PROXY else MANDATE, self.answers(yes)[p])
-                elif depth >= self.max_depth:
-                    self.memo[key] = (Decision.deny, Reason.proxy)
-                else:
-                    self.memo[key] = (self._proxy_decides(nxt, p, depth + 1, yes)[0], Reason.proxy)
-        return self.memo[key]
-
-    def outcome(self, member_codes: Sequence[int], proxies: Sequence[int | None], yes: bool) -> tuple[Decision, Reason]:
-        """The member's outcome given their codes, per purpose the proxy valid at :at, and
-        whether they gave their own yes to the sensitive categories asked for."""
-        return combine(
-            (self._proxy_decides(proxy, p, 1, yes)[0], Reason.proxy)
-            if code == PROXY and proxy is not None
-            else _plain(code if code != PROXY else MANDATE, self.answers(yes)[p])
-            for p, code, proxy in zip(self.purposes, member_codes, proxies, strict=True)
+def _resolver(rows: _Rows, purposes: list[Purpose], codes: str, answers: Answers, max_depth: int) -> ProxyResolver:
+    """A resolver with the states of every proxy valid at :at, and the links further along
+    the chains (appointments made by members who are proxies themselves)."""
+    appointments: dict[tuple[int, Purpose], int] = {}
+    for principal, proxy, purposes_mask in rows(
+        "SELECT a.principal_id, a.proxy_member_id, a.purposes_mask FROM proxy_appointment a "
+        f"WHERE {_APPOINTMENT_VALID} AND a.principal_id IN "
+        f"(SELECT b.proxy_member_id FROM proxy_appointment b WHERE {_APPOINTMENT_VALID.replace('a.', 'b.')})"
+    ):
+        for p in purposes:
+            if purposes_mask >> position(p) & 1:
+                appointments[(principal, p)] = proxy
+    n = len(purposes)
+    states: dict[int, ProxyState] = {
+        row[0]: (row[1], row[2 : 2 + n])
+        for row in rows(
+            f"SELECT c.member_id, {_PRE}, {codes} FROM choice_version c WHERE {_as_of()} AND c.member_id IN "
+            f"(SELECT a.proxy_member_id FROM proxy_appointment a WHERE {_APPOINTMENT_VALID})"
         )
+    }
+    return ProxyResolver(purposes, answers, max_depth, appointments, states)
 
 
 def _correct_for_proxies(
@@ -294,7 +221,7 @@ def _correct_for_proxies(
     purposes: list[Purpose],
     user_type: UserType,
     codes: str,
-    answers: _Answers,
+    answers: Answers,
     cohort: Cohort,
     max_depth: int,
 ) -> None:
@@ -313,9 +240,9 @@ def _correct_for_proxies(
             situations[(member_codes, effective, yes)] += row[-1]
     if not situations:
         return
-    resolver = _ProxyResolver(rows, purposes, codes, answers, max_depth)
+    resolver = _resolver(rows, purposes, codes, answers, max_depth)
     for (member_codes, proxies, yes), count in situations.items():
-        cohort.outcomes[_assumed(purposes, member_codes, answers(yes))] -= count
+        cohort.outcomes[assumed(purposes, member_codes, answers(yes))] -= count
         cohort.outcomes[resolver.outcome(member_codes, proxies, yes)] += count
     cohort.outcomes = +cohort.outcomes
 
@@ -335,7 +262,7 @@ def eligible_members(
     allowed = [p for p in purposes if isinstance(p, Purpose)]
     rows = _Rows(session, at, categories)
     _, mandate = governance.mandate_at(session, at)
-    answers = _Answers.of(mandate, allowed, user_type, categories, terms)
+    answers = Answers.of(mandate, allowed, user_type, categories, terms)
     key = " + ".join(
         f"(((c.preference_mask >> {encoding.shift(p, user_type)}) & 3) << {2 * i})" for i, p in enumerate(allowed)
     )
@@ -344,7 +271,7 @@ def eligible_members(
         return ", ".join(
             str(sum(code << (2 * i) for i, code in enumerate(combo)))
             for combo in product((MANDATE, ALLOW, DENY), repeat=len(allowed))
-            if _assumed(allowed, combo, answers(yes))[0] is Decision.allow
+            if assumed(allowed, combo, answers(yes))[0] is Decision.allow
         )
 
     without, with_yes = allowed_keys(False), allowed_keys(True)  # the first keys are among the second
@@ -368,7 +295,7 @@ def eligible_members(
     first = next(proxied, None)
     if first is not None:
         n, w = len(allowed), len(allowed) + answers.split
-        resolver = _ProxyResolver(rows, allowed, codes, answers, max_depth)
+        resolver = _resolver(rows, allowed, codes, answers, max_depth)
         for row in chain((first,), proxied):
             yes = w > n and bool(row[1 + n])
             if resolver.outcome(row[1 : 1 + n], row[1 + w : 1 + w + n], yes)[0] is Decision.allow:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlmodel import Session
 
 from coop.auth.policy import Actor
+from coop.choices import profiles
 from coop.decisions import bulk
 from coop.decisions.rules import Decision, Terms, deciding_user_type, is_prohibited, mandate_decision
 from coop.governance import queries as governance_queries
@@ -208,6 +209,7 @@ def consult(
 ) -> Consultation:
     version, mandate = governance_queries.mandate_at(session, now)
     assessment = assess(application, mandate, version)
+    profiles.refresh_expired(session, now)  # proxies' appointments that ran out: counted without them
     cohort = bulk.cohort_counts(
         session,
         application.purposes,

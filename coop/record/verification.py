@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from pydantic import ValidationError
 from sqlalchemy import Connection
 
+from coop.choices import recount
 from coop.record import tables as t
 from coop.record.parallel import alongside
 from coop.record.reconcile import Reconciliation
@@ -82,6 +83,12 @@ LEDGER = {
 }
 
 OUTSIDE_THE_RECORD: dict[str, str] = {
+    "choice_member_profile": "each member's choices and proxies as counted in choice_profile: derived from "
+    "choice_version and proxy_appointment, updated in place with them; verify recounts it from them",
+    "choice_profile": "how many members share each choice profile, so a consultation reads profiles instead of "
+    "every member: derived, updated in place with every change; verify recounts it from the members",
+    "choice_profile_watermark": "how far the choice profiles are counted (a time and the newest rows' ids), so "
+    "that counts are used only for the times they hold at: derived; verify checks it",
     "member_message_settings": "a member's wish about their optional mail (which messages, how often): it "
     "changes nothing the cooperative decides or owes, and security notices are sent whatever it says",
     "login_failures": "counts of recent failed logins under hashed keys, for throttling: updated in place and "
@@ -154,7 +161,7 @@ def verify_record(
     deadline = now - timedelta(seconds=interval)
     reconciliation = Reconciliation(tables(settings))
     with alongside(reconciliation, conn):
-        return verify(
+        report = verify(
             conn,
             trusted_keys,
             progress,
@@ -162,6 +169,9 @@ def verify_record(
             checkpoints=checkpoints,
             unsigned_deadline=deadline,
         )
+    for problem in recount.check(conn):  # derived, outside the record: they must agree with what is in it
+        report.fail(problem)
+    return report
 
 
 def snapshot_options(dialect: str) -> dict[str, str]:

@@ -1,0 +1,282 @@
+"""Members counted per choice profile, kept up to date in the transaction of every change of
+a member's choices or proxies, so that a consultation at *now* reads a few thousand profiles
+instead of every member's version (:mod:`coop.decisions.profiled`).
+
+Three derived tables, outside the record and recounted by ``coop ledger verify``
+(:mod:`coop.choices.recount`): ``choice_member_profile`` (each member's state as counted),
+``choice_profile`` (members per profile, per user type) and ``choice_profile_watermark``.
+
+A member's state is counted as of ``counted_at``, no earlier than any moment in the member's
+own rows (the open version's start, the acceptances and revocations of their appointments):
+the state of their newest rows, which holds until their next change or until a proxy's
+appointment ends (``expires_at``). Appointments end by time, without a write, so members
+whose state expired are counted again before their counts are used (:func:`refresh_expired`).
+
+Every write of versions or appointments through the ORM is counted when it is flushed (a
+session hook, :func:`_count_flushed`); writes around the ORM call :func:`refresh` (admission)
+or :func:`coop.choices.recount.rebuild` (rows loaded straight into the tables).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import astuple, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, event, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlmodel import col
+
+from coop.choices import encoding
+from coop.choices.models import ChoiceProfile, ChoiceVersion, MemberProfile, ProfileWatermark
+from coop.proxies.models import ProxyAppointment
+from coop.vocabulary.terms import Purpose, UserType, position
+
+ProfileKey = tuple[str, bool, bool, int, int, int, str]
+"""user type, is member, opted out, excluded categories, codes, sensitive yes, proxies."""
+
+CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    """What a member's counts depend on."""
+
+    is_member: bool
+    opt_out: bool
+    excluded_mask: int
+    preference_mask: int
+    sensitive_yes_mask: int
+    proxies: str
+
+
+def proxies_key(appointments: Iterable[tuple[int, int]]) -> str:
+    """Per purpose, in the vocabulary's order, the proxy of the appointments in force
+    (``(proxy_member_id, purposes_mask)``) that covers it: ``"research=12;innovation=12;"``.
+    Appointments never overlap (the service refuses it); were they to, the highest id is kept."""
+    held = list(appointments)
+    out = []
+    for p in Purpose:
+        ids = [proxy for proxy, purposes in held if purposes >> position(p) & 1]
+        if ids:
+            out.append(f"{p.value}={max(ids)};")
+    return "".join(out)
+
+
+@functools.lru_cache(maxsize=65_536)
+def parse_proxies(key: str) -> dict[Purpose, int]:
+    """The proxies of a key, by purpose (cached: a few thousand keys are read again and again;
+    do not change the dict returned)."""
+    return {Purpose(p): int(i) for p, i in (part.split("=") for part in key.split(";") if part)}
+
+
+def codes_for(preference_mask: int, user_type: UserType) -> int:
+    """The 2-bit codes of every purpose for ``user_type``: purpose position ``i`` at bits ``2i``."""
+    return sum(((preference_mask >> encoding.shift(p, user_type)) & 3) << (2 * position(p)) for p in Purpose)
+
+
+def profile_key(state: State, user_type: UserType) -> ProfileKey:
+    """The profile ``state`` counts under for ``user_type``: rules 2 and 3 decide alone, and
+    proxies matter only when a code sends a purpose to one."""
+    if not state.is_member:
+        return (user_type.value, False, False, 0, 0, 0, "")
+    if state.opt_out:
+        return (user_type.value, True, True, 0, 0, 0, "")
+    codes = codes_for(state.preference_mask, user_type)
+    delegated = any((codes >> (2 * position(p))) & 3 == encoding.CODES[encoding.Preference.proxy] for p in Purpose)
+    proxies = state.proxies if delegated else ""
+    return (user_type.value, True, False, state.excluded_mask, codes, state.sensitive_yes_mask, proxies)
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:
+    return (ids[i : i + CHUNK] for i in range(0, len(ids), CHUNK))
+
+
+def refresh(session: Session, member_ids: Iterable[int], at: datetime | None = None) -> None:
+    """Count the members again from their rows (as of ``at`` at the earliest). Callers hold
+    the writers' lock, as every write does."""
+    _refresh(session.connection(), sorted(set(member_ids)), at)
+
+
+def _refresh(conn: Connection, ids: Sequence[int], at: datetime | None) -> None:
+    if not ids:
+        return
+    delta: Counter[ProfileKey] = Counter()
+    rows: list[dict[str, Any]] = []
+    for chunk in _chunks(ids):
+        versions = {r.member_id: r for r in conn.execute(_versions(chunk))}
+        appointments: dict[int, list[Any]] = defaultdict(list)
+        for a in conn.execute(_appointments(chunk)):
+            appointments[a.principal_id].append(a)
+        table = MemberProfile.__table__  # type: ignore[attr-defined]
+        counted = {r.member_id: r for r in conn.execute(select(table).where(_in(table.c.member_id, chunk)))}
+        for member_id in chunk:
+            version = versions.get(member_id)
+            if version is None:
+                continue
+            row = _counted(version, appointments[member_id], counted.get(member_id), at)
+            old = counted.get(member_id)
+            if old is not None and _same(old, row):
+                continue
+            if old is not None:
+                delta.subtract(profile_key(_state(old), u) for u in UserType)
+            delta.update(profile_key(_state(row), u) for u in UserType)
+            rows.append(row)
+    _store(conn, rows, delta)
+
+
+def _in(column: Any, ids: Sequence[int]) -> Any:
+    return column.in_(list(ids))
+
+
+def _versions(ids: Sequence[int]) -> Any:
+    v = ChoiceVersion.__table__.c  # type: ignore[attr-defined]
+    cols = (v.member_id, v.valid_from, v.is_member, v.opt_out, v.excluded_mask, v.preference_mask, v.sensitive_yes_mask)
+    return select(*cols).where(v.valid_to.is_(None), _in(v.member_id, ids))
+
+
+def _appointments(ids: Sequence[int]) -> Any:
+    a = ProxyAppointment.__table__.c  # type: ignore[attr-defined]
+    cols = (a.principal_id, a.proxy_member_id, a.purposes_mask, a.accepted_at, a.revoked_at, a.valid_until)
+    return select(*cols).where(_in(a.principal_id, ids))
+
+
+def _counted(version: Any, appointments: list[Any], old: Any, at: datetime | None) -> dict[str, Any]:
+    """The member's row as counted: as of the latest of their own rows' moments, ``at`` and
+    when they were last counted (a state never goes back in time)."""
+    moments = [version.valid_from, *(m for a in appointments for m in (a.accepted_at, a.revoked_at) if m is not None)]
+    if at is not None:
+        moments.append(at)
+    if old is not None:
+        moments.append(old.counted_at)
+    counted_at = max(moments)
+    in_force = [
+        a
+        for a in appointments
+        if a.proxy_member_id is not None  # a carer changes the member's own choices: no choice to follow
+        and a.accepted_at is not None
+        and a.revoked_at is None
+        and (a.valid_until is None or a.valid_until > counted_at)
+    ]
+    return {
+        "member_id": version.member_id,
+        "is_member": version.is_member,
+        "opt_out": version.opt_out,
+        "excluded_mask": version.excluded_mask,
+        "preference_mask": version.preference_mask,
+        "sensitive_yes_mask": version.sensitive_yes_mask,
+        "proxies": proxies_key((a.proxy_member_id, a.purposes_mask) for a in in_force),
+        "counted_at": counted_at,
+        "expires_at": min((a.valid_until for a in in_force if a.valid_until is not None), default=None),
+    }
+
+
+def _state(row: Any) -> State:
+    get = row.get if isinstance(row, dict) else row._mapping.get
+    values: list[Any] = [get(name) for name in State.__slots__]
+    return State(*values)
+
+
+def _same(old: Any, row: dict[str, Any]) -> bool:
+    return astuple(_state(old)) == astuple(_state(row)) and (old.counted_at, old.expires_at) == (
+        row["counted_at"],
+        row["expires_at"],
+    )
+
+
+def _upsert(conn: Connection, table: Any) -> Any:
+    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+def _store(conn: Connection, rows: list[dict[str, Any]], delta: Counter[ProfileKey]) -> None:
+    if not rows:  # nothing counted changed (an appointment not yet accepted): the rows are seen all the same
+        _advance(conn, None)
+        return
+    members = _upsert(conn, MemberProfile.__table__)  # type: ignore[attr-defined]
+    conn.execute(
+        members.on_conflict_do_update(
+            index_elements=["member_id"], set_={c: members.excluded[c] for c in rows[0] if c != "member_id"}
+        ),
+        rows,
+    )
+    changed = [(key, n) for key, n in sorted(delta.items()) if n]
+    if changed:
+        profiles = _upsert(conn, ChoiceProfile.__table__)  # type: ignore[attr-defined]
+        conn.execute(
+            profiles.on_conflict_do_update(
+                index_elements=list(KEY_COLUMNS),
+                set_={"members": ChoiceProfile.__table__.c.members + profiles.excluded.members},  # type: ignore[attr-defined]
+            ),
+            [dict(zip(KEY_COLUMNS, key, strict=True)) | {"members": n} for key, n in changed],
+        )
+    _advance(conn, max(r["counted_at"] for r in rows))
+
+
+KEY_COLUMNS = ("user_type", "is_member", "opt_out", "excluded_mask", "codes", "sensitive_yes_mask", "proxies")
+
+
+def _advance(conn: Connection, counted_to: datetime | None) -> None:
+    """Move the watermark to ``counted_to`` (never back) and to the newest rows' ids."""
+    version_id, appointment_id = _newest_ids(conn)
+    old = _watermark(conn)
+    if old is None and counted_to is None:
+        return  # nothing is counted yet: the first member counted starts the watermark
+    moments = [m for m in (counted_to, old.counted_to if old is not None else None) if m is not None]
+    row = {
+        "id": 1,
+        "counted_to": max(moments),
+        "last_version_id": version_id,
+        "last_appointment_id": appointment_id,
+    }
+    mark = _upsert(conn, ProfileWatermark.__table__)  # type: ignore[attr-defined]
+    conn.execute(mark.on_conflict_do_update(index_elements=["id"], set_={c: mark.excluded[c] for c in row}), row)
+
+
+def _watermark(conn: Connection) -> Any:
+    table = ProfileWatermark.__table__  # type: ignore[attr-defined]
+    return conn.execute(select(table).where(table.c.id == 1)).first()
+
+
+def _newest_ids(conn: Connection) -> tuple[int, int]:
+    """The highest ids of the versions and the appointments (index lookups)."""
+    newest = (select(func.coalesce(func.max(t.__table__.c.id), 0)) for t in (ChoiceVersion, ProxyAppointment))  # type: ignore[union-attr]
+    version_id, appointment_id = (int(conn.execute(q).scalar_one()) for q in newest)
+    return version_id, appointment_id
+
+
+def usable_at(conn: Connection, at: datetime) -> bool:
+    """Whether the counts are the members' states at ``at``: everything counted is no newer
+    than ``at``, no row was added around the counting, and no counted state expired by ``at``."""
+    mark = _watermark(conn)
+    if mark is None or at < mark.counted_to:
+        return False
+    if _newest_ids(conn) != (mark.last_version_id, mark.last_appointment_id):
+        return False
+    return not expired(conn, at, limit=1)
+
+
+def expired(conn: Connection, at: datetime, limit: int | None = None) -> list[int]:
+    """The members whose counted state ended by ``at`` (a proxy's appointment ran out)."""
+    q = select(col(MemberProfile.member_id)).where(col(MemberProfile.expires_at) <= at)  # by its index, unsorted
+    return sorted(conn.execute(q.limit(limit) if limit else q).scalars())
+
+
+def refresh_expired(session: Session, at: datetime) -> int:
+    """Count again, as of ``at``, the members whose state ended by then; how many."""
+    ids = expired(session.connection(), at)
+    refresh(session, ids, at)
+    return len(ids)
+
+
+@event.listens_for(Session, "after_flush")
+def _count_flushed(session: Session, _flush: UOWTransaction) -> None:
+    """Every version or appointment written through the ORM changes its member's counts in
+    the same transaction (the states the session held before the flush name them)."""
+    members = {o.member_id for o in session.new if isinstance(o, ChoiceVersion)}
+    members |= {o.principal_id for o in (*session.new, *session.dirty) if isinstance(o, ProxyAppointment)}
+    if members:
+        _refresh(session.connection(), sorted(members), None)
