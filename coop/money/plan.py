@@ -161,13 +161,15 @@ def plan(inputs: Inputs) -> Plan:
         bits = members[permit]
         share = splits[permit] = equal_split(permit_cents, sizes[permit], inputs.permit_seed(permit))
         present[: bits.size] |= bits
-        ids = np.flatnonzero(np.unpackbits(bits))  # ascending: a member's position is its rank
+        mask = np.unpackbits(bits)  # 1 at each member's id
         if share.base:
-            cents[ids] += share.base
-        end = share.start + share.extra  # the extra cents go to positions start.. (wrapping round)
-        cents[ids[share.start : end]] += 1
-        cents[ids[: max(end - share.parts, 0)]] += 1
-    member_ids = np.flatnonzero(np.unpackbits(present)).astype(np.int64)
+            cents[: mask.size] += np.multiply(mask, share.base, dtype=np.int64)
+        if share.extra:  # one cent more for the positions start.. (wrapping round)
+            ids = np.flatnonzero(mask.view(np.bool_))  # ascending: a member's position is its rank
+            end = share.start + share.extra
+            cents[ids[share.start : end]] += 1
+            cents[ids[: max(end - share.parts, 0)]] += 1
+    member_ids = np.flatnonzero(np.unpackbits(present).view(np.bool_)).astype(np.int64)
     member_cents = cents[member_ids]
     donors = np.fromiter(inputs.donors, dtype=np.int64, count=len(inputs.donors))
     giving = np.zeros(cents.size, dtype=bool)

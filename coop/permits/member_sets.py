@@ -30,7 +30,7 @@ def encode(members: Iterable[int]) -> bytes:
 
 def decode(bits: bytes) -> Ids:
     """The members in the set, in ascending order."""
-    return np.flatnonzero(np.unpackbits(np.frombuffer(bits, dtype=np.uint8))).astype(np.int64)
+    return np.flatnonzero(np.unpackbits(np.frombuffer(bits, dtype=np.uint8)).view(np.bool_)).astype(np.int64)
 
 
 def union(sets: Iterable[bytes]) -> Ids:
