@@ -116,8 +116,9 @@ def postings_recorded(postings: Collection[tuple[str, int]], listed: str | None 
     """The canonical JSON of an entry event's ``postings``: ``listed`` (:func:`postings_text`)
     while it fits :data:`LISTED_POSTINGS_BYTES`, else ``{"count": n, "sha256": hex}`` over
     the postings' lines, each ``["account",cents]`` and a newline, in line order."""
-    listed = postings_text(postings) if listed is None else listed
-    if len(listed) <= LISTED_POSTINGS_BYTES:
+    if listed is None and 8 * len(postings) + 1 <= LISTED_POSTINGS_BYTES:  # each posting takes 8 bytes or more
+        listed = postings_text(postings)
+    if listed is not None and len(listed) <= LISTED_POSTINGS_BYTES:
         return listed
     digest = hashlib.sha256("".join(f'["{account}",{cents}]\n' for account, cents in postings).encode()).hexdigest()
     return f'{{"count":{len(postings)},"sha256":"{digest}"}}'
@@ -160,7 +161,12 @@ account each at a distribution) carry only the count and the digest."""
 def account_line(code: str, kind: str, name: str, no_negative: bool) -> str:
     """One account as the canonical JSON array ``[code, kind, name, no_negative]`` and a newline:
     the digest of an opening is the SHA-256 of these lines in code order."""
-    return f'["{code}","{kind}",{json.dumps(name, ensure_ascii=False)},{"true" if no_negative else "false"}]\n'
+    text = f'"{name}"' if _PLAIN.fullmatch(name) else json.dumps(name, ensure_ascii=False)
+    return f'["{code}","{kind}",{text},{"true" if no_negative else "false"}]\n'
+
+
+_PLAIN = re.compile(r'[^\x00-\x1f"\\]*')
+"""Text that JSON writes as it is, between quotes (a member account's name, a million times)."""
 
 
 def accounts_opened(lines: list[str]) -> dict[str, Any]:
