@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -158,18 +157,12 @@ def draft(session: Session, actor: Actor, start: date, end: date, *, now: dateti
         )
     if permit_rows:
         session.execute(insert(DistributionPermit), permit_rows)
-    bulk.insert_rows(
+    bulk.insert_columns(
         session,
         "distribution_member",
         ("member_id", "distribution_id", "cents", "donated"),
         ("int4", "int4", "int8", "bool"),
-        zip(
-            result.member_ids.tolist(),
-            repeat(distribution.id),
-            result.member_cents.tolist(),
-            result.donated.tolist(),
-            strict=False,
-        ),
+        (result.member_ids, distribution.id, result.member_cents, result.donated),
     )
     log.append(
         session,
@@ -191,7 +184,8 @@ def member_shares_digest(member_ids: Any, cents: Any, donated: Any) -> dict[str,
     ascending id, 8 bytes of id, 8 of cents (big-endian, signed) and 1 of donated (0 or 1)."""
     rows = np.zeros(len(member_ids), dtype=SHARE_ROW)
     rows["member_id"], rows["cents"], rows["donated"] = member_ids, cents, donated
-    rows.sort(order="member_id")
+    if not bool(np.all(rows["member_id"][1:] > rows["member_id"][:-1])):  # a plan's are ascending already
+        rows.sort(order="member_id")
     return {"count": int(rows.size), "sha256": hashlib.sha256(rows.tobytes()).hexdigest()}
 
 
