@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import random
-import time
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
