@@ -126,9 +126,12 @@ def postings_recorded(postings: Collection[tuple[str, int]], listed: str | None 
 
 def entry_payload(entry: Entry) -> dict[str, Any]:
     """The payload of an entry's ``money.entry`` event."""
-    content = entry.content()
-    content["postings"] = json.loads(postings_recorded(entry.postings))
-    return {"id": entry.id, **content}
+    return {
+        "id": entry.id,
+        "booked_on": entry.booked_on.isoformat(),
+        "description": entry.description,
+        "postings": json.loads(postings_recorded(entry.postings)),
+    }
 
 
 def entry_errors(entry: Entry) -> list[str]:
@@ -140,7 +143,7 @@ def entry_errors(entry: Entry) -> list[str]:
         errors.append("description: 1-500 characters")
     if len(entry.postings) < 2:
         errors.append("postings: an entry has at least two postings")
-    for i, p in enumerate(entry.postings):
+    for i, p in enumerate(() if _postings_well_formed(entry.postings) else entry.postings):
         if not ACCOUNT.fullmatch(p.account):
             errors.append(f"postings[{i}].account: not an account code")
         if type(p.amount_cents) is not int:
@@ -150,6 +153,26 @@ def entry_errors(entry: Entry) -> list[str]:
     if not errors and sum(p.amount_cents for p in entry.postings) != 0:
         errors.append(f"postings: debits and credits differ by {sum(p.amount_cents for p in entry.postings)} cents")
     return errors
+
+
+_ACCOUNT_LINES = re.compile(r"(?:[A-Za-z0-9._:/+-]{1,120}\n)*")
+
+
+def _postings_well_formed(postings: Collection[tuple[str, int]]) -> bool:
+    """Every posting of an entry passes the checks of :func:`entry_errors`, found in a few
+    passes over all of them (a closing entry has a posting per member); when one does not,
+    :func:`entry_errors` looks at each to say which."""
+    accounts = [p[0] for p in postings]
+    amounts = [p[1] for p in postings]
+    if not all(type(a) is str for a in accounts) or not all(type(c) is int for c in amounts):
+        return False
+    lines = "\n".join(accounts) + "\n" if accounts else ""
+    return (
+        lines.count("\n") == len(accounts)  # no code holds a line break of its own
+        and _ACCOUNT_LINES.fullmatch(lines) is not None
+        and 0 not in amounts
+        and (not amounts or (max(amounts) <= MAX_CENTS and min(amounts) >= -MAX_CENTS))
+    )
 
 
 ACCOUNTS_SUBJECT = "books:accounts"

@@ -162,3 +162,17 @@ def test_entry_events_list_postings_while_they_fit(count: int) -> None:
         assert recorded == listed and count == 7_499
     else:
         assert json.loads(recorded)["count"] == count == 7_500
+
+
+_ODD_ACCOUNTS = st.one_of(
+    st.from_regex(books.ACCOUNT, fullmatch=True), st.text(max_size=130), st.sampled_from(["a\nb", "a" * 121, ""])
+)
+_ODD_CENTS = st.one_of(st.integers(-(10**16), 10**16), st.sampled_from([0, 1.5, True, books.MAX_CENTS + 1]))
+
+
+@given(st.lists(st.tuples(_ODD_ACCOUNTS, _ODD_CENTS), max_size=8))
+def test_postings_are_checked_at_once_as_one_by_one(postings: list[tuple[str, int]]) -> None:
+    one_by_one = all(
+        books.ACCOUNT.fullmatch(a) and type(c) is int and c != 0 and abs(c) <= books.MAX_CENTS for a, c in postings
+    )
+    assert books._postings_well_formed(postings) == one_by_one
