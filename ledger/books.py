@@ -164,15 +164,21 @@ def _postings_well_formed(postings: Collection[tuple[str, int]]) -> bool:
     :func:`entry_errors` looks at each to say which."""
     accounts = [p[0] for p in postings]
     amounts = [p[1] for p in postings]
-    if not all(type(a) is str for a in accounts) or not all(type(c) is int for c in amounts):
+    if not all(type(c) is int for c in amounts):
         return False
-    lines = "\n".join(accounts) + "\n" if accounts else ""
     return (
-        lines.count("\n") == len(accounts)  # no code holds a line break of its own
-        and _ACCOUNT_LINES.fullmatch(lines) is not None
+        _codes_well_formed(accounts)
         and 0 not in amounts
         and (not amounts or (max(amounts) <= MAX_CENTS and min(amounts) >= -MAX_CENTS))
     )
+
+
+def _codes_well_formed(codes: list[str]) -> bool:
+    """Every one of ``codes`` is an account code (:data:`ACCOUNT`), found in one pass."""
+    if not all(type(c) is str for c in codes):
+        return False
+    lines = "\n".join(codes) + "\n" if codes else ""
+    return lines.count("\n") == len(codes) and _ACCOUNT_LINES.fullmatch(lines) is not None  # no code has a break
 
 
 ACCOUNTS_SUBJECT = "books:accounts"
@@ -268,7 +274,7 @@ def _look_up(session: Session, codes: list[str]) -> dict[str, tuple[Kind, bool]]
 def open_accounts(session: Session, accounts: Iterable[tuple[str, Kind, str]], actor: str = "books") -> None:
     """Open many accounts at once (one event); those that exist are left as they are."""
     wanted = {code: (kind, name) for code, kind, name in accounts}
-    bad = [c for c in wanted if not ACCOUNT.fullmatch(c)]
+    bad = [] if _codes_well_formed(list(wanted)) else [c for c in wanted if not ACCOUNT.fullmatch(c)]
     if bad:
         raise BooksError(f"{bad[0]!r} is not an account code")
     codes = sorted(wanted)
