@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 import weakref
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -242,14 +242,14 @@ def _seen(session: Session) -> dict[str, tuple[Kind, bool]]:
     return _SEEN.setdefault(transaction, {}) if transaction is not None else {}
 
 
-def _accounts(session: Session, codes: Collection[str]) -> dict[str, tuple[Kind, bool]]:
-    """Kind and no-negative flag of those of ``codes`` that exist."""
+def _accounts(session: Session, codes: Collection[str]) -> Mapping[str, tuple[Kind, bool]]:
+    """Kind and no-negative flag of every account that exists among ``codes`` (and of others
+    the transaction has seen: the mapping is not copied, a closing entry names a million)."""
     seen = _seen(session)
-    found = {c: seen[c] for c in codes if c in seen}
-    if len(found) < len(codes):
-        found.update(_look_up(session, [c for c in codes if c not in found]))
-        seen.update(found)
-    return found
+    missing = [c for c in codes if c not in seen]
+    if missing:
+        seen.update(_look_up(session, missing))
+    return seen
 
 
 def _look_up(session: Session, codes: list[str]) -> dict[str, tuple[Kind, bool]]:
@@ -291,7 +291,7 @@ def open_accounts(session: Session, accounts: Iterable[tuple[str, Kind, str]], a
         ("text", "text", "text", "bool", "int8"),
         ((c, wanted[c][0].value, wanted[c][1], False, seq) for c in new),
     )
-    _seen(session).update((c, (wanted[c][0], False)) for c in codes if c not in existing)
+    _seen(session).update((c, (wanted[c][0], False)) for c in new)
 
 
 def recorded(session: Session, entry_id: str) -> Entry | None:
@@ -325,7 +325,7 @@ def post(session: Session, entry: Entry, actor: str) -> tuple[Entry, bool]:
     unknown = sorted(named - accounts.keys())
     if unknown:
         raise UnknownAccount(f"unknown accounts: {', '.join(unknown[:20])}")
-    guarded = [code for code, (_, no_negative) in accounts.items() if no_negative]
+    guarded = [code for code in named if accounts[code][1]]  # no-negative accounts
     if guarded:
         now = _totals(session, guarded)
         for code in guarded:
