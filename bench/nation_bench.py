@@ -115,8 +115,9 @@ def _batches(n: int, donors: float = 0.0) -> Iterator[tuple[list[tuple[Any, ...]
         yield members, versions, appointments
 
 
-def seed(db: Database, n: int, progress: Progress) -> dict[str, float]:
-    """``n`` members with their first choices (and proxies) by COPY, then VACUUM ANALYZE.
+def seed(db: Database, n: int, progress: Progress, donors: float = 0.0) -> dict[str, float]:
+    """``n`` members with their first choices (and proxies) by COPY, then VACUUM ANALYZE
+    (``donors``: the share who donate their dividend, as ``bench.choices_bench.seed``'s).
     Beside it the floor: the same choice rows COPYed into a plain table without indexes."""
     with db.unit_of_work() as s:
         governance.init_statutes(s, CLI_ACTOR, STATUTES, now=datetime.now(UTC))
@@ -129,7 +130,7 @@ def seed(db: Database, n: int, progress: Progress) -> dict[str, float]:
         )
     task = progress.add_task(f"seeding {n:,} members by COPY", total=n)
     copy_s = floor_s = generate_s = 0.0
-    for members, versions, appointments in _timed_iter(_batches(n), lambda s: _add(s)):
+    for members, versions, appointments in _timed_iter(_batches(n, donors), lambda s: _add(s)):
         with db.unit_of_work() as s, timed() as t:
             bulk.insert_rows(s, "member", MEMBER_COLUMNS, MEMBER_TYPES, members)
             bulk.insert_rows(s, "choice_version", VERSION_COLUMNS, VERSION_TYPES, versions)

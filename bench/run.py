@@ -26,6 +26,7 @@ from bench import (
     members_bench,
     money_bench,
     nation_bench,
+    nation_money_bench,
     nation_results,
     permits_bench,
     reports_bench,
@@ -51,11 +52,17 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "ledger-tiles": lambda: {"postgresql": tiles_bench.run("postgresql")},
     # issue 18's baseline: long runs; BENCH_MEMBERS and BENCH_EVENTS make it smaller
     "nation": lambda: {"postgresql": nation_bench.run(int(os.environ.get("BENCH_MEMBERS", nation_bench.NATION)))},
+    "nation-money": lambda: {
+        "postgresql": nation_money_bench.run(
+            int(os.environ.get("BENCH_MEMBERS", nation_bench.NATION)),
+            int(os.environ.get("BENCH_PERMITS", nation_money_bench.PERMITS)),
+        )
+    },
     "nation-verify": lambda: {
         "postgresql": nation_bench.verify_sizes([int(n) for n in os.environ.get("BENCH_EVENTS", "1000000").split(",")])
     },
 }
-ON_REQUEST = {"nation", "nation-verify"}
+ON_REQUEST = {"nation", "nation-money", "nation-verify"}
 """Run only when named: they take 15 to 30 minutes each and up to 12 GiB of disk."""
 
 

@@ -22,7 +22,7 @@ import hashlib
 import json
 import re
 import weakref
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -116,8 +116,9 @@ def postings_recorded(postings: Collection[tuple[str, int]], listed: str | None 
     """The canonical JSON of an entry event's ``postings``: ``listed`` (:func:`postings_text`)
     while it fits :data:`LISTED_POSTINGS_BYTES`, else ``{"count": n, "sha256": hex}`` over
     the postings' lines, each ``["account",cents]`` and a newline, in line order."""
-    listed = postings_text(postings) if listed is None else listed
-    if len(listed) <= LISTED_POSTINGS_BYTES:
+    if listed is None and 8 * len(postings) + 1 <= LISTED_POSTINGS_BYTES:  # each posting takes 8 bytes or more
+        listed = postings_text(postings)
+    if listed is not None and len(listed) <= LISTED_POSTINGS_BYTES:
         return listed
     digest = hashlib.sha256("".join(f'["{account}",{cents}]\n' for account, cents in postings).encode()).hexdigest()
     return f'{{"count":{len(postings)},"sha256":"{digest}"}}'
@@ -125,9 +126,12 @@ def postings_recorded(postings: Collection[tuple[str, int]], listed: str | None 
 
 def entry_payload(entry: Entry) -> dict[str, Any]:
     """The payload of an entry's ``money.entry`` event."""
-    content = entry.content()
-    content["postings"] = json.loads(postings_recorded(entry.postings))
-    return {"id": entry.id, **content}
+    return {
+        "id": entry.id,
+        "booked_on": entry.booked_on.isoformat(),
+        "description": entry.description,
+        "postings": json.loads(postings_recorded(entry.postings)),
+    }
 
 
 def entry_errors(entry: Entry) -> list[str]:
@@ -139,7 +143,7 @@ def entry_errors(entry: Entry) -> list[str]:
         errors.append("description: 1-500 characters")
     if len(entry.postings) < 2:
         errors.append("postings: an entry has at least two postings")
-    for i, p in enumerate(entry.postings):
+    for i, p in enumerate(() if _postings_well_formed(entry.postings) else entry.postings):
         if not ACCOUNT.fullmatch(p.account):
             errors.append(f"postings[{i}].account: not an account code")
         if type(p.amount_cents) is not int:
@@ -151,6 +155,32 @@ def entry_errors(entry: Entry) -> list[str]:
     return errors
 
 
+_ACCOUNT_LINES = re.compile(r"(?:[A-Za-z0-9._:/+-]{1,120}\n)*")
+
+
+def _postings_well_formed(postings: Collection[tuple[str, int]]) -> bool:
+    """Every posting of an entry passes the checks of :func:`entry_errors`, found in a few
+    passes over all of them (a closing entry has a posting per member); when one does not,
+    :func:`entry_errors` looks at each to say which."""
+    accounts = [p[0] for p in postings]
+    amounts = [p[1] for p in postings]
+    if not all(type(c) is int for c in amounts):
+        return False
+    return (
+        _codes_well_formed(accounts)
+        and 0 not in amounts
+        and (not amounts or (max(amounts) <= MAX_CENTS and min(amounts) >= -MAX_CENTS))
+    )
+
+
+def _codes_well_formed(codes: list[str]) -> bool:
+    """Every one of ``codes`` is an account code (:data:`ACCOUNT`), found in one pass."""
+    if not all(type(c) is str for c in codes):
+        return False
+    lines = "\n".join(codes) + "\n" if codes else ""
+    return lines.count("\n") == len(codes) and _ACCOUNT_LINES.fullmatch(lines) is not None  # no code has a break
+
+
 ACCOUNTS_SUBJECT = "books:accounts"
 LISTED = 20
 """Openings of at most this many accounts list them in their event; larger ones (a member
@@ -160,7 +190,12 @@ account each at a distribution) carry only the count and the digest."""
 def account_line(code: str, kind: str, name: str, no_negative: bool) -> str:
     """One account as the canonical JSON array ``[code, kind, name, no_negative]`` and a newline:
     the digest of an opening is the SHA-256 of these lines in code order."""
-    return f'["{code}","{kind}",{json.dumps(name, ensure_ascii=False)},{"true" if no_negative else "false"}]\n'
+    text = f'"{name}"' if _PLAIN.fullmatch(name) else json.dumps(name, ensure_ascii=False)
+    return f'["{code}","{kind}",{text},{"true" if no_negative else "false"}]\n'
+
+
+_PLAIN = re.compile(r'[^\x00-\x1f"\\]*')
+"""Text that JSON writes as it is, between quotes (a member account's name, a million times)."""
 
 
 def accounts_opened(lines: list[str]) -> dict[str, Any]:
@@ -207,14 +242,14 @@ def _seen(session: Session) -> dict[str, tuple[Kind, bool]]:
     return _SEEN.setdefault(transaction, {}) if transaction is not None else {}
 
 
-def _accounts(session: Session, codes: Collection[str]) -> dict[str, tuple[Kind, bool]]:
-    """Kind and no-negative flag of those of ``codes`` that exist."""
+def _accounts(session: Session, codes: Collection[str]) -> Mapping[str, tuple[Kind, bool]]:
+    """Kind and no-negative flag of every account that exists among ``codes`` (and of others
+    the transaction has seen: the mapping is not copied, a closing entry names a million)."""
     seen = _seen(session)
-    found = {c: seen[c] for c in codes if c in seen}
-    if len(found) < len(codes):
-        found.update(_look_up(session, [c for c in codes if c not in found]))
-        seen.update(found)
-    return found
+    missing = [c for c in codes if c not in seen]
+    if missing:
+        seen.update(_look_up(session, missing))
+    return seen
 
 
 def _look_up(session: Session, codes: list[str]) -> dict[str, tuple[Kind, bool]]:
@@ -239,7 +274,7 @@ def _look_up(session: Session, codes: list[str]) -> dict[str, tuple[Kind, bool]]
 def open_accounts(session: Session, accounts: Iterable[tuple[str, Kind, str]], actor: str = "books") -> None:
     """Open many accounts at once (one event); those that exist are left as they are."""
     wanted = {code: (kind, name) for code, kind, name in accounts}
-    bad = [c for c in wanted if not ACCOUNT.fullmatch(c)]
+    bad = [] if _codes_well_formed(list(wanted)) else [c for c in wanted if not ACCOUNT.fullmatch(c)]
     if bad:
         raise BooksError(f"{bad[0]!r} is not an account code")
     codes = sorted(wanted)
@@ -256,7 +291,7 @@ def open_accounts(session: Session, accounts: Iterable[tuple[str, Kind, str]], a
         ("text", "text", "text", "bool", "int8"),
         ((c, wanted[c][0].value, wanted[c][1], False, seq) for c in new),
     )
-    _seen(session).update((c, (wanted[c][0], False)) for c in codes if c not in existing)
+    _seen(session).update((c, (wanted[c][0], False)) for c in new)
 
 
 def recorded(session: Session, entry_id: str) -> Entry | None:
@@ -290,7 +325,7 @@ def post(session: Session, entry: Entry, actor: str) -> tuple[Entry, bool]:
     unknown = sorted(named - accounts.keys())
     if unknown:
         raise UnknownAccount(f"unknown accounts: {', '.join(unknown[:20])}")
-    guarded = [code for code, (_, no_negative) in accounts.items() if no_negative]
+    guarded = [code for code in named if accounts[code][1]]  # no-negative accounts
     if guarded:
         now = _totals(session, guarded)
         for code in guarded:

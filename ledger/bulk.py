@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from itertools import islice
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy.orm import Session
 
 BATCH = 50_000
@@ -56,6 +58,38 @@ def copy_encoded(session: Session, table: str, columns: Sequence[str], chunks: I
         for chunk in chunks:
             copy.write(chunk)
         copy.write(COPY_TRAILER)
+
+
+FIXED = {"int4": ">i4", "int8": ">i8", "bool": "u1"}
+"""The column types :func:`insert_columns` writes, as big-endian numpy types."""
+
+
+def insert_columns(
+    session: Session, table: str, columns: Sequence[str], pg_types: Sequence[str], values: Sequence[npt.ArrayLike]
+) -> None:
+    """Insert rows given column by column: each of ``values`` an array of numbers (all of one
+    length) or a single number repeated in every row; ``pg_types`` are among :data:`FIXED`.
+    On PostgreSQL the binary COPY stream is laid out by numpy, with no Python object per row."""
+    arrays = [np.asarray(v) for v in values]
+    rows = max((a.size for a in arrays if a.ndim), default=1)
+    for name, t, a in zip(columns, pg_types, arrays, strict=True):
+        if t == "int4" and a.size and (int(a.min()) < -(2**31) or int(a.max()) >= 2**31):
+            raise ValueError(f"{name}: a value does not fit 4 bytes")
+    if session.connection().dialect.name != "postgresql":
+        filled = [np.broadcast_to(a, (rows,)).tolist() for a in arrays]
+        insert_rows(session, table, columns, pg_types, zip(*filled, strict=True))
+        return
+    layout: list[tuple[str, str]] = [("fields", ">i2")]
+    for i, t in enumerate(pg_types):
+        layout += [(f"size{i}", ">i4"), (f"value{i}", FIXED[t])]
+    stream = np.zeros(rows, dtype=np.dtype(layout))
+    stream["fields"] = len(columns)
+    for i, (t, a) in enumerate(zip(pg_types, arrays, strict=True)):
+        stream[f"size{i}"] = np.dtype(FIXED[t]).itemsize
+        stream[f"value{i}"] = a
+    copy_encoded(
+        session, table, columns, (stream[start : start + BATCH * 4].tobytes() for start in range(0, rows, BATCH * 4))
+    )
 
 
 def fetch_all(session: Session, sql: str) -> list[tuple[Any, ...]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+import numpy as np
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
@@ -22,7 +23,7 @@ from coop.money import dividend_mail, periods
 from coop.money import service as money
 from coop.money.distributions import gather, overlapping, planned
 from coop.money.models import Distribution
-from coop.money.plan import Inputs, Plan
+from coop.money.plan import Ids, Inputs, Plan
 from ledger import books, log
 from ledger.books import Entry, Kind, Posting
 from ledger.models import MoneyPosting
@@ -74,15 +75,17 @@ def commit_approved(
     distribution_id, end = distribution.id, distribution.period_end
     assert distribution_id is not None
     money.open_standard(session, actor)
-    keep = ~result.donated
-    credits = sorted(  # in account order, so that the indexes fill in order
-        (money.member_payable(m), m, c)
-        for m, c in zip(result.member_ids[keep].tolist(), result.member_cents[keep].tolist(), strict=True)
-        if c
-    )
+    credited = ~result.donated & (result.member_cents != 0)
+    members, shares = in_code_order(result.member_ids[credited], result.member_cents[credited])
+    codes = _payables(members)
     carried = _member_balances(session)
     books.open_accounts(
-        session, ((code, Kind.liability, f"Dividends owed to member {m}") for code, m, _ in credits), actor.ledger_name
+        session,
+        (
+            (code, Kind.liability, f"Dividends owed to member {m}")
+            for code, m in zip(codes, members.tolist(), strict=True)
+        ),
+        actor.ledger_name,
     )
     postings = [
         Posting(a, -cents if kind is Kind.expense else cents) for a, (kind, cents) in sorted(totals.items()) if cents
@@ -91,7 +94,7 @@ def commit_approved(
         Posting(money.RESERVE, -result.reserve_cents),
         Posting(money.SOLIDARITY, -result.to_solidarity_cents()),
     ]
-    postings += [Posting(code, -c) for code, _, c in credits]
+    postings += [Posting(code, -c) for code, c in zip(codes, shares.tolist(), strict=True)]
     postings = [p for p in postings if p.amount_cents]
     start = distribution.period_start
     close = Entry(
@@ -101,10 +104,9 @@ def commit_approved(
         tuple(postings),
     )
     books.post(session, close, actor.ledger_name)
-    owed = carried.copy()
-    for code, _, c in credits:
-        owed[code] = owed.get(code, 0) + c
-    _pay_out(session, actor, distribution_id, end, owed, current.inputs.policy.minimum_payout_cents)
+    owed_members, owed = _owed(carried, members, shares)
+    due = owed >= max(current.inputs.policy.minimum_payout_cents, 1)
+    _pay_out(session, actor, distribution_id, end, *in_code_order(owed_members[due], owed[due]))
     distribution.committed_at = now
     session.flush()
     dividend_mail.tell_members(session, distribution, now)
@@ -125,6 +127,24 @@ def committed_payload(digest: str, eyes: FourEyes | None) -> dict[str, object]:
     return {"digest": digest, **(eyes.payload() if eyes is not None else {})}
 
 
+def in_code_order(members: Ids, cents: Ids) -> tuple[Ids, Ids]:
+    """Members and their cents in the order of their accounts' codes, the order the books
+    list postings in: by the member id as text ("10" before "9"), without making the text.
+    Text order is the order of the id scaled to a common number of digits, then of its own
+    number of digits ("1" and "10" both scale to 10; "1" comes first)."""
+    digits = np.ones(members.size, dtype=np.int64)
+    for power in range(1, len(str(int(members.max(initial=0))))):
+        digits += members >= 10**power
+    scaled = members * 10 ** (int(digits.max(initial=1)) - digits)
+    order = np.lexsort((digits, scaled))
+    return members[order], cents[order]
+
+
+def _payables(members: Ids) -> list[str]:
+    prefix = money.member_payable(0)[:-1]
+    return [f"{prefix}{m}" for m in members.tolist()]
+
+
 def _member_balances(session: Session) -> dict[str, int]:
     """What the cooperative owes each member (natural sign), from every posting so far."""
     prefix = money.member_payable(0)[:-1]
@@ -136,15 +156,31 @@ def _member_balances(session: Session) -> dict[str, int]:
     return {code: -int(total) for code, total in rows if total}
 
 
-def _pay_out(
-    session: Session, actor: Actor, distribution_id: int, on: date, owed: dict[str, int], minimum: int
-) -> None:
-    """Pay every member owed at least the minimum; smaller amounts are carried forward."""
-    due = sorted((code, cents) for code, cents in owed.items() if cents >= max(minimum, 1))
-    if not due:
+def _owed(carried: dict[str, int], members: Ids, cents: Ids) -> tuple[Ids, Ids]:
+    """What each member is owed once credited ``cents``: the balances carried forward plus
+    the credits, by member id."""
+    prefix = money.member_payable(0)[:-1]
+    before = np.array([int(code.removeprefix(prefix)) for code in carried], dtype=np.int64)
+    if _payables(before) != list(carried):
+        raise ValueError("an account under the members' payables is not named by a member id")
+    ids = np.concatenate([before, members])
+    amounts = np.concatenate([np.array(list(carried.values()), dtype=np.int64), cents])
+    order = np.argsort(ids, kind="stable")
+    ids, amounts = ids[order], amounts[order]
+    first = np.flatnonzero(np.diff(ids, prepend=-1))
+    return ids[first], np.add.reduceat(amounts, first) if first.size else amounts
+
+
+def _pay_out(session: Session, actor: Actor, distribution_id: int, on: date, members: Ids, cents: Ids) -> None:
+    """Pay every member owed at least the minimum (``members`` and ``cents``, in account
+    order); smaller amounts are carried forward."""
+    if not members.size:
         return
-    total = sum(c for _, c in due)
-    postings = (*(Posting(code, cents) for code, cents in due), Posting(money.BANK, -total))
+    total = int(cents.sum())
+    postings = (
+        *(Posting(code, c) for code, c in zip(_payables(members), cents.tolist(), strict=True)),
+        Posting(money.BANK, -total),
+    )
     books.post(
         session, Entry(f"distribution:{distribution_id}:payouts", on, "dividend payouts", postings), actor.ledger_name
     )

@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -30,7 +29,7 @@ from coop.governance.documents import BenefitPolicy, DocumentKind
 from coop.money import periods
 from coop.money import service as money
 from coop.money.models import Distribution, DistributionMember, DistributionPermit
-from coop.money.plan import Ids, Inputs, NoNetIncome, Plan, plan
+from coop.money.plan import Inputs, NoNetIncome, Packed, Plan, plan
 from coop.permits import member_sets
 from coop.permits import queries as permit_queries
 from coop.permits.models import Manifest, ManifestEntry, ManifestMemberSet
@@ -90,8 +89,8 @@ def gather(session: Session, start: date, end: date) -> tuple[Inputs, dict[str, 
     return inputs, totals
 
 
-def _members_by_permit(session: Session, permits: Collection[int], by: datetime) -> dict[int, Ids]:
-    """Each permit's members: everyone in a manifest of the permit made by ``by``."""
+def _members_by_permit(session: Session, permits: Collection[int], by: datetime) -> dict[int, Packed]:
+    """Each permit's members: everyone in a manifest of the permit made by ``by``, as bits."""
     rows = session.execute(
         select(col(Manifest.permit_id), col(ManifestMemberSet.bits))
         .join(ManifestMemberSet, col(ManifestMemberSet.manifest_id) == col(Manifest.id))
@@ -100,7 +99,7 @@ def _members_by_permit(session: Session, permits: Collection[int], by: datetime)
     grouped: dict[int, list[bytes]] = defaultdict(list)
     for permit, bits in rows:
         grouped[permit].append(bytes(bits))
-    return {permit: member_sets.union(sets) for permit, sets in grouped.items()}
+    return {permit: Packed(member_sets.merged(sets)) for permit, sets in grouped.items()}
 
 
 def overlapping(session: Session, start: date, end: date, other_than: int | None = None) -> Distribution | None:
@@ -158,18 +157,12 @@ def draft(session: Session, actor: Actor, start: date, end: date, *, now: dateti
         )
     if permit_rows:
         session.execute(insert(DistributionPermit), permit_rows)
-    bulk.insert_rows(
+    bulk.insert_columns(
         session,
         "distribution_member",
         ("member_id", "distribution_id", "cents", "donated"),
         ("int4", "int4", "int8", "bool"),
-        zip(
-            result.member_ids.tolist(),
-            repeat(distribution.id),
-            result.member_cents.tolist(),
-            result.donated.tolist(),
-            strict=False,
-        ),
+        (result.member_ids, distribution.id, result.member_cents, result.donated),
     )
     log.append(
         session,
@@ -191,7 +184,8 @@ def member_shares_digest(member_ids: Any, cents: Any, donated: Any) -> dict[str,
     ascending id, 8 bytes of id, 8 of cents (big-endian, signed) and 1 of donated (0 or 1)."""
     rows = np.zeros(len(member_ids), dtype=SHARE_ROW)
     rows["member_id"], rows["cents"], rows["donated"] = member_ids, cents, donated
-    rows.sort(order="member_id")
+    if not bool(np.all(rows["member_id"][1:] > rows["member_id"][:-1])):  # a plan's are ascending already
+        rows.sort(order="member_id")
     return {"count": int(rows.size), "sha256": hashlib.sha256(rows.tobytes()).hexdigest()}
 
 
@@ -263,9 +257,10 @@ def derivation(session: Session, distribution: Distribution, member_id: int) -> 
         ).scalars()
     )
     parts = []
-    for permit, ids in sorted(_members_by_permit(session, mine, by).items()):
+    for permit, members in sorted(_members_by_permit(session, mine, by).items()):
         row = splits[permit]
-        position = int(ids.searchsorted(member_id))
+        position = member_sets.rank(members.bits, member_id)
+        assert position is not None  # one of the permit's manifests lists the member
         base, extra = divmod(row.pool_cents, row.members)
         split = EqualSplit(row.pool_cents, row.members, base, extra, row.rotation_start)
         parts.append(Part(permit, row.pool_cents, row.members, position, split.share(position)))

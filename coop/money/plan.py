@@ -40,6 +40,19 @@ class NoNetIncome(ValueError):
 
 
 @dataclass(frozen=True)
+class Packed:
+    """A permit's members as bits (:mod:`coop.permits.member_sets`' encoding: bit ``m`` for
+    member ``m``, most significant bit first), as the manifests keep them: the plan reads one
+    permit's members at a time, so that 500 permits over 18 million members never sit in
+    memory as ids."""
+
+    bits: bytes
+
+    def __len__(self) -> int:
+        return int.from_bytes(self.bits, "big").bit_count()
+
+
+@dataclass(frozen=True)
 class Inputs:
     period_start: date
     period_end: date
@@ -47,8 +60,8 @@ class Inputs:
     policy: BenefitPolicy
     income_by_permit: Mapping[int, int]
     expenses_cents: int
-    members_by_permit: Mapping[int, Sequence[int] | Ids]
-    """Each permit's members (the union of its manifests), in any order."""
+    members_by_permit: Mapping[int, Sequence[int] | Ids | Packed]
+    """Each permit's members (the union of its manifests), in any order, or as bits."""
     donors: Collection[int]
 
     @property
@@ -133,25 +146,35 @@ def plan(inputs: Inputs) -> Plan:
     )
     pool = split["members"]
     members = {
-        permit: ascending(inputs.members_by_permit.get(permit, ()))
+        permit: _bits(inputs.members_by_permit.get(permit, ()))
         for permit, cents in inputs.income_by_permit.items()
         if cents > 0
     }
-    weights = {permit: inputs.income_by_permit[permit] for permit, ids in members.items() if ids.size}
+    sizes = {permit: int.from_bytes(bits.tobytes(), "big").bit_count() for permit, bits in members.items()}
+    weights = {permit: inputs.income_by_permit[permit] for permit, n in sizes.items() if n}
     pool_by_permit = largest_remainder(pool, weights, inputs.seed) if weights and pool else {}
-    top = max((int(members[permit][-1]) + 1 for permit in pool_by_permit), default=0)
-    cents = np.zeros(top, dtype=np.int64)
-    present = np.zeros(top, dtype=bool)
+    width = max((members[permit].size for permit in pool_by_permit), default=0)
+    cents = np.zeros(8 * width, dtype=np.int64)
+    present = np.zeros(width, dtype=np.uint8)
     splits: dict[int, EqualSplit] = {}
     for permit, permit_cents in sorted(pool_by_permit.items()):
-        ids = members[permit]
-        share = splits[permit] = equal_split(permit_cents, int(ids.size), inputs.permit_seed(permit))
-        present[ids] = True
-        cents[ids] += share.base
-        cents[ids[np.arange(share.start, share.start + share.extra) % ids.size]] += 1
-    member_ids = np.flatnonzero(present).astype(np.int64)
+        bits = members[permit]
+        share = splits[permit] = equal_split(permit_cents, sizes[permit], inputs.permit_seed(permit))
+        present[: bits.size] |= bits
+        mask = np.unpackbits(bits)  # 1 at each member's id
+        if share.base:
+            cents[: mask.size] += np.multiply(mask, share.base, dtype=np.int64)
+        if share.extra:  # one cent more for the positions start.. (wrapping round)
+            ids = np.flatnonzero(mask.view(np.bool_))  # ascending: a member's position is its rank
+            end = share.start + share.extra
+            cents[ids[share.start : end]] += 1
+            cents[ids[: max(end - share.parts, 0)]] += 1
+    member_ids = np.flatnonzero(np.unpackbits(present).view(np.bool_)).astype(np.int64)
     member_cents = cents[member_ids]
-    donated = np.isin(member_ids, np.fromiter(inputs.donors, dtype=np.int64, count=len(inputs.donors)))
+    donors = np.fromiter(inputs.donors, dtype=np.int64, count=len(inputs.donors))
+    giving = np.zeros(cents.size, dtype=bool)
+    giving[donors[(donors >= 0) & (donors < cents.size)]] = True
+    donated = giving[member_ids]
     return Plan(
         net_income_cents=net,
         reserve_cents=split["reserve"],
@@ -164,6 +187,18 @@ def plan(inputs: Inputs) -> Plan:
         member_cents=member_cents,
         donated=donated,
     )
+
+
+def _bits(members: Sequence[int] | Ids | Packed) -> npt.NDArray[np.uint8]:
+    """A permit's members as bits (see :class:`Packed`)."""
+    if isinstance(members, Packed):
+        return np.frombuffer(members.bits, dtype=np.uint8)
+    ids = np.asarray(members, dtype=np.int64)
+    if ids.size and int(ids.min()) < 0:
+        raise ValueError("member ids are positive")
+    mask = np.zeros(int(ids.max()) + 1 if ids.size else 0, dtype=bool)
+    mask[ids] = True
+    return np.packbits(mask)
 
 
 def part(split: EqualSplit, members: Sequence[int] | Ids, member: int) -> int:

@@ -58,23 +58,40 @@ class Builder:
 
 def decode(bits: bytes) -> Ids:
     """The members in the set, in ascending order."""
-    return np.flatnonzero(np.unpackbits(np.frombuffer(bits, dtype=np.uint8))).astype(np.int64)
+    return np.flatnonzero(np.unpackbits(np.frombuffer(bits, dtype=np.uint8)).view(np.bool_)).astype(np.int64)
 
 
 def union(sets: Iterable[bytes]) -> Ids:
     """The members in any of the sets, in ascending order."""
+    return decode(merged(sets))
+
+
+def merged(sets: Iterable[bytes]) -> bytes:
+    """The set of the members in any of the sets, still as bits."""
     merged = np.zeros(0, dtype=np.uint8)
     for bits in sets:
         other = np.frombuffer(bits, dtype=np.uint8)
         if other.size > merged.size:
             merged, other = np.concatenate([merged, np.zeros(other.size - merged.size, np.uint8)]), other
         merged[: other.size] |= other
-    return decode(merged.tobytes())
+    return merged.tobytes()
+
+
+def size(bits: bytes) -> int:
+    """How many members the set holds."""
+    return int.from_bytes(bits, "big").bit_count()
+
+
+def rank(bits: bytes, member: int) -> int | None:
+    """Where ``member`` stands among the members of the set (0 for the lowest id), or None
+    when it is not one of them; counted on the bits, without listing the members."""
+    byte, bit = divmod(member, 8)
+    if member < 0 or byte >= len(bits) or not bits[byte] & (0x80 >> bit):
+        return None
+    return size(bits[:byte]) + (bits[byte] >> (8 - bit)).bit_count()
 
 
 def position(sets: Iterable[bytes], member: int) -> int | None:
     """Where ``member`` stands among the members of the union of ``sets`` (0 for the lowest id),
     or None when it is in none of them."""
-    members = union(sets)
-    at = int(np.searchsorted(members, member))
-    return at if at < members.size and members[at] == member else None
+    return rank(merged(sets), member)

@@ -3,6 +3,7 @@ balances as of any date, no-negative accounts, reversals, and an event per entry
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -144,3 +145,34 @@ def test_verify_finds_postings_the_books_would_never_write(database: Database) -
     assert any("without their entry: ghost" in p for p in report.problems)
     assert any("accounts that do not exist: assets:elsewhere" in p for p in report.problems)
     assert any("do not sum to zero: ghost, pay-1" in p for p in report.problems)
+
+
+@given(name=st.text(max_size=40), code=st.from_regex(books.ACCOUNT, fullmatch=True), no_negative=st.booleans())
+def test_an_account_line_is_canonical_json(name: str, code: str, no_negative: bool) -> None:
+    line = books.account_line(code, "liability", name, no_negative)
+    assert line == json.dumps([code, "liability", name, no_negative], ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+@pytest.mark.parametrize("count", [7_499, 7_500])  # the shortest postings: 8 bytes each, with their comma
+def test_entry_events_list_postings_while_they_fit(count: int) -> None:
+    postings = [("a", 1)] * count
+    listed = books.postings_text(postings)
+    recorded = books.postings_recorded(postings)
+    if len(listed) <= books.LISTED_POSTINGS_BYTES:
+        assert recorded == listed and count == 7_499
+    else:
+        assert json.loads(recorded)["count"] == count == 7_500
+
+
+_ODD_ACCOUNTS = st.one_of(
+    st.from_regex(books.ACCOUNT, fullmatch=True), st.text(max_size=130), st.sampled_from(["a\nb", "a" * 121, ""])
+)
+_ODD_CENTS = st.one_of(st.integers(-(10**16), 10**16), st.sampled_from([0, 1.5, True, books.MAX_CENTS + 1]))
+
+
+@given(st.lists(st.tuples(_ODD_ACCOUNTS, _ODD_CENTS), max_size=8))
+def test_postings_are_checked_at_once_as_one_by_one(postings: list[tuple[str, int]]) -> None:
+    one_by_one = all(
+        books.ACCOUNT.fullmatch(a) and type(c) is int and c != 0 and abs(c) <= books.MAX_CENTS for a, c in postings
+    )
+    assert books._postings_well_formed(postings) == one_by_one

@@ -6,6 +6,8 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 
 from coop.db import Database
+from coop.money import service as money
+from ledger import books
 from tests import factories as f
 from tests.conftest import Clock
 
@@ -121,3 +123,19 @@ def test_refusals(client: TestClient, database: Database, clock: Clock) -> None:
     assert client.post("/api/v1/distributions", json=f.PERIOD, headers=people[0].headers).status_code == 403
     assert client.post("/api/v1/distributions/999/commit", headers=board).status_code == 404
     assert client.get(f"/api/v1/members/{people[0].id}/dividends", headers=board).status_code == 404
+
+
+def test_members_postings_are_listed_in_account_order(client: TestClient, database: Database, clock: Clock) -> None:
+    board, people, permit_id = f.cooperative(client, database, members=12)  # ids of one and two digits
+    f.money(client, board, permit_id, income=240_000)
+    clock.moment = f.AFTER
+    d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board).json()
+    assert f.commit(client, database, board, d["id"]).status_code == 200
+    with database.unit_of_work(write=False) as s:
+        close = books.recorded(s, f"distribution:{d['id']}")
+        payouts = books.recorded(s, f"distribution:{d['id']}:payouts")
+    assert close is not None and payouts is not None
+    owed = [p.account for p in close.postings if p.account.startswith("liabilities:members:")]
+    paid = [p.account for p in payouts.postings if p.account.startswith("liabilities:members:")]
+    assert {len(a.rsplit(":", 1)[1]) for a in owed} == {1, 2} and owed == sorted(owed) == paid
+    assert sorted(owed) == sorted(money.member_payable(p.id) for p in people)

@@ -3,6 +3,7 @@ within permits, donations to society, and the same figures on every recomputatio
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -10,7 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from coop.governance.documents import BenefitPolicy
-from coop.money.plan import Inputs, NoNetIncome, part, plan
+from coop.money.plan import Inputs, NoNetIncome, Packed, part, plan
+from coop.permits import member_sets
 
 POLICY = BenefitPolicy(reserve_pct=20, solidarity_pct=30, members_pct=50, minimum_payout_cents=500)
 
@@ -92,3 +94,50 @@ def test_every_cent_is_accounted_for(
     received = {m: sum(part(p.permits[q], members[q], m) for q in p.permits if m in members[q]) for m in p.member_ids}
     assert received == {**p.by_member, **p.donated_by_member}
     assert p.digest() == plan(inputs).digest()  # bit for bit
+
+
+def _plan_member_by_member(inputs: Inputs) -> tuple[dict[int, int], frozenset[int]]:
+    """The members' figures as the rules say them, one member and permit at a time: the
+    reference the plan's bit-wise computation must match to the cent."""
+    p = plan(inputs)
+    ids = {k: sorted(set(v)) for k, v in inputs.members_by_permit.items()}  # type: ignore[arg-type]
+    cents: dict[int, int] = {}
+    for permit, split in p.permits.items():
+        for position, member in enumerate(ids[permit]):
+            cents[member] = cents.get(member, 0) + split.share(position)
+    return cents, frozenset(m for m in cents if m in inputs.donors)
+
+
+@given(
+    members=st.dictionaries(
+        st.integers(1, 12), st.lists(st.integers(0, 300), min_size=0, max_size=120), min_size=1, max_size=12
+    ),
+    income=st.lists(st.integers(0, 10**7), min_size=12, max_size=12),
+    donors=st.frozensets(st.integers(0, 320), max_size=60),
+)
+def test_member_sets_as_bits_give_the_figures_of_the_rules(
+    members: dict[int, list[int]], income: list[int], donors: frozenset[int]
+) -> None:
+    inputs = _inputs(
+        income_by_permit={k: income[k - 1] for k in range(1, 13)},
+        expenses_cents=0,
+        members_by_permit={k: tuple(v) for k, v in members.items()},
+        donors=donors,
+    )
+    if sum(income) == 0:
+        return
+    expected, giving = _plan_member_by_member(inputs)
+    p = plan(inputs)
+    assert dict(zip(p.member_ids.tolist(), p.member_cents.tolist(), strict=True)) == expected
+    assert frozenset(p.member_ids[p.donated].tolist()) == giving
+    assert p.donated_cents == sum(expected[m] for m in giving)
+    packed = {k: Packed(member_sets.encode(v)) for k, v in members.items()}
+    assert plan(replace(inputs, members_by_permit=packed)).digest() == p.digest()  # bit for bit
+
+
+def test_a_digest_pinned_before_member_sets_were_read_as_bits() -> None:
+    members = {1: (5, 1, 2, 3, 9, 7), 2: (3, 4, 9), 3: (8,)}
+    p = plan(_inputs(members_by_permit=members, income_by_permit={1: 100_000, 2: 50_000, 3: 7}, donors={4, 8}))
+    assert p.by_member == {1: 6667, 2: 6667, 3: 13333, 5: 6666, 7: 6667, 9: 13334}
+    assert p.donated_by_member == {4: 6667, 8: 3}
+    assert p.digest() == "fd7a1666bdc78074662f004af931bf689c913e2eb214847f5feca528c4a400e2"

@@ -25,6 +25,7 @@ def test_union_and_position(sets: list[set[int]], probe: int) -> None:
     everyone = sorted(set().union(*sets))
     encoded = [member_sets.encode(s) for s in sets]
     assert member_sets.union(encoded).tolist() == everyone
+    assert member_sets.size(member_sets.merged(encoded)) == len(everyone)
     expected = everyone.index(probe) if probe in everyone else None
     assert member_sets.position(encoded, probe) == expected
 

@@ -1,0 +1,208 @@
+"""Issue 18, targets 3 and 4: the yearly distribution (draft, then commit by two board users)
+and the annual report over ``BENCH_MEMBERS`` members (18,000,000) and ``BENCH_PERMITS``
+permits (500) on PostgreSQL, each beside its floors measured in the same run.
+
+Seeding: members, first choices (5% donate their dividend) and proxies by COPY, as
+``bench.nation_bench.seed`` does. The permits are registered and their payments and the
+year's expenses booked through the product's services (a few thousand small units of
+work); each permit's manifest and member set (2% to 60% of the members, drawn at random)
+go straight into the tables, without the pseudonymised entries (the distribution reads
+the member sets only); so do the extractions, accesses and results the report lists.
+
+BENCH_MEMBERS=1000000 BENCH_PERMITS=500 .venv/bin/python bench/run.py nation-money
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import numpy as np
+from rich.progress import Progress
+from sqlalchemy import text
+
+from bench import nation_bench
+from bench.common import approve, ask_commit, fresh_database, timed
+from bench.distribution_bench import AFTER, HDAB, YEAR_END, YEAR_START
+from bench.reports_bench import _floor as report_floor
+from bench.reports_bench import _usage_and_results
+from coop.auth.policy import CLI_ACTOR
+from coop.db import Database
+from coop.money import distributions
+from coop.money import service as money
+from coop.permits import service as permits
+from coop.permits.models import Manifest, ManifestMemberSet
+from coop.reporting import service as reporting
+from coop.types import utcnow
+from coop.vocabulary.terms import Category, Purpose, UserType
+from ledger import bulk
+from reports.annual import render
+
+PERMITS = 500
+
+
+def permits_with_money(db: Database, n: int, count: int, progress: Progress) -> int:
+    """``count`` permits, each with one manifest of 2% to 60% of the members (its member set
+    written straight into the tables), one to three payments, and the year's expenses."""
+    rng = random.Random(200)
+    picks = np.random.default_rng(200)
+    approved = datetime(2026, 2, 1, tzinfo=UTC)
+    task = progress.add_task(f"{count} permits with member sets and payments", total=count)
+    pairs = 0
+    for i in range(count):
+        new = permits.NewPermit(
+            f"BENCH-{i:03}",
+            f"Applicant {i}",
+            rng.choice(list(UserType)),
+            (rng.choice([Purpose.research, Purpose.innovation, Purpose.education]),),
+            (Category.ehr,),
+            (),
+            "",
+            ("SPE",),
+            approved,
+            approved,
+            approved + timedelta(days=730),
+            0,
+            rng.choice([0, 5, 10]),
+            None,
+        )
+        chosen = np.zeros(n + 1, dtype=bool)  # bit m for member m, as member_sets encodes
+        chosen[1:] = picks.random(n, dtype=np.float32) < rng.uniform(0.02, 0.60)
+        size = int(np.count_nonzero(chosen))
+        pairs += size
+        with db.unit_of_work() as s:
+            permit, _ = permits.register(s, HDAB, new, utcnow())
+            assert permit.id is not None
+            manifest = Manifest(
+                permit_id=permit.id,
+                as_of=approved,
+                size=size,
+                root_hash=bytes(32),
+                created_by="bench",
+                created_at=approved + timedelta(days=1),
+                ledger_seq=0,
+            )
+            s.add(manifest)
+            s.flush()
+            s.add(ManifestMemberSet(manifest_id=manifest.id, bits=np.packbits(chosen).tobytes()))
+            for k in range(rng.randint(1, 3)):
+                money.payment(
+                    s,
+                    CLI_ACTOR,
+                    f"p{i}-{k}",
+                    permit.id,
+                    date(2026, rng.randint(2, 12), 1),
+                    rng.randint(10_000, 5_000_000_00),
+                    "fee",
+                    now=AFTER,
+                )
+        progress.advance(task)
+    with db.unit_of_work() as s:
+        for month in range(1, 13):
+            money.expense(s, CLI_ACTOR, f"ops-{month}", date(2026, month, 28), 2_500_000, "operations", now=AFTER)
+    return pairs
+
+
+def floors(db: Database, rows: int) -> dict[str, float]:
+    """One row per member COPYed into a plain table shaped like a member's share, with and
+    then without its primary key (the least a draft writes); then a bare scan of them."""
+    with db.unit_of_work() as s:
+        s.execute(text("CREATE TABLE bench_floor_share (member_id INTEGER, distribution_id INTEGER, cents BIGINT)"))
+        s.execute(
+            text(
+                "CREATE TABLE bench_floor_share_key (member_id INTEGER, distribution_id INTEGER, cents BIGINT, "
+                "PRIMARY KEY (distribution_id, member_id))"
+            )
+        )
+    figures = {}
+    for table in ("bench_floor_share", "bench_floor_share_key"):
+        with db.unit_of_work() as s, timed() as t:
+            bulk.insert_rows(
+                s,
+                table,
+                ("member_id", "distribution_id", "cents"),
+                ("int4", "int4", "int8"),
+                ((i, 1, 1234) for i in range(1, rows + 1)),
+            )
+        figures[f"floor_copy_{table.removeprefix('bench_floor_')}_seconds"] = round(t.seconds, 2)
+    with db.unit_of_work(write=False) as s, timed() as t:
+        s.execute(text("SELECT sum(cents) FROM bench_floor_share")).scalar_one()
+    figures["floor_scan_seconds"] = round(t.seconds, 2)
+    return figures
+
+
+def distribution(db: Database) -> dict[str, Any]:
+    with db.unit_of_work() as s, timed() as gathered:
+        inputs, _ = distributions.gather(s, YEAR_START, YEAR_END)
+    with timed() as planned:
+        result = distributions.plan(inputs)
+    with db.unit_of_work() as s, timed() as drafted:
+        draft_id = distributions.draft(s, CLI_ACTOR, YEAR_START, YEAR_END, now=AFTER).id or 0
+    with timed() as asked:
+        approver, request_id = ask_commit(db, draft_id, AFTER)  # one board user asks (checks the draft)
+    with timed() as committed:
+        approve(db, approver, request_id, AFTER)  # a second board user approves: the commit
+    total = drafted.seconds + asked.seconds + committed.seconds
+    return {
+        "members_with_a_share": int(result.member_ids.size),
+        "gather_seconds": round(gathered.seconds, 2),
+        "plan_seconds": round(planned.seconds, 2),
+        "draft_seconds": round(drafted.seconds, 2),
+        "ask_seconds": round(asked.seconds, 2),
+        "commit_seconds": round(committed.seconds, 2),
+        "total_seconds": round(total, 2),
+    }
+
+
+def annual_report(db: Database) -> dict[str, Any]:
+    """The annual report's figures and PDF, median of three, beside the bare reads."""
+    _usage_and_results(db)
+    runs = []
+    for _ in range(3):
+        with db.unit_of_work(write=False) as s, timed() as gathered:
+            figures = reporting.annual(s, db.settings, 2026, None, AFTER)
+        with timed() as drawn:
+            pdf = render(figures, "nl")
+        runs.append((gathered.seconds + drawn.seconds, gathered.seconds, drawn.seconds))
+    total, gather_s, render_s = sorted(runs)[1]
+    return {
+        "figures_seconds": round(gather_s, 2),
+        "render_seconds": round(render_s, 2),
+        "total_seconds": round(total, 2),
+        "pdf_bytes": len(pdf),
+        "floor_bare_reads_seconds": round(report_floor(db), 2),
+    }
+
+
+def run(n: int, count: int = PERMITS) -> dict[str, Any]:
+    figures: dict[str, Any] = {"members": n, "permits": count, "load_at_start": round(os.getloadavg()[0], 2)}
+    with fresh_database("postgresql") as db, Progress() as progress:
+        figures["seed"] = nation_bench.seed(db, n, progress, donors=0.05)
+        with timed() as t:
+            figures["member_permit_pairs"] = permits_with_money(db, n, count, progress)
+        figures["seed"]["permits_seconds"] = round(t.seconds, 1)
+        with db.write_engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+        figures["load_before_distribution"] = round(os.getloadavg()[0], 2)
+        figures["distribution"] = distribution(db)
+        print("distribution", figures["distribution"], flush=True)
+        figures["distribution"].update(floors(db, n))
+        figures["load_before_report"] = round(os.getloadavg()[0], 2)
+        figures["annual_report"] = annual_report(db)
+        print("annual report", figures["annual_report"], flush=True)
+    millions = n / 1e6
+    d, r = figures["distribution"], figures["annual_report"]
+    figures["seconds_per_million_members"] = {
+        "distribution": round(d["total_seconds"] / millions, 2),
+        "floor_copy_share_key": round(d["floor_copy_share_key_seconds"] / millions, 2),
+        "annual_report": round(r["total_seconds"] / millions, 2),
+        "floor_bare_reads": round(r["floor_bare_reads_seconds"] / millions, 2),
+    }
+    print("nation money", figures, flush=True)
+    return figures
+
+
+if __name__ == "__main__":
+    run(int(os.environ.get("BENCH_MEMBERS", nation_bench.NATION)), int(os.environ.get("BENCH_PERMITS", PERMITS)))
