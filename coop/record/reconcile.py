@@ -131,7 +131,7 @@ class Reconciliation:
         else:
             tally.total += sum(digests)
 
-    def finish(self, conn: Connection, leaves: Sequence[bytes], report: Report) -> None:
+    def finish(self, conn: Connection, report: Report) -> None:
         big = [table for table in self.tables if table.at_once]
         rows = self.rows(big, report) if self.rows is not None else None
         if rows is None:
