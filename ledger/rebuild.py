@@ -8,9 +8,8 @@ subtrees asked for (those the signed heads and checkpoints need) and the frontie
 which the root of the whole log is folded.
 
 :class:`StoredSubtrees` compares every perfect subtree of the stored levels with
-``ledger_node`` as it completes. The stored subtrees are read in the order the rebuilt
-ones complete (by the event that ends them, lower levels first), a batch's worth at a
-time, by the same thread that reads the log.
+``ledger_node`` as it completes. Each level's stored subtrees are read in the order the
+rebuilt ones complete, a batch's worth at a time, by the same thread that reads the log.
 """
 
 from __future__ import annotations
@@ -27,8 +26,8 @@ from ledger.models import STORED_FROM_LEVEL
 OnLevel = Callable[[int, int, list[bytes]], None]
 """Sees the perfect subtrees of one level that a batch completed: ``(level, first index, hashes)``."""
 
-NODES_SQL = "SELECT level, idx, hash FROM ledger_node ORDER BY ((idx + 1) << level), level"
-"""The stored subtrees in the order they complete: by the leaf that ends them, then by level."""
+NODES_SQL = "SELECT level, idx, hash FROM ledger_node WHERE level = {level} ORDER BY idx"
+"""The stored subtrees of a level, in the order they complete."""
 
 
 class Rebuilt:
@@ -86,25 +85,36 @@ class Rebuilt:
 Stored = dict[merkle.Node, bytes]
 
 
-def stored_until(batches: Iterator[list[tuple[Any, ...]]]) -> Callable[[int], Stored]:
-    """Reading :data:`NODES_SQL`'s batches: the stored subtrees that end at or before a leaf
-    count, each asked once, with counts that only grow."""
-    ahead: list[tuple[Any, ...]] = []
+def stored_until(read: Callable[[int], Iterator[list[tuple[Any, ...]]]]) -> Callable[[int], Stored]:
+    """The stored subtrees that end at or before a leaf count, each asked once, with counts
+    that only grow; ``read(level)`` streams a level's stored subtrees by index (the order of
+    the table's key: no sort), opened once the log is long enough to make one."""
+    levels: list[tuple[Iterator[list[tuple[Any, ...]]], list[tuple[Any, ...]]]] = []
 
     def until(size: int) -> Stored:
-        nonlocal ahead
+        while size >> (STORED_FROM_LEVEL + len(levels)):
+            levels.append((read(STORED_FROM_LEVEL + len(levels)), []))
         taken: Stored = {}
-        while True:
-            for i, (level, idx, digest) in enumerate(ahead):
-                if (idx + 1) << level > size:
-                    ahead = ahead[i:]
-                    return taken
-                taken[(level, idx)] = bytes(digest)
-            ahead = next(batches, [])
-            if not ahead:
-                return taken
+        for at, (batches, ahead) in enumerate(levels, STORED_FROM_LEVEL):
+            made = size >> at  # the level's subtrees below this index are complete
+            while True:
+                if not ahead:
+                    ahead.extend(next(batches, []))
+                    if not ahead:
+                        break
+                done = bisect_left(ahead, made, key=_index)
+                taken.update(((level, idx), bytes(digest)) for level, idx, digest in ahead[:done])
+                if done < len(ahead):
+                    del ahead[:done]
+                    break
+                ahead.clear()
+        return taken
 
     return until
+
+
+def _index(row: tuple[Any, ...]) -> int:
+    return int(row[1])
 
 
 class StoredSubtrees:

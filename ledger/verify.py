@@ -44,6 +44,8 @@ from ledger.rebuild import NODES_SQL, Rebuilt, Stored, StoredSubtrees, stored_un
 from ledger.signing import SignedTreeHead, verify_head
 
 BATCH = 20_000
+NODES_BATCH = 2_000
+"""Stored subtrees read ahead at each level (a batch of events completes a sixteenth as many at the lowest)."""
 T = TypeVar("T")
 _TYPE = itemgetter(2)
 _WELL_FORMED = re.compile(rf"{TIME.pattern}\x1f{TOKEN.pattern}\x1f{TOKEN.pattern}\x1f{TOKEN.pattern}")
@@ -116,7 +118,9 @@ class Consumer(Protocol):
     def finish(self, conn: Connection, report: Report) -> None: ...
 
 
-def stream(conn: Connection, sql: str, name: str = "ledger_verify") -> Iterator[list[tuple[Any, ...]]]:
+def stream(
+    conn: Connection, sql: str, name: str = "ledger_verify", size: int | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
     """Rows in batches straight from the driver: no per-row ORM or Core processing. On
     PostgreSQL a server-side cursor called ``name`` (unique among those open at once), in the
     binary protocol (hashes arrive as bytes, not as hex to decode)."""
@@ -124,7 +128,7 @@ def stream(conn: Connection, sql: str, name: str = "ledger_verify") -> Iterator[
     cursor = raw.cursor(name=name, binary=True) if conn.dialect.name == "postgresql" else raw.cursor()
     try:
         cursor.execute(sql)
-        while batch := cursor.fetchmany(BATCH):
+        while batch := cursor.fetchmany(size or BATCH):
             yield batch
     finally:
         cursor.close()
@@ -372,7 +376,9 @@ def _leaves(
 def _with_stored_subtrees(conn: Connection) -> Generator[tuple[list[EventRow], Stored], None, None]:
     """The log in batches, each with the stored subtrees that end within it."""
     sql = "SELECT seq, recorded_at, type, actor, subject, payload, leaf_hash FROM ledger_event ORDER BY seq"
-    until = stored_until(stream(conn, NODES_SQL, "ledger_verify_nodes"))
+    until = stored_until(
+        lambda level: stream(conn, NODES_SQL.format(level=int(level)), f"ledger_verify_nodes_{level}", NODES_BATCH)
+    )
     for batch in stream(conn, sql):
         yield batch, until(batch[-1][0])
 

@@ -4,6 +4,7 @@ however the leaves are cut into batches; and the stored subtrees are compared on
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from itertools import pairwise
 
 from hypothesis import given, settings
@@ -79,15 +80,14 @@ def test_a_fork_goes_on_as_a_tree_of_its_own(n: int, at: int, cuts: list[int]) -
     assert sorted(compared) == sorted(node for node in _all_nodes(forked) if node[0] >= STORED_FROM_LEVEL)
 
 
-def _ends(node: merkle.Node) -> tuple[int, int]:
-    return (node[1] + 1) << node[0], node[0]
-
-
 def _compare(leaves: list[bytes], stored: dict[merkle.Node, bytes], batch: int) -> list[tuple[str, int | None]]:
     """As verification does: the stored subtrees read in the order they complete, beside the batches."""
-    ordered = sorted(stored.items(), key=lambda item: _ends(item[0]))
-    rows = [(level, idx, h) for (level, idx), h in ordered]
-    until = stored_until(iter([rows[i : i + 3] for i in range(0, len(rows), 3)]))
+
+    def read(level: int) -> Iterator[list[tuple[int, int, bytes]]]:  # in batches of 3
+        rows = sorted((lv, idx, h) for (lv, idx), h in stored.items() if lv == level)
+        return iter([rows[i : i + 3] for i in range(0, len(rows), 3)])
+
+    until = stored_until(read)
     subtrees = StoredSubtrees()
     tree = Rebuilt((), subtrees.compare)
     for i in range(0, len(leaves), batch):
