@@ -95,14 +95,16 @@ class Walk:
         self._doubted: list[tuple[int, Expected]] = []
         """Rows that do not match their event's digest, waiting to be read back with it."""
         self._ruled = table.at_once  # its rules were checked when its rows were tallied
-        seen = kept.seen[table.name]
+        # Sorted into arrays, not lists: a few bytes an event where a list holds an object
+        # each (the walk of a big table whose sums differ has millions of events).
+        seen = kept.seen.pop(table.name, Seen())
         keys, seqs = _int64(seen.keys), _int64(seen.seqs)
         order = np.lexsort((seqs, keys))
-        self.keys: list[int] = keys[order].tolist()
-        self.seqs: list[int] = seqs[order].tolist()
-        self.types: list[int] = np.frombuffer(bytes(seen.types), dtype=np.uint8)[order].tolist()
-        self.actors: list[int] = np.asarray(seen.actors, dtype=np.int64)[order].tolist()
-        self.prints: list[int] = _int64(seen.prints)[order].tolist()
+        self.keys = _sorted("q", keys, order)
+        self.seqs = _sorted("q", seqs, order)
+        self.types = _sorted("B", np.frombuffer(bytes(seen.types), dtype=np.uint8), order)
+        self.actors = _sorted("I", np.asarray(seen.actors, dtype=np.uint32), order)
+        self.prints = _sorted("q", _int64(seen.prints), order)
 
     def run(self) -> None:
         keys, seqs, n = self.keys, self.seqs, len(self.keys)
@@ -219,6 +221,12 @@ class Walk:
             self.report.disagree(table.name, row, seq, f"differs from event {seq} ({typ}) in {', '.join(named)}")
         elif missing:
             self.kept.legacy[(table.name, missing)] += 1
+
+
+def _sorted(code: str, values: np.ndarray[Any, Any], order: np.ndarray[Any, Any]) -> array[int]:
+    sorted_values = array(code)
+    sorted_values.frombytes(values[order].tobytes())
+    return sorted_values
 
 
 def _int64(values: array[int]) -> np.ndarray[Any, np.dtype[np.int64]]:
