@@ -1092,3 +1092,16 @@ def test_a_broken_chain_of_choice_versions_is_named(cooperative: Cooperative) ->
     said = {(d.row, d.message) for d in report.disagreements if d.table == "choice_version"}
     assert (f"member_id={member} version={version - 1}", "valid_to None is not when the next version began") in said
     assert (f"member_id={member} version={version + 1}", f"version {version} is missing before it") in said
+
+
+def test_a_table_of_newest_events_is_the_multiset_of_each_key_s_newest() -> None:
+    """Votes show only each member's newest: the tally of their events keeps one per key, the
+    newest, and adds the digests up exactly (four of 2**62 do not wrap round)."""
+    from array import array
+
+    tally = reconcile.Tally(keys=array("q", [7, 3, 7, 3]), prints=array("q", [1, 2**62, 2**62 + 1, -(2**63)]))
+    assert (tally.settled().count, tally.settled().total, tally.settled().shaped) == (2, 2**62 + 1 - 2**63, True)
+    distinct = reconcile.Tally(keys=array("q", range(4)), prints=array("q", [2**62] * 4))
+    assert (distinct.settled().count, distinct.settled().total) == (4, 2**64)
+    unnamed = reconcile.Tally(keys=array("q", [5, -1]), prints=array("q", [1, 2]))
+    assert unnamed.settled().shaped is False  # an event naming no row: the walk decides
