@@ -13,35 +13,40 @@ entry and names an account, every entry balances, and every entry is backed by i
 The ledger knows nothing of the tables the events made. A caller that does passes
 :class:`Consumer` objects: while the events stream by once, each consumer receives, batch
 by batch, the events of the types it asked for; afterwards it compares its tables with
-them, using the recomputed leaf hashes, and reports what disagrees.
+them and reports what disagrees.
 
 Rows are streamed through the database driver's own cursor (server-side on PostgreSQL),
-and each level of the tree is hashed once. Memory is one hash per event.
+and the tree is rebuilt a batch at a time, each level hashed once (:mod:`ledger.rebuild`):
+memory is a few batches and one hash per level, whatever the length of the log (besides
+what the consumers keep).
 """
 
 from __future__ import annotations
 
-import hashlib
 import queue
 import re
 import threading
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
 from operator import itemgetter
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection
 
 from ledger import merkle
 from ledger.events import TIME, TOKEN, leaf_hashes, well_formed
-from ledger.models import STORED_FROM_LEVEL
 from ledger.notes import Checkpoint
+from ledger.rebuild import NODES_SQL, Rebuilt, Stored, StoredSubtrees, stored_until
 from ledger.signing import SignedTreeHead, verify_head
 
 BATCH = 20_000
+NODES_BATCH = 2_000
+"""Stored subtrees read ahead at each level (a batch of events completes a sixteenth as many at the lowest)."""
+T = TypeVar("T")
 _TYPE = itemgetter(2)
 _WELL_FORMED = re.compile(rf"{TIME.pattern}\x1f{TOKEN.pattern}\x1f{TOKEN.pattern}\x1f{TOKEN.pattern}")
 
@@ -102,8 +107,7 @@ class Consumer(Protocol):
 
     ``types`` names the event types it reads; ``take`` receives them in sequence order, in
     batches of one type each, as the log streams by (once); ``finish`` then compares its
-    tables, given the recomputed leaf hash of every event (leaf index = seq - 1), and
-    reports to ``report``.
+    tables and reports to ``report`` (whose ``events`` says how many the log holds).
     """
 
     @property
@@ -111,10 +115,12 @@ class Consumer(Protocol):
 
     def take(self, events: list[EventRow]) -> None: ...
 
-    def finish(self, conn: Connection, leaves: Sequence[bytes], report: Report) -> None: ...
+    def finish(self, conn: Connection, report: Report) -> None: ...
 
 
-def stream(conn: Connection, sql: str, name: str = "ledger_verify") -> Iterator[list[tuple[Any, ...]]]:
+def stream(
+    conn: Connection, sql: str, name: str = "ledger_verify", size: int | None = None
+) -> Iterator[list[tuple[Any, ...]]]:
     """Rows in batches straight from the driver: no per-row ORM or Core processing. On
     PostgreSQL a server-side cursor called ``name`` (unique among those open at once), in the
     binary protocol (hashes arrive as bytes, not as hex to decode)."""
@@ -122,42 +128,44 @@ def stream(conn: Connection, sql: str, name: str = "ledger_verify") -> Iterator[
     cursor = raw.cursor(name=name, binary=True) if conn.dialect.name == "postgresql" else raw.cursor()
     try:
         cursor.execute(sql)
-        while batch := cursor.fetchmany(BATCH):
+        while batch := cursor.fetchmany(size or BATCH):
             yield batch
     finally:
         cursor.close()
 
 
-def stream_ahead(conn: Connection, sql: str, name: str = "ledger_verify") -> Iterator[list[tuple[Any, ...]]]:
-    """:func:`stream`, with the next batches fetched by a thread of their own while the
-    caller works on this one: the database produces rows (PostgreSQL in its server process,
-    SQLite with the interpreter's lock released) while the caller hashes. Nothing else may
-    use ``conn`` until the iteration ends."""
-    batches: queue.Queue[list[tuple[Any, ...]] | BaseException | None] = queue.Queue(maxsize=2)
+def ahead(batches: Generator[T, None, None], name: str = "ledger_verify") -> Iterator[T]:
+    """``batches``, with the next ones fetched by a thread of their own while the caller
+    works on this one: the database produces rows (PostgreSQL in its server process, SQLite
+    with the interpreter's lock released) while the caller hashes. Nothing else may use the
+    connection they are read from until the iteration ends."""
+    fetched: queue.Queue[tuple[T] | BaseException | None] = queue.Queue(maxsize=2)
     stop = threading.Event()
 
     def fetch() -> None:
         try:
-            for batch in stream(conn, sql, name):
+            for batch in batches:
                 while not stop.is_set():
                     try:
-                        batches.put(batch, timeout=0.1)
+                        fetched.put((batch,), timeout=0.1)
                         break
                     except queue.Full:
                         continue
                 if stop.is_set():
                     return
-            batches.put(None)
+            fetched.put(None)
         except BaseException as exc:  # handed to the caller, who raises it
-            batches.put(exc)
+            fetched.put(exc)
+        finally:
+            batches.close()
 
     fetcher = threading.Thread(target=fetch, name=f"{name}-fetch", daemon=True)
     fetcher.start()
     try:
-        while (item := batches.get()) is not None:
+        while (item := fetched.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield item[0]
     finally:
         stop.set()
         fetcher.join()
@@ -199,35 +207,25 @@ def verify(
     signed head covers must be recorded after ``unsigned_deadline`` (when given).
     """
     report = Report()
-    leaves, altered = _leaves(conn, report, progress, consumers)
-    heads = _heads(conn)
+    heads = _heads(conn)  # before the log, which only grows: a head read later may be beyond the log read
     report.heads = len(heads)
     report.checkpoints = len(checkpoints)
-    sizes = [h.tree_size for h in [*heads, *checkpoints] if h.tree_size <= len(leaves)]
-    wanted = merkle.nodes_needed((0, size) for size in [*sizes, len(leaves)])
-    if altered:
-        # The stored subtrees were built from the stored leaf hashes: check them against
-        # those, so one altered event is reported once; the heads see the real content.
-        recorded = leaves.copy()
-        for index, stored in altered.items():
-            recorded[index] = stored
-        _check_levels(conn, recorded, set(), report)
-        found = _check_levels(conn, leaves, wanted, None)
-    else:
-        found = _check_levels(conn, leaves, wanted, report)
-    report.root_hash = merkle.range_hash(0, len(leaves), found) if leaves else merkle.EMPTY_ROOT
+    tree = Rebuilt(merkle.nodes_needed((0, h.tree_size) for h in [*heads, *checkpoints]))
+    _leaves(conn, report, progress, consumers, tree)
+    size = report.events
+    report.root_hash = tree.close()
     for head in heads:
-        if head.tree_size > len(leaves):
-            report.fail(f"signed tree head of size {head.tree_size} is beyond the log of {len(leaves)} events")
+        if head.tree_size > size:
+            report.fail(f"signed tree head of size {head.tree_size} is beyond the log of {size} events")
             continue
-        _check_head(report, head, merkle.range_hash(0, head.tree_size, found), trusted_keys)
+        _check_head(report, head, merkle.range_hash(0, head.tree_size, tree.found), trusted_keys)
     for checkpoint in checkpoints:
-        _check_checkpoint(report, checkpoint, len(leaves), found, trusted_keys)
+        _check_checkpoint(report, checkpoint, size, tree.found, trusted_keys)
     if unsigned_deadline is not None:
         _check_uncovered(conn, report, max((h.tree_size for h in heads), default=0), unsigned_deadline)
     _check_books(conn, report)
     for consumer in consumers:
-        consumer.finish(conn, leaves, report)
+        consumer.finish(conn, report)
     return report
 
 
@@ -308,26 +306,35 @@ def _check_books(conn: Connection, report: Report) -> None:
 
 
 def _leaves(
-    conn: Connection, report: Report, progress: Callable[[int], None] | None, consumers: Sequence[Consumer]
-) -> tuple[list[bytes], dict[int, bytes]]:
-    """Every event's recomputed leaf hash, checking order and shape; and the stored leaf
-    hashes that differ from the recomputed ones, by leaf index. Consumers receive the
-    events they asked for after each batch.
+    conn: Connection,
+    report: Report,
+    progress: Callable[[int], None] | None,
+    consumers: Sequence[Consumer],
+    tree: Rebuilt,
+) -> None:
+    """Every event's leaf hash recomputed and pushed onto ``tree``, checking order and shape,
+    and the stored subtrees compared as they complete. Consumers receive the events they
+    asked for after each batch.
 
     The work is done a batch at a time in the interpreter's C loops (a string format and a
     hash per event); only a batch that fails a check is walked event by event, to name the
-    first event at fault."""
-    leaves: list[bytes] = []
-    altered: dict[int, bytes] = {}
+    first event at fault. The stored subtrees were built from the stored leaf hashes: once
+    an event no longer matches its own, they are compared with a tree of those (so one
+    altered event is reported once), while ``tree`` goes on with the real content, for the
+    heads."""
     route: dict[str, Callable[[list[EventRow]], None]] = {}
     for consumer in consumers:
         for typ in consumer.types:
             if typ in route:
                 raise ValueError(f"two consumers ask for {typ} events")
             route[typ] = consumer.take
-    expected, gap = 1, False
-    sql = "SELECT seq, recorded_at, type, actor, subject, payload, leaf_hash FROM ledger_event ORDER BY seq"
-    for batch in stream_ahead(conn, sql):
+    subtrees = StoredSubtrees()
+    tree.on_level = subtrees.compare
+    recorded = tree
+    expected, gap, bound = 1, False, 0
+    for batch, stored_nodes in ahead(_with_stored_subtrees(conn)):
+        subtrees.expect(stored_nodes)
+        bound = batch[-1][0]
         # seq is the key and the order: the batch is dense when its ends are where they belong
         if batch[0][0] != expected or batch[-1][0] != expected + len(batch) - 1:
             dense = next(i for i, row in enumerate(batch) if row[0] != expected + i)
@@ -343,8 +350,11 @@ def _leaves(
             for row, leaf, kept in zip(batch, computed, stored, strict=True):
                 if leaf != kept:
                     report.fail(f"event {row[0]} does not match its recorded leaf hash", row[0])
-                    altered[row[0] - 1] = bytes(kept)
-        leaves += computed
+            if recorded is tree:
+                recorded = tree.fork()
+        tree.push(computed)
+        if recorded is not tree:
+            recorded.push([bytes(leaf) for leaf in stored])
         expected += len(batch)
         if route:
             for typ, events in groupby(sorted(batch, key=_TYPE), key=_TYPE):
@@ -355,39 +365,22 @@ def _leaves(
             progress(len(batch))
         if gap:
             break
-    report.events = len(leaves)
-    return leaves, altered
+    report.events = tree.size
+    sql = f"SELECT level, count(*) FROM ledger_node WHERE ((idx + 1) << level) > {int(bound)} GROUP BY level"  # noqa: S608
+    beyond = Counter({level: count for batch in stream(conn, sql) for level, count in batch})
+    for message, first in subtrees.problems(beyond):
+        report.fail(message, first)
+    report.nodes = sum(subtrees.stored.values())
 
 
-def _check_levels(
-    conn: Connection, leaves: list[bytes], wanted: set[merkle.Node], report: Report | None
-) -> dict[merkle.Node, bytes]:
-    """Rebuild the tree level by level, keep the nodes the heads need, and (given a report)
-    compare the stored subtrees."""
-    sha256 = hashlib.sha256
-    found: dict[merkle.Node, bytes] = {}
-    level, current = 0, leaves
-    while current:
-        for node in [n for n in wanted if n[0] == level]:
-            found[node] = current[node[1]]
-        if report is not None and level >= STORED_FROM_LEVEL:
-            sql = f"SELECT hash FROM ledger_node WHERE level = {level} ORDER BY idx"  # noqa: S608 (an int)
-            stored = [bytes(h) for batch in stream(conn, sql) for (h,) in batch]
-            report.nodes += len(stored)
-            if stored != current:
-                _report_node_mismatch(report, level, stored, current)
-        current = [sha256(b"\x01" + a + b).digest() for a, b in zip(current[0::2], current[1::2], strict=False)]
-        level += 1
-    return found
-
-
-def _report_node_mismatch(report: Report, level: int, stored: list[bytes], computed: list[bytes]) -> None:
-    for idx, (s, c) in enumerate(zip(stored, computed, strict=False)):
-        if s != c:
-            first, last = (idx << level) + 1, (idx + 1) << level
-            report.fail(f"stored subtree over events {first}-{last} does not match them", first)
-            return
-    report.fail(f"level {level} holds {len(stored)} stored subtrees; the events make {len(computed)}")
+def _with_stored_subtrees(conn: Connection) -> Generator[tuple[list[EventRow], Stored], None, None]:
+    """The log in batches, each with the stored subtrees that end within it."""
+    sql = "SELECT seq, recorded_at, type, actor, subject, payload, leaf_hash FROM ledger_event ORDER BY seq"
+    until = stored_until(
+        lambda level: stream(conn, NODES_SQL.format(level=int(level)), f"ledger_verify_nodes_{level}", NODES_BATCH)
+    )
+    for batch in stream(conn, sql):
+        yield batch, until(batch[-1][0])
 
 
 def _check_head(report: Report, head: SignedTreeHead, root: bytes, trusted: Mapping[str, Ed25519PublicKey]) -> None:

@@ -32,12 +32,14 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+from array import array
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+import numpy as np
 from sqlalchemy import Connection
 
 from coop.record.rows import Table
@@ -53,14 +55,24 @@ class Tally:
     total: int = 0
     shaped: bool = True
     """Whether every row left the table's free parts to its event (else the walk decides)."""
-    last: dict[int, int] = field(default_factory=dict)
-    """For a table that shows only each key's newest event: that event's digest, by key."""
+    keys: array[int] = field(default_factory=lambda: array("q"))
+    prints: array[int] = field(default_factory=lambda: array("q"))
+    """For a table that shows only each key's newest event: the keys and digests of its
+    events in the order recorded, 16 bytes each (a dictionary by key holds ten times that)."""
 
     def settled(self) -> Tally:
-        if self.last:
-            return Tally(len(self.last), sum(self.last.values()), self.shaped and -1 not in self.last)
-        return self
+        """For a table that shows only each key's newest event: the multiset of those."""
+        if not self.keys:
+            return self
+        keys, prints = np.frombuffer(self.keys, dtype=np.int64), np.frombuffer(self.prints, dtype=np.int64)
+        newest, at = np.unique(keys[::-1], return_index=True)  # the first from the end is the newest
+        chosen = prints[::-1][at]
+        total = sum(sum(chosen[i : i + _SUMMED].tolist()) for i in range(0, len(chosen), _SUMMED))
+        return Tally(len(newest), total, self.shaped and not bool((newest == -1).any()))
 
+
+_SUMMED = 1 << 20
+"""Digests added up as Python integers (exactly) this many at a time."""
 
 _PARTS = ("type", "subject", "time", "actor", "payload")
 _IN_EVENT = {"type": 2, "subject": 4, "time": 1, "actor": 3, "payload": 5}
@@ -127,11 +139,12 @@ class Reconciliation:
         digests = _digests(map(self._shown[table.name], events))
         tally.count += len(events)
         if table.last_only:
-            tally.last.update(zip(table.keys(events), digests, strict=False))
+            tally.keys.extend(table.keys(events))
+            tally.prints.extend(digests)
         else:
             tally.total += sum(digests)
 
-    def finish(self, conn: Connection, leaves: Sequence[bytes], report: Report) -> None:
+    def finish(self, conn: Connection, report: Report) -> None:
         big = [table for table in self.tables if table.at_once]
         rows = self.rows(big, report) if self.rows is not None else None
         if rows is None:

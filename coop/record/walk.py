@@ -18,7 +18,7 @@ from sqlalchemy import Connection
 
 from coop.record.rows import Expected, Table
 from ledger import canonical
-from ledger.verify import EventRow, Report, one
+from ledger.verify import EventRow, Report, stream
 
 _SEQ, _ACTOR, _PRINTED = itemgetter(0), itemgetter(3), itemgetter(1, 4, 5)
 """Parts of a streamed event: its sequence number, its actor, and what its digest covers."""
@@ -83,20 +83,28 @@ class Kept:
         return self.actors[name]
 
 
+EXPLAINED_AT_ONCE = 1000
+"""How many doubted rows have their events read back in one query."""
+
+
 class Walk:
     """One table beside its sorted events, row by row: names what disagrees."""
 
     def __init__(self, kept: Kept, table: Table, conn: Connection, report: Report) -> None:
         self.kept, self.table, self.conn, self.report = kept, table, conn, report
+        self._doubted: list[tuple[int, Expected]] = []
+        """Rows that do not match their event's digest, waiting to be read back with it."""
         self._ruled = table.at_once  # its rules were checked when its rows were tallied
-        seen = kept.seen[table.name]
+        # Sorted into arrays, not lists: a few bytes an event where a list holds an object
+        # each (the walk of a big table whose sums differ has millions of events).
+        seen = kept.seen.pop(table.name, Seen())
         keys, seqs = _int64(seen.keys), _int64(seen.seqs)
         order = np.lexsort((seqs, keys))
-        self.keys: list[int] = keys[order].tolist()
-        self.seqs: list[int] = seqs[order].tolist()
-        self.types: list[int] = np.frombuffer(bytes(seen.types), dtype=np.uint8)[order].tolist()
-        self.actors: list[int] = np.asarray(seen.actors, dtype=np.int64)[order].tolist()
-        self.prints: list[int] = _int64(seen.prints)[order].tolist()
+        self.keys = _sorted("q", keys, order)
+        self.seqs = _sorted("q", seqs, order)
+        self.types = _sorted("B", np.frombuffer(bytes(seen.types), dtype=np.uint8), order)
+        self.actors = _sorted("I", np.asarray(seen.actors, dtype=np.uint32), order)
+        self.prints = _sorted("q", _int64(seen.prints), order)
 
     def run(self) -> None:
         keys, seqs, n = self.keys, self.seqs, len(self.keys)
@@ -121,15 +129,13 @@ class Walk:
                         i += 1
                     end, taken, current = i, 0, key
                     if start == end:
-                        report.disagree(table.name, x[1] or table.label(key), None, "no event made it")
+                        self._disagree(x[1] or table.label(key), None, "no event made it")
                 if start == end:
                     continue
                 k = end - 1 if last_only else start + taken
                 taken = end - start if last_only else taken + 1
                 if k >= end:
-                    report.disagree(
-                        table.name, x[1] or table.label(key), None, f"the row shows a {x[2]} no event recorded"
-                    )
+                    self._disagree(x[1] or table.label(key), None, f"the row shows a {x[2]} no event recorded")
                     continue
                 seq = seqs[k]
                 time = x[4] if x[4] is not None else times.get(seq)
@@ -140,18 +146,21 @@ class Walk:
                     and fingerprint(time, x[3], x[6]) == prints[k]
                 ):
                     continue
-                self._explain(seq, Expected(*x))
+                self._doubted.append((seq, Expected(*x)))
+                if len(self._doubted) >= EXPLAINED_AT_ONCE:
+                    self._explain()
         if current is not None:
             self._unshown(current, start + taken, end)
         while i < n:
             self._orphan(i)
             i += 1
+        self._explain()
 
     def _unshown(self, key: int, first: int, end: int) -> None:
         """Events of a key beyond those its rows showed."""
         for k in range(first, end):
             message = f"the table does not show what event {self.seqs[k]} ({self._type(k)}) recorded"
-            self.report.disagree(self.table.name, self.table.label(key), self.seqs[k], message)
+            self._disagree(self.table.label(key), self.seqs[k], message)
 
     def _type(self, k: int) -> str:
         return self.table.types[self.types[k]]
@@ -160,17 +169,29 @@ class Walk:
         seq = self.seqs[k]
         key = self.keys[k]
         what = self.table.label(key) if key >= 0 else "(an event naming no row)"
-        self.report.disagree(
-            self.table.name, what, seq, f"event {seq} ({self._type(k)}) made a row that is not in the table"
-        )
+        self._disagree(what, seq, f"event {seq} ({self._type(k)}) made a row that is not in the table")
 
-    def _explain(self, seq: int, x: Expected) -> None:
-        """Read the event back and say how the row differs from it, if it does."""
+    def _disagree(self, row: str, seq: int | None, message: str) -> None:
+        """Report in the order of the walk: the rows doubted before this one first."""
+        self._explain()
+        self.report.disagree(self.table.name, row, seq, message)
+
+    def _explain(self) -> None:
+        """Read the doubted rows' events back, in one query, and say how each row differs
+        from its event, if it does (a row of an older log may differ only in what its event
+        lacks: on such a log every row is doubted)."""
+        doubted, self._doubted = self._doubted, []
+        if not doubted:
+            return
+        seqs = ", ".join(str(int(seq)) for seq, _ in doubted)
+        sql = f"SELECT seq, recorded_at, type, actor, subject, payload FROM ledger_event WHERE seq IN ({seqs})"  # noqa: S608
+        events = {e[0]: e[1:] for batch in stream(self.conn, sql, "reconcile_explain") for e in batch}
+        for seq, x in doubted:
+            self._differs(seq, x, events[seq])
+
+    def _differs(self, seq: int, x: Expected, event: tuple[Any, ...]) -> None:
         table = self.table
-        sql = f"SELECT recorded_at, type, actor, subject, payload FROM ledger_event WHERE seq = {int(seq)}"  # noqa: S608
-        found = one(self.conn, sql)
-        assert found is not None, "the walk only names events it was given"
-        time, typ, actor, subject, payload = found
+        time, typ, actor, subject, payload = event
         got, want = canonical.loads(payload), canonical.loads(x.payload)
         missing = tuple(sorted(f for f in want if f not in got))
         legacy = bool(missing) and set(missing) <= table.new_fields
@@ -200,6 +221,12 @@ class Walk:
             self.report.disagree(table.name, row, seq, f"differs from event {seq} ({typ}) in {', '.join(named)}")
         elif missing:
             self.kept.legacy[(table.name, missing)] += 1
+
+
+def _sorted(code: str, values: np.ndarray[Any, Any], order: np.ndarray[Any, Any]) -> array[int]:
+    sorted_values = array(code)
+    sorted_values.frombytes(values[order].tobytes())
+    return sorted_values
 
 
 def _int64(values: array[int]) -> np.ndarray[Any, np.dtype[np.int64]]:

@@ -160,6 +160,52 @@ def test_verify_catches_an_altered_stored_subtree(database: Database) -> None:
     assert not report.ok and report.first_bad_seq == 17
 
 
+HEAD = "events up to 100 do not match the signed tree head of that size"
+ALTERATIONS = {
+    "nothing": ("SELECT 1", [], None),
+    "a stored subtree": (
+        "UPDATE ledger_node SET hash = (SELECT leaf_hash FROM ledger_event WHERE seq = 1) WHERE level = 5 AND idx = 1",
+        ["stored subtree over events 33-64 does not match them"],
+        33,
+    ),
+    "an event": (
+        "UPDATE ledger_event SET payload = '{\"i\":999}' WHERE seq = 50",
+        ["event 50 does not match its recorded leaf hash", HEAD],  # the subtrees hold the recorded hashes
+        50,
+    ),
+    "an event and its leaf hash": (
+        "UPDATE ledger_event SET payload = '{\"i\":999}', leaf_hash = (SELECT leaf_hash FROM ledger_event "
+        "WHERE seq = 1) WHERE seq = 50",
+        ["event 50 does not match its recorded leaf hash"]
+        + [f"stored subtree over events {a}-{b} does not match them" for a, b in ((49, 64), (33, 64), (1, 64))]
+        + [HEAD],
+        1,
+    ),
+}
+
+
+@pytest.mark.parametrize("batch", [7, 16, 20_000])
+@pytest.mark.parametrize("altered", list(ALTERATIONS))
+def test_verify_a_log_of_many_batches(
+    database: Database, monkeypatch: pytest.MonkeyPatch, batch: int, altered: str
+) -> None:
+    """The log read a batch at a time (here of 7 or 16 events, or all at once) is checked
+    as a whole: the root, every stored subtree once, and what was altered named."""
+    _append(database, 100)  # stored subtrees: 6 of 16 events, 3 of 32, 1 of 64; a head over all
+    with database.unit_of_work(write=False) as s:
+        leaves = [e.leaf_hash for e in log.events_after(s, 0, 100)]
+    _drop_guards(database)
+    statement, problems, first_bad = ALTERATIONS[altered]
+    with database.write_engine.begin() as conn:
+        conn.exec_driver_sql(statement)
+    monkeypatch.setattr("ledger.verify.BATCH", batch)
+    report = _verify(database)
+    assert (report.events, report.nodes, report.heads) == (100, 10, 1)
+    assert (report.problems, report.first_bad_seq) == (problems, first_bad)
+    if altered in ("nothing", "a stored subtree"):  # the root of the events as they are
+        assert report.root_hash == merkle.root_of_leaf_hashes(leaves)
+
+
 def test_heads_signed_by_an_unknown_key_are_reported(database: Database) -> None:
     _append(database, 3)
     with database.unit_of_work(write=False) as s:

@@ -784,9 +784,47 @@ def test_a_proxy_left_revocation_is_accepted(cooperative: Cooperative) -> None:
 def test_events_of_an_earlier_version_are_accepted_with_what_they_cannot_prove(cooperative: Cooperative) -> None:
     """A database made before events recorded every column: an API key's event without its
     organisation and prefix (rewritten here as that version wrote it, heads re-signed)."""
-    db = cooperative.database
     key = cooperative.facts["revoked_key"]
-    seq = cooperative.seq(f"key:{key}", "api-key.created")
+    _as_an_earlier_version_recorded(cooperative, [cooperative.seq(f"key:{key}", "api-key.created")])
+    report = cooperative.verify()
+    assert report.ok, report.problems
+    assert report.warnings == [
+        "1 api_key rows were made by events recorded before this version, which do not record org, prefix: "
+        "those are not proven"
+    ]
+
+
+@pytest.mark.parametrize("at_once", [2, 1000])
+def test_an_earlier_version_s_log_is_read_back_in_batches(
+    cooperative: Cooperative, monkeypatch: pytest.MonkeyPatch, at_once: int
+) -> None:
+    """On a log of an earlier version every row of a table is doubted and read back with its
+    event, many in one query: each is still judged on its own, and what else disagrees is
+    named among them."""
+    with cooperative.database.unit_of_work() as s:
+        for holder in ("Holder A", "Holder B", "Holder C", "Holder D", "Holder E"):
+            auth_service.create_api_key(s, CLI_ACTOR, holder, "data_holder", now=utcnow())
+    with cooperative.database.unit_of_work(write=False) as s:
+        created = list(s.execute(text("SELECT seq FROM ledger_event WHERE type = 'api-key.created'")).scalars())
+    assert len(created) == 8  # the demo's two, the revoked one and these five
+    _as_an_earlier_version_recorded(cooperative, created)
+    key = cooperative.facts["revoked_key"]
+    cooperative.tamper("api_key", f"UPDATE api_key SET revoked_at = NULL WHERE id = {key}")
+    monkeypatch.setattr("coop.record.walk.EXPLAINED_AT_ONCE", at_once)
+    report = cooperative.verify()
+    revoked = cooperative.seq(f"key:{key}", "api-key.revoked")
+    assert [(d.table, d.row, d.seq) for d in report.disagreements] == [("api_key", f"id={key}", revoked)]
+    assert report.warnings == [
+        "8 api_key rows were made by events recorded before this version, which do not record org, prefix: "
+        "those are not proven"
+    ]
+
+
+def _as_an_earlier_version_recorded(cooperative: Cooperative, seqs: list[int]) -> None:
+    """Rewrite API keys' ``api-key.created`` events as an earlier version recorded them,
+    without organisation and prefix, and store the tree and sign the head again."""
+    db = cooperative.database
+    from ledger import canonical
     from ledger.events import event_bytes
     from ledger.merkle import leaf_hash
 
@@ -801,24 +839,19 @@ def test_events_of_an_earlier_version_are_accepted_with_what_they_cannot_prove(c
                     ).scalars()
                 ):
                     conn.exec_driver_sql(f"DROP TRIGGER {name}")
-        time, typ, actor, subject = conn.exec_driver_sql(
-            f"SELECT recorded_at, type, actor, subject FROM ledger_event WHERE seq = {seq}"
-        ).one()
-        old = '{"role":"data_holder"}'
-        mark = "%s" if db.dialect == "postgresql" else "?"
-        conn.exec_driver_sql(
-            f"UPDATE ledger_event SET payload = {mark}, leaf_hash = {mark} WHERE seq = {mark}",
-            (old, leaf_hash(event_bytes(seq, time, typ, actor, subject, old)), seq),
-        )
+        for seq in seqs:
+            time, typ, actor, subject, payload = conn.exec_driver_sql(
+                f"SELECT recorded_at, type, actor, subject, payload FROM ledger_event WHERE seq = {seq}"
+            ).one()
+            old = canonical.dumps({"role": canonical.loads(payload)["role"]})
+            mark = "%s" if db.dialect == "postgresql" else "?"
+            conn.exec_driver_sql(
+                f"UPDATE ledger_event SET payload = {mark}, leaf_hash = {mark} WHERE seq = {mark}",
+                (old, leaf_hash(event_bytes(seq, time, typ, actor, subject, old)), seq),
+            )
         conn.exec_driver_sql("DELETE FROM ledger_node")
         conn.exec_driver_sql("DELETE FROM ledger_tree_head")
     _rebuild_tree(db)
-    report = cooperative.verify()
-    assert report.ok, report.problems
-    assert report.warnings == [
-        "1 api_key rows were made by events recorded before this version, which do not record org, prefix: "
-        "those are not proven"
-    ]
 
 
 def _rebuild_tree(db: Database) -> None:
@@ -1071,3 +1104,16 @@ def test_a_broken_chain_of_choice_versions_is_named(cooperative: Cooperative) ->
     said = {(d.row, d.message) for d in report.disagreements if d.table == "choice_version"}
     assert (f"member_id={member} version={version - 1}", "valid_to None is not when the next version began") in said
     assert (f"member_id={member} version={version + 1}", f"version {version} is missing before it") in said
+
+
+def test_a_table_of_newest_events_is_the_multiset_of_each_key_s_newest() -> None:
+    """Votes show only each member's newest: the tally of their events keeps one per key, the
+    newest, and adds the digests up exactly (four of 2**62 do not wrap round)."""
+    from array import array
+
+    tally = reconcile.Tally(keys=array("q", [7, 3, 7, 3]), prints=array("q", [1, 2**62, 2**62 + 1, -(2**63)]))
+    assert (tally.settled().count, tally.settled().total, tally.settled().shaped) == (2, 2**62 + 1 - 2**63, True)
+    distinct = reconcile.Tally(keys=array("q", range(4)), prints=array("q", [2**62] * 4))
+    assert (distinct.settled().count, distinct.settled().total) == (4, 2**64)
+    unnamed = reconcile.Tally(keys=array("q", [5, -1]), prints=array("q", [1, 2]))
+    assert unnamed.settled().shaped is False  # an event naming no row: the walk decides
