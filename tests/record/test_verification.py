@@ -296,6 +296,10 @@ def _payment(c: Cooperative) -> str:
     return str(c.one("SELECT min(id) FROM money_entry WHERE id LIKE 'payment:%'"))
 
 
+def _first_in(c: Cooperative, manifest_id: int) -> int:
+    return int(c.one(f"SELECT min(member_id) FROM manifest_entry WHERE manifest_id = {manifest_id}"))
+
+
 def _entry_seq(c: Cooperative, entry: str) -> int:
     return int(c.one(f"SELECT ledger_seq FROM money_entry WHERE id = '{entry}'"))
 
@@ -439,6 +443,29 @@ ALTERATIONS = {
         "manifest_entry",
         lambda c: "manifest_id=999",
         lambda c: None,
+    ),
+    "a member added to a manifest's members index": Alteration(
+        "manifest_member",
+        lambda c: [f"INSERT INTO manifest_member (member_id, manifest_id) VALUES ({c.facts['newcomer']}, 1)"],
+        "manifest_member",
+        lambda c: f"manifest_id=1 member_id={c.facts['newcomer']}",
+        lambda c: int(c.one("SELECT ledger_seq FROM manifest WHERE id = 1")),
+    ),
+    "a member missing from a manifest's members index": Alteration(
+        "manifest_member",
+        lambda c: [f"DELETE FROM manifest_member WHERE manifest_id = 1 AND member_id = {_first_in(c, 1)}"],
+        "manifest_member",
+        lambda c: f"manifest_id=1 member_id={_first_in(c, 1)}",
+        lambda c: int(c.one("SELECT ledger_seq FROM manifest WHERE id = 1")),
+    ),
+    "a member's index row pointing to another manifest": Alteration(
+        "manifest_member",
+        lambda c: [
+            f"UPDATE manifest_member SET manifest_id = 999 WHERE manifest_id = 1 AND member_id = {_first_in(c, 1)}"
+        ],
+        "manifest_member",
+        lambda c: f"manifest_id=1 member_id={_first_in(c, 1)}",  # and manifest_id=999, without an event
+        lambda c: int(c.one("SELECT ledger_seq FROM manifest WHERE id = 1")),
     ),
     "a manifest's size changed": Alteration(
         "manifest",
