@@ -1096,3 +1096,12 @@ def test_a_broken_chain_of_choice_versions_is_named(cooperative: Cooperative) ->
     said = {(d.row, d.message) for d in report.disagreements if d.table == "choice_version"}
     assert (f"member_id={member} version={version - 1}", "valid_to None is not when the next version began") in said
     assert (f"member_id={member} version={version + 1}", f"version {version} is missing before it") in said
+
+
+def test_a_members_index_row_pointing_elsewhere_is_named_at_both_ends(cooperative: Cooperative) -> None:
+    case = ALTERATIONS["a member's index row pointing to another manifest"]
+    member = _first_in(cooperative, 1)
+    cooperative.tamper(case.table, *case.statements(cooperative))
+    said = {(d.row, d.seq) for d in cooperative.verify().disagreements if d.table == "manifest_member"}
+    manifest_seq = int(cooperative.one("SELECT ledger_seq FROM manifest WHERE id = 1"))
+    assert said == {(f"manifest_id=1 member_id={member}", manifest_seq), (f"manifest_id=999 member_id={member}", None)}
