@@ -10,7 +10,16 @@ from coop.hdab.models import Consultation
 from coop.mail.models import MessageSettings, OutboxMessage
 from coop.members.models import EmailChange, Invitation, Member
 from coop.money.models import Distribution, DistributionMember, DistributionPermit
-from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, ManifestMemberSet, Permit, Result, UsageEvent
+from coop.permits.models import (
+    Manifest,
+    ManifestCheck,
+    ManifestEntry,
+    ManifestMember,
+    ManifestMemberSet,
+    Permit,
+    Result,
+    UsageEvent,
+)
 from coop.proxies.models import ProxyAppointment
 from coop.record.models import WitnessCosignature, WitnessState
 from ledger.models import LedgerEvent, LedgerNode, LedgerTreeHead, MoneyAccount, MoneyEntry, MoneyPosting
@@ -37,6 +46,7 @@ __all__ = [
     "Manifest",
     "ManifestCheck",
     "ManifestEntry",
+    "ManifestMember",
     "ManifestMemberSet",
     "Member",
     "MemberProfile",

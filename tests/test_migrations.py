@@ -43,6 +43,35 @@ def test_downgrade_and_upgrade_again(db_url: str) -> None:
     command.check(config)
 
 
+def test_the_members_index_is_filled_from_the_entries_and_given_back(db_url: str) -> None:
+    """0030 moves the member-first key of manifest_entry to manifest_member, with the rows."""
+    config = _config(db_url)
+    command.downgrade(config, "0029")
+    engine = create_engine(db_url)
+    entries = [(3, 1, b"b" * 32), (1, 1, b"c" * 32), (1, 2, b"a" * 32)]
+    with engine.begin() as conn:
+        for row in entries:
+            conn.exec_driver_sql(
+                "INSERT INTO manifest_entry (member_id, manifest_id, pseudonym) VALUES (%s, %s, %s)"
+                if db_url.startswith("postgresql")
+                else "INSERT INTO manifest_entry (member_id, manifest_id, pseudonym) VALUES (?, ?, ?)",
+                row,
+            )
+    command.upgrade(config, "head")
+    with engine.begin() as conn:
+        index = conn.exec_driver_sql("SELECT member_id, manifest_id FROM manifest_member ORDER BY 1, 2").all()
+        assert [tuple(r) for r in index] == [(1, 1), (1, 2), (3, 1)]
+        with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+            conn.exec_driver_sql("DELETE FROM manifest_entry WHERE member_id = 3")
+    command.downgrade(config, "0029")
+    with engine.begin() as conn:
+        kept = conn.exec_driver_sql("SELECT member_id, manifest_id, pseudonym FROM manifest_entry ORDER BY 1, 2").all()
+        assert [(m, n, bytes(p)) for m, n, p in kept] == sorted(entries)
+    engine.dispose()
+    command.upgrade(config, "head")
+    command.check(config)
+
+
 SEED = [
     "INSERT INTO member (id, name, email, language, status, admitted_at, left_at) VALUES "
     "(1, 'A', 'a@x.nl', 'nl', 'active', '2026-01-01 00:00:00', NULL), "
@@ -75,6 +104,7 @@ SEED = [
     "'2026-01-01 00:00:00', 'withdrawn', 'user:1', '2026-01-01 01:00:00'), (2, 'report.publish', "
     "'report:annual:2026', 2026, 'nl', 'h', 'user:1', '2026-01-01 00:00:00', NULL, NULL, NULL)",
     "INSERT INTO manifest_entry (member_id, manifest_id, pseudonym) VALUES (1, 1, 'p')",
+    "INSERT INTO manifest_member (member_id, manifest_id) VALUES (1, 1)",
 ]
 
 ALLOWED = [
@@ -129,6 +159,9 @@ REFUSED = [
     "UPDATE board_approval SET requested_by = 'user:2' WHERE id = 2",
     "UPDATE manifest_entry SET member_id = 2 WHERE member_id = 1",  # still append-only once rebuilt (0029)
     "DELETE FROM manifest_entry WHERE member_id = 1",
+    "UPDATE manifest_entry SET pseudonym = 'q' WHERE manifest_id = 1",  # and once keyed by pseudonym (0030)
+    "UPDATE manifest_member SET manifest_id = 2 WHERE member_id = 1",
+    "DELETE FROM manifest_member WHERE member_id = 1",
 ]
 
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, col
 
 from coop.access.models import AccessRecord, AccessRecordMember, ReaderRole
 from coop.auth.models import ApiKey
-from coop.permits.models import Manifest, ManifestEntry, Permit
+from coop.permits.models import Manifest, ManifestMember, Permit
 from coop.privacy import Published, publish
 
 
@@ -42,8 +42,8 @@ def _about(member_id: int) -> Select[tuple[int]]:
     )
     downloaded: Select[tuple[int]] = (
         select(col(AccessRecord.id).label("id"))
-        .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(AccessRecord.manifest_id))
-        .where(col(ManifestEntry.member_id) == member_id)
+        .join(ManifestMember, col(ManifestMember.manifest_id) == col(AccessRecord.manifest_id))
+        .where(col(ManifestMember.member_id) == member_id)
     )
     return select(literal_column("id")).select_from(union_all(own, listed, downloaded).subquery())
 

@@ -32,7 +32,7 @@ from coop.money.models import Distribution, DistributionMember, DistributionPerm
 from coop.money.plan import Inputs, NoNetIncome, Packed, Plan, plan
 from coop.permits import member_sets
 from coop.permits import queries as permit_queries
-from coop.permits.models import Manifest, ManifestEntry, ManifestMemberSet
+from coop.permits.models import Manifest, ManifestMember, ManifestMemberSet
 from ledger import books, bulk, log
 from ledger.allocation import EqualSplit
 from ledger.books import Kind
@@ -248,9 +248,9 @@ def derivation(session: Session, distribution: Distribution, member_id: int) -> 
     mine = set(
         session.execute(
             select(col(Manifest.permit_id))
-            .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(Manifest.id))
+            .join(ManifestMember, col(ManifestMember.manifest_id) == col(Manifest.id))
             .where(
-                col(ManifestEntry.member_id) == member_id,
+                col(ManifestMember.member_id) == member_id,
                 col(Manifest.permit_id).in_(list(splits)),
                 col(Manifest.created_at) <= by,
             )

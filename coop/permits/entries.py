@@ -8,7 +8,8 @@ in order to a second such file. Memory grows with one bucket, 1/256 of the manif
 (16 million entries: about 2.5 MB), never with the whole of it.
 
 The sorted entries are read twice: once for the root and the member set, once for the rows
-(the manifest row, which the entries reference, needs the root first).
+(the manifest row, which the entries reference, needs the root first). The manifest's
+``manifest_member`` rows come from its member set, in member order.
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ COPY_ROW = np.dtype(
     ]
 )
 """One ``manifest_entry`` row (member_id, manifest_id, pseudonym) in PostgreSQL's binary COPY format."""
+MEMBER_ROW = np.dtype(
+    [("fields", ">i2"), ("member_size", ">i4"), ("member", ">i4"), ("manifest_size", ">i4"), ("manifest", ">i4")]
+)
+"""One ``manifest_member`` row (member_id, manifest_id) in PostgreSQL's binary COPY format."""
+SET_BYTES = 1 << 16  # bytes of a member set read at a time: up to 524,288 members
 
 Entries = npt.NDArray[np.void]
 
@@ -117,6 +123,35 @@ def store(session: Session, manifest_id: int, entries: SortedEntries) -> None:
         for m, p in zip(batch["member"].tolist(), pseudonyms_of(batch), strict=True)
     )
     bulk.insert_rows(session, "manifest_entry", columns, ("int4", "int4", "bytea"), rows)
+
+
+def store_members(session: Session, manifest_id: int, bits: bytes) -> None:
+    """Write the manifest's ``manifest_member`` rows from its member set, in member order
+    (then the member-first key grows at its end), a slice of the set at a time."""
+    columns = ("member_id", "manifest_id")
+    if session.connection().dialect.name == "postgresql":
+        bulk.copy_encoded(session, "manifest_member", columns, (_member_rows(manifest_id, m) for m in _members(bits)))
+        return
+    rows = ((m, manifest_id) for members in _members(bits) for m in members.tolist())
+    bulk.insert_rows(session, "manifest_member", columns, ("int4", "int4"), rows)
+
+
+def _members(bits: bytes) -> Iterator[npt.NDArray[np.int64]]:
+    """The members of a set (see :mod:`coop.permits.member_sets`) in ascending order, in batches."""
+    whole = np.frombuffer(bits, dtype=np.uint8)
+    for start in range(0, whole.size, SET_BYTES):
+        members = np.flatnonzero(np.unpackbits(whole[start : start + SET_BYTES])) + start * 8
+        if members.size:
+            yield members.astype(np.int64)
+
+
+def _member_rows(manifest_id: int, members: npt.NDArray[np.int64]) -> bytes:
+    rows = np.empty(members.size, dtype=MEMBER_ROW)
+    rows["fields"] = 2
+    rows["member_size"] = rows["manifest_size"] = 4
+    rows["member"] = members
+    rows["manifest"] = manifest_id
+    return rows.tobytes()
 
 
 def _copy_rows(manifest_id: int, batch: Entries) -> bytes:

@@ -117,6 +117,7 @@ def create(session: Session, actor: Actor, permit: Permit, settings: Settings, n
         )
         assert event.seq == manifest.ledger_seq
         entries.store(session, manifest.id, sorted_entries)
+    entries.store_members(session, manifest.id, bits)
     session.add(ManifestMemberSet(manifest_id=manifest.id, bits=bits))
     session.flush()
     return manifest

@@ -9,7 +9,6 @@ from sqlalchemy import (
     Boolean,
     Column,
     ForeignKey,
-    Index,
     Integer,
     LargeBinary,
     String,
@@ -68,19 +67,30 @@ class Manifest(SQLModel, table=True):
 
 
 class ManifestEntry(SQLModel, table=True):
-    """One member in a manifest, under the permit's pseudonym for them. The key leads with the
-    member (their data-use view); the manifest is read in pseudonym order."""
+    """One member in a manifest, under the permit's pseudonym for them, keyed in the order
+    the manifest is written and read: by pseudonym. Which manifests hold a member is
+    :class:`ManifestMember`."""
 
     __tablename__ = "manifest_entry"
-    __table_args__ = (Index("ix_manifest_entry_manifest_id_pseudonym", "manifest_id", "pseudonym", unique=True),)
 
     # No foreign keys: the member ids come from the members' choice versions, and the entries
     # from their manifest, in the same transaction; on PostgreSQL a foreign key checks each of
     # millions of rows by a trigger (and one to member would lock every member row a manifest
     # names). `coop ledger verify` reports entries without their manifest (migration 0029).
+    manifest_id: int = Field(sa_column=Column(Integer, primary_key=True))
+    pseudonym: bytes = Field(sa_column=Column(LargeBinary(32), primary_key=True))
+    member_id: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class ManifestMember(SQLModel, table=True):
+    """The manifests that hold a member (their data-use view, statements, dividends), written
+    with the manifest in member order. Its rows are the entries' (member_id, manifest_id),
+    which `coop ledger verify` compares (migration 0030)."""
+
+    __tablename__ = "manifest_member"
+
     member_id: int = Field(sa_column=Column(Integer, primary_key=True))
     manifest_id: int = Field(sa_column=Column(Integer, primary_key=True))
-    pseudonym: bytes = Field(sa_column=Column(LargeBinary(32), nullable=False))
 
 
 class ManifestMemberSet(SQLModel, table=True):

@@ -16,7 +16,7 @@ from coop.auth.policy import Actor, Denied, can_report_usage
 from coop.errors import Forbidden, Invalid
 from coop.idempotency import require_same
 from coop.permits import digest, manifests, rules
-from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, Permit, Result, UsageEvent
+from coop.permits.models import Manifest, ManifestCheck, ManifestEntry, ManifestMember, Permit, Result, UsageEvent
 from coop.settings import Settings
 from ledger import canonical, log
 
@@ -184,8 +184,8 @@ def permits_using(session: Session, member_id: int) -> list[tuple[Permit, dateti
     rows = session.execute(
         select(Permit, func.min(col(Manifest.created_at)))
         .join(Manifest, col(Manifest.permit_id) == col(Permit.id))
-        .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(Manifest.id))
-        .where(col(ManifestEntry.member_id) == member_id)
+        .join(ManifestMember, col(ManifestMember.manifest_id) == col(Manifest.id))
+        .where(col(ManifestMember.member_id) == member_id)
         .group_by(col(Permit.id))
         .order_by(col(Permit.id))
     ).all()

@@ -29,7 +29,8 @@ from coop.members import queries as member_queries
 from coop.members.models import Member, member_number
 from coop.money import distributions
 from coop.money.service import member_payable
-from coop.permits.models import Manifest, ManifestEntry, Permit
+from coop.permits.manifests import pseudonym
+from coop.permits.models import Manifest, ManifestMember, Permit
 from coop.portability.schemas import (
     SCHEMA_URL_PATH,
     SCHEMA_VERSION,
@@ -57,8 +58,8 @@ from coop.vocabulary.terms import Category, Purpose, from_mask
 from ledger.models import MoneyEntry, MoneyPosting
 
 
-def build(session: Session, member: Member, schema_url: str, now: datetime) -> MemberExport:
-    """Everything kept about ``member`` as of ``now``."""
+def build(session: Session, member: Member, schema_url: str, now: datetime, pseudonym_key: bytes) -> MemberExport:
+    """Everything kept about ``member`` as of ``now`` (``pseudonym_key``: the key of the manifests' pseudonyms)."""
     assert member.id is not None
     carers = _carer_names(session, member.id)
     return MemberExport.model_validate(
@@ -70,7 +71,7 @@ def build(session: Session, member: Member, schema_url: str, now: datetime) -> M
             "choices_history": _choices(session, member, carers),
             "proxies": _proxies(session, member.id, carers, now),
             "votes": _votes(session, member.id, carers),
-            "manifests": _manifests(session, member.id),
+            "manifests": _manifests(session, member.id, pseudonym_key),
             "dividends": _dividends(session, member.id),
             "messages": _messages(session, member.id),
             "access_log": [AccessPart.model_validate(row) for row in _seen_by_others(session, member.id)],
@@ -221,12 +222,15 @@ def _votes(session: Session, member_id: int, carers: dict[int, str]) -> list[Vot
     ]
 
 
-def _manifests(session: Session, member_id: int) -> list[ManifestPart]:
+def _manifests(session: Session, member_id: int, pseudonym_key: bytes) -> list[ManifestPart]:
+    """The manifests that hold the member, with their pseudonym in each: recomputed with the
+    cooperative's key, as the manifest's entry was made (``coop ledger verify`` tells when an
+    entry is not its member's)."""
     rows = session.execute(
-        select(Permit, Manifest, col(ManifestEntry.pseudonym))
+        select(Permit, Manifest)
         .join(Manifest, col(Manifest.permit_id) == col(Permit.id))
-        .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(Manifest.id))
-        .where(col(ManifestEntry.member_id) == member_id)
+        .join(ManifestMember, col(ManifestMember.manifest_id) == col(Manifest.id))
+        .where(col(ManifestMember.member_id) == member_id)
         .order_by(col(Manifest.created_at), col(Manifest.id))
     ).all()
     return [
@@ -240,9 +244,9 @@ def _manifests(session: Session, member_id: int) -> list[ManifestPart]:
             size=manifest.size,
             root_hash=bytes(manifest.root_hash).hex(),
             ledger_seq=manifest.ledger_seq,
-            pseudonym=bytes(pseudonym).hex(),
+            pseudonym=pseudonym(pseudonym_key, permit.id or 0, member_id).hex(),
         )
-        for permit, manifest, pseudonym in rows
+        for permit, manifest in rows
     ]
 
 
@@ -300,7 +304,8 @@ def for_reader(
     """The export of ``member_id`` for ``actor``: the member themselves (also after leaving) or the
     board on the member's request. Anyone else is told there is no such member (404)."""
     member = member_queries.get_for(session, actor, member_id)
-    return member, build(session, member, schema_url(settings), now)
+    key = settings.privacy.pseudonym_key_file.read_bytes().strip()
+    return member, build(session, member, schema_url(settings), now, key)
 
 
 def as_json(export: MemberExport) -> bytes:

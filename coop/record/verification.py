@@ -68,6 +68,7 @@ PARTS = {
     "beyond 60,000 bytes)",
     "manifest_entry": "manifest: size and RFC 9162 root over the pseudonyms in manifest.created; each pseudonym "
     "recomputed from its member with the pseudonym key",
+    "manifest_member": "manifest_entry: the same (member_id, manifest_id) pairs as the entries",
     "manifest_member_set": "manifest: SHA-256 of the set in manifest.created, and the entries' members",
     "manifest_check": "usage_event: the check in the payload of the extraction report that made it",
     "distribution_permit": "distribution: each permit's split listed in distribution.drafted",

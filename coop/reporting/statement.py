@@ -15,7 +15,7 @@ from coop.i18n import language_or_default
 from coop.members.models import Member
 from coop.money import distributions
 from coop.permits import queries as permit_queries
-from coop.permits.models import Manifest, ManifestEntry, Permit
+from coop.permits.models import Manifest, ManifestMember, Permit
 from coop.permits.usage import results_of
 from coop.reporting.figures import year_bounds
 from coop.vocabulary.terms import Category, Purpose, from_mask
@@ -45,8 +45,8 @@ def statement(session: Session, member: Member, year: int, now: datetime) -> Sta
     used = session.execute(
         select(Permit, Manifest)
         .join(Manifest, col(Manifest.permit_id) == col(Permit.id))
-        .join(ManifestEntry, col(ManifestEntry.manifest_id) == col(Manifest.id))
-        .where(col(ManifestEntry.member_id) == member.id, col(Manifest.created_at) <= as_of)
+        .join(ManifestMember, col(ManifestMember.manifest_id) == col(Manifest.id))
+        .where(col(ManifestMember.member_id) == member.id, col(Manifest.created_at) <= as_of)
         .order_by(col(Manifest.created_at), col(Manifest.id))
     ).all()
     first: dict[int, tuple[Permit, Manifest]] = {}

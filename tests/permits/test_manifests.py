@@ -16,7 +16,7 @@ from coop.db import Database
 from coop.errors import Conflict
 from coop.permits import entries, manifests, member_sets
 from coop.permits.manifests import pseudonym
-from coop.permits.models import Manifest, ManifestEntry, ManifestMemberSet, Permit
+from coop.permits.models import Manifest, ManifestEntry, ManifestMember, ManifestMemberSet, Permit
 from coop.types import utcnow
 from ledger import log, merkle
 from tests import factories as f
@@ -168,6 +168,7 @@ def test_a_manifest_built_in_batches_is_the_reference_one(
     the honour-later-withdrawals path and its set of members still eligible."""
     monkeypatch.setattr(manifests, "BATCH", 3)
     monkeypatch.setattr(entries, "READ", 2)
+    monkeypatch.setattr(entries, "SET_BYTES", 1)  # the members index written eight ids of the set at a time
     _, people = f.with_members(client, database, 11)
     hdab = f.api_key(database, "hdab")
     permit = _permit(client, hdab)
@@ -182,6 +183,8 @@ def test_a_manifest_built_in_batches_is_the_reference_one(
             assert made.id is not None
             event = json.loads(log.events_after(s, made.ledger_seq - 1, 1)[0].payload)
             streamed = list(manifests.pseudonyms(s, made.id))
+            index = s.exec(select(ManifestMember).where(ManifestMember.manifest_id == made.id)).all()
+        assert sorted(i.member_id for i in index) == sorted(m.id for m in members)
         expected, root, members_sha256 = _reference(key, permit["id"], [m.id for m in members])
         assert (made.size, bytes(made.root_hash), streamed) == (len(members), root, expected)
         assert (event["root_hash"], event["members_sha256"]) == (root.hex(), members_sha256)
@@ -193,18 +196,18 @@ def test_a_manifest_that_fails_midway_leaves_nothing_behind(
     f.with_members(client, database, 3)
     hdab = f.api_key(database, "hdab")
     permit = _permit(client, hdab)
-    store = entries.store
+    store = entries.store_members
 
-    def store_then_fail(session: Session, manifest_id: int, sorted_entries: entries.SortedEntries) -> None:
-        store(session, manifest_id, sorted_entries)
+    def store_then_fail(session: Session, manifest_id: int, bits: bytes) -> None:
+        store(session, manifest_id, bits)
         raise RuntimeError("the connection dropped")
 
-    monkeypatch.setattr(entries, "store", store_then_fail)
+    monkeypatch.setattr(entries, "store_members", store_then_fail)
     with database.unit_of_work(write=False) as s:
         seq = log.next_seq(s)
     with pytest.raises(RuntimeError), database.unit_of_work() as s:
         manifests.create(s, CLI_ACTOR, s.get(Permit, permit["id"]), database.settings, utcnow())
     with database.unit_of_work(write=False) as s:
         assert log.next_seq(s) == seq
-        for model in (Manifest, ManifestEntry, ManifestMemberSet):
+        for model in (Manifest, ManifestEntry, ManifestMember, ManifestMemberSet):
             assert s.exec(select(func.count()).select_from(model)).one() == 0

@@ -297,6 +297,10 @@ def _payment(c: Cooperative) -> str:
     return str(c.one("SELECT min(id) FROM money_entry WHERE id LIKE 'payment:%'"))
 
 
+def _first_in(c: Cooperative, manifest_id: int) -> int:
+    return int(c.one(f"SELECT min(member_id) FROM manifest_entry WHERE manifest_id = {manifest_id}"))
+
+
 def _entry_seq(c: Cooperative, entry: str) -> int:
     return int(c.one(f"SELECT ledger_seq FROM money_entry WHERE id = '{entry}'"))
 
@@ -440,6 +444,29 @@ ALTERATIONS = {
         "manifest_entry",
         lambda c: "manifest_id=999",
         lambda c: None,
+    ),
+    "a member added to a manifest's members index": Alteration(
+        "manifest_member",
+        lambda c: [f"INSERT INTO manifest_member (member_id, manifest_id) VALUES ({c.facts['newcomer']}, 1)"],
+        "manifest_member",
+        lambda c: f"manifest_id=1 member_id={c.facts['newcomer']}",
+        lambda c: int(c.one("SELECT ledger_seq FROM manifest WHERE id = 1")),
+    ),
+    "a member missing from a manifest's members index": Alteration(
+        "manifest_member",
+        lambda c: [f"DELETE FROM manifest_member WHERE manifest_id = 1 AND member_id = {_first_in(c, 1)}"],
+        "manifest_member",
+        lambda c: f"manifest_id=1 member_id={_first_in(c, 1)}",
+        lambda c: int(c.one("SELECT ledger_seq FROM manifest WHERE id = 1")),
+    ),
+    "a member's index row pointing to another manifest": Alteration(
+        "manifest_member",
+        lambda c: [
+            f"UPDATE manifest_member SET manifest_id = 999 WHERE manifest_id = 1 AND member_id = {_first_in(c, 1)}"
+        ],
+        "manifest_member",
+        lambda c: f"manifest_id=1 member_id={_first_in(c, 1)}",  # and manifest_id=999, without an event
+        lambda c: int(c.one("SELECT ledger_seq FROM manifest WHERE id = 1")),
     ),
     "a manifest's size changed": Alteration(
         "manifest",
@@ -1117,3 +1144,12 @@ def test_a_table_of_newest_events_is_the_multiset_of_each_key_s_newest() -> None
     assert (distinct.settled().count, distinct.settled().total) == (4, 2**64)
     unnamed = reconcile.Tally(keys=array("q", [5, -1]), prints=array("q", [1, 2]))
     assert unnamed.settled().shaped is False  # an event naming no row: the walk decides
+
+
+def test_a_members_index_row_pointing_elsewhere_is_named_at_both_ends(cooperative: Cooperative) -> None:
+    case = ALTERATIONS["a member's index row pointing to another manifest"]
+    member = _first_in(cooperative, 1)
+    cooperative.tamper(case.table, *case.statements(cooperative))
+    said = {(d.row, d.seq) for d in cooperative.verify().disagreements if d.table == "manifest_member"}
+    manifest_seq = int(cooperative.one("SELECT ledger_seq FROM manifest WHERE id = 1"))
+    assert said == {(f"manifest_id=1 member_id={member}", manifest_seq), (f"manifest_id=999 member_id={member}", None)}

@@ -193,6 +193,23 @@ class Manifests(Keyed):
             if m.size:
                 row = f"manifest_id={manifest_id}"
                 report.disagree("manifest_entry", row, m.ledger_seq, f"none of the {m.size} entries is there")
+        self._members_index(conn, report, manifests)
+
+    @staticmethod
+    def _members_index(conn: Connection, report: Report, manifests: dict[int | None, Manifest]) -> None:
+        """``manifest_member`` holds exactly the entries' (member_id, manifest_id): a row missing,
+        added, or naming another manifest than the member's entry is reported (a few of each)."""
+        pairs = "SELECT member_id, manifest_id FROM {} EXCEPT SELECT member_id, manifest_id FROM {}"
+        for table, other, what in (
+            ("manifest_member", "manifest_entry", "the member has no entry in this manifest"),
+            ("manifest_entry", "manifest_member", "the member's entry in this manifest is not in manifest_member"),
+        ):
+            sql = f"SELECT member_id, manifest_id FROM ({pairs.format(table, other)}) AS d "  # noqa: S608
+            rows = conn.exec_driver_sql(sql + "ORDER BY manifest_id, member_id LIMIT 10").all()
+            for member_id, manifest_id in rows:
+                m = manifests.get(manifest_id)
+                row = f"manifest_id={manifest_id} member_id={member_id}"
+                report.disagree("manifest_member", row, m.ledger_seq if m else None, what)
 
     @staticmethod
     def _compare(
