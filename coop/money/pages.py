@@ -19,7 +19,6 @@ from coop.approvals.models import Action
 from coop.auth.policy import Actor, Permission
 from coop.deps import ID_MAX, Now, ReadSession, WriteSession
 from coop.errors import Invalid
-from coop.i18n import HOME_ZONE
 from coop.money import distributions, periods, queries
 from coop.money import service as money
 from coop.money.schemas import PaymentKind
@@ -152,7 +151,9 @@ def money_page(request: Request, viewer: BoardViewer, session: ReadSession, now:
         viewer.lang,
         balances=queries.balances_summary(session),
         permits=permit_service.listing(session, viewer.actor),
-        today=now.astimezone(HOME_ZONE).date().isoformat(),
+        today=periods.today(
+            now
+        ).isoformat(),  # the day the books check against (UTC), or late at night the form offers a day they refuse
         key=uuid.uuid4().hex,  # one booking per form shown: sending it twice books it once
         euros=lambda cents: euros(cents, viewer.lang),
     )

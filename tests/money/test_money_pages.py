@@ -5,6 +5,7 @@ books once; a refused booking says why and books nothing; members cannot."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,9 @@ from fastapi.testclient import TestClient
 from coop.db import Database
 from coop.errors import Invalid
 from coop.portal.forms import positive_cents_of as cents_of
+from coop.types import utcnow
 from tests import factories as f
+from tests.conftest import Clock
 
 
 def _fields(html: str, form_action: str) -> dict[str, str]:
@@ -74,6 +77,27 @@ def test_an_expense_dated_in_the_future_is_refused(client: TestClient, database:
     assert refused.headers["location"] == "/board/money?error=date-in-future"
     assert "Deze datum ligt in de toekomst." in client.get(refused.headers["location"]).text
     assert "assets:bank" not in f.balances(client, board)
+
+
+def test_late_at_night_the_form_offers_the_day_the_books_accept(
+    client: TestClient, database: Database, clock: Clock
+) -> None:
+    """At 23:30 UTC it is already the next day in Amsterdam. The books date against today in
+    UTC (as the API says), so the form offers that day: booking it is not refused as future."""
+    _hdab, permit, _people = f.registered(client, database, members=1)
+    f.board(client, database)
+    f.portal_login(client, f.BOARD_EMAIL)
+    late = datetime.combine(utcnow().date(), time(23, 30), UTC)
+    with clock.at(late):
+        page = client.get("/board/money")
+        offered = re.search(r'id="payment-on" name="on" type="date" value="([0-9-]+)"', page.text)
+        assert offered and offered.group(1) == late.date().isoformat()
+        form = _fields(page.text, "/board/money/confirm?what=payment")
+        sent = {**form, "permit_id": str(permit["id"]), "kind": "fee", "on": offered.group(1), "amount": "10"}
+        confirm = client.post("/board/money/confirm", params={"what": "payment"}, data=sent)
+        book = _fields(confirm.text, "/board/money/book?what=payment")
+        done = client.post("/board/money/book", params={"what": "payment"}, data=book, follow_redirects=False)
+        assert done.headers["location"] == "/board/money?saved=1"
 
 
 def test_a_member_cannot_book_money(client: TestClient, database: Database) -> None:
