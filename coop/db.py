@@ -94,8 +94,7 @@ def _postgresql_engine(url: str, busy_timeout_ms: int | None, echo: bool, pool_s
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
-            conn.exec_driver_sql(f"SET LOCAL lock_timeout = {int(busy_timeout_ms)}")
-            log.take_write_lock(conn)
+            log.take_write_lock(conn, busy_timeout_ms)
 
     return engine
 
@@ -192,6 +191,8 @@ class Database:
         engine = self.write_engine if write else self.read_engine
         session = Session(engine, expire_on_commit=False, autoflush=True)
         log.use_cache(session, self.ledger_cache)
+        if write:
+            log.lock_held(session)  # the write engine's "begin" hook takes it
         try:
             yield session
             if write:

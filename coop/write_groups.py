@@ -22,8 +22,11 @@ the service runs their requests again or answers 503 as for any such trouble.
 from __future__ import annotations
 
 import copy
+import logging
+import sys
 import threading
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,27 +40,32 @@ from sqlmodel import Session
 from ledger import log
 from ledger.signing import Signer
 
+logger = logging.getLogger(__name__)
+
 
 class _Turns:
-    """A first-come-first-served mutex that knows how many wait. Releasing hands it to the
-    next waiter, so a thread that just released cannot jump the queue."""
+    """A first-come-first-served mutex that knows how many wait, and which thread holds it.
+    Releasing hands it to the next waiter, so a thread that just released cannot jump the queue."""
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
-        self._queue: deque[threading.Event] = deque()
+        self._queue: deque[tuple[threading.Event, int]] = deque()
         self._held = False
+        self.holder: int | None = None
+        """The thread whose turn it is (its ident), for telling what it does when others wait too long."""
 
     def acquire(self, timeout: float) -> bool:
+        me = threading.get_ident()
         with self._guard:
             if not self._held and not self._queue:
-                self._held = True
+                self._held, self.holder = True, me
                 return True
-            mine = threading.Event()
+            mine = (threading.Event(), me)
             self._queue.append(mine)
-        if mine.wait(timeout):
+        if mine[0].wait(timeout):
             return True
         with self._guard:
-            if mine.is_set():  # handed over as the wait ran out
+            if mine[0].is_set():  # handed over as the wait ran out
                 return True
             self._queue.remove(mine)
             return False
@@ -65,7 +73,7 @@ class _Turns:
     def release(self) -> None:
         with self._guard:
             if not self._hand_over():
-                self._held = False
+                self._held, self.holder = False, None
 
     def hand_over(self) -> bool:
         """Give the turn to the next waiter, if any; else keep it (and say so)."""
@@ -74,13 +82,22 @@ class _Turns:
 
     def _hand_over(self) -> bool:
         if self._queue:
-            self._queue.popleft().set()
+            event, self.holder = self._queue.popleft()
+            event.set()
             return True
         return False
 
     def waiting(self) -> int:
         with self._guard:
             return len(self._queue)
+
+
+def _doing(thread: int | None) -> str:
+    """Where a thread is, innermost call last (for the log)."""
+    frame = sys._current_frames().get(thread) if thread is not None else None
+    if frame is None:
+        return "nobody holds it" if thread is None else "its thread has ended"
+    return "".join(traceback.format_stack(frame)[-12:])
 
 
 @dataclass(eq=False)
@@ -166,6 +183,11 @@ class WriteGroups:
 
     def _join(self, member: _Member) -> Connection:
         if not self._turns.acquire(self.policy.timeout_ms / 1000):
+            logger.warning(
+                "a writer waited %d ms for its turn; the writer whose turn it is:\n%s",
+                self.policy.timeout_ms,
+                _doing(self._turns.holder),
+            )
             raise sa_exc.TimeoutError(f"no turn among the writers within {self.policy.timeout_ms} ms")
         try:
             if self._group is None:
@@ -181,6 +203,7 @@ class WriteGroups:
             raise
         group = self._group
         member.group = group
+        log.lock_held(member.session)
         if group.edge is not None:
             log.go_on_from(member.session, group.edge)
         return group.conn

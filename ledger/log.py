@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, insert, or_, select
+from sqlalchemy import Connection, and_, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -34,6 +34,7 @@ from ledger.signing import SignedTreeHead, Signer
 
 _STATE = "ledger.append_state"
 _CACHE = "ledger.cache"
+_LOCKED = "ledger.locked"
 # Any constant will do; it names "the ledger of record's write lock" for pg_advisory_xact_lock.
 WRITE_LOCK_KEY = 7_201_001
 
@@ -72,15 +73,31 @@ class NewEvent:
     """When it happened, if not when the events are appended."""
 
 
-def take_write_lock(conn: Connection) -> None:
-    """Hold the writers' lock until the transaction ends (PostgreSQL). SQLite needs no call:
-    its writers hold the database's own write lock from ``BEGIN IMMEDIATE``."""
-    if conn.dialect.name == "postgresql":
+def take_write_lock(conn: Connection, lock_timeout_ms: int | None = None) -> None:
+    """Hold the writers' lock until the transaction ends (PostgreSQL), waiting at most
+    ``lock_timeout_ms`` for it and for every lock after it in the transaction (when given).
+    SQLite needs no call: its writers hold the database's own write lock from ``BEGIN IMMEDIATE``."""
+    if conn.dialect.name != "postgresql":
+        return
+    if lock_timeout_ms is None:
         conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")
+        return
+    # One round trip: the timeout is set (for this transaction) in the subquery, before the lock.
+    conn.execute(
+        text("SELECT pg_advisory_xact_lock(:key) FROM (SELECT set_config('lock_timeout', :timeout, true)) AS timeout"),
+        {"key": WRITE_LOCK_KEY, "timeout": f"{int(lock_timeout_ms)}ms"},
+    )
+
+
+def lock_held(session: Session) -> None:
+    """Say that ``session``'s transaction holds the writers' lock from its first statement
+    (its engine takes it when it begins), so that appending need not ask for it again."""
+    session.info[_LOCKED] = True
 
 
 def _lock(session: Session) -> None:
-    take_write_lock(session.connection())
+    if not session.info.get(_LOCKED):
+        take_write_lock(session.connection())
 
 
 def _stored_nodes(session: Session, keys: list[merkle.Node]) -> dict[merkle.Node, bytes]:

@@ -204,6 +204,28 @@ def test_without_group_commit_each_writer_commits_alone(db_url: str, tmp_path: P
         db.dispose()
 
 
+@pytest.mark.parametrize("group_commit", [True, False])
+def test_every_write_transaction_holds_the_lock_and_waits_no_longer_than_the_busy_timeout(
+    db_url: str, tmp_path: Path, group_commit: bool
+) -> None:
+    """The writers' lock and the lock timeout are taken in one round trip when a write
+    transaction begins; both hold for the whole transaction, and only for it."""
+    settings: Settings = make_settings(db_url, tmp_path)
+    database = settings.database.model_copy(update={"group_commit": group_commit, "busy_timeout_ms": 4321})
+    db = Database(settings.model_copy(update={"database": database}))
+    try:
+        with db.unit_of_work() as s:
+            held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            assert s.execute(text(held)).scalar_one() == 1
+            assert s.execute(text("SHOW lock_timeout")).scalar_one() == "4321ms"
+            s.execute(text("SAVEPOINT later"))  # still so after the first statements
+            assert s.execute(text("SHOW lock_timeout")).scalar_one() == "4321ms"
+        with db.read_engine.connect() as conn:  # set for the transaction only
+            assert conn.execute(text("SHOW lock_timeout")).scalar_one() == "0"
+    finally:
+        db.dispose()
+
+
 def test_a_crowd_of_clients_larger_than_the_worker_threads_all_get_their_change(
     client: TestClient, database: Database, live_server: str
 ) -> None:

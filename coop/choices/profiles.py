@@ -26,7 +26,7 @@ from dataclasses import astuple, dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, func, select
+from sqlalchemy import Connection, bindparam, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
@@ -34,6 +34,7 @@ from sqlmodel import col
 from coop.choices import encoding
 from coop.choices.models import ChoiceProfile, ChoiceVersion, MemberProfile, ProfileWatermark
 from coop.proxies.models import ProxyAppointment
+from coop.types import UTCDateTime
 from coop.vocabulary.terms import Purpose, UserType, position
 
 ProfileKey = tuple[str, bool, bool, int, int, int, str]
@@ -102,18 +103,34 @@ def refresh(session: Session, member_ids: Iterable[int], at: datetime | None = N
     _refresh(session.connection(), sorted(set(member_ids)), at)
 
 
-def _refresh(conn: Connection, ids: Sequence[int], at: datetime | None) -> None:
+def _refresh(
+    conn: Connection,
+    ids: Sequence[int],
+    at: datetime | None,
+    opened: dict[int, ChoiceVersion] | None = None,
+    untouched: frozenset[int] = frozenset(),
+) -> None:
+    """Count ``ids`` again. ``opened``: open versions just written (not read back again);
+    ``untouched``: members none of whose appointments were just written."""
     if not ids:
         return
+    opened = opened or {}
     delta: Counter[ProfileKey] = Counter()
     rows: list[dict[str, Any]] = []
     for chunk in _chunks(ids):
-        versions = {r.member_id: r for r in conn.execute(_versions(chunk))}
-        appointments: dict[int, list[Any]] = defaultdict(list)
-        for a in conn.execute(_appointments(chunk)):
-            appointments[a.principal_id].append(a)
         table = MemberProfile.__table__  # type: ignore[attr-defined]
         counted = {r.member_id: r for r in conn.execute(select(table).where(_in(table.c.member_id, chunk)))}
+        unread = [i for i in chunk if i not in opened]
+        versions: dict[int, Any] = dict(opened)
+        if unread:
+            versions.update((r.member_id, r) for r in conn.execute(_versions(unread)))
+        # A member counted without a proxy in force gains one only by a write of an appointment,
+        # which would be in this flush; their older appointments' moments are in counted_at.
+        asked = [i for i in chunk if not (i in untouched and _without_proxies(counted.get(i)))]
+        appointments: dict[int, list[Any]] = defaultdict(list)
+        if asked:
+            for a in conn.execute(_appointments(asked)):
+                appointments[a.principal_id].append(a)
         for member_id in chunk:
             version = versions.get(member_id)
             if version is None:
@@ -127,6 +144,10 @@ def _refresh(conn: Connection, ids: Sequence[int], at: datetime | None) -> None:
             delta.update(profile_key(_state(row), u) for u in UserType)
             rows.append(row)
     _store(conn, rows, delta)
+
+
+def _without_proxies(counted: Any) -> bool:
+    return counted is not None and counted.proxies == "" and counted.expires_at is None
 
 
 def _in(column: Any, ids: Sequence[int]) -> Any:
@@ -192,48 +213,70 @@ def _upsert(conn: Connection, table: Any) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-def _store(conn: Connection, rows: list[dict[str, Any]], delta: Counter[ProfileKey]) -> None:
-    if not rows:  # nothing counted changed (an appointment not yet accepted): the rows are seen all the same
-        _advance(conn, None)
-        return
-    members = _upsert(conn, MemberProfile.__table__)  # type: ignore[attr-defined]
-    conn.execute(
-        members.on_conflict_do_update(
-            index_elements=["member_id"], set_={c: members.excluded[c] for c in rows[0] if c != "member_id"}
-        ),
-        rows,
-    )
-    changed = [(key, n) for key, n in sorted(delta.items()) if n]
-    if changed:
-        profiles = _upsert(conn, ChoiceProfile.__table__)  # type: ignore[attr-defined]
-        conn.execute(
-            profiles.on_conflict_do_update(
-                index_elements=list(KEY_COLUMNS),
-                set_={"members": ChoiceProfile.__table__.c.members + profiles.excluded.members},  # type: ignore[attr-defined]
-            ),
-            [dict(zip(KEY_COLUMNS, key, strict=True)) | {"members": n} for key, n in changed],
-        )
-    _advance(conn, max(r["counted_at"] for r in rows))
-
-
+MEMBER_COLUMNS = ("member_id", *State.__slots__, "counted_at", "expires_at")
 KEY_COLUMNS = ("user_type", "is_member", "opt_out", "excluded_mask", "codes", "sensitive_yes_mask", "proxies")
 
 
-def _advance(conn: Connection, counted_to: datetime | None) -> None:
-    """Move the watermark to ``counted_to`` (never back) and to the newest rows' ids."""
-    version_id, appointment_id = _newest_ids(conn)
-    old = _watermark(conn)
-    if old is None and counted_to is None:
-        return  # nothing is counted yet: the first member counted starts the watermark
-    moments = [m for m in (counted_to, old.counted_to if old is not None else None) if m is not None]
-    row = {
-        "id": 1,
-        "counted_to": max(moments),
-        "last_version_id": version_id,
-        "last_appointment_id": appointment_id,
-    }
-    mark = _upsert(conn, ProfileWatermark.__table__)  # type: ignore[attr-defined]
-    conn.execute(mark.on_conflict_do_update(index_elements=["id"], set_={c: mark.excluded[c] for c in row}), row)
+@dataclass(frozen=True)
+class _Statements:
+    """The writes of counting, built once per dialect (building an upsert costs about a
+    millisecond, more than running it)."""
+
+    members: Any
+    profiles: Any
+    watermark: Any
+    watermark_ids: Any
+
+
+@functools.cache
+def _statements(dialect: str) -> _Statements:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    members = insert(MemberProfile.__table__)  # type: ignore[attr-defined]
+    members = members.on_conflict_do_update(
+        index_elements=["member_id"], set_={c: members.excluded[c] for c in MEMBER_COLUMNS if c != "member_id"}
+    )
+    counts = ChoiceProfile.__table__  # type: ignore[attr-defined]
+    profiles = insert(counts)
+    profiles = profiles.on_conflict_do_update(
+        index_elements=list(KEY_COLUMNS), set_={"members": counts.c.members + profiles.excluded.members}
+    )
+    table = ProfileWatermark.__table__  # type: ignore[attr-defined]
+    version_id, appointment_id = (
+        select(func.coalesce(func.max(t.__table__.c.id), 0)).scalar_subquery()  # type: ignore[union-attr]
+        for t in (ChoiceVersion, ProxyAppointment)
+    )
+    mark = insert(table).values(
+        id=1,
+        counted_to=bindparam("counted_to", type_=UTCDateTime()),
+        last_version_id=version_id,
+        last_appointment_id=appointment_id,
+    )
+    later = func.greatest if dialect == "postgresql" else func.max  # SQLite: max(a, b) of the two
+    watermark = mark.on_conflict_do_update(
+        index_elements=["id"],
+        set_={
+            "counted_to": later(table.c.counted_to, mark.excluded.counted_to),
+            "last_version_id": mark.excluded.last_version_id,
+            "last_appointment_id": mark.excluded.last_appointment_id,
+        },
+    )
+    ids = table.update().where(table.c.id == 1).values(last_version_id=version_id, last_appointment_id=appointment_id)
+    return _Statements(members, profiles, watermark, ids)
+
+
+def _store(conn: Connection, rows: list[dict[str, Any]], delta: Counter[ProfileKey]) -> None:
+    statements = _statements(conn.dialect.name)
+    if not rows:  # nothing counted changed (an appointment not yet accepted): the rows are seen all the same
+        conn.execute(statements.watermark_ids)  # the watermark, if any, moves to the newest rows' ids
+        return
+    conn.execute(statements.members, rows)
+    changed = [(key, n) for key, n in sorted(delta.items()) if n]
+    if changed:
+        conn.execute(
+            statements.profiles, [dict(zip(KEY_COLUMNS, key, strict=True)) | {"members": n} for key, n in changed]
+        )
+    # The watermark moves to the newest counted_at (never back) and to the newest rows' ids.
+    conn.execute(statements.watermark, {"counted_to": max(r["counted_at"] for r in rows)})
 
 
 def _watermark(conn: Connection) -> Any:
@@ -276,7 +319,20 @@ def refresh_expired(session: Session, at: datetime) -> int:
 def _count_flushed(session: Session, _flush: UOWTransaction) -> None:
     """Every version or appointment written through the ORM changes its member's counts in
     the same transaction (the states the session held before the flush name them)."""
+    opened = {o.member_id: o for o in session.new if isinstance(o, ChoiceVersion) and _whole_and_open(o)}
     members = {o.member_id for o in session.new if isinstance(o, ChoiceVersion)}
-    members |= {o.principal_id for o in (*session.new, *session.dirty) if isinstance(o, ProxyAppointment)}
+    appointed = {o.principal_id for o in (*session.new, *session.dirty) if isinstance(o, ProxyAppointment)}
+    members |= appointed
     if members:
-        _refresh(session.connection(), sorted(members), None)
+        ids = sorted(members)
+        _refresh(session.connection(), ids, None, opened, frozenset(ids) - appointed)
+
+
+_VERSION_FIELDS = ("member_id", "valid_from", "valid_to", *State.__slots__[:-1])
+
+
+def _whole_and_open(version: ChoiceVersion) -> bool:
+    """Whether a version just written is its member's open one and holds every field counted
+    (else it is read back)."""
+    loaded = vars(version)
+    return all(name in loaded for name in _VERSION_FIELDS) and version.valid_to is None

@@ -19,6 +19,7 @@ from coop.choices.models import ChoiceVersion
 from coop.choices.queries import access, current, etag
 from coop.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from coop.mail.models import MailKind
+from coop.members.models import Member
 from coop.vocabulary.terms import (
     ALL_PURPOSES,
     SENSITIVE,
@@ -140,6 +141,9 @@ def change(
 ) -> ChoiceVersion:
     """Apply a change as a new version. Refused (412) when ``if_match`` names an older
     version; a change that changes nothing writes nothing."""
+    # Held while the change runs: the session keeps only weak references, and the notice reads
+    # the member again (without this, from the database a second time).
+    _held = session.get(Member, member_id)
     scope = access(session, actor, member_id, now).scope
     decision = can_change_choices(actor, member_id, scope, patch.touches())
     if isinstance(decision, Denied):  # the actor may read (board, proxy), so saying no leaks nothing
