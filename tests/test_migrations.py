@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import pytest
 from alembic.config import Config
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError
 
 from alembic import command
+from coop import demo
+from coop.auth.policy import Actor, Role
+from coop.choices import recount
+from coop.choices import service as choices
+from coop.choices.encoding import Preference
+from coop.db import Database
+from coop.proxies import service as proxies
 from coop.settings import ROOT
+from coop.types import utcnow
+from coop.vocabulary.terms import Purpose, UserType
 
 
 def _config(url: str) -> Config:
@@ -70,6 +79,33 @@ def test_the_members_index_is_filled_from_the_entries_and_given_back(db_url: str
     engine.dispose()
     command.upgrade(config, "head")
     command.check(config)
+
+
+def test_the_profiles_are_counted_from_the_members_already_there(database: Database, db_url: str) -> None:
+    """0028 counts the choice profiles of a cooperative that had members before it: the same
+    counts the services keep, and nothing for ``coop ledger verify`` to find."""
+    demo.seed(database, 12, voting_seconds=0.5)  # members with their choices
+    now = utcnow()
+    principal, proxy = Actor("user", 905, Role.member, member_id=5), Actor("user", 901, Role.member, member_id=1)
+    with database.unit_of_work() as s:
+        asked = proxies.appoint(s, principal, 5, 1, [Purpose.research], None, False, 3, now)
+        assert asked.id is not None
+        proxies.accept(s, proxy, 1, asked.id, now)
+        to_proxy = ((Purpose.research, UserType.academic, Preference.proxy),)
+        choices.change(s, principal, 5, choices.ChoicePatch(preferences=to_proxy), None, now)
+    counts = "SELECT user_type, codes, proxies, members FROM choice_profile WHERE members <> 0 ORDER BY 1, 2, 3"
+    proxied = "SELECT member_id, proxies FROM choice_member_profile WHERE proxies <> '' ORDER BY 1"
+    with database.unit_of_work(write=False) as s:
+        kept, followed = s.execute(text(counts)).all(), s.execute(text(proxied)).all()
+    assert followed and any(proxies for _, _, proxies, _ in kept), "a member follows a proxy"
+    database.dispose()
+    config = _config(db_url)
+    command.downgrade(config, "0027")
+    command.upgrade(config, "head")
+    with database.unit_of_work(write=False) as s:
+        assert s.execute(text(counts)).all() == kept
+        assert s.execute(text(proxied)).all() == followed
+        assert recount.check(s.connection()) == []
 
 
 SEED = [
