@@ -26,7 +26,7 @@ from bench.common import fresh_database, timed
 from coop.auth import service as auth_service
 from coop.auth.models import UserAccount
 from coop.auth.policy import CLI_ACTOR, Role
-from coop.choices import encoding
+from coop.choices import encoding, recount
 from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
 from coop.db import Database
@@ -330,6 +330,7 @@ def _proposal(db: Database, opens: datetime, voters: list[tuple[int, str]], memb
         events.append(NewEvent("proposal.closed", "user:1", "proposal:1", tally, closes))
         log.append_many(s, events)
         log.sign_current_head(s, db.signer)
+        recount.rebuild(s.connection())  # the choices were written around the services: counted as they count them
     return len(events)
 
 
