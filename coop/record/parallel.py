@@ -3,7 +3,8 @@
 Reading a million rows and a million events takes a core each; :func:`alongside` forks one
 process per table with a row per member (``at_once``), which reads that table's rows on a
 connection of its own while this process reads the log, and hands back the table's
-:class:`~coop.record.reconcile.Tally` and the rules it found broken.
+:class:`~coop.record.reconcile.Tally` and the rules it found broken. Checks of derived
+tables (the choice profiles' recount) run in processes of their own the same way.
 
 Both sides must see the same record. On PostgreSQL the processes import this transaction's
 snapshot (``pg_export_snapshot``). On SQLite, and on PostgreSQL under READ COMMITTED, each
@@ -24,7 +25,7 @@ from __future__ import annotations
 import gc
 import multiprocessing
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection as Pipe
@@ -53,12 +54,43 @@ def _can_fork(conn: Connection) -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and not in_memory
 
 
+Check = Callable[[Connection], list[str]]
+"""A check of derived tables against the record: what disagrees (nothing: [])."""
+
+
+@dataclass
+class _Checked:
+    """What a checking process hands back: the events its snapshot held, and the problems."""
+
+    events: int
+    problems: list[str]
+
+
+class Derived:
+    """The problems the checks of derived tables found, from their processes or, when those
+    saw another snapshot or failed, checked here."""
+
+    def __init__(self, conn: Connection, checks: Sequence[Check], readers: Sequence[Pipe | None]) -> None:
+        self._conn, self._checks, self._readers = conn, checks, readers
+
+    def problems(self, report: Report) -> list[str]:
+        found = []
+        for check, reader in zip(self._checks, self._readers, strict=True):
+            result = _receive(reader) if reader is not None else None
+            if isinstance(result, _Checked) and result.events == report.events:
+                found.extend(result.problems)
+            else:
+                found.extend(check(self._conn))
+        return found
+
+
 @contextmanager
-def alongside(reconciliation: Reconciliation, conn: Connection) -> Iterator[None]:
-    """Tally ``reconciliation``'s big tables in forked processes until the block ends."""
+def alongside(reconciliation: Reconciliation, conn: Connection, checks: Sequence[Check] = ()) -> Iterator[Derived]:
+    """Tally ``reconciliation``'s big tables, and run ``checks``, in forked processes until
+    the block ends; what the checks found is asked of the :class:`Derived` it yields."""
     big = [table for table in reconciliation.tables if table.at_once]
-    if not big or not _can_fork(conn):
-        yield
+    if not (big or checks) or not _can_fork(conn):
+        yield Derived(conn, checks, [None] * len(checks))
         return
     snapshot = None
     if conn.dialect.name == "postgresql" and conn.get_isolation_level() in ("REPEATABLE READ", "SERIALIZABLE"):
@@ -67,27 +99,31 @@ def alongside(reconciliation: Reconciliation, conn: Connection) -> Iterator[None
     context = multiprocessing.get_context("fork")
     running: list[tuple[Any, Pipe]] = []
     try:
-        for table in big:
+        jobs: list[tuple[Callable[..., None], Any]] = [(_tally, [table]) for table in big]
+        jobs += [(_check, check) for check in checks]
+        for target, work in jobs:
             reader, writer = context.Pipe(duplex=False)
-            process = context.Process(target=_tally, args=(url, snapshot, [table], writer), daemon=True)
+            process = context.Process(target=target, args=(url, snapshot, work, writer), daemon=True)
             process.start()
             writer.close()
             running.append((process, reader))
+        tallying = running[: len(big)]
 
         def collect(tables: Sequence[Table], report: Report) -> dict[str, Tally] | None:
-            results = [_receive(reader) for _, reader in running]
-            if any(r is None or r.events != report.events for r in results):
+            results = [_receive(reader) for _, reader in tallying]
+            if any(not isinstance(r, _Tallied) or r.events != report.events for r in results):
                 return None  # another snapshot, or a process that failed: tally here
             tallies: dict[str, Tally] = {}
             for result in results:
-                assert result is not None
+                assert isinstance(result, _Tallied)
                 tallies.update(result.tallies)
                 for d in result.disagreements:
                     report.disagree(d.table, d.row, d.seq, d.message)
             return tallies
 
-        reconciliation.rows = collect
-        yield
+        if big:
+            reconciliation.rows = collect
+        yield Derived(conn, checks, [reader for _, reader in running[len(big) :]])
     finally:
         reconciliation.rows = None
         for process, reader in running:
@@ -98,12 +134,43 @@ def alongside(reconciliation: Reconciliation, conn: Connection) -> Iterator[None
                 process.join()
 
 
-def _receive(reader: Pipe) -> _Tallied | None:
+def _receive(reader: Pipe) -> _Tallied | _Checked | None:
     try:
         result = reader.recv()
     except (EOFError, OSError):
         return None
-    return result if isinstance(result, _Tallied) else None
+    return result if isinstance(result, _Tallied | _Checked) else None
+
+
+@contextmanager
+def _snapshot_connection(url: str, snapshot: str | None) -> Iterator[Connection]:
+    """In a forked process: a connection of its own, in the parent's snapshot when it has one."""
+    _, engine = make_engines(url)
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if snapshot is not None:
+                conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+            conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+        yield conn
+
+
+def _events(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("SELECT COALESCE(max(seq), 0) FROM ledger_event").scalar_one())
+
+
+def _check(url: str, snapshot: str | None, check: Check, writer: Pipe) -> None:
+    """In the forked process: one check of derived tables, and back."""
+    gc.freeze()
+    os.nice(10)
+    try:
+        with _snapshot_connection(url, snapshot) as conn:
+            writer.send(_Checked(_events(conn), check(conn)))
+    except Exception as exc:  # the parent checks itself
+        writer.send(f"{type(exc).__name__}: {exc}")
+    finally:
+        writer.close()
+        os._exit(0)
 
 
 def _tally(url: str, snapshot: str | None, tables: list[Table], writer: Pipe) -> None:
@@ -111,14 +178,8 @@ def _tally(url: str, snapshot: str | None, tables: list[Table], writer: Pipe) ->
     gc.freeze()  # never collect what the parent process holds (its connections are not ours)
     os.nice(10)  # the log is the longer work: its reader keeps a core when the tallies would take it
     try:
-        _, engine = make_engines(url)
-        with engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                if snapshot is not None:
-                    conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
-                conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
-            events = int(conn.exec_driver_sql("SELECT COALESCE(max(seq), 0) FROM ledger_event").scalar_one())
+        with _snapshot_connection(url, snapshot) as conn:
+            events = _events(conn)
             report = Report()
             tallies = {table.name: tally_rows(table, conn, report) for table in tables}
         writer.send(_Tallied(events, tallies, report.disagreements))

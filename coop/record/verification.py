@@ -161,7 +161,8 @@ def verify_record(
     interval = settings.ledger.head_interval_seconds + HEAD_GRACE_SECONDS
     deadline = now - timedelta(seconds=interval)
     reconciliation = Reconciliation(tables(settings))
-    with alongside(reconciliation, conn):
+    # The choice profiles are derived, outside the record: they must agree with what is in it.
+    with alongside(reconciliation, conn, checks=[recount.check]) as derived:
         report = verify(
             conn,
             trusted_keys,
@@ -170,8 +171,8 @@ def verify_record(
             checkpoints=checkpoints,
             unsigned_deadline=deadline,
         )
-    for problem in recount.check(conn):  # derived, outside the record: they must agree with what is in it
-        report.fail(problem)
+        for problem in derived.problems(report):
+            report.fail(problem)
     return report
 
 

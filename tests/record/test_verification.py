@@ -1074,7 +1074,10 @@ def test_the_big_tables_are_tallied_alongside_the_log(
     assert report.ok, report.problems
     big = {t.name for t in tables() if t.at_once}
     assert all(r is not None and r.events == report.events for r in received), received
-    assert {name for r in received for name in r.tallies} == big
+    tallied = [r for r in received if isinstance(r, parallel._Tallied)]
+    assert {name for r in tallied for name in r.tallies} == big
+    (checked,) = [r for r in received if isinstance(r, parallel._Checked)]  # the profiles' recount
+    assert checked.problems == []
 
 
 def _log_grew_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -1082,6 +1085,8 @@ def _log_grew_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def grown(reader: Any) -> Any:
         result = receive(reader)
+        if isinstance(result, parallel._Checked):
+            return parallel._Checked(result.events + 1, result.problems)
         return parallel._Tallied(result.events + 1, result.tallies, result.disagreements)
 
     monkeypatch.setattr(parallel, "_receive", grown)
@@ -1106,6 +1111,9 @@ def test_the_big_tables_are_reconciled_however_they_are_tallied(
         assert report.first_disagreement is not None
         assert (report.first_disagreement.table, report.first_disagreement.row) == (case.named, row), name
         assert report.first_disagreement.seq == event
+    # the derived profiles are checked too, in their process or here
+    cooperative.tamper("choice_profile", "UPDATE choice_profile SET members = members + 1 WHERE members > 0")
+    assert any("profiles have a count that differs" in str(p) for p in cooperative.verify().problems)
 
 
 def test_a_row_that_fixes_what_its_table_leaves_to_the_event_is_walked() -> None:
