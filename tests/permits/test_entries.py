@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from coop.permits import entries
 from coop.permits.manifests import pseudonym, pseudonymiser
+from ledger import merkle
 
 
 @settings(deadline=None)
@@ -71,3 +72,13 @@ def test_each_batch_is_handed_on_after_it_is_written(monkeypatch: pytest.MonkeyP
             assert len(seen) == len(taken)  # not hashed before it was taken
             taken.append(batch["member"].tolist())
     assert seen == taken and sum(map(len, taken)) == 42
+
+
+@settings(max_examples=60, deadline=None)
+@given(pseudonyms=st.lists(st.binary(min_size=32, max_size=32) | st.just(bytes(32)), max_size=50))
+def test_the_leaf_hashes_are_the_rfc_9162_ones(pseudonyms: list[bytes]) -> None:
+    """Laid out by numpy, even pseudonyms ending in zero bytes keep all 32 of them."""
+    batch = np.empty(len(pseudonyms), dtype=entries.ENTRY)
+    batch["pseudonym"] = np.frombuffer(b"".join(pseudonyms), dtype="V32")
+    batch["member"] = 1
+    assert entries.leaf_hashes(batch) == [merkle.leaf_hash(p) for p in pseudonyms]
