@@ -9,20 +9,34 @@ INSERTs alone would take most of an hour. Each heavy path runs in a process of i
 ``BENCH_GUARD_MINUTES`` (10): "did not finish" is a finding, not a failure.
 
 BENCH_MEMBERS=100000 .venv/bin/python bench/run.py nation   # a small run to check the code
+
+``BENCH_ONLY`` (comma-separated: ``consultation``, ``manifest``, ``appends``) runs only those
+paths after the seeding; such a partial run prints its figures instead of returning them to
+``bench/run.py``'s tables. To time the manifest alone at 2 million members, without touching
+``bench/results.json``::
+
+    BENCH_MEMBERS=2000000 BENCH_ONLY=manifest .venv/bin/python -c \
+        "import os; from bench import nation_bench; nation_bench.run(int(os.environ['BENCH_MEMBERS']))"
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import multiprocessing
 import os
+import pickle
 import queue
 import random
 import resource
 import statistics
+import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from rich.progress import Progress
@@ -30,21 +44,21 @@ from sqlalchemy import text
 
 from bench import crowd_appends
 from bench.choices_bench import STATUTES
-from bench.common import fresh_database, research_application, research_permit, timed
+from bench.common import fresh_database, research_application, timed
 from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.choices import encoding, recount
 from coop.choices.encoding import Preference
 from coop.db import Database
 from coop.governance import service as governance
 from coop.hdab import service as hdab
-from coop.permits import manifests
-from coop.permits import service as permits
 from coop.settings import Settings
 from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType, mask
 from ledger import bulk
 
 NATION = 18_000_000
+ROOT = Path(__file__).resolve().parent.parent
+ONLY = {p for p in os.environ.get("BENCH_ONLY", "").split(",") if p}
 BATCH = 250_000
 GUARD_MINUTES = float(os.environ.get("BENCH_GUARD_MINUTES", "10"))
 HDAB = Actor("key", 1, Role.hdab, org="HDAB")
@@ -226,23 +240,6 @@ def consultation(db: Database) -> dict[str, Any]:
     }
 
 
-def _manifest_apart(settings: Settings, out: Any) -> None:
-    """In a process of its own: register a permit, create its manifest, stream it back."""
-    db = Database(settings)
-    new = research_permit("NATION-P1", datetime.now(UTC))
-    with db.unit_of_work() as s:
-        permit, _ = permits.register(s, HDAB, new, utcnow())
-    out.put(("stage", "created"))
-    with db.unit_of_work() as s, timed() as created:
-        manifest = manifests.create(s, CLI_ACTOR, s.merge(permit), db.settings, utcnow())
-    rss_create = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    out.put(("create", manifest.size, created.seconds, rss_create))
-    with db.unit_of_work(write=False) as s, timed() as streamed:
-        rows = sum(1 for _ in manifests.pseudonyms(s, manifest.id or 0))
-    out.put(("stream", rows, streamed.seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
-    db.dispose()
-
-
 def _floor_copy_stream(db: Database, rows: int) -> tuple[float, float]:
     """The floors of a manifest: COPY ``rows`` pseudonym-shaped rows (32 bytes, a member id)
     into a plain table, then stream them back through a server-side cursor."""
@@ -269,15 +266,21 @@ def _floor_copy_stream(db: Database, rows: int) -> tuple[float, float]:
 
 def manifest(db: Database) -> dict[str, Any]:
     """Target 2: the manifest for every eligible member (the same academic EHR scope as
-    the consultation), created and streamed in a process of its own, stopped at the guard."""
-    ctx = multiprocessing.get_context("spawn")
-    out = ctx.Queue()
-    proc = ctx.Process(target=_manifest_apart, args=(db.settings, out))
+    the consultation), created and streamed in a process of its own that imports only the
+    manifest's path (``bench.manifest_apart``), stopped at the guard."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bench.manifest_apart"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(pickle.dumps(db.settings))
+    proc.stdin.close()
+    out: queue.Queue[list[Any]] = queue.Queue()
+    lines = proc.stdout
+    threading.Thread(target=lambda: [out.put(json.loads(line)) for line in lines], daemon=True).start()
     started = time.perf_counter()
-    proc.start()
     figures: dict[str, Any] = {}
     deadline = started + GUARD_MINUTES * 60
-    while proc.is_alive() or not out.empty():
+    while proc.poll() is None or not out.empty():
         try:
             msg = out.get(timeout=5)
         except queue.Empty:
@@ -286,7 +289,9 @@ def manifest(db: Database) -> dict[str, Any]:
                 figures["did_not_finish"] = f"stopped after {GUARD_MINUTES:g} min at stage {figures.get('stage')}"
                 break
             continue
-        if msg[0] == "stage":
+        if msg[0] == "base":
+            figures["base_rss_mib"] = round(msg[1])
+        elif msg[0] == "stage":
             figures["stage"] = msg[1]
         elif msg[0] == "create":
             figures.update(manifest_size=msg[1], create_seconds=round(msg[2], 2), create_peak_rss_mib=round(msg[3]))
@@ -295,7 +300,7 @@ def manifest(db: Database) -> dict[str, Any]:
             figures.update(stream_rows=msg[1], stream_seconds=round(msg[2], 2), peak_rss_mib=round(msg[3]))
             figures["stream_rows_per_s"] = round(msg[1] / msg[2]) if msg[2] else None
             figures["stage"] = "done"
-    proc.join(30)
+    proc.wait(30)
     size = figures.get("manifest_size")
     if size:
         copy_s, stream_s = _floor_copy_stream(db, size)
@@ -346,14 +351,20 @@ def run(n: int = NATION) -> dict[str, Any]:
             figures["database_bytes"] = s.execute(text("SELECT pg_database_size(current_database())")).scalar_one()
         print("seeded", figures, flush=True)
         figures["load_after_seed"] = round(os.getloadavg()[0], 2)
-        figures["consultation"] = consultation(db)
-        print("consultation", figures["consultation"], flush=True)
+        if not ONLY or "consultation" in ONLY:
+            figures["consultation"] = consultation(db)
+            print("consultation", figures["consultation"], flush=True)
         figures["load_before_manifest"] = round(os.getloadavg()[0], 2)
-        figures["manifest"] = manifest(db)
-        print("manifest", figures["manifest"], flush=True)
+        if not ONLY or "manifest" in ONLY:
+            figures["manifest"] = manifest(db)
+            print("manifest", figures["manifest"], flush=True)
         figures["load_before_appends"] = round(os.getloadavg()[0], 2)
-        figures["appends"] = appends(db, n)
-        print("appends", figures["appends"], flush=True)
+        if not ONLY or "appends" in ONLY:
+            figures["appends"] = appends(db, n)
+            print("appends", figures["appends"], flush=True)
+    if ONLY:  # a partial run: its figures are printed, not kept beside the whole runs'
+        print("nation (partial)", figures, flush=True)
+        return figures
     figures["raw_hashing_events_per_s"] = round(raw_hashing())
     per_million = n / 1e6
     c, m, seed_f = figures["consultation"], figures["manifest"], figures["seed"]

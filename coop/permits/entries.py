@@ -7,9 +7,10 @@ a time, to an unnamed temporary file (gone with the process; it holds what the
 in order to a second such file. Memory grows with one bucket, 1/256 of the manifest
 (16 million entries: about 2.5 MB), never with the whole of it.
 
-The sorted entries are read twice: once for the root and the member set, once for the rows
-(the manifest row, which the entries reference, needs the root first). The manifest's
-``manifest_member`` rows come from its member set, in member order.
+The sorted entries are read once: each batch is sent to the database, then hashed for the
+root while the server files it (the manifest's id is taken before its row is written, so
+the entries need not wait for the root). The manifest's ``manifest_member`` rows come from
+its member set, in member order.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from types import TracebackType
 
 import numpy as np
@@ -45,7 +46,7 @@ MEMBER_ROW = np.dtype(
     [("fields", ">i2"), ("member_size", ">i4"), ("member", ">i4"), ("manifest_size", ">i4"), ("manifest", ">i4")]
 )
 """One ``manifest_member`` row (member_id, manifest_id) in PostgreSQL's binary COPY format."""
-SET_BYTES = 1 << 16  # bytes of a member set read at a time: up to 524,288 members
+SET_BYTES = 1 << 13  # bytes of a member set read at a time: up to 65,536 members (1.2 MB of rows)
 
 Entries = npt.NDArray[np.void]
 
@@ -105,24 +106,49 @@ def pseudonyms_of(entries: Entries) -> list[bytes]:
     return [joined[i : i + 32] for i in range(0, len(joined), 32)]
 
 
+LEAF = np.dtype("V33")
+"""A leaf's hashed input: the leaf prefix 0x00, then the 32 pseudonym bytes."""
+_DIGEST = type(hashlib.sha256()).digest
+
+
 def leaf_hashes(entries: Entries) -> list[bytes]:
-    """The RFC 9162 leaf hash of each pseudonym (leaf = the 32 pseudonym bytes)."""
-    sha256 = hashlib.sha256
-    return [sha256(b"\x00" + p).digest() for p in pseudonyms_of(entries)]
+    """The RFC 9162 leaf hash of each pseudonym (leaf = the 32 pseudonym bytes).
+
+    The prefixed inputs are laid out by numpy and hashed by ``map`` over C functions, with
+    no Python frame per pseudonym (about a fifth less time than a comprehension)."""
+    inputs = np.zeros(entries.size, dtype=LEAF)
+    inputs.view(np.uint8).reshape(-1, LEAF.itemsize)[:, 1:] = (
+        np.ascontiguousarray(entries["pseudonym"]).view(np.uint8).reshape(-1, 32)
+    )
+    return list(map(_DIGEST, map(hashlib.sha256, inputs.tolist())))
 
 
-def store(session: Session, manifest_id: int, entries: SortedEntries) -> None:
-    """Write the manifest's entries in pseudonym order (then the index by pseudonym grows at its end)."""
+def store(
+    session: Session, manifest_id: int, entries: SortedEntries, then: Callable[[Entries], None] | None = None
+) -> None:
+    """Write the manifest's entries in pseudonym order (then the index by pseudonym grows at its end).
+
+    ``then`` sees each batch right after it is sent: on PostgreSQL the server files the rows
+    while the caller works on them (the manifest hashes them for its root), so the two take
+    the time of the slower, not of both."""
     columns = ("member_id", "manifest_id", "pseudonym")
+    batches = _handed_on(entries, then)
     if session.connection().dialect.name == "postgresql":
-        bulk.copy_encoded(session, "manifest_entry", columns, (_copy_rows(manifest_id, batch) for batch in entries))
+        bulk.copy_encoded(session, "manifest_entry", columns, (_copy_rows(manifest_id, batch) for batch in batches))
         return
     rows = (
         (int(m), manifest_id, p)
-        for batch in entries
+        for batch in batches
         for m, p in zip(batch["member"].tolist(), pseudonyms_of(batch), strict=True)
     )
     bulk.insert_rows(session, "manifest_entry", columns, ("int4", "int4", "bytea"), rows)
+
+
+def _handed_on(entries: SortedEntries, then: Callable[[Entries], None] | None) -> Iterator[Entries]:
+    for batch in entries:
+        yield batch  # the consumer sends it before asking for the next one
+        if then is not None:
+            then(batch)
 
 
 def store_members(session: Session, manifest_id: int, bits: bytes) -> None:

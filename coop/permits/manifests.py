@@ -16,9 +16,10 @@ import hashlib
 import hmac
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from itertools import islice
 
 import numpy as np
+import numpy.typing as npt
+from sqlalchemy import text
 from sqlmodel import Session
 
 from coop.auth.policy import Actor
@@ -57,8 +58,10 @@ def terms_of(session: Session, permit: Permit) -> Terms:
     return Terms(permit.benefit_share_pct, False, False, False, max(months, 1))
 
 
-def _eligible(session: Session, permit: Permit, at: datetime, terms: Terms, max_depth: int) -> Iterator[int]:
-    return cohorts.eligible_members(
+def _eligible(
+    session: Session, permit: Permit, at: datetime, terms: Terms, max_depth: int
+) -> Iterator[npt.NDArray[np.int64]]:
+    return cohorts.eligible_member_batches(
         session,
         from_mask(Purpose, permit.purposes_mask),
         deciding_user_type(UserType(permit.user_type), permit.on_behalf_of_public_body),
@@ -70,6 +73,13 @@ def _eligible(session: Session, permit: Permit, at: datetime, terms: Terms, max_
 
 
 def eligible_at_approval(session: Session, permit: Permit, settings: Settings) -> Iterator[int]:
+    for batch in _eligible_batches_at_approval(session, permit, settings):
+        yield from batch.tolist()
+
+
+def _eligible_batches_at_approval(
+    session: Session, permit: Permit, settings: Settings
+) -> Iterator[npt.NDArray[np.int64]]:
     return _eligible(session, permit, permit.approved_at, terms_of(session, permit), settings.choices.proxy_max_depth)
 
 
@@ -85,42 +95,51 @@ def create(session: Session, actor: Actor, permit: Permit, settings: Settings, n
     assert permit.id is not None
     with entries.SortedEntries() as sorted_entries:
         bits = _entries(session, permit, settings, now, sorted_entries)
+        manifest_id = _next_id(session)
         tree = merkle.LeafStream()
-        for batch in sorted_entries:
-            tree.extend(entries.leaf_hashes(batch))
+        entries.store(session, manifest_id, sorted_entries, lambda batch: tree.extend(entries.leaf_hashes(batch)))
         root, size = tree.root(), sorted_entries.size
-        manifest = Manifest(
-            permit_id=permit.id,
-            as_of=permit.approved_at,
-            size=size,
-            root_hash=root,
-            created_by=actor.ledger_name,
-            created_at=now,
-            ledger_seq=log.next_seq(session),
-        )
-        session.add(manifest)
-        session.flush()
-        assert manifest.id is not None
-        event = log.append(
-            session,
-            "manifest.created",
-            actor.ledger_name,
-            f"permit:{permit.id}",
-            {
-                "manifest_id": manifest.id,
-                "size": size,
-                "root_hash": root.hex(),
-                "as_of": permit.approved_at.isoformat(),
-                "members_sha256": hashlib.sha256(bits).hexdigest(),
-            },
-            at=now,
-        )
-        assert event.seq == manifest.ledger_seq
-        entries.store(session, manifest.id, sorted_entries)
-    entries.store_members(session, manifest.id, bits)
-    session.add(ManifestMemberSet(manifest_id=manifest.id, bits=bits))
+    entries.store_members(session, manifest_id, bits)
+    manifest = Manifest(
+        id=manifest_id,
+        permit_id=permit.id,
+        as_of=permit.approved_at,
+        size=size,
+        root_hash=root,
+        created_by=actor.ledger_name,
+        created_at=now,
+        ledger_seq=log.next_seq(session),
+    )
+    session.add(manifest)
+    session.flush()
+    event = log.append(
+        session,
+        "manifest.created",
+        actor.ledger_name,
+        f"permit:{permit.id}",
+        {
+            "manifest_id": manifest_id,
+            "size": size,
+            "root_hash": root.hex(),
+            "as_of": permit.approved_at.isoformat(),
+            "members_sha256": hashlib.sha256(bits).hexdigest(),
+        },
+        at=now,
+    )
+    assert event.seq == manifest.ledger_seq
+    session.add(ManifestMemberSet(manifest_id=manifest_id, bits=bits))
     session.flush()
     return manifest
+
+
+def _next_id(session: Session) -> int:
+    """The id the manifest's row will have, taken before the row is written, as its default
+    would give it: the entries are written first, and reference it."""
+    if session.connection().dialect.name == "postgresql":
+        sql = "SELECT nextval(pg_get_serial_sequence('manifest', 'id'))"
+    else:  # a rowid: one more than the highest, under SQLite's single writer
+        sql = "SELECT coalesce(max(id), 0) + 1 FROM manifest"
+    return int(session.execute(text(sql)).scalar_one())
 
 
 def _entries(session: Session, permit: Permit, settings: Settings, now: datetime, into: entries.SortedEntries) -> bytes:
@@ -129,18 +148,17 @@ def _entries(session: Session, permit: Permit, settings: Settings, now: datetime
     still = None
     if settings.choices.honour_later_withdrawals:
         still = member_sets.Builder()
-        later = _eligible(session, permit, now, terms_of(session, permit), settings.choices.proxy_max_depth)
-        while batch := list(islice(later, BATCH)):
-            still.add(np.array(batch, dtype=np.int64))
+        for ids in _eligible(session, permit, now, terms_of(session, permit), settings.choices.proxy_max_depth):
+            still.add(ids)
     of = pseudonymiser(settings.privacy.pseudonym_key_file.read_bytes().strip(), permit.id)
     members = member_sets.Builder()
-    eligible = eligible_at_approval(session, permit, settings)
-    while batch := list(islice(eligible, BATCH)):
-        ids = np.array(batch, dtype=np.int64)
-        if still is not None:
-            ids = ids[still.holds(ids)]
-        into.add(b"".join(map(of, ids.tolist())), ids)
-        members.add(ids)
+    for fetched in _eligible_batches_at_approval(session, permit, settings):
+        for start in range(0, fetched.size, BATCH):
+            ids = fetched[start : start + BATCH]
+            if still is not None:
+                ids = ids[still.holds(ids)]
+            into.add(b"".join(map(of, ids.tolist())), ids)
+            members.add(ids)
     into.sort()
     return members.encode()
 
@@ -173,13 +191,22 @@ def get(session: Session, permit: Permit, manifest_id: int) -> Manifest:
 
 
 def pseudonyms(session: Session, manifest_id: int) -> Iterator[bytes]:
-    """The manifest's pseudonyms in order, streamed in batches from the driver."""
+    """The manifest's pseudonyms in order, streamed in batches from the driver.
+
+    On PostgreSQL the rows come in the order of the entries' key, (manifest_id, pseudonym),
+    which is the order asked for: the planner is kept from sorting them instead (right
+    after a manifest is written it has no statistics for it, and sorted 16 million rows on
+    disk), and the cursor is binary, so each pseudonym arrives as its 32 bytes, not as hex."""
     conn = session.connection()
     raw = bulk.raw_connection(session)
     sql = "SELECT pseudonym FROM manifest_entry WHERE manifest_id = {} ORDER BY pseudonym"
     if conn.dialect.name == "postgresql":
-        cursor = raw.cursor(name=f"manifest_{manifest_id}")
-        cursor.execute(sql.format("%s"), (manifest_id,))
+        with raw.cursor() as planner:
+            (sort,) = planner.execute("SELECT current_setting('enable_sort')").fetchone()
+            planner.execute("SELECT set_config('enable_sort', 'off', true)")
+            cursor = raw.cursor(name=f"manifest_{manifest_id}", binary=True)
+            cursor.execute(sql.format("%s"), (manifest_id,))
+            planner.execute("SELECT set_config('enable_sort', %s, true)", (sort,))
     else:
         cursor = raw.cursor()
         cursor.execute(sql.format("?"), (manifest_id,))

@@ -6,11 +6,13 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from coop.permits import entries
 from coop.permits.manifests import pseudonym, pseudonymiser
+from ledger import merkle
 
 
 @settings(deadline=None)
@@ -52,3 +54,31 @@ def test_entries_come_back_sorted_by_pseudonym_with_their_members(
         entries.READ = saved
     assert back == sorted(added.items())
     assert sorted_entries.size == len(added)
+
+
+def test_each_batch_is_handed_on_after_it_is_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The manifest hashes each batch once it has gone to the database: every batch, in the
+    order written, and only after it was taken."""
+    taken: list[list[int]] = []
+    seen: list[list[int]] = []
+    with entries.SortedEntries() as sorted_entries:
+        for lo in range(1, 40, 7):
+            ids = np.arange(lo, lo + 7, dtype=np.int64)
+            sorted_entries.add(b"".join(pseudonymiser(b"key", 7)(int(m)) for m in ids), ids)
+        sorted_entries.sort()
+        monkeypatch.setattr(entries, "READ", 4)
+        batches = entries._handed_on(sorted_entries, lambda b: seen.append(b["member"].tolist()))
+        for batch in batches:
+            assert len(seen) == len(taken)  # not hashed before it was taken
+            taken.append(batch["member"].tolist())
+    assert seen == taken and sum(map(len, taken)) == 42
+
+
+@settings(max_examples=60, deadline=None)
+@given(pseudonyms=st.lists(st.binary(min_size=32, max_size=32) | st.just(bytes(32)), max_size=50))
+def test_the_leaf_hashes_are_the_rfc_9162_ones(pseudonyms: list[bytes]) -> None:
+    """Laid out by numpy, even pseudonyms ending in zero bytes keep all 32 of them."""
+    batch = np.empty(len(pseudonyms), dtype=entries.ENTRY)
+    batch["pseudonym"] = np.frombuffer(b"".join(pseudonyms), dtype="V32")
+    batch["member"] = 1
+    assert entries.leaf_hashes(batch) == [merkle.leaf_hash(p) for p in pseudonyms]

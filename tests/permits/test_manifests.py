@@ -9,10 +9,12 @@ from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from coop.auth.policy import CLI_ACTOR
 from coop.db import Database
+from coop.decisions import bulk as cohorts
 from coop.errors import Conflict
 from coop.permits import entries, manifests, member_sets
 from coop.permits.manifests import pseudonym
@@ -167,6 +169,7 @@ def test_a_manifest_built_in_batches_is_the_reference_one(
     a few at a time, give the pseudonyms, root and member set of the plain definition; so do
     the honour-later-withdrawals path and its set of members still eligible."""
     monkeypatch.setattr(manifests, "BATCH", 3)
+    monkeypatch.setattr(cohorts, "_BATCH", 2)  # the eligible members fetched two rows at a time
     monkeypatch.setattr(entries, "READ", 2)
     monkeypatch.setattr(entries, "SET_BYTES", 1)  # the members index written eight ids of the set at a time
     _, people = f.with_members(client, database, 11)
@@ -188,6 +191,26 @@ def test_a_manifest_built_in_batches_is_the_reference_one(
         expected, root, members_sha256 = _reference(key, permit["id"], [m.id for m in members])
         assert (made.size, bytes(made.root_hash), streamed) == (len(members), root, expected)
         assert (event["root_hash"], event["members_sha256"]) == (root.hex(), members_sha256)
+        assert event["manifest_id"] == made.id  # the id taken before the entries were written
+        with database.unit_of_work(write=False) as s:
+            rows = s.exec(select(ManifestEntry).where(ManifestEntry.manifest_id == made.id)).all()
+        assert sorted(bytes(r.pseudonym) for r in rows) == expected and len(rows) == len(members)
+
+
+def test_the_stream_leaves_the_planner_as_it_found_it(client: TestClient, database: Database) -> None:
+    """The pseudonyms come in order with sorting turned off for their cursor only: the rest
+    of the transaction plans as before."""
+    f.with_members(client, database, 5)
+    hdab = f.api_key(database, "hdab")
+    permit = _permit(client, hdab)
+    made = _manifest(client, hdab, permit["id"])
+    with database.unit_of_work(write=False) as s:
+        streamed = manifests.pseudonyms(s, made["id"])
+        first = next(streamed)
+        if database.dialect == "postgresql":
+            assert s.execute(text("SELECT current_setting('enable_sort')")).scalar_one() == "on"
+        rest = list(streamed)
+    assert len(rest) + 1 == 5 and [first, *rest] == sorted([first, *rest])
 
 
 def test_a_manifest_that_fails_midway_leaves_nothing_behind(
