@@ -3,7 +3,7 @@ what the path needs: coop, not the other benchmarks, rich or the HTTP crowd. A p
 ``multiprocessing`` spawns from ``bench/run.py`` imports every benchmark first (about 70 MiB
 before the manifest starts), which its peak memory then counted as the manifest's.
 
-Its peak memory is read from ``/proc/self/status`` (see :func:`_peak_mib`).
+Its peak memory is read from ``/proc/self/status`` (see :func:`own_peak_mib`).
 
 ``python -m bench.manifest_apart`` reads the pickled ``Settings`` on stdin and prints one
 JSON list per stage on stdout: ``["base", rss_mib]`` once imported, then ``["stage",
@@ -30,7 +30,7 @@ from coop.types import utcnow
 HDAB = Actor("key", 1, Role.hdab, org="HDAB")
 
 
-def _peak_mib() -> float:
+def own_peak_mib() -> float:
     """This process's own peak resident memory. Not ``getrusage``'s ``ru_maxrss``: Linux
     carries it over ``fork`` and ``exec``, so a child started by a bench that holds 300 MiB
     reports at least 300 MiB before it does anything (``VmHWM`` belongs to the process's
@@ -50,7 +50,7 @@ def _say(*message: Any) -> None:
 
 
 def main() -> None:
-    _say("base", _peak_mib())
+    _say("base", own_peak_mib())
     db = Database(pickle.loads(sys.stdin.buffer.read()))
     new = research_permit("NATION-P1", datetime.now(UTC))
     with db.unit_of_work() as s:
@@ -58,10 +58,10 @@ def main() -> None:
     _say("stage", "created")
     with db.unit_of_work() as s, timed() as created:
         manifest = manifests.create(s, CLI_ACTOR, s.merge(permit), db.settings, utcnow())
-    _say("create", manifest.size, created.seconds, _peak_mib())
+    _say("create", manifest.size, created.seconds, own_peak_mib())
     with db.unit_of_work(write=False) as s, timed() as streamed:
         rows = sum(1 for _ in manifests.pseudonyms(s, manifest.id or 0))
-    _say("stream", rows, streamed.seconds, _peak_mib())
+    _say("stream", rows, streamed.seconds, own_peak_mib())
     db.dispose()
 
 

@@ -5,7 +5,7 @@ Seeding goes straight into the tables, as ``bench.choices_bench.seed`` does and 
 same mix drawn from the same random streams, but through binary COPY
 (``ledger.bulk.insert_rows``) instead of batched INSERTs: at 18 million members the
 INSERTs alone would take most of an hour. Each heavy path runs in a process of its own
-(its peak memory is then its own, from ``resource.getrusage``) and is stopped after
+(its peak memory is then its own: ``VmHWM``, not ``ru_maxrss``, which a child inherits) and is stopped after
 ``BENCH_GUARD_MINUTES`` (10): "did not finish" is a finding, not a failure.
 
 BENCH_MEMBERS=100000 .venv/bin/python bench/run.py nation   # a small run to check the code
@@ -28,7 +28,6 @@ import os
 import pickle
 import queue
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -42,7 +41,7 @@ from typing import Any
 from rich.progress import Progress
 from sqlalchemy import text
 
-from bench import crowd_appends
+from bench import crowd_appends, manifest_apart
 from bench.choices_bench import STATUTES
 from bench.common import fresh_database, research_application, timed
 from coop.auth.policy import CLI_ACTOR, Actor, Role
@@ -407,7 +406,7 @@ def _verify_once(settings: Settings) -> dict[str, Any]:
         "ok": report.ok,
         "problems": [str(p) for p in report.problems[:3]],
         "warnings": [str(w) for w in report.warnings[:3]],
-        "peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "peak_rss_mib": round(manifest_apart.own_peak_mib()),  # not ru_maxrss: it carries the parent's over
     }
 
 
