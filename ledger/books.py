@@ -320,6 +320,34 @@ def _texts(codes: Codes) -> list[str]:
     return codes.astype(np.str_).tolist()  # type: ignore[no-any-return]
 
 
+_OPENED: weakref.WeakKeyDictionary[Any, list[Codes]] = weakref.WeakKeyDictionary()
+"""Per transaction, the accounts :func:`open_accounts_columns` opened (sorted codes; none of
+them no-negative), so that the entries naming them need not look a million up again."""
+
+
+def _opened_here(session: Session, codes: Codes) -> npt.NDArray[np.bool_]:
+    """Which of ``codes`` :func:`open_accounts_columns` opened in this transaction."""
+    found = np.zeros(codes.size, dtype=bool)
+    transaction = session.get_transaction()
+    for opened in _OPENED.get(transaction, []) if transaction is not None else []:
+        at = np.minimum(np.searchsorted(opened, codes), opened.size - 1)
+        found |= opened[at] == codes
+    return found
+
+
+def _existing(session: Session, codes: Codes) -> npt.NDArray[np.bool_]:
+    """Which of ``codes`` (sorted, valid) are accounts already: one read of the accounts that
+    share their longest common prefix, compared by numpy."""
+    first, last = (bytes(codes[0]), bytes(codes[-1])) if codes.size else (b"", b"")
+    same = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), min(len(first), len(last)))
+    prefix = first[:same].decode()
+    table = MoneyAccount.__table__  # type: ignore[attr-defined]
+    stored = session.execute(select(table.c.code).where(table.c.code.startswith(prefix, autoescape=True))).scalars()
+    known = [*stored, *_seen(session)]
+    found = np.isin(codes, np.array(known, dtype=np.bytes_)) if known else np.zeros(codes.size, dtype=bool)
+    return found | _opened_here(session, codes)
+
+
 def open_accounts_columns(session: Session, codes: Codes, kind: Kind, names: Codes, actor: str = "books") -> None:
     """:func:`open_accounts` for many accounts of one kind given as arrays (distinct codes,
     each with its name, ASCII): the same event and rows, laid out by numpy."""
@@ -330,9 +358,7 @@ def open_accounts_columns(session: Session, codes: Codes, kind: Kind, names: Cod
     codes, names = codes[order], names[order]
     if codes.size > 1 and bool(np.any(codes[1:] == codes[:-1])):
         raise BooksError("an account code is given twice")
-    texts = _texts(codes)
-    existing = _accounts(session, texts)
-    new = np.fromiter((c not in existing for c in texts), dtype=bool, count=len(texts))
+    new = ~_existing(session, codes)
     if not new.any():
         return
     codes, names = codes[new], names[new]
@@ -351,7 +377,9 @@ def open_accounts_columns(session: Session, codes: Codes, kind: Kind, names: Cod
         ("text", "text", "text", "bool", "int8"),
         (codes, np.asarray(kind.value.encode()), names, False, seq),
     )
-    _seen(session).update(dict.fromkeys(_texts(codes), (kind, False)))
+    transaction = session.get_transaction()
+    if transaction is not None:
+        _OPENED.setdefault(transaction, []).append(codes)
 
 
 def post_columns(
@@ -388,12 +416,13 @@ def post_columns(
     if not ordinary:
         postings = tuple(Posting(a, c) for a, c in zip(_texts(codes), cents.tolist(), strict=True))
         return post(session, Entry(entry_id, booked_on, description, postings), actor)[1]
-    texts = _texts(codes)
-    accounts = _accounts(session, texts)
-    unknown = sorted({c for c in texts if c not in accounts})
+    named = np.unique(codes)
+    others = _texts(named[~_opened_here(session, named)])  # sorted; those opened here are not guarded
+    accounts = _accounts(session, others)
+    unknown = [c for c in others if c not in accounts]
     if unknown:
         raise UnknownAccount(f"unknown accounts: {', '.join(unknown[:20])}")
-    guarded = sorted({code for code in texts if accounts[code][1]})  # no-negative accounts
+    guarded = [code for code in others if accounts[code][1]]  # no-negative accounts
     if guarded:
         now = _totals(session, guarded)
         for code in guarded:

@@ -88,6 +88,33 @@ def test_member_accounts_open_alike_on_both_paths(database: Database) -> None:
     assert by_rows["events"][0][2].count('"count":2500') == 1  # too many to list: the count and digest
 
 
+def test_a_second_year_opens_only_the_new_member_accounts_alike_on_both_paths(database: Database) -> None:
+    _open_bank(database)
+    with database.unit_of_work() as s:  # last year's members, one of them opened by the row path
+        books.open_accounts_columns(
+            s, _codes(MEMBERS[::2]), Kind.liability, np.strings.add(b"old ", MEMBERS[::2].astype(np.bytes_))
+        )
+        books.open_account(s, "liabilities:members:3", Kind.liability, "old 3")
+    names = np.strings.add(b"new ", MEMBERS.astype(np.bytes_))
+    rows = [
+        (c, Kind.liability, n)
+        for c, n in zip(_codes(MEMBERS).astype(str).tolist(), names.astype(str).tolist(), strict=True)
+    ]
+    by_rows = _written(database, lambda s: books.open_accounts(s, rows, "cli"))
+    by_columns = _written(
+        database, lambda s: books.open_accounts_columns(s, _codes(MEMBERS), Kind.liability, names, "cli")
+    )
+    assert by_columns == by_rows
+    assert len(by_rows["accounts"]) == MEMBERS.size + 2  # and the bank and the permit's income
+    assert by_rows["events"][0][2].count(f'"count":{MEMBERS.size - MEMBERS[::2].size - 1}') == 1
+
+    def twice(s: Session) -> None:
+        books.open_accounts_columns(s, _codes(MEMBERS), Kind.liability, names, "cli")
+        books.open_accounts_columns(s, _codes(MEMBERS), Kind.liability, names, "cli")
+
+    assert len(_written(database, twice)["events"]) == 1
+
+
 def _closing(members: np.ndarray[Any, Any], seed: int) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """The bank pays every member a share (some large, some of a cent), in the code order."""
     cents = np.random.default_rng(seed).integers(1, 10**11, members.size)
