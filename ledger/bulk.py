@@ -64,18 +64,19 @@ FIXED = {"int4": ">i4", "int8": ">i8", "bool": "u1"}
 """The fixed-width column types :func:`insert_columns` writes, as big-endian numpy types; it
 also writes ``text`` from arrays of bytes (numpy ``S``, UTF-8)."""
 
-Piece = bytes | tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]
-"""A part of every row: the same bytes in each, or each row's own bytes as a matrix with a
-row per row and the length used of each row."""
+Varying = tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]
+"""Each row's own bytes: a matrix with a line per row, and the length used of each line."""
+Piece = bytes | Varying
+"""A part of every row: the same bytes in each, or each row's own."""
 
 
-def text_piece(values: npt.NDArray[np.bytes_]) -> Piece:
+def text_piece(values: npt.NDArray[np.bytes_]) -> Varying:
     """Each row's bytes (numpy ``S``: trailing zero bytes are not part of a value)."""
     width = values.dtype.itemsize
     return values.view(np.uint8).reshape(values.size, width), np.strings.str_len(values).astype(np.int64)
 
 
-def fixed_piece(values: npt.NDArray[Any]) -> Piece:
+def fixed_piece(values: npt.NDArray[Any]) -> Varying:
     """Each row's value as its bytes in memory (all of one width: give big-endian types)."""
     width = values.dtype.itemsize
     matrix = np.ascontiguousarray(values).view(np.uint8).reshape(values.size, width)
@@ -98,7 +99,7 @@ def join_rows(pieces: Sequence[Piece], rows: int) -> bytes:
             used.append(np.arange(matrix.shape[1]) < lengths[:, None])
     if not matrices or not rows:
         return b""
-    return np.hstack(matrices)[np.hstack(used)].tobytes()
+    return bytes(np.hstack(matrices)[np.hstack(used)].tobytes())
 
 
 def insert_columns(

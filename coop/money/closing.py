@@ -140,12 +140,12 @@ def in_code_order(members: Ids, cents: Ids) -> tuple[Ids, Ids]:
 
 
 def _digits(members: Ids) -> books.Codes:
-    return members.astype(np.bytes_)  # type: ignore[no-any-return]
+    return members.astype(np.bytes_)
 
 
 def _payables(members: Ids) -> books.Codes:
     """The members' accounts' codes (:func:`coop.money.service.member_payable`), as bytes."""
-    return np.strings.add(money.member_payable(0)[:-1].encode(), _digits(members))  # type: ignore[no-any-return]
+    return np.strings.add(money.member_payable(0)[:-1].encode(), _digits(members))
 
 
 def _lines(
