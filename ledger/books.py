@@ -416,8 +416,7 @@ def post_columns(
     if not ordinary:
         postings = tuple(Posting(a, c) for a, c in zip(_texts(codes), cents.tolist(), strict=True))
         return post(session, Entry(entry_id, booked_on, description, postings), actor)[1]
-    named = np.unique(codes)
-    others = _texts(named[~_opened_here(session, named)])  # sorted; those opened here are not guarded
+    others = sorted(set(_texts(codes[~_opened_here(session, codes)])))  # those opened here are not guarded
     accounts = _accounts(session, others)
     unknown = [c for c in others if c not in accounts]
     if unknown:
