@@ -28,6 +28,8 @@ from datetime import date
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
@@ -292,6 +294,158 @@ def open_accounts(session: Session, accounts: Iterable[tuple[str, Kind, str]], a
         ((c, wanted[c][0].value, wanted[c][1], False, seq) for c in new),
     )
     _seen(session).update((c, (wanted[c][0], False)) for c in new)
+
+
+Codes = npt.NDArray[np.bytes_]
+"""Account codes as an array of ASCII bytes (numpy ``S``): a closing entry names a member
+account each, and the array path below never makes a Python object per member."""
+
+_CODE_BYTES = np.zeros(256, dtype=bool)
+_CODE_BYTES[list(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:/+-")] = True
+_PLAIN_BYTES = np.ones(256, dtype=bool)
+_PLAIN_BYTES[[*range(0x20), ord('"'), ord("\\")]] = False
+_PLAIN_BYTES[0x80:] = False  # names beyond ASCII take the row-by-row path
+
+
+def _all_of(values: Codes, allowed: npt.NDArray[np.bool_], longest: int) -> bool:
+    """Every one of ``values`` is 1 to ``longest`` bytes, each of them ``allowed``."""
+    if not values.size:
+        return True
+    matrix, used = bulk.text_piece(values)
+    inside = np.arange(matrix.shape[1]) < used[:, None]
+    return bool(used.min() >= 1 and used.max() <= longest and allowed[matrix[inside]].all())
+
+
+def _texts(codes: Codes) -> list[str]:
+    return codes.astype(np.str_).tolist()  # type: ignore[no-any-return]
+
+
+_OPENED: weakref.WeakKeyDictionary[Any, list[Codes]] = weakref.WeakKeyDictionary()
+"""Per transaction, the accounts :func:`open_accounts_columns` opened (sorted codes; none of
+them no-negative), so that the entries naming them need not look a million up again."""
+
+
+def _opened_here(session: Session, codes: Codes) -> npt.NDArray[np.bool_]:
+    """Which of ``codes`` :func:`open_accounts_columns` opened in this transaction."""
+    found = np.zeros(codes.size, dtype=bool)
+    transaction = session.get_transaction()
+    for opened in _OPENED.get(transaction, []) if transaction is not None else []:
+        at = np.minimum(np.searchsorted(opened, codes), opened.size - 1)
+        found |= opened[at] == codes
+    return found
+
+
+def _existing(session: Session, codes: Codes) -> npt.NDArray[np.bool_]:
+    """Which of ``codes`` (sorted, valid) are accounts already: one read of the accounts that
+    share their longest common prefix, compared by numpy."""
+    first, last = (bytes(codes[0]), bytes(codes[-1])) if codes.size else (b"", b"")
+    same = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), min(len(first), len(last)))
+    prefix = first[:same].decode()
+    table = MoneyAccount.__table__  # type: ignore[attr-defined]
+    stored = session.execute(select(table.c.code).where(table.c.code.startswith(prefix, autoescape=True))).scalars()
+    known = [*stored, *_seen(session)]
+    found = np.isin(codes, np.array(known, dtype=np.bytes_)) if known else np.zeros(codes.size, dtype=bool)
+    return found | _opened_here(session, codes)
+
+
+def open_accounts_columns(session: Session, codes: Codes, kind: Kind, names: Codes, actor: str = "books") -> None:
+    """:func:`open_accounts` for many accounts of one kind given as arrays (distinct codes,
+    each with its name, ASCII): the same event and rows, laid out by numpy."""
+    if not _all_of(codes, _CODE_BYTES, 120) or not _all_of(names, _PLAIN_BYTES, 200):
+        open_accounts(session, zip(_texts(codes), [kind] * codes.size, _texts(names), strict=True), actor)
+        return
+    order = np.argsort(codes, kind="stable")
+    codes, names = codes[order], names[order]
+    if codes.size > 1 and bool(np.any(codes[1:] == codes[:-1])):
+        raise BooksError("an account code is given twice")
+    new = ~_existing(session, codes)
+    if not new.any():
+        return
+    codes, names = codes[new], names[new]
+    lines = bulk.join_rows(
+        [b'["', bulk.text_piece(codes), f'","{kind.value}","'.encode(), bulk.text_piece(names), b'",false]\n'],
+        codes.size,
+    )
+    payload: dict[str, Any] = {"count": int(codes.size), "sha256": hashlib.sha256(lines).hexdigest()}
+    if codes.size <= LISTED:
+        payload = accounts_opened(lines.decode().splitlines(keepends=True))
+    seq = log.append(session, "money.accounts-opened", actor, ACCOUNTS_SUBJECT, payload).seq
+    bulk.insert_columns(
+        session,
+        "money_account",
+        ("code", "kind", "name", "no_negative", "ledger_seq"),
+        ("text", "text", "text", "bool", "int8"),
+        (codes, np.asarray(kind.value.encode()), names, False, seq),
+    )
+    transaction = session.get_transaction()
+    if transaction is not None:
+        _OPENED.setdefault(transaction, []).append(codes)
+
+
+def post_columns(
+    session: Session,
+    entry_id: str,
+    booked_on: date,
+    description: str,
+    codes: Codes,
+    cents: npt.NDArray[np.int64],
+    actor: str,
+) -> bool:
+    """:func:`post` for an entry given as arrays, its postings in line order (a closing
+    entry's posting per member): the same checks, event and rows, without a Python object
+    per posting; whether it was written now. Anything out of the ordinary (an error to
+    name, an entry recorded already, a small entry) takes :func:`post` itself."""
+    cents = np.asarray(cents, dtype=np.int64)
+    lines = (
+        bulk.join_rows(
+            [b'["', bulk.text_piece(codes), b'",', bulk.text_piece(cents.astype(np.bytes_)), b"]\n"], cents.size
+        )
+        if codes.size == cents.size and _all_of(codes, _CODE_BYTES, 120)
+        else b""
+    )
+    ordinary = (
+        len(lines) + 1 > LISTED_POSTINGS_BYTES  # the event carries the postings' digest
+        and isinstance(entry_id, str)
+        and ID.fullmatch(entry_id) is not None
+        and 0 < len(description) <= 500
+        and bool(np.all(cents != 0))
+        and int(np.abs(cents).max()) <= MAX_CENTS
+        and sum(int(cents[i : i + 4096].sum()) for i in range(0, cents.size, 4096)) == 0  # no overflow
+        and session.get(MoneyEntry, entry_id) is None
+    )
+    if not ordinary:
+        postings = tuple(Posting(a, c) for a, c in zip(_texts(codes), cents.tolist(), strict=True))
+        return post(session, Entry(entry_id, booked_on, description, postings), actor)[1]
+    others = sorted(set(_texts(codes[~_opened_here(session, codes)])))  # those opened here are not guarded
+    accounts = _accounts(session, others)
+    unknown = [c for c in others if c not in accounts]
+    if unknown:
+        raise UnknownAccount(f"unknown accounts: {', '.join(unknown[:20])}")
+    guarded = [code for code in others if accounts[code][1]]  # no-negative accounts
+    if guarded:
+        now = _totals(session, guarded)
+        for code in guarded:
+            delta = int(cents[codes == code.encode()].sum())
+            if natural(accounts[code][0], now.get(code, 0) + delta) < 0:
+                raise WouldGoNegative(f"account {code} would go below zero")
+    recorded_postings = {"count": int(cents.size), "sha256": hashlib.sha256(lines).hexdigest()}
+    payload = {
+        "id": entry_id,
+        "booked_on": booked_on.isoformat(),
+        "description": description,
+        "postings": recorded_postings,
+    }
+    event = log.append(session, "money.entry", actor, f"entry:{entry_id}", payload)
+    session.add(MoneyEntry(id=entry_id, booked_on=booked_on, description=description, ledger_seq=event.seq))
+    session.flush()
+    bulk.insert_columns(
+        session,
+        "money_posting",
+        ("entry_id", "line", "account", "amount_cents"),
+        ("text", "int4", "text", "int8"),
+        (np.asarray(entry_id.encode()), np.arange(cents.size, dtype=np.int64), codes, cents),
+    )
+    return True
 
 
 def recorded(session: Session, entry_id: str) -> Entry | None:

@@ -61,35 +61,119 @@ def copy_encoded(session: Session, table: str, columns: Sequence[str], chunks: I
 
 
 FIXED = {"int4": ">i4", "int8": ">i8", "bool": "u1"}
-"""The column types :func:`insert_columns` writes, as big-endian numpy types."""
+"""The fixed-width column types :func:`insert_columns` writes, as big-endian numpy types; it
+also writes ``text`` from arrays of bytes (numpy ``S``, UTF-8)."""
+
+Varying = tuple[npt.NDArray[np.uint8], npt.NDArray[np.int64]]
+"""Each row's own bytes: a matrix with a line per row, and the length used of each line."""
+Piece = bytes | Varying
+"""A part of every row: the same bytes in each, or each row's own."""
+
+
+def text_piece(values: npt.NDArray[np.bytes_]) -> Varying:
+    """Each row's bytes (numpy ``S``: trailing zero bytes are not part of a value)."""
+    width = values.dtype.itemsize
+    return values.view(np.uint8).reshape(values.size, width), np.strings.str_len(values).astype(np.int64)
+
+
+def fixed_piece(values: npt.NDArray[Any]) -> Varying:
+    """Each row's value as its bytes in memory (all of one width: give big-endian types)."""
+    width = values.dtype.itemsize
+    matrix = np.ascontiguousarray(values).view(np.uint8).reshape(values.size, width)
+    return matrix, np.full(values.size, width, dtype=np.int64)
+
+
+def join_rows(pieces: Sequence[Piece], rows: int) -> bytes:
+    """Row after row, the concatenation of each row's ``pieces``: numpy lays every row out at
+    its widest and then drops the unused bytes, so a million rows cost no Python object per
+    row."""
+    matrices, used = [], []
+    for piece in pieces:
+        if isinstance(piece, bytes):
+            constant = np.frombuffer(piece, dtype=np.uint8)
+            matrices.append(np.broadcast_to(constant, (rows, constant.size)))
+            used.append(np.ones((rows, constant.size), dtype=bool))
+        else:
+            matrix, lengths = piece
+            matrices.append(matrix)
+            used.append(np.arange(matrix.shape[1]) < lengths[:, None])
+    if not matrices or not rows:
+        return b""
+    return bytes(np.hstack(matrices)[np.hstack(used)].tobytes())
 
 
 def insert_columns(
     session: Session, table: str, columns: Sequence[str], pg_types: Sequence[str], values: Sequence[npt.ArrayLike]
 ) -> None:
-    """Insert rows given column by column: each of ``values`` an array of numbers (all of one
-    length) or a single number repeated in every row; ``pg_types`` are among :data:`FIXED`.
-    On PostgreSQL the binary COPY stream is laid out by numpy, with no Python object per row."""
+    """Insert rows given column by column: each of ``values`` an array (all of one length) or
+    a single value repeated in every row; ``pg_types`` are among :data:`FIXED`, or ``text``
+    given as bytes (numpy ``S``, UTF-8). On PostgreSQL the binary COPY stream is laid out by
+    numpy, with no Python object per row; rows are written in the order given."""
     arrays = [np.asarray(v) for v in values]
     rows = max((a.size for a in arrays if a.ndim), default=1)
     for name, t, a in zip(columns, pg_types, arrays, strict=True):
         if t == "int4" and a.size and (int(a.min()) < -(2**31) or int(a.max()) >= 2**31):
             raise ValueError(f"{name}: a value does not fit 4 bytes")
+        if t == "text" and a.dtype.kind != "S":
+            raise ValueError(f"{name}: text is given as bytes")
     if session.connection().dialect.name != "postgresql":
-        filled = [np.broadcast_to(a, (rows,)).tolist() for a in arrays]
+        filled = [_python_values(t, np.broadcast_to(a, (rows,))) for t, a in zip(pg_types, arrays, strict=True)]
         insert_rows(session, table, columns, pg_types, zip(*filled, strict=True))
         return
+    copy_encoded(
+        session,
+        table,
+        columns,
+        (
+            _copy_rows(pg_types, [a if not a.ndim else a[start : start + BATCH * 4] for a in arrays])
+            for start in range(0, rows, BATCH * 4)
+        ),
+    )
+
+
+def _python_values(pg_type: str, values: npt.NDArray[Any]) -> list[Any]:
+    return [v.decode() for v in values.tolist()] if pg_type == "text" else values.tolist()
+
+
+def _copy_rows(pg_types: Sequence[str], arrays: Sequence[npt.NDArray[Any]]) -> bytes:
+    """Rows in the binary COPY format (without the file's header and trailer)."""
+    rows = max((a.size for a in arrays if a.ndim), default=1)
+    if "text" not in pg_types:
+        return _fixed_rows(pg_types, arrays, rows)
+    pieces: list[Piece] = [len(pg_types).to_bytes(2, "big")]
+    for t, a in zip(pg_types, arrays, strict=True):
+        if t == "text":
+            matrix, used = text_piece(np.broadcast_to(a, (rows,)).copy())
+            pieces += [fixed_piece(used.astype(">i4")), (matrix, used)]
+        else:
+            width = np.dtype(FIXED[t]).itemsize
+            pieces.append(width.to_bytes(4, "big"))
+            pieces.append(np.asarray(a, dtype=FIXED[t]).tobytes() if not a.ndim else fixed_piece(a.astype(FIXED[t])))
+    return join_rows(_merged(pieces), rows)
+
+
+def _fixed_rows(pg_types: Sequence[str], arrays: Sequence[npt.NDArray[Any]], rows: int) -> bytes:
+    """Rows of fixed-width columns only: one numpy record per row."""
     layout: list[tuple[str, str]] = [("fields", ">i2")]
     for i, t in enumerate(pg_types):
         layout += [(f"size{i}", ">i4"), (f"value{i}", FIXED[t])]
     stream = np.zeros(rows, dtype=np.dtype(layout))
-    stream["fields"] = len(columns)
+    stream["fields"] = len(pg_types)
     for i, (t, a) in enumerate(zip(pg_types, arrays, strict=True)):
         stream[f"size{i}"] = np.dtype(FIXED[t]).itemsize
         stream[f"value{i}"] = a
-    copy_encoded(
-        session, table, columns, (stream[start : start + BATCH * 4].tobytes() for start in range(0, rows, BATCH * 4))
-    )
+    return stream.tobytes()
+
+
+def _merged(pieces: list[Piece]) -> list[Piece]:
+    """Neighbouring constant pieces as one."""
+    merged: list[Piece] = []
+    for piece in pieces:
+        if isinstance(piece, bytes) and merged and isinstance(merged[-1], bytes):
+            merged[-1] += piece
+        else:
+            merged.append(piece)
+    return merged
 
 
 def fetch_all(session: Session, sql: str) -> list[tuple[Any, ...]]:

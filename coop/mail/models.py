@@ -69,9 +69,9 @@ class OutboxMessage(SQLModel, table=True):
     """The Message-ID's unique part (``<message_id@sender's domain>``), fixed when the message
     is written: a repeat after a crash is recognisably the same message."""
     kind: str = Field(sa_column=Column(String(40), nullable=False))
-    member_id: int | None = Field(
-        default=None, sa_column=Column(Integer, ForeignKey("member.id"), nullable=True, index=True)
-    )
+    member_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True, index=True))
+    """The member it is written to, if any (no foreign key: a distribution writes a message per
+    member, and members are never deleted; see migration 0031)."""
     recipient: str = Field(sa_column=Column(String(320), nullable=False))
     language: str = Field(sa_column=Column(String(2), nullable=False))
     context: str = Field(sa_column=Column(Text, nullable=False))
@@ -86,7 +86,7 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(String(500), nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
     failed_at: datetime | None = Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
-    shared_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("mail_shared.id"), nullable=True))
+    shared_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
     """Values this message shares with others of its pass (:class:`SharedContext`), if any."""
 
 

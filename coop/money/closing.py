@@ -25,7 +25,7 @@ from coop.money.distributions import gather, overlapping, planned
 from coop.money.models import Distribution
 from coop.money.plan import Ids, Inputs, Plan
 from ledger import books, log
-from ledger.books import Entry, Kind, Posting
+from ledger.books import Kind, Posting
 from ledger.models import MoneyPosting
 
 
@@ -79,12 +79,11 @@ def commit_approved(
     members, shares = in_code_order(result.member_ids[credited], result.member_cents[credited])
     codes = _payables(members)
     carried = _member_balances(session)
-    books.open_accounts(
+    books.open_accounts_columns(
         session,
-        (
-            (code, Kind.liability, f"Dividends owed to member {m}")
-            for code, m in zip(codes, members.tolist(), strict=True)
-        ),
+        codes,
+        Kind.liability,
+        np.strings.add(b"Dividends owed to member ", _digits(members)),
         actor.ledger_name,
     )
     postings = [
@@ -94,16 +93,16 @@ def commit_approved(
         Posting(money.RESERVE, -result.reserve_cents),
         Posting(money.SOLIDARITY, -result.to_solidarity_cents()),
     ]
-    postings += [Posting(code, -c) for code, c in zip(codes, shares.tolist(), strict=True)]
-    postings = [p for p in postings if p.amount_cents]
+    lines = _lines(postings, codes, -shares)
     start = distribution.period_start
-    close = Entry(
+    books.post_columns(
+        session,
         f"distribution:{distribution_id}",
         end,
         f"distribution {start.isoformat()} to {end.isoformat()}",
-        tuple(postings),
+        *lines,
+        actor.ledger_name,
     )
-    books.post(session, close, actor.ledger_name)
     owed_members, owed = _owed(carried, members, shares)
     due = owed >= max(current.inputs.policy.minimum_payout_cents, 1)
     _pay_out(session, actor, distribution_id, end, *in_code_order(owed_members[due], owed[due]))
@@ -140,9 +139,35 @@ def in_code_order(members: Ids, cents: Ids) -> tuple[Ids, Ids]:
     return members[order], cents[order]
 
 
-def _payables(members: Ids) -> list[str]:
-    prefix = money.member_payable(0)[:-1]
-    return [f"{prefix}{m}" for m in members.tolist()]
+def _digits(members: Ids) -> books.Codes:
+    return members.astype(np.bytes_)
+
+
+def _payables(members: Ids) -> books.Codes:
+    """The members' accounts' codes (:func:`coop.money.service.member_payable`), as bytes."""
+    return np.strings.add(money.member_payable(0)[:-1].encode(), _digits(members))
+
+
+def _lines(
+    postings: list[Posting], codes: books.Codes, cents: Ids, after: tuple[Posting, ...] = ()
+) -> tuple[books.Codes, Ids]:
+    """``postings``, then a posting per code, then ``after``, as arrays; without zero amounts."""
+    all_codes = np.concatenate(
+        [
+            np.array([p.account.encode() for p in postings], dtype=np.bytes_),
+            codes,
+            np.array([p.account.encode() for p in after], dtype=np.bytes_),
+        ]
+    )
+    all_cents = np.concatenate(
+        [
+            np.array([p.amount_cents for p in postings], dtype=np.int64),
+            cents,
+            np.array([p.amount_cents for p in after], dtype=np.int64),
+        ]
+    )
+    keep = all_cents != 0
+    return all_codes[keep], all_cents[keep]
 
 
 def _member_balances(session: Session) -> dict[str, int]:
@@ -161,7 +186,7 @@ def _owed(carried: dict[str, int], members: Ids, cents: Ids) -> tuple[Ids, Ids]:
     the credits, by member id."""
     prefix = money.member_payable(0)[:-1]
     before = np.array([int(code.removeprefix(prefix)) for code in carried], dtype=np.int64)
-    if _payables(before) != list(carried):
+    if [f"{prefix}{m}" for m in before.tolist()] != list(carried):
         raise ValueError("an account under the members' payables is not named by a member id")
     ids = np.concatenate([before, members])
     amounts = np.concatenate([np.array(list(carried.values()), dtype=np.int64), cents])
@@ -177,10 +202,11 @@ def _pay_out(session: Session, actor: Actor, distribution_id: int, on: date, mem
     if not members.size:
         return
     total = int(cents.sum())
-    postings = (
-        *(Posting(code, c) for code, c in zip(_payables(members), cents.tolist(), strict=True)),
-        Posting(money.BANK, -total),
-    )
-    books.post(
-        session, Entry(f"distribution:{distribution_id}:payouts", on, "dividend payouts", postings), actor.ledger_name
+    books.post_columns(
+        session,
+        f"distribution:{distribution_id}:payouts",
+        on,
+        "dividend payouts",
+        *_lines([], _payables(members), cents, (Posting(money.BANK, -total),)),
+        actor.ledger_name,
     )
