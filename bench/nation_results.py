@@ -52,7 +52,7 @@ def render(results: dict[str, Any]) -> list[str]:
         "5% behind 1,000 proxies, in force), straight into the tables by binary COPY, then the choice",
         "profiles counted from them (`coop ledger recount-profiles`, as an operator does after",
         "loading rows around the services). Each path measured beside its floor measured in the same",
-        "run; heavy paths run in a process of their own (peak memory: `resource.getrusage`) and",
+        "run; heavy paths run in a process of their own (its own peak memory, `VmHWM`) and",
         "are stopped after a wall-clock guard. The column *before* is the first run at this size",
         f"({base.get('when', '-')}), with the code as it was before this work.",
         "",
