@@ -28,32 +28,8 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The counting SQL of this revision, frozen (coop.choices.recount may change later; this must not).
-_MEMBERS_POSTGRESQL = (
-    "WITH touched AS (SELECT a.principal_id AS member_id, GREATEST(max(v.valid_from), "
-    "coalesce(max(a.accepted_at), max(v.valid_from)), coalesce(max(a.revoked_at), max(v.valid_from))) AS "
-    "counted FROM proxy_appointment a JOIN choice_version v ON v.member_id = a.principal_id AND "
-    "v.valid_to IS NULL GROUP BY a.principal_id), held AS (SELECT t.member_id, coalesce('public-health=' "
-    "|| max(CASE WHEN (a.purposes_mask & 1) <> 0 THEN a.proxy_member_id END) || ';', '') || "
-    "coalesce('policy=' || max(CASE WHEN (a.purposes_mask & 2) <> 0 THEN a.proxy_member_id END) || ';', "
-    "'') || coalesce('statistics=' || max(CASE WHEN (a.purposes_mask & 4) <> 0 THEN a.proxy_member_id "
-    "END) || ';', '') || coalesce('education=' || max(CASE WHEN (a.purposes_mask & 8) <> 0 THEN "
-    "a.proxy_member_id END) || ';', '') || coalesce('research=' || max(CASE WHEN (a.purposes_mask & 16) "
-    "<> 0 THEN a.proxy_member_id END) || ';', '') || coalesce('innovation=' || max(CASE WHEN "
-    "(a.purposes_mask & 32) <> 0 THEN a.proxy_member_id END) || ';', '') || coalesce('ai-training=' || "
-    "max(CASE WHEN (a.purposes_mask & 64) <> 0 THEN a.proxy_member_id END) || ';', '') || "
-    "coalesce('care-improvement=' || max(CASE WHEN (a.purposes_mask & 128) <> 0 THEN a.proxy_member_id "
-    "END) || ';', '') AS proxies, min(a.valid_until) AS expires_at FROM touched t JOIN proxy_appointment "
-    "a ON a.principal_id = t.member_id AND a.proxy_member_id IS NOT NULL AND a.accepted_at IS NOT NULL "
-    "AND a.revoked_at IS NULL AND (a.valid_until IS NULL OR a.valid_until > t.counted) GROUP BY "
-    "t.member_id) INSERT INTO choice_member_profile (member_id, is_member, opt_out, excluded_mask, "
-    "preference_mask, sensitive_yes_mask, proxies, counted_at, expires_at) SELECT v.member_id, "
-    "v.is_member, v.opt_out, v.excluded_mask, v.preference_mask, v.sensitive_yes_mask, "
-    "coalesce(h.proxies, ''), coalesce(t.counted, v.valid_from), h.expires_at FROM choice_version v LEFT "
-    "JOIN touched t ON t.member_id = v.member_id LEFT JOIN held h ON h.member_id = v.member_id WHERE "
-    "v.valid_to IS NULL"
-)
-_MEMBERS_SQLITE = (
-    "WITH touched AS (SELECT a.principal_id AS member_id, MAX(max(v.valid_from), "
+_MEMBERS = (  # {greatest}: GREATEST on PostgreSQL, MAX on SQLite
+    "WITH touched AS (SELECT a.principal_id AS member_id, {greatest}(max(v.valid_from), "
     "coalesce(max(a.accepted_at), max(v.valid_from)), coalesce(max(a.revoked_at), max(v.valid_from))) AS "
     "counted FROM proxy_appointment a JOIN choice_version v ON v.member_id = a.principal_id AND "
     "v.valid_to IS NULL GROUP BY a.principal_id), held AS (SELECT t.member_id, coalesce('public-health=' "
@@ -184,7 +160,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_choice_profile_watermark")),
     )
     bind = op.get_bind()
-    bind.execute(sa.text(_MEMBERS_POSTGRESQL if bind.dialect.name == "postgresql" else _MEMBERS_SQLITE))
+    bind.execute(sa.text(_MEMBERS.format(greatest="GREATEST" if bind.dialect.name == "postgresql" else "MAX")))
     for profiles in (_PROFILES_PUBLIC, _PROFILES_ACADEMIC, _PROFILES_COMMERCIAL):
         bind.execute(sa.text(profiles))
     bind.execute(sa.text(_WATERMARK))
