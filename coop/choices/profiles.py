@@ -302,6 +302,29 @@ def usable_at(conn: Connection, at: datetime) -> bool:
     return not expired(conn, at, limit=1)
 
 
+def codes_counted(conn: Connection, at: datetime) -> tuple[int, dict[str, dict[int, int]]] | None:
+    """How many members had opted out at ``at`` and, per user type, how many of the others
+    hold each set of codes (``codes``: purpose position ``i`` at bits ``2i``), read from the
+    profiles: a few thousand rows, not one per member (None: the counts are not the members'
+    states at ``at``, see :func:`usable_at`). Members who left are not counted."""
+    if not usable_at(conn, at):
+        return None
+    p = ChoiceProfile.__table__.c  # type: ignore[attr-defined]
+    rows = conn.execute(
+        select(p.user_type, p.opt_out, p.codes, func.sum(p.members))
+        .where(p.is_member, p.members != 0)
+        .group_by(p.user_type, p.opt_out, p.codes)
+    )
+    opted_out = 0
+    held: dict[str, dict[int, int]] = {u.value: {} for u in UserType}
+    for user_type, out, codes, members in rows:
+        if out:
+            opted_out += int(members) if user_type == UserType.public.value else 0  # once per user type
+        else:
+            held[user_type][int(codes)] = int(members)
+    return opted_out, held
+
+
 def expired(conn: Connection, at: datetime, limit: int | None = None) -> list[int]:
     """The members whose counted state ended by ``at`` (a proxy's appointment ran out)."""
     q = select(col(MemberProfile.member_id)).where(col(MemberProfile.expires_at) <= at)  # by its index, unsorted

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, select, text
+from sqlalchemy import ARRAY, Connection, Integer, any_, bindparam, func, select, text
 from sqlmodel import Session, col
 
 from coop.choices import encoding
@@ -116,6 +116,9 @@ def _chains(
 def _states(conn: Connection, ids: list[int]) -> Iterable[Any]:
     t = MemberProfile.__table__.c  # type: ignore[attr-defined]
     cols = (t.member_id, t.is_member, t.opt_out, t.excluded_mask, t.preference_mask, t.proxies)
+    if conn.dialect.name == "postgresql":  # one array, not a parameter per member
+        yield from conn.execute(select(*cols).where(t.member_id == any_(bindparam("ids", ids, ARRAY(Integer)))))
+        return
     for i in range(0, len(ids), 500):
         yield from conn.execute(select(*cols).where(t.member_id.in_(ids[i : i + 500])))
 

@@ -9,6 +9,8 @@ compliance flags, members, choices. Counts about members pass through
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -17,7 +19,7 @@ from sqlalchemy import BigInteger, Integer, case, func, literal, or_, select
 from sqlmodel import Session, col
 
 from coop import privacy
-from coop.choices import encoding
+from coop.choices import encoding, profiles
 from coop.choices.models import ChoiceVersion
 from coop.decisions.rules import is_prohibited
 from coop.governance import queries as governance_queries
@@ -29,7 +31,7 @@ from coop.money.models import Distribution, DistributionMember
 from coop.permits import rules, usage
 from coop.permits.models import Permit
 from coop.settings import Settings
-from coop.vocabulary.terms import Purpose, UserType, from_mask
+from coop.vocabulary.terms import Purpose, UserType, from_mask, position
 from ledger import log
 from ledger.allocation import largest_remainder
 from ledger.models import MoneyEntry, MoneyPosting
@@ -114,14 +116,14 @@ def annual(session: Session, settings: Settings, year: int, now: datetime, tree_
             if r.published_at.year == year
         ]
     split, bins, credited = _distributions(session, year, threshold)
-    opted_out, profiles = choice_profiles(session, as_of)
+    tally = choice_tally(session, as_of)
     return Annual(
         year=year,
         as_of=as_of,
         members=pub(members),
         joined=pub(joined),
         left=pub(left),
-        opted_out=pub(opted_out),
+        opted_out=pub(tally.opted_out),
         income_cents=sum(income.values()),
         expenses_cents=expenses,
         revenue_by_user_type=by_user_type,
@@ -133,7 +135,7 @@ def annual(session: Session, settings: Settings, year: int, now: datetime, tree_
         permits=lines,
         results=sorted(result_lines, key=lambda r: (r.published_on, r.permit_number, r.title)),
         overdue_results=overdue,
-        choices=matrix_of(profiles, threshold),
+        choices=matrix_of(tally, threshold),
         decisions=_decisions(session, year),
         integrity=integrity(session, tree_size),
         threshold=threshold,
@@ -289,7 +291,37 @@ def current_choices(as_of: datetime) -> list[Any]:
 def choice_matrix(session: Session, as_of: datetime, threshold: int) -> dict[str, dict[str, ChoiceCell]]:
     """Per purpose and user type: how many members allow, deny, or leave it to the
     cooperative or a proxy (members who opted out are not counted)."""
-    return matrix_of(choice_profiles(session, as_of)[1], threshold)
+    return matrix_of(choice_tally(session, as_of), threshold)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Members who had opted out, and the others counted per packed set of 2-bit codes: per
+    user type, the sets and how many hold each; ``shift`` finds a purpose's code in a set."""
+
+    opted_out: int
+    held: dict[str, tuple[np.ndarray, np.ndarray]]
+    shift: Callable[[Purpose, UserType], int]
+
+
+def choice_tally(session: Session, as_of: datetime) -> Tally:
+    """The members' choices at ``as_of``: from the choice profiles when they are the members'
+    states then (a few thousand rows, :func:`coop.choices.profiles.codes_counted`), else by
+    one pass over the versions (:func:`choice_profiles`)."""
+    counted = profiles.codes_counted(session.connection(), as_of)
+    if counted is not None:
+        opted_out, by_user_type = counted
+        held = {
+            u: (_array(codes.keys(), np.uint64), _array(codes.values(), np.int64)) for u, codes in by_user_type.items()
+        }
+        return Tally(opted_out, held, lambda purpose, _user_type: 2 * position(purpose))
+    opted_out, masks = choice_profiles(session, as_of)
+    column = (_array(masks.keys(), np.uint64), _array(masks.values(), np.int64))
+    return Tally(opted_out, dict.fromkeys((u.value for u in UserType), column), encoding.shift)
+
+
+def _array(values: Iterable[int], dtype: Any) -> np.ndarray:
+    return np.fromiter(values, dtype=dtype)
 
 
 def choice_profiles(session: Session, as_of: datetime) -> tuple[int, dict[int, int]]:
@@ -302,20 +334,17 @@ def choice_profiles(session: Session, as_of: datetime) -> tuple[int, dict[int, i
     high = mask.op(">>", return_type=BigInteger)(literal(32, Integer))
     low = mask.op("&", return_type=BigInteger)(0xFFFF_FFFF)
     stmt = select(opt_out, high, low, func.count()).where(*current_choices(as_of)).group_by(opt_out, high, low)
-    opted_out, profiles = 0, {}
+    opted_out, masks = 0, {}
     for out, h, lo, n in session.execute(stmt).all():
         if out:
             opted_out += int(n)
         else:
-            profiles[(int(h) << 32) | int(lo)] = int(n)
-    return opted_out, profiles
+            masks[(int(h) << 32) | int(lo)] = int(n)
+    return opted_out, masks
 
 
-def matrix_of(profiles: dict[int, int], threshold: int) -> dict[str, dict[str, ChoiceCell]]:
-    """The choice matrix of members counted per preference mask."""
-    masks = np.fromiter(profiles.keys(), dtype=np.uint64, count=len(profiles))
-    weights = np.fromiter(profiles.values(), dtype=np.int64, count=len(profiles))
-    total = int(weights.sum())
+def matrix_of(tally: Tally, threshold: int) -> dict[str, dict[str, ChoiceCell]]:
+    """The choice matrix of the members counted in ``tally``."""
     matrix: dict[str, dict[str, ChoiceCell]] = {}
     for purpose in Purpose:
         row: dict[str, ChoiceCell] = {}
@@ -324,7 +353,9 @@ def matrix_of(profiles: dict[int, int], threshold: int) -> dict[str, dict[str, C
                 none = privacy.publish(0, threshold)
                 row[user_type.value] = ChoiceCell(none, none, none, None, forbidden=True)
                 continue
-            codes = (masks >> np.uint64(encoding.shift(purpose, user_type))) & np.uint64(3)
+            sets, weights = tally.held[user_type.value]
+            total = int(weights.sum())
+            codes = (sets >> np.uint64(tally.shift(purpose, user_type))) & np.uint64(3)
             allow = int(weights[codes == encoding.CODES[encoding.Preference.allow]].sum())
             deny = int(weights[codes == encoding.CODES[encoding.Preference.deny]].sum())
             row[user_type.value] = ChoiceCell(

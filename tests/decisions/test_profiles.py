@@ -30,6 +30,7 @@ from coop.members.models import Language
 from coop.proxies import service as proxies
 from coop.proxies.models import ProxyAppointment
 from coop.record.verification import verify_record
+from coop.reporting import figures
 from coop.types import utcnow
 from coop.vocabulary.terms import Category, ProhibitedUse, Purpose, UserType
 from tests import factories as f
@@ -175,8 +176,18 @@ def test_counts_from_profiles_equal_the_scan_and_the_evaluator(database: Databas
                             expected[combine((e.decision, e.reason) for e in outcomes)] += 1
                     assert counted.outcomes == scanned.outcomes == +expected, (wanted, user_type, cats, terms)
                     assert counted.total == scanned.total == sum(expected.values())
+                assert _matrix(s, at) == _matrix(s, at, scan=True)  # the annual report's choices
 
     check()
+
+
+def _matrix(s: object, at: datetime, scan: bool = False) -> tuple[int, dict]:
+    """The annual report's choices at ``at``, exact (threshold 1): from the profiles, or
+    (``scan``) from the pass over every version, as for a past year."""
+    assert profiles.codes_counted(s.connection(), at) is not None  # type: ignore[attr-defined]
+    with mock.patch("coop.choices.profiles.usable_at", return_value=not scan):
+        tally = figures.choice_tally(s, at)  # type: ignore[arg-type]
+    return tally.opted_out, figures.matrix_of(tally, 1)
 
 
 def _some_members(database: Database, n: int = 4) -> list[int]:
