@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from unittest import mock
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from coop.governance.documents import BenefitPolicy
+from coop.money import plan as money_plan
 from coop.money.plan import Inputs, NoNetIncome, Packed, part, plan
 from coop.permits import member_sets
 
@@ -133,6 +135,11 @@ def test_member_sets_as_bits_give_the_figures_of_the_rules(
     assert p.donated_cents == sum(expected[m] for m in giving)
     packed = {k: Packed(member_sets.encode(v)) for k, v in members.items()}
     assert plan(replace(inputs, members_by_permit=packed)).digest() == p.digest()  # bit for bit
+    for block in (1, 3):  # the members in many blocks of bits, as 18 million are
+        with mock.patch.object(money_plan, "BLOCK", block):
+            q = plan(replace(inputs, members_by_permit=packed))
+        assert dict(zip(q.member_ids.tolist(), q.member_cents.tolist(), strict=True)) == expected
+        assert q.digest() == p.digest()
 
 
 def test_a_digest_pinned_before_member_sets_were_read_as_bits() -> None:
