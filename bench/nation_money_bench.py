@@ -30,7 +30,8 @@ from bench.reports_bench import _floor as report_floor
 from bench.reports_bench import _usage_and_results
 from coop.auth.policy import CLI_ACTOR
 from coop.db import Database
-from coop.money import distributions
+from coop.mail import schedule
+from coop.money import distributions, dividend_mail
 from coop.money import service as money
 from coop.permits import service as permits
 from coop.permits.models import Manifest, ManifestMemberSet
@@ -144,6 +145,10 @@ def distribution(db: Database) -> dict[str, Any]:
         approver, request_id = ask_commit(db, draft_id, AFTER)  # one board user asks (checks the draft)
     with timed() as committed:
         approve(db, approver, request_id, AFTER)  # a second board user approves: the commit
+    with timed() as told:  # afterwards, the mail worker's schedule writes the members' messages
+        schedule.run(db, dividend_mail.PASSES, AFTER)
+    with db.unit_of_work(write=False) as s:
+        messages = s.execute(text("SELECT messages FROM mail_run WHERE kind = 'dividend'")).scalar_one()
     total = drafted.seconds + asked.seconds + committed.seconds
     return {
         "members_with_a_share": int(result.member_ids.size),
@@ -153,6 +158,8 @@ def distribution(db: Database) -> dict[str, Any]:
         "ask_seconds": round(asked.seconds, 2),
         "commit_seconds": round(committed.seconds, 2),
         "total_seconds": round(total, 2),
+        "messages_seconds": round(told.seconds, 2),
+        "messages": int(messages),
     }
 
 

@@ -111,9 +111,14 @@ def render(results: dict[str, Any]) -> list[str]:
         def at_18m(seconds: float) -> str:
             return "" if measured else f"; about {seconds * scale:,.0f} s at 18M"
 
+        told = (
+            f" (then the mail worker's pass writes {_n(d['messages'])} dividend messages in {d['messages_seconds']} s)"
+            if "messages_seconds" in d
+            else ""
+        )
         lines += [
             f"| 3. distribution, draft + commit ({at}) | {_was(base, 'distribution_18m_seconds')} s "
-            f"(extrapolated) | {d['total_seconds']} s{at_18m(d['total_seconds'])} "
+            f"(extrapolated) | {d['total_seconds']} s{at_18m(d['total_seconds'])}{told} "
             f"| COPY of one keyed row per member {d['floor_copy_share_key_seconds']} s"
             f"{at_18m(d['floor_copy_share_key_seconds'])} | < 300 s "
             f"| {_met(d['total_seconds'] * scale < 300)}{extrapolated} |",

@@ -47,7 +47,7 @@ from coop.i18n import Language
 from coop.mail import outbox
 from coop.mail.models import MailKind, MailStatus, OutboxMessage
 from coop.members import service as members_service
-from coop.money import distributions, periods
+from coop.money import distributions, dividend_mail, periods
 from coop.money import service as money
 from coop.permits import manifests, usage
 from coop.permits import service as permits
@@ -248,7 +248,7 @@ def seed(
     assert request.id is not None
     with db.unit_of_work() as s:
         approvals.approve(s, treasurer, db.settings, request.id, now=utcnow())
-        outbox.withdraw_all(s, MailKind.dividend)  # made-up members: nobody to tell
+        dividend_mail.tell_nobody(s, d.id, utcnow())  # made-up members: nobody to tell
         outbox.withdraw_all(s, MailKind.approval_waiting)  # nor a made-up treasurer
     step("the distribution of the days that have ended", 1)
 

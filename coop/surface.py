@@ -36,6 +36,7 @@ from coop.mail.schedule import MailPass
 from coop.members.board_pages import router as board_member_pages
 from coop.members.pages import router as members_pages
 from coop.members.routes import router as members_router
+from coop.money.dividend_mail import PASSES as DIVIDEND_PASSES
 from coop.money.pages import router as money_pages
 from coop.money.routes import router as money_router
 from coop.permits.digest import PASSES as DATA_USE_PASSES
@@ -107,5 +108,5 @@ PAGES: tuple[APIRouter, ...] = (
     receipt_pages,
 )
 
-MAIL_PASSES: tuple[MailPass, ...] = (*DATA_USE_PASSES, *VOTE_PASSES, *PROXY_PASSES)
+MAIL_PASSES: tuple[MailPass, ...] = (*DATA_USE_PASSES, *VOTE_PASSES, *PROXY_PASSES, *DIVIDEND_PASSES)
 """The mail worker's scheduled passes, of every domain (see :mod:`coop.mail.schedule`)."""

@@ -5,7 +5,8 @@ the approval commits here in its own transaction. Committing recomputes the plan
 the draft's digest (entries booked into the period since the draft make it stale), then posts
 one all-or-nothing closing entry (income and expenses of the period to the reserve, the
 solidarity fund and each member's account) and pays out every member whose balance has
-reached the minimum payout; smaller balances are carried forward.
+reached the minimum payout; smaller balances are carried forward. The members are told by
+the mail worker's schedule afterwards (:mod:`coop.money.dividend_mail`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from sqlmodel import Session, col
 
 from coop.auth.policy import Actor
 from coop.errors import Conflict
-from coop.money import dividend_mail, periods
+from coop.money import periods
 from coop.money import service as money
 from coop.money.distributions import gather, overlapping, planned
 from coop.money.models import Distribution
@@ -106,9 +107,8 @@ def commit_approved(
     owed_members, owed = _owed(carried, members, shares)
     due = owed >= max(current.inputs.policy.minimum_payout_cents, 1)
     _pay_out(session, actor, distribution_id, end, *in_code_order(owed_members[due], owed[due]))
-    distribution.committed_at = now
+    distribution.committed_at = now  # the mail worker's schedule tells the members (coop.money.dividend_mail)
     session.flush()
-    dividend_mail.tell_members(session, distribution, now)
     log.append(
         session,
         "distribution.committed",

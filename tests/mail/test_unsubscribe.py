@@ -13,12 +13,13 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from coop.db import Database
-from coop.mail import unsubscribe
+from coop.mail import schedule, unsubscribe
 from coop.mail.messages import Letter, compose
 from coop.mail.models import MailKind, MessageSettings
 from coop.mail.preferences import Topic
 from coop.mail.worker import deliver_due
 from coop.settings import MailSettings
+from coop.surface import MAIL_PASSES
 from reports.texts import euros
 from tests import factories as f
 from tests.conftest import Clock
@@ -49,6 +50,7 @@ def _distribute(client: TestClient, database: Database, board: dict[str, str], c
     d = client.post("/api/v1/distributions", json=f.PERIOD, headers=board)
     assert d.status_code == 201, d.text
     assert f.commit(client, database, board, d.json()["id"]).status_code == 200
+    schedule.run(database, MAIL_PASSES, f.AFTER)  # the worker's schedule tells the members
 
 
 def test_each_member_is_told_their_dividend_and_unsubscribes_with_one_click_once(
