@@ -45,7 +45,7 @@ def render(results: dict[str, Any]) -> list[str]:
     lines = [
         "## Nation scale (issue 18)",
         "",
-        f"Ran {r['when']} on {r['machine']}.",
+        f"Targets 1, 2 and 5 (`coop bench nation`): ran {r['when']} on {r['machine']}.",
         "",
         f"{n:,} members seeded on PostgreSQL with the mix of the million-member benchmarks (same",
         "random streams as `bench.choices_bench.seed`: 8% opted out, 20% with choices of their own,",
@@ -98,6 +98,12 @@ def render(results: dict[str, Any]) -> list[str]:
         ]
     money = results.get("nation-money", {}).get("figures", {}).get("postgresql")
     if money:
+        ran = results["nation-money"]
+        lines[2] += (
+            f" Targets 3 and 4 (`coop bench nation-money`, its own seeding of {money['members']:,} members): "
+            f"ran {ran['when']} on {ran['machine']}; load average {money['load_before_distribution']} before "
+            f"the distribution, {money['load_before_report']} before the report."
+        )
         size, scale = money["members"], 18e6 / money["members"]
         d, rep = money["distribution"], money["annual_report"]
         measured = size >= 18_000_000
