@@ -171,14 +171,18 @@ def _lines(
 
 
 def _member_balances(session: Session) -> dict[str, int]:
-    """What the cooperative owes each member (natural sign), from every posting so far."""
+    """What the cooperative owes each member (natural sign), from every posting so far: the
+    members whose balance is not zero (those paid out in full are left in the database, so a
+    nation's second distribution does not read a row per member)."""
     prefix = money.member_payable(0)[:-1]
+    total = func.sum(col(MoneyPosting.amount_cents))
     rows = session.execute(
-        select(col(MoneyPosting.account), func.sum(col(MoneyPosting.amount_cents)))
+        select(col(MoneyPosting.account), total)
         .where(col(MoneyPosting.account).startswith(prefix, autoescape=True))
         .group_by(col(MoneyPosting.account))
+        .having(total != 0)
     ).all()
-    return {code: -int(total) for code, total in rows if total}
+    return {code: -int(owed) for code, owed in rows}
 
 
 def _owed(carried: dict[str, int], members: Ids, cents: Ids) -> tuple[Ids, Ids]:
