@@ -389,6 +389,9 @@ def main(names: list[str]) -> int:
     where = machine()
     for name in names or [n for n in BENCHMARKS if n not in ON_REQUEST]:
         figures = BENCHMARKS[name]()
+        if name == "nation" and os.environ.get("BENCH_ONLY"):
+            print("a partial run (BENCH_ONLY): its figures are printed above, not kept")
+            continue
         results[name] = {"when": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "machine": where, "figures": figures}
         RESULTS_JSON.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
         RESULTS_MD.write_text(render(results))
