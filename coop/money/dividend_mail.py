@@ -24,10 +24,11 @@ from coop.settings import Settings
 
 KIND = "dividend"
 """The scheduled pass's kind; its key names the distribution (:func:`key`)."""
+KEY_PREFIX = "distribution:"
 
 
 def key(distribution_id: int) -> str:
-    return f"distribution:{distribution_id}"
+    return f"{KEY_PREFIX}{distribution_id}"
 
 
 def tell_members(session: Session, distribution: Distribution, now: datetime) -> int:
@@ -56,7 +57,7 @@ def tell_committed(session: Session, settings: Settings, now: datetime) -> None:
     have not been told, oldest first, each once (:func:`coop.mail.schedule.begin`)."""
     del settings
     told = exists().where(
-        col(MailRun.kind) == KIND, col(MailRun.key) == literal("distribution:") + cast(col(Distribution.id), String)
+        col(MailRun.kind) == KIND, col(MailRun.key) == literal(KEY_PREFIX) + cast(col(Distribution.id), String)
     )
     waiting = session.execute(
         select(Distribution).where(col(Distribution.committed_at).is_not(None), ~told).order_by(col(Distribution.id))
