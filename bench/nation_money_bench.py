@@ -1,6 +1,7 @@
 """Issue 18, targets 3 and 4: the yearly distribution (draft, then commit by two board users)
 and the annual report over ``BENCH_MEMBERS`` members (18,000,000) and ``BENCH_PERMITS``
-permits (500) on PostgreSQL, each beside its floors measured in the same run.
+permits (500) on PostgreSQL, each beside its floors measured in the same run; then the next
+year's distribution, over members whose accounts the first one opened.
 
 Seeding: members, first choices (5% donate their dividend) and proxies by COPY, as
 ``bench.nation_bench.seed`` does. The permits are registered and their payments and the
@@ -134,21 +135,25 @@ def floors(db: Database, rows: int) -> dict[str, float]:
     return figures
 
 
-def distribution(db: Database) -> dict[str, Any]:
+def distribution(
+    db: Database, start: date = YEAR_START, end: date = YEAR_END, after: datetime = AFTER
+) -> dict[str, Any]:
     with db.unit_of_work() as s, timed() as gathered:
-        inputs, _ = distributions.gather(s, YEAR_START, YEAR_END)
+        inputs, _ = distributions.gather(s, start, end)
     with timed() as planned:
         result = distributions.plan(inputs)
     with db.unit_of_work() as s, timed() as drafted:
-        draft_id = distributions.draft(s, CLI_ACTOR, YEAR_START, YEAR_END, now=AFTER).id or 0
+        draft_id = distributions.draft(s, CLI_ACTOR, start, end, now=after).id or 0
     with timed() as asked:
-        approver, request_id = ask_commit(db, draft_id, AFTER)  # one board user asks (checks the draft)
+        approver, request_id = ask_commit(db, draft_id, after)  # one board user asks (checks the draft)
     with timed() as committed:
-        approve(db, approver, request_id, AFTER)  # a second board user approves: the commit
+        approve(db, approver, request_id, after)  # a second board user approves: the commit
     with timed() as told:  # afterwards, the mail worker's schedule writes the members' messages
-        schedule.run(db, dividend_mail.PASSES, AFTER)
+        schedule.run(db, dividend_mail.PASSES, after)
     with db.unit_of_work(write=False) as s:
-        messages = s.execute(text("SELECT messages FROM mail_run WHERE kind = 'dividend'")).scalar_one()
+        messages = s.execute(
+            text("SELECT messages FROM mail_run WHERE kind = 'dividend' ORDER BY id DESC LIMIT 1")
+        ).scalar_one()
     total = drafted.seconds + asked.seconds + committed.seconds
     return {
         "members_with_a_share": int(result.member_ids.size),
@@ -161,6 +166,37 @@ def distribution(db: Database) -> dict[str, Any]:
         "messages_seconds": round(told.seconds, 2),
         "messages": int(messages),
     }
+
+
+NEXT_START, NEXT_END = date(2027, 1, 1), date(2027, 12, 31)
+NEXT_AFTER = datetime(2028, 1, 15, tzinfo=UTC)
+
+
+def next_year(db: Database) -> dict[str, Any]:
+    """The year after: each permit pays once more and the year's expenses are booked (through
+    the services), then the next distribution, over members whose accounts are open already and
+    a log and books that hold the first year."""
+    rng = random.Random(2027)
+    with db.unit_of_work() as s:
+        ids = s.execute(text("SELECT id FROM permit ORDER BY id")).scalars().all()
+        for i, permit_id in enumerate(ids):
+            money.payment(
+                s,
+                CLI_ACTOR,
+                f"next-{i}",
+                permit_id,
+                date(2027, rng.randint(1, 12), 1),
+                rng.randint(10_000, 5_000_000_00),
+                "fee",
+                now=NEXT_AFTER,
+            )
+        for month in range(1, 13):
+            money.expense(
+                s, CLI_ACTOR, f"ops-next-{month}", date(2027, month, 28), 2_500_000, "operations", now=NEXT_AFTER
+            )
+    with db.write_engine.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE")
+    return distribution(db, NEXT_START, NEXT_END, NEXT_AFTER)
 
 
 def annual_report(db: Database) -> dict[str, Any]:
@@ -199,6 +235,9 @@ def run(n: int, count: int = PERMITS) -> dict[str, Any]:
         figures["load_before_report"] = round(os.getloadavg()[0], 2)
         figures["annual_report"] = annual_report(db)
         print("annual report", figures["annual_report"], flush=True)
+        figures["load_before_next_year"] = round(os.getloadavg()[0], 2)
+        figures["next_year"] = next_year(db)
+        print("the next year's distribution", figures["next_year"], flush=True)
     millions = n / 1e6
     d, r = figures["distribution"], figures["annual_report"]
     figures["seconds_per_million_members"] = {

@@ -128,6 +128,16 @@ def render(results: dict[str, Any]) -> list[str]:
             f"| COPY of one keyed row per member {d['floor_copy_share_key_seconds']} s"
             f"{at_18m(d['floor_copy_share_key_seconds'])} | < 300 s "
             f"| {_met(d['total_seconds'] * scale < 300)}{extrapolated} |",
+        ]
+        following = money.get("next_year")
+        if following:
+            lines.append(
+                f"| 3. distribution, the next year (the members' accounts open already; {at}) | - "
+                f"| {following['total_seconds']} s{at_18m(following['total_seconds'])} (draft "
+                f"{following['draft_seconds']}, ask {following['ask_seconds']}, commit {following['commit_seconds']}) "
+                f"| - | < 300 s | {_met(following['total_seconds'] * scale < 300)}{extrapolated} |"
+            )
+        lines += [
             f"| 4. annual report ({at}) | {_was(base, 'report_18m_seconds')} s (extrapolated) "
             f"| {rep['total_seconds']} s{at_18m(rep['total_seconds'])} "
             f"| bare reads {rep['floor_bare_reads_seconds']} s{at_18m(rep['floor_bare_reads_seconds'])} "

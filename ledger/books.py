@@ -320,32 +320,55 @@ def _texts(codes: Codes) -> list[str]:
     return codes.astype(np.str_).tolist()  # type: ignore[no-any-return]
 
 
-_OPENED: weakref.WeakKeyDictionary[Any, list[Codes]] = weakref.WeakKeyDictionary()
-"""Per transaction, the accounts :func:`open_accounts_columns` opened (sorted codes; none of
-them no-negative), so that the entries naming them need not look a million up again."""
+_KNOWN_PLAIN: weakref.WeakKeyDictionary[Any, list[Codes]] = weakref.WeakKeyDictionary()
+"""Per transaction, accounts it knows exist and are not no-negative (sorted codes): those
+:func:`open_accounts_columns` opened or found, so that the entries naming them need not look
+a million up again (a nation's second distribution names every member's account again)."""
+
+STREAMED = 100_000
+"""Stored accounts compared with the codes asked about this many at a time."""
 
 
-def _opened_here(session: Session, codes: Codes) -> npt.NDArray[np.bool_]:
-    """Which of ``codes`` :func:`open_accounts_columns` opened in this transaction."""
+def _plain_here(session: Session, codes: Codes) -> npt.NDArray[np.bool_]:
+    """Which of ``codes`` this transaction knows to exist and not to be no-negative."""
     found = np.zeros(codes.size, dtype=bool)
     transaction = session.get_transaction()
-    for opened in _OPENED.get(transaction, []) if transaction is not None else []:
-        at = np.minimum(np.searchsorted(opened, codes), opened.size - 1)
-        found |= opened[at] == codes
+    for known in _KNOWN_PLAIN.get(transaction, []) if transaction is not None and codes.size else []:
+        at = np.minimum(np.searchsorted(known, codes), known.size - 1)
+        found |= known[at] == codes
     return found
 
 
-def _existing(session: Session, codes: Codes) -> npt.NDArray[np.bool_]:
-    """Which of ``codes`` (sorted, valid) are accounts already: one read of the accounts that
-    share their longest common prefix, compared by numpy."""
-    first, last = (bytes(codes[0]), bytes(codes[-1])) if codes.size else (b"", b"")
+def _existing(session: Session, codes: Codes) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which of ``codes`` (sorted, valid) are accounts already, and which of those are
+    no-negative. The stored accounts that share the codes' longest common prefix stream by a
+    batch at a time, each batch looked up in ``codes`` by numpy: the memory of a batch,
+    however many accounts the books hold."""
+    found, guarded = _plain_here(session, codes), np.zeros(codes.size, dtype=bool)
+    if not codes.size:
+        return found, guarded
+    first, last = bytes(codes[0]), bytes(codes[-1])
     same = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), min(len(first), len(last)))
-    prefix = first[:same].decode()
-    table = MoneyAccount.__table__  # type: ignore[attr-defined]
-    stored = session.execute(select(table.c.code).where(table.c.code.startswith(prefix, autoescape=True))).scalars()
-    known = [*stored, *_seen(session)]
-    found = np.isin(codes, np.array(known, dtype=np.bytes_)) if known else np.zeros(codes.size, dtype=bool)
-    return found | _opened_here(session, codes)
+    prefix = first[:same].decode()  # letters, digits and ._:/+- (valid codes): nothing to escape in LIKE
+    sql = f"SELECT code, no_negative FROM money_account WHERE code LIKE '{prefix}%'"  # noqa: S608
+    for batch in bulk.stream_rows(session, sql, STREAMED):
+        stored = np.array([code.encode() for code, _ in batch], dtype=np.bytes_)
+        at = np.minimum(np.searchsorted(codes, stored), codes.size - 1)
+        hit = codes[at] == stored
+        found[at[hit]] = True
+        guarded[at[hit & np.array([bool(flag) for _, flag in batch])]] = True
+    seen = _seen(session)
+    if seen:  # opened row by row in this transaction: in the table already, and known here too
+        known = np.array([code.encode() for code in seen], dtype=np.bytes_)
+        found |= np.isin(codes, known)
+        guarded |= np.isin(codes, np.array([c.encode() for c, (_, flag) in seen.items() if flag], dtype=np.bytes_))
+    return found, guarded
+
+
+def _know_plain(session: Session, codes: Codes) -> None:
+    transaction = session.get_transaction()
+    if transaction is not None and codes.size:
+        _KNOWN_PLAIN.setdefault(transaction, []).append(codes)
 
 
 def open_accounts_columns(session: Session, codes: Codes, kind: Kind, names: Codes, actor: str = "books") -> None:
@@ -358,10 +381,11 @@ def open_accounts_columns(session: Session, codes: Codes, kind: Kind, names: Cod
     codes, names = codes[order], names[order]
     if codes.size > 1 and bool(np.any(codes[1:] == codes[:-1])):
         raise BooksError("an account code is given twice")
-    new = ~_existing(session, codes)
-    if not new.any():
+    found, guarded = _existing(session, codes)
+    _know_plain(session, codes[~guarded] if guarded.any() else codes)  # found or opened below
+    if found.all():
         return
-    codes, names = codes[new], names[new]
+    codes, names = codes[~found], names[~found]
     lines = bulk.join_rows(
         [b'["', bulk.text_piece(codes), f'","{kind.value}","'.encode(), bulk.text_piece(names), b'",false]\n'],
         codes.size,
@@ -377,9 +401,6 @@ def open_accounts_columns(session: Session, codes: Codes, kind: Kind, names: Cod
         ("text", "text", "text", "bool", "int8"),
         (codes, np.asarray(kind.value.encode()), names, False, seq),
     )
-    transaction = session.get_transaction()
-    if transaction is not None:
-        _OPENED.setdefault(transaction, []).append(codes)
 
 
 def post_columns(
@@ -416,7 +437,7 @@ def post_columns(
     if not ordinary:
         postings = tuple(Posting(a, c) for a, c in zip(_texts(codes), cents.tolist(), strict=True))
         return post(session, Entry(entry_id, booked_on, description, postings), actor)[1]
-    others = sorted(set(_texts(codes[~_opened_here(session, codes)])))  # those opened here are not guarded
+    others = sorted(set(_texts(codes[~_plain_here(session, codes)])))  # known here: not guarded
     accounts = _accounts(session, others)
     unknown = [c for c in others if c not in accounts]
     if unknown:

@@ -4,7 +4,7 @@ code, never from input; every value travels as data."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
@@ -174,6 +174,20 @@ def _merged(pieces: list[Piece]) -> list[Piece]:
         else:
             merged.append(piece)
     return merged
+
+
+def stream_rows(session: Session, sql: str, size: int, name: str = "bulk_stream") -> Iterator[list[tuple[Any, ...]]]:
+    """The rows of a query without parameters, ``size`` at a time, straight from the driver
+    (a server-side cursor called ``name`` on PostgreSQL): memory of a batch, however many rows."""
+    session.flush()
+    raw = raw_connection(session)
+    cursor = raw.cursor(name=name) if session.connection().dialect.name == "postgresql" else raw.cursor()
+    try:
+        cursor.execute(sql)
+        while batch := cursor.fetchmany(size):
+            yield batch
+    finally:
+        cursor.close()
 
 
 def fetch_all(session: Session, sql: str) -> list[tuple[Any, ...]]:

@@ -208,3 +208,40 @@ def test_verify_finds_rows_of_the_array_path_changed_behind_its_back(
     assert _verified(database)
     _tamper(database, table, statement)
     assert not _verified(database)
+
+
+GUARDED = f"liabilities:members:{MEMBERS[3]}"
+
+
+def _debited(codes: np.ndarray[Any, Any], cents: np.ndarray[Any, Any], code: str) -> np.ndarray[Any, Any]:
+    """The entry with ``code`` debited instead of credited, another member credited the more."""
+    changed = cents.copy()
+    at = int(np.flatnonzero(codes == code.encode())[0])
+    other = (at + 1) % (codes.size - 1)
+    changed[other] -= 2 * -changed[at]
+    changed[at] = -changed[at]
+    return changed
+
+
+@pytest.mark.parametrize(
+    ("change", "error"),
+    [
+        (lambda codes, cents: (np.concatenate([codes[:-1], [b"assets:elsewhere"]]), cents), books.UnknownAccount),
+        (lambda codes, cents: (codes, _debited(codes, cents, GUARDED)), books.WouldGoNegative),
+    ],
+)
+def test_a_second_year_in_one_transaction_still_checks_every_account(
+    database: Database, change: Any, error: type[Exception]
+) -> None:
+    """Accounts the transaction found open are not looked up again when the entry is posted,
+    but a no-negative one among them, and one that is not there, still are."""
+    _open_bank(database)
+    with database.unit_of_work() as s:  # last year
+        books.open_account(s, GUARDED, Kind.liability, "guarded", no_negative=True)
+        books.open_accounts_columns(s, _codes(MEMBERS), Kind.liability, np.strings.add(b"m", MEMBERS.astype(np.bytes_)))
+    codes, cents = change(*_closing(MEMBERS, 4))
+    with pytest.raises(error), database.unit_of_work() as s:
+        books.open_accounts_columns(s, _codes(MEMBERS), Kind.liability, np.strings.add(b"m", MEMBERS.astype(np.bytes_)))
+        books.post_columns(s, "close", date(2027, 12, 31), "closing", codes, cents, "cli")
+    with database.unit_of_work(write=False) as s:
+        assert s.execute(text("SELECT count(*) FROM money_entry WHERE id = 'close'")).scalar_one() == 0
