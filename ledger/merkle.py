@@ -44,6 +44,22 @@ def node_hash(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(NODE_PREFIX + left + right).digest()
 
 
+_NODE_HASHER = hashlib.sha256(NODE_PREFIX)
+
+
+def parents(nodes: Sequence[bytes]) -> list[bytes]:
+    """The hashes of the interior nodes over each pair of neighbours in ``nodes`` (an odd last
+    one is left out): a hasher that has taken the prefix already, copied for each pair, which
+    is faster than joining the three parts first."""
+    made = []
+    for left, right in zip(nodes[0::2], nodes[1::2], strict=False):
+        hasher = _NODE_HASHER.copy()
+        hasher.update(left)
+        hasher.update(right)
+        made.append(hasher.digest())
+    return made
+
+
 def split_point(n: int) -> int:
     """The largest power of two strictly smaller than ``n`` (``n >= 2``)."""
     if n < 2:
@@ -65,14 +81,13 @@ def root_by_levels(leaves: Sequence[bytes]) -> bytes:
     """The same root, computed bottom-up: pair neighbours, carry an odd last node up unchanged.
 
     Equal to the recursive definition (an RFC 9162 tree is left-balanced), and much faster
-    for large trees held in memory, since each level is one list comprehension.
+    for large trees held in memory, since each level is one pass of :func:`parents`.
     """
     if not leaves:
         return EMPTY_ROOT
-    sha256 = hashlib.sha256
     level = list(leaves)
     while len(level) > 1:
-        paired = [sha256(NODE_PREFIX + a + b).digest() for a, b in zip(level[0::2], level[1::2], strict=False)]
+        paired = parents(level)
         if len(level) % 2:
             paired.append(level[-1])
         level = paired

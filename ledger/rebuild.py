@@ -1,7 +1,7 @@
 """The tree over the log, rebuilt a batch of leaves at a time while the log streams by, and
 its stored subtrees compared along the way.
 
-:class:`Rebuilt` hashes each level of a batch in one list comprehension and carries a
+:class:`Rebuilt` hashes each level of a batch in one pass (:func:`ledger.merkle.parents`) and carries a
 level's odd last node on to the next batch, so it holds one hash per level besides the
 batch: a log of any length is checked in the memory of a batch. It keeps the perfect
 subtrees asked for (those the signed heads and checkpoints need) and the frontier, from
@@ -14,7 +14,6 @@ rebuilt ones complete, a batch's worth at a time, by the same thread that reads 
 
 from __future__ import annotations
 
-import hashlib
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -45,7 +44,7 @@ class Rebuilt:
 
     def push(self, leaves: list[bytes]) -> None:
         """The next leaves, in order."""
-        sha256, carry = hashlib.sha256, self._carry
+        carry = self._carry
         nodes, start, level = leaves, self.size, 0
         self.size += len(leaves)
         while nodes:
@@ -56,7 +55,7 @@ class Rebuilt:
             if left is not None:  # the left neighbour of this batch's first node, made by an earlier batch
                 nodes, start = [left, *nodes], start - 1
             carry[level] = nodes[-1] if len(nodes) % 2 else None
-            nodes = [sha256(b"\x01" + a + b).digest() for a, b in zip(nodes[0::2], nodes[1::2], strict=False)]
+            nodes = merkle.parents(nodes)
             start, level = start // 2, level + 1
 
     def _completed(self, level: int, start: int, nodes: list[bytes]) -> None:
