@@ -259,9 +259,8 @@ def _look_up(session: Session, codes: list[str]) -> dict[str, tuple[Kind, bool]]
     stmt = select(table.c.code, table.c.kind, table.c.no_negative)
     if len(codes) > MANY:
         wanted = set(codes)
-        rows = (
-            r for r in bulk.fetch_all(session, "SELECT code, kind, no_negative FROM money_account") if r[0] in wanted
-        )
+        chart = bulk.stream_rows(session, "SELECT code, kind, no_negative FROM money_account", STREAMED)
+        rows = (r for batch in chart for r in batch if r[0] in wanted)  # the memory of a batch, not of the chart
     else:
         ordered = sorted(codes)
         rows = (

@@ -188,14 +188,3 @@ def stream_rows(session: Session, sql: str, size: int, name: str = "bulk_stream"
             yield batch
     finally:
         cursor.close()
-
-
-def fetch_all(session: Session, sql: str) -> list[tuple[Any, ...]]:
-    """All rows of a query without parameters, straight from the driver (no per-row objects)."""
-    session.flush()
-    cursor = raw_connection(session).cursor()
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()

@@ -88,7 +88,12 @@ def test_member_accounts_open_alike_on_both_paths(database: Database) -> None:
     assert by_rows["events"][0][2].count('"count":2500') == 1  # too many to list: the count and digest
 
 
-def test_a_second_year_opens_only_the_new_member_accounts_alike_on_both_paths(database: Database) -> None:
+@pytest.mark.parametrize("many", [books.MANY, 10])  # the row path looks accounts up by key, or reads the chart
+def test_a_second_year_opens_only_the_new_member_accounts_alike_on_both_paths(
+    database: Database, many: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(books, "MANY", many)
+    monkeypatch.setattr(books, "STREAMED", 700)  # the chart streams by in several batches
     _open_bank(database)
     with database.unit_of_work() as s:  # last year's members, one of them opened by the row path
         books.open_accounts_columns(
