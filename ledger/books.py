@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
@@ -236,7 +236,18 @@ _SEEN: weakref.WeakKeyDictionary[Any, dict[str, tuple[Kind, bool]]] = weakref.We
 """Per transaction, the accounts it has seen or opened: an account never changes and is never
 removed, so within one transaction it need not be looked up twice (a distribution names a
 million of them in its closing entry and again in its payouts). Keyed by the transaction
-object, so nothing outlives a rollback."""
+object, so nothing outlives it; forgotten at any rollback, a savepoint's included (see
+:func:`_forget_after_rollback`)."""
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_after_rollback(session: Session, previous_transaction: Any) -> None:
+    """A savepoint rolled back may have opened accounts that the transaction remembers (its
+    root stays the same): forget them all, so that they are looked up again."""
+    root = session.get_transaction()
+    if root is not None:
+        _SEEN.pop(root, None)
+        _KNOWN_PLAIN.pop(root, None)
 
 
 def _seen(session: Session) -> dict[str, tuple[Kind, bool]]:
@@ -348,7 +359,7 @@ def _existing(session: Session, codes: Codes) -> tuple[npt.NDArray[np.bool_], np
         return found, guarded
     first, last = bytes(codes[0]), bytes(codes[-1])
     same = next((i for i, (a, b) in enumerate(zip(first, last, strict=False)) if a != b), min(len(first), len(last)))
-    prefix = first[:same].decode()  # letters, digits and ._:/+- (valid codes): nothing to escape in LIKE
+    prefix = first[:same].decode()  # valid codes: no quote; an _ matches more, which numpy drops
     sql = f"SELECT code, no_negative FROM money_account WHERE code LIKE '{prefix}%'"  # noqa: S608
     for batch in bulk.stream_rows(session, sql, STREAMED):
         stored = np.array([code.encode() for code, _ in batch], dtype=np.bytes_)
@@ -381,8 +392,9 @@ def open_accounts_columns(session: Session, codes: Codes, kind: Kind, names: Cod
     if codes.size > 1 and bool(np.any(codes[1:] == codes[:-1])):
         raise BooksError("an account code is given twice")
     found, guarded = _existing(session, codes)
-    _know_plain(session, codes[~guarded] if guarded.any() else codes)  # found or opened below
+    plain = codes[~guarded] if guarded.any() else codes  # found or opened below
     if found.all():
+        _know_plain(session, plain)
         return
     codes, names = codes[~found], names[~found]
     lines = bulk.join_rows(
@@ -400,6 +412,7 @@ def open_accounts_columns(session: Session, codes: Codes, kind: Kind, names: Cod
         ("text", "text", "text", "bool", "int8"),
         (codes, np.asarray(kind.value.encode()), names, False, seq),
     )
+    _know_plain(session, plain)
 
 
 def post_columns(

@@ -250,3 +250,60 @@ def test_a_second_year_in_one_transaction_still_checks_every_account(
         books.post_columns(s, "close", date(2027, 12, 31), "closing", codes, cents, "cli")
     with database.unit_of_work(write=False) as s:
         assert s.execute(text("SELECT count(*) FROM money_entry WHERE id = 'close'")).scalar_one() == 0
+
+
+@pytest.mark.parametrize("path", ["columns", "rows"])
+def test_accounts_opened_in_a_savepoint_rolled_back_are_unknown_again(database: Database, path: str) -> None:
+    """The books remember the accounts a transaction opened; a savepoint rolled back takes
+    them away, and an entry naming them is refused, not posted to accounts that are gone."""
+    _open_bank(database)
+    codes, cents = _closing(MEMBERS, 5)
+    names = np.strings.add(b"m", MEMBERS.astype(np.bytes_))
+    with pytest.raises(books.UnknownAccount), database.unit_of_work() as s:
+        with pytest.raises(_Undone), s.begin_nested():
+            if path == "columns":
+                books.open_accounts_columns(s, _codes(MEMBERS), Kind.liability, names, "cli")
+            else:
+                books.open_accounts(s, ((c, Kind.liability, "m") for c in _codes(MEMBERS).astype(str).tolist()))
+            raise _Undone
+        members = "SELECT count(*) FROM money_account WHERE code LIKE 'liabilities:members:%'"
+        assert s.execute(text(members)).scalar_one() == 0  # the savepoint took them away
+        if path == "columns":
+            books.post_columns(s, "close", date(2026, 12, 31), "closing", codes, cents, "cli")
+        else:
+            postings = tuple(Posting(a, c) for a, c in zip(codes.astype(str).tolist(), cents.tolist(), strict=True))
+            books.post(s, Entry("close", date(2026, 12, 31), "closing", postings), "cli")
+    with database.unit_of_work(write=False) as s:
+        assert s.execute(text("SELECT count(*) FROM money_entry WHERE id = 'close'")).scalar_one() == 0
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        [b"a_b:1", b"a_b:2", b"a_b:3"],  # _ matches any character in LIKE
+        [b"x.y/1", b"x.y/2"],
+        [b"A_B:1", b"zz"],  # no common prefix
+        [],
+        [b"a_b:1"],
+    ],
+)
+def test_accounts_open_alike_on_both_paths_whatever_their_codes(database: Database, wanted: list[bytes]) -> None:
+    """Stored look-alikes (a wildcard's match, another case, no-negative ones) change nothing."""
+    _open_bank(database)
+    with database.unit_of_work() as s:
+        for code in ("aXb:1", "A_B:2", "a_b:3"):
+            books.open_account(s, code, Kind.liability, "x", no_negative=True)
+    codes, names = np.array(wanted, dtype="S10"), np.array([b"n"] * len(wanted), dtype="S2")
+    by_rows = _written(database, lambda s: books.open_accounts(s, [(c.decode(), Kind.liability, "n") for c in wanted]))
+    by_columns = _written(database, lambda s: books.open_accounts_columns(s, codes, Kind.liability, names))
+    assert by_columns == by_rows
+
+
+def test_accounts_opened_before_a_rollback_are_unknown_after_it(database: Database) -> None:
+    _open_bank(database)
+    codes, cents = _closing(MEMBERS, 7)
+    names = np.strings.add(b"m", MEMBERS.astype(np.bytes_))
+    with pytest.raises(books.UnknownAccount), database.unit_of_work() as s:
+        books.open_accounts_columns(s, _codes(MEMBERS), Kind.liability, names)
+        s.rollback()
+        books.post_columns(s, "close", date(2026, 12, 31), "closing", codes, cents, "cli")
