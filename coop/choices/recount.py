@@ -53,22 +53,36 @@ def members_sql(dialect: str) -> str:
     )
 
 
-def profiles_sql(user_type: UserType) -> str:
-    """The profiles of ``user_type`` counted from the members' rows
-    (:func:`coop.choices.profiles.profile_key` in SQL)."""
+_STATES = ("is_member", "opt_out", "excluded_mask", "preference_mask", "sensitive_yes_mask", "proxies")
+"""The columns of a member's row that decide their profiles."""
+
+
+def profiles_sql() -> str:
+    """The profiles of every user type counted from the members' rows
+    (:func:`coop.choices.profiles.profile_key` in SQL). The members are read once, grouped by
+    the columns that decide their profiles (some thousands of groups); each user type's
+    profiles are counted from the groups."""
+    states = ", ".join(_STATES)
+    return (
+        f"WITH states AS MATERIALIZED (SELECT {states}, count(*) AS members "
+        f"FROM choice_member_profile GROUP BY {states}) " + " UNION ALL ".join(_profiles(u) for u in UserType)
+    )
+
+
+def _profiles(user_type: UserType) -> str:
     m = "m.preference_mask"
     codes = " + ".join(f"(((({m} >> {encoding.shift(p, user_type)}) & 3)) << {2 * position(p)})" for p in Purpose)
     delegated = " OR ".join(f"(({m} >> {encoding.shift(p, user_type)}) & 3) = 3" for p in Purpose)
     open_ = "(m.is_member AND NOT m.opt_out)"
     columns = ", ".join(KEY_COLUMNS)
     return (
-        f"SELECT {columns}, count(*) FROM (SELECT '{user_type.value}' AS user_type, m.is_member AS is_member, "
-        "(m.is_member AND m.opt_out) AS opt_out, "
+        f"SELECT {columns}, CAST(sum(members) AS BIGINT) FROM (SELECT '{user_type.value}' AS user_type, "
+        "m.is_member AS is_member, (m.is_member AND m.opt_out) AS opt_out, "
         f"CASE WHEN {open_} THEN m.excluded_mask ELSE 0 END AS excluded_mask, "
         f"CASE WHEN {open_} THEN {codes} ELSE 0 END AS codes, "
         f"CASE WHEN {open_} THEN m.sensitive_yes_mask ELSE 0 END AS sensitive_yes_mask, "
-        f"CASE WHEN {open_} AND ({delegated}) THEN m.proxies ELSE '' END AS proxies "
-        f"FROM choice_member_profile m) k GROUP BY {columns}"
+        f"CASE WHEN {open_} AND ({delegated}) THEN m.proxies ELSE '' END AS proxies, m.members "
+        f"FROM states m) k GROUP BY {columns}"
     )
 
 
@@ -78,8 +92,7 @@ def rebuild(conn: Connection) -> int:
     for table in ("choice_profile", "choice_member_profile", "choice_profile_watermark"):
         conn.execute(text(f"DELETE FROM {table}"))
     conn.execute(text(members_sql(conn.dialect.name)))
-    for u in UserType:
-        conn.execute(text(f"INSERT INTO choice_profile ({', '.join(KEY_COLUMNS)}, members) {profiles_sql(u)}"))
+    conn.execute(text(f"INSERT INTO choice_profile ({', '.join(KEY_COLUMNS)}, members) {profiles_sql()}"))
     conn.execute(
         text(
             "INSERT INTO choice_profile_watermark (id, counted_to, last_version_id, last_appointment_id) "
@@ -119,10 +132,7 @@ def check(conn: Connection) -> list[str]:
         problems.append(f"choice profiles: {members} members have choices, {rows} are counted")
     if disagreeing:
         problems.append(f"choice profiles: {disagreeing} members are counted with other choices or proxies")
-    expected: dict[ProfileKey, int] = {}
-    for u in UserType:
-        for row in conn.execute(text(profiles_sql(u))):
-            expected[_key(row)] = row[-1]
+    expected = {_key(row): row[-1] for row in conn.execute(text(profiles_sql()))}
     stored = f"SELECT {', '.join(KEY_COLUMNS)}, members FROM choice_profile WHERE members <> 0"
     found = {_key(row): row[-1] for row in conn.execute(text(stored))}
     wrong = sum(1 for key in expected.keys() | found.keys() if expected.get(key) != found.get(key))

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import datetime, timedelta
 from unittest import mock
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import insert, text, update
@@ -261,6 +262,28 @@ def test_verify_catches_a_count_that_drifted(database: Database) -> None:
     with database.unit_of_work(write=False) as s:
         problems = recount.check(s.connection())
     assert any("other choices" in p for p in problems)
+
+
+@pytest.mark.parametrize("user_type", list(UserType))
+def test_a_count_that_drifted_for_one_user_type_is_caught(database: Database, user_type: UserType) -> None:
+    ids = _some_members(database)
+    with database.unit_of_work() as s:
+        choices.change(s, _member(ids[0]), ids[0], choices.ChoicePatch(opt_out=True), None, utcnow())
+        assert recount.check(s.connection()) == []
+    # the members are read once for every user type: each type's counts are still its own
+    with database.unit_of_work() as s:
+        s.execute(
+            text("UPDATE choice_profile SET members = members - 1 WHERE user_type = :u AND opt_out = :yes"),
+            {"u": user_type.value, "yes": True},
+        )
+        assert recount.check(s.connection()) == [
+            "choice profiles: 1 profiles have a count that differs from their members"
+        ]
+        gone = {"u": user_type.value, "no": False}
+        s.execute(text("DELETE FROM choice_profile WHERE user_type = :u AND opt_out = :no"), gone)
+        assert recount.check(s.connection()) == [
+            "choice profiles: 2 profiles have a count that differs from their members"
+        ]
 
 
 @POSTGRESQL_ONLY
