@@ -325,6 +325,10 @@ def _first_invitation(c: Cooperative) -> int:
     return int(c.one(f"SELECT min(id) FROM member_invitation WHERE member_id = {c.facts['newcomer']}"))
 
 
+def _newest_invitation(c: Cooperative, who: str) -> int:
+    return int(c.one(f"SELECT max(id) FROM member_invitation WHERE member_id = {c.facts[who]}"))
+
+
 def _accepted_login(c: Cooperative) -> int:
     """The login of the member who accepted their invitation."""
     return int(
@@ -677,6 +681,24 @@ ALTERATIONS = {
         lambda c: [f"UPDATE member_invitation SET withdrawn_at = NULL WHERE member_id = {c.facts['newcomer']}"],
         "member_invitation",
         lambda c: f"id={_first_invitation(c)}",
+        lambda c: None,
+    ),
+    "a leaver's invitation withdrawn before they left": Alteration(
+        "member_invitation",
+        lambda c: [
+            f"UPDATE member_invitation SET withdrawn_at = created_at WHERE id = {_newest_invitation(c, 'leaver')}"
+        ],
+        "member_invitation",
+        lambda c: f"id={_newest_invitation(c, 'leaver')}",
+        lambda c: None,
+    ),
+    "a staying member's invitation withdrawn": Alteration(
+        "member_invitation",
+        lambda c: [
+            f"UPDATE member_invitation SET withdrawn_at = created_at WHERE id = {_newest_invitation(c, 'newcomer')}"
+        ],
+        "member_invitation",
+        lambda c: f"id={_newest_invitation(c, 'newcomer')}",
         lambda c: None,
     ),
     "an invitation's use moved": Alteration(

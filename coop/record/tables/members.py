@@ -220,7 +220,8 @@ class Invitations(Table):
 
     def rows(self, conn: Connection, report: Report, ordered: bool = True) -> Rows:
         # an invitation is withdrawn when the member's next one is issued, or (the newest)
-        # when the member leaves, and only then; it is used when the member's login is made
+        # when the member leaves, and only then (the members who left are few: only they are
+        # joined); it is used when the member's login is made
         # (which the login's event proves)
         rule(
             conn,
@@ -228,7 +229,7 @@ class Invitations(Table):
             self.name,
             "SELECT 'id=' || i.id, i.withdrawn_at FROM (SELECT id, member_id, withdrawn_at, "
             "LEAD(created_at) OVER (PARTITION BY member_id ORDER BY id) AS next_issued FROM member_invitation) i "
-            "JOIN member m ON m.id = i.member_id "
+            "LEFT JOIN (SELECT id, left_at FROM member WHERE left_at IS NOT NULL) m ON m.id = i.member_id "
             "WHERE (next_issued IS NULL AND withdrawn_at IS NOT NULL "
             "AND (m.left_at IS NULL OR withdrawn_at <> m.left_at)) "
             "OR (next_issued IS NOT NULL AND (withdrawn_at IS NULL OR withdrawn_at <> next_issued))",
