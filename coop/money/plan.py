@@ -154,23 +154,9 @@ def plan(inputs: Inputs) -> Plan:
     weights = {permit: inputs.income_by_permit[permit] for permit, n in sizes.items() if n}
     pool_by_permit = largest_remainder(pool, weights, inputs.seed) if weights and pool else {}
     width = max((members[permit].size for permit in pool_by_permit), default=0)
-    cents = np.zeros(8 * width, dtype=np.int64)
-    present = np.zeros(width, dtype=np.uint8)
     order = sorted(pool_by_permit)
     splits = {p: equal_split(pool_by_permit[p], sizes[p], inputs.permit_seed(p)) for p in order}
-    ranked = dict.fromkeys(order, 0)  # per permit: its members in the blocks before this one
-    for lo in range(0, width, BLOCK):  # block by block, every permit: a block's sums stay in the cache
-        for permit in order:
-            bits = members[permit][lo : lo + BLOCK]
-            if not bits.size:
-                continue
-            present[lo : lo + bits.size] |= bits
-            share, at = splits[permit], 8 * lo
-            mask = np.unpackbits(bits)  # 1 at each member's id
-            if share.base:  # (multiplying and adding is three times faster than `np.add(..., where=)`)
-                cents[at : at + mask.size] += np.multiply(mask, share.base, dtype=np.int64)
-            if share.extra:  # one cent more for the positions start.. (wrapping round)
-                ranked[permit] = _one_cent_more(cents[at : at + mask.size], bits, mask, share, ranked[permit])
+    cents, present = _member_cents({p: members[p] for p in order}, splits, width)
     member_ids = np.flatnonzero(np.unpackbits(present).view(np.bool_)).astype(np.int64)
     member_cents = cents[member_ids]
     donors = np.fromiter(inputs.donors, dtype=np.int64, count=len(inputs.donors))
@@ -191,13 +177,72 @@ def plan(inputs: Inputs) -> Plan:
     )
 
 
+def _member_cents(
+    members: Mapping[int, npt.NDArray[np.uint8]], splits: Mapping[int, EqualSplit], width: int
+) -> tuple[Ids, npt.NDArray[np.uint8]]:
+    """Every member's cents from the permits' splits (by member id), and who has any (as
+    bits). Block by block of members, every permit: a block's sums stay in the cache. A
+    member's bits in a group of eight permits make one byte, whose sum of those permits'
+    shares is looked up once instead of multiplying and adding once per permit; the extra
+    cents are counted in small numbers and added once a block."""
+    order = list(members)
+    groups = [order[i : i + GROUP] for i in range(0, len(order), GROUP)]
+    tables = [_sums([splits[p].base for p in group]) for group in groups]
+    ranked = dict.fromkeys(order, 0)  # per permit: its members in the blocks before this one
+    cents = np.zeros(8 * width, dtype=np.int64)
+    present = np.zeros(width, dtype=np.uint8)
+    codes, bit = np.empty(8 * BLOCK, dtype=np.uint8), np.empty(8 * BLOCK, dtype=np.uint8)
+    small = np.uint16 if len(order) < 1 << 16 else np.int64  # a cent a permit at most
+    extra: npt.NDArray[np.integer] = np.empty(8 * BLOCK, dtype=small)
+    for lo in range(0, width, BLOCK):
+        at, size = 8 * lo, 8 * min(BLOCK, width - lo)
+        extra[:size] = 0
+        for group, table in zip(groups, tables, strict=True):
+            used = 0
+            for j, permit in enumerate(group):
+                bits = members[permit][lo : lo + BLOCK]
+                if not bits.size:
+                    continue
+                present[lo : lo + bits.size] |= bits
+                mask = np.unpackbits(bits)  # 1 at each member's id
+                if mask.size > used:
+                    codes[used : mask.size] = 0
+                    used = mask.size
+                np.multiply(mask, _BIT[j], out=bit[: mask.size])  # (faster than shifting)
+                codes[: mask.size] |= bit[: mask.size]
+                share = splits[permit]
+                if share.extra:  # one cent more for the positions start.. (wrapping round)
+                    ranked[permit] = _one_cent_more(extra[: mask.size], bits, mask, share, ranked[permit])
+            if used and table is not None:
+                cents[at : at + used] += table[codes[:used]]
+        cents[at : at + size] += extra[:size]
+    return cents, present
+
+
 BLOCK = 1 << 16
 """Bytes of member bits per block (524,288 members): a block's cents (4 MiB) stay in the cache
 while every permit adds to them."""
 
+GROUP = 8
+"""Permits whose shares are added together: a member's bits in them make one byte."""
+_BIT = [np.uint8(1 << j) for j in range(GROUP)]
+
+
+def _sums(bases: list[int]) -> Ids | None:
+    """For each byte (a member's bits in up to eight permits, the first permit in the lowest
+    bit): the sum of those permits' shares; ``None`` when every share is nothing."""
+    if not any(bases):
+        return None
+    codes = np.arange(256, dtype=np.int64)
+    return sum((((codes >> j) & 1) * base for j, base in enumerate(bases)), np.zeros(256, dtype=np.int64))
+
 
 def _one_cent_more(
-    cents: Ids, bits: npt.NDArray[np.uint8], mask: npt.NDArray[np.uint8], share: EqualSplit, first: int
+    cents: npt.NDArray[np.integer],
+    bits: npt.NDArray[np.uint8],
+    mask: npt.NDArray[np.uint8],
+    share: EqualSplit,
+    first: int,
 ) -> int:
     """Add the extra cent of ``share`` to the members of a block (``bits``, unpacked in
     ``mask``; its first member has rank ``first`` among the permit's) at the positions it
