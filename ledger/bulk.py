@@ -4,12 +4,15 @@ code, never from input; every value travels as data."""
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
+from psycopg.copy import LibpqWriter
 from sqlalchemy.orm import Session
 
 BATCH = 50_000
@@ -47,17 +50,64 @@ COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)  # signature, flags, no header 
 COPY_TRAILER = b"\xff\xff"
 
 
-def copy_encoded(session: Session, table: str, columns: Sequence[str], chunks: Iterable[bytes]) -> None:
+def copy_encoded(
+    session: Session, table: str, columns: Sequence[str], chunks: Iterable[bytes], *, ahead: bool = False
+) -> None:
     """PostgreSQL only: COPY rows the caller already encoded in the binary COPY format
     (tuples without the file header and trailer), for callers that encode a batch at once
-    rather than a row at a time."""
+    rather than a row at a time. ``ahead``: each chunk is sent by a thread while the next is
+    laid out (:class:`SentAhead`), for callers whose chunks are numpy's work; a caller that
+    works on each chunk in Python after sending it (hashing it) keeps the interpreter to
+    itself, so the chunk is sent before that work begins."""
     session.flush()
     names = ", ".join(columns)
-    with raw_connection(session).cursor().copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)") as copy:
+    cursor = raw_connection(session).cursor()
+    writer = SentAhead(cursor) if ahead else None
+    with cursor.copy(f"COPY {table} ({names}) FROM STDIN (FORMAT BINARY)", writer=writer) as copy:
         copy.write(COPY_HEADER)
         for chunk in chunks:
             copy.write(chunk)
         copy.write(COPY_TRAILER)
+
+
+class SentAhead(LibpqWriter):
+    """A COPY's data sent by a thread of its own while the caller lays out the next chunk: the
+    server files rows while this process encodes them (two cores, not one after the other).
+    At most one chunk waits to be sent, so memory stays a few chunks whatever the COPY's
+    size; an error from the server is raised at the next write or at the end."""
+
+    def __init__(self, cursor: Any) -> None:
+        super().__init__(cursor)
+        self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
+        self._error: BaseException | None = None
+        self._sender: threading.Thread | None = None
+
+    def _send(self) -> None:
+        try:
+            while (data := self._waiting.get()) is not None:
+                LibpqWriter.write(self, data)
+        except BaseException as exc:  # raised in the caller's thread
+            self._error = exc
+            while self._waiting.get() is not None:  # let the caller go on to its end
+                pass
+
+    def write(self, data: Any) -> None:
+        if self._error is not None:
+            raise self._error
+        if self._sender is None:
+            self._sender = threading.Thread(target=self._send, name="copy-sender", daemon=True)
+            self._sender.start()
+        self._waiting.put(bytes(data))
+
+    def finish(self, exc: BaseException | None = None) -> None:
+        if self._sender is not None:
+            self._waiting.put(None)
+            self._sender.join()
+        if self._error is not None and exc is None:
+            exc = self._error
+            super().finish(exc)
+            raise exc
+        super().finish(exc)
 
 
 FIXED = {"int4": ">i4", "int8": ">i8", "bool": "u1"}
@@ -128,6 +178,7 @@ def insert_columns(
             _copy_rows(pg_types, [a if not a.ndim else a[start : start + BATCH * 4] for a in arrays])
             for start in range(0, rows, BATCH * 4)
         ),
+        ahead=True,
     )
 
 
