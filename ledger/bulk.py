@@ -74,18 +74,23 @@ class SentAhead(LibpqWriter):
     """A COPY's data sent by a thread of its own while the caller lays out the next chunk: the
     server files rows while this process encodes them (two cores, not one after the other).
     At most one chunk waits to be sent, so memory stays a few chunks whatever the COPY's
-    size; an error from the server is raised at the next write or at the end."""
+    size. A failure to send is raised at the caller's next write or at the end; the server's
+    refusal of a row comes at the end, as with the driver's own writer (the driver reads
+    nothing back until the COPY ends). The COPY is ended only once the thread is done with
+    the connection, even when the caller is interrupted (Ctrl-C) while waiting for it."""
 
     def __init__(self, cursor: Any) -> None:
         super().__init__(cursor)
         self._waiting: queue.Queue[bytes | None] = queue.Queue(maxsize=1)
         self._error: BaseException | None = None
         self._sender: threading.Thread | None = None
+        self._dropping = False
 
     def _send(self) -> None:
         try:
             while (data := self._waiting.get()) is not None:
-                LibpqWriter.write(self, data)
+                if not self._dropping:  # the caller was interrupted: the COPY fails anyway
+                    LibpqWriter.write(self, data)
         except BaseException as exc:  # raised in the caller's thread
             self._error = exc
             while self._waiting.get() is not None:  # let the caller go on to its end
@@ -100,14 +105,21 @@ class SentAhead(LibpqWriter):
         self._waiting.put(bytes(data))
 
     def finish(self, exc: BaseException | None = None) -> None:
-        if self._sender is not None:
-            self._waiting.put(None)
-            self._sender.join()
-        if self._error is not None and exc is None:
-            exc = self._error
-            super().finish(exc)
-            raise exc
-        super().finish(exc)
+        interrupted: BaseException | None = None
+        asked_to_end = False
+        while self._sender is not None and self._sender.is_alive():
+            try:  # two threads must never use the connection at once: wait for the sender
+                if not asked_to_end:
+                    self._waiting.put(None)
+                    asked_to_end = True
+                self._sender.join()
+            except BaseException as again:  # interrupted while waiting: drop the rest, wait still
+                interrupted = interrupted or again
+                self._dropping = True
+        failure = exc or interrupted or self._error
+        super().finish(failure)
+        if failure is not None and failure is not exc:
+            raise failure
 
 
 FIXED = {"int4": ">i4", "int8": ">i8", "bool": "u1"}

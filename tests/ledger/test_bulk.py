@@ -3,11 +3,16 @@ given one by one, on both engines."""
 
 from __future__ import annotations
 
+import queue
+import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 import psycopg
 import pytest
+from psycopg.copy import LibpqWriter
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -83,5 +88,75 @@ def test_a_failing_chunk_ends_the_copy_with_its_own_error(database: Database) ->
         _probe(s)
     with pytest.raises(RuntimeError, match="the caller failed"), database.unit_of_work() as s:
         bulk.copy_encoded(s, "bulk_probe", ("member_id", "distribution_id"), failing(), ahead=True)
+    with database.unit_of_work() as s:
+        assert s.execute(text("SELECT count(*) FROM bulk_probe")).scalar_one() == 0
+
+
+def _slow_sender(monkeypatch: pytest.MonkeyPatch) -> None:
+    send = LibpqWriter.write
+
+    def slow(self: LibpqWriter, data: Any) -> None:
+        time.sleep(0.2)
+        send(self, data)
+
+    monkeypatch.setattr(LibpqWriter, "write", slow)
+
+
+def _senders() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "copy-sender"]
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize("where", ["asking the sender to end", "waiting for the sender"])
+def test_an_interrupt_while_the_copy_ends_leaves_no_sender_on_the_connection(
+    database: Database, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # Ctrl-C at the command line lands in the caller's thread while the sender still sends
+    with database.unit_of_work() as s:
+        _probe(s)
+    _slow_sender(monkeypatch)
+    interrupted = []
+
+    def once(real: Any) -> Any:
+        def interrupt(*args: Any, **kwargs: Any) -> Any:
+            if not interrupted and threading.current_thread() is threading.main_thread() and _senders():
+                interrupted.append(where)
+                raise KeyboardInterrupt
+            return real(*args, **kwargs)
+
+        return interrupt
+
+    if where == "waiting for the sender":
+        monkeypatch.setattr(threading.Thread, "join", once(threading.Thread.join))
+    else:
+        put = queue.Queue.put
+        monkeypatch.setattr(queue.Queue, "put", lambda q, item, *a, **k: (once(put) if item is None else put)(q, item))
+    chunks = [range(k * 1_000, (k + 1) * 1_000) for k in range(6)]
+    with pytest.raises(KeyboardInterrupt), database.unit_of_work() as s:
+        bulk.copy_encoded(s, "bulk_probe", ("member_id", "distribution_id"), _chunks(chunks), ahead=True)
+    assert interrupted == [where]
+    assert not _senders()  # the COPY ended after the sender, and the connection is whole again
+    with database.unit_of_work() as s:
+        assert s.execute(text("SELECT count(*) FROM bulk_probe")).scalar_one() == 0
+
+
+@POSTGRESQL_ONLY
+@pytest.mark.parametrize("last", [False, True])
+def test_a_failure_to_send_reaches_the_caller(database: Database, monkeypatch: pytest.MonkeyPatch, last: bool) -> None:
+    with database.unit_of_work() as s:
+        _probe(s)
+    send, sent = LibpqWriter.write, []
+
+    def failing(self: LibpqWriter, data: Any) -> None:
+        sent.append(data)
+        if (data == bulk.COPY_TRAILER) if last else len(sent) == 3:
+            raise OSError("the connection broke")
+        send(self, data)
+
+    monkeypatch.setattr(LibpqWriter, "write", failing)
+    chunks = [range(k * 1_000, (k + 1) * 1_000) for k in range(6)]
+    with pytest.raises(OSError, match="the connection broke"), database.unit_of_work() as s:
+        bulk.copy_encoded(s, "bulk_probe", ("member_id", "distribution_id"), _chunks(chunks), ahead=True)
+    assert not _senders()
     with database.unit_of_work() as s:
         assert s.execute(text("SELECT count(*) FROM bulk_probe")).scalar_one() == 0
