@@ -77,12 +77,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check coop ledger reports
 
 typecheck: $(STAMP)
-	$(BIN)/mypy coop ledger reports
+	$(BIN)/mypy coop ledger reports bench
 
 layering: $(STAMP)
 	$(BIN)/lint-imports
 
-## check: ruff, mypy (strict on ledger/), the layering contract, and the tests
+## check: ruff, mypy (the application and bench/, strict on ledger/), the layering contract, and the tests
 check: lint typecheck layering test
 
 ## bench: run the benchmarks and rewrite bench/RESULTS.md (installs Debian's ledger, the peer for balances)

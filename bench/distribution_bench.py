@@ -22,6 +22,7 @@ from bench.common import approve, ask_commit, fresh_database
 from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.db import Database
 from coop.money import distributions
+from coop.money import plan as money_plan
 from coop.money import service as money
 from coop.money.models import Distribution
 from coop.permits import member_sets
@@ -81,6 +82,7 @@ def permits_with_money(db: Database, n_members: int, progress: Progress) -> int:
             )
             s.add(manifest)
             s.flush()
+            assert manifest.id is not None
             s.add(ManifestMemberSet(manifest_id=manifest.id, bits=member_sets.encode(chosen.tolist())))
             for k in range(rng.randint(1, 3)):
                 money.payment(
@@ -131,7 +133,7 @@ def run(engine: str, n: int = MEMBERS) -> dict[str, Any]:
             inputs, _ = distributions.gather(s, YEAR_START, YEAR_END)
             gather_s = time.perf_counter() - start
             start = time.perf_counter()
-            result = distributions.plan(inputs)
+            result = money_plan.plan(inputs)
             plan_s = time.perf_counter() - start
         with db.unit_of_work() as s:
             start = time.perf_counter()

@@ -146,7 +146,7 @@ def _member(b: _Batch, rng: random.Random, i: int, at: datetime, voters: list[tu
         }
     )
     b.events.append(NewEvent("member.admitted", board, subject, {"number": f"M-{i:06d}", "language": "nl"}, at))
-    versions = [
+    versions: list[dict[str, Any]] = [
         {
             "member_id": i,
             "version": 1,

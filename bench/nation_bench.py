@@ -275,7 +275,12 @@ def manifest(db: Database) -> dict[str, Any]:
     proc.stdin.close()
     out: queue.Queue[list[Any]] = queue.Queue()
     lines = proc.stdout
-    threading.Thread(target=lambda: [out.put(json.loads(line)) for line in lines], daemon=True).start()
+
+    def pump() -> None:
+        for line in lines:
+            out.put(json.loads(line))
+
+    threading.Thread(target=pump, daemon=True).start()
     started = time.perf_counter()
     figures: dict[str, Any] = {}
     deadline = started + GUARD_MINUTES * 60

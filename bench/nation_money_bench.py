@@ -33,6 +33,7 @@ from coop.auth.policy import CLI_ACTOR
 from coop.db import Database
 from coop.mail import schedule
 from coop.money import distributions, dividend_mail
+from coop.money import plan as money_plan
 from coop.money import service as money
 from coop.permits import service as permits
 from coop.permits.models import Manifest, ManifestMemberSet
@@ -88,6 +89,7 @@ def permits_with_money(db: Database, n: int, count: int, progress: Progress) -> 
             )
             s.add(manifest)
             s.flush()
+            assert manifest.id is not None
             s.add(ManifestMemberSet(manifest_id=manifest.id, bits=np.packbits(chosen).tobytes()))
             for k in range(rng.randint(1, 3)):
                 money.payment(
@@ -141,7 +143,7 @@ def distribution(
     with db.unit_of_work() as s, timed() as gathered:
         inputs, _ = distributions.gather(s, start, end)
     with timed() as planned:
-        result = distributions.plan(inputs)
+        result = money_plan.plan(inputs)
     with db.unit_of_work() as s, timed() as drafted:
         draft_id = distributions.draft(s, CLI_ACTOR, start, end, now=after).id or 0
     with timed() as asked:

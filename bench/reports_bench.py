@@ -17,6 +17,7 @@ from typing import Any
 
 from rich.progress import Progress
 from sqlalchemy import insert, select, text
+from sqlmodel import col
 
 from bench.choices_bench import MEMBERS, seed
 from bench.common import approve, ask_commit, fresh_database
@@ -32,7 +33,7 @@ from reports.annual import render
 def _usage_and_results(db: Any) -> None:
     at = datetime(2026, 6, 1, tzinfo=UTC)
     with db.unit_of_work() as s:
-        manifests = s.execute(select(Manifest.id, Manifest.permit_id, Manifest.size)).all()
+        manifests = s.execute(select(col(Manifest.id), col(Manifest.permit_id), col(Manifest.size))).all()
         s.execute(
             insert(ManifestCheck), [{"manifest_id": m, "ineligible": 0, "checked_at": at} for m, _, _ in manifests]
         )

@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -134,8 +134,9 @@ class _RecordingLog(HttpLog):
         super().__init__(url, client)
         self.tiles: dict[Tile, bytes] = {}
 
-    def read(self, tiles: Sequence[Tile]) -> Iterator[bytes]:
-        for tile, data in zip(tiles, super().read(tiles), strict=True):
+    def read(self, tiles: Iterable[Tile]) -> Iterator[bytes]:
+        wanted = list(tiles)
+        for tile, data in zip(wanted, super().read(wanted), strict=True):
             self.tiles[tile] = data
             yield data
 
