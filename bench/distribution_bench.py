@@ -45,61 +45,81 @@ def permits_with_money(db: Database, n_members: int, progress: Progress) -> int:
     payments each, and twelve months of operating expenses."""
     rng = random.Random(200)
     picks = np.random.default_rng(200)
-    approved = datetime(2026, 2, 1, tzinfo=UTC)
     task = progress.add_task(f"{PERMITS} permits with manifests and payments", total=PERMITS)
     pairs = 0
     for i in range(PERMITS):
-        new = permits.NewPermit(
-            f"BENCH-{i:03}",
-            f"Applicant {i}",
-            rng.choice(list(UserType)),
-            (rng.choice([Purpose.research, Purpose.innovation, Purpose.education]),),
-            (Category.ehr,),
-            (),
-            "",
-            ("SPE",),
-            approved,
-            approved,
-            approved + timedelta(days=730),
-            0,
-            rng.choice([0, 5, 10]),
-            None,
-        )
+        new = bench_permit(i, rng)
         share = rng.uniform(0.02, 0.60)
         chosen = np.flatnonzero(picks.random(n_members) < share) + 1
         pairs += int(chosen.size)
-        with db.unit_of_work() as s:
-            permit, _ = permits.register(s, HDAB, new, utcnow())
-            assert permit.id is not None
-            manifest = Manifest(
-                permit_id=permit.id,
-                as_of=approved,
-                size=int(chosen.size),
-                root_hash=bytes(32),
-                created_by="bench",
-                created_at=approved + timedelta(days=1),
-                ledger_seq=0,
-            )
-            s.add(manifest)
-            s.flush()
-            assert manifest.id is not None
-            s.add(ManifestMemberSet(manifest_id=manifest.id, bits=member_sets.encode(chosen.tolist())))
-            for k in range(rng.randint(1, 3)):
-                money.payment(
-                    s,
-                    CLI_ACTOR,
-                    f"p{i}-{k}",
-                    permit.id,
-                    date(2026, rng.randint(2, 12), 1),
-                    rng.randint(10_000, 5_000_000_00),
-                    "fee",
-                    now=AFTER,
-                )
+        paying_permit(db, i, new, rng, member_sets.encode(chosen.tolist()), int(chosen.size))
         progress.advance(task)
+    year_of_expenses(db)
+    return pairs
+
+
+APPROVED = datetime(2026, 2, 1, tzinfo=UTC)
+"""When the benchmarks' permits were approved."""
+
+
+def bench_permit(i: int, rng: random.Random) -> permits.NewPermit:
+    """The ``i``-th permit of the money benchmarks: its user type, purpose and fee drawn from ``rng``."""
+    return permits.NewPermit(
+        f"BENCH-{i:03}",
+        f"Applicant {i}",
+        rng.choice(list(UserType)),
+        (rng.choice([Purpose.research, Purpose.innovation, Purpose.education]),),
+        (Category.ehr,),
+        (),
+        "",
+        ("SPE",),
+        APPROVED,
+        APPROVED,
+        APPROVED + timedelta(days=730),
+        0,
+        rng.choice([0, 5, 10]),
+        None,
+    )
+
+
+def paying_permit(db: Database, i: int, new: permits.NewPermit, rng: random.Random, bits: bytes, size: int) -> None:
+    """``new`` registered through the service, one manifest of ``size`` members whose member
+    set (``bits``, as :mod:`coop.permits.member_sets` encodes it) goes straight into the
+    tables, and one to three payments (amounts and days drawn from ``rng``)."""
+    with db.unit_of_work() as s:
+        permit, _ = permits.register(s, HDAB, new, utcnow())
+        assert permit.id is not None
+        manifest = Manifest(
+            permit_id=permit.id,
+            as_of=APPROVED,
+            size=size,
+            root_hash=bytes(32),
+            created_by="bench",
+            created_at=APPROVED + timedelta(days=1),
+            ledger_seq=0,
+        )
+        s.add(manifest)
+        s.flush()
+        assert manifest.id is not None
+        s.add(ManifestMemberSet(manifest_id=manifest.id, bits=bits))
+        for k in range(rng.randint(1, 3)):
+            money.payment(
+                s,
+                CLI_ACTOR,
+                f"p{i}-{k}",
+                permit.id,
+                date(2026, rng.randint(2, 12), 1),
+                rng.randint(10_000, 5_000_000_00),
+                "fee",
+                now=AFTER,
+            )
+
+
+def year_of_expenses(db: Database) -> None:
+    """Twelve months of operating expenses in 2026, through the service."""
     with db.unit_of_work() as s:
         for month in range(1, 13):
             money.expense(s, CLI_ACTOR, f"ops-{month}", date(2026, month, 28), 2_500_000, "operations", now=AFTER)
-    return pairs
 
 
 def _bare_insert(db: Database, rows: int) -> float:

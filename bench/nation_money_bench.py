@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import random
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any
 
 import numpy as np
@@ -26,7 +26,7 @@ from sqlalchemy import text
 
 from bench import nation_bench
 from bench.common import approve, ask_commit, fresh_database, timed
-from bench.distribution_bench import AFTER, HDAB, YEAR_END, YEAR_START
+from bench.distribution_bench import AFTER, YEAR_END, YEAR_START, bench_permit, paying_permit, year_of_expenses
 from bench.reports_bench import _floor as report_floor
 from bench.reports_bench import _usage_and_results
 from coop.auth.policy import CLI_ACTOR
@@ -35,11 +35,7 @@ from coop.mail import schedule
 from coop.money import distributions, dividend_mail
 from coop.money import plan as money_plan
 from coop.money import service as money
-from coop.permits import service as permits
-from coop.permits.models import Manifest, ManifestMemberSet
 from coop.reporting import service as reporting
-from coop.types import utcnow
-from coop.vocabulary.terms import Category, Purpose, UserType
 from ledger import bulk
 from reports.annual import render
 
@@ -51,61 +47,17 @@ def permits_with_money(db: Database, n: int, count: int, progress: Progress) -> 
     written straight into the tables), one to three payments, and the year's expenses."""
     rng = random.Random(200)
     picks = np.random.default_rng(200)
-    approved = datetime(2026, 2, 1, tzinfo=UTC)
     task = progress.add_task(f"{count} permits with member sets and payments", total=count)
     pairs = 0
     for i in range(count):
-        new = permits.NewPermit(
-            f"BENCH-{i:03}",
-            f"Applicant {i}",
-            rng.choice(list(UserType)),
-            (rng.choice([Purpose.research, Purpose.innovation, Purpose.education]),),
-            (Category.ehr,),
-            (),
-            "",
-            ("SPE",),
-            approved,
-            approved,
-            approved + timedelta(days=730),
-            0,
-            rng.choice([0, 5, 10]),
-            None,
-        )
+        new = bench_permit(i, rng)
         chosen = np.zeros(n + 1, dtype=bool)  # bit m for member m, as member_sets encodes
         chosen[1:] = picks.random(n, dtype=np.float32) < rng.uniform(0.02, 0.60)
         size = int(np.count_nonzero(chosen))
         pairs += size
-        with db.unit_of_work() as s:
-            permit, _ = permits.register(s, HDAB, new, utcnow())
-            assert permit.id is not None
-            manifest = Manifest(
-                permit_id=permit.id,
-                as_of=approved,
-                size=size,
-                root_hash=bytes(32),
-                created_by="bench",
-                created_at=approved + timedelta(days=1),
-                ledger_seq=0,
-            )
-            s.add(manifest)
-            s.flush()
-            assert manifest.id is not None
-            s.add(ManifestMemberSet(manifest_id=manifest.id, bits=np.packbits(chosen).tobytes()))
-            for k in range(rng.randint(1, 3)):
-                money.payment(
-                    s,
-                    CLI_ACTOR,
-                    f"p{i}-{k}",
-                    permit.id,
-                    date(2026, rng.randint(2, 12), 1),
-                    rng.randint(10_000, 5_000_000_00),
-                    "fee",
-                    now=AFTER,
-                )
+        paying_permit(db, i, new, rng, np.packbits(chosen).tobytes(), size)
         progress.advance(task)
-    with db.unit_of_work() as s:
-        for month in range(1, 13):
-            money.expense(s, CLI_ACTOR, f"ops-{month}", date(2026, month, 28), 2_500_000, "operations", now=AFTER)
+    year_of_expenses(db)
     return pairs
 
 
