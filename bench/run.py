@@ -63,7 +63,8 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     },
 }
 ON_REQUEST = {"nation", "nation-money", "nation-verify"}
-"""Run only when named: they take 15 to 30 minutes each and up to 12 GiB of disk."""
+"""Run only when named: they take 15 to 40 minutes each (nation-money, two years, the longest)
+and 12 GiB of disk or more."""
 
 
 def _fmt(n: float) -> str:
