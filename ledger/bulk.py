@@ -109,8 +109,11 @@ class SentAhead(LibpqWriter):
         asked_to_end = False
         while self._sender is not None and self._sender.is_alive():
             try:  # two threads must never use the connection at once: wait for the sender
-                if not asked_to_end:
-                    self._waiting.put(None)
+                if not asked_to_end:  # (never blocking for good: an interrupt may land after the put)
+                    try:
+                        self._waiting.put(None, timeout=0.1)
+                    except queue.Full:
+                        continue
                     asked_to_end = True
                 self._sender.join()
             except BaseException as again:  # interrupted while waiting: drop the rest, wait still
