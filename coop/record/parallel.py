@@ -36,7 +36,7 @@ from sqlalchemy import Connection
 from coop.db import make_engines
 from coop.record.reconcile import Reconciliation, Tally, tally_rows
 from coop.record.rows import Table
-from ledger.verify import Disagreement, Report
+from ledger.verify import Disagreement, Report, read_alone
 
 
 @dataclass
@@ -152,6 +152,9 @@ def _snapshot_connection(url: str, snapshot: str | None) -> Iterator[Connection]
             if snapshot is not None:
                 conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
             conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+            # both cores are busy with the log and the other tables: a query's helpers would only queue
+            conn.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+        read_alone(conn)  # each query is read to its end before the next
         yield conn
 
 

@@ -181,6 +181,16 @@ ALTERATIONS = {
         + [HEAD],
         1,
     ),
+    "a deleted event": (  # the log is read no further than the gap (on PostgreSQL its query is cancelled)
+        "DELETE FROM ledger_event WHERE seq = 50",
+        ["sequence gap: expected event 50, found 51"]
+        + [
+            f"level {level} holds {stored} stored subtrees; the events make {made}"
+            for level, stored, made in ((4, 6, 3), (5, 3, 1), (6, 1, 0))
+        ]
+        + ["signed tree head of size 100 is beyond the log of 49 events"],
+        50,
+    ),
 }
 
 
@@ -200,7 +210,7 @@ def test_verify_a_log_of_many_batches(
         conn.exec_driver_sql(statement)
     monkeypatch.setattr("ledger.verify.BATCH", batch)
     report = _verify(database)
-    assert (report.events, report.nodes, report.heads) == (100, 10, 1)
+    assert (report.events, report.nodes, report.heads) == (49 if altered == "a deleted event" else 100, 10, 1)
     assert (report.problems, report.first_bad_seq) == (problems, first_bad)
     if altered in ("nothing", "a stored subtree"):  # the root of the events as they are
         assert report.root_hash == merkle.root_of_leaf_hashes(leaves)
@@ -259,3 +269,18 @@ def test_two_processes_appending_in_turn_keep_one_tree(database: Database) -> No
     report = _verify(database)
     assert report.ok, report.problems
     assert report.events == sum(turn + 3 for turn in range(6))
+
+
+def test_verify_reads_the_log_in_its_own_snapshot(database: Database) -> None:
+    """The log may be read on a connection of its own (PostgreSQL): it still shows what the
+    verifying transaction sees, not events appended since it began."""
+    _append(database, 40)
+    with database.unit_of_work(write=False) as s:
+        one_snapshot = {"isolation_level": "REPEATABLE READ"} if database.dialect == "postgresql" else {}
+        conn = s.connection(execution_options=one_snapshot)
+        assert conn.exec_driver_sql("SELECT count(*) FROM ledger_event").scalar_one() == 40  # the snapshot is taken
+        _append(database, 7)
+        report = verify(conn, {database.signer.key_id: database.signer.public_key})
+    assert report.ok, report.problems
+    assert (report.events, report.heads) == (40, 1)
+    assert _verify(database).events == 47
