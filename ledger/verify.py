@@ -172,15 +172,12 @@ def chunked(raw: psycopg.Connection[Any], sql: str, size: int) -> Iterator[list[
 
 @contextmanager
 def same_snapshot(conn: Connection) -> Iterator[psycopg.Connection[Any] | None]:
-    """On PostgreSQL (a primary, with a libpq that sends rows in chunks): a read-only driver
-    connection of its own in the snapshot ``conn`` has now (``conn``'s for the whole
-    transaction when that is REPEATABLE READ); it is closed afterwards, not pooled.
-    Elsewhere ``None``."""
+    """On PostgreSQL (a primary or a hot standby, with a libpq that sends rows in chunks): a
+    read-only driver connection of its own in the snapshot ``conn`` has now (``conn``'s for
+    the whole transaction when that is REPEATABLE READ); it is closed afterwards, not
+    pooled. Elsewhere ``None``."""
     if conn.dialect.name != "postgresql" or not CHUNKS:
         yield None
-        return
-    if conn.exec_driver_sql("SELECT pg_is_in_recovery()").scalar_one():
-        yield None  # a standby cannot export a snapshot
         return
     snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
     pooled = conn.engine.raw_connection()
