@@ -39,6 +39,7 @@ import psycopg
 import psycopg.sql
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from ledger import merkle
 from ledger.events import TIME, TOKEN, leaf_hashes, well_formed
@@ -175,12 +176,16 @@ def same_snapshot(conn: Connection) -> Iterator[psycopg.Connection[Any] | None]:
     """On PostgreSQL (a primary or a hot standby, with a libpq that sends rows in chunks): a
     read-only driver connection of its own in the snapshot ``conn`` has now (``conn``'s for
     the whole transaction when that is REPEATABLE READ); it is closed afterwards, not
-    pooled. Elsewhere ``None``."""
-    if conn.dialect.name != "postgresql" or not CHUNKS:
-        yield None
+    pooled. Elsewhere, within a savepoint, or when no connection can be opened: ``None``."""
+    if conn.dialect.name != "postgresql" or not CHUNKS or conn.in_nested_transaction():
+        yield None  # (a savepoint cannot export its snapshot)
         return
     snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
-    pooled = conn.engine.raw_connection()
+    try:
+        pooled = conn.engine.raw_connection()
+    except SQLAlchemyError:
+        yield None  # no second connection to be had (the server's limit, say): ``conn`` reads the log
+        return
     try:
         raw: Any = pooled.driver_connection
         raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ

@@ -4,10 +4,11 @@ and verification that names the first altered event."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from coop.db import Database
 from ledger import log, merkle
@@ -284,3 +285,29 @@ def test_verify_reads_the_log_in_its_own_snapshot(database: Database) -> None:
     assert report.ok, report.problems
     assert (report.events, report.heads) == (40, 1)
     assert _verify(database).events == 47
+
+
+def test_verify_within_a_savepoint_or_without_a_second_connection(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where the log cannot be read apart (a savepoint cannot export its snapshot; the server
+    may refuse another connection), it is read on the verifying connection."""
+    _append(database, 40)
+    trusted = {database.signer.key_id: database.signer.public_key}
+    with database.unit_of_work(write=False) as s, s.begin_nested():
+        report = verify(s.connection(), trusted)
+    assert report.ok and report.events == 40, report.problems
+
+    opened = Engine.raw_connection
+    asked: list[Engine] = []
+
+    def one_only(engine: Engine) -> Any:
+        asked.append(engine)
+        if len(asked) > 1:
+            raise OperationalError("connect", {}, Exception("sorry, too many clients already"))
+        return opened(engine)
+
+    monkeypatch.setattr(Engine, "raw_connection", one_only)
+    report = _verify(database)
+    assert report.ok and report.events == 40, report.problems
+    assert len(asked) == (2 if database.dialect == "postgresql" else 1)  # the second was refused
