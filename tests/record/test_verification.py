@@ -1079,6 +1079,9 @@ def test_choices_are_rebuilt_as_the_service_records_them() -> None:
             mask = encoding.put(mask, p, u, rng.choice(list(encoding.Preference)))
         service = [[p.value, u.value, pref.value] for p, u, pref in encoding.explicit(mask)]
         assert _preferences(mask) == canonical.dumps(service)
+    assert _preferences(0) == "[]"
+    beyond = 1 << (2 * len(encoding.PAIRS))
+    assert _preferences(beyond) == _preferences(beyond | 1) == _preferences(-1) == "[mask out of range]"
 
 
 def test_the_big_tables_are_tallied_alongside_the_log(
