@@ -121,9 +121,9 @@ class Consumer(Protocol):
     def finish(self, conn: Connection, report: Report) -> None: ...
 
 
-ALONE = "ledger.verify.alone"
-"""Marks a connection (in ``Connection.info``) whose queries run one at a time, each read to
-its end before the next: :func:`stream` then reads them in chunks (see :func:`read_alone`)."""
+ALONE = "ledger_read_alone"
+"""The execution option that marks a connection whose queries run one at a time, each read
+to its end before the next: :func:`stream` then reads them in chunks (see :func:`read_alone`)."""
 CHUNKS = psycopg.pq.version() >= 170000
 """Whether the driver's libpq can send a query's rows in chunks (PostgreSQL 17's libpq on)."""
 
@@ -134,8 +134,9 @@ def read_alone(conn: Connection) -> None:
     :func:`stream` then reads without a cursor on the server: the rows come in chunks that
     the server sends ahead while this side works, with no round trip for each batch (through
     a cursor's FETCHes, a million events took the server nearly twice the time). A query
-    stopped early is cancelled, which ends the transaction."""
-    conn.info[ALONE] = True
+    stopped early is cancelled, which ends the transaction. The mark is ``conn``'s own (an
+    execution option), not the pooled connection's: it ends when ``conn`` is closed."""
+    conn.execution_options(**{ALONE: True})
 
 
 def stream(
@@ -146,7 +147,7 @@ def stream(
     a server-side cursor called ``name`` (unique among those open at once), or in chunks on
     a connection marked with :func:`read_alone`."""
     raw: Any = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql" and CHUNKS and conn.info.get(ALONE):
+    if conn.dialect.name == "postgresql" and CHUNKS and conn.get_execution_options().get(ALONE):
         yield from chunked(raw, sql, size or BATCH)
         return
     cursor = raw.cursor(name=name, binary=True) if conn.dialect.name == "postgresql" else raw.cursor()

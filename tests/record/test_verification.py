@@ -11,6 +11,7 @@ and checkpoints an auditor kept.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -52,6 +53,7 @@ from coop.settings import Settings, get_settings
 from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType, mask
 from ledger import log
+from ledger import verify as ledger_verify
 from ledger.verify import Report
 from tests.conftest import ENGINES, make_settings, pg_admin, pg_db_url
 
@@ -1103,6 +1105,31 @@ def test_the_big_tables_are_tallied_alongside_the_log(
     assert {name for r in tallied for name in r.tallies} == big
     (checked,) = [r for r in received if isinstance(r, parallel._Checked)]  # the profiles' recount
     assert checked.problems == []
+
+
+def test_the_log_and_the_big_tables_stream_in_chunks_on_postgresql(
+    cooperative: Cooperative, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The log is read on a connection of its own, and the tallying processes read one query
+    at a time: on PostgreSQL their rows come in chunks, not through a cursor's FETCHes."""
+    streamed = tmp_path / "streamed"
+    chunked = ledger_verify.chunked
+
+    def spy(raw: Any, sql: str, size: int) -> Iterator[list[tuple[Any, ...]]]:
+        with streamed.open("a") as out:  # the tallying processes are forked: they report in a file
+            out.write(f"{os.getpid()} {sql.split(' FROM ')[1].split()[0]}\n")
+        yield from chunked(raw, sql, size)
+
+    monkeypatch.setattr(ledger_verify, "chunked", spy)
+    assert cooperative.verify().ok
+    seen = [line.split() for line in streamed.read_text().splitlines()] if streamed.exists() else []
+    if cooperative.database.dialect == "sqlite":
+        assert seen == []
+        return
+    here = {table for pid, table in seen if int(pid) == os.getpid()}
+    apart = {table for pid, table in seen if int(pid) != os.getpid()}
+    assert here == {"ledger_event"}
+    assert {"member", "choice_version", "member_invitation", "vote"} <= apart
 
 
 def _log_grew_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
