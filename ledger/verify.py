@@ -108,8 +108,9 @@ class Report:
 class Consumer(Protocol):
     """Something that checks tables against the events that made them.
 
-    ``types`` names the event types it reads; ``take`` receives them in sequence order, in
-    batches of one type each, as the log streams by (once); ``finish`` then compares its
+    ``types`` names the event types it reads; ``take`` receives them as the log streams by
+    (once), in batches of one type each, each type's events in sequence order (a batch's types
+    one after the other, in no set order); ``finish`` then compares its
     tables and reports to ``report`` (whose ``events`` says how many the log holds).
     """
 

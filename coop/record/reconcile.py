@@ -57,16 +57,20 @@ class Tally:
     """Whether every row left the table's free parts to its event (else the walk decides)."""
     keys: array[int] = field(default_factory=lambda: array("q"))
     prints: array[int] = field(default_factory=lambda: array("q"))
-    """For a table that shows only each key's newest event: the keys and digests of its
-    events in the order recorded, 16 bytes each (a dictionary by key holds ten times that)."""
+    seqs: array[int] = field(default_factory=lambda: array("q"))
+    """For a table that shows only each key's newest event: the keys, digests and sequence
+    numbers of its events, 24 bytes each (a dictionary by key holds seven times that), in
+    any order (a batch's types come one after the other)."""
 
     def settled(self) -> Tally:
         """For a table that shows only each key's newest event: the multiset of those."""
         if not self.keys:
             return self
         keys, prints = np.frombuffer(self.keys, dtype=np.int64), np.frombuffer(self.prints, dtype=np.int64)
-        newest, at = np.unique(keys[::-1], return_index=True)  # the first from the end is the newest
-        chosen = prints[::-1][at]
+        order = np.lexsort((np.frombuffer(self.seqs, dtype=np.int64), keys))  # by key, then by sequence
+        keys, prints = keys[order], prints[order]
+        last = np.flatnonzero(np.append(keys[1:] != keys[:-1], True))  # each key's newest
+        newest, chosen = keys[last], prints[last]
         total = sum(sum(chosen[i : i + _SUMMED].tolist()) for i in range(0, len(chosen), _SUMMED))
         return Tally(len(newest), total, self.shaped and not bool((newest == -1).any()))
 
@@ -141,6 +145,7 @@ class Reconciliation:
         if table.last_only:
             tally.keys.extend(table.keys(events))
             tally.prints.extend(digests)
+            tally.seqs.extend(event[0] for event in events)
         else:
             tally.total += sum(digests)
 

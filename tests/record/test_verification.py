@@ -1198,12 +1198,40 @@ def test_a_table_of_newest_events_is_the_multiset_of_each_key_s_newest() -> None
     newest, and adds the digests up exactly (four of 2**62 do not wrap round)."""
     from array import array
 
-    tally = reconcile.Tally(keys=array("q", [7, 3, 7, 3]), prints=array("q", [1, 2**62, 2**62 + 1, -(2**63)]))
-    assert (tally.settled().count, tally.settled().total, tally.settled().shaped) == (2, 2**62 + 1 - 2**63, True)
-    distinct = reconcile.Tally(keys=array("q", range(4)), prints=array("q", [2**62] * 4))
+    def tally(keys: list[int], prints: list[int], seqs: list[int]) -> reconcile.Tally:
+        return reconcile.Tally(keys=array("q", keys), prints=array("q", prints), seqs=array("q", seqs))
+
+    votes = tally([7, 3, 7, 3], [1, 2**62, 2**62 + 1, -(2**63)], [1, 2, 3, 4])
+    assert (votes.settled().count, votes.settled().total, votes.settled().shaped) == (2, 2**62 + 1 - 2**63, True)
+    # a batch's types come one after the other: the newest is the one recorded last, not given last
+    changed_first = tally([1, 2, 2], [10, 30, 20], [5, 7, 6])  # vote.changed (1, 2), then vote.cast (2)
+    assert changed_first.settled().total == 10 + 30
+    distinct = tally(list(range(4)), [2**62] * 4, list(range(4)))
     assert (distinct.settled().count, distinct.settled().total) == (4, 2**64)
-    unnamed = reconcile.Tally(keys=array("q", [5, -1]), prints=array("q", [1, 2]))
+    unnamed = tally([5, -1], [1, 2], [1, 2])
     assert unnamed.settled().shaped is False  # an event naming no row: the walk decides
+
+
+def test_votes_are_settled_by_sequence_whatever_order_a_batch_gives_its_types() -> None:
+    """A batch's events reach the tallies type by type: a voter's cast may come after their
+    change. The vote shown is still the one recorded last."""
+    from coop.record.tables.governance import Votes
+
+    def vote(seq: int, typ: str, member: int, choice: str) -> Any:
+        payload = f'{{"member_id":{member},"proxy_carer_id":null,"proxy_member_id":null,"vote":"{choice}"}}'
+        return (seq, f"2026-01-0{seq}T00:00:00.000000+00:00", typ, "user:1", "proposal:1", payload, b"")
+
+    changed_1, changed_2, cast_2 = (
+        vote(5, "vote.changed", 1, "no"),
+        vote(7, "vote.changed", 2, "abstain"),
+        vote(6, "vote.cast", 2, "yes"),
+    )
+    reconciliation = reconcile.Reconciliation([Votes()])
+    reconciliation.take([changed_1, changed_2])
+    reconciliation.take([cast_2])
+    settled = reconciliation._tallies["vote"].settled()
+    shown = reconcile._shown(Votes(), reconcile._IN_EVENT)
+    assert (settled.count, settled.total) == (2, sum(reconcile._digests(map(shown, [changed_1, changed_2]))))
 
 
 def test_a_members_index_row_pointing_elsewhere_is_named_at_both_ends(cooperative: Cooperative) -> None:
