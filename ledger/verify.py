@@ -39,7 +39,6 @@ import psycopg
 import psycopg.sql
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection
-from sqlalchemy.exc import SQLAlchemyError
 
 from ledger import merkle
 from ledger.events import TIME, TOKEN, leaf_hashes, well_formed
@@ -176,26 +175,33 @@ def chunked(raw: psycopg.Connection[Any], sql: str, size: int) -> Iterator[list[
 @contextmanager
 def same_snapshot(conn: Connection) -> Iterator[psycopg.Connection[Any] | None]:
     """On PostgreSQL (a primary or a hot standby, with a libpq that sends rows in chunks): a
-    read-only driver connection of its own in the snapshot ``conn`` has now (``conn``'s for
-    the whole transaction when that is REPEATABLE READ); it is closed afterwards, not
-    pooled. Elsewhere, within a savepoint, or when no connection can be opened: ``None``."""
+    read-only driver connection of its own, outside the pool, in the snapshot ``conn`` has
+    now (``conn``'s for the whole transaction when that is REPEATABLE READ); closed
+    afterwards. ``None`` elsewhere, within a savepoint (which cannot export its snapshot),
+    in a transaction that has written (another would not see its writes), or when the server
+    refuses another connection."""
     if conn.dialect.name != "postgresql" or not CHUNKS or conn.in_nested_transaction():
-        yield None  # (a savepoint cannot export its snapshot)
+        yield None
         return
-    snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
+    snapshot, wrote = conn.exec_driver_sql(
+        "SELECT pg_export_snapshot(), pg_current_xact_id_if_assigned() IS NOT NULL"
+    ).one()
+    if wrote:
+        yield None
+        return
+    cargs, cparams = conn.dialect.create_connect_args(conn.engine.url)
     try:
-        pooled = conn.engine.raw_connection()
-    except SQLAlchemyError:
-        yield None  # no second connection to be had (the server's limit, say): ``conn`` reads the log
+        raw = psycopg.connect(*cargs, **cparams)
+    except psycopg.Error:  # at its connection limit, say: ``conn`` reads the log
+        yield None
         return
     try:
-        raw: Any = pooled.driver_connection
         raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         raw.read_only = True
-        raw.execute(psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(snapshot))
+        raw.execute(psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(str(snapshot)))
         yield raw
     finally:
-        pooled.invalidate()  # its isolation level and snapshot are not for the next user of the pool
+        raw.close()  # its read-only transaction ends with it
 
 
 def ahead(batches: Generator[T, None, None], name: str = "ledger_verify") -> Iterator[T]:
@@ -206,20 +212,24 @@ def ahead(batches: Generator[T, None, None], name: str = "ledger_verify") -> Ite
     fetched: queue.Queue[tuple[T] | BaseException | None] = queue.Queue(maxsize=2)
     stop = threading.Event()
 
+    def offer(item: tuple[T] | BaseException | None) -> bool:
+        """Queue ``item`` unless the caller stopped reading (then nobody would take it); whether queued."""
+        while not stop.is_set():
+            try:
+                fetched.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
     def fetch() -> None:
         try:
             for batch in batches:
-                while not stop.is_set():
-                    try:
-                        fetched.put((batch,), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
+                if not offer((batch,)):
                     return
-            fetched.put(None)
+            offer(None)
         except BaseException as exc:  # handed to the caller, who raises it
-            fetched.put(exc)
+            offer(exc)
         finally:
             batches.close()
 

@@ -4,11 +4,14 @@ and verification that names the first altered event."""
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
+import psycopg
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlmodel import Session
 
 from coop.db import Database
 from ledger import log, merkle
@@ -287,27 +290,59 @@ def test_verify_reads_the_log_in_its_own_snapshot(database: Database) -> None:
     assert _verify(database).events == 47
 
 
-def test_verify_within_a_savepoint_or_without_a_second_connection(
+def test_verify_within_a_savepoint_or_a_writing_transaction_or_without_a_second_connection(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Where the log cannot be read apart (a savepoint cannot export its snapshot; the server
-    may refuse another connection), it is read on the verifying connection."""
+    """Where the log cannot be read apart (a savepoint cannot export its snapshot; another
+    connection would not see a transaction's own writes; the server may refuse another
+    connection), it is read on the verifying connection."""
     _append(database, 40)
     trusted = {database.signer.key_id: database.signer.public_key}
     with database.unit_of_work(write=False) as s, s.begin_nested():
         report = verify(s.connection(), trusted)
     assert report.ok and report.events == 40, report.problems
+    with Session(database.write_engine) as s:  # a transaction of its own (no group, no savepoint)
+        for i in range(10):
+            log.append(s, "test.event", "cli", "test:1", {"i": i})
+        report = verify(s.connection(), trusted)
+        s.rollback()
+    assert report.ok and report.events == 50, report.problems
 
-    opened = Engine.raw_connection
-    asked: list[Engine] = []
+    refused: list[object] = []
 
-    def one_only(engine: Engine) -> Any:
-        asked.append(engine)
-        if len(asked) > 1:
-            raise OperationalError("connect", {}, Exception("sorry, too many clients already"))
-        return opened(engine)
+    def connect(*args: Any, **kwargs: Any) -> None:
+        refused.append(args)
+        raise psycopg.OperationalError("FATAL: sorry, too many clients already")
 
-    monkeypatch.setattr(Engine, "raw_connection", one_only)
-    report = _verify(database)
+    with database.unit_of_work(write=False) as s:
+        conn = s.connection()  # drawn from the pool before the server is full
+        monkeypatch.setattr(psycopg, "connect", connect)
+        report = verify(conn, trusted)
     assert report.ok and report.events == 40, report.problems
-    assert len(asked) == (2 if database.dialect == "postgresql" else 1)  # the second was refused
+    assert len(refused) == (1 if database.dialect == "postgresql" else 0)
+
+
+def test_verify_that_stops_at_a_gap_while_batches_wait_ends(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The log's batches are read ahead: when verification stops at a gap while the reader
+    has queued the last batches and is handing over its end, neither waits for the other."""
+    _append(database, 100)
+    _drop_guards(database)
+    with database.write_engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM ledger_event WHERE seq = 75")
+    monkeypatch.setattr("ledger.verify.BATCH", 10)
+    reports: list[Any] = []
+
+    def slowly(_n: int) -> None:
+        time.sleep(0.05)  # the reader gets ahead: the queue is full when the gap is found
+
+    def run() -> None:
+        with database.unit_of_work(write=False) as s:
+            reports.append(verify(s.connection(), {database.signer.key_id: database.signer.public_key}, slowly))
+
+    verifying = threading.Thread(target=run, daemon=True)
+    verifying.start()
+    verifying.join(60)
+    assert not verifying.is_alive(), "verification hung at the gap"
+    assert reports[0].first_bad_seq == 75
