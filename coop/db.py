@@ -152,6 +152,12 @@ class Database:
         self.write_engine, self.read_engine = make_engines(
             settings.database.url, settings.database.busy_timeout_ms, settings.database.echo
         )
+        self.snapshot_engine = self.read_engine
+        """What a read unit of work reads through: on PostgreSQL the read engine in REPEATABLE
+        READ, so that all its statements see one moment (as a read transaction on SQLite does):
+        a page, a report or a count never mixes the states before and after a commit."""
+        if self.read_engine.dialect.name == "postgresql":
+            self.snapshot_engine = self.read_engine.execution_options(isolation_level="REPEATABLE READ")
         self.signer = Signer(load_private_key(settings.ledger.signing_key_file))
         if settings.mode is Mode.production:
             from coop import pdfsigning
@@ -188,7 +194,7 @@ class Database:
             with self.groups.unit_of_work() as session:
                 yield session
             return
-        engine = self.write_engine if write else self.read_engine
+        engine = self.write_engine if write else self.snapshot_engine
         session = Session(engine, expire_on_commit=False, autoflush=True)
         log.use_cache(session, self.ledger_cache)
         if write:
