@@ -155,9 +155,13 @@ class Database:
         self.snapshot_engine = self.read_engine
         """What a read unit of work reads through: on PostgreSQL the read engine in REPEATABLE
         READ, so that all its statements see one moment (as a read transaction on SQLite does):
-        a page, a report or a count never mixes the states before and after a commit."""
+        a page, a report or a count never mixes the states before and after a commit. Read
+        only, too: a write slipped into a read fails at once, every time, not now and then
+        when it meets a concurrent one."""
         if self.read_engine.dialect.name == "postgresql":
-            self.snapshot_engine = self.read_engine.execution_options(isolation_level="REPEATABLE READ")
+            self.snapshot_engine = self.read_engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
         self.signer = Signer(load_private_key(settings.ledger.signing_key_file))
         if settings.mode is Mode.production:
             from coop import pdfsigning

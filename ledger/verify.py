@@ -178,8 +178,8 @@ def same_snapshot(conn: Connection) -> Iterator[psycopg.Connection[Any] | None]:
     read-only driver connection of its own, outside the pool, in the snapshot ``conn`` has
     now (``conn``'s for the whole transaction when that is REPEATABLE READ); closed
     afterwards. ``None`` elsewhere, within a savepoint (which cannot export its snapshot),
-    in a transaction that has written (another would not see its writes), or when the server
-    refuses another connection."""
+    in a transaction that has written (another would not see its writes), or when another
+    connection cannot be had in that snapshot."""
     if conn.dialect.name != "postgresql" or not CHUNKS or conn.in_nested_transaction():
         yield None
         return
@@ -190,15 +190,18 @@ def same_snapshot(conn: Connection) -> Iterator[psycopg.Connection[Any] | None]:
         yield None
         return
     cargs, cparams = conn.dialect.create_connect_args(conn.engine.url)
+    raw = None
     try:
         raw = psycopg.connect(*cargs, **cparams)
-    except psycopg.Error:  # at its connection limit, say: ``conn`` reads the log
-        yield None
-        return
-    try:
         raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         raw.read_only = True
         raw.execute(psycopg.sql.SQL("SET TRANSACTION SNAPSHOT {}").format(str(snapshot)))
+    except psycopg.Error:  # at its connection limit, or another server of a multi-host address
+        if raw is not None:
+            raw.close()
+        yield None  # ``conn`` reads the log
+        return
+    try:
         yield raw
     finally:
         raw.close()  # its read-only transaction ends with it

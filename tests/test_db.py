@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from coop.db import Database
 from ledger import log
@@ -35,3 +37,14 @@ def test_a_read_unit_of_work_sees_one_moment(database: Database) -> None:
         assert s.execute(count).scalar_one() == before + 1
     with database.read_engine.connect() as conn:  # the engine's other users (the mail worker) read as before
         assert conn.get_isolation_level() == ("READ COMMITTED" if database.dialect == "postgresql" else "SERIALIZABLE")
+
+
+@POSTGRESQL_ONLY
+def test_a_read_unit_of_work_cannot_write(database: Database) -> None:
+    """A write slipped into a read fails at once, every time (REPEATABLE READ would let it
+    through until it met a concurrent write to the same row)."""
+    with pytest.raises(DBAPIError, match="read-only transaction"), database.unit_of_work(write=False) as s:
+        log.append(s, "test.event", "cli", "test:1", {})
+        s.flush()
+    with database.unit_of_work(write=False) as s:
+        assert s.execute(text("SELECT count(*) FROM ledger_event")).scalar_one() == 0

@@ -309,17 +309,24 @@ def test_verify_within_a_savepoint_or_a_writing_transaction_or_without_a_second_
     assert report.ok and report.events == 50, report.problems
 
     refused: list[object] = []
+    connect = psycopg.connect
 
-    def connect(*args: Any, **kwargs: Any) -> None:
+    def full(*args: Any, **kwargs: Any) -> None:
         refused.append(args)
         raise psycopg.OperationalError("FATAL: sorry, too many clients already")
 
-    with database.unit_of_work(write=False) as s:
-        conn = s.connection()  # drawn from the pool before the server is full
-        monkeypatch.setattr(psycopg, "connect", connect)
-        report = verify(conn, trusted)
-    assert report.ok and report.events == 40, report.problems
-    assert len(refused) == (1 if database.dialect == "postgresql" else 0)
+    def elsewhere(*args: Any, **kwargs: Any) -> Any:  # another server (or database) has not that snapshot
+        refused.append(args)
+        return connect(*args, **{**kwargs, "dbname": "postgres"})
+
+    for server in (full, elsewhere):
+        with database.unit_of_work(write=False) as s:
+            conn = s.connection()  # drawn from the pool before the server is full
+            monkeypatch.setattr(psycopg, "connect", server)
+            report = verify(conn, trusted)
+            monkeypatch.setattr(psycopg, "connect", connect)
+        assert report.ok and report.events == 40, report.problems
+    assert len(refused) == (2 if database.dialect == "postgresql" else 0)
 
 
 def test_verify_that_stops_at_a_gap_while_batches_wait_ends(
