@@ -15,7 +15,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -703,6 +703,23 @@ ALTERATIONS = {
         lambda c: f"id={_newest_invitation(c, 'newcomer')}",
         lambda c: None,
     ),
+    "an invitation's expiry moved": Alteration(
+        "member_invitation",
+        lambda c: [f"UPDATE member_invitation SET expires_at = created_at WHERE id = {_first_invitation(c)}"],
+        "member_invitation",
+        lambda c: f"id={_first_invitation(c)}",
+        lambda c: c.seq(f"member:{c.facts['newcomer']}", "member.invited", 0),
+    ),
+    "a member's choices said to have ended": Alteration(
+        "choice_version",
+        lambda c: [
+            f"UPDATE choice_version SET is_member = false WHERE member_id = {c.facts['opted_out']} "
+            f"AND version = {c.facts['opt_out_version']}"
+        ],
+        "choice_version",
+        lambda c: f"member_id={c.facts['opted_out']} version={c.facts['opt_out_version']}",
+        lambda c: _choice_seq(c, c.facts["opted_out"], c.facts["opt_out_version"]),
+    ),
     "an invitation's use moved": Alteration(
         "member_invitation",
         lambda c: ["UPDATE member_invitation SET used_at = expires_at WHERE used_at IS NOT NULL"],
@@ -1084,6 +1101,29 @@ def test_choices_are_rebuilt_as_the_service_records_them() -> None:
     assert _preferences(0) == "[]"
     beyond = 1 << (2 * len(encoding.PAIRS))
     assert _preferences(beyond) == _preferences(beyond | 1) == _preferences(-1) == "[mask out of range]"
+
+
+def test_times_are_written_in_sql_as_the_services_write_them(database: Database) -> None:
+    """An invitation's event carries ``isoformat()`` of its expiry, which leaves out a zero
+    fraction; the reconciliation writes it in SQL, on either engine, for any instant."""
+    from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+
+    from coop.record.tables.common import iso_sql
+    from coop.types import UTCDateTime
+
+    times = [
+        datetime(2026, 1, 31, 9, 0, tzinfo=UTC),
+        datetime(2026, 1, 31, 9, 0, 0, 1, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2027, 3, 28, 1, 30, 15, 120_000, tzinfo=timezone(timedelta(hours=2))),
+        datetime(1999, 6, 1, 0, 0, 1, tzinfo=UTC),
+    ]
+    table = Table("iso_probe", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime()))
+    with database.write_engine.begin() as conn:
+        table.create(conn)
+        conn.execute(insert(table), [{"id": i, "at": at} for i, at in enumerate(times)])
+        written = conn.execute(select(table.c.id, text(iso_sql(conn, "at"))).order_by(table.c.id)).all()
+    assert [w for _, w in written] == [at.astimezone(UTC).isoformat() for at in times]
 
 
 def test_the_big_tables_are_tallied_alongside_the_log(

@@ -43,6 +43,21 @@ def time_sql(conn: Connection, column: str) -> str:
     return f"replace({column}, ' ', 'T') || '+00:00'"
 
 
+def iso_sql(conn: Connection, column: str) -> str:
+    """SQL giving a timestamp column as Python's ``isoformat()`` writes the same instant in
+    UTC: the event time text, without the fraction when it is a whole second."""
+    if conn.dialect.name == "postgresql":
+        utc = f"{column} AT TIME ZONE 'UTC'"
+        return (
+            f"""CASE WHEN date_trunc('second', {utc}) = {utc} THEN to_char({utc}, 'YYYY-MM-DD"T"HH24:MI:SS"+00:00"') """
+            f"ELSE {time_sql(conn, column)} END"
+        )
+    return (
+        f"CASE WHEN substr({column}, 21, 6) = '000000' THEN replace(substr({column}, 1, 19), ' ', 'T') || '+00:00' "
+        f"ELSE {time_sql(conn, column)} END"
+    )
+
+
 def pad6_sql(conn: Connection, column: str) -> str:
     """SQL for ``f"{column:06d}"``."""
     if conn.dialect.name == "postgresql":
@@ -60,13 +75,6 @@ def rule(conn: Connection, report: Report, table: str, sql: str, message: str) -
     for batch in stream(conn, sql, "reconcile_rule"):
         for row, value in batch:
             report.disagree(table, row, None, message.format(value))
-
-
-def iso(time: str | None) -> str | None:
-    """Event time text as Python's ``isoformat()`` of the same instant writes it."""
-    if time is None:
-        return None
-    return time[:19] + "+00:00" if time[20:26] == "000000" else time
 
 
 @lru_cache(maxsize=4096)

@@ -15,7 +15,7 @@ from coop.record.tables.common import (
     Rows,
     implied,
     int_sql,
-    iso,
+    iso_sql,
     json_bool,
     json_int,
     pad6_sql,
@@ -250,23 +250,15 @@ class Invitations(Table):
             "ON u.member_id = i.member_id WHERE i.used_at IS NOT NULL AND u.id IS NULL",
             "used_at {}, but the member has no login",
         )
+        # the events as they are, built by the database: each row is only fetched and hashed
+        row = "'id=' || id" if ordered else "NULL"  # only the walk names rows
         sql = (
-            f"SELECT member_id, id, {time_sql(conn, 'created_at')}, {time_sql(conn, 'expires_at')} "  # noqa: S608
+            f"SELECT member_id, {row}, 'member.invited', 'member:' || member_id, "  # noqa: S608
+            f"""{time_sql(conn, "created_at")}, NULL, '{{"expires_at":"' || {iso_sql(conn, "expires_at")} """
+            """|| '","invitation_id":' || id || '}' """
             "FROM member_invitation" + (" ORDER BY member_id, id" if ordered else "")
         )
-        for batch in stream(conn, sql, "reconcile_invitations"):
-            yield [
-                (
-                    member,
-                    f"id={invitation}",
-                    "member.invited",
-                    f"member:{member}",
-                    created,
-                    None,
-                    f'{{"expires_at":"{iso(expires)}","invitation_id":{invitation}}}',
-                )
-                for member, invitation, created, expires in batch
-            ]
+        yield from stream(conn, sql, "reconcile_invitations")
 
 
 class UserAccounts(Table):
