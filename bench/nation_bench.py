@@ -44,6 +44,7 @@ from sqlalchemy import text
 from bench import crowd_appends, manifest_apart
 from bench.choices_bench import STATUTES
 from bench.common import fresh_database, research_application, timed
+from bench.nation_results import NATION
 from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.choices import encoding, recount
 from coop.choices.encoding import Preference
@@ -55,7 +56,6 @@ from coop.types import utcnow
 from coop.vocabulary.terms import Category, Purpose, UserType, mask
 from ledger import bulk
 
-NATION = 18_000_000
 ROOT = Path(__file__).resolve().parent.parent
 ONLY = {p for p in os.environ.get("BENCH_ONLY", "").split(",") if p}
 BATCH = 250_000

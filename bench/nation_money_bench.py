@@ -27,6 +27,7 @@ from sqlalchemy import text
 from bench import nation_bench
 from bench.common import approve, ask_commit, fresh_database, timed
 from bench.distribution_bench import AFTER, YEAR_END, YEAR_START, bench_permit, paying_permit, year_of_expenses
+from bench.nation_results import NATION
 from bench.reports_bench import _floor as report_floor
 from bench.reports_bench import _usage_and_results
 from coop.auth.policy import CLI_ACTOR
@@ -205,4 +206,4 @@ def run(n: int, count: int = PERMITS) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
-    run(int(os.environ.get("BENCH_MEMBERS", nation_bench.NATION)), int(os.environ.get("BENCH_PERMITS", PERMITS)))
+    run(int(os.environ.get("BENCH_MEMBERS", NATION)), int(os.environ.get("BENCH_PERMITS", PERMITS)))

@@ -51,10 +51,10 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "mail-digest": lambda: {e: digest_bench.run(e) for e in ("sqlite", "postgresql")},
     "ledger-tiles": lambda: {"postgresql": tiles_bench.run("postgresql")},
     # issue 18's baseline: long runs; BENCH_MEMBERS and BENCH_EVENTS make it smaller
-    "nation": lambda: {"postgresql": nation_bench.run(int(os.environ.get("BENCH_MEMBERS", nation_bench.NATION)))},
+    "nation": lambda: {"postgresql": nation_bench.run(int(os.environ.get("BENCH_MEMBERS", nation_results.NATION)))},
     "nation-money": lambda: {
         "postgresql": nation_money_bench.run(
-            int(os.environ.get("BENCH_MEMBERS", nation_bench.NATION)),
+            int(os.environ.get("BENCH_MEMBERS", nation_results.NATION)),
             int(os.environ.get("BENCH_PERMITS", nation_money_bench.PERMITS)),
         )
     },
