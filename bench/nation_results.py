@@ -161,7 +161,7 @@ def render(results: dict[str, Any]) -> list[str]:
     if v:
         runs = [*v.get("smaller", []), v]
         rate = v["verify_events_per_s"]
-        peaks = ", ".join(f"{x['verify_peak_rss_mib']:,} MiB at {x['events']:,}" for x in runs)
+        peaks = ", ".join(f"{x['verify_peak_rss_mib']:,} MiB at {x['events']:,}{_tallying(x)}" for x in runs)
         bv = base.get("verify", {})
         sizes = ", ".join(f"{x['events']:,}" for x in runs)
         measured = v["events"] >= NATION
@@ -171,7 +171,7 @@ def render(results: dict[str, Any]) -> list[str]:
             f"| 6. verify (measured at {sizes} events{how}) | {_n(_was(bv, 'events_per_s'))} events/s; "
             f"{_was(bv, 'peaks')} | {rate:,} events/s ({took}); peak {peaks} "
             f"| raw hashing {v['raw_hashlib_events_per_s']:,} events/s | > 300,000 events/s, < 1 GiB "
-            f"| {_met(rate > 300_000 and max(x['verify_peak_rss_mib'] for x in runs) < 1024)}"
+            f"| {_met(rate > 300_000 and max(_peak(x) for x in runs) < 1024)}"
             f"{'' if measured else ' (extrapolated)'} |"
         )
         if not v.get("verify_ok", True) or v.get("warnings"):
@@ -199,3 +199,14 @@ def render(results: dict[str, Any]) -> list[str]:
         lines.append(f"| {path.replace('_', ' ')} | {seconds} |")
     lines.append("")
     return lines
+
+
+def _tallying(run: dict[str, Any]) -> str:
+    """The largest tallying process's peak, where the run measured it."""
+    peak = run.get("verify_tally_peak_rss_mib")
+    return "" if peak is None else f" (the largest tallying process {peak:,} MiB)"
+
+
+def _peak(run: dict[str, Any]) -> int:
+    """The larger of the verifying process's peak and its largest tallying process's."""
+    return max(int(run["verify_peak_rss_mib"]), int(run.get("verify_tally_peak_rss_mib") or 0))

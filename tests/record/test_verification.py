@@ -1103,6 +1103,25 @@ def test_choices_are_rebuilt_as_the_service_records_them() -> None:
     assert _preferences(beyond) == _preferences(beyond | 1) == _preferences(-1) == "[mask out of range]"
 
 
+def test_the_choices_payloads_kept_for_reuse_are_bounded(
+    cooperative: Cooperative, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A payload written for one choice version is kept for the next alike, but no more than
+    so many: a log of millions of distinct choices must not fill the tallying process."""
+    from coop.record.tables import members as member_tables
+
+    def implied(table: member_tables.ChoiceVersions) -> list[tuple[Any, ...]]:
+        with cooperative.database.read_engine.connect() as conn:
+            return [tuple(e) for batch in table.rows(conn, Report()) for e in batch]
+
+    everything = implied(member_tables.ChoiceVersions())
+    assert len({e[6] for e in everything}) > 2
+    monkeypatch.setattr(member_tables, "PAYLOADS_KEPT", 2)
+    bounded = member_tables.ChoiceVersions()
+    assert implied(bounded) == everything
+    assert len(bounded._payloads) <= 2
+
+
 def test_times_are_written_in_sql_as_the_services_write_them(database: Database) -> None:
     """An invitation's event carries ``isoformat()`` of its expiry, which leaves out a zero
     fraction; the reconciliation writes it in SQL, on either engine, for any instant."""

@@ -171,6 +171,8 @@ class ChoiceVersions(Table):
             f'"is_member":{json_bool(is_member)},"opt_out":{json_bool(opt_out)},"preferences":{_preferences(preferences)}'
             f'{y},"version":{version}}}'
         )
+        if len(self._payloads) >= PAYLOADS_KEPT:  # as many as there are versions, at worst
+            self._payloads.clear()
         self._payloads[said] = payload
         return payload
 
@@ -187,6 +189,9 @@ class ChoiceVersions(Table):
 
 
 _ENDED = "choices.membership-ended"
+PAYLOADS_KEPT = 100_000
+"""Distinct choices events' payloads kept for the next row alike (about 60 MiB): members share
+a few common sets of choices, and the memory must not grow with the log."""
 
 
 _PAIRS = [
