@@ -171,7 +171,7 @@ class ChoiceVersions(Table):
             f'"is_member":{json_bool(is_member)},"opt_out":{json_bool(opt_out)},"preferences":{_preferences(preferences)}'
             f'{y},"version":{version}}}'
         )
-        if len(self._payloads) >= PAYLOADS_KEPT:  # as many as there are versions, at worst
+        if len(self._payloads) >= PAYLOADS_KEPT:  # start over: unbounded, it would keep one a version
             self._payloads.clear()
         self._payloads[said] = payload
         return payload
