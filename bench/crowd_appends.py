@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import uvicorn
+from sqlalchemy import text
 
 from coop.app import create_app
 from coop.auth.policy import CLI_ACTOR, Actor, Role
@@ -31,13 +32,22 @@ PAIRS = list(encoding.PAIRS)
 
 
 def _patch(w: int, k: int) -> choices.ChoicePatch:
+    """A change that changes something for a member on the defaults (a no, not a yes: a yes may
+    be one the law forbids), and for a member changed just before (the dividend flips): a change
+    that changes nothing writes nothing, and would flatter the rate."""
     p, u = PAIRS[(w + k) % len(PAIRS)]
-    choice = Preference.deny if k % 2 else Preference.mandate  # a yes may be one the law forbids
-    return choices.ChoicePatch(preferences=((p, u, choice),), donate_dividend=bool(k % 2))
+    return choices.ChoicePatch(preferences=((p, u, Preference.deny),), donate_dividend=k % 2 == 0)
 
 
-def _crowd(writers: int, changes: int, change: Callable[[int, int], None]) -> dict[str, Any]:
-    """``writers`` threads, each making ``changes`` changes one after the other."""
+def _log_size(db: Database) -> int:
+    with db.unit_of_work(write=False) as s:
+        return int(s.execute(text("SELECT count(*) FROM ledger_event")).scalar_one())
+
+
+def _crowd(db: Database, writers: int, changes: int, change: Callable[[int, int], None]) -> dict[str, Any]:
+    """``writers`` threads, each making ``changes`` changes one after the other; with the
+    events the log gained meanwhile (one a change that changed something)."""
+    before = _log_size(db)
     latencies: list[float] = []
     failures: list[str] = []
     lock = threading.Lock()
@@ -65,6 +75,7 @@ def _crowd(writers: int, changes: int, change: Callable[[int, int], None]) -> di
     return {
         "writers": writers,
         "changes": len(latencies),
+        "events_appended": _log_size(db) - before,
         "failures": len(failures),
         "failure_kinds": sorted(set(failures)),
         "changes_per_s": round(len(latencies) / wall),
@@ -73,9 +84,10 @@ def _crowd(writers: int, changes: int, change: Callable[[int, int], None]) -> di
     }
 
 
-def service_crowd(db: Database, members: int, writers: int, changes: int) -> dict[str, Any]:
-    """Each writer a member changing their own choices, one unit of work per change."""
-    chosen = [random.Random(w).sample(range(1001, members + 1), changes) for w in range(writers)]
+def service_crowd(db: Database, members: int, writers: int, changes: int, draw: int = 0) -> dict[str, Any]:
+    """Each writer a member changing their own choices, one unit of work per change (``draw``
+    picks another set of members, for runs one after the other on the same cooperative)."""
+    chosen = [random.Random(draw * writers + w).sample(range(1001, members + 1), changes) for w in range(writers)]
 
     def change(w: int, k: int) -> None:
         member = chosen[w][k]
@@ -83,7 +95,7 @@ def service_crowd(db: Database, members: int, writers: int, changes: int) -> dic
         with db.unit_of_work() as s:
             choices.change(s, actor, member, _patch(w, k), None, utcnow())
 
-    return _crowd(writers, changes, change)
+    return _crowd(db, writers, changes, change)
 
 
 def _logins(db: Database, member_ids: list[int]) -> list[dict[str, str]]:
@@ -131,7 +143,7 @@ def http_crowd(db: Database, members: int, clients: int, changes: int) -> dict[s
             raise RuntimeError(f"{answer.status_code}")
 
     try:
-        return _crowd(clients, changes, change)
+        return _crowd(db, clients, changes, change)
     finally:
         for c in http:
             c.close()
