@@ -204,11 +204,18 @@ def append_many(session: Session, events: Sequence[NewEvent], at: datetime | Non
         row = {"seq": seq, "recorded_at": when, "type": e.type, "actor": e.actor, "subject": e.subject}
         event_rows.append({**row, "payload": payload, "leaf_hash": leaf})
         recorded.append(Event(seq, when, e.type, e.actor, e.subject, payload))
+    # Rows, not the ORM's bulk insert (which costs more than the INSERT for an event or two);
+    # nothing here names a row the session has yet to write.
+    conn = session.connection()
     if event_rows:
-        session.execute(insert(LedgerEvent), event_rows)
+        conn.execute(_INSERT_EVENT, event_rows)
     if node_rows:
-        session.execute(insert(LedgerNode), node_rows)
+        conn.execute(_INSERT_NODE, node_rows)
     return recorded
+
+
+_INSERT_EVENT = insert(LedgerEvent.__table__)  # type: ignore[attr-defined]
+_INSERT_NODE = insert(LedgerNode.__table__)  # type: ignore[attr-defined]
 
 
 def append(
