@@ -13,8 +13,9 @@ appointment ends (``expires_at``). Appointments end by time, without a write, so
 whose state expired are counted again before their counts are used (:func:`refresh_expired`).
 
 Every write of versions or appointments through the ORM is counted when it is flushed (a
-session hook, :func:`_count_flushed`); writes around the ORM call :func:`refresh` (admission)
-or :func:`coop.choices.recount.rebuild` (rows loaded straight into the tables).
+session hook, :func:`_count_flushed`); writes around the ORM call :func:`count_written` (a
+change of choices), :func:`refresh` (admission) or :func:`coop.choices.recount.rebuild` (rows
+loaded straight into the tables).
 """
 
 from __future__ import annotations
@@ -349,6 +350,12 @@ def _count_flushed(session: Session, _flush: UOWTransaction) -> None:
     if members:
         ids = sorted(members)
         _refresh(session.connection(), ids, None, opened, frozenset(ids) - appointed)
+
+
+def count_written(conn: Connection, version: ChoiceVersion) -> None:
+    """Count the member of a version just written around the ORM (whole and open), with
+    none of their appointments written since they were last counted."""
+    _refresh(conn, [version.member_id], None, {version.member_id: version}, frozenset({version.member_id}))
 
 
 _VERSION_FIELDS = ("member_id", "valid_from", "valid_to", *State.__slots__[:-1])
