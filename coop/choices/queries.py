@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, can_read_choices
@@ -177,6 +177,21 @@ def current(session: Session, member_id: int) -> ChoiceVersion | None:
     each sees the version the previous one left open."""
     stmt = select(ChoiceVersion).where(col(ChoiceVersion.member_id) == member_id, col(ChoiceVersion.valid_to).is_(None))
     return session.execute(stmt).scalar_one_or_none()
+
+
+def member_and_current(session: Session, member_id: int) -> tuple[Member, ChoiceVersion] | None:
+    """The member and their open version, read in one statement (a change of choices needs
+    both: the version to change, the member to tell); None for no such member."""
+    stmt = (
+        select(Member, ChoiceVersion)
+        .join(
+            ChoiceVersion,
+            and_(col(ChoiceVersion.member_id) == col(Member.id), col(ChoiceVersion.valid_to).is_(None)),
+        )
+        .where(col(Member.id) == member_id)
+    )
+    row = session.execute(stmt).first()
+    return None if row is None else (row[0], row[1])
 
 
 def as_of(session: Session, member_id: int, at: datetime) -> ChoiceVersion | None:

@@ -17,10 +17,9 @@ from coop.auth.policy import Actor, Denied, can_change_choices, can_give_sensiti
 from coop.choices import encoding, notices, profiles
 from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
-from coop.choices.queries import access, current, etag
+from coop.choices.queries import access, current, etag, member_and_current
 from coop.errors import Conflict, Forbidden, Invalid, PreconditionFailed
 from coop.mail.models import MailKind
-from coop.members.models import Member
 from coop.vocabulary.terms import (
     ALL_PURPOSES,
     SENSITIVE,
@@ -160,17 +159,17 @@ def change(
 ) -> ChoiceVersion:
     """Apply a change as a new version. Refused (412) when ``if_match`` names an older
     version; a change that changes nothing writes nothing."""
-    # Held while the change runs: the session keeps only weak references, and the notice reads
-    # the member again (without this, from the database a second time).
-    _held = session.get(Member, member_id)
+    # Held while the change runs: the session keeps only weak references, and the access
+    # check and the notice read the member again (without this, from the database).
+    held = member_and_current(session, member_id)
     scope = access(session, actor, member_id, now).scope
     decision = can_change_choices(actor, member_id, scope, patch.touches())
     if isinstance(decision, Denied):  # the actor may read (board, proxy), so saying no leaks nothing
         raise Forbidden(decision.reason, code=decision.code)
     if patch.sensitive_yes is not None:
         _check_sensitive_yes(actor, member_id, patch.sensitive_yes)
-    prev = current(session, member_id)
-    assert prev is not None
+    assert held is not None, "access found the member; every member has choices from admission"
+    prev = held[1]
     if if_match is not None and if_match.strip() not in (etag(prev), f"W/{etag(prev)}", "*"):
         raise PreconditionFailed(
             "these choices were changed since you read them; read them again", code="version-mismatch", etag=etag(prev)
