@@ -207,24 +207,28 @@ def as_of(session: Session, member_id: int, at: datetime) -> ChoiceVersion | Non
     ).scalar_one_or_none()
 
 
-def access(session: Session, actor: Actor, member_id: int, now: datetime) -> Access:
-    """What the actor may see of the member's choices at ``now``; NotFound when nothing."""
+def access(session: Session, actor: Actor, member_id: int, now: datetime, known: bool = False) -> Access:
+    """What the actor may see of the member's choices at ``now``; NotFound when nothing
+    (``known``: the caller holds the member's rows, so the member is not looked up again)."""
     proxy = (actor.member_id or actor.carer_id) and actor.member_id != member_id  # nobody is their own proxy
     held = proxy_queries.held_at(session, member_id, actor.member_id, now, actor.carer_id) if proxy else []
     windows = tuple((a.accepted_at or a.valid_from, a.purposes_mask) for a in held)  # held: accepted
     scope = Access(windows).scope
-    if not can_read_choices(actor, member_id, scope) or session.get(Member, member_id) is None:
+    if not can_read_choices(actor, member_id, scope) or (not known and session.get(Member, member_id) is None):
         raise NotFound(f"no member {member_id}", code="member-not-found")
     if actor.member_id == member_id or not windows:
         return Access()
     return Access(windows, actor.member_id, actor.carer_id)
 
 
-def read(session: Session, actor: Actor, member_id: int, now: datetime) -> Seen:
-    """The choices in force, as the actor may see them at ``now``."""
-    seen = access(session, actor, member_id, now)
+def read(
+    session: Session, actor: Actor, member_id: int, now: datetime, open_version: ChoiceVersion | None = None
+) -> Seen:
+    """The choices in force, as the actor may see them at ``now`` (``open_version``: the
+    member's open version when the caller holds it, as after a change, so as not to read it again)."""
+    seen = access(session, actor, member_id, now, known=open_version is not None)
     if seen.full:
-        version = current(session, member_id)
+        version = open_version or current(session, member_id)
         assert version is not None
         return _seen(version, seen)
     return _history(session, seen, member_id)[-1]

@@ -65,8 +65,8 @@ def change(
         donate_dividend=body.donate_dividend,
         sensitive_yes=frozenset(body.sensitive_yes) if body.sensitive_yes is not None else None,
     )
-    service.change(session, actor, member_id, patch, if_match, now)
-    seen = choices_queries.read(session, actor, member_id, now)  # as this actor may see it
+    version = service.change(session, actor, member_id, patch, if_match, now)
+    seen = choices_queries.read(session, actor, member_id, now, version)  # as this actor may see it
     response.headers["ETag"] = choices_queries.etag(seen)
     return ChoicesOut.of(seen)
 

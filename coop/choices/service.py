@@ -158,7 +158,8 @@ def change(
     session: Session, actor: Actor, member_id: int, patch: ChoicePatch, if_match: str | None, now: datetime
 ) -> ChoiceVersion:
     """Apply a change as a new version. Refused (412) when ``if_match`` names an older
-    version; a change that changes nothing writes nothing."""
+    version; a change that changes nothing writes nothing. Returns the member's open version
+    after it (the new one, or the one that stays)."""
     # Held while the change runs: the session keeps only weak references, and the access
     # check and the notice read the member again (without this, from the database).
     held = member_and_current(session, member_id)
