@@ -2,23 +2,29 @@
 through HTTP, each write acknowledged only after its commit. Both print their rate and
 latencies; ``bench.nation_bench.appends`` puts them beside a bare one-row INSERT+COMMIT.
 
-Through HTTP the app runs under uvicorn in a thread of this process, so the two cores are
-shared with the 64 clients (httpx, one connection each) that load it."""
+Through HTTP the app runs under uvicorn in a process of its own, as a server does (its own
+interpreter, pool and group commit); the two cores are shared with the 64 clients (httpx, one
+connection each, threads of this process) that load it. Before 2026-11-29 it ran in a thread
+of the clients' process, whose interpreter lock the clients shared."""
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import socket
 import threading
 import time
 from collections.abc import Callable
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import httpx
 import uvicorn
-from sqlalchemy import text
+from sqlalchemy import select, text
+from sqlmodel import col
 
 from coop.app import create_app
+from coop.auth.models import UserAccount
 from coop.auth.policy import CLI_ACTOR, Actor, Role
 from coop.auth.secrets import issue_token
 from coop.auth.service import create_account, hash_password
@@ -26,6 +32,7 @@ from coop.choices import encoding
 from coop.choices import service as choices
 from coop.choices.encoding import Preference
 from coop.db import Database
+from coop.settings import Settings
 from coop.types import utcnow
 
 PAIRS = list(encoding.PAIRS)
@@ -99,15 +106,18 @@ def service_crowd(db: Database, members: int, writers: int, changes: int, draw: 
 
 
 def _logins(db: Database, member_ids: list[int]) -> list[dict[str, str]]:
-    """A member login for each member (one password hash for all), and its bearer header."""
+    """A member login for each member (theirs, or a new one with one password hash for all),
+    and its bearer header."""
     secret = db.settings.auth.secret_file.read_bytes().strip()
     shared = hash_password(db.settings.auth, "crowd-password-1")
     headers = []
     with db.unit_of_work() as s:
         for m in member_ids:
-            user = create_account(
-                s, CLI_ACTOR, db.settings.auth, f"crowd{m}@bench.nl", "", Role.member, m, shared, now=utcnow()
-            )
+            user = s.execute(select(UserAccount).where(col(UserAccount.member_id) == m)).scalar_one_or_none()
+            if user is None:
+                user = create_account(
+                    s, CLI_ACTOR, db.settings.auth, f"crowd{m}@bench.nl", "", Role.member, m, shared, now=utcnow()
+                )
             token, _ = issue_token(
                 secret, f"user:{user.id}", Role.member.value, 120, user.token_generation, now=utcnow()
             )
@@ -115,19 +125,31 @@ def _logins(db: Database, member_ids: list[int]) -> list[dict[str, str]]:
     return headers
 
 
+def _serve(settings: Settings, port: int) -> None:
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+
+
+def _started(port: int, server: BaseProcess) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and server.is_alive():
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise RuntimeError("the server did not start")
+
+
 def http_crowd(db: Database, members: int, clients: int, changes: int) -> dict[str, Any]:
     """Each client a member changing their own choices with PATCH, against uvicorn."""
     member_ids = random.Random(99).sample(range(1001, members + 1), clients)
-    app = create_app(db.settings)  # its own Database: its own pool and group commit, as a server has
     headers = _logins(db, member_ids)
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
+    server = multiprocessing.get_context("spawn").Process(target=_serve, args=(db.settings, port), daemon=True)
+    server.start()
+    _started(port, server)
     http = [httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) for _ in range(clients)]
 
     def change(w: int, k: int) -> None:
@@ -147,5 +169,5 @@ def http_crowd(db: Database, members: int, clients: int, changes: int) -> dict[s
     finally:
         for c in http:
             c.close()
-        server.should_exit = True
-        thread.join(timeout=30)
+        server.terminate()
+        server.join(timeout=30)
