@@ -331,6 +331,11 @@ def _proposal(db: Database, opens: datetime, voters: list[tuple[int, str]], memb
         log.append_many(s, events)
         log.sign_current_head(s, db.signer)
         recount.rebuild(s.connection())  # the choices were written around the services: counted as they count them
+        if db.dialect == "postgresql":  # rows written with their ids: the next ones the services add come after
+            for table in ("member", "member_invitation", "user_account", "proposal"):
+                s.connection().exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+                )
     return len(events)
 
 
