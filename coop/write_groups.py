@@ -8,9 +8,11 @@ its unit of work in a SAVEPOINT of the open group, so its checks (a balance, an 
 key, a unique value) see every earlier writer of the group, as if they had committed before
 it. Its work failing rolls back to its savepoint only; the error is its own. Then it gives
 the turn on and waits: the writer that finds nobody waiting for the turn (or the group at
-``max_writers``, or older than ``max_age_ms``) seals the ledger once for the group (a signed
-tree head when due) and commits it. Each member's unit of work returns only once its group
-committed, or raises the commit's error: an acknowledged write is durable.
+``max_writers``, or older than ``max_age_ms``) does once for the group what its writers left
+to the end of the transaction (:mod:`coop.deferred`: the choice profiles' counts), seals the
+ledger once for the group (a signed tree head when due) and commits it. Each member's unit of
+work returns only once its group committed, or raises the commit's error: an acknowledged
+write is durable.
 
 The turn is taken lazily, at the session's first statement, as the writers' lock was: work
 before it (hashing a password, reading with another session) does not hold up the others.
@@ -37,6 +39,7 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy import exc as sa_exc
 from sqlmodel import Session
 
+from coop import deferred
 from ledger import log
 from ledger.signing import Signer
 
@@ -106,6 +109,8 @@ class _Group:
     opened: float
     members: int = 0
     edge: log.Edge | None = None
+    deferred: deferred.Pending = field(default_factory=dict)
+    """What its writers left to the end of the transaction (:mod:`coop.deferred`)."""
     done: threading.Event = field(default_factory=threading.Event)
     error: BaseException | None = None
 
@@ -169,6 +174,7 @@ class WriteGroups:
                 yield session
                 session.flush()
                 if member.group is not None:
+                    member.deferred = deferred.take(session)  # the group does it, once for all
                     session.commit()  # RELEASE SAVEPOINT: the group's transaction goes on
                     member.edge = log.edge(session)
             except BaseException as exc:
@@ -218,6 +224,7 @@ class WriteGroups:
             if failure is None:
                 group.members += 1
                 group.edge = member.edge or group.edge
+                deferred.join(group.deferred, member.deferred)
             elif not _rolled_back(member) or _ends_group(failure, group):
                 self._finish(group, failure)
             if self._group is group and self._full(group):
@@ -256,6 +263,7 @@ class WriteGroups:
             self.committed(appended, signed)
 
     def _commit(self, group: _Group) -> tuple[bool, bool]:
+        deferred.run(group.conn, group.deferred)
         appended = group.edge is not None and group.edge.appended > 0
         signed = False
         if appended and group.edge is not None:
@@ -295,6 +303,7 @@ class _Member:
     def __init__(self, groups: WriteGroups) -> None:
         self.group: _Group | None = None
         self.edge: log.Edge | None = None
+        self.deferred: deferred.Pending = {}
         self.session = _MemberSession(self, groups)
 
 

@@ -14,8 +14,9 @@ whose state expired are counted again before their counts are used (:func:`refre
 
 Every write of versions or appointments through the ORM is counted when it is flushed (a
 session hook, :func:`_count_flushed`); writes around the ORM call :func:`count_written` (a
-change of choices), :func:`refresh` (admission) or :func:`coop.choices.recount.rebuild` (rows
-loaded straight into the tables).
+change of choices, counted when its transaction ends, once for a whole group commit),
+:func:`refresh` (admission) or :func:`coop.choices.recount.rebuild` (rows loaded straight
+into the tables).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlmodel import col
 
+from coop import deferred
 from coop.choices import encoding
 from coop.choices.models import ChoiceProfile, ChoiceVersion, MemberProfile, ProfileWatermark
 from coop.proxies.models import ProxyAppointment
@@ -352,10 +354,20 @@ def _count_flushed(session: Session, _flush: UOWTransaction) -> None:
         _refresh(session.connection(), ids, None, opened, frozenset(ids) - appointed)
 
 
-def count_written(conn: Connection, version: ChoiceVersion) -> None:
-    """Count the member of a version just written around the ORM (whole and open), with
-    none of their appointments written since they were last counted."""
-    _refresh(conn, [version.member_id], None, {version.member_id: version}, frozenset({version.member_id}))
+def count_written(session: Session, version: ChoiceVersion) -> None:
+    """Count the member of a version just written around the ORM (whole and open), at the end
+    of the transaction, once for all the versions of the transaction or of its group commit
+    (:mod:`coop.deferred`): four statements for a group instead of four for each change. Until
+    then the watermark says the counts are behind, so a consultation in the same transaction
+    reads the versions."""
+    deferred.later(session, _count_versions, version)
+
+
+def _count_versions(conn: Connection, versions: list[ChoiceVersion]) -> None:
+    """Count the members of versions written around the ORM, each as of their newest (with
+    none of their appointments written since: those were counted when flushed)."""
+    newest = {v.member_id: v for v in versions}
+    _refresh(conn, sorted(newest), None, newest, frozenset(newest))
 
 
 _VERSION_FIELDS = ("member_id", "valid_from", "valid_to", *State.__slots__[:-1])

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, insert, update
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import Session
 
 from coop.auth.policy import Actor, Denied, can_change_choices, can_give_sensitive_yes
@@ -88,16 +87,17 @@ _COLUMNS = tuple(c.name for c in _VERSIONS.columns if c.name != "id")
 def _append(session: Session, prev: ChoiceVersion | None, new: ChoiceVersion, event: str) -> ChoiceVersion:
     """Close ``prev`` and write ``new`` with its event. Written as rows, not through the ORM's
     flush, which costs several times the two statements on a path every member takes (the
-    session keeps ``prev`` as closed); the member's profile is counted here (see
-    :mod:`coop.choices.profiles`). Returns ``new``, with its id, outside the session."""
+    session reads ``prev`` again if asked); the member's profile is counted at the end of the
+    transaction (:func:`coop.choices.profiles.count_written`). Returns ``new``, with its id,
+    outside the session."""
     session.flush()  # what the session holds is written first, as the ORM would (an appointment)
     conn = session.connection()
     if prev is not None:
         closed = conn.execute(_CLOSE, {"prev_id": prev.id, "ends": new.valid_from}).rowcount
         assert closed == 1, "writers take turns: the version read is still open"
-        set_committed_value(prev, "valid_to", new.valid_from)
+        session.expire(prev, ["valid_to"])  # read again if asked: closed, or open after a rollback
     new.id = conn.execute(_OPEN, {c: getattr(new, c) for c in _COLUMNS}).scalar_one()
-    profiles.count_written(conn, new)
+    profiles.count_written(session, new)
     log.append(session, event, new.recorded_by, f"member:{new.member_id}", _payload(new), at=new.valid_from)
     return new
 

@@ -269,6 +269,7 @@ def test_a_count_that_drifted_for_one_user_type_is_caught(database: Database, us
     ids = _some_members(database)
     with database.unit_of_work() as s:
         choices.change(s, _member(ids[0]), ids[0], choices.ChoicePatch(opt_out=True), None, utcnow())
+    with database.unit_of_work(write=False) as s:
         assert recount.check(s.connection()) == []
     # the members are read once for every user type: each type's counts are still its own
     with database.unit_of_work() as s:
@@ -286,6 +287,25 @@ def test_a_count_that_drifted_for_one_user_type_is_caught(database: Database, us
         ]
 
 
+class _Abandoned(Exception):
+    pass
+
+
+def test_the_counts_follow_when_the_transaction_ends_and_only_what_it_kept(database: Database) -> None:
+    ids = _some_members(database)
+    with database.unit_of_work() as s:
+        choices.change(s, _member(ids[0]), ids[0], choices.ChoicePatch(opt_out=True), None, utcnow())
+        assert not profiles.usable_at(s.connection(), utcnow())  # behind until the end: a consultation scans
+    with pytest.raises(_Abandoned), database.unit_of_work() as s:
+        choices.change(s, _member(ids[1]), ids[1], choices.ChoicePatch(opt_out=True), None, utcnow())
+        raise _Abandoned
+    with database.unit_of_work(write=False) as s:
+        assert recount.check(s.connection()) == []
+        assert profiles.usable_at(s.connection(), utcnow())
+        opted = text("SELECT member_id FROM choice_member_profile WHERE opt_out = :yes")
+        assert s.execute(opted, {"yes": True}).scalars().all() == [ids[0]]
+
+
 @POSTGRESQL_ONLY
 def test_writers_at_once_leave_the_counts_exact(database: Database) -> None:
     ids = _some_members(database, CROWD * 2)
@@ -299,8 +319,13 @@ def test_writers_at_once_leave_the_counts_exact(database: Database) -> None:
                 mid = ids[(i + round_) % len(ids)]  # neighbours change the same members too
                 pref = (Preference.allow, Preference.deny, Preference.mandate, Preference.proxy)[(i + round_) % 4]
                 patch = choices.ChoicePatch(preferences=((Purpose.research, UserType.academic, pref),))
-                with database.unit_of_work() as s:
-                    choices.change(s, _member(mid), mid, patch, None, utcnow())
+                try:
+                    with database.unit_of_work() as s:
+                        choices.change(s, _member(mid), mid, patch, None, utcnow())
+                        if (i + round_) % 3 == 0:  # a request that fails after its change: in a group, alone
+                            raise _Abandoned
+                except _Abandoned:
+                    pass
         except BaseException as exc:
             errors.append(exc)
             barrier.abort()
