@@ -190,7 +190,7 @@ def member_and_current(session: Session, member_id: int) -> tuple[Member, Choice
         )
         .where(col(Member.id) == member_id)
     )
-    row = session.execute(stmt).first()
+    row = session.execute(stmt).one_or_none()  # two open versions would be an error, as in current()
     return None if row is None else (row[0], row[1])
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from coop.auth.policy import Actor, Role
-from coop.choices import service
+from coop.choices import queries, service
 from coop.choices.encoding import Preference
 from coop.db import Database
 from coop.errors import PreconditionFailed
@@ -183,3 +183,21 @@ def test_a_closed_version_stays_closed(client: TestClient, database: Database) -
     client.patch(_url(m.id), json={"opt_out": True}, headers=m.headers)
     with pytest.raises(DBAPIError, match="written once"), database.unit_of_work() as s:
         s.execute(text("UPDATE choice_version SET valid_to = valid_from WHERE version = 1"))
+
+
+def test_a_change_rolled_back_leaves_the_session_reading_the_version_open(
+    client: TestClient, database: Database
+) -> None:
+    m = f.member(client, f.board(client, database))
+    me = Actor("user", m.id, Role.member, member_id=m.id)
+    # (the ledger keeps no savepoints of its own: nothing is kept of this unit of work)
+    with pytest.raises(LookupError), database.unit_of_work() as s:
+        before = queries.current(s, m.id)
+        assert before is not None
+        with pytest.raises(RuntimeError), s.begin_nested():
+            service.change(s, me, m.id, service.ChoicePatch(opt_out=True), None, utcnow())
+            raise RuntimeError("what followed the change failed")
+        again = queries.current(s, m.id)
+        assert again is before and again.valid_to is None
+        assert [v.opt_out for v in queries.history(s, me, m.id, utcnow())] == [False]
+        raise LookupError("roll the unit of work back")
