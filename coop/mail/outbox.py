@@ -85,23 +85,10 @@ def enqueue_many(session: Session, mails: Sequence[Mail], now: datetime) -> None
     """Put many messages in the outbox in one statement (a file of new members, a digest)."""
     if not mails:
         return
-    template = _message(mails[0], now)  # every column, with its default
-    rows = [
-        {
-            **template,
-            "message_id": uuid.uuid4().hex,
-            "kind": m.kind.value,
-            "member_id": m.member_id,
-            "recipient": m.to,
-            "language": Language(m.language).value,
-            "context": json.dumps(dict(m.context), sort_keys=True),
-        }
-        for m in mails
-        if not is_erased(m.to)  # a person whose address was erased gets nothing
-    ]
+    rows = [_message(m, now) for m in mails if not is_erased(m.to)]  # an erased address gets nothing
     if not rows:
         return
-    session.connection().execute(insert(OutboxMessage.__table__), rows)  # type: ignore[attr-defined]
+    session.connection().execute(_INSERT, rows)
 
 
 def share(session: Session, context: Mapping[str, object], now: datetime) -> int:

@@ -13,8 +13,9 @@ from sqlalchemy import select
 
 from coop.db import Database
 from coop.i18n import translator
+from coop.mail import outbox
 from coop.mail.messages import SUBJECTS
-from coop.mail.models import MailKind, OutboxMessage
+from coop.mail.models import MailKind, MailStatus, OutboxMessage
 from coop.mail.worker import deliver_due
 from coop.record.verification import verify_record
 from coop.settings import MailSettings
@@ -205,3 +206,17 @@ def test_every_kind_of_message_has_its_subject_and_both_parts_in_both_languages(
         assert (templates / f"{name}.txt").is_file() and (templates / f"{name}.html").is_file(), kind
         subjects = {translator(lang)(SUBJECTS[kind]) for lang in ("nl", "en")}
         assert len(subjects) == 2 and SUBJECTS[kind] not in subjects, f"{kind}: a subject in Dutch and in English"
+
+
+def test_a_batch_whose_first_address_was_erased_still_reaches_the_others(database: Database) -> None:
+    mails = [
+        outbox.Mail("erased:1", MailKind.dividend, "nl", {"cents": 1}, member_id=1),
+        outbox.Mail("second@example.nl", MailKind.dividend, "en", {"cents": 2}, member_id=2),
+    ]
+    with database.unit_of_work() as s:
+        outbox.enqueue_many(s, mails, utcnow())
+    with database.unit_of_work(write=False) as s:
+        written = s.execute(select(OutboxMessage)).scalars().all()
+    assert [(m.recipient, m.status, m.language) for m in written] == [
+        ("second@example.nl", MailStatus.pending.value, "en")
+    ]
