@@ -220,3 +220,8 @@ def test_a_batch_whose_first_address_was_erased_still_reaches_the_others(databas
     assert [(m.recipient, m.status, m.language) for m in written] == [
         ("second@example.nl", MailStatus.pending.value, "en")
     ]
+
+
+def test_a_message_is_written_with_every_column_of_the_outbox() -> None:
+    row = outbox._message(outbox.Mail("a@example.nl", MailKind.dividend, "nl", {}), utcnow())
+    assert set(row) == {c.name for c in OutboxMessage.__table__.columns} - {"id"}  # type: ignore[attr-defined]
