@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import uvicorn
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlmodel import col
 
 from coop.app import create_app
@@ -34,6 +34,7 @@ from coop.choices.encoding import Preference
 from coop.db import Database
 from coop.settings import Settings
 from coop.types import utcnow
+from ledger import log
 
 PAIRS = list(encoding.PAIRS)
 
@@ -48,7 +49,7 @@ def _patch(w: int, k: int) -> choices.ChoicePatch:
 
 def _log_size(db: Database) -> int:
     with db.unit_of_work(write=False) as s:
-        return int(s.execute(text("SELECT count(*) FROM ledger_event")).scalar_one())
+        return log.tree_size(s)
 
 
 def _crowd(db: Database, writers: int, changes: int, change: Callable[[int, int], None]) -> dict[str, Any]:
