@@ -14,9 +14,9 @@ class ChoiceVersion(SQLModel, table=True):
     """What a member had chosen from ``valid_from`` until ``valid_to`` (open: still so).
 
     Nothing in a version changes after it is written; the database allows only filling in
-    ``valid_to`` once, when the next version starts. Admission writes version 1 (all
-    preferences follow the mandate, no yes to sensitive data); leaving writes a version with
-    ``is_member`` false.
+    ``valid_to`` once, when the next version starts, and at most one version of a member is
+    open. Admission writes version 1 (all preferences follow the mandate, no yes to sensitive
+    data); leaving writes a version with ``is_member`` false.
     """
 
     __tablename__ = "choice_version"
@@ -24,6 +24,14 @@ class ChoiceVersion(SQLModel, table=True):
         UniqueConstraint("member_id", "version"),
         Index("ix_choice_version_member_id_valid_from", "member_id", "valid_from"),
         Index("ix_choice_version_valid_to", "valid_to"),
+        # a member has one open version at most; the services find it through this index
+        Index(
+            "uq_choice_version_open_member_id",
+            "member_id",
+            unique=True,
+            sqlite_where=text("valid_to IS NULL"),
+            postgresql_where=text("valid_to IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

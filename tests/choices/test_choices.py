@@ -7,7 +7,7 @@ import threading
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from coop.auth.policy import Actor, Role
 from coop.choices import queries, service
@@ -183,6 +183,21 @@ def test_a_closed_version_stays_closed(client: TestClient, database: Database) -
     client.patch(_url(m.id), json={"opt_out": True}, headers=m.headers)
     with pytest.raises(DBAPIError, match="written once"), database.unit_of_work() as s:
         s.execute(text("UPDATE choice_version SET valid_to = valid_from WHERE version = 1"))
+
+
+def test_a_member_has_one_open_version_at_most(client: TestClient, database: Database) -> None:
+    m = f.member(client, f.board(client, database))
+    second = (
+        "INSERT INTO choice_version (member_id, version, valid_from, is_member, opt_out, excluded_mask, "
+        "preference_mask, donate_dividend, recorded_by) "
+        "SELECT member_id, 2, valid_from, is_member, opt_out, excluded_mask, preference_mask, donate_dividend, "
+        f"recorded_by FROM choice_version WHERE member_id = {m.id} AND version = 1"
+    )
+    with pytest.raises(IntegrityError), database.unit_of_work() as s:
+        s.execute(text(second))
+    with database.unit_of_work() as s:  # closed first, as the services do, it may follow
+        s.execute(text(f"UPDATE choice_version SET valid_to = valid_from WHERE member_id = {m.id}"))
+        s.execute(text(second))
 
 
 def test_a_change_rolled_back_leaves_the_session_reading_the_version_open(

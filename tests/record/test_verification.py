@@ -1243,6 +1243,7 @@ def test_a_broken_chain_of_choice_versions_is_named(cooperative: Cooperative) ->
     member, version = cooperative.facts["opted_out"], cooperative.facts["opt_out_version"]
     cooperative.tamper(
         "choice_version",
+        "DROP INDEX uq_choice_version_open_member_id",  # which refuses a second open version
         f"UPDATE choice_version SET valid_to = NULL WHERE member_id = {member} AND version = {version - 1}",
         f"UPDATE choice_version SET version = {version + 1} WHERE member_id = {member} AND version = {version}",
     )
