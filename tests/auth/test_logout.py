@@ -3,8 +3,8 @@ earlier token of the person stop working; checking a token stays one lookup."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
+from functools import partial
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -13,6 +13,7 @@ from coop.auth.models import LoginFailures, UserAccount
 from coop.db import Database
 from ledger import log
 from tests import factories as f
+from tests.together import together
 
 NEW = "a brand new passphrase"
 
@@ -134,22 +135,8 @@ def test_simultaneous_password_changes_take_turns(client: TestClient, database: 
     """Each change checks the password the previous one left: one wins, the others are told
     their current password is not right, none is answered with a 500."""
     m = f.member(client, f.board(client, database))
-    clients = 8
-    statuses: Counter[int] = Counter()
-    start = threading.Barrier(clients)
-    lock = threading.Lock()
-
-    def change(i: int) -> None:
-        start.wait()
-        status = _change(client, m.headers, f.PASSWORD, f"{NEW} number {i}").status_code
-        with lock:
-            statuses[status] += 1
-
-    threads = [threading.Thread(target=change, args=(i,)) for i in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    changes = [partial(_change, client, m.headers, f.PASSWORD, f"{NEW} number {i}") for i in range(8)]
+    statuses = Counter(r.status_code for r in together(*changes))
     assert statuses[200] == 1 and set(statuses) <= {200, 401, 403, 429}, statuses  # 429: guessing, throttled
     with database.unit_of_work(write=False) as s:
         assert sum(e.type == "account.password-changed" for e in log.events_after(s, 0, 1000)) == 1
@@ -158,21 +145,8 @@ def test_simultaneous_password_changes_take_turns(client: TestClient, database: 
 def test_simultaneous_logouts_each_count(client: TestClient, database: Database) -> None:
     m = f.member(client, f.board(client, database))
     tokens = [f.login(client, m.email) for _ in range(10)]
-    statuses: Counter[int] = Counter()
-    start = threading.Barrier(len(tokens))
-    lock = threading.Lock()
-
-    def logout(headers: dict[str, str]) -> None:
-        start.wait()
-        status = client.post("/api/v1/auth/logout", headers=headers).status_code
-        with lock:
-            statuses[status] += 1
-
-    threads = [threading.Thread(target=logout, args=(t,)) for t in tokens]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    logouts = [partial(client.post, "/api/v1/auth/logout", headers=t) for t in tokens]
+    statuses = Counter(r.status_code for r in together(*logouts))
     assert set(statuses) <= {204, 401} and statuses[204] >= 1, statuses
     with database.unit_of_work(write=False) as s:
         generation = s.execute(select(UserAccount.token_generation).where(UserAccount.member_id == m.id)).scalar_one()

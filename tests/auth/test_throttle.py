@@ -4,11 +4,11 @@ configured proxies, and every simultaneous failure counted."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from ipaddress import ip_network
 from typing import Any
 
@@ -22,6 +22,7 @@ from coop.auth.throttle import Limit, client_address, wait_seconds
 from coop.db import Database
 from coop.settings import Settings
 from tests import factories as f
+from tests.together import together
 
 T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 WRONG = "not the password at all"
@@ -236,23 +237,10 @@ def test_simultaneous_failures_are_all_counted(settings: Settings, database: Dat
     none is answered with a 500."""
     generous = _with(settings, login_max_failures=1000, login_account_max_failures=1000, login_client_max_failures=1000)
     clients = 24
-    statuses: Counter[int] = Counter()
-    lock = threading.Lock()
     with _app(generous) as one, _app(generous) as other:
         m = _member(one, database)
-        start = threading.Barrier(clients)
-
-        def guess(i: int) -> None:
-            start.wait()
-            status = _login(one if i % 2 else other, m.email, WRONG).status_code
-            with lock:
-                statuses[status] += 1
-
-        threads = [threading.Thread(target=guess, args=(i,)) for i in range(clients)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        guesses = [partial(_login, one if i % 2 else other, m.email, WRONG) for i in range(clients)]
+        statuses = Counter(r.status_code for r in together(*guesses))
     assert statuses == Counter({401: clients})
     with database.unit_of_work(write=False) as s:
         counts = sorted(s.execute(select(LoginFailures.failures)).scalars())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 import pytest
 from fastapi.testclient import TestClient
@@ -18,6 +18,7 @@ from coop.types import utcnow
 from coop.vocabulary.terms import Purpose, UserType
 from ledger import log
 from tests import factories as f
+from tests.together import together
 
 
 def _url(member_id: int, tail: str = "") -> str:
@@ -143,22 +144,17 @@ def test_leaving_ends_the_choices(client: TestClient, database: Database) -> Non
 def test_concurrent_changes_with_the_same_etag_one_wins(client: TestClient, database: Database) -> None:
     m = f.member(client, f.board(client, database))
     actor = Actor("user", 999, Role.member, member_id=m.id)
-    outcomes: list[str] = []
 
-    def change(decision: Preference) -> None:
+    def change(decision: Preference) -> str:
         try:
             with database.unit_of_work() as s:
                 patch = service.ChoicePatch(preferences=((Purpose.research, UserType.commercial, decision),))
                 service.change(s, actor, m.id, patch, f'"{m.id}.1"', utcnow())
-            outcomes.append("ok")
+            return "ok"
         except PreconditionFailed:
-            outcomes.append("412")
+            return "412"
 
-    threads = [threading.Thread(target=change, args=(d,)) for d in (Preference.allow, Preference.deny)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = together(partial(change, Preference.allow), partial(change, Preference.deny))
     assert sorted(outcomes) == ["412", "ok"]
     history = client.get(_url(m.id, "/history"), headers=m.headers).json()
     assert [v["version"] for v in history] == [1, 2]

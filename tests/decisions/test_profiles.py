@@ -5,9 +5,9 @@ catches counts that drifted."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import datetime, timedelta
+from functools import partial
 from unittest import mock
 
 import pytest
@@ -37,6 +37,7 @@ from coop.vocabulary.terms import Category, ProhibitedUse, Purpose, UserType
 from tests import factories as f
 from tests.concurrency.conftest import CROWD
 from tests.conftest import POSTGRESQL_ONLY
+from tests.together import together
 
 BOARD = Actor("user", 1, Role.board)
 STEP = timedelta(minutes=1)
@@ -309,33 +310,21 @@ def test_the_counts_follow_when_the_transaction_ends_and_only_what_it_kept(datab
 @POSTGRESQL_ONLY
 def test_writers_at_once_leave_the_counts_exact(database: Database) -> None:
     ids = _some_members(database, CROWD * 2)
-    barrier = threading.Barrier(CROWD)
-    errors: list[BaseException] = []
 
     def write(i: int) -> None:
-        try:
-            barrier.wait()
-            for round_ in range(4):
-                mid = ids[(i + round_) % len(ids)]  # neighbours change the same members too
-                pref = (Preference.allow, Preference.deny, Preference.mandate, Preference.proxy)[(i + round_) % 4]
-                patch = choices.ChoicePatch(preferences=((Purpose.research, UserType.academic, pref),))
-                try:
-                    with database.unit_of_work() as s:
-                        choices.change(s, _member(mid), mid, patch, None, utcnow())
-                        if (i + round_) % 3 == 0:  # a request that fails after its change: in a group, alone
-                            raise _Abandoned
-                except _Abandoned:
-                    pass
-        except BaseException as exc:
-            errors.append(exc)
-            barrier.abort()
+        for round_ in range(4):
+            mid = ids[(i + round_) % len(ids)]  # neighbours change the same members too
+            pref = (Preference.allow, Preference.deny, Preference.mandate, Preference.proxy)[(i + round_) % 4]
+            patch = choices.ChoicePatch(preferences=((Purpose.research, UserType.academic, pref),))
+            try:
+                with database.unit_of_work() as s:
+                    choices.change(s, _member(mid), mid, patch, None, utcnow())
+                    if (i + round_) % 3 == 0:  # a request that fails after its change: in a group, alone
+                        raise _Abandoned
+            except _Abandoned:
+                pass
 
-    threads = [threading.Thread(target=write, args=(i,)) for i in range(CROWD)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors, errors
+    together(*(partial(write, i) for i in range(CROWD)))
     at = utcnow()
     with database.unit_of_work() as s:
         assert profiles.usable_at(s.connection(), at)

@@ -4,8 +4,8 @@ PostgreSQL send each message once."""
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime, timedelta
+from functools import partial
 
 import pytest
 from fastapi.testclient import TestClient
@@ -22,6 +22,7 @@ from coop.types import utcnow
 from tests import factories as f
 from tests.conftest import POSTGRESQL_ONLY
 from tests.factories.mail import SmtpServer, enqueue, free_port, mail_settings, statuses
+from tests.together import together
 
 BOARD = Actor(kind="user", id=1, role=Role.board)
 
@@ -98,18 +99,7 @@ def test_two_workers_send_each_message_exactly_once(settings: Settings, smtp: Sm
     databases = [Database(settings) for _ in range(2)]
     try:
         enqueue(databases[0], n)
-        start = threading.Barrier(2)
-        counts: list[int] = []
-
-        def work(db: Database) -> None:
-            start.wait()
-            counts.append(deliver_due(db, mail).sent)
-
-        threads = [threading.Thread(target=work, args=(db,)) for db in databases]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        counts = [done.sent for done in together(*(partial(deliver_due, db, mail) for db in databases))]
         ids = smtp.inbox.message_ids()
         assert len(ids) == n and len(set(ids)) == n
         assert sum(counts) == n

@@ -4,7 +4,7 @@ one per member with a share, however many workers make it and however often."""
 
 from __future__ import annotations
 
-import threading
+from functools import partial
 
 from alembic.config import Config
 from fastapi.testclient import TestClient
@@ -21,6 +21,7 @@ from coop.surface import MAIL_PASSES
 from tests import factories as f
 from tests.conftest import Clock
 from tests.factories.mail import SmtpServer
+from tests.together import together
 
 SUBJECT = "Je dividend van de coöperatie"
 
@@ -69,18 +70,8 @@ def test_workers_making_the_dividend_pass_at_once_tell_each_member_once(
 ) -> None:
     people = _committed(client, database, clock, members=4)
     workers = [Database(database.settings) for _ in range(6)]
-    start = threading.Barrier(len(workers))
-
-    def work(db: Database) -> None:
-        start.wait()
-        schedule.run(db, MAIL_PASSES, f.AFTER)
-
     try:
-        threads = [threading.Thread(target=work, args=(db,)) for db in workers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        together(*(partial(schedule.run, db, MAIL_PASSES, f.AFTER) for db in workers))
     finally:
         for db in workers:
             db.dispose()

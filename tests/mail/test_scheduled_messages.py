@@ -9,9 +9,9 @@ every member in its group, those who left and those who switched optional mail o
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from functools import partial
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -32,6 +32,7 @@ from tests.factories.mail import SmtpServer
 from tests.factories.mail import html_part as _html
 from tests.factories.mail import plain_part as _text
 from tests.factories.members import MemberHandle
+from tests.together import together
 
 DIGEST = {"nl": "Hoe uw gezondheidsgegevens zijn gebruikt", "en": "How your health data was used"}
 CLOSING = {"nl": "Een stemming sluit over twee dagen", "en": "A vote closes in two days"}
@@ -181,18 +182,8 @@ def test_workers_making_the_same_pass_at_once_write_its_messages_once(
     smtp.inbox.messages.clear()
     moment = closes - timedelta(hours=40)
     workers = [Database(database.settings) for _ in range(6)]
-    start = threading.Barrier(len(workers))
-
-    def work(db: Database) -> None:
-        start.wait()
-        schedule.run(db, MAIL_PASSES, moment)
-
     try:
-        threads = [threading.Thread(target=work, args=(db,)) for db in workers]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        together(*(partial(schedule.run, db, MAIL_PASSES, moment) for db in workers))
     finally:
         for db in workers:
             db.dispose()

@@ -6,9 +6,9 @@ their own record, and nothing else."""
 from __future__ import annotations
 
 import json
-import threading
 from collections import Counter
 from datetime import timedelta
+from functools import partial
 
 from fastapi.testclient import TestClient
 from sqlmodel import select
@@ -24,6 +24,7 @@ from coop.types import utcnow
 from coop.vocabulary.terms import Purpose, UserType
 from ledger import log
 from tests import factories as f
+from tests.together import together
 
 RESEARCH_ACADEMIC = {"purpose": "research", "user_type": "academic"}  # the example mandate allows it
 
@@ -202,30 +203,12 @@ def test_simultaneous_appointments_of_a_leaving_proxy_all_end(client: TestClient
     board = _setup(client, database)
     proxy = f.member(client, board)
     principals = [f.member(client, board) for _ in range(8)]
-    statuses: Counter[int] = Counter()
-    lock = threading.Lock()
-    start = threading.Barrier(len(principals) + 2)
-
-    def appoint(principal: f.MemberHandle) -> None:
-        start.wait()
-        r = client.post(
-            f"/api/v1/members/{principal.id}/proxies", json={"proxy_member_id": proxy.id}, headers=principal.headers
-        )
-        with lock:
-            statuses[r.status_code] += 1
-
-    def leave() -> None:
-        start.wait()
-        r = client.post(f"/api/v1/members/{proxy.id}/leave", headers=board)
-        with lock:
-            statuses[r.status_code] += 1
-
-    threads = [threading.Thread(target=appoint, args=(p,)) for p in principals]
-    threads += [threading.Thread(target=leave) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    appointing = [
+        partial(client.post, f"/api/v1/members/{p.id}/proxies", json={"proxy_member_id": proxy.id}, headers=p.headers)
+        for p in principals
+    ]
+    leaving = [partial(client.post, f"/api/v1/members/{proxy.id}/leave", headers=board)] * 2
+    statuses = Counter(r.status_code for r in together(*appointing, *leaving))
     assert set(statuses) <= {200, 201, 422} and statuses[500] == 0, statuses
     with database.unit_of_work(write=False) as s:
         appointments = s.exec(select(ProxyAppointment).where(ProxyAppointment.proxy_member_id == proxy.id)).all()
@@ -240,25 +223,12 @@ def test_revoking_while_the_proxy_leaves_ends_each_appointment_once(client: Test
     proxy = f.member(client, board)
     principals = [f.member(client, board) for _ in range(8)]
     appointments = {p.id: _appoint(client, p, proxy)["id"] for p in principals}
-    statuses: Counter[int] = Counter()
-    lock = threading.Lock()
-    start = threading.Barrier(len(principals) + 1)
-
-    def run(url: str, headers: dict[str, str]) -> None:
-        start.wait()
-        status = client.post(url, headers=headers).status_code
-        with lock:
-            statuses[status] += 1
-
-    threads = [
-        threading.Thread(target=run, args=(f"/api/v1/members/{p.id}/proxies/{appointments[p.id]}/revoke", p.headers))
+    revoking = [
+        partial(client.post, f"/api/v1/members/{p.id}/proxies/{appointments[p.id]}/revoke", headers=p.headers)
         for p in principals
     ]
-    threads.append(threading.Thread(target=run, args=(f"/api/v1/members/{proxy.id}/leave", board)))
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    leaving = partial(client.post, f"/api/v1/members/{proxy.id}/leave", headers=board)
+    statuses = Counter(r.status_code for r in together(*revoking, leaving))
     assert statuses == Counter({200: len(principals) + 1})
     revoked = [json.loads(e.payload)["appointment_id"] for e in _events(database, "proxy.revoked")]
     assert sorted(revoked) == sorted(appointments.values())  # each ended once, by one or the other
@@ -271,28 +241,9 @@ def test_accepting_an_invitation_while_leaving_takes_turns(client: TestClient, d
     admitted = f.admit(client, board)
     member_id = admitted["member"]["id"]
     accept = {"token": admitted["invitation_token"], "password": f.PASSWORD}
-    statuses: Counter[int] = Counter()
-    lock = threading.Lock()
-    clients = 8
-    start = threading.Barrier(clients + 1)
-
-    def run(method: str, url: str, **kwargs: object) -> None:
-        start.wait()
-        status = client.request(method, url, **kwargs).status_code  # type: ignore[arg-type]
-        with lock:
-            statuses[status] += 1
-
-    threads = [
-        threading.Thread(target=run, args=("POST", "/api/v1/auth/accept-invitation"), kwargs={"json": accept})
-        for _ in range(clients)
-    ]
-    threads.append(
-        threading.Thread(target=run, args=("POST", f"/api/v1/members/{member_id}/leave"), kwargs={"headers": board})
-    )
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    accepting = [partial(client.post, "/api/v1/auth/accept-invitation", json=accept)] * 8
+    leaving = partial(client.post, f"/api/v1/members/{member_id}/leave", headers=board)
+    statuses = Counter(r.status_code for r in together(*accepting, leaving))
     assert set(statuses) <= {200, 201, 410, 422} and statuses[200] == 1 and statuses[201] <= 1, statuses
     assert len(_events(database, "member.left")) == 1
     assert len(_events(database, "account.created")) == statuses[201] + 1  # and the board's
