@@ -5,8 +5,9 @@ its event commit or vanish together. The first append of a transaction makes sur
 holds the writers' lock (PostgreSQL: a transaction-scoped advisory lock, which the
 application's write transactions take as their first statement; SQLite: the write lock
 that ``BEGIN IMMEDIATE`` already holds), reads the tree's size and right edge once, and
-from then on extends the tree in memory. Sequence numbers are therefore dense and never
-forked, whatever the number of concurrent writers. Each event row keeps its leaf hash;
+from then on extends the tree in memory (a savepoint that rolls back takes its events from
+memory too). Sequence numbers are therefore dense and never forked, whatever the number of
+concurrent writers. Each event row keeps its leaf hash;
 perfect subtrees of 16 leaves and more are stored as they complete, smaller ones are
 recomputed from at most 16 leaf hashes when a proof needs them.
 
@@ -21,10 +22,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, text
+from sqlalchemy import Connection, and_, event, func, insert, or_, select, text
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlmodel import col
 
 from ledger import canonical, merkle
@@ -33,6 +35,7 @@ from ledger.models import STORED_FROM_LEVEL, LedgerEvent, LedgerNode, LedgerTree
 from ledger.signing import SignedTreeHead, Signer
 
 _STATE = "ledger.append_state"
+_SAVEPOINTS = "ledger.savepoints"
 _CACHE = "ledger.cache"
 _LOCKED = "ledger.locked"
 # Any constant will do; it names "the ledger of record's write lock" for pg_advisory_xact_lock.
@@ -318,6 +321,33 @@ def go_on_from(session: Session, edge: Edge) -> None:
     """Let ``session`` (in the transaction that left ``edge``, e.g. the next savepoint of a
     group commit) append after it; it extends a copy, so a rollback leaves ``edge`` whole."""
     session.info[_STATE] = _AppendState(size=edge.size, stack=list(edge.stack), appended=edge.appended)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _savepoint_begun(session: Session, transaction: SessionTransaction) -> None:
+    """Remember where a savepoint (``begin_nested``) found the tree, to go back there if it
+    rolls back."""
+    if transaction.nested:
+        state: _AppendState | None = session.info.get(_STATE)
+        kept = None if state is None else _AppendState(state.size, list(state.stack), state.appended, state.signed_at)
+        saved: WeakKeyDictionary[SessionTransaction, _AppendState | None]
+        saved = session.info.setdefault(_SAVEPOINTS, WeakKeyDictionary())
+        saved[transaction] = kept
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _savepoint_rolled_back(session: Session, previous: SessionTransaction) -> None:
+    """The events appended in a savepoint that rolled back are gone from the database: the
+    tree in memory goes back to where the savepoint found it (or, read within it, is read
+    again), so the next event takes the next number."""
+    saved = session.info.get(_SAVEPOINTS)
+    if not previous.nested or saved is None or previous not in saved:
+        return
+    kept = saved.pop(previous)
+    if kept is None:
+        session.info.pop(_STATE, None)
+    else:
+        session.info[_STATE] = kept
 
 
 def forget(session: Session) -> None:

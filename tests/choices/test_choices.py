@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from coop.auth.policy import Actor, Role
-from coop.choices import queries, service
+from coop.choices import queries, recount, service
 from coop.choices.encoding import Preference
 from coop.db import Database
 from coop.errors import PreconditionFailed
@@ -201,14 +201,21 @@ def test_a_change_rolled_back_leaves_the_session_reading_the_version_open(
 ) -> None:
     m = f.member(client, f.board(client, database))
     me = Actor("user", m.id, Role.member, member_id=m.id)
-    # (the ledger keeps no savepoints of its own: nothing is kept of this unit of work)
-    with pytest.raises(LookupError), database.unit_of_work() as s:
+    with database.unit_of_work() as s:
         before = queries.current(s, m.id)
         assert before is not None
+        size = log.tree_size(s)
         with pytest.raises(RuntimeError), s.begin_nested():
             service.change(s, me, m.id, service.ChoicePatch(opt_out=True), None, utcnow())
             raise RuntimeError("what followed the change failed")
         again = queries.current(s, m.id)
         assert again is before and again.valid_to is None
         assert [v.opt_out for v in queries.history(s, me, m.id, utcnow())] == [False]
-        raise LookupError("roll the unit of work back")
+        service.change(s, me, m.id, service.ChoicePatch(donate_dividend=True), None, utcnow())
+    with database.unit_of_work(write=False) as s:
+        assert [(v.opt_out, v.donate_dividend) for v in queries.history(s, me, m.id, utcnow())] == [
+            (False, False),
+            (False, True),
+        ]
+        assert [e.type for e in log.events_after(s, size, 10)] == ["choices.changed"]  # the next number
+        assert recount.check(s.connection()) == []

@@ -62,6 +62,30 @@ def test_rollback_leaves_no_trace(database: Database) -> None:
     assert _verify(database).ok
 
 
+@pytest.mark.parametrize("appended_before", [0, 2])
+def test_a_savepoint_rolled_back_takes_its_events_and_the_next_takes_their_numbers(
+    database: Database, appended_before: int
+) -> None:
+    _append(database, 3)
+    with database.unit_of_work() as s:
+        for i in range(appended_before):
+            log.append(s, "test.event", "cli", "test:1", {"i": i})
+        with pytest.raises(RuntimeError), s.begin_nested():
+            log.append(s, "test.event", "cli", "test:2", {})
+            log.append(s, "test.event", "cli", "test:2", {})
+            raise RuntimeError("what followed the events failed")
+        after = log.append(s, "test.event", "cli", "test:3", {})
+        assert after.seq == 3 + appended_before + 1
+        with s.begin_nested():  # released: its event stays
+            log.append(s, "test.event", "cli", "test:4", {})
+    with database.unit_of_work(write=False) as s:
+        events = log.events_after(s, 0, 100)
+        assert [e.seq for e in events] == list(range(1, 3 + appended_before + 3))
+        assert [e.subject for e in events[-2:]] == ["test:3", "test:4"]
+    _append(database, 1)
+    assert _verify(database).ok
+
+
 @pytest.mark.parametrize("bad", [{"amount": 1.5}, {"é": 1}])
 def test_bad_payload_is_refused(database: Database, bad: dict) -> None:
     with pytest.raises(EventError), database.unit_of_work() as s:
