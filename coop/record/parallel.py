@@ -1,10 +1,14 @@
 """The big tables' rows tallied in other processes while the log streams by.
 
-Reading a million rows and a million events takes a core each; :func:`alongside` forks one
-process per table with a row per member (``at_once``), which reads that table's rows on a
-connection of its own while this process reads the log, and hands back the table's
-:class:`~coop.record.reconcile.Tally` and the rules it found broken. Checks of derived
-tables (the choice profiles' recount) run in processes of their own the same way.
+Reading a million rows and a million events takes a core each; :func:`alongside` forks
+helper processes, one for each core beside the one the log's reader needs, that read the
+tables with a row per member (``at_once``) while this process reads the log, each helper
+its share of the tables one after another on a connection of its own, and hand back each
+table's :class:`~coop.record.reconcile.Tally` and the rules it found broken. Checks of
+derived tables (the choice profiles' recount) are shared out the same way. (A process for
+every table at once made as many database server processes compete with the log's reader,
+which the operating system shares a core between alike: the log, the longer work, took
+longer.)
 
 Both sides must see the same record. On PostgreSQL the processes import this transaction's
 snapshot (``pg_export_snapshot``). On SQLite, and on PostgreSQL under READ COMMITTED, each
@@ -13,8 +17,8 @@ to the record appends an event in the same transaction, so snapshots holding the
 events hold the same record. When they differ (the log grew meanwhile) or a process fails,
 the rows are tallied again here, on this transaction.
 
-Streaming the log is the longer work, so the tallying processes run at a lower priority: on a
-machine with fewer cores than processes they take what the log's reader leaves.
+Streaming the log is the longer work, so the helpers run at a lower priority: they take what
+the log's reader leaves.
 
 Forking needs a database others can open (not SQLite in memory) and an operating system
 that forks; elsewhere the rows are tallied here, after the log.
@@ -97,20 +101,26 @@ def alongside(reconciliation: Reconciliation, conn: Connection, checks: Sequence
         snapshot = str(conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar_one())
     url = conn.engine.url.render_as_string(hide_password=False)
     context = multiprocessing.get_context("fork")
-    running: list[tuple[Any, Pipe]] = []
+    jobs: list[Job] = [("tally", table) for table in big] + [("check", check) for check in checks]
+    made: dict[int, Pipe] = {}  # the reading end of each job's pipe
+    processes: list[Any] = []
     try:
-        jobs: list[tuple[Callable[..., None], Any]] = [(_tally, [table]) for table in big]
-        jobs += [(_check, check) for check in checks]
-        for target, work in jobs:
-            reader, writer = context.Pipe(duplex=False)
-            process = context.Process(target=target, args=(url, snapshot, work, writer), daemon=True)
+        helpers = _helpers(len(jobs))
+        for first in range(helpers):  # each helper its share of the jobs, one after another
+            mine = []
+            for at in range(first, len(jobs), helpers):
+                made[at], writer = context.Pipe(duplex=False)
+                mine.append((jobs[at], writer))
+            process = context.Process(target=_work, args=(url, snapshot, mine), daemon=True)
             process.start()
-            writer.close()
-            running.append((process, reader))
-        tallying = running[: len(big)]
+            processes.append(process)
+            for _, writer in mine:  # the helper's alone (the next are forked without them)
+                writer.close()
+        readers = [made[at] for at in range(len(jobs))]
+        tallying = readers[: len(big)]
 
         def collect(tables: Sequence[Table], report: Report) -> dict[str, Tally] | None:
-            results = [_receive(reader) for _, reader in tallying]
+            results = [_receive(reader) for reader in tallying]
             if any(not isinstance(r, _Tallied) or r.events != report.events for r in results):
                 return None  # another snapshot, or a process that failed: tally here
             tallies: dict[str, Tally] = {}
@@ -123,11 +133,12 @@ def alongside(reconciliation: Reconciliation, conn: Connection, checks: Sequence
 
         if big:
             reconciliation.rows = collect
-        yield Derived(conn, checks, [reader for _, reader in running[len(big) :]])
+        yield Derived(conn, checks, readers[len(big) :])
     finally:
         reconciliation.rows = None
-        for process, reader in running:
+        for reader in made.values():
             reader.close()
+        for process in processes:
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
@@ -162,32 +173,48 @@ def _events(conn: Connection) -> int:
     return int(conn.exec_driver_sql("SELECT COALESCE(max(seq), 0) FROM ledger_event").scalar_one())
 
 
-def _check(url: str, snapshot: str | None, check: Check, writer: Pipe) -> None:
-    """In the forked process: one check of derived tables, and back."""
-    gc.freeze()
-    os.nice(10)
+Job = tuple[str, Any]
+"""A table to tally (``("tally", table)``) or a check of derived tables to run (``("check", check)``)."""
+
+
+def _helpers(jobs: int) -> int:
+    """How many processes work beside the log's reader: one for each core it leaves, each
+    doing its share of the jobs one after another. Each has a database server process too,
+    which the operating system cannot tell to give way: one each for every table at once
+    left the log's reader a fraction of its core."""
     try:
-        with _snapshot_connection(url, snapshot) as conn:
-            writer.send(_Checked(_events(conn), check(conn)))
-    except Exception as exc:  # the parent checks itself
-        writer.send(f"{type(exc).__name__}: {exc}")
-    finally:
-        writer.close()
-        os._exit(0)
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 2
+    return max(1, min(jobs, cores - 1))
 
 
-def _tally(url: str, snapshot: str | None, tables: list[Table], writer: Pipe) -> None:
-    """In the forked process: this process's own connection, the tables' tallies, and back."""
+def _work(url: str, snapshot: str | None, jobs: list[tuple[Job, Pipe]]) -> None:
+    """In a forked process: a connection of its own, and its jobs' results sent back, each
+    as it is done. A job that fails sends why instead (the parent then does it itself)."""
     gc.freeze()  # never collect what the parent process holds (its connections are not ours)
     os.nice(10)  # the log is the longer work: its reader keeps a core when the tallies would take it
     try:
         with _snapshot_connection(url, snapshot) as conn:
             events = _events(conn)
-            report = Report()
-            tallies = {table.name: tally_rows(table, conn, report) for table in tables}
-        writer.send(_Tallied(events, tallies, report.disagreements))
-    except Exception as exc:  # the parent tallies the rows itself
-        writer.send(f"{type(exc).__name__}: {exc}")
+            for (kind, work), writer in jobs:
+                try:
+                    writer.send(_done(conn, events, kind, work))
+                except Exception as exc:  # a failed query ends the transaction: the next jobs fail too
+                    writer.send(f"{type(exc).__name__}: {exc}")
+                writer.close()
+    except Exception as exc:  # no connection: the parent does every job itself
+        for _, writer in jobs:
+            if not writer.closed:
+                writer.send(f"{type(exc).__name__}: {exc}")
     finally:
-        writer.close()
+        for _, writer in jobs:
+            writer.close()
         os._exit(0)
+
+
+def _done(conn: Connection, events: int, kind: str, work: Any) -> _Tallied | _Checked:
+    if kind == "check":
+        return _Checked(events, work(conn))
+    report = Report()
+    return _Tallied(events, {work.name: tally_rows(work, conn, report)}, report.disagreements)
