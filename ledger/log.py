@@ -7,9 +7,9 @@ application's write transactions take as their first statement; SQLite: the writ
 that ``BEGIN IMMEDIATE`` already holds), reads the tree's size and right edge once, and
 from then on extends the tree in memory (a savepoint that rolls back takes its events from
 memory too). Sequence numbers are therefore dense and never forked, whatever the number of
-concurrent writers. Each event row keeps its leaf hash;
-perfect subtrees of 16 leaves and more are stored as they complete, smaller ones are
-recomputed from at most 16 leaf hashes when a proof needs them.
+concurrent writers. Each event row keeps its leaf hash; perfect subtrees of 16 leaves and
+more are stored as they complete, smaller ones are recomputed from at most 16 leaf hashes
+when a proof needs them.
 
 ``seal`` (called by the application's commit point, before COMMIT) signs a tree head when
 the last one is older than the configured interval; :func:`sign_current_head` signs one
