@@ -1191,6 +1191,35 @@ def test_the_log_and_the_big_tables_stream_in_chunks_on_postgresql(
     assert {"member", "choice_version", "member_invitation", "vote"} <= apart
 
 
+def test_a_table_that_fails_in_its_helper_is_tallied_here_and_the_helper_goes_on(
+    cooperative: Cooperative, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tally, here = parallel.tally_rows, os.getpid()
+
+    def fails_for_members_in_a_helper(table: Any, conn: Any, report: Report) -> Any:
+        if table.name == "member" and os.getpid() != here:
+            raise RuntimeError("the helper could not read the members")
+        return tally(table, conn, report)
+
+    received: list[Any] = []
+    receive = parallel._receive
+
+    def spy(reader: Any) -> Any:
+        received.append(receive(reader))
+        return received[-1]
+
+    monkeypatch.setattr(parallel, "tally_rows", fails_for_members_in_a_helper)
+    monkeypatch.setattr(parallel, "_receive", spy)
+    assert cooperative.verify().ok
+    assert received[0] is None  # the members' job, first: its helper sent why it failed
+    tallied = {name for r in received if isinstance(r, parallel._Tallied) for name in r.tallies}
+    assert tallied == {t.name for t in tables() if t.at_once} - {"member"}  # and went on with the rest
+    case = ALTERATIONS["a member's opt-out flipped"]
+    cooperative.tamper(case.table, *case.statements(cooperative))
+    found = cooperative.verify().first_disagreement
+    assert found is not None and (found.table, found.row) == (case.named, case.row(cooperative))
+
+
 def _log_grew_meanwhile(monkeypatch: pytest.MonkeyPatch) -> None:
     receive = parallel._receive
 
