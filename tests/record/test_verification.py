@@ -1145,9 +1145,8 @@ def test_times_are_written_in_sql_as_the_services_write_them(database: Database)
     assert [w for _, w in written] == [at.astimezone(UTC).isoformat() for at in times]
 
 
-def test_the_big_tables_are_tallied_alongside_the_log(
-    cooperative: Cooperative, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _received(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """What the helpers hand back to verify, in the order it is read (kept as verify reads it)."""
     received: list[Any] = []
     receive = parallel._receive
 
@@ -1156,6 +1155,13 @@ def test_the_big_tables_are_tallied_alongside_the_log(
         return received[-1]
 
     monkeypatch.setattr(parallel, "_receive", spy)
+    return received
+
+
+def test_the_big_tables_are_tallied_alongside_the_log(
+    cooperative: Cooperative, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    received = _received(monkeypatch)
     report = cooperative.verify()
     assert report.ok, report.problems
     big = {t.name for t in tables() if t.at_once}
@@ -1201,15 +1207,8 @@ def test_a_table_that_fails_in_its_helper_is_tallied_here_and_the_helper_goes_on
             raise RuntimeError("the helper could not read the members")
         return tally(table, conn, report)
 
-    received: list[Any] = []
-    receive = parallel._receive
-
-    def spy(reader: Any) -> Any:
-        received.append(receive(reader))
-        return received[-1]
-
     monkeypatch.setattr(parallel, "tally_rows", fails_for_members_in_a_helper)
-    monkeypatch.setattr(parallel, "_receive", spy)
+    received = _received(monkeypatch)
     assert cooperative.verify().ok
     assert received[0] is None  # the members' job, first: its helper sent why it failed
     tallied = {name for r in received if isinstance(r, parallel._Tallied) for name in r.tallies}
