@@ -29,7 +29,8 @@ in time) means "unavailable, try again later" (the API answers 503 with ``Retry-
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
@@ -40,6 +41,7 @@ from sqlalchemy import exc as sa_exc
 from sqlmodel import Session, SQLModel
 
 import coop.models  # noqa: F401  (registers every table with the metadata)
+from coop.combining import Combiner
 from coop.settings import Mode, Settings
 from coop.write_groups import GroupPolicy, WriteGroups
 from ledger import log
@@ -182,6 +184,23 @@ class Database:
                 policy,
                 self._group_committed,
             )
+        self._combiners: dict[str, Combiner[Any, Any]] = {}
+        self._combining = threading.Lock()
+
+    def combiner(
+        self,
+        kind: str,
+        run: Callable[[Session, Sequence[Any]], Sequence[Any]],
+        subject: Callable[[Any], Hashable],
+    ) -> Combiner[Any, Any]:
+        """This process's writers' requests of ``kind``, done in batches (:mod:`coop.combining`)
+        of at most ``database.group_max_writers``; made at first use."""
+        with self._combining:
+            found = self._combiners.get(kind)
+            if found is None:
+                found = Combiner(self.unit_of_work, run, subject, self.settings.database.group_max_writers)
+                self._combiners[kind] = found
+            return found
 
     def _group_committed(self, appended: bool, signed: bool) -> None:
         if appended:

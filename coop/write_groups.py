@@ -118,10 +118,10 @@ class _Group:
         """Wait for the group's commit; raise its error if it failed."""
         self.done.wait()
         if self.error is not None:
-            raise _copy(self.error)
+            raise copied(self.error)
 
 
-def _copy(exc: BaseException) -> BaseException:
+def copied(exc: BaseException) -> BaseException:
     """The same error for each member (raising one object in many threads tangles its traceback)."""
     try:
         return copy.copy(exc)

@@ -13,7 +13,8 @@ kind, however many rows it touches. The ledger of record holds none of this.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.orm import SessionTransaction
@@ -55,22 +56,40 @@ def _first_in_transaction(session: Session, key: tuple[int, MailKind]) -> bool:
     return True
 
 
+@dataclass(frozen=True, slots=True)
+class Addressee:
+    """A member as a notice needs them: where and how to write, and whether they are still a member."""
+
+    member_id: int
+    name: str
+    email: str
+    language: str
+    status: str
+
+
 def notify(
     session: Session, member_id: int, kind: MailKind, context: Mapping[str, outbox.ContextValue], now: datetime
 ) -> None:
     """Put a notice to the member in the outbox, in their language; nothing for a member who
     left, and nothing when this change already told them this."""
     member = session.get(Member, member_id)
-    if member is None or member.status != MemberStatus.active.value:
+    if member is None:
         return
-    if not _first_in_transaction(session, (member_id, kind)):
-        return
-    outbox.enqueue(
-        session,
-        to=member.email,
-        kind=kind,
-        language=member.language,
-        context={"name": member.name, **context},
-        now=now,
-        member_id=member_id,
-    )
+    assert member.id is not None
+    addressee = Addressee(member.id, member.name, member.email, member.language, member.status)
+    notify_all(session, kind, [(addressee, context, now)])
+
+
+def notify_all(
+    session: Session, kind: MailKind, told: Sequence[tuple[Addressee, Mapping[str, outbox.ContextValue], datetime]]
+) -> None:
+    """:func:`notify` for many members whose rows the caller holds (each with the moment of its
+    change), in one statement."""
+    mails = [
+        outbox.Mail(a.email, kind, a.language, {"name": a.name, **context}, a.member_id, at)
+        for a, context, at in told
+        if a.status == MemberStatus.active.value and _first_in_transaction(session, (a.member_id, kind))
+    ]
+    if mails:
+        session.flush()  # the rows a message may name (its member) are written first, as the ORM would
+        outbox.enqueue_many(session, mails, told[0][2])

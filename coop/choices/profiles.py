@@ -78,14 +78,17 @@ def parse_proxies(key: str) -> dict[Purpose, int]:
     return {Purpose(p): int(i) for p, i in (part.split("=") for part in key.split(";") if part)}
 
 
+@functools.lru_cache(maxsize=65_536)
 def codes_for(preference_mask: int, user_type: UserType) -> int:
     """The 2-bit codes of every purpose for ``user_type``: purpose position ``i`` at bits ``2i``."""
     return sum(((preference_mask >> encoding.shift(p, user_type)) & 3) << (2 * position(p)) for p in Purpose)
 
 
+@functools.lru_cache(maxsize=65_536)
 def profile_key(state: State, user_type: UserType) -> ProfileKey:
     """The profile ``state`` counts under for ``user_type``: rules 2 and 3 decide alone, and
-    proxies matter only when a code sends a purpose to one."""
+    proxies matter only when a code sends a purpose to one (cached: a change counts its member
+    twice for each user type, and members share a few thousand states)."""
     if not state.is_member:
         return (user_type.value, False, False, 0, 0, 0, "")
     if state.opt_out:

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Row, or_, select
 from sqlmodel import Session, col
 
 from coop.auth.policy import Actor, can_read_choices
@@ -168,7 +169,7 @@ def _join(earlier: Seen, later: Seen) -> Seen:
     )
 
 
-def etag(version: ChoiceVersion | Seen) -> str:
+def etag(version: ChoiceVersion | Seen | Row[*tuple[Any, ...]]) -> str:
     return f'"{version.member_id}.{version.version}"'
 
 
@@ -177,21 +178,6 @@ def current(session: Session, member_id: int) -> ChoiceVersion | None:
     each sees the version the previous one left open."""
     stmt = select(ChoiceVersion).where(col(ChoiceVersion.member_id) == member_id, col(ChoiceVersion.valid_to).is_(None))
     return session.execute(stmt).scalar_one_or_none()
-
-
-def member_and_current(session: Session, member_id: int) -> tuple[Member, ChoiceVersion] | None:
-    """The member and their open version, read in one statement (a change of choices needs
-    both: the version to change, the member to tell); None for no such member."""
-    stmt = (
-        select(Member, ChoiceVersion)
-        .join(
-            ChoiceVersion,
-            and_(col(ChoiceVersion.member_id) == col(Member.id), col(ChoiceVersion.valid_to).is_(None)),
-        )
-        .where(col(Member.id) == member_id)
-    )
-    row = session.execute(stmt).one_or_none()  # two open versions would be an error, as in current()
-    return None if row is None else (row[0], row[1])
 
 
 def as_of(session: Session, member_id: int, at: datetime) -> ChoiceVersion | None:

@@ -13,7 +13,7 @@ from coop.choices import fhir, service
 from coop.choices import queries as choices_queries
 from coop.choices.agreed import agreed_to
 from coop.choices.schemas import AgreedOut, ChoicesOut, ChoicesPatch, DocumentRef
-from coop.deps import CurrentActor, DatabaseDep, MemberId, Now, ReadSession, WriteSession
+from coop.deps import CurrentActor, DatabaseDep, MemberId, Now, ReadSession
 from coop.governance import queries as governance_queries
 from coop.governance.documents import DocumentKind
 from coop.governance.recorded import recorded
@@ -52,7 +52,8 @@ def read(
 def change(
     member_id: MemberId,
     body: ChoicesPatch,
-    session: WriteSession,
+    session: ReadSession,
+    db: DatabaseDep,
     actor: CurrentActor,
     response: Response,
     now: Now,
@@ -65,7 +66,9 @@ def change(
         donate_dividend=body.donate_dividend,
         sensitive_yes=frozenset(body.sensitive_yes) if body.sensitive_yes is not None else None,
     )
-    version = service.change(session, actor, member_id, patch, if_match, now)
+    # Done with the changes other members ask for meanwhile; durable when it returns. The read
+    # after it is a snapshot taken then (its first statement), so it sees the change.
+    version = service.submit(db, service.Change(actor, member_id, patch, if_match, now))
     seen = choices_queries.read(session, actor, member_id, now, version)  # as this actor may see it
     response.headers["ETag"] = choices_queries.etag(seen)
     return ChoicesOut.of(seen)

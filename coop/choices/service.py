@@ -8,17 +8,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Row, and_, bindparam, insert, select, update
 from sqlmodel import Session
 
 from coop.auth.policy import Actor, Denied, can_change_choices, can_give_sensitive_yes
 from coop.choices import encoding, notices, profiles
 from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
-from coop.choices.queries import access, current, etag, member_and_current
-from coop.errors import Conflict, Forbidden, Invalid, PreconditionFailed
+from coop.choices.queries import access, current, etag
+from coop.db import Database
+from coop.errors import Conflict, CoopError, Forbidden, Invalid, PreconditionFailed
 from coop.mail.models import MailKind
+from coop.members.models import Member
 from coop.vocabulary.terms import (
     ALL_PURPOSES,
     SENSITIVE,
@@ -75,31 +78,51 @@ def _payload(v: ChoiceVersion) -> dict[str, object]:
 
 
 _VERSIONS = ChoiceVersion.__table__  # type: ignore[attr-defined]
+VersionRow = Row[*tuple[Any, ...]]
+"""A version as the row read (see :func:`_held`)."""
+Open = ChoiceVersion | VersionRow
+"""A member's open version, as a model object or as the row read."""
 _CLOSE = (
     update(_VERSIONS)
     .where(_VERSIONS.c.id == bindparam("prev_id"), _VERSIONS.c.valid_to.is_(None))
     .values(valid_to=bindparam("ends"))
 )
-_OPEN = insert(_VERSIONS).returning(_VERSIONS.c.id)
+_OPEN = insert(_VERSIONS).returning(_VERSIONS.c.id, sort_by_parameter_order=True)
 _COLUMNS = tuple(c.name for c in _VERSIONS.columns if c.name != "id")
 
 
-def _append(session: Session, prev: ChoiceVersion | None, new: ChoiceVersion, event: str) -> ChoiceVersion:
-    """Close ``prev`` and write ``new`` with its event. Written as rows, not through the ORM's
-    flush, which costs several times the two statements on a path every member takes (the
-    session reads ``prev`` again if asked); the member's profile is counted at the end of the
-    transaction (:func:`coop.choices.profiles.count_written`). Returns ``new``, with its id,
-    outside the session."""
+def _append(session: Session, prev: Open | None, new: ChoiceVersion, event: str) -> ChoiceVersion:
+    """Close ``prev`` and write ``new`` with its event (see :func:`_append_all`)."""
+    _append_all(session, [(prev, new)], event)
+    return new
+
+
+def _append_all(session: Session, written: Sequence[tuple[Open | None, ChoiceVersion]], event: str) -> None:
+    """Close each ``prev`` and write each ``new`` (one for each of distinct members) with its
+    event, in one statement of each kind. Written as rows, not through the ORM's flush, which
+    costs several times the statements on a path every member takes (the session reads a
+    ``prev`` it holds again if asked); the members' profiles are counted at the end of the
+    transaction (:func:`coop.choices.profiles.count_written`). Each ``new`` gets its id and
+    stays outside the session."""
+    if not written:
+        return
     session.flush()  # what the session holds is written first, as the ORM would (an appointment)
     conn = session.connection()
-    if prev is not None:
-        closed = conn.execute(_CLOSE, {"prev_id": prev.id, "ends": new.valid_from}).rowcount
-        assert closed == 1, "writers take turns: the version read is still open"
-        session.expire(prev, ["valid_to"])  # read again if asked: closed, or open after a rollback
-    new.id = conn.execute(_OPEN, {c: getattr(new, c) for c in _COLUMNS}).scalar_one()
-    profiles.count_written(session, new)
-    log.append(session, event, new.recorded_by, f"member:{new.member_id}", _payload(new), at=new.valid_from)
-    return new
+    closes = [{"prev_id": prev.id, "ends": new.valid_from} for prev, new in written if prev is not None]
+    if closes:
+        closed = conn.execute(_CLOSE, closes).rowcount
+        assert closed in (len(closes), -1), "writers take turns: the versions read are still open"
+        for prev, _ in written:
+            held = session.identity_map.get(session.identity_key(ChoiceVersion, prev.id)) if prev else None
+            if held is not None:  # read again if asked: closed, or open after a rollback
+                session.expire(held, ["valid_to"])
+    ids = conn.execute(_OPEN, [{c: getattr(new, c) for c in _COLUMNS} for _, new in written]).scalars().all()
+    events = []
+    for (_, new), id_ in zip(written, ids, strict=True):
+        new.id = id_
+        profiles.count_written(session, new)
+        events.append(log.NewEvent(event, new.recorded_by, f"member:{new.member_id}", _payload(new), new.valid_from))
+    log.append_many(session, events)
 
 
 def start(session: Session, actor: Actor, member_ids: Sequence[int], at: datetime) -> None:
@@ -126,7 +149,7 @@ def start(session: Session, actor: Actor, member_ids: Sequence[int], at: datetim
     log.append_many(session, events)
 
 
-def _successor(actor: Actor, prev: ChoiceVersion, at: datetime) -> ChoiceVersion:
+def _successor(actor: Actor, prev: Open, at: datetime) -> ChoiceVersion:
     """The next version by ``actor`` (a proxy, member or carer, when acting for someone else,
     is named on it)."""
     acting = actor.member_id if actor.member_id != prev.member_id else None
@@ -154,24 +177,79 @@ def end_membership(session: Session, actor: Actor, member_id: int, at: datetime)
     return _append(session, prev, new, "choices.membership-ended")
 
 
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A change asked for by ``actor`` of ``member_id``'s choices at ``now``, guarded by ``if_match``."""
+
+    actor: Actor
+    member_id: int
+    patch: ChoicePatch
+    if_match: str | None
+    now: datetime
+
+
 def change(
     session: Session, actor: Actor, member_id: int, patch: ChoicePatch, if_match: str | None, now: datetime
 ) -> ChoiceVersion:
     """Apply a change as a new version. Refused (412) when ``if_match`` names an older
     version; a change that changes nothing writes nothing. Returns the member's open version
     after it (the new one, or the one that stays)."""
-    # Held while the change runs: the session keeps only weak references, and the access
-    # check and the notice read the member again (without this, from the database).
-    held = member_and_current(session, member_id)
-    scope = access(session, actor, member_id, now).scope
-    decision = can_change_choices(actor, member_id, scope, patch.touches())
+    (outcome,) = change_all(session, [Change(actor, member_id, patch, if_match, now)])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
+def submit(db: Database, change: Change) -> ChoiceVersion:
+    """:func:`change` in a unit of work shared with the changes other writers of this process
+    ask for meanwhile (:mod:`coop.combining`); returns once the change is durable."""
+    combiner = db.combiner("choices.change", change_all, lambda c: c.member_id)
+    result: ChoiceVersion = combiner.submit(change)
+    return result
+
+
+def change_all(session: Session, changes: Sequence[Change]) -> list[ChoiceVersion | CoopError]:
+    """:func:`change` for each of ``changes`` (of distinct members), together: the members and
+    their open versions read in one statement, the new versions, notices and events written in
+    one of each kind. Each change gets the version it left open, or the error that refused it
+    (and wrote nothing for it)."""
+    held = _held(session, [c.member_id for c in changes])
+    outcomes: list[ChoiceVersion | CoopError] = []
+    written: list[tuple[Open | None, ChoiceVersion]] = []
+    told: list[tuple[notices.Addressee, dict[str, str | None], datetime]] = []
+    for c in changes:
+        try:
+            addressee, prev, new = _decide(session, c, held.get(c.member_id))
+        except CoopError as exc:
+            outcomes.append(exc)
+            continue
+        if new is None:
+            outcomes.append(ChoiceVersion(**{name: getattr(prev, name) for name in _VERSION_NAMES}))
+            continue
+        outcomes.append(new)
+        written.append((prev, new))
+        opted = None if new.opt_out == prev.opt_out else ("out" if new.opt_out else "in")
+        told.append((addressee, {**notices.by_whom(c.actor, c.member_id, session), "opted": opted}, c.now))
+    notices.notify_all(session, MailKind.choices_changed, told)
+    _append_all(session, written, "choices.changed")
+    return outcomes
+
+
+def _decide(
+    session: Session, c: Change, held: tuple[notices.Addressee, VersionRow] | None
+) -> tuple[notices.Addressee, VersionRow, ChoiceVersion | None]:
+    """The member, their open version, and the version ``c`` makes of it (None: it changes
+    nothing); or the error that refuses it."""
+    scope = access(session, c.actor, c.member_id, c.now, known=held is not None).scope
+    patch = c.patch
+    decision = can_change_choices(c.actor, c.member_id, scope, patch.touches())
     if isinstance(decision, Denied):  # the actor may read (board, proxy), so saying no leaks nothing
         raise Forbidden(decision.reason, code=decision.code)
     if patch.sensitive_yes is not None:
-        _check_sensitive_yes(actor, member_id, patch.sensitive_yes)
+        _check_sensitive_yes(c.actor, c.member_id, patch.sensitive_yes)
     assert held is not None, "access found the member; every member has choices from admission"
-    prev = held[1]
-    if if_match is not None and if_match.strip() not in (etag(prev), f"W/{etag(prev)}", "*"):
+    addressee, prev = held
+    if c.if_match is not None and c.if_match.strip() not in (etag(prev), f"W/{etag(prev)}", "*"):
         raise PreconditionFailed(
             "these choices were changed since you read them; read them again", code="version-mismatch", etag=etag(prev)
         )
@@ -186,7 +264,7 @@ def change(
             code="prohibited-use",
             field="preferences",
         )
-    new = _successor(actor, prev, now)
+    new = _successor(c.actor, prev, c.now)
     if patch.opt_out is not None:
         new.opt_out = patch.opt_out
     if patch.excluded_categories is not None:
@@ -197,17 +275,37 @@ def change(
         new.sensitive_yes_mask = mask(patch.sensitive_yes)
     for purpose, user_type, preference in patch.preferences:
         new.preference_mask = encoding.put(new.preference_mask, purpose, user_type, preference)
-    if _same_choices(prev, new):
-        return prev
-    opted = None if new.opt_out == prev.opt_out else ("out" if new.opt_out else "in")
-    notices.notify(
-        session,
-        member_id,
-        MailKind.choices_changed,
-        {**notices.by_whom(actor, member_id, session), "opted": opted},
-        now,
+    return addressee, prev, None if _same_choices(prev, new) else new
+
+
+_MEMBERS = Member.__table__  # type: ignore[attr-defined]
+_HELD = (
+    select(
+        _MEMBERS.c.name.label("member_name"),
+        _MEMBERS.c.email.label("member_email"),
+        _MEMBERS.c.language.label("member_language"),
+        _MEMBERS.c.status.label("member_status"),
+        _VERSIONS,
     )
-    return _append(session, prev, new, "choices.changed")
+    .join(_VERSIONS, and_(_VERSIONS.c.member_id == _MEMBERS.c.id, _VERSIONS.c.valid_to.is_(None)))
+    .where(_MEMBERS.c.id.in_(bindparam("ids", expanding=True)))
+)
+_VERSION_NAMES = tuple(c.name for c in _VERSIONS.columns)
+
+
+def _held(session: Session, member_ids: Sequence[int]) -> dict[int, tuple[notices.Addressee, VersionRow]]:
+    """The members and their open versions (as rows: a model object costs more than the rest
+    of a change), read in one statement."""
+    if not member_ids:
+        return {}
+    assert len(set(member_ids)) == len(member_ids), "one change of a member at a time"
+    out: dict[int, tuple[notices.Addressee, VersionRow]] = {}
+    for row in session.connection().execute(_HELD, {"ids": list(member_ids)}):
+        addressee = notices.Addressee(
+            row.member_id, row.member_name, row.member_email, row.member_language, row.member_status
+        )
+        out[row.member_id] = (addressee, row)
+    return out
 
 
 def _check_sensitive_yes(actor: Actor, member_id: int, categories: frozenset[Category]) -> None:
@@ -226,7 +324,7 @@ def _check_sensitive_yes(actor: Actor, member_id: int, categories: frozenset[Cat
         )
 
 
-def _same_choices(a: ChoiceVersion, b: ChoiceVersion) -> bool:
+def _same_choices(a: Open, b: ChoiceVersion) -> bool:
     return (a.is_member, a.opt_out, a.excluded_mask, a.preference_mask, a.donate_dividend, a.sensitive_yes_mask) == (
         b.is_member,
         b.opt_out,

@@ -36,10 +36,13 @@ class Mail:
     language: str
     context: Mapping[str, ContextValue]
     member_id: int | None = None
+    at: datetime | None = None
+    """When it is put in the outbox, if not when the batch is (each of many writers' changes at its own moment)."""
 
 
 def _message(mail: Mail, now: datetime) -> dict[str, object]:
     """The message's row, every column but its id."""
+    now = mail.at or now
     erased = is_erased(mail.to)  # a person whose address was erased gets nothing: kept as withdrawn
     return {
         "message_id": uuid.uuid4().hex,

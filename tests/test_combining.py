@@ -1,0 +1,96 @@
+"""Writers' requests done together: one batch at a time, each writer its own outcome."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
+from typing import Any
+
+import pytest
+
+from coop.combining import Combiner
+from tests.together import together
+
+
+class _Work:
+    """A unit of work that records the batches run in it; the first batch waits until
+    ``hold_until`` writers wait behind it, so that the next batch holds them all."""
+
+    def __init__(self, hold_until: int, fail_batch_with: int | None = None) -> None:
+        self.batches: list[list[tuple[str, int]]] = []
+        self.hold_until = hold_until
+        self.fail_batch_with = fail_batch_with
+        self.started = threading.Event()
+        self.combiner: Combiner[tuple[str, int], int] = Combiner(self.unit_of_work, self.run, lambda i: i[0], most=50)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Any]:
+        yield None
+        batch = self.batches[-1]
+        if self.fail_batch_with is not None and any(n == self.fail_batch_with for _, n in batch):
+            raise ConnectionError("the commit failed")
+
+    def run(self, session: Any, items: Sequence[tuple[str, int]]) -> list[int | Exception]:
+        self.batches.append(list(items))
+        if len(self.batches) == 1:
+            self.started.set()
+            while len(self.combiner._waiting) < self.hold_until:
+                threading.Event().wait(0.001)
+        return [ValueError(f"no {n}") if n % 7 == 0 else n * 10 for _, n in items]
+
+    def crowd(self, requests: list[tuple[str, int]]) -> list[int | Exception]:
+        """The first request alone, and the others all at once while its batch runs."""
+        first: list[int | Exception] = []
+        leader = threading.Thread(target=lambda: first.append(self.submit(*requests[0])))
+        leader.start()
+        self.started.wait()
+        rest = together(*(partial(self.submit, subject, n) for subject, n in requests[1:]))
+        leader.join()
+        return first + rest
+
+    def submit(self, subject: str, n: int) -> int | Exception:
+        try:
+            return self.combiner.submit((subject, n))
+        except Exception as exc:
+            return exc
+
+
+def test_writers_waiting_together_are_one_batch_and_each_gets_its_own_outcome() -> None:
+    work = _Work(hold_until=11)
+    outcomes = work.crowd([(f"member {n}", n) for n in range(1, 13)])
+    assert len(work.batches) == 2 and len(work.batches[0]) == 1 and len(work.batches[1]) == 11
+    for n, outcome in zip(range(1, 13), outcomes, strict=True):
+        if n == 7:  # refused: only this writer hears it
+            assert isinstance(outcome, ValueError) and str(outcome) == "no 7"
+        else:
+            assert outcome == n * 10
+
+
+def test_a_subject_is_never_twice_in_one_batch_the_later_waits_for_the_next() -> None:
+    work = _Work(hold_until=6)
+    outcomes = work.crowd([(f"member {n % 3}", n) for n in range(1, 8)])
+    assert sorted(n for batch in work.batches for _, n in batch) == list(range(1, 8))  # each once
+    for batch in work.batches:
+        subjects = [s for s, _ in batch]
+        assert len(subjects) == len(set(subjects))
+    assert len(work.batches) >= 3  # the six behind the first name each subject twice: two batches more
+    assert [o for o in outcomes if not isinstance(o, Exception)] == [n * 10 for n in range(1, 8) if n != 7]
+
+
+def test_a_unit_of_work_that_fails_fails_its_whole_batch_and_the_next_goes_on() -> None:
+    work = _Work(hold_until=5, fail_batch_with=3)
+    first = work.crowd([(f"member {n}", n) for n in range(1, 7)])
+    assert first[0] == 10  # the first batch, alone, committed
+    assert all(isinstance(o, ConnectionError) for o in first[1:])  # the commit of the second failed all of it
+    assert work.submit("member 1", 8) == 80  # and the combiner goes on
+    assert work.combiner._leading is False and work.combiner._waiting == []
+
+
+def test_a_writer_alone_leads_its_own_batch() -> None:
+    work = _Work(hold_until=0)
+    assert work.submit("member 1", 2) == 20
+    assert work.batches == [[("member 1", 2)]]
+    with pytest.raises(ValueError, match="no 14"):
+        work.combiner.submit(("member 1", 14))
