@@ -93,15 +93,16 @@ def _crowd(db: Database, writers: int, changes: int, change: Callable[[int, int]
 
 
 def service_crowd(db: Database, members: int, writers: int, changes: int, draw: int = 0) -> dict[str, Any]:
-    """Each writer a member changing their own choices, one unit of work per change (``draw``
-    picks another set of members, for runs one after the other on the same cooperative)."""
+    """Each writer a member changing their own choices through the service, as the API does
+    (``choices.submit``: the changes waiting meanwhile are done together, each acknowledged
+    after its commit); ``draw`` picks another set of members, for runs one after the other on
+    the same cooperative. Before 2026-11-29 each change was a unit of work of its own."""
     chosen = [random.Random(draw * writers + w).sample(range(1001, members + 1), changes) for w in range(writers)]
 
     def change(w: int, k: int) -> None:
         member = chosen[w][k]
         actor = Actor("user", member, Role.member, member_id=member)
-        with db.unit_of_work() as s:
-            choices.change(s, actor, member, _patch(w, k), None, utcnow())
+        choices.submit(db, choices.Change(actor, member, _patch(w, k), None, utcnow()))
 
     return _crowd(db, writers, changes, change)
 

@@ -202,7 +202,8 @@ def change(
 
 def submit(db: Database, change: Change) -> ChoiceVersion:
     """:func:`change` in a unit of work shared with the changes other writers of this process
-    ask for meanwhile (:mod:`coop.combining`); returns once the change is durable."""
+    ask for meanwhile (:mod:`coop.combining`); returns once the change is durable. Called
+    outside any unit of work: the caller's own would hold the writers' turn the batch waits for."""
     combiner = db.combiner("choices.change", change_all, lambda c: c.member_id)
     result: ChoiceVersion = combiner.submit(change)
     return result
