@@ -34,8 +34,12 @@ def pair_index(purpose: Purpose, user_type: UserType) -> int:
     return position(purpose) * len(UserType) + position(user_type)
 
 
+_SHIFTS = {(p, u): 2 * pair_index(p, u) for p, u in PAIRS}
+"""Each pair's bit offset (looked up: every change reads and writes several)."""
+
+
 def shift(purpose: Purpose, user_type: UserType) -> int:
-    return 2 * pair_index(purpose, user_type)
+    return _SHIFTS[purpose, user_type]
 
 
 def get(mask: int, purpose: Purpose, user_type: UserType) -> Preference:
@@ -50,8 +54,8 @@ def put(mask: int, purpose: Purpose, user_type: UserType, preference: Preference
 def explicit(mask: int) -> list[tuple[Purpose, UserType, Preference]]:
     """The pairs whose preference is not the default, in vocabulary order."""
     out: list[tuple[Purpose, UserType, Preference]] = []
-    for p, u in PAIRS:
-        pref = get(mask, p, u)
-        if pref is not Preference.mandate:
-            out.append((p, u, pref))
+    for (p, u), s in _SHIFTS.items():
+        code = (mask >> s) & 3
+        if code:  # 0 is mandate
+            out.append((p, u, BY_CODE[code]))
     return out
