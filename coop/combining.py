@@ -63,13 +63,19 @@ class Combiner(Generic[Item, Result]):
 
     def submit(self, item: Item) -> Result:
         """Do ``item`` with whatever else waits; its result once durable, or its error raised."""
-        mine: _Request[Item, Result] = _Request(item, self._subject(item))
+        subject = self._subject(item)
+        hash(subject)  # a subject that cannot be told apart fails here, for its writer alone
+        mine: _Request[Item, Result] = _Request(item, subject)
         with self._guard:
             self._waiting.append(mine)
             mine.lead = not self._leading
             self._leading = True
         if not mine.lead:
-            mine.wake.wait()
+            try:
+                mine.wake.wait()
+            except BaseException:  # interrupted while waiting (a signal): leave the line
+                self._withdraw(mine)
+                raise
         if mine.lead:
             self._lead()
         if mine.error is not None:
@@ -92,19 +98,25 @@ class Combiner(Generic[Item, Result]):
         return batch
 
     def _lead(self) -> None:
-        batch = self._take()  # the leader's own request is the oldest waiting: it is in it
+        batch: list[_Request[Item, Result]] = []
         try:
+            batch = self._take()  # the leader's own request is the oldest waiting: it is in it
             with self._unit_of_work() as session:
                 outcomes = self._run(session, [r.item for r in batch])
-            assert len(outcomes) == len(batch), "one outcome for each request"
+                if len(outcomes) != len(batch):  # before the commit: nothing of it is kept
+                    raise RuntimeError(f"{len(outcomes)} outcomes for {len(batch)} requests")
             for request, outcome in zip(batch, outcomes, strict=True):
                 if isinstance(outcome, Exception):
                     request.error = outcome
                 else:
                     request.result = outcome
-        except BaseException as exc:  # the unit of work failed: every request's failure
+        except Exception as exc:  # the unit of work failed: every request's failure
             for request in batch:
                 request.error = copied(exc)
+        except BaseException:  # the process is stopping: the leader's alone to raise
+            for request in batch:
+                request.error = Interrupted("the writes this was done with were interrupted; none was kept")
+            raise
         finally:
             self._hand_on()
             for request in batch:
@@ -112,10 +124,27 @@ class Combiner(Generic[Item, Result]):
                 request.wake.set()
 
     def _hand_on(self) -> None:
-        """The oldest waiting request's writer leads next; else nobody leads."""
         with self._guard:
-            if self._waiting:
-                self._waiting[0].lead = True
-                self._waiting[0].wake.set()
-            else:
-                self._leading = False
+            self._next_leads()
+
+    def _next_leads(self) -> None:
+        """The oldest waiting request's writer leads next; else nobody leads (the guard held)."""
+        if self._waiting:
+            self._waiting[0].lead = True
+            self._waiting[0].wake.set()
+        else:
+            self._leading = False
+
+    def _withdraw(self, request: _Request[Item, Result]) -> None:
+        """A writer stops waiting: its request leaves the line if no round took it yet (else
+        that round does it all the same), and if it was to lead, the next in line does."""
+        with self._guard:
+            if request in self._waiting:
+                self._waiting.remove(request)
+                if request.lead:
+                    request.lead = False
+                    self._next_leads()
+
+
+class Interrupted(Exception):
+    """The round a request was in stopped (the process is stopping): nothing of it was kept."""

@@ -41,7 +41,7 @@ from sqlalchemy import exc as sa_exc
 from sqlmodel import Session, SQLModel
 
 import coop.models  # noqa: F401  (registers every table with the metadata)
-from coop.combining import Combiner
+from coop.combining import Combiner, Interrupted
 from coop.settings import Mode, Settings
 from coop.write_groups import GroupPolicy, WriteGroups
 from ledger import log
@@ -127,7 +127,7 @@ _RETRY_SQLSTATES = frozenset({"40001", "40P01"})  # serialization_failure, deadl
 
 def trouble(exc: BaseException) -> Trouble | None:
     """The kind of transient database trouble ``exc`` is, or None for anything else."""
-    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection came free in time
+    if isinstance(exc, sa_exc.TimeoutError | Interrupted):  # no pooled connection came free in time; a round cut short
         return Trouble.unavailable
     if not isinstance(exc, sa_exc.DBAPIError):
         return None

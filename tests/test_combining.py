@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import signal
 import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from typing import Any
 
 import pytest
 
-from coop.combining import Combiner
+from coop.combining import Combiner, Interrupted
+from coop.db import Trouble, trouble
 from tests.together import together
 
 
@@ -94,3 +96,105 @@ def test_a_writer_alone_leads_its_own_batch() -> None:
     assert work.batches == [[("member 1", 2)]]
     with pytest.raises(ValueError, match="no 14"):
         work.combiner.submit(("member 1", 14))
+
+
+def _alone(submit: Callable[[], Any]) -> list[Any]:
+    """``submit()`` in a thread of its own, given three seconds: its outcome, or nothing if it hangs."""
+    out: list[Any] = []
+    t = threading.Thread(target=lambda: out.append(submit()), daemon=True)
+    t.start()
+    t.join(3)
+    return out
+
+
+class _Interrupted(BaseException):
+    """As KeyboardInterrupt, raised in the main thread by a signal."""
+
+
+def test_a_writer_interrupted_while_waiting_leaves_the_line_and_the_others_go_on() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def run(session: Any, items: Sequence[int]) -> list[int | Exception]:
+        if 1 in items:
+            started.set()
+            release.wait(5)
+        return list(items)
+
+    combiner: Combiner[int, int] = Combiner(nullcontext, run, lambda i: i, most=50)
+    leader = threading.Thread(target=combiner.submit, args=(1,))
+    leader.start()
+    started.wait(5)
+
+    def interrupt(*_: object) -> None:
+        raise _Interrupted
+
+    before = signal.signal(signal.SIGALRM, interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.2)
+    try:
+        with pytest.raises(_Interrupted):
+            combiner.submit(2)  # waits behind 1, and is interrupted
+    finally:
+        signal.signal(signal.SIGALRM, before)
+    release.set()
+    leader.join(5)
+    assert _alone(lambda: combiner.submit(3)) == [3]
+    assert combiner._waiting == [] and combiner._leading is False
+
+
+def test_a_round_with_an_outcome_missing_is_not_kept() -> None:
+    committed: list[bool] = []
+
+    @contextmanager
+    def unit_of_work() -> Iterator[None]:
+        yield None
+        committed.append(True)
+
+    combiner: Combiner[int, int] = Combiner(unit_of_work, lambda s, items: [], lambda i: i, most=50)
+    with pytest.raises(RuntimeError, match="0 outcomes for 1 requests"):
+        combiner.submit(1)
+    assert committed == []
+
+
+def test_a_subject_that_cannot_be_told_apart_fails_its_writer_alone() -> None:
+    combiner: Combiner[Any, Any] = Combiner(nullcontext, lambda s, items: list(items), lambda i: i, most=50)
+    with pytest.raises(TypeError):
+        combiner.submit([1])
+    assert _alone(lambda: combiner.submit(2)) == [2]
+
+
+def test_a_round_cut_short_raises_in_its_leader_and_tells_the_others_nothing_was_kept() -> None:
+    started, release = threading.Event(), threading.Event()
+
+    def run(session: Any, items: Sequence[int]) -> list[int | Exception]:
+        if items == [1]:
+            started.set()
+            release.wait(5)
+            return [1]
+        raise SystemExit(3)  # the process is stopping
+
+    combiner: Combiner[int, int] = Combiner(nullcontext, run, lambda i: i, most=50)
+    got: dict[int, object] = {}
+
+    def submit(n: int) -> None:
+        try:
+            got[n] = combiner.submit(n)
+        except BaseException as exc:
+            got[n] = exc
+
+    first = threading.Thread(target=submit, args=(1,))
+    first.start()
+    started.wait(5)
+    others = [threading.Thread(target=submit, args=(n,)) for n in (2, 3, 4)]
+    for t in others:
+        t.start()
+    while len(combiner._waiting) < 3:
+        threading.Event().wait(0.001)
+    release.set()
+    for t in [first, *others]:
+        t.join(5)
+    assert got[1] == 1
+    exits = [n for n in (2, 3, 4) if isinstance(got[n], SystemExit)]
+    assert len(exits) == 1  # the leader of the second round
+    assert all(
+        isinstance(got[n], Interrupted) and trouble(got[n]) is Trouble.unavailable for n in (2, 3, 4) if n not in exits
+    )

@@ -214,6 +214,7 @@ def change_all(session: Session, changes: Sequence[Change]) -> list[ChoiceVersio
     their open versions read in one statement, the new versions, notices and events written in
     one of each kind. Each change gets the version it left open, or the error that refused it
     (and wrote nothing for it)."""
+    session.flush()  # what the session holds is read as written (a member's new address), as the ORM would
     held = _held(session, [c.member_id for c in changes])
     outcomes: list[ChoiceVersion | CoopError] = []
     written: list[tuple[Open | None, ChoiceVersion]] = []
@@ -225,7 +226,7 @@ def change_all(session: Session, changes: Sequence[Change]) -> list[ChoiceVersio
             outcomes.append(exc)
             continue
         if new is None:
-            outcomes.append(ChoiceVersion(**{name: getattr(prev, name) for name in _VERSION_NAMES}))
+            outcomes.append(_as_version(session, prev))
             continue
         outcomes.append(new)
         written.append((prev, new))
@@ -234,6 +235,14 @@ def change_all(session: Session, changes: Sequence[Change]) -> list[ChoiceVersio
     notices.notify_all(session, MailKind.choices_changed, told)
     _append_all(session, written, "choices.changed")
     return outcomes
+
+
+def _as_version(session: Session, row: VersionRow) -> ChoiceVersion:
+    """The open version read as a row, as the session's object if it holds one."""
+    held = session.identity_map.get(session.identity_key(ChoiceVersion, row.id))
+    if isinstance(held, ChoiceVersion):
+        return held
+    return ChoiceVersion(**{name: getattr(row, name) for name in _VERSION_NAMES})
 
 
 def _decide(

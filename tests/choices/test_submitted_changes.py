@@ -12,12 +12,13 @@ from sqlalchemy import select
 from sqlmodel import col
 
 from coop.auth.policy import Actor, Role
-from coop.choices import service
+from coop.choices import queries, service
 from coop.choices.encoding import Preference
 from coop.choices.models import ChoiceVersion
 from coop.db import Database
 from coop.errors import Invalid, PreconditionFailed
 from coop.mail.models import MailKind, OutboxMessage
+from coop.members.models import Member
 from coop.record.verification import verify_record
 from coop.types import utcnow
 from coop.vocabulary.terms import PUBLIC_SECTOR_ONLY, Purpose, UserType
@@ -79,3 +80,25 @@ def test_changes_asked_at_once_are_each_written_with_their_event_and_notice(
     assert last.donate_dividend and last.opt_out  # none of the three changes lost the others'
     assert kinds == Counter({ids[0]: 3, **{m: 1 for m in ids[1:]}})  # a notice for every change written
     assert report.ok, report.problems  # the events match the versions, the log is whole
+
+
+def test_a_change_of_nothing_returns_the_open_version_the_session_holds(client: TestClient, database: Database) -> None:
+    m = f.member(client, f.board(client, database))
+    me = Actor("user", m.id, Role.member, member_id=m.id)
+    with database.unit_of_work() as s:
+        held = queries.current(s, m.id)
+        assert service.change(s, me, m.id, service.ChoicePatch(opt_out=False), None, utcnow()) is held
+
+
+def test_the_notice_goes_to_the_address_the_session_holds(client: TestClient, database: Database) -> None:
+    m = f.member(client, f.board(client, database))
+    me = Actor("user", m.id, Role.member, member_id=m.id)
+    with database.unit_of_work() as s:
+        member = s.get(Member, m.id)
+        assert member is not None
+        member.email = "new@coop-test.nl"  # not flushed yet: the change reads it as written
+        service.change(s, me, m.id, service.ChoicePatch(opt_out=True), None, utcnow())
+    with database.unit_of_work(write=False) as s:
+        kind = col(OutboxMessage.kind) == MailKind.choices_changed.value
+        to = s.execute(select(col(OutboxMessage.recipient)).where(col(OutboxMessage.member_id) == m.id, kind))
+        assert to.scalars().all() == ["new@coop-test.nl"]
