@@ -113,7 +113,7 @@ def _append_all(session: Session, written: Sequence[tuple[Open | None, ChoiceVer
         closed = conn.execute(_CLOSE, closes).rowcount
         assert closed in (len(closes), -1), "writers take turns: the versions read are still open"
         for prev, _ in written:
-            held = session.identity_map.get(session.identity_key(ChoiceVersion, prev.id)) if prev else None
+            held = _in_session(session, prev.id) if prev is not None and prev.id is not None else None
             if held is not None:  # read again if asked: closed, or open after a rollback
                 session.expire(held, ["valid_to"])
     ids = conn.execute(_OPEN, [{c: getattr(new, c) for c in _COLUMNS} for _, new in written]).scalars().all()
@@ -239,10 +239,13 @@ def change_all(session: Session, changes: Sequence[Change]) -> list[ChoiceVersio
 
 def _as_version(session: Session, row: VersionRow) -> ChoiceVersion:
     """The open version read as a row, as the session's object if it holds one."""
-    held = session.identity_map.get(session.identity_key(ChoiceVersion, row.id))
-    if isinstance(held, ChoiceVersion):
-        return held
-    return ChoiceVersion(**{name: getattr(row, name) for name in _VERSION_NAMES})
+    return _in_session(session, row.id) or ChoiceVersion(**{name: getattr(row, name) for name in _VERSION_NAMES})
+
+
+def _in_session(session: Session, version_id: int) -> ChoiceVersion | None:
+    """The version's object if the session holds it (loaded earlier in its unit of work)."""
+    held = session.identity_map.get(session.identity_key(ChoiceVersion, version_id))
+    return held if isinstance(held, ChoiceVersion) else None
 
 
 def _decide(
