@@ -14,11 +14,18 @@ rules stay those of the single request: ``run`` applies them to each request in 
 
 Requests for the same subject (a member, say) never share a batch: the later waits for the
 next one, so it sees the earlier written, as it would have if each ran alone.
+
+A crowd's writers come back together: a round answers them all at once, and each asks again
+as soon as it has its answer. The first back would lead a round of one while the others are on
+their way, and they would wait for it. So a leader that finds fewer waiting than the round
+before held waits for them a moment (``gather``, a few milliseconds at most) before it takes
+the line; a writer alone, after a round of one, never waits.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Hashable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -52,14 +59,20 @@ class Combiner(Generic[Item, Result]):
         run: Callable[[Session, Sequence[Item]], Sequence[Result | Exception]],
         subject: Callable[[Item], Hashable],
         most: int,
+        gather: float = 0.0,
     ) -> None:
         self._unit_of_work = unit_of_work
         self._run = run
         self._subject = subject
         self._most = most
+        self._gather = gather
+        """Seconds a leader waits at most for the writers of the round before to ask again."""
         self._guard = threading.Lock()
+        self._asked = threading.Condition(self._guard)
         self._waiting: list[_Request[Item, Result]] = []
         self._leading = False
+        self._last = 0
+        """How many requests the last round held."""
 
     def submit(self, item: Item) -> Result:
         """Do ``item`` with whatever else waits; its result once durable, or its error raised."""
@@ -70,6 +83,7 @@ class Combiner(Generic[Item, Result]):
             self._waiting.append(mine)
             mine.lead = not self._leading
             self._leading = True
+            self._asked.notify()  # a leader gathering counts the line again
         if not mine.lead:
             try:
                 mine.wake.wait()
@@ -77,10 +91,28 @@ class Combiner(Generic[Item, Result]):
                 self._withdraw(mine)
                 raise
         if mine.lead:
+            try:
+                self._gathered()
+            except BaseException:  # interrupted while gathering: leave the line, the next leads
+                self._withdraw(mine)
+                raise
             self._lead()
         if mine.error is not None:
             raise mine.error
         return mine.result  # type: ignore[return-value]  # set, as no error was
+
+    def _gathered(self) -> None:
+        """Wait (``gather`` seconds at most) until as many wait as the last round held."""
+        if self._gather <= 0:
+            return
+        deadline = time.monotonic() + self._gather
+        with self._guard:
+            wanted = min(self._last, self._most)
+            while len(self._waiting) < wanted:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._asked.wait(left)
 
     def _take(self) -> list[_Request[Item, Result]]:
         """The oldest waiting requests, each subject once, at most ``most``."""
@@ -95,6 +127,7 @@ class Combiner(Generic[Item, Result]):
                 else:
                     later.append(request)
             self._waiting = later
+            self._last = len(batch)
         return batch
 
     def _lead(self) -> None:

@@ -198,7 +198,10 @@ class Database:
         with self._combining:
             found = self._combiners.get(kind)
             if found is None:
-                found = Combiner(self.unit_of_work, run, subject, self.settings.database.group_max_writers)
+                database = self.settings.database
+                found = Combiner(
+                    self.unit_of_work, run, subject, database.group_max_writers, database.group_gather_ms / 1000
+                )
                 self._combiners[kind] = found
             return found
 

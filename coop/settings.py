@@ -40,6 +40,12 @@ class DatabaseSettings(BaseModel):
         description="PostgreSQL: the writers of a process commit together (one transaction, one COMMIT for many)",
     )
     group_max_writers: int = Field(default=100, ge=1, description="the most writers one group commit holds")
+    group_gather_ms: float = Field(
+        default=2,
+        ge=0,
+        le=50,
+        description="a round of changes waits at most this long for the writers of the round before to ask again",
+    )
     group_max_age_ms: float = Field(
         default=250, ge=0, description="a group commits once this old, even with writers still waiting to join it"
     )

@@ -198,3 +198,53 @@ def test_a_round_cut_short_raises_in_its_leader_and_tells_the_others_nothing_was
     assert all(
         isinstance(got[n], Interrupted) and trouble(got[n]) is Trouble.unavailable for n in (2, 3, 4) if n not in exits
     )
+
+
+def _back_again(gather: float, others_come_back: bool) -> list[list[int]]:
+    """A round of four; then one of its writers asks again at once and the other three (if
+    ``others_come_back``) a moment later: the rounds run."""
+    batches: list[list[int]] = []
+    started, release = threading.Event(), threading.Event()
+
+    def run(session: Any, items: Sequence[int]) -> list[int | Exception]:
+        batches.append(list(items))
+        if items == [0]:  # the first round holds the four of the second behind it
+            started.set()
+            release.wait(5)
+        return list(items)
+
+    combiner: Combiner[int, int] = Combiner(nullcontext, run, lambda i: i, most=50, gather=gather)
+    first = threading.Thread(target=combiner.submit, args=(0,))
+    first.start()
+    started.wait(5)
+    four = [threading.Thread(target=combiner.submit, args=(n,)) for n in (1, 2, 3, 4)]
+    for t in four:
+        t.start()
+    while len(combiner._waiting) < 4:
+        threading.Event().wait(0.001)
+    release.set()
+    for t in [first, *four]:
+        t.join(5)
+    assert batches == [[0], [1, 2, 3, 4]]
+    again = threading.Thread(target=combiner.submit, args=(11,))
+    again.start()
+    while not combiner._waiting and len(batches) == 2:  # 11 waits, or went on already
+        threading.Event().wait(0.001)
+    threading.Event().wait(0.1)  # the others are on their way: slower than a round of one
+    if others_come_back:
+        together(*(partial(combiner.submit, n) for n in (12, 13, 14)))
+    again.join(5)
+    assert not again.is_alive()
+    return [sorted(batch) for batch in batches[2:]]
+
+
+def test_a_leader_waits_a_moment_for_the_writers_of_the_round_before_to_ask_again() -> None:
+    assert _back_again(gather=10.0, others_come_back=True) == [[11, 12, 13, 14]]
+
+
+def test_a_leader_whose_round_before_does_not_come_back_goes_on_alone() -> None:
+    assert _back_again(gather=0.05, others_come_back=False) == [[11]]
+
+
+def test_without_gathering_the_first_back_leads_a_round_of_its_own() -> None:
+    assert _back_again(gather=0.0, others_come_back=True)[0] == [11]
