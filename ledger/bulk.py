@@ -1,18 +1,29 @@
 """Writing many rows at once under the session's transaction, with each driver's fast path:
 binary COPY on PostgreSQL, ``executemany`` on SQLite. Table and column names come from the
-code, never from input; every value travels as data."""
+code, never from input; every value travels as data.
+
+A few dozen rows (a round of changes, say) go in one short statement instead
+(:func:`insert_all`, :func:`update_all`): on PostgreSQL one array per column, unnested by the
+server. The statement is the same whatever the number of rows, so the driver prepares it once
+and the server plans it once, where a multi-row ``VALUES`` is a new statement for every count
+and an ``executemany`` one for every row. On SQLite (in process) ``executemany`` is already the
+fast path. Each value is bound as its column's type binds it (an aware time in UTC, say)."""
 
 from __future__ import annotations
 
+import functools
 import queue
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from psycopg.copy import LibpqWriter
+from sqlalchemy import Connection, Table, bindparam, insert, text
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 BATCH = 50_000
@@ -254,3 +265,65 @@ def stream_rows(session: Session, sql: str, size: int, name: str = "bulk_stream"
             yield batch
     finally:
         cursor.close()
+
+
+@functools.cache
+def _unnested(table: Table, columns: tuple[str, ...], returning: tuple[str, ...]) -> Any:
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    if returning:
+        sql += f" RETURNING {', '.join(returning)}"
+    return text(sql).bindparams(*(bindparam(c, type_=postgresql.ARRAY(table.c[c].type)) for c in columns))
+
+
+def insert_all(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], returning: tuple[str, ...] = ()
+) -> list[Row[Any]]:
+    """Insert ``rows`` (each with the same keys); the ``returning`` columns of the rows
+    inserted, in no particular order (tell them apart by a column of their own)."""
+    if not rows:
+        return []
+    columns = tuple(rows[0])
+    if conn.dialect.name == "postgresql":
+        statement = _unnested(table, columns, returning)
+        result = conn.execute(statement, {c: [r[c] for r in rows] for c in columns})
+    else:
+        plain = insert(table)
+        if returning:
+            plain = plain.returning(*(table.c[c] for c in returning))
+        result = conn.execute(plain, list(rows))
+    return list(result.all()) if returning else []
+
+
+@functools.cache
+def _updated(table: Table, key: str, columns: tuple[str, ...], still_null: str | None, dialect: str) -> Any:
+    if dialect != "postgresql":
+        where = table.c[key] == bindparam(f"new_{key}")
+        if still_null is not None:
+            where = where & table.c[still_null].is_(None)
+        return table.update().where(where).values({c: bindparam(f"new_{c}") for c in columns})
+    pg = postgresql.dialect()  # type: ignore[no-untyped-call]
+    names = (key, *columns)
+    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=pg)}[])" for c in names)
+    sets = ", ".join(f"{c} = new.{c}" for c in columns)
+    sql = f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS new({', '.join(names)}) "  # noqa: S608
+    sql += f"WHERE {table.name}.{key} = new.{key}"
+    if still_null is not None:
+        sql += f" AND {table.name}.{still_null} IS NULL"
+    return text(sql).bindparams(*(bindparam(c, type_=postgresql.ARRAY(table.c[c].type)) for c in names))
+
+
+def update_all(
+    conn: Connection, table: Table, key: str, rows: Sequence[Mapping[str, Any]], still_null: str | None = None
+) -> int:
+    """Set each row's other columns where ``key`` is the row's (and ``still_null`` is still
+    NULL, when named); the number of rows changed."""
+    if not rows:
+        return 0
+    columns = tuple(c for c in rows[0] if c != key)
+    statement = _updated(table, key, columns, still_null, conn.dialect.name)
+    if conn.dialect.name == "postgresql":
+        return int(conn.execute(statement, {c: [r[c] for r in rows] for c in (key, *columns)}).rowcount)
+    result = conn.execute(statement, [{f"new_{c}": r[c] for c in (key, *columns)} for r in rows])
+    return int(result.rowcount)

@@ -24,7 +24,7 @@ from __future__ import annotations
 import functools
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -63,6 +63,8 @@ def proxies_key(appointments: Iterable[tuple[int, int]]) -> str:
     (``(proxy_member_id, purposes_mask)``) that covers it: ``"research=12;innovation=12;"``.
     Appointments never overlap (the service refuses it); were they to, the highest id is kept."""
     held = list(appointments)
+    if not held:
+        return ""
     out = []
     for p in Purpose:
         ids = [proxy for proxy, purposes in held if purposes >> position(p) & 1]
@@ -143,11 +145,11 @@ def _refresh(
                 continue
             row = _counted(version, appointments[member_id], counted.get(member_id), at)
             old = counted.get(member_id)
-            if old is not None and _same(old, row):
-                continue
             if old is not None:
-                delta.subtract(profile_key(_state(old), u) for u in UserType)
-            delta.update(profile_key(_state(row), u) for u in UserType)
+                if _same(old, row):
+                    continue
+                delta.subtract(_keys(_state(old)))
+            delta.update(_keys(_state(row)))
             rows.append(row)
     _store(conn, rows, delta)
 
@@ -208,11 +210,19 @@ def _state(row: Any) -> State:
     return State(*values)
 
 
+_USER_TYPES = tuple(UserType)
+_COUNTED = (*State.__slots__, "counted_at", "expires_at")
+
+
+@functools.lru_cache(maxsize=65_536)
+def _keys(state: State) -> tuple[ProfileKey, ...]:
+    """The profiles a state counts under, one for each user type (cached as :func:`profile_key`)."""
+    return tuple(profile_key(state, u) for u in _USER_TYPES)
+
+
 def _same(old: Any, row: dict[str, Any]) -> bool:
-    return astuple(_state(old)) == astuple(_state(row)) and (old.counted_at, old.expires_at) == (
-        row["counted_at"],
-        row["expires_at"],
-    )
+    """Whether a member's row as counted before (read) is the row counted now."""
+    return all(getattr(old, name) == row[name] for name in _COUNTED)
 
 
 def _upsert(conn: Connection, table: Any) -> Any:

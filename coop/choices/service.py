@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, insert, select, update
+from sqlalchemy import Row, and_, bindparam, insert, select
+from sqlalchemy.orm import configure_mappers, instrumentation
 from sqlmodel import Session
 
 from coop.auth.policy import Actor, Denied, can_change_choices, can_give_sensitive_yes
@@ -33,7 +34,7 @@ from coop.vocabulary.terms import (
     mask,
     position,
 )
-from ledger import log
+from ledger import bulk, log
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +83,6 @@ VersionRow = Row[*tuple[Any, ...]]
 """A version as the row read (see :func:`_held`)."""
 Open = ChoiceVersion | VersionRow
 """A member's open version, as a model object or as the row read."""
-_CLOSE = (
-    update(_VERSIONS)
-    .where(_VERSIONS.c.id == bindparam("prev_id"), _VERSIONS.c.valid_to.is_(None))
-    .values(valid_to=bindparam("ends"))
-)
-_OPEN = insert(_VERSIONS).returning(_VERSIONS.c.id, sort_by_parameter_order=True)
 _COLUMNS = tuple(c.name for c in _VERSIONS.columns if c.name != "id")
 
 
@@ -108,18 +103,20 @@ def _append_all(session: Session, written: Sequence[tuple[Open | None, ChoiceVer
         return
     session.flush()  # what the session holds is written first, as the ORM would (an appointment)
     conn = session.connection()
-    closes = [{"prev_id": prev.id, "ends": new.valid_from} for prev, new in written if prev is not None]
+    closes = [{"id": prev.id, "valid_to": new.valid_from} for prev, new in written if prev is not None]
     if closes:
-        closed = conn.execute(_CLOSE, closes).rowcount
+        closed = bulk.update_all(conn, _VERSIONS, "id", closes, still_null="valid_to")
         assert closed in (len(closes), -1), "writers take turns: the versions read are still open"
         for prev, _ in written:
             held = _in_session(session, prev.id) if prev is not None and prev.id is not None else None
             if held is not None:  # read again if asked: closed, or open after a rollback
                 session.expire(held, ["valid_to"])
-    ids = conn.execute(_OPEN, [{c: getattr(new, c) for c in _COLUMNS} for _, new in written]).scalars().all()
+    values = [{c: getattr(new, c) for c in _COLUMNS} for _, new in written]
+    ids = {r.member_id: r.id for r in bulk.insert_all(conn, _VERSIONS, values, returning=("id", "member_id"))}
+    assert len(ids) == len(written), "one new version for each of distinct members"
     events = []
-    for (_, new), id_ in zip(written, ids, strict=True):
-        new.id = id_
+    for _, new in written:
+        new.id = ids[new.member_id]
         profiles.count_written(session, new)
         events.append(log.NewEvent(event, new.recorded_by, f"member:{new.member_id}", _payload(new), new.valid_from))
     log.append_many(session, events)
@@ -152,21 +149,40 @@ def start(session: Session, actor: Actor, member_ids: Sequence[int], at: datetim
 def _successor(actor: Actor, prev: Open, at: datetime) -> ChoiceVersion:
     """The next version by ``actor`` (a proxy, member or carer, when acting for someone else,
     is named on it)."""
+    return ChoiceVersion(**_successor_values(actor, prev, at))
+
+
+def _successor_values(actor: Actor, prev: Open, at: datetime) -> dict[str, Any]:
     acting = actor.member_id if actor.member_id != prev.member_id else None
-    return ChoiceVersion(
-        member_id=prev.member_id,
-        version=prev.version + 1,
-        valid_from=max(at, prev.valid_from),
-        is_member=prev.is_member,
-        opt_out=prev.opt_out,
-        excluded_mask=prev.excluded_mask,
-        preference_mask=prev.preference_mask,
-        donate_dividend=prev.donate_dividend,
-        sensitive_yes_mask=prev.sensitive_yes_mask,
-        recorded_by=actor.ledger_name,
-        acting_proxy_id=acting,
-        acting_carer_id=actor.carer_id,
-    )
+    return {
+        "member_id": prev.member_id,
+        "version": prev.version + 1,
+        "valid_from": max(at, prev.valid_from),
+        "valid_to": None,
+        "is_member": prev.is_member,
+        "opt_out": prev.opt_out,
+        "excluded_mask": prev.excluded_mask,
+        "preference_mask": prev.preference_mask,
+        "donate_dividend": prev.donate_dividend,
+        "sensitive_yes_mask": prev.sensitive_yes_mask,
+        "recorded_by": actor.ledger_name,
+        "acting_proxy_id": acting,
+        "acting_carer_id": actor.carer_id,
+    }
+
+
+def _made(values: dict[str, Any]) -> ChoiceVersion:
+    """A version of ``values`` outside any session, made as the ORM makes the object of a row
+    it reads: the model's constructor checks and records each field, which costs more than the
+    rest of a change in a round."""
+    configure_mappers()  # at once when done (a version's attributes need their mapper)
+    version: ChoiceVersion = _MANAGER.new_instance()
+    version.__dict__.update(values)
+    object.__setattr__(version, "__pydantic_fields_set__", set(values))
+    return version
+
+
+_MANAGER = instrumentation.manager_of_class(ChoiceVersion)
 
 
 def end_membership(session: Session, actor: Actor, member_id: int, at: datetime) -> ChoiceVersion:
@@ -239,7 +255,7 @@ def change_all(session: Session, changes: Sequence[Change]) -> list[ChoiceVersio
 
 def _as_version(session: Session, row: VersionRow) -> ChoiceVersion:
     """The open version read as a row, as the session's object if it holds one."""
-    return _in_session(session, row.id) or ChoiceVersion(**{name: getattr(row, name) for name in _VERSION_NAMES})
+    return _in_session(session, row.id) or _made({name: getattr(row, name) for name in _VERSION_NAMES})
 
 
 def _in_session(session: Session, version_id: int) -> ChoiceVersion | None:
@@ -277,18 +293,19 @@ def _decide(
             code="prohibited-use",
             field="preferences",
         )
-    new = _successor(c.actor, prev, c.now)
+    new = _successor_values(c.actor, prev, c.now)
     if patch.opt_out is not None:
-        new.opt_out = patch.opt_out
+        new["opt_out"] = patch.opt_out
     if patch.excluded_categories is not None:
-        new.excluded_mask = mask(patch.excluded_categories)
+        new["excluded_mask"] = mask(patch.excluded_categories)
     if patch.donate_dividend is not None:
-        new.donate_dividend = patch.donate_dividend
+        new["donate_dividend"] = patch.donate_dividend
     if patch.sensitive_yes is not None:
-        new.sensitive_yes_mask = mask(patch.sensitive_yes)
+        new["sensitive_yes_mask"] = mask(patch.sensitive_yes)
     for purpose, user_type, preference in patch.preferences:
-        new.preference_mask = encoding.put(new.preference_mask, purpose, user_type, preference)
-    return addressee, prev, None if _same_choices(prev, new) else new
+        new["preference_mask"] = encoding.put(new["preference_mask"], purpose, user_type, preference)
+    version = _made(new)
+    return addressee, prev, None if _same_choices(prev, version) else version
 
 
 _MEMBERS = Member.__table__  # type: ignore[attr-defined]

@@ -102,3 +102,17 @@ def test_the_notice_goes_to_the_address_the_session_holds(client: TestClient, da
         kind = col(OutboxMessage.kind) == MailKind.choices_changed.value
         to = s.execute(select(col(OutboxMessage.recipient)).where(col(OutboxMessage.member_id) == m.id, kind))
         assert to.scalars().all() == ["new@coop-test.nl"]
+
+
+def test_the_version_a_change_returns_is_the_version_written(client: TestClient, database: Database) -> None:
+    m = f.member(client, f.board(client, database))
+    patch = service.ChoicePatch(
+        donate_dividend=True, preferences=((Purpose.research, UserType.commercial, Preference.deny),)
+    )
+    returned = _submit(database, m.id, patch)
+    assert isinstance(returned, ChoiceVersion) and returned.id is not None
+    with database.unit_of_work(write=False) as s:
+        stored = s.get(ChoiceVersion, returned.id)
+        assert stored is not None
+        assert returned.model_dump() == stored.model_dump()
+    assert returned.version == 2 and returned.donate_dividend and returned.valid_to is None

@@ -7,16 +7,19 @@ import queue
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
 import psycopg
 import pytest
 from psycopg.copy import LibpqWriter
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
+from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session
 
 from coop.db import Database
+from coop.types import UTCDateTime
 from ledger import bulk
 from tests.conftest import POSTGRESQL_ONLY
 
@@ -160,3 +163,39 @@ def test_a_failure_to_send_reaches_the_caller(database: Database, monkeypatch: p
     assert not _senders()
     with database.unit_of_work() as s:
         assert s.execute(text("SELECT count(*) FROM bulk_probe")).scalar_one() == 0
+
+
+_ROWS = Table(
+    "bulk_rows_probe",
+    MetaData(),
+    Column("id", Integer, primary_key=True),
+    Column("member_id", Integer, nullable=False),
+    Column("label", String(20), nullable=False),
+    Column("since", UTCDateTime(), nullable=False),
+    Column("until", UTCDateTime(), nullable=True),
+)
+
+
+def test_a_few_rows_in_one_statement_as_the_columns_bind_them(database: Database) -> None:
+    amsterdam = timezone(timedelta(hours=1))
+    since = datetime(2026, 3, 1, 9, 0, tzinfo=amsterdam)
+    with database.unit_of_work() as s:
+        conn = s.connection()
+        _ROWS.create(conn)
+        values = [{"member_id": m, "label": f"m{m}", "since": since, "until": None} for m in (5, 3, 9)]
+        ids = {r.member_id: r.id for r in bulk.insert_all(conn, _ROWS, values, returning=("id", "member_id"))}
+        assert sorted(ids) == [3, 5, 9] and len(set(ids.values())) == 3
+        assert bulk.insert_all(conn, _ROWS, []) == []
+        ended = since + timedelta(days=1)
+        closes = [{"id": ids[m], "until": ended} for m in (3, 9)]
+        assert bulk.update_all(conn, _ROWS, "id", closes, still_null="until") == 2
+        # a row already ended is left as it is: the caller learns it from the count
+        assert bulk.update_all(conn, _ROWS, "id", [{"id": ids[3], "until": since}], still_null="until") == 0
+        rows = {r.member_id: r for r in conn.execute(select(_ROWS))}
+        with pytest.raises(StatementError, match="naive datetime"):  # bound as the column binds it
+            bulk.insert_all(conn, _ROWS, [{"member_id": 1, "label": "x", "since": datetime(2026, 3, 1), "until": None}])
+    assert {m: (r.id, r.label, r.since, r.until) for m, r in rows.items()} == {
+        5: (ids[5], "m5", since.astimezone(UTC), None),
+        3: (ids[3], "m3", since.astimezone(UTC), ended.astimezone(UTC)),
+        9: (ids[9], "m9", since.astimezone(UTC), ended.astimezone(UTC)),
+    }
