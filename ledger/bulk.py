@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 from psycopg.copy import LibpqWriter
 from sqlalchemy import Connection, Table, bindparam, insert, text
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
@@ -327,3 +327,35 @@ def update_all(
         return int(conn.execute(statement, {c: [r[c] for r in rows] for c in (key, *columns)}).rowcount)
     result = conn.execute(statement, [{f"new_{c}": r[c] for c in (key, *columns)} for r in rows])
     return int(result.rowcount)
+
+
+@functools.cache
+def _upsert(table: Table, columns: tuple[str, ...], key: tuple[str, ...], add: tuple[str, ...], dialect: str) -> Any:
+    if dialect != "postgresql":
+        plain = sqlite.insert(table)
+        new = {c: (table.c[c] + plain.excluded[c]) if c in add else plain.excluded[c] for c in columns if c not in key}
+        return plain.on_conflict_do_update(index_elements=list(key), set_=new)
+    pg = postgresql.dialect()  # type: ignore[no-untyped-call]
+    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=pg)}[])" for c in columns)
+    sets = ", ".join(
+        f"{c} = {table.name}.{c} + EXCLUDED.{c}" if c in add else f"{c} = EXCLUDED.{c}" for c in columns if c not in key
+    )
+    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+    sql += f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
+    return text(sql).bindparams(*(bindparam(c, type_=postgresql.ARRAY(table.c[c].type)) for c in columns))
+
+
+def upsert_all(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], key: tuple[str, ...], add: tuple[str, ...] = ()
+) -> None:
+    """Insert ``rows``, each of a distinct ``key``; where a row of the same ``key`` is there,
+    set its other columns instead, adding to those named in ``add`` (a count) rather than
+    replacing them."""
+    if not rows:
+        return
+    columns = tuple(rows[0])
+    statement = _upsert(table, columns, key, add, conn.dialect.name)
+    if conn.dialect.name == "postgresql":
+        conn.execute(statement, {c: [r[c] for r in rows] for c in columns})
+    else:
+        conn.execute(statement, list(rows))

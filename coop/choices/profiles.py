@@ -39,6 +39,7 @@ from coop.choices.models import ChoiceProfile, ChoiceVersion, MemberProfile, Pro
 from coop.proxies.models import ProxyAppointment
 from coop.types import UTCDateTime
 from coop.vocabulary.terms import Purpose, UserType, position
+from ledger import bulk
 
 ProfileKey = tuple[str, bool, bool, int, int, int, str]
 """user type, is member, opted out, excluded categories, codes, sensitive yes, proxies."""
@@ -229,17 +230,14 @@ def _upsert(conn: Connection, table: Any) -> Any:
     return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
-MEMBER_COLUMNS = ("member_id", *State.__slots__, "counted_at", "expires_at")
 KEY_COLUMNS = ("user_type", "is_member", "opt_out", "excluded_mask", "codes", "sensitive_yes_mask", "proxies")
 
 
 @dataclass(frozen=True)
 class _Statements:
-    """The writes of counting, built once per dialect (building an upsert costs about a
-    millisecond, more than running it)."""
+    """The watermark's writes, built once per dialect (building an upsert costs about a
+    millisecond, more than running it; the counts' are built once in :mod:`ledger.bulk`)."""
 
-    members: Any
-    profiles: Any
     watermark: Any
     watermark_ids: Any
 
@@ -247,15 +245,6 @@ class _Statements:
 @functools.cache
 def _statements(dialect: str) -> _Statements:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    members = insert(MemberProfile.__table__)  # type: ignore[attr-defined]
-    members = members.on_conflict_do_update(
-        index_elements=["member_id"], set_={c: members.excluded[c] for c in MEMBER_COLUMNS if c != "member_id"}
-    )
-    counts = ChoiceProfile.__table__  # type: ignore[attr-defined]
-    profiles = insert(counts)
-    profiles = profiles.on_conflict_do_update(
-        index_elements=list(KEY_COLUMNS), set_={"members": counts.c.members + profiles.excluded.members}
-    )
     table = ProfileWatermark.__table__  # type: ignore[attr-defined]
     version_id, appointment_id = (
         select(func.coalesce(func.max(t.__table__.c.id), 0)).scalar_subquery()  # type: ignore[union-attr]
@@ -277,7 +266,7 @@ def _statements(dialect: str) -> _Statements:
         },
     )
     ids = table.update().where(table.c.id == 1).values(last_version_id=version_id, last_appointment_id=appointment_id)
-    return _Statements(members, profiles, watermark, ids)
+    return _Statements(watermark, ids)
 
 
 def _store(conn: Connection, rows: list[dict[str, Any]], delta: Counter[ProfileKey]) -> None:
@@ -285,12 +274,9 @@ def _store(conn: Connection, rows: list[dict[str, Any]], delta: Counter[ProfileK
     if not rows:  # nothing counted changed (an appointment not yet accepted): the rows are seen all the same
         conn.execute(statements.watermark_ids)  # the watermark, if any, moves to the newest rows' ids
         return
-    conn.execute(statements.members, rows)
-    changed = [(key, n) for key, n in sorted(delta.items()) if n]
-    if changed:
-        conn.execute(
-            statements.profiles, [dict(zip(KEY_COLUMNS, key, strict=True)) | {"members": n} for key, n in changed]
-        )
+    bulk.upsert_all(conn, MemberProfile.__table__, rows, key=("member_id",))  # type: ignore[attr-defined]
+    changed = [dict(zip(KEY_COLUMNS, key, strict=True)) | {"members": n} for key, n in sorted(delta.items()) if n]
+    bulk.upsert_all(conn, ChoiceProfile.__table__, changed, key=KEY_COLUMNS, add=("members",))  # type: ignore[attr-defined]
     # The watermark moves to the newest counted_at (never back) and to the newest rows' ids.
     conn.execute(statements.watermark, {"counted_to": max(r["counted_at"] for r in rows)})
 

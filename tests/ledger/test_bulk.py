@@ -199,3 +199,25 @@ def test_a_few_rows_in_one_statement_as_the_columns_bind_them(database: Database
         3: (ids[3], "m3", since.astimezone(UTC), ended.astimezone(UTC)),
         9: (ids[9], "m9", since.astimezone(UTC), ended.astimezone(UTC)),
     }
+
+
+_COUNTS = Table(
+    "bulk_counts_probe",
+    MetaData(),
+    Column("kind", String(10), primary_key=True),
+    Column("label", String(10), nullable=False),
+    Column("n", Integer, nullable=False),
+)
+
+
+def test_rows_of_a_key_already_there_are_set_or_added_to(database: Database) -> None:
+    with database.unit_of_work() as s:
+        conn = s.connection()
+        _COUNTS.create(conn)
+        bulk.upsert_all(conn, _COUNTS, [{"kind": "a", "label": "first", "n": 2}], key=("kind",), add=("n",))
+        both = [{"kind": "a", "label": "again", "n": 3}, {"kind": "b", "label": "new", "n": -1}]
+        bulk.upsert_all(conn, _COUNTS, both, key=("kind",), add=("n",))
+        bulk.upsert_all(conn, _COUNTS, [{"kind": "b", "label": "set", "n": 7}], key=("kind",))  # n replaced
+        bulk.upsert_all(conn, _COUNTS, [], key=("kind",))
+        rows = {r.kind: (r.label, r.n) for r in conn.execute(select(_COUNTS))}
+    assert rows == {"a": ("again", 5), "b": ("set", 7)}
