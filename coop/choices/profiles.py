@@ -81,10 +81,17 @@ def parse_proxies(key: str) -> dict[Purpose, int]:
     return {Purpose(p): int(i) for p, i in (part.split("=") for part in key.split(";") if part)}
 
 
+_PLACES = tuple(2 * position(p) for p in Purpose)
+"""Each purpose's bits in a user type's codes."""
+_CODE_PLACES = {u: tuple((encoding.shift(p, u), 2 * position(p)) for p in Purpose) for u in UserType}
+"""For each user type, each purpose's bits in a preference mask and in the codes."""
+_PROXY = encoding.CODES[encoding.Preference.proxy]
+
+
 @functools.lru_cache(maxsize=65_536)
 def codes_for(preference_mask: int, user_type: UserType) -> int:
     """The 2-bit codes of every purpose for ``user_type``: purpose position ``i`` at bits ``2i``."""
-    return sum(((preference_mask >> encoding.shift(p, user_type)) & 3) << (2 * position(p)) for p in Purpose)
+    return sum(((preference_mask >> shift) & 3) << to for shift, to in _CODE_PLACES[user_type])
 
 
 @functools.lru_cache(maxsize=65_536)
@@ -97,7 +104,7 @@ def profile_key(state: State, user_type: UserType) -> ProfileKey:
     if state.opt_out:
         return (user_type.value, True, True, 0, 0, 0, "")
     codes = codes_for(state.preference_mask, user_type)
-    delegated = any((codes >> (2 * position(p))) & 3 == encoding.CODES[encoding.Preference.proxy] for p in Purpose)
+    delegated = any((codes >> to) & 3 == _PROXY for to in _PLACES)
     proxies = state.proxies if delegated else ""
     return (user_type.value, True, False, state.excluded_mask, codes, state.sensitive_yes_mask, proxies)
 
