@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import functools
 import queue
+import re
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from psycopg.copy import LibpqWriter
-from sqlalchemy import Connection, Table, bindparam, insert, text
+from sqlalchemy import Connection, Dialect, Table, bindparam, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
@@ -267,14 +268,50 @@ def stream_rows(session: Session, sql: str, size: int, name: str = "bulk_stream"
         cursor.close()
 
 
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+_QUOTE = _PG.identifier_preparer
+
+
+def _arrays(table: Table, columns: Sequence[str]) -> str:
+    """``unnest(...)`` of one array per column (bound as ``a0``, ``a1``, ...). Each array is
+    cast to its column's type without a length or precision: a cast to ``varchar(40)`` would
+    cut a longer value short where the column itself refuses it. The binds carry no type (the
+    driver would cast them to the column's type, length and all): :func:`_values` binds each
+    value as its column's type does."""
+    casts = []
+    for i, c in enumerate(columns):
+        name = re.sub(r"\(.*?\)", "", table.c[c].type.compile(dialect=_PG)).strip()
+        if name in {"VARCHAR", "CHAR", "NVARCHAR", "NCHAR"}:
+            name = "TEXT"
+        casts.append(f"CAST(:a{i} AS {name}[])")
+    return f"unnest({', '.join(casts)})"
+
+
+def _names(columns: Sequence[str], prefix: str = "") -> str:
+    return ", ".join(prefix + _QUOTE.quote(c) for c in columns)
+
+
+@functools.cache
+def _binders(table: Table, columns: tuple[str, ...], dialect: Dialect) -> tuple[Callable[[Any], Any] | None, ...]:
+    return tuple(table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns)
+
+
+def _values(
+    conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]], columns: tuple[str, ...]
+) -> dict[str, list[Any]]:
+    """Each column's values as an array, each bound as its column binds it (an aware time in UTC)."""
+    out = {}
+    for i, (c, bind) in enumerate(zip(columns, _binders(table, columns, conn.dialect), strict=True)):
+        out[f"a{i}"] = [r[c] for r in rows] if bind is None else [bind(r[c]) for r in rows]
+    return out
+
+
 @functools.cache
 def _unnested(table: Table, columns: tuple[str, ...], returning: tuple[str, ...]) -> Any:
-    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
-    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=dialect)}[])" for c in columns)
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays})"  # noqa: S608
+    sql = f"INSERT INTO {_QUOTE.format_table(table)} ({_names(columns)}) SELECT * FROM {_arrays(table, columns)}"  # noqa: S608
     if returning:
-        sql += f" RETURNING {', '.join(returning)}"
-    return text(sql).bindparams(*(bindparam(c, type_=postgresql.ARRAY(table.c[c].type)) for c in columns))
+        sql += f" RETURNING {_names(returning)}"
+    return text(sql)
 
 
 def insert_all(
@@ -286,8 +323,7 @@ def insert_all(
         return []
     columns = tuple(rows[0])
     if conn.dialect.name == "postgresql":
-        statement = _unnested(table, columns, returning)
-        result = conn.execute(statement, {c: [r[c] for r in rows] for c in columns})
+        result = conn.execute(_unnested(table, columns, returning), _values(conn, table, rows, columns))
     else:
         plain = insert(table)
         if returning:
@@ -303,15 +339,14 @@ def _updated(table: Table, key: str, columns: tuple[str, ...], still_null: str |
         if still_null is not None:
             where = where & table.c[still_null].is_(None)
         return table.update().where(where).values({c: bindparam(f"new_{c}") for c in columns})
-    pg = postgresql.dialect()  # type: ignore[no-untyped-call]
     names = (key, *columns)
-    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=pg)}[])" for c in names)
-    sets = ", ".join(f"{c} = new.{c}" for c in columns)
-    sql = f"UPDATE {table.name} SET {sets} FROM unnest({arrays}) AS new({', '.join(names)}) "  # noqa: S608
-    sql += f"WHERE {table.name}.{key} = new.{key}"
+    arrays = _arrays(table, names)
+    target, k = _QUOTE.format_table(table), _QUOTE.quote(key)
+    sets = ", ".join(f"{_QUOTE.quote(c)} = new.{_QUOTE.quote(c)}" for c in columns)
+    sql = f"UPDATE {target} SET {sets} FROM {arrays} AS new({_names(names)}) WHERE {target}.{k} = new.{k}"  # noqa: S608
     if still_null is not None:
-        sql += f" AND {table.name}.{still_null} IS NULL"
-    return text(sql).bindparams(*(bindparam(c, type_=postgresql.ARRAY(table.c[c].type)) for c in names))
+        sql += f" AND {target}.{_QUOTE.quote(still_null)} IS NULL"
+    return text(sql)
 
 
 def update_all(
@@ -322,9 +357,11 @@ def update_all(
     if not rows:
         return 0
     columns = tuple(c for c in rows[0] if c != key)
+    if not columns:
+        raise ValueError("rows with nothing to set but their key")
     statement = _updated(table, key, columns, still_null, conn.dialect.name)
     if conn.dialect.name == "postgresql":
-        return int(conn.execute(statement, {c: [r[c] for r in rows] for c in (key, *columns)}).rowcount)
+        return int(conn.execute(statement, _values(conn, table, rows, (key, *columns))).rowcount)
     result = conn.execute(statement, [{f"new_{c}": r[c] for c in (key, *columns)} for r in rows])
     return int(result.rowcount)
 
@@ -335,14 +372,17 @@ def _upsert(table: Table, columns: tuple[str, ...], key: tuple[str, ...], add: t
         plain = sqlite.insert(table)
         new = {c: (table.c[c] + plain.excluded[c]) if c in add else plain.excluded[c] for c in columns if c not in key}
         return plain.on_conflict_do_update(index_elements=list(key), set_=new)
-    pg = postgresql.dialect()  # type: ignore[no-untyped-call]
-    arrays = ", ".join(f"CAST(:{c} AS {table.c[c].type.compile(dialect=pg)}[])" for c in columns)
+    arrays = _arrays(table, columns)
+    target = _QUOTE.format_table(table)
     sets = ", ".join(
-        f"{c} = {table.name}.{c} + EXCLUDED.{c}" if c in add else f"{c} = EXCLUDED.{c}" for c in columns if c not in key
+        f"{q} = {target}.{q} + EXCLUDED.{q}" if c in add else f"{q} = EXCLUDED.{q}"
+        for c in columns
+        if c not in key
+        for q in (_QUOTE.quote(c),)
     )
-    sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-    sql += f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET {sets}"
-    return text(sql).bindparams(*(bindparam(c, type_=postgresql.ARRAY(table.c[c].type)) for c in columns))
+    sql = f"INSERT INTO {target} ({_names(columns)}) SELECT * FROM {arrays} "  # noqa: S608
+    sql += f"ON CONFLICT ({_names(key)}) DO UPDATE SET {sets}"
+    return text(sql)
 
 
 def upsert_all(
@@ -354,8 +394,12 @@ def upsert_all(
     if not rows:
         return
     columns = tuple(rows[0])
+    if not set(columns) - set(key):
+        raise ValueError("rows with nothing to set but their key")
+    if len({tuple(r[c] for c in key) for r in rows}) != len(rows):  # PostgreSQL refuses it, SQLite would not
+        raise ValueError("two rows of the same key in one upsert")
     statement = _upsert(table, columns, key, add, conn.dialect.name)
     if conn.dialect.name == "postgresql":
-        conn.execute(statement, {c: [r[c] for r in rows] for c in columns})
+        conn.execute(statement, _values(conn, table, rows, columns))
     else:
         conn.execute(statement, list(rows))

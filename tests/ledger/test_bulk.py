@@ -15,7 +15,7 @@ import psycopg
 import pytest
 from psycopg.copy import LibpqWriter
 from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
 from coop.db import Database
@@ -192,7 +192,7 @@ def test_a_few_rows_in_one_statement_as_the_columns_bind_them(database: Database
         # a row already ended is left as it is: the caller learns it from the count
         assert bulk.update_all(conn, _ROWS, "id", [{"id": ids[3], "until": since}], still_null="until") == 0
         rows = {r.member_id: r for r in conn.execute(select(_ROWS))}
-        with pytest.raises(StatementError, match="naive datetime"):  # bound as the column binds it
+        with pytest.raises((StatementError, ValueError), match="naive datetime"):  # bound as the column binds it
             bulk.insert_all(conn, _ROWS, [{"member_id": 1, "label": "x", "since": datetime(2026, 3, 1), "until": None}])
     assert {m: (r.id, r.label, r.since, r.until) for m, r in rows.items()} == {
         5: (ids[5], "m5", since.astimezone(UTC), None),
@@ -221,3 +221,46 @@ def test_rows_of_a_key_already_there_are_set_or_added_to(database: Database) -> 
         bulk.upsert_all(conn, _COUNTS, [], key=("kind",))
         rows = {r.kind: (r.label, r.n) for r in conn.execute(select(_COUNTS))}
     assert rows == {"a": ("again", 5), "b": ("set", 7)}
+
+
+@POSTGRESQL_ONLY
+def test_a_value_too_long_for_its_column_is_refused_not_cut_short(database: Database) -> None:
+    short = Table("bulk_short_probe", MetaData(), Column("id", Integer, primary_key=True), Column("label", String(3)))
+    with database.unit_of_work() as s:
+        short.create(s.connection())
+    writes = [
+        lambda conn: bulk.insert_all(conn, short, [{"id": 2, "label": "abcdef"}]),
+        lambda conn: bulk.update_all(conn, short, "id", [{"id": 1, "label": "abcdef"}]),
+        lambda conn: bulk.upsert_all(conn, short, [{"id": 1, "label": "abcdef"}], key=("id",)),
+    ]
+    for write in writes:
+        with pytest.raises(DBAPIError, match="too long"), database.unit_of_work() as s:
+            s.connection().execute(short.insert().values(id=1, label="abc"))
+            write(s.connection())
+    with database.unit_of_work(write=False) as s:
+        assert s.connection().execute(select(short)).all() == []  # nothing of any of them was kept
+
+
+def test_names_the_database_reserves_or_spells_in_capitals_are_quoted(database: Database) -> None:
+    odd = Table("Order", MetaData(), Column("user", Integer, primary_key=True), Column("Group", Integer))
+    with database.unit_of_work() as s:
+        conn = s.connection()
+        odd.create(conn)
+        assert [r.user for r in bulk.insert_all(conn, odd, [{"user": 1, "Group": 2}], returning=("user",))] == [1]
+        assert bulk.update_all(conn, odd, "user", [{"user": 1, "Group": 3}]) == 1
+        bulk.upsert_all(conn, odd, [{"user": 1, "Group": 4}, {"user": 5, "Group": 6}], key=("user",), add=("Group",))
+        assert sorted(tuple(r) for r in conn.execute(select(odd))) == [(1, 7), (5, 6)]
+
+
+def test_rows_that_cannot_be_written_as_one_statement_are_refused_alike_on_both_engines(database: Database) -> None:
+    with database.unit_of_work() as s:
+        conn = s.connection()
+        _COUNTS.create(conn)
+        twice = [{"kind": "a", "label": "x", "n": 1}, {"kind": "a", "label": "y", "n": 2}]
+        with pytest.raises(ValueError, match="same key"):
+            bulk.upsert_all(conn, _COUNTS, twice, key=("kind",), add=("n",))
+        with pytest.raises(ValueError, match="nothing to set"):
+            bulk.upsert_all(conn, _COUNTS, [{"kind": "a"}], key=("kind",))
+        with pytest.raises(ValueError, match="nothing to set"):
+            bulk.update_all(conn, _COUNTS, "kind", [{"kind": "a"}])
+        assert conn.execute(select(_COUNTS)).all() == []
