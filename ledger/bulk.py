@@ -287,8 +287,8 @@ def _arrays(table: Table, columns: Sequence[str]) -> str:
     return f"unnest({', '.join(casts)})"
 
 
-def _names(columns: Sequence[str], prefix: str = "") -> str:
-    return ", ".join(prefix + _QUOTE.quote(c) for c in columns)
+def _names(columns: Sequence[str]) -> str:
+    return ", ".join(_QUOTE.quote(c) for c in columns)
 
 
 @functools.cache
@@ -309,8 +309,9 @@ def _values(
 @functools.cache
 def _unnested(table: Table, columns: tuple[str, ...], returning: tuple[str, ...]) -> Any:
     sql = f"INSERT INTO {_QUOTE.format_table(table)} ({_names(columns)}) SELECT * FROM {_arrays(table, columns)}"  # noqa: S608
-    if returning:
+    if returning:  # read back as the columns read (their types' result processing)
         sql += f" RETURNING {_names(returning)}"
+        return text(sql).columns(*(table.c[c] for c in returning))
     return text(sql)
 
 

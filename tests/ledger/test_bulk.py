@@ -3,6 +3,7 @@ given one by one, on both engines."""
 
 from __future__ import annotations
 
+import enum
 import queue
 import threading
 import time
@@ -14,7 +15,7 @@ import numpy as np
 import psycopg
 import pytest
 from psycopg.copy import LibpqWriter
-from sqlalchemy import Column, Integer, MetaData, String, Table, select, text
+from sqlalchemy import Column, Enum, Integer, MetaData, String, Table, select, text
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
@@ -264,3 +265,23 @@ def test_rows_that_cannot_be_written_as_one_statement_are_refused_alike_on_both_
         with pytest.raises(ValueError, match="nothing to set"):
             bulk.update_all(conn, _COUNTS, "kind", [{"kind": "a"}])
         assert conn.execute(select(_COUNTS)).all() == []
+
+
+class _Colour(enum.Enum):
+    red = "red"
+    blue = "blue"
+
+
+def test_columns_returned_read_as_their_types_read_them(database: Database) -> None:
+    coloured = Table(
+        "bulk_colour_probe",
+        MetaData(),
+        Column("id", Integer, primary_key=True),
+        Column("colour", Enum(_Colour, name="bulk_colour"), nullable=False),
+    )
+    with database.unit_of_work() as s:
+        conn = s.connection()
+        coloured.create(conn)
+        rows = [{"colour": _Colour.red}, {"colour": _Colour.blue}]
+        returned = bulk.insert_all(conn, coloured, rows, returning=("colour",))
+    assert sorted(r.colour.value for r in returned) == ["blue", "red"]
