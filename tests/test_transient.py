@@ -116,6 +116,10 @@ def test_a_deadlocked_transaction_runs_again(db_url: str, database: Database, li
             time.sleep(0.01)
         else:
             pytest.fail("the application never waited for the other transaction")
+        # The backend that waited deadlock_timeout first finds the deadlock and gives way: the other
+        # transaction waits longer than the application's, so that is always the application's
+        # (on a loaded machine the two checks could otherwise fire in either order).
+        other.execute("SET LOCAL deadlock_timeout = '30s'")
         other.execute(f"SELECT pg_advisory_xact_lock({log.WRITE_LOCK_KEY})")  # granted once the application gave way
         other.rollback()
         admit.join(timeout=60)
