@@ -3,7 +3,7 @@ binary COPY on PostgreSQL, ``executemany`` on SQLite. Table and column names com
 code, never from input; every value travels as data.
 
 A few dozen rows (a round of changes, say) go in one short statement instead
-(:func:`insert_all`, :func:`update_all`): on PostgreSQL one array per column, unnested by the
+(:func:`insert_all`, :func:`update_all`, :func:`upsert_all`): on PostgreSQL one array per column, unnested by the
 server. The statement is the same whatever the number of rows, so the driver prepares it once
 and the server plans it once, where a multi-row ``VALUES`` is a new statement for every count
 and an ``executemany`` one for every row. On SQLite (in process) ``executemany`` is already the

@@ -233,10 +233,6 @@ def _same(old: Any, row: dict[str, Any]) -> bool:
     return all(getattr(old, name) == row[name] for name in _COUNTED)
 
 
-def _upsert(conn: Connection, table: Any) -> Any:
-    return (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(table)
-
-
 KEY_COLUMNS = ("user_type", "is_member", "opt_out", "excluded_mask", "codes", "sensitive_yes_mask", "proxies")
 
 
